@@ -1,0 +1,156 @@
+# threadline - build everything out of tree into $(O) (default build/).
+# `make help` lists the targets. Quiet unless V=1.
+
+O ?= build
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+USER_CFLAGS := $(CFLAGS) $(WARN) -std=c11 -D_GNU_SOURCE -MMD -MP \
+	-I$(O) -I. -DTL_VERSION='"$(VERSION)"'
+LDLIBS := -lbpf -lelf -ldw -lz -lpthread -lrt
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	-Wno-unused-parameter -Wno-missing-field-initializers -I$(O) -Ibpf -Iprobes
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.PHONY: all help setup test test-unit test-integration fuzz fuzz-run bench \
+	demos clean
+
+# ---- sources ----
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
+LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+LIB_OBJS := $(patsubst userspace/%.c,$(O)/obj/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
+INTEG_SRCS := $(wildcard tests/integration/test_*.c)
+INTEG_BINS := $(patsubst tests/integration/%.c,$(O)/tests/integration/%,$(INTEG_SRCS))
+TESTLIB_SRCS := $(filter-out tests/integration/test_%.c,$(wildcard tests/integration/*.c))
+TESTLIB_OBJS := $(patsubst tests/integration/%.c,$(O)/tests/integration/obj/%.o,$(TESTLIB_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(O)/tests/helpers/%,$(HELPER_SRCS))
+DEMOLIB_SRCS := $(wildcard demos/lib/*.c)
+DEMOLIB_OBJS := $(patsubst demos/lib/%.c,$(O)/demos/obj/%.o,$(DEMOLIB_SRCS))
+DEMO_SRCS := $(wildcard demos/*.c)
+DEMO_BINS := $(patsubst demos/%.c,$(O)/demos/%,$(DEMO_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
+
+all: $(O)/threadline demos $(HELPER_BINS) $(BENCH_BINS) ## build the tool, demos, test helpers
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 20
+
+setup: ## install the Debian packages threadline needs (root)
+	$(Q)./scripts/install-deps
+
+# ---- BPF side ----
+$(O)/vmlinux.h: | $(O)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(O)/vmlinux.h $(wildcard bpf/*.h) | $(O)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/threadline.bpf.o: $(BPF_OBJS)
+	$(call msg,BPFLINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(O)/threadline.skel.h: $(O)/threadline.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name threadline_bpf > $@
+
+# ---- user space ----
+$(LIB_OBJS): | $(O)/threadline.skel.h
+$(O)/obj/%.o: userspace/%.c | $(O)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(O)/libtl.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/threadline: $(O)/obj/main.o $(O)/libtl.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
+
+$(O)/obj/main.o: | $(O)/threadline.skel.h
+
+# ---- demos ----
+demos: $(DEMO_BINS) ## build the demos
+$(O)/demos/obj/%.o: demos/lib/%.c | $(O)/demos/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Idemos/lib -c $< -o $@
+$(O)/demos/libdemo.a: $(DEMOLIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(O)/demos/%: demos/%.c $(O)/demos/libdemo.a | $(O)/demos
+	$(call msg,DEMO,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Idemos/lib $< $(O)/demos/libdemo.a \
+		-lpthread -lrt $(if $(filter g5%,$*),-luring) -o $@
+
+# ---- tests ----
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libtl.a | $(O)/tests/unit
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(O)/libtl.a -lcmocka $(LDLIBS) -o $@
+$(O)/tests/integration/obj/%.o: tests/integration/%.c | $(O)/tests/integration/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+$(O)/tests/integration/%: tests/integration/%.c $(TESTLIB_OBJS) $(O)/libtl.a | $(O)/tests/integration
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(TESTLIB_OBJS) $(O)/libtl.a -lcmocka $(LDLIBS) -o $@
+$(O)/tests/helpers/%: tests/helpers/%.c | $(O)/tests/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Iprobes $< -lpthread -lrt -o $@
+
+test-unit: $(UNIT_BINS) ## unit tests (no root)
+	$(Q)./tests/run-tests unit $(UNIT_BINS)
+
+test-integration: all $(INTEG_BINS) ## integration tests (root, real BPF, demos)
+	$(Q)./tests/run-tests integration $(INTEG_BINS)
+
+test: all $(UNIT_BINS) $(INTEG_BINS) $(if $(FUZZ_SRCS),fuzz) ## every test: unit, integration, short fuzz runs
+	$(Q)./tests/run-tests all $(UNIT_BINS) $(INTEG_BINS) $(FUZZ_BINS)
+
+# ---- fuzzing (clang libFuzzer) ----
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	-I$(O) -I. $(WARN)
+fuzz: $(FUZZ_BINS) ## build the libFuzzer targets
+$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(O)/fuzz $(O)/threadline.skel.h
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(filter userspace/recording.c userspace/reader.c userspace/record_types.c,$(LIB_SRCS)) -o $@
+fuzz-run: fuzz ## fuzz each target for 60 s
+	$(Q)for f in $(FUZZ_BINS); do $$f -max_total_time=60 || exit 1; done
+
+# ---- benchmarks ----
+$(O)/bench/%: bench/%.c $(O)/libtl.a | $(O)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(O)/libtl.a $(LDLIBS) -o $@
+bench: all ## run the benchmarks (prints tables; not part of `make test`)
+	$(Q)./bench/run-all
+
+clean: ## remove the build folder
+	$(Q)rm -rf $(O)
+
+$(O) $(O)/bpf $(O)/obj $(O)/demos $(O)/demos/obj $(O)/tests/unit \
+$(O)/tests/integration $(O)/tests/integration/obj $(O)/tests/helpers $(O)/fuzz $(O)/bench:
+	$(Q)mkdir -p $@
+
+-include $(wildcard $(O)/obj/*.d $(O)/demos/*.d $(O)/demos/obj/*.d $(O)/tests/*/*.d)

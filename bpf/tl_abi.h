@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * tl_abi.h - the one ABI between threadline's BPF programs and user space,
+ * and the record layout of a recording file (records are these structs,
+ * written as the kernel produced them, plus a few that user space adds).
+ *
+ * Rules: fixed-size types only, no kernel types; every record starts with
+ * struct tl_hdr; enum values never change meaning (add new ones, bump
+ * TL_ABI_VERSION when a struct grows). Kernel terms are used here: "tgid" is
+ * what users call a PID, "tid"/"pid" in a task is what users call a TID.
+ */
+#ifndef TL_ABI_H
+#define TL_ABI_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define TL_ABI_VERSION 1
+#define TL_COMM_LEN 16
+#define TL_PATH_LEN 128
+#define TL_USDT_STR_LEN 32
+#define TL_MAX_CPUS 256
+#define TL_MAX_TYPES 128 /* every enum tl_type value is below this */
+
+enum tl_type {
+	/* scheduler (group "sched") */
+	TL_SWITCH = 1,
+	TL_WAKING = 2,
+	TL_WAKEUP_NEW = 3,
+	TL_MIGRATE = 4,
+	/* process life (group "proc") */
+	TL_FORK = 10,
+	TL_NEWTASK = 11,
+	TL_EXEC = 12,
+	TL_EXIT = 13,
+	TL_WAIT = 14,
+	TL_RENAME = 15,
+	/* syscalls of the groups "proc" (clone family), "futex", "net" */
+	TL_SYS_ENTER = 20,
+	TL_SYS_EXIT = 21,
+	/* signals (group "signal") */
+	TL_SIGNAL_GEN = 30,
+	TL_SIGNAL_DELIVER = 31,
+	/* user-level marks (group "usdt") */
+	TL_USDT = 40,
+	/* start-of-trace snapshot, one per task (BPF task iterator) */
+	TL_TASK_SNAP = 50,
+	/* records added by user space */
+	TL_PROC_INFO = 100, /* a process's command line, uid, parent */
+	TL_LOSS = 101,      /* cumulative lost events of one CPU */
+	TL_TRAILER = 110,   /* last record of a complete recording */
+};
+
+/* Event groups, selectable with --events; bit = 1 << group. */
+enum tl_group {
+	TL_G_SCHED = 0,
+	TL_G_PROC = 1,
+	TL_G_FUTEX = 2,
+	TL_G_NET = 3,
+	TL_G_SIGNAL = 4,
+	TL_G_USDT = 5,
+	TL_G_COUNT = 6,
+};
+
+/* Kind of the object behind a file descriptor, read from its inode mode. */
+enum tl_fd_kind {
+	TL_FD_NONE = 0,   /* no fd argument, or not resolved */
+	TL_FD_FILE = 1,   /* regular file */
+	TL_FD_PIPE = 2,   /* pipe or FIFO */
+	TL_FD_SOCKET = 3,
+	TL_FD_CHR = 4,    /* character device, tty */
+	TL_FD_ANON = 5,   /* anon inode: epoll, eventfd, timerfd, signalfd */
+	TL_FD_DIR = 6,
+	TL_FD_BLK = 7,
+	TL_FD_OTHER = 8,
+};
+
+#define TL_HDR_F_IRQ 0x1 /* fired in interrupt context (waker is not current) */
+
+/* Common header. tgid/tid are the task current on `cpu` when it fired. */
+struct tl_hdr {
+	__u16 size;  /* whole record, header included */
+	__u16 type;  /* enum tl_type */
+	__u16 cpu;
+	__u16 flags; /* TL_HDR_F_* */
+	__u64 ts;    /* CLOCK_BOOTTIME, ns (bpf_ktime_get_boot_ns) */
+	__u32 tgid;
+	__u32 tid;
+};
+
+/* Syscall context of a blocked task: what it waits in, on what. */
+struct tl_blocked {
+	__s32 sys_nr;     /* syscall it is in, -1 if none/unknown */
+	__u32 fd_kind;    /* enum tl_fd_kind of args[0] when it is an fd */
+	__u64 args[3];    /* first three syscall arguments */
+};
+
+/* sched_switch. hdr.tgid/tid = prev (the task leaving the CPU). */
+struct tl_switch {
+	struct tl_hdr h;
+	__u32 next_tid;
+	__u32 next_tgid;
+	__s64 prev_state; /* prev->__state & 0xff: 0 runnable, 1 S, 2 D, ... */
+	__s32 prev_prio;
+	__s32 next_prio;
+	__u8 preempt;     /* prev was preempted (involuntary switch) */
+	__u8 pad[7];
+	struct tl_blocked why; /* filled when prev blocks (prev_state != 0) */
+	char prev_comm[TL_COMM_LEN];
+	char next_comm[TL_COMM_LEN];
+};
+
+/* sched_waking / sched_wakeup_new. hdr = waker (current). */
+struct tl_waking {
+	struct tl_hdr h;
+	__u32 tid;        /* wakee */
+	__u32 tgid;
+	__s32 prio;
+	__s32 target_cpu;
+	char comm[TL_COMM_LEN];
+};
+
+/* sched_migrate_task. hdr = current. */
+struct tl_migrate {
+	struct tl_hdr h;
+	__u32 tid;
+	__u32 tgid;
+	__s32 orig_cpu;
+	__s32 dest_cpu;
+};
+
+/* sched_process_fork. hdr = parent (current). */
+struct tl_fork {
+	struct tl_hdr h;
+	__u32 child_tid;
+	__u32 child_tgid;
+	char parent_comm[TL_COMM_LEN];
+	char child_comm[TL_COMM_LEN];
+};
+
+/* task_newtask. hdr = creator (current); tid is the new task. */
+struct tl_newtask {
+	struct tl_hdr h;
+	__u32 tid;
+	__u32 tgid;
+	__u64 clone_flags; /* CLONE_THREAD (0x10000) => thread, else process */
+	char comm[TL_COMM_LEN];
+};
+
+/* sched_process_exec. hdr = the task after exec. */
+struct tl_exec {
+	struct tl_hdr h;
+	__u32 old_tid;    /* a non-leader thread that execs takes the leader's id */
+	__u32 pad;
+	char comm[TL_COMM_LEN];
+	char filename[TL_PATH_LEN];
+};
+
+/* sched_process_exit. hdr = the exiting task (current). */
+struct tl_exit {
+	struct tl_hdr h;
+	__s32 exit_code;  /* wait status: (code << 8) | termsig, as waitpid sees */
+	__u8 group_dead;  /* last thread of its process */
+	__u8 pad[3];
+	char comm[TL_COMM_LEN];
+};
+
+/* sched_process_wait. hdr = the waiter. */
+struct tl_wait {
+	struct tl_hdr h;
+	__s32 pid;        /* what it waits for: > 0 a pid, -1 any child, ... */
+	__u32 pad;
+};
+
+/* task_rename. hdr = current; tid is the renamed task (may differ). */
+struct tl_rename {
+	struct tl_hdr h;
+	__u32 tid;
+	__u32 tgid;
+	char oldcomm[TL_COMM_LEN];
+	char newcomm[TL_COMM_LEN];
+};
+
+/* syscalls/sys_enter_* of the traced groups. hdr = the calling thread. */
+struct tl_sys_enter {
+	struct tl_hdr h;
+	__s32 nr;         /* x86_64 syscall number */
+	__u32 fd_kind;    /* enum tl_fd_kind of args[0] for fd-taking calls */
+	__u64 args[6];
+};
+
+/* syscalls/sys_exit_*. hdr = the calling thread. */
+struct tl_sys_exit {
+	struct tl_hdr h;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+/* signal_generate. hdr = sender (current). */
+struct tl_signal_gen {
+	struct tl_hdr h;
+	__u32 tid;        /* receiver */
+	__u32 tgid;
+	__s32 sig;
+	__s32 code;       /* si_code */
+	__s32 result;     /* TRACE_SIGNAL_* : 0 delivered, 1 ignored, ... */
+	__u32 pad;
+};
+
+/* signal_deliver. hdr = receiver (current), about to run the handler. */
+struct tl_signal_deliver {
+	struct tl_hdr h;
+	__s32 sig;
+	__s32 code;
+	__u64 handler;    /* sa_handler: 0 default, 1 ignore, else address */
+};
+
+/* Kinds of USDT marks (provider "threadline", see probes/threadline_usdt.h). */
+enum tl_usdt_kind {
+	TL_USDT_CORO_SWITCH = 1,  /* args: from id, to id; str: to name */
+	TL_USDT_QUEUE_PUT = 2,    /* args: queue addr, depth after put; str: queue name */
+	TL_USDT_QUEUE_GET = 3,    /* args: queue addr, depth after get; str: queue name */
+	TL_USDT_TASK_BEGIN = 4,   /* args: task id; str: task name */
+	TL_USDT_TASK_END = 5,     /* args: task id */
+	TL_USDT_SECTION_ENTER = 6,/* args: section addr; str: section name */
+	TL_USDT_SECTION_EXIT = 7, /* args: section addr */
+	TL_USDT_MARK = 8,         /* args: value; str: label */
+};
+
+/* A USDT mark. hdr = the thread that hit it. */
+struct tl_usdt {
+	struct tl_hdr h;
+	__u32 kind;       /* enum tl_usdt_kind */
+	__u32 pad;
+	__u64 args[2];
+	char str[TL_USDT_STR_LEN];
+};
+
+/* One task alive when tracing started. hdr.ts = snapshot time,
+ * hdr.tgid/tid = the task described (not current), hdr.cpu = its last CPU. */
+struct tl_task_snap {
+	struct tl_hdr h;
+	__u32 ppid;       /* real parent's tgid */
+	__u32 state;      /* __state & 0xff, 0 = runnable or running */
+	__u8 on_cpu;      /* running right now */
+	__u8 pad[7];
+	__u64 start_ns;   /* task start, CLOCK_BOOTTIME */
+	struct tl_blocked why;
+	char comm[TL_COMM_LEN];
+};
+
+/* User space: a process's identity. hdr.tgid = the process; followed by
+ * the command line, NUL-separated, up to hdr.size. */
+struct tl_proc_info {
+	struct tl_hdr h;
+	__u32 ppid;
+	__u32 uid;
+	/* char cmdline[]; */
+};
+#define TL_PROC_INFO_MAX_CMDLINE 1024
+
+/* User space: lost events on hdr.cpu, as counted by the BPF side. */
+struct tl_loss {
+	struct tl_hdr h;
+	__u64 lost_total; /* cumulative on this CPU since the start */
+	__u64 lost_new;   /* since the previous TL_LOSS of this CPU */
+};
+
+#define TL_TRAILER_F_INTERRUPTED 0x1 /* stopped by a signal (Ctrl-C, TERM) */
+#define TL_TRAILER_F_TARGET_EXITED 0x2 /* target_status is valid */
+
+/* User space: the last record. hdr.ts = end of tracing. */
+struct tl_trailer {
+	struct tl_hdr h;
+	__u32 flags;
+	__s32 target_status;  /* wait status of the launched command */
+	__u64 lost_total;
+	__u64 records;        /* records before the trailer */
+	__u64 counts[TL_MAX_TYPES]; /* records per enum tl_type */
+};
+
+/* BPF side: counters in .bss, per CPU, read by user space. */
+struct tl_cpu_stats {
+	__u64 lost;      /* failed ring buffer reservations */
+	__u64 emitted;
+};
+
+#endif /* TL_ABI_H */

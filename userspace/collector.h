@@ -1,0 +1,35 @@
+/* collector.h - drains the per-CPU ring buffers with epoll, orders events
+ * from all CPUs by timestamp within a bounded reorder window, and hands them
+ * on; turns the kernel's lost counters into TL_LOSS records as they change.
+ */
+#ifndef TL_COLLECTOR_H
+#define TL_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <signal.h>
+#include "session.h"
+
+struct tl_collector;
+
+struct tl_collector_stats {
+	uint64_t events;      /* records delivered */
+	uint64_t lost;        /* total lost, all CPUs */
+	uint64_t reordered;   /* events that arrived out of order and were fixed */
+};
+
+/* cb receives every record in timestamp order. */
+struct tl_collector *tl_collector_new(struct tl_session *s, tl_record_cb cb,
+				      void *ctx);
+/* Drains until *stop becomes non-zero, or until `until_ns` (BOOTTIME, 0 =
+ * no limit), or until `done()` returns true (e.g. the launched command and
+ * all its descendants exited); prints a status line to stderr every second
+ * when stderr is a terminal. Returns 0 or -errno. */
+int tl_collector_run(struct tl_collector *c, volatile sig_atomic_t *stop,
+		     uint64_t until_ns, bool (*done)(void *), void *done_ctx);
+/* Final drain after detach: everything left in the buffers, in order. */
+int tl_collector_flush(struct tl_collector *c);
+void tl_collector_stats(const struct tl_collector *c, struct tl_collector_stats *st);
+void tl_collector_free(struct tl_collector *c);
+
+#endif

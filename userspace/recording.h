@@ -1,0 +1,92 @@
+/* recording.h - the recording file: a streamed writer and a validating reader.
+ *
+ * Layout (all little-endian, see docs/recording-format.md):
+ *   file header: magic "TLREC\r\n\x1a", u32 format version, u32 header length,
+ *                then key/value fields (u16 key, u16 len, bytes) describing the
+ *                host, kernel, CPUs, clock pair, command line and target;
+ *   blocks:      u32 magic "TLBK", u32 payload length, u32 crc32 of payload,
+ *                u32 record count, then records (struct tl_hdr + body);
+ *   the last record of a complete file is a TL_TRAILER.
+ * A file cut short is readable up to its last complete record.
+ */
+#ifndef TL_RECORDING_H
+#define TL_RECORDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "../bpf/tl_abi.h"
+
+#define TL_REC_FORMAT_VERSION 1
+
+/* What the header says about the recording. */
+struct tl_rec_info {
+	uint32_t format_version;
+	uint32_t abi_version;
+	char host[64];
+	char kernel[64];      /* uname release */
+	char machine[32];     /* uname machine, e.g. x86_64 */
+	uint32_t ncpus;
+	uint64_t boot_ns;     /* CLOCK_BOOTTIME ... */
+	uint64_t real_ns;     /* ... and CLOCK_REALTIME read at the same instant */
+	char cmdline[1024];   /* the threadline command line that recorded it */
+	char target[1024];    /* "cmd: ./prog a b" / "pid: 1234,5678" / "all" */
+	uint32_t groups;      /* 1 << enum tl_group of recorded groups */
+	char tool_version[32];
+};
+
+/* ---- writer ---- */
+struct tl_writer;
+
+/* Creates path (never through a symlink: O_NOFOLLOW, O_EXCL after unlinking a
+ * regular file) owned by uid/gid when they are not -1, writes the header.
+ * Returns NULL and sets errno on failure. */
+struct tl_writer *tl_writer_open(const char *path, const struct tl_rec_info *info,
+				 int uid, int gid);
+/* Appends one record (rec->size bytes). Buffered; full blocks are written
+ * out. Returns 0 or -errno (e.g. -ENOSPC; then the file keeps what was
+ * written before). */
+int tl_writer_append(struct tl_writer *w, const struct tl_hdr *rec);
+/* Writes the buffered block now (called periodically so a kill loses little). */
+int tl_writer_flush(struct tl_writer *w);
+/* Appends the trailer (counts filled in by the writer), flushes, fsyncs,
+ * closes and frees. Returns 0 or -errno. */
+int tl_writer_close(struct tl_writer *w, uint64_t end_ts, uint32_t flags,
+		    int32_t target_status, uint64_t lost_total);
+uint64_t tl_writer_records(const struct tl_writer *w);
+
+/* ---- reader ---- */
+struct tl_reader;
+
+enum tl_read_status {
+	TL_READ_OK = 0,       /* a record was returned */
+	TL_READ_END = 1,      /* clean end: trailer seen */
+	TL_READ_TRUNCATED = 2,/* file ends before the trailer / mid-record */
+	TL_READ_CORRUPT = 3,  /* bad magic, crc, size, type, order... */
+};
+
+/* Opens and validates the header. On failure returns NULL and writes a
+ * one-line reason (naming the byte offset) into err. */
+struct tl_reader *tl_reader_open(const char *path, char *err, size_t errlen);
+/* Same, from memory (used by tests and the fuzzer); data must outlive it. */
+struct tl_reader *tl_reader_open_mem(const void *data, size_t len, char *err,
+				     size_t errlen);
+const struct tl_rec_info *tl_reader_info(const struct tl_reader *r);
+/* Next record, validated (size matches its type, cpu < ncpus, timestamps
+ * non-decreasing). *rec points into the reader's buffer until the next call.
+ * On TRUNCATED/CORRUPT, tl_reader_error() says why and where. */
+enum tl_read_status tl_reader_next(struct tl_reader *r, const struct tl_hdr **rec);
+const char *tl_reader_error(const struct tl_reader *r);
+uint64_t tl_reader_offset(const struct tl_reader *r); /* of the next record */
+/* The trailer, once TL_READ_END was returned, else NULL. */
+const struct tl_trailer *tl_reader_trailer(const struct tl_reader *r);
+void tl_reader_close(struct tl_reader *r);
+
+/* Expected size of a fixed-size record type; 0 for unknown types, and the
+ * minimum size for variable-length ones (TL_PROC_INFO). */
+size_t tl_record_min_size(uint16_t type);
+bool tl_record_is_variable(uint16_t type);
+const char *tl_type_name(uint16_t type);
+
+#endif

@@ -1,0 +1,48 @@
+/* session.h - the kernel side of a recording: load the BPF object, probe
+ * features, attach the probes of the catalogue (probes/catalogue.h), keep
+ * the in-kernel filter of traced tgids, snapshot existing tasks, attach USDT.
+ */
+#ifndef TL_SESSION_H
+#define TL_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../bpf/tl_abi.h"
+
+struct tl_session;
+
+struct tl_session_opts {
+	uint32_t groups;      /* 1 << enum tl_group */
+	bool all;             /* trace the whole system (filter lifted) */
+	bool stacks;          /* reserved: user stacks on blocking */
+	uint32_t ringbuf_mb;  /* per-CPU ring buffer size, MiB (0 = default) */
+	int verbose;          /* libbpf debug output at >= 2 */
+};
+
+/* Checks privileges, BTF and tracefs, opens and loads the BPF object.
+ * On failure returns NULL and a one-line error in err (what to do). */
+struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
+				   size_t errlen);
+/* Adds a tgid to the in-kernel filter (its future children follow). */
+int tl_session_add_tgid(struct tl_session *s, uint32_t tgid);
+/* Attaches every probe of the selected groups. Optional ones that fail are
+ * one warning on stderr each. Returns 0 or -errno with err filled. */
+int tl_session_attach(struct tl_session *s, char *err, size_t errlen);
+/* Attaches the threadline USDT probes found in binary `path` for process
+ * `pid` (-1: all processes). Returns number attached or -errno. */
+int tl_session_attach_usdt(struct tl_session *s, int pid, const char *path);
+
+typedef int (*tl_record_cb)(void *ctx, const struct tl_hdr *rec);
+/* Walks the tasks of the traced tgids (or all with opts.all) with the BPF
+ * task iterator and calls cb with one TL_TASK_SNAP each. */
+int tl_session_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx);
+/* The ring buffer map fds, one per CPU, and the CPU count. */
+int tl_session_ringbuf_fd(const struct tl_session *s, int cpu);
+int tl_session_ncpus(const struct tl_session *s);
+/* Reads the per-CPU lost counters kept by the BPF side. */
+int tl_session_lost(const struct tl_session *s, uint64_t *lost_per_cpu, int n);
+/* Detaches the probes (stops new events); maps stay readable. Idempotent. */
+void tl_session_detach(struct tl_session *s);
+void tl_session_close(struct tl_session *s);
+
+#endif
