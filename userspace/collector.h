@@ -27,6 +27,9 @@ struct tl_collector *tl_collector_new(struct tl_session *s, tl_record_cb cb,
  * when stderr is a terminal. Returns 0 or -errno. */
 int tl_collector_run(struct tl_collector *c, volatile sig_atomic_t *stop,
 		     uint64_t until_ns, bool (*done)(void *), void *done_ctx);
+/* Puts a user-space record (snapshot, process info) into the ordered
+ * stream, so it is delivered in timestamp order with the kernel's events. */
+int tl_collector_inject(struct tl_collector *c, const struct tl_hdr *rec);
 /* Final drain after detach: everything left in the buffers, in order. */
 int tl_collector_flush(struct tl_collector *c);
 void tl_collector_stats(const struct tl_collector *c, struct tl_collector_stats *st);
