@@ -140,9 +140,20 @@ fuzz-run: fuzz ## fuzz each target for 60 s
 	$(Q)for f in $(FUZZ_BINS); do $$f -max_total_time=60 || exit 1; done
 
 # ---- benchmarks ----
-$(O)/bench/%: bench/%.c $(O)/libtl.a | $(O)/bench
+# bench/X.bpf.c, when present, becomes build/bench/X.skel.h for bench/X.c.
+BENCH_BPF_SRCS := $(wildcard bench/*.bpf.c)
+BENCH_SKELS := $(patsubst bench/%.bpf.c,$(O)/bench/%.skel.h,$(BENCH_BPF_SRCS))
+BENCH_SRCS := $(filter-out %.bpf.c,$(BENCH_SRCS))
+BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
+$(O)/bench/%.bpf.o: bench/%.bpf.c $(O)/vmlinux.h | $(O)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(O)/bench/%.skel.h: $(O)/bench/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+$(O)/bench/%: bench/%.c $(O)/libtl.a $(BENCH_SKELS) | $(O)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $< $(O)/libtl.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -I$(O)/bench $< $(O)/libtl.a $(LDLIBS) -o $@
 bench: all ## run the benchmarks (prints tables; not part of `make test`)
 	$(Q)./bench/run-all
 
