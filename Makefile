@@ -49,7 +49,7 @@ DEMO_SRCS := $(wildcard demos/*.c)
 DEMO_BINS := $(patsubst demos/%.c,$(O)/demos/%,$(DEMO_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
-BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
 
 all: $(O)/threadline demos $(HELPER_BINS) $(BENCH_BINS) ## build the tool, demos, test helpers
@@ -143,7 +143,6 @@ fuzz-run: fuzz ## fuzz each target for 60 s
 # bench/X.bpf.c, when present, becomes build/bench/X.skel.h for bench/X.c.
 BENCH_BPF_SRCS := $(wildcard bench/*.bpf.c)
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(O)/bench/%.skel.h,$(BENCH_BPF_SRCS))
-BENCH_SRCS := $(filter-out %.bpf.c,$(BENCH_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
 $(O)/bench/%.bpf.o: bench/%.bpf.c $(O)/vmlinux.h | $(O)/bench
 	$(call msg,BPF,$@)
