@@ -1,0 +1,62 @@
+/* harness.h - integration test harness: run a command or a bundled demo
+ * under the real `threadline record` (real BPF, root), then load the
+ * recording into the model so a test asserts on the timeline.
+ *
+ *   struct th_run r;
+ *   th_record_demo(&r, "c4_deadlock", (const char *[]){ "--seconds", "1", NULL });
+ *   const struct tl_process *p = r.root;   // the launched program
+ *   ... tl_model_* / tl_proc_* / tl_thread_* queries on r.m ...
+ *   th_free(&r);
+ *
+ * Failures to record or to load fail the calling cmocka test at once. */
+#ifndef TL_TEST_HARNESS_H
+#define TL_TEST_HARNESS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "userspace/model.h"
+#include "userspace/analysis.h"
+
+struct th_run {
+	struct tl_model *m;
+	struct tl_load_result res;
+	int record_status;        /* exit status of `threadline record` */
+	char path[PATH_MAX];      /* the recording (removed by th_free) */
+	char log[PATH_MAX + 8];   /* record's stdout+stderr (the demo's output too) */
+	const struct tl_process *root; /* the launched program's process */
+	uint64_t wall_ns;         /* how long record ran */
+};
+
+/* The build folder (the one holding threadline), from this test's path. */
+const char *th_build_dir(void);
+/* Path of a built demo or test helper: <build>/demos/<name>. */
+const char *th_demo_path(const char *name);
+const char *th_helper_path(const char *name);
+
+/* Runs `threadline record -o <tmp> [record_args...] -- cmd...`, loads the
+ * model. record_args and cmd are NULL-terminated (record_args may be NULL).
+ * Returns record's exit status. */
+int th_record_cmd(struct th_run *r, const char *const *record_args,
+		  const char *const *cmd);
+/* Same for a demo by binary name with its arguments (args may be NULL). */
+int th_record_demo(struct th_run *r, const char *demo, const char *const *args);
+void th_free(struct th_run *r);
+
+/* Small queries the demo tests share. */
+/* Threads of r.root and its descendants whose name starts with prefix. */
+size_t th_threads_prefixed(const struct th_run *r, const char *prefix,
+			   const struct tl_thread **out, size_t max);
+/* Processes in r.root's tree (root included) whose name starts with prefix. */
+size_t th_procs_prefixed(const struct th_run *r, const char *prefix,
+			 const struct tl_process **out, size_t max);
+/* Time of thread t Sleeping or Uninterruptible for reason why (any object). */
+uint64_t th_blocked_ns(const struct tl_thread *t, enum tl_reason why);
+/* Socket-family syscalls (by number) made by thread t that returned >= 0. */
+size_t th_syscalls(const struct tl_thread *t, int nr, bool ok_only);
+/* Prints the first lines of the record log (demo output) on failure paths. */
+void th_dump_log(const struct th_run *r);
+
+#define TH_MS(x) ((uint64_t)(x) * 1000000ull)
+
+#endif
