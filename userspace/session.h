@@ -6,6 +6,7 @@
 #define TL_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "../bpf/tl_abi.h"
 
@@ -41,6 +42,11 @@ int tl_session_ringbuf_fd(const struct tl_session *s, int cpu);
 int tl_session_ncpus(const struct tl_session *s);
 /* Reads the per-CPU lost counters kept by the BPF side. */
 int tl_session_lost(const struct tl_session *s, uint64_t *lost_per_cpu, int n);
+/* Reads the per-CPU lost and emitted counters; returns how many CPUs. */
+int tl_session_cpu_stats(const struct tl_session *s, struct tl_cpu_stats *st,
+			 int n);
+/* True when the kernel refused tp_btf and the raw_tp programs are in use. */
+bool tl_session_raw_tp(const struct tl_session *s);
 /* Detaches the probes (stops new events); maps stay readable. Idempotent. */
 void tl_session_detach(struct tl_session *s);
 void tl_session_close(struct tl_session *s);

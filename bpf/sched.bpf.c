@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * sched.bpf.c - group "sched": context switches (with the reason a task
+ * blocks), wakeups and migrations. Each handler has a tp_btf program and a
+ * raw_tp twin ("?" sections, off by default) that user space enables when
+ * the kernel refuses tp_btf.
+ */
+#include "common.bpf.h"
+
+struct tl_cpu_slot tl_stats[TL_MAX_CPUS];
+
+/* Emitted when either side of the switch is traced: the other side tells
+ * who took, or gave up, the CPU. hdr = prev (still current here). */
+static __always_inline int tl_on_switch(bool btf, bool preempt,
+					struct task_struct *prev,
+					struct task_struct *next)
+{
+	__u32 next_tgid = TL_RD(btf, next, tgid);
+	bool prev_traced = tl_traced_tgid(TL_RD(btf, prev, tgid));
+	struct tl_switch *e;
+	void *ring;
+	__u32 state;
+
+	if (!prev_traced && !tl_traced_tgid(next_tgid))
+		return 0;
+	e = tl_reserve(sizeof(*e), TL_SWITCH, &ring);
+	if (!e)
+		return 0;
+	/* a preempted task stays runnable whatever __state says */
+	state = preempt ? 0 : tl_task_state(btf, prev);
+	e->next_tid = TL_RD(btf, next, pid);
+	e->next_tgid = next_tgid;
+	e->prev_state = state;
+	e->prev_prio = TL_RD(btf, prev, prio);
+	e->next_prio = TL_RD(btf, next, prio);
+	e->preempt = preempt;
+	e->why.sys_nr = -1;
+	if (state && prev_traced)
+		tl_fill_blocked(bpf_get_current_task_btf(), &e->why);
+	bpf_get_current_comm(e->prev_comm, sizeof(e->prev_comm));
+	tl_read_comm(e->next_comm, next);
+	tl_submit(e, ring);
+	return 0;
+}
+
+/* sched_waking / sched_wakeup_new: hdr = waker (current), p = wakee. */
+static __always_inline int tl_on_wake(bool btf, struct task_struct *p,
+				      __u16 type)
+{
+	__u32 tgid = TL_RD(btf, p, tgid);
+	struct tl_waking *e;
+	void *ring;
+
+	if (!tl_traced_tgid(tgid))
+		return 0;
+	e = tl_reserve(sizeof(*e), type, &ring);
+	if (!e)
+		return 0;
+	if (tl_in_irq())
+		e->h.flags |= TL_HDR_F_IRQ;
+	e->tid = TL_RD(btf, p, pid);
+	e->tgid = tgid;
+	e->prio = TL_RD(btf, p, prio);
+	e->target_cpu = tl_task_cpu(btf, p);
+	tl_read_comm(e->comm, p);
+	tl_submit(e, ring);
+	return 0;
+}
+
+static __always_inline int tl_on_migrate(bool btf, struct task_struct *p,
+					 int dest_cpu)
+{
+	__u32 tgid = TL_RD(btf, p, tgid);
+	struct tl_migrate *e;
+	void *ring;
+
+	if (!tl_traced_tgid(tgid))
+		return 0;
+	e = tl_reserve(sizeof(*e), TL_MIGRATE, &ring);
+	if (!e)
+		return 0;
+	e->tid = TL_RD(btf, p, pid);
+	e->tgid = tgid;
+	e->orig_cpu = tl_task_cpu(btf, p);
+	e->dest_cpu = dest_cpu;
+	tl_submit(e, ring);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(tl_sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return tl_on_switch(true, preempt, prev, next);
+}
+
+SEC("?raw_tp/sched_switch")
+int BPF_PROG(tl_sched_switch_raw, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return tl_on_switch(false, preempt, prev, next);
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(tl_sched_waking, struct task_struct *p)
+{
+	return tl_on_wake(true, p, TL_WAKING);
+}
+
+SEC("?raw_tp/sched_waking")
+int BPF_PROG(tl_sched_waking_raw, struct task_struct *p)
+{
+	return tl_on_wake(false, p, TL_WAKING);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(tl_sched_wakeup_new, struct task_struct *p)
+{
+	return tl_on_wake(true, p, TL_WAKEUP_NEW);
+}
+
+SEC("?raw_tp/sched_wakeup_new")
+int BPF_PROG(tl_sched_wakeup_new_raw, struct task_struct *p)
+{
+	return tl_on_wake(false, p, TL_WAKEUP_NEW);
+}
+
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(tl_sched_migrate, struct task_struct *p, int dest_cpu)
+{
+	return tl_on_migrate(true, p, dest_cpu);
+}
+
+SEC("?raw_tp/sched_migrate_task")
+int BPF_PROG(tl_sched_migrate_raw, struct task_struct *p, int dest_cpu)
+{
+	return tl_on_migrate(false, p, dest_cpu);
+}

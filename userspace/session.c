@@ -1,0 +1,495 @@
+/* session.c - the kernel side of a recording: checks the system, opens and
+ * loads the BPF object (tp_btf programs, or their raw_tp twins when the
+ * kernel refuses tp_btf), creates one ring buffer per CPU, walks the probe
+ * catalogue to attach what the selected groups need, keeps the filter of
+ * traced tgids, runs the task snapshot and attaches USDT probes.
+ *
+ * Order, as in every libbpf tool: open -> set knobs and sizes -> load ->
+ * attach. Detach is idempotent and leaves the maps readable, so the
+ * collector can drain the rings after the probes stopped.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "feature.h"
+#include "probes/catalogue.h"
+
+/* Mirrors the per-CPU slot of bpf/common.bpf.h (the skeleton checks its
+ * size). */
+struct tl_cpu_slot {
+	struct tl_cpu_stats s;
+	__u64 pad[6];
+};
+#include "threadline.skel.h"
+
+#define TL_RING_MB_DEFAULT 16
+#define TL_RING_MB_MAX 1024
+
+struct tl_session {
+	struct tl_session_opts opts;
+	struct threadline_bpf *skel;
+	bool raw_tp;            /* the raw_tp twins are loaded */
+	int ncpus;
+	uint64_t ring_bytes;
+	int ring_fds[TL_MAX_CPUS];
+	struct bpf_link **links;
+	size_t nlinks, cap;
+};
+
+static int tl_verbose;
+
+/* libbpf's messages: errors come back to us as return codes and become
+ * one-line messages, so its own output is shown only when asked for. */
+static int tl_libbpf_print(enum libbpf_print_level lvl, const char *fmt,
+			   va_list ap)
+{
+	if (tl_verbose < 1 || (lvl == LIBBPF_DEBUG && tl_verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static uint64_t tl_ring_bytes(uint32_t mb)
+{
+	uint64_t want, b = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (mb == 0)
+		mb = TL_RING_MB_DEFAULT;
+	if (mb > TL_RING_MB_MAX)
+		mb = TL_RING_MB_MAX;
+	want = (uint64_t)mb << 20;
+	while (b < want)
+		b <<= 1;
+	return b;
+}
+
+static bool tl_group_selected(const struct tl_session *s, int group)
+{
+	if (group == TL_GROUP_ALWAYS)
+		return true;
+	return s->opts.groups & (1u << group);
+}
+
+static const char *tl_probe_prog(const struct tl_session *s,
+				 const struct tl_probe *p)
+{
+	return s->raw_tp && p->fallback ? p->fallback : p->prog;
+}
+
+static struct bpf_program *tl_find_prog(const struct tl_session *s,
+					const char *name)
+{
+	return bpf_object__find_program_by_name(s->skel->obj, name);
+}
+
+/* Loads exactly the programs the selected groups need. */
+static void tl_select_programs(struct tl_session *s)
+{
+	struct bpf_program *prog;
+	size_t i;
+
+	bpf_object__for_each_program(prog, s->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (i = 0; i < TL_CATALOGUE_LEN; i++) {
+		const struct tl_probe *p = &tl_catalogue[i];
+
+		if (!tl_group_selected(s, p->group))
+			continue;
+		prog = tl_find_prog(s, tl_probe_prog(s, p));
+		if (prog)
+			bpf_program__set_autoload(prog, true);
+	}
+}
+
+static int tl_create_rings(struct tl_session *s, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < s->ncpus; i++) {
+		s->ring_fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tl_ring",
+						0, 0, s->ring_bytes, NULL);
+		if (s->ring_fds[i] < 0) {
+			int e = -errno;
+
+			snprintf(err, errlen, "cannot create a %llu MiB ring "
+				 "buffer for CPU %d: %s; try a smaller --buffer-size",
+				 (unsigned long long)(s->ring_bytes >> 20), i,
+				 strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
+static int tl_fill_rings(struct tl_session *s, char *err, size_t errlen)
+{
+	int outer = bpf_map__fd(s->skel->maps.tl_rings);
+	uint32_t i;
+
+	for (i = 0; i < (uint32_t)s->ncpus; i++) {
+		if (bpf_map_update_elem(outer, &i, &s->ring_fds[i], BPF_ANY)) {
+			int e = -errno;
+
+			snprintf(err, errlen, "cannot install the ring buffer of "
+				 "CPU %u: %s", i, strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
+/* One attempt at open + configure + load, with tp_btf or with raw_tp. */
+static int tl_load(struct tl_session *s)
+{
+	struct bpf_map *outer;
+	int err;
+
+	s->skel = threadline_bpf__open();
+	if (!s->skel)
+		return -errno;
+	s->skel->rodata->tl_trace_all = s->opts.all;
+	s->skel->rodata->tl_groups = s->opts.groups;
+	s->skel->rodata->tl_wakeup_bytes = s->ring_bytes / 4;
+	/* The inner template keeps its size: the kernel does not compare ring
+	 * sizes of inner maps (and libbpf 1.1 cannot resize the template). */
+	outer = s->skel->maps.tl_rings;
+	err = bpf_map__set_max_entries(outer, s->ncpus);
+	if (err)
+		return err;
+	tl_select_programs(s);
+	return threadline_bpf__load(s->skel);
+}
+
+/* THREADLINE_FORCE_RAW_TP=1 skips tp_btf, so tests can cover the fallback. */
+static int tl_load_any(struct tl_session *s, char *err, size_t errlen)
+{
+	const char *force = getenv("THREADLINE_FORCE_RAW_TP");
+	int e;
+
+	s->raw_tp = force && *force == '1';
+	e = tl_load(s);
+	if (e) {
+		threadline_bpf__destroy(s->skel);
+		s->skel = NULL;
+		s->raw_tp = true; /* this kernel may refuse tp_btf: try raw_tp */
+		if (tl_load(s) == 0)
+			return 0;
+		snprintf(err, errlen, "loading the BPF programs failed: %s; run "
+			 "with -v to see libbpf's log (the verifier's reasons)",
+			 strerror(e < 0 ? -e : e));
+		return e < 0 ? e : -e;
+	}
+	return 0;
+}
+
+static int tl_check_system(const struct tl_session_opts *o, char *err,
+			   size_t errlen)
+{
+	int e;
+
+	tl_verbose = o->verbose;
+	libbpf_set_print(tl_libbpf_print);
+	e = tl_check_privileges(err, errlen);
+	if (!e)
+		e = tl_check_btf(err, errlen);
+	if (!e)
+		e = tl_check_tracefs(err, errlen);
+	return e;
+}
+
+struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
+				   size_t errlen)
+{
+	struct tl_session *s;
+	int i;
+
+	if (tl_check_system(o, err, errlen))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->opts = *o;
+	for (i = 0; i < TL_MAX_CPUS; i++)
+		s->ring_fds[i] = -1;
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0 || s->ncpus > TL_MAX_CPUS) {
+		snprintf(err, errlen, "cannot handle %d possible CPUs (max %d)",
+			 s->ncpus, TL_MAX_CPUS);
+		goto fail;
+	}
+	s->ring_bytes = tl_ring_bytes(o->ringbuf_mb);
+	if (tl_create_rings(s, err, errlen) || tl_load_any(s, err, errlen) ||
+	    tl_fill_rings(s, err, errlen))
+		goto fail;
+	if (s->raw_tp && !getenv("THREADLINE_FORCE_RAW_TP"))
+		fprintf(stderr, "threadline: warning: tp_btf programs refused, "
+			"using raw tracepoints\n");
+	return s;
+fail:
+	tl_session_close(s);
+	return NULL;
+}
+
+int tl_session_add_tgid(struct tl_session *s, uint32_t tgid)
+{
+	uint8_t one = 1;
+
+	if (!s || tgid == 0)
+		return -EINVAL;
+	if (s->opts.all)
+		return 0;
+	if (bpf_map__update_elem(s->skel->maps.tl_traced, &tgid, sizeof(tgid),
+				 &one, sizeof(one), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int tl_keep_link(struct tl_session *s, struct bpf_link *l)
+{
+	if (s->nlinks == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct bpf_link **n = realloc(s->links, cap * sizeof(*n));
+
+		if (!n) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		s->links = n;
+		s->cap = cap;
+	}
+	s->links[s->nlinks++] = l;
+	return 0;
+}
+
+/* "category/name" -> two strings for bpf_program__attach_tracepoint. */
+static struct bpf_link *tl_attach_tracepoint(struct bpf_program *prog,
+					     const char *target)
+{
+	char cat[64];
+	const char *slash = strchr(target, '/');
+	size_t n = slash ? (size_t)(slash - target) : 0;
+
+	if (!slash || n >= sizeof(cat)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	memcpy(cat, target, n);
+	cat[n] = '\0';
+	return bpf_program__attach_tracepoint(prog, cat, slash + 1);
+}
+
+/* Attaches one catalogue entry; 1 if skipped with a warning. */
+static int tl_attach_one(struct tl_session *s, const struct tl_probe *p,
+			 char *err, size_t errlen)
+{
+	const char *name = tl_probe_prog(s, p);
+	struct bpf_program *prog = tl_find_prog(s, name);
+	struct bpf_link *l;
+
+	if (p->kind == TL_PK_TRACEPOINT && !tl_tracepoint_exists(p->target)) {
+		fprintf(stderr, "threadline: warning: this kernel has no "
+			"tracepoint %s; its events are not recorded\n", p->target);
+		return 1;
+	}
+	if (!prog) {
+		snprintf(err, errlen, "BPF program %s is missing", name);
+		return -ENOENT;
+	}
+	l = p->kind == TL_PK_TRACEPOINT ? tl_attach_tracepoint(prog, p->target)
+					 : bpf_program__attach(prog);
+	if (!l) {
+		int e = -errno;
+
+		if (p->optional) {
+			fprintf(stderr, "threadline: warning: cannot attach %s "
+				"(%s); its events are not recorded\n", p->target,
+				strerror(-e));
+			return 1;
+		}
+		snprintf(err, errlen, "attaching %s failed: %s; run with -v "
+			 "for libbpf's log", p->target, strerror(-e));
+		return e;
+	}
+	return tl_keep_link(s, l);
+}
+
+int tl_session_attach(struct tl_session *s, char *err, size_t errlen)
+{
+	size_t i;
+	int e;
+
+	for (i = 0; i < TL_CATALOGUE_LEN; i++) {
+		const struct tl_probe *p = &tl_catalogue[i];
+
+		if (p->kind != TL_PK_TP_BTF && p->kind != TL_PK_TRACEPOINT)
+			continue;
+		if (!tl_group_selected(s, p->group))
+			continue;
+		e = tl_attach_one(s, p, err, errlen);
+		if (e < 0) {
+			tl_session_detach(s);
+			return e;
+		}
+	}
+	return 0;
+}
+
+int tl_session_attach_usdt(struct tl_session *s, int pid, const char *path)
+{
+	int n = 0, first_err = 0;
+	size_t i;
+
+	if (!(s->opts.groups & (1u << TL_G_USDT)))
+		return 0;
+	if (access(path, R_OK))
+		return -errno;
+	for (i = 0; i < TL_CATALOGUE_LEN; i++) {
+		const struct tl_probe *p = &tl_catalogue[i];
+		struct bpf_link *l;
+
+		if (p->kind != TL_PK_USDT)
+			continue;
+		l = bpf_program__attach_usdt(tl_find_prog(s, p->prog), pid, path,
+					     "threadline", p->target, NULL);
+		if (!l) {
+			/* a binary without this probe is the common case */
+			if (errno != ENOENT && !first_err)
+				first_err = -errno;
+			continue;
+		}
+		if (tl_keep_link(s, l))
+			return -ENOMEM;
+		n++;
+	}
+	return n ? n : first_err;
+}
+
+/* Hands over every complete record read from the iterator; a record may be
+ * split across reads, so a partial tail is kept for the next one. */
+static int tl_snapshot_read(int fd, tl_record_cb cb, void *ctx)
+{
+	struct tl_task_snap buf[64];
+	size_t have = 0, i, n;
+	ssize_t r;
+	int e;
+
+	for (;;) {
+		r = read(fd, (char *)buf + have, sizeof(buf) - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return 0;
+		have += r;
+		n = have / sizeof(buf[0]);
+		for (i = 0; i < n; i++) {
+			if (buf[i].h.type != TL_TASK_SNAP ||
+			    buf[i].h.size != sizeof(buf[i]))
+				return -EPROTO;
+			e = cb(ctx, &buf[i].h);
+			if (e)
+				return e;
+		}
+		have -= n * sizeof(buf[0]);
+		memmove(buf, &buf[n], have);
+	}
+}
+
+int tl_session_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx)
+{
+	struct bpf_link *l;
+	int fd, e;
+
+	l = bpf_program__attach_iter(s->skel->progs.tl_snapshot, NULL);
+	if (!l)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd < 0) {
+		e = -errno;
+		goto cleanup;
+	}
+	e = tl_snapshot_read(fd, cb, ctx);
+	close(fd);
+cleanup:
+	bpf_link__destroy(l);
+	return e;
+}
+
+int tl_session_ringbuf_fd(const struct tl_session *s, int cpu)
+{
+	if (cpu < 0 || cpu >= s->ncpus)
+		return -EINVAL;
+	return s->ring_fds[cpu];
+}
+
+int tl_session_ncpus(const struct tl_session *s)
+{
+	return s->ncpus;
+}
+
+int tl_session_cpu_stats(const struct tl_session *s, struct tl_cpu_stats *st,
+			 int n)
+{
+	int i;
+
+	if (!s->skel || !s->skel->bss)
+		return -EINVAL;
+	for (i = 0; i < n && i < s->ncpus; i++) {
+		const volatile struct tl_cpu_stats *k = &s->skel->bss->tl_stats[i].s;
+
+		st[i].lost = k->lost;
+		st[i].emitted = k->emitted;
+	}
+	return i;
+}
+
+int tl_session_lost(const struct tl_session *s, uint64_t *lost_per_cpu, int n)
+{
+	struct tl_cpu_stats st[TL_MAX_CPUS];
+	int i, got = tl_session_cpu_stats(s, st, n < TL_MAX_CPUS ? n : TL_MAX_CPUS);
+
+	for (i = 0; i < got; i++)
+		lost_per_cpu[i] = st[i].lost;
+	return got;
+}
+
+bool tl_session_raw_tp(const struct tl_session *s)
+{
+	return s->raw_tp;
+}
+
+void tl_session_detach(struct tl_session *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	s->nlinks = 0;
+}
+
+void tl_session_close(struct tl_session *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	tl_session_detach(s);
+	free(s->links);
+	threadline_bpf__destroy(s->skel);
+	for (i = 0; i < TL_MAX_CPUS; i++)
+		if (s->ring_fds[i] >= 0)
+			close(s->ring_fds[i]);
+	free(s);
+}
