@@ -20,6 +20,31 @@
 
 #define TL_REC_FORMAT_VERSION 1
 
+/* File and block layout constants (docs/recording-format.md). */
+#define TL_REC_MAGIC "TLREC\r\n\x1a"   /* 8 bytes */
+#define TL_REC_PREFIX_LEN 16             /* magic, version, header length */
+#define TL_REC_HEADER_MAX 65536
+#define TL_BLOCK_MAGIC 0x4b424c54u       /* "TLBK" as stored */
+#define TL_BLOCK_HDR_LEN 16
+#define TL_BLOCK_TARGET (256 * 1024)     /* the writer's block payload size */
+#define TL_BLOCK_MAX (4 * 1024 * 1024)   /* the largest payload a reader takes */
+
+/* Header field keys (u16). Unknown keys are skipped by readers; the CRC
+ * field is last and covers every header byte before it. */
+enum tl_rec_key {
+	TL_HK_ABI_VERSION = 1,  /* u32 */
+	TL_HK_HOST = 2,         /* string (no NUL) */
+	TL_HK_KERNEL = 3,
+	TL_HK_MACHINE = 4,
+	TL_HK_NCPUS = 5,        /* u32 */
+	TL_HK_CLOCK = 6,        /* u64 boot_ns, u64 real_ns */
+	TL_HK_CMDLINE = 7,
+	TL_HK_TARGET = 8,
+	TL_HK_GROUPS = 9,       /* u32 */
+	TL_HK_TOOL_VERSION = 10,
+	TL_HK_CRC = 0xffff,     /* u32 crc32 of the header bytes before it */
+};
+
 /* What the header says about the recording. */
 struct tl_rec_info {
 	uint32_t format_version;
@@ -35,6 +60,11 @@ struct tl_rec_info {
 	uint32_t groups;      /* 1 << enum tl_group of recorded groups */
 	char tool_version[32];
 };
+
+/* Fills what the recording machine says about itself: format and ABI
+ * versions, host, kernel, machine, CPU count (online CPUs; callers that
+ * know the BPF side's count overwrite it), the clock pair, tool version. */
+void tl_rec_info_init(struct tl_rec_info *info);
 
 /* ---- writer ---- */
 struct tl_writer;
@@ -55,6 +85,9 @@ int tl_writer_flush(struct tl_writer *w);
 int tl_writer_close(struct tl_writer *w, uint64_t end_ts, uint32_t flags,
 		    int32_t target_status, uint64_t lost_total);
 uint64_t tl_writer_records(const struct tl_writer *w);
+/* Records whose timestamp was older than the one before and was raised to
+ * it, so the file stays in order (the reorder window was too short). */
+uint64_t tl_writer_clamped(const struct tl_writer *w);
 
 /* ---- reader ---- */
 struct tl_reader;
@@ -75,10 +108,15 @@ struct tl_reader *tl_reader_open_mem(const void *data, size_t len, char *err,
 const struct tl_rec_info *tl_reader_info(const struct tl_reader *r);
 /* Next record, validated (size matches its type, cpu < ncpus, timestamps
  * non-decreasing). *rec points into the reader's buffer until the next call.
+ * The trailer is not handed out as a record: reading it returns TL_READ_END
+ * and tl_reader_trailer() gives it.
  * On TRUNCATED/CORRUPT, tl_reader_error() says why and where. */
 enum tl_read_status tl_reader_next(struct tl_reader *r, const struct tl_hdr **rec);
 const char *tl_reader_error(const struct tl_reader *r);
-uint64_t tl_reader_offset(const struct tl_reader *r); /* of the next record */
+/* End of the last record read (the header's end before the first): where
+ * the next record starts unless a block header comes first, and, after
+ * TL_READ_TRUNCATED, how far the file is readable. */
+uint64_t tl_reader_offset(const struct tl_reader *r);
 /* The trailer, once TL_READ_END was returned, else NULL. */
 const struct tl_trailer *tl_reader_trailer(const struct tl_reader *r);
 void tl_reader_close(struct tl_reader *r);
@@ -87,6 +125,9 @@ void tl_reader_close(struct tl_reader *r);
  * minimum size for variable-length ones (TL_PROC_INFO). */
 size_t tl_record_min_size(uint16_t type);
 bool tl_record_is_variable(uint16_t type);
+size_t tl_record_max_size(uint16_t type);
 const char *tl_type_name(uint16_t type);
+/* CRC-32 with zlib's crc32() parameters (start with crc = 0). */
+uint32_t tl_crc32(uint32_t crc, const void *data, size_t len);
 
 #endif

@@ -30,7 +30,9 @@ const char *th_build_dir(void)
 		fail_msg("readlink /proc/self/exe: %s", strerror(errno));
 	self[n] = '\0';
 	/* <build>/tests/integration/test_x -> <build> */
-	snprintf(build_dir, sizeof(build_dir), "%s", dirname(dirname(dirname(self))));
+	if (snprintf(build_dir, sizeof(build_dir), "%s",
+		     dirname(dirname(dirname(self)))) >= (int)sizeof(build_dir))
+		fail_msg("build path too long");
 	return build_dir;
 }
 
@@ -39,8 +41,10 @@ static const char *path_in(const char *sub, const char *name)
 	static char buf[4][PATH_MAX];
 	static int slot;
 	char *p = buf[slot++ % 4];
+	int n = snprintf(p, PATH_MAX, "%s/%s/%s", th_build_dir(), sub, name);
 
-	snprintf(p, PATH_MAX, "%s/%s/%s", th_build_dir(), sub, name);
+	if (n < 0 || n >= PATH_MAX)
+		fail_msg("path too long: %s/%s", sub, name);
 	return p;
 }
 
@@ -140,7 +144,8 @@ int th_record_cmd(struct th_run *r, const char *const *rargs, const char *const 
 	assert_true(err >= 0);
 	close(err);
 	unlink(r->path); /* record creates it itself (O_EXCL) */
-	snprintf(r->log, sizeof(r->log), "%s.log", r->path);
+	if (snprintf(r->log, sizeof(r->log), "%s.log", r->path) >= (int)sizeof(r->log))
+		fail_msg("recording path too long");
 	argv = record_argv(r, rargs, cmd);
 	t0 = now_ns();
 	r->record_status = run_logged(argv, r->log);

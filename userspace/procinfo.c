@@ -1,0 +1,124 @@
+/* procinfo.c - reads process facts from /proc (see procinfo.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "procinfo.h"
+
+static void proc_path(char *buf, size_t len, pid_t pid, const char *what)
+{
+	snprintf(buf, len, "/proc/%d/%s", (int)pid, what);
+}
+
+bool tl_proc_exists(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid <= 0)
+		return false;
+	proc_path(path, sizeof(path), pid, "");
+	return stat(path, &st) == 0;
+}
+
+bool tl_proc_alive(pid_t pid)
+{
+	struct tl_proc_status st;
+
+	return tl_proc_read_status(pid, &st) == 0 && st.state != 'Z' &&
+	       st.state != 'X';
+}
+
+static void parse_status_line(const char *line, struct tl_proc_status *st)
+{
+	unsigned long a;
+
+	if (sscanf(line, "Tgid: %lu", &a) == 1)
+		st->tgid = (pid_t)a;
+	else if (sscanf(line, "PPid: %lu", &a) == 1)
+		st->ppid = (pid_t)a;
+	else if (sscanf(line, "Uid: %lu", &a) == 1)
+		st->uid = (uid_t)a;
+	else if (sscanf(line, "Gid: %lu", &a) == 1)
+		st->gid = (gid_t)a;
+	else if (!strncmp(line, "Name:\t", 6))
+		sscanf(line + 6, "%15[^\n]", st->name);
+	else if (!strncmp(line, "State:\t", 7))
+		st->state = line[7];
+}
+
+int tl_proc_read_status(pid_t pid, struct tl_proc_status *st)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	memset(st, 0, sizeof(*st));
+	if (pid <= 0)
+		return -ENOENT;
+	proc_path(path, sizeof(path), pid, "status");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		parse_status_line(line, st);
+	fclose(f);
+	return st->tgid > 0 ? 0 : -ENOENT;
+}
+
+int tl_proc_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	if (len == 0)
+		return -EINVAL;
+	proc_path(path, sizeof(path), pid, "cmdline");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	return (int)got;
+}
+
+int tl_proc_exe(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	proc_path(path, sizeof(path), pid, "exe");
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+int tl_proc_threads(pid_t pid, pid_t *tids, int max)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	proc_path(path, sizeof(path), pid, "task");
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < max) {
+		long tid = strtol(de->d_name, NULL, 10);
+
+		if (tid > 0)
+			tids[n++] = (pid_t)tid;
+	}
+	closedir(d);
+	return n;
+}

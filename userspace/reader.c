@@ -1,0 +1,537 @@
+/* reader.c - the validating reader of recording files. It trusts nothing:
+ * header fields, block magic, lengths and CRC, each record's size against
+ * its type, its CPU, and time order are all checked, and the first fault
+ * stops reading with a one-line reason naming the byte offset. A file cut
+ * short (a recorder killed, a disk filled) reads up to its last complete
+ * record and then says where it was cut. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "recording.h"
+
+#define MAX_RECORD 65536
+
+struct tl_reader {
+	int fd;                  /* -1 when reading from memory */
+	const uint8_t *mem;
+	size_t mem_len;
+	uint64_t pos;            /* source offset of the next byte to read */
+	char name[256];          /* file name for messages */
+	struct tl_rec_info info;
+	enum tl_read_status status; /* TL_READ_OK while reading goes on */
+	char err[512];
+
+	uint8_t *blk;            /* payload of the current block */
+	size_t blk_cap;
+	bool in_block, partial;
+	uint64_t blk_off;        /* file offset of the block header */
+	uint32_t blk_decl, blk_count, blk_seen;
+	size_t blk_len, blk_pos; /* bytes present; next record within */
+
+	uint64_t next_off;       /* end of the last record read (header end before) */
+	uint64_t last_ts, nrecords;
+	uint64_t counts[TL_MAX_TYPES];
+	bool have_trailer;
+	struct tl_trailer trailer;
+	uint64_t rec[MAX_RECORD / 8]; /* aligned copy of the record handed out */
+};
+
+/* ---- source ---- */
+
+/* Reads up to n bytes at the current position; fewer only at end of data.
+ * Returns the count, or -errno on a read error. */
+static ssize_t src_read(struct tl_reader *r, void *dst, size_t n)
+{
+	size_t got = 0;
+
+	if (r->fd < 0) {
+		size_t left = r->pos < r->mem_len ? r->mem_len - (size_t)r->pos : 0;
+
+		got = n < left ? n : left;
+		memcpy(dst, r->mem + r->pos, got);
+		r->pos += got;
+		return (ssize_t)got;
+	}
+	while (got < n) {
+		ssize_t k = read(r->fd, (uint8_t *)dst + got, n - got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	r->pos += got;
+	return (ssize_t)got;
+}
+
+__attribute__((format(printf, 3, 4)))
+static enum tl_read_status fail(struct tl_reader *r, enum tl_read_status st,
+				const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(r->err, sizeof(r->err), "%s: ", r->name);
+
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	r->status = st;
+	return st;
+}
+
+static enum tl_read_status read_exact(struct tl_reader *r, void *dst, size_t n,
+				      size_t *got)
+{
+	ssize_t k = src_read(r, dst, n);
+
+	if (k < 0)
+		return fail(r, TL_READ_CORRUPT, "read error at byte %" PRIu64 ": %s",
+			    r->pos, strerror((int)-k));
+	*got = (size_t)k;
+	return TL_READ_OK;
+}
+
+/* ---- header ---- */
+
+struct field {
+	uint16_t key, len;
+	uint32_t off;            /* file offset of the field's key */
+	const uint8_t *val;
+};
+
+static bool get_str(char *dst, size_t size, const struct field *f)
+{
+	if (f->len >= size || memchr(f->val, 0, f->len))
+		return false;
+	memcpy(dst, f->val, f->len);
+	dst[f->len] = 0;
+	return true;
+}
+
+static bool get_u32(uint32_t *dst, const struct field *f)
+{
+	if (f->len != 4)
+		return false;
+	memcpy(dst, f->val, 4);
+	return true;
+}
+
+static bool get_clock(struct tl_rec_info *in, const struct field *f)
+{
+	if (f->len != 16)
+		return false;
+	memcpy(&in->boot_ns, f->val, 8);
+	memcpy(&in->real_ns, f->val + 8, 8);
+	return true;
+}
+
+/* Stores one field; false when its value does not fit its key. Unknown
+ * keys are skipped so later versions can add fields. */
+static bool take_field(struct tl_rec_info *in, const struct field *f)
+{
+	switch (f->key) {
+	case TL_HK_ABI_VERSION: return get_u32(&in->abi_version, f);
+	case TL_HK_HOST: return get_str(in->host, sizeof(in->host), f);
+	case TL_HK_KERNEL: return get_str(in->kernel, sizeof(in->kernel), f);
+	case TL_HK_MACHINE: return get_str(in->machine, sizeof(in->machine), f);
+	case TL_HK_NCPUS: return get_u32(&in->ncpus, f);
+	case TL_HK_CLOCK: return get_clock(in, f);
+	case TL_HK_CMDLINE: return get_str(in->cmdline, sizeof(in->cmdline), f);
+	case TL_HK_TARGET: return get_str(in->target, sizeof(in->target), f);
+	case TL_HK_GROUPS: return get_u32(&in->groups, f);
+	case TL_HK_TOOL_VERSION:
+		return get_str(in->tool_version, sizeof(in->tool_version), f);
+	default: return true;
+	}
+}
+
+/* Walks the fields of hdr[0..len); checks framing, the CRC (which must be
+ * the last field), duplicates, and each value. */
+static enum tl_read_status parse_fields(struct tl_reader *r, const uint8_t *hdr,
+					uint32_t len)
+{
+	uint32_t off = TL_REC_PREFIX_LEN, crc;
+	uint64_t seen = 0;
+	struct field f;
+
+	for (;;) {
+		if (len - off < 4)
+			return fail(r, TL_READ_CORRUPT,
+				    "header field at byte %u is cut by the header end", off);
+		memcpy(&f.key, hdr + off, 2);
+		memcpy(&f.len, hdr + off + 2, 2);
+		f.off = off;
+		f.val = hdr + off + 4;
+		if (f.len > len - off - 4)
+			return fail(r, TL_READ_CORRUPT,
+				    "header field %u at byte %u overruns the header", f.key, off);
+		if (f.key == TL_HK_CRC)
+			break;
+		if (f.key < 64 && (seen & (1ull << f.key)))
+			return fail(r, TL_READ_CORRUPT,
+				    "header field %u repeated at byte %u", f.key, off);
+		if (f.key < 64)
+			seen |= 1ull << f.key;
+		if (!take_field(&r->info, &f))
+			return fail(r, TL_READ_CORRUPT,
+				    "bad value of header field %u at byte %u", f.key, off);
+		off += 4u + f.len;
+	}
+	memcpy(&crc, f.val, 4 < f.len ? 4 : f.len);
+	if (f.len != 4 || off + 8 != len)
+		return fail(r, TL_READ_CORRUPT,
+			    "header checksum field at byte %u is malformed", off);
+	if (crc != tl_crc32(0, hdr, off))
+		return fail(r, TL_READ_CORRUPT,
+			    "header checksum mismatch (header of %u bytes at byte 0)", len);
+	return TL_READ_OK;
+}
+
+/* The fields every reader needs, and ones whose value it must accept. */
+static enum tl_read_status check_info(struct tl_reader *r)
+{
+	const struct tl_rec_info *in = &r->info;
+
+	if (in->abi_version != TL_ABI_VERSION)
+		return fail(r, TL_READ_CORRUPT,
+			    "recorded with event ABI %u, this threadline reads ABI %u",
+			    in->abi_version, TL_ABI_VERSION);
+	if (in->ncpus == 0 || in->ncpus > TL_MAX_CPUS)
+		return fail(r, TL_READ_CORRUPT, "header gives %u CPUs (1..%u allowed)",
+			    in->ncpus, TL_MAX_CPUS);
+	if (in->boot_ns == 0 && in->real_ns == 0)
+		return fail(r, TL_READ_CORRUPT, "header has no clock pair");
+	return TL_READ_OK;
+}
+
+static enum tl_read_status read_prefix(struct tl_reader *r, uint8_t *hdr,
+				       uint32_t *len)
+{
+	size_t got;
+
+	if (read_exact(r, hdr, TL_REC_PREFIX_LEN, &got))
+		return r->status;
+	if (got == 0)
+		return fail(r, TL_READ_TRUNCATED, "empty file, not a recording");
+	if (memcmp(hdr, TL_REC_MAGIC, got < 8 ? got : 8) != 0)
+		return fail(r, TL_READ_CORRUPT,
+			    "not a threadline recording (bad magic at byte 0)");
+	if (got < TL_REC_PREFIX_LEN)
+		return fail(r, TL_READ_TRUNCATED,
+			    "cut short at byte %zu, inside the file header", got);
+	memcpy(&r->info.format_version, hdr + 8, 4);
+	if (r->info.format_version != TL_REC_FORMAT_VERSION)
+		return fail(r, TL_READ_CORRUPT,
+			    "format version %u at byte 8; this threadline reads version %u",
+			    r->info.format_version, TL_REC_FORMAT_VERSION);
+	memcpy(len, hdr + 12, 4);
+	if (*len < TL_REC_PREFIX_LEN + 8 || *len > TL_REC_HEADER_MAX)
+		return fail(r, TL_READ_CORRUPT, "bad header length %u at byte 12", *len);
+	return TL_READ_OK;
+}
+
+static enum tl_read_status read_header(struct tl_reader *r)
+{
+	uint8_t *hdr = malloc(TL_REC_HEADER_MAX);
+	uint32_t len = 0;
+	size_t got;
+
+	if (!hdr)
+		return fail(r, TL_READ_CORRUPT, "out of memory");
+	if (read_prefix(r, hdr, &len) ||
+	    read_exact(r, hdr + TL_REC_PREFIX_LEN, len - TL_REC_PREFIX_LEN, &got))
+		goto cleanup;
+	if (got < len - TL_REC_PREFIX_LEN) {
+		fail(r, TL_READ_TRUNCATED,
+		     "cut short at byte %zu, inside the file header of %u bytes",
+		     TL_REC_PREFIX_LEN + got, len);
+		goto cleanup;
+	}
+	if (parse_fields(r, hdr, len) == TL_READ_OK)
+		check_info(r);
+	r->next_off = len;
+cleanup:
+	free(hdr);
+	return r->status;
+}
+
+static struct tl_reader *open_common(struct tl_reader *r, char *err, size_t errlen)
+{
+	if (read_header(r) == TL_READ_OK)
+		return r;
+	if (errlen)
+		snprintf(err, errlen, "%s", r->err);
+	tl_reader_close(r);
+	return NULL;
+}
+
+static struct tl_reader *reader_new(const char *name)
+{
+	struct tl_reader *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->fd = -1;
+		snprintf(r->name, sizeof(r->name), "%s", name);
+	}
+	return r;
+}
+
+struct tl_reader *tl_reader_open(const char *path, char *err, size_t errlen)
+{
+	struct tl_reader *r = reader_new(path);
+
+	if (!r) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		tl_reader_close(r);
+		return NULL;
+	}
+	return open_common(r, err, errlen);
+}
+
+struct tl_reader *tl_reader_open_mem(const void *data, size_t len, char *err,
+				     size_t errlen)
+{
+	struct tl_reader *r = reader_new("recording");
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->mem = data;
+	r->mem_len = len;
+	return open_common(r, err, errlen);
+}
+
+const struct tl_rec_info *tl_reader_info(const struct tl_reader *r)
+{
+	return &r->info;
+}
+
+/* ---- blocks ---- */
+
+static enum tl_read_status cut_short(struct tl_reader *r, const char *where)
+{
+	return fail(r, TL_READ_TRUNCATED,
+		    "cut short at byte %" PRIu64 " (%s); readable up to byte %" PRIu64
+		    ", %" PRIu64 " records",
+		    r->pos, where, r->next_off, r->nrecords);
+}
+
+static enum tl_read_status check_block_header(struct tl_reader *r,
+					      const uint32_t bh[4])
+{
+	uint64_t off = r->blk_off;
+
+	if (bh[0] != TL_BLOCK_MAGIC)
+		return fail(r, TL_READ_CORRUPT, "bad block magic at byte %" PRIu64, off);
+	if (bh[1] == 0 || bh[1] > TL_BLOCK_MAX)
+		return fail(r, TL_READ_CORRUPT, "bad block length %u at byte %" PRIu64,
+			    bh[1], off + 4);
+	if (bh[3] == 0 || bh[3] > bh[1] / sizeof(struct tl_hdr))
+		return fail(r, TL_READ_CORRUPT,
+			    "bad record count %u at byte %" PRIu64, bh[3], off + 12);
+	return TL_READ_OK;
+}
+
+static enum tl_read_status load_payload(struct tl_reader *r, uint32_t crc)
+{
+	size_t got;
+
+	if (r->blk_decl > r->blk_cap) {
+		uint8_t *p = realloc(r->blk, r->blk_decl);
+
+		if (!p)
+			return fail(r, TL_READ_CORRUPT, "out of memory");
+		r->blk = p;
+		r->blk_cap = r->blk_decl;
+	}
+	if (read_exact(r, r->blk, r->blk_decl, &got))
+		return r->status;
+	r->blk_len = got;
+	r->partial = got < r->blk_decl;
+	/* A cut block cannot be checked as a whole; its complete records
+	 * are still checked one by one. */
+	if (!r->partial && tl_crc32(0, r->blk, got) != crc)
+		return fail(r, TL_READ_CORRUPT,
+			    "block checksum mismatch (block at byte %" PRIu64 ", %u bytes)",
+			    r->blk_off, r->blk_decl);
+	return TL_READ_OK;
+}
+
+static enum tl_read_status load_block(struct tl_reader *r)
+{
+	uint32_t bh[4];
+	size_t got;
+
+	r->blk_off = r->pos;
+	if (read_exact(r, bh, sizeof(bh), &got))
+		return r->status;
+	if (got == 0)
+		return cut_short(r, "no trailer");
+	if (got < sizeof(bh))
+		return cut_short(r, "inside a block header");
+	if (check_block_header(r, bh))
+		return r->status;
+	r->blk_decl = bh[1];
+	r->blk_count = bh[3];
+	if (load_payload(r, bh[2]))
+		return r->status;
+	r->blk_seen = 0;
+	r->blk_pos = 0;
+	r->in_block = true;
+	return TL_READ_OK;
+}
+
+/* ---- records ---- */
+
+static enum tl_read_status check_record(struct tl_reader *r, const struct tl_hdr *h,
+					uint64_t off)
+{
+	size_t min = tl_record_min_size(h->type);
+
+	if (min == 0)
+		return fail(r, TL_READ_CORRUPT,
+			    "unknown record type %u at byte %" PRIu64, h->type, off);
+	if (h->size < min || h->size > tl_record_max_size(h->type))
+		return fail(r, TL_READ_CORRUPT,
+			    "%s record at byte %" PRIu64 " has size %u (expected %s%zu)",
+			    tl_type_name(h->type), off, h->size,
+			    tl_record_is_variable(h->type) ? "at least " : "", min);
+	if (h->cpu >= r->info.ncpus)
+		return fail(r, TL_READ_CORRUPT,
+			    "record at byte %" PRIu64 " is on cpu %u of a %u-CPU recording",
+			    off, h->cpu, r->info.ncpus);
+	if (h->ts < r->last_ts)
+		return fail(r, TL_READ_CORRUPT,
+			    "record at byte %" PRIu64 " goes back in time (%" PRIu64
+			    " < %" PRIu64 ")", off, (uint64_t)h->ts, r->last_ts);
+	return TL_READ_OK;
+}
+
+static enum tl_read_status end_of_block(struct tl_reader *r)
+{
+	if (r->partial)
+		return cut_short(r, "inside a block");
+	if (r->blk_pos != r->blk_len)
+		return fail(r, TL_READ_CORRUPT,
+			    "block at byte %" PRIu64 " has %zu bytes after its %u records",
+			    r->blk_off, r->blk_len - r->blk_pos, r->blk_count);
+	r->in_block = false;
+	return TL_READ_OK;
+}
+
+static enum tl_read_status take_trailer(struct tl_reader *r, uint64_t off)
+{
+	uint8_t extra;
+	size_t got;
+
+	memcpy(&r->trailer, r->rec, sizeof(r->trailer));
+	if (r->trailer.records != r->nrecords)
+		return fail(r, TL_READ_CORRUPT,
+			    "trailer at byte %" PRIu64 " counts %" PRIu64
+			    " records, the file has %" PRIu64,
+			    off, (uint64_t)r->trailer.records, r->nrecords);
+	for (int t = 0; t < TL_MAX_TYPES; t++)
+		if (r->trailer.counts[t] != r->counts[t])
+			return fail(r, TL_READ_CORRUPT,
+				    "trailer at byte %" PRIu64 " counts %" PRIu64
+				    " %s records, the file has %" PRIu64, off,
+				    (uint64_t)r->trailer.counts[t], tl_type_name((uint16_t)t),
+				    r->counts[t]);
+	if (r->blk_seen != r->blk_count || r->blk_pos != r->blk_decl)
+		return fail(r, TL_READ_CORRUPT,
+			    "trailer at byte %" PRIu64 " does not end its block", off);
+	if (read_exact(r, &extra, 1, &got))
+		return r->status;
+	if (got)
+		return fail(r, TL_READ_CORRUPT,
+			    "data after the trailer at byte %" PRIu64, r->pos - 1);
+	r->have_trailer = true;
+	r->status = TL_READ_END;
+	return TL_READ_END;
+}
+
+static enum tl_read_status next_in_block(struct tl_reader *r, const struct tl_hdr **rec)
+{
+	uint64_t off = r->blk_off + TL_BLOCK_HDR_LEN + r->blk_pos;
+	size_t left = r->blk_len - r->blk_pos;
+	struct tl_hdr h;
+
+	if (left < sizeof(h))
+		return r->partial ? cut_short(r, left ? "inside a record" :
+					      "inside a block") :
+			fail(r, TL_READ_CORRUPT,
+			     "record at byte %" PRIu64 " overruns its block", off);
+	memcpy(&h, r->blk + r->blk_pos, sizeof(h));
+	if (check_record(r, &h, off))
+		return r->status;
+	if (h.size > left)
+		return r->partial ? cut_short(r, "inside a record") :
+			fail(r, TL_READ_CORRUPT,
+			     "record at byte %" PRIu64 " overruns its block", off);
+	memcpy(r->rec, r->blk + r->blk_pos, h.size);
+	r->blk_pos += h.size;
+	r->blk_seen++;
+	r->last_ts = h.ts;
+	r->next_off = off + h.size;
+	if (h.type == TL_TRAILER)
+		return take_trailer(r, off);
+	r->nrecords++;
+	r->counts[h.type]++;
+	*rec = (const struct tl_hdr *)r->rec;
+	return TL_READ_OK;
+}
+
+enum tl_read_status tl_reader_next(struct tl_reader *r, const struct tl_hdr **rec)
+{
+	*rec = NULL;
+	while (r->status == TL_READ_OK) {
+		if (!r->in_block) {
+			if (load_block(r))
+				break;
+			continue;
+		}
+		if (r->blk_seen == r->blk_count) {
+			end_of_block(r);
+			continue;
+		}
+		return next_in_block(r, rec);
+	}
+	return r->status;
+}
+
+const char *tl_reader_error(const struct tl_reader *r)
+{
+	return r->err;
+}
+
+uint64_t tl_reader_offset(const struct tl_reader *r)
+{
+	return r->next_off;
+}
+
+const struct tl_trailer *tl_reader_trailer(const struct tl_reader *r)
+{
+	return r->have_trailer ? &r->trailer : NULL;
+}
+
+void tl_reader_close(struct tl_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->blk);
+	free(r);
+}

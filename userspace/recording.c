@@ -1,0 +1,391 @@
+/* recording.c - the streaming writer of recording files: a self-describing
+ * header, then CRC-checked blocks of records written whole, then a trailer.
+ * A block is written with one write() once it is full or on flush, so a
+ * recorder killed at any moment leaves a file readable up to its last block.
+ * Layout: recording.h and docs/recording-format.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include "recording.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the recording format is little-endian; add byte swapping for this host"
+#endif
+
+#ifndef TL_VERSION
+#define TL_VERSION "unknown"
+#endif
+
+struct tl_writer {
+	int fd;
+	int err;                 /* first write error (-errno); sticky */
+	uint32_t ncpus;
+	uint32_t nrec;           /* records in the open block */
+	size_t len;              /* bytes in the open block, header included */
+	off_t good_off;          /* end of the last block fully written */
+	uint64_t last_ts;
+	uint64_t records;        /* records in blocks written to disk */
+	uint64_t clamped;
+	uint64_t counts[TL_MAX_TYPES];     /* of records on disk */
+	uint64_t buf_counts[TL_MAX_TYPES]; /* of records in the open block */
+	uint8_t *buf;            /* TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET */
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* REALTIME read between two BOOTTIME reads; the tightest of a few tries
+ * pairs them to within a microsecond or so. */
+static void clock_pair(uint64_t *boot, uint64_t *real)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t b0 = clock_ns(CLOCK_BOOTTIME);
+		uint64_t r = clock_ns(CLOCK_REALTIME);
+		uint64_t b1 = clock_ns(CLOCK_BOOTTIME);
+
+		if (b1 - b0 < best) {
+			best = b1 - b0;
+			*boot = b0 + (b1 - b0) / 2;
+			*real = r;
+		}
+	}
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+void tl_rec_info_init(struct tl_rec_info *info)
+{
+	struct utsname u;
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	memset(info, 0, sizeof(*info));
+	info->format_version = TL_REC_FORMAT_VERSION;
+	info->abi_version = TL_ABI_VERSION;
+	if (uname(&u) == 0) {
+		copy_str(info->host, sizeof(info->host), u.nodename);
+		copy_str(info->kernel, sizeof(info->kernel), u.release);
+		copy_str(info->machine, sizeof(info->machine), u.machine);
+	}
+	info->ncpus = n > 0 ? (uint32_t)n : 1;
+	clock_pair(&info->boot_ns, &info->real_ns);
+	copy_str(info->tool_version, sizeof(info->tool_version), TL_VERSION);
+}
+
+/* ---- header ---- */
+
+struct hbuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void put(struct hbuf *h, const void *data, size_t n)
+{
+	if (h->len + n <= h->cap)
+		memcpy(h->p + h->len, data, n);
+	h->len += n;
+}
+
+static void put_field(struct hbuf *h, uint16_t key, const void *val, size_t n)
+{
+	uint16_t len = (uint16_t)n;
+
+	put(h, &key, 2);
+	put(h, &len, 2);
+	put(h, val, n);
+}
+
+static void put_str(struct hbuf *h, uint16_t key, const char *s, size_t max)
+{
+	put_field(h, key, s, strnlen(s, max - 1));
+}
+
+static void put_u32(struct hbuf *h, uint16_t key, uint32_t v)
+{
+	put_field(h, key, &v, 4);
+}
+
+/* Encodes the header into h; returns its length (> cap: did not fit). */
+static size_t encode_header(struct hbuf *h, const struct tl_rec_info *in)
+{
+	uint32_t version = TL_REC_FORMAT_VERSION, hlen = 0, crc;
+	uint64_t clk[2] = { in->boot_ns, in->real_ns };
+
+	put(h, TL_REC_MAGIC, 8);
+	put(h, &version, 4);
+	put(h, &hlen, 4);
+	put_u32(h, TL_HK_ABI_VERSION, TL_ABI_VERSION);
+	put_str(h, TL_HK_HOST, in->host, sizeof(in->host));
+	put_str(h, TL_HK_KERNEL, in->kernel, sizeof(in->kernel));
+	put_str(h, TL_HK_MACHINE, in->machine, sizeof(in->machine));
+	put_u32(h, TL_HK_NCPUS, in->ncpus);
+	put_field(h, TL_HK_CLOCK, clk, sizeof(clk));
+	put_str(h, TL_HK_CMDLINE, in->cmdline, sizeof(in->cmdline));
+	put_str(h, TL_HK_TARGET, in->target, sizeof(in->target));
+	put_u32(h, TL_HK_GROUPS, in->groups);
+	put_str(h, TL_HK_TOOL_VERSION,
+		in->tool_version[0] ? in->tool_version : TL_VERSION,
+		sizeof(in->tool_version));
+	hlen = (uint32_t)(h->len + 8);
+	if (h->len + 8 > h->cap)
+		return h->len + 8;
+	memcpy(h->p + 12, &hlen, 4);
+	crc = tl_crc32(0, h->p, h->len);
+	put_field(h, TL_HK_CRC, &crc, 4);
+	return h->len;
+}
+
+/* ---- output ---- */
+
+static int write_all(int fd, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Refuses symlinks and anything but a regular file; replaces an old file
+ * by unlinking it first, then creates with O_EXCL so nothing swapped in
+ * between is followed. */
+static int create_file(const char *path, int uid, int gid)
+{
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (!S_ISREG(st.st_mode))
+			return -EEXIST;
+		if (unlink(path) < 0)
+			return -errno;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return errno == EEXIST ? -EEXIST : -errno;
+	if ((uid != -1 || gid != -1) && fchown(fd, (uid_t)uid, (gid_t)gid) < 0) {
+		int e = -errno;
+
+		close(fd);
+		unlink(path);
+		return e;
+	}
+	return fd;
+}
+
+static int write_header(struct tl_writer *w, const struct tl_rec_info *info)
+{
+	uint8_t tmp[4096];
+	struct hbuf h = { tmp, 0, sizeof(tmp) };
+	size_t n = encode_header(&h, info);
+
+	if (n > sizeof(tmp))
+		return -ENAMETOOLONG;
+	w->good_off = (off_t)n;
+	return write_all(w->fd, tmp, n);
+}
+
+struct tl_writer *tl_writer_open(const char *path, const struct tl_rec_info *info,
+				 int uid, int gid)
+{
+	struct tl_writer *w = calloc(1, sizeof(*w));
+	int err = -ENOMEM;
+
+	if (!w || !(w->buf = malloc(TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET)))
+		goto cleanup;
+	w->ncpus = info->ncpus;
+	w->len = TL_BLOCK_HDR_LEN;
+	err = -EINVAL;
+	if (info->ncpus == 0 || info->ncpus > TL_MAX_CPUS)
+		goto cleanup;
+	w->fd = create_file(path, uid, gid);
+	if (w->fd < 0) {
+		err = w->fd;
+		goto cleanup;
+	}
+	err = write_header(w, info);
+	if (err == 0)
+		return w;
+	close(w->fd);
+	unlink(path);
+cleanup:
+	if (w)
+		free(w->buf);
+	free(w);
+	errno = -err;
+	return NULL;
+}
+
+/* Writes the open block. On failure the file is cut back to the last whole
+ * block, so it stays readable, and the error sticks. */
+static int write_block(struct tl_writer *w)
+{
+	uint32_t bh[4] = { TL_BLOCK_MAGIC, (uint32_t)(w->len - TL_BLOCK_HDR_LEN), 0,
+			   w->nrec };
+	int err;
+
+	if (w->err)
+		return w->err;
+	if (w->nrec == 0)
+		return 0;
+	bh[2] = tl_crc32(0, w->buf + TL_BLOCK_HDR_LEN, bh[1]);
+	memcpy(w->buf, bh, sizeof(bh));
+	err = write_all(w->fd, w->buf, w->len);
+	if (err) {
+		w->err = err;
+		if (ftruncate(w->fd, w->good_off) == 0)
+			lseek(w->fd, w->good_off, SEEK_SET);
+		return err;
+	}
+	w->good_off += (off_t)w->len;
+	w->records += w->nrec;
+	for (int t = 0; t < TL_MAX_TYPES; t++)
+		w->counts[t] += w->buf_counts[t];
+	memset(w->buf_counts, 0, sizeof(w->buf_counts));
+	w->len = TL_BLOCK_HDR_LEN;
+	w->nrec = 0;
+	return 0;
+}
+
+/* A record the reader would reject is refused here, so a file we write is
+ * always one we can read. */
+static bool record_ok(const struct tl_writer *w, const struct tl_hdr *rec)
+{
+	size_t min = tl_record_min_size(rec->type);
+
+	if (min == 0 || rec->type == TL_TRAILER || rec->cpu >= w->ncpus)
+		return false;
+	if (rec->size < min || rec->size > tl_record_max_size(rec->type))
+		return false;
+	return true;
+}
+
+static void buffer_record(struct tl_writer *w, const struct tl_hdr *rec)
+{
+	struct tl_hdr *copy = (struct tl_hdr *)(w->buf + w->len);
+
+	memcpy(copy, rec, rec->size);
+	if (copy->ts < w->last_ts) {
+		copy->ts = w->last_ts;
+		w->clamped++;
+	}
+	w->last_ts = copy->ts;
+	w->len += rec->size;
+	w->nrec++;
+	w->buf_counts[rec->type]++;
+}
+
+int tl_writer_append(struct tl_writer *w, const struct tl_hdr *rec)
+{
+	int err;
+
+	if (w->err)
+		return w->err;
+	if (!record_ok(w, rec))
+		return -EINVAL;
+	if (w->len + rec->size > TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET) {
+		err = write_block(w);
+		if (err)
+			return err;
+	}
+	buffer_record(w, rec);
+	return 0;
+}
+
+int tl_writer_flush(struct tl_writer *w)
+{
+	return write_block(w);
+}
+
+/* After a write error the open block is never written, so it does not count. */
+uint64_t tl_writer_records(const struct tl_writer *w)
+{
+	return w->records + (w->err ? 0 : w->nrec);
+}
+
+uint64_t tl_writer_clamped(const struct tl_writer *w)
+{
+	return w->clamped;
+}
+
+static void fill_trailer(const struct tl_writer *w, struct tl_trailer *t,
+			 uint64_t end_ts, uint32_t flags, int32_t status,
+			 uint64_t lost)
+{
+	memset(t, 0, sizeof(*t));
+	t->h.size = sizeof(*t);
+	t->h.type = TL_TRAILER;
+	t->h.ts = end_ts;
+	t->flags = flags;
+	t->target_status = status;
+	t->lost_total = lost;
+	t->records = w->records + w->nrec;
+	for (int i = 0; i < TL_MAX_TYPES; i++)
+		t->counts[i] = w->counts[i] + w->buf_counts[i];
+}
+
+/* The trailer goes into the open block (after a write if it is full). */
+static int append_trailer(struct tl_writer *w, uint64_t end_ts, uint32_t flags,
+			  int32_t status, uint64_t lost)
+{
+	struct tl_trailer t;
+	int err;
+
+	if (w->len + sizeof(t) > TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET) {
+		err = write_block(w);
+		if (err)
+			return err;
+	}
+	fill_trailer(w, &t, end_ts, flags, status, lost);
+	buffer_record(w, &t.h);
+	w->buf_counts[TL_TRAILER] = 0; /* the trailer counts what precedes it */
+	return write_block(w);
+}
+
+int tl_writer_close(struct tl_writer *w, uint64_t end_ts, uint32_t flags,
+		    int32_t target_status, uint64_t lost_total)
+{
+	int err;
+
+	if (!w)
+		return 0;
+	err = w->err;
+	if (!err)
+		err = append_trailer(w, end_ts, flags, target_status, lost_total);
+	if (!err && fsync(w->fd) < 0 && errno != EINVAL)
+		err = -errno;
+	if (close(w->fd) < 0 && !err)
+		err = -errno;
+	free(w->buf);
+	free(w);
+	return err;
+}
