@@ -1,0 +1,188 @@
+/* export_cmd.c - `threadline export`: a recording to a Perfetto trace
+ * (default) or a Chrome JSON trace. */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "commands.h"
+#include "export.h"
+
+enum fmt { FMT_PERFETTO, FMT_JSON };
+
+struct export_opts {
+	const char *input;
+	const char *output;
+	enum fmt fmt;
+	bool stats, check, help;
+	char outbuf[4096];
+};
+
+enum { OPT_CHECK = 0x100, OPT_USAGE };
+
+static const struct argp_option options[] = {
+	{ "output", 'o', "OUT", 0, "Write to OUT (default: the recording's name "
+	  "with .perfetto-trace or .json; - for stdout)", 0 },
+	{ "format", 'f', "FORMAT", 0, "perfetto (default) or json", 0 },
+	{ "stats", 's', NULL, 0, "Print what was written (perfetto format)", 0 },
+	{ "check", OPT_CHECK, NULL, 0, "Read the written Perfetto trace back and "
+	  "check it against the rules of Perfetto's importer", 0 },
+	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
+	{ 0 }
+};
+
+static const char doc[] =
+	"Convert a recording for other tools. The Perfetto trace has native CPU "
+	"and thread-state tracks with wakeup arrows, processes and threads by "
+	"name, a slice for every blocking syscall with what it waited on, "
+	"parallelism counters per process, lost-event counts and USDT marks. "
+	"Open it at https://ui.perfetto.dev (\"Open trace file\"). The JSON "
+	"format is Chrome's trace event format, for tools that read only that."
+	"\v"
+	"EXAMPLES:\n"
+	"  threadline export threadline.tlr\n"
+	"        writes threadline.perfetto-trace\n"
+	"  threadline export run.tlr -o run.pftrace --stats\n"
+	"        choose the name and print sizes and counts\n"
+	"  threadline export run.tlr -f json -o run.json\n"
+	"        Chrome JSON trace event format\n";
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct export_opts *o = state->input;
+
+	switch (key) {
+	case 'h':
+	case OPT_USAGE:
+		argp_state_help(state, stdout, key == 'h' ? ARGP_HELP_STD_HELP :
+				ARGP_HELP_USAGE);
+		o->help = true;
+		state->next = state->argc;
+		return 0;
+	case 'o': o->output = arg; return 0;
+	case 's': o->stats = true; return 0;
+	case OPT_CHECK: o->check = true; return 0;
+	case 'f':
+		if (!strcmp(arg, "perfetto") || !strcmp(arg, "proto"))
+			o->fmt = FMT_PERFETTO;
+		else if (!strcmp(arg, "json"))
+			o->fmt = FMT_JSON;
+		else
+			argp_error(state, "unknown format '%s' (perfetto or json)", arg);
+		return 0;
+	case ARGP_KEY_ARG:
+		if (o->input)
+			argp_error(state, "one recording at a time ('%s' is extra)", arg);
+		o->input = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (!o->help && !o->input)
+			argp_error(state, "which recording? (threadline export FILE)");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+/* run.tlr -> run.perfetto-trace / run.json */
+static const char *default_output(struct export_opts *o)
+{
+	const char *ext = o->fmt == FMT_JSON ? ".json" : ".perfetto-trace";
+	size_t n = strlen(o->input);
+
+	if (n > 4 && !strcmp(o->input + n - 4, ".tlr"))
+		n -= 4;
+	snprintf(o->outbuf, sizeof(o->outbuf), "%.*s%s", (int)n, o->input, ext);
+	return o->outbuf;
+}
+
+static void print_stats(const struct tl_export_stats *st)
+{
+	uint64_t ev = st->sched.switches + st->sched.wakings;
+
+	printf("records read        %llu\n", (unsigned long long)st->records);
+	printf("bytes written       %llu\n", (unsigned long long)st->bytes);
+	printf("switches, wakings   %llu, %llu (%llu bundles, %.2f bytes each)\n",
+	       (unsigned long long)st->sched.switches,
+	       (unsigned long long)st->sched.wakings,
+	       (unsigned long long)st->sched.bundles,
+	       ev ? (double)st->sched.bytes / (double)ev : 0.0);
+	printf("plain ftrace events %llu (%llu bridges over unrecorded switches)\n",
+	       (unsigned long long)st->sched.plain_events,
+	       (unsigned long long)st->sched.bridges);
+	printf("tracks              %llu processes, %llu threads\n",
+	       (unsigned long long)st->track.process_tracks,
+	       (unsigned long long)st->track.thread_tracks);
+	printf("slices              %llu blocking syscalls, %llu USDT, %llu flows\n",
+	       (unsigned long long)st->track.syscall_slices,
+	       (unsigned long long)st->track.usdt_slices,
+	       (unsigned long long)st->track.flows);
+	printf("counter points      %llu\n", (unsigned long long)st->track.counter_points);
+}
+
+/* Maps the written file and runs the importer-rule checker over it. */
+static int check_file(const char *path)
+{
+	struct tl_pf_check ck;
+	char err[256];
+	struct stat sb;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	if (fd < 0 || fstat(fd, &sb) || sb.st_size == 0) {
+		fprintf(stderr, "threadline export: cannot read %s back\n", path);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return 1;
+	e = tl_pf_check(p, (size_t)sb.st_size, &ck, err, sizeof(err));
+	munmap(p, (size_t)sb.st_size);
+	if (e) {
+		fprintf(stderr, "threadline export: %s breaks a rule: %s\n", path, err);
+		return 1;
+	}
+	printf("check: %llu packets follow the importer's rules\n",
+	       (unsigned long long)ck.packets);
+	return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt, "RECORDING", doc,
+					  NULL, NULL, NULL };
+	struct export_opts o = { 0 };
+	struct tl_export_stats st;
+	char err[512] = "";
+	int e;
+
+	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP, NULL, &o))
+		return 2;
+	if (o.help)
+		return 0;
+	if (!o.output)
+		o.output = default_output(&o);
+	if (o.fmt == FMT_JSON)
+		e = tl_export_json_path(o.input, o.output, err, sizeof(err));
+	else
+		e = tl_export_perfetto_stats(o.input, o.output, &st, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "threadline export: %s\n", err);
+		return 1;
+	}
+	if (o.stats && o.fmt == FMT_PERFETTO)
+		print_stats(&st);
+	if (o.check && o.fmt == FMT_PERFETTO && strcmp(o.output, "-"))
+		return check_file(o.output);
+	if (strcmp(o.output, "-"))
+		fprintf(stderr, "threadline export: wrote %s\n", o.output);
+	return 0;
+}

@@ -1,0 +1,194 @@
+/* json_export.c - Chrome JSON trace event format from the model.
+ * Times are microseconds with nanosecond decimals, as the format wants. */
+#include "json_export.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include "model.h"
+#include "syscalls.h"
+
+struct js {
+	FILE *f;
+	bool first;
+};
+
+static void str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void us(FILE *f, uint64_t ns)
+{
+	fprintf(f, "%" PRIu64 ".%03" PRIu64, ns / 1000, ns % 1000);
+}
+
+/* Starts one event object with its common fields. */
+static void ev_begin(struct js *j, const char *ph, const char *name,
+		     uint32_t pid, uint32_t tid, uint64_t ts)
+{
+	fputs(j->first ? "\n" : ",\n", j->f);
+	j->first = false;
+	fprintf(j->f, "{\"ph\":\"%s\",\"name\":", ph);
+	str(j->f, name);
+	fprintf(j->f, ",\"pid\":%u,\"tid\":%u,\"ts\":", pid, tid);
+	us(j->f, ts);
+}
+
+static void meta(struct js *j, const char *what, uint32_t pid, uint32_t tid,
+		 const char *name)
+{
+	ev_begin(j, "M", what, pid, tid, 0);
+	fputs(",\"args\":{\"name\":", j->f);
+	str(j->f, name);
+	fputs("}}", j->f);
+}
+
+static const char *state_label(const struct tl_interval *iv)
+{
+	switch (iv->state) {
+	case TL_ST_RUNNING: return "Running";
+	case TL_ST_RUNNABLE: return "Runnable";
+	case TL_ST_SLEEPING: return "Sleeping";
+	case TL_ST_UNINT: return "Uninterruptible";
+	default: return "Unknown";
+	}
+}
+
+static void state_event(struct js *j, uint32_t pid, const struct tl_thread *t,
+			const struct tl_interval *iv)
+{
+	char name[64];
+	bool blocked = iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT;
+
+	if (blocked && iv->block.why != TL_WHY_NONE)
+		snprintf(name, sizeof(name), "%s: %s", state_label(iv),
+			 tl_reason_name(iv->block.why));
+	else
+		snprintf(name, sizeof(name), "%s", state_label(iv));
+	ev_begin(j, "X", name, pid, t->tid, iv->start);
+	fputs(",\"cat\":\"state\",\"dur\":", j->f);
+	us(j->f, iv->end - iv->start);
+	fputs(",\"args\":{", j->f);
+	if (iv->state == TL_ST_RUNNING)
+		fprintf(j->f, "\"cpu\":%d", iv->cpu);
+	else if (blocked)
+		fprintf(j->f, "\"syscall\":\"%s\",\"object\":\"%#" PRIx64 "\","
+			"\"woken_by\":%u", tl_syscall_label(iv->block.sys_nr),
+			iv->block.has_obj ? iv->block.obj : 0, iv->waker);
+	else if (iv->state == TL_ST_RUNNABLE && iv->waker)
+		fprintf(j->f, "\"woken_by\":%u", iv->waker);
+	fputs("}}", j->f);
+}
+
+/* Time thread t spent blocked inside [a, b]. */
+static uint64_t blocked_in(const struct tl_thread *t, size_t *k, uint64_t a, uint64_t b)
+{
+	uint64_t ns = 0;
+
+	while (*k < t->niv && t->iv[*k].end <= a)
+		(*k)++;
+	for (size_t i = *k; i < t->niv && t->iv[i].start < b; i++) {
+		const struct tl_interval *iv = &t->iv[i];
+		uint64_t s = iv->start > a ? iv->start : a, e = iv->end < b ? iv->end : b;
+
+		if ((iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT) && e > s)
+			ns += e - s;
+	}
+	return ns;
+}
+
+static void syscall_events(struct js *j, uint32_t pid, const struct tl_thread *t)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->nsys; i++) {
+		const struct tl_syscall *sc = &t->sys[i];
+		uint64_t end = sc->flags & TL_SC_NO_EXIT ? t->end : sc->end;
+		uint64_t bl = end > sc->start ? blocked_in(t, &k, sc->start, end) : 0;
+
+		if (!bl)
+			continue;
+		ev_begin(j, "X", tl_syscall_label(sc->nr), pid,
+			 t->tid | TL_JSON_SYSCALL_LANE, sc->start);
+		fputs(",\"cat\":\"syscall\",\"dur\":", j->f);
+		us(j->f, end - sc->start);
+		fprintf(j->f, ",\"args\":{\"arg0\":\"%#" PRIx64 "\",\"blocked_ns\":%"
+			PRIu64, sc->args[0], bl);
+		if (!(sc->flags & TL_SC_NO_EXIT))
+			fprintf(j->f, ",\"result\":%" PRId64, sc->ret);
+		fputs("}}", j->f);
+	}
+}
+
+static void thread_events(struct js *j, const struct tl_thread *t)
+{
+	uint32_t pid = t->proc ? t->proc->pid : t->tid;
+	char lane[64];
+
+	meta(j, "thread_name", pid, t->tid, tl_thread_name(t));
+	snprintf(lane, sizeof(lane), "%s %u blocking calls", tl_thread_name(t), t->tid);
+	if (t->nsys)
+		meta(j, "thread_name", pid, t->tid | TL_JSON_SYSCALL_LANE, lane);
+	for (size_t i = 0; i < t->niv; i++)
+		state_event(j, pid, t, &t->iv[i]);
+	syscall_events(j, pid, t);
+}
+
+static void process_events(struct js *j, const struct tl_process *p)
+{
+	const struct tl_series *se = tl_proc_series(p);
+
+	meta(j, "process_name", p->pid, 0, tl_proc_name(p));
+	for (size_t i = 0; se && i < se->nsteps; i++) {
+		const struct tl_step *s = &se->steps[i];
+
+		ev_begin(j, "C", "parallelism", p->pid, 0, s->ts);
+		fprintf(j->f, ",\"args\":{\"running\":%u,\"runnable\":%u}}",
+			s->running, s->runnable);
+	}
+}
+
+static void header(struct js *j, const struct tl_model *m, const struct tl_rec_info *info)
+{
+	fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"command\":", j->f);
+	str(j->f, info->cmdline);
+	fputs(",\"target\":", j->f);
+	str(j->f, info->target);
+	fputs(",\"tool_version\":", j->f);
+	str(j->f, info->tool_version);
+	fprintf(j->f, ",\"lost_events\":%" PRIu64 "},\"traceEvents\":[",
+		tl_model_stats(m)->lost_total);
+}
+
+int tl_json_write(FILE *f, const struct tl_model *m, const struct tl_rec_info *info)
+{
+	struct js j = { .f = f, .first = true };
+
+	header(&j, m, info);
+	for (size_t i = 0; i < tl_model_nprocs(m); i++)
+		process_events(&j, tl_model_proc(m, i));
+	for (size_t i = 0; i < tl_model_nthreads(m); i++)
+		thread_events(&j, tl_model_thread(m, i));
+	for (size_t i = 0, total = 0; i < tl_model_nlosses(m); i++) {
+		const struct tl_loss_ev *l = tl_model_loss(m, i);
+
+		total += l->lost_new;
+		ev_begin(&j, "C", "lost events", 0, 0, l->ts);
+		fprintf(f, ",\"args\":{\"total\":%zu}}", total);
+	}
+	fputs("\n]}\n", f);
+	fflush(f);
+	return ferror(f) ? -EIO : 0;
+}

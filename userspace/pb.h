@@ -1,0 +1,166 @@
+/* pb.h - a streaming protocol-buffers writer, and a small reader for tests
+ * and checks.
+ *
+ * The writer appends wire-format bytes to one growing buffer that is written
+ * out to a file descriptor whenever no message is open. Nested messages get
+ * a fixed four-byte length slot (a redundant varint, 0x80|b0 0x80|b1 0x80|b2
+ * b3) that is filled in when the message ends, so nothing is copied or
+ * allocated per message: the only allocations are the buffer's growth.
+ * Errors are sticky: the first one is kept in pb_error() and later calls do
+ * nothing, so callers check once, at the end.
+ */
+#ifndef TL_PB_H
+#define TL_PB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PB_MAX_DEPTH 16
+#define PB_LEN_SLOT 4              /* bytes reserved for a nested length */
+#define PB_MAX_NESTED ((1u << 28) - 1)
+
+enum pb_wire {
+	PB_VARINT = 0,
+	PB_FIXED64 = 1,
+	PB_LEN = 2,
+	PB_FIXED32 = 5,
+};
+
+struct pb_writer {
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	int fd;            /* -1: keep everything in memory */
+	int err;           /* first error, -errno; 0 while all is well */
+	unsigned depth;
+	size_t open[PB_MAX_DEPTH]; /* offset of each open message's length slot */
+	uint64_t flushed;  /* bytes already written to fd */
+};
+
+/* Writes into fd (not closed by pb_close) through a buffer of `cap` bytes. */
+int pb_init_fd(struct pb_writer *w, int fd, size_t cap);
+/* Keeps everything in memory; pb_data()/pb_size() give the bytes. */
+int pb_init_mem(struct pb_writer *w, size_t cap);
+/* Writes out what is buffered; only legal with no message open. */
+int pb_flush(struct pb_writer *w);
+/* Flushes (fd mode) and frees the buffer. Returns the sticky error. */
+int pb_close(struct pb_writer *w);
+static inline int pb_error(const struct pb_writer *w) { return w->err; }
+static inline const uint8_t *pb_data(const struct pb_writer *w) { return w->buf; }
+static inline size_t pb_size(const struct pb_writer *w) { return w->len; }
+/* Bytes produced so far, flushed or not. */
+static inline uint64_t pb_total(const struct pb_writer *w) { return w->flushed + w->len; }
+
+/* Makes room for n more bytes; false (and err set) when it cannot. */
+bool pb_grow(struct pb_writer *w, size_t n);
+static inline bool pb_room(struct pb_writer *w, size_t n)
+{
+	if (w->len + n <= w->cap && !w->err)
+		return true;
+	return pb_grow(w, n);
+}
+
+/* Encodes v as a varint at out, returns the byte count (1..10). */
+static inline size_t pb_encode_varint(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+/* Bytes a varint of v takes. */
+static inline size_t pb_varint_size(uint64_t v)
+{
+	return v ? (size_t)(63 - __builtin_clzll(v)) / 7 + 1 : 1;
+}
+static inline uint64_t pb_zigzag64(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline uint32_t pb_zigzag32(int32_t v)
+{
+	return ((uint32_t)v << 1) ^ (uint32_t)(v >> 31);
+}
+
+/* Raw pieces, no tag. Call pb_room() first (varint needs at most 10). */
+static inline void pb_put_varint_unchecked(struct pb_writer *w, uint64_t v)
+{
+	w->len += pb_encode_varint(w->buf + w->len, v);
+}
+static inline void pb_put_varint(struct pb_writer *w, uint64_t v)
+{
+	if (pb_room(w, 10))
+		pb_put_varint_unchecked(w, v);
+}
+void pb_put_raw(struct pb_writer *w, const void *p, size_t n);
+
+/* Fields. Negative int32/int64 go out as 10-byte varints, as protobuf wants. */
+static inline void pb_varint(struct pb_writer *w, uint32_t field, uint64_t v)
+{
+	if (!pb_room(w, 15))
+		return;
+	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_VARINT);
+	pb_put_varint_unchecked(w, v);
+}
+static inline void pb_int64(struct pb_writer *w, uint32_t field, int64_t v)
+{
+	pb_varint(w, field, (uint64_t)v);
+}
+static inline void pb_int32(struct pb_writer *w, uint32_t field, int32_t v)
+{
+	pb_varint(w, field, (uint64_t)(int64_t)v);
+}
+static inline void pb_sint64(struct pb_writer *w, uint32_t field, int64_t v)
+{
+	pb_varint(w, field, pb_zigzag64(v));
+}
+static inline void pb_bool(struct pb_writer *w, uint32_t field, bool v)
+{
+	pb_varint(w, field, v ? 1 : 0);
+}
+void pb_fixed64(struct pb_writer *w, uint32_t field, uint64_t v);
+void pb_fixed32(struct pb_writer *w, uint32_t field, uint32_t v);
+void pb_double(struct pb_writer *w, uint32_t field, double v);
+void pb_bytes(struct pb_writer *w, uint32_t field, const void *p, size_t n);
+void pb_string(struct pb_writer *w, uint32_t field, const char *s);
+/* A string of at most max bytes (stops at the first NUL), e.g. a comm. */
+void pb_string_n(struct pb_writer *w, uint32_t field, const char *s, size_t max);
+
+/* Nested message or packed array: begin writes the tag and a length slot,
+ * end fills the slot in. Packed arrays: pb_begin, pb_put_varint..., pb_end. */
+void pb_begin(struct pb_writer *w, uint32_t field);
+void pb_end(struct pb_writer *w);
+
+/* Packed repeated fields in one call. */
+void pb_packed_u64(struct pb_writer *w, uint32_t field, const uint64_t *v, size_t n);
+void pb_packed_u32(struct pb_writer *w, uint32_t field, const uint32_t *v, size_t n);
+void pb_packed_i32(struct pb_writer *w, uint32_t field, const int32_t *v, size_t n);
+void pb_packed_i64(struct pb_writer *w, uint32_t field, const int64_t *v, size_t n);
+
+/* ---- reader: walks the fields of one message ---- */
+struct pb_reader {
+	const uint8_t *p;
+	const uint8_t *end;
+	int err;          /* -EBADMSG once malformed input was met */
+};
+
+struct pb_field {
+	uint32_t num;
+	enum pb_wire wire;
+	uint64_t u;           /* varint, fixed32, fixed64 value */
+	const uint8_t *data;  /* PB_LEN payload */
+	size_t len;
+};
+
+void pb_reader_init(struct pb_reader *r, const void *data, size_t len);
+/* Next field: true and *f filled, or false at the end or on an error. */
+bool pb_next(struct pb_reader *r, struct pb_field *f);
+/* Decodes one varint from [*p, end); false if cut short or over 10 bytes. */
+bool pb_read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
+
+#endif

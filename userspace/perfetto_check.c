@@ -1,0 +1,945 @@
+/* perfetto_check.c - decodes a Perfetto trace and enforces the rules that
+ * Perfetto's importer applies (shared/perfetto-format.md §3-§8), since its
+ * trace processor cannot run here: a trace that passes loads without the
+ * error stats those rules guard against. Counts what it saw, for tests.
+ */
+#include "perfetto.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CPU 1024
+#define MAX_SEQ 16
+#define NO_TASK UINT64_MAX
+
+struct seq {
+	uint32_t id;
+	bool cleared;
+	char **names; size_t nnames;     /* event name iid -> name */
+	bool *dbg; size_t ndbg;          /* debug annotation iids defined */
+};
+
+struct cpu_state {
+	uint64_t cur;        /* task on the CPU per the switches so far */
+	uint64_t last_ts;
+	bool primed;
+};
+
+struct tslice { uint64_t track, begin, end; char *name; size_t order; };
+struct track { uint64_t uuid; bool counter; };
+#define TRACK_SLOTS (1u << 20)   /* hash of declared uuids -> index + 1 */
+
+struct ck {
+	struct tl_pf_check *out;
+	char *err; size_t errlen;
+	uint64_t pkt;
+	bool failed;
+	struct cpu_state cpus[MAX_CPU];
+	struct seq seqs[MAX_SEQ]; unsigned nseqs;
+	struct track *tracks; size_t ntracks, tracks_cap;
+	uint32_t *slots;
+	struct tslice *sl; size_t nsl, sl_cap;
+	uint64_t *flows; size_t nflows, flows_cap;   /* started flow ids */
+	struct { uint64_t id, ts; } *terms; size_t nterms, terms_cap;
+	struct tl_pf_check_cbs cbs;
+	/* the packet being read */
+	uint64_t ts; bool has_ts; uint32_t seq_id, flags;
+};
+
+static bool fail(struct ck *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->failed)
+		return false;
+	c->failed = true;
+	n = snprintf(c->err, c->errlen, "packet %llu: ", (unsigned long long)c->pkt);
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < c->errlen)
+		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static bool grow(struct ck *c, void **v, size_t *cap, size_t need, size_t el)
+{
+	void *p;
+	size_t ncap;
+
+	if (need <= *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 64;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*v, ncap * el);
+	if (!p)
+		return fail(c, "out of memory");
+	*v = p;
+	*cap = ncap;
+	return true;
+}
+
+/* ---- packed arrays ---- */
+
+struct arr { uint64_t *v; size_t n; bool seen; };
+
+static bool read_packed(struct ck *c, const struct pb_field *f, struct arr *a)
+{
+	const uint8_t *p = f->data, *end = f->data + f->len;
+
+	if (f->wire != PB_LEN)
+		return fail(c, "compact field %u is not packed", f->num);
+	a->seen = true;
+	while (p < end) {
+		uint64_t v;
+
+		if (!pb_read_varint(&p, end, &v))
+			return fail(c, "bad varint in packed field %u", f->num);
+		if (a->n % 256 == 0) {
+			uint64_t *nv = realloc(a->v, (a->n + 256) * sizeof(*nv));
+
+			if (!nv)
+				return fail(c, "out of memory");
+			a->v = nv;
+		}
+		a->v[a->n++] = v;
+	}
+	return true;
+}
+
+/* ---- scheduling ---- */
+
+static bool sched_ts(struct ck *c, uint32_t cpu, uint64_t ts)
+{
+	if (ts < c->cpus[cpu].last_ts)
+		return fail(c, "cpu %u: timestamp %llu before %llu", cpu,
+			    (unsigned long long)ts,
+			    (unsigned long long)c->cpus[cpu].last_ts);
+	c->cpus[cpu].last_ts = ts;
+	return true;
+}
+
+static void emit_sched(struct ck *c, uint32_t cpu, uint64_t ts, uint8_t kind,
+		       int64_t state, uint64_t prev, uint64_t next)
+{
+	struct tl_pf_sched_ev ev = { ts, cpu, kind, state, (uint32_t)prev,
+				     (uint32_t)next };
+
+	if (c->cbs.sched)
+		c->cbs.sched(c->cbs.ctx, &ev);
+}
+
+static bool check_state(struct ck *c, int64_t st)
+{
+	if (st < 0 || (st & 0xfe00))
+		return fail(c, "prev_state %#llx does not decode", (unsigned long long)st);
+	return true;
+}
+
+struct plain { uint64_t ts, pid; uint32_t kind; const uint8_t *body; size_t len; };
+
+static bool plain_switch(struct ck *c, uint32_t cpu, const struct plain *e)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	uint64_t prev = NO_TASK, next = NO_TASK;
+	int64_t state = 0;
+
+	pb_reader_init(&r, e->body, e->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_SW_PREV_PID) prev = (uint32_t)f.u;
+		if (f.num == PF_SW_NEXT_PID) next = (uint32_t)f.u;
+		if (f.num == PF_SW_PREV_STATE) state = (int64_t)f.u;
+	}
+	if (r.err || prev == NO_TASK || next == NO_TASK)
+		return fail(c, "sched_switch without prev_pid/next_pid");
+	if (c->cpus[cpu].primed && c->cpus[cpu].cur != prev)
+		return fail(c, "cpu %u: switch from %llu but %llu is running", cpu,
+			    (unsigned long long)prev,
+			    (unsigned long long)c->cpus[cpu].cur);
+	if (e->pid != prev)
+		return fail(c, "sched_switch pid %llu is not prev %llu",
+			    (unsigned long long)e->pid, (unsigned long long)prev);
+	emit_sched(c, cpu, e->ts, PF_EV_SWITCH, state, prev, next);
+	c->cpus[cpu].cur = next;
+	c->cpus[cpu].primed = true;
+	c->out->switches[cpu % TL_PF_CHECK_CPUS]++;
+	return check_state(c, state);
+}
+
+static bool plain_waking(struct ck *c, uint32_t cpu, const struct plain *e)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	uint64_t pid = NO_TASK;
+
+	pb_reader_init(&r, e->body, e->len);
+	while (pb_next(&r, &f))
+		if (f.num == PF_WK_PID)
+			pid = (uint32_t)f.u;
+	if (r.err || pid == NO_TASK)
+		return fail(c, "sched_waking without pid");
+	emit_sched(c, cpu, e->ts, PF_EV_WAKING, 0, e->pid, pid);
+	c->out->wakings[cpu % TL_PF_CHECK_CPUS]++;
+	return true;
+}
+
+static bool plain_event(struct ck *c, uint32_t cpu, const struct plain *e)
+{
+	if (!sched_ts(c, cpu, e->ts))
+		return false;
+	switch (e->kind) {
+	case PF_FE_SCHED_SWITCH: return plain_switch(c, cpu, e);
+	case PF_FE_SCHED_WAKING: return plain_waking(c, cpu, e);
+	case PF_FE_TASK_NEWTASK: c->out->newtasks++; break;
+	case PF_FE_TASK_RENAME: c->out->renames++; break;
+	case PF_FE_PROCESS_EXEC: c->out->execs++; break;
+	case PF_FE_PROCESS_EXIT: c->out->exits++; break;
+	case PF_FE_PROCESS_FREE: c->out->frees++; break;
+	default: return fail(c, "unexpected ftrace event %u", e->kind);
+	}
+	return true;
+}
+
+static bool read_plain(struct ck *c, const struct pb_field *ev, struct plain *e)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	bool ts = false, pid = false;
+	unsigned nevents = 0;
+
+	memset(e, 0, sizeof(*e));
+	pb_reader_init(&r, ev->data, ev->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_FE_TS) { e->ts = f.u; ts = true; }
+		else if (f.num == PF_FE_PID) { e->pid = f.u; pid = true; }
+		else if (f.wire == PB_LEN) {
+			e->kind = f.num; e->body = f.data; e->len = f.len;
+			nevents++;
+		}
+	}
+	if (r.err)
+		return fail(c, "malformed FtraceEvent");
+	if (!ts || !pid)
+		return fail(c, "FtraceEvent without %s", ts ? "pid" : "timestamp");
+	if (nevents != 1)
+		return fail(c, "FtraceEvent with %u event messages", nevents);
+	return true;
+}
+
+enum { SW_TS, SW_STATE, SW_PID, SW_PRIO, SW_COMM, WK_TS, WK_PID, WK_CPU,
+       WK_PRIO, WK_COMM, WK_FLAGS, NARR };
+
+static int arr_of(uint32_t num)
+{
+	switch (num) {
+	case PF_CS_SW_TS: return SW_TS;
+	case PF_CS_SW_PREV_STATE: return SW_STATE;
+	case PF_CS_SW_NEXT_PID: return SW_PID;
+	case PF_CS_SW_NEXT_PRIO: return SW_PRIO;
+	case PF_CS_SW_NEXT_COMM: return SW_COMM;
+	case PF_CS_WK_TS: return WK_TS;
+	case PF_CS_WK_PID: return WK_PID;
+	case PF_CS_WK_CPU: return WK_CPU;
+	case PF_CS_WK_PRIO: return WK_PRIO;
+	case PF_CS_WK_COMM: return WK_COMM;
+	case PF_CS_WK_FLAGS: return WK_FLAGS;
+	default: return -1;
+	}
+}
+
+static bool same_len(struct ck *c, struct arr *a, int from, int to, const char *what)
+{
+	for (int i = from; i <= to; i++)
+		if (a[i].n != a[from].n)
+			return fail(c, "compact %s arrays of unequal length", what);
+	return true;
+}
+
+/* Replays the compact events of one bundle in time order on the CPU. */
+static bool replay_compact(struct ck *c, uint32_t cpu, struct arr *a, size_t nintern)
+{
+	size_t i = 0, j = 0;
+	uint64_t tsw = 0, twk = 0;
+
+	while (i < a[SW_TS].n || j < a[WK_TS].n) {
+		uint64_t nsw = i < a[SW_TS].n ? tsw + a[SW_TS].v[i] : UINT64_MAX;
+		uint64_t nwk = j < a[WK_TS].n ? twk + a[WK_TS].v[j] : UINT64_MAX;
+
+		if (!c->cpus[cpu].primed)
+			return fail(c, "cpu %u: compact event before any switch", cpu);
+		if (nsw <= nwk) {
+			if (!sched_ts(c, cpu, nsw) || !check_state(c, (int64_t)a[SW_STATE].v[i]))
+				return false;
+			if (a[SW_COMM].v[i] >= nintern)
+				return fail(c, "comm index out of the intern table");
+			emit_sched(c, cpu, nsw, PF_EV_SWITCH, (int64_t)a[SW_STATE].v[i],
+				   c->cpus[cpu].cur, (uint32_t)a[SW_PID].v[i]);
+			c->cpus[cpu].cur = (uint32_t)a[SW_PID].v[i];
+			c->out->switches[cpu % TL_PF_CHECK_CPUS]++;
+			tsw = nsw;
+			i++;
+		} else {
+			if (!sched_ts(c, cpu, nwk))
+				return false;
+			if (a[WK_COMM].v[j] >= nintern)
+				return fail(c, "comm index out of the intern table");
+			emit_sched(c, cpu, nwk, PF_EV_WAKING, 0, c->cpus[cpu].cur,
+				   (uint32_t)a[WK_PID].v[j]);
+			c->out->wakings[cpu % TL_PF_CHECK_CPUS]++;
+			twk = nwk;
+			j++;
+		}
+	}
+	return true;
+}
+
+static bool check_compact(struct ck *c, uint32_t cpu, const struct pb_field *cf)
+{
+	struct arr a[NARR] = { 0 };
+	struct pb_reader r;
+	struct pb_field f;
+	size_t nintern = 0;
+	bool ok = true;
+
+	pb_reader_init(&r, cf->data, cf->len);
+	while (ok && pb_next(&r, &f)) {
+		int k = arr_of(f.num);
+
+		if (f.num == PF_CS_INTERN)
+			nintern++;
+		else if (k >= 0)
+			ok = read_packed(c, &f, &a[k]);
+	}
+	if (ok && r.err)
+		ok = fail(c, "malformed CompactSched");
+	ok = ok && same_len(c, a, SW_TS, SW_COMM, "switch") &&
+	     same_len(c, a, WK_TS, WK_COMM, "waking") &&
+	     (!a[WK_FLAGS].seen || a[WK_FLAGS].n == a[WK_TS].n ||
+	      fail(c, "compact waking flags of unequal length"));
+	ok = ok && replay_compact(c, cpu, a, nintern);
+	for (int i = 0; i < NARR; i++)
+		free(a[i].v);
+	return ok;
+}
+
+static bool check_bundle(struct ck *c, const struct pb_field *bf)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	uint64_t cpu = UINT64_MAX;
+	struct plain e;
+
+	pb_reader_init(&r, bf->data, bf->len);
+	while (pb_next(&r, &f))
+		if (f.num == PF_FB_CPU)
+			cpu = f.u;
+	if (r.err)
+		return fail(c, "malformed FtraceEventBundle");
+	if (cpu >= MAX_CPU)
+		return fail(c, "bundle without a valid cpu");
+	pb_reader_init(&r, bf->data, bf->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_FB_EVENT &&
+		    !(read_plain(c, &f, &e) && plain_event(c, (uint32_t)cpu, &e)))
+			return false;
+		if (f.num == PF_FB_COMPACT && !check_compact(c, (uint32_t)cpu, &f))
+			return false;
+		if (f.num == PF_FB_LOST && f.u)
+			c->out->lost_bundles++;
+	}
+	c->out->sched_bytes += bf->len;
+	return true;
+}
+
+/* ---- process tree ---- */
+
+static bool check_process(struct ck *c, const struct pb_field *pf)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	bool pid = false;
+	unsigned ncmd = 0;
+
+	pb_reader_init(&r, pf->data, pf->len);
+	while (pb_next(&r, &f)) {
+		pid |= f.num == PF_PROC_PID;
+		ncmd += f.num == PF_PROC_CMDLINE && f.len > 0;
+	}
+	if (r.err || !pid)
+		return fail(c, "Process without pid");
+	if (!ncmd)
+		return fail(c, "Process without a cmdline (the importer drops it)");
+	c->out->processes++;
+	return true;
+}
+
+static bool check_thread(struct ck *c, const struct pb_field *tf)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	bool tid = false, tgid = false;
+
+	pb_reader_init(&r, tf->data, tf->len);
+	while (pb_next(&r, &f)) {
+		tid |= f.num == PF_THR_TID;
+		tgid |= f.num == PF_THR_TGID;
+	}
+	if (r.err || !tid || !tgid)
+		return fail(c, "Thread without tid and tgid");
+	c->out->threads++;
+	return true;
+}
+
+static bool check_tree(struct ck *c, const struct pb_field *pt)
+{
+	struct pb_reader r;
+	struct pb_field f;
+
+	pb_reader_init(&r, pt->data, pt->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_PT_PROCESSES && !check_process(c, &f))
+			return false;
+		if (f.num == PF_PT_THREADS && !check_thread(c, &f))
+			return false;
+	}
+	return !r.err || fail(c, "malformed ProcessTree");
+}
+
+/* ---- sequences and interning ---- */
+
+static struct seq *seq_of(struct ck *c, uint32_t id)
+{
+	for (unsigned i = 0; i < c->nseqs; i++)
+		if (c->seqs[i].id == id)
+			return &c->seqs[i];
+	if (c->nseqs == MAX_SEQ) {
+		fail(c, "too many sequences");
+		return NULL;
+	}
+	c->seqs[c->nseqs].id = id;
+	return &c->seqs[c->nseqs++];
+}
+
+static bool define(struct ck *c, struct seq *s, uint32_t kind, const struct pb_field *ef)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	uint64_t iid = 0;
+	const uint8_t *name = NULL;
+	size_t len = 0;
+
+	pb_reader_init(&r, ef->data, ef->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_IID) iid = f.u;
+		if (f.num == PF_INAME) { name = f.data; len = f.len; }
+	}
+	if (r.err || !iid || !name || iid > 1000000)
+		return fail(c, "bad interned entry");
+	if (kind == PF_ID_DEBUG_NAMES) {
+		if (!grow(c, (void **)&s->dbg, &s->ndbg, iid + 1, sizeof(bool)))
+			return false;
+		s->dbg[iid] = true;
+		return true;
+	}
+	if (iid >= s->nnames) {
+		size_t old = s->nnames;
+
+		if (!grow(c, (void **)&s->names, &s->nnames, iid + 1, sizeof(char *)))
+			return false;
+		memset(s->names + old, 0, (s->nnames - old) * sizeof(char *));
+	}
+	free(s->names[iid]);
+	s->names[iid] = strndup((const char *)name, len);
+	return s->names[iid] || fail(c, "out of memory");
+}
+
+static bool check_interned(struct ck *c, struct seq *s, const struct pb_field *id)
+{
+	struct pb_reader r;
+	struct pb_field f;
+
+	if (!s->cleared)
+		return fail(c, "interned data on sequence %u before SEQ_INCREMENTAL_STATE_CLEARED",
+			    s->id);
+	pb_reader_init(&r, id->data, id->len);
+	while (pb_next(&r, &f))
+		if ((f.num == PF_ID_EVENT_NAMES || f.num == PF_ID_DEBUG_NAMES ||
+		     f.num == PF_ID_CATEGORIES) && !define(c, s, f.num, &f))
+			return false;
+	return !r.err || fail(c, "malformed InternedData");
+}
+
+/* ---- tracks ---- */
+
+static size_t slot_of(const struct ck *c, uint64_t uuid)
+{
+	size_t i = (size_t)((uuid * 0x9e3779b97f4a7c15ULL) >> 44) & (TRACK_SLOTS - 1);
+
+	while (c->slots[i] && c->tracks[c->slots[i] - 1].uuid != uuid)
+		i = (i + 1) & (TRACK_SLOTS - 1);
+	return i;
+}
+
+static struct track *find_track(struct ck *c, uint64_t uuid)
+{
+	uint32_t k = c->slots[slot_of(c, uuid)];
+
+	return k ? &c->tracks[k - 1] : NULL;
+}
+
+static bool has_fields(const struct pb_field *m, uint32_t a, uint32_t b)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	bool ha = !a, hb = !b;
+
+	pb_reader_init(&r, m->data, m->len);
+	while (pb_next(&r, &f)) {
+		ha |= f.num == a;
+		hb |= f.num == b;
+	}
+	return !r.err && ha && hb;
+}
+
+static bool check_descriptor(struct ck *c, const struct pb_field *d)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	struct track t = { 0 };
+	bool uuid = false, thread = false, process = false;
+
+	pb_reader_init(&r, d->data, d->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_TD_UUID) { t.uuid = f.u; uuid = true; }
+		if (f.num == PF_TD_COUNTER) t.counter = true;
+		if (f.num == PF_TD_THREAD) {
+			if (!has_fields(&f, PF_TDS_PID, PF_TDS_TID))
+				return fail(c, "thread track without pid and tid");
+			thread = true;
+		}
+		if (f.num == PF_TD_PROCESS) {
+			if (!has_fields(&f, PF_PD_PID, 0))
+				return fail(c, "process track without pid");
+			process = true;
+		}
+	}
+	if (r.err || !uuid || !t.uuid)
+		return fail(c, "track descriptor without uuid");
+	if (find_track(c, t.uuid))
+		return fail(c, "track uuid %#llx declared twice", (unsigned long long)t.uuid);
+	if (c->ntracks + 1 >= TRACK_SLOTS / 2)
+		return fail(c, "too many tracks to check");
+	if (!grow(c, (void **)&c->tracks, &c->tracks_cap, c->ntracks + 1, sizeof(t)))
+		return false;
+	c->tracks[c->ntracks++] = t;
+	c->slots[slot_of(c, t.uuid)] = (uint32_t)c->ntracks;
+	if (thread) c->out->thread_tracks++;
+	else if (process) c->out->process_tracks++;
+	else if (t.counter) c->out->counter_tracks++;
+	else c->out->other_tracks++;
+	return true;
+}
+
+/* ---- track events ---- */
+
+struct te { uint64_t type, track, name_iid, flows_n; bool track_set, value;
+	    bool uses_iid; const uint8_t *name; size_t name_len; };
+
+static bool check_annotation(struct ck *c, struct seq *s, const struct pb_field *a,
+			     struct te *e)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	bool named = false;
+
+	pb_reader_init(&r, a->data, a->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_DA_NAME_IID) {
+			if (f.u >= s->ndbg || !s->dbg[f.u])
+				return fail(c, "debug annotation name iid %llu not interned",
+					    (unsigned long long)f.u);
+			e->uses_iid = named = true;
+		}
+		named |= f.num == PF_DA_NAME;
+	}
+	return (!r.err && named) || fail(c, "debug annotation without a name");
+}
+
+static bool flow_field(struct ck *c, const struct pb_field *f)
+{
+	if (f->wire != PB_FIXED64)
+		return fail(c, "flow id not fixed64");
+	if (f->num == PF_TE_FLOW_IDS) {
+		if (!grow(c, (void **)&c->flows, &c->flows_cap, c->nflows + 1,
+			  sizeof(*c->flows)))
+			return false;
+		c->flows[c->nflows++] = f->u;
+		c->out->flows++;
+		return true;
+	}
+	if (!grow(c, (void **)&c->terms, &c->terms_cap, c->nterms + 1,
+		  sizeof(*c->terms)))
+		return false;
+	c->terms[c->nterms].id = f->u;
+	c->terms[c->nterms++].ts = c->ts;
+	return true;
+}
+
+static bool read_te(struct ck *c, struct seq *s, const struct pb_field *tf, struct te *e)
+{
+	struct pb_reader r;
+	struct pb_field f;
+
+	pb_reader_init(&r, tf->data, tf->len);
+	while (pb_next(&r, &f)) {
+		switch (f.num) {
+		case PF_TE_TYPE: e->type = f.u; break;
+		case PF_TE_TRACK_UUID: e->track = f.u; e->track_set = true; break;
+		case PF_TE_NAME_IID: e->name_iid = f.u; e->uses_iid = true; break;
+		case PF_TE_NAME: e->name = f.data; e->name_len = f.len; break;
+		case PF_TE_COUNTER_VALUE: e->value = true; break;
+		case PF_TE_DEBUG:
+			if (!check_annotation(c, s, &f, e))
+				return false;
+			break;
+		case PF_TE_FLOW_IDS:
+		case PF_TE_TERM_FLOW_IDS:
+			if (!flow_field(c, &f))
+				return false;
+			break;
+		default: break;
+		}
+	}
+	return !r.err || fail(c, "malformed TrackEvent");
+}
+
+static bool open_slice(struct ck *c, struct seq *s, const struct te *e)
+{
+	struct tslice *sl;
+
+	if (!grow(c, (void **)&c->sl, &c->sl_cap, c->nsl + 1, sizeof(*sl)))
+		return false;
+	sl = &c->sl[c->nsl++];
+	memset(sl, 0, sizeof(*sl));
+	sl->track = e->track;
+	sl->begin = c->ts;
+	sl->end = UINT64_MAX;
+	sl->order = c->nsl;
+	if (e->name_iid && e->name_iid < s->nnames && s->names[e->name_iid])
+		sl->name = strdup(s->names[e->name_iid]);
+	else if (e->name)
+		sl->name = strndup((const char *)e->name, e->name_len);
+	else if (e->name_iid)
+		return fail(c, "event name iid %llu not interned",
+			    (unsigned long long)e->name_iid);
+	return true;
+}
+
+/* An END closes the latest still-open slice of its track (file order). */
+static bool close_slice(struct ck *c, const struct te *e)
+{
+	for (size_t i = c->nsl; i-- > 0;) {
+		struct tslice *sl = &c->sl[i];
+
+		if (sl->track != e->track || sl->end != UINT64_MAX)
+			continue;
+		if (c->ts < sl->begin)
+			return fail(c, "slice ends before it begins");
+		sl->end = c->ts;
+		return true;
+	}
+	return fail(c, "SLICE_END with no open slice on track %#llx",
+		    (unsigned long long)e->track);
+}
+
+static bool check_track_event(struct ck *c, const struct pb_field *tf)
+{
+	struct seq *s;
+	struct te e = { 0 };
+	struct track *t;
+
+	if (!c->seq_id)
+		return fail(c, "TrackEvent without trusted_packet_sequence_id");
+	if (!c->has_ts)
+		return fail(c, "TrackEvent without timestamp");
+	s = seq_of(c, c->seq_id);
+	if (!s || !read_te(c, s, tf, &e))
+		return false;
+	if (e.uses_iid && !(c->flags & PF_SEQ_NEEDS))
+		return fail(c, "TrackEvent uses iids without SEQ_NEEDS_INCREMENTAL_STATE");
+	if (e.uses_iid && !s->cleared)
+		return fail(c, "TrackEvent uses iids before the sequence was cleared");
+	t = e.track_set ? find_track(c, e.track) : NULL;
+	if (!t)
+		return fail(c, "TrackEvent on undeclared track %#llx",
+			    (unsigned long long)e.track);
+	if ((e.type == PF_COUNTER) != t->counter)
+		return fail(c, "%s event on a %s track", e.type == PF_COUNTER ?
+			    "counter" : "slice", t->counter ? "counter" : "slice");
+	switch (e.type) {
+	case PF_COUNTER:
+		c->out->counters++;
+		return e.value || fail(c, "counter event without value");
+	case PF_INSTANT: c->out->instants++; return true;
+	case PF_SLICE_BEGIN: c->out->slices++; return open_slice(c, s, &e);
+	case PF_SLICE_END: return close_slice(c, &e);
+	default: return fail(c, "TrackEvent of type %llu", (unsigned long long)e.type);
+	}
+}
+
+/* ---- packets ---- */
+
+static bool packet_header(struct ck *c, const struct pb_field *pk)
+{
+	struct pb_reader r;
+	struct pb_field f;
+
+	c->has_ts = false;
+	c->seq_id = c->flags = 0;
+	pb_reader_init(&r, pk->data, pk->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_TP_TIMESTAMP) { c->ts = f.u; c->has_ts = true; }
+		if (f.num == PF_TP_SEQ_ID) c->seq_id = (uint32_t)f.u;
+		if (f.num == PF_TP_SEQ_FLAGS) c->flags = (uint32_t)f.u;
+	}
+	if (r.err)
+		return fail(c, "malformed TracePacket");
+	if (c->flags & PF_SEQ_CLEARED) {
+		struct seq *s;
+
+		if (!c->seq_id)
+			return fail(c, "SEQ_INCREMENTAL_STATE_CLEARED without a sequence id");
+		s = seq_of(c, c->seq_id);
+		if (!s)
+			return false;
+		s->cleared = true;
+	}
+	return true;
+}
+
+static bool check_system_info(struct ck *c, const struct pb_field *si)
+{
+	struct pb_reader r;
+	struct pb_field f;
+
+	pb_reader_init(&r, si->data, si->len);
+	while (pb_next(&r, &f))
+		if (f.num == PF_SI_UTSNAME && has_fields(&f, PF_UTS_SYSNAME, PF_UTS_RELEASE) &&
+		    f.len >= 7 && memmem(f.data, f.len, "Linux", 5)) {
+			c->out->has_system_info = true;
+			return true;
+		}
+	return fail(c, "SystemInfo without utsname sysname Linux and release");
+}
+
+static bool check_clock(struct ck *c, const struct pb_field *cs)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	bool boot = false, primary = false;
+
+	pb_reader_init(&r, cs->data, cs->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_CS_CLOCKS) {
+			struct pb_reader cr;
+			struct pb_field cf;
+
+			pb_reader_init(&cr, f.data, f.len);
+			while (pb_next(&cr, &cf))
+				boot |= cf.num == PF_CLK_ID && cf.u == PF_CLOCK_BOOTTIME;
+		}
+		primary |= f.num == PF_CS_PRIMARY && f.u == PF_CLOCK_BOOTTIME;
+	}
+	if (!boot || !primary)
+		return fail(c, "ClockSnapshot without BOOTTIME as primary clock");
+	c->out->has_clock_snapshot = true;
+	return true;
+}
+
+static bool check_data(struct ck *c, const struct pb_field *f)
+{
+	bool data = f->num == PF_TP_FTRACE_EVENTS || f->num == PF_TP_TRACK_EVENT ||
+		    f->num == PF_TP_PROCESS_TREE;
+
+	if (data && !c->out->has_clock_snapshot)
+		return fail(c, "data before the ClockSnapshot");
+	switch (f->num) {
+	case PF_TP_FTRACE_EVENTS: return check_bundle(c, f);
+	case PF_TP_PROCESS_TREE: return check_tree(c, f);
+	case PF_TP_CLOCK_SNAPSHOT: return check_clock(c, f);
+	case PF_TP_SYSTEM_INFO: return check_system_info(c, f);
+	case PF_TP_TRACK_DESCRIPTOR: return check_descriptor(c, f);
+	case PF_TP_TRACK_EVENT: return check_track_event(c, f);
+	case PF_TP_INTERNED_DATA: {
+		struct seq *s = c->seq_id ? seq_of(c, c->seq_id) : NULL;
+
+		if (!c->seq_id)
+			return fail(c, "interned data without a sequence id");
+		return s && check_interned(c, s, f);
+	}
+	default: return true;
+	}
+}
+
+static bool check_packet(struct ck *c, const struct pb_field *pk)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	bool first = c->pkt == 0, sysinfo = false;
+
+	if (!packet_header(c, pk))
+		return false;
+	/* interned data first: the packet's own event may use it */
+	pb_reader_init(&r, pk->data, pk->len);
+	while (pb_next(&r, &f))
+		if (f.num == PF_TP_INTERNED_DATA && !check_data(c, &f))
+			return false;
+	pb_reader_init(&r, pk->data, pk->len);
+	while (pb_next(&r, &f)) {
+		sysinfo |= f.num == PF_TP_SYSTEM_INFO;
+		if (f.num != PF_TP_INTERNED_DATA && !check_data(c, &f))
+			return false;
+	}
+	if (first && !sysinfo)
+		return fail(c, "the first packet is not SystemInfo");
+	return true;
+}
+
+/* ---- after the last packet ---- */
+
+static int sl_cmp(const void *a, const void *b)
+{
+	const struct tslice *x = a, *y = b;
+
+	if (x->track != y->track)
+		return x->track < y->track ? -1 : 1;
+	if (x->begin != y->begin)
+		return x->begin < y->begin ? -1 : 1;
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;  /* outer first */
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Per track, slices must nest: each starts after the enclosing one starts
+ * and ends no later; siblings must not touch (equal stamps would leave the
+ * order to the importer's sort). */
+static bool check_nesting(struct ck *c)
+{
+	uint64_t stack[256];
+	unsigned depth = 0;
+
+	qsort(c->sl, c->nsl, sizeof(*c->sl), sl_cmp);
+	for (size_t i = 0; i < c->nsl; i++) {
+		const struct tslice *s = &c->sl[i];
+
+		if (s->end == UINT64_MAX)
+			return fail(c, "slice '%s' on track %#llx never ends",
+				    s->name ? s->name : "", (unsigned long long)s->track);
+		if (i && c->sl[i - 1].track != s->track)
+			depth = 0;
+		while (depth && stack[depth - 1] <= s->begin) {
+			if (stack[depth - 1] == s->begin)
+				return fail(c, "slices touch at %llu on track %#llx",
+					    (unsigned long long)s->begin,
+					    (unsigned long long)s->track);
+			depth--;
+		}
+		if (depth && s->end > stack[depth - 1])
+			return fail(c, "slices overlap on track %#llx at %llu",
+				    (unsigned long long)s->track,
+				    (unsigned long long)s->begin);
+		if (depth == 256)
+			return fail(c, "slices nested too deep");
+		stack[depth++] = s->end;
+		if (c->cbs.slice)
+			c->cbs.slice(c->cbs.ctx, s->track, s->name ? s->name : "",
+				     s->begin, s->end);
+	}
+	return true;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool check_flows(struct ck *c)
+{
+	qsort(c->flows, c->nflows, sizeof(*c->flows), u64_cmp);
+	for (size_t i = 1; i < c->nflows; i++)
+		if (c->flows[i] == c->flows[i - 1])
+			return fail(c, "flow id %llu started twice",
+				    (unsigned long long)c->flows[i]);
+	for (size_t i = 0; i < c->nterms; i++)
+		if (!bsearch(&c->terms[i].id, c->flows, c->nflows, sizeof(uint64_t), u64_cmp))
+			return fail(c, "flow id %llu ends but never starts",
+				    (unsigned long long)c->terms[i].id);
+	return true;
+}
+
+static void ck_free(struct ck *c)
+{
+	for (unsigned i = 0; i < c->nseqs; i++) {
+		for (size_t k = 0; k < c->seqs[i].nnames; k++)
+			free(c->seqs[i].names[k]);
+		free(c->seqs[i].names);
+		free(c->seqs[i].dbg);
+	}
+	for (size_t i = 0; i < c->nsl; i++)
+		free(c->sl[i].name);
+	free(c->sl);
+	free(c->tracks);
+	free(c->slots);
+	free(c->flows);
+	free(c->terms);
+}
+
+int tl_pf_check_cb(const void *data, size_t len, struct tl_pf_check *out,
+		   const struct tl_pf_check_cbs *cbs, char *err, size_t errlen)
+{
+	struct ck *c = calloc(1, sizeof(*c));
+	struct pb_reader r;
+	struct pb_field f;
+	bool ok = true;
+
+	if (!c)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	*c = (struct ck){ .out = out, .err = err, .errlen = errlen };
+	if (cbs)
+		c->cbs = *cbs;
+	c->slots = calloc(TRACK_SLOTS, sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return -ENOMEM;
+	}
+	pb_reader_init(&r, data, len);
+	while (ok && pb_next(&r, &f)) {
+		if (f.num != PF_TRACE_PACKET || f.wire != PB_LEN)
+			ok = fail(c, "not a Trace.packet field");
+		else
+			ok = check_packet(c, &f);
+		c->pkt++;
+	}
+	if (ok && r.err)
+		ok = fail(c, "the trace is cut or malformed");
+	out->packets = c->pkt;
+	ok = ok && (out->has_system_info || fail(c, "no SystemInfo"));
+	ok = ok && check_nesting(c) && check_flows(c);
+	ck_free(c);
+	free(c);
+	return ok ? 0 : -EBADMSG;
+}
+
+int tl_pf_check(const void *data, size_t len, struct tl_pf_check *out,
+		char *err, size_t errlen)
+{
+	return tl_pf_check_cb(data, len, out, NULL, err, errlen);
+}

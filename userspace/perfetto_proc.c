@@ -1,0 +1,498 @@
+/* perfetto_proc.c - ProcessTree packets for the Perfetto export.
+ *
+ * Every task seen gets a Thread entry bound to its process (tgid), and every
+ * process a Process entry, so threads sit under their process in the UI.
+ * A Process entry without a command line is dropped by the importer, so a
+ * process whose command line is not (yet) known goes out with its comm and
+ * cmdline_is_comm set; a later TL_PROC_INFO sends the real one. Entries are
+ * queued and written in batches; an entry tied to a moment (a new task, an
+ * exec, a rename) starts a new batch so the packet's timestamp is that
+ * moment and never earlier than the task's creation.
+ */
+#include "perfetto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_MAX 256
+
+struct task {
+	uint32_t tid, tgid;
+	char comm[TL_COMM_LEN];
+	bool queued, written;
+};
+
+struct proc {
+	uint32_t pid, ppid, uid;
+	bool has_uid, name_from_leader, queued, written;
+	uint64_t start_ns;
+	char comm[TL_COMM_LEN];
+	char *cmdline;     /* NUL-separated arguments, or NULL */
+	size_t cmdline_len;
+};
+
+/* Open-addressing index from an id to a position in an array. */
+struct idx {
+	uint32_t *keys;    /* id + 1; 0 = empty */
+	uint32_t *vals;
+	size_t cap, n;
+};
+
+struct tl_pf_proc {
+	struct pb_writer *w;
+	struct task *tasks; size_t ntasks, tasks_cap;
+	struct proc *procs; size_t nprocs, procs_cap;
+	struct idx task_idx, proc_idx;
+	uint32_t *pend_tasks; size_t npend_tasks;
+	uint32_t *pend_procs; size_t npend_procs;
+	uint64_t pend_ts;
+	size_t written_procs, written_threads;
+	bool oom;
+};
+
+static uint32_t hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	return x ^ (x >> 16);
+}
+
+static long idx_get(const struct idx *ix, uint32_t id)
+{
+	size_t mask = ix->cap - 1;
+
+	if (!ix->cap)
+		return -1;
+	for (size_t i = hash32(id) & mask;; i = (i + 1) & mask) {
+		if (!ix->keys[i])
+			return -1;
+		if (ix->keys[i] == id + 1)
+			return ix->vals[i];
+	}
+}
+
+static void idx_put_nogrow(struct idx *ix, uint32_t id, uint32_t val)
+{
+	size_t mask = ix->cap - 1, i = hash32(id) & mask;
+
+	while (ix->keys[i] && ix->keys[i] != id + 1)
+		i = (i + 1) & mask;
+	if (!ix->keys[i])
+		ix->n++;
+	ix->keys[i] = id + 1;
+	ix->vals[i] = val;
+}
+
+static int idx_put(struct idx *ix, uint32_t id, uint32_t val)
+{
+	if ((ix->n + 1) * 2 > ix->cap) {
+		struct idx big = { .cap = ix->cap ? ix->cap * 2 : 1024 };
+
+		big.keys = calloc(big.cap, sizeof(*big.keys));
+		big.vals = calloc(big.cap, sizeof(*big.vals));
+		if (!big.keys || !big.vals) {
+			free(big.keys);
+			free(big.vals);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < ix->cap; i++)
+			if (ix->keys[i])
+				idx_put_nogrow(&big, ix->keys[i] - 1, ix->vals[i]);
+		free(ix->keys);
+		free(ix->vals);
+		*ix = big;
+	}
+	idx_put_nogrow(ix, id, val);
+	return 0;
+}
+
+static void idx_free(struct idx *ix)
+{
+	free(ix->keys);
+	free(ix->vals);
+}
+
+static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 256;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
+struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w)
+{
+	struct tl_pf_proc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->w = w;
+	p->pend_tasks = malloc(BATCH_MAX * sizeof(*p->pend_tasks));
+	p->pend_procs = malloc(BATCH_MAX * sizeof(*p->pend_procs));
+	if (!p->pend_tasks || !p->pend_procs) {
+		tl_pf_proc_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static struct proc *get_proc(struct tl_pf_proc *p, uint32_t pid)
+{
+	long i = idx_get(&p->proc_idx, pid);
+	struct proc *pr;
+
+	if (i >= 0)
+		return &p->procs[i];
+	if (!grow((void **)&p->procs, &p->procs_cap, p->nprocs + 1, sizeof(*pr)) ||
+	    idx_put(&p->proc_idx, pid, (uint32_t)p->nprocs)) {
+		p->oom = true;
+		return NULL;
+	}
+	pr = &p->procs[p->nprocs++];
+	memset(pr, 0, sizeof(*pr));
+	pr->pid = pid;
+	return pr;
+}
+
+static struct task *get_task(struct tl_pf_proc *p, uint32_t tid, bool *is_new)
+{
+	long i = idx_get(&p->task_idx, tid);
+	struct task *t;
+
+	*is_new = i < 0;
+	if (i >= 0)
+		return &p->tasks[i];
+	if (!grow((void **)&p->tasks, &p->tasks_cap, p->ntasks + 1, sizeof(*t)) ||
+	    idx_put(&p->task_idx, tid, (uint32_t)p->ntasks)) {
+		p->oom = true;
+		return NULL;
+	}
+	t = &p->tasks[p->ntasks++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	return t;
+}
+
+/* ---- queueing ---- */
+
+static void queue_at(struct tl_pf_proc *p, uint64_t ts)
+{
+	if (!p->npend_tasks && !p->npend_procs)
+		p->pend_ts = ts;
+}
+
+static void queue_task(struct tl_pf_proc *p, struct task *t, uint64_t ts)
+{
+	if (t->queued)
+		return;
+	if (p->npend_tasks == BATCH_MAX)
+		tl_pf_proc_flush(p);
+	queue_at(p, ts);
+	t->queued = true;
+	p->pend_tasks[p->npend_tasks++] = (uint32_t)(t - p->tasks);
+}
+
+static void queue_proc(struct tl_pf_proc *p, struct proc *pr, uint64_t ts)
+{
+	if (pr->queued)
+		return;
+	if (p->npend_procs == BATCH_MAX)
+		tl_pf_proc_flush(p);
+	queue_at(p, ts);
+	pr->queued = true;
+	p->pend_procs[p->npend_procs++] = (uint32_t)(pr - p->procs);
+}
+
+/* A moment-bound entry opens its own batch (see the file comment). */
+static void new_moment(struct tl_pf_proc *p)
+{
+	tl_pf_proc_flush(p);
+}
+
+static void set_comm(char *dst, const char *src)
+{
+	size_t n = strnlen(src, TL_COMM_LEN - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* The process of a task; named after the task until its leader is seen. */
+static void see_proc_of(struct tl_pf_proc *p, uint32_t tid, uint32_t tgid,
+			const char *comm, uint64_t ts)
+{
+	struct proc *pr = get_proc(p, tgid);
+	bool leader = tid == tgid;
+
+	if (!pr)
+		return;
+	if (!pr->comm[0] || (leader && !pr->name_from_leader)) {
+		set_comm(pr->comm, comm);
+		pr->name_from_leader = leader;
+		if (!pr->cmdline || !pr->written)
+			queue_proc(p, pr, ts);
+	}
+}
+
+/* A task seen in an event; new ones are queued with their process. */
+static void see_task(struct tl_pf_proc *p, uint32_t tid, uint32_t tgid,
+		     const char *comm, uint64_t ts)
+{
+	bool is_new;
+	struct task *t;
+
+	if (!tid)
+		return; /* the idle task of each CPU is not a thread */
+	t = get_task(p, tid, &is_new);
+	if (!t || !is_new)
+		return;
+	t->tgid = tgid ? tgid : tid;
+	set_comm(t->comm, comm);
+	queue_task(p, t, ts);
+	see_proc_of(p, tid, t->tgid, comm, ts);
+}
+
+/* A task whose name or process changed at ts. */
+static void renew_task(struct tl_pf_proc *p, uint32_t tid, uint32_t tgid,
+		       const char *comm, uint64_t ts)
+{
+	bool is_new;
+	struct task *t = get_task(p, tid, &is_new);
+
+	if (!t)
+		return;
+	t->tgid = tgid ? tgid : tid;
+	set_comm(t->comm, comm);
+	queue_task(p, t, ts);
+}
+
+static void on_newtask(struct tl_pf_proc *p, const struct tl_newtask *n)
+{
+	bool thread = n->clone_flags & PF_CLONE_THREAD;
+	uint32_t tgid = thread ? n->h.tgid : n->tid;
+	struct proc *pr;
+
+	new_moment(p);
+	if (!thread) {
+		pr = get_proc(p, tgid);
+		if (!pr)
+			return;
+		free(pr->cmdline);   /* a reused PID: forget the old program */
+		pr->cmdline = NULL;
+		pr->ppid = n->h.tgid;
+		pr->start_ns = n->h.ts;
+		set_comm(pr->comm, n->comm);
+		pr->name_from_leader = true;
+		queue_proc(p, pr, n->h.ts);
+	}
+	renew_task(p, n->tid, tgid, n->comm, n->h.ts);
+}
+
+static void on_proc_info(struct tl_pf_proc *p, const struct tl_proc_info *pi)
+{
+	size_t n = pi->h.size - sizeof(*pi);
+	const char *args = (const char *)(pi + 1);
+	struct proc *pr;
+
+	while (n && args[n - 1] == 0)
+		n--;
+	new_moment(p);
+	pr = get_proc(p, pi->h.tgid);
+	if (!pr)
+		return;
+	free(pr->cmdline);
+	pr->cmdline = NULL;
+	pr->cmdline_len = 0;
+	if (n) {
+		pr->cmdline = malloc(n + 1);
+		if (!pr->cmdline) {
+			p->oom = true;
+			return;
+		}
+		memcpy(pr->cmdline, args, n);
+		pr->cmdline[n] = 0;
+		pr->cmdline_len = n;
+	}
+	if (pi->ppid)
+		pr->ppid = pi->ppid;
+	pr->uid = pi->uid;
+	pr->has_uid = true;
+	queue_proc(p, pr, pi->h.ts);
+}
+
+static void on_snapshot(struct tl_pf_proc *p, const struct tl_task_snap *s)
+{
+	struct proc *pr;
+
+	see_task(p, s->h.tid, s->h.tgid, s->comm, s->h.ts);
+	if (s->h.tid != s->h.tgid)
+		return;
+	pr = get_proc(p, s->h.tgid);
+	if (!pr)
+		return;
+	pr->ppid = s->ppid;
+	pr->start_ns = s->start_ns;
+	set_comm(pr->comm, s->comm);
+	pr->name_from_leader = true;
+	queue_proc(p, pr, s->h.ts);
+}
+
+static void on_exec(struct tl_pf_proc *p, const struct tl_exec *e)
+{
+	struct proc *pr;
+
+	new_moment(p);
+	renew_task(p, e->h.tid, e->h.tgid, e->comm, e->h.ts);
+	pr = get_proc(p, e->h.tgid);
+	if (!pr)
+		return;
+	set_comm(pr->comm, e->comm);
+	pr->name_from_leader = true;
+	queue_proc(p, pr, e->h.ts);
+}
+
+static void on_rename(struct tl_pf_proc *p, const struct tl_rename *r)
+{
+	struct proc *pr;
+
+	new_moment(p);
+	renew_task(p, r->tid, r->tgid, r->newcomm, r->h.ts);
+	if (r->tid != r->tgid)
+		return;
+	pr = get_proc(p, r->tgid);
+	if (pr && !pr->cmdline) {
+		set_comm(pr->comm, r->newcomm);
+		queue_proc(p, pr, r->h.ts);
+	}
+}
+
+void tl_pf_proc_record(struct tl_pf_proc *p, const struct tl_hdr *rec)
+{
+	switch (rec->type) {
+	case TL_SWITCH: {
+		const struct tl_switch *s = (const void *)rec;
+
+		see_task(p, rec->tid, rec->tgid, s->prev_comm, rec->ts);
+		see_task(p, s->next_tid, s->next_tgid, s->next_comm, rec->ts);
+		break;
+	}
+	case TL_WAKING:
+	case TL_WAKEUP_NEW: {
+		const struct tl_waking *wk = (const void *)rec;
+
+		see_task(p, wk->tid, wk->tgid, wk->comm, rec->ts);
+		break;
+	}
+	case TL_NEWTASK: on_newtask(p, (const void *)rec); break;
+	case TL_PROC_INFO: on_proc_info(p, (const void *)rec); break;
+	case TL_TASK_SNAP: on_snapshot(p, (const void *)rec); break;
+	case TL_EXEC: on_exec(p, (const void *)rec); break;
+	case TL_RENAME: on_rename(p, (const void *)rec); break;
+	default: break;
+	}
+}
+
+/* ---- writing ---- */
+
+static void write_cmdline(struct pb_writer *w, const struct proc *pr)
+{
+	const char *s = pr->cmdline, *end = pr->cmdline + pr->cmdline_len;
+
+	while (s < end) {
+		size_t n = strnlen(s, (size_t)(end - s));
+
+		pb_bytes(w, PF_PROC_CMDLINE, s, n);
+		s += n + 1;
+	}
+}
+
+static void write_proc(struct pb_writer *w, const struct proc *pr)
+{
+	pb_begin(w, PF_PT_PROCESSES);
+	pb_int32(w, PF_PROC_PID, (int32_t)pr->pid);
+	if (pr->ppid)
+		pb_int32(w, PF_PROC_PPID, (int32_t)pr->ppid);
+	if (pr->cmdline) {
+		write_cmdline(w, pr);
+	} else {
+		pb_string(w, PF_PROC_CMDLINE, pr->comm[0] ? pr->comm : "<unknown>");
+		pb_bool(w, PF_PROC_CMDLINE_IS_COMM, true);
+	}
+	if (pr->has_uid && pr->uid != (uint32_t)-1)
+		pb_int32(w, PF_PROC_UID, (int32_t)pr->uid);
+	if (pr->start_ns)
+		pb_varint(w, PF_PROC_START, pr->start_ns);
+	pb_end(w);
+}
+
+static void write_thread(struct pb_writer *w, const struct task *t)
+{
+	pb_begin(w, PF_PT_THREADS);
+	pb_int32(w, PF_THR_TID, (int32_t)t->tid);
+	if (t->comm[0])
+		pb_string(w, PF_THR_NAME, t->comm);
+	pb_int32(w, PF_THR_TGID, (int32_t)t->tgid);
+	pb_end(w);
+}
+
+void tl_pf_proc_flush(struct tl_pf_proc *p)
+{
+	if (p->oom && !p->w->err)
+		p->w->err = -ENOMEM;
+	if (!p->npend_tasks && !p->npend_procs)
+		return;
+	tl_pf_packet_begin(p->w, p->pend_ts, PF_SEQ_META, 0);
+	pb_begin(p->w, PF_TP_PROCESS_TREE);
+	for (size_t i = 0; i < p->npend_procs; i++) {
+		struct proc *pr = &p->procs[p->pend_procs[i]];
+
+		write_proc(p->w, pr);
+		pr->queued = false;
+		if (!pr->written)
+			p->written_procs++;
+		pr->written = true;
+	}
+	for (size_t i = 0; i < p->npend_tasks; i++) {
+		struct task *t = &p->tasks[p->pend_tasks[i]];
+
+		write_thread(p->w, t);
+		t->queued = false;
+		if (!t->written)
+			p->written_threads++;
+		t->written = true;
+	}
+	pb_end(p->w);
+	tl_pf_packet_end(p->w);
+	p->npend_tasks = p->npend_procs = 0;
+}
+
+size_t tl_pf_proc_nprocs(const struct tl_pf_proc *p) { return p->written_procs; }
+size_t tl_pf_proc_nthreads(const struct tl_pf_proc *p) { return p->written_threads; }
+
+void tl_pf_proc_free(struct tl_pf_proc *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nprocs; i++)
+		free(p->procs[i].cmdline);
+	free(p->procs);
+	free(p->tasks);
+	idx_free(&p->task_idx);
+	idx_free(&p->proc_idx);
+	free(p->pend_tasks);
+	free(p->pend_procs);
+	free(p);
+}

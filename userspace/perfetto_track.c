@@ -1,0 +1,556 @@
+/* perfetto_track.c - threadline's own knowledge as Perfetto TrackEvents:
+ * process and thread tracks, a slice for every blocking syscall on the
+ * thread's track (with what it waited on), flows along wakeup chains,
+ * per-process parallelism and concurrency counters, a lost-events counter
+ * and the recording's metadata. USDT marks are in perfetto_usdt.c.
+ *
+ * A blocking slice spans the syscall when its enter/exit were recorded
+ * (the futex, socket and multiplexing groups), else the blocked interval
+ * itself, named after the syscall the thread was blocked in.
+ */
+#include "perfetto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+#include "syscalls.h"
+
+/* One blocking slice, kept until every thread's are known (for flows). */
+struct bslice {
+	uint64_t start, end;
+	const struct tl_syscall *sc;     /* NULL: from the interval alone */
+	const struct tl_interval *iv;    /* first blocked interval in it */
+	uint64_t blocked_ns;
+	uint32_t waker;
+};
+
+struct flow { size_t src, dst; uint64_t id; };
+
+struct slices {
+	struct bslice *v; size_t n, cap;
+	size_t *first;                   /* per thread: index of its first */
+	struct flow *flows; size_t nflows, flows_cap;
+};
+
+static bool is_blocked(const struct tl_interval *iv)
+{
+	return iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT;
+}
+
+static bool push_slice(struct slices *s, const struct bslice *b)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct bslice *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *b;
+	return true;
+}
+
+/* The recorded syscall of t that contains iv, moving *k forward. */
+static const struct tl_syscall *syscall_of(const struct tl_thread *t, size_t *k,
+					   const struct tl_interval *iv)
+{
+	while (*k < t->nsys && t->sys[*k].end < iv->start &&
+	       !(t->sys[*k].flags & TL_SC_NO_EXIT))
+		(*k)++;
+	if (*k < t->nsys && t->sys[*k].start <= iv->start &&
+	    (t->sys[*k].end >= iv->end || t->sys[*k].flags & TL_SC_NO_EXIT) &&
+	    !(t->sys[*k].flags & TL_SC_NO_ENTER))
+		return &t->sys[*k];
+	return NULL;
+}
+
+static bool collect_thread(struct slices *s, const struct tl_thread *t)
+{
+	size_t k = 0;
+	struct bslice *last = NULL;
+
+	for (size_t i = 0; i < t->niv; i++) {
+		const struct tl_interval *iv = &t->iv[i];
+		const struct tl_syscall *sc;
+		struct bslice b = { 0 };
+
+		if (!is_blocked(iv))
+			continue;
+		sc = syscall_of(t, &k, iv);
+		if (!sc && iv->block.sys_nr < 0)
+			continue; /* not in a syscall: the state track shows it */
+		if (sc && last && last->sc == sc) {
+			last->blocked_ns += iv->end - iv->start;
+			last->waker = iv->waker;
+			continue;
+		}
+		b.sc = sc;
+		b.iv = iv;
+		b.start = sc ? sc->start : iv->start;
+		b.end = sc && !(sc->flags & TL_SC_NO_EXIT) ? sc->end : iv->end;
+		if (b.end < iv->end)
+			b.end = iv->end;
+		b.blocked_ns = iv->end - iv->start;
+		b.waker = iv->waker;
+		if (!push_slice(s, &b))
+			return false;
+		last = &s->v[s->n - 1];
+	}
+	return true;
+}
+
+/* ---- flows: waker's last blocking slice -> the slice it ended ---- */
+
+/* Index of the slice of thread ti containing ts, or -1. */
+static long slice_at(const struct slices *s, size_t ti, uint64_t ts)
+{
+	size_t lo = s->first[ti], hi = s->first[ti + 1];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid].end < ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->first[ti + 1] && s->v[lo].start <= ts && ts <= s->v[lo].end)
+		return (long)lo;
+	return -1;
+}
+
+/* Start of the waker's run since it last blocked: the chain only holds if
+ * its last blocking slice ended within that run. */
+static uint64_t run_start(const struct tl_thread *t, uint64_t ts)
+{
+	const struct tl_interval *iv = tl_thread_at(t, ts);
+	int steps = 0;
+
+	if (!iv)
+		return UINT64_MAX;
+	while (iv > t->iv && steps++ < 256 &&
+	       (iv[-1].state == TL_ST_RUNNING || iv[-1].state == TL_ST_RUNNABLE))
+		iv--;
+	return iv->start;
+}
+
+static long waker_slice(const struct slices *s, size_t ti,
+			const struct tl_thread *t, uint64_t ts)
+{
+	size_t lo = s->first[ti], hi = s->first[ti + 1];
+	uint64_t since;
+
+	while (lo < hi) {   /* first slice ending after ts */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid].end <= ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->first[ti])
+		return -1;
+	since = run_start(t, ts);
+	return s->v[lo - 1].end >= since ? (long)lo - 1 : -1;
+}
+
+static bool add_flow(struct slices *s, size_t src, size_t dst, uint64_t id)
+{
+	if (s->nflows == s->flows_cap) {
+		size_t cap = s->flows_cap ? s->flows_cap * 2 : 256;
+		struct flow *f = realloc(s->flows, cap * sizeof(*f));
+
+		if (!f)
+			return false;
+		s->flows = f;
+		s->flows_cap = cap;
+	}
+	s->flows[s->nflows++] = (struct flow){ src, dst, id };
+	return true;
+}
+
+/* Model thread pointer -> its index, through a table sorted by address. */
+struct tref { const struct tl_thread *t; size_t i; };
+
+static int tref_cmp(const void *a, const void *b)
+{
+	const struct tl_thread *x = ((const struct tref *)a)->t;
+	const struct tl_thread *y = ((const struct tref *)b)->t;
+
+	return x < y ? -1 : x > y;
+}
+
+static long index_of(const struct tref *refs, size_t n, const struct tl_thread *t)
+{
+	struct tref key = { t, 0 };
+	const struct tref *r = bsearch(&key, refs, n, sizeof(*refs), tref_cmp);
+
+	return r ? (long)r->i : -1;
+}
+
+static bool flow_for(struct slices *s, const struct tl_model *m,
+		     const struct tref *refs, size_t n,
+		     const struct tl_wakeup_ev *w, uint64_t *id)
+{
+	const struct tl_thread *wr = tl_model_find_thread(m, w->waker, w->ts);
+	const struct tl_thread *we = tl_model_find_thread(m, w->wakee, w->ts);
+	long wri, wei, src, dst;
+
+	if (!wr || !we || wr == we)
+		return true;
+	wri = index_of(refs, n, wr);
+	wei = index_of(refs, n, we);
+	if (wri < 0 || wei < 0)
+		return true;
+	dst = slice_at(s, (size_t)wei, w->ts);
+	src = waker_slice(s, (size_t)wri, wr, w->ts);
+	if (dst < 0 || src < 0 || s->v[src].end > s->v[dst].end)
+		return true;
+	return add_flow(s, (size_t)src, (size_t)dst, ++*id);
+}
+
+static bool collect_flows(struct slices *s, const struct tl_model *m)
+{
+	size_t n = tl_model_nthreads(m);
+	struct tref *refs = malloc((n ? n : 1) * sizeof(*refs));
+	uint64_t id = 0;
+	bool ok = true;
+
+	if (!refs)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		refs[i] = (struct tref){ tl_model_thread(m, i), i };
+	qsort(refs, n, sizeof(*refs), tref_cmp);
+	for (size_t i = 0; ok && i < tl_model_nwakeups(m); i++) {
+		const struct tl_wakeup_ev *w = tl_model_wakeup(m, i);
+
+		if (w->effective && !w->irq && w->waker && !w->new_task)
+			ok = flow_for(s, m, refs, n, w, &id);
+	}
+	free(refs);
+	return ok;
+}
+
+static bool collect_all(struct slices *s, const struct tl_model *m)
+{
+	size_t n = tl_model_nthreads(m);
+
+	s->first = malloc((n + 1) * sizeof(*s->first));
+	if (!s->first)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		s->first[i] = s->n;
+		if (!collect_thread(s, tl_model_thread(m, i)))
+			return false;
+	}
+	s->first[n] = s->n;
+	return collect_flows(s, m);
+}
+
+static void free_slices(struct slices *s)
+{
+	free(s->v);
+	free(s->first);
+	free(s->flows);
+}
+
+/* ---- emitting the blocking slices ---- */
+
+static const char *futex_name(enum tl_futex_kind k)
+{
+	switch (k) {
+	case TL_FUTEX_WAIT:
+	case TL_FUTEX_WAIT_BITSET: return "futex_wait";
+	case TL_FUTEX_LOCK_PI: return "futex_lock_pi";
+	case TL_FUTEX_WAITV: return "futex_waitv";
+	default: return "futex";
+	}
+}
+
+static bool moves_bytes(int32_t nr)
+{
+	static const int32_t nrs[] = { 0, 1, 17, 18, 19, 20, 44, 45, 46, 47 };
+
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if (nr == nrs[i])
+			return true;
+	return false;
+}
+
+static const char *slice_name(const struct bslice *b)
+{
+	int32_t nr = b->sc ? b->sc->nr : b->iv->block.sys_nr;
+
+	if (nr == TL_NR_FUTEX)
+		return futex_name(b->sc ? tl_futex_kind(b->sc->args[1])
+					: b->iv->block.futex);
+	if (nr < 0)
+		return b->iv->state == TL_ST_UNINT ? "blocked (D)" : "blocked";
+	return tl_syscall_label(nr);
+}
+
+static unsigned add(struct tl_pf_arg *a, unsigned n, uint8_t name, uint8_t kind,
+		    uint64_t u, const char *str)
+{
+	a[n] = (struct tl_pf_arg){ .name = name, .kind = kind, .u = u, .s = str };
+	return n + 1;
+}
+
+static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
+{
+	const struct tl_block *bl = &b->iv->block;
+	int32_t nr = b->sc ? b->sc->nr : bl->sys_nr;
+	uint32_t kind = b->sc ? b->sc->fd_kind : bl->fd_kind;
+	unsigned n = 0;
+
+	n = add(a, n, PF_A_REASON, PF_ARG_STR, 0, tl_reason_name(bl->why));
+	if (nr == TL_NR_FUTEX)
+		n = add(a, n, PF_A_ADDRESS, PF_ARG_PTR,
+			b->sc ? b->sc->args[0] : bl->args[0], NULL);
+	else if (nr >= 0 && tl_syscall_takes_fd(nr))
+		n = add(a, n, PF_A_FD, PF_ARG_INT, b->sc ? b->sc->args[0] : bl->args[0],
+			NULL);
+	if (kind != TL_FD_NONE)
+		n = add(a, n, PF_A_FD_KIND, PF_ARG_STR, 0, tl_fd_kind_name(kind));
+	if (b->sc && !(b->sc->flags & TL_SC_NO_EXIT)) {
+		if (moves_bytes(nr) && b->sc->ret >= 0)
+			n = add(a, n, PF_A_BYTES, PF_ARG_UINT, (uint64_t)b->sc->ret, NULL);
+		n = add(a, n, PF_A_RESULT, PF_ARG_INT, (uint64_t)b->sc->ret, NULL);
+	}
+	n = add(a, n, PF_A_BLOCKED_NS, PF_ARG_UINT, b->blocked_ns, NULL);
+	if (b->waker)
+		n = add(a, n, PF_A_WOKEN_BY, PF_ARG_UINT, b->waker, NULL);
+	return n;
+}
+
+struct flow_cursor {
+	struct flow *by_src, *by_dst;
+	size_t n, isrc, idst;
+	uint64_t out[64], in[64];
+};
+
+static int by_src(const void *a, const void *b)
+{
+	const struct flow *x = a, *y = b;
+
+	return x->src < y->src ? -1 : x->src > y->src;
+}
+
+static int by_dst(const void *a, const void *b)
+{
+	const struct flow *x = a, *y = b;
+
+	return x->dst < y->dst ? -1 : x->dst > y->dst;
+}
+
+/* Flow ids leaving (ids of slice i in by_src) and ending at slice i. */
+static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
+{
+	end->nflows = end->nterm = 0;
+	while (fc->isrc < fc->n && fc->by_src[fc->isrc].src < i)
+		fc->isrc++;
+	while (fc->isrc < fc->n && fc->by_src[fc->isrc].src == i) {
+		if (end->nflows < 64)
+			fc->out[end->nflows++] = fc->by_src[fc->isrc].id;
+		fc->isrc++;
+	}
+	while (fc->idst < fc->n && fc->by_dst[fc->idst].dst < i)
+		fc->idst++;
+	while (fc->idst < fc->n && fc->by_dst[fc->idst].dst == i) {
+		if (end->nterm < 64)
+			fc->in[end->nterm++] = fc->by_dst[fc->idst].id;
+		fc->idst++;
+	}
+	end->flows = fc->out;
+	end->term_flows = fc->in;
+}
+
+static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
+			       size_t ti, uint64_t track, struct flow_cursor *fc,
+			       struct tl_pf_track_stats *st)
+{
+	struct tl_pf_arg args[PF_MAX_ARGS];
+	uint64_t last = 0;
+
+	for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++) {
+		const struct bslice *b = &s->v[i];
+		struct tl_pf_ev ev = { .track = track, .type = PF_SLICE_BEGIN };
+		uint64_t begin = b->start > last ? b->start : last + 1;
+
+		if (begin >= b->end)
+			continue;
+		ev.ts = begin;
+		ev.name = slice_name(b);
+		ev.args = args;
+		ev.nargs = slice_args(b, args);
+		tl_pf_te_event(te, &ev);
+		memset(&ev, 0, sizeof(ev));
+		ev.ts = b->end;
+		ev.track = track;
+		ev.type = PF_SLICE_END;
+		flows_of(fc, i, &ev);
+		st->flows += ev.nflows;
+		tl_pf_te_event(te, &ev);
+		last = b->end;
+		st->syscall_slices++;
+	}
+}
+
+/* ---- counters ---- */
+
+static void counter(struct tl_pf_te *te, uint64_t track, uint64_t ts, int64_t v,
+		    struct tl_pf_track_stats *st)
+{
+	struct tl_pf_ev ev = { .ts = ts, .track = track, .type = PF_COUNTER,
+			       .value = v };
+
+	tl_pf_te_event(te, &ev);
+	st->counter_points++;
+}
+
+/* Parallelism (Running) and concurrency (Running + Runnable) of a process,
+ * a point wherever either changes. */
+static void emit_series(struct tl_pf_te *te, const struct tl_process *p,
+			uint64_t parent, struct tl_pf_track_stats *st)
+{
+	const struct tl_series *se = tl_proc_series(p);
+	uint64_t par = tl_pf_te_uuid(te), con = tl_pf_te_uuid(te);
+	int64_t lp = -1, lc = -1;
+
+	if (!se || !se->nsteps)
+		return;
+	tl_pf_te_named_track(te, par, parent, "parallelism",
+			     "threads of this process Running at once", true);
+	tl_pf_te_named_track(te, con, parent, "concurrency",
+			     "threads of this process Running or Runnable", true);
+	for (size_t i = 0; i < se->nsteps; i++) {
+		const struct tl_step *sp = &se->steps[i];
+		int64_t c = sp->running + sp->runnable;
+
+		if (sp->running != lp)
+			counter(te, par, sp->ts, sp->running, st);
+		if (c != lc)
+			counter(te, con, sp->ts, c, st);
+		lp = sp->running;
+		lc = c;
+	}
+}
+
+static void emit_losses(struct tl_pf_te *te, const struct tl_model *m,
+			struct tl_pf_track_stats *st)
+{
+	const struct tl_model_stats *ms = tl_model_stats(m);
+	uint64_t track = tl_pf_te_uuid(te), total = 0;
+
+	tl_pf_te_named_track(te, track, 0, "lost events",
+			     "events the kernel could not hand over (all CPUs, cumulative)",
+			     true);
+	counter(te, track, ms->start ? ms->start : 1, 0, st);
+	for (size_t i = 0; i < tl_model_nlosses(m); i++) {
+		const struct tl_loss_ev *l = tl_model_loss(m, i);
+
+		total += l->lost_new;
+		counter(te, track, l->ts, (int64_t)total, st);
+	}
+}
+
+static void emit_meta(struct tl_pf_te *te, const struct tl_model *m,
+		      const struct tl_rec_info *info)
+{
+	const struct tl_model_stats *ms = tl_model_stats(m);
+	uint64_t track = tl_pf_te_uuid(te);
+	char desc[1200];
+	struct tl_pf_arg a[6];
+	unsigned n = 0;
+	struct tl_pf_ev ev = { .ts = ms->start ? ms->start : 1, .track = track,
+			       .type = PF_INSTANT, .name = "threadline recording" };
+
+	snprintf(desc, sizeof(desc), "threadline %s: %s", info->tool_version,
+		 info->cmdline);
+	tl_pf_te_named_track(te, track, 0, "threadline", desc, false);
+	n = add(a, n, PF_A_COMMAND, PF_ARG_STR, 0, info->cmdline);
+	n = add(a, n, PF_A_TARGET, PF_ARG_STR, 0, info->target);
+	n = add(a, n, PF_A_VERSION, PF_ARG_STR, 0, info->tool_version);
+	n = add(a, n, PF_A_HOST, PF_ARG_STR, 0, info->host);
+	n = add(a, n, PF_A_KERNEL, PF_ARG_STR, 0, info->kernel);
+	n = add(a, n, PF_A_LOST, PF_ARG_UINT, ms->lost_total, NULL);
+	ev.args = a;
+	ev.nargs = n;
+	tl_pf_te_event(te, &ev);
+}
+
+/* ---- tracks ---- */
+
+static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
+			struct tl_pf_track_stats *st)
+{
+	for (size_t i = 0; i < tl_model_nprocs(m); i++) {
+		const struct tl_process *p = tl_model_proc(m, i);
+		uint64_t uuid = tl_pf_proc_uuid(p->pid, p->gen);
+
+		tl_pf_te_process_track(te, uuid, p->pid, tl_proc_name(p));
+		st->process_tracks++;
+		emit_series(te, p, uuid, st);
+	}
+	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
+		const struct tl_thread *t = tl_model_thread(m, i);
+
+		tl_pf_te_thread_track(te, tl_pf_thread_uuid(t->tid, t->gen),
+				      t->proc ? t->proc->pid : t->tid, t->tid,
+				      tl_thread_name(t));
+		st->thread_tracks++;
+	}
+}
+
+static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
+		       struct tl_pf_track_stats *st)
+{
+	struct slices s = { 0 };
+	struct flow_cursor fc = { 0 };
+	int err = -ENOMEM;
+
+	if (!collect_all(&s, m))
+		goto cleanup;
+	fc.n = s.nflows;
+	fc.by_src = s.flows;
+	fc.by_dst = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_dst));
+	if (!fc.by_dst)
+		goto cleanup;
+	memcpy(fc.by_dst, s.flows, s.nflows * sizeof(*s.flows));
+	qsort(fc.by_src, fc.n, sizeof(*fc.by_src), by_src);
+	qsort(fc.by_dst, fc.n, sizeof(*fc.by_dst), by_dst);
+	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
+		const struct tl_thread *t = tl_model_thread(m, i);
+
+		emit_thread_slices(te, &s, i, tl_pf_thread_uuid(t->tid, t->gen),
+				   &fc, st);
+	}
+	err = 0;
+cleanup:
+	free(fc.by_dst);
+	free_slices(&s);
+	return err;
+}
+
+int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
+		       const struct tl_rec_info *info, struct tl_pf_track_stats *st)
+{
+	const struct tl_model_stats *ms = tl_model_stats(m);
+	struct tl_pf_te *te = tl_pf_te_new(w, ms->start ? ms->start : info->boot_ns);
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	if (!te)
+		return -ENOMEM;
+	emit_meta(te, m, info);
+	emit_tracks(te, m, st);
+	emit_losses(te, m, st);
+	err = emit_slices(te, m, st);
+	if (!err)
+		err = tl_pf_write_usdt(te, m, st);
+	tl_pf_te_free(te);
+	return err ? err : pb_error(w);
+}
