@@ -1,0 +1,781 @@
+/* test_model.c - the model against synthetic event streams: states and
+ * their reasons, wakeups, migration, exits, the snapshot, loss, PID reuse,
+ * exec, ordering, and parallelism statistics. Every test ends by checking
+ * the tiling invariant on every thread of its model.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <string.h>
+#include <cmocka.h>
+#include "userspace/model.h"
+#include "userspace/analysis.h"
+
+#define BASE 1000000000ull
+#define MS(x) (BASE + (uint64_t)((x) * 1000000.0))
+#define D(x) ((uint64_t)((x) * 1000000.0)) /* a duration in ms */
+
+static void hdr(struct tl_hdr *h, uint16_t type, uint16_t size, uint64_t ts,
+		int cpu, uint32_t tid, uint32_t pid)
+{
+	h->type = type;
+	h->size = size;
+	h->ts = ts;
+	h->cpu = (uint16_t)cpu;
+	h->tid = tid;
+	h->tgid = pid;
+}
+
+static int feed(struct tl_model *m, const void *rec)
+{
+	return tl_model_feed(m, rec);
+}
+
+/* A snapshot of one task; state 'R' on CPU, 'r' runnable, 'S'/'D' blocked
+ * in syscall nr on a0 (fd kind fdk). */
+static void snap(struct tl_model *m, uint64_t ts, uint32_t pid, uint32_t tid,
+		 char state, int cpu, const char *comm, int nr, uint64_t a0,
+		 uint64_t a1, uint32_t fdk)
+{
+	struct tl_task_snap s = { 0 };
+
+	hdr(&s.h, TL_TASK_SNAP, sizeof(s), ts, cpu, tid, pid);
+	s.ppid = 1;
+	s.on_cpu = state == 'R';
+	s.state = state == 'S' ? 1 : state == 'D' ? 2 : 0;
+	s.why = (struct tl_blocked){ .sys_nr = nr, .fd_kind = fdk, .args = { a0, a1, 0 } };
+	strncpy(s.comm, comm, sizeof(s.comm) - 1);
+	assert_int_equal(feed(m, &s), 0);
+}
+
+/* prev (on cpu) leaves with state ps (0, 1 S, 2 D) in syscall nr(a0, a1). */
+static void sw(struct tl_model *m, uint64_t ts, int cpu, uint32_t prev, uint32_t ppid,
+	       int ps, int nr, uint64_t a0, uint64_t a1, uint32_t fdk,
+	       uint32_t next, uint32_t npid)
+{
+	struct tl_switch s = { 0 };
+
+	hdr(&s.h, TL_SWITCH, sizeof(s), ts, cpu, prev, ppid);
+	s.next_tid = next;
+	s.next_tgid = npid;
+	s.prev_state = ps;
+	s.prev_prio = s.next_prio = 120;
+	s.preempt = ps == 0;
+	s.why = (struct tl_blocked){ .sys_nr = ps ? nr : -1, .fd_kind = fdk,
+				     .args = { a0, a1, 0 } };
+	assert_int_equal(feed(m, &s), 0);
+}
+
+static void preempt(struct tl_model *m, uint64_t ts, int cpu, uint32_t prev,
+		    uint32_t ppid, uint32_t next, uint32_t npid)
+{
+	sw(m, ts, cpu, prev, ppid, 0, -1, 0, 0, 0, next, npid);
+}
+
+static void wake(struct tl_model *m, uint64_t ts, int cpu, uint32_t waker,
+		 uint32_t wpid, uint32_t wakee, uint32_t epid, int target)
+{
+	struct tl_waking w = { 0 };
+
+	hdr(&w.h, TL_WAKING, sizeof(w), ts, cpu, waker, wpid);
+	w.tid = wakee;
+	w.tgid = epid;
+	w.prio = 120;
+	w.target_cpu = target;
+	assert_int_equal(feed(m, &w), 0);
+}
+
+static void newtask(struct tl_model *m, uint64_t ts, int cpu, uint32_t ctid,
+		    uint32_t cpid, uint32_t tid, uint32_t pid, bool thread,
+		    const char *comm)
+{
+	struct tl_newtask n = { 0 };
+	struct tl_fork f = { 0 };
+
+	hdr(&n.h, TL_NEWTASK, sizeof(n), ts, cpu, ctid, cpid);
+	n.tid = tid;
+	n.tgid = pid;
+	n.clone_flags = thread ? 0x3d0f00 : 0x1200011;
+	strncpy(n.comm, comm, sizeof(n.comm) - 1);
+	assert_int_equal(feed(m, &n), 0);
+	hdr(&f.h, TL_FORK, sizeof(f), ts, cpu, ctid, cpid);
+	f.child_tid = tid;
+	f.child_tgid = pid;
+	strncpy(f.child_comm, comm, sizeof(f.child_comm) - 1);
+	assert_int_equal(feed(m, &f), 0);
+}
+
+static void exit_rec(struct tl_model *m, uint64_t ts, int cpu, uint32_t tid,
+		     uint32_t pid, int status, bool group_dead)
+{
+	struct tl_exit e = { 0 };
+
+	hdr(&e.h, TL_EXIT, sizeof(e), ts, cpu, tid, pid);
+	e.exit_code = status;
+	e.group_dead = group_dead;
+	assert_int_equal(feed(m, &e), 0);
+}
+
+static void loss(struct tl_model *m, uint64_t ts, int cpu, uint64_t n, uint64_t total)
+{
+	struct tl_loss l = { 0 };
+
+	hdr(&l.h, TL_LOSS, sizeof(l), ts, cpu, 0, 0);
+	l.lost_new = n;
+	l.lost_total = total;
+	assert_int_equal(feed(m, &l), 0);
+}
+
+static void finish(struct tl_model *m, uint64_t end)
+{
+	char err[256] = "";
+
+	assert_int_equal(tl_model_finish(m, end), 0);
+	if (tl_model_check(m, err, sizeof(err)))
+		fail_msg("tiling invariant: %s", err);
+}
+
+static const struct tl_thread *thr(struct tl_model *m, uint32_t tid)
+{
+	const struct tl_thread *t = tl_model_find_thread(m, tid, 0);
+
+	assert_non_null(t);
+	return t;
+}
+
+/* Asserts interval i of t: state, start and end in ms. */
+static const struct tl_interval *iv_is(const struct tl_thread *t, size_t i, int state,
+				       double a, double b)
+{
+	assert_true(i < t->niv);
+	const struct tl_interval *iv = &t->iv[i];
+	if (iv->state != state || iv->start != MS(a) || iv->end != MS(b))
+		fail_msg("thread %u interval %zu: %s [%.3f, %.3f], want %s [%.3f, %.3f]",
+			 t->tid, i, tl_state_name(iv->state),
+			 (double)(iv->start - BASE) / 1e6, (double)(iv->end - BASE) / 1e6,
+			 tl_state_name(state), a, b);
+	return iv;
+}
+
+/* ---- tests ---- */
+
+static void test_preempt_vs_block(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	snap(m, MS(0), 100, 100, 'R', 0, "main", -1, 0, 0, 0);
+	snap(m, MS(0), 100, 101, 'r', 0, "worker", -1, 0, 0, 0);
+	preempt(m, MS(10), 0, 100, 100, 101, 100);
+	sw(m, MS(20), 0, 101, 100, 1, 202, 0x1000, 0, 0, 100, 100);
+	wake(m, MS(30), 0, 100, 100, 101, 100, 0);
+	sw(m, MS(40), 0, 100, 100, 1, 0, 3, 0, TL_FD_PIPE, 101, 100);
+	finish(m, MS(50));
+
+	const struct tl_thread *a = thr(m, 100), *b = thr(m, 101);
+	assert_int_equal(a->niv, 4);
+	iv_is(a, 0, TL_ST_RUNNING, 0, 10);
+	const struct tl_interval *iv = iv_is(a, 1, TL_ST_RUNNABLE, 10, 20);
+	assert_int_equal(iv->cause, TL_RUN_PREEMPTED);
+	assert_int_equal(iv->preempted_by, 101);
+	iv_is(a, 2, TL_ST_RUNNING, 20, 40);
+	iv = iv_is(a, 3, TL_ST_SLEEPING, 40, 50);
+	assert_int_equal(iv->block.why, TL_WHY_PIPE);
+	assert_true(iv->block.has_obj);
+	assert_int_equal(iv->block.obj, 3);
+	assert_int_equal(a->sum.ivcsw, 1);
+	assert_int_equal(a->sum.vcsw, 1);
+	assert_int_equal(a->sum.wakeups_given, 1);
+
+	assert_int_equal(b->niv, 5);
+	iv = iv_is(b, 0, TL_ST_RUNNABLE, 0, 10);
+	assert_int_equal(iv->cause, TL_RUN_SNAPSHOT);
+	iv_is(b, 1, TL_ST_RUNNING, 10, 20);
+	iv = iv_is(b, 2, TL_ST_SLEEPING, 20, 30);
+	assert_int_equal(iv->block.why, TL_WHY_FUTEX);
+	assert_int_equal(iv->block.obj, 0x1000);
+	assert_int_equal(iv->block.futex, TL_FUTEX_WAIT);
+	assert_int_equal(iv->waker, 100);
+	iv = iv_is(b, 3, TL_ST_RUNNABLE, 30, 40);
+	assert_int_equal(iv->cause, TL_RUN_WOKEN);
+	assert_int_equal(iv->waker, 100);
+	iv_is(b, 4, TL_ST_RUNNING, 40, 50);
+	assert_int_equal(b->sum.futex_waits, 1);
+	assert_int_equal(b->sum.wakeups_received, 1);
+	assert_int_equal(b->sum.ns[TL_ST_RUNNING], D(20));
+	assert_int_equal(b->sum.blocked_ns[TL_WHY_FUTEX], D(10));
+
+	struct tl_iv_filter f = { .by_reason = true, .why = TL_WHY_FUTEX,
+				  .by_obj = true, .obj = 0x1000 };
+	assert_int_equal(tl_thread_sum_ns(b, &f), D(10));
+	f.obj = 0x2000;
+	assert_int_equal(tl_thread_sum_ns(b, &f), 0);
+	assert_int_equal(tl_model_count_wakeups(m, 100, 101, 0, 0), 1);
+	assert_int_equal(tl_model_count_wakeups(m, 101, 100, 0, 0), 0);
+	assert_int_equal(tl_model_stats(m)->inconsistencies, 0);
+	tl_model_free(m);
+}
+
+static void test_wakeup_then_delayed_run(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	snap(m, MS(0), 200, 200, 'S', 0, "sleeper", 35, 0x7ffd0000, 0, 0);
+	snap(m, MS(0), 200, 201, 'R', 1, "spinner", -1, 0, 0, 0);
+	wake(m, MS(10), 1, 0, 0, 200, 200, 0); /* timer: woken from idle/irq */
+	sw(m, MS(25), 0, 999, 999, 0, -1, 0, 0, 0, 200, 200);
+	finish(m, MS(30));
+
+	const struct tl_thread *t = thr(m, 200);
+	const struct tl_interval *iv = iv_is(t, 0, TL_ST_SLEEPING, 0, 10);
+	assert_int_equal(iv->block.why, TL_WHY_SLEEP);
+	assert_int_equal(iv->block.sys_nr, 35);
+	iv_is(t, 1, TL_ST_RUNNABLE, 10, 25);
+	iv_is(t, 2, TL_ST_RUNNING, 25, 30);
+	assert_int_equal(tl_thread_state_ns(t, TL_ST_RUNNABLE, 0, 0), D(15));
+	assert_int_equal(t->iv[2].cpu, 0);
+	/* a window cuts intervals */
+	assert_int_equal(tl_thread_state_ns(t, TL_ST_RUNNABLE, MS(20), MS(30)), D(5));
+	/* task 999 is outside the trace: named, but no thread */
+	assert_false(tl_model_is_traced(m, 999));
+	assert_int_equal(tl_model_nthreads(m), 2);
+	tl_model_free(m);
+}
+
+static void test_migration(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_migrate mg = { 0 };
+
+	snap(m, MS(0), 300, 300, 'R', 0, "mover", -1, 0, 0, 0);
+	preempt(m, MS(10), 0, 300, 300, 999, 999);
+	hdr(&mg.h, TL_MIGRATE, sizeof(mg), MS(12), 1, 0, 0);
+	mg.tid = 300;
+	mg.tgid = 300;
+	mg.orig_cpu = 0;
+	mg.dest_cpu = 1;
+	assert_int_equal(feed(m, &mg), 0);
+	sw(m, MS(15), 1, 0, 0, 0, -1, 0, 0, 0, 300, 300);
+	finish(m, MS(20));
+
+	const struct tl_thread *t = thr(m, 300);
+	assert_int_equal(t->niv, 3);
+	assert_int_equal(iv_is(t, 0, TL_ST_RUNNING, 0, 10)->cpu, 0);
+	assert_int_equal(iv_is(t, 1, TL_ST_RUNNABLE, 10, 15)->cpu, 1);
+	assert_int_equal(iv_is(t, 2, TL_ST_RUNNING, 15, 20)->cpu, 1);
+	assert_int_equal(t->sum.migrations, 1);
+	struct tl_iv_filter f = { .states = TL_F_STATE(TL_ST_RUNNING), .by_cpu = true, .cpu = 1 };
+	assert_int_equal(tl_thread_sum_ns(t, &f), D(5));
+	assert_string_equal(tl_model_task_name(m, 300), "mover");
+	tl_model_free(m);
+}
+
+static void test_exit_while_blocked(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	snap(m, MS(0), 400, 400, 'R', 0, "main", -1, 0, 0, 0);
+	snap(m, MS(0), 400, 401, 'S', 1, "worker", 202, 0xa0, 0, 0);
+	snap(m, MS(0), 400, 402, 'S', 1, "stuck", 202, 0xb0, 0, 0);
+	/* main calls exit_group: the worker is woken to die */
+	wake(m, MS(20), 0, 400, 400, 401, 400, 1);
+	exit_rec(m, MS(21), 0, 400, 400, 3 << 8, false);
+	sw(m, MS(22), 1, 0, 0, 0, -1, 0, 0, 0, 401, 400);
+	/* the third thread's wakeup is missed: its exit contradicts its sleep */
+	exit_rec(m, MS(22.5), 0, 402, 400, 3 << 8, false);
+	exit_rec(m, MS(23), 1, 401, 400, 3 << 8, true);
+	finish(m, MS(30));
+
+	const struct tl_thread *w = thr(m, 401);
+	const struct tl_interval *iv = iv_is(w, 0, TL_ST_SLEEPING, 0, 20);
+	assert_int_equal(iv->waker, 400);
+	iv_is(w, 1, TL_ST_RUNNABLE, 20, 22);
+	iv_is(w, 2, TL_ST_RUNNING, 22, 23);
+	assert_int_equal(w->end, MS(23));
+	assert_true(w->flags & TL_THR_EXITED);
+
+	const struct tl_thread *s = thr(m, 402);
+	assert_int_equal(s->niv, 1);
+	iv = iv_is(s, 0, TL_ST_UNKNOWN, 0, 22.5);
+	assert_int_equal(iv->cause, TL_UNK_INCONSISTENT);
+	assert_int_equal(tl_model_stats(m)->inconsistencies, 1);
+
+	const struct tl_process *p = tl_model_find_proc(m, 400, 0);
+	assert_non_null(p);
+	assert_true(p->flags & TL_PROC_EXITED);
+	assert_int_equal(tl_proc_exit_code(p), 3);
+	assert_int_equal(tl_proc_exit_signal(p), 0);
+	assert_int_equal(p->end, MS(23));
+	assert_int_equal(thr(m, 400)->end, MS(21));
+	assert_int_equal(tl_model_nexits(m), 3);
+	tl_model_free(m);
+}
+
+static void test_snapshot_only_and_first_sight(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	snap(m, MS(0), 500, 500, 'S', 0, "parent", 61, (uint64_t)-1, 0, 0);
+	/* 501 of the same process is first seen switching in at 10 */
+	sw(m, MS(10), 1, 999, 999, 0, -1, 0, 0, 0, 501, 500);
+	snap(m, MS(12), 600, 600, 'D', 1, "disk", 0, 5, 0, TL_FD_FILE);
+	finish(m, MS(40));
+
+	const struct tl_thread *t = thr(m, 500);
+	assert_int_equal(t->niv, 1);
+	const struct tl_interval *iv = iv_is(t, 0, TL_ST_SLEEPING, 0, 40);
+	assert_int_equal(iv->block.why, TL_WHY_CHILD);
+	assert_int_equal((int64_t)iv->block.obj, -1);
+	assert_true(t->flags & TL_THR_SNAPSHOT);
+
+	const struct tl_thread *u = thr(m, 501);
+	assert_int_equal(u->niv, 2);
+	iv = iv_is(u, 0, TL_ST_UNKNOWN, 0, 10);
+	assert_int_equal(iv->cause, TL_UNK_BEFORE_FIRST);
+	iv_is(u, 1, TL_ST_RUNNING, 10, 40);
+	assert_false(u->flags & TL_THR_SNAPSHOT);
+
+	const struct tl_thread *d = thr(m, 600);
+	iv = iv_is(d, 0, TL_ST_UNINT, 12, 40);
+	assert_int_equal(iv->block.why, TL_WHY_DISK);
+	assert_int_equal(tl_thread_name(d)[0], 'd');
+	tl_model_free(m);
+}
+
+static void test_loss_in_the_middle(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	snap(m, MS(0), 700, 700, 'R', 0, "a", -1, 0, 0, 0);
+	snap(m, MS(0), 700, 701, 'r', 1, "b", -1, 0, 0, 0);
+	sw(m, MS(5), 1, 0, 0, 0, -1, 0, 0, 0, 701, 700);
+	sw(m, MS(8), 1, 701, 700, 1, 202, 0x10, 0, 0, 0, 0);
+	loss(m, MS(20), 1, 5, 5);
+	wake(m, MS(25), 0, 700, 700, 701, 700, 1);
+	sw(m, MS(27), 1, 0, 0, 0, -1, 0, 0, 0, 701, 700);
+	sw(m, MS(30), 0, 700, 700, 1, 35, 0, 0, 0, 0, 0);
+	finish(m, MS(40));
+
+	const struct tl_thread *a = thr(m, 700), *b = thr(m, 701);
+	/* a was Running since 0: after the loss, unknown until it is seen
+	 * current again (the waking it sends at 25) */
+	assert_int_equal(a->niv, 3);
+	const struct tl_interval *iv = iv_is(a, 0, TL_ST_UNKNOWN, 0, 25);
+	assert_int_equal(iv->cause, TL_UNK_LOSS);
+	iv_is(a, 1, TL_ST_RUNNING, 25, 30);
+	iv_is(a, 2, TL_ST_SLEEPING, 30, 40);
+	/* b slept in futex since 8: unknown until the wakeup at 25 */
+	iv_is(b, 0, TL_ST_RUNNABLE, 0, 5);
+	iv_is(b, 1, TL_ST_RUNNING, 5, 8);
+	iv = iv_is(b, 2, TL_ST_UNKNOWN, 8, 25);
+	assert_int_equal(iv->cause, TL_UNK_LOSS);
+	iv_is(b, 3, TL_ST_RUNNABLE, 25, 27);
+	iv_is(b, 4, TL_ST_RUNNING, 27, 40);
+	const struct tl_model_stats *st = tl_model_stats(m);
+	assert_int_equal(st->lost_total, 5);
+	assert_int_equal(st->first_loss_ts, MS(20));
+	assert_int_equal(tl_model_nlosses(m), 1);
+	assert_int_equal(st->inconsistencies, 0);
+	/* unknown time shows in the parallelism statistics */
+	struct tl_par_stats ps;
+	assert_int_equal(tl_proc_par_stats(tl_model_find_proc(m, 700, 0), 0, 0, &ps), 0);
+	assert_int_equal(ps.unknown_ns, D(25)); /* [0, 25): a or b unknown */
+	assert_int_equal(ps.known_ns, D(15));
+	tl_model_free(m);
+}
+
+static void test_pid_reuse(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	snap(m, MS(0), 800, 800, 'R', 0, "shell", -1, 0, 0, 0);
+	newtask(m, MS(5), 0, 800, 800, 801, 801, false, "shell");
+	sw(m, MS(6), 1, 0, 0, 0, -1, 0, 0, 0, 801, 801);
+	exit_rec(m, MS(10), 1, 801, 801, 0, true);
+	newtask(m, MS(20), 0, 800, 800, 801, 801, false, "shell");
+	sw(m, MS(21), 1, 0, 0, 0, -1, 0, 0, 0, 801, 801);
+	exit_rec(m, MS(25), 1, 801, 801, 9, true); /* SIGKILL */
+	finish(m, MS(30));
+
+	const struct tl_process *old = tl_model_find_proc(m, 801, MS(7));
+	const struct tl_process *cur = tl_model_find_proc(m, 801, 0);
+	assert_non_null(old);
+	assert_non_null(cur);
+	assert_ptr_not_equal(old, cur);
+	assert_int_equal(old->gen, 0);
+	assert_int_equal(cur->gen, 1);
+	assert_int_equal(old->start, MS(5));
+	assert_int_equal(old->end, MS(10));
+	assert_int_equal(cur->start, MS(20));
+	assert_int_equal(tl_proc_exit_code(old), 0);
+	assert_int_equal(tl_proc_exit_code(cur), -1);
+	assert_int_equal(tl_proc_exit_signal(cur), 9);
+	assert_ptr_equal(old->parent, tl_model_find_proc(m, 800, 0));
+	assert_ptr_equal(cur->parent, tl_model_find_proc(m, 800, 0));
+	assert_int_equal(tl_model_find_proc(m, 800, 0)->nchildren, 2);
+	const struct tl_thread *t0 = tl_model_find_thread(m, 801, MS(7));
+	const struct tl_thread *t1 = tl_model_find_thread(m, 801, MS(22));
+	assert_int_equal(t0->gen, 0);
+	assert_int_equal(t1->gen, 1);
+	iv_is(t0, 0, TL_ST_RUNNABLE, 5, 6);
+	assert_int_equal(t0->iv[0].cause, TL_RUN_NEW);
+	iv_is(t1, 1, TL_ST_RUNNING, 21, 25);
+	assert_int_equal(tl_proc_nforks(m, tl_model_find_proc(m, 800, 0)), 2);
+	assert_int_equal(tl_model_nforks(m), 2); /* newtask + fork merged */
+	assert_false(tl_model_fork(m, 0)->thread);
+	assert_int_equal(thr(m, 800)->sum.forks, 2);
+	assert_null(tl_model_find_proc(m, 801, MS(15)));
+	tl_model_free(m);
+}
+
+static void test_exec_in_multithreaded(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_exec e = { 0 };
+
+	snap(m, MS(0), 900, 900, 'S', 0, "oldprog", 202, 0x40, 0, 0);
+	snap(m, MS(0), 900, 901, 'R', 1, "oldprog", -1, 0, 0, 0);
+	snap(m, MS(0), 900, 902, 'S', 0, "oldprog", 202, 0x48, 0, 0);
+	/* 901 execs: the others are killed first */
+	wake(m, MS(10), 1, 901, 900, 902, 900, 0);
+	wake(m, MS(10), 1, 901, 900, 900, 900, 0);
+	sw(m, MS(11), 0, 0, 0, 0, -1, 0, 0, 0, 902, 900);
+	exit_rec(m, MS(12), 0, 902, 900, 0, false);
+	sw(m, MS(13), 0, 902, 900, 0x80, -1, 0, 0, 0, 900, 900);
+	exit_rec(m, MS(14), 0, 900, 900, 0, false);
+	sw(m, MS(15), 0, 900, 900, 0x80, -1, 0, 0, 0, 0, 0);
+	hdr(&e.h, TL_EXEC, sizeof(e), MS(20), 1, 900, 900);
+	e.old_tid = 901;
+	strcpy(e.comm, "newprog");
+	strcpy(e.filename, "/usr/bin/newprog");
+	assert_int_equal(feed(m, &e), 0);
+	preempt(m, MS(25), 1, 900, 900, 0, 0);
+	finish(m, MS(30));
+
+	const struct tl_process *p = tl_model_find_proc(m, 900, 0);
+	assert_int_equal(p->nthreads, 4);
+	assert_string_equal(tl_proc_name(p), "newprog");
+	assert_string_equal(tl_proc_name_at(p, MS(5)), "oldprog");
+	assert_int_equal(p->nexecs, 1);
+	assert_int_equal(p->execs[0].old_tid, 901);
+	assert_string_equal(p->execs[0].filename, "/usr/bin/newprog");
+	assert_false(p->flags & TL_PROC_EXITED);
+	assert_int_equal(p->end, MS(30));
+
+	const struct tl_thread *o = tl_model_find_thread(m, 901, 0);
+	assert_true(o->flags & TL_THR_EXECED);
+	assert_int_equal(o->exec_to, 900);
+	assert_int_equal(o->end, MS(20));
+	iv_is(o, 0, TL_ST_RUNNING, 0, 20);
+
+	const struct tl_thread *old_leader = tl_model_find_thread(m, 900, MS(5));
+	const struct tl_thread *leader = tl_model_find_thread(m, 900, 0);
+	assert_int_equal(old_leader->gen, 0);
+	assert_int_equal(old_leader->end, MS(14));
+	assert_int_equal(leader->gen, 1);
+	assert_int_equal(leader->start, MS(20));
+	iv_is(leader, 0, TL_ST_RUNNING, 20, 25);
+	iv_is(leader, 1, TL_ST_RUNNABLE, 25, 30);
+	assert_string_equal(tl_thread_name(leader), "newprog");
+	const struct tl_thread *named[4];
+	assert_int_equal(tl_proc_threads_named(p, "oldprog", named, 4), 3);
+	assert_int_equal(tl_model_stats(m)->inconsistencies, 0);
+	tl_model_free(m);
+}
+
+static void test_out_of_order_rejected(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_switch s = { 0 };
+	snap(m, MS(0), 100, 100, 'R', 0, "a", -1, 0, 0, 0);
+	preempt(m, MS(10), 0, 100, 100, 999, 999);
+	hdr(&s.h, TL_SWITCH, sizeof(s), MS(5), 0, 999, 999);
+	s.next_tid = 100;
+	s.next_tgid = 100;
+	assert_int_equal(tl_model_feed(m, &s.h), -ERANGE);
+	/* too short for its type */
+	hdr(&s.h, TL_SWITCH, sizeof(struct tl_hdr), MS(11), 0, 999, 999);
+	assert_int_equal(tl_model_feed(m, &s.h), -EINVAL);
+	hdr(&s.h, 77, sizeof(s), MS(11), 0, 999, 999);
+	assert_int_equal(tl_model_feed(m, &s.h), -EINVAL);
+	finish(m, MS(20));
+
+	const struct tl_model_stats *st = tl_model_stats(m);
+	assert_int_equal(st->out_of_order, 1);
+	assert_int_equal(st->malformed, 2);
+	assert_int_equal(st->records, 2);
+	const struct tl_thread *t = thr(m, 100);
+	assert_int_equal(t->niv, 2);
+	iv_is(t, 1, TL_ST_RUNNABLE, 10, 20);
+	tl_model_free(m);
+}
+
+static void test_pending_wakeup_race(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	snap(m, MS(0), 100, 100, 'R', 0, "a", -1, 0, 0, 0);
+	snap(m, MS(0), 100, 101, 'R', 1, "b", -1, 0, 0, 0);
+	/* b wakes a while a is still switching out */
+	wake(m, MS(10), 1, 101, 100, 100, 100, 0);
+	sw(m, MS(10.05), 0, 100, 100, 1, 202, 0x30, 0, 0, 0, 0);
+	sw(m, MS(12), 0, 0, 0, 0, -1, 0, 0, 0, 100, 100);
+	/* a later sleep with its wakeup missed: becomes unknown */
+	sw(m, MS(20), 0, 100, 100, 1, 202, 0x30, 0, 0, 0, 0);
+	sw(m, MS(25), 0, 0, 0, 0, -1, 0, 0, 0, 100, 100);
+	finish(m, MS(30));
+
+	const struct tl_thread *a = thr(m, 100);
+	iv_is(a, 0, TL_ST_RUNNING, 0, 10.05);
+	const struct tl_interval *iv = iv_is(a, 1, TL_ST_RUNNABLE, 10.05, 12);
+	assert_int_equal(iv->waker, 101);
+	iv_is(a, 2, TL_ST_RUNNING, 12, 20);
+	assert_int_equal(iv_is(a, 3, TL_ST_UNKNOWN, 20, 25)->cause, TL_UNK_INCONSISTENT);
+	iv_is(a, 4, TL_ST_RUNNING, 25, 30);
+	assert_int_equal(a->sum.wakeups_received, 1);
+	assert_int_equal(thr(m, 101)->sum.wakeups_given, 1);
+	assert_int_equal(tl_model_stats(m)->inconsistencies, 1);
+	tl_model_free(m);
+}
+
+static void test_threads_names_marks_syscalls(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_rename r = { 0 };
+	struct tl_usdt u = { 0 };
+	struct tl_sys_enter se = { 0 };
+	struct tl_sys_exit sx = { 0 };
+
+	snap(m, MS(0), 100, 100, 'R', 0, "main", -1, 0, 0, 0);
+	newtask(m, MS(1), 0, 100, 100, 101, 100, true, "main");
+	newtask(m, MS(2), 0, 100, 100, 102, 100, true, "main");
+	hdr(&r.h, TL_RENAME, sizeof(r), MS(3), 0, 100, 100);
+	r.tid = 101;
+	strcpy(r.oldcomm, "main");
+	strcpy(r.newcomm, "worker");
+	assert_int_equal(feed(m, &r), 0);
+	r.h.ts = MS(3.5);
+	r.tid = 102;
+	assert_int_equal(feed(m, &r), 0);
+	for (int i = 0; i < 3; i++) {
+		hdr(&u.h, TL_USDT, sizeof(u), MS(4 + i), 0, 100, 100);
+		u.kind = i == 1 ? TL_USDT_MARK : TL_USDT_QUEUE_PUT;
+		u.args[1] = (uint64_t)i + 1;
+		snprintf(u.str, sizeof(u.str), "q%d", i);
+		assert_int_equal(feed(m, &u), 0);
+	}
+	hdr(&se.h, TL_SYS_ENTER, sizeof(se), MS(8), 0, 100, 100);
+	se.nr = 202;
+	se.args[0] = 0x50;
+	assert_int_equal(feed(m, &se), 0);
+	sw(m, MS(9), 0, 100, 100, 1, 202, 0x50, 0, 0, 0, 0);
+	wake(m, MS(19), 1, 0, 0, 100, 100, 0);
+	sw(m, MS(20), 0, 0, 0, 0, -1, 0, 0, 0, 100, 100);
+	hdr(&sx.h, TL_SYS_EXIT, sizeof(sx), MS(20.5), 0, 100, 100);
+	sx.nr = 202;
+	assert_int_equal(feed(m, &sx), 0);
+	finish(m, MS(30));
+
+	const struct tl_process *p = tl_model_find_proc(m, 100, 0);
+	const struct tl_thread *w[4];
+	assert_int_equal(tl_proc_threads_named(p, "worker", w, 4), 2);
+	assert_int_equal(w[0]->tid, 101);
+	assert_int_equal(w[1]->tid, 102);
+	assert_string_equal(tl_thread_name_at(w[0], MS(2)), "main");
+	assert_int_equal(thr(m, 100)->sum.clones, 2);
+	assert_int_equal(tl_model_nforks(m), 2);
+	assert_true(tl_model_fork(m, 0)->thread);
+	assert_int_equal(tl_model_fork(m, 0)->clone_flags, 0x3d0f00);
+
+	const struct tl_thread *t = thr(m, 100);
+	const struct tl_mark *mk[4];
+	assert_int_equal(tl_thread_marks(t, TL_USDT_QUEUE_PUT, mk, 4), 2);
+	assert_int_equal(mk[0]->args[1], 1);
+	assert_int_equal(mk[1]->args[1], 3);
+	assert_string_equal(mk[1]->str, "q2");
+	assert_int_equal(tl_thread_marks(t, 0, NULL, 0), 3);
+	assert_int_equal(tl_model_nmarks(m), 3);
+
+	assert_int_equal(t->nsys, 1);
+	assert_int_equal(t->sys[0].start, MS(8));
+	assert_int_equal(t->sys[0].end, MS(20.5));
+	assert_int_equal(t->sys[0].flags, 0);
+	assert_int_equal(t->sum.syscalls, 1);
+	/* the new threads: Runnable from creation, never run */
+	iv_is(thr(m, 101), 0, TL_ST_RUNNABLE, 1, 30);
+	tl_model_free(m);
+}
+
+/* Two threads overlapping: exact shares of each level. */
+static void test_parallelism_two_threads(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	snap(m, MS(0), 100, 100, 'R', 0, "a", -1, 0, 0, 0);
+	snap(m, MS(0), 100, 101, 'r', 1, "b", -1, 0, 0, 0);
+	sw(m, MS(10), 1, 999, 999, 0, -1, 0, 0, 0, 101, 100);
+	sw(m, MS(20), 1, 101, 100, 1, 35, 0, 0, 0, 0, 0);
+	preempt(m, MS(30), 0, 100, 100, 999, 999);
+	finish(m, MS(40));
+
+	const struct tl_process *p = tl_model_find_proc(m, 100, 0);
+	struct tl_par_stats s;
+	assert_int_equal(tl_proc_par_stats(p, 0, 0, &s), 0);
+	assert_int_equal(s.span_ns, D(40));
+	assert_int_equal(s.par_ns[0], D(10));
+	assert_int_equal(s.par_ns[1], D(20));
+	assert_int_equal(s.par_ns[2], D(10));
+	assert_int_equal(s.max_par, 2);
+	assert_true(s.mean_par > 0.999 && s.mean_par < 1.001);
+	assert_int_equal(s.conc_ns[1], D(20));
+	assert_int_equal(s.conc_ns[2], D(20));
+	assert_int_equal(s.max_conc, 2);
+	assert_true(s.mean_conc > 1.499 && s.mean_conc < 1.501);
+	assert_true(tl_par_share(&s, 1) > 0.499 && tl_par_share(&s, 1) < 0.501);
+	assert_true(tl_conc_share(&s, 2) > 0.499 && tl_conc_share(&s, 2) < 0.501);
+	assert_int_equal(s.unknown_ns, 0);
+	/* a window */
+	assert_int_equal(tl_proc_par_stats(p, MS(10), MS(30), &s), 0);
+	assert_true(s.mean_par > 1.499 && s.mean_par < 1.501);
+	assert_int_equal(s.par_ns[2], D(10));
+	const struct tl_step *st = tl_series_at(tl_proc_series(p), MS(15));
+	assert_non_null(st);
+	assert_int_equal(st->running, 2);
+	assert_int_equal(tl_proc_series(p)->nsteps, 4);
+	assert_int_equal(tl_model_par_stats(m, 0, 0, &s), 0);
+	assert_int_equal(s.max_par, 2);
+	tl_model_free(m);
+}
+
+/* The tree series counts a child process's threads with its parent's. */
+static void test_tree_parallelism(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	snap(m, MS(0), 100, 100, 'R', 0, "parent", -1, 0, 0, 0);
+	newtask(m, MS(10), 0, 100, 100, 110, 110, false, "child");
+	sw(m, MS(10), 1, 0, 0, 0, -1, 0, 0, 0, 110, 110);
+	exit_rec(m, MS(30), 1, 110, 110, 0, true);
+	finish(m, MS(40));
+
+	const struct tl_process *p = tl_model_find_proc(m, 100, 0);
+	struct tl_par_stats s;
+	assert_int_equal(tl_tree_par_stats(p, 0, 0, &s), 0);
+	assert_int_equal(s.par_ns[2], D(20));
+	assert_int_equal(s.par_ns[1], D(20));
+	assert_int_equal(tl_proc_par_stats(p, 0, 0, &s), 0);
+	assert_int_equal(s.par_ns[1], D(40));
+	assert_int_equal(s.max_par, 1);
+	tl_model_free(m);
+}
+
+/* Zombie intervals: reaped when an exiting child wakes its parent blocked
+ * in wait4, or when a later wait finds the child already dead. */
+static void test_reaping(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_wait w = { 0 };
+
+	snap(m, MS(0), 100, 100, 'R', 0, "parent", -1, 0, 0, 0);
+	newtask(m, MS(1), 0, 100, 100, 200, 200, false, "quick");
+	sw(m, MS(2), 1, 0, 0, 0, -1, 0, 0, 0, 200, 200);
+	sw(m, MS(3), 0, 100, 100, 1, 61, (uint64_t)-1, 0, 0, 0, 0);
+	exit_rec(m, MS(10), 1, 200, 200, 0, true);
+	wake(m, MS(10.1), 1, 200, 200, 100, 100, 0);
+	/* after its exit it is still preempted once and comes back */
+	preempt(m, MS(10.15), 1, 200, 200, 999, 999);
+	sw(m, MS(10.17), 1, 999, 999, 0, -1, 0, 0, 0, 200, 200);
+	sw(m, MS(10.2), 1, 200, 200, 0x80, -1, 0, 0, 0, 0, 0);
+	sw(m, MS(10.3), 0, 0, 0, 0, -1, 0, 0, 0, 100, 100);
+	newtask(m, MS(11), 0, 100, 100, 201, 201, false, "zombie");
+	sw(m, MS(11.5), 1, 0, 0, 0, -1, 0, 0, 0, 201, 201);
+	exit_rec(m, MS(12), 1, 201, 201, 2 << 8, true);
+	hdr(&w.h, TL_WAIT, sizeof(w), MS(20), 0, 100, 100);
+	w.pid = -1;
+	assert_int_equal(feed(m, &w), 0);
+	finish(m, MS(30));
+
+	const struct tl_process *a = tl_model_find_proc(m, 200, 0);
+	const struct tl_process *b = tl_model_find_proc(m, 201, 0);
+	assert_true(a->flags & TL_PROC_REAPED);
+	assert_int_equal(a->reaped_ts, MS(10.1));
+	assert_true(b->flags & TL_PROC_REAPED);
+	assert_int_equal(b->reaped_ts, MS(20));
+	assert_int_equal(tl_proc_exit_code(b), 2);
+	/* the parent's wait4 block ended with the child's wakeup */
+	const struct tl_thread *p = thr(m, 100);
+	const struct tl_interval *iv = iv_is(p, 1, TL_ST_SLEEPING, 3, 10.1);
+	assert_int_equal(iv->block.why, TL_WHY_CHILD);
+	assert_int_equal(iv->waker, 200);
+	assert_int_equal(thr(m, 200)->sum.wakeups_given, 1);
+	/* no new thread from the exited child's last moments */
+	assert_int_equal(tl_model_nthreads(m), 3);
+	const struct tl_exit_ev *x = tl_model_exit(m, 0);
+	assert_int_equal(x->reaped_ts, MS(10.1));
+	assert_int_equal(x->reaper_tid, 100);
+	tl_model_free(m);
+}
+
+/* Without --all only traced processes get threads; with it every task. */
+static void test_traced_set(void **state)
+{
+	(void)state;
+	struct tl_model_opts all = { .all_tasks = true };
+	char buf[sizeof(struct tl_proc_info) + 32] = { 0 };
+	struct tl_proc_info *pi = (void *)buf;
+	static const char cmd[] = "srv\0--port\08080\0";
+
+	for (int mode = 0; mode < 2; mode++) {
+		struct tl_model *m = tl_model_new(mode ? &all : NULL);
+		hdr(&pi->h, TL_PROC_INFO, (uint16_t)(sizeof(*pi) + sizeof(cmd) - 1), MS(0),
+		    0, 300, 300);
+		pi->ppid = 7;
+		pi->uid = 1000;
+		memcpy(pi + 1, cmd, sizeof(cmd) - 1);
+		assert_int_equal(feed(m, pi), 0);
+		sw(m, MS(1), 0, 500, 500, 0, -1, 0, 0, 0, 300, 300);
+		sw(m, MS(2), 0, 300, 300, 1, 7, 0, 0, 0, 501, 501);
+		finish(m, MS(3));
+		assert_int_equal(tl_model_nthreads(m), mode ? 3 : 1);
+		assert_int_equal(tl_model_nprocs(m), mode ? 3 : 1);
+		assert_int_equal(tl_model_is_traced(m, 500), mode == 1);
+		assert_string_equal(tl_model_task_name(m, 500), "");
+		const struct tl_process *p = tl_model_find_proc(m, 300, 0);
+		assert_string_equal(p->cmdline, "srv --port 8080");
+		assert_int_equal(p->ppid, 7);
+		assert_int_equal(p->uid, 1000);
+		const struct tl_thread *t = thr(m, 300);
+		iv_is(t, 0, TL_ST_UNKNOWN, 0, 1);
+		iv_is(t, 1, TL_ST_RUNNING, 1, 2);
+		assert_int_equal(iv_is(t, 2, TL_ST_SLEEPING, 2, 3)->block.why, TL_WHY_POLL);
+		tl_model_free(m);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_preempt_vs_block),
+		cmocka_unit_test(test_wakeup_then_delayed_run),
+		cmocka_unit_test(test_migration),
+		cmocka_unit_test(test_exit_while_blocked),
+		cmocka_unit_test(test_snapshot_only_and_first_sight),
+		cmocka_unit_test(test_loss_in_the_middle),
+		cmocka_unit_test(test_pid_reuse),
+		cmocka_unit_test(test_exec_in_multithreaded),
+		cmocka_unit_test(test_out_of_order_rejected),
+		cmocka_unit_test(test_pending_wakeup_race),
+		cmocka_unit_test(test_threads_names_marks_syscalls),
+		cmocka_unit_test(test_parallelism_two_threads),
+		cmocka_unit_test(test_tree_parallelism),
+		cmocka_unit_test(test_reaping),
+		cmocka_unit_test(test_traced_set),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,143 @@
+/* analysis.c - statistics over a finished model: parallelism and
+ * concurrency of a step series over a window (mean, max, time at each
+ * level), per-process totals, and the pthread_join pattern of futex waits.
+ */
+#include <errno.h>
+#include <string.h>
+#include "analysis.h"
+
+static unsigned level(unsigned v)
+{
+	return v < TL_PAR_LEVELS - 1 ? v : TL_PAR_LEVELS - 1;
+}
+
+static void account(struct tl_par_stats *o, const struct tl_step *s, uint64_t d)
+{
+	unsigned conc = s->running + s->runnable;
+
+	o->par_ns[level(s->running)] += d;
+	o->conc_ns[level(conc)] += d;
+	if (s->unknown)
+		o->unknown_ns += d;
+	else
+		o->known_ns += d;
+	if (d && s->running > o->max_par)
+		o->max_par = s->running;
+	if (d && conc > o->max_conc)
+		o->max_conc = conc;
+	o->mean_par += (double)s->running * (double)d;
+	o->mean_conc += (double)conc * (double)d;
+}
+
+int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
+		    struct tl_par_stats *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!s->nsteps)
+		return -EINVAL;
+	uint64_t lo = s->steps[0].ts, hi = s->end;
+	if (t0 || t1) {
+		lo = t0 > lo ? t0 : lo;
+		hi = t1 && t1 < hi ? t1 : hi;
+	}
+	if (hi <= lo)
+		return -EINVAL;
+	o->t0 = lo;
+	o->t1 = hi;
+	o->span_ns = hi - lo;
+	for (size_t i = 0; i < s->nsteps; i++) {
+		uint64_t a = s->steps[i].ts;
+		uint64_t b = i + 1 < s->nsteps ? s->steps[i + 1].ts : s->end;
+		a = a > lo ? a : lo;
+		b = b < hi ? b : hi;
+		if (b > a)
+			account(o, &s->steps[i], b - a);
+	}
+	o->mean_par /= (double)o->span_ns;
+	o->mean_conc /= (double)o->span_ns;
+	return 0;
+}
+
+int tl_proc_par_stats(const struct tl_process *p, uint64_t t0, uint64_t t1,
+		      struct tl_par_stats *out)
+{
+	return tl_series_stats(tl_proc_series(p), t0, t1, out);
+}
+
+int tl_tree_par_stats(const struct tl_process *p, uint64_t t0, uint64_t t1,
+		      struct tl_par_stats *out)
+{
+	return tl_series_stats(tl_proc_tree_series(p), t0, t1, out);
+}
+
+int tl_model_par_stats(const struct tl_model *m, uint64_t t0, uint64_t t1,
+		       struct tl_par_stats *out)
+{
+	return tl_series_stats(tl_model_series(m), t0, t1, out);
+}
+
+double tl_par_share(const struct tl_par_stats *s, unsigned k)
+{
+	if (!s->span_ns || k >= TL_PAR_LEVELS)
+		return 0;
+	return (double)s->par_ns[k] / (double)s->span_ns;
+}
+
+double tl_conc_share(const struct tl_par_stats *s, unsigned k)
+{
+	if (!s->span_ns || k >= TL_PAR_LEVELS)
+		return 0;
+	return (double)s->conc_ns[k] / (double)s->span_ns;
+}
+
+const struct tl_step *tl_series_at(const struct tl_series *s, uint64_t ts)
+{
+	if (!s->nsteps || ts < s->steps[0].ts || ts >= s->end)
+		return NULL;
+	size_t lo = 0, hi = s->nsteps;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (s->steps[mid].ts <= ts)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &s->steps[lo];
+}
+
+void tl_proc_sum(const struct tl_process *p, struct tl_proc_sum *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->nthreads = (uint32_t)p->nthreads;
+	for (size_t i = 0; i < p->nthreads; i++) {
+		const struct tl_thread_sum *s = &p->threads[i]->sum;
+		for (int k = 0; k < TL_ST_COUNT; k++)
+			o->ns[k] += s->ns[k];
+		for (int k = 0; k < TL_WHY_COUNT; k++)
+			o->blocked_ns[k] += s->blocked_ns[k];
+		o->vcsw += s->vcsw;
+		o->ivcsw += s->ivcsw;
+		o->wakeups_given += s->wakeups_given;
+		o->wakeups_received += s->wakeups_received;
+		o->forks += s->forks;
+		o->clones += s->clones;
+		o->futex_waits += s->futex_waits;
+		o->socket_ops += s->socket_ops;
+	}
+}
+
+bool tl_iv_is_join(const struct tl_model *m, const struct tl_interval *iv)
+{
+	if (iv->block.why != TL_WHY_FUTEX || !iv->waker || iv->waker_irq)
+		return false;
+	/* the joined thread wakes its joiner from its exit path, just before
+	 * or after its exit event: within 1 ms */
+	const uint64_t win = 1000000;
+	const struct tl_thread *w = tl_model_find_thread(m, iv->waker, iv->end);
+	if (!w && iv->end > win)
+		w = tl_model_find_thread(m, iv->waker, iv->end - win);
+	if (!w || !(w->flags & TL_THR_EXITED))
+		return false;
+	uint64_t d = w->end > iv->end ? w->end - iv->end : iv->end - w->end;
+	return d <= win;
+}

@@ -1,0 +1,571 @@
+/* model.c - the model's entry points: records in (one at a time, in
+ * timestamp order), dispatch by type, and the scheduler events (switch,
+ * waking, migrate), syscalls, signals and USDT marks. Processes and threads
+ * are in model_proc.c, the interval machinery in model_state.c. No I/O.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model_impl.h"
+
+/* ---- small containers ---- */
+
+void *vec_push(struct tl_model *m, struct vec *v, size_t elsz)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 8;
+		void *p = realloc(v->p, cap * elsz);
+
+		if (!p) {
+			m->oom = true;
+			return NULL;
+		}
+		v->p = p;
+		v->cap = cap;
+	}
+	void *e = (char *)v->p + v->n++ * elsz;
+	memset(e, 0, elsz);
+	return e;
+}
+
+void vec_free(struct vec *v)
+{
+	free(v->p);
+	v->p = NULL;
+	v->n = v->cap = 0;
+}
+
+static size_t umap_slot(const struct umap *mp, uint32_t key)
+{
+	size_t i = (key * 2654435761u) & (mp->cap - 1);
+
+	while (mp->keys[i] && mp->keys[i] != key)
+		i = (i + 1) & (mp->cap - 1);
+	return i;
+}
+
+void *umap_get(const struct umap *mp, uint32_t key)
+{
+	if (!mp->cap || !key)
+		return NULL;
+	size_t i = umap_slot(mp, key);
+	return mp->keys[i] ? mp->vals[i] : NULL;
+}
+
+static int umap_grow(struct umap *mp)
+{
+	struct umap n = { .cap = mp->cap ? mp->cap * 2 : 256 };
+
+	n.keys = calloc(n.cap, sizeof(*n.keys));
+	n.vals = calloc(n.cap, sizeof(*n.vals));
+	if (!n.keys || !n.vals) {
+		free(n.keys);
+		free(n.vals);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < mp->cap; i++) {
+		if (!mp->keys[i])
+			continue;
+		size_t j = umap_slot(&n, mp->keys[i]);
+		n.keys[j] = mp->keys[i];
+		n.vals[j] = mp->vals[i];
+		n.n++;
+	}
+	umap_free(mp);
+	*mp = n;
+	return 0;
+}
+
+int umap_put(struct umap *mp, uint32_t key, void *val)
+{
+	if ((mp->n + 1) * 2 > mp->cap && umap_grow(mp))
+		return -ENOMEM;
+	size_t i = umap_slot(mp, key);
+	if (!mp->keys[i]) {
+		mp->keys[i] = key;
+		mp->n++;
+	}
+	mp->vals[i] = val;
+	return 0;
+}
+
+void umap_free(struct umap *mp)
+{
+	free(mp->keys);
+	free(mp->vals);
+	memset(mp, 0, sizeof(*mp));
+}
+
+/* ---- life cycle ---- */
+
+struct tl_model *tl_model_new(const struct tl_model_opts *o)
+{
+	struct tl_model *m = calloc(1, sizeof(*m));
+
+	if (m && o)
+		m->o = *o;
+	return m;
+}
+
+static void thr_free(struct thr *t)
+{
+	vec_free(&t->names);
+	vec_free(&t->iv);
+	vec_free(&t->marks);
+	vec_free(&t->sys);
+	free(t);
+}
+
+static void proc_free(struct proc *p)
+{
+	vec_free(&p->names);
+	vec_free(&p->execs);
+	vec_free(&p->threads);
+	vec_free(&p->children);
+	vec_free(&p->steps);
+	vec_free(&p->tree_steps);
+	free(p->cmdline);
+	free(p);
+}
+
+void tl_model_free(struct tl_model *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->thrs.n; i++)
+		thr_free(((struct thr **)m->thrs.p)[i]);
+	for (size_t i = 0; i < m->procs.n; i++)
+		proc_free(((struct proc **)m->procs.p)[i]);
+	for (size_t i = 0; i < m->comm_map.cap; i++)
+		if (m->comm_map.keys[i])
+			free(m->comm_map.vals[i]);
+	umap_free(&m->tid_map);
+	umap_free(&m->pid_map);
+	umap_free(&m->comm_map);
+	struct vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->forks, &m->exits,
+			     &m->signals, &m->losses, &m->marks, &m->all_steps };
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
+		vec_free(vs[i]);
+	free(m);
+}
+
+/* ---- scheduler events ---- */
+
+#define DEAD_STATES (0x10 | 0x20 | 0x80) /* EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD */
+
+static void reap_on_wake(struct tl_model *m, struct thr *waker, struct thr *t,
+			 uint64_t ts);
+
+static int cpu_of(const struct tl_hdr *h)
+{
+	return h->cpu < TL_CPU_SLOTS ? h->cpu : -1;
+}
+
+/* prev leaves the CPU: its new state is what prev_state says. */
+static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch *s)
+{
+	int cpu = cpu_of(&s->h);
+	uint32_t ps = (uint32_t)s->prev_state & 0xff;
+
+	if (t->cur.state != TL_ST_RUNNING || t->cur.cpu != cpu) {
+		if (t->cur.state != TL_ST_UNKNOWN)
+			thr_inconsistent(m, t);
+	}
+	if ((ps & DEAD_STATES) && !s->preempt) { /* dead: its exit was not seen */
+		thr_end(m, t, s->h.ts);
+		return;
+	}
+	struct tl_interval n;
+	if (ps == 0 || s->preempt) { /* a preempted task stays runnable */
+		t->pub.sum.ivcsw++;
+		n = iv_make(TL_ST_RUNNABLE, TL_RUN_PREEMPTED, cpu);
+		n.preempted_by = s->next_tid;
+		n.prio = s->prev_prio;
+	} else if (t->pend_wake && s->h.ts - t->pend_ts <= TL_PENDING_WAKE_NS) {
+		/* woken while still switching out: it never really slept */
+		t->pub.sum.vcsw++;
+		n = iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, cpu);
+		n.waker = t->pend_waker;
+		n.waker_irq = t->pend_irq;
+		((struct tl_wakeup_ev *)m->wakeups.p)[t->pend_edge].effective = true;
+		t->pub.sum.wakeups_received++;
+		struct thr *waker = t->pend_irq ? NULL : thr_find_current(m, t->pend_waker);
+		if (waker)
+			waker->pub.sum.wakeups_given++;
+	} else {
+		bool unint = (ps & 1) == 0 && (ps & 2);
+		t->pub.sum.vcsw++;
+		n = iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
+		n.raw_state = ps;
+		block_from(&n.block, &s->why, unint);
+		if (!(ps & 3))
+			n.block.why = TL_WHY_OTHER; /* stopped, traced, parked */
+	}
+	t->pend_wake = false;
+	thr_set(m, t, s->h.ts, &n);
+}
+
+static int on_switch(struct tl_model *m, const struct tl_switch *s)
+{
+	int cpu = cpu_of(&s->h);
+
+	comm_note(m, s->h.tid, s->prev_comm);
+	comm_note(m, s->next_tid, s->next_comm);
+	cpu_vacate(m, cpu, s->h.tid);
+	struct thr *prev = s->h.tid ? thr_find_current(m, s->h.tid) : NULL;
+	if (prev && prev->exiting) {
+		/* after its exit a thread may still be preempted or block
+		 * (and come back); only a dead state is its last switch-out */
+		if (s->prev_state & DEAD_STATES)
+			prev->exiting = false;
+		prev = NULL;
+	} else if (s->h.tid) {
+		prev = thr_get(m, s->h.tid, s->h.tgid, s->h.ts);
+	}
+	if (prev) {
+		thr_name(m, prev, s->h.ts, s->prev_comm);
+		switch_out(m, prev, s);
+	}
+	if (cpu >= 0)
+		m->cpu_curr[cpu] = s->next_tid;
+	struct thr *next = s->next_tid ?
+		thr_get(m, s->next_tid, s->next_tgid, s->h.ts) : NULL;
+	if (next) {
+		thr_name(m, next, s->h.ts, s->next_comm);
+		if (next->cur.state == TL_ST_SLEEPING || next->cur.state == TL_ST_UNINT ||
+		    (next->cur.state == TL_ST_RUNNING && next->cur.cpu != cpu))
+			thr_inconsistent(m, next); /* its waking was missed */
+		thr_running(m, next, s->h.ts, cpu, s->next_prio);
+	}
+	return m->oom ? -ENOMEM : 0;
+}
+
+static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_waking *w,
+			size_t edge)
+{
+	struct tl_wakeup_ev *e = &((struct tl_wakeup_ev *)m->wakeups.p)[edge];
+	bool irq = w->h.flags & TL_HDR_F_IRQ;
+
+	switch (t->cur.state) {
+	case TL_ST_RUNNING:
+		t->pend_wake = true;
+		t->pend_ts = w->h.ts;
+		t->pend_waker = w->h.tid;
+		t->pend_irq = irq;
+		t->pend_edge = edge;
+		return;
+	case TL_ST_RUNNABLE:
+		if (t->cur.cause == TL_RUN_NEW && t->cur.cpu < 0)
+			t->cur.cpu = w->target_cpu;
+		e->effective = w->h.type == TL_WAKEUP_NEW;
+		return;
+	default:
+		break;
+	}
+	t->cur.waker = w->h.tid;
+	t->cur.waker_irq = irq;
+	struct tl_interval n = iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, w->target_cpu);
+	n.waker = w->h.tid;
+	n.waker_irq = irq;
+	n.prio = w->prio;
+	thr_set(m, t, w->h.ts, &n);
+	e->effective = true;
+	t->pub.sum.wakeups_received++;
+}
+
+static int on_waking(struct tl_model *m, const struct tl_waking *w)
+{
+	bool irq = w->h.flags & TL_HDR_F_IRQ;
+
+	comm_note(m, w->tid, w->comm);
+	observe_current(m, &w->h);
+	struct thr *t = w->tid ? thr_get(m, w->tid, w->tgid, w->h.ts) : NULL;
+	struct thr *waker = (!irq && w->h.tid) ? thr_find_current(m, w->h.tid) : NULL;
+	if (!t && !waker)
+		return m->oom ? -ENOMEM : 0;
+	struct tl_wakeup_ev *e = vec_push(m, &m->wakeups, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	*e = (struct tl_wakeup_ev){ .ts = w->h.ts, .waker = w->h.tid,
+		.waker_pid = w->h.tgid, .wakee = w->tid, .wakee_pid = w->tgid,
+		.target_cpu = w->target_cpu, .irq = irq,
+		.new_task = w->h.type == TL_WAKEUP_NEW };
+	if (t)
+		wake_thread(m, t, w, m->wakeups.n - 1);
+	if (waker && e->effective)
+		waker->pub.sum.wakeups_given++;
+	if (waker && t && e->effective)
+		reap_on_wake(m, waker, t, w->h.ts);
+	return m->oom ? -ENOMEM : 0;
+}
+
+static int on_migrate(struct tl_model *m, const struct tl_migrate *mg)
+{
+	observe_current(m, &mg->h);
+	struct thr *t = thr_find(m, mg->tid);
+	if (!t)
+		return 0;
+	t->pub.sum.migrations++;
+	if (t->cur.state == TL_ST_RUNNABLE)
+		t->cur.cpu = (int16_t)mg->dest_cpu;
+	return 0;
+}
+
+/* ---- syscalls, signals, marks ---- */
+
+static void sys_close(struct tl_model *m, struct thr *t)
+{
+	struct tl_syscall *sc = vec_push(m, &t->sys, sizeof(*sc));
+
+	if (sc)
+		*sc = t->cur_sys;
+	t->in_sys = false;
+}
+
+static int on_sys_enter(struct tl_model *m, const struct tl_sys_enter *e)
+{
+	observe_current(m, &e->h);
+	struct thr *t = thr_find(m, e->h.tid);
+	if (!t)
+		return m->oom ? -ENOMEM : 0;
+	if (t->in_sys) {
+		t->cur_sys.end = e->h.ts;
+		sys_close(m, t);
+	}
+	t->pub.sum.syscalls++;
+	if (tl_syscall_is_socket(e->nr))
+		t->pub.sum.socket_ops++;
+	t->cur_sys = (struct tl_syscall){ .start = e->h.ts, .end = e->h.ts,
+		.tid = e->h.tid, .nr = e->nr, .fd_kind = e->fd_kind,
+		.flags = TL_SC_NO_EXIT };
+	memcpy(t->cur_sys.args, e->args, sizeof(e->args));
+	t->in_sys = true;
+	return m->oom ? -ENOMEM : 0;
+}
+
+/* Child process c was reaped at ts by thread t. Exact when it comes from a
+ * traced wait4 result; else inferred (docs/model.md, "Reaping"). */
+static void reap(struct tl_model *m, struct proc *c, struct thr *t, uint64_t ts,
+		 bool exact)
+{
+	if (!c->ended || (c->pub.flags & TL_PROC_REAPED && (c->reap_exact || !exact)))
+		return;
+	c->pub.reaped_ts = ts;
+	c->pub.flags |= TL_PROC_REAPED;
+	c->reap_exact = exact;
+	for (size_t i = m->exits.n; i-- > 0;) {
+		struct tl_exit_ev *x = &((struct tl_exit_ev *)m->exits.p)[i];
+		if (x->pid == c->pub.pid && x->group_dead) {
+			x->reaped_ts = ts;
+			x->reaper_tid = t->pub.tid;
+			break;
+		}
+	}
+}
+
+/* A wait (sched_process_wait) finds an exited child already waiting to be
+ * reaped: wait4 returns it at once. */
+static int on_wait(struct tl_model *m, const struct tl_wait *w)
+{
+	observe_current(m, &w->h);
+	struct thr *t = thr_find(m, w->h.tid);
+	struct proc *best = NULL;
+	struct proc **ps = m->procs.p;
+
+	for (size_t i = 0; t && i < m->procs.n; i++) {
+		struct proc *c = ps[i];
+		if (!c->ended || (c->pub.flags & TL_PROC_REAPED) ||
+		    c->pub.ppid != w->h.tgid || (w->pid > 0 && (uint32_t)w->pid != c->pub.pid))
+			continue;
+		if (!best || c->pub.end < best->pub.end)
+			best = c;
+	}
+	if (best)
+		reap(m, best, t, w->h.ts, false);
+	return m->oom ? -ENOMEM : 0;
+}
+
+/* An exiting child wakes its parent blocked in wait4/waitid: reaped now. */
+static void reap_on_wake(struct tl_model *m, struct thr *waker, struct thr *t,
+			 uint64_t ts)
+{
+	struct proc *c = (struct proc *)waker->pub.proc;
+	const struct tl_interval *iv = t->iv.n ? (const struct tl_interval *)t->iv.p +
+						 t->iv.n - 1 : NULL;
+
+	if (!waker->exiting || !c->ended || c->pub.ppid != t->pub.proc->pid || !iv ||
+	    iv->end != ts || iv->block.why != TL_WHY_CHILD)
+		return;
+	if (iv->block.has_obj && (int64_t)iv->block.obj > 0 && iv->block.obj != c->pub.pid)
+		return;
+	reap(m, c, t, ts, false);
+}
+
+static int on_sys_exit(struct tl_model *m, const struct tl_sys_exit *e)
+{
+	observe_current(m, &e->h);
+	struct thr *t = thr_find(m, e->h.tid);
+	if (!t)
+		return m->oom ? -ENOMEM : 0;
+	if (!t->in_sys || t->cur_sys.nr != e->nr) {
+		m->st.unmatched_sys_exit++;
+		if (t->in_sys) {
+			t->cur_sys.end = e->h.ts;
+			sys_close(m, t);
+		}
+		t->cur_sys = (struct tl_syscall){ .start = e->h.ts, .tid = e->h.tid,
+			.nr = e->nr, .flags = TL_SC_NO_ENTER };
+	}
+	t->cur_sys.end = e->h.ts;
+	t->cur_sys.ret = e->ret;
+	t->cur_sys.flags &= ~TL_SC_NO_EXIT;
+	sys_close(m, t);
+	struct proc *c = e->nr == TL_NR_WAIT4 && e->ret > 0 ?
+		umap_get(&m->pid_map, (uint32_t)e->ret) : NULL;
+	if (c)
+		reap(m, c, t, e->h.ts, true);
+	return m->oom ? -ENOMEM : 0;
+}
+
+static int on_signal(struct tl_model *m, const struct tl_hdr *h)
+{
+	observe_current(m, h);
+	struct tl_signal_ev *e = vec_push(m, &m->signals, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->ts = h->ts;
+	e->sender = h->tid;
+	e->sender_pid = h->tgid;
+	if (h->type == TL_SIGNAL_GEN) {
+		const struct tl_signal_gen *g = (const void *)h;
+		e->target = g->tid;
+		e->target_pid = g->tgid;
+		e->sig = g->sig;
+		e->code = g->code;
+		e->result = g->result;
+		return 0;
+	}
+	const struct tl_signal_deliver *d = (const void *)h;
+	e->target = h->tid;
+	e->target_pid = h->tgid;
+	e->sig = d->sig;
+	e->code = d->code;
+	e->delivered = true;
+	e->handler = d->handler;
+	struct thr *t = thr_find(m, h->tid);
+	if (t)
+		t->pub.sum.signals_received++;
+	return 0;
+}
+
+static int on_usdt(struct tl_model *m, const struct tl_usdt *u)
+{
+	observe_current(m, &u->h);
+	struct thr *t = thr_find(m, u->h.tid);
+	if (!t)
+		return m->oom ? -ENOMEM : 0;
+	struct tl_mark mk = { .ts = u->h.ts, .tid = u->h.tid, .kind = u->kind,
+			      .args = { u->args[0], u->args[1] } };
+	memcpy(mk.str, u->str, sizeof(mk.str));
+	mk.str[sizeof(mk.str) - 1] = '\0';
+	struct tl_mark *a = vec_push(m, &t->marks, sizeof(*a));
+	struct tl_mark *b = vec_push(m, &m->marks, sizeof(*b));
+	if (!a || !b)
+		return -ENOMEM;
+	*a = mk;
+	*b = mk;
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+/* Records that only a traced task emits, as the current task: their
+ * process is traced even when nothing announced it yet. */
+static bool from_traced(uint16_t type)
+{
+	switch (type) {
+	case TL_SYS_ENTER: case TL_SYS_EXIT: case TL_USDT: case TL_EXEC:
+	case TL_EXIT: case TL_WAIT: case TL_SIGNAL_DELIVER: case TL_FORK:
+	case TL_NEWTASK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int dispatch(struct tl_model *m, const struct tl_hdr *h)
+{
+	if (from_traced(h->type) && h->tgid && !proc_get(m, h->tgid, h->ts))
+		return -ENOMEM;
+	switch (h->type) {
+	case TL_SWITCH: return on_switch(m, (const void *)h);
+	case TL_WAKING:
+	case TL_WAKEUP_NEW: return on_waking(m, (const void *)h);
+	case TL_MIGRATE: return on_migrate(m, (const void *)h);
+	case TL_FORK: {
+		const struct tl_fork *f = (const void *)h;
+		return on_create(m, h, f->child_tid, f->child_tgid, 0, false, f->child_comm);
+	}
+	case TL_NEWTASK: {
+		const struct tl_newtask *n = (const void *)h;
+		return on_create(m, h, n->tid, n->tgid, n->clone_flags, true, n->comm);
+	}
+	case TL_EXEC: return on_exec(m, (const void *)h);
+	case TL_EXIT: return on_exit_rec(m, (const void *)h);
+	case TL_RENAME: return on_rename(m, (const void *)h);
+	case TL_SYS_ENTER: return on_sys_enter(m, (const void *)h);
+	case TL_SYS_EXIT: return on_sys_exit(m, (const void *)h);
+	case TL_SIGNAL_GEN:
+	case TL_SIGNAL_DELIVER: return on_signal(m, h);
+	case TL_USDT: return on_usdt(m, (const void *)h);
+	case TL_TASK_SNAP: return on_task_snap(m, (const void *)h);
+	case TL_PROC_INFO: return on_proc_info(m, (const void *)h);
+	case TL_LOSS: model_loss(m, (const void *)h); return m->oom ? -ENOMEM : 0;
+	case TL_WAIT: return on_wait(m, (const void *)h);
+	default: return 0; /* TL_TRAILER: only its time matters */
+	}
+}
+
+int tl_model_feed(struct tl_model *m, const struct tl_hdr *h)
+{
+	size_t min = tl_record_min_size(h->type);
+
+	if (m->finished || m->oom)
+		return m->oom ? -ENOMEM : -EALREADY;
+	if (!min || h->size < min) {
+		m->st.malformed++;
+		return -EINVAL;
+	}
+	if (m->have_ts && h->ts < m->last_ts) {
+		m->st.out_of_order++;
+		return -ERANGE;
+	}
+	if (!m->have_ts)
+		m->st.start = h->ts;
+	m->have_ts = true;
+	m->last_ts = h->ts;
+	m->st.records++;
+	m->st.per_type[h->type]++;
+	if (h->type != TL_TASK_SNAP && h->cpu + 1u > m->st.ncpus && h->cpu < TL_CPU_SLOTS)
+		m->st.ncpus = h->cpu + 1u;
+	return dispatch(m, h);
+}
+
+int tl_model_finish(struct tl_model *m, uint64_t end_ts)
+{
+	if (m->finished)
+		return -EALREADY;
+	if (m->oom)
+		return -ENOMEM;
+	uint64_t end = end_ts > m->last_ts ? end_ts : m->last_ts;
+	if (!m->have_ts)
+		m->st.start = end;
+	m->st.end = end;
+	m->finished = true;
+	return model_finish(m, end);
+}
+
+const struct tl_model_stats *tl_model_stats(const struct tl_model *m)
+{
+	return &m->st;
+}

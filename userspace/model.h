@@ -1,0 +1,429 @@
+/* model.h - the model: recorded events in, process tree and per-thread
+ * timelines out. Pure (no I/O) except tl_model_load*(), which reads a
+ * recording file through the reader (model_load.c).
+ *
+ * Use:
+ *   struct tl_model *m = tl_model_new(NULL);
+ *   for each record in timestamp order: tl_model_feed(m, rec);
+ *   tl_model_finish(m, end_ts);
+ *   ... query ...
+ *   tl_model_free(m);
+ *
+ * Every pointer returned by a query is owned by the model, read-only, and
+ * valid from tl_model_finish() until tl_model_free(). Queries before finish
+ * are not supported (arrays still grow). All times are CLOCK_BOOTTIME ns as
+ * in the records. User terms are used here: a process has a PID (the
+ * kernel's tgid), a thread a TID.
+ *
+ * The rules (states, reasons, Unknown, loss, ordering, PID reuse) are in
+ * docs/model.md; the short version is next to each type below.
+ */
+#ifndef TL_MODEL_H
+#define TL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../bpf/tl_abi.h"
+#include "recording.h"
+#include "syscalls.h"
+
+/* ------------------------------------------------------------------ */
+/* States and intervals                                                */
+
+enum tl_state {
+	TL_ST_UNKNOWN = 0,  /* not known: lost events, or before the first one */
+	TL_ST_RUNNING = 1,  /* on a CPU (interval.cpu) */
+	TL_ST_RUNNABLE = 2, /* ready, waiting for a CPU */
+	TL_ST_SLEEPING = 3, /* blocked, interruptible (prev_state & 1) */
+	TL_ST_UNINT = 4,    /* blocked, uninterruptible (prev_state & 2) */
+	TL_ST_COUNT = 5,
+};
+
+/* Why an interval is Unknown (interval.cause for TL_ST_UNKNOWN). */
+enum tl_unknown_cause {
+	TL_UNK_NONE = 0,
+	TL_UNK_BEFORE_FIRST = 1, /* thread not in the start snapshot: its state
+				  * before its first event is not known */
+	TL_UNK_LOSS = 2,         /* events were lost (TL_LOSS) while it was open */
+	TL_UNK_INCONSISTENT = 3, /* a later event contradicted it (an event was
+				  * missed without a loss count) */
+};
+
+/* How a Runnable interval began (interval.cause for TL_ST_RUNNABLE). */
+enum tl_runnable_cause {
+	TL_RUN_WOKEN = 1,     /* by a wakeup (interval.waker) */
+	TL_RUN_PREEMPTED = 2, /* switched out while runnable (interval.preempted_by) */
+	TL_RUN_NEW = 3,       /* created, not yet run for the first time */
+	TL_RUN_SNAPSHOT = 4,  /* runnable in the start snapshot */
+	TL_RUN_OTHER = 5,     /* e.g. a sleep ended by a waking seen just before */
+};
+
+/* What a blocked thread waits in and on: from struct tl_blocked at
+ * switch-out (or in the start snapshot). */
+struct tl_block {
+	enum tl_reason why;   /* category (syscalls.h) */
+	int32_t sys_nr;       /* syscall, -1 if none/unknown */
+	uint32_t fd_kind;     /* enum tl_fd_kind of args[0] */
+	uint64_t args[3];     /* raw first three arguments */
+	/* The object waited on, per category: futex -> address; socket, pipe,
+	 * file, poll (epoll fd), ipc (mq fd) -> fd; child -> pid argument of
+	 * wait4/waitid (-1 = any child, as a two's complement u64); sleep -> 0.
+	 * has_obj says whether obj means anything. */
+	uint64_t obj;
+	bool has_obj;
+	enum tl_futex_kind futex; /* for TL_WHY_FUTEX */
+};
+
+/* One piece of a thread's timeline. A thread's intervals tile its traced
+ * lifetime [thread.start, thread.end]: sorted, the first starts at start,
+ * each ends where the next starts, the last ends at end, none is empty. */
+struct tl_interval {
+	uint64_t start, end;
+	uint8_t state;         /* enum tl_state */
+	uint8_t cause;         /* enum tl_unknown_cause / tl_runnable_cause */
+	int16_t cpu;           /* Running: the CPU; Runnable: CPU queued on if
+				* known; else -1 */
+	int32_t prio;          /* kernel prio at switch-in/waking, -1 unknown */
+	uint32_t waker;        /* Sleeping/Unint: the TID whose wakeup ended it;
+				* Runnable after a wakeup: the waker; 0 = none
+				* or unknown (or woken from interrupt: irq) */
+	bool waker_irq;        /* the wakeup came from interrupt context */
+	uint32_t preempted_by; /* Runnable after preemption: TID that took the
+				* CPU (may be a task outside the trace) */
+	uint32_t raw_state;    /* Sleeping/Unint: prev_state of the switch */
+	struct tl_block block; /* Sleeping/Unint: why (why = NONE otherwise) */
+};
+
+/* ------------------------------------------------------------------ */
+/* Events kept per thread                                              */
+
+/* A name a thread or process had from `ts` on. */
+struct tl_name {
+	uint64_t ts;
+	char name[TL_COMM_LEN];
+};
+
+/* A user-level mark (USDT), in the order hit. */
+struct tl_mark {
+	uint64_t ts;
+	uint32_t tid;
+	uint32_t kind;         /* enum tl_usdt_kind */
+	uint64_t args[2];      /* see enum tl_usdt_kind */
+	char str[TL_USDT_STR_LEN];
+};
+
+#define TL_SC_NO_EXIT 0x1   /* enter seen, exit not (still in it at the end,
+			     * or the exit was lost); ret is meaningless */
+#define TL_SC_NO_ENTER 0x2  /* exit seen without its enter; start = end */
+
+/* One syscall of the traced groups (TL_SYS_ENTER .. TL_SYS_EXIT). */
+struct tl_syscall {
+	uint64_t start, end;
+	uint32_t tid;
+	int32_t nr;
+	uint32_t fd_kind;
+	uint32_t flags;        /* TL_SC_* */
+	uint64_t args[6];
+	int64_t ret;
+};
+
+/* ------------------------------------------------------------------ */
+/* Threads and processes                                               */
+
+struct tl_process;
+
+/* Counters per thread (complete after finish). */
+struct tl_thread_sum {
+	uint64_t ns[TL_ST_COUNT];         /* time in each state */
+	uint64_t blocked_ns[TL_WHY_COUNT];/* Sleeping+Unint time by reason */
+	uint32_t vcsw;            /* voluntary switches (blocked: prev_state != 0) */
+	uint32_t ivcsw;           /* involuntary (preempted: prev_state == 0) */
+	uint32_t wakeups_given;   /* wakeups of other threads (any task) */
+	uint32_t wakeups_received;
+	uint32_t forks;           /* child processes created */
+	uint32_t clones;          /* threads created (CLONE_THREAD) */
+	uint32_t futex_waits;     /* blocked intervals in futex */
+	uint32_t socket_ops;      /* socket-family syscalls (TL_SYS_ENTER), or
+				   * socket blocks when no syscall events */
+	uint32_t migrations;
+	uint32_t syscalls;        /* TL_SYS_ENTER records */
+	uint32_t signals_received;/* TL_SIGNAL_DELIVER */
+};
+
+#define TL_THR_SNAPSHOT 0x1  /* described by the start snapshot */
+#define TL_THR_CREATED 0x2   /* its creation (fork/clone) was seen */
+#define TL_THR_EXITED 0x4    /* its exit was seen (exit_code valid) */
+#define TL_THR_EXECED 0x8    /* ended because another thread exec'd (or it
+			      * exec'd as a non-leader and continues as the
+			      * leader, see exec_to) */
+
+struct tl_thread {
+	uint32_t tid;
+	uint32_t gen;           /* 0 for the first thread with this TID, +1 each reuse */
+	struct tl_process *proc;
+	uint64_t start, end;    /* traced lifetime; end = exit, or trace end */
+	uint64_t born_ns;       /* kernel start time if known (snapshot), else start */
+	uint32_t flags;         /* TL_THR_* */
+	int32_t exit_code;      /* wait status from TL_EXIT when TL_THR_EXITED */
+	uint32_t creator_tid;   /* thread that created it, 0 if unknown */
+	uint32_t exec_to;       /* non-leader that exec'd: continues as this TID */
+	const struct tl_name *names; size_t nnames; /* >= 1, in time order */
+	const struct tl_interval *iv; size_t niv;
+	const struct tl_mark *marks; size_t nmarks;
+	const struct tl_syscall *sys; size_t nsys;
+	struct tl_thread_sum sum;
+};
+
+/* A program start (exec) in a process. */
+struct tl_exec_ev {
+	uint64_t ts;
+	uint32_t tid;          /* the thread that exec'd (after: the leader) */
+	uint32_t old_tid;      /* its TID before, if it was not the leader */
+	char comm[TL_COMM_LEN];
+	char filename[TL_PATH_LEN];
+};
+
+#define TL_PROC_SNAPSHOT 0x1 /* existed at the start */
+#define TL_PROC_FORKED 0x2   /* its fork was seen */
+#define TL_PROC_EXITED 0x4   /* last thread's exit seen; exit_status valid */
+#define TL_PROC_REAPED 0x8   /* reaped_ts valid */
+
+struct tl_process {
+	uint32_t pid;
+	uint32_t gen;           /* 0 for the first process with this PID, +1 each reuse */
+	uint32_t ppid;          /* parent PID (latest known), 0 unknown */
+	struct tl_process *parent; /* parent process in the model, or NULL */
+	uint32_t uid;           /* from TL_PROC_INFO, (uint32_t)-1 unknown */
+	uint64_t start, end;    /* traced lifetime: fork or first sight .. exit
+				 * of its last thread, or trace end */
+	uint64_t born_ns;       /* kernel start time if known, else start */
+	uint64_t reaped_ts;     /* when its parent's wait returned it (zombie
+				 * interval = [end, reaped_ts]): exact from a
+				 * traced wait4 result, else inferred from the
+				 * parent's wait (see docs/model.md) */
+	uint32_t flags;         /* TL_PROC_* */
+	int32_t exit_status;    /* wait status: WIFEXITED/WEXITSTATUS/WTERMSIG */
+	const char *cmdline;    /* latest TL_PROC_INFO, args space-separated, or "" */
+	const struct tl_name *names; size_t nnames; /* >= 1 */
+	const struct tl_exec_ev *execs; size_t nexecs;
+	struct tl_thread *const *threads; size_t nthreads; /* creation order */
+	struct tl_process *const *children; size_t nchildren; /* fork order */
+};
+
+/* ------------------------------------------------------------------ */
+/* Edges between threads                                               */
+
+struct tl_wakeup_ev {
+	uint64_t ts;
+	uint32_t waker;        /* TID current when it fired (0: idle/irq) */
+	uint32_t waker_pid;
+	uint32_t wakee;
+	uint32_t wakee_pid;
+	int32_t target_cpu;
+	bool irq;              /* from interrupt context: waker is not the cause */
+	bool new_task;         /* TL_WAKEUP_NEW (first wakeup of a new task) */
+	bool effective;        /* it ended a Sleeping/Unint/Unknown interval
+				* (false: wakee was already Running/Runnable) */
+};
+
+struct tl_fork_ev {
+	uint64_t ts;
+	uint32_t parent_tid, parent_pid;
+	uint32_t child_tid, child_pid;
+	uint64_t clone_flags;  /* from TL_NEWTASK, 0 if only TL_FORK was seen */
+	bool thread;           /* CLONE_THREAD: a thread, not a process */
+};
+
+struct tl_exit_ev {
+	uint64_t ts;
+	uint32_t tid, pid;
+	int32_t exit_code;     /* wait status */
+	bool group_dead;       /* last thread of the process */
+	uint64_t reaped_ts;    /* group_dead only: when reaped, 0 unknown */
+	uint32_t reaper_tid;   /* who reaped it, 0 unknown */
+};
+
+struct tl_signal_ev {
+	uint64_t ts;
+	uint32_t sender, sender_pid;   /* TL_SIGNAL_GEN: current task */
+	uint32_t target, target_pid;
+	int32_t sig, code, result;
+	bool delivered;        /* a TL_SIGNAL_DELIVER record (sender = target) */
+	uint64_t handler;      /* TL_SIGNAL_DELIVER: sa_handler */
+};
+
+struct tl_loss_ev {
+	uint64_t ts;
+	uint16_t cpu;
+	uint64_t lost_new, lost_total;
+};
+
+/* ------------------------------------------------------------------ */
+/* Parallelism: per process step function over time                   */
+
+/* From ts until the next step's ts (or the end of the series), `running`
+ * threads were Running and `runnable` Runnable; `unknown` threads had an
+ * Unknown state (counted in neither). Concurrency = running + runnable. */
+struct tl_step {
+	uint64_t ts;
+	uint16_t running, runnable, unknown;
+};
+
+struct tl_series {
+	const struct tl_step *steps; size_t nsteps;
+	uint64_t end;          /* end of the last step */
+};
+
+/* ------------------------------------------------------------------ */
+/* The model                                                           */
+
+struct tl_model_opts {
+	bool all_tasks;        /* every task is traced (recording made with --all) */
+};
+
+struct tl_model_stats {
+	uint64_t start, end;          /* first record ts .. finish end_ts */
+	uint64_t records;             /* accepted */
+	uint64_t per_type[TL_MAX_TYPES];
+	uint64_t out_of_order;        /* rejected: ts earlier than the previous one */
+	uint64_t malformed;           /* rejected: too short for its type, unknown type */
+	uint64_t inconsistencies;     /* events contradicting the current state */
+	uint64_t unmatched_sys_exit;
+	uint64_t lost_total;          /* sum of TL_LOSS lost_new */
+	uint64_t loss_records;
+	uint64_t first_loss_ts, last_loss_ts; /* 0 if none */
+	uint32_t ncpus;               /* highest CPU seen + 1 */
+};
+
+struct tl_model;
+
+struct tl_model *tl_model_new(const struct tl_model_opts *o); /* o may be NULL */
+/* Feeds one record. Records must come in non-decreasing ts order: an
+ * earlier one is rejected (-ERANGE) and counted in out_of_order, the model
+ * staying as it was; a record too short for its type or of an unknown type
+ * gets -EINVAL (counted in malformed). TL_TRAILER sets nothing but the end.
+ * -ENOMEM on allocation failure (the model is then unusable). */
+int tl_model_feed(struct tl_model *m, const struct tl_hdr *rec);
+/* Closes every open interval at end_ts (0: the last record's ts; an end_ts
+ * before the last record is raised to it), builds the summaries and the
+ * parallelism series. Returns 0 or -ENOMEM. Call once. */
+int tl_model_finish(struct tl_model *m, uint64_t end_ts);
+void tl_model_free(struct tl_model *m);
+
+const struct tl_model_stats *tl_model_stats(const struct tl_model *m);
+/* Checks the invariants (tiling of every thread, sorted edges). Returns 0,
+ * or -1 with a one-line description in err. */
+int tl_model_check(const struct tl_model *m, char *err, size_t errlen);
+
+/* ---- processes ---- */
+size_t tl_model_nprocs(const struct tl_model *m);
+const struct tl_process *tl_model_proc(const struct tl_model *m, size_t i); /* first-seen order */
+/* The process with this PID alive at ts (start <= ts <= end); ts = 0: the
+ * latest generation. NULL if none. */
+const struct tl_process *tl_model_find_proc(const struct tl_model *m, uint32_t pid,
+					    uint64_t ts);
+/* The nth (0-based, first-seen order) process whose latest name is name. */
+const struct tl_process *tl_model_find_proc_named(const struct tl_model *m,
+						  const char *name, size_t nth);
+size_t tl_model_count_procs_named(const struct tl_model *m, const char *name);
+const char *tl_proc_name(const struct tl_process *p); /* latest name */
+const char *tl_proc_name_at(const struct tl_process *p, uint64_t ts);
+/* Exit code (WEXITSTATUS) if it exited normally, else -1. */
+int tl_proc_exit_code(const struct tl_process *p);
+/* Terminating signal if killed by one, else 0. */
+int tl_proc_exit_signal(const struct tl_process *p);
+/* Child processes forked by p (fork edges from any of its threads). */
+size_t tl_proc_nforks(const struct tl_model *m, const struct tl_process *p);
+
+/* ---- threads ---- */
+size_t tl_model_nthreads(const struct tl_model *m);
+const struct tl_thread *tl_model_thread(const struct tl_model *m, size_t i);
+/* The thread with this TID alive at ts; ts = 0: the latest generation. */
+const struct tl_thread *tl_model_find_thread(const struct tl_model *m, uint32_t tid,
+					     uint64_t ts);
+const char *tl_thread_name(const struct tl_thread *t); /* latest name */
+const char *tl_thread_name_at(const struct tl_thread *t, uint64_t ts);
+/* Threads of p whose latest name is name: fills out[0..max) in creation
+ * order and returns how many there are (may exceed max). out may be NULL. */
+size_t tl_proc_threads_named(const struct tl_process *p, const char *name,
+			     const struct tl_thread **out, size_t max);
+/* The interval of t containing ts (start <= ts < end), or NULL. */
+const struct tl_interval *tl_thread_at(const struct tl_thread *t, uint64_t ts);
+/* Name of any task seen, traced or not ("" if never seen). */
+const char *tl_model_task_name(const struct tl_model *m, uint32_t tid);
+/* Whether the TID belongs to a traced process (has a struct tl_thread). */
+bool tl_model_is_traced(const struct tl_model *m, uint32_t tid);
+
+/* Interval filter for sums and counts. Zeroed = every interval. */
+#define TL_F_STATE(s) (1u << (s))
+#define TL_F_BLOCKED (TL_F_STATE(TL_ST_SLEEPING) | TL_F_STATE(TL_ST_UNINT))
+struct tl_iv_filter {
+	uint32_t states;       /* mask of TL_F_STATE(); 0 = any */
+	uint64_t t0, t1;       /* clip window; t1 = 0: no window */
+	bool by_reason;  enum tl_reason why;
+	bool by_sys;     int32_t sys_nr;
+	bool by_obj;     uint64_t obj;   /* tl_block.obj (futex address, fd...) */
+	bool by_waker;   uint32_t waker;
+	bool by_cpu;     int16_t cpu;
+};
+/* Total ns of t's intervals matching f (clipped to the window). */
+uint64_t tl_thread_sum_ns(const struct tl_thread *t, const struct tl_iv_filter *f);
+/* Number of t's intervals matching f (overlapping the window). */
+size_t tl_thread_count_iv(const struct tl_thread *t, const struct tl_iv_filter *f);
+/* Shorthand: time of t in state st over [t0, t1] (t1 = 0: whole life). */
+uint64_t tl_thread_state_ns(const struct tl_thread *t, enum tl_state st,
+			    uint64_t t0, uint64_t t1);
+
+/* USDT marks of t of one kind (0 = any kind), in order: fills out like
+ * tl_proc_threads_named and returns the total count. */
+size_t tl_thread_marks(const struct tl_thread *t, uint32_t kind,
+		       const struct tl_mark **out, size_t max);
+
+/* ---- edges (all in timestamp order) ---- */
+size_t tl_model_nwakeups(const struct tl_model *m);
+const struct tl_wakeup_ev *tl_model_wakeup(const struct tl_model *m, size_t i);
+/* Wakeups from waker to wakee in [t0, t1] (0 = any TID; t1 = 0: no window). */
+size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
+			      uint32_t wakee, uint64_t t0, uint64_t t1);
+size_t tl_model_nforks(const struct tl_model *m);
+const struct tl_fork_ev *tl_model_fork(const struct tl_model *m, size_t i);
+size_t tl_model_nexits(const struct tl_model *m);
+const struct tl_exit_ev *tl_model_exit(const struct tl_model *m, size_t i);
+size_t tl_model_nsignals(const struct tl_model *m);
+const struct tl_signal_ev *tl_model_signal(const struct tl_model *m, size_t i);
+size_t tl_model_nlosses(const struct tl_model *m);
+const struct tl_loss_ev *tl_model_loss(const struct tl_model *m, size_t i);
+/* Every USDT mark of every thread, in timestamp order. */
+size_t tl_model_nmarks(const struct tl_model *m);
+const struct tl_mark *tl_model_mark(const struct tl_model *m, size_t i);
+
+/* ---- parallelism series ---- */
+/* Over the threads of one process, from p->start to p->end. */
+const struct tl_series *tl_proc_series(const struct tl_process *p);
+/* Over p and all its descendant processes (the program as a whole). */
+const struct tl_series *tl_proc_tree_series(const struct tl_process *p);
+/* Over every traced thread, from stats.start to stats.end. */
+const struct tl_series *tl_model_series(const struct tl_model *m);
+
+/* ---- loading a recording (model_load.c; the only part doing I/O) ---- */
+struct tl_load_result {
+	struct tl_rec_info info;
+	enum tl_read_status status;  /* END, TRUNCATED or CORRUPT */
+	char msg[256];               /* reader's one-line reason when not END */
+	uint64_t offset;             /* byte offset where reading stopped */
+	bool has_trailer;
+	struct tl_trailer trailer;
+	uint64_t records;            /* records read */
+};
+/* Reads the file, feeds every record, finishes at the trailer's ts (or the
+ * last record's). Returns 0 with *out set for a complete or truncated file
+ * (res->status says which); -EBADMSG for a corrupt one and -errno when it
+ * cannot be opened (*out NULL, res->msg says why and where). */
+int tl_model_load(const char *path, struct tl_model **out, struct tl_load_result *res);
+int tl_model_load_mem(const void *data, size_t len, struct tl_model **out,
+		      struct tl_load_result *res);
+
+const char *tl_state_name(enum tl_state s);   /* "running", "runnable", ... */
+
+#endif

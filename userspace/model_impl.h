@@ -1,0 +1,128 @@
+/* model_impl.h - the model's private state, shared by its own files only
+ * (model.c, model_state.c, model_proc.c, model_query.c, model_finish.c).
+ * Every other module uses the public userspace/model.h.
+ */
+#ifndef TL_MODEL_IMPL_H
+#define TL_MODEL_IMPL_H
+
+#include "model.h"
+
+#define TL_CPU_SLOTS TL_MAX_CPUS
+/* A waking seen while its wakee was still on a CPU counts for the
+ * switch-out that follows within this window (see docs/model.md). */
+#define TL_PENDING_WAKE_NS 200000ull
+
+/* A growable array: p holds n elements of the owner's type. */
+struct vec {
+	void *p;
+	size_t n, cap;
+};
+
+/* u32 key -> pointer; key 0 is never stored. */
+struct umap {
+	uint32_t *keys;
+	void **vals;
+	size_t cap, n;
+};
+
+struct thr {
+	struct tl_thread pub;        /* first: &thr->pub casts back */
+	struct thr *prev_gen;        /* older thread with the same TID */
+	struct vec names, iv, marks, sys;
+	struct tl_interval cur;      /* the open interval (cur.end unused) */
+	bool ended;
+	bool exiting;                /* exit seen, final switch-out not yet: it
+				      * still runs (wakes its joiner, parent) */
+	/* a waking that came while it was Running (see TL_PENDING_WAKE_NS) */
+	bool pend_wake;
+	uint64_t pend_ts;
+	uint32_t pend_waker;
+	bool pend_irq;
+	size_t pend_edge;
+	/* a syscall entered and not yet exited */
+	bool in_sys;
+	struct tl_syscall cur_sys;
+	/* fork edge index + 1 of its creation, to merge TL_NEWTASK/TL_FORK */
+	size_t fork_edge;
+};
+
+struct proc {
+	struct tl_process pub;       /* first */
+	struct proc *prev_gen;
+	struct vec names, execs, threads, children;
+	char *cmdline;
+	bool ended;
+	bool reap_exact;             /* reaped_ts from a traced wait4 result */
+	struct vec steps, tree_steps;
+	struct tl_series series, tree_series;
+};
+
+struct comm_ent {
+	char comm[TL_COMM_LEN];
+};
+
+struct tl_model {
+	struct tl_model_opts o;
+	struct tl_model_stats st;
+	bool finished, have_ts, oom;
+	uint64_t last_ts;
+	struct vec thrs;             /* struct thr *, creation order */
+	struct vec procs;            /* struct proc *, first-seen order */
+	struct umap tid_map;         /* TID -> latest struct thr */
+	struct umap pid_map;         /* PID -> latest struct proc */
+	struct umap comm_map;        /* TID -> struct comm_ent (any task) */
+	struct vec wakeups, forks, exits, signals, losses, marks;
+	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
+	uint64_t loss_prev_ts[TL_CPU_SLOTS];
+	struct vec all_steps;
+	struct tl_series all_series;
+};
+
+/* model.c */
+void *vec_push(struct tl_model *m, struct vec *v, size_t elsz);
+void vec_free(struct vec *v);
+void *umap_get(const struct umap *mp, uint32_t key);
+int umap_put(struct umap *mp, uint32_t key, void *val);
+void umap_free(struct umap *mp);
+
+/* model_state.c: the open interval of a thread */
+void thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
+	     const struct tl_interval *next);
+void thr_unknown_from(struct tl_model *m, struct thr *t, uint64_t from,
+		      uint8_t cause);
+void thr_inconsistent(struct tl_model *m, struct thr *t);
+void thr_end(struct tl_model *m, struct thr *t, uint64_t ts);
+void thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio);
+void observe_current(struct tl_model *m, const struct tl_hdr *h);
+void cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid);
+void model_loss(struct tl_model *m, const struct tl_loss *l);
+struct tl_interval iv_make(uint8_t state, uint8_t cause, int cpu);
+void block_from(struct tl_block *b, const struct tl_blocked *why, bool unint);
+
+/* model_proc.c: processes and threads */
+struct proc *proc_find(struct tl_model *m, uint32_t pid);  /* alive only */
+struct proc *proc_get(struct tl_model *m, uint32_t pid, uint64_t ts);
+struct proc *proc_new(struct tl_model *m, uint32_t pid, uint64_t ts);
+struct thr *thr_find(struct tl_model *m, uint32_t tid);    /* alive only */
+/* Alive, or exited and still on its CPU before its final switch-out. */
+struct thr *thr_find_current(struct tl_model *m, uint32_t tid);
+/* The alive thread, created on demand when its process is traced. */
+struct thr *thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t ts);
+struct thr *thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_t ts,
+		    const char *comm);
+void thr_name(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm);
+void proc_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm);
+void comm_note(struct tl_model *m, uint32_t tid, const char *comm);
+void proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
+int on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
+int on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);
+int on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
+	      uint32_t pid, uint64_t flags, bool flags_known, const char *comm);
+int on_exec(struct tl_model *m, const struct tl_exec *e);
+int on_exit_rec(struct tl_model *m, const struct tl_exit *e);
+int on_rename(struct tl_model *m, const struct tl_rename *r);
+
+/* model_finish.c */
+int model_finish(struct tl_model *m, uint64_t end);
+
+#endif

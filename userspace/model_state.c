@@ -1,0 +1,184 @@
+/* model_state.c - a thread's open interval and how it changes: the one place
+ * that appends intervals, so the tiling invariant (no gap, no overlap, no
+ * empty interval) holds by construction; the Unknown rules for missed
+ * events and for loss (docs/model.md, "Unknown").
+ */
+#include "model_impl.h"
+
+struct tl_interval iv_make(uint8_t state, uint8_t cause, int cpu)
+{
+	return (struct tl_interval){ .state = state, .cause = cause,
+				     .cpu = (int16_t)cpu, .prio = -1 };
+}
+
+static uint64_t block_obj(int32_t nr, const __u64 *a, bool *has)
+{
+	*has = true;
+	if (nr == TL_NR_WAITID) /* idtype P_PID (1) names a pid; else any */
+		return a[0] == 1 ? a[1] : (uint64_t)-1;
+	if (nr == TL_NR_WAIT4 || nr == TL_NR_FUTEX || nr == 449 || nr == 455)
+		return a[0];
+	if (tl_syscall_takes_fd(nr))
+		return a[0];
+	enum tl_reason r = tl_syscall_reason(nr, 0, false);
+	if (r == TL_WHY_IPC)
+		return a[0];
+	*has = false;
+	return 0;
+}
+
+void block_from(struct tl_block *b, const struct tl_blocked *why, bool unint)
+{
+	*b = (struct tl_block){ .sys_nr = why->sys_nr, .fd_kind = why->fd_kind };
+	for (int i = 0; i < 3; i++)
+		b->args[i] = why->args[i];
+	b->why = tl_syscall_reason(why->sys_nr, why->fd_kind, unint);
+	if (why->sys_nr >= 0)
+		b->obj = block_obj(why->sys_nr, why->args, &b->has_obj);
+	if (why->sys_nr == TL_NR_FUTEX)
+		b->futex = tl_futex_kind(why->args[1]);
+	else if (why->sys_nr == 449)
+		b->futex = TL_FUTEX_WAITV;
+	else if (why->sys_nr == 455)
+		b->futex = TL_FUTEX_WAIT_BITSET;
+}
+
+/* Closes the open interval at ts (dropping it when empty) and opens next. */
+void thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
+	     const struct tl_interval *next)
+{
+	if (t->ended)
+		return;
+	if (ts > t->cur.start) {
+		struct tl_interval *iv = vec_push(m, &t->iv, sizeof(*iv));
+		if (!iv)
+			return;
+		*iv = t->cur;
+		iv->end = ts;
+	}
+	t->cur = *next;
+	t->cur.start = ts;
+	t->cur.end = 0;
+}
+
+/* From `from` on, the thread's state is Unknown until its next definite
+ * event; from = the open interval's start re-labels the whole interval. */
+void thr_unknown_from(struct tl_model *m, struct thr *t, uint64_t from,
+		      uint8_t cause)
+{
+	if (t->ended || t->cur.state == TL_ST_UNKNOWN)
+		return;
+	t->pend_wake = false;
+	struct tl_interval u = iv_make(TL_ST_UNKNOWN, cause, -1);
+	if (from > t->cur.start) {
+		thr_set(m, t, from, &u);
+		return;
+	}
+	u.start = t->cur.start;
+	t->cur = u;
+}
+
+/* An event says the open interval cannot be what the model believed (an
+ * event was missed with no loss counted): it becomes Unknown. */
+void thr_inconsistent(struct tl_model *m, struct thr *t)
+{
+	if (t->ended || t->cur.state == TL_ST_UNKNOWN)
+		return;
+	m->st.inconsistencies++;
+	thr_unknown_from(m, t, t->cur.start, TL_UNK_INCONSISTENT);
+}
+
+void thr_end(struct tl_model *m, struct thr *t, uint64_t ts)
+{
+	if (t->ended)
+		return;
+	struct tl_interval none = iv_make(TL_ST_UNKNOWN, 0, -1);
+	thr_set(m, t, ts, &none);
+	t->ended = true;
+	t->pub.end = ts;
+	t->pend_wake = false;
+	if (t->in_sys) {
+		struct tl_syscall *sc = vec_push(m, &t->sys, sizeof(*sc));
+		if (sc) {
+			*sc = t->cur_sys;
+			sc->end = ts;
+		}
+		t->in_sys = false;
+	}
+}
+
+void thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio)
+{
+	struct tl_interval n = iv_make(TL_ST_RUNNING, 0, cpu);
+
+	n.prio = prio;
+	thr_set(m, t, ts, &n);
+	t->pend_wake = false;
+	if (cpu >= 0)
+		m->cpu_curr[cpu] = t->pub.tid;
+}
+
+/* Whoever the model had on cpu (other than except) is not there any more. */
+void cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid)
+{
+	if (cpu < 0)
+		return;
+	uint32_t tid = m->cpu_curr[cpu];
+	m->cpu_curr[cpu] = 0;
+	if (!tid || tid == except_tid)
+		return;
+	struct thr *x = thr_find(m, tid);
+	if (x && x->cur.state == TL_ST_RUNNING && x->cur.cpu == cpu)
+		thr_inconsistent(m, x);
+}
+
+/* hdr.tid was current on hdr.cpu at hdr.ts: a definite Running. */
+void observe_current(struct tl_model *m, const struct tl_hdr *h)
+{
+	int cpu = h->cpu < TL_CPU_SLOTS ? h->cpu : -1;
+
+	if (!h->tid)
+		return;
+	struct thr *t = thr_get(m, h->tid, h->tgid, h->ts);
+	if (!t || t->ended)
+		return;
+	if (t->cur.state == TL_ST_RUNNING && t->cur.cpu == cpu) {
+		if (t->pend_wake && h->ts > t->pend_ts)
+			t->pend_wake = false;
+		return;
+	}
+	if (t->cur.state != TL_ST_UNKNOWN)
+		thr_inconsistent(m, t);
+	cpu_vacate(m, cpu, h->tid);
+	thr_running(m, t, h->ts, cpu, t->cur.prio);
+}
+
+void model_loss(struct tl_model *m, const struct tl_loss *l)
+{
+	int cpu = l->h.cpu < TL_CPU_SLOTS ? l->h.cpu : 0;
+	struct tl_loss_ev *e = vec_push(m, &m->losses, sizeof(*e));
+
+	if (!e)
+		return;
+	*e = (struct tl_loss_ev){ .ts = l->h.ts, .cpu = l->h.cpu,
+		.lost_new = l->lost_new, .lost_total = l->lost_total };
+	m->st.loss_records++;
+	m->st.lost_total += l->lost_new;
+	uint64_t w0 = m->loss_prev_ts[cpu] ? m->loss_prev_ts[cpu] : m->st.start;
+	m->loss_prev_ts[cpu] = l->h.ts;
+	if (!l->lost_new)
+		return;
+	if (!m->st.first_loss_ts)
+		m->st.first_loss_ts = l->h.ts;
+	m->st.last_loss_ts = l->h.ts;
+	/* The lost events happened after this CPU's previous loss report:
+	 * every state open since then may have changed unseen. */
+	struct thr **ts = m->thrs.p;
+	for (size_t i = 0; i < m->thrs.n; i++) {
+		struct thr *t = ts[i];
+		if (t->ended)
+			continue;
+		uint64_t from = t->cur.start > w0 ? t->cur.start : w0;
+		thr_unknown_from(m, t, from, TL_UNK_LOSS);
+	}
+}

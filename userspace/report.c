@@ -1,0 +1,351 @@
+/* report.c - the terminal report of a finished model: header, process
+ * tree, per-process thread table and parallelism beside concurrency, the
+ * block-character timelines, and what loss may have hidden. Fits the width
+ * it is given (80 columns by default).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include "report.h"
+#include "analysis.h"
+
+struct rctx {
+	FILE *f;
+	const struct tl_model *m;
+	const struct tl_load_result *lr;
+	const struct tl_report_opts *o;
+	unsigned width;
+	uint64_t t0, t1;               /* span shown */
+	const struct tl_process *root; /* --pid, or NULL for all */
+};
+
+#define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
+
+/* Seconds since the start of the recording. */
+static double rel0(const struct rctx *c, uint64_t ts)
+{
+	uint64_t s = tl_model_stats(c->m)->start;
+
+	return ts > s ? (double)(ts - s) / 1e9 : 0.0;
+}
+
+
+static bool shown(const struct rctx *c, const struct tl_process *p)
+{
+	for (int d = 0; p && d < 4096; d++, p = p->parent)
+		if (!c->root || p == c->root)
+			return true;
+	return false;
+}
+
+/* Prints "  label  value", the value cut to the width. */
+static void field(const struct rctx *c, const char *label, const char *value)
+{
+	int room = (int)c->width - 12;
+
+	fprintf(c->f, "  %-9s %.*s\n", label, room > 0 ? room : 0, value);
+}
+
+static void header_time(const struct rctx *c, const struct tl_rec_info *in)
+{
+	char when[64] = "", line[160];
+
+	if (in && in->real_ns) {
+		int64_t off = (int64_t)(c->t0 - in->boot_ns);
+		time_t s = (time_t)((int64_t)in->real_ns + off) / 1000000000;
+		struct tm tm;
+		if (gmtime_r(&s, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC, ", &tm);
+	}
+	snprintf(line, sizeof(line), "%sduration %.3f s", when,
+		 (double)(tl_model_stats(c->m)->end - c->t0) / 1e9);
+	field(c, "recorded", line);
+}
+
+static void header(const struct rctx *c)
+{
+	const struct tl_model_stats *st = tl_model_stats(c->m);
+	const struct tl_rec_info *in = c->lr ? &c->lr->info : NULL;
+	char line[256];
+
+	fprintf(c->f, "threadline report%s%s\n", c->o->path ? ": " : "",
+		c->o->path ? c->o->path : "");
+	if (in) {
+		field(c, "command", in->cmdline);
+		field(c, "target", in->target);
+		snprintf(line, sizeof(line), "%s, kernel %s %s, %u CPUs", in->host,
+			 in->kernel, in->machine, in->ncpus);
+		field(c, "host", line);
+	}
+	header_time(c, in);
+	if (st->lost_total)
+		snprintf(line, sizeof(line), "%llu records, %llu events LOST (see Loss)",
+			 (unsigned long long)st->records, (unsigned long long)st->lost_total);
+	else
+		snprintf(line, sizeof(line), "%llu records, no loss",
+			 (unsigned long long)st->records);
+	field(c, "events", line);
+	if (c->lr && c->lr->status == TL_READ_TRUNCATED)
+		fprintf(c->f, "  warning: recording cut short at byte %llu, showing the "
+			"%llu records before\n  it (%.*s)\n", (unsigned long long)c->lr->offset,
+			(unsigned long long)c->lr->records, (int)c->width - 6, c->lr->msg);
+	else if (c->lr && !c->lr->has_trailer)
+		fprintf(c->f, "  warning: recording has no trailer; it may be incomplete\n");
+}
+
+static void exit_text(const struct tl_process *p, char *buf, size_t len)
+{
+	int sig = tl_proc_exit_signal(p);
+
+	if (!(p->flags & TL_PROC_EXITED))
+		snprintf(buf, len, "-");
+	else if (sig)
+		snprintf(buf, len, "killed SIG%s%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+			 (p->exit_status & 0x80) ? "+core" : "");
+	else
+		snprintf(buf, len, "exit %d", tl_proc_exit_code(p));
+}
+
+static void tree_row(const struct rctx *c, const struct tl_process *p, int depth)
+{
+	char pid[32], ex[32];
+	int ind = depth > 4 ? 4 : depth; /* deeper levels align with the 4th */
+
+	snprintf(pid, sizeof(pid), "%*s%s%u", ind > 1 ? (ind - 1) * 2 : 0, "",
+		 depth ? "\xe2\x94\x94 " : "", p->pid);
+	exit_text(p, ex, sizeof(ex));
+	/* the tree glyph is 3 bytes for 1 column: pad by bytes + 2 */
+	fprintf(c->f, "  %-*s %-15.15s %8.3fs %8.3fs  %-15s %3zu\n", depth ? 17 : 15, pid,
+		tl_proc_name(p), rel0(c, p->start), rel0(c, p->end), ex, p->nthreads);
+	for (size_t i = 0; i < p->nchildren; i++)
+		tree_row(c, p->children[i], depth + 1);
+}
+
+static void proc_tree(const struct rctx *c)
+{
+	fprintf(c->f, "\nProcesses\n  %-15s %-15s %9s %9s  %-15s %3s\n", "PID", "NAME",
+		"START", "END", "EXIT", "THR");
+	for (size_t i = 0; i < tl_model_nprocs(c->m); i++) {
+		const struct tl_process *p = tl_model_proc(c->m, i);
+		bool top = c->root ? p == c->root : !p->parent;
+		if (top)
+			tree_row(c, p, 0);
+	}
+}
+
+static void thread_extra(const struct rctx *c, const struct tl_thread *t)
+{
+	const struct tl_thread_sum *s = &t->sum;
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%11sblocked:", "");
+	bool any = false;
+
+	for (int r = 1; r < TL_WHY_COUNT; r++) {
+		if (!s->blocked_ns[r] || n >= (int)sizeof(line) - 40)
+			continue;
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s %s %s", any ? "," : "",
+			      tl_reason_name(r), DUR(s->blocked_ns[r]));
+		any = true;
+	}
+	if (any)
+		fprintf(c->f, "%.*s\n", (int)c->width, line);
+	const char *names[] = { "forks", "clones", "futex waits", "socket ops",
+				"migrations", "signals" };
+	uint32_t vals[] = { s->forks, s->clones, s->futex_waits, s->socket_ops,
+			    s->migrations, s->signals_received };
+	n = snprintf(line, sizeof(line), "%11s", "");
+	any = false;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		if (!vals[i])
+			continue;
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %u",
+			      any ? "  " : "", names[i], vals[i]);
+		any = true;
+	}
+	if (any)
+		fprintf(c->f, "%.*s\n", (int)c->width, line);
+}
+
+static void thread_row(const struct rctx *c, const struct tl_thread *t)
+{
+	const struct tl_thread_sum *s = &t->sum;
+	char sw[24], wk[24];
+
+	snprintf(sw, sizeof(sw), "%u/%u", s->vcsw, s->ivcsw);
+	snprintf(wk, sizeof(wk), "%u/%u", s->wakeups_given, s->wakeups_received);
+	fprintf(c->f, "  %-7u %-15.15s %7s %7s %7s %7s %9s %9s\n", t->tid,
+		tl_thread_name(t), DUR(s->ns[TL_ST_RUNNING]), DUR(s->ns[TL_ST_RUNNABLE]),
+		DUR(s->ns[TL_ST_SLEEPING] + s->ns[TL_ST_UNINT]),
+		DUR(s->ns[TL_ST_UNKNOWN]), sw, wk);
+	thread_extra(c, t);
+}
+
+static void par_table(const struct rctx *c, const struct tl_par_stats *s)
+{
+	unsigned top = s->max_conc > s->max_par ? s->max_conc : s->max_par;
+
+	fprintf(c->f, "  %-31s %s\n", "parallelism (Running)",
+		"concurrency (Running+Runnable)");
+	fprintf(c->f, "    mean %5.2f  max %-14u   mean %5.2f  max %u\n", s->mean_par,
+		s->max_par, s->mean_conc, s->max_conc);
+	fprintf(c->f, "    %5s %9s %7s %17s %7s\n", "level", "time", "share", "time", "share");
+	for (unsigned k = 0; k <= top && k < TL_PAR_LEVELS; k++)
+		fprintf(c->f, "    %4u%s %9s %6.1f%% %17s %6.1f%%\n", k,
+			k == TL_PAR_LEVELS - 1 ? "+" : " ", DUR(s->par_ns[k]),
+			100.0 * tl_par_share(s, k), DUR(s->conc_ns[k]),
+			100.0 * tl_conc_share(s, k));
+	if (s->unknown_ns)
+		fprintf(c->f, "    (%s of it with a thread in an unknown state)\n",
+			DUR(s->unknown_ns));
+}
+
+static void proc_parallelism(const struct rctx *c, const struct tl_process *p)
+{
+	struct tl_par_stats s;
+
+	if (tl_proc_par_stats(p, 0, 0, &s))
+		return;
+	if (p->nthreads > 1)
+		par_table(c, &s);
+	else /* one thread: the level table would repeat its own line */
+		fprintf(c->f, "  parallelism mean %.2f max %u, concurrency mean %.2f max %u\n",
+			s.mean_par, s.max_par, s.mean_conc, s.max_conc);
+	if (!p->nchildren || tl_tree_par_stats(p, 0, 0, &s))
+		return;
+	fprintf(c->f, "  with its %zu child process%s: parallelism mean %.2f max %u,\n"
+		"  concurrency mean %.2f max %u\n", p->nchildren,
+		p->nchildren > 1 ? "es" : "", s.mean_par, s.max_par, s.mean_conc, s.max_conc);
+}
+
+/* Zombie time, orphaning, exec: what happened to the process as a whole. */
+static void proc_life(const struct rctx *c, const struct tl_process *p)
+{
+	const struct tl_process *pp = p->parent;
+
+	if (p->flags & TL_PROC_REAPED)
+		fprintf(c->f, "  zombie for %s: exited at %.3fs, reaped at %.3fs\n",
+			DUR(p->reaped_ts - p->end), rel0(c, p->end), rel0(c, p->reaped_ts));
+	if (pp && (pp->flags & TL_PROC_EXITED) && pp->end < p->end)
+		fprintf(c->f, "  orphaned at %.3fs when its parent %u exited\n",
+			rel0(c, pp->end), pp->pid);
+	for (size_t i = 0; i < p->nexecs; i++)
+		fprintf(c->f, "  exec at %.3fs: %.*s\n", rel0(c, p->execs[i].ts),
+			(int)c->width - 22, p->execs[i].filename);
+}
+
+static void proc_section(const struct rctx *c, const struct tl_process *p)
+{
+	char ex[32];
+
+	exit_text(p, ex, sizeof(ex));
+	fprintf(c->f, "\nProcess %u %s", p->pid, tl_proc_name(p));
+	if (p->cmdline[0]) {
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "%.*s", (int)c->width - 30, p->cmdline);
+		for (char *q = cmd; *q; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				*q = ' ';
+		fprintf(c->f, "  (%s)", cmd);
+	}
+	fprintf(c->f, "\n  %.3fs .. %.3fs (%s), %s, parent %u, %zu thread%s\n",
+		rel0(c, p->start), rel0(c, p->end), DUR(p->end - p->start), ex, p->ppid,
+		p->nthreads, p->nthreads == 1 ? "" : "s");
+	proc_life(c, p);
+	fprintf(c->f, "  %-7s %-15s %7s %7s %7s %7s %9s %9s\n", "TID", "NAME", "RUN",
+		"READY", "BLOCKED", "UNKNOWN", "CSW v/i", "WAKE g/r");
+	for (size_t i = 0; i < p->nthreads; i++)
+		thread_row(c, p->threads[i]);
+	proc_parallelism(c, p);
+}
+
+static void timelines(const struct rctx *c)
+{
+	unsigned cols = c->width > 40 ? c->width - 25 : 15;
+	int8_t cells[512];
+	char bar[512 * 8 + 64];
+
+	if (cols > sizeof(cells))
+		cols = sizeof(cells);
+	fprintf(c->f, "\nTimeline %.3fs .. %.3fs, one column = %s\n  %s\n",
+		rel0(c, c->t0), rel0(c, c->t1), DUR((c->t1 - c->t0) / cols),
+		tl_timeline_legend());
+	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
+		const struct tl_thread *t = tl_model_thread(c->m, i);
+		if (!shown(c, t->proc))
+			continue;
+		tl_timeline_cells(t, c->t0, c->t1, cols, cells);
+		tl_timeline_draw(cells, cols, c->o->color, bar, sizeof(bar));
+		fprintf(c->f, "  %-7u %-12.12s|%s|\n", t->tid, tl_thread_name(t), bar);
+	}
+}
+
+static void unknown_by_cause(const struct rctx *c, uint64_t *ns)
+{
+	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
+		const struct tl_thread *t = tl_model_thread(c->m, i);
+		if (!shown(c, t->proc))
+			continue;
+		for (size_t k = 0; k < t->niv; k++)
+			if (t->iv[k].state == TL_ST_UNKNOWN && t->iv[k].cause < 4)
+				ns[t->iv[k].cause] += t->iv[k].end - t->iv[k].start;
+	}
+}
+
+static void loss_section(const struct rctx *c)
+{
+	const struct tl_model_stats *st = tl_model_stats(c->m);
+	uint64_t unk[4] = { 0 };
+
+	unknown_by_cause(c, unk);
+	fprintf(c->f, "\nLoss\n");
+	if (!st->lost_total && !st->inconsistencies && !st->out_of_order && !st->malformed)
+		fprintf(c->f, "  none: every event was recorded and consistent.\n");
+	if (st->lost_total)
+		fprintf(c->f, "  %llu events lost between %.3fs and %.3fs; threads were in an\n"
+			"  unknown state for %s in total (shown as ?): switch, wakeup and\n"
+			"  fork counts may be low, blocked reasons in that time are hidden.\n",
+			(unsigned long long)st->lost_total, rel0(c, st->first_loss_ts),
+			rel0(c, st->last_loss_ts), DUR(unk[TL_UNK_LOSS]));
+	if (st->inconsistencies)
+		fprintf(c->f, "  %llu event%s contradicted what came before (an event was\n"
+			"  missed without a loss count): %s of thread time is unknown.\n",
+			(unsigned long long)st->inconsistencies,
+			st->inconsistencies == 1 ? "" : "s", DUR(unk[TL_UNK_INCONSISTENT]));
+	if (st->out_of_order || st->malformed)
+		fprintf(c->f, "  %llu records out of time order and %llu malformed were "
+			"ignored.\n", (unsigned long long)st->out_of_order,
+			(unsigned long long)st->malformed);
+	if (unk[TL_UNK_BEFORE_FIRST])
+		fprintf(c->f, "  threads not in the start snapshot: %s unknown before their "
+			"first event.\n", DUR(unk[TL_UNK_BEFORE_FIRST]));
+}
+
+/* The timeline covers the lives of the processes shown, not the idle
+ * tail of the recording. */
+static void span(struct rctx *c)
+{
+	tl_report_span(c->m, c->root, &c->t0, &c->t1);
+}
+
+int tl_report_text(FILE *out, const struct tl_model *m, const struct tl_load_result *lr,
+		   const struct tl_report_opts *o)
+{
+	struct rctx c = { .f = out, .m = m, .lr = lr, .o = o,
+			  .width = o->width ? o->width : 80 };
+
+	if (c.width < 60)
+		c.width = 60;
+	if (o->pid && !(c.root = tl_model_find_proc(m, o->pid, 0)))
+		return -ENOENT;
+	span(&c);
+	header(&c);
+	proc_tree(&c);
+	for (size_t i = 0; i < tl_model_nprocs(m); i++)
+		if (shown(&c, tl_model_proc(m, i)))
+			proc_section(&c, tl_model_proc(m, i));
+	if (o->timeline)
+		timelines(&c);
+	loss_section(&c);
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,59 @@
+/* report.h - the report of a finished model: a terminal text report that
+ * fits the given width (header, process tree, per-thread totals, per-process
+ * parallelism beside concurrency, block-character timelines, loss), and the
+ * same content as JSON for scripts. Writes to a FILE; reads nothing.
+ */
+#ifndef TL_REPORT_H
+#define TL_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "model.h"
+
+struct tl_report_opts {
+	unsigned width;        /* columns (0 = 80; at least 60 is used) */
+	bool color;            /* ANSI colours in the timeline */
+	bool timeline;         /* draw the per-thread timelines */
+	uint32_t pid;          /* only this process and its descendants; 0 = all */
+	const char *path;      /* the recording's file name, shown in the header */
+};
+
+/* Text report. lr (may be NULL) gives the header fields and truncation.
+ * Returns 0, or -ENOENT when opts->pid names no process, -EIO on a write
+ * error. */
+int tl_report_text(FILE *out, const struct tl_model *m, const struct tl_load_result *lr,
+		   const struct tl_report_opts *o);
+/* The same content as one JSON object (schema in docs/model.md). Times are
+ * ns; *_ns instants are relative to recording.start_ns. */
+int tl_report_json(FILE *out, const struct tl_model *m, const struct tl_load_result *lr,
+		   const struct tl_report_opts *o);
+
+/* ---- timeline (timeline_draw.c) ---- */
+#define TL_CELL_ABSENT (-1) /* the thread did not exist during the cell */
+/* State of t in each of cols equal cells of [t0, t1): the state it spent the
+ * most time in within the cell, or TL_CELL_ABSENT. */
+void tl_timeline_cells(const struct tl_thread *t, uint64_t t0, uint64_t t1,
+		       unsigned cols, int8_t *cells);
+/* One glyph per state: running "█", runnable "▒", sleeping "░",
+ * uninterruptible "▓", unknown "?"; absent " ". */
+const char *tl_timeline_glyph(int cell);
+/* Draws cells into buf as UTF-8 (with ANSI colours when color), NUL
+ * terminated; returns the bytes written (truncated to fit len). */
+size_t tl_timeline_draw(const int8_t *cells, unsigned cols, bool color, char *buf,
+			size_t len);
+/* The legend line for the glyphs. */
+const char *tl_timeline_legend(void);
+
+/* The span the timelines cover: from the first start to the last end of
+ * the processes shown (root and its descendants, or all when root is NULL),
+ * never empty. */
+void tl_report_span(const struct tl_model *m, const struct tl_process *root,
+		    uint64_t *t0, uint64_t *t1);
+
+/* ---- formatting helpers shared by the report files ---- */
+/* A duration in at most 7 characters: "0", "850ns", "12us", "3.40ms",
+ * "12.5ms", "120ms", "2.35s", "1234s". */
+const char *tl_fmt_dur(uint64_t ns, char *buf, size_t len);
+
+#endif

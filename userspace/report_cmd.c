@@ -1,0 +1,207 @@
+/* report_cmd.c - `threadline report FILE`: load a recording into the model
+ * and print the report (text or JSON). Needs no privileges.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include "commands.h"
+#include "report.h"
+
+#define DEFAULT_FILE "threadline.tlr"
+
+enum { OPT_JSON = 0x100, OPT_COLOR, OPT_NO_TIMELINE, OPT_USAGE };
+
+static const struct argp_option options[] = {
+	{ "json", OPT_JSON, NULL, 0, "Print the report as JSON (for scripts)", 0 },
+	{ "width", 'w', "N", 0, "Fit the text into N columns (default: the "
+	  "terminal's, else 80)", 0 },
+	{ "color", OPT_COLOR, "WHEN", OPTION_ARG_OPTIONAL, "Colour the timeline: "
+	  "auto (on a terminal, the default), always or never", 0 },
+	{ "pid", 'p', "PID", 0, "Only process PID and its descendants", 0 },
+	{ "no-timeline", OPT_NO_TIMELINE, NULL, 0, "Leave out the per-thread "
+	  "timelines", 0 },
+	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
+	{ 0 }
+};
+
+static const char doc[] =
+	"Summarize a recording: the process tree with exit statuses; per thread "
+	"the time running, waiting for a CPU and blocked (by reason: futex, "
+	"socket, pipe, sleep, child, poll, disk, signal, ipc), context switches, "
+	"wakeups, forks; per process parallelism beside concurrency; a timeline "
+	"per thread; and what lost events may have hidden. FILE defaults to "
+	DEFAULT_FILE "."
+	"\v"
+	"EXAMPLES:\n"
+	"  threadline report run.tlr\n"
+	"        the whole report, fitted to the terminal\n"
+	"  threadline report run.tlr -p 4242 --no-timeline\n"
+	"        only process 4242 and its children, without timelines\n"
+	"  threadline report run.tlr --json | jq '.processes[].parallelism'\n"
+	"        parallelism statistics for a script\n"
+	"  threadline report run.tlr --color=always -w 120 | less -R\n"
+	"        wide and coloured, in a pager";
+
+struct args {
+	const char *file;
+	bool json, help;
+	int color; /* -1 auto, 0 never, 1 always */
+	struct tl_report_opts ro;
+	char err[160];
+};
+
+static int parse_num(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v == 0 || v > max || s[0] == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_value(struct args *a, int key, char *arg)
+{
+	unsigned long v;
+
+	switch (key) {
+	case OPT_JSON: a->json = true; return 0;
+	case OPT_NO_TIMELINE: a->ro.timeline = false; return 0;
+	case 'w':
+		if (parse_num(arg, 1000, &v) || v < 60)
+			return snprintf(a->err, sizeof(a->err), "--width: want a number "
+					"of columns from 60 to 1000, not '%s'", arg), EINVAL;
+		a->ro.width = (unsigned)v;
+		return 0;
+	case 'p':
+		if (parse_num(arg, 0x7fffffffUL, &v))
+			return snprintf(a->err, sizeof(a->err), "--pid: not a PID: '%s'",
+					arg), EINVAL;
+		a->ro.pid = (uint32_t)v;
+		return 0;
+	case OPT_COLOR:
+		a->color = !arg || !strcmp(arg, "always") ? 1 : !strcmp(arg, "never") ? 0 :
+			   !strcmp(arg, "auto") ? -1 : -2;
+		if (a->color == -2)
+			return snprintf(a->err, sizeof(a->err), "--color: want auto, "
+					"always or never, not '%s'", arg), EINVAL;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct args *a = state->input;
+
+	switch (key) {
+	case 'h':
+	case OPT_USAGE:
+		argp_state_help(state, stdout, key == 'h' ? ARGP_HELP_STD_HELP :
+				ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		a->help = true;
+		state->next = state->argc;
+		return 0;
+	case ARGP_KEY_ARG:
+		if (a->file) {
+			snprintf(a->err, sizeof(a->err), "one recording at a time "
+				 "('%s' and '%s')", a->file, arg);
+			return EINVAL;
+		}
+		a->file = arg;
+		return 0;
+	default:
+		return parse_value(a, key, arg);
+	}
+}
+
+static unsigned term_width(void)
+{
+	const char *c = getenv("COLUMNS");
+	struct winsize ws;
+	unsigned long v;
+
+	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) &&
+	    ws.ws_col >= 60)
+		return ws.ws_col > 1000 ? 1000 : ws.ws_col;
+	if (c && !parse_num(c, 1000, &v) && v >= 60)
+		return (unsigned)v;
+	return 80;
+}
+
+static bool want_color(int setting)
+{
+	const char *term = getenv("TERM");
+
+	if (setting >= 0)
+		return setting;
+	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
+}
+
+static int run(struct args *a, const char *prog)
+{
+	struct tl_load_result *lr = calloc(1, sizeof(*lr));
+	struct tl_model *m = NULL;
+	int err, status = 1;
+
+	if (!lr)
+		return 1;
+	err = tl_model_load(a->file, &m, lr);
+	if (err) {
+		/* the reader's reason already names the file and the offset */
+		if (lr->msg[0])
+			fprintf(stderr, "%s: %s\n", prog, lr->msg);
+		else
+			fprintf(stderr, "%s: %s: %s\n", prog, a->file, strerror(-err));
+		goto cleanup;
+	}
+	if (lr->status == TL_READ_TRUNCATED)
+		fprintf(stderr, "%s: warning: %s; reporting the %llu records before "
+			"byte %llu\n", prog, lr->msg, (unsigned long long)lr->records,
+			(unsigned long long)lr->offset);
+	a->ro.path = a->file;
+	err = a->json ? tl_report_json(stdout, m, lr, &a->ro) :
+			tl_report_text(stdout, m, lr, &a->ro);
+	if (err == -ENOENT)
+		fprintf(stderr, "%s: no process %u in %s\n", prog, a->ro.pid, a->file);
+	else if (err)
+		fprintf(stderr, "%s: writing the report: %s\n", prog, strerror(-err));
+	status = err ? 1 : 0;
+cleanup:
+	tl_model_free(m);
+	free(lr);
+	return status;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt, "[FILE]", doc,
+					  NULL, NULL, NULL };
+	struct args a = { .color = -1, .ro = { .timeline = true } };
+	int e = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &a);
+
+	if (a.help)
+		return 0;
+	if (e) {
+		/* argp reports its own errors; ours come with a hint */
+		if (a.err[0])
+			fprintf(stderr, "%s: %s\nTry '%s --help'.\n", argv[0], a.err,
+				argv[0]);
+		return 2;
+	}
+	if (!a.file)
+		a.file = DEFAULT_FILE;
+	if (!a.ro.width)
+		a.ro.width = term_width();
+	a.ro.color = want_color(a.color);
+	fflush(stdout);
+	return run(&a, argv[0]);
+}

@@ -1,0 +1,353 @@
+/* report_json.c - the report as one JSON object for scripts, with a small
+ * streaming JSON writer (commas, nesting, string escaping) of its own.
+ * Instants (*_ns) are relative to recording.start_ns; durations are ns.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include "report.h"
+#include "analysis.h"
+
+#define JMAX_DEPTH 32
+
+struct json {
+	FILE *f;
+	int depth;
+	bool first[JMAX_DEPTH];
+};
+
+static void j_str_raw(struct json *j, const char *s)
+{
+	fputc('"', j->f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", j->f); break;
+		case '\\': fputs("\\\\", j->f); break;
+		case '\n': fputs("\\n", j->f); break;
+		case '\r': fputs("\\r", j->f); break;
+		case '\t': fputs("\\t", j->f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(j->f, "\\u%04x", *p);
+			else
+				fputc(*p, j->f);
+		}
+	}
+	fputc('"', j->f);
+}
+
+/* Comma, newline and indent before a member or element; its key if any. */
+static void j_key(struct json *j, const char *key)
+{
+	if (j->depth > 0) {
+		if (!j->first[j->depth])
+			fputc(',', j->f);
+		j->first[j->depth] = false;
+		fprintf(j->f, "\n%*s", j->depth * 2, "");
+	}
+	if (key) {
+		j_str_raw(j, key);
+		fputs(": ", j->f);
+	}
+}
+
+static void j_open(struct json *j, const char *key, char c)
+{
+	j_key(j, key);
+	fputc(c, j->f);
+	if (j->depth < JMAX_DEPTH - 1)
+		j->first[++j->depth] = true;
+}
+
+static void j_close(struct json *j, char c)
+{
+	bool empty = j->first[j->depth];
+
+	j->depth--;
+	if (!empty)
+		fprintf(j->f, "\n%*s", j->depth * 2, "");
+	fputc(c, j->f);
+	if (!j->depth)
+		fputc('\n', j->f);
+}
+
+static void j_str(struct json *j, const char *key, const char *v)
+{
+	j_key(j, key);
+	j_str_raw(j, v ? v : "");
+}
+
+static void j_u64(struct json *j, const char *key, uint64_t v)
+{
+	j_key(j, key);
+	fprintf(j->f, "%llu", (unsigned long long)v);
+}
+
+static void j_i64(struct json *j, const char *key, int64_t v)
+{
+	j_key(j, key);
+	fprintf(j->f, "%lld", (long long)v);
+}
+
+static void j_dbl(struct json *j, const char *key, double v)
+{
+	j_key(j, key);
+	if (isfinite(v))
+		fprintf(j->f, "%.6g", v);
+	else
+		fputs("null", j->f);
+}
+
+static void j_bool(struct json *j, const char *key, bool v)
+{
+	j_key(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+/* ---- content ---- */
+
+struct jctx {
+	struct json j;
+	unsigned cols;           /* timeline cells per thread */
+	uint64_t span_t0, span_t1;
+	const struct tl_model *m;
+	const struct tl_load_result *lr;
+	const struct tl_process *root;
+	uint64_t t0;
+};
+
+static uint64_t at(const struct jctx *c, uint64_t ts)
+{
+	return ts > c->t0 ? ts - c->t0 : 0;
+}
+
+static bool shown(const struct jctx *c, const struct tl_process *p)
+{
+	for (int d = 0; p && d < 4096; d++, p = p->parent)
+		if (!c->root || p == c->root)
+			return true;
+	return false;
+}
+
+static void recording(struct jctx *c)
+{
+	const struct tl_model_stats *st = tl_model_stats(c->m);
+	struct json *j = &c->j;
+
+	j_open(j, "recording", '{');
+	if (c->lr) {
+		const struct tl_rec_info *in = &c->lr->info;
+		j_str(j, "command", in->cmdline);
+		j_str(j, "target", in->target);
+		j_str(j, "host", in->host);
+		j_str(j, "kernel", in->kernel);
+		j_str(j, "machine", in->machine);
+		j_u64(j, "ncpus", in->ncpus);
+		j_str(j, "tool_version", in->tool_version);
+		j_bool(j, "complete", c->lr->status == TL_READ_END);
+		j_bool(j, "truncated", c->lr->status == TL_READ_TRUNCATED);
+		if (c->lr->status == TL_READ_TRUNCATED) {
+			j_u64(j, "truncated_at", c->lr->offset);
+			j_str(j, "truncated_reason", c->lr->msg);
+		}
+		if (in->real_ns)
+			j_u64(j, "start_realtime_ns", (uint64_t)((int64_t)in->real_ns +
+					(int64_t)(st->start - in->boot_ns)));
+	}
+	j_u64(j, "start_ns", st->start);
+	j_u64(j, "duration_ns", st->end - st->start);
+	j_u64(j, "records", st->records);
+	j_close(j, '}');
+}
+
+static void loss(struct jctx *c)
+{
+	const struct tl_model_stats *st = tl_model_stats(c->m);
+	uint64_t unk[4] = { 0 };
+	struct json *j = &c->j;
+
+	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
+		const struct tl_thread *t = tl_model_thread(c->m, i);
+		for (size_t k = 0; k < t->niv; k++)
+			if (t->iv[k].state == TL_ST_UNKNOWN && t->iv[k].cause < 4)
+				unk[t->iv[k].cause] += t->iv[k].end - t->iv[k].start;
+	}
+	j_open(j, "loss", '{');
+	j_u64(j, "lost_events", st->lost_total);
+	j_u64(j, "loss_records", st->loss_records);
+	if (st->lost_total) {
+		j_u64(j, "first_ns", at(c, st->first_loss_ts));
+		j_u64(j, "last_ns", at(c, st->last_loss_ts));
+	}
+	j_u64(j, "unknown_after_loss_ns", unk[TL_UNK_LOSS]);
+	j_u64(j, "unknown_inconsistent_ns", unk[TL_UNK_INCONSISTENT]);
+	j_u64(j, "unknown_before_first_ns", unk[TL_UNK_BEFORE_FIRST]);
+	j_u64(j, "inconsistencies", st->inconsistencies);
+	j_u64(j, "out_of_order", st->out_of_order);
+	j_u64(j, "malformed", st->malformed);
+	j_close(j, '}');
+}
+
+static void levels(struct json *j, const char *key, const uint64_t *ns, unsigned top)
+{
+	j_open(j, key, '[');
+	for (unsigned k = 0; k <= top && k < TL_PAR_LEVELS; k++)
+		j_u64(j, NULL, ns[k]);
+	j_close(j, ']');
+}
+
+static void par_stats(struct json *j, const char *key, const struct tl_par_stats *s)
+{
+	unsigned top = s->max_conc > s->max_par ? s->max_conc : s->max_par;
+
+	j_open(j, key, '{');
+	j_u64(j, "span_ns", s->span_ns);
+	j_u64(j, "unknown_ns", s->unknown_ns);
+	j_dbl(j, "parallelism_mean", s->mean_par);
+	j_u64(j, "parallelism_max", s->max_par);
+	levels(j, "parallelism_ns", s->par_ns, top);
+	j_dbl(j, "concurrency_mean", s->mean_conc);
+	j_u64(j, "concurrency_max", s->max_conc);
+	levels(j, "concurrency_ns", s->conc_ns, top);
+	j_close(j, '}');
+}
+
+static void thread_sum(struct json *j, const struct tl_thread_sum *s)
+{
+	j_u64(j, "running_ns", s->ns[TL_ST_RUNNING]);
+	j_u64(j, "runnable_ns", s->ns[TL_ST_RUNNABLE]);
+	j_u64(j, "sleeping_ns", s->ns[TL_ST_SLEEPING]);
+	j_u64(j, "uninterruptible_ns", s->ns[TL_ST_UNINT]);
+	j_u64(j, "unknown_ns", s->ns[TL_ST_UNKNOWN]);
+	j_open(j, "blocked_ns", '{');
+	for (int r = 1; r < TL_WHY_COUNT; r++)
+		if (s->blocked_ns[r])
+			j_u64(j, tl_reason_name(r), s->blocked_ns[r]);
+	j_close(j, '}');
+	j_u64(j, "voluntary_switches", s->vcsw);
+	j_u64(j, "involuntary_switches", s->ivcsw);
+	j_u64(j, "wakeups_given", s->wakeups_given);
+	j_u64(j, "wakeups_received", s->wakeups_received);
+	j_u64(j, "forks", s->forks);
+	j_u64(j, "clones", s->clones);
+	j_u64(j, "futex_waits", s->futex_waits);
+	j_u64(j, "socket_ops", s->socket_ops);
+	j_u64(j, "migrations", s->migrations);
+}
+
+/* One letter per cell: R running, r runnable, S sleeping, D uninterruptible,
+ * ? unknown, '.' not alive. */
+static void timeline(struct jctx *c, const struct tl_thread *t)
+{
+	static const char letters[TL_ST_COUNT] = { '?', 'R', 'r', 'S', 'D' };
+	int8_t cells[512];
+	char s[513];
+
+	if (!c->cols)
+		return;
+	tl_timeline_cells(t, c->span_t0, c->span_t1, c->cols, cells);
+	for (unsigned i = 0; i < c->cols; i++)
+		s[i] = cells[i] >= 0 ? letters[cells[i]] : '.';
+	s[c->cols] = '\0';
+	j_str(&c->j, "timeline", s);
+}
+
+static void thread_obj(struct jctx *c, const struct tl_thread *t)
+{
+	struct json *j = &c->j;
+
+	j_open(j, NULL, '{');
+	j_u64(j, "tid", t->tid);
+	j_u64(j, "gen", t->gen);
+	j_str(j, "name", tl_thread_name(t));
+	j_open(j, "names", '[');
+	for (size_t i = 0; i < t->nnames; i++)
+		j_str(j, NULL, t->names[i].name);
+	j_close(j, ']');
+	j_u64(j, "start_ns", at(c, t->start));
+	j_u64(j, "end_ns", at(c, t->end));
+	j_bool(j, "exited", t->flags & TL_THR_EXITED);
+	if (t->flags & TL_THR_EXITED)
+		j_i64(j, "exit_status", t->exit_code);
+	thread_sum(j, &t->sum);
+	timeline(c, t);
+	j_close(j, '}');
+}
+
+static void proc_exit(struct jctx *c, const struct tl_process *p)
+{
+	struct json *j = &c->j;
+	bool ex = p->flags & TL_PROC_EXITED;
+
+	j_bool(j, "exited", ex);
+	if (!ex)
+		return;
+	j_i64(j, "exit_status", p->exit_status);
+	if (tl_proc_exit_signal(p))
+		j_i64(j, "signal", tl_proc_exit_signal(p));
+	else
+		j_i64(j, "exit_code", tl_proc_exit_code(p));
+	if (p->flags & TL_PROC_REAPED)
+		j_u64(j, "reaped_ns", at(c, p->reaped_ts));
+}
+
+static void proc_obj(struct jctx *c, const struct tl_process *p)
+{
+	struct json *j = &c->j;
+	struct tl_par_stats s;
+
+	j_open(j, NULL, '{');
+	j_u64(j, "pid", p->pid);
+	j_u64(j, "gen", p->gen);
+	j_u64(j, "ppid", p->ppid);
+	j_str(j, "name", tl_proc_name(p));
+	j_str(j, "cmdline", p->cmdline);
+	j_u64(j, "start_ns", at(c, p->start));
+	j_u64(j, "end_ns", at(c, p->end));
+	proc_exit(c, p);
+	j_open(j, "children", '[');
+	for (size_t i = 0; i < p->nchildren; i++)
+		j_u64(j, NULL, p->children[i]->pid);
+	j_close(j, ']');
+	if (tl_proc_par_stats(p, 0, 0, &s) == 0)
+		par_stats(j, "parallelism", &s);
+	if (p->nchildren && tl_tree_par_stats(p, 0, 0, &s) == 0)
+		par_stats(j, "tree_parallelism", &s);
+	j_open(j, "threads", '[');
+	for (size_t i = 0; i < p->nthreads; i++)
+		thread_obj(c, p->threads[i]);
+	j_close(j, ']');
+	j_close(j, '}');
+}
+
+int tl_report_json(FILE *out, const struct tl_model *m, const struct tl_load_result *lr,
+		   const struct tl_report_opts *o)
+{
+	struct jctx c = { .j = { .f = out }, .m = m, .lr = lr,
+			  .t0 = tl_model_stats(m)->start };
+
+	if (o->pid && !(c.root = tl_model_find_proc(m, o->pid, 0)))
+		return -ENOENT;
+	tl_report_span(m, c.root, &c.span_t0, &c.span_t1);
+	if (o->timeline) {
+		unsigned w = o->width ? o->width : 80;
+		c.cols = w < 60 ? 35 : w > 537 ? 512 : w - 25;
+	}
+	j_open(&c.j, NULL, '{');
+	recording(&c);
+	loss(&c);
+	j_u64(&c.j, "wakeups", tl_model_nwakeups(m));
+	j_u64(&c.j, "forks", tl_model_nforks(m));
+	if (c.cols) {
+		j_u64(&c.j, "timeline_start_ns", at(&c, c.span_t0));
+		j_u64(&c.j, "timeline_columns", c.cols);
+		j_u64(&c.j, "timeline_column_ns", (c.span_t1 - c.span_t0) / c.cols);
+	}
+	j_open(&c.j, "processes", '[');
+	for (size_t i = 0; i < tl_model_nprocs(m); i++)
+		if (shown(&c, tl_model_proc(m, i)))
+			proc_obj(&c, tl_model_proc(m, i));
+	j_close(&c.j, ']');
+	j_close(&c.j, '}');
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,147 @@
+/* timeline_draw.c - a thread's timeline as one row of block characters:
+ * the span is cut into equal cells and each cell shows the state the thread
+ * spent most of that cell in, so the row reads without colour; colour is
+ * added on a terminal.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "report.h"
+
+static const char *const glyphs[TL_ST_COUNT] = {
+	[TL_ST_UNKNOWN] = "?",
+	[TL_ST_RUNNING] = "\xe2\x96\x88",  /* U+2588 full block */
+	[TL_ST_RUNNABLE] = "\xe2\x96\x92", /* U+2592 medium shade */
+	[TL_ST_SLEEPING] = "\xe2\x96\x91", /* U+2591 light shade */
+	[TL_ST_UNINT] = "\xe2\x96\x93",    /* U+2593 dark shade */
+};
+
+static const char *const colors[TL_ST_COUNT] = {
+	[TL_ST_UNKNOWN] = "\033[35m", [TL_ST_RUNNING] = "\033[32m",
+	[TL_ST_RUNNABLE] = "\033[33m", [TL_ST_SLEEPING] = "\033[34m",
+	[TL_ST_UNINT] = "\033[31m",
+};
+
+const char *tl_timeline_glyph(int cell)
+{
+	return cell >= 0 && cell < TL_ST_COUNT ? glyphs[cell] : " ";
+}
+
+const char *tl_timeline_legend(void)
+{
+	return "\xe2\x96\x88 running  \xe2\x96\x92 runnable  \xe2\x96\x91 sleeping  "
+	       "\xe2\x96\x93 uninterruptible  ? unknown";
+}
+
+static int dominant(const uint64_t *ns)
+{
+	int best = TL_CELL_ABSENT;
+	uint64_t max = 0;
+
+	/* ties go to the later state in this order: running wins */
+	static const int order[] = { TL_ST_UNKNOWN, TL_ST_SLEEPING, TL_ST_UNINT,
+				     TL_ST_RUNNABLE, TL_ST_RUNNING };
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (ns[order[i]] && ns[order[i]] >= max) {
+			max = ns[order[i]];
+			best = order[i];
+		}
+	return best;
+}
+
+void tl_timeline_cells(const struct tl_thread *t, uint64_t t0, uint64_t t1,
+		       unsigned cols, int8_t *cells)
+{
+	size_t k = 0;
+	uint64_t span = t1 > t0 ? t1 - t0 : 0;
+
+	for (unsigned c = 0; c < cols; c++) {
+		uint64_t a = t0 + span * c / cols, b = t0 + span * (c + 1) / cols;
+		uint64_t ns[TL_ST_COUNT] = { 0 };
+		while (k < t->niv && t->iv[k].end <= a)
+			k++;
+		for (size_t j = k; j < t->niv && t->iv[j].start < b; j++) {
+			const struct tl_interval *iv = &t->iv[j];
+			uint64_t x = iv->start > a ? iv->start : a;
+			uint64_t y = iv->end < b ? iv->end : b;
+			if (y > x)
+				ns[iv->state] += y - x;
+		}
+		cells[c] = (int8_t)dominant(ns);
+	}
+}
+
+size_t tl_timeline_draw(const int8_t *cells, unsigned cols, bool color, char *buf,
+			size_t len)
+{
+	size_t n = 0;
+	int last = -2;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	for (unsigned c = 0; c < cols; c++) {
+		const char *col = "";
+		if (color && cells[c] != last)
+			col = cells[c] >= 0 ? colors[cells[c]] : "\033[0m";
+		const char *g = tl_timeline_glyph(cells[c]);
+		size_t need = strlen(col) + strlen(g);
+		if (n + need + 5 >= len)
+			break;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", col, g);
+		last = cells[c];
+	}
+	if (color && last != -2)
+		n += (size_t)snprintf(buf + n, len - n, "\033[0m");
+	return n;
+}
+
+const char *tl_fmt_dur(uint64_t ns, char *buf, size_t len)
+{
+	double v = (double)ns;
+
+	if (ns == 0)
+		snprintf(buf, len, "0");
+	else if (ns < 1000)
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.0fus", v / 1e3);
+	else if (ns < 10000000)
+		snprintf(buf, len, "%.2fms", v / 1e6);
+	else if (ns < 100000000)
+		snprintf(buf, len, "%.1fms", v / 1e6);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.0fms", v / 1e6);
+	else if (ns < 1000000000000ull)
+		snprintf(buf, len, "%.2fs", v / 1e9);
+	else
+		snprintf(buf, len, "%.0fs", v / 1e9);
+	return buf;
+}
+
+static bool in_tree(const struct tl_process *p, const struct tl_process *root)
+{
+	for (int d = 0; p && d < 4096; d++, p = p->parent)
+		if (!root || p == root)
+			return true;
+	return false;
+}
+
+void tl_report_span(const struct tl_model *m, const struct tl_process *root,
+		    uint64_t *t0, uint64_t *t1)
+{
+	uint64_t a = UINT64_MAX, b = 0;
+
+	for (size_t i = 0; i < tl_model_nprocs(m); i++) {
+		const struct tl_process *p = tl_model_proc(m, i);
+		if (!in_tree(p, root))
+			continue;
+		a = p->start < a ? p->start : a;
+		b = p->end > b ? p->end : b;
+	}
+	if (a == UINT64_MAX) {
+		a = tl_model_stats(m)->start;
+		b = tl_model_stats(m)->end;
+	}
+	*t0 = a;
+	*t1 = b > a ? b : a + 1;
+}
