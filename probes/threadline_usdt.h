@@ -26,6 +26,12 @@
 #define TL_USDT2(name, a, b) ((void)(a), (void)(b))
 #define TL_USDT3(name, a, b, c) ((void)(a), (void)(b), (void)(c))
 #else
+/* Keep every probe argument in a register or an immediate: a memory operand
+ * with an index register (e.g. 8@(%rax,%rbx,8)) cannot be read by a USDT
+ * attacher, which then leaves that probe site unattached. */
+#ifndef STAP_SDT_ARG_CONSTRAINT
+#define STAP_SDT_ARG_CONSTRAINT nr
+#endif
 #include <sys/sdt.h>
 #define TL_USDT2(name, a, b) DTRACE_PROBE2(threadline, name, a, b)
 #define TL_USDT3(name, a, b, c) DTRACE_PROBE3(threadline, name, a, b, c)

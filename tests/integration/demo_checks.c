@@ -1,0 +1,240 @@
+/* demo_checks.c - shared queries of the demo signature tests (demo_checks.h). */
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "demo_checks.h"
+
+static bool in_tree(const struct tl_process *p, const struct tl_process *root)
+{
+	for (int depth = 0; p && depth < 64; depth++, p = p->parent)
+		if (p == root)
+			return true;
+	return false;
+}
+
+void dc_phase(const struct th_run *r, const char *name, uint64_t *t0, uint64_t *t1)
+{
+	char want[TL_USDT_STR_LEN];
+	size_t n = tl_model_nmarks(r->m);
+	bool found = false;
+
+	snprintf(want, sizeof(want), "phase:%s", name);
+	*t0 = 0;
+	*t1 = tl_model_stats(r->m)->end;
+	for (size_t i = 0; i < n; i++) {
+		const struct tl_mark *mk = tl_model_mark(r->m, i);
+
+		if (mk->kind != TL_USDT_MARK || strncmp(mk->str, "phase:", 6))
+			continue;
+		if (found) {
+			*t1 = mk->ts;
+			return;
+		}
+		if (!strcmp(mk->str, want)) {
+			*t0 = mk->ts;
+			found = true;
+		}
+	}
+	if (!found) {
+		th_dump_log(r);
+		fail_msg("no USDT mark \"%s\" in the recording (%zu marks)", want, n);
+	}
+}
+
+const struct tl_thread *dc_thread(const struct th_run *r, const char *name)
+{
+	const struct tl_thread *t[2];
+	size_t n = 0;
+
+	for (size_t i = 0; i < tl_model_nthreads(r->m); i++) {
+		const struct tl_thread *x = tl_model_thread(r->m, i);
+
+		if (in_tree(x->proc, r->root) && !strcmp(tl_thread_name(x), name) && n++ < 2)
+			t[n - 1] = x;
+	}
+	if (n != 1) {
+		th_dump_log(r);
+		fail_msg("expected one thread named %s, found %zu", name, n);
+	}
+	return t[0];
+}
+
+const struct tl_process *dc_proc(const struct th_run *r, const char *name)
+{
+	const struct tl_process *p[2];
+	size_t n = 0;
+
+	for (size_t i = 0; i < tl_model_nprocs(r->m); i++) {
+		const struct tl_process *x = tl_model_proc(r->m, i);
+
+		if (in_tree(x, r->root) && !strcmp(tl_proc_name(x), name) && n++ < 2)
+			p[n - 1] = x;
+	}
+	if (n != 1) {
+		th_dump_log(r);
+		fail_msg("expected one process named %s, found %zu", name, n);
+	}
+	return p[0];
+}
+
+const struct tl_thread *dc_main(const struct th_run *r)
+{
+	for (size_t i = 0; i < r->root->nthreads; i++)
+		if (r->root->threads[i]->tid == r->root->pid)
+			return r->root->threads[i];
+	fail_msg("process %u has no main thread in the model", r->root->pid);
+	return NULL;
+}
+
+uint64_t dc_first_run(const struct tl_thread *t)
+{
+	for (size_t i = 0; i < t->niv; i++)
+		if (t->iv[i].state == TL_ST_RUNNING)
+			return t->iv[i].start;
+	return 0;
+}
+
+static bool blocked_by(const struct tl_interval *iv, enum tl_reason why)
+{
+	return (iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT) &&
+	       iv->block.why == why;
+}
+
+const struct tl_interval *dc_last_blocked(const struct tl_thread *t, enum tl_reason why)
+{
+	for (size_t i = t->niv; i-- > 0;)
+		if (blocked_by(&t->iv[i], why))
+			return &t->iv[i];
+	return NULL;
+}
+
+const struct tl_interval *dc_longest_blocked(const struct tl_thread *t, enum tl_reason why)
+{
+	const struct tl_interval *best = NULL;
+
+	for (size_t i = 0; i < t->niv; i++)
+		if (blocked_by(&t->iv[i], why) &&
+		    (!best || t->iv[i].end - t->iv[i].start > best->end - best->start))
+			best = &t->iv[i];
+	return best;
+}
+
+size_t dc_count_blocked(const struct tl_thread *t, enum tl_reason why, bool has_obj,
+			uint64_t obj, uint64_t t0, uint64_t t1)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->niv; i++) {
+		const struct tl_interval *iv = &t->iv[i];
+
+		if (!blocked_by(iv, why) || (has_obj && iv->block.obj != obj))
+			continue;
+		if (t1 && (iv->end <= t0 || iv->start >= t1))
+			continue;
+		n++;
+	}
+	return n;
+}
+
+size_t dc_thread_marks(const struct tl_thread *t, uint32_t kind, const char *label)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nmarks; i++)
+		if (t->marks[i].kind == kind && (!label || !strcmp(t->marks[i].str, label)))
+			n++;
+	return n;
+}
+
+size_t dc_count_marks(const struct th_run *r, uint32_t kind, const char *label)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tl_model_nthreads(r->m); i++) {
+		const struct tl_thread *t = tl_model_thread(r->m, i);
+
+		if (in_tree(t->proc, r->root))
+			n += dc_thread_marks(t, kind, label);
+	}
+	return n;
+}
+
+double dc_par_share_free(const struct tl_series *s, uint64_t t0, uint64_t t1,
+			 unsigned k, double *counted)
+{
+	uint64_t at_k = 0, free_ns = 0;
+
+	for (size_t i = 0; i < s->nsteps; i++) {
+		uint64_t a = s->steps[i].ts;
+		uint64_t b = i + 1 < s->nsteps ? s->steps[i + 1].ts : s->end;
+
+		a = a < t0 ? t0 : a;
+		b = b > t1 ? t1 : b;
+		if (b <= a || s->steps[i].runnable || s->steps[i].unknown)
+			continue;
+		free_ns += b - a;
+		if (s->steps[i].running >= k)
+			at_k += b - a;
+	}
+	*counted = t1 > t0 ? (double)free_ns / (double)(t1 - t0) : 0;
+	return free_ns ? (double)at_k / (double)free_ns : 0;
+}
+
+static uint64_t symtab_lookup(Elf *e, const char *sym)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	GElf_Sym s;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			const char *nm;
+
+			if (!gelf_getsym(d, (int)i, &s))
+				continue;
+			nm = elf_strptr(e, sh.sh_link, s.st_name);
+			if (nm && !strcmp(nm, sym))
+				return s.st_value;
+		}
+	}
+	return 0;
+}
+
+uint64_t dc_symbol(const char *path, const char *sym)
+{
+	uint64_t v = 0;
+	int fd = open(path, O_RDONLY);
+	Elf *e;
+
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (e) {
+		v = symtab_lookup(e, sym);
+		elf_end(e);
+	}
+	close(fd);
+	return v;
+}
+
+uint64_t dc_load_base(const char *path, const char *sym, uint64_t addr)
+{
+	uint64_t v = dc_symbol(path, sym);
+
+	if (!v || addr < v || ((addr - v) & 0xfff))
+		return 0;
+	return addr - v;
+}

@@ -1,0 +1,61 @@
+/* demo_checks.h - small queries the demo signature tests share on top of the
+ * harness: phase windows from the demos' USDT phase marks, named threads,
+ * interval lookups, and the link-time address of a global lock variable so a
+ * futex address in the trace can be tied to `mutexA` without a symbolizer. */
+#ifndef TL_DEMO_CHECKS_H
+#define TL_DEMO_CHECKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "harness.h"
+
+/* [t0, t1) of the demo phase `name`: from the USDT mark "phase:<name>" to
+ * the next phase mark (or the trace end). Fails the test if it is absent. */
+void dc_phase(const struct th_run *r, const char *name, uint64_t *t0, uint64_t *t1);
+
+/* The one thread of r.root's tree named exactly `name` (fails otherwise). */
+const struct tl_thread *dc_thread(const struct th_run *r, const char *name);
+/* The one process of r.root's tree named exactly `name` (fails otherwise). */
+const struct tl_process *dc_proc(const struct th_run *r, const char *name);
+/* r.root's main thread (TID = PID). */
+const struct tl_thread *dc_main(const struct th_run *r);
+
+/* Start of t's first Running interval, 0 if it never ran. */
+uint64_t dc_first_run(const struct tl_thread *t);
+/* t's last blocked interval (Sleeping/Unint) with reason why, or NULL. */
+const struct tl_interval *dc_last_blocked(const struct tl_thread *t, enum tl_reason why);
+/* Longest blocked interval of t with reason why, or NULL. */
+const struct tl_interval *dc_longest_blocked(const struct tl_thread *t, enum tl_reason why);
+/* Number of t's blocked intervals with reason why, optionally on object obj
+ * (has_obj false: any object), overlapping [t0, t1) (t1 = 0: whole life). */
+size_t dc_count_blocked(const struct tl_thread *t, enum tl_reason why, bool has_obj,
+			uint64_t obj, uint64_t t0, uint64_t t1);
+/* Number of USDT marks of kind made by threads of r.root's tree whose
+ * string is label (NULL: any string). */
+size_t dc_count_marks(const struct th_run *r, uint32_t kind, const char *label);
+/* Same, restricted to one thread. */
+size_t dc_thread_marks(const struct tl_thread *t, uint32_t kind, const char *label);
+
+/* Parallelism of series s over [t0, t1) as far as the machine allowed it:
+ * the share of time with >= k threads Running, counted only over the time
+ * when none of the series' threads was Runnable (waiting for a CPU that
+ * another program held - the test machine is shared and noisy). *counted
+ * receives that time as a share of the window, so a test can insist that
+ * enough of it was measurable. */
+double dc_par_share_free(const struct tl_series *s, uint64_t t0, uint64_t t1,
+			 unsigned k, double *counted);
+/* Below this share of measurable time a parallelism check says nothing: the
+ * test records the demo again, up to DC_ATTEMPTS times in all. */
+#define DC_MIN_MEASURABLE 0.15
+#define DC_ATTEMPTS 3
+
+/* Link-time value of the global symbol `sym` in the ELF file `path`
+ * (st_value of .symtab), 0 if not found. */
+uint64_t dc_symbol(const char *path, const char *sym);
+/* Whether futex address addr is the variable `sym` of binary `path`, given
+ * that the binary was loaded at a page-aligned base: returns the base
+ * (addr - st_value) when page-aligned, else 0. */
+uint64_t dc_load_base(const char *path, const char *sym, uint64_t addr);
+
+#endif

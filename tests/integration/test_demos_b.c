@@ -1,0 +1,378 @@
+/* test_demos_b.c - the thread demos (B1-B5) run under the real tracer; each
+ * test asserts the demo's kernel-visible signature from the model, never
+ * from the demo's own output. Tolerances fit a noisy 2-core machine. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "demo_checks.h"
+#include "harness.h"
+
+#define MAXT 64
+#define CLONE_THREAD_FLAG 0x10000ull
+
+static uint64_t min_start(const struct tl_thread *const *t, size_t n)
+{
+	uint64_t v = UINT64_MAX;
+
+	for (size_t i = 0; i < n; i++)
+		v = t[i]->start < v ? t[i]->start : v;
+	return v;
+}
+
+static uint64_t max_start(const struct tl_thread *const *t, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = t[i]->start > v ? t[i]->start : v;
+	return v;
+}
+
+static uint64_t min_end(const struct tl_thread *const *t, size_t n)
+{
+	uint64_t v = UINT64_MAX;
+
+	for (size_t i = 0; i < n; i++)
+		v = t[i]->end < v ? t[i]->end : v;
+	return v;
+}
+
+static uint64_t max_end(const struct tl_thread *const *t, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = t[i]->end > v ? t[i]->end : v;
+	return v;
+}
+
+static uint64_t futex_ns(const struct tl_thread *t, uint64_t t0, uint64_t t1)
+{
+	struct tl_iv_filter f = { .states = TL_F_BLOCKED, .by_reason = true,
+				  .why = TL_WHY_FUTEX, .t0 = t0, .t1 = t1 };
+
+	return tl_thread_sum_ns(t, &f);
+}
+
+/* A futex wait of `main` that ended when `w` exited, woken by it (a join). */
+static bool joined_by_exit(const struct th_run *r, const struct tl_thread *main_t,
+			   const struct tl_thread *w)
+{
+	for (size_t i = 0; i < main_t->niv; i++) {
+		const struct tl_interval *iv = &main_t->iv[i];
+
+		if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_FUTEX)
+			continue;
+		if (iv->waker == w->tid && iv->end + TH_MS(20) >= w->end &&
+		    iv->end <= w->end + TH_MS(20) && tl_iv_is_join(r->m, iv))
+			return true;
+	}
+	return false;
+}
+
+static void test_b1_threads(void **state)
+{
+	const struct tl_thread *w[3], *main_t;
+	size_t clones = 0;
+	struct th_run r;
+
+	(void)state;
+	th_record_demo(&r, "b1_threads", NULL);
+	main_t = dc_main(&r);
+	w[0] = dc_thread(&r, "worker-1");
+	w[1] = dc_thread(&r, "worker-2");
+	w[2] = dc_thread(&r, "worker-3");
+	/* three clones with CLONE_THREAD by main, all in main's process */
+	for (size_t i = 0; i < tl_model_nforks(r.m); i++) {
+		const struct tl_fork_ev *f = tl_model_fork(r.m, i);
+
+		if (f->parent_pid != r.root->pid)
+			continue;
+		assert_true(f->thread);
+		assert_int_equal(f->parent_tid, main_t->tid);
+		assert_int_equal(f->child_pid, r.root->pid);
+		if (f->clone_flags)
+			assert_true(f->clone_flags & CLONE_THREAD_FLAG);
+		clones++;
+	}
+	assert_int_equal(clones, 3);
+	assert_int_equal(r.root->nthreads, 4);
+	for (int i = 0; i < 3; i++) {
+		assert_ptr_equal(w[i]->proc, r.root);
+		assert_true(w[i]->flags & TL_THR_EXITED);
+		/* main Sleeping in futex (the join) until each worker exits */
+		assert_true(joined_by_exit(&r, main_t, w[i]));
+	}
+	assert_true((double)futex_ns(main_t, max_start(w, 3), w[2]->end) >=
+		    0.85 * (double)(w[2]->end - max_start(w, 3)));
+	th_free(&r);
+}
+
+static void test_b2_daemon_threads(void **state)
+{
+	const struct tl_thread *d[2], *w[2], *main_t;
+	struct th_run r;
+
+	(void)state;
+	th_record_demo(&r, "b2_daemon_threads", NULL);
+	main_t = dc_main(&r);
+	d[0] = dc_thread(&r, "daemon-1");
+	d[1] = dc_thread(&r, "daemon-2");
+	w[0] = dc_thread(&r, "worker-1");
+	w[1] = dc_thread(&r, "worker-2");
+	/* the non-daemon workers run to completion first */
+	assert_true(w[0]->end - w[0]->start >= TH_MS(250));
+	assert_true(w[1]->end - w[1]->start >= TH_MS(450));
+	assert_true(w[1]->end <= main_t->end);
+	for (int i = 0; i < 2; i++) {
+		/* the daemons were still ticking and died with the process */
+		assert_true(d[i]->start < w[0]->start);
+		assert_true(dc_thread_marks(d[i], TL_USDT_MARK, "daemon-tick") >= 10);
+		assert_true(d[i]->end >= w[1]->end);
+		assert_true(d[i]->end + TH_MS(20) >= main_t->end);
+		assert_true(d[i]->end <= main_t->end + TH_MS(20));
+		assert_true(d[i]->end <= r.root->end);
+	}
+	th_free(&r);
+}
+
+/* The futex address most of the threads' futex waits are on; *share = its
+ * fraction of all their futex waits, *n = their number. */
+static uint64_t main_futex(const struct tl_thread *const *t, size_t nt, double *share,
+			   size_t *n)
+{
+	uint64_t best = 0;
+	size_t best_n = 0, total = 0;
+
+	for (size_t i = 0; i < nt; i++)
+		for (size_t j = 0; j < t[i]->niv; j++) {
+			const struct tl_interval *iv = &t[i]->iv[j];
+			size_t c = 0;
+
+			if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_FUTEX)
+				continue;
+			total++;
+			for (size_t k = 0; k < nt; k++)
+				c += dc_count_blocked(t[k], TL_WHY_FUTEX, true, iv->block.obj, 0, 0);
+			if (c > best_n) {
+				best_n = c;
+				best = iv->block.obj;
+			}
+		}
+	*share = total ? (double)best_n / (double)total : 0;
+	*n = total;
+	return best;
+}
+
+/* Woken from a futex wait on addr, ran under 1 ms, blocked on addr again. */
+static size_t failed_wakeups(const struct tl_thread *t, uint64_t addr)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i + 2 < t->niv; i++) {
+		const struct tl_interval *a = &t->iv[i];
+		size_t j = i + 1;
+		uint64_t ran = 0;
+
+		if (a->state != TL_ST_SLEEPING || a->block.obj != addr)
+			continue;
+		for (; j < t->niv && t->iv[j].state <= TL_ST_RUNNABLE &&
+		       t->iv[j].state != TL_ST_UNKNOWN; j++)
+			if (t->iv[j].state == TL_ST_RUNNING)
+				ran += t->iv[j].end - t->iv[j].start;
+		if (j < t->niv && t->iv[j].state == TL_ST_SLEEPING &&
+		    t->iv[j].block.obj == addr && ran < TH_MS(1))
+			n++;
+	}
+	return n;
+}
+
+static void check_b3_gil(const struct th_run *r, size_t n)
+{
+	const struct tl_thread *t[MAXT];
+	uint64_t t0, t1, gil;
+	size_t waits, failed = 0;
+	struct tl_par_stats s;
+	double share;
+
+	assert_int_equal(th_threads_prefixed(r, "gil-thread-", t, MAXT), n);
+	t0 = min_start(t, n);
+	t1 = max_end(t, n);
+	/* no speed-up: n x 400 ms of work takes about n x 400 ms */
+	assert_true(t1 - t0 >= (uint64_t)n * TH_MS(350));
+	assert_int_equal(tl_proc_par_stats(r->root, t0, t1, &s), 0);
+	print_message("b3 gil: %.0f ms, parallelism <= 1 for %.1f%%\n", (double)s.span_ns / 1e6,
+		      100 * (tl_par_share(&s, 0) + tl_par_share(&s, 1)));
+	assert_true(tl_par_share(&s, 0) + tl_par_share(&s, 1) >= 0.95);
+	/* heavy futex contention, all on the variable `gil` */
+	gil = main_futex(t, n, &share, &waits);
+	print_message("b3 gil: %zu futex waits, %.0f%% on one address\n", waits, 100 * share);
+	assert_true(waits >= 20);
+	assert_true(share >= 0.95);
+	assert_true(dc_load_base(th_demo_path("b3_gil"), "gil", gil) != 0);
+	for (size_t i = 0; i < n; i++)
+		failed += failed_wakeups(t[i], gil);
+	print_message("b3 gil: %zu wakeups that failed to get the lock\n", failed);
+	assert_true(failed >= 5);
+}
+
+/* false if the machine was too busy to measure */
+static bool check_b3_parallel(const struct th_run *r, const char *prefix, size_t n,
+			      uint64_t gil)
+{
+	const struct tl_thread *t[MAXT];
+	const struct tl_process *p[MAXT];
+	uint64_t t0, t1;
+	double par, meas;
+	size_t nt = th_threads_prefixed(r, prefix, t, MAXT);
+
+	if (!strcmp(prefix, "gil-proc-")) {
+		assert_int_equal(th_procs_prefixed(r, prefix, p, MAXT), n);
+		for (size_t i = 0; i < n; i++)
+			t[i] = p[i]->threads[0];
+		nt = n;
+	}
+	assert_int_equal(nt, n);
+	t0 = max_start(t, n);
+	t1 = min_end(t, n);
+	assert_true(t1 > t0 + TH_MS(250));
+	par = dc_par_share_free(tl_proc_tree_series(r->root), t0, t1, 2, &meas);
+	print_message("b3 %s: parallelism 2 for %.1f%% (%.0f%% measurable)\n", prefix,
+		      100 * par, 100 * meas);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(dc_count_blocked(t[i], TL_WHY_FUTEX, true, gil, 0, 0), 0);
+	if (meas < DC_MIN_MEASURABLE)
+		return false;
+	assert_true(par >= 0.7);
+	return true;
+}
+
+static bool check_b3(const struct th_run *r, size_t n)
+{
+	const struct tl_thread *t[MAXT];
+	uint64_t gil;
+	double share;
+	size_t waits;
+	bool nogil_ok, procs_ok;
+
+	check_b3_gil(r, n);
+	th_threads_prefixed(r, "gil-thread-", t, MAXT);
+	gil = main_futex(t, n, &share, &waits);
+	nogil_ok = check_b3_parallel(r, "nogil-thread-", n, gil);
+	procs_ok = check_b3_parallel(r, "gil-proc-", n, gil);
+	return nogil_ok && procs_ok;
+}
+
+static void test_b3_gil(void **state)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 2 ? (size_t)cpus : 2;
+	struct th_run r;
+	bool done = false;
+
+	(void)state;
+	for (int i = 0; i < DC_ATTEMPTS && !done; i++) {
+		th_record_demo(&r, "b3_gil", NULL);
+		done = check_b3(&r, n);
+		th_free(&r);
+	}
+	assert_true(done); /* else the machine was never free enough to measure */
+}
+
+static void test_b4_io_vs_cpu(void **state)
+{
+	const struct tl_thread *io[MAXT], *cpu[MAXT];
+	uint64_t lo = 0, hi = UINT64_MAX, t0, t1;
+	struct tl_par_stats s;
+	size_t gil_waits = 0;
+	struct th_run r;
+
+	(void)state;
+	th_record_demo(&r, "b4_io_vs_cpu", NULL);
+	/* I/O-bound threads: their 200 ms waits in poll overlap */
+	assert_int_equal(th_threads_prefixed(&r, "io-thread-", io, MAXT), 4);
+	for (int i = 0; i < 4; i++) {
+		const struct tl_interval *iv = dc_longest_blocked(io[i], TL_WHY_POLL);
+
+		assert_non_null(iv);
+		assert_true(iv->end - iv->start >= TH_MS(150));
+		lo = iv->start > lo ? iv->start : lo;
+		hi = iv->end < hi ? iv->end : hi;
+	}
+	assert_true(hi > lo + TH_MS(150));
+	assert_true(max_end(io, 4) - min_start(io, 4) <= TH_MS(350));
+	/* ... and serially the same waits take four times as long */
+	assert_int_equal(dc_count_blocked(dc_main(&r), TL_WHY_POLL, false, 0, 0,
+					  min_start(io, 4)), 4);
+	/* CPU-bound threads under the lock: no speed-up, never in parallel */
+	assert_int_equal(th_threads_prefixed(&r, "cpu-thread-", cpu, MAXT), 4);
+	t0 = min_start(cpu, 4);
+	t1 = max_end(cpu, 4);
+	assert_true(t1 - t0 >= TH_MS(350));
+	assert_int_equal(tl_proc_par_stats(r.root, t0, t1, &s), 0);
+	assert_true(tl_par_share(&s, 0) + tl_par_share(&s, 1) >= 0.95);
+	for (int i = 0; i < 4; i++)
+		gil_waits += dc_count_blocked(cpu[i], TL_WHY_FUTEX, false, 0, 0, 0);
+	assert_true(gil_waits >= 3);
+	th_free(&r);
+}
+
+static void mark_span(const struct th_run *r, uint32_t kind, uint64_t *first, uint64_t *last)
+{
+	*first = UINT64_MAX;
+	*last = 0;
+	for (size_t i = 0; i < tl_model_nmarks(r->m); i++) {
+		const struct tl_mark *mk = tl_model_mark(r->m, i);
+
+		if (mk->kind != kind)
+			continue;
+		*first = mk->ts < *first ? mk->ts : *first;
+		*last = mk->ts > *last ? mk->ts : *last;
+	}
+}
+
+static void test_b5_thread_pool(void **state)
+{
+	const struct tl_thread *w[MAXT], *main_t;
+	uint64_t b0, b1, e0, e1;
+	struct th_run r;
+
+	(void)state;
+	th_record_demo(&r, "b5_thread_pool", NULL);
+	main_t = dc_main(&r);
+	/* exactly 2 worker threads, each reused for several tasks */
+	assert_int_equal(th_threads_prefixed(&r, "pool-worker-", w, MAXT), 2);
+	assert_int_equal(r.root->nthreads, 3);
+	assert_int_equal(dc_count_marks(&r, TL_USDT_TASK_BEGIN, "square"), 8);
+	for (int i = 0; i < 2; i++) {
+		assert_ptr_equal(w[i]->proc, r.root);
+		assert_true(dc_thread_marks(w[i], TL_USDT_TASK_BEGIN, "square") >= 2);
+	}
+	/* every done-callback ran on a worker thread, none on main */
+	assert_int_equal(dc_count_marks(&r, TL_USDT_MARK, "callback"), 8);
+	assert_int_equal(dc_thread_marks(main_t, TL_USDT_MARK, "callback"), 0);
+	/* main Sleeping in futex while it waits for the results */
+	mark_span(&r, TL_USDT_TASK_BEGIN, &b0, &b1);
+	mark_span(&r, TL_USDT_TASK_END, &e0, &e1);
+	assert_true(e1 > b0 + TH_MS(150));
+	assert_true((double)futex_ns(main_t, b0, e1) >= 0.6 * (double)(e1 - b0));
+	th_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_b1_threads),
+		cmocka_unit_test(test_b2_daemon_threads),
+		cmocka_unit_test(test_b3_gil),
+		cmocka_unit_test(test_b4_io_vs_cpu),
+		cmocka_unit_test(test_b5_thread_pool),
+	};
+
+	return cmocka_run_group_tests_name("demos_b", tests, NULL, NULL);
+}
