@@ -1,0 +1,523 @@
+/* test_demos_g.c - the I/O-model and server demos (G1-G9) run under the
+ * real tracer. Each is driven by the same echo clients (process
+ * "echo-clients", K = 6 threads x M = 20 requests), so the tests assert the
+ * socket syscalls, blocking reasons and task structure of the server side
+ * from the model, never from the demo's own output. Tolerances fit a noisy
+ * 2-core machine. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "demo_checks.h"
+#include "harness.h"
+
+#define K 6
+#define M 20
+#define MAXT 64
+
+#define NR_SELECT 23
+#define NR_ACCEPT 43
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_EPOLL_WAIT 232
+#define NR_PSELECT6 270
+#define NR_EPOLL_PWAIT 281
+#define NR_ACCEPT4 288
+#define NR_IO_URING_ENTER 426
+
+static void run_ok(struct th_run *r, const char *demo)
+{
+	th_record_demo(r, demo, NULL);
+	if (r->record_status != 0 || tl_proc_exit_code(r->root) != 0) {
+		th_dump_log(r);
+		fail_msg("%s: record status %d, demo exit %d", demo, r->record_status,
+			 tl_proc_exit_code(r->root));
+	}
+}
+
+/* Threads named prefix* whose start the trace saw (created, or present
+ * at the start): filled into out[0..max), the count returned. */
+static size_t threads_seen(const struct th_run *r, const char *prefix,
+			   const struct tl_thread **out, size_t max)
+{
+	const struct tl_thread *all[MAXT];
+	size_t n = th_threads_prefixed(r, prefix, all, MAXT), k = 0;
+
+	assert_true(n <= MAXT);
+	for (size_t i = 0; i < n; i++) {
+		if (!(all[i]->flags & (TL_THR_CREATED | TL_THR_SNAPSHOT)))
+			continue;
+		if (out && k < max)
+			out[k] = all[i];
+		k++;
+	}
+	return k;
+}
+
+/* Threads of process p whose start the trace saw. */
+static size_t proc_threads(const struct tl_process *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nthreads; i++)
+		n += (p->threads[i]->flags & (TL_THR_CREATED | TL_THR_SNAPSHOT)) != 0;
+	return n;
+}
+
+/* The clients: one process with K client threads that all finished. */
+static void assert_clients(const struct th_run *r)
+{
+	const struct tl_process *cp = dc_proc(r, "echo-clients");
+
+	assert_int_equal(tl_proc_exit_code(cp), 0);
+	assert_int_equal(threads_seen(r, "client-", NULL, 0), K);
+}
+
+/* Syscalls nr of t returning exactly ret in [t0, t1) (t1 = 0: any time). */
+static size_t sys_ret(const struct tl_thread *t, int nr, int64_t ret, uint64_t t0,
+		      uint64_t t1)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nsys; i++) {
+		const struct tl_syscall *s = &t->sys[i];
+
+		if (s->nr == nr && s->ret == ret && !(s->flags & TL_SC_NO_EXIT) &&
+		    (!t1 || (s->start >= t0 && s->start < t1)))
+			n++;
+	}
+	return n;
+}
+
+/* Successful recvfrom calls of t that carried data, in [t0, t1). */
+static size_t recv_data(const struct tl_thread *t, uint64_t t0, uint64_t t1)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nsys; i++) {
+		const struct tl_syscall *s = &t->sys[i];
+
+		if (s->nr == NR_RECVFROM && s->ret > 0 && !(s->flags & TL_SC_NO_EXIT) &&
+		    (!t1 || (s->start >= t0 && s->start < t1)))
+			n++;
+	}
+	return n;
+}
+
+/* Distinct fds on which t received data in [t0, t1). */
+static size_t recv_fds(const struct tl_thread *t, uint64_t t0, uint64_t t1)
+{
+	uint64_t fds[MAXT];
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nsys; i++) {
+		const struct tl_syscall *s = &t->sys[i];
+		bool seen = false;
+
+		if (s->nr != NR_RECVFROM || s->ret <= 0 || (t1 && (s->start < t0 || s->start >= t1)))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			seen |= fds[j] == s->args[0];
+		if (!seen && n < MAXT)
+			fds[n++] = s->args[0];
+	}
+	return n;
+}
+
+static size_t blocked_count(const struct tl_thread *t, enum tl_reason why,
+			    uint64_t t0, uint64_t t1)
+{
+	return dc_count_blocked(t, why, false, 0, t0, t1);
+}
+
+/* The one thread of the server process, named "server". */
+static const struct tl_thread *lone_server(const struct th_run *r)
+{
+	assert_int_equal(proc_threads(r->root), 1);
+	assert_string_equal(tl_thread_name(r->root->threads[0]), "server");
+	return r->root->threads[0];
+}
+
+static void test_g1_blocking(void **state)
+{
+	const struct tl_thread *srv;
+	struct th_run r;
+
+	(void)state;
+	run_ok(&r, "g1_blocking");
+	assert_clients(&r);
+	srv = lone_server(&r);
+	/* blocking accept (one per client), then blocking recv per request */
+	assert_int_equal(th_syscalls(srv, NR_ACCEPT, true), K);
+	assert_int_equal(recv_data(srv, 0, 0), K * M);
+	{
+		size_t in_accept = 0, in_recv = 0;
+
+		for (size_t i = 0; i < srv->niv; i++) {
+			const struct tl_interval *iv = &srv->iv[i];
+
+			if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_SOCKET)
+				continue;
+			in_accept += iv->block.sys_nr == NR_ACCEPT;
+			in_recv += iv->block.sys_nr == NR_RECVFROM;
+		}
+		assert_true(in_accept >= 1);
+		/* mostly one sleep per request; fewer when the machine is busy
+		 * and the next request is already there */
+		assert_true(in_recv >= 10);
+	}
+	/* never waits for readiness on a set: no select/poll/epoll */
+	assert_int_equal(blocked_count(srv, TL_WHY_POLL, 0, 0), 0);
+	th_free(&r);
+}
+
+static void test_g2_nonblocking(void **state)
+{
+	const struct tl_thread *srv;
+	uint64_t t0, t1;
+	size_t eagain;
+	struct th_run r;
+
+	(void)state;
+	run_ok(&r, "g2_nonblocking");
+	assert_clients(&r);
+	srv = lone_server(&r);
+	dc_phase(&r, "polling", &t0, &t1);
+	/* calls that return EAGAIN at once instead of blocking: each client
+	 * needs M + 1 recvs, one per sweep at most, and every sweep polls
+	 * accept until EAGAIN */
+	eagain = sys_ret(srv, NR_ACCEPT4, -EAGAIN, t0, t1);
+	print_message("g2: %zu accept4 and %zu recvfrom returned EAGAIN\n", eagain,
+		      sys_ret(srv, NR_RECVFROM, -EAGAIN, t0, t1));
+	assert_true(eagain >= M);
+	assert_int_equal(recv_data(srv, t0, t1), K * M);
+	/* never blocked in a socket call; short naps between sweeps instead */
+	assert_int_equal(blocked_count(srv, TL_WHY_SOCKET, t0, t1), 0);
+	assert_true(blocked_count(srv, TL_WHY_SLEEP, t0, t1) >= M);
+	th_free(&r);
+}
+
+/* Multiplexing calls (any of nrs) that srv made in [t0, t1). */
+static size_t mux_calls(const struct tl_thread *srv, const int *nrs, size_t nnr,
+			uint64_t t0, uint64_t t1)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < nnr; k++)
+		for (size_t i = 0; i < srv->nsys; i++)
+			n += srv->sys[i].nr == nrs[k] && srv->sys[i].start >= t0 &&
+			     srv->sys[i].start < t1;
+	return n;
+}
+
+/* One thread sleeps only in the multiplexing call of `nrs` in [t0, t1),
+ * and serves every connection in between. */
+static void assert_multiplexed(const struct tl_thread *srv, const int *nrs, size_t nnr,
+			       uint64_t t0, uint64_t t1)
+{
+	size_t waits = 0;
+
+	for (size_t i = 0; i < srv->niv; i++) {
+		const struct tl_interval *iv = &srv->iv[i];
+		bool ok = false;
+
+		if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
+		    iv->start < t0 || iv->start >= t1 || iv->block.why == TL_WHY_CHILD)
+			continue; /* the end of a phase reaps the clients: wait4 */
+		for (size_t k = 0; k < nnr; k++)
+			ok |= iv->block.sys_nr == nrs[k];
+		if (!ok && iv->block.why != TL_WHY_PIPE)
+			fail_msg("server blocked in %s (%d), not in the multiplexer",
+				 tl_syscall_label(iv->block.sys_nr), iv->block.sys_nr);
+		waits += ok;
+	}
+	/* it sleeps there at least while the clients start; when requests
+	 * keep coming the call returns at once, so count the calls too */
+	assert_true(waits >= 1);
+	assert_true(mux_calls(srv, nrs, nnr, t0, t1) >= M);
+	/* several connections (fd numbers may be reused once one closes) */
+	assert_true(recv_fds(srv, t0, t1) >= 3);
+	assert_int_equal(recv_data(srv, t0, t1), K * M);
+}
+
+static void test_g3_multiplexing(void **state)
+{
+	static const int sel[] = { NR_SELECT, NR_PSELECT6 };
+	static const int ep[] = { NR_EPOLL_WAIT, NR_EPOLL_PWAIT };
+	const struct tl_thread *srv;
+	uint64_t t0, t1;
+	struct th_run r;
+
+	(void)state;
+	run_ok(&r, "g3_multiplexing");
+	srv = lone_server(&r);
+	assert_int_equal(threads_seen(&r, "client-", NULL, 0), 2 * K);
+	dc_phase(&r, "select", &t0, &t1);
+	assert_multiplexed(srv, sel, 2, t0, t1);
+	dc_phase(&r, "epoll", &t0, &t1);
+	assert_multiplexed(srv, ep, 2, t0, t1);
+	th_free(&r);
+}
+
+/* Of srv's waits in rt_sigsuspend, how many ended with a SIGIO delivered
+ * to it within 5 ms (*wakes gets the number of waits). */
+static size_t sigsuspend_ended_by_sigio(const struct tl_model *m,
+					const struct tl_thread *srv, size_t *wakes)
+{
+	size_t followed = 0;
+
+	*wakes = 0;
+	for (size_t i = 0; i < srv->niv; i++) {
+		const struct tl_interval *iv = &srv->iv[i];
+
+		if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_SIGNAL)
+			continue;
+		(*wakes)++;
+		for (size_t j = 0; j < tl_model_nsignals(m); j++) {
+			const struct tl_signal_ev *s = tl_model_signal(m, j);
+
+			if (s->delivered && s->sig == SIGIO && s->target == srv->tid &&
+			    s->ts >= iv->end && s->ts < iv->end + TH_MS(5)) {
+				followed++;
+				break;
+			}
+		}
+	}
+	return followed;
+}
+
+static void test_g4_sigio(void **state)
+{
+	const struct tl_thread *srv;
+	size_t generated = 0, delivered = 0, followed, wakes;
+	uint64_t first_sigio = 0, first_recv = UINT64_MAX;
+	struct th_run r;
+
+	(void)state;
+	run_ok(&r, "g4_sigio");
+	assert_clients(&r);
+	srv = lone_server(&r);
+	for (size_t i = 0; i < tl_model_nsignals(r.m); i++) {
+		const struct tl_signal_ev *s = tl_model_signal(r.m, i);
+
+		if (s->sig != SIGIO || s->target_pid != r.root->pid)
+			continue;
+		generated += !s->delivered;
+		delivered += s->delivered && s->target == srv->tid;
+		if (s->delivered && !first_sigio)
+			first_sigio = s->ts;
+	}
+	for (size_t i = 0; i < srv->nsys; i++)
+		if (srv->sys[i].nr == NR_RECVFROM && srv->sys[i].ret > 0 &&
+		    srv->sys[i].start < first_recv)
+			first_recv = srv->sys[i].start;
+	print_message("g4: SIGIO generated %zu, delivered %zu\n", generated, delivered);
+	assert_true(delivered >= 3);
+	assert_true(generated >= delivered);
+	/* the first read comes after the first SIGIO */
+	assert_true(first_sigio && first_sigio < first_recv);
+	/* the server sleeps in rt_sigsuspend, never in a socket call, and
+	 * each wake-up from it is the delivery of a SIGIO */
+	assert_int_equal(blocked_count(srv, TL_WHY_SOCKET, 0, 0), 0);
+	followed = sigsuspend_ended_by_sigio(r.m, srv, &wakes);
+	print_message("g4: %zu of %zu sigsuspend wake-ups delivered a SIGIO\n", followed,
+		      wakes);
+	assert_true(wakes >= 3); /* SIGIOs coalesce: fewer than requests */
+	assert_true(followed * 10 >= wakes * 8);
+	assert_int_equal(recv_data(srv, 0, 0), K * M);
+	th_free(&r);
+}
+
+static void test_g5_async_io(void **state)
+{
+	const struct tl_thread *t;
+	struct tl_iv_filter f = { 0 };
+	uint64_t t0, t1, run;
+	struct th_run r;
+
+	(void)state;
+	run_ok(&r, "g5_async_io");
+	t = dc_main(&r);
+	/* file: 16 direct reads in flight while the thread computes */
+	dc_phase(&r, "file", &t0, &t1);
+	f.t0 = t0;
+	f.t1 = t1;
+	f.states = TL_F_BLOCKED;
+	print_message("g5: file phase %.2f ms, blocked %.2f ms\n", (double)(t1 - t0) / 1e6,
+		      (double)tl_thread_sum_ns(t, &f) / 1e6);
+	assert_true(tl_thread_sum_ns(t, &f) * 10 <= t1 - t0);
+	f.states = TL_F_STATE(TL_ST_RUNNING) | TL_F_STATE(TL_ST_RUNNABLE);
+	assert_true(tl_thread_sum_ns(t, &f) * 10 >= (t1 - t0) * 9);
+	/* server: accept/recv/send on the ring; the thread never sleeps on a
+	 * socket or in io_uring_enter, it computes between completions */
+	dc_phase(&r, "server", &t0, &t1);
+	assert_int_equal(blocked_count(t, TL_WHY_SOCKET, t0, t1), 0);
+	assert_int_equal(blocked_count(t, TL_WHY_POLL, t0, t1), 0);
+	for (size_t i = 0; i < t->niv; i++)
+		if (t->iv[i].state == TL_ST_SLEEPING)
+			assert_int_not_equal(t->iv[i].block.sys_nr, NR_IO_URING_ENTER);
+	assert_int_equal(th_syscalls(t, NR_RECVFROM, false), 0);
+	run = tl_thread_state_ns(t, TL_ST_RUNNING, t0, t1) +
+	      tl_thread_state_ns(t, TL_ST_RUNNABLE, t0, t1);
+	assert_true(run * 2 >= t1 - t0);
+	assert_clients(&r);
+	th_free(&r);
+}
+
+static void test_g6_fork_server(void **state)
+{
+	const struct tl_process *conn[MAXT];
+	size_t n, forks = 0;
+	struct th_run r;
+
+	(void)state;
+	run_ok(&r, "g6_fork_server");
+	assert_clients(&r);
+	lone_server(&r);
+	/* one child process per connection, forked by the server */
+	n = th_procs_prefixed(&r, "conn-", conn, MAXT);
+	assert_int_equal(n, K);
+	for (size_t i = 0; i < n; i++) {
+		assert_ptr_equal(conn[i]->parent, r.root);
+		assert_int_equal(proc_threads(conn[i]), 1);
+		assert_int_equal(tl_proc_exit_code(conn[i]), 0);
+		assert_int_equal(recv_fds(conn[i]->threads[0], 0, 0), 1);
+		assert_int_equal(recv_data(conn[i]->threads[0], 0, 0), M);
+	}
+	for (size_t i = 0; i < tl_model_nforks(r.m); i++)
+		forks += !tl_model_fork(r.m, i)->thread &&
+			 tl_model_fork(r.m, i)->parent_pid == r.root->pid;
+	assert_int_equal(forks, K + 1); /* + the echo-clients process */
+	/* the server itself accepts and never serves */
+	assert_int_equal(recv_data(r.root->threads[0], 0, 0), 0);
+	assert_int_equal(th_syscalls(r.root->threads[0], NR_ACCEPT4, true), K);
+	th_free(&r);
+}
+
+static void test_g7_thread_server(void **state)
+{
+	const struct tl_thread *conn[MAXT];
+	const struct tl_thread *srv;
+	struct th_run r;
+	size_t n;
+
+	(void)state;
+	run_ok(&r, "g7_thread_server");
+	assert_clients(&r);
+	srv = dc_main(&r);
+	/* one thread per connection, created by the accepting thread */
+	n = threads_seen(&r, "conn-", conn, MAXT);
+	assert_int_equal(n, K);
+	assert_int_equal(proc_threads(r.root), K + 1);
+	assert_int_equal(r.root->nchildren, 1); /* only echo-clients */
+	for (size_t i = 0; i < n; i++) {
+		assert_ptr_equal(conn[i]->proc, r.root);
+		assert_int_equal(conn[i]->creator_tid, srv->tid);
+		assert_int_equal(recv_fds(conn[i], 0, 0), 1);
+		assert_int_equal(recv_data(conn[i], 0, 0), M);
+	}
+	assert_int_equal(recv_data(srv, 0, 0), 0);
+	assert_int_equal(th_syscalls(srv, NR_ACCEPT4, true), K);
+	th_free(&r);
+}
+
+/* recvfrom calls of t that returned 0: connections it saw to the end. */
+static size_t eofs(const struct tl_thread *t)
+{
+	return sys_ret(t, NR_RECVFROM, 0, 0, 0);
+}
+
+static void test_g8_pool_server(void **state)
+{
+	const struct tl_thread *w[MAXT];
+	const struct tl_thread *srv;
+	uint64_t first_accept = UINT64_MAX;
+	size_t n, conns = 0, most = 0;
+	struct th_run r;
+
+	(void)state;
+	run_ok(&r, "g8_pool_server");
+	assert_clients(&r);
+	srv = dc_main(&r);
+	/* exactly N = 3 workers, no thread per connection */
+	n = threads_seen(&r, "pool-worker-", w, MAXT);
+	assert_int_equal(n, 3);
+	assert_int_equal(proc_threads(r.root), 4);
+	for (size_t i = 0; i < srv->nsys; i++)
+		if (srv->sys[i].nr == NR_ACCEPT4 && srv->sys[i].start < first_accept)
+			first_accept = srv->sys[i].start;
+	for (size_t i = 0; i < n; i++) {
+		size_t c = eofs(w[i]);
+
+		/* started before the first connection: a pool, not on demand */
+		assert_true(w[i]->start < first_accept);
+		conns += c;
+		most = c > most ? c : most;
+	}
+	/* the workers are reused: 6 connections over 3 threads */
+	assert_int_equal(conns, K);
+	assert_true(most >= 2);
+	assert_int_equal(recv_data(srv, 0, 0), 0);
+	th_free(&r);
+}
+
+static void test_g9_coroutine_server(void **state)
+{
+	const struct tl_thread *srv;
+	uint64_t t0, t1;
+	size_t n, conn_switches = 0;
+	struct th_run r;
+	char name[16];
+
+	(void)state;
+	run_ok(&r, "g9_coroutine_server");
+	assert_clients(&r);
+	srv = lone_server(&r);
+	dc_phase(&r, "coroutines", &t0, &t1);
+	/* one thread serves every connection: accept, recv, send all on it */
+	assert_int_equal(th_syscalls(srv, NR_ACCEPT4, true), K);
+	assert_true(recv_fds(srv, t0, t1) >= 3);
+	assert_int_equal(recv_data(srv, t0, t1), K * M);
+	assert_true(sys_ret(srv, NR_RECVFROM, -EAGAIN, t0, t1) >= 1);
+	/* it blocks only in epoll_wait, never on a socket */
+	assert_int_equal(blocked_count(srv, TL_WHY_SOCKET, t0, t1), 0);
+	assert_true(blocked_count(srv, TL_WHY_POLL, t0, t1) >= 1);
+	{
+		static const int ep[] = { NR_EPOLL_WAIT, NR_EPOLL_PWAIT };
+
+		assert_true(mux_calls(srv, ep, 2, t0, t1) >= 3);
+	}
+	/* the coroutines behind it */
+	assert_true(dc_thread_marks(srv, TL_USDT_CORO_SWITCH, "acceptor") >= 2);
+	for (int i = 1; i <= K; i++) {
+		snprintf(name, sizeof(name), "conn-%d", i);
+		n = dc_thread_marks(srv, TL_USDT_CORO_SWITCH, name);
+		assert_true(n >= 1);
+		conn_switches += n;
+	}
+	/* connections park when their client has not sent yet */
+	assert_true(conn_switches >= K + 3);
+	th_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_g1_blocking),
+		cmocka_unit_test(test_g2_nonblocking),
+		cmocka_unit_test(test_g3_multiplexing),
+		cmocka_unit_test(test_g4_sigio),
+		cmocka_unit_test(test_g5_async_io),
+		cmocka_unit_test(test_g6_fork_server),
+		cmocka_unit_test(test_g7_thread_server),
+		cmocka_unit_test(test_g8_pool_server),
+		cmocka_unit_test(test_g9_coroutine_server),
+	};
+
+	return cmocka_run_group_tests_name("demos_g", tests, NULL, NULL);
+}
