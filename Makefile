@@ -27,6 +27,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Wno-unused-parameter -Wno-missing-field-initializers -I$(O) -Ibpf -Iprobes
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 .PHONY: all help setup test test-unit test-integration fuzz fuzz-run bench \
 	demos clean
