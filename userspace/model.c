@@ -10,7 +10,7 @@
 
 /* ---- small containers ---- */
 
-void *vec_push(struct tl_model *m, struct vec *v, size_t elsz)
+void *vec_push_uninit(struct tl_model *m, struct vec *v, size_t elsz)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 8;
@@ -23,8 +23,15 @@ void *vec_push(struct tl_model *m, struct vec *v, size_t elsz)
 		v->p = p;
 		v->cap = cap;
 	}
-	void *e = (char *)v->p + v->n++ * elsz;
-	memset(e, 0, elsz);
+	return (char *)v->p + v->n++ * elsz;
+}
+
+void *vec_push(struct tl_model *m, struct vec *v, size_t elsz)
+{
+	void *e = vec_push_uninit(m, v, elsz);
+
+	if (e)
+		memset(e, 0, elsz);
 	return e;
 }
 
@@ -222,8 +229,13 @@ static int on_switch(struct tl_model *m, const struct tl_switch *s)
 	} else if (s->h.tid) {
 		prev = thr_get(m, s->h.tid, s->h.tgid, s->h.ts);
 	}
+	/* both comms were noted above; a switch to itself notes prev's again */
+	bool noted = s->h.tid != s->next_tid;
 	if (prev) {
-		thr_name(m, prev, s->h.ts, s->prev_comm);
+		if (noted)
+			thr_name_noted(m, prev, s->h.ts, s->prev_comm);
+		else
+			thr_name(m, prev, s->h.ts, s->prev_comm);
 		switch_out(m, prev, s);
 	}
 	if (cpu >= 0)
@@ -231,7 +243,10 @@ static int on_switch(struct tl_model *m, const struct tl_switch *s)
 	struct thr *next = s->next_tid ?
 		thr_get(m, s->next_tid, s->next_tgid, s->h.ts) : NULL;
 	if (next) {
-		thr_name(m, next, s->h.ts, s->next_comm);
+		if (noted)
+			thr_name_noted(m, next, s->h.ts, s->next_comm);
+		else
+			thr_name(m, next, s->h.ts, s->next_comm);
 		if (next->cur.state == TL_ST_SLEEPING || next->cur.state == TL_ST_UNINT ||
 		    (next->cur.state == TL_ST_RUNNING && next->cur.cpu != cpu))
 			thr_inconsistent(m, next); /* its waking was missed */
@@ -315,7 +330,7 @@ static int on_migrate(struct tl_model *m, const struct tl_migrate *mg)
 
 static void sys_close(struct tl_model *m, struct thr *t)
 {
-	struct tl_syscall *sc = vec_push(m, &t->sys, sizeof(*sc));
+	struct tl_syscall *sc = vec_push_uninit(m, &t->sys, sizeof(*sc));
 
 	if (sc)
 		*sc = t->cur_sys;

@@ -1,6 +1,7 @@
 /* model_finish.c - the end of the stream: close every open interval at the
- * end time, link parents and children, total each thread's time per state
- * and reason, and build the parallelism/concurrency step series.
+ * end time, link parents and children, complete each thread's totals (time
+ * per state and reason is added up as intervals close, in model_state.c);
+ * then the parallelism/concurrency series (model_series.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,25 +34,13 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 	t->pub.nsys = t->sys.n;
 }
 
+/* Time per state and reason was added up as intervals closed
+ * (model_state.c); socket operations are counted from socket blocks when
+ * no syscall events were recorded. */
 static void sum_thread(struct thr *t, bool have_sys)
 {
-	struct tl_thread_sum *s = &t->pub.sum;
-	uint32_t socket_blocks = 0;
-
-	for (size_t i = 0; i < t->pub.niv; i++) {
-		const struct tl_interval *iv = &t->pub.iv[i];
-		uint64_t d = iv->end - iv->start;
-		s->ns[iv->state] += d;
-		if (iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT)
-			continue;
-		s->blocked_ns[iv->block.why] += d;
-		if (iv->block.why == TL_WHY_FUTEX)
-			s->futex_waits++;
-		if (iv->block.why == TL_WHY_SOCKET)
-			socket_blocks++;
-	}
 	if (!have_sys)
-		s->socket_ops = socket_blocks;
+		t->pub.sum.socket_ops = t->socket_blocks;
 }
 
 static struct proc *proc_alive_at(struct tl_model *m, uint32_t pid, uint64_t ts)
@@ -106,105 +95,6 @@ static void publish_proc(struct proc *p)
 	p->pub.nchildren = p->children.n;
 }
 
-/* ---- step series ---- */
-
-struct delta {
-	uint64_t ts;
-	int8_t run, rdy, unk;
-};
-
-static int delta_cmp(const void *a, const void *b)
-{
-	const struct delta *x = a, *y = b;
-	return x->ts < y->ts ? -1 : x->ts > y->ts;
-}
-
-static void add_deltas(struct tl_model *m, struct vec *d, const struct tl_thread *t)
-{
-	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
-		int8_t r = iv->state == TL_ST_RUNNING, q = iv->state == TL_ST_RUNNABLE;
-		int8_t u = iv->state == TL_ST_UNKNOWN;
-		if (!r && !q && !u)
-			continue;
-		struct delta *a = vec_push(m, d, sizeof(*a));
-		struct delta *b = vec_push(m, d, sizeof(*b));
-		if (!a || !b)
-			return;
-		*a = (struct delta){ iv->start, r, q, u };
-		*b = (struct delta){ iv->end, (int8_t)-r, (int8_t)-q, (int8_t)-u };
-	}
-}
-
-static void tree_deltas(struct tl_model *m, struct vec *d, const struct tl_process *p,
-			uint64_t *end, int depth)
-{
-	for (size_t i = 0; i < p->nthreads; i++)
-		add_deltas(m, d, p->threads[i]);
-	if (p->end > *end)
-		*end = p->end;
-	if (depth > 4096) /* a parent cycle cannot happen; stay bounded anyway */
-		return;
-	for (size_t i = 0; i < p->nchildren; i++)
-		tree_deltas(m, d, p->children[i], end, depth + 1);
-}
-
-static void push_step(struct tl_model *m, struct vec *s, uint64_t ts, int run,
-		      int rdy, int unk)
-{
-	struct tl_step *last = s->n ? (struct tl_step *)s->p + s->n - 1 : NULL;
-
-	if (last && last->ts == ts) {
-		last->running = run;
-		last->runnable = rdy;
-		last->unknown = unk;
-		struct tl_step *before = s->n > 1 ? last - 1 : NULL;
-		if (before && before->running == run && before->runnable == rdy &&
-		    before->unknown == unk)
-			s->n--;
-		return;
-	}
-	if (last && last->running == run && last->runnable == rdy && last->unknown == unk)
-		return;
-	struct tl_step *st = vec_push(m, s, sizeof(*st));
-	if (st)
-		*st = (struct tl_step){ ts, run, rdy, unk };
-}
-
-static void build_series(struct tl_model *m, struct vec *d, struct vec *steps,
-			 struct tl_series *out, uint64_t start, uint64_t end)
-{
-	int run = 0, rdy = 0, unk = 0;
-
-	if (d->n)
-		qsort(d->p, d->n, sizeof(struct delta), delta_cmp);
-	push_step(m, steps, start, 0, 0, 0);
-	struct delta *ds = d->p;
-	for (size_t i = 0; i < d->n; i++) {
-		run += ds[i].run;
-		rdy += ds[i].rdy;
-		unk += ds[i].unk;
-		if (ds[i].ts >= start && ds[i].ts < end)
-			push_step(m, steps, ds[i].ts, run, rdy, unk);
-	}
-	out->steps = steps->p;
-	out->nsteps = steps->n;
-	out->end = end;
-	vec_free(d);
-}
-
-static void proc_series(struct tl_model *m, struct proc *p)
-{
-	struct vec d = { 0 };
-	uint64_t end = p->pub.end;
-
-	for (size_t i = 0; i < p->pub.nthreads; i++)
-		add_deltas(m, &d, p->pub.threads[i]);
-	build_series(m, &d, &p->steps, &p->series, p->pub.start, p->pub.end);
-	tree_deltas(m, &d, &p->pub, &end, 0);
-	build_series(m, &d, &p->tree_steps, &p->tree_series, p->pub.start, end);
-}
-
 int model_finish(struct tl_model *m, uint64_t end)
 {
 	struct thr **ts = m->thrs.p;
@@ -219,13 +109,9 @@ int model_finish(struct tl_model *m, uint64_t end)
 		link_proc(m, ps[i], end);
 	for (size_t i = 0; i < m->procs.n; i++)
 		publish_proc(ps[i]);
-	for (size_t i = 0; i < m->procs.n; i++)
-		proc_series(m, ps[i]);
-	struct vec d = { 0 };
-	for (size_t i = 0; i < m->thrs.n; i++)
-		add_deltas(m, &d, &ts[i]->pub);
-	build_series(m, &d, &m->all_steps, &m->all_series, m->st.start, end);
-	return m->oom ? -ENOMEM : 0;
+	if (m->oom)
+		return -ENOMEM;
+	return model_series(m, end);
 }
 
 /* ---- invariants ---- */

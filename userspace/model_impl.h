@@ -1,5 +1,6 @@
 /* model_impl.h - the model's private state, shared by its own files only
- * (model.c, model_state.c, model_proc.c, model_query.c, model_finish.c).
+ * (model.c, model_state.c, model_proc.c, model_query.c, model_finish.c,
+ * model_series.c).
  * Every other module uses the public userspace/model.h.
  */
 #ifndef TL_MODEL_IMPL_H
@@ -44,6 +45,7 @@ struct thr {
 	struct tl_syscall cur_sys;
 	/* fork edge index + 1 of its creation, to merge TL_NEWTASK/TL_FORK */
 	size_t fork_edge;
+	uint32_t socket_blocks;      /* blocked intervals in socket syscalls */
 };
 
 struct proc {
@@ -55,6 +57,7 @@ struct proc {
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
 	struct vec steps, tree_steps;
 	struct tl_series series, tree_series;
+	size_t idx;                  /* position in tl_model.procs (model_series.c) */
 };
 
 struct comm_ent {
@@ -79,7 +82,10 @@ struct tl_model {
 };
 
 /* model.c */
+/* Appends a zeroed element (NULL and m->oom on failure); _uninit leaves
+ * it for the caller to fill whole. */
 void *vec_push(struct tl_model *m, struct vec *v, size_t elsz);
+void *vec_push_uninit(struct tl_model *m, struct vec *v, size_t elsz);
 void vec_free(struct vec *v);
 void *umap_get(const struct umap *mp, uint32_t key);
 int umap_put(struct umap *mp, uint32_t key, void *val);
@@ -111,6 +117,8 @@ struct thr *thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t ts)
 struct thr *thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_t ts,
 		    const char *comm);
 void thr_name(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm);
+/* thr_name() when comm_note(t's TID, comm) was just done */
+void thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm);
 void proc_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm);
 void comm_note(struct tl_model *m, uint32_t tid, const char *comm);
 void proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
@@ -124,5 +132,7 @@ int on_rename(struct tl_model *m, const struct tl_rename *r);
 
 /* model_finish.c */
 int model_finish(struct tl_model *m, uint64_t end);
+/* model_series.c: every step series, once intervals and processes are final */
+int model_series(struct tl_model *m, uint64_t end);
 
 #endif

@@ -127,29 +127,89 @@ struct thr *thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t ts)
 	return thr_new(m, p, tid, start < ts ? start : ts, NULL);
 }
 
-static bool name_differs(const struct vec *names, const char *comm)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Non-zero iff w has a zero byte; its lowest set bit is in the first one. */
+static inline uint64_t zero_byte(uint64_t w)
 {
-	if (!names->n)
-		return true;
-	const struct tl_name *last = (const struct tl_name *)names->p + names->n - 1;
-	return strncmp(last->name, comm, TL_COMM_LEN) != 0;
+	return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+}
+
+/* Mask of the bytes before the first zero byte that z = zero_byte() marks. */
+static inline uint64_t bytes_before(uint64_t z)
+{
+	int k = __builtin_ctzll(z) / 8;
+
+	return k ? ~0ull >> (64 - 8 * k) : 0;
+}
+#endif
+
+/* Every comm the model meets is a TL_COMM_LEN array of a record (or a
+ * copy the model made of one). It is kept as its first TL_COMM_LEN - 1
+ * bytes up to the first NUL, zero-padded: what strncpy(dst, comm,
+ * TL_COMM_LEN - 1) leaves in a zeroed array, found without a byte loop on
+ * little-endian machines, as this runs several times per switch.
+ * Returns whether comm has a NUL within TL_COMM_LEN bytes. */
+static bool comm_norm(char out[TL_COMM_LEN], const char *comm)
+{
+	_Static_assert(TL_COMM_LEN == 16, "comm_norm handles 16-byte comms");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t lo, hi;
+	bool nul = true;
+
+	memcpy(&lo, comm, 8);
+	memcpy(&hi, comm + 8, 8);
+	if (zero_byte(lo)) {
+		lo &= bytes_before(zero_byte(lo));
+		hi = 0;
+	} else if (zero_byte(hi)) {
+		hi &= bytes_before(zero_byte(hi));
+	} else {
+		nul = false;
+	}
+	hi &= ~0ull >> 8;                          /* the last byte is always 0 */
+	memcpy(out, &lo, 8);
+	memcpy(out + 8, &hi, 8);
+	return nul;
+#else
+	size_t n = strnlen(comm, TL_COMM_LEN);
+
+	memset(out, 0, TL_COMM_LEN);
+	memcpy(out, comm, n < TL_COMM_LEN - 1 ? n : TL_COMM_LEN - 1);
+	return n < TL_COMM_LEN;
+#endif
 }
 
 static void name_push(struct tl_model *m, struct vec *names, uint64_t ts,
 		      const char *comm)
 {
-	if (!comm || !comm[0] || !name_differs(names, comm))
+	char norm[TL_COMM_LEN];
+
+	if (!comm || !comm[0])
+		return;
+	/* as strncmp(last name, comm, TL_COMM_LEN): a comm without a NUL
+	 * never equals a stored (terminated) name */
+	bool whole = comm_norm(norm, comm);
+	const struct tl_name *last = names->n ?
+		(const struct tl_name *)names->p + names->n - 1 : NULL;
+	if (last && whole && !memcmp(last->name, norm, TL_COMM_LEN))
 		return;
 	struct tl_name *n = vec_push(m, names, sizeof(*n));
 	if (!n)
 		return;
 	n->ts = ts;
-	strncpy(n->name, comm, TL_COMM_LEN - 1);
+	memcpy(n->name, norm, TL_COMM_LEN);
 }
 
 void proc_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm)
 {
 	name_push(m, &p->names, ts, comm);
+}
+
+void thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
+{
+	name_push(m, &t->names, ts, comm);
+	if (t->pub.tid == t->pub.proc->pid)
+		proc_name(m, (struct proc *)t->pub.proc, ts, comm);
 }
 
 void thr_name(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
@@ -174,7 +234,7 @@ void comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 		}
 	}
 	if (c->comm != comm)
-		strncpy(c->comm, comm, TL_COMM_LEN - 1);
+		comm_norm(c->comm, comm);
 }
 
 /* The process is gone: any thread of it still alive ended unseen. */

@@ -43,6 +43,24 @@ void block_from(struct tl_block *b, const struct tl_blocked *why, bool unint)
 		b->futex = TL_FUTEX_WAIT_BITSET;
 }
 
+/* Adds a closed interval to its thread's totals. Intervals never change
+ * once closed, so this is done here, while the interval is still in the
+ * cache, rather than in another pass over them all at the end. */
+static void sum_add(struct thr *t, const struct tl_interval *iv)
+{
+	struct tl_thread_sum *s = &t->pub.sum;
+	uint64_t d = iv->end - iv->start;
+
+	s->ns[iv->state] += d;
+	if (iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT)
+		return;
+	s->blocked_ns[iv->block.why] += d;
+	if (iv->block.why == TL_WHY_FUTEX)
+		s->futex_waits++;
+	if (iv->block.why == TL_WHY_SOCKET)
+		t->socket_blocks++;
+}
+
 /* Closes the open interval at ts (dropping it when empty) and opens next. */
 void thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 	     const struct tl_interval *next)
@@ -50,11 +68,12 @@ void thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 	if (t->ended)
 		return;
 	if (ts > t->cur.start) {
-		struct tl_interval *iv = vec_push(m, &t->iv, sizeof(*iv));
+		struct tl_interval *iv = vec_push_uninit(m, &t->iv, sizeof(*iv));
 		if (!iv)
 			return;
 		*iv = t->cur;
 		iv->end = ts;
+		sum_add(t, iv);
 	}
 	t->cur = *next;
 	t->cur.start = ts;

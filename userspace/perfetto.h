@@ -207,7 +207,7 @@ struct tl_pf_sched_stats {
 
 struct tl_pf_sched;
 /* ncpus: CPUs of the recording; bundle_max: compact events of one kind
- * per CPU bundle before it is written (0: default, 4096). */
+ * per CPU bundle before it is written (0: default, 16384, also the most). */
 struct tl_pf_sched *tl_pf_sched_new(struct pb_writer *w, uint32_t ncpus,
 				    unsigned bundle_max);
 void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec);

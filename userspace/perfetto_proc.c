@@ -16,6 +16,7 @@
 #include <string.h>
 
 #define BATCH_MAX 256
+#define SEEN_SLOTS 256   /* a power of two */
 
 struct task {
 	uint32_t tid, tgid;
@@ -49,6 +50,10 @@ struct tl_pf_proc {
 	uint64_t pend_ts;
 	size_t written_procs, written_threads;
 	bool oom;
+	/* TIDs known to be in tasks, by their low bits: every switch and
+	 * waking names tasks, nearly always known ones, and this answers
+	 * without a hash look-up */
+	uint32_t seen[SEEN_SLOTS];
 };
 
 static uint32_t hash32(uint32_t x)
@@ -256,7 +261,11 @@ static void see_task(struct tl_pf_proc *p, uint32_t tid, uint32_t tgid,
 
 	if (!tid)
 		return; /* the idle task of each CPU is not a thread */
+	if (p->seen[tid & (SEEN_SLOTS - 1)] == tid)
+		return;
 	t = get_task(p, tid, &is_new);
+	if (t)
+		p->seen[tid & (SEEN_SLOTS - 1)] = tid;
 	if (!t || !is_new)
 		return;
 	t->tgid = tgid ? tgid : tid;

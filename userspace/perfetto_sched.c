@@ -23,8 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_BATCH 4096
+/* Compact events of each kind per CPU bundle. The largest the 16-bit comm
+ * slots allow: the comm table and the bundle framing are paid once per
+ * bundle, so bigger bundles cost fewer bytes per event. */
+#define DEFAULT_BATCH 16384
 #define NO_TASK UINT32_MAX
+#define MIN_SLOTS 256u
 #define MAX_EXITING 64
 
 struct exiting {
@@ -50,7 +54,9 @@ struct cpu_batch {
 	uint32_t *wk_comm, *wk_flags;
 	char (*comms)[TL_COMM_LEN];
 	uint16_t *slots;     /* comm hash -> index + 1 */
-	unsigned nslots;
+	unsigned nslots;     /* allocated: enough for a full batch */
+	unsigned used_slots; /* in use: grows with the table, so a batch of
+			      * few comms probes a small, cached table */
 };
 
 struct tl_pf_sched {
@@ -110,6 +116,7 @@ static struct cpu_batch *new_cpu(unsigned n)
 	c->wk_ts = malloc(wk);
 	c->comms = malloc((size_t)n * TL_COMM_LEN);
 	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	c->used_slots = MIN_SLOTS < c->nslots ? MIN_SLOTS : c->nslots;
 	if (!c->sw_ts || !c->wk_ts || !c->comms || !c->slots) {
 		free_cpu(c);
 		return NULL;
@@ -200,19 +207,42 @@ static void flush_cpu(struct tl_pf_sched *s, uint16_t cpu)
 	bundle_end(s, start);
 	c->nsw = c->nwk = c->ncomm = 0;
 	c->wk_flags_used = false;
-	memset(c->slots, 0, c->nslots * sizeof(*c->slots));
+	memset(c->slots, 0, c->used_slots * sizeof(*c->slots));
+	c->used_slots = MIN_SLOTS < c->nslots ? MIN_SLOTS : c->nslots;
+}
+
+static unsigned comm_hash(const char *comm)
+{
+	uint64_t a, b;
+
+	memcpy(&a, comm, 8);
+	memcpy(&b, comm + 8, 8);
+	return (unsigned)(((a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL)) >> 40);
+}
+
+/* Doubles the part of the slot table in use and re-files every comm. */
+static void grow_slots(struct cpu_batch *c)
+{
+	unsigned mask;
+
+	c->used_slots *= 2;
+	mask = c->used_slots - 1;
+	memset(c->slots, 0, c->used_slots * sizeof(*c->slots));
+	for (unsigned k = 0; k < c->ncomm; k++) {
+		unsigned i = comm_hash(c->comms[k]) & mask;
+
+		while (c->slots[i])
+			i = (i + 1) & mask;
+		c->slots[i] = (uint16_t)(k + 1);
+	}
 }
 
 /* Index of comm in the batch's table, adding it. */
 static uint32_t intern(struct cpu_batch *c, const char *comm)
 {
-	uint64_t a, b, h;
-	unsigned mask = c->nslots - 1, i;
+	unsigned mask = c->used_slots - 1, i;
 
-	memcpy(&a, comm, 8);
-	memcpy(&b, comm + 8, 8);
-	h = (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL);
-	for (i = (unsigned)(h >> 40) & mask;; i = (i + 1) & mask) {
+	for (i = comm_hash(comm) & mask;; i = (i + 1) & mask) {
 		unsigned k = c->slots[i];
 
 		if (!k)
@@ -223,6 +253,8 @@ static uint32_t intern(struct cpu_batch *c, const char *comm)
 	memcpy(c->comms[c->ncomm], comm, TL_COMM_LEN);
 	c->comms[c->ncomm][TL_COMM_LEN - 1] = 0;
 	c->slots[i] = (uint16_t)(++c->ncomm);
+	if (2 * c->ncomm > c->used_slots && c->used_slots < c->nslots)
+		grow_slots(c);
 	return c->ncomm - 1;
 }
 

@@ -5,6 +5,10 @@
  * every debug-annotation name; each event name is interned by the first
  * packet that uses it (interned data is read in file order), and every
  * packet using an iid says SEQ_NEEDS_INCREMENTAL_STATE.
+ *
+ * Events are most of a trace's bytes, so an event packet is not written
+ * with the writer's four-byte length slots: its size is worked out first
+ * and every length goes out as the shortest varint.
  */
 #include "perfetto.h"
 
@@ -245,19 +249,138 @@ static void write_event_body(struct pb_writer *w, const struct tl_pf_ev *ev,
 	pb_end(w);
 }
 
+/* ---- exact-size event packets ---- */
+
+static size_t tag_size(uint32_t field)
+{
+	return pb_varint_size((uint64_t)field << 3);
+}
+
+static size_t varint_field_size(uint32_t field, uint64_t v)
+{
+	return tag_size(field) + pb_varint_size(v);
+}
+
+static size_t len_field_size(uint32_t field, size_t len)
+{
+	return tag_size(field) + pb_varint_size(len) + len;
+}
+
+static size_t arg_body_size(const struct tl_pf_arg *a)
+{
+	size_t n = varint_field_size(PF_DA_NAME_IID, a->name);
+
+	switch (a->kind) {
+	case PF_ARG_UINT: return n + varint_field_size(PF_DA_UINT, a->u);
+	case PF_ARG_INT: return n + varint_field_size(PF_DA_INT, a->u);
+	case PF_ARG_PTR: return n + varint_field_size(PF_DA_POINTER, a->u);
+	default: return n + len_field_size(PF_DA_STRING, strlen(a->s ? a->s : ""));
+	}
+}
+
+static size_t event_body_size(const struct tl_pf_ev *ev, uint64_t iid)
+{
+	size_t n = varint_field_size(PF_TE_TYPE, ev->type) +
+		   varint_field_size(PF_TE_TRACK_UUID, ev->track);
+
+	if (iid)
+		n += varint_field_size(PF_TE_NAME_IID, iid);
+	for (unsigned i = 0; i < ev->nargs; i++)
+		n += len_field_size(PF_TE_DEBUG, arg_body_size(&ev->args[i]));
+	if (ev->type == PF_COUNTER)
+		n += varint_field_size(PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
+	n += (ev->nflows + ev->nterm) * (tag_size(PF_TE_FLOW_IDS) + 8);
+	return n;
+}
+
+static void put_varint_field(struct pb_writer *w, uint32_t field, uint64_t v)
+{
+	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_VARINT);
+	pb_put_varint_unchecked(w, v);
+}
+
+static void put_len_header(struct pb_writer *w, uint32_t field, size_t len)
+{
+	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_LEN);
+	pb_put_varint_unchecked(w, len);
+}
+
+static void put_fixed64_field(struct pb_writer *w, uint32_t field, uint64_t v)
+{
+	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_FIXED64);
+	for (int i = 0; i < 8; i++)
+		w->buf[w->len++] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_arg(struct pb_writer *w, const struct tl_pf_arg *a)
+{
+	const char *str = a->s ? a->s : "";
+
+	put_len_header(w, PF_TE_DEBUG, arg_body_size(a));
+	put_varint_field(w, PF_DA_NAME_IID, a->name);
+	switch (a->kind) {
+	case PF_ARG_UINT: put_varint_field(w, PF_DA_UINT, a->u); break;
+	case PF_ARG_INT: put_varint_field(w, PF_DA_INT, a->u); break;
+	case PF_ARG_PTR: put_varint_field(w, PF_DA_POINTER, a->u); break;
+	default:
+		put_len_header(w, PF_DA_STRING, strlen(str));
+		memcpy(w->buf + w->len, str, strlen(str));
+		w->len += strlen(str);
+		break;
+	}
+}
+
+/* One TracePacket holding ev: the same fields write_event_body() writes,
+ * in the same order, with exact lengths. */
+static void write_event_packet(struct pb_writer *w, const struct tl_pf_ev *ev,
+			       uint64_t iid, uint32_t flags)
+{
+	size_t body = event_body_size(ev, iid);
+	size_t pkt = len_field_size(PF_TP_TRACK_EVENT, body) +
+		     varint_field_size(PF_TP_SEQ_ID, PF_SEQ_TRACK);
+
+	if (ev->ts)
+		pkt += varint_field_size(PF_TP_TIMESTAMP, ev->ts);
+	if (flags)
+		pkt += varint_field_size(PF_TP_SEQ_FLAGS, flags);
+	if (!pb_room(w, len_field_size(PF_TRACE_PACKET, pkt)))
+		return;
+	put_len_header(w, PF_TRACE_PACKET, pkt);
+	if (ev->ts)
+		put_varint_field(w, PF_TP_TIMESTAMP, ev->ts);
+	put_varint_field(w, PF_TP_SEQ_ID, PF_SEQ_TRACK);
+	if (flags)
+		put_varint_field(w, PF_TP_SEQ_FLAGS, flags);
+	put_len_header(w, PF_TP_TRACK_EVENT, body);
+	put_varint_field(w, PF_TE_TYPE, ev->type);
+	put_varint_field(w, PF_TE_TRACK_UUID, ev->track);
+	if (iid)
+		put_varint_field(w, PF_TE_NAME_IID, iid);
+	for (unsigned i = 0; i < ev->nargs; i++)
+		put_arg(w, &ev->args[i]);
+	if (ev->type == PF_COUNTER)
+		put_varint_field(w, PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
+	for (unsigned i = 0; i < ev->nflows; i++)
+		put_fixed64_field(w, PF_TE_FLOW_IDS, ev->flows[i]);
+	for (unsigned i = 0; i < ev->nterm; i++)
+		put_fixed64_field(w, PF_TE_TERM_FLOW_IDS, ev->term_flows[i]);
+}
+
 void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev)
 {
 	bool fresh = false;
 	uint64_t iid = ev->name ? name_iid(te, ev->name, &fresh) : 0;
-
 	/* only packets that use iids depend on the sequence's state */
-	tl_pf_packet_begin(te->w, ev->ts, PF_SEQ_TRACK,
-			   iid || ev->nargs ? PF_SEQ_NEEDS : 0);
-	if (fresh) {
-		pb_begin(te->w, PF_TP_INTERNED_DATA);
-		intern_entry(te->w, PF_ID_EVENT_NAMES, iid, ev->name);
-		pb_end(te->w);
+	uint32_t flags = iid || ev->nargs ? PF_SEQ_NEEDS : 0;
+
+	if (!fresh) {
+		write_event_packet(te->w, ev, iid, flags);
+		return;
 	}
+	tl_pf_packet_begin(te->w, ev->ts, PF_SEQ_TRACK, flags);
+	pb_begin(te->w, PF_TP_INTERNED_DATA);
+	intern_entry(te->w, PF_ID_EVENT_NAMES, iid, ev->name);
+	pb_end(te->w);
 	write_event_body(te->w, ev, iid);
 	tl_pf_packet_end(te->w);
 }

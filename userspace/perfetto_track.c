@@ -16,20 +16,42 @@
 #include "model.h"
 #include "syscalls.h"
 
+/* What a slice needs of the first blocked interval in it, copied so that
+ * writing the slices does not go back to the (large) interval arrays. */
+struct bfirst {
+	uint8_t state;                   /* TL_ST_SLEEPING or TL_ST_UNINT */
+	uint8_t why;                     /* enum tl_reason */
+	uint8_t futex;                   /* enum tl_futex_kind */
+	int32_t sys_nr;
+	uint32_t fd_kind;
+	uint64_t arg0;
+};
+
 /* One blocking slice, kept until every thread's are known (for flows). */
 struct bslice {
 	uint64_t start, end;
 	const struct tl_syscall *sc;     /* NULL: from the interval alone */
-	const struct tl_interval *iv;    /* first blocked interval in it */
+	struct bfirst iv;                /* first blocked interval in it */
 	uint64_t blocked_ns;
 	uint32_t waker;
 };
 
 struct flow { size_t src, dst; uint64_t id; };
 
+/* Where a thread's searches stand. Wakeups come in time order, so each
+ * search of a thread starts where its previous one ended (when its slices
+ * end in order, which they do unless syscalls were lost). */
+struct tcur {
+	size_t at;          /* first slice ending at or after the last ts */
+	size_t after;       /* first slice ending after it */
+	size_t iv;          /* first interval ending after it */
+	bool sorted;        /* slice ends never decrease: cursors may be used */
+};
+
 struct slices {
 	struct bslice *v; size_t n, cap;
 	size_t *first;                   /* per thread: index of its first */
+	struct tcur *cur;                /* per thread */
 	struct flow *flows; size_t nflows, flows_cap;
 };
 
@@ -88,7 +110,9 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t)
 			continue;
 		}
 		b.sc = sc;
-		b.iv = iv;
+		b.iv = (struct bfirst){ .state = iv->state, .why = (uint8_t)iv->block.why,
+			.futex = (uint8_t)iv->block.futex, .sys_nr = iv->block.sys_nr,
+			.fd_kind = iv->block.fd_kind, .arg0 = iv->block.args[0] };
 		b.start = sc ? sc->start : iv->start;
 		b.end = sc && !(sc->flags & TL_SC_NO_EXIT) ? sc->end : iv->end;
 		if (b.end < iv->end)
@@ -104,29 +128,55 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t)
 
 /* ---- flows: waker's last blocking slice -> the slice it ended ---- */
 
-/* Index of the slice of thread ti containing ts, or -1. */
-static long slice_at(const struct slices *s, size_t ti, uint64_t ts)
+/* First slice of thread ti with end >= ts (after: end > ts). */
+static size_t first_ending(struct slices *s, size_t ti, uint64_t ts, bool after)
 {
 	size_t lo = s->first[ti], hi = s->first[ti + 1];
+	struct tcur *c = &s->cur[ti];
 
+	if (c->sorted) {
+		size_t *k = after ? &c->after : &c->at;
+
+		while (*k < hi && (s->v[*k].end < ts || (after && s->v[*k].end == ts)))
+			(*k)++;
+		return *k;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (s->v[mid].end < ts)
+		if (s->v[mid].end < ts || (after && s->v[mid].end == ts))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* Index of the slice of thread ti containing ts, or -1. */
+static long slice_at(struct slices *s, size_t ti, uint64_t ts)
+{
+	size_t lo = first_ending(s, ti, ts, false);
+
 	if (lo < s->first[ti + 1] && s->v[lo].start <= ts && ts <= s->v[lo].end)
 		return (long)lo;
 	return -1;
 }
 
+/* The interval of t containing ts, as tl_thread_at(); intervals tile the
+ * thread's life, so the cursor only moves forward. */
+static const struct tl_interval *interval_at(struct tcur *c, const struct tl_thread *t,
+					     uint64_t ts)
+{
+	while (c->iv < t->niv && t->iv[c->iv].end <= ts)
+		c->iv++;
+	return c->iv < t->niv && t->iv[c->iv].start <= ts ? &t->iv[c->iv] : NULL;
+}
+
 /* Start of the waker's run since it last blocked: the chain only holds if
  * its last blocking slice ended within that run. */
-static uint64_t run_start(const struct tl_thread *t, uint64_t ts)
+static uint64_t run_start(struct tcur *c, const struct tl_thread *t, uint64_t ts)
 {
-	const struct tl_interval *iv = tl_thread_at(t, ts);
+	const struct tl_interval *iv = interval_at(c, t, ts);
 	int steps = 0;
 
 	if (!iv)
@@ -137,23 +187,15 @@ static uint64_t run_start(const struct tl_thread *t, uint64_t ts)
 	return iv->start;
 }
 
-static long waker_slice(const struct slices *s, size_t ti,
+static long waker_slice(struct slices *s, size_t ti,
 			const struct tl_thread *t, uint64_t ts)
 {
-	size_t lo = s->first[ti], hi = s->first[ti + 1];
+	size_t lo = first_ending(s, ti, ts, true);
 	uint64_t since;
 
-	while (lo < hi) {   /* first slice ending after ts */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->v[mid].end <= ts)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == s->first[ti])
 		return -1;
-	since = run_start(t, ts);
+	since = run_start(&s->cur[ti], t, ts);
 	return s->v[lo - 1].end >= since ? (long)lo - 1 : -1;
 }
 
@@ -234,12 +276,24 @@ static bool collect_flows(struct slices *s, const struct tl_model *m)
 	return ok;
 }
 
+static void init_cursor(struct slices *s, size_t ti)
+{
+	struct tcur *c = &s->cur[ti];
+
+	c->at = c->after = s->first[ti];
+	c->sorted = true;
+	for (size_t i = s->first[ti] + 1; i < s->first[ti + 1]; i++)
+		if (s->v[i].end < s->v[i - 1].end)
+			c->sorted = false;
+}
+
 static bool collect_all(struct slices *s, const struct tl_model *m)
 {
 	size_t n = tl_model_nthreads(m);
 
 	s->first = malloc((n + 1) * sizeof(*s->first));
-	if (!s->first)
+	s->cur = calloc(n + 1, sizeof(*s->cur));
+	if (!s->first || !s->cur)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		s->first[i] = s->n;
@@ -247,6 +301,8 @@ static bool collect_all(struct slices *s, const struct tl_model *m)
 			return false;
 	}
 	s->first[n] = s->n;
+	for (size_t i = 0; i < n; i++)
+		init_cursor(s, i);
 	return collect_flows(s, m);
 }
 
@@ -254,6 +310,7 @@ static void free_slices(struct slices *s)
 {
 	free(s->v);
 	free(s->first);
+	free(s->cur);
 	free(s->flows);
 }
 
@@ -282,13 +339,13 @@ static bool moves_bytes(int32_t nr)
 
 static const char *slice_name(const struct bslice *b)
 {
-	int32_t nr = b->sc ? b->sc->nr : b->iv->block.sys_nr;
+	int32_t nr = b->sc ? b->sc->nr : b->iv.sys_nr;
 
 	if (nr == TL_NR_FUTEX)
 		return futex_name(b->sc ? tl_futex_kind(b->sc->args[1])
-					: b->iv->block.futex);
+					: (enum tl_futex_kind)b->iv.futex);
 	if (nr < 0)
-		return b->iv->state == TL_ST_UNINT ? "blocked (D)" : "blocked";
+		return b->iv.state == TL_ST_UNINT ? "blocked (D)" : "blocked";
 	return tl_syscall_label(nr);
 }
 
@@ -301,17 +358,18 @@ static unsigned add(struct tl_pf_arg *a, unsigned n, uint8_t name, uint8_t kind,
 
 static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
 {
-	const struct tl_block *bl = &b->iv->block;
+	const struct bfirst *bl = &b->iv;
 	int32_t nr = b->sc ? b->sc->nr : bl->sys_nr;
 	uint32_t kind = b->sc ? b->sc->fd_kind : bl->fd_kind;
 	unsigned n = 0;
 
-	n = add(a, n, PF_A_REASON, PF_ARG_STR, 0, tl_reason_name(bl->why));
+	n = add(a, n, PF_A_REASON, PF_ARG_STR, 0,
+		tl_reason_name((enum tl_reason)bl->why));
 	if (nr == TL_NR_FUTEX)
 		n = add(a, n, PF_A_ADDRESS, PF_ARG_PTR,
-			b->sc ? b->sc->args[0] : bl->args[0], NULL);
+			b->sc ? b->sc->args[0] : bl->arg0, NULL);
 	else if (nr >= 0 && tl_syscall_takes_fd(nr))
-		n = add(a, n, PF_A_FD, PF_ARG_INT, b->sc ? b->sc->args[0] : bl->args[0],
+		n = add(a, n, PF_A_FD, PF_ARG_INT, b->sc ? b->sc->args[0] : bl->arg0,
 			NULL);
 	if (kind != TL_FD_NONE)
 		n = add(a, n, PF_A_FD_KIND, PF_ARG_STR, 0, tl_fd_kind_name(kind));
@@ -326,24 +384,80 @@ static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
 	return n;
 }
 
+#define MAX_SLICE_FLOWS 64   /* flow ids leaving (or ending at) one slice */
+
 struct flow_cursor {
 	struct flow *by_src, *by_dst;
 	size_t n, isrc, idst;
-	uint64_t out[64], in[64];
+	uint64_t out[MAX_SLICE_FLOWS], in[MAX_SLICE_FLOWS];
 };
 
-static int by_src(const void *a, const void *b)
+/* The slice's begin on its track, given the previous slice's end there:
+ * slices of one thread never overlap. 0 when nothing is left of it. */
+static uint64_t slice_begin(const struct bslice *b, uint64_t last)
 {
-	const struct flow *x = a, *y = b;
+	uint64_t begin = b->start > last ? b->start : last + 1;
 
-	return x->src < y->src ? -1 : x->src > y->src;
+	return begin < b->end ? begin : 0;
 }
 
-static int by_dst(const void *a, const void *b)
+/* Keeps the flows both of whose slices are written, at most
+ * MAX_SLICE_FLOWS per slice each way, so every flow that is terminated
+ * was also started. */
+static bool keep_written_flows(struct slices *s, size_t nthreads)
 {
-	const struct flow *x = a, *y = b;
+	uint8_t *out = calloc(s->n + 1, 1), *in = calloc(s->n + 1, 1);
+	uint8_t *written = calloc(s->n + 1, 1);
+	size_t k = 0;
 
-	return x->dst < y->dst ? -1 : x->dst > y->dst;
+	if (!out || !in || !written) {
+		free(out);
+		free(in);
+		free(written);
+		return false;
+	}
+	for (size_t ti = 0; ti < nthreads; ti++) {
+		uint64_t last = 0;
+		for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++)
+			if (slice_begin(&s->v[i], last)) {
+				written[i] = 1;
+				last = s->v[i].end;
+			}
+	}
+	for (size_t i = 0; i < s->nflows; i++) {
+		const struct flow *f = &s->flows[i];
+		if (!written[f->src] || !written[f->dst] ||
+		    out[f->src] == MAX_SLICE_FLOWS || in[f->dst] == MAX_SLICE_FLOWS)
+			continue;
+		out[f->src]++;
+		in[f->dst]++;
+		s->flows[k++] = *f;
+	}
+	s->nflows = k;
+	free(out);
+	free(in);
+	free(written);
+	return true;
+}
+
+/* Flows ordered by their source (or destination) slice, keeping the order
+ * they were found in among one slice's: a counting sort, as slice indexes
+ * are dense. */
+static bool sort_flows(struct flow *out, const struct flow *in, size_t n,
+		       size_t nslices, bool by_dst)
+{
+	size_t *at = calloc(nslices + 1, sizeof(*at));
+
+	if (!at)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		at[(by_dst ? in[i].dst : in[i].src) + 1]++;
+	for (size_t i = 1; i <= nslices; i++)
+		at[i] += at[i - 1];
+	for (size_t i = 0; i < n; i++)
+		out[at[by_dst ? in[i].dst : in[i].src]++] = in[i];
+	free(at);
+	return true;
 }
 
 /* Flow ids leaving (ids of slice i in by_src) and ending at slice i. */
@@ -353,14 +467,14 @@ static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
 	while (fc->isrc < fc->n && fc->by_src[fc->isrc].src < i)
 		fc->isrc++;
 	while (fc->isrc < fc->n && fc->by_src[fc->isrc].src == i) {
-		if (end->nflows < 64)
+		if (end->nflows < MAX_SLICE_FLOWS)
 			fc->out[end->nflows++] = fc->by_src[fc->isrc].id;
 		fc->isrc++;
 	}
 	while (fc->idst < fc->n && fc->by_dst[fc->idst].dst < i)
 		fc->idst++;
 	while (fc->idst < fc->n && fc->by_dst[fc->idst].dst == i) {
-		if (end->nterm < 64)
+		if (end->nterm < MAX_SLICE_FLOWS)
 			fc->in[end->nterm++] = fc->by_dst[fc->idst].id;
 		fc->idst++;
 	}
@@ -378,9 +492,9 @@ static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 	for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++) {
 		const struct bslice *b = &s->v[i];
 		struct tl_pf_ev ev = { .track = track, .type = PF_SLICE_BEGIN };
-		uint64_t begin = b->start > last ? b->start : last + 1;
+		uint64_t begin = slice_begin(b, last);
 
-		if (begin >= b->end)
+		if (!begin)
 			continue;
 		ev.ts = begin;
 		ev.name = slice_name(b);
@@ -512,16 +626,15 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	struct flow_cursor fc = { 0 };
 	int err = -ENOMEM;
 
-	if (!collect_all(&s, m))
+	if (!collect_all(&s, m) || !keep_written_flows(&s, tl_model_nthreads(m)))
 		goto cleanup;
 	fc.n = s.nflows;
-	fc.by_src = s.flows;
+	fc.by_src = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_src));
 	fc.by_dst = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_dst));
-	if (!fc.by_dst)
+	if (!fc.by_src || !fc.by_dst ||
+	    !sort_flows(fc.by_src, s.flows, s.nflows, s.n, false) ||
+	    !sort_flows(fc.by_dst, s.flows, s.nflows, s.n, true))
 		goto cleanup;
-	memcpy(fc.by_dst, s.flows, s.nflows * sizeof(*s.flows));
-	qsort(fc.by_src, fc.n, sizeof(*fc.by_src), by_src);
-	qsort(fc.by_dst, fc.n, sizeof(*fc.by_dst), by_dst);
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
 
@@ -530,6 +643,7 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	}
 	err = 0;
 cleanup:
+	free(fc.by_src);
 	free(fc.by_dst);
 	free_slices(&s);
 	return err;

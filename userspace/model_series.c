@@ -1,0 +1,341 @@
+/* model_series.c - the parallelism/concurrency step series: how many threads
+ * are Running, Runnable and Unknown over time, per process, per process tree
+ * and over the whole trace.
+ *
+ * Each thread's intervals are already in time order, so its state changes
+ * are too: the series are built by one k-way merge of the threads' change
+ * streams (a heap keyed by each thread's next change), and every change is
+ * added at once to the series that count its thread: the whole trace's, its
+ * process's, and the tree series of its process and each ancestor. No
+ * change list is materialized or sorted. Changes at one instant may come in
+ * any order: push_step() keeps only the last value of an instant, so the
+ * series is the same as if all changes at that instant were summed first.
+ *
+ * A series that would count exactly the same threads over the same range
+ * as another (the tree of a process without children, the whole trace of
+ * a one-process recording) shares the other's steps instead of being
+ * built again.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include "model_impl.h"
+
+/* A process counts in the tree series of this many generations above it
+ * (a parent cycle cannot happen; this keeps a broken input bounded). */
+#define TREE_DEPTH_MAX 4097
+
+/* One series being built: its running sums and its time range. A series
+ * with same_as set is not built: it gets that one's steps. */
+struct acc {
+	struct vec *steps;
+	struct tl_series *out;
+	int run, rdy, unk;
+	uint64_t start, end;
+	const struct acc *same_as;
+};
+
+/* A thread's stream of changes: at each interval boundary, the state it
+ * leaves and the state it enters, combined when they meet at one time. */
+struct cursor {
+	const struct tl_interval *iv;
+	size_t n, b;             /* intervals; next boundary (0..n) */
+	bool half;               /* the end part of boundary b was taken */
+	uint64_t ts;             /* time of the current change */
+	int8_t run, rdy, unk;    /* the change */
+	uint32_t proc;           /* index of the thread's process */
+};
+
+static bool counted(const struct tl_interval *iv)
+{
+	return iv->state == TL_ST_RUNNING || iv->state == TL_ST_RUNNABLE ||
+	       iv->state == TL_ST_UNKNOWN;
+}
+
+static void add_iv(struct cursor *c, const struct tl_interval *iv, int8_t sign)
+{
+	c->run += sign * (iv->state == TL_ST_RUNNING);
+	c->rdy += sign * (iv->state == TL_ST_RUNNABLE);
+	c->unk += sign * (iv->state == TL_ST_UNKNOWN);
+}
+
+/* Moves to the thread's next change; false when there is none. */
+static bool cursor_next(struct cursor *c)
+{
+	/* the merge hops between threads: fetch each one's intervals ahead */
+	if (c->b + 8 < c->n)
+		__builtin_prefetch(&c->iv[c->b + 8]);
+	while (c->b <= c->n) {
+		const struct tl_interval *out = c->b && !c->half ? &c->iv[c->b - 1] : NULL;
+		const struct tl_interval *in = c->b < c->n ? &c->iv[c->b] : NULL;
+		bool any = false;
+
+		c->run = c->rdy = c->unk = 0;
+		if (out && counted(out)) {
+			add_iv(c, out, -1);
+			c->ts = out->end;
+			any = true;
+		}
+		if (in && counted(in)) {
+			if (any && in->start != c->ts) { /* not tiled: end first */
+				c->half = true;
+				return true;
+			}
+			add_iv(c, in, 1);
+			c->ts = in->start;
+			any = true;
+		}
+		c->b++;
+		c->half = false;
+		if (any)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the heap of cursors, by next change time ---- */
+
+/* The key is kept in the heap itself, so sifting touches only the heap. */
+struct hent {
+	uint64_t ts;
+	struct cursor *c;
+};
+
+static void sift_down(struct hent *h, size_t n, size_t i)
+{
+	struct hent x = h[i];
+
+	for (;;) {
+		size_t k = 2 * i + 1;
+
+		if (k >= n)
+			break;
+		if (k + 1 < n && h[k + 1].ts < h[k].ts)
+			k++;
+		if (h[k].ts >= x.ts)
+			break;
+		h[i] = h[k];
+		i = k;
+	}
+	h[i] = x;
+}
+
+/* ---- series ---- */
+
+static void push_step(struct tl_model *m, struct vec *s, uint64_t ts, int run,
+		      int rdy, int unk)
+{
+	struct tl_step *last = s->n ? (struct tl_step *)s->p + s->n - 1 : NULL;
+
+	if (last && last->ts == ts) {
+		last->running = run;
+		last->runnable = rdy;
+		last->unknown = unk;
+		struct tl_step *before = s->n > 1 ? last - 1 : NULL;
+		if (before && before->running == run && before->runnable == rdy &&
+		    before->unknown == unk)
+			s->n--;
+		return;
+	}
+	if (last && last->running == run && last->runnable == rdy && last->unknown == unk)
+		return;
+	struct tl_step *st = vec_push(m, s, sizeof(*st));
+	if (st)
+		*st = (struct tl_step){ ts, run, rdy, unk };
+}
+
+static void acc_init(struct tl_model *m, struct acc *a, struct vec *steps,
+		     struct tl_series *out, uint64_t start, uint64_t end)
+{
+	*a = (struct acc){ .steps = steps, .out = out, .start = start, .end = end };
+	push_step(m, steps, start, 0, 0, 0);
+}
+
+static void share(struct acc *a, const struct acc *src)
+{
+	a->same_as = src;
+	a->steps->n = 0;   /* drop the start step acc_init put there */
+}
+
+static inline void acc_add(struct tl_model *m, struct acc *a, const struct cursor *c)
+{
+	if (a->same_as)
+		return;
+	a->run += c->run;
+	a->rdy += c->rdy;
+	a->unk += c->unk;
+	if (c->ts >= a->start && c->ts < a->end)
+		push_step(m, a->steps, c->ts, a->run, a->rdy, a->unk);
+}
+
+static void acc_publish(struct acc *a)
+{
+	const struct acc *src = a->same_as ? a->same_as : a;
+
+	a->out->steps = src->steps->p;
+	a->out->nsteps = src->steps->n;
+	a->out->end = a->end;
+}
+
+/* Everything the merge needs: per process its own and tree accumulators
+ * and the processes whose tree series count it (itself, then ancestors). */
+struct build {
+	struct acc all;
+	struct acc *own, *tree;       /* per process index */
+	uint32_t *anc;                /* ancestor lists, concatenated */
+	size_t *anc_at;               /* per process: its list is anc[at[i]..at[i+1]) */
+	struct cursor *cur;
+	struct hent *heap;
+	size_t nheap;
+};
+
+static struct proc *proc_at(struct tl_model *m, size_t i)
+{
+	return ((struct proc **)m->procs.p)[i];
+}
+
+/* Lists, for every process, itself and its ancestors (each ancestor's tree
+ * series counts it), and raises each tree's end to it. */
+static int build_ancestors(struct tl_model *m, struct build *b)
+{
+	size_t np = m->procs.n, cap = np + 16, n = 0;
+
+	b->anc_at = malloc((np + 1) * sizeof(*b->anc_at));
+	b->anc = malloc(cap * sizeof(*b->anc));
+	if (!b->anc_at || !b->anc)
+		return -ENOMEM;
+	for (size_t i = 0; i < np; i++) {
+		const struct tl_process *q = &proc_at(m, i)->pub, *a = q;
+
+		b->anc_at[i] = n;
+		for (int depth = 0; a && depth <= TREE_DEPTH_MAX; depth++) {
+			const struct proc *ap = (const struct proc *)a;
+			if (n == cap) {
+				uint32_t *p = realloc(b->anc, 2 * cap * sizeof(*p));
+				if (!p)
+					return -ENOMEM;
+				b->anc = p;
+				cap *= 2;
+			}
+			b->anc[n++] = (uint32_t)ap->idx;
+			if (q->end > b->tree[ap->idx].end)
+				b->tree[ap->idx].end = q->end;
+			a = a->parent;
+		}
+	}
+	b->anc_at[np] = n;
+	return 0;
+}
+
+/* Which series count exactly the threads of another over its range. */
+static void share_same(struct tl_model *m, struct build *b)
+{
+	size_t np = m->procs.n;
+	bool *has_child = calloc(np ? np : 1, sizeof(*has_child));
+
+	if (!has_child)
+		return; /* only a saving: build them all */
+	for (size_t i = 0; i < np; i++) {
+		const struct tl_process *parent = proc_at(m, i)->pub.parent;
+		if (parent)
+			has_child[((const struct proc *)parent)->idx] = true;
+	}
+	for (size_t i = 0; i < np; i++)
+		if (!has_child[i] && b->tree[i].end == b->own[i].end)
+			share(&b->tree[i], &b->own[i]);
+	if (np == 1 && b->all.start == b->own[0].start && b->all.end == b->own[0].end)
+		share(&b->all, &b->own[0]);
+	free(has_child);
+}
+
+static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
+{
+	size_t np = m->procs.n;
+
+	b->own = calloc(np ? np : 1, sizeof(*b->own));
+	b->tree = calloc(np ? np : 1, sizeof(*b->tree));
+	if (!b->own || !b->tree)
+		return -ENOMEM;
+	for (size_t i = 0; i < np; i++) {
+		proc_at(m, i)->idx = i;
+		b->tree[i].end = proc_at(m, i)->pub.end;
+	}
+	if (build_ancestors(m, b))
+		return -ENOMEM;
+	for (size_t i = 0; i < np; i++) {
+		struct proc *p = proc_at(m, i);
+		acc_init(m, &b->own[i], &p->steps, &p->series, p->pub.start, p->pub.end);
+		acc_init(m, &b->tree[i], &p->tree_steps, &p->tree_series, p->pub.start,
+			 b->tree[i].end);
+	}
+	acc_init(m, &b->all, &m->all_steps, &m->all_series, m->st.start, end);
+	share_same(m, b);
+	return 0;
+}
+
+static int build_heap(struct tl_model *m, struct build *b)
+{
+	size_t nt = m->thrs.n;
+	struct thr **ts = m->thrs.p;
+
+	b->cur = calloc(nt ? nt : 1, sizeof(*b->cur));
+	b->heap = malloc((nt ? nt : 1) * sizeof(*b->heap));
+	if (!b->cur || !b->heap)
+		return -ENOMEM;
+	for (size_t i = 0; i < nt; i++) {
+		struct cursor *c = &b->cur[i];
+		c->iv = ts[i]->pub.iv;
+		c->n = ts[i]->pub.niv;
+		c->proc = (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx;
+		if (cursor_next(c))
+			b->heap[b->nheap++] = (struct hent){ c->ts, c };
+	}
+	for (size_t i = b->nheap / 2; i-- > 0;)
+		sift_down(b->heap, b->nheap, i);
+	return 0;
+}
+
+static void merge(struct tl_model *m, struct build *b)
+{
+	while (b->nheap) {
+		struct cursor *c = b->heap[0].c;
+
+		acc_add(m, &b->all, c);
+		acc_add(m, &b->own[c->proc], c);
+		for (size_t k = b->anc_at[c->proc]; k < b->anc_at[c->proc + 1]; k++)
+			acc_add(m, &b->tree[b->anc[k]], c);
+		if (cursor_next(c))
+			b->heap[0].ts = c->ts;
+		else
+			b->heap[0] = b->heap[--b->nheap];
+		if (b->nheap)
+			sift_down(b->heap, b->nheap, 0);
+	}
+}
+
+/* Builds every series; threads' intervals and processes' ends and parent
+ * links must be final. */
+int model_series(struct tl_model *m, uint64_t end)
+{
+	struct build b = { 0 };
+	int err = build_accs(m, &b, end);
+
+	if (!err)
+		err = build_heap(m, &b);
+	if (!err) {
+		merge(m, &b);
+		for (size_t i = 0; i < m->procs.n; i++) {
+			acc_publish(&b.own[i]);
+			acc_publish(&b.tree[i]);
+		}
+		acc_publish(&b.all);
+	}
+	free(b.own);
+	free(b.tree);
+	free(b.anc);
+	free(b.anc_at);
+	free(b.cur);
+	free(b.heap);
+	if (err)
+		m->oom = true;
+	return m->oom ? -ENOMEM : 0;
+}
