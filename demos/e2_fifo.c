@@ -72,8 +72,7 @@ static int writer(void *arg)
 int main(int argc, char **argv)
 {
 	struct demo_args a;
-	pid_t r, w;
-	int sr, sw;
+	bool ok[2];
 
 	demo_start(argc, argv, &spec, &a);
 	gap_ms = demo_ms(&a, 50);
@@ -82,13 +81,9 @@ int main(int argc, char **argv)
 		demo_die(-errno, "mkfifo %s", path);
 	printf("FIFO: %s\n", path);
 	demo_phase("fifo");
-	r = demo_fork("fifo-reader", reader, NULL);
-	w = r > 0 ? demo_fork("fifo-writer", writer, NULL) : -1;
-	sr = r > 0 ? demo_wait(r) : -1;
-	sw = w > 0 ? demo_wait(w) : -1;
+	demo_fork_pair("fifo-reader", reader, "fifo-writer", writer, ok);
 	demo_phase("end");
 	unlink(path);
-	printf("reader %s, writer %s\n", sr == 0 ? "ok" : "failed",
-	       sw == 0 ? "ok" : "failed");
-	return sr == 0 && sw == 0 ? 0 : 1;
+	printf("reader %s, writer %s\n", ok[0] ? "ok" : "failed", ok[1] ? "ok" : "failed");
+	return ok[0] && ok[1] ? 0 : 1;
 }

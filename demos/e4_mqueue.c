@@ -83,8 +83,7 @@ int main(int argc, char **argv)
 {
 	struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = MSG_SIZE };
 	struct demo_args a;
-	pid_t r, s;
-	int sr, ss;
+	bool ok[2];
 	mqd_t mq;
 
 	demo_start(argc, argv, &spec, &a);
@@ -94,14 +93,10 @@ int main(int argc, char **argv)
 	if (mq == (mqd_t)-1)
 		demo_die(-errno, "mq_open %s", name);
 	demo_phase("mqueue");
-	r = demo_fork("mq-receiver", receiver, NULL);
-	s = r > 0 ? demo_fork("mq-sender", sender, NULL) : -1;
-	sr = r > 0 ? demo_wait(r) : -1;
-	ss = s > 0 ? demo_wait(s) : -1;
+	demo_fork_pair("mq-receiver", receiver, "mq-sender", sender, ok);
 	demo_phase("end");
 	mq_close(mq);
 	mq_unlink(name);
-	printf("receiver %s, sender %s\n", sr == 0 ? "ok" : "failed",
-	       ss == 0 ? "ok" : "failed");
-	return sr == 0 && ss == 0 ? 0 : 1;
+	printf("receiver %s, sender %s\n", ok[0] ? "ok" : "failed", ok[1] ? "ok" : "failed");
+	return ok[0] && ok[1] ? 0 : 1;
 }

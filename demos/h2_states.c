@@ -4,7 +4,6 @@
  * (Runnable: ready but not running). */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +28,6 @@ static const struct demo_spec spec = {
 };
 
 static double phase_ms;
-
-static void pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		demo_die(-errno, "sched_setaffinity");
-}
 
 static void disk_phase(void)
 {
@@ -69,7 +58,7 @@ static void disk_phase(void)
 
 static int hog(void *arg)
 {
-	pin_to(*(int *)arg);
+	demo_pin_cpu(*(int *)arg);
 	demo_burn_wall_ms(phase_ms * 2.5);
 	return 0;
 }
@@ -97,7 +86,7 @@ int main(int argc, char **argv)
 	demo_start(argc, argv, &spec, &a);
 	demo_name_thread("worker");
 	phase_ms = demo_ms(&a, 150);
-	pin_to(cpu);
+	demo_pin_cpu(cpu);
 	demo_phase("running");
 	demo_burn_cpu_ms(phase_ms);
 	demo_phase("sleeping");

@@ -1,7 +1,6 @@
 /* h4_concurrency_vs_parallelism.c - H4: concurrency is not parallelism.
  * The same two CPU-bound threads run once confined to one core (they take
  * turns: concurrent, not parallel) and once on a core each (parallel). */
-#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -28,16 +27,6 @@ static const struct demo_spec spec = {
 
 static double work_ms;
 
-static void pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		demo_die(-errno, "sched_setaffinity");
-}
-
 static void allow_all(int ncpu)
 {
 	cpu_set_t set;
@@ -50,7 +39,7 @@ static void allow_all(int ncpu)
 
 static void *worker(void *arg)
 {
-	pin_to((int)(long)arg);
+	demo_pin_cpu((int)(long)arg);
 	demo_burn_cpu_ms(work_ms);
 	return NULL;
 }
@@ -89,7 +78,7 @@ int main(int argc, char **argv)
 		static const int same[THREADS] = { 0, 0 };
 
 		demo_phase("one-core");
-		pin_to(0); /* main too, so no thread ever runs beside another */
+		demo_pin_cpu(0); /* main too, so no thread ever runs beside another */
 		printf("one core:  2 x %.0f ms of work took %.0f ms\n", work_ms,
 		       run_pair("one-core", same));
 	}

@@ -140,6 +140,13 @@ int demo_thread_create_detached(const char *name, void *(*fn)(void *), void *arg
 pid_t demo_fork(const char *name, int (*fn)(void *), void *arg);
 /* waitpid() retried on EINTR; returns the wait status or -errno. */
 int demo_wait(pid_t pid);
+/* Forks process name_a (as demo_fork) and, if that worked, name_b, then waits
+ * for both. ok[i]: process i started and exited with status 0. */
+void demo_fork_pair(const char *name_a, int (*fn_a)(void *), const char *name_b,
+		    int (*fn_b)(void *), bool ok[2]);
+/* Restricts the calling thread to CPU `cpu` (sched_setaffinity); exits
+ * through demo_die if that is refused. */
+void demo_pin_cpu(int cpu);
 
 /* ---- phase marks ------------------------------------------------------- */
 
@@ -181,13 +188,25 @@ struct demo_client_stats {
  * -errno if the clients could not be started. */
 int demo_echo_clients(const char *host, int port, int k_clients, int m_messages,
 		      size_t msg_len, struct demo_client_stats *out);
-/* The same in a child process named "echo-clients" (so the server process
- * holds only server threads). Returns the child's PID; *stats_fd receives the
- * read end of a pipe carrying the statistics. -errno on failure. */
-pid_t demo_echo_clients_spawn(const char *host, int port, int k_clients,
-			      int m_messages, size_t msg_len, int *stats_fd);
-/* Waits for that child and reads its statistics. Returns as demo_echo_clients. */
-int demo_echo_clients_reap(pid_t pid, int stats_fd, struct demo_client_stats *out);
+/* What demo_echo_clients_spawn runs: demo_echo_clients' arguments, plus a
+ * head start for the server and a server fd the child does not keep. */
+struct demo_echo_spawn {
+	const char *host;
+	int port;
+	int k_clients, m_messages;
+	size_t msg_len;
+	double delay_ms;    /* the clients wait this long before connecting */
+	int close_fd;       /* closed in the child (the listening socket); -1: none */
+};
+/* demo_echo_clients in a child process named "echo-clients" (so the server
+ * process holds only server threads). Returns the child's PID; *stats_fd
+ * receives the read end of a pipe carrying the statistics. -errno on failure. */
+pid_t demo_echo_clients_spawn(const struct demo_echo_spawn *s, int *stats_fd);
+/* Waits for that child and reads its statistics. Returns as demo_echo_clients,
+ * or -EPIPE if the child sent none. *wait_status (if not NULL) receives the
+ * child's wait status (demo_wait). */
+int demo_echo_clients_reap(pid_t pid, int stats_fd, struct demo_client_stats *out,
+			   int *wait_status);
 /* One line: "clients K x M: ok N, failed N, latency min/p50/p99/max us". */
 void demo_print_client_stats(const struct demo_client_stats *s);
 

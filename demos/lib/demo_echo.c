@@ -153,10 +153,27 @@ struct spawn_msg {
 	struct demo_client_stats stats;
 };
 
-pid_t demo_echo_clients_spawn(const char *host, int port, int k, int m,
-			      size_t msg_len, int *stats_fd)
+/* The child: runs the clients and sends the statistics up the pipe. */
+static void __attribute__((noreturn)) spawned_clients(const struct demo_echo_spawn *s,
+						       int report_fd)
 {
 	struct spawn_msg msg;
+
+	if (s->close_fd >= 0)
+		close(s->close_fd);
+	demo_name_process("echo-clients");
+	demo_watchdog_status(30, "echo clients did not finish", DEMO_EXIT_SAFETY);
+	if (s->delay_ms > 0)
+		demo_sleep_ms(s->delay_ms);
+	msg.rc = demo_echo_clients(s->host, s->port, s->k_clients, s->m_messages,
+				   s->msg_len, &msg.stats);
+	if (write(report_fd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+		_exit(3);
+	_exit(msg.rc ? 1 : 0);
+}
+
+pid_t demo_echo_clients_spawn(const struct demo_echo_spawn *s, int *stats_fd)
+{
 	int pfd[2];
 	pid_t pid;
 
@@ -173,19 +190,15 @@ pid_t demo_echo_clients_spawn(const char *host, int port, int k, int m,
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		demo_name_process("echo-clients");
-		demo_watchdog_status(30, "echo clients did not finish", DEMO_EXIT_SAFETY);
-		msg.rc = demo_echo_clients(host, port, k, m, msg_len, &msg.stats);
-		if (write(pfd[1], &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
-			_exit(3);
-		_exit(msg.rc ? 1 : 0);
+		spawned_clients(s, pfd[1]);
 	}
 	close(pfd[1]);
 	*stats_fd = pfd[0];
 	return pid;
 }
 
-int demo_echo_clients_reap(pid_t pid, int stats_fd, struct demo_client_stats *out)
+int demo_echo_clients_reap(pid_t pid, int stats_fd, struct demo_client_stats *out,
+			   int *wait_status)
 {
 	struct spawn_msg msg;
 	ssize_t n = demo_read_all(stats_fd, &msg, sizeof(msg));
@@ -193,9 +206,11 @@ int demo_echo_clients_reap(pid_t pid, int stats_fd, struct demo_client_stats *ou
 
 	close(stats_fd);
 	status = demo_wait(pid);
+	if (wait_status)
+		*wait_status = status;
 	memset(out, 0, sizeof(*out));
 	if (n != (ssize_t)sizeof(msg))
-		return status < 0 ? status : -EPIPE;
+		return -EPIPE;
 	*out = msg.stats;
 	return msg.rc;
 }

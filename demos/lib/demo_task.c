@@ -1,6 +1,7 @@
 /* demo_task.c - threads and processes named after their role, and phase
  * marks, so a demo's timeline reads like its story. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,26 @@ int demo_wait(pid_t pid)
 			return -errno;
 	}
 	return status;
+}
+
+void demo_fork_pair(const char *name_a, int (*fn_a)(void *), const char *name_b,
+		    int (*fn_b)(void *), bool ok[2])
+{
+	pid_t a = demo_fork(name_a, fn_a, NULL);
+	pid_t b = a > 0 ? demo_fork(name_b, fn_b, NULL) : -1;
+
+	ok[0] = a > 0 && demo_wait(a) == 0;
+	ok[1] = b > 0 && demo_wait(b) == 0;
+}
+
+void demo_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		demo_die(-errno, "sched_setaffinity");
 }
 
 void demo_phase(const char *name)

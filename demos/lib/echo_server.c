@@ -1,9 +1,7 @@
 /* echo_server.c - listening socket, echo-clients process and echo loop
  * shared by the server demos. See echo_server.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -13,44 +11,6 @@
 /* The clients give the server this long to reach its first wait for a
  * connection, so "Sleeping in accept" shows even on a busy machine. */
 #define CLIENT_START_DELAY_MS 20
-
-struct client_report {
-	int rc;
-	struct demo_client_stats st;
-};
-
-/* The echo clients (demo_echo_clients) in a child process "echo-clients"
- * that starts them after a short delay; its report comes back on a pipe. */
-static pid_t spawn_clients(const struct echo_run *r, int *report_fd)
-{
-	struct client_report rep;
-	int pfd[2];
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		close(r->lfd);
-		demo_name_process("echo-clients");
-		demo_watchdog_status(30, "echo clients did not finish", DEMO_EXIT_SAFETY);
-		demo_sleep_ms(CLIENT_START_DELAY_MS);
-		memset(&rep, 0, sizeof(rep));
-		rep.rc = demo_echo_clients("127.0.0.1", r->port, r->k, r->m, ECHO_MSG_LEN,
-					   &rep.st);
-		_exit(write(pfd[1], &rep, sizeof(rep)) != sizeof(rep) ? 3 : rep.rc != 0);
-	}
-	close(pfd[1]);
-	*report_fd = pfd[0];
-	return pid;
-}
 
 void echo_run_start(struct echo_run *r, const struct demo_args *a, int listen_flags)
 {
@@ -62,30 +22,30 @@ void echo_run_start(struct echo_run *r, const struct demo_args *a, int listen_fl
 	printf("server on 127.0.0.1:%d, %d clients x %d messages\n", r->port, r->k,
 	       r->m);
 	r->t0 = demo_now_ns();
-	r->clients = spawn_clients(r, &r->stats_fd);
+	r->clients = demo_echo_clients_spawn(&(struct demo_echo_spawn){
+		.host = "127.0.0.1", .port = r->port, .k_clients = r->k,
+		.m_messages = r->m, .msg_len = ECHO_MSG_LEN,
+		.delay_ms = CLIENT_START_DELAY_MS, .close_fd = r->lfd }, &r->stats_fd);
 	if (r->clients < 0)
 		demo_die(r->clients, "cannot start the echo clients");
 }
 
 int echo_run_finish(struct echo_run *r)
 {
-	struct client_report rep;
-	ssize_t n;
-	int status;
+	struct demo_client_stats st;
+	int rc, status;
 
 	if (r->lfd >= 0)
 		close(r->lfd);
 	r->lfd = -1;
-	n = demo_read_all(r->stats_fd, &rep, sizeof(rep));
-	close(r->stats_fd);
-	status = demo_wait(r->clients);
-	if (n != (ssize_t)sizeof(rep)) {
+	rc = demo_echo_clients_reap(r->clients, r->stats_fd, &st, &status);
+	if (rc == -EPIPE) {
 		printf("echo clients: no report (exit status %d)\n", status);
 		return 1;
 	}
-	demo_print_client_stats(&rep.st);
+	demo_print_client_stats(&st);
 	printf("served in %.0f ms\n", demo_ms_since(r->t0));
-	return rep.rc == 0 && status == 0 ? 0 : 1;
+	return rc == 0 && status == 0 ? 0 : 1;
 }
 
 void echo_set_timeouts(int fd)

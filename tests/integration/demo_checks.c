@@ -10,13 +10,38 @@
 #include <cmocka.h>
 
 #include "demo_checks.h"
+#include "userspace/syscalls.h"
 
-static bool in_tree(const struct tl_process *p, const struct tl_process *root)
+void dc_run_ok(struct th_run *r, const char *demo)
 {
-	for (int depth = 0; p && depth < 64; depth++, p = p->parent)
-		if (p == root)
-			return true;
-	return false;
+	th_record_demo(r, demo, NULL);
+	if (r->record_status != 0 || tl_proc_exit_code(r->root) != 0) {
+		th_dump_log(r);
+		fail_msg("%s: record status %d, demo exit %d", demo, r->record_status,
+			 tl_proc_exit_code(r->root));
+	}
+}
+
+void dc_record_until(const char *demo, dc_check_fn *check, size_t n)
+{
+	struct th_run r;
+	bool done = false;
+
+	for (int i = 0; i < DC_ATTEMPTS && !done; i++) {
+		th_record_demo(&r, demo, NULL);
+		done = check(&r, n);
+		th_free(&r);
+	}
+	assert_true(done); /* else the machine was never free enough to measure */
+}
+
+int dc_nr(const char *name)
+{
+	int32_t nr = tl_syscall_nr(name);
+
+	if (nr < 0)
+		fail_msg("no x86_64 syscall named %s", name);
+	return nr;
 }
 
 void dc_phase(const struct th_run *r, const char *name, uint64_t *t0, uint64_t *t1)
@@ -56,7 +81,7 @@ const struct tl_thread *dc_thread(const struct th_run *r, const char *name)
 	for (size_t i = 0; i < tl_model_nthreads(r->m); i++) {
 		const struct tl_thread *x = tl_model_thread(r->m, i);
 
-		if (in_tree(x->proc, r->root) && !strcmp(tl_thread_name(x), name) && n++ < 2)
+		if (th_in_tree(x->proc, r->root) && !strcmp(tl_thread_name(x), name) && n++ < 2)
 			t[n - 1] = x;
 	}
 	if (n != 1) {
@@ -74,7 +99,7 @@ const struct tl_process *dc_proc(const struct th_run *r, const char *name)
 	for (size_t i = 0; i < tl_model_nprocs(r->m); i++) {
 		const struct tl_process *x = tl_model_proc(r->m, i);
 
-		if (in_tree(x, r->root) && !strcmp(tl_proc_name(x), name) && n++ < 2)
+		if (th_in_tree(x, r->root) && !strcmp(tl_proc_name(x), name) && n++ < 2)
 			p[n - 1] = x;
 	}
 	if (n != 1) {
@@ -82,6 +107,12 @@ const struct tl_process *dc_proc(const struct th_run *r, const char *name)
 		fail_msg("expected one process named %s, found %zu", name, n);
 	}
 	return p[0];
+}
+
+const struct tl_thread *dc_only_thread(const struct tl_process *p)
+{
+	assert_int_equal(p->nthreads, 1);
+	return p->threads[0];
 }
 
 const struct tl_thread *dc_main(const struct th_run *r)
@@ -160,7 +191,7 @@ size_t dc_count_marks(const struct th_run *r, uint32_t kind, const char *label)
 	for (size_t i = 0; i < tl_model_nthreads(r->m); i++) {
 		const struct tl_thread *t = tl_model_thread(r->m, i);
 
-		if (in_tree(t->proc, r->root))
+		if (th_in_tree(t->proc, r->root))
 			n += dc_thread_marks(t, kind, label);
 	}
 	return n;

@@ -1,7 +1,9 @@
 /* demo_checks.h - small queries the demo signature tests share on top of the
- * harness: phase windows from the demos' USDT phase marks, named threads,
- * interval lookups, and the link-time address of a global lock variable so a
- * futex address in the trace can be tied to `mutexA` without a symbolizer. */
+ * harness: recording a demo that must succeed (or again while the machine is
+ * too busy to measure), syscall numbers by name, phase windows from the
+ * demos' USDT phase marks, named threads, interval lookups, and the
+ * link-time address of a global lock variable so a futex address in the
+ * trace can be tied to `mutexA` without a symbolizer. */
 #ifndef TL_DEMO_CHECKS_H
 #define TL_DEMO_CHECKS_H
 
@@ -9,6 +11,21 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "harness.h"
+
+/* Records demo (no arguments); fails the test, showing the record log,
+ * unless both `threadline record` and the demo exited with status 0. */
+void dc_run_ok(struct th_run *r, const char *demo);
+
+/* Asserts what it can of one recording; false when the machine was too busy
+ * for its measurement (n: the demo's size knob, as the test chose it). */
+typedef bool dc_check_fn(const struct th_run *r, size_t n);
+/* Records demo (no arguments) until check returns true, DC_ATTEMPTS times at
+ * most; fails the test if the machine was never free enough to measure. */
+void dc_record_until(const char *demo, dc_check_fn *check, size_t n);
+
+/* Number of the x86_64 syscall `name`. Fails the test for an unknown name,
+ * so a misspelt one cannot turn a count into a vacuous zero. */
+int dc_nr(const char *name);
 
 /* [t0, t1) of the demo phase `name`: from the USDT mark "phase:<name>" to
  * the next phase mark (or the trace end). Fails the test if it is absent. */
@@ -18,6 +35,8 @@ void dc_phase(const struct th_run *r, const char *name, uint64_t *t0, uint64_t *
 const struct tl_thread *dc_thread(const struct th_run *r, const char *name);
 /* The one process of r.root's tree named exactly `name` (fails otherwise). */
 const struct tl_process *dc_proc(const struct th_run *r, const char *name);
+/* The one thread of process p (fails unless p has exactly one). */
+const struct tl_thread *dc_only_thread(const struct tl_process *p);
 /* r.root's main thread (TID = PID). */
 const struct tl_thread *dc_main(const struct th_run *r);
 

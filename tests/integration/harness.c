@@ -187,7 +187,7 @@ void th_free(struct th_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static bool in_tree(const struct tl_process *p, const struct tl_process *root)
+bool th_in_tree(const struct tl_process *p, const struct tl_process *root)
 {
 	for (int depth = 0; p && depth < 64; depth++, p = p->parent)
 		if (p == root)
@@ -203,7 +203,7 @@ size_t th_procs_prefixed(const struct th_run *r, const char *prefix,
 	for (size_t i = 0; i < tl_model_nprocs(r->m); i++) {
 		const struct tl_process *p = tl_model_proc(r->m, i);
 
-		if (!in_tree(p, r->root) || strncmp(tl_proc_name(p), prefix, len))
+		if (!th_in_tree(p, r->root) || strncmp(tl_proc_name(p), prefix, len))
 			continue;
 		if (out && n < max)
 			out[n] = p;
@@ -220,7 +220,7 @@ size_t th_threads_prefixed(const struct th_run *r, const char *prefix,
 	for (size_t i = 0; i < tl_model_nthreads(r->m); i++) {
 		const struct tl_thread *t = tl_model_thread(r->m, i);
 
-		if (!in_tree(t->proc, r->root) || strncmp(tl_thread_name(t), prefix, len))
+		if (!th_in_tree(t->proc, r->root) || strncmp(tl_thread_name(t), prefix, len))
 			continue;
 		if (out && n < max)
 			out[n] = t;

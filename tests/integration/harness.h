@@ -44,6 +44,8 @@ int th_record_demo(struct th_run *r, const char *demo, const char *const *args);
 void th_free(struct th_run *r);
 
 /* Small queries the demo tests share. */
+/* Whether p is root or one of its descendants. */
+bool th_in_tree(const struct tl_process *p, const struct tl_process *root);
 /* Threads of r.root and its descendants whose name starts with prefix. */
 size_t th_threads_prefixed(const struct th_run *r, const char *prefix,
 			   const struct tl_thread **out, size_t max);

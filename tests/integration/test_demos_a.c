@@ -81,7 +81,7 @@ static void test_a1_fork(void **state)
 }
 
 /* Asserts A2's signature; false if the machine was too busy to measure. */
-static bool check_a2(struct th_run *r)
+static bool check_a2(const struct th_run *r, size_t workers)
 {
 	const struct tl_process *w[MAXP];
 	uint64_t first_fork = UINT64_MAX, last_fork = 0, first_end = UINT64_MAX, last_end = 0;
@@ -91,8 +91,8 @@ static bool check_a2(struct th_run *r)
 	struct tl_iv_filter f = { .states = TL_F_BLOCKED, .by_reason = true, .why = TL_WHY_CHILD };
 
 	assert_exited_ok(r->root);
-	assert_int_equal(th_procs_prefixed(r, "worker-", w, MAXP), 2);
-	for (int i = 0; i < 2; i++) {
+	assert_int_equal(th_procs_prefixed(r, "worker-", w, MAXP), workers);
+	for (size_t i = 0; i < workers; i++) {
 		first_fork = w[i]->start < first_fork ? w[i]->start : first_fork;
 		last_fork = w[i]->start > last_fork ? w[i]->start : last_fork;
 		first_end = w[i]->end < first_end ? w[i]->end : first_end;
@@ -125,16 +125,8 @@ static bool check_a2(struct th_run *r)
 
 static void test_a2_process_parallel(void **state)
 {
-	struct th_run r;
-	bool done = false;
-
 	(void)state;
-	for (int i = 0; i < DC_ATTEMPTS && !done; i++) {
-		th_record_demo(&r, "a2_process_parallel", NULL);
-		done = check_a2(&r);
-		th_free(&r);
-	}
-	assert_true(done); /* else the machine was never free enough to measure */
+	dc_record_until("a2_process_parallel", check_a2, 2);
 }
 
 static bool signal_sent(const struct tl_model *m, uint32_t to_pid, int sig)
@@ -252,11 +244,13 @@ static bool check_a4_async(const struct th_run *r, int n)
 	return true;
 }
 
-/* Asserts A4's signature; false if the machine was too busy to measure. */
-static bool check_a4(const struct th_run *r, int n)
+/* Asserts A4's signature for `workers` = N; false if the machine was too
+ * busy to measure. */
+static bool check_a4(const struct th_run *r, size_t workers)
 {
 	const struct tl_process *w[MAXP];
 	uint64_t t0, t1, c0, c1;
+	int n = (int)workers;
 
 	assert_exited_ok(r->root);
 	/* exactly N workers, forked once each, alive from before the first
@@ -279,17 +273,8 @@ static bool check_a4(const struct th_run *r, int n)
 
 static void test_a4_process_pool(void **state)
 {
-	int n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	struct th_run r;
-	bool done = false;
-
 	(void)state;
-	for (int i = 0; i < DC_ATTEMPTS && !done; i++) {
-		th_record_demo(&r, "a4_process_pool", NULL);
-		done = check_a4(&r, n);
-		th_free(&r);
-	}
-	assert_true(done); /* else the machine was never free enough to measure */
+	dc_record_until("a4_process_pool", check_a4, (size_t)sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 static int cmp_u64(const void *a, const void *b)

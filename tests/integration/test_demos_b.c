@@ -15,40 +15,22 @@
 #define MAXT 64
 #define CLONE_THREAD_FLAG 0x10000ull
 
-static uint64_t min_start(const struct tl_thread *const *t, size_t n)
+/* Earliest and latest start and end of threads t[0..n). */
+struct span {
+	uint64_t first_start, last_start, first_end, last_end;
+};
+
+static struct span span_of(const struct tl_thread *const *t, size_t n)
 {
-	uint64_t v = UINT64_MAX;
+	struct span s = { UINT64_MAX, 0, UINT64_MAX, 0 };
 
-	for (size_t i = 0; i < n; i++)
-		v = t[i]->start < v ? t[i]->start : v;
-	return v;
-}
-
-static uint64_t max_start(const struct tl_thread *const *t, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = t[i]->start > v ? t[i]->start : v;
-	return v;
-}
-
-static uint64_t min_end(const struct tl_thread *const *t, size_t n)
-{
-	uint64_t v = UINT64_MAX;
-
-	for (size_t i = 0; i < n; i++)
-		v = t[i]->end < v ? t[i]->end : v;
-	return v;
-}
-
-static uint64_t max_end(const struct tl_thread *const *t, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = t[i]->end > v ? t[i]->end : v;
-	return v;
+	for (size_t i = 0; i < n; i++) {
+		s.first_start = t[i]->start < s.first_start ? t[i]->start : s.first_start;
+		s.last_start = t[i]->start > s.last_start ? t[i]->start : s.last_start;
+		s.first_end = t[i]->end < s.first_end ? t[i]->end : s.first_end;
+		s.last_end = t[i]->end > s.last_end ? t[i]->end : s.last_end;
+	}
+	return s;
 }
 
 static uint64_t futex_ns(const struct tl_thread *t, uint64_t t0, uint64_t t1)
@@ -108,8 +90,8 @@ static void test_b1_threads(void **state)
 		/* main Sleeping in futex (the join) until each worker exits */
 		assert_true(joined_by_exit(&r, main_t, w[i]));
 	}
-	assert_true((double)futex_ns(main_t, max_start(w, 3), w[2]->end) >=
-		    0.85 * (double)(w[2]->end - max_start(w, 3)));
+	assert_true((double)futex_ns(main_t, span_of(w, 3).last_start, w[2]->end) >=
+		    0.85 * (double)(w[2]->end - span_of(w, 3).last_start));
 	th_free(&r);
 }
 
@@ -201,8 +183,8 @@ static void check_b3_gil(const struct th_run *r, size_t n)
 	double share;
 
 	assert_int_equal(th_threads_prefixed(r, "gil-thread-", t, MAXT), n);
-	t0 = min_start(t, n);
-	t1 = max_end(t, n);
+	t0 = span_of(t, n).first_start;
+	t1 = span_of(t, n).last_end;
 	/* no speed-up: n x 400 ms of work takes about n x 400 ms */
 	assert_true(t1 - t0 >= (uint64_t)n * TH_MS(350));
 	assert_int_equal(tl_proc_par_stats(r->root, t0, t1, &s), 0);
@@ -238,8 +220,8 @@ static bool check_b3_parallel(const struct th_run *r, const char *prefix, size_t
 		nt = n;
 	}
 	assert_int_equal(nt, n);
-	t0 = max_start(t, n);
-	t1 = min_end(t, n);
+	t0 = span_of(t, n).last_start;
+	t1 = span_of(t, n).first_end;
 	assert_true(t1 > t0 + TH_MS(250));
 	par = dc_par_share_free(tl_proc_tree_series(r->root), t0, t1, 2, &meas);
 	print_message("b3 %s: parallelism 2 for %.1f%% (%.0f%% measurable)\n", prefix,
@@ -271,17 +253,9 @@ static bool check_b3(const struct th_run *r, size_t n)
 static void test_b3_gil(void **state)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cpus > 2 ? (size_t)cpus : 2;
-	struct th_run r;
-	bool done = false;
 
 	(void)state;
-	for (int i = 0; i < DC_ATTEMPTS && !done; i++) {
-		th_record_demo(&r, "b3_gil", NULL);
-		done = check_b3(&r, n);
-		th_free(&r);
-	}
-	assert_true(done); /* else the machine was never free enough to measure */
+	dc_record_until("b3_gil", check_b3, cpus > 2 ? (size_t)cpus : 2);
 }
 
 static void test_b4_io_vs_cpu(void **state)
@@ -305,14 +279,14 @@ static void test_b4_io_vs_cpu(void **state)
 		hi = iv->end < hi ? iv->end : hi;
 	}
 	assert_true(hi > lo + TH_MS(150));
-	assert_true(max_end(io, 4) - min_start(io, 4) <= TH_MS(350));
+	assert_true(span_of(io, 4).last_end - span_of(io, 4).first_start <= TH_MS(350));
 	/* ... and serially the same waits take four times as long */
 	assert_int_equal(dc_count_blocked(dc_main(&r), TL_WHY_POLL, false, 0, 0,
-					  min_start(io, 4)), 4);
+					  span_of(io, 4).first_start), 4);
 	/* CPU-bound threads under the lock: no speed-up, never in parallel */
 	assert_int_equal(th_threads_prefixed(&r, "cpu-thread-", cpu, MAXT), 4);
-	t0 = min_start(cpu, 4);
-	t1 = max_end(cpu, 4);
+	t0 = span_of(cpu, 4).first_start;
+	t1 = span_of(cpu, 4).last_end;
 	assert_true(t1 - t0 >= TH_MS(350));
 	assert_int_equal(tl_proc_par_stats(r.root, t0, t1, &s), 0);
 	assert_true(tl_par_share(&s, 0) + tl_par_share(&s, 1) >= 0.95);

@@ -12,16 +12,6 @@
 #include "demo_checks.h"
 #include "harness.h"
 
-static void run_ok(struct th_run *r, const char *demo)
-{
-	th_record_demo(r, demo, NULL);
-	if (r->record_status != 0 || tl_proc_exit_code(r->root) != 0) {
-		th_dump_log(r);
-		fail_msg("%s: record status %d, demo exit %d", demo, r->record_status,
-			 tl_proc_exit_code(r->root));
-	}
-}
-
 static bool blocked_in_futex_at(const struct tl_thread *t, uint64_t ts)
 {
 	const struct tl_interval *iv = tl_thread_at(t, ts);
@@ -71,7 +61,7 @@ static void test_d1_queues(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "d1_queues");
+	dc_run_ok(&r, "d1_queues");
 	main_t = dc_main(&r);
 	/* the three kinds: five puts and five gets each, by main */
 	assert_int_equal(queue_marks(main_t, TL_USDT_QUEUE_PUT, "fifo", -1, 0, UINT64_MAX), 5);
@@ -134,7 +124,7 @@ static void test_d2_producer_consumer(void **state)
 	int pct;
 
 	(void)state;
-	run_ok(&r, "d2_producer_consumer");
+	dc_run_ok(&r, "d2_producer_consumer");
 	prod = dc_thread(&r, "producer");
 	cons[0] = dc_thread(&r, "consumer-1");
 	cons[1] = dc_thread(&r, "consumer-2");
@@ -174,14 +164,12 @@ static void test_d3_process_queue(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "d3_process_queue");
+	dc_run_ok(&r, "d3_process_queue");
 	prod = dc_proc(&r, "producer");
 	cons = dc_proc(&r, "consumer");
 	assert_int_not_equal(prod->pid, cons->pid);
-	assert_int_equal(prod->nthreads, 1);
-	assert_int_equal(cons->nthreads, 1);
-	pt = prod->threads[0];
-	ct = cons->threads[0];
+	pt = dc_only_thread(prod);
+	ct = dc_only_thread(cons);
 	/* slow producer: the writer process wakes the reader process */
 	dc_phase(&r, "slow-producer", &t0, &t1);
 	assert_true(tl_model_count_wakeups(r.m, pt->tid, ct->tid, t0, t1) >= 5);

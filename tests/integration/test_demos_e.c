@@ -13,35 +13,6 @@
 #include "demo_checks.h"
 #include "harness.h"
 
-#define NR_SENDTO 44
-#define NR_RECVFROM 45
-#define NR_SOCKET 41
-#define NR_CONNECT 42
-#define NR_ACCEPT 43
-#define NR_BIND 49
-#define NR_LISTEN 50
-#define NR_ACCEPT4 288
-#define NR_OPENAT 257
-#define NR_MQ_TIMEDRECEIVE 243
-#define NR_RT_SIGSUSPEND 130
-
-static void run_ok(struct th_run *r, const char *demo)
-{
-	th_record_demo(r, demo, NULL);
-	if (r->record_status != 0 || tl_proc_exit_code(r->root) != 0) {
-		th_dump_log(r);
-		fail_msg("%s: record status %d, demo exit %d", demo, r->record_status,
-			 tl_proc_exit_code(r->root));
-	}
-}
-
-/* The single thread of a single-threaded process. */
-static const struct tl_thread *only_thread(const struct tl_process *p)
-{
-	assert_int_equal(p->nthreads, 1);
-	return p->threads[0];
-}
-
 /* Blocked intervals of t for reason why, at least min_ns long, ended by a
  * wakeup from `waker` (0: any waker). */
 static size_t woken_blocks(const struct tl_thread *t, enum tl_reason why,
@@ -66,15 +37,15 @@ static void test_e1_pipe(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "e1_pipe");
+	dc_run_ok(&r, "e1_pipe");
 	parent = dc_main(&r);
-	reader = only_thread(dc_proc(&r, "pipe-reader"));
+	reader = dc_only_thread(dc_proc(&r, "pipe-reader"));
 	/* the reader Sleeping in read on the pipe, woken by the writer (the
 	 * parent, another process), once per message spaced 50 ms apart */
 	assert_true(woken_blocks(reader, TL_WHY_PIPE, parent->tid, TH_MS(20)) >= 4);
 	assert_true(tl_model_count_wakeups(r.m, parent->tid, reader->tid, 0, 0) >= 4);
 	/* duplex: each side waits in recvfrom for the other in turn */
-	child = only_thread(dc_proc(&r, "duplex-child"));
+	child = dc_only_thread(dc_proc(&r, "duplex-child"));
 	assert_true(woken_blocks(child, TL_WHY_SOCKET, parent->tid, TH_MS(20)) >= 2);
 	assert_true(woken_blocks(parent, TL_WHY_SOCKET, child->tid, TH_MS(20)) >= 2);
 	th_free(&r);
@@ -84,23 +55,24 @@ static void test_e2_fifo(void **state)
 {
 	const struct tl_thread *reader, *writer;
 	const struct tl_process *rp, *wp;
+	int nr_openat = dc_nr("openat");
 	bool open_wait = false;
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "e2_fifo");
+	dc_run_ok(&r, "e2_fifo");
 	rp = dc_proc(&r, "fifo-reader");
 	wp = dc_proc(&r, "fifo-writer");
 	/* siblings: neither is the other's parent */
 	assert_ptr_equal(rp->parent, r.root);
 	assert_ptr_equal(wp->parent, r.root);
-	reader = only_thread(rp);
-	writer = only_thread(wp);
+	reader = dc_only_thread(rp);
+	writer = dc_only_thread(wp);
 	/* the reader blocks in openat until the writer opens the FIFO */
 	for (size_t i = 0; i < reader->niv; i++) {
 		const struct tl_interval *iv = &reader->iv[i];
 
-		if (iv->state == TL_ST_SLEEPING && iv->block.sys_nr == NR_OPENAT &&
+		if (iv->state == TL_ST_SLEEPING && iv->block.sys_nr == nr_openat &&
 		    iv->end - iv->start >= TH_MS(20) && iv->waker == writer->tid)
 			open_wait = true;
 	}
@@ -117,9 +89,9 @@ static void test_e3_signals(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "e3_signals");
+	dc_run_ok(&r, "e3_signals");
 	parent = dc_main(&r);
-	recv_t = only_thread(dc_proc(&r, "receiver"));
+	recv_t = dc_only_thread(dc_proc(&r, "receiver"));
 	for (size_t i = 0; i < tl_model_nsignals(r.m); i++) {
 		const struct tl_signal_ev *s = tl_model_signal(r.m, i);
 
@@ -136,7 +108,7 @@ static void test_e3_signals(void **state)
 	/* the receiver Sleeping in rt_sigsuspend, woken by the sender */
 	assert_true(woken_blocks(recv_t, TL_WHY_SIGNAL, parent->tid, TH_MS(30)) >= 4);
 	assert_int_equal(dc_last_blocked(recv_t, TL_WHY_SIGNAL)->block.sys_nr,
-			 NR_RT_SIGSUSPEND);
+			 dc_nr("rt_sigsuspend"));
 	th_free(&r);
 }
 
@@ -146,13 +118,13 @@ static void test_e4_mqueue(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "e4_mqueue");
-	recv_t = only_thread(dc_proc(&r, "mq-receiver"));
-	send_t = only_thread(dc_proc(&r, "mq-sender"));
+	dc_run_ok(&r, "e4_mqueue");
+	recv_t = dc_only_thread(dc_proc(&r, "mq-receiver"));
+	send_t = dc_only_thread(dc_proc(&r, "mq-sender"));
 	/* receiver Sleeping in mq_timedreceive until each send (60 ms apart) */
 	assert_true(woken_blocks(recv_t, TL_WHY_IPC, send_t->tid, TH_MS(30)) >= 5);
 	assert_int_equal(dc_longest_blocked(recv_t, TL_WHY_IPC)->block.sys_nr,
-			 NR_MQ_TIMEDRECEIVE);
+			 dc_nr("mq_timedreceive"));
 	th_free(&r);
 }
 
@@ -177,12 +149,12 @@ static void test_e5_shared_memory(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "e5_shared_memory");
+	dc_run_ok(&r, "e5_shared_memory");
 	p1 = dc_proc(&r, "worker-1");
 	p2 = dc_proc(&r, "worker-2");
 	assert_int_not_equal(p1->pid, p2->pid);
-	w1 = only_thread(p1);
-	w2 = only_thread(p2);
+	w1 = dc_only_thread(p1);
+	w2 = dc_only_thread(p2);
 	/* both processes wait on the same lock and wake each other */
 	assert_true(dc_count_blocked(w1, TL_WHY_FUTEX, false, 0, 0, 0) >= 5);
 	assert_true(dc_count_blocked(w2, TL_WHY_FUTEX, false, 0, 0, 0) >= 5);
@@ -198,10 +170,10 @@ static void test_e6_manager(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "e6_manager");
-	mgr = only_thread(dc_proc(&r, "manager"));
-	c[0] = only_thread(dc_proc(&r, "client-1"));
-	c[1] = only_thread(dc_proc(&r, "client-2"));
+	dc_run_ok(&r, "e6_manager");
+	mgr = dc_only_thread(dc_proc(&r, "manager"));
+	c[0] = dc_only_thread(dc_proc(&r, "client-1"));
+	c[1] = dc_only_thread(dc_proc(&r, "client-2"));
 	/* every proxy call is a round trip: the client waits in recvfrom and
 	 * the manager's reply wakes it; the manager waits in poll and the
 	 * client's request wakes it (9 calls in all; two requests that come
@@ -212,9 +184,9 @@ static void test_e6_manager(void **state)
 	assert_true(woken_blocks(mgr, TL_WHY_POLL, c[1]->tid, 0) >= 2);
 	assert_true(woken_blocks(mgr, TL_WHY_POLL, c[0]->tid, 0) +
 		    woken_blocks(mgr, TL_WHY_POLL, c[1]->tid, 0) >= 5);
-	assert_int_equal(th_syscalls(c[0], NR_SENDTO, true), 5);
-	assert_int_equal(th_syscalls(c[1], NR_SENDTO, true), 4);
-	assert_true(th_syscalls(mgr, NR_SENDTO, true) == 9);
+	assert_int_equal(th_syscalls(c[0], dc_nr("sendto"), true), 5);
+	assert_int_equal(th_syscalls(c[1], dc_nr("sendto"), true), 4);
+	assert_true(th_syscalls(mgr, dc_nr("sendto"), true) == 9);
 	th_free(&r);
 }
 
@@ -224,23 +196,23 @@ static void test_e7_socket_ipc(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "e7_socket_ipc");
-	srv = only_thread(dc_proc(&r, "server"));
-	cli = only_thread(dc_proc(&r, "client"));
+	dc_run_ok(&r, "e7_socket_ipc");
+	srv = dc_only_thread(dc_proc(&r, "server"));
+	cli = dc_only_thread(dc_proc(&r, "client"));
 	/* server side: socket, bind, listen, accept, then recv/send */
-	assert_int_equal(th_syscalls(srv, NR_SOCKET, true), 1);
-	assert_int_equal(th_syscalls(srv, NR_BIND, true), 1);
-	assert_int_equal(th_syscalls(srv, NR_LISTEN, true), 1);
-	assert_int_equal(th_syscalls(srv, NR_ACCEPT, true) +
-			 th_syscalls(srv, NR_ACCEPT4, true), 1);
-	assert_true(th_syscalls(srv, NR_RECVFROM, true) >= 5);
-	assert_int_equal(th_syscalls(srv, NR_SENDTO, true), 5);
+	assert_int_equal(th_syscalls(srv, dc_nr("socket"), true), 1);
+	assert_int_equal(th_syscalls(srv, dc_nr("bind"), true), 1);
+	assert_int_equal(th_syscalls(srv, dc_nr("listen"), true), 1);
+	assert_int_equal(th_syscalls(srv, dc_nr("accept"), true) +
+			 th_syscalls(srv, dc_nr("accept4"), true), 1);
+	assert_true(th_syscalls(srv, dc_nr("recvfrom"), true) >= 5);
+	assert_int_equal(th_syscalls(srv, dc_nr("sendto"), true), 5);
 	/* client side: socket, connect, then send/recv */
-	assert_int_equal(th_syscalls(cli, NR_SOCKET, true), 1);
-	assert_int_equal(th_syscalls(cli, NR_CONNECT, true), 1);
-	assert_int_equal(th_syscalls(cli, NR_SENDTO, true), 5);
-	assert_int_equal(th_syscalls(cli, NR_RECVFROM, true), 5);
-	assert_int_equal(th_syscalls(cli, NR_BIND, false), 0);
+	assert_int_equal(th_syscalls(cli, dc_nr("socket"), true), 1);
+	assert_int_equal(th_syscalls(cli, dc_nr("connect"), true), 1);
+	assert_int_equal(th_syscalls(cli, dc_nr("sendto"), true), 5);
+	assert_int_equal(th_syscalls(cli, dc_nr("recvfrom"), true), 5);
+	assert_int_equal(th_syscalls(cli, dc_nr("bind"), false), 0);
 	/* each side Sleeping on the socket until the other acts */
 	assert_true(woken_blocks(srv, TL_WHY_SOCKET, cli->tid, TH_MS(20)) >= 4);
 	assert_true(woken_blocks(cli, TL_WHY_SOCKET, srv->tid, 0) >= 4);

@@ -15,16 +15,6 @@
 
 #define MAXM 256
 
-static void run_ok(struct th_run *r, const char *demo)
-{
-	th_record_demo(r, demo, NULL);
-	if (r->record_status != 0 || tl_proc_exit_code(r->root) != 0) {
-		th_dump_log(r);
-		fail_msg("%s: record status %d, demo exit %d", demo, r->record_status,
-			 tl_proc_exit_code(r->root));
-	}
-}
-
 /* The program's only thread (fails if it has more). */
 static const struct tl_thread *single_thread(const struct th_run *r)
 {
@@ -71,7 +61,7 @@ static void test_f1_generator(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "f1_generator");
+	dc_run_ok(&r, "f1_generator");
 	t = single_thread(&r);
 	assert_switches(t, want);
 	/* from/to ids are consistent: each switch leaves where the last went */
@@ -93,7 +83,7 @@ static void test_f2_greenlet(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "f2_greenlet");
+	dc_run_ok(&r, "f2_greenlet");
 	t = single_thread(&r);
 	assert_switches(t, want);
 	th_free(&r);
@@ -108,7 +98,7 @@ static void test_f3_scheduler(void **state)
 	size_t poll_waits;
 
 	(void)state;
-	run_ok(&r, "f3_scheduler");
+	dc_run_ok(&r, "f3_scheduler");
 	t = single_thread(&r);
 	dc_phase(&r, "coroutines", &t0, &t1);
 	/* the total is the longest task (400 ms), not the sum (900 ms) */

@@ -20,26 +20,6 @@
 #define M 20
 #define MAXT 64
 
-#define NR_SELECT 23
-#define NR_ACCEPT 43
-#define NR_SENDTO 44
-#define NR_RECVFROM 45
-#define NR_EPOLL_WAIT 232
-#define NR_PSELECT6 270
-#define NR_EPOLL_PWAIT 281
-#define NR_ACCEPT4 288
-#define NR_IO_URING_ENTER 426
-
-static void run_ok(struct th_run *r, const char *demo)
-{
-	th_record_demo(r, demo, NULL);
-	if (r->record_status != 0 || tl_proc_exit_code(r->root) != 0) {
-		th_dump_log(r);
-		fail_msg("%s: record status %d, demo exit %d", demo, r->record_status,
-			 tl_proc_exit_code(r->root));
-	}
-}
-
 /* Threads named prefix* whose start the trace saw (created, or present
  * at the start): filled into out[0..max), the count returned. */
 static size_t threads_seen(const struct th_run *r, const char *prefix,
@@ -97,12 +77,13 @@ static size_t sys_ret(const struct tl_thread *t, int nr, int64_t ret, uint64_t t
 /* Successful recvfrom calls of t that carried data, in [t0, t1). */
 static size_t recv_data(const struct tl_thread *t, uint64_t t0, uint64_t t1)
 {
+	int nr_recvfrom = dc_nr("recvfrom");
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->nsys; i++) {
 		const struct tl_syscall *s = &t->sys[i];
 
-		if (s->nr == NR_RECVFROM && s->ret > 0 && !(s->flags & TL_SC_NO_EXIT) &&
+		if (s->nr == nr_recvfrom && s->ret > 0 && !(s->flags & TL_SC_NO_EXIT) &&
 		    (!t1 || (s->start >= t0 && s->start < t1)))
 			n++;
 	}
@@ -112,6 +93,7 @@ static size_t recv_data(const struct tl_thread *t, uint64_t t0, uint64_t t1)
 /* Distinct fds on which t received data in [t0, t1). */
 static size_t recv_fds(const struct tl_thread *t, uint64_t t0, uint64_t t1)
 {
+	int nr_recvfrom = dc_nr("recvfrom");
 	uint64_t fds[MAXT];
 	size_t n = 0;
 
@@ -119,7 +101,7 @@ static size_t recv_fds(const struct tl_thread *t, uint64_t t0, uint64_t t1)
 		const struct tl_syscall *s = &t->sys[i];
 		bool seen = false;
 
-		if (s->nr != NR_RECVFROM || s->ret <= 0 || (t1 && (s->start < t0 || s->start >= t1)))
+		if (s->nr != nr_recvfrom || s->ret <= 0 || (t1 && (s->start < t0 || s->start >= t1)))
 			continue;
 		for (size_t j = 0; j < n; j++)
 			seen |= fds[j] == s->args[0];
@@ -149,13 +131,14 @@ static void test_g1_blocking(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "g1_blocking");
+	dc_run_ok(&r, "g1_blocking");
 	assert_clients(&r);
 	srv = lone_server(&r);
 	/* blocking accept (one per client), then blocking recv per request */
-	assert_int_equal(th_syscalls(srv, NR_ACCEPT, true), K);
+	assert_int_equal(th_syscalls(srv, dc_nr("accept"), true), K);
 	assert_int_equal(recv_data(srv, 0, 0), K * M);
 	{
+		int nr_accept = dc_nr("accept"), nr_recvfrom = dc_nr("recvfrom");
 		size_t in_accept = 0, in_recv = 0;
 
 		for (size_t i = 0; i < srv->niv; i++) {
@@ -163,8 +146,8 @@ static void test_g1_blocking(void **state)
 
 			if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_SOCKET)
 				continue;
-			in_accept += iv->block.sys_nr == NR_ACCEPT;
-			in_recv += iv->block.sys_nr == NR_RECVFROM;
+			in_accept += iv->block.sys_nr == nr_accept;
+			in_recv += iv->block.sys_nr == nr_recvfrom;
 		}
 		assert_true(in_accept >= 1);
 		/* mostly one sleep per request; fewer when the machine is busy
@@ -184,16 +167,16 @@ static void test_g2_nonblocking(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "g2_nonblocking");
+	dc_run_ok(&r, "g2_nonblocking");
 	assert_clients(&r);
 	srv = lone_server(&r);
 	dc_phase(&r, "polling", &t0, &t1);
 	/* calls that return EAGAIN at once instead of blocking: each client
 	 * needs M + 1 recvs, one per sweep at most, and every sweep polls
 	 * accept until EAGAIN */
-	eagain = sys_ret(srv, NR_ACCEPT4, -EAGAIN, t0, t1);
+	eagain = sys_ret(srv, dc_nr("accept4"), -EAGAIN, t0, t1);
 	print_message("g2: %zu accept4 and %zu recvfrom returned EAGAIN\n", eagain,
-		      sys_ret(srv, NR_RECVFROM, -EAGAIN, t0, t1));
+		      sys_ret(srv, dc_nr("recvfrom"), -EAGAIN, t0, t1));
 	assert_true(eagain >= M);
 	assert_int_equal(recv_data(srv, t0, t1), K * M);
 	/* never blocked in a socket call; short naps between sweeps instead */
@@ -247,14 +230,14 @@ static void assert_multiplexed(const struct tl_thread *srv, const int *nrs, size
 
 static void test_g3_multiplexing(void **state)
 {
-	static const int sel[] = { NR_SELECT, NR_PSELECT6 };
-	static const int ep[] = { NR_EPOLL_WAIT, NR_EPOLL_PWAIT };
+	const int sel[] = { dc_nr("select"), dc_nr("pselect6") };
+	const int ep[] = { dc_nr("epoll_wait"), dc_nr("epoll_pwait") };
 	const struct tl_thread *srv;
 	uint64_t t0, t1;
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "g3_multiplexing");
+	dc_run_ok(&r, "g3_multiplexing");
 	srv = lone_server(&r);
 	assert_int_equal(threads_seen(&r, "client-", NULL, 0), 2 * K);
 	dc_phase(&r, "select", &t0, &t1);
@@ -296,10 +279,11 @@ static void test_g4_sigio(void **state)
 	const struct tl_thread *srv;
 	size_t generated = 0, delivered = 0, followed, wakes;
 	uint64_t first_sigio = 0, first_recv = UINT64_MAX;
+	int nr_recvfrom = dc_nr("recvfrom");
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "g4_sigio");
+	dc_run_ok(&r, "g4_sigio");
 	assert_clients(&r);
 	srv = lone_server(&r);
 	for (size_t i = 0; i < tl_model_nsignals(r.m); i++) {
@@ -313,7 +297,7 @@ static void test_g4_sigio(void **state)
 			first_sigio = s->ts;
 	}
 	for (size_t i = 0; i < srv->nsys; i++)
-		if (srv->sys[i].nr == NR_RECVFROM && srv->sys[i].ret > 0 &&
+		if (srv->sys[i].nr == nr_recvfrom && srv->sys[i].ret > 0 &&
 		    srv->sys[i].start < first_recv)
 			first_recv = srv->sys[i].start;
 	print_message("g4: SIGIO generated %zu, delivered %zu\n", generated, delivered);
@@ -341,7 +325,7 @@ static void test_g5_async_io(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "g5_async_io");
+	dc_run_ok(&r, "g5_async_io");
 	t = dc_main(&r);
 	/* file: 16 direct reads in flight while the thread computes */
 	dc_phase(&r, "file", &t0, &t1);
@@ -360,8 +344,8 @@ static void test_g5_async_io(void **state)
 	assert_int_equal(blocked_count(t, TL_WHY_POLL, t0, t1), 0);
 	for (size_t i = 0; i < t->niv; i++)
 		if (t->iv[i].state == TL_ST_SLEEPING)
-			assert_int_not_equal(t->iv[i].block.sys_nr, NR_IO_URING_ENTER);
-	assert_int_equal(th_syscalls(t, NR_RECVFROM, false), 0);
+			assert_int_not_equal(t->iv[i].block.sys_nr, dc_nr("io_uring_enter"));
+	assert_int_equal(th_syscalls(t, dc_nr("recvfrom"), false), 0);
 	run = tl_thread_state_ns(t, TL_ST_RUNNING, t0, t1) +
 	      tl_thread_state_ns(t, TL_ST_RUNNABLE, t0, t1);
 	assert_true(run * 2 >= t1 - t0);
@@ -376,7 +360,7 @@ static void test_g6_fork_server(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "g6_fork_server");
+	dc_run_ok(&r, "g6_fork_server");
 	assert_clients(&r);
 	lone_server(&r);
 	/* one child process per connection, forked by the server */
@@ -395,7 +379,7 @@ static void test_g6_fork_server(void **state)
 	assert_int_equal(forks, K + 1); /* + the echo-clients process */
 	/* the server itself accepts and never serves */
 	assert_int_equal(recv_data(r.root->threads[0], 0, 0), 0);
-	assert_int_equal(th_syscalls(r.root->threads[0], NR_ACCEPT4, true), K);
+	assert_int_equal(th_syscalls(r.root->threads[0], dc_nr("accept4"), true), K);
 	th_free(&r);
 }
 
@@ -407,7 +391,7 @@ static void test_g7_thread_server(void **state)
 	size_t n;
 
 	(void)state;
-	run_ok(&r, "g7_thread_server");
+	dc_run_ok(&r, "g7_thread_server");
 	assert_clients(&r);
 	srv = dc_main(&r);
 	/* one thread per connection, created by the accepting thread */
@@ -422,14 +406,14 @@ static void test_g7_thread_server(void **state)
 		assert_int_equal(recv_data(conn[i], 0, 0), M);
 	}
 	assert_int_equal(recv_data(srv, 0, 0), 0);
-	assert_int_equal(th_syscalls(srv, NR_ACCEPT4, true), K);
+	assert_int_equal(th_syscalls(srv, dc_nr("accept4"), true), K);
 	th_free(&r);
 }
 
 /* recvfrom calls of t that returned 0: connections it saw to the end. */
 static size_t eofs(const struct tl_thread *t)
 {
-	return sys_ret(t, NR_RECVFROM, 0, 0, 0);
+	return sys_ret(t, dc_nr("recvfrom"), 0, 0, 0);
 }
 
 static void test_g8_pool_server(void **state)
@@ -437,11 +421,12 @@ static void test_g8_pool_server(void **state)
 	const struct tl_thread *w[MAXT];
 	const struct tl_thread *srv;
 	uint64_t first_accept = UINT64_MAX;
+	int nr_accept4 = dc_nr("accept4");
 	size_t n, conns = 0, most = 0;
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "g8_pool_server");
+	dc_run_ok(&r, "g8_pool_server");
 	assert_clients(&r);
 	srv = dc_main(&r);
 	/* exactly N = 3 workers, no thread per connection */
@@ -449,7 +434,7 @@ static void test_g8_pool_server(void **state)
 	assert_int_equal(n, 3);
 	assert_int_equal(proc_threads(r.root), 4);
 	for (size_t i = 0; i < srv->nsys; i++)
-		if (srv->sys[i].nr == NR_ACCEPT4 && srv->sys[i].start < first_accept)
+		if (srv->sys[i].nr == nr_accept4 && srv->sys[i].start < first_accept)
 			first_accept = srv->sys[i].start;
 	for (size_t i = 0; i < n; i++) {
 		size_t c = eofs(w[i]);
@@ -475,20 +460,20 @@ static void test_g9_coroutine_server(void **state)
 	char name[16];
 
 	(void)state;
-	run_ok(&r, "g9_coroutine_server");
+	dc_run_ok(&r, "g9_coroutine_server");
 	assert_clients(&r);
 	srv = lone_server(&r);
 	dc_phase(&r, "coroutines", &t0, &t1);
 	/* one thread serves every connection: accept, recv, send all on it */
-	assert_int_equal(th_syscalls(srv, NR_ACCEPT4, true), K);
+	assert_int_equal(th_syscalls(srv, dc_nr("accept4"), true), K);
 	assert_true(recv_fds(srv, t0, t1) >= 3);
 	assert_int_equal(recv_data(srv, t0, t1), K * M);
-	assert_true(sys_ret(srv, NR_RECVFROM, -EAGAIN, t0, t1) >= 1);
+	assert_true(sys_ret(srv, dc_nr("recvfrom"), -EAGAIN, t0, t1) >= 1);
 	/* it blocks only in epoll_wait, never on a socket */
 	assert_int_equal(blocked_count(srv, TL_WHY_SOCKET, t0, t1), 0);
 	assert_true(blocked_count(srv, TL_WHY_POLL, t0, t1) >= 1);
 	{
-		static const int ep[] = { NR_EPOLL_WAIT, NR_EPOLL_PWAIT };
+		const int ep[] = { dc_nr("epoll_wait"), dc_nr("epoll_pwait") };
 
 		assert_true(mux_calls(srv, ep, 2, t0, t1) >= 3);
 	}

@@ -15,16 +15,6 @@
 
 #define MAXT 64
 
-static void run_ok(struct th_run *r, const char *demo)
-{
-	th_record_demo(r, demo, NULL);
-	if (r->record_status != 0 || tl_proc_exit_code(r->root) != 0) {
-		th_dump_log(r);
-		fail_msg("%s: record status %d, demo exit %d", demo, r->record_status,
-			 tl_proc_exit_code(r->root));
-	}
-}
-
 static int ncpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -73,7 +63,7 @@ static void test_h1_timeslicing(void **state)
 	size_t n;
 
 	(void)state;
-	run_ok(&r, "h1_timeslicing");
+	dc_run_ok(&r, "h1_timeslicing");
 	n = th_procs_prefixed(&r, "task-", task, MAXT);
 	assert_int_equal(n, (size_t)ncpus() + 2);
 	/* every task waits for a CPU and is preempted: time slicing */
@@ -110,7 +100,7 @@ static void test_h2_states(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "h2_states");
+	dc_run_ok(&r, "h2_states");
 	w = dc_main(&r);
 	assert_string_equal(tl_thread_name(w), "worker");
 	/* running: computing */
@@ -146,11 +136,6 @@ static void test_h2_states(void **state)
 	th_free(&r);
 }
 
-static const struct tl_thread *named(const struct th_run *r, const char *name)
-{
-	return dc_thread(r, name);
-}
-
 static void test_h3_policies(void **state)
 {
 	const struct tl_thread *n0, *n10, *fifo, *rr1, *rr2, *normal;
@@ -158,7 +143,7 @@ static void test_h3_policies(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "h3_policies");
+	dc_run_ok(&r, "h3_policies");
 	/* nice: CPU share follows the weights (nice 0 : nice 10 = 1024 : 110) */
 	dc_phase(&r, "nice", &t0, &t1);
 	n0 = dc_proc(&r, "nice-0")->threads[0];
@@ -179,10 +164,10 @@ static void test_h3_policies(void **state)
 		return;
 	}
 	/* fifo is never preempted by the RR or normal threads */
-	fifo = named(&r, "fifo");
-	rr1 = named(&r, "rr-1");
-	rr2 = named(&r, "rr-2");
-	normal = named(&r, "normal");
+	fifo = dc_thread(&r, "fifo");
+	rr1 = dc_thread(&r, "rr-1");
+	rr2 = dc_thread(&r, "rr-2");
+	normal = dc_thread(&r, "normal");
 	assert_int_equal(preemptions_by(fifo, rr1->tid), 0);
 	assert_int_equal(preemptions_by(fifo, rr2->tid), 0);
 	assert_int_equal(preemptions_by(fifo, normal->tid), 0);
@@ -202,7 +187,7 @@ static void test_h4_concurrency_vs_parallelism(void **state)
 	struct th_run r;
 
 	(void)state;
-	run_ok(&r, "h4_concurrency_vs_parallelism");
+	dc_run_ok(&r, "h4_concurrency_vs_parallelism");
 	assert_int_equal(created(&r, "one-core-"), 2);
 	assert_int_equal(created(&r, "two-cores-"), 2);
 	dc_phase(&r, "one-core", &t0, &t1);
