@@ -1,0 +1,154 @@
+/*
+ * floor.c - loads and attaches bench/floor.bpf.c (empty programs on the
+ * tracepoints threadline uses for the groups sched, proc and futex), says
+ * "ready" on stdout, and waits until SIGINT or SIGTERM. bench/overhead runs
+ * a workload under it to measure the cost that no tracer built on these
+ * hooks can go below.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "floor.skel.h"
+
+/* The syscalls of the groups proc (clone family) and futex, as in
+ * probes/catalogue.h. */
+static const char *const syscalls[] = {
+	"clone", "clone3", "fork", "vfork",
+	"futex", "futex_wait", "futex_wake", "futex_waitv", "futex_requeue",
+};
+#define NSYSCALLS (sizeof(syscalls) / sizeof(syscalls[0]))
+#define MAX_SYS_LINKS (2 * NSYSCALLS)
+
+struct floor_opts {
+	int no_syscalls;
+	int verbose;
+};
+
+static const char doc[] =
+	"Attach empty BPF programs on threadline's sched/proc/futex tracepoints "
+	"and wait until interrupted (the overhead floor).\v"
+	"Prints \"ready: N programs attached\" on stdout once attached.\n"
+	"EXAMPLES:\n"
+	"  floor                 every probe of the groups sched, proc, futex\n"
+	"  floor -n              without the syscall tracepoints\n";
+
+static const struct argp_option options[] = {
+	{ "no-syscalls", 'n', NULL, 0, "Leave out the syscall tracepoints", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
+	{ 0 },
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct floor_opts *o = state->input;
+
+	switch (key) {
+	case 'n':
+		o->no_syscalls = 1;
+		return 0;
+	case 'v':
+		o->verbose = 1;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static int verbose_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	(void)lvl;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int quiet_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	return lvl == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Attaches the syscall program to sys_enter_X and sys_exit_X of every
+ * listed syscall; a kernel without one skips it (as threadline does).
+ * Returns the number of links made. */
+static int attach_syscalls(struct floor_bpf *skel, struct bpf_link **links)
+{
+	static const char *const dirs[] = { "sys_enter_", "sys_exit_" };
+	char name[64];
+	int n = 0;
+
+	for (size_t i = 0; i < NSYSCALLS; i++) {
+		for (size_t d = 0; d < 2; d++) {
+			snprintf(name, sizeof(name), "%s%s", dirs[d], syscalls[i]);
+			links[n] = bpf_program__attach_tracepoint(
+				skel->progs.floor_syscall, "syscalls", name);
+			if (links[n])
+				n++;
+			else
+				fprintf(stderr, "floor: no tracepoint syscalls/%s, skipped\n", name);
+		}
+	}
+	return n;
+}
+
+static int count_auto_links(const struct floor_bpf *skel)
+{
+	struct bpf_program *p;
+	int n = 0;
+
+	bpf_object__for_each_program(p, skel->obj)
+		n += p != skel->progs.floor_syscall;
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
+	struct bpf_link *links[MAX_SYS_LINKS];
+	struct floor_opts o = { 0 };
+	struct floor_bpf *skel = NULL;
+	int nlinks = 0, err;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &o);
+	libbpf_set_print(o.verbose ? verbose_print : quiet_print);
+	if (geteuid() != 0)
+		fprintf(stderr, "floor: not root; loading BPF needs root or CAP_BPF+CAP_PERFMON\n");
+
+	skel = floor_bpf__open_and_load();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "floor: cannot load the BPF programs: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	err = floor_bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "floor: cannot attach: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	if (!o.no_syscalls)
+		nlinks = attach_syscalls(skel, links);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("ready: %d programs attached (%d syscall tracepoints)\n",
+	       count_auto_links(skel) + nlinks, nlinks);
+	fflush(stdout);
+	while (!stop)
+		pause();
+cleanup:
+	while (nlinks > 0)
+		bpf_link__destroy(links[--nlinks]);
+	floor_bpf__destroy(skel);
+	return err ? 1 : 0;
+}
