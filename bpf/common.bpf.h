@@ -20,7 +20,8 @@
 #include <bpf/bpf_core_read.h>
 #include "tl_abi.h"
 
-#define TL_MAX_TRACED 32768
+/* PID_MAX_LIMIT on 64-bit: every tgid is below it (pid_max cannot exceed it) */
+#define TL_PID_LIMIT (1u << 22)
 #define TL_PF_KTHREAD 0x00200000 /* task->flags: kernel thread */
 #define TL_SI_USER 0
 #define TL_SI_KERNEL 0x80
@@ -33,14 +34,18 @@ const volatile bool tl_trace_all __weak = false;
 const volatile __u32 tl_groups __weak = 0;
 /* force a consumer wakeup once a ring holds more than this many bytes */
 const volatile __u64 tl_wakeup_bytes __weak = 4 << 20;
+/* threadline's own process: never traced, even with tl_trace_all, so that
+ * recording does not record itself (its polls, writes and wakeups) */
+const volatile __u32 tl_self_tgid __weak = 0;
 
 /* ---- maps ---- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TL_MAX_TRACED);
-	__type(key, __u32);  /* tgid */
-	__type(value, __u8);
-} tl_traced SEC(".maps") __weak;
+/* The filter: one bit per tgid, set for the traced processes, in .bss (512
+ * KiB, memory-mapped by user space, which sets the bits of its targets).
+ * Testing a bit is a few instructions where a hash map lookup was a call
+ * costing ~20 ns, and the filter is asked on every context switch, twice.
+ * Defined once, in proc.bpf.c (like tl_stats: a __weak array would be
+ * carried by every object). */
+extern __u64 tl_traced_bits[TL_PID_LIMIT / 64];
 
 /* One ring per CPU, created by user space and sized from its options, so
  * each ring holds the events of one CPU in the order they happened. The
@@ -72,13 +77,38 @@ static __always_inline bool tl_group_on(int g)
 	return tl_groups & (1u << g);
 }
 
+/* Word of tgid in tl_traced_bits. The mask is what the verifier checks the
+ * index against; the empty asm keeps the compiler from dropping it. */
+static __always_inline __u32 tl_pid_word(__u32 tgid)
+{
+	__u32 w = tgid / 64;
+
+	asm volatile("" : "+r"(w));
+	return w & (TL_PID_LIMIT / 64 - 1);
+}
+
+/* threadline itself counts as untraced everywhere: see "The filter" in
+ * docs/probes.md for what that keeps of its switches and wakeups. */
 static __always_inline bool tl_traced_tgid(__u32 tgid)
 {
+	if (tl_self_tgid && tgid == tl_self_tgid)
+		return false;
 	if (tl_trace_all)
 		return true;
-	if (tgid == 0)
-		return false;
-	return bpf_map_lookup_elem(&tl_traced, &tgid) != NULL;
+	return tgid && (tl_traced_bits[tl_pid_word(tgid)] & (1ull << (tgid % 64)));
+}
+
+/* Atomic: two CPUs may change bits of the same word at once. */
+static __always_inline void tl_trace_tgid(__u32 tgid, bool on)
+{
+	if (tgid == 0 || tgid >= TL_PID_LIMIT)
+		return;
+	if (on)
+		__sync_fetch_and_or(&tl_traced_bits[tl_pid_word(tgid)],
+				    1ull << (tgid % 64));
+	else
+		__sync_fetch_and_and(&tl_traced_bits[tl_pid_word(tgid)],
+				     ~(1ull << (tgid % 64)));
 }
 
 static __always_inline bool tl_current_traced(void)
@@ -97,41 +127,38 @@ static __always_inline bool tl_in_irq(void)
 }
 
 /* ---- ring buffers ---- */
-static __always_inline void tl_count(__u32 cpu, bool lost)
-{
-	if (cpu >= TL_MAX_CPUS)
-		return;
-	/* lost must be exact; emitted is informative and bumped on every
-	 * event, so it skips the cost of an atomic add */
-	if (lost)
-		__sync_fetch_and_add(&tl_stats[cpu].s.lost, 1);
-	else
-		tl_stats[cpu].s.emitted++;
-}
+/* How often (in records per CPU) the fill level of a ring is checked. A
+ * query per record costs a helper call on the hottest paths; checking one
+ * record in 64 overshoots the wakeup threshold by at most 64 records. */
+#define TL_QUERY_EVERY 64
 
-/* Reserves a zeroed record on this CPU's ring and fills the header with
- * current as the actor. A failed reservation is counted, never silent. */
-static __always_inline void *tl_reserve(__u32 size, __u16 type, void **ringp)
+/* Reserves a record on this CPU's ring and fills the header with the actor
+ * `id` (tgid << 32 | tid, as bpf_get_current_pid_tgid() gives it). A failed
+ * reservation is counted, never silent. The body is zeroed unless `whole`:
+ * then the caller writes every byte itself (the hot records, where zeroing
+ * first would store each byte twice). */
+static __always_inline void *tl_reserve_raw(__u32 size, __u16 type,
+					    void **ringp, bool whole, __u64 id)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	__u64 id = bpf_get_current_pid_tgid();
 	struct tl_hdr *h;
 	void *ring;
 
 	ring = bpf_map_lookup_elem(&tl_rings, &cpu);
-	if (!ring) {
-		tl_count(cpu, true);
-		return NULL;
-	}
-	h = bpf_ringbuf_reserve(ring, size, 0);
+	h = ring ? bpf_ringbuf_reserve(ring, size, 0) : NULL;
 	if (!h) {
-		tl_count(cpu, true);
+		/* lost must be exact: other programs may count on this CPU
+		 * from interrupt context */
+		if (cpu < TL_MAX_CPUS)
+			__sync_fetch_and_add(&tl_stats[cpu].s.lost, 1);
 		return NULL;
 	}
-	__builtin_memset(h, 0, size);
+	if (!whole)
+		__builtin_memset(h, 0, size);
 	h->size = size;
 	h->type = type;
 	h->cpu = cpu;
+	h->flags = 0;
 	h->ts = bpf_ktime_get_boot_ns();
 	h->tgid = id >> 32;
 	h->tid = (__u32)id;
@@ -139,16 +166,28 @@ static __always_inline void *tl_reserve(__u32 size, __u16 type, void **ringp)
 	return h;
 }
 
+static __always_inline void *tl_reserve(__u32 size, __u16 type, void **ringp)
+{
+	return tl_reserve_raw(size, type, ringp, false,
+			      bpf_get_current_pid_tgid());
+}
+
 /* No wakeup per event: the collector polls every ~50 ms. Only when a ring
- * fills past a quarter is the consumer woken, so it cannot overflow between
- * polls. Waking on every event costs about 3x on a context-switch benchmark. */
+ * fills past tl_wakeup_bytes (a quarter) is the consumer woken, so it cannot
+ * overflow between polls. Waking on every event costs about 3x on a
+ * context-switch benchmark. `emitted` is informative, so it is bumped
+ * without an atomic add. */
 static __always_inline void tl_submit(void *rec, void *ring)
 {
-	__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+	__u32 cpu = ((struct tl_hdr *)rec)->cpu;
+	__u64 flags = BPF_RB_NO_WAKEUP, n = 0;
 
-	tl_count(((struct tl_hdr *)rec)->cpu, false);
-	bpf_ringbuf_submit(rec, avail > tl_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-							: BPF_RB_NO_WAKEUP);
+	if (cpu < TL_MAX_CPUS)
+		n = tl_stats[cpu].s.emitted++;
+	if (n % TL_QUERY_EVERY == 0 &&
+	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) > tl_wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(rec, flags);
 }
 
 /* ---- task readers ----
@@ -175,10 +214,21 @@ static __always_inline __s32 tl_task_cpu(bool btf, struct task_struct *t)
 	return TL_RD(btf, t, thread_info.cpu);
 }
 
-/* comm is always NUL-terminated within its 16 bytes: a plain copy. */
-static __always_inline void tl_read_comm(char *dst, struct task_struct *t)
+/* comm is always NUL-terminated within its 16 bytes: a plain copy. With a
+ * BTF-typed task it is two direct 8-byte loads (the verifier allows loads
+ * of any size inside a char array); dst must be 8-byte aligned, as every
+ * comm of tl_abi.h is. */
+static __always_inline void tl_read_comm(bool btf, char *dst,
+					 struct task_struct *t)
 {
-	bpf_probe_read_kernel(dst, TL_COMM_LEN, &t->comm);
+	if (btf) {
+		const __u64 *src = (const __u64 *)t->comm;
+
+		((__u64 *)dst)[0] = src[0];
+		((__u64 *)dst)[1] = src[1];
+	} else {
+		bpf_probe_read_kernel(dst, TL_COMM_LEN, &t->comm);
+	}
 }
 
 /* ---- why a task blocks ---- */
@@ -213,14 +263,25 @@ static __always_inline __u32 tl_mode_kind(__u32 mode)
 	return TL_FD_OTHER;
 }
 
+/* Turns a plain kernel pointer back into a BTF-typed one, read-only: its
+ * fields are then plain loads (faults read as zero) instead of helper
+ * calls, and the verifier inlines the call into a register move. Only one
+ * object may use it: the linker of libbpf 1.1 fails on an extern kfunc that
+ * several objects declare. sched.bpf.c, the hot path, is that object; the
+ * others pass cast = false and pay two probe reads. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 /* Kind of the object behind fd in task t's file table, from its inode. t
  * is BTF-typed, so the table is read directly; the slot at a variable
- * index, and the file it points to, need probe reads. */
-static __always_inline __u32 tl_fd_kind(struct task_struct *t, __u64 fd)
+ * index is a pointer to a pointer, which the verifier does not type, so it
+ * takes one probe read. */
+static __always_inline __u32 tl_fd_kind(struct task_struct *t, __u64 fd,
+					bool cast)
 {
 	struct files_struct *files = t->files;
 	struct fdtable *fdt;
 	struct file *f = NULL;
+	struct inode *ino;
 
 	if (!files)
 		return TL_FD_NONE;
@@ -229,7 +290,13 @@ static __always_inline __u32 tl_fd_kind(struct task_struct *t, __u64 fd)
 		return TL_FD_NONE;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) || !f)
 		return TL_FD_NONE;
-	return tl_mode_kind(BPF_CORE_READ(f, f_inode, i_mode));
+	if (!cast)
+		return tl_mode_kind(BPF_CORE_READ(f, f_inode, i_mode));
+	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+	ino = f->f_inode;
+	if (!ino)
+		return TL_FD_NONE;
+	return tl_mode_kind(ino->i_mode);
 }
 
 /* Fills b from the user registers saved at kernel entry of task t (a
@@ -237,7 +304,7 @@ static __always_inline __u32 tl_fd_kind(struct task_struct *t, __u64 fd)
  * kernel thread, or a task that entered the kernel by an interrupt or
  * exception, has orig_ax < 0 and gets sys_nr = -1. */
 static __always_inline void tl_fill_blocked(struct task_struct *t,
-					    struct tl_blocked *b)
+					    struct tl_blocked *b, bool cast)
 {
 	b->sys_nr = -1;
 #if defined(__TARGET_ARCH_x86)
@@ -257,7 +324,7 @@ static __always_inline void tl_fill_blocked(struct task_struct *t,
 	b->args[1] = regs->si;
 	b->args[2] = regs->dx;
 	if (tl_sys_takes_fd(nr))
-		b->fd_kind = tl_fd_kind(t, regs->di);
+		b->fd_kind = tl_fd_kind(t, regs->di, cast);
 #endif
 }
 

@@ -8,6 +8,8 @@
  */
 #include "common.bpf.h"
 
+__u64 tl_traced_bits[TL_PID_LIMIT / 64];
+
 /* Always attached: follows children even when "proc" events are off. */
 static __always_inline int tl_on_fork(bool btf, struct task_struct *parent,
 				      struct task_struct *child)
@@ -15,13 +17,12 @@ static __always_inline int tl_on_fork(bool btf, struct task_struct *parent,
 	__u32 ptgid = TL_RD(btf, parent, tgid);
 	__u32 ctgid = TL_RD(btf, child, tgid);
 	struct tl_fork *e;
-	__u8 one = 1;
 	void *ring;
 
 	if (!tl_traced_tgid(ptgid))
 		return 0;
 	if (!tl_trace_all && ctgid != ptgid)
-		bpf_map_update_elem(&tl_traced, &ctgid, &one, BPF_ANY);
+		tl_trace_tgid(ctgid, true);
 	if (!tl_group_on(TL_G_PROC))
 		return 0;
 	e = tl_reserve(sizeof(*e), TL_FORK, &ring);
@@ -29,8 +30,8 @@ static __always_inline int tl_on_fork(bool btf, struct task_struct *parent,
 		return 0;
 	e->child_tid = TL_RD(btf, child, pid);
 	e->child_tgid = ctgid;
-	tl_read_comm(e->parent_comm, parent);
-	tl_read_comm(e->child_comm, child);
+	tl_read_comm(btf, e->parent_comm, parent);
+	tl_read_comm(btf, e->child_comm, child);
 	tl_submit(e, ring);
 	return 0;
 }
@@ -43,7 +44,7 @@ static __always_inline int tl_on_free(bool btf, struct task_struct *p)
 
 	if ((__u32)TL_RD(btf, p, pid) != tgid || TL_RD(btf, p, group_leader) != p)
 		return 0;
-	bpf_map_delete_elem(&tl_traced, &tgid);
+	tl_trace_tgid(tgid, false);
 	return 0;
 }
 
@@ -61,7 +62,7 @@ static __always_inline int tl_on_newtask(bool btf, struct task_struct *p,
 	e->tid = TL_RD(btf, p, pid);
 	e->tgid = TL_RD(btf, p, tgid);
 	e->clone_flags = flags;
-	tl_read_comm(e->comm, p);
+	tl_read_comm(btf, e->comm, p);
 	tl_submit(e, ring);
 	return 0;
 }
@@ -78,7 +79,7 @@ static __always_inline int tl_on_exec(bool btf, struct task_struct *p,
 	if (!e)
 		return 0;
 	e->old_tid = old_pid;
-	tl_read_comm(e->comm, p);
+	tl_read_comm(btf, e->comm, p);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				  TL_RD(btf, bprm, filename));
 	tl_submit(e, ring);
@@ -99,7 +100,7 @@ static __always_inline int tl_on_exit(bool btf, struct task_struct *p,
 		return 0;
 	e->exit_code = TL_RD(btf, p, exit_code);
 	e->group_dead = group_dead;
-	tl_read_comm(e->comm, p);
+	tl_read_comm(btf, e->comm, p);
 	tl_submit(e, ring);
 	return 0;
 }
@@ -135,7 +136,7 @@ static __always_inline int tl_on_rename(bool btf, struct task_struct *p,
 		return 0;
 	e->tid = TL_RD(btf, p, pid);
 	e->tgid = tgid;
-	tl_read_comm(e->oldcomm, p);
+	tl_read_comm(btf, e->oldcomm, p);
 	bpf_probe_read_kernel_str(e->newcomm, sizeof(e->newcomm), comm);
 	tl_submit(e, ring);
 	return 0;

@@ -10,7 +10,9 @@
 struct tl_cpu_slot tl_stats[TL_MAX_CPUS];
 
 /* Emitted when either side of the switch is traced: the other side tells
- * who took, or gave up, the CPU. hdr = prev (still current here). */
+ * who took, or gave up, the CPU. hdr = prev (still current here). The
+ * hottest program of all: the record is written field by field, every
+ * byte once, and the blocking reason is read only when prev blocks. */
 static __always_inline int tl_on_switch(bool btf, bool preempt,
 					struct task_struct *prev,
 					struct task_struct *next)
@@ -23,7 +25,10 @@ static __always_inline int tl_on_switch(bool btf, bool preempt,
 
 	if (!prev_traced && !tl_traced_tgid(next_tgid))
 		return 0;
-	e = tl_reserve(sizeof(*e), TL_SWITCH, &ring);
+	/* prev is current: with BTF its ids are two loads, not a call */
+	e = tl_reserve_raw(sizeof(*e), TL_SWITCH, &ring, true,
+			   btf ? (__u64)prev->tgid << 32 | (__u32)prev->pid
+			       : bpf_get_current_pid_tgid());
 	if (!e)
 		return 0;
 	/* a preempted task stays runnable whatever __state says */
@@ -33,17 +38,19 @@ static __always_inline int tl_on_switch(bool btf, bool preempt,
 	e->prev_state = state;
 	e->prev_prio = TL_RD(btf, prev, prio);
 	e->next_prio = TL_RD(btf, next, prio);
-	e->preempt = preempt;
-	e->why.sys_nr = -1;
+	*(__u64 *)&e->preempt = preempt; /* and the padding after it */
+	e->why = (struct tl_blocked){ .sys_nr = -1 };
 	if (state && prev_traced)
-		tl_fill_blocked(bpf_get_current_task_btf(), &e->why);
-	bpf_get_current_comm(e->prev_comm, sizeof(e->prev_comm));
-	tl_read_comm(e->next_comm, next);
+		tl_fill_blocked(btf ? prev : bpf_get_current_task_btf(),
+				&e->why, true);
+	tl_read_comm(btf, e->prev_comm, prev);
+	tl_read_comm(btf, e->next_comm, next);
 	tl_submit(e, ring);
 	return 0;
 }
 
-/* sched_waking / sched_wakeup_new: hdr = waker (current), p = wakee. */
+/* sched_waking / sched_wakeup_new: hdr = waker (current), p = wakee. Every
+ * byte is written below (no zeroing first). */
 static __always_inline int tl_on_wake(bool btf, struct task_struct *p,
 				      __u16 type)
 {
@@ -53,16 +60,17 @@ static __always_inline int tl_on_wake(bool btf, struct task_struct *p,
 
 	if (!tl_traced_tgid(tgid))
 		return 0;
-	e = tl_reserve(sizeof(*e), type, &ring);
+	e = tl_reserve_raw(sizeof(*e), type, &ring, true,
+			   bpf_get_current_pid_tgid());
 	if (!e)
 		return 0;
-	if (tl_in_irq())
-		e->h.flags |= TL_HDR_F_IRQ;
+	if (e->h.tid == 0) /* as tl_in_irq(), without a second call */
+		e->h.flags = TL_HDR_F_IRQ;
 	e->tid = TL_RD(btf, p, pid);
 	e->tgid = tgid;
 	e->prio = TL_RD(btf, p, prio);
 	e->target_cpu = tl_task_cpu(btf, p);
-	tl_read_comm(e->comm, p);
+	tl_read_comm(btf, e->comm, p);
 	tl_submit(e, ring);
 	return 0;
 }

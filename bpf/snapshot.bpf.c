@@ -28,7 +28,7 @@ int tl_snapshot(struct bpf_iter__task *ctx)
 	s.start_ns = t->start_boottime;
 	s.why.sys_nr = -1;
 	if (s.state)
-		tl_fill_blocked(t, &s.why);
+		tl_fill_blocked(t, &s.why, false);
 	bpf_probe_read_kernel_str(s.comm, sizeof(s.comm), t->comm);
 	bpf_seq_write(seq, &s, sizeof(s));
 	return 0;

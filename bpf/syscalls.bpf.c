@@ -57,7 +57,7 @@ int tl_sys_enter(struct tl_sys_enter_ctx *ctx)
 	e->nr = ctx->nr;
 	tl_sys_args(t, e->args);
 	if (tl_sys_takes_fd(e->nr))
-		e->fd_kind = tl_fd_kind(t, e->args[0]);
+		e->fd_kind = tl_fd_kind(t, e->args[0], false);
 	tl_submit(e, ring);
 	return 0;
 }

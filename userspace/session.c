@@ -32,6 +32,7 @@ struct tl_cpu_slot {
 #include "threadline.skel.h"
 
 #define TL_RING_MB_DEFAULT 16
+#define TL_PID_LIMIT (1u << 22) /* as in bpf/common.bpf.h */
 #define TL_RING_MB_MAX 1024
 
 struct tl_session {
@@ -57,15 +58,25 @@ static int tl_libbpf_print(enum libbpf_print_level lvl, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* Ring size in bytes: a power of two of at least a page. The environment
+ * variable THREADLINE_RING_KB overrides it in KiB, below what MiB options
+ * can ask for: tests use a tiny ring to provoke and check losses. */
 static uint64_t tl_ring_bytes(uint32_t mb)
 {
 	uint64_t want, b = (uint64_t)sysconf(_SC_PAGESIZE);
+	const char *kb = getenv("THREADLINE_RING_KB");
 
 	if (mb == 0)
 		mb = TL_RING_MB_DEFAULT;
 	if (mb > TL_RING_MB_MAX)
 		mb = TL_RING_MB_MAX;
 	want = (uint64_t)mb << 20;
+	if (kb && *kb) {
+		unsigned long v = strtoul(kb, NULL, 10);
+
+		if (v > 0 && v <= (unsigned long)TL_RING_MB_MAX << 10)
+			want = (uint64_t)v << 10;
+	}
 	while (b < want)
 		b <<= 1;
 	return b;
@@ -120,7 +131,7 @@ static int tl_create_rings(struct tl_session *s, char *err, size_t errlen)
 			int e = -errno;
 
 			snprintf(err, errlen, "cannot create a %llu MiB ring "
-				 "buffer for CPU %d: %s; try a smaller --buffer-size",
+				 "buffer for CPU %d: %s; try smaller ring buffers",
 				 (unsigned long long)(s->ring_bytes >> 20), i,
 				 strerror(-e));
 			return e;
@@ -158,6 +169,8 @@ static int tl_load(struct tl_session *s)
 	s->skel->rodata->tl_trace_all = s->opts.all;
 	s->skel->rodata->tl_groups = s->opts.groups;
 	s->skel->rodata->tl_wakeup_bytes = s->ring_bytes / 4;
+	/* never record ourselves: our polls and writes would feed back */
+	s->skel->rodata->tl_self_tgid = (uint32_t)getpid();
 	/* The inner template keeps its size: the kernel does not compare ring
 	 * sizes of inner maps (and libbpf 1.1 cannot resize the template). */
 	outer = s->skel->maps.tl_rings;
@@ -234,23 +247,28 @@ struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
 	if (s->raw_tp && !getenv("THREADLINE_FORCE_RAW_TP"))
 		fprintf(stderr, "threadline: warning: tp_btf programs refused, "
 			"using raw tracepoints\n");
+	else if (s->raw_tp && o->verbose)
+		fprintf(stderr, "threadline: raw tracepoints in use "
+			"(THREADLINE_FORCE_RAW_TP)\n");
 	return s;
 fail:
 	tl_session_close(s);
 	return NULL;
 }
 
+/* The filter is a bitmap in the BPF side's memory-mapped .bss (see
+ * bpf/common.bpf.h); the BPF side sets and clears bits concurrently, so
+ * the update is atomic. */
 int tl_session_add_tgid(struct tl_session *s, uint32_t tgid)
 {
-	uint8_t one = 1;
-
 	if (!s || tgid == 0)
 		return -EINVAL;
 	if (s->opts.all)
 		return 0;
-	if (bpf_map__update_elem(s->skel->maps.tl_traced, &tgid, sizeof(tgid),
-				 &one, sizeof(one), BPF_ANY))
-		return -errno;
+	if (tgid >= TL_PID_LIMIT || !s->skel->bss)
+		return -ERANGE;
+	__atomic_fetch_or(&s->skel->bss->tl_traced_bits[tgid / 64],
+			  1ull << (tgid % 64), __ATOMIC_SEQ_CST);
 	return 0;
 }
 
