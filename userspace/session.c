@@ -472,6 +472,26 @@ int tl_session_cpu_stats(const struct tl_session *s, struct tl_cpu_stats *st,
 	return i;
 }
 
+/* Runs the kernel skipped because the same program was already running on
+ * that CPU (an interrupt inside it): each is an event never emitted. */
+static uint64_t tl_recursion_misses(const struct tl_session *s)
+{
+	struct bpf_program *p;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(p, s->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
+/* The kernel does not say on which CPU a recursion miss happened, so those
+ * are charged to CPU 0: counted, never silent. */
 int tl_session_lost(const struct tl_session *s, uint64_t *lost_per_cpu, int n)
 {
 	struct tl_cpu_stats st[TL_MAX_CPUS];
@@ -479,6 +499,8 @@ int tl_session_lost(const struct tl_session *s, uint64_t *lost_per_cpu, int n)
 
 	for (i = 0; i < got; i++)
 		lost_per_cpu[i] = st[i].lost;
+	if (got > 0)
+		lost_per_cpu[0] += tl_recursion_misses(s);
 	return got;
 }
 

@@ -150,6 +150,24 @@ static void test_duration(void **state)
 	}
 }
 
+static void test_buffer_size(void **state)
+{
+	static const char *bad[] = { "0", "3", "2048", "-4", "x", "", "16M" };
+
+	(void)state;
+	assert_int_equal(PARSE("-a"), TL_PARSE_RUN);
+	assert_int_equal(o.buffer_mb, 0); /* the session's default */
+	assert_int_equal(PARSE("-b", "64", "-a"), TL_PARSE_RUN);
+	assert_int_equal(o.buffer_mb, 64);
+	assert_int_equal(PARSE("--buffer-size=1", "-a"), TL_PARSE_RUN);
+	assert_int_equal(o.buffer_mb, 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (PARSE("-b", (char *)bad[i], "-a") != TL_PARSE_USAGE)
+			fail_msg("-b '%s' was accepted", bad[i]);
+		assert_non_null(strstr(err, "invalid buffer size"));
+	}
+}
+
 static void test_other_options(void **state)
 {
 	(void)state;
@@ -282,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_bad_pids),
 		cmocka_unit_test(test_one_target),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_buffer_size),
 		cmocka_unit_test(test_other_options),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_early_exits),
