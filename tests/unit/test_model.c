@@ -12,21 +12,11 @@
 #include <cmocka.h>
 #include "userspace/model.h"
 #include "userspace/analysis.h"
+#include "records.h"
 
 #define BASE 1000000000ull
 #define MS(x) (BASE + (uint64_t)((x) * 1000000.0))
 #define D(x) ((uint64_t)((x) * 1000000.0)) /* a duration in ms */
-
-static void hdr(struct tl_hdr *h, uint16_t type, uint16_t size, uint64_t ts,
-		int cpu, uint32_t tid, uint32_t pid)
-{
-	h->type = type;
-	h->size = size;
-	h->ts = ts;
-	h->cpu = (uint16_t)cpu;
-	h->tid = tid;
-	h->tgid = pid;
-}
 
 static int feed(struct tl_model *m, const void *rec)
 {

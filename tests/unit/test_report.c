@@ -17,6 +17,7 @@
 #include "userspace/model.h"
 #include "userspace/analysis.h"
 #include "userspace/report.h"
+#include "records.h"
 
 #define BASE 5000000000ull
 #define MS(x) (BASE + (uint64_t)((x) * 1000000.0))
@@ -27,18 +28,6 @@ struct fixture {
 	struct tl_model *m;
 	struct tl_load_result lr;
 };
-
-static void hdr(struct tl_hdr *h, uint16_t type, uint16_t size, uint64_t ts,
-		int cpu, uint32_t tid, uint32_t pid)
-{
-	memset(h, 0, sizeof(*h));
-	h->type = type;
-	h->size = size;
-	h->ts = ts;
-	h->cpu = (uint16_t)cpu;
-	h->tid = tid;
-	h->tgid = pid;
-}
 
 static void put(struct fixture *f, const void *rec)
 {
