@@ -128,7 +128,7 @@ void tl_proc_sum(const struct tl_process *p, struct tl_proc_sum *o)
 
 bool tl_iv_is_join(const struct tl_model *m, const struct tl_interval *iv)
 {
-	if (iv->block.why != TL_WHY_FUTEX || !iv->waker || iv->waker_irq)
+	if (iv->block->why != TL_WHY_FUTEX || !iv->waker || iv->waker_irq)
 		return false;
 	/* the joined thread wakes its joiner from its exit path, just before
 	 * or after its exit event: within 1 ms */

@@ -72,9 +72,9 @@ static void state_event(struct js *j, uint32_t pid, const struct tl_thread *t,
 	char name[64];
 	bool blocked = iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT;
 
-	if (blocked && iv->block.why != TL_WHY_NONE)
+	if (blocked && iv->block->why != TL_WHY_NONE)
 		snprintf(name, sizeof(name), "%s: %s", state_label(iv),
-			 tl_reason_name(iv->block.why));
+			 tl_reason_name(iv->block->why));
 	else
 		snprintf(name, sizeof(name), "%s", state_label(iv));
 	ev_begin(j, "X", name, pid, t->tid, iv->start);
@@ -85,8 +85,8 @@ static void state_event(struct js *j, uint32_t pid, const struct tl_thread *t,
 		fprintf(j->f, "\"cpu\":%d", iv->cpu);
 	else if (blocked)
 		fprintf(j->f, "\"syscall\":\"%s\",\"object\":\"%#" PRIx64 "\","
-			"\"woken_by\":%u", tl_syscall_label(iv->block.sys_nr),
-			iv->block.has_obj ? iv->block.obj : 0, iv->waker);
+			"\"woken_by\":%u", tl_syscall_label(iv->block->sys_nr),
+			iv->block->has_obj ? iv->block->obj : 0, iv->waker);
 	else if (iv->state == TL_ST_RUNNABLE && iv->waker)
 		fprintf(j->f, "\"woken_by\":%u", iv->waker);
 	fputs("}}", j->f);

@@ -149,6 +149,7 @@ void tl_model_free(struct tl_model *m)
 	umap_free(&m->tid_map);
 	umap_free(&m->pid_map);
 	umap_free(&m->comm_map);
+	block_store_free(&m->blocks);
 	struct vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks, &m->all_steps };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
@@ -187,7 +188,7 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 		t->pub.sum.ivcsw++;
 		n = iv_make(TL_ST_RUNNABLE, TL_RUN_PREEMPTED, cpu);
 		n.preempted_by = s->next_tid;
-		n.prio = s->prev_prio;
+		n.prio = (int16_t)s->prev_prio;
 	} else if (t->pend_wake && s->h.ts - t->pend_ts <= TL_PENDING_WAKE_NS) {
 		/* woken while still switching out: it never really slept */
 		t->pub.sum.vcsw++;
@@ -203,10 +204,7 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 		bool unint = (ps & 1) == 0 && (ps & 2);
 		t->pub.sum.vcsw++;
 		n = iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
-		n.raw_state = ps;
-		block_from(&n.block, &s->why, unint);
-		if (!(ps & 3))
-			n.block.why = TL_WHY_OTHER; /* stopped, traced, parked */
+		n.block = block_of(m, &s->why, ps, unint);
 	}
 	t->pend_wake = false;
 	thr_set(m, t, s->h.ts, &n);
@@ -282,7 +280,7 @@ static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_wakin
 	struct tl_interval n = iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, w->target_cpu);
 	n.waker = w->h.tid;
 	n.waker_irq = irq;
-	n.prio = w->prio;
+	n.prio = (int16_t)w->prio;
 	thr_set(m, t, w->h.ts, &n);
 	e->effective = true;
 	t->pub.sum.wakeups_received++;
@@ -304,7 +302,10 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 	*e = (struct tl_wakeup_ev){ .ts = w->h.ts, .waker = w->h.tid,
 		.waker_pid = w->h.tgid, .wakee = w->tid, .wakee_pid = w->tgid,
 		.target_cpu = w->target_cpu, .irq = irq,
-		.new_task = w->h.type == TL_WAKEUP_NEW };
+		.new_task = w->h.type == TL_WAKEUP_NEW,
+		.waker_idx = waker ? waker->idx : TL_NO_THREAD,
+		.wakee_idx = t ? t->idx : TL_NO_THREAD,
+		.waker_awake_since = waker ? thr_awake_since(waker) : 0 };
 	if (t)
 		wake_thread(m, t, w, m->wakeups.n - 1);
 	if (waker && e->effective)
@@ -409,9 +410,9 @@ static void reap_on_wake(struct tl_model *m, struct thr *waker, struct thr *t,
 						 t->iv.n - 1 : NULL;
 
 	if (!waker->exiting || !c->ended || c->pub.ppid != t->pub.proc->pid || !iv ||
-	    iv->end != ts || iv->block.why != TL_WHY_CHILD)
+	    iv->end != ts || iv->block->why != TL_WHY_CHILD)
 		return;
-	if (iv->block.has_obj && (int64_t)iv->block.obj > 0 && iv->block.obj != c->pub.pid)
+	if (iv->block->has_obj && (int64_t)iv->block->obj > 0 && iv->block->obj != c->pub.pid)
 		return;
 	reap(m, c, t, ts, false);
 }

@@ -60,19 +60,21 @@ enum tl_runnable_cause {
 };
 
 /* What a blocked thread waits in and on: from struct tl_blocked at
- * switch-out (or in the start snapshot). */
+ * switch-out (or in the start snapshot). The model keeps one copy of each
+ * distinct block and every interval blocked the same way points to it. */
 struct tl_block {
 	enum tl_reason why;   /* category (syscalls.h) */
 	int32_t sys_nr;       /* syscall, -1 if none/unknown */
 	uint32_t fd_kind;     /* enum tl_fd_kind of args[0] */
+	uint32_t raw_state;   /* prev_state of the switch (or snapshot state) */
 	uint64_t args[3];     /* raw first three arguments */
 	/* The object waited on, per category: futex -> address; socket, pipe,
 	 * file, poll (epoll fd), ipc (mq fd) -> fd; child -> pid argument of
 	 * wait4/waitid (-1 = any child, as a two's complement u64); sleep -> 0.
 	 * has_obj says whether obj means anything. */
 	uint64_t obj;
-	bool has_obj;
 	enum tl_futex_kind futex; /* for TL_WHY_FUTEX */
+	bool has_obj;
 };
 
 /* One piece of a thread's timeline. A thread's intervals tile its traced
@@ -84,15 +86,16 @@ struct tl_interval {
 	uint8_t cause;         /* enum tl_unknown_cause / tl_runnable_cause */
 	int16_t cpu;           /* Running: the CPU; Runnable: CPU queued on if
 				* known; else -1 */
-	int32_t prio;          /* kernel prio at switch-in/waking, -1 unknown */
+	int16_t prio;          /* kernel prio at switch-in/waking, -1 unknown */
+	bool waker_irq;        /* the wakeup came from interrupt context */
 	uint32_t waker;        /* Sleeping/Unint: the TID whose wakeup ended it;
 				* Runnable after a wakeup: the waker; 0 = none
 				* or unknown (or woken from interrupt: irq) */
-	bool waker_irq;        /* the wakeup came from interrupt context */
 	uint32_t preempted_by; /* Runnable after preemption: TID that took the
 				* CPU (may be a task outside the trace) */
-	uint32_t raw_state;    /* Sleeping/Unint: prev_state of the switch */
-	struct tl_block block; /* Sleeping/Unint: why (why = NONE otherwise) */
+	/* Sleeping/Unint: why; otherwise a block with why = NONE. Never NULL,
+	 * owned by the model and shared by intervals blocked the same way. */
+	const struct tl_block *block;
 };
 
 /* ------------------------------------------------------------------ */
@@ -225,7 +228,14 @@ struct tl_wakeup_ev {
 	bool new_task;         /* TL_WAKEUP_NEW (first wakeup of a new task) */
 	bool effective;        /* it ended a Sleeping/Unint/Unknown interval
 				* (false: wakee was already Running/Runnable) */
+	/* The model's threads (tl_model_thread() index), TL_NO_THREAD when
+	 * not traced: the wakee, and the waker when it was the one current. */
+	uint32_t waker_idx, wakee_idx;
+	/* Since when the waker had been Running or Runnable (it has not
+	 * blocked since then); 0 when waker_idx is TL_NO_THREAD. */
+	uint64_t waker_awake_since;
 };
+#define TL_NO_THREAD UINT32_MAX
 
 struct tl_fork_ev {
 	uint64_t ts;

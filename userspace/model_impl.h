@@ -1,6 +1,6 @@
 /* model_impl.h - the model's private state, shared by its own files only
  * (model.c, model_state.c, model_proc.c, model_query.c, model_finish.c,
- * model_series.c).
+ * model_series.c, model_block.c).
  * Every other module uses the public userspace/model.h.
  */
 #ifndef TL_MODEL_IMPL_H
@@ -31,6 +31,8 @@ struct thr {
 	struct thr *prev_gen;        /* older thread with the same TID */
 	struct vec names, iv, marks, sys;
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
+	uint32_t idx;                /* position in tl_model.thrs */
+	uint64_t awake_since;        /* start of its Running/Runnable stretch */
 	bool ended;
 	bool exiting;                /* exit seen, final switch-out not yet: it
 				      * still runs (wakes its joiner, parent) */
@@ -60,6 +62,15 @@ struct proc {
 	size_t idx;                  /* position in tl_model.procs (model_series.c) */
 };
 
+/* Distinct blocking reasons (model_block.c). */
+struct block_chunk;
+struct block_store {
+	const struct tl_block **slots; /* open addressing, NULL = empty */
+	size_t cap, n;
+	struct block_chunk *chunks;    /* newest first; blocks never move */
+	const struct tl_block *last;   /* the one found or stored last */
+};
+
 struct comm_ent {
 	char comm[TL_COMM_LEN];
 };
@@ -79,6 +90,7 @@ struct tl_model {
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
 	struct vec all_steps;
 	struct tl_series all_series;
+	struct block_store blocks;
 };
 
 /* model.c */
@@ -100,10 +112,18 @@ void thr_inconsistent(struct tl_model *m, struct thr *t);
 void thr_end(struct tl_model *m, struct thr *t, uint64_t ts);
 void thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio);
 void observe_current(struct tl_model *m, const struct tl_hdr *h);
+/* Since when t has been Running or Runnable (else its state's start). */
+uint64_t thr_awake_since(const struct thr *t);
 void cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid);
 void model_loss(struct tl_model *m, const struct tl_loss *l);
 struct tl_interval iv_make(uint8_t state, uint8_t cause, int cpu);
-void block_from(struct tl_block *b, const struct tl_blocked *why, bool unint);
+
+/* model_block.c: the block of a blocked interval, stored once per distinct
+ * value (tl_block_none, marking the model out of memory, if it cannot be) */
+extern const struct tl_block tl_block_none;
+const struct tl_block *block_of(struct tl_model *m, const struct tl_blocked *why,
+				uint32_t raw_state, bool unint);
+void block_store_free(struct block_store *bs);
 
 /* model_proc.c: processes and threads */
 struct proc *proc_find(struct tl_model *m, uint32_t pid);  /* alive only */

@@ -86,6 +86,7 @@ struct thr *thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_t t
 	}
 	*slot = t;
 	*pslot = &t->pub;
+	t->idx = (uint32_t)(m->thrs.n - 1);
 	t->prev_gen = prev;
 	t->pub.gen = prev ? prev->pub.gen + 1 : 0;
 	t->pub.tid = tid;
@@ -267,10 +268,7 @@ static void snap_state(struct tl_model *m, struct thr *t, const struct tl_task_s
 	} else {
 		bool unint = !(s->state & 1) && (s->state & 2);
 		n = iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
-		n.raw_state = s->state;
-		block_from(&n.block, &s->why, unint);
-		if (!(s->state & 3))
-			n.block.why = TL_WHY_OTHER;
+		n.block = block_of(m, &s->why, s->state, unint);
 	}
 	thr_set(m, t, s->h.ts, &n);
 }

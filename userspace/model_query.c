@@ -162,11 +162,11 @@ static bool iv_match(const struct tl_interval *iv, const struct tl_iv_filter *f)
 	if (f->t1 && (iv->end <= f->t0 || iv->start >= f->t1))
 		return false;
 	bool blocked = iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT;
-	if (f->by_reason && (!blocked || iv->block.why != f->why))
+	if (f->by_reason && (!blocked || iv->block->why != f->why))
 		return false;
-	if (f->by_sys && iv->block.sys_nr != f->sys_nr)
+	if (f->by_sys && iv->block->sys_nr != f->sys_nr)
 		return false;
-	if (f->by_obj && (!iv->block.has_obj || iv->block.obj != f->obj))
+	if (f->by_obj && (!iv->block->has_obj || iv->block->obj != f->obj))
 		return false;
 	if (f->by_waker && iv->waker != f->waker)
 		return false;

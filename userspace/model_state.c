@@ -8,39 +8,8 @@
 struct tl_interval iv_make(uint8_t state, uint8_t cause, int cpu)
 {
 	return (struct tl_interval){ .state = state, .cause = cause,
-				     .cpu = (int16_t)cpu, .prio = -1 };
-}
-
-static uint64_t block_obj(int32_t nr, const __u64 *a, bool *has)
-{
-	*has = true;
-	if (nr == TL_NR_WAITID) /* idtype P_PID (1) names a pid; else any */
-		return a[0] == 1 ? a[1] : (uint64_t)-1;
-	if (nr == TL_NR_WAIT4 || nr == TL_NR_FUTEX || nr == 449 || nr == 455)
-		return a[0];
-	if (tl_syscall_takes_fd(nr))
-		return a[0];
-	enum tl_reason r = tl_syscall_reason(nr, 0, false);
-	if (r == TL_WHY_IPC)
-		return a[0];
-	*has = false;
-	return 0;
-}
-
-void block_from(struct tl_block *b, const struct tl_blocked *why, bool unint)
-{
-	*b = (struct tl_block){ .sys_nr = why->sys_nr, .fd_kind = why->fd_kind };
-	for (int i = 0; i < 3; i++)
-		b->args[i] = why->args[i];
-	b->why = tl_syscall_reason(why->sys_nr, why->fd_kind, unint);
-	if (why->sys_nr >= 0)
-		b->obj = block_obj(why->sys_nr, why->args, &b->has_obj);
-	if (why->sys_nr == TL_NR_FUTEX)
-		b->futex = tl_futex_kind(why->args[1]);
-	else if (why->sys_nr == 449)
-		b->futex = TL_FUTEX_WAITV;
-	else if (why->sys_nr == 455)
-		b->futex = TL_FUTEX_WAIT_BITSET;
+				     .cpu = (int16_t)cpu, .prio = -1,
+				     .block = &tl_block_none };
 }
 
 /* Adds a closed interval to its thread's totals. Intervals never change
@@ -54,11 +23,16 @@ static void sum_add(struct thr *t, const struct tl_interval *iv)
 	s->ns[iv->state] += d;
 	if (iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT)
 		return;
-	s->blocked_ns[iv->block.why] += d;
-	if (iv->block.why == TL_WHY_FUTEX)
+	s->blocked_ns[iv->block->why] += d;
+	if (iv->block->why == TL_WHY_FUTEX)
 		s->futex_waits++;
-	if (iv->block.why == TL_WHY_SOCKET)
+	if (iv->block->why == TL_WHY_SOCKET)
 		t->socket_blocks++;
+}
+
+static bool awake(uint8_t state)
+{
+	return state == TL_ST_RUNNING || state == TL_ST_RUNNABLE;
 }
 
 /* Closes the open interval at ts (dropping it when empty) and opens next. */
@@ -67,6 +41,8 @@ void thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 {
 	if (t->ended)
 		return;
+	if (awake(next->state) && !awake(t->cur.state))
+		t->awake_since = ts;
 	if (ts > t->cur.start) {
 		struct tl_interval *iv = vec_push_uninit(m, &t->iv, sizeof(*iv));
 		if (!iv)
@@ -95,6 +71,11 @@ void thr_unknown_from(struct tl_model *m, struct thr *t, uint64_t from,
 	}
 	u.start = t->cur.start;
 	t->cur = u;
+}
+
+uint64_t thr_awake_since(const struct thr *t)
+{
+	return awake(t->cur.state) ? t->awake_since : t->cur.start;
 }
 
 /* An event says the open interval cannot be what the model believed (an
@@ -130,7 +111,7 @@ void thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_
 {
 	struct tl_interval n = iv_make(TL_ST_RUNNING, 0, cpu);
 
-	n.prio = prio;
+	n.prio = (int16_t)prio;
 	thr_set(m, t, ts, &n);
 	t->pend_wake = false;
 	if (cpu >= 0)

@@ -44,7 +44,6 @@ struct flow { size_t src, dst; uint64_t id; };
 struct tcur {
 	size_t at;          /* first slice ending at or after the last ts */
 	size_t after;       /* first slice ending after it */
-	size_t iv;          /* first interval ending after it */
 	bool sorted;        /* slice ends never decrease: cursors may be used */
 };
 
@@ -102,7 +101,7 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t)
 		if (!is_blocked(iv))
 			continue;
 		sc = syscall_of(t, &k, iv);
-		if (!sc && iv->block.sys_nr < 0)
+		if (!sc && iv->block->sys_nr < 0)
 			continue; /* not in a syscall: the state track shows it */
 		if (sc && last && last->sc == sc) {
 			last->blocked_ns += iv->end - iv->start;
@@ -110,9 +109,9 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t)
 			continue;
 		}
 		b.sc = sc;
-		b.iv = (struct bfirst){ .state = iv->state, .why = (uint8_t)iv->block.why,
-			.futex = (uint8_t)iv->block.futex, .sys_nr = iv->block.sys_nr,
-			.fd_kind = iv->block.fd_kind, .arg0 = iv->block.args[0] };
+		b.iv = (struct bfirst){ .state = iv->state, .why = (uint8_t)iv->block->why,
+			.futex = (uint8_t)iv->block->futex, .sys_nr = iv->block->sys_nr,
+			.fd_kind = iv->block->fd_kind, .arg0 = iv->block->args[0] };
 		b.start = sc ? sc->start : iv->start;
 		b.end = sc && !(sc->flags & TL_SC_NO_EXIT) ? sc->end : iv->end;
 		if (b.end < iv->end)
@@ -162,40 +161,15 @@ static long slice_at(struct slices *s, size_t ti, uint64_t ts)
 	return -1;
 }
 
-/* The interval of t containing ts, as tl_thread_at(); intervals tile the
- * thread's life, so the cursor only moves forward. */
-static const struct tl_interval *interval_at(struct tcur *c, const struct tl_thread *t,
-					     uint64_t ts)
-{
-	while (c->iv < t->niv && t->iv[c->iv].end <= ts)
-		c->iv++;
-	return c->iv < t->niv && t->iv[c->iv].start <= ts ? &t->iv[c->iv] : NULL;
-}
-
-/* Start of the waker's run since it last blocked: the chain only holds if
- * its last blocking slice ended within that run. */
-static uint64_t run_start(struct tcur *c, const struct tl_thread *t, uint64_t ts)
-{
-	const struct tl_interval *iv = interval_at(c, t, ts);
-	int steps = 0;
-
-	if (!iv)
-		return UINT64_MAX;
-	while (iv > t->iv && steps++ < 256 &&
-	       (iv[-1].state == TL_ST_RUNNING || iv[-1].state == TL_ST_RUNNABLE))
-		iv--;
-	return iv->start;
-}
-
-static long waker_slice(struct slices *s, size_t ti,
-			const struct tl_thread *t, uint64_t ts)
+/* The waker's last blocking slice before ts, if it ended after the waker
+ * last became Running or Runnable: it has not blocked since, so that slice
+ * is the one whose end led to this wakeup. */
+static long waker_slice(struct slices *s, size_t ti, uint64_t ts, uint64_t since)
 {
 	size_t lo = first_ending(s, ti, ts, true);
-	uint64_t since;
 
 	if (lo == s->first[ti])
 		return -1;
-	since = run_start(&s->cur[ti], t, ts);
 	return s->v[lo - 1].end >= since ? (long)lo - 1 : -1;
 }
 
@@ -214,41 +188,15 @@ static bool add_flow(struct slices *s, size_t src, size_t dst, uint64_t id)
 	return true;
 }
 
-/* Model thread pointer -> its index, through a table sorted by address. */
-struct tref { const struct tl_thread *t; size_t i; };
-
-static int tref_cmp(const void *a, const void *b)
+static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w, uint64_t *id)
 {
-	const struct tl_thread *x = ((const struct tref *)a)->t;
-	const struct tl_thread *y = ((const struct tref *)b)->t;
+	long src, dst;
 
-	return x < y ? -1 : x > y;
-}
-
-static long index_of(const struct tref *refs, size_t n, const struct tl_thread *t)
-{
-	struct tref key = { t, 0 };
-	const struct tref *r = bsearch(&key, refs, n, sizeof(*refs), tref_cmp);
-
-	return r ? (long)r->i : -1;
-}
-
-static bool flow_for(struct slices *s, const struct tl_model *m,
-		     const struct tref *refs, size_t n,
-		     const struct tl_wakeup_ev *w, uint64_t *id)
-{
-	const struct tl_thread *wr = tl_model_find_thread(m, w->waker, w->ts);
-	const struct tl_thread *we = tl_model_find_thread(m, w->wakee, w->ts);
-	long wri, wei, src, dst;
-
-	if (!wr || !we || wr == we)
+	if (w->waker_idx == TL_NO_THREAD || w->wakee_idx == TL_NO_THREAD ||
+	    w->waker_idx == w->wakee_idx)
 		return true;
-	wri = index_of(refs, n, wr);
-	wei = index_of(refs, n, we);
-	if (wri < 0 || wei < 0)
-		return true;
-	dst = slice_at(s, (size_t)wei, w->ts);
-	src = waker_slice(s, (size_t)wri, wr, w->ts);
+	dst = slice_at(s, w->wakee_idx, w->ts);
+	src = waker_slice(s, w->waker_idx, w->ts, w->waker_awake_since);
 	if (dst < 0 || src < 0 || s->v[src].end > s->v[dst].end)
 		return true;
 	return add_flow(s, (size_t)src, (size_t)dst, ++*id);
@@ -256,23 +204,15 @@ static bool flow_for(struct slices *s, const struct tl_model *m,
 
 static bool collect_flows(struct slices *s, const struct tl_model *m)
 {
-	size_t n = tl_model_nthreads(m);
-	struct tref *refs = malloc((n ? n : 1) * sizeof(*refs));
 	uint64_t id = 0;
 	bool ok = true;
 
-	if (!refs)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		refs[i] = (struct tref){ tl_model_thread(m, i), i };
-	qsort(refs, n, sizeof(*refs), tref_cmp);
 	for (size_t i = 0; ok && i < tl_model_nwakeups(m); i++) {
 		const struct tl_wakeup_ev *w = tl_model_wakeup(m, i);
 
 		if (w->effective && !w->irq && w->waker && !w->new_task)
-			ok = flow_for(s, m, refs, n, w, &id);
+			ok = flow_for(s, w, &id);
 	}
-	free(refs);
 	return ok;
 }
 

@@ -135,7 +135,7 @@ uint64_t dc_first_run(const struct tl_thread *t)
 static bool blocked_by(const struct tl_interval *iv, enum tl_reason why)
 {
 	return (iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT) &&
-	       iv->block.why == why;
+	       iv->block->why == why;
 }
 
 const struct tl_interval *dc_last_blocked(const struct tl_thread *t, enum tl_reason why)
@@ -165,7 +165,7 @@ size_t dc_count_blocked(const struct tl_thread *t, enum tl_reason why, bool has_
 	for (size_t i = 0; i < t->niv; i++) {
 		const struct tl_interval *iv = &t->iv[i];
 
-		if (!blocked_by(iv, why) || (has_obj && iv->block.obj != obj))
+		if (!blocked_by(iv, why) || (has_obj && iv->block->obj != obj))
 			continue;
 		if (t1 && (iv->end <= t0 || iv->start >= t1))
 			continue;

@@ -69,7 +69,7 @@ static void test_a1_fork(void **state)
 	/* the parent Sleeping in wait4 from the fork until the child exits */
 	wait = dc_last_blocked(dc_main(&r), TL_WHY_CHILD);
 	assert_non_null(wait);
-	assert_int_equal(wait->block.sys_nr, TL_NR_WAIT4);
+	assert_int_equal(wait->block->sys_nr, TL_NR_WAIT4);
 	assert_true(wait->start < child->start + TH_MS(50));
 	assert_true(child->end - child->start >= TH_MS(250));
 	assert_true(wait->end >= child->end);

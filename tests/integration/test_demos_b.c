@@ -48,7 +48,7 @@ static bool joined_by_exit(const struct th_run *r, const struct tl_thread *main_
 	for (size_t i = 0; i < main_t->niv; i++) {
 		const struct tl_interval *iv = &main_t->iv[i];
 
-		if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_FUTEX)
+		if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_FUTEX)
 			continue;
 		if (iv->waker == w->tid && iv->end + TH_MS(20) >= w->end &&
 		    iv->end <= w->end + TH_MS(20) && tl_iv_is_join(r->m, iv))
@@ -136,14 +136,14 @@ static uint64_t main_futex(const struct tl_thread *const *t, size_t nt, double *
 			const struct tl_interval *iv = &t[i]->iv[j];
 			size_t c = 0;
 
-			if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_FUTEX)
+			if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_FUTEX)
 				continue;
 			total++;
 			for (size_t k = 0; k < nt; k++)
-				c += dc_count_blocked(t[k], TL_WHY_FUTEX, true, iv->block.obj, 0, 0);
+				c += dc_count_blocked(t[k], TL_WHY_FUTEX, true, iv->block->obj, 0, 0);
 			if (c > best_n) {
 				best_n = c;
-				best = iv->block.obj;
+				best = iv->block->obj;
 			}
 		}
 	*share = total ? (double)best_n / (double)total : 0;
@@ -161,14 +161,14 @@ static size_t failed_wakeups(const struct tl_thread *t, uint64_t addr)
 		size_t j = i + 1;
 		uint64_t ran = 0;
 
-		if (a->state != TL_ST_SLEEPING || a->block.obj != addr)
+		if (a->state != TL_ST_SLEEPING || a->block->obj != addr)
 			continue;
 		for (; j < t->niv && t->iv[j].state <= TL_ST_RUNNABLE &&
 		       t->iv[j].state != TL_ST_UNKNOWN; j++)
 			if (t->iv[j].state == TL_ST_RUNNING)
 				ran += t->iv[j].end - t->iv[j].start;
 		if (j < t->niv && t->iv[j].state == TL_ST_SLEEPING &&
-		    t->iv[j].block.obj == addr && ran < TH_MS(1))
+		    t->iv[j].block->obj == addr && ran < TH_MS(1))
 			n++;
 	}
 	return n;

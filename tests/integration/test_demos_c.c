@@ -18,7 +18,7 @@
 
 static bool is_futex_wait(const struct tl_interval *iv)
 {
-	return iv->state == TL_ST_SLEEPING && iv->block.why == TL_WHY_FUTEX;
+	return iv->state == TL_ST_SLEEPING && iv->block->why == TL_WHY_FUTEX;
 }
 
 /* The futex address most futex waits of the threads are on. */
@@ -35,10 +35,10 @@ static uint64_t busiest_futex(const struct tl_thread *const *t, size_t nt, size_
 				continue;
 			for (size_t k = 0; k < nt; k++)
 				c += dc_count_blocked(t[k], TL_WHY_FUTEX, true,
-						      t[i]->iv[j].block.obj, 0, 0);
+						      t[i]->iv[j].block->obj, 0, 0);
 			if (c > best_n) {
 				best_n = c;
-				best = t[i]->iv[j].block.obj;
+				best = t[i]->iv[j].block->obj;
 			}
 		}
 	*waits = best_n;
@@ -78,7 +78,7 @@ static void test_c1_race(void **state)
 	for (size_t i = 0; i < nl; i++) {
 		blocked += dc_count_blocked(lck[i], TL_WHY_FUTEX, true, addr, 0, 0) > 0;
 		for (size_t j = 0; j < lck[i]->niv; j++)
-			if (is_futex_wait(&lck[i]->iv[j]) && lck[i]->iv[j].block.obj == addr &&
+			if (is_futex_wait(&lck[i]->iv[j]) && lck[i]->iv[j].block->obj == addr &&
 			    is_thread_of(&r, lck[i]->iv[j].waker, "sub-"))
 				handoffs++;
 	}
@@ -125,8 +125,8 @@ static void test_c2_mutex_self_deadlock(void **state)
 	assert_non_null(iv);
 	assert_true(iv->end - iv->start >= TH_MS(900));
 	assert_true(dc_load_base(th_demo_path("c2_mutex_self_deadlock"), "lock",
-				 iv->block.obj) != 0);
-	assert_true(holds_at(kh, iv->block.obj, iv->start));
+				 iv->block->obj) != 0);
+	assert_true(holds_at(kh, iv->block->obj, iv->start));
 	/* nobody released it: the wait ended by its timeout, not by a thread */
 	assert_false(is_thread_of(&r, iv->waker, "") && !iv->waker_irq);
 	th_free(&r);
@@ -179,11 +179,11 @@ static void test_c4_deadlock(void **state)
 	/* each waits, until the watchdog ends the process, on the other's lock */
 	w1 = stuck_wait(t1, TH_MS(1000));
 	w2 = stuck_wait(t2, TH_MS(1000));
-	base = dc_load_base(path, "mutexB", w1->block.obj);
+	base = dc_load_base(path, "mutexB", w1->block->obj);
 	assert_true(base != 0);
-	assert_int_equal(dc_load_base(path, "mutexA", w2->block.obj), base);
-	assert_true(holds_at(t1, w2->block.obj, w1->start)); /* thread-1 holds mutexA */
-	assert_true(holds_at(t2, w1->block.obj, w2->start)); /* thread-2 holds mutexB */
+	assert_int_equal(dc_load_base(path, "mutexA", w2->block->obj), base);
+	assert_true(holds_at(t1, w2->block->obj, w1->start)); /* thread-1 holds mutexA */
+	assert_true(holds_at(t2, w1->block->obj, w2->start)); /* thread-2 holds mutexB */
 	assert_true(r.root->end - w1->end < TH_MS(20));
 	th_free(&r);
 
@@ -218,7 +218,7 @@ static void check_c5_cycle(const struct th_run *r)
 		iv = stuck_wait(t, TH_MS(1000));
 		/* philosopher-i waits for fork_(i+1), held by philosopher-(i+1) */
 		snprintf(fork_name, sizeof(fork_name), "fork_%d", (i + 1) % 5);
-		b = dc_load_base(path, fork_name, iv->block.obj);
+		b = dc_load_base(path, fork_name, iv->block->obj);
 		assert_true(b != 0);
 		if (base)
 			assert_int_equal(b, base);
@@ -353,7 +353,7 @@ static void test_c7_semaphore(void **state)
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_interval *iv = dc_longest_blocked(t[i], TL_WHY_FUTEX);
 
-		if (iv && iv->block.obj == sem) {
+		if (iv && iv->block->obj == sem) {
 			blocked++;
 			assert_true(is_thread_of(&r, iv->waker, "conn-"));
 		}

@@ -16,7 +16,7 @@ static bool blocked_in_futex_at(const struct tl_thread *t, uint64_t ts)
 {
 	const struct tl_interval *iv = tl_thread_at(t, ts);
 
-	return iv && iv->state == TL_ST_SLEEPING && iv->block.why == TL_WHY_FUTEX;
+	return iv && iv->state == TL_ST_SLEEPING && iv->block->why == TL_WHY_FUTEX;
 }
 
 /* Futex waits of t in [t0, t1) that lasted at least min_ns and were ended
@@ -29,7 +29,7 @@ static size_t futex_waits_woken_by(const struct tl_thread *t, uint32_t waker,
 	for (size_t i = 0; i < t->niv; i++) {
 		const struct tl_interval *iv = &t->iv[i];
 
-		if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_FUTEX ||
+		if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_FUTEX ||
 		    iv->start < t0 || iv->start >= t1 || iv->end - iv->start < min_ns)
 			continue;
 		n += iv->waker == waker;

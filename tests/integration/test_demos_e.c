@@ -24,7 +24,7 @@ static size_t woken_blocks(const struct tl_thread *t, enum tl_reason why,
 		const struct tl_interval *iv = &t->iv[i];
 
 		if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
-		    iv->block.why != why || iv->end - iv->start < min_ns)
+		    iv->block->why != why || iv->end - iv->start < min_ns)
 			continue;
 		n += !waker || iv->waker == waker;
 	}
@@ -72,7 +72,7 @@ static void test_e2_fifo(void **state)
 	for (size_t i = 0; i < reader->niv; i++) {
 		const struct tl_interval *iv = &reader->iv[i];
 
-		if (iv->state == TL_ST_SLEEPING && iv->block.sys_nr == nr_openat &&
+		if (iv->state == TL_ST_SLEEPING && iv->block->sys_nr == nr_openat &&
 		    iv->end - iv->start >= TH_MS(20) && iv->waker == writer->tid)
 			open_wait = true;
 	}
@@ -107,7 +107,7 @@ static void test_e3_signals(void **state)
 	assert_int_equal(delivered, 5);
 	/* the receiver Sleeping in rt_sigsuspend, woken by the sender */
 	assert_true(woken_blocks(recv_t, TL_WHY_SIGNAL, parent->tid, TH_MS(30)) >= 4);
-	assert_int_equal(dc_last_blocked(recv_t, TL_WHY_SIGNAL)->block.sys_nr,
+	assert_int_equal(dc_last_blocked(recv_t, TL_WHY_SIGNAL)->block->sys_nr,
 			 dc_nr("rt_sigsuspend"));
 	th_free(&r);
 }
@@ -123,7 +123,7 @@ static void test_e4_mqueue(void **state)
 	send_t = dc_only_thread(dc_proc(&r, "mq-sender"));
 	/* receiver Sleeping in mq_timedreceive until each send (60 ms apart) */
 	assert_true(woken_blocks(recv_t, TL_WHY_IPC, send_t->tid, TH_MS(30)) >= 5);
-	assert_int_equal(dc_longest_blocked(recv_t, TL_WHY_IPC)->block.sys_nr,
+	assert_int_equal(dc_longest_blocked(recv_t, TL_WHY_IPC)->block->sys_nr,
 			 dc_nr("mq_timedreceive"));
 	th_free(&r);
 }
@@ -134,9 +134,9 @@ static bool share_futex(const struct tl_thread *a, const struct tl_thread *b)
 	for (size_t i = 0; i < a->niv; i++) {
 		const struct tl_interval *iv = &a->iv[i];
 
-		if (iv->state == TL_ST_SLEEPING && iv->block.why == TL_WHY_FUTEX &&
-		    iv->block.has_obj &&
-		    dc_count_blocked(b, TL_WHY_FUTEX, true, iv->block.obj, 0, 0) > 0)
+		if (iv->state == TL_ST_SLEEPING && iv->block->why == TL_WHY_FUTEX &&
+		    iv->block->has_obj &&
+		    dc_count_blocked(b, TL_WHY_FUTEX, true, iv->block->obj, 0, 0) > 0)
 			return true;
 	}
 	return false;

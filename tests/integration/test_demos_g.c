@@ -144,10 +144,10 @@ static void test_g1_blocking(void **state)
 		for (size_t i = 0; i < srv->niv; i++) {
 			const struct tl_interval *iv = &srv->iv[i];
 
-			if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_SOCKET)
+			if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_SOCKET)
 				continue;
-			in_accept += iv->block.sys_nr == nr_accept;
-			in_recv += iv->block.sys_nr == nr_recvfrom;
+			in_accept += iv->block->sys_nr == nr_accept;
+			in_recv += iv->block->sys_nr == nr_recvfrom;
 		}
 		assert_true(in_accept >= 1);
 		/* mostly one sleep per request; fewer when the machine is busy
@@ -210,13 +210,13 @@ static void assert_multiplexed(const struct tl_thread *srv, const int *nrs, size
 		bool ok = false;
 
 		if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
-		    iv->start < t0 || iv->start >= t1 || iv->block.why == TL_WHY_CHILD)
+		    iv->start < t0 || iv->start >= t1 || iv->block->why == TL_WHY_CHILD)
 			continue; /* the end of a phase reaps the clients: wait4 */
 		for (size_t k = 0; k < nnr; k++)
-			ok |= iv->block.sys_nr == nrs[k];
-		if (!ok && iv->block.why != TL_WHY_PIPE)
+			ok |= iv->block->sys_nr == nrs[k];
+		if (!ok && iv->block->why != TL_WHY_PIPE)
 			fail_msg("server blocked in %s (%d), not in the multiplexer",
-				 tl_syscall_label(iv->block.sys_nr), iv->block.sys_nr);
+				 tl_syscall_label(iv->block->sys_nr), iv->block->sys_nr);
 		waits += ok;
 	}
 	/* it sleeps there at least while the clients start; when requests
@@ -258,7 +258,7 @@ static size_t sigsuspend_ended_by_sigio(const struct tl_model *m,
 	for (size_t i = 0; i < srv->niv; i++) {
 		const struct tl_interval *iv = &srv->iv[i];
 
-		if (iv->state != TL_ST_SLEEPING || iv->block.why != TL_WHY_SIGNAL)
+		if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_SIGNAL)
 			continue;
 		(*wakes)++;
 		for (size_t j = 0; j < tl_model_nsignals(m); j++) {
@@ -344,7 +344,7 @@ static void test_g5_async_io(void **state)
 	assert_int_equal(blocked_count(t, TL_WHY_POLL, t0, t1), 0);
 	for (size_t i = 0; i < t->niv; i++)
 		if (t->iv[i].state == TL_ST_SLEEPING)
-			assert_int_not_equal(t->iv[i].block.sys_nr, dc_nr("io_uring_enter"));
+			assert_int_not_equal(t->iv[i].block->sys_nr, dc_nr("io_uring_enter"));
 	assert_int_equal(th_syscalls(t, dc_nr("recvfrom"), false), 0);
 	run = tl_thread_state_ns(t, TL_ST_RUNNING, t0, t1) +
 	      tl_thread_state_ns(t, TL_ST_RUNNABLE, t0, t1);

@@ -171,9 +171,9 @@ static void test_preempt_vs_block(void **state)
 	assert_int_equal(iv->preempted_by, 101);
 	iv_is(a, 2, TL_ST_RUNNING, 20, 40);
 	iv = iv_is(a, 3, TL_ST_SLEEPING, 40, 50);
-	assert_int_equal(iv->block.why, TL_WHY_PIPE);
-	assert_true(iv->block.has_obj);
-	assert_int_equal(iv->block.obj, 3);
+	assert_int_equal(iv->block->why, TL_WHY_PIPE);
+	assert_true(iv->block->has_obj);
+	assert_int_equal(iv->block->obj, 3);
 	assert_int_equal(a->sum.ivcsw, 1);
 	assert_int_equal(a->sum.vcsw, 1);
 	assert_int_equal(a->sum.wakeups_given, 1);
@@ -183,9 +183,9 @@ static void test_preempt_vs_block(void **state)
 	assert_int_equal(iv->cause, TL_RUN_SNAPSHOT);
 	iv_is(b, 1, TL_ST_RUNNING, 10, 20);
 	iv = iv_is(b, 2, TL_ST_SLEEPING, 20, 30);
-	assert_int_equal(iv->block.why, TL_WHY_FUTEX);
-	assert_int_equal(iv->block.obj, 0x1000);
-	assert_int_equal(iv->block.futex, TL_FUTEX_WAIT);
+	assert_int_equal(iv->block->why, TL_WHY_FUTEX);
+	assert_int_equal(iv->block->obj, 0x1000);
+	assert_int_equal(iv->block->futex, TL_FUTEX_WAIT);
 	assert_int_equal(iv->waker, 100);
 	iv = iv_is(b, 3, TL_ST_RUNNABLE, 30, 40);
 	assert_int_equal(iv->cause, TL_RUN_WOKEN);
@@ -219,8 +219,8 @@ static void test_wakeup_then_delayed_run(void **state)
 
 	const struct tl_thread *t = thr(m, 200);
 	const struct tl_interval *iv = iv_is(t, 0, TL_ST_SLEEPING, 0, 10);
-	assert_int_equal(iv->block.why, TL_WHY_SLEEP);
-	assert_int_equal(iv->block.sys_nr, 35);
+	assert_int_equal(iv->block->why, TL_WHY_SLEEP);
+	assert_int_equal(iv->block->sys_nr, 35);
 	iv_is(t, 1, TL_ST_RUNNABLE, 10, 25);
 	iv_is(t, 2, TL_ST_RUNNING, 25, 30);
 	assert_int_equal(tl_thread_state_ns(t, TL_ST_RUNNABLE, 0, 0), D(15));
@@ -316,8 +316,8 @@ static void test_snapshot_only_and_first_sight(void **state)
 	const struct tl_thread *t = thr(m, 500);
 	assert_int_equal(t->niv, 1);
 	const struct tl_interval *iv = iv_is(t, 0, TL_ST_SLEEPING, 0, 40);
-	assert_int_equal(iv->block.why, TL_WHY_CHILD);
-	assert_int_equal((int64_t)iv->block.obj, -1);
+	assert_int_equal(iv->block->why, TL_WHY_CHILD);
+	assert_int_equal((int64_t)iv->block->obj, -1);
 	assert_true(t->flags & TL_THR_SNAPSHOT);
 
 	const struct tl_thread *u = thr(m, 501);
@@ -329,7 +329,7 @@ static void test_snapshot_only_and_first_sight(void **state)
 
 	const struct tl_thread *d = thr(m, 600);
 	iv = iv_is(d, 0, TL_ST_UNINT, 12, 40);
-	assert_int_equal(iv->block.why, TL_WHY_DISK);
+	assert_int_equal(iv->block->why, TL_WHY_DISK);
 	assert_int_equal(tl_thread_name(d)[0], 'd');
 	tl_model_free(m);
 }
@@ -701,7 +701,7 @@ static void test_reaping(void **state)
 	/* the parent's wait4 block ended with the child's wakeup */
 	const struct tl_thread *p = thr(m, 100);
 	const struct tl_interval *iv = iv_is(p, 1, TL_ST_SLEEPING, 3, 10.1);
-	assert_int_equal(iv->block.why, TL_WHY_CHILD);
+	assert_int_equal(iv->block->why, TL_WHY_CHILD);
 	assert_int_equal(iv->waker, 200);
 	assert_int_equal(thr(m, 200)->sum.wakeups_given, 1);
 	/* no new thread from the exited child's last moments */
@@ -743,7 +743,7 @@ static void test_traced_set(void **state)
 		const struct tl_thread *t = thr(m, 300);
 		iv_is(t, 0, TL_ST_UNKNOWN, 0, 1);
 		iv_is(t, 1, TL_ST_RUNNING, 1, 2);
-		assert_int_equal(iv_is(t, 2, TL_ST_SLEEPING, 2, 3)->block.why, TL_WHY_POLL);
+		assert_int_equal(iv_is(t, 2, TL_ST_SLEEPING, 2, 3)->block->why, TL_WHY_POLL);
 		tl_model_free(m);
 	}
 }

@@ -1,0 +1,167 @@
+/* model_block.c - the model's store of blocking reasons. A program blocks
+ * the same way over and over (one lock, one socket, one pipe), so each
+ * distinct struct tl_block is kept once, in chunks that never move, and
+ * intervals point to it: an interval stays small, and the timelines that
+ * exporters walk stay dense in memory.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model_impl.h"
+
+#define CHUNK_BLOCKS 1024
+
+/* What an interval that is not blocked points to. */
+const struct tl_block tl_block_none;
+
+struct block_chunk {
+	struct block_chunk *next;
+	size_t n;
+	struct tl_block b[CHUNK_BLOCKS];
+};
+
+/* Blocks are built zeroed and filled field by field (block_of()), so
+ * their padding is zero too and the bytes can be hashed and compared. */
+static uint64_t block_hash(const struct tl_block *b)
+{
+	uint64_t w[sizeof(*b) / 8], h = 0x9e3779b97f4a7c15ULL;
+
+	_Static_assert(sizeof(*b) % 8 == 0, "tl_block is hashed as words");
+	memcpy(w, b, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 32);
+}
+
+static const struct tl_block **slot_of(const struct tl_block **slots, size_t cap,
+				       const struct tl_block *b, uint64_t h)
+{
+	size_t i = h & (cap - 1);
+
+	while (slots[i] && memcmp(slots[i], b, sizeof(*b)))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static int grow_slots(struct block_store *bs)
+{
+	size_t cap = bs->cap ? bs->cap * 2 : 256;
+	const struct tl_block **ns = calloc(cap, sizeof(*ns));
+
+	if (!ns)
+		return -ENOMEM;
+	for (size_t i = 0; i < bs->cap; i++)
+		if (bs->slots[i])
+			*slot_of(ns, cap, bs->slots[i], block_hash(bs->slots[i])) =
+				bs->slots[i];
+	free(bs->slots);
+	bs->slots = ns;
+	bs->cap = cap;
+	return 0;
+}
+
+static struct tl_block *new_block(struct block_store *bs)
+{
+	struct block_chunk *c = bs->chunks;
+
+	if (!c || c->n == CHUNK_BLOCKS) {
+		c = malloc(sizeof(*c));
+		if (!c)
+			return NULL;
+		c->next = bs->chunks;
+		c->n = 0;
+		bs->chunks = c;
+	}
+	return &c->b[c->n++];
+}
+
+/* The stored copy of b (stored now if new); NULL when out of memory. */
+static const struct tl_block *block_intern(struct block_store *bs,
+					   const struct tl_block *b)
+{
+	uint64_t h = block_hash(b);
+	const struct tl_block **s;
+	struct tl_block *nb;
+
+	if ((bs->n + 1) * 2 > bs->cap && grow_slots(bs))
+		return NULL;
+	s = slot_of(bs->slots, bs->cap, b, h);
+	if (*s)
+		return *s;
+	nb = new_block(bs);
+	if (!nb)
+		return NULL;
+	memcpy(nb, b, sizeof(*nb));
+	*s = nb;
+	bs->n++;
+	return nb;
+}
+
+static uint64_t block_obj(int32_t nr, const __u64 *a, bool *has)
+{
+	*has = true;
+	if (nr == TL_NR_WAITID) /* idtype P_PID (1) names a pid; else any */
+		return a[0] == 1 ? a[1] : (uint64_t)-1;
+	if (nr == TL_NR_WAIT4 || nr == TL_NR_FUTEX || nr == 449 || nr == 455)
+		return a[0];
+	if (tl_syscall_takes_fd(nr))
+		return a[0];
+	enum tl_reason r = tl_syscall_reason(nr, 0, false);
+	if (r == TL_WHY_IPC)
+		return a[0];
+	*has = false;
+	return 0;
+}
+
+static void block_fill(struct tl_block *b, const struct tl_blocked *why,
+		       uint32_t raw_state, bool unint)
+{
+	b->sys_nr = why->sys_nr;
+	b->fd_kind = why->fd_kind;
+	b->raw_state = raw_state;
+	for (int i = 0; i < 3; i++)
+		b->args[i] = why->args[i];
+	b->why = tl_syscall_reason(why->sys_nr, why->fd_kind, unint);
+	if (!(raw_state & 3))
+		b->why = TL_WHY_OTHER; /* stopped, traced, parked */
+	if (why->sys_nr >= 0)
+		b->obj = block_obj(why->sys_nr, why->args, &b->has_obj);
+	if (why->sys_nr == TL_NR_FUTEX)
+		b->futex = tl_futex_kind(why->args[1]);
+	else if (why->sys_nr == 449)
+		b->futex = TL_FUTEX_WAITV;
+	else if (why->sys_nr == 455)
+		b->futex = TL_FUTEX_WAIT_BITSET;
+}
+
+const struct tl_block *block_of(struct tl_model *m, const struct tl_blocked *why,
+				uint32_t raw_state, bool unint)
+{
+	struct tl_block b;
+	const struct tl_block *stored;
+
+	memset(&b, 0, sizeof(b));
+	block_fill(&b, why, raw_state, unint);
+	/* a thread mostly blocks again the way it last did */
+	if (m->blocks.last && !memcmp(m->blocks.last, &b, sizeof(b)))
+		return m->blocks.last;
+	stored = block_intern(&m->blocks, &b);
+	m->blocks.last = stored;
+	if (!stored) {
+		m->oom = true;
+		return &tl_block_none;
+	}
+	return stored;
+}
+
+void block_store_free(struct block_store *bs)
+{
+	while (bs->chunks) {
+		struct block_chunk *c = bs->chunks;
+
+		bs->chunks = c->next;
+		free(c);
+	}
+	free(bs->slots);
+	memset(bs, 0, sizeof(*bs));
+}
