@@ -4,7 +4,7 @@
  *
  * Each thread's intervals are already in time order, so its state changes
  * are too: the series are built by one k-way merge of the threads' change
- * streams (a heap keyed by each thread's next change), and every change is
+ * streams (a tournament keyed by each thread's next change), and every change is
  * added at once to the series that count its thread: the whole trace's, its
  * process's, and the tree series of its process and each ancestor. No
  * change list is materialized or sorted. Changes at one instant may come in
@@ -92,31 +92,58 @@ static bool cursor_next(struct cursor *c)
 	return false;
 }
 
-/* ---- the heap of cursors, by next change time ---- */
+/* ---- the tournament of cursors, by next change time ----
+ * A loser tree: leaf i holds cursor i's next change time, each inner node
+ * the loser of the match played there, node 0 the overall winner. After
+ * the winner moves on, only the matches on its leaf's path are replayed:
+ * always log2(k) comparisons, resolved without branches, where a binary
+ * heap's sift stops at a depth the branch predictor cannot guess. */
+#define DONE UINT64_MAX
 
-/* The key is kept in the heap itself, so sifting touches only the heap. */
-struct hent {
-	uint64_t ts;
-	struct cursor *c;
+struct tnode {
+	uint64_t key;
+	uint32_t leaf;
 };
 
-static void sift_down(struct hent *h, size_t n, size_t i)
+/* node[1..k-1] hold the losers with their keys, so replaying a path loads
+ * nodes whose addresses do not depend on one another; only the compare
+ * chain is serial. node[0] is the winner. */
+struct tourney {
+	struct tnode *node;
+	size_t k;               /* leaves: a power of two */
+};
+
+/* The winner of the subtree under node i; leaves are i >= k, keyed from
+ * keys[]. */
+static struct tnode t_build(struct tourney *t, const uint64_t *keys, size_t i)
 {
-	struct hent x = h[i];
+	if (i >= t->k)
+		return (struct tnode){ keys[i - t->k], (uint32_t)(i - t->k) };
+	struct tnode a = t_build(t, keys, 2 * i), b = t_build(t, keys, 2 * i + 1);
+	bool a_wins = a.key <= b.key;
 
-	for (;;) {
-		size_t k = 2 * i + 1;
+	t->node[i] = a_wins ? b : a;
+	return a_wins ? a : b;
+}
 
-		if (k >= n)
-			break;
-		if (k + 1 < n && h[k + 1].ts < h[k].ts)
-			k++;
-		if (h[k].ts >= x.ts)
-			break;
-		h[i] = h[k];
-		i = k;
+/* The last winner's leaf has a new key: replays its path. The swap is
+ * done with masks: as a branch it would be mispredicted half the time. */
+static void t_replay(struct tourney *t, uint64_t key)
+{
+	uint64_t wk = key;
+	uint32_t wl = t->node[0].leaf;
+
+	for (size_t i = (t->k + wl) / 2; i; i /= 2) {
+		struct tnode l = t->node[i];
+		uint64_t m = -(uint64_t)(l.key < wk);
+		uint32_t m32 = (uint32_t)m;
+
+		t->node[i].key = (wk & m) | (l.key & ~m);
+		t->node[i].leaf = (wl & m32) | (l.leaf & ~m32);
+		wk = (l.key & m) | (wk & ~m);
+		wl = (l.leaf & m32) | (wl & ~m32);
 	}
-	h[i] = x;
+	t->node[0] = (struct tnode){ wk, wl };
 }
 
 /* ---- series ---- */
@@ -184,8 +211,7 @@ struct build {
 	uint32_t *anc;                /* ancestor lists, concatenated */
 	size_t *anc_at;               /* per process: its list is anc[at[i]..at[i+1]) */
 	struct cursor *cur;
-	struct hent *heap;
-	size_t nheap;
+	struct tourney t;
 };
 
 static struct proc *proc_at(struct tl_model *m, size_t i)
@@ -272,43 +298,49 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 	return 0;
 }
 
-static int build_heap(struct tl_model *m, struct build *b)
+static int build_tourney(struct tl_model *m, struct build *b)
 {
-	size_t nt = m->thrs.n;
+	size_t nt = m->thrs.n, k = 1;
 	struct thr **ts = m->thrs.p;
+	uint64_t *keys;
 
-	b->cur = calloc(nt ? nt : 1, sizeof(*b->cur));
-	b->heap = malloc((nt ? nt : 1) * sizeof(*b->heap));
-	if (!b->cur || !b->heap)
+	while (k < nt)
+		k *= 2;
+	b->t.k = k;
+	b->cur = calloc(k, sizeof(*b->cur));
+	b->t.node = malloc(k * sizeof(*b->t.node));
+	keys = malloc(k * sizeof(*keys));
+	if (!b->cur || !b->t.node || !keys) {
+		free(keys);
 		return -ENOMEM;
-	for (size_t i = 0; i < nt; i++) {
+	}
+	for (size_t i = 0; i < k; i++) {
 		struct cursor *c = &b->cur[i];
+
+		keys[i] = DONE;
+		if (i >= nt)
+			continue;
 		c->iv = ts[i]->pub.iv;
 		c->n = ts[i]->pub.niv;
 		c->proc = (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx;
 		if (cursor_next(c))
-			b->heap[b->nheap++] = (struct hent){ c->ts, c };
+			keys[i] = c->ts;
 	}
-	for (size_t i = b->nheap / 2; i-- > 0;)
-		sift_down(b->heap, b->nheap, i);
+	b->t.node[0] = t_build(&b->t, keys, 1);
+	free(keys);
 	return 0;
 }
 
 static void merge(struct tl_model *m, struct build *b)
 {
-	while (b->nheap) {
-		struct cursor *c = b->heap[0].c;
+	while (b->t.node[0].key != DONE) {
+		struct cursor *c = &b->cur[b->t.node[0].leaf];
 
 		acc_add(m, &b->all, c);
 		acc_add(m, &b->own[c->proc], c);
 		for (size_t k = b->anc_at[c->proc]; k < b->anc_at[c->proc + 1]; k++)
 			acc_add(m, &b->tree[b->anc[k]], c);
-		if (cursor_next(c))
-			b->heap[0].ts = c->ts;
-		else
-			b->heap[0] = b->heap[--b->nheap];
-		if (b->nheap)
-			sift_down(b->heap, b->nheap, 0);
+		t_replay(&b->t, cursor_next(c) ? c->ts : DONE);
 	}
 }
 
@@ -320,7 +352,7 @@ int model_series(struct tl_model *m, uint64_t end)
 	int err = build_accs(m, &b, end);
 
 	if (!err)
-		err = build_heap(m, &b);
+		err = build_tourney(m, &b);
 	if (!err) {
 		merge(m, &b);
 		for (size_t i = 0; i < m->procs.n; i++) {
@@ -334,7 +366,7 @@ int model_series(struct tl_model *m, uint64_t end)
 	free(b.anc);
 	free(b.anc_at);
 	free(b.cur);
-	free(b.heap);
+	free(b.t.node);
 	if (err)
 		m->oom = true;
 	return m->oom ? -ENOMEM : 0;
