@@ -296,12 +296,11 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 	struct thr *waker = (!irq && w->h.tid) ? thr_find_current(m, w->h.tid) : NULL;
 	if (!t && !waker)
 		return m->oom ? -ENOMEM : 0;
-	struct tl_wakeup_ev *e = vec_push(m, &m->wakeups, sizeof(*e));
+	struct tl_wakeup_ev *e = vec_push_uninit(m, &m->wakeups, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	*e = (struct tl_wakeup_ev){ .ts = w->h.ts, .waker = w->h.tid,
-		.waker_pid = w->h.tgid, .wakee = w->tid, .wakee_pid = w->tgid,
-		.target_cpu = w->target_cpu, .irq = irq,
+		.wakee = w->tid, .target_cpu = w->target_cpu, .irq = irq,
 		.new_task = w->h.type == TL_WAKEUP_NEW,
 		.waker_idx = waker ? waker->idx : TL_NO_THREAD,
 		.wakee_idx = t ? t->idx : TL_NO_THREAD,

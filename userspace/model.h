@@ -220,20 +220,18 @@ struct tl_process {
 struct tl_wakeup_ev {
 	uint64_t ts;
 	uint32_t waker;        /* TID current when it fired (0: idle/irq) */
-	uint32_t waker_pid;
 	uint32_t wakee;
-	uint32_t wakee_pid;
-	int32_t target_cpu;
-	bool irq;              /* from interrupt context: waker is not the cause */
-	bool new_task;         /* TL_WAKEUP_NEW (first wakeup of a new task) */
-	bool effective;        /* it ended a Sleeping/Unint/Unknown interval
-				* (false: wakee was already Running/Runnable) */
 	/* The model's threads (tl_model_thread() index), TL_NO_THREAD when
 	 * not traced: the wakee, and the waker when it was the one current. */
 	uint32_t waker_idx, wakee_idx;
 	/* Since when the waker had been Running or Runnable (it has not
 	 * blocked since then); 0 when waker_idx is TL_NO_THREAD. */
 	uint64_t waker_awake_since;
+	int32_t target_cpu;
+	bool irq;              /* from interrupt context: waker is not the cause */
+	bool new_task;         /* TL_WAKEUP_NEW (first wakeup of a new task) */
+	bool effective;        /* it ended a Sleeping/Unint/Unknown interval
+				* (false: wakee was already Running/Runnable) */
 };
 #define TL_NO_THREAD UINT32_MAX
 

@@ -187,6 +187,11 @@ static void name_push(struct tl_model *m, struct vec *names, uint64_t ts,
 
 	if (!comm || !comm[0])
 		return;
+	const struct tl_name *prev = names->n ?
+		(const struct tl_name *)names->p + names->n - 1 : NULL;
+	/* stored names are normalized: equal raw bytes mean the same name */
+	if (prev && !memcmp(prev->name, comm, TL_COMM_LEN))
+		return;
 	/* as strncmp(last name, comm, TL_COMM_LEN): a comm without a NUL
 	 * never equals a stored (terminated) name */
 	bool whole = comm_norm(norm, comm);
@@ -234,7 +239,7 @@ void comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 			return;
 		}
 	}
-	if (c->comm != comm)
+	if (c->comm != comm && memcmp(c->comm, comm, TL_COMM_LEN))
 		comm_norm(c->comm, comm);
 }
 
