@@ -9,8 +9,9 @@
  *                     wakings in the compact encoding, the rest as plain
  *                     ftrace events, so the UI draws CPU and thread-state
  *                     tracks and wakeup arrows itself;
- *   perfetto_te.c     the TrackEvent writer: one interned sequence, track
- *                     descriptors, slices, instants, counters;
+ *   perfetto_te.c     the TrackEvent writer: track descriptors, and each
+ *                     track's slices, instants and counters on a sequence
+ *                     of its own (delta timestamps, per-sequence interning);
  *   perfetto_track.c  what the model knows, as TrackEvents: blocking-syscall
  *                     slices, wakeup flows, parallelism counters, loss,
  *                     metadata;
@@ -43,13 +44,22 @@ enum {
 	PF_TP_TRACK_EVENT = 11,
 	PF_TP_INTERNED_DATA = 12,
 	PF_TP_SEQ_FLAGS = 13,
+	PF_TP_PREV_DROPPED = 42,      /* previous_packet_dropped */
 	PF_TP_SYSTEM_INFO = 45,
+	PF_TP_CLOCK_ID = 58,          /* timestamp_clock_id */
+	PF_TP_DEFAULTS = 59,          /* trace_packet_defaults */
 	PF_TP_TRACK_DESCRIPTOR = 60,
+	/* TracePacketDefaults / TrackEventDefaults */
+	PF_DEF_CLOCK_ID = 58,
+	PF_DEF_TRACK_EVENT = 11,
+	PF_TED_TRACK_UUID = 11,
 	/* ClockSnapshot / Clock */
 	PF_CS_CLOCKS = 1,
 	PF_CS_PRIMARY = 2,
 	PF_CLK_ID = 1,
 	PF_CLK_TS = 2,
+	PF_CLK_INCREMENTAL = 3,
+	PF_CLK_UNIT_NS = 4,
 	/* SystemInfo / Utsname */
 	PF_SI_UTSNAME = 1,
 	PF_SI_SERVICE_VERSION = 4,
@@ -142,10 +152,12 @@ enum {
 	PF_DA_STRING = 6,
 	PF_DA_POINTER = 7,
 	PF_DA_NAME = 10,
+	PF_DA_STRING_IID = 17,
 	/* InternedData */
 	PF_ID_CATEGORIES = 1,
 	PF_ID_EVENT_NAMES = 2,
 	PF_ID_DEBUG_NAMES = 3,
+	PF_ID_DEBUG_STRINGS = 29,     /* debug_annotation_string_values */
 	PF_IID = 1,
 	PF_INAME = 2,
 };
@@ -163,7 +175,11 @@ enum pf_te_type {
 #define PF_SEQ_NEEDS 2        /* SEQ_NEEDS_INCREMENTAL_STATE */
 #define PF_SEQ_META 2         /* clock, system info, process tree */
 #define PF_SEQ_FTRACE 1       /* ftrace bundles */
-#define PF_SEQ_TRACK 3        /* track events (interned) */
+#define PF_SEQ_TRACK 3        /* track descriptors */
+#define PF_SEQ_TE_FIRST 4     /* the first track's own event sequence */
+#define PF_CLOCK_SEQ_FIRST 64 /* sequence-scoped clocks: 64..127 */
+#define PF_CLOCK_SEQ_LAST 127
+#define PF_CLOCK_TE 64        /* each event sequence's incremental clock */
 #define PF_CLONE_THREAD 0x10000ULL
 
 /* Opens a TracePacket (Trace.packet); ts 0 / seq 0 / flags 0 are omitted. */
@@ -216,7 +232,14 @@ void tl_pf_sched_finish(struct tl_pf_sched *s);
 void tl_pf_sched_stats(const struct tl_pf_sched *s, struct tl_pf_sched_stats *st);
 void tl_pf_sched_free(struct tl_pf_sched *s);
 
-/* ---- track-event writer (perfetto_te.c): one interned sequence ---- */
+/* ---- track-event writer (perfetto_te.c) ----
+ * Descriptors go on sequence PF_SEQ_TRACK. Each track's events go on a
+ * sequence of their own, started at the track's first event: that packet
+ * clears the sequence's state, sets its defaults (clock PF_CLOCK_TE, the
+ * track) and snapshots PF_CLOCK_TE, an incremental clock, against BOOTTIME.
+ * An event then carries the time since the previous one on its track and
+ * no track uuid; an event earlier than that carries its absolute BOOTTIME
+ * time instead. Names are interned per sequence, on first use. */
 enum tl_pf_arg_kind { PF_ARG_UINT, PF_ARG_INT, PF_ARG_STR, PF_ARG_PTR };
 /* Debug annotation names, interned once at the start of the sequence. */
 enum tl_pf_arg_name {
@@ -243,8 +266,8 @@ struct tl_pf_ev {
 	int64_t value;                /* counters */
 };
 struct tl_pf_te;
-/* Starts the sequence: its first packet clears incremental state and
- * interns the annotation names. */
+/* A writer over w. ts (the recording's start) is not needed any more: each
+ * track's sequence starts at its own first event. */
 struct tl_pf_te *tl_pf_te_new(struct pb_writer *w, uint64_t ts);
 void tl_pf_te_free(struct tl_pf_te *te);
 /* Track descriptors. parent 0 = none. */
@@ -262,6 +285,12 @@ bool tl_pf_te_slice(struct tl_pf_te *te, uint64_t *last, uint64_t track,
 		    uint64_t begin, uint64_t end, const char *name,
 		    const struct tl_pf_arg *args, unsigned nargs);
 uint64_t tl_pf_te_uuid(struct tl_pf_te *te);   /* a fresh track uuid */
+struct tl_pf_te_stats {
+	uint64_t sequences;       /* event sequences started (one per track) */
+	uint64_t delta_events;    /* events timed on their sequence's clock */
+	uint64_t absolute_events; /* events before their track's previous one */
+};
+void tl_pf_te_stats(const struct tl_pf_te *te, struct tl_pf_te_stats *st);
 /* Track uuids of model processes and threads. */
 uint64_t tl_pf_proc_uuid(uint32_t pid, uint32_t gen);
 uint64_t tl_pf_thread_uuid(uint32_t tid, uint32_t gen);
@@ -279,8 +308,8 @@ struct tl_pf_track_stats {
  * queue depths as counters, coroutines each on a track (perfetto_usdt.c). */
 int tl_pf_write_usdt(struct tl_pf_te *te, const struct tl_model *m,
 		     struct tl_pf_track_stats *st);
-/* Writes descriptors and events for everything in the finished model on
- * sequence PF_SEQ_TRACK. Returns 0 or -errno. */
+/* Writes descriptors and events for everything in the finished model
+ * (through perfetto_te.c). Returns 0 or -errno. */
 int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
 		       const struct tl_rec_info *info, struct tl_pf_track_stats *st);
 
@@ -309,6 +338,9 @@ struct tl_pf_check {
 	uint64_t slices, instants, counters;  /* TrackEvent by type */
 	uint64_t flows;                       /* flow ids started */
 	uint64_t lost_bundles;
+	uint64_t sequences;                   /* sequences cleared */
+	uint64_t delta_packets;               /* timed on an incremental clock */
+	uint64_t default_track_events;        /* track from the sequence defaults */
 	bool has_clock_snapshot, has_system_info;
 };
 /* Decodes a whole trace, fills *out and returns 0, or returns -EBADMSG

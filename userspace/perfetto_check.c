@@ -1,7 +1,14 @@
 /* perfetto_check.c - decodes a Perfetto trace and enforces the rules that
- * Perfetto's importer applies (shared/perfetto-format.md §3-§8), since its
- * trace processor cannot run here: a trace that passes loads without the
- * error stats those rules guard against. Counts what it saw, for tests.
+ * Perfetto's importer applies (shared/perfetto-format.md §3-§8, and the
+ * sequence and clock rules in docs/perfetto.md), since its trace processor
+ * cannot run here: a trace that passes loads without the error stats those
+ * rules guard against. Packets are read the way the importer reads them:
+ * a cleared flag resets the sequence's interned data and defaults, then
+ * defaults, interned data and ClockSnapshots are taken in, then the
+ * timestamp is turned into BOOTTIME (through the packet's clock, else the
+ * sequence's default clock; sequence-scoped incremental clocks add up
+ * deltas), and the checks of order and nesting use that absolute time.
+ * Counts what it saw, for tests.
  */
 #include "perfetto.h"
 
@@ -12,14 +19,27 @@
 #include <string.h>
 
 #define MAX_CPU 1024
-#define MAX_SEQ 16
 #define NO_TASK UINT64_MAX
+
+/* A sequence-scoped clock, related to BOOTTIME by one ClockSnapshot. */
+struct seq_clock {
+	uint32_t id;                     /* 64..127 */
+	bool incremental;
+	uint64_t unit;                   /* ns per tick */
+	uint64_t last;                   /* incremental: the clock's value, ns */
+	int64_t to_boot;                 /* BOOTTIME - this clock, ns */
+};
 
 struct seq {
 	uint32_t id;
 	bool cleared;
 	char **names; size_t nnames;     /* event name iid -> name */
 	bool *dbg; size_t ndbg;          /* debug annotation iids defined */
+	bool *strs; size_t nstrs;        /* annotation string value iids */
+	bool has_defaults, def_track_set;
+	uint32_t def_clock;              /* TracePacketDefaults.timestamp_clock_id */
+	uint64_t def_track;              /* track_event_defaults.track_uuid */
+	struct seq_clock *clocks; size_t nclocks, clocks_cap;
 };
 
 struct cpu_state {
@@ -38,15 +58,17 @@ struct ck {
 	uint64_t pkt;
 	bool failed;
 	struct cpu_state cpus[MAX_CPU];
-	struct seq seqs[MAX_SEQ]; unsigned nseqs;
+	struct seq *seqs; size_t nseqs, seqs_cap;
+	uint32_t *seq_slots; size_t seq_slots_cap;   /* hash of ids -> index + 1 */
 	struct track *tracks; size_t ntracks, tracks_cap;
 	uint32_t *slots;
 	struct tslice *sl; size_t nsl, sl_cap;
 	uint64_t *flows; size_t nflows, flows_cap;   /* started flow ids */
 	struct { uint64_t id, ts; } *terms; size_t nterms, terms_cap;
 	struct tl_pf_check_cbs cbs;
-	/* the packet being read */
-	uint64_t ts; bool has_ts; uint32_t seq_id, flags;
+	/* the packet being read; ts is BOOTTIME once resolved */
+	uint64_t ts; bool has_ts; uint32_t seq_id, flags, clock_id;
+	bool delta;                       /* ts came from an incremental clock */
 };
 
 static bool fail(struct ck *c, const char *fmt, ...)
@@ -412,17 +434,84 @@ static bool check_tree(struct ck *c, const struct pb_field *pt)
 
 /* ---- sequences and interning ---- */
 
+static size_t seq_slot(const struct ck *c, uint32_t id)
+{
+	size_t mask = c->seq_slots_cap - 1;
+	size_t i = (size_t)(id * 0x9e3779b1u) & mask;
+
+	while (c->seq_slots[i] && c->seqs[c->seq_slots[i] - 1].id != id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static bool grow_seq_slots(struct ck *c)
+{
+	size_t cap = c->seq_slots_cap ? c->seq_slots_cap * 2 : 64;
+	uint32_t *v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return fail(c, "out of memory");
+	free(c->seq_slots);
+	c->seq_slots = v;
+	c->seq_slots_cap = cap;
+	for (size_t i = 0; i < c->nseqs; i++)
+		c->seq_slots[seq_slot(c, c->seqs[i].id)] = (uint32_t)i + 1;
+	return true;
+}
+
+/* The sequence with this id, made on first sight (state not valid yet).
+ * The pointer holds until the next new sequence. */
 static struct seq *seq_of(struct ck *c, uint32_t id)
 {
-	for (unsigned i = 0; i < c->nseqs; i++)
-		if (c->seqs[i].id == id)
-			return &c->seqs[i];
-	if (c->nseqs == MAX_SEQ) {
-		fail(c, "too many sequences");
+	size_t k;
+
+	if ((c->nseqs + 1) * 2 > c->seq_slots_cap && !grow_seq_slots(c))
 		return NULL;
-	}
+	k = seq_slot(c, id);
+	if (c->seq_slots[k])
+		return &c->seqs[c->seq_slots[k] - 1];
+	if (!grow(c, (void **)&c->seqs, &c->seqs_cap, c->nseqs + 1, sizeof(struct seq)))
+		return NULL;
+	memset(&c->seqs[c->nseqs], 0, sizeof(struct seq));
 	c->seqs[c->nseqs].id = id;
-	return &c->seqs[c->nseqs++];
+	c->seq_slots[k] = (uint32_t)++c->nseqs;
+	return &c->seqs[c->nseqs - 1];
+}
+
+static void free_names(struct seq *s)
+{
+	for (size_t k = 0; k < s->nnames; k++)
+		free(s->names[k]);
+	free(s->names);
+	free(s->dbg);
+	free(s->strs);
+	s->names = NULL;
+	s->dbg = s->strs = NULL;
+	s->nnames = s->ndbg = s->nstrs = 0;
+}
+
+/* SEQ_INCREMENTAL_STATE_CLEARED: interned data and defaults start afresh
+ * (the sequence's clocks belong to the clock graph and stay). */
+static void clear_seq(struct seq *s)
+{
+	free_names(s);
+	s->cleared = true;
+	s->has_defaults = s->def_track_set = false;
+	s->def_clock = 0;
+	s->def_track = 0;
+}
+
+static bool define_flag(struct ck *c, bool **v, size_t *n, uint64_t iid)
+{
+	if (iid >= *n) {
+		size_t old = *n;
+
+		if (!grow(c, (void **)v, n, iid + 1, sizeof(bool)))
+			return false;
+		memset(*v + old, 0, (*n - old) * sizeof(bool));
+	}
+	(*v)[iid] = true;
+	return true;
 }
 
 static bool define(struct ck *c, struct seq *s, uint32_t kind, const struct pb_field *ef)
@@ -440,12 +529,10 @@ static bool define(struct ck *c, struct seq *s, uint32_t kind, const struct pb_f
 	}
 	if (r.err || !iid || !name || iid > 1000000)
 		return fail(c, "bad interned entry");
-	if (kind == PF_ID_DEBUG_NAMES) {
-		if (!grow(c, (void **)&s->dbg, &s->ndbg, iid + 1, sizeof(bool)))
-			return false;
-		s->dbg[iid] = true;
-		return true;
-	}
+	if (kind == PF_ID_DEBUG_NAMES)
+		return define_flag(c, &s->dbg, &s->ndbg, iid);
+	if (kind == PF_ID_DEBUG_STRINGS)
+		return define_flag(c, &s->strs, &s->nstrs, iid);
 	if (iid >= s->nnames) {
 		size_t old = s->nnames;
 
@@ -469,9 +556,174 @@ static bool check_interned(struct ck *c, struct seq *s, const struct pb_field *i
 	pb_reader_init(&r, id->data, id->len);
 	while (pb_next(&r, &f))
 		if ((f.num == PF_ID_EVENT_NAMES || f.num == PF_ID_DEBUG_NAMES ||
-		     f.num == PF_ID_CATEGORIES) && !define(c, s, f.num, &f))
+		     f.num == PF_ID_CATEGORIES || f.num == PF_ID_DEBUG_STRINGS) &&
+		    !define(c, s, f.num, &f))
 			return false;
 	return !r.err || fail(c, "malformed InternedData");
+}
+
+/* TracePacketDefaults: the clock for timestamps without their own, and the
+ * track of TrackEvents without their own. */
+static bool check_defaults(struct ck *c, struct seq *s, const struct pb_field *d)
+{
+	struct pb_reader r, tr;
+	struct pb_field f, tf;
+
+	s->has_defaults = true;
+	s->def_track_set = false;
+	s->def_clock = 0;
+	pb_reader_init(&r, d->data, d->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_DEF_CLOCK_ID)
+			s->def_clock = (uint32_t)f.u;
+		if (f.num != PF_DEF_TRACK_EVENT || f.wire != PB_LEN)
+			continue;
+		pb_reader_init(&tr, f.data, f.len);
+		while (pb_next(&tr, &tf))
+			if (tf.num == PF_TED_TRACK_UUID) {
+				s->def_track = tf.u;
+				s->def_track_set = true;
+			}
+		if (tr.err)
+			return fail(c, "malformed TrackEventDefaults");
+	}
+	return !r.err || fail(c, "malformed TracePacketDefaults");
+}
+
+/* ---- clocks ---- */
+
+static struct seq_clock *find_clock(struct seq *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->nclocks; i++)
+		if (s->clocks[i].id == id)
+			return &s->clocks[i];
+	return NULL;
+}
+
+/* The packet's timestamp in BOOTTIME: its clock is the packet's
+ * timestamp_clock_id, else the sequence's default, else the trace clock
+ * (BOOTTIME, named primary by the trace's ClockSnapshot). */
+static bool resolve_ts(struct ck *c, struct seq *s)
+{
+	uint32_t id = c->clock_id;
+	struct seq_clock *k;
+
+	if (!id && s && s->has_defaults)
+		id = s->def_clock;
+	if (!id || id == PF_CLOCK_BOOTTIME)
+		return true;
+	if (id < PF_CLOCK_SEQ_FIRST || id > PF_CLOCK_SEQ_LAST)
+		return fail(c, "timestamp on clock %u: only BOOTTIME and sequence clocks are followed",
+			    id);
+	k = s ? find_clock(s, id) : NULL;
+	if (!k)
+		return fail(c, "timestamp on clock %u, which no ClockSnapshot on sequence %u defines",
+			    id, c->seq_id);
+	if (k->incremental) {
+		k->last += c->ts * k->unit;
+		c->ts = k->last;
+		c->delta = true;
+	} else {
+		c->ts *= k->unit;
+	}
+	if ((int64_t)c->ts + k->to_boot < 0)
+		return fail(c, "timestamp before BOOTTIME 0");
+	c->ts = (uint64_t)((int64_t)c->ts + k->to_boot);
+	return true;
+}
+
+struct clk { uint64_t id, ts, unit; bool incremental; };
+
+static bool read_clock(struct ck *c, const struct pb_field *cf, struct clk *k)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	bool id = false;
+
+	*k = (struct clk){ .unit = 1 };
+	pb_reader_init(&r, cf->data, cf->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_CLK_ID) { k->id = f.u; id = true; }
+		if (f.num == PF_CLK_TS) k->ts = f.u;
+		if (f.num == PF_CLK_INCREMENTAL) k->incremental = f.u != 0;
+		if (f.num == PF_CLK_UNIT_NS && f.u) k->unit = f.u;
+	}
+	if (r.err || !id)
+		return fail(c, "ClockSnapshot clock without clock_id");
+	if (k->incremental && (k->id < PF_CLOCK_SEQ_FIRST || k->id > PF_CLOCK_SEQ_LAST))
+		return fail(c, "clock %llu is incremental but not sequence-scoped",
+			    (unsigned long long)k->id);
+	if (k->id == PF_CLOCK_BOOTTIME && k->unit != 1)
+		return fail(c, "BOOTTIME, the trace clock, must count ns");
+	return true;
+}
+
+/* A sequence clock of snapshot: known from here on, at boot - its ns. */
+static bool add_seq_clock(struct ck *c, const struct clk *k, uint64_t boot)
+{
+	struct seq *s;
+	struct seq_clock *sc;
+
+	if (!c->seq_id)
+		return fail(c, "sequence clock %llu in a ClockSnapshot without sequence id",
+			    (unsigned long long)k->id);
+	s = seq_of(c, c->seq_id);
+	if (!s)
+		return false;
+	if (find_clock(s, (uint32_t)k->id))
+		return fail(c, "a second ClockSnapshot of clock %llu on sequence %u",
+			    (unsigned long long)k->id, s->id);
+	if (!grow(c, (void **)&s->clocks, &s->clocks_cap, s->nclocks + 1, sizeof(*sc)))
+		return false;
+	sc = &s->clocks[s->nclocks++];
+	sc->id = (uint32_t)k->id;
+	sc->incremental = k->incremental;
+	sc->unit = k->unit;
+	sc->last = k->ts * k->unit;
+	sc->to_boot = (int64_t)(boot - sc->last);
+	return true;
+}
+
+/* The trace's ClockSnapshot names BOOTTIME primary; a later one relates
+ * sequence clocks to BOOTTIME (which it must hold) and names no other
+ * primary clock. */
+static bool check_clock(struct ck *c, const struct pb_field *cs)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	struct clk k[8];
+	unsigned n = 0;
+	bool boot = false, primary = false, other = false;
+	uint64_t boot_ts = 0;
+
+	pb_reader_init(&r, cs->data, cs->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_CS_CLOCKS) {
+			if (n == 8)
+				return fail(c, "ClockSnapshot with more than 8 clocks");
+			if (!read_clock(c, &f, &k[n]))
+				return false;
+			if (k[n].id == PF_CLOCK_BOOTTIME) {
+				boot = true;
+				boot_ts = k[n].ts;
+			}
+			n++;
+		}
+		if (f.num == PF_CS_PRIMARY) {
+			primary |= f.u == PF_CLOCK_BOOTTIME;
+			other |= f.u != PF_CLOCK_BOOTTIME;
+		}
+	}
+	if (r.err)
+		return fail(c, "malformed ClockSnapshot");
+	if (!boot || other || (!c->out->has_clock_snapshot && !primary))
+		return fail(c, "ClockSnapshot without BOOTTIME as primary clock");
+	for (unsigned i = 0; i < n; i++)
+		if (k[i].id >= PF_CLOCK_SEQ_FIRST && k[i].id <= PF_CLOCK_SEQ_LAST &&
+		    !add_seq_clock(c, &k[i], boot_ts))
+			return false;
+	c->out->has_clock_snapshot = true;
+	return true;
 }
 
 /* ---- tracks ---- */
@@ -566,6 +818,12 @@ static bool check_annotation(struct ck *c, struct seq *s, const struct pb_field 
 			e->uses_iid = named = true;
 		}
 		named |= f.num == PF_DA_NAME;
+		if (f.num == PF_DA_STRING_IID) {
+			if (f.u >= s->nstrs || !s->strs[f.u])
+				return fail(c, "debug annotation string iid %llu not interned",
+					    (unsigned long long)f.u);
+			e->uses_iid = true;
+		}
 	}
 	return (!r.err && named) || fail(c, "debug annotation without a name");
 }
@@ -674,6 +932,11 @@ static bool check_track_event(struct ck *c, const struct pb_field *tf)
 		return fail(c, "TrackEvent uses iids without SEQ_NEEDS_INCREMENTAL_STATE");
 	if (e.uses_iid && !s->cleared)
 		return fail(c, "TrackEvent uses iids before the sequence was cleared");
+	if (!e.track_set && s->def_track_set) {
+		e.track = s->def_track;      /* track_event_defaults.track_uuid */
+		e.track_set = true;
+		c->out->default_track_events++;
+	}
 	t = e.track_set ? find_track(c, e.track) : NULL;
 	if (!t)
 		return fail(c, "TrackEvent on undeclared track %#llx",
@@ -694,31 +957,44 @@ static bool check_track_event(struct ck *c, const struct pb_field *tf)
 
 /* ---- packets ---- */
 
-static bool packet_header(struct ck *c, const struct pb_field *pk)
+/* The packet's own fields, and the sequence-state ones, as the importer
+ * takes them before anything else: a cleared flag first, then defaults. */
+static bool packet_header(struct ck *c, const struct pb_field *pk, bool *snapshot)
 {
 	struct pb_reader r;
 	struct pb_field f;
+	struct seq *s = NULL;
 
-	c->has_ts = false;
-	c->seq_id = c->flags = 0;
+	c->has_ts = c->delta = *snapshot = false;
+	c->seq_id = c->flags = c->clock_id = 0;
 	pb_reader_init(&r, pk->data, pk->len);
 	while (pb_next(&r, &f)) {
 		if (f.num == PF_TP_TIMESTAMP) { c->ts = f.u; c->has_ts = true; }
 		if (f.num == PF_TP_SEQ_ID) c->seq_id = (uint32_t)f.u;
 		if (f.num == PF_TP_SEQ_FLAGS) c->flags = (uint32_t)f.u;
+		if (f.num == PF_TP_CLOCK_ID) c->clock_id = (uint32_t)f.u;
+		if (f.num == PF_TP_PREV_DROPPED && f.u)
+			return fail(c, "a packet says packets before it were dropped");
+		*snapshot |= f.num == PF_TP_CLOCK_SNAPSHOT;
 	}
 	if (r.err)
 		return fail(c, "malformed TracePacket");
+	if (c->seq_id && !(s = seq_of(c, c->seq_id)))
+		return false;
 	if (c->flags & PF_SEQ_CLEARED) {
-		struct seq *s;
-
-		if (!c->seq_id)
-			return fail(c, "SEQ_INCREMENTAL_STATE_CLEARED without a sequence id");
-		s = seq_of(c, c->seq_id);
 		if (!s)
-			return false;
-		s->cleared = true;
+			return fail(c, "SEQ_INCREMENTAL_STATE_CLEARED without a sequence id");
+		clear_seq(s);
+		c->out->sequences++;
 	}
+	if (c->flags & PF_SEQ_NEEDS && (!s || !s->cleared))
+		return fail(c, "SEQ_NEEDS_INCREMENTAL_STATE on a sequence not cleared (dropped)");
+	pb_reader_init(&r, pk->data, pk->len);
+	while (pb_next(&r, &f))
+		if (f.num == PF_TP_DEFAULTS &&
+		    !(s ? check_defaults(c, s, &f)
+			: fail(c, "TracePacketDefaults without a sequence id")))
+			return false;
 	return true;
 }
 
@@ -737,30 +1013,6 @@ static bool check_system_info(struct ck *c, const struct pb_field *si)
 	return fail(c, "SystemInfo without utsname sysname Linux and release");
 }
 
-static bool check_clock(struct ck *c, const struct pb_field *cs)
-{
-	struct pb_reader r;
-	struct pb_field f;
-	bool boot = false, primary = false;
-
-	pb_reader_init(&r, cs->data, cs->len);
-	while (pb_next(&r, &f)) {
-		if (f.num == PF_CS_CLOCKS) {
-			struct pb_reader cr;
-			struct pb_field cf;
-
-			pb_reader_init(&cr, f.data, f.len);
-			while (pb_next(&cr, &cf))
-				boot |= cf.num == PF_CLK_ID && cf.u == PF_CLOCK_BOOTTIME;
-		}
-		primary |= f.num == PF_CS_PRIMARY && f.u == PF_CLOCK_BOOTTIME;
-	}
-	if (!boot || !primary)
-		return fail(c, "ClockSnapshot without BOOTTIME as primary clock");
-	c->out->has_clock_snapshot = true;
-	return true;
-}
-
 static bool check_data(struct ck *c, const struct pb_field *f)
 {
 	bool data = f->num == PF_TP_FTRACE_EVENTS || f->num == PF_TP_TRACK_EVENT ||
@@ -771,38 +1023,58 @@ static bool check_data(struct ck *c, const struct pb_field *f)
 	switch (f->num) {
 	case PF_TP_FTRACE_EVENTS: return check_bundle(c, f);
 	case PF_TP_PROCESS_TREE: return check_tree(c, f);
-	case PF_TP_CLOCK_SNAPSHOT: return check_clock(c, f);
 	case PF_TP_SYSTEM_INFO: return check_system_info(c, f);
 	case PF_TP_TRACK_DESCRIPTOR: return check_descriptor(c, f);
 	case PF_TP_TRACK_EVENT: return check_track_event(c, f);
-	case PF_TP_INTERNED_DATA: {
-		struct seq *s = c->seq_id ? seq_of(c, c->seq_id) : NULL;
-
-		if (!c->seq_id)
-			return fail(c, "interned data without a sequence id");
-		return s && check_interned(c, s, f);
-	}
 	default: return true;
 	}
+}
+
+/* A packet with a ClockSnapshot: the importer takes its sequence state
+ * and the snapshot, and nothing else of it. */
+static bool snapshot_packet(struct ck *c, const struct pb_field *pk)
+{
+	struct pb_reader r;
+	struct pb_field f;
+
+	pb_reader_init(&r, pk->data, pk->len);
+	while (pb_next(&r, &f)) {
+		if (f.num == PF_TP_CLOCK_SNAPSHOT && !check_clock(c, &f))
+			return false;
+		if (f.num == PF_TP_FTRACE_EVENTS || f.num == PF_TP_PROCESS_TREE ||
+		    f.num == PF_TP_TRACK_EVENT || f.num == PF_TP_TRACK_DESCRIPTOR ||
+		    f.num == PF_TP_SYSTEM_INFO)
+			return fail(c, "data in a ClockSnapshot packet (the importer skips it)");
+	}
+	return true;
 }
 
 static bool check_packet(struct ck *c, const struct pb_field *pk)
 {
 	struct pb_reader r;
 	struct pb_field f;
-	bool first = c->pkt == 0, sysinfo = false;
+	bool first = c->pkt == 0, sysinfo = false, snapshot;
+	struct seq *s;
 
-	if (!packet_header(c, pk))
+	if (!packet_header(c, pk, &snapshot))
 		return false;
-	/* interned data first: the packet's own event may use it */
+	s = c->seq_id ? seq_of(c, c->seq_id) : NULL;
 	pb_reader_init(&r, pk->data, pk->len);
 	while (pb_next(&r, &f))
-		if (f.num == PF_TP_INTERNED_DATA && !check_data(c, &f))
+		if (f.num == PF_TP_INTERNED_DATA &&
+		    !(s ? check_interned(c, s, &f)
+			: fail(c, "interned data without a sequence id")))
 			return false;
+	if (snapshot)
+		return snapshot_packet(c, pk) &&
+		       (!first || fail(c, "the first packet is not SystemInfo"));
+	if (c->has_ts && !resolve_ts(c, s))
+		return false;
+	c->out->delta_packets += c->delta;
 	pb_reader_init(&r, pk->data, pk->len);
 	while (pb_next(&r, &f)) {
 		sysinfo |= f.num == PF_TP_SYSTEM_INFO;
-		if (f.num != PF_TP_INTERNED_DATA && !check_data(c, &f))
+		if (!check_data(c, &f))
 			return false;
 	}
 	if (first && !sysinfo)
@@ -886,12 +1158,12 @@ static bool check_flows(struct ck *c)
 
 static void ck_free(struct ck *c)
 {
-	for (unsigned i = 0; i < c->nseqs; i++) {
-		for (size_t k = 0; k < c->seqs[i].nnames; k++)
-			free(c->seqs[i].names[k]);
-		free(c->seqs[i].names);
-		free(c->seqs[i].dbg);
+	for (size_t i = 0; i < c->nseqs; i++) {
+		free_names(&c->seqs[i]);
+		free(c->seqs[i].clocks);
 	}
+	free(c->seqs);
+	free(c->seq_slots);
 	for (size_t i = 0; i < c->nsl; i++)
 		free(c->sl[i].name);
 	free(c->sl);

@@ -1,14 +1,22 @@
-/* perfetto_te.c - writes TrackEvents and TrackDescriptors on one packet
- * sequence with interned event names.
+/* perfetto_te.c - writes TrackDescriptors, and TrackEvents on a packet
+ * sequence per track, so that an event packet is little more than its
+ * event: the time since the track's previous event and no track uuid.
  *
- * The sequence's first packet sets SEQ_INCREMENTAL_STATE_CLEARED and interns
- * every debug-annotation name; each event name is interned by the first
- * packet that uses it (interned data is read in file order), and every
- * packet using an iid says SEQ_NEEDS_INCREMENTAL_STATE.
+ * A track's sequence starts at its first event with one packet that sets
+ * SEQ_INCREMENTAL_STATE_CLEARED, TracePacketDefaults (timestamp clock
+ * PF_CLOCK_TE, track_event_defaults.track_uuid = the track) and a
+ * ClockSnapshot that puts PF_CLOCK_TE, an incremental clock scoped to the
+ * sequence, at the event's BOOTTIME. Each later event's timestamp is then a
+ * delta on that clock. An event earlier than its track's previous one
+ * names BOOTTIME (timestamp_clock_id) and carries its absolute time, which
+ * leaves the incremental clock where it was. Event names, annotation names
+ * and annotation string values are interned per sequence by the first
+ * packet that uses them (an iid means the same string on every sequence);
+ * a packet using an iid says SEQ_NEEDS_INCREMENTAL_STATE. The importer
+ * rules this relies on are listed in docs/perfetto.md.
  *
- * Events are most of a trace's bytes, so an event packet is not written
- * with the writer's four-byte length slots: its size is worked out first
- * and every length goes out as the shortest varint.
+ * Events are most of a trace's bytes, so every event packet has its size
+ * worked out first and each length goes out as the shortest varint.
  */
 #include "perfetto.h"
 
@@ -32,11 +40,38 @@ struct name_slot {
 	uint64_t iid;
 };
 
-struct tl_pf_te {
-	struct pb_writer *w;
+/* Strings -> iids, the same iid on every sequence that interns them. */
+struct strtab {
 	struct name_slot *slots;
 	size_t cap, n;
+};
+
+/* Which iids a sequence has interned. */
+struct iidset {
+	uint64_t *bits;
+	uint32_t nwords;
+};
+
+/* One track's event sequence. */
+struct te_seq {
+	uint64_t track;
+	uint64_t clock;        /* PF_CLOCK_TE's value: the last delta-timed event */
+	struct iidset names;   /* event names interned here */
+	struct iidset strs;    /* annotation string values interned here */
+	uint32_t id;           /* trusted_packet_sequence_id */
+	uint32_t dbg;          /* bit k: annotation name k interned here */
+};
+
+struct tl_pf_te {
+	struct pb_writer *w;
+	struct strtab names, strs;   /* event names; annotation string values */
 	uint64_t next_uuid;
+	struct te_seq *seqs;
+	size_t nseqs, seqs_cap;
+	uint32_t *seq_slots;         /* hash of track uuid -> seqs index + 1 */
+	size_t seq_slots_cap;
+	size_t last;                 /* seqs index + 1 of the latest event */
+	struct tl_pf_te_stats st;
 };
 
 /* Track uuids are small, so their varints are short: the low two bits say
@@ -57,46 +92,60 @@ uint64_t tl_pf_te_uuid(struct tl_pf_te *te)
 	return (++te->next_uuid << 2) | 3;
 }
 
-static void intern_entry(struct pb_writer *w, uint32_t field, uint64_t iid,
-			 const char *name)
-{
-	pb_begin(w, field);
-	pb_varint(w, PF_IID, iid);
-	pb_string(w, PF_INAME, name);
-	pb_end(w);
-}
-
 struct tl_pf_te *tl_pf_te_new(struct pb_writer *w, uint64_t ts)
 {
 	struct tl_pf_te *te = calloc(1, sizeof(*te));
 
+	(void)ts;
 	if (!te)
 		return NULL;
 	te->w = w;
-	te->cap = 256;
-	te->slots = calloc(te->cap, sizeof(*te->slots));
-	if (!te->slots) {
-		free(te);
+	te->names.cap = te->strs.cap = 256;
+	te->names.slots = calloc(te->names.cap, sizeof(struct name_slot));
+	te->strs.slots = calloc(te->strs.cap, sizeof(struct name_slot));
+	te->seq_slots_cap = 256;
+	te->seq_slots = calloc(te->seq_slots_cap, sizeof(*te->seq_slots));
+	if (!te->names.slots || !te->strs.slots || !te->seq_slots) {
+		tl_pf_te_free(te);
 		return NULL;
 	}
-	tl_pf_packet_begin(w, ts, PF_SEQ_TRACK, PF_SEQ_CLEARED);
-	pb_begin(w, PF_TP_INTERNED_DATA);
-	for (unsigned i = 1; i < PF_A_COUNT; i++)
-		intern_entry(w, PF_ID_DEBUG_NAMES, i, arg_names[i]);
-	pb_end(w);
-	tl_pf_packet_end(w);
 	return te;
+}
+
+static void strtab_free(struct strtab *t)
+{
+	for (size_t i = 0; t->slots && i < t->cap; i++)
+		free(t->slots[i].name);
+	free(t->slots);
 }
 
 void tl_pf_te_free(struct tl_pf_te *te)
 {
 	if (!te)
 		return;
-	for (size_t i = 0; i < te->cap; i++)
-		free(te->slots[i].name);
-	free(te->slots);
+	strtab_free(&te->names);
+	strtab_free(&te->strs);
+	for (size_t i = 0; i < te->nseqs; i++) {
+		free(te->seqs[i].names.bits);
+		free(te->seqs[i].strs.bits);
+	}
+	free(te->seqs);
+	free(te->seq_slots);
 	free(te);
 }
+
+void tl_pf_te_stats(const struct tl_pf_te *te, struct tl_pf_te_stats *st)
+{
+	*st = te->st;
+}
+
+static void set_error(struct tl_pf_te *te, int err)
+{
+	if (!te->w->err)
+		te->w->err = err;
+}
+
+/* ---- string tables and iid sets ---- */
 
 static uint64_t str_hash(const char *s)
 {
@@ -117,45 +166,60 @@ static struct name_slot *find_slot(struct name_slot *slots, size_t cap,
 	return &slots[i];
 }
 
-static int grow_names(struct tl_pf_te *te)
+static int strtab_grow(struct strtab *t)
 {
-	size_t cap = te->cap * 2;
+	size_t cap = t->cap * 2;
 	struct name_slot *ns = calloc(cap, sizeof(*ns));
 
 	if (!ns)
 		return -ENOMEM;
-	for (size_t i = 0; i < te->cap; i++)
-		if (te->slots[i].name)
-			*find_slot(ns, cap, te->slots[i].name) = te->slots[i];
-	free(te->slots);
-	te->slots = ns;
-	te->cap = cap;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].name)
+			*find_slot(ns, cap, t->slots[i].name) = t->slots[i];
+	free(t->slots);
+	t->slots = ns;
+	t->cap = cap;
 	return 0;
 }
 
-/* The iid of an event name; *fresh says it must be interned now. */
-static uint64_t name_iid(struct tl_pf_te *te, const char *name, bool *fresh)
+/* The iid of str (iids start at 1), 0 when out of memory. */
+static uint64_t strtab_iid(struct strtab *t, const char *str)
 {
-	struct name_slot *s = find_slot(te->slots, te->cap, name);
+	struct name_slot *s = find_slot(t->slots, t->cap, str);
 
-	*fresh = false;
 	if (s->name)
 		return s->iid;
-	if ((te->n + 1) * 2 > te->cap) {
-		if (grow_names(te)) {
-			te->w->err = te->w->err ? te->w->err : -ENOMEM;
+	if ((t->n + 1) * 2 > t->cap) {
+		if (strtab_grow(t))
 			return 0;
-		}
-		s = find_slot(te->slots, te->cap, name);
+		s = find_slot(t->slots, t->cap, str);
 	}
-	s->name = strdup(name);
-	if (!s->name) {
-		te->w->err = te->w->err ? te->w->err : -ENOMEM;
+	s->name = strdup(str);
+	if (!s->name)
 		return 0;
-	}
-	s->iid = ++te->n;
-	*fresh = true;
+	s->iid = ++t->n;
 	return s->iid;
+}
+
+static bool iidset_has(const struct iidset *s, uint64_t iid)
+{
+	return iid / 64 < s->nwords && (s->bits[iid / 64] >> (iid % 64) & 1);
+}
+
+static bool iidset_add(struct iidset *s, uint64_t iid)
+{
+	if (iid / 64 >= s->nwords) {
+		uint32_t n = (uint32_t)(iid / 64 + 1) * 2;
+		uint64_t *v = realloc(s->bits, n * sizeof(*v));
+
+		if (!v)
+			return false;
+		memset(v + s->nwords, 0, (n - s->nwords) * sizeof(*v));
+		s->bits = v;
+		s->nwords = n;
+	}
+	s->bits[iid / 64] |= 1ULL << (iid % 64);
+	return true;
 }
 
 /* ---- descriptors ---- */
@@ -215,41 +279,7 @@ void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
 	desc_end(te);
 }
 
-/* ---- events ---- */
-
-static void write_arg(struct pb_writer *w, const struct tl_pf_arg *a)
-{
-	pb_begin(w, PF_TE_DEBUG);
-	pb_varint(w, PF_DA_NAME_IID, a->name);
-	switch (a->kind) {
-	case PF_ARG_UINT: pb_varint(w, PF_DA_UINT, a->u); break;
-	case PF_ARG_INT: pb_varint(w, PF_DA_INT, a->u); break;
-	case PF_ARG_PTR: pb_varint(w, PF_DA_POINTER, a->u); break;
-	default: pb_string(w, PF_DA_STRING, a->s ? a->s : ""); break;
-	}
-	pb_end(w);
-}
-
-static void write_event_body(struct pb_writer *w, const struct tl_pf_ev *ev,
-			     uint64_t iid)
-{
-	pb_begin(w, PF_TP_TRACK_EVENT);
-	pb_varint(w, PF_TE_TYPE, ev->type);
-	pb_varint(w, PF_TE_TRACK_UUID, ev->track);
-	if (iid)
-		pb_varint(w, PF_TE_NAME_IID, iid);
-	for (unsigned i = 0; i < ev->nargs; i++)
-		write_arg(w, &ev->args[i]);
-	if (ev->type == PF_COUNTER)
-		pb_int64(w, PF_TE_COUNTER_VALUE, ev->value);
-	for (unsigned i = 0; i < ev->nflows; i++)
-		pb_fixed64(w, PF_TE_FLOW_IDS, ev->flows[i]);
-	for (unsigned i = 0; i < ev->nterm; i++)
-		pb_fixed64(w, PF_TE_TERM_FLOW_IDS, ev->term_flows[i]);
-	pb_end(w);
-}
-
-/* ---- exact-size event packets ---- */
+/* ---- exact sizes and unchecked puts ---- */
 
 static size_t tag_size(uint32_t field)
 {
@@ -266,33 +296,6 @@ static size_t len_field_size(uint32_t field, size_t len)
 	return tag_size(field) + pb_varint_size(len) + len;
 }
 
-static size_t arg_body_size(const struct tl_pf_arg *a)
-{
-	size_t n = varint_field_size(PF_DA_NAME_IID, a->name);
-
-	switch (a->kind) {
-	case PF_ARG_UINT: return n + varint_field_size(PF_DA_UINT, a->u);
-	case PF_ARG_INT: return n + varint_field_size(PF_DA_INT, a->u);
-	case PF_ARG_PTR: return n + varint_field_size(PF_DA_POINTER, a->u);
-	default: return n + len_field_size(PF_DA_STRING, strlen(a->s ? a->s : ""));
-	}
-}
-
-static size_t event_body_size(const struct tl_pf_ev *ev, uint64_t iid)
-{
-	size_t n = varint_field_size(PF_TE_TYPE, ev->type) +
-		   varint_field_size(PF_TE_TRACK_UUID, ev->track);
-
-	if (iid)
-		n += varint_field_size(PF_TE_NAME_IID, iid);
-	for (unsigned i = 0; i < ev->nargs; i++)
-		n += len_field_size(PF_TE_DEBUG, arg_body_size(&ev->args[i]));
-	if (ev->type == PF_COUNTER)
-		n += varint_field_size(PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
-	n += (ev->nflows + ev->nterm) * (tag_size(PF_TE_FLOW_IDS) + 8);
-	return n;
-}
-
 static void put_varint_field(struct pb_writer *w, uint32_t field, uint64_t v)
 {
 	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_VARINT);
@@ -305,6 +308,14 @@ static void put_len_header(struct pb_writer *w, uint32_t field, size_t len)
 	pb_put_varint_unchecked(w, len);
 }
 
+static void put_bytes_field(struct pb_writer *w, uint32_t field, const char *s,
+			    size_t len)
+{
+	put_len_header(w, field, len);
+	memcpy(w->buf + w->len, s, len);
+	w->len += len;
+}
+
 static void put_fixed64_field(struct pb_writer *w, uint32_t field, uint64_t v)
 {
 	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_FIXED64);
@@ -312,52 +323,244 @@ static void put_fixed64_field(struct pb_writer *w, uint32_t field, uint64_t v)
 		w->buf[w->len++] = (uint8_t)(v >> (8 * i));
 }
 
-static void put_arg(struct pb_writer *w, const struct tl_pf_arg *a)
-{
-	const char *str = a->s ? a->s : "";
+/* ---- sequences ---- */
 
-	put_len_header(w, PF_TE_DEBUG, arg_body_size(a));
+static size_t seq_slot(const struct tl_pf_te *te, uint64_t track)
+{
+	size_t mask = te->seq_slots_cap - 1;
+	size_t i = (size_t)((track * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+
+	while (te->seq_slots[i] && te->seqs[te->seq_slots[i] - 1].track != track)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int grow_seq_slots(struct tl_pf_te *te)
+{
+	size_t cap = te->seq_slots_cap * 2;
+	uint32_t *old = te->seq_slots;
+
+	te->seq_slots = calloc(cap, sizeof(*te->seq_slots));
+	if (!te->seq_slots) {
+		te->seq_slots = old;
+		return -ENOMEM;
+	}
+	free(old);
+	te->seq_slots_cap = cap;
+	for (size_t i = 0; i < te->nseqs; i++)
+		te->seq_slots[seq_slot(te, te->seqs[i].track)] = (uint32_t)i + 1;
+	return 0;
+}
+
+/* The sequence's first packet: cleared state; defaults (clock PF_CLOCK_TE,
+ * the track); a ClockSnapshot with PF_CLOCK_TE (incremental) and BOOTTIME
+ * both at the first event's time, so the clocks differ by nothing. */
+static void write_seq_start(struct pb_writer *w, const struct te_seq *s)
+{
+	size_t ted = varint_field_size(PF_TED_TRACK_UUID, s->track);
+	size_t defs = varint_field_size(PF_DEF_CLOCK_ID, PF_CLOCK_TE) +
+		      len_field_size(PF_DEF_TRACK_EVENT, ted);
+	size_t clk = varint_field_size(PF_CLK_ID, PF_CLOCK_TE) +
+		     varint_field_size(PF_CLK_TS, s->clock) +
+		     varint_field_size(PF_CLK_INCREMENTAL, 1);
+	size_t boot = varint_field_size(PF_CLK_ID, PF_CLOCK_BOOTTIME) +
+		      varint_field_size(PF_CLK_TS, s->clock);
+	size_t snap = len_field_size(PF_CS_CLOCKS, clk) + len_field_size(PF_CS_CLOCKS, boot);
+	size_t pkt = varint_field_size(PF_TP_SEQ_ID, s->id) +
+		     varint_field_size(PF_TP_SEQ_FLAGS, PF_SEQ_CLEARED) +
+		     len_field_size(PF_TP_DEFAULTS, defs) +
+		     len_field_size(PF_TP_CLOCK_SNAPSHOT, snap);
+
+	if (!pb_room(w, len_field_size(PF_TRACE_PACKET, pkt)))
+		return;
+	put_len_header(w, PF_TRACE_PACKET, pkt);
+	put_varint_field(w, PF_TP_SEQ_ID, s->id);
+	put_varint_field(w, PF_TP_SEQ_FLAGS, PF_SEQ_CLEARED);
+	put_len_header(w, PF_TP_DEFAULTS, defs);
+	put_varint_field(w, PF_DEF_CLOCK_ID, PF_CLOCK_TE);
+	put_len_header(w, PF_DEF_TRACK_EVENT, ted);
+	put_varint_field(w, PF_TED_TRACK_UUID, s->track);
+	put_len_header(w, PF_TP_CLOCK_SNAPSHOT, snap);
+	put_len_header(w, PF_CS_CLOCKS, clk);
+	put_varint_field(w, PF_CLK_ID, PF_CLOCK_TE);
+	put_varint_field(w, PF_CLK_TS, s->clock);
+	put_varint_field(w, PF_CLK_INCREMENTAL, 1);
+	put_len_header(w, PF_CS_CLOCKS, boot);
+	put_varint_field(w, PF_CLK_ID, PF_CLOCK_BOOTTIME);
+	put_varint_field(w, PF_CLK_TS, s->clock);
+}
+
+/* A new sequence for track, its clock starting at ts. */
+static struct te_seq *new_seq(struct tl_pf_te *te, uint64_t track, uint64_t ts)
+{
+	struct te_seq *s;
+
+	if ((te->nseqs + 1) * 2 > te->seq_slots_cap && grow_seq_slots(te))
+		return NULL;
+	if (te->nseqs == te->seqs_cap) {
+		size_t cap = te->seqs_cap ? te->seqs_cap * 2 : 64;
+		struct te_seq *v = realloc(te->seqs, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		te->seqs = v;
+		te->seqs_cap = cap;
+	}
+	s = &te->seqs[te->nseqs++];
+	*s = (struct te_seq){ .track = track, .clock = ts,
+			      .id = PF_SEQ_TE_FIRST + (uint32_t)te->st.sequences };
+	te->seq_slots[seq_slot(te, track)] = (uint32_t)te->nseqs;
+	te->st.sequences++;
+	write_seq_start(te->w, s);
+	return s;
+}
+
+/* The track's sequence, started at ts if the track has none yet. */
+static struct te_seq *seq_of(struct tl_pf_te *te, uint64_t track, uint64_t ts)
+{
+	uint32_t k;
+	struct te_seq *s;
+
+	if (te->last && te->seqs[te->last - 1].track == track)
+		return &te->seqs[te->last - 1];
+	k = te->seq_slots[seq_slot(te, track)];
+	s = k ? &te->seqs[k - 1] : new_seq(te, track, ts);
+	if (!s) {
+		set_error(te, -ENOMEM);
+		return NULL;
+	}
+	te->last = (size_t)(s - te->seqs) + 1;
+	return s;
+}
+
+/* ---- event packets ---- */
+
+/* What an event's packet carries besides the event. */
+struct pkt_hdr {
+	uint64_t ts;           /* delta on the sequence's clock, or absolute */
+	bool absolute;         /* ts is BOOTTIME: the event went back in time */
+	uint32_t seq, flags;
+	uint64_t iid;          /* the event's name iid, 0: none */
+	const char *new_name;  /* event name to intern in this packet */
+	uint32_t new_dbg;      /* annotation names to intern in this packet */
+	uint32_t new_strs;     /* bit i: intern argument i's string here */
+	bool intern;           /* any of the three */
+	uint64_t str_iid[PF_MAX_ARGS];  /* argument i's string iid, 0: inline;
+					 * set for the event's arguments only */
+};
+
+static const char *arg_str(const struct tl_pf_arg *a)
+{
+	return a->s ? a->s : "";
+}
+
+static size_t entry_size(uint64_t iid, const char *name)
+{
+	return varint_field_size(PF_IID, iid) + len_field_size(PF_INAME, strlen(name));
+}
+
+static size_t interned_size(const struct pkt_hdr *h, const struct tl_pf_ev *ev)
+{
+	size_t n = 0;
+
+	if (h->new_name)
+		n += len_field_size(PF_ID_EVENT_NAMES, entry_size(h->iid, h->new_name));
+	for (unsigned k = 1; k < PF_A_COUNT; k++)
+		if (h->new_dbg >> k & 1)
+			n += len_field_size(PF_ID_DEBUG_NAMES, entry_size(k, arg_names[k]));
+	for (unsigned i = 0; i < ev->nargs && i < PF_MAX_ARGS; i++)
+		if (h->new_strs >> i & 1)
+			n += len_field_size(PF_ID_DEBUG_STRINGS,
+					    entry_size(h->str_iid[i], arg_str(&ev->args[i])));
+	return n;
+}
+
+static void put_entry(struct pb_writer *w, uint32_t field, uint64_t iid,
+		      const char *name)
+{
+	put_len_header(w, field, entry_size(iid, name));
+	put_varint_field(w, PF_IID, iid);
+	put_bytes_field(w, PF_INAME, name, strlen(name));
+}
+
+static void put_interned(struct pb_writer *w, const struct pkt_hdr *h,
+			 const struct tl_pf_ev *ev, size_t len)
+{
+	put_len_header(w, PF_TP_INTERNED_DATA, len);
+	if (h->new_name)
+		put_entry(w, PF_ID_EVENT_NAMES, h->iid, h->new_name);
+	for (unsigned k = 1; k < PF_A_COUNT; k++)
+		if (h->new_dbg >> k & 1)
+			put_entry(w, PF_ID_DEBUG_NAMES, k, arg_names[k]);
+	for (unsigned i = 0; i < ev->nargs && i < PF_MAX_ARGS; i++)
+		if (h->new_strs >> i & 1)
+			put_entry(w, PF_ID_DEBUG_STRINGS, h->str_iid[i],
+				  arg_str(&ev->args[i]));
+}
+
+static size_t arg_body_size(const struct tl_pf_arg *a, uint64_t str_iid)
+{
+	size_t n = varint_field_size(PF_DA_NAME_IID, a->name);
+
+	switch (a->kind) {
+	case PF_ARG_UINT: return n + varint_field_size(PF_DA_UINT, a->u);
+	case PF_ARG_INT: return n + varint_field_size(PF_DA_INT, a->u);
+	case PF_ARG_PTR: return n + varint_field_size(PF_DA_POINTER, a->u);
+	default:
+		if (str_iid)
+			return n + varint_field_size(PF_DA_STRING_IID, str_iid);
+		return n + len_field_size(PF_DA_STRING, strlen(arg_str(a)));
+	}
+}
+
+static void put_arg(struct pb_writer *w, const struct tl_pf_arg *a, uint64_t str_iid)
+{
+	put_len_header(w, PF_TE_DEBUG, arg_body_size(a, str_iid));
 	put_varint_field(w, PF_DA_NAME_IID, a->name);
 	switch (a->kind) {
 	case PF_ARG_UINT: put_varint_field(w, PF_DA_UINT, a->u); break;
 	case PF_ARG_INT: put_varint_field(w, PF_DA_INT, a->u); break;
 	case PF_ARG_PTR: put_varint_field(w, PF_DA_POINTER, a->u); break;
 	default:
-		put_len_header(w, PF_DA_STRING, strlen(str));
-		memcpy(w->buf + w->len, str, strlen(str));
-		w->len += strlen(str);
+		if (str_iid)
+			put_varint_field(w, PF_DA_STRING_IID, str_iid);
+		else
+			put_bytes_field(w, PF_DA_STRING, arg_str(a), strlen(arg_str(a)));
 		break;
 	}
 }
 
-/* One TracePacket holding ev: the same fields write_event_body() writes,
- * in the same order, with exact lengths. */
-static void write_event_packet(struct pb_writer *w, const struct tl_pf_ev *ev,
-			       uint64_t iid, uint32_t flags)
+static uint64_t str_iid_of(const struct pkt_hdr *h, unsigned i)
 {
-	size_t body = event_body_size(ev, iid);
-	size_t pkt = len_field_size(PF_TP_TRACK_EVENT, body) +
-		     varint_field_size(PF_TP_SEQ_ID, PF_SEQ_TRACK);
+	return i < PF_MAX_ARGS ? h->str_iid[i] : 0;
+}
 
-	if (ev->ts)
-		pkt += varint_field_size(PF_TP_TIMESTAMP, ev->ts);
-	if (flags)
-		pkt += varint_field_size(PF_TP_SEQ_FLAGS, flags);
-	if (!pb_room(w, len_field_size(PF_TRACE_PACKET, pkt)))
-		return;
-	put_len_header(w, PF_TRACE_PACKET, pkt);
-	if (ev->ts)
-		put_varint_field(w, PF_TP_TIMESTAMP, ev->ts);
-	put_varint_field(w, PF_TP_SEQ_ID, PF_SEQ_TRACK);
-	if (flags)
-		put_varint_field(w, PF_TP_SEQ_FLAGS, flags);
-	put_len_header(w, PF_TP_TRACK_EVENT, body);
-	put_varint_field(w, PF_TE_TYPE, ev->type);
-	put_varint_field(w, PF_TE_TRACK_UUID, ev->track);
-	if (iid)
-		put_varint_field(w, PF_TE_NAME_IID, iid);
+/* The TrackEvent: its track comes from the sequence's defaults. */
+static size_t event_body_size(const struct pkt_hdr *h, const struct tl_pf_ev *ev)
+{
+	size_t n = varint_field_size(PF_TE_TYPE, ev->type);
+
+	if (h->iid)
+		n += varint_field_size(PF_TE_NAME_IID, h->iid);
 	for (unsigned i = 0; i < ev->nargs; i++)
-		put_arg(w, &ev->args[i]);
+		n += len_field_size(PF_TE_DEBUG, arg_body_size(&ev->args[i],
+							       str_iid_of(h, i)));
+	if (ev->type == PF_COUNTER)
+		n += varint_field_size(PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
+	n += ev->nflows * (tag_size(PF_TE_FLOW_IDS) + 8);
+	n += ev->nterm * (tag_size(PF_TE_TERM_FLOW_IDS) + 8);
+	return n;
+}
+
+static void put_event_body(struct pb_writer *w, const struct pkt_hdr *h,
+			   const struct tl_pf_ev *ev, size_t len)
+{
+	put_len_header(w, PF_TP_TRACK_EVENT, len);
+	put_varint_field(w, PF_TE_TYPE, ev->type);
+	if (h->iid)
+		put_varint_field(w, PF_TE_NAME_IID, h->iid);
+	for (unsigned i = 0; i < ev->nargs; i++)
+		put_arg(w, &ev->args[i], str_iid_of(h, i));
 	if (ev->type == PF_COUNTER)
 		put_varint_field(w, PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
 	for (unsigned i = 0; i < ev->nflows; i++)
@@ -366,23 +569,104 @@ static void write_event_packet(struct pb_writer *w, const struct tl_pf_ev *ev,
 		put_fixed64_field(w, PF_TE_TERM_FLOW_IDS, ev->term_flows[i]);
 }
 
+/* One TracePacket: timestamp, [timestamp_clock_id BOOTTIME], sequence id,
+ * [flags], [interned data], the event; all lengths exact. */
+static void write_event_packet(struct pb_writer *w, const struct pkt_hdr *h,
+			       const struct tl_pf_ev *ev)
+{
+	size_t body = event_body_size(h, ev);
+	bool intern = h->intern;
+	size_t interned = intern ? interned_size(h, ev) : 0;
+	size_t pkt = varint_field_size(PF_TP_TIMESTAMP, h->ts) +
+		     varint_field_size(PF_TP_SEQ_ID, h->seq) +
+		     len_field_size(PF_TP_TRACK_EVENT, body);
+
+	if (h->absolute)
+		pkt += varint_field_size(PF_TP_CLOCK_ID, PF_CLOCK_BOOTTIME);
+	if (h->flags)
+		pkt += varint_field_size(PF_TP_SEQ_FLAGS, h->flags);
+	if (intern)
+		pkt += len_field_size(PF_TP_INTERNED_DATA, interned);
+	if (!pb_room(w, len_field_size(PF_TRACE_PACKET, pkt)))
+		return;
+	put_len_header(w, PF_TRACE_PACKET, pkt);
+	put_varint_field(w, PF_TP_TIMESTAMP, h->ts);
+	if (h->absolute)
+		put_varint_field(w, PF_TP_CLOCK_ID, PF_CLOCK_BOOTTIME);
+	put_varint_field(w, PF_TP_SEQ_ID, h->seq);
+	if (h->flags)
+		put_varint_field(w, PF_TP_SEQ_FLAGS, h->flags);
+	if (intern)
+		put_interned(w, h, ev, interned);
+	put_event_body(w, h, ev, body);
+}
+
+/* Interns ev's annotation names and string values on s as needed; false
+ * when out of memory. */
+static bool intern_args(struct tl_pf_te *te, struct te_seq *s, struct pkt_hdr *h,
+			const struct tl_pf_ev *ev)
+{
+	for (unsigned i = 0; i < ev->nargs; i++) {
+		const struct tl_pf_arg *a = &ev->args[i];
+
+		if (i < PF_MAX_ARGS)
+			h->str_iid[i] = 0;
+		if (a->name > 0 && a->name < PF_A_COUNT && !(s->dbg >> a->name & 1)) {
+			h->new_dbg |= 1u << a->name;
+			s->dbg |= 1u << a->name;
+			h->intern = true;
+		}
+		if (a->kind != PF_ARG_STR || i >= PF_MAX_ARGS)
+			continue;
+		h->str_iid[i] = strtab_iid(&te->strs, arg_str(a));
+		if (!h->str_iid[i])
+			return false;
+		if (iidset_has(&s->strs, h->str_iid[i]))
+			continue;
+		if (!iidset_add(&s->strs, h->str_iid[i]))
+			return false;
+		h->new_strs |= 1u << i;
+		h->intern = true;
+	}
+	return true;
+}
+
 void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev)
 {
-	bool fresh = false;
-	uint64_t iid = ev->name ? name_iid(te, ev->name, &fresh) : 0;
-	/* only packets that use iids depend on the sequence's state */
-	uint32_t flags = iid || ev->nargs ? PF_SEQ_NEEDS : 0;
+	struct te_seq *s = seq_of(te, ev->track, ev->ts);
+	struct pkt_hdr h;   /* str_iid[] is filled for ev's arguments only */
 
-	if (!fresh) {
-		write_event_packet(te->w, ev, iid, flags);
+	if (!s)
+		return;
+	h.new_name = NULL;
+	h.new_dbg = h.new_strs = 0;
+	h.intern = false;
+	h.iid = ev->name ? strtab_iid(&te->names, ev->name) : 0;
+	if ((ev->name && !h.iid) || !intern_args(te, s, &h, ev)) {
+		set_error(te, -ENOMEM);
 		return;
 	}
-	tl_pf_packet_begin(te->w, ev->ts, PF_SEQ_TRACK, flags);
-	pb_begin(te->w, PF_TP_INTERNED_DATA);
-	intern_entry(te->w, PF_ID_EVENT_NAMES, iid, ev->name);
-	pb_end(te->w);
-	write_event_body(te->w, ev, iid);
-	tl_pf_packet_end(te->w);
+	if (h.iid && !iidset_has(&s->names, h.iid)) {
+		if (!iidset_add(&s->names, h.iid)) {
+			set_error(te, -ENOMEM);
+			return;
+		}
+		h.new_name = ev->name;
+		h.intern = true;
+	}
+	h.seq = s->id;
+	/* only packets that use iids depend on the interned state; the
+	 * defaults come with the sequence's first packet and stay valid */
+	h.flags = h.iid || ev->nargs ? PF_SEQ_NEEDS : 0;
+	h.absolute = ev->ts < s->clock;
+	h.ts = h.absolute ? ev->ts : ev->ts - s->clock;
+	write_event_packet(te->w, &h, ev);
+	if (h.absolute) {
+		te->st.absolute_events++;
+	} else {
+		s->clock = ev->ts;
+		te->st.delta_events++;
+	}
 }
 
 bool tl_pf_te_slice(struct tl_pf_te *te, uint64_t *last, uint64_t track,

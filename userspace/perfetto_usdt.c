@@ -6,7 +6,9 @@
  * Pairs are matched per thread (a task by its id, a section by its
  * address). Spans that overlap without nesting cannot share a track, so
  * each thread's spans are dealt onto lanes (tracks) where they follow one
- * another; usually one lane is enough.
+ * another; usually one lane is enough. A queue's depth comes from every
+ * thread that uses it, so its points are gathered and written in time
+ * order at the end: each then costs a short delta on the queue's track.
  */
 #include "perfetto.h"
 
@@ -36,10 +38,17 @@ struct keyed {
 	uint64_t key, uuid, last;
 };
 
+/* A queue depth, kept until every thread's are known. */
+struct qpoint {
+	uint64_t uuid, ts, order;
+	int64_t value;
+};
+
 struct usdt {
 	struct tl_pf_te *te;
 	struct tl_pf_track_stats *st;
 	struct keyed *tracks; size_t ntracks, cap;
+	struct qpoint *points; size_t npoints, points_cap;
 	bool oom;
 };
 
@@ -177,13 +186,28 @@ static void emit_mark(struct usdt *u, const struct tl_thread *t,
 	u->st->usdt_instants++;
 }
 
+static void push_point(struct usdt *u, uint64_t uuid, uint64_t ts, int64_t value)
+{
+	if (u->npoints == u->points_cap) {
+		size_t cap = u->points_cap ? u->points_cap * 2 : 256;
+		struct qpoint *v = realloc(u->points, cap * sizeof(*v));
+
+		if (!v) {
+			u->oom = true;
+			return;
+		}
+		u->points = v;
+		u->points_cap = cap;
+	}
+	u->points[u->npoints] = (struct qpoint){ uuid, ts, u->npoints, value };
+	u->npoints++;
+}
+
 static void emit_queue(struct usdt *u, const struct tl_thread *t,
 		       const struct tl_mark *mk)
 {
 	bool fresh;
 	struct keyed *k = keyed_track(u, t->proc, TL_USDT_QUEUE_PUT, mk->args[0], &fresh);
-	struct tl_pf_ev ev = { .ts = mk->ts, .type = PF_COUNTER,
-			       .value = (int64_t)mk->args[1] };
 	char name[64];
 
 	if (!k)
@@ -197,9 +221,33 @@ static void emit_queue(struct usdt *u, const struct tl_thread *t,
 		tl_pf_te_named_track(u->te, k->uuid, parent_of(t), name,
 				     "items in the queue after each put/get", true);
 	}
-	ev.track = k->uuid;
-	tl_pf_te_event(u->te, &ev);
-	u->st->counter_points++;
+	push_point(u, k->uuid, mk->ts, (int64_t)mk->args[1]);
+}
+
+/* By queue, then time; points at one instant keep the order they were
+ * found in (thread by thread), as the importer's sort would keep them. */
+static int point_cmp(const void *a, const void *b)
+{
+	const struct qpoint *x = a, *y = b;
+
+	if (x->uuid != y->uuid)
+		return x->uuid < y->uuid ? -1 : 1;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void emit_points(struct usdt *u)
+{
+	qsort(u->points, u->npoints, sizeof(*u->points), point_cmp);
+	for (size_t i = 0; i < u->npoints; i++) {
+		struct tl_pf_ev ev = { .ts = u->points[i].ts, .type = PF_COUNTER,
+				       .track = u->points[i].uuid,
+				       .value = u->points[i].value };
+
+		tl_pf_te_event(u->te, &ev);
+		u->st->counter_points++;
+	}
 }
 
 struct coro_run {
@@ -288,6 +336,9 @@ int tl_pf_write_usdt(struct tl_pf_te *te, const struct tl_model *m,
 		if (t->nmarks)
 			ok = thread_marks(&u, t);
 	}
+	if (ok && !u.oom)
+		emit_points(&u);
+	free(u.points);
 	free(u.tracks);
 	return ok && !u.oom ? 0 : -ENOMEM;
 }

@@ -213,17 +213,174 @@ static void near(const char *what, uint32_t tid, uint64_t got, uint64_t want,
 
 /* ---- slices ---- */
 
-struct slices { uint64_t track; unsigned futex_waits; };
+#define MAX_WAITS 4096
+
+struct slices {
+	uint64_t track;
+	unsigned futex_waits;
+	uint64_t b[MAX_WAITS], e[MAX_WAITS];   /* the first MAX_WAITS of them */
+};
 
 static void on_slice(void *ctx, uint64_t track, const char *name, uint64_t b,
 		     uint64_t e)
 {
 	struct slices *s = ctx;
 
-	(void)b;
-	(void)e;
-	if (track == s->track && !strcmp(name, "futex_wait"))
-		s->futex_waits++;
+	if (track != s->track || strcmp(name, "futex_wait"))
+		return;
+	if (s->futex_waits < MAX_WAITS) {
+		s->b[s->futex_waits] = b;
+		s->e[s->futex_waits] = e;
+	}
+	s->futex_waits++;
+}
+
+/* ---- the same slices from protoc's text, deltas summed here ---- */
+
+/* A track-event sequence as its text says: default track, the incremental
+ * clock (PF_CLOCK_TE) and where it sits against BOOTTIME, the futex_wait
+ * iid, the begin of an open futex_wait slice. */
+struct tseq { uint64_t track, clock, futex_iid, open; int64_t to_boot; bool clocked; };
+
+struct text {
+	struct tseq *seq; size_t nseq;
+	struct slices got;
+	/* the packet being read */
+	unsigned depth;
+	char block[8][32];
+	uint64_t ts, id, clock_id, type, name_iid, clk_id, clk_ts, c64, cboot, iid;
+	bool has_ts, te;
+};
+
+static struct tseq *tseq(struct text *t, uint64_t id)
+{
+	if (id >= t->nseq) {
+		size_t n = id + 64;
+
+		t->seq = realloc(t->seq, n * sizeof(*t->seq));
+		assert_non_null(t->seq);
+		memset(t->seq + t->nseq, 0, (n - t->nseq) * sizeof(*t->seq));
+		t->nseq = n;
+	}
+	return &t->seq[id];
+}
+
+static const char *in(const struct text *t)
+{
+	return t->depth && t->depth <= 8 ? t->block[t->depth - 1] : "";
+}
+
+static void text_value(struct text *t, const char *k, const char *v)
+{
+	uint64_t u = strtoull(v, NULL, 10);
+
+	if (t->depth == 1) {
+		if (!strcmp(k, "timestamp")) { t->ts = u; t->has_ts = true; }
+		if (!strcmp(k, "trusted_packet_sequence_id")) t->id = u;
+		if (!strcmp(k, "timestamp_clock_id")) t->clock_id = u;
+	} else if (!strcmp(in(t), "clocks")) {
+		if (!strcmp(k, "clock_id")) t->clk_id = u;
+		if (!strcmp(k, "timestamp")) t->clk_ts = u;
+	} else if (!strcmp(in(t), "track_event")) {
+		if (!strcmp(k, "type"))
+			t->type = !strcmp(v, "TYPE_SLICE_BEGIN") ? 1 :
+				  !strcmp(v, "TYPE_SLICE_END") ? 2 : 0;
+		if (!strcmp(k, "name_iid")) t->name_iid = u;
+	} else if (!strcmp(in(t), "track_event_defaults") && !strcmp(k, "track_uuid")) {
+		tseq(t, t->id)->track = u;
+	} else if (!strcmp(in(t), "event_names")) {
+		if (!strcmp(k, "iid")) t->iid = u;
+		if (!strcmp(k, "name") && !strcmp(v, "\"futex_wait\""))
+			tseq(t, t->id)->futex_iid = t->iid;
+	}
+}
+
+/* The end of a packet: its snapshot sets the sequence's clock, or its
+ * event's time is a delta on that clock (or BOOTTIME when it says so). */
+static void text_packet(struct text *t)
+{
+	struct tseq *q = tseq(t, t->id);
+	uint64_t abs;
+
+	if (t->c64) {
+		q->clocked = true;
+		q->clock = t->c64;
+		q->to_boot = (int64_t)(t->cboot - t->c64);
+		return;
+	}
+	if (!t->te || !t->has_ts || !q->clocked || q->track != t->got.track)
+		return;
+	if (t->clock_id == PF_CLOCK_BOOTTIME) {
+		abs = t->ts;
+	} else {
+		assert_int_equal(t->clock_id, 0);
+		q->clock += t->ts;
+		abs = (uint64_t)((int64_t)q->clock + q->to_boot);
+	}
+	if (t->type == 1 && t->name_iid == q->futex_iid) {
+		q->open = abs;
+	} else if (t->type == 2 && q->open) {
+		on_slice(&t->got, q->track, "futex_wait", q->open, abs);
+		q->open = 0;
+	}
+}
+
+static void text_line(struct text *t, char *line)
+{
+	char *k = line + strspn(line, " "), *colon;
+	size_t n = strlen(k);
+
+	if (n && k[n - 1] == '\n')
+		k[--n] = 0;
+	if (n >= 2 && !strcmp(k + n - 2, " {")) {
+		k[n - 2] = 0;
+		if (!t->depth) {
+			t->ts = t->id = t->clock_id = t->type = t->name_iid = 0;
+			t->c64 = t->cboot = 0;
+			t->has_ts = t->te = false;
+		}
+		t->te |= !strcmp(k, "track_event");
+		if (t->depth < 8)
+			snprintf(t->block[t->depth], sizeof(t->block[0]), "%s", k);
+		t->depth++;
+		t->clk_id = t->clk_ts = 0;
+	} else if (!strcmp(k, "}")) {
+		if (!strcmp(in(t), "clocks") && t->clk_id == PF_CLOCK_TE)
+			t->c64 = t->clk_ts;
+		if (!strcmp(in(t), "clocks") && t->clk_id == PF_CLOCK_BOOTTIME)
+			t->cboot = t->clk_ts;
+		if (t->depth && !--t->depth)
+			text_packet(t);
+	} else if ((colon = strstr(k, ": "))) {
+		*colon = 0;
+		text_value(t, k, colon + 2);
+	}
+}
+
+/* The main thread's futex_wait slices rebuilt from the text are the ones
+ * the checker rebuilt from the bytes, at the same nanoseconds. */
+static void check_text_times(const char *txt, const struct slices *want)
+{
+	struct text *t = calloc(1, sizeof(*t));
+	char line[4096];
+	FILE *f = fopen(txt, "r");
+
+	assert_non_null(t);
+	assert_non_null(f);
+	t->got.track = want->track;
+	while (fgets(line, sizeof(line), f))
+		text_line(t, line);
+	fclose(f);
+	if (getenv("TL_TEST_VERBOSE"))
+		printf("futex_wait slices: %u from protoc's text, %u from the checker\n",
+		       t->got.futex_waits, want->futex_waits);
+	assert_int_equal(t->got.futex_waits, want->futex_waits);
+	for (unsigned i = 0; i < want->futex_waits && i < MAX_WAITS; i++) {
+		assert_int_equal(t->got.b[i], want->b[i]);
+		assert_int_equal(t->got.e[i], want->e[i]);
+	}
+	free(t->seq);
+	free(t);
 }
 
 static void on_both_slice(void *ctx, uint64_t track, const char *name,
@@ -262,7 +419,8 @@ static void export_and_check(struct th_run *r, struct exported *x)
 	assert_non_null(x->data);
 }
 
-static void check_protoc(struct th_run *r, struct exported *x)
+static void check_protoc(struct th_run *r, struct exported *x,
+			 const struct slices *sl)
 {
 	char txt[PATH_MAX + 32], *t, want[64];
 	size_t len;
@@ -286,6 +444,7 @@ static void check_protoc(struct th_run *r, struct exported *x)
 	assert_non_null(strstr(t, "compact_sched {"));
 	assert_non_null(strstr(t, "name: \"futex_wait\""));
 	free(t);
+	check_text_times(txt, sl);
 	unlink(txt);
 }
 
@@ -330,8 +489,8 @@ static void test_b1_threads(void **state)
 	struct exported x = { 0 };
 	struct tl_pf_check ck;
 	struct derive *d = calloc(1, sizeof(*d));
-	struct slices sl = { 0 };
-	void *both[2] = { d, &sl };
+	struct slices *sl = calloc(1, sizeof(*sl));
+	void *both[2] = { d, sl };
 	struct tl_pf_check_cbs cbs = { on_both_slice, on_both_sched, both };
 	const struct tl_model_stats *ms;
 	const struct tl_thread *main_thr;
@@ -340,13 +499,14 @@ static void test_b1_threads(void **state)
 
 	(void)state;
 	assert_non_null(d);
+	assert_non_null(sl);
 	d->ev = malloc(MAX_EV * sizeof(*d->ev));
 	assert_non_null(d->ev);
 	th_record_demo(&r, "b1_threads", NULL);
 	assert_non_null(r.root);
 	export_and_check(&r, &x);
 	main_thr = r.root->threads[0];
-	sl.track = tl_pf_thread_uuid(main_thr->tid, main_thr->gen);
+	sl->track = tl_pf_thread_uuid(main_thr->tid, main_thr->gen);
 	if (tl_pf_check_cb(x.data, x.len, &ck, &cbs, err, sizeof(err)))
 		fail_msg("importer rules: %s", err);
 
@@ -360,15 +520,16 @@ static void test_b1_threads(void **state)
 	assert_int_equal(wk, ms->per_type[TL_WAKING] + ms->per_type[TL_WAKEUP_NEW]);
 	assert_int_equal(ck.thread_tracks, tl_model_nthreads(r.m));
 	/* main joins three workers, each still running: a futex_wait each */
-	assert_true(sl.futex_waits >= 3);
+	assert_true(sl->futex_waits >= 3);
 	assert_true(x.st.track.syscall_slices >= 3);
-	check_protoc(&r, &x);
+	check_protoc(&r, &x, sl);
 
 	check_totals(&r, d);
 	unlink(x.path);
 	free(x.data);
 	free(d->ev);
 	free(d);
+	free(sl);
 	th_free(&r);
 }
 

@@ -367,11 +367,15 @@ static uint32_t packet_kind(size_t k, uint64_t *ts, uint32_t *seq, uint32_t *fla
 	return kind;
 }
 
+/* Preamble first; descriptors on PF_SEQ_TRACK; every event sequence opens
+ * with a packet that clears it and snapshots its clock, and its events
+ * follow it. */
 static void test_packet_order(void **state)
 {
 	uint64_t ts;
 	uint32_t seq, flags, kind;
-	size_t first_tree = 0, first_bundle = 0, first_track = 0;
+	size_t first_tree = 0, first_bundle = 0, first_desc = 0, nseqs = 0;
+	bool started[64] = { false };
 
 	(void)state;
 	assert_int_equal(packet_kind(0, &ts, &seq, &flags), PF_TP_SYSTEM_INFO);
@@ -384,13 +388,29 @@ static void test_packet_order(void **state)
 			first_bundle = k;
 			assert_int_equal(seq, PF_SEQ_FTRACE);
 		}
-		if (seq == PF_SEQ_TRACK && !first_track) {
-			first_track = k;
+		if (kind == PF_TP_TRACK_DESCRIPTOR) {
+			assert_int_equal(seq, PF_SEQ_TRACK);
+			first_desc = first_desc ? first_desc : k;
+		}
+		if (seq < PF_SEQ_TE_FIRST)
+			continue;
+		assert_true(seq < PF_SEQ_TE_FIRST + 64);
+		if (!started[seq - PF_SEQ_TE_FIRST]) {
+			assert_int_equal(kind, PF_TP_CLOCK_SNAPSHOT);
 			assert_int_equal(flags, PF_SEQ_CLEARED);
+			started[seq - PF_SEQ_TE_FIRST] = true;
+			nseqs++;
+		} else {
+			assert_int_equal(kind, PF_TP_TRACK_EVENT);
+			assert_int_equal(flags & PF_SEQ_CLEARED, 0);
 		}
 	}
-	assert_true(first_tree && first_bundle && first_track);
+	assert_true(first_tree && first_bundle && first_desc);
 	assert_true(first_tree < first_bundle);   /* snapshot first */
+	/* a sequence per track with events, numbered from PF_SEQ_TE_FIRST */
+	for (size_t i = 0; i < nseqs; i++)
+		assert_true(started[i]);
+	assert_true(nseqs >= 6);  /* meta, 2 threads, loss, parallelism, queue... */
 }
 
 struct seen { int futex, recv, job; uint64_t futex_b, futex_e, recv_b, recv_e; };
@@ -430,6 +450,176 @@ static void test_slices(void **state)
 	assert_int_equal(s.recv_b, T0 + 1210);    /* no enter/exit: the block */
 	assert_int_equal(s.recv_e, T0 + 1220);
 	assert_int_equal(s.job, 1);
+}
+
+/* ---- the track-event writer, byte by byte ---- */
+
+static void expect_bytes(const struct pb_writer *w, size_t *at, const uint8_t *want,
+			 size_t n)
+{
+	assert_true(*at + n <= pb_size(w));
+	for (size_t i = 0; i < n; i++)
+		if (pb_data(w)[*at + i] != want[i])
+			fail_msg("byte %zu of packet at %zu: %#x, want %#x", i, *at,
+				 pb_data(w)[*at + i], want[i]);
+	*at += n;
+}
+
+/* Sequence start, delta-timed events, a backwards event (absolute
+ * BOOTTIME, leaving the clock alone), per-sequence interning of event
+ * names, annotation names and string values. */
+static void test_te_bytes(void **state)
+{
+	static const uint8_t start4[] = {
+		0x0a, 0x20, 0x50, 0x04, 0x68, 0x01,               /* seq 4, cleared */
+		0xda, 0x03, 0x07, 0xd0, 0x03, 0x40,               /* defaults: clock 64 */
+		0x5a, 0x02, 0x58, 0x0a,                           /* track_uuid 10 */
+		0x32, 0x10, 0x0a, 0x07, 0x08, 0x40, 0x10, 0xe8, 0x07, 0x18, 0x01,
+		0x0a, 0x05, 0x08, 0x06, 0x10, 0xe8, 0x07 };       /* 64 = BOOTTIME = 1000 */
+	static const uint8_t begin[] = {
+		0x0a, 0x44, 0x40, 0x00, 0x50, 0x04, 0x68, 0x02,   /* +0, seq 4, needs */
+		0x62, 0x29,                                       /* interned data: */
+		0x12, 0x08, 0x08, 0x01, 0x12, 0x04, 'r', 'e', 'a', 'd',
+		0x1a, 0x06, 0x08, 0x02, 0x12, 0x02, 'f', 'd',
+		0x1a, 0x0a, 0x08, 0x06, 0x12, 0x06, 'r', 'e', 'a', 's', 'o', 'n',
+		0xea, 0x01, 0x08, 0x08, 0x01, 0x12, 0x04, 'p', 'i', 'p', 'e',
+		0x5a, 0x11, 0x48, 0x01, 0x50, 0x01,               /* BEGIN, name 1 */
+		0x22, 0x04, 0x08, 0x02, 0x20, 0x03,               /* fd = 3 */
+		0x22, 0x05, 0x08, 0x06, 0x88, 0x01, 0x01 };       /* reason = str 1 */
+	static const uint8_t end[] = {
+		0x0a, 0x09, 0x40, 0xac, 0x02, 0x50, 0x04, 0x5a, 0x02, 0x48, 0x02 };
+	static const uint8_t back[] = {                           /* at 900: absolute */
+		0x0a, 0x16, 0x40, 0x84, 0x07, 0xd0, 0x03, 0x06, 0x50, 0x04, 0x68, 0x02,
+		0x5a, 0x0a, 0x48, 0x03, 0x50, 0x01, 0x22, 0x04, 0x08, 0x02, 0x20, 0x04 };
+	static const uint8_t start5[] = {
+		0x0a, 0x20, 0x50, 0x05, 0x68, 0x01, 0xda, 0x03, 0x07, 0xd0, 0x03, 0x40,
+		0x5a, 0x02, 0x58, 0x0b,
+		0x32, 0x10, 0x0a, 0x07, 0x08, 0x40, 0x10, 0xd0, 0x0f, 0x18, 0x01,
+		0x0a, 0x05, 0x08, 0x06, 0x10, 0xd0, 0x0f };
+	static const uint8_t counter[] = {
+		0x0a, 0x0b, 0x40, 0x00, 0x50, 0x05, 0x5a, 0x05, 0x48, 0x04, 0xf0, 0x01, 0x05 };
+	static const uint8_t again[] = {                          /* 1500 = 1300 + 200 */
+		0x0a, 0x0d, 0x40, 0xc8, 0x01, 0x50, 0x04, 0x68, 0x02,
+		0x5a, 0x04, 0x48, 0x01, 0x50, 0x01 };
+	static const uint8_t named5[] = {                         /* "read" anew on seq 5 */
+		0x0a, 0x18, 0x40, 0x64, 0x50, 0x05, 0x68, 0x02,
+		0x62, 0x0a, 0x12, 0x08, 0x08, 0x01, 0x12, 0x04, 'r', 'e', 'a', 'd',
+		0x5a, 0x04, 0x48, 0x03, 0x50, 0x01 };
+	struct tl_pf_arg args[2] = {
+		{ .name = PF_A_FD, .kind = PF_ARG_INT, .u = 3 },
+		{ .name = PF_A_REASON, .kind = PF_ARG_STR, .s = "pipe" } };
+	struct tl_pf_arg fd4 = { .name = PF_A_FD, .kind = PF_ARG_INT, .u = 4 };
+	struct tl_pf_ev ev = { .ts = 1000, .track = 10, .type = PF_SLICE_BEGIN,
+			       .name = "read", .args = args, .nargs = 2 };
+	struct tl_pf_te_stats st;
+	struct pb_writer w;
+	struct tl_pf_te *te;
+	size_t at = 0;
+
+	(void)state;
+	assert_int_equal(pb_init_mem(&w, 64), 0);
+	te = tl_pf_te_new(&w, 0);
+	assert_non_null(te);
+	tl_pf_te_event(te, &ev);
+	expect_bytes(&w, &at, start4, sizeof(start4));
+	expect_bytes(&w, &at, begin, sizeof(begin));
+	tl_pf_te_event(te, &(struct tl_pf_ev){ .ts = 1300, .track = 10,
+					       .type = PF_SLICE_END });
+	expect_bytes(&w, &at, end, sizeof(end));
+	tl_pf_te_event(te, &(struct tl_pf_ev){ .ts = 900, .track = 10, .type = PF_INSTANT,
+					       .name = "read", .args = &fd4, .nargs = 1 });
+	expect_bytes(&w, &at, back, sizeof(back));
+	tl_pf_te_event(te, &(struct tl_pf_ev){ .ts = 2000, .track = 11,
+					       .type = PF_COUNTER, .value = 5 });
+	expect_bytes(&w, &at, start5, sizeof(start5));
+	expect_bytes(&w, &at, counter, sizeof(counter));
+	tl_pf_te_event(te, &(struct tl_pf_ev){ .ts = 1500, .track = 10,
+					       .type = PF_SLICE_BEGIN, .name = "read" });
+	expect_bytes(&w, &at, again, sizeof(again));
+	tl_pf_te_event(te, &(struct tl_pf_ev){ .ts = 2100, .track = 11,
+					       .type = PF_INSTANT, .name = "read" });
+	expect_bytes(&w, &at, named5, sizeof(named5));
+	assert_int_equal(at, pb_size(&w));
+	tl_pf_te_stats(te, &st);
+	assert_int_equal(st.sequences, 2);
+	assert_int_equal(st.delta_events, 5);
+	assert_int_equal(st.absolute_events, 1);
+	tl_pf_te_free(te);
+	assert_int_equal(pb_close(&w), 0);
+}
+
+/* ---- absolute times back from a trace written with deltas ---- */
+
+struct got_slice { uint64_t track, b, e; char name[16]; };
+struct got { struct got_slice v[8]; unsigned n; };
+
+static void on_got(void *ctx, uint64_t track, const char *name, uint64_t b, uint64_t e)
+{
+	struct got *g = ctx;
+
+	if (g->n < 8) {
+		g->v[g->n] = (struct got_slice){ track, b, e, "" };
+		snprintf(g->v[g->n].name, sizeof(g->v[g->n].name), "%s", name);
+		g->n++;
+	}
+}
+
+static void te_trace(struct pb_writer *w)
+{
+	struct tl_rec_info info = { .kernel = "6.1", .boot_ns = 5 };
+	struct tl_pf_te *te;
+	uint64_t last = 0;
+
+	assert_int_equal(pb_init_mem(w, 256), 0);
+	tl_pf_write_preamble(w, &info);
+	te = tl_pf_te_new(w, 0);
+	assert_non_null(te);
+	tl_pf_te_named_track(te, 0x0b, 0, "lane", NULL, false);
+	tl_pf_te_named_track(te, 0x0f, 0, "depth", NULL, true);
+	assert_true(tl_pf_te_slice(te, &last, 0x0b, T0 + 1000, T0 + 1300, "read", NULL, 0));
+	assert_true(tl_pf_te_slice(te, &last, 0x0b, T0 + 1500, T0 + 1600, "write", NULL, 0));
+	tl_pf_te_event(te, &(struct tl_pf_ev){ .ts = T0 + 1200, .track = 0x0f,
+					       .type = PF_COUNTER, .value = 7 });
+	last = 0;   /* a slice earlier than the track's last event */
+	assert_true(tl_pf_te_slice(te, &last, 0x0b, T0 + 500, T0 + 700, "early", NULL, 0));
+	assert_true(tl_pf_te_slice(te, &last, 0x0b, T0 + 1700, T0 + 1800, "late", NULL, 0));
+	tl_pf_te_free(te);
+	assert_int_equal(pb_error(w), 0);
+}
+
+static void test_te_decode(void **state)
+{
+	struct pb_writer w;
+	struct tl_pf_check ck;
+	struct got g = { .n = 0 };
+	struct tl_pf_check_cbs cbs = { .slice = on_got, .ctx = &g };
+	char err[256] = "";
+
+	(void)state;
+	te_trace(&w);
+	if (tl_pf_check_cb(pb_data(&w), pb_size(&w), &ck, &cbs, err, sizeof(err)))
+		fail_msg("checker: %s", err);
+	/* by track, then time: the checker rebuilt absolute BOOTTIME */
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.v[0].name, "early");
+	assert_int_equal(g.v[0].b, T0 + 500);
+	assert_int_equal(g.v[0].e, T0 + 700);
+	assert_string_equal(g.v[1].name, "read");
+	assert_int_equal(g.v[1].b, T0 + 1000);
+	assert_int_equal(g.v[1].e, T0 + 1300);
+	assert_string_equal(g.v[2].name, "write");
+	assert_int_equal(g.v[2].b, T0 + 1500);
+	assert_int_equal(g.v[2].e, T0 + 1600);
+	assert_string_equal(g.v[3].name, "late");   /* clock kept at 1600 */
+	assert_int_equal(g.v[3].b, T0 + 1700);
+	assert_int_equal(g.v[3].e, T0 + 1800);
+	for (unsigned i = 0; i < g.n; i++)
+		assert_int_equal(g.v[i].track, 0x0b);
+	assert_int_equal(ck.sequences, 2);
+	assert_int_equal(ck.delta_packets, 7);       /* all but early's two */
+	assert_int_equal(ck.default_track_events, 9);
+	assert_int_equal(ck.counters, 1);
+	pb_close(&w);
 }
 
 /* protoc reads the trace with the project's schema subset, and the text
@@ -491,6 +681,172 @@ static void test_protoc(void **state)
 	free(t);
 }
 
+/* ---- the same, from protoc's text: deltas summed by hand ---- */
+
+#define TXT_SEQS 64
+
+struct txt_seq {
+	bool clocked;
+	uint64_t clock;          /* PF_CLOCK_TE's value */
+	int64_t to_boot;         /* BOOTTIME - PF_CLOCK_TE at the snapshot */
+	char names[16][24];      /* event name iid -> name */
+	uint64_t open_ts;        /* the open slice's begin, 0: none */
+	char open_name[24];
+};
+
+struct txt_pkt {             /* what one packet's text said */
+	uint64_t ts, seq, clock_id, type, name_iid, clk_id, clk_ts, snap64, snapboot;
+	bool has_ts, snap, te;
+	char block[8][32];
+	unsigned depth;
+};
+
+struct txt_slice { char name[24]; uint64_t b, e; };
+
+struct txt {
+	struct txt_seq seqs[TXT_SEQS];
+	struct txt_slice sl[64];
+	unsigned nsl, iid;
+	struct txt_pkt p;
+};
+
+static const char *txt_in(const struct txt_pkt *p)
+{
+	return p->depth ? p->block[p->depth - 1] : "";
+}
+
+static void txt_value(struct txt *t, const char *key, const char *val)
+{
+	struct txt_pkt *p = &t->p;
+	uint64_t v = strtoull(val, NULL, 10);
+
+	if (p->depth == 1 && !strcmp(key, "timestamp")) { p->ts = v; p->has_ts = true; }
+	if (p->depth == 1 && !strcmp(key, "trusted_packet_sequence_id")) p->seq = v;
+	if (p->depth == 1 && !strcmp(key, "timestamp_clock_id")) p->clock_id = v;
+	if (!strcmp(txt_in(p), "clocks")) {
+		if (!strcmp(key, "clock_id")) p->clk_id = v;
+		if (!strcmp(key, "timestamp")) p->clk_ts = v;
+	}
+	if (!strcmp(txt_in(p), "track_event")) {
+		if (!strcmp(key, "type"))
+			p->type = !strcmp(val, "TYPE_SLICE_BEGIN") ? 1 :
+				  !strcmp(val, "TYPE_SLICE_END") ? 2 : 9;
+		if (!strcmp(key, "name_iid")) p->name_iid = v;
+	}
+	if (!strcmp(txt_in(p), "event_names") && p->seq < TXT_SEQS) {
+		if (!strcmp(key, "iid")) t->iid = (unsigned)v;
+		if (!strcmp(key, "name") && t->iid < 16)  /* "name" in quotes */
+			snprintf(t->seqs[p->seq].names[t->iid], 24, "%.*s",
+				 (int)strlen(val) - 2, val + 1);
+	}
+}
+
+/* A packet's text is over: take its clock snapshot, or its time. */
+static void txt_packet(struct txt *t)
+{
+	struct txt_pkt *p = &t->p;
+	struct txt_seq *q = p->seq < TXT_SEQS ? &t->seqs[p->seq] : NULL;
+	uint64_t abs;
+
+	if (!q)
+		return;
+	if (p->snap && p->snap64) {
+		q->clocked = true;
+		q->clock = p->snap64;
+		q->to_boot = (int64_t)(p->snapboot - p->snap64);
+		return;
+	}
+	if (!p->has_ts || !q->clocked || !p->te)
+		return;
+	if (p->clock_id == PF_CLOCK_BOOTTIME) {
+		abs = p->ts;
+	} else {
+		assert_int_equal(p->clock_id, 0);   /* the default: PF_CLOCK_TE */
+		q->clock += p->ts;
+		abs = (uint64_t)((int64_t)q->clock + q->to_boot);
+	}
+	if (p->type == 1 && p->name_iid < 16) {
+		q->open_ts = abs;
+		memcpy(q->open_name, q->names[p->name_iid], sizeof(q->open_name));
+	} else if (p->type == 2 && q->open_ts && t->nsl < 64) {
+		memcpy(t->sl[t->nsl].name, q->open_name, sizeof(t->sl[t->nsl].name));
+		t->sl[t->nsl].b = q->open_ts;
+		t->sl[t->nsl++].e = abs;
+		q->open_ts = 0;
+	}
+}
+
+static void txt_line(struct txt *t, char *line)
+{
+	struct txt_pkt *p = &t->p;
+	char *k = line + strspn(line, " "), *colon;
+	size_t n = strlen(k);
+
+	if (n && k[n - 1] == '\n')
+		k[--n] = 0;
+	if (n >= 2 && !strcmp(k + n - 2, " {")) {
+		k[n - 2] = 0;
+		if (!strcmp(k, "packet"))
+			memset(p, 0, sizeof(*p));
+		p->snap |= !strcmp(k, "clock_snapshot");
+		p->te |= !strcmp(k, "track_event");
+		if (p->depth < 8)
+			snprintf(p->block[p->depth], 32, "%s", k);
+		p->depth++;
+		p->clk_id = p->clk_ts = 0;
+	} else if (!strcmp(k, "}")) {
+		if (!strcmp(txt_in(p), "clocks")) {
+			if (p->clk_id == PF_CLOCK_TE) p->snap64 = p->clk_ts;
+			if (p->clk_id == PF_CLOCK_BOOTTIME) p->snapboot = p->clk_ts;
+		}
+		if (p->depth && !--p->depth)
+			txt_packet(t);
+	} else if ((colon = strstr(k, ": "))) {
+		*colon = 0;
+		txt_value(t, k, colon + 2);
+	}
+}
+
+static void test_protoc_times(void **state)
+{
+	char cmd[512], line[512];
+	struct txt *t = calloc(1, sizeof(*t));
+	unsigned futex = 0, recv = 0;
+	FILE *p;
+
+	(void)state;
+	if (access(PROTO, R_OK))
+		skip();
+	assert_non_null(t);
+	snprintf(cmd, sizeof(cmd), "protoc --decode=perfetto.protos.Trace "
+		 "--proto_path=tests/proto %s < %s", PROTO, out_path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p))
+		txt_line(t, line);
+	assert_int_equal(pclose(p), 0);
+	for (unsigned i = 0; i < t->nsl; i++) {
+		if (!strcmp(t->sl[i].name, "futex_wait")) {
+			futex++;
+			assert_int_equal(t->sl[i].b, T0 + 1150);
+			assert_int_equal(t->sl[i].e, T0 + 1450);
+		}
+		if (!strcmp(t->sl[i].name, "recvfrom")) {
+			recv++;
+			assert_int_equal(t->sl[i].b, T0 + 1210);
+			assert_int_equal(t->sl[i].e, T0 + 1220);
+		}
+		if (!strcmp(t->sl[i].name, "job")) {
+			assert_int_equal(t->sl[i].b, T0 + 1650);
+			assert_int_equal(t->sl[i].e, T0 + 1700);
+		}
+	}
+	assert_int_equal(futex, 1);
+	assert_int_equal(recv, 1);
+	assert_int_equal(t->nsl, 3);
+	free(t);
+}
+
 static void test_prev_state(void **state)
 {
 	(void)state;
@@ -536,6 +892,217 @@ static void test_checker_refuses(void **state)
 	pb_close(&w);
 }
 
+/* A trace: preamble, a slice track 0x0b, then what `body` writes. */
+static int check_te_case(void (*body)(struct pb_writer *), char *err, size_t errlen)
+{
+	struct pb_writer w;
+	struct tl_pf_check ck;
+	struct tl_rec_info info = { .kernel = "6.1", .boot_ns = 5 };
+	int e;
+
+	assert_int_equal(pb_init_mem(&w, 256), 0);
+	tl_pf_write_preamble(&w, &info);
+	tl_pf_packet_begin(&w, 0, PF_SEQ_TRACK, 0);
+	pb_begin(&w, PF_TP_TRACK_DESCRIPTOR);
+	pb_varint(&w, PF_TD_UUID, 0x0b);
+	pb_string(&w, PF_TD_NAME, "lane");
+	pb_end(&w);
+	tl_pf_packet_end(&w);
+	body(&w);
+	e = tl_pf_check(pb_data(&w), pb_size(&w), &ck, err, errlen);
+	pb_close(&w);
+	return e;
+}
+
+static void seq_start(struct pb_writer *w, uint32_t seq, bool incremental_boot)
+{
+	tl_pf_packet_begin(w, 0, seq, PF_SEQ_CLEARED);
+	pb_begin(w, PF_TP_DEFAULTS);
+	pb_varint(w, PF_DEF_CLOCK_ID, PF_CLOCK_TE);
+	pb_begin(w, PF_DEF_TRACK_EVENT);
+	pb_varint(w, PF_TED_TRACK_UUID, 0x0b);
+	pb_end(w);
+	pb_end(w);
+	pb_begin(w, PF_TP_CLOCK_SNAPSHOT);
+	pb_begin(w, PF_CS_CLOCKS);
+	pb_varint(w, PF_CLK_ID, incremental_boot ? PF_CLOCK_BOOTTIME : PF_CLOCK_TE);
+	pb_varint(w, PF_CLK_TS, 1000);
+	pb_varint(w, PF_CLK_INCREMENTAL, 1);
+	pb_end(w);
+	pb_begin(w, PF_CS_CLOCKS);
+	pb_varint(w, PF_CLK_ID, PF_CLOCK_BOOTTIME);
+	pb_varint(w, PF_CLK_TS, 1000);
+	pb_end(w);
+	pb_end(w);
+	tl_pf_packet_end(w);
+}
+
+static void instant(struct pb_writer *w, uint32_t seq, uint32_t flags, int track)
+{
+	tl_pf_packet_begin(w, 10, seq, flags);
+	pb_begin(w, PF_TP_TRACK_EVENT);
+	pb_varint(w, PF_TE_TYPE, PF_INSTANT);
+	if (track)
+		pb_varint(w, PF_TE_TRACK_UUID, (uint64_t)track);
+	pb_end(w);
+	tl_pf_packet_end(w);
+}
+
+static void case_ok(struct pb_writer *w) { seq_start(w, 7, false); instant(w, 7, 0, 0); }
+static void case_no_snapshot(struct pb_writer *w)
+{
+	tl_pf_packet_begin(w, 0, 7, PF_SEQ_CLEARED);
+	pb_begin(w, PF_TP_DEFAULTS);
+	pb_varint(w, PF_DEF_CLOCK_ID, PF_CLOCK_TE);
+	pb_end(w);
+	tl_pf_packet_end(w);
+	instant(w, 7, 0, 0x0b);
+}
+static void case_other_seq(struct pb_writer *w)
+{
+	seq_start(w, 7, false);
+	tl_pf_packet_begin(w, 0, 8, PF_SEQ_CLEARED);  /* no snapshot on seq 8 */
+	pb_begin(w, PF_TP_DEFAULTS);
+	pb_varint(w, PF_DEF_CLOCK_ID, PF_CLOCK_TE);
+	pb_end(w);
+	tl_pf_packet_end(w);
+	instant(w, 8, 0, 0x0b);
+}
+static void case_needs(struct pb_writer *w) { instant(w, 7, PF_SEQ_NEEDS, 0x0b); }
+static void case_cleared_again(struct pb_writer *w)
+{
+	seq_start(w, 7, false);
+	tl_pf_packet_begin(w, 0, 7, PF_SEQ_CLEARED);  /* the defaults are gone */
+	tl_pf_packet_end(w);
+	instant(w, 7, 0, 0);
+}
+static void case_incremental_boot(struct pb_writer *w) { seq_start(w, 7, true); }
+static void case_data_in_snapshot(struct pb_writer *w)
+{
+	seq_start(w, 7, false);
+	tl_pf_packet_begin(w, 0, 7, 0);
+	pb_begin(w, PF_TP_CLOCK_SNAPSHOT);
+	pb_begin(w, PF_CS_CLOCKS);
+	pb_varint(w, PF_CLK_ID, PF_CLOCK_BOOTTIME);
+	pb_varint(w, PF_CLK_TS, 2000);
+	pb_end(w);
+	pb_end(w);
+	pb_begin(w, PF_TP_TRACK_EVENT);
+	pb_varint(w, PF_TE_TYPE, PF_INSTANT);
+	pb_end(w);
+	tl_pf_packet_end(w);
+}
+static void case_string_iid(struct pb_writer *w)
+{
+	seq_start(w, 7, false);
+	tl_pf_packet_begin(w, 10, 7, PF_SEQ_NEEDS);
+	pb_begin(w, PF_TP_TRACK_EVENT);
+	pb_varint(w, PF_TE_TYPE, PF_INSTANT);
+	pb_begin(w, PF_TE_DEBUG);
+	pb_string(w, PF_DA_NAME, "k");
+	pb_varint(w, PF_DA_STRING_IID, 3);
+	pb_end(w);
+	pb_end(w);
+	tl_pf_packet_end(w);
+}
+
+/* The checker follows sequence clocks and defaults, and refuses what the
+ * importer would drop or misplace. */
+static void test_checker_sequences(void **state)
+{
+	char err[256] = "";
+
+	(void)state;
+	if (check_te_case(case_ok, err, sizeof(err)))
+		fail_msg("checker: %s", err);
+	assert_int_equal(check_te_case(case_no_snapshot, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "no ClockSnapshot"));
+	assert_int_equal(check_te_case(case_other_seq, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "sequence 8"));
+	assert_int_equal(check_te_case(case_needs, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "not cleared"));
+	assert_int_equal(check_te_case(case_cleared_again, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "undeclared track"));
+	assert_int_equal(check_te_case(case_incremental_boot, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "incremental"));
+	assert_int_equal(check_te_case(case_data_in_snapshot, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "ClockSnapshot packet"));
+	assert_int_equal(check_te_case(case_string_iid, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "string iid 3"));
+}
+
+/* waking_common_flags: left out of a bundle whose wakings all have flags
+ * 0 (the importer reads an absent array as zeros), else written whole. */
+static size_t compact_flags(bool irq_in_middle, size_t *nwakings)
+{
+	struct pb_writer w;
+	struct tl_pf_sched *s;
+	struct tl_switch sw0;
+	struct tl_waking wk;
+	struct pb_reader r, br, cr;
+	struct pb_field f, bf, cf;
+	size_t nflags = SIZE_MAX;
+
+	assert_int_equal(pb_init_mem(&w, 256), 0);
+	s = tl_pf_sched_new(&w, 1, 0);
+	assert_non_null(s);
+	hdr(&sw0.h, TL_SWITCH, sizeof(sw0), 0, 0, 0, 0);
+	sw0.next_tid = sw0.next_tgid = 10;
+	sw0.prev_prio = sw0.next_prio = 120;
+	sw0.why.sys_nr = -1;
+	snprintf(sw0.next_comm, sizeof(sw0.next_comm), "w");
+	tl_pf_sched_record(s, &sw0.h);
+	for (int i = 0; i < 3; i++) {
+		hdr(&wk.h, TL_WAKING, sizeof(wk), 0, 100 + (uint64_t)i, 10, 10);
+		wk.h.flags = irq_in_middle && i == 1 ? TL_HDR_F_IRQ : 0;
+		wk.tid = wk.tgid = 11;
+		wk.prio = 120;
+		snprintf(wk.comm, sizeof(wk.comm), "x");
+		tl_pf_sched_record(s, &wk.h);
+	}
+	tl_pf_sched_finish(s);
+	*nwakings = 0;
+	pb_reader_init(&r, pb_data(&w), pb_size(&w));
+	while (pb_next(&r, &f)) {
+		pb_reader_init(&br, f.data, f.len);
+		while (pb_next(&br, &bf)) {
+			if (bf.num != PF_TP_FTRACE_EVENTS)
+				continue;
+			pb_reader_init(&cr, bf.data, bf.len);
+			while (pb_next(&cr, &cf)) {
+				struct pb_reader xr;
+				struct pb_field xf;
+
+				if (cf.num != PF_FB_COMPACT)
+					continue;
+				pb_reader_init(&xr, cf.data, cf.len);
+				while (pb_next(&xr, &xf)) {
+					if (xf.num == PF_CS_WK_PID)
+						*nwakings += xf.len;  /* 1 byte each */
+					if (xf.num == PF_CS_WK_FLAGS) {
+						nflags = xf.len;
+						assert_int_equal(xf.data[1], irq_in_middle ? 8 : 0);
+					}
+				}
+			}
+		}
+	}
+	tl_pf_sched_free(s);
+	pb_close(&w);
+	return nflags;
+}
+
+static void test_waking_flags(void **state)
+{
+	size_t n;
+
+	(void)state;
+	assert_int_equal(compact_flags(false, &n), SIZE_MAX);   /* absent */
+	assert_int_equal(n, 3);
+	assert_int_equal(compact_flags(true, &n), 3);           /* 0, 8, 0 */
+	assert_int_equal(n, 3);
+}
+
 static void test_json(void **state)
 {
 	char err[256], cmd[256];
@@ -567,9 +1134,14 @@ int main(void)
 		cmocka_unit_test(test_bytes_per_sched_event),
 		cmocka_unit_test(test_packet_order),
 		cmocka_unit_test(test_slices),
+		cmocka_unit_test(test_te_bytes),
+		cmocka_unit_test(test_te_decode),
 		cmocka_unit_test(test_protoc),
+		cmocka_unit_test(test_protoc_times),
 		cmocka_unit_test(test_prev_state),
 		cmocka_unit_test(test_checker_refuses),
+		cmocka_unit_test(test_checker_sequences),
+		cmocka_unit_test(test_waking_flags),
 		cmocka_unit_test(test_json),
 	};
 
