@@ -9,6 +9,7 @@
  * Prints wall and CPU time (this process's, user + system: what a busy
  * machine disturbs least), records/s by wall time, and bytes per
  * scheduler event in the file.
+ * The recording is a consistent scheduler stream (see struct gen).
  * usage: export_bench [MILLION_RECORDS] [DIR]   (default 5.2, /tmp)
  * BENCH_KEEP=1 keeps the recording and the trace; BENCH_RUNS=N runs the
  * whole export N times and reports the fastest. */
@@ -25,12 +26,30 @@
 #include "userspace/recording.h"
 
 #define NTHREADS 50
+#define NCPUS 2
+#define NLOCKS 8
 #define T0 1000000000000ull
 
+/* A thread of the simulated program. */
+enum { SLEEPING, RUNNABLE, RUNNING };
+
+/* The generator is a small scheduler: 50 threads of one process on two
+ * CPUs take turns on 8 futex-based locks and 8 pipes. A thread blocks in
+ * FUTEX_WAIT (enter, switch-out) or in a pipe read (a syscall outside the
+ * traced groups: only the switch-out says so), another wakes it with
+ * FUTEX_WAKE (enter, waking, exit) or a pipe write (the waking alone), and
+ * it runs again later (switch-in, then the exit of a futex wait); running
+ * threads are also preempted. So the stream is what a kernel would record
+ * for `-e sched,proc,futex`: a switch-in is always of a runnable thread, a
+ * waking is of a sleeping one, and the model never has to call anything
+ * Unknown. */
 struct gen {
 	struct tl_writer *w;
 	uint64_t ts, n, target;
-	uint32_t cur[2];
+	unsigned cur[NCPUS];         /* thread index on each CPU, 0 idle */
+	uint8_t state[NTHREADS + 1];
+	uint64_t lock_of[NTHREADS + 1];  /* futex it waits on, 0 none */
+	int32_t pipe_of[NTHREADS + 1];   /* pipe fd it reads, 0 none */
 	unsigned rnd;
 	uint64_t switches, wakings;
 };
@@ -92,64 +111,119 @@ static void hdr(struct tl_hdr *h, uint16_t type, uint16_t size, uint16_t cpu,
 	h->tgid = tid ? pid_base + 1 : 0;
 }
 
-/* The thread on cpu blocks in futex (or is preempted) and another runs. */
+static void comm_of(char *out, unsigned i, uint16_t cpu)
+{
+	if (i)
+		snprintf(out, TL_COMM_LEN, "worker-%u", tid_of(i) % 1000);
+	else
+		snprintf(out, TL_COMM_LEN, "swapper/%u", cpu);
+}
+
+static void futex_sys(struct gen *g, uint16_t cpu, unsigned i, bool enter,
+		      uint64_t op, uint64_t ts)
+{
+	union { struct tl_sys_enter e; struct tl_sys_exit x; } r;
+
+	if (enter) {
+		hdr(&r.e.h, TL_SYS_ENTER, sizeof(r.e), cpu, ts, tid_of(i));
+		r.e.nr = 202;
+		r.e.args[0] = g->lock_of[i];
+		r.e.args[1] = op;
+	} else {
+		hdr(&r.x.h, TL_SYS_EXIT, sizeof(r.x), cpu, ts, tid_of(i));
+		r.x.nr = 202;
+	}
+	put(g, &r);
+}
+
+/* A random thread in state st other than the ones on a CPU, 0 if none. */
+static unsigned pick(struct gen *g, uint8_t st)
+{
+	unsigned from = 1 + rnd(g) % NTHREADS;
+
+	for (unsigned k = 0; k < NTHREADS; k++) {
+		unsigned i = 1 + (from - 1 + k) % NTHREADS;
+
+		if (g->state[i] == st)
+			return i;
+	}
+	return 0;
+}
+
+/* The thread on cpu blocks on its lock (or is preempted) and a runnable
+ * one, or the idle task, runs. */
 static void do_switch(struct gen *g, uint16_t cpu)
 {
 	struct tl_switch s;
-	uint32_t prev = g->cur[cpu], next;
-	bool block = rnd(g) % 4 != 0;
+	unsigned prev = g->cur[cpu], next = pick(g, RUNNABLE);
+	bool block = prev && rnd(g) % 4 != 0;
 
-	do
-		next = rnd(g) % (NTHREADS + 1);
-	while (next && (tid_of(next) == g->cur[cpu ^ 1] || tid_of(next) == prev));
-	hdr(&s.h, TL_SWITCH, sizeof(s), cpu, g->ts, prev);
+	if (!prev && !next)
+		return;
+	bool on_pipe = block && rnd(g) % 2;
+
+	if (block && on_pipe) {
+		g->pipe_of[prev] = 10 + (int32_t)(rnd(g) % NLOCKS);
+	} else if (block) {
+		g->lock_of[prev] = 0x7f0000001000ull + (rnd(g) % NLOCKS) * 64;
+		futex_sys(g, cpu, prev, true, 0 /* FUTEX_WAIT */, g->ts - 200);
+	}
+	hdr(&s.h, TL_SWITCH, sizeof(s), cpu, g->ts, tid_of(prev));
 	s.next_tid = tid_of(next);
 	s.next_tgid = next ? pid_base + 1 : 0;
-	s.prev_state = prev && block ? 1 : 0;
+	s.prev_state = block ? 1 : 0;
 	s.preempt = prev && !block;
 	s.prev_prio = s.next_prio = 120;
-	s.why.sys_nr = prev && block ? 202 : -1;
-	s.why.args[0] = 0x7f0000001000ull + (rnd(g) % 8) * 64;
-	snprintf(s.prev_comm, sizeof(s.prev_comm), prev ? "worker-%u" : "swapper/%u",
-		 prev ? prev % 1000 : cpu);
-	snprintf(s.next_comm, sizeof(s.next_comm), next ? "worker-%u" : "swapper/%u",
-		 next ? s.next_tid % 1000 : cpu);
+	s.why.sys_nr = !block ? -1 : on_pipe ? 0 /* read */ : 202;
+	s.why.args[0] = !block ? 0 : on_pipe ? (uint64_t)g->pipe_of[prev]
+					     : g->lock_of[prev];
+	s.why.fd_kind = on_pipe ? TL_FD_PIPE : TL_FD_NONE;
+	comm_of(s.prev_comm, prev, cpu);
+	comm_of(s.next_comm, next, cpu);
 	put(g, &s);
-	g->cur[cpu] = s.next_tid;
+	if (prev)
+		g->state[prev] = block ? SLEEPING : RUNNABLE;
+	if (next) {
+		g->state[next] = RUNNING;
+		if (g->lock_of[next]) /* back from its wait */
+			futex_sys(g, cpu, next, false, 0, g->ts + 400);
+		g->lock_of[next] = 0;
+		g->pipe_of[next] = 0;
+	}
+	g->cur[cpu] = next;
 	g->switches++;
 }
 
+/* The thread on cpu wakes a sleeping one: FUTEX_WAKE around the waking;
+ * with nothing running there, an interrupt does it. */
 static void do_waking(struct gen *g, uint16_t cpu)
 {
 	struct tl_waking w;
-	unsigned k = 1 + rnd(g) % NTHREADS;
+	unsigned waker = g->cur[cpu], k = pick(g, SLEEPING);
 
-	hdr(&w.h, TL_WAKING, sizeof(w), cpu, g->ts, g->cur[cpu]);
+	bool futex;
+
+	if (!k)
+		return;
+	futex = waker && g->lock_of[k];
+	if (futex) {
+		g->lock_of[waker] = g->lock_of[k];
+		futex_sys(g, cpu, waker, true, 1 /* FUTEX_WAKE */, g->ts - 300);
+		g->lock_of[waker] = 0;
+	}
+	hdr(&w.h, TL_WAKING, sizeof(w), cpu, g->ts, tid_of(waker));
+	if (!waker)
+		w.h.flags = TL_HDR_F_IRQ;
 	w.tid = tid_of(k);
 	w.tgid = pid_base + 1;
 	w.prio = 120;
-	w.target_cpu = (int32_t)(rnd(g) % 2);
-	snprintf(w.comm, sizeof(w.comm), "worker-%u", w.tid % 1000);
+	w.target_cpu = (int32_t)(rnd(g) % NCPUS);
+	comm_of(w.comm, k, cpu);
 	put(g, &w);
+	if (futex)
+		futex_sys(g, cpu, waker, false, 0, g->ts + 300);
+	g->state[k] = RUNNABLE;
 	g->wakings++;
-}
-
-static void do_futex(struct gen *g, uint16_t cpu)
-{
-	struct tl_sys_enter e;
-	struct tl_sys_exit x;
-
-	if (!g->cur[cpu])
-		return;
-	hdr(&e.h, TL_SYS_ENTER, sizeof(e), cpu, g->ts, g->cur[cpu]);
-	e.nr = 202;
-	e.args[0] = 0x7f0000001000ull;
-	e.args[1] = 1; /* FUTEX_WAKE */
-	put(g, &e);
-	hdr(&x.h, TL_SYS_EXIT, sizeof(x), cpu, g->ts + 300, g->cur[cpu]);
-	x.nr = 202;
-	x.ret = 1;
-	put(g, &x);
 }
 
 static void start(struct gen *g)
@@ -159,16 +233,18 @@ static void start(struct gen *g)
 	for (unsigned i = 1; i <= NTHREADS; i++) {
 		hdr(&s.h, TL_TASK_SNAP, sizeof(s), 0, g->ts, tid_of(i));
 		s.ppid = 1;
+		s.state = 0;
 		s.why.sys_nr = -1;
-		snprintf(s.comm, sizeof(s.comm), "worker-%u", tid_of(i) % 1000);
+		comm_of(s.comm, i, 0);
 		put(g, &s);
+		g->state[i] = RUNNABLE;
 	}
 }
 
 static int make_recording(const char *path, uint64_t target, struct gen *g)
 {
 	struct tl_rec_info info = { .format_version = TL_REC_FORMAT_VERSION,
-				    .abi_version = TL_ABI_VERSION, .ncpus = 2,
+				    .abi_version = TL_ABI_VERSION, .ncpus = NCPUS,
 				    .boot_ns = T0, .real_ns = T0 };
 
 	snprintf(info.kernel, sizeof(info.kernel), "6.18.0");
@@ -182,16 +258,13 @@ static int make_recording(const char *path, uint64_t target, struct gen *g)
 		return -errno;
 	start(g);
 	while (g->n < target) {
-		uint16_t cpu = (uint16_t)(rnd(g) % 2);
-		unsigned what = rnd(g) % 16;
+		uint16_t cpu = (uint16_t)(rnd(g) % NCPUS);
 
-		g->ts += 500 + rnd(g) % 4000;   /* 0.5-4.5 us apart */
-		if (what < 8)
+		g->ts += 1000 + rnd(g) % 4000;   /* 1-5 us apart */
+		if (rnd(g) % 2)
 			do_switch(g, cpu);
-		else if (what < 15)
-			do_waking(g, cpu);
 		else
-			do_futex(g, cpu);
+			do_waking(g, cpu);
 	}
 	return tl_writer_close(g->w, g->ts + 1000, 0, 0, 0);
 }

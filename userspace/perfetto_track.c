@@ -36,7 +36,8 @@ struct bslice {
 	uint32_t waker;
 };
 
-struct flow { size_t src, dst; uint64_t id; };
+/* A flow between two slices (indexes); its id is its index + 1. */
+struct flow { uint32_t src, dst; };
 
 /* Where a thread's searches stand. Wakeups come in time order, so each
  * search of a thread starts where its previous one ended (when its slices
@@ -173,7 +174,7 @@ static long waker_slice(struct slices *s, size_t ti, uint64_t ts, uint64_t since
 	return s->v[lo - 1].end >= since ? (long)lo - 1 : -1;
 }
 
-static bool add_flow(struct slices *s, size_t src, size_t dst, uint64_t id)
+static bool add_flow(struct slices *s, size_t src, size_t dst)
 {
 	if (s->nflows == s->flows_cap) {
 		size_t cap = s->flows_cap ? s->flows_cap * 2 : 256;
@@ -184,11 +185,11 @@ static bool add_flow(struct slices *s, size_t src, size_t dst, uint64_t id)
 		s->flows = f;
 		s->flows_cap = cap;
 	}
-	s->flows[s->nflows++] = (struct flow){ src, dst, id };
+	s->flows[s->nflows++] = (struct flow){ (uint32_t)src, (uint32_t)dst };
 	return true;
 }
 
-static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w, uint64_t *id)
+static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w)
 {
 	long src, dst;
 
@@ -199,19 +200,18 @@ static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w, uint64_t *i
 	src = waker_slice(s, w->waker_idx, w->ts, w->waker_awake_since);
 	if (dst < 0 || src < 0 || s->v[src].end > s->v[dst].end)
 		return true;
-	return add_flow(s, (size_t)src, (size_t)dst, ++*id);
+	return add_flow(s, (size_t)src, (size_t)dst);
 }
 
 static bool collect_flows(struct slices *s, const struct tl_model *m)
 {
-	uint64_t id = 0;
 	bool ok = true;
 
 	for (size_t i = 0; ok && i < tl_model_nwakeups(m); i++) {
 		const struct tl_wakeup_ev *w = tl_model_wakeup(m, i);
 
 		if (w->effective && !w->irq && w->waker && !w->new_task)
-			ok = flow_for(s, w, &id);
+			ok = flow_for(s, w);
 	}
 	return ok;
 }
@@ -327,7 +327,8 @@ static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
 #define MAX_SLICE_FLOWS 64   /* flow ids leaving (or ending at) one slice */
 
 struct flow_cursor {
-	struct flow *by_src, *by_dst;
+	const struct flow *f;
+	uint32_t *by_src, *by_dst;   /* flow indexes in slice order */
 	size_t n, isrc, idst;
 	uint64_t out[MAX_SLICE_FLOWS], in[MAX_SLICE_FLOWS];
 };
@@ -380,13 +381,13 @@ static bool keep_written_flows(struct slices *s, size_t nthreads)
 	return true;
 }
 
-/* Flows ordered by their source (or destination) slice, keeping the order
- * they were found in among one slice's: a counting sort, as slice indexes
- * are dense. */
-static bool sort_flows(struct flow *out, const struct flow *in, size_t n,
+/* Indexes of the flows ordered by their source (or destination) slice,
+ * keeping the order they were found in among one slice's: a counting sort,
+ * as slice indexes are dense. */
+static bool sort_flows(uint32_t *out, const struct flow *in, size_t n,
 		       size_t nslices, bool by_dst)
 {
-	size_t *at = calloc(nslices + 1, sizeof(*at));
+	uint32_t *at = calloc(nslices + 1, sizeof(*at));
 
 	if (!at)
 		return false;
@@ -395,7 +396,7 @@ static bool sort_flows(struct flow *out, const struct flow *in, size_t n,
 	for (size_t i = 1; i <= nslices; i++)
 		at[i] += at[i - 1];
 	for (size_t i = 0; i < n; i++)
-		out[at[by_dst ? in[i].dst : in[i].src]++] = in[i];
+		out[at[by_dst ? in[i].dst : in[i].src]++] = (uint32_t)i;
 	free(at);
 	return true;
 }
@@ -403,19 +404,21 @@ static bool sort_flows(struct flow *out, const struct flow *in, size_t n,
 /* Flow ids leaving (ids of slice i in by_src) and ending at slice i. */
 static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
 {
+	const struct flow *f = fc->f;
+
 	end->nflows = end->nterm = 0;
-	while (fc->isrc < fc->n && fc->by_src[fc->isrc].src < i)
+	while (fc->isrc < fc->n && f[fc->by_src[fc->isrc]].src < i)
 		fc->isrc++;
-	while (fc->isrc < fc->n && fc->by_src[fc->isrc].src == i) {
+	while (fc->isrc < fc->n && f[fc->by_src[fc->isrc]].src == i) {
 		if (end->nflows < MAX_SLICE_FLOWS)
-			fc->out[end->nflows++] = fc->by_src[fc->isrc].id;
+			fc->out[end->nflows++] = fc->by_src[fc->isrc] + 1ull;
 		fc->isrc++;
 	}
-	while (fc->idst < fc->n && fc->by_dst[fc->idst].dst < i)
+	while (fc->idst < fc->n && f[fc->by_dst[fc->idst]].dst < i)
 		fc->idst++;
-	while (fc->idst < fc->n && fc->by_dst[fc->idst].dst == i) {
+	while (fc->idst < fc->n && f[fc->by_dst[fc->idst]].dst == i) {
 		if (end->nterm < MAX_SLICE_FLOWS)
-			fc->in[end->nterm++] = fc->by_dst[fc->idst].id;
+			fc->in[end->nterm++] = fc->by_dst[fc->idst] + 1ull;
 		fc->idst++;
 	}
 	end->flows = fc->out;
@@ -569,6 +572,7 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	if (!collect_all(&s, m) || !keep_written_flows(&s, tl_model_nthreads(m)))
 		goto cleanup;
 	fc.n = s.nflows;
+	fc.f = s.flows;
 	fc.by_src = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_src));
 	fc.by_dst = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_dst));
 	if (!fc.by_src || !fc.by_dst ||
