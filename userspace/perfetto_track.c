@@ -326,9 +326,11 @@ static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
 
 #define MAX_SLICE_FLOWS 64   /* flow ids leaving (or ending at) one slice */
 
+/* A flow end in slice order: the slice, and the flow's index. */
+struct flow_end { uint32_t slice, flow; };
+
 struct flow_cursor {
-	const struct flow *f;
-	uint32_t *by_src, *by_dst;   /* flow indexes in slice order */
+	struct flow_end *by_src, *by_dst;
 	size_t n, isrc, idst;
 	uint64_t out[MAX_SLICE_FLOWS], in[MAX_SLICE_FLOWS];
 };
@@ -381,10 +383,10 @@ static bool keep_written_flows(struct slices *s, size_t nthreads)
 	return true;
 }
 
-/* Indexes of the flows ordered by their source (or destination) slice,
+/* The flows' ends ordered by their source (or destination) slice,
  * keeping the order they were found in among one slice's: a counting sort,
  * as slice indexes are dense. */
-static bool sort_flows(uint32_t *out, const struct flow *in, size_t n,
+static bool sort_flows(struct flow_end *out, const struct flow *in, size_t n,
 		       size_t nslices, bool by_dst)
 {
 	uint32_t *at = calloc(nslices + 1, sizeof(*at));
@@ -395,30 +397,31 @@ static bool sort_flows(uint32_t *out, const struct flow *in, size_t n,
 		at[(by_dst ? in[i].dst : in[i].src) + 1]++;
 	for (size_t i = 1; i <= nslices; i++)
 		at[i] += at[i - 1];
-	for (size_t i = 0; i < n; i++)
-		out[at[by_dst ? in[i].dst : in[i].src]++] = (uint32_t)i;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t sl = by_dst ? in[i].dst : in[i].src;
+
+		out[at[sl]++] = (struct flow_end){ sl, (uint32_t)i };
+	}
 	free(at);
 	return true;
 }
 
-/* Flow ids leaving (ids of slice i in by_src) and ending at slice i. */
+/* Ids (index + 1) of the flows leaving, and of those ending at, slice i. */
 static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
 {
-	const struct flow *f = fc->f;
-
 	end->nflows = end->nterm = 0;
-	while (fc->isrc < fc->n && f[fc->by_src[fc->isrc]].src < i)
+	while (fc->isrc < fc->n && fc->by_src[fc->isrc].slice < i)
 		fc->isrc++;
-	while (fc->isrc < fc->n && f[fc->by_src[fc->isrc]].src == i) {
+	while (fc->isrc < fc->n && fc->by_src[fc->isrc].slice == i) {
 		if (end->nflows < MAX_SLICE_FLOWS)
-			fc->out[end->nflows++] = fc->by_src[fc->isrc] + 1ull;
+			fc->out[end->nflows++] = fc->by_src[fc->isrc].flow + 1ull;
 		fc->isrc++;
 	}
-	while (fc->idst < fc->n && f[fc->by_dst[fc->idst]].dst < i)
+	while (fc->idst < fc->n && fc->by_dst[fc->idst].slice < i)
 		fc->idst++;
-	while (fc->idst < fc->n && f[fc->by_dst[fc->idst]].dst == i) {
+	while (fc->idst < fc->n && fc->by_dst[fc->idst].slice == i) {
 		if (end->nterm < MAX_SLICE_FLOWS)
-			fc->in[end->nterm++] = fc->by_dst[fc->idst] + 1ull;
+			fc->in[end->nterm++] = fc->by_dst[fc->idst].flow + 1ull;
 		fc->idst++;
 	}
 	end->flows = fc->out;
@@ -572,7 +575,6 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	if (!collect_all(&s, m) || !keep_written_flows(&s, tl_model_nthreads(m)))
 		goto cleanup;
 	fc.n = s.nflows;
-	fc.f = s.flows;
 	fc.by_src = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_src));
 	fc.by_dst = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_dst));
 	if (!fc.by_src || !fc.by_dst ||
