@@ -631,6 +631,59 @@ static bool intern_args(struct tl_pf_te *te, struct te_seq *s, struct pkt_hdr *h
 	return true;
 }
 
+/* Appends field `field` as a varint to p; returns the new end. */
+static uint8_t *put_vfield(uint8_t *p, uint32_t field, uint64_t v)
+{
+	p += pb_encode_varint(p, (uint64_t)field << 3 | PB_VARINT);
+	return p + pb_encode_varint(p, v);
+}
+
+static uint8_t *put_f64field(uint8_t *p, uint32_t field, uint64_t v)
+{
+	p += pb_encode_varint(p, (uint64_t)field << 3 | PB_FIXED64);
+	for (int i = 0; i < 8; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
+/* Most events are counter points and slice ends: no name, no annotation,
+ * a delta time. Their packet (at most a few flow ids) is assembled in
+ * place: every length fits one byte, so nothing is sized twice. Same bytes
+ * as write_event_packet() would write. */
+#define SMALL_FLOWS 4
+
+static bool small_event(const struct tl_pf_ev *ev, const struct te_seq *s)
+{
+	return !ev->name && !ev->nargs && ev->ts >= s->clock &&
+	       ev->nflows + ev->nterm <= SMALL_FLOWS;
+}
+
+static void write_small_packet(struct pb_writer *w, uint32_t seq, uint64_t dts,
+			       const struct tl_pf_ev *ev)
+{
+	uint8_t body[24 + 10 * SMALL_FLOWS], *b = body, *p;
+
+	b = put_vfield(b, PF_TE_TYPE, ev->type);
+	if (ev->type == PF_COUNTER)
+		b = put_vfield(b, PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
+	for (unsigned i = 0; i < ev->nflows; i++)
+		b = put_f64field(b, PF_TE_FLOW_IDS, ev->flows[i]);
+	for (unsigned i = 0; i < ev->nterm; i++)
+		b = put_f64field(b, PF_TE_TERM_FLOW_IDS, ev->term_flows[i]);
+	if (!pb_room(w, 2 + 32 + (size_t)(b - body)))
+		return;
+	p = w->buf + w->len + 2;   /* after the packet's tag and length */
+	p = put_vfield(p, PF_TP_TIMESTAMP, dts);
+	p = put_vfield(p, PF_TP_SEQ_ID, seq);
+	*p++ = PF_TP_TRACK_EVENT << 3 | PB_LEN;
+	*p++ = (uint8_t)(b - body);
+	memcpy(p, body, (size_t)(b - body));
+	p += b - body;
+	w->buf[w->len] = PF_TRACE_PACKET << 3 | PB_LEN;
+	w->buf[w->len + 1] = (uint8_t)(p - (w->buf + w->len + 2));
+	w->len = (size_t)(p - w->buf);
+}
+
 void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev)
 {
 	struct te_seq *s = seq_of(te, ev->track, ev->ts);
@@ -638,6 +691,12 @@ void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev)
 
 	if (!s)
 		return;
+	if (small_event(ev, s)) {
+		write_small_packet(te->w, s->id, ev->ts - s->clock, ev);
+		s->clock = ev->ts;
+		te->st.delta_events++;
+		return;
+	}
 	h.new_name = NULL;
 	h.new_dbg = h.new_strs = 0;
 	h.intern = false;
