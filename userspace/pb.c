@@ -12,6 +12,7 @@ static int pb_init(struct pb_writer *w, int fd, size_t cap)
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	w->cap = cap < 64 ? 64 : cap;
+	w->soft = w->lim = w->cap;
 	w->buf = malloc(w->cap);
 	if (!w->buf) {
 		w->err = -ENOMEM;
@@ -82,12 +83,13 @@ int pb_close(struct pb_writer *w)
 		err = w->err;
 	free(w->buf);
 	w->buf = NULL;
-	w->len = w->cap = 0;
+	w->len = w->cap = w->lim = 0;
 	return err;
 }
 
-/* Slow path of pb_room: write out when nothing is open (the buffer then
- * stays bounded), else grow, since open length slots must stay in memory. */
+/* Slow path of pb_room: write out when nothing is open, else grow (open
+ * length slots must stay in memory) and let the fast path use all of it
+ * until the outermost message ends (pb_end() then writes out). */
 bool pb_grow(struct pb_writer *w, size_t n)
 {
 	size_t cap;
@@ -98,19 +100,23 @@ bool pb_grow(struct pb_writer *w, size_t n)
 	if (w->fd >= 0 && w->depth == 0 && w->len) {
 		if (pb_flush(w))
 			return false;
-		if (w->len + n <= w->cap)
+		w->lim = w->soft;
+		if (w->len + n <= w->lim)
 			return true;
 	}
 	cap = w->cap;
 	while (cap < w->len + n)
 		cap *= 2;
-	nb = realloc(w->buf, cap);
-	if (!nb) {
-		w->err = -ENOMEM;
-		return false;
+	if (cap != w->cap) {
+		nb = realloc(w->buf, cap);
+		if (!nb) {
+			w->err = -ENOMEM;
+			return false;
+		}
+		w->buf = nb;
+		w->cap = cap;
 	}
-	w->buf = nb;
-	w->cap = cap;
+	w->lim = w->cap;
 	return true;
 }
 
@@ -208,6 +214,10 @@ void pb_end(struct pb_writer *w)
 	s[1] = (uint8_t)(0x80 | ((n >> 7) & 0x7f));
 	s[2] = (uint8_t)(0x80 | ((n >> 14) & 0x7f));
 	s[3] = (uint8_t)((n >> 21) & 0x7f);
+	if (w->depth == 0 && w->fd >= 0 && w->len >= w->soft) {
+		pb_flush(w);
+		w->lim = w->soft;
+	}
 }
 
 /* Packed arrays know their byte size up front, so they get an exact

@@ -1,8 +1,10 @@
 /* pb.h - a streaming protocol-buffers writer, and a small reader for tests
  * and checks.
  *
- * The writer appends wire-format bytes to one growing buffer that is written
- * out to a file descriptor whenever no message is open. Nested messages get
+ * The writer appends wire-format bytes to one buffer that is written out to
+ * a file descriptor once it holds its initial size and no message is open
+ * (it grows meanwhile if it must, and goes back to writing at that size, so
+ * the bytes written are still in the cache). Nested messages get
  * a fixed four-byte length slot (a redundant varint, 0x80|b0 0x80|b1 0x80|b2
  * b3) that is filled in when the message ends, so nothing is copied or
  * allocated per message: the only allocations are the buffer's growth.
@@ -30,7 +32,9 @@ enum pb_wire {
 struct pb_writer {
 	uint8_t *buf;
 	size_t len;
-	size_t cap;
+	size_t cap;        /* allocated */
+	size_t soft;       /* fd mode: written out at about this size */
+	size_t lim;        /* pb_room()'s fast path holds up to here */
 	int fd;            /* -1: keep everything in memory */
 	int err;           /* first error, -errno; 0 while all is well */
 	unsigned depth;
@@ -56,7 +60,7 @@ static inline uint64_t pb_total(const struct pb_writer *w) { return w->flushed +
 bool pb_grow(struct pb_writer *w, size_t n);
 static inline bool pb_room(struct pb_writer *w, size_t n)
 {
-	if (w->len + n <= w->cap && !w->err)
+	if (w->len + n <= w->lim && !w->err)
 		return true;
 	return pb_grow(w, n);
 }
