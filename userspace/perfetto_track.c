@@ -16,24 +16,16 @@
 #include "model.h"
 #include "syscalls.h"
 
-/* What a slice needs of the first blocked interval in it, copied so that
- * writing the slices does not go back to the (large) interval arrays. */
-struct bfirst {
-	uint8_t state;                   /* TL_ST_SLEEPING or TL_ST_UNINT */
-	uint8_t why;                     /* enum tl_reason */
-	uint8_t futex;                   /* enum tl_futex_kind */
-	int32_t sys_nr;
-	uint32_t fd_kind;
-	uint64_t arg0;
-};
-
 /* One blocking slice, kept until every thread's are known (for flows). */
 struct bslice {
 	uint64_t start, end;
 	const struct tl_syscall *sc;     /* NULL: from the interval alone */
-	struct bfirst iv;                /* first blocked interval in it */
+	const struct tl_block *blk;      /* of its first blocked interval */
 	uint64_t blocked_ns;
 	uint32_t waker;
+	uint8_t state;                   /* TL_ST_SLEEPING or TL_ST_UNINT */
+	bool written;                    /* something is left of it on the
+					  * track after the previous one */
 };
 
 /* A flow between two slices (indexes); its id is its index + 1. */
@@ -89,6 +81,15 @@ static const struct tl_syscall *syscall_of(const struct tl_thread *t, size_t *k,
 	return NULL;
 }
 
+/* The slice's begin on its track, given the previous slice's end there:
+ * slices of one thread never overlap. 0 when nothing is left of it. */
+static uint64_t slice_begin(const struct bslice *b, uint64_t last)
+{
+	uint64_t begin = b->start > last ? b->start : last + 1;
+
+	return begin < b->end ? begin : 0;
+}
+
 static bool collect_thread(struct slices *s, const struct tl_thread *t)
 {
 	size_t k = 0;
@@ -97,7 +98,7 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t)
 	for (size_t i = 0; i < t->niv; i++) {
 		const struct tl_interval *iv = &t->iv[i];
 		const struct tl_syscall *sc;
-		struct bslice b = { 0 };
+		struct bslice b;
 
 		if (!is_blocked(iv))
 			continue;
@@ -109,16 +110,12 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t)
 			last->waker = iv->waker;
 			continue;
 		}
-		b.sc = sc;
-		b.iv = (struct bfirst){ .state = iv->state, .why = (uint8_t)iv->block->why,
-			.futex = (uint8_t)iv->block->futex, .sys_nr = iv->block->sys_nr,
-			.fd_kind = iv->block->fd_kind, .arg0 = iv->block->args[0] };
+		b = (struct bslice){ .sc = sc, .blk = iv->block, .state = iv->state,
+			.blocked_ns = iv->end - iv->start, .waker = iv->waker };
 		b.start = sc ? sc->start : iv->start;
 		b.end = sc && !(sc->flags & TL_SC_NO_EXIT) ? sc->end : iv->end;
 		if (b.end < iv->end)
 			b.end = iv->end;
-		b.blocked_ns = iv->end - iv->start;
-		b.waker = iv->waker;
 		if (!push_slice(s, &b))
 			return false;
 		last = &s->v[s->n - 1];
@@ -216,15 +213,24 @@ static bool collect_flows(struct slices *s, const struct tl_model *m)
 	return ok;
 }
 
-static void init_cursor(struct slices *s, size_t ti)
+/* Whether each slice of thread ti is written, and whether their ends
+ * never decrease (so the flow search may use forward cursors). */
+static void mark_written(struct slices *s, size_t ti)
 {
+	uint64_t last = 0;
 	struct tcur *c = &s->cur[ti];
 
 	c->at = c->after = s->first[ti];
 	c->sorted = true;
-	for (size_t i = s->first[ti] + 1; i < s->first[ti + 1]; i++)
-		if (s->v[i].end < s->v[i - 1].end)
+	for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++) {
+		struct bslice *b = &s->v[i];
+
+		if (i > s->first[ti] && b->end < b[-1].end)
 			c->sorted = false;
+		b->written = slice_begin(b, last) != 0;
+		if (b->written)
+			last = b->end;
+	}
 }
 
 static bool collect_all(struct slices *s, const struct tl_model *m)
@@ -242,7 +248,7 @@ static bool collect_all(struct slices *s, const struct tl_model *m)
 	}
 	s->first[n] = s->n;
 	for (size_t i = 0; i < n; i++)
-		init_cursor(s, i);
+		mark_written(s, i);
 	return collect_flows(s, m);
 }
 
@@ -279,13 +285,12 @@ static bool moves_bytes(int32_t nr)
 
 static const char *slice_name(const struct bslice *b)
 {
-	int32_t nr = b->sc ? b->sc->nr : b->iv.sys_nr;
+	int32_t nr = b->sc ? b->sc->nr : b->blk->sys_nr;
 
 	if (nr == TL_NR_FUTEX)
-		return futex_name(b->sc ? tl_futex_kind(b->sc->args[1])
-					: (enum tl_futex_kind)b->iv.futex);
+		return futex_name(b->sc ? tl_futex_kind(b->sc->args[1]) : b->blk->futex);
 	if (nr < 0)
-		return b->iv.state == TL_ST_UNINT ? "blocked (D)" : "blocked";
+		return b->state == TL_ST_UNINT ? "blocked (D)" : "blocked";
 	return tl_syscall_label(nr);
 }
 
@@ -298,7 +303,7 @@ static unsigned add(struct tl_pf_arg *a, unsigned n, uint8_t name, uint8_t kind,
 
 static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
 {
-	const struct bfirst *bl = &b->iv;
+	const struct tl_block *bl = b->blk;
 	int32_t nr = b->sc ? b->sc->nr : bl->sys_nr;
 	uint32_t kind = b->sc ? b->sc->fd_kind : bl->fd_kind;
 	unsigned n = 0;
@@ -307,9 +312,9 @@ static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
 		tl_reason_name((enum tl_reason)bl->why));
 	if (nr == TL_NR_FUTEX)
 		n = add(a, n, PF_A_ADDRESS, PF_ARG_PTR,
-			b->sc ? b->sc->args[0] : bl->arg0, NULL);
+			b->sc ? b->sc->args[0] : bl->args[0], NULL);
 	else if (nr >= 0 && tl_syscall_takes_fd(nr))
-		n = add(a, n, PF_A_FD, PF_ARG_INT, b->sc ? b->sc->args[0] : bl->arg0,
+		n = add(a, n, PF_A_FD, PF_ARG_INT, b->sc ? b->sc->args[0] : bl->args[0],
 			NULL);
 	if (kind != TL_FD_NONE)
 		n = add(a, n, PF_A_FD_KIND, PF_ARG_STR, 0, tl_fd_kind_name(kind));
@@ -335,41 +340,22 @@ struct flow_cursor {
 	uint64_t out[MAX_SLICE_FLOWS], in[MAX_SLICE_FLOWS];
 };
 
-/* The slice's begin on its track, given the previous slice's end there:
- * slices of one thread never overlap. 0 when nothing is left of it. */
-static uint64_t slice_begin(const struct bslice *b, uint64_t last)
-{
-	uint64_t begin = b->start > last ? b->start : last + 1;
-
-	return begin < b->end ? begin : 0;
-}
-
 /* Keeps the flows both of whose slices are written, at most
  * MAX_SLICE_FLOWS per slice each way, so every flow that is terminated
  * was also started. */
-static bool keep_written_flows(struct slices *s, size_t nthreads)
+static bool keep_written_flows(struct slices *s)
 {
 	uint8_t *out = calloc(s->n + 1, 1), *in = calloc(s->n + 1, 1);
-	uint8_t *written = calloc(s->n + 1, 1);
 	size_t k = 0;
 
-	if (!out || !in || !written) {
+	if (!out || !in) {
 		free(out);
 		free(in);
-		free(written);
 		return false;
-	}
-	for (size_t ti = 0; ti < nthreads; ti++) {
-		uint64_t last = 0;
-		for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++)
-			if (slice_begin(&s->v[i], last)) {
-				written[i] = 1;
-				last = s->v[i].end;
-			}
 	}
 	for (size_t i = 0; i < s->nflows; i++) {
 		const struct flow *f = &s->flows[i];
-		if (!written[f->src] || !written[f->dst] ||
+		if (!s->v[f->src].written || !s->v[f->dst].written ||
 		    out[f->src] == MAX_SLICE_FLOWS || in[f->dst] == MAX_SLICE_FLOWS)
 			continue;
 		out[f->src]++;
@@ -379,7 +365,6 @@ static bool keep_written_flows(struct slices *s, size_t nthreads)
 	s->nflows = k;
 	free(out);
 	free(in);
-	free(written);
 	return true;
 }
 
@@ -572,7 +557,7 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	struct flow_cursor fc = { 0 };
 	int err = -ENOMEM;
 
-	if (!collect_all(&s, m) || !keep_written_flows(&s, tl_model_nthreads(m)))
+	if (!collect_all(&s, m) || !keep_written_flows(&s))
 		goto cleanup;
 	fc.n = s.nflows;
 	fc.by_src = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_src));
