@@ -353,7 +353,7 @@ static int on_sys_enter(struct tl_model *m, const struct tl_sys_enter *e)
 	t->cur_sys = (struct tl_syscall){ .start = e->h.ts, .end = e->h.ts,
 		.tid = e->h.tid, .nr = e->nr, .fd_kind = e->fd_kind,
 		.flags = TL_SC_NO_EXIT };
-	memcpy(t->cur_sys.args, e->args, sizeof(e->args));
+	memcpy(t->cur_sys.args, e->args, sizeof(t->cur_sys.args));
 	t->in_sys = true;
 	return m->oom ? -ENOMEM : 0;
 }

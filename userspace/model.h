@@ -127,7 +127,8 @@ struct tl_syscall {
 	int32_t nr;
 	uint32_t fd_kind;
 	uint32_t flags;        /* TL_SC_* */
-	uint64_t args[6];
+	uint64_t args[3];      /* its first three arguments (the record has all
+				* six; nothing here reads the others) */
 	int64_t ret;
 };
 
