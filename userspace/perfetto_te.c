@@ -40,10 +40,16 @@ struct name_slot {
 	uint64_t iid;
 };
 
-/* Strings -> iids, the same iid on every sequence that interns them. */
+/* Strings -> iids, the same iid on every sequence that interns them.
+ * Most strings come from a few static tables, so the hash table is
+ * fronted by a cache keyed by the string's address (checked by content:
+ * an address may hold another string later). */
+#define STR_CACHE 64
+
 struct strtab {
 	struct name_slot *slots;
 	size_t cap, n;
+	struct { const char *p; const struct name_slot *slot; } cache[STR_CACHE];
 };
 
 /* Which iids a sequence has interned. */
@@ -179,16 +185,24 @@ static int strtab_grow(struct strtab *t)
 	free(t->slots);
 	t->slots = ns;
 	t->cap = cap;
+	memset(t->cache, 0, sizeof(t->cache)); /* it pointed into the old slots */
 	return 0;
 }
 
 /* The iid of str (iids start at 1), 0 when out of memory. */
 static uint64_t strtab_iid(struct strtab *t, const char *str)
 {
-	struct name_slot *s = find_slot(t->slots, t->cap, str);
+	size_t c = ((uintptr_t)str >> 3) % STR_CACHE;
+	struct name_slot *s;
 
-	if (s->name)
+	if (t->cache[c].p == str && !strcmp(t->cache[c].slot->name, str))
+		return t->cache[c].slot->iid;
+	s = find_slot(t->slots, t->cap, str);
+	if (s->name) {
+		t->cache[c].p = str;
+		t->cache[c].slot = s;
 		return s->iid;
+	}
 	if ((t->n + 1) * 2 > t->cap) {
 		if (strtab_grow(t))
 			return 0;
