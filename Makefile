@@ -18,7 +18,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Werror
-CFLAGS ?= -O2 -g
+CFLAGS ?= -O3 -g
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=c11 -D_GNU_SOURCE -MMD -MP \
 	-I$(O) -I. -DTL_VERSION='"$(VERSION)"'
 LDLIBS := -lbpf -lelf -ldw -lz -lpthread -lrt

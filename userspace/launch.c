@@ -68,7 +68,7 @@ static int creds_of_user(const char *user, struct tl_creds *c, char *err,
 static int creds_of_sudo(struct tl_creds *c, char *err, size_t errlen)
 {
 	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
-	unsigned long uid, gid;
+	unsigned long uid, gid = 0;
 	struct passwd *pw;
 
 	if (geteuid() != 0 || !su)

@@ -465,7 +465,7 @@ static void check_totals(struct th_run *r, struct derive *d)
 	for (size_t i = 0; i < r->root->nthreads; i++) {
 		const struct tl_thread *t = r->root->threads[i];
 		struct tstate *mine = thr(d, t->tid);
-		struct rtimes rep;
+		struct rtimes rep = { 0 };
 
 		assert_true(report_times(json, t->tid, &rep));
 		if (getenv("TL_TEST_VERBOSE"))

@@ -1106,7 +1106,7 @@ static void test_waking_flags(void **state)
 static void test_json(void **state)
 {
 	char err[256], cmd[256];
-	size_t len;
+	size_t len = 0;
 	char *j;
 
 	(void)state;
