@@ -165,4 +165,5 @@ $(O) $(O)/bpf $(O)/obj $(O)/demos $(O)/demos/obj $(O)/tests/unit \
 $(O)/tests/integration $(O)/tests/integration/obj $(O)/tests/helpers $(O)/fuzz $(O)/bench:
 	$(Q)mkdir -p $@
 
--include $(wildcard $(O)/obj/*.d $(O)/demos/*.d $(O)/demos/obj/*.d $(O)/tests/*/*.d)
+-include $(wildcard $(O)/obj/*.d $(O)/demos/*.d $(O)/demos/obj/*.d $(O)/tests/*/*.d \
+	$(O)/tests/*/obj/*.d $(O)/bench/*.d $(O)/fuzz/*.d)
