@@ -8,33 +8,25 @@
 #include "common.bpf.h"
 
 struct tl_cpu_slot tl_stats[TL_MAX_CPUS];
+struct tl_stage tl_stages[TL_MAX_CPUS];
 
-/* Emitted when either side of the switch is traced: the other side tells
- * who took, or gave up, the CPU. hdr = prev (still current here). The
- * hottest program of all: the record is written field by field, every
- * byte once, and the blocking reason is read only when prev blocks. */
-static __always_inline int tl_on_switch(bool btf, bool preempt,
-					struct task_struct *prev,
-					struct task_struct *next)
+_Static_assert(sizeof(struct tl_switch) <= TL_STAGE_ROOM &&
+	       sizeof(struct tl_waking) <= TL_STAGE_ROOM,
+	       "a staged record must fit the room beyond TL_STAGE_BYTES");
+
+/* Stores of one switch record after its header: every byte once, the
+ * blocking reason read only when prev blocks. */
+static __always_inline void tl_fill_switch(bool btf, bool preempt,
+					   struct task_struct *prev,
+					   struct task_struct *next,
+					   bool prev_traced,
+					   struct tl_switch *e)
 {
-	__u32 next_tgid = TL_RD(btf, next, tgid);
-	bool prev_traced = tl_traced_tgid(TL_RD(btf, prev, tgid));
-	struct tl_switch *e;
-	void *ring;
-	__u32 state;
-
-	if (!prev_traced && !tl_traced_tgid(next_tgid))
-		return 0;
-	/* prev is current: with BTF its ids are two loads, not a call */
-	e = tl_reserve_raw(sizeof(*e), TL_SWITCH, &ring, true,
-			   btf ? (__u64)prev->tgid << 32 | (__u32)prev->pid
-			       : bpf_get_current_pid_tgid());
-	if (!e)
-		return 0;
 	/* a preempted task stays runnable whatever __state says */
-	state = preempt ? 0 : tl_task_state(btf, prev);
+	__u32 state = preempt ? 0 : tl_task_state(btf, prev);
+
 	e->next_tid = TL_RD(btf, next, pid);
-	e->next_tgid = next_tgid;
+	e->next_tgid = TL_RD(btf, next, tgid);
 	e->prev_state = state;
 	e->prev_prio = TL_RD(btf, prev, prio);
 	e->next_prio = TL_RD(btf, next, prio);
@@ -45,32 +37,81 @@ static __always_inline int tl_on_switch(bool btf, bool preempt,
 				&e->why, true);
 	tl_read_comm(btf, e->prev_comm, prev);
 	tl_read_comm(btf, e->next_comm, next);
+}
+
+/* Emitted when either side of the switch is traced: the other side tells
+ * who took, or gave up, the CPU. hdr = prev (still current here). The
+ * hottest program of all: staged, so no ring reservation per record. */
+static __always_inline int tl_on_switch(bool btf, bool preempt,
+					struct task_struct *prev,
+					struct task_struct *next)
+{
+	bool prev_traced = tl_traced_tgid(TL_RD(btf, prev, tgid));
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct tl_switch *e;
+	struct tl_stage *st;
+	void *ring;
+	__u64 id;
+
+	if (!prev_traced && !tl_traced_tgid(TL_RD(btf, next, tgid)))
+		return 0;
+	/* prev is current: with BTF its ids are two loads, not a call */
+	id = btf ? (__u64)prev->tgid << 32 | (__u32)prev->pid
+		 : bpf_get_current_pid_tgid();
+	st = tl_stage_claim(cpu);
+	if (st) {
+		e = tl_stage_next(st);
+		tl_hdr_fill(&e->h, sizeof(*e), TL_SWITCH, cpu, id);
+		tl_fill_switch(btf, preempt, prev, next, prev_traced, e);
+		tl_stage_commit(st, cpu, sizeof(*e));
+		return 0;
+	}
+	e = tl_reserve_raw(sizeof(*e), TL_SWITCH, &ring, true, id);
+	if (!e)
+		return 0;
+	tl_fill_switch(btf, preempt, prev, next, prev_traced, e);
 	tl_submit(e, ring);
 	return 0;
 }
 
-/* sched_waking / sched_wakeup_new: hdr = waker (current), p = wakee. Every
- * byte is written below (no zeroing first). */
-static __always_inline int tl_on_wake(bool btf, struct task_struct *p,
-				      __u16 type)
+/* Stores of one waking record after its header (every byte: no zeroing). */
+static __always_inline void tl_fill_wake(bool btf, struct task_struct *p,
+					 struct tl_waking *e)
 {
-	__u32 tgid = TL_RD(btf, p, tgid);
-	struct tl_waking *e;
-	void *ring;
-
-	if (!tl_traced_tgid(tgid))
-		return 0;
-	e = tl_reserve_raw(sizeof(*e), type, &ring, true,
-			   bpf_get_current_pid_tgid());
-	if (!e)
-		return 0;
 	if (e->h.tid == 0) /* as tl_in_irq(), without a second call */
 		e->h.flags = TL_HDR_F_IRQ;
 	e->tid = TL_RD(btf, p, pid);
-	e->tgid = tgid;
+	e->tgid = TL_RD(btf, p, tgid);
 	e->prio = TL_RD(btf, p, prio);
 	e->target_cpu = tl_task_cpu(btf, p);
 	tl_read_comm(btf, e->comm, p);
+}
+
+/* sched_waking / sched_wakeup_new: hdr = waker (current), p = wakee. */
+static __always_inline int tl_on_wake(bool btf, struct task_struct *p,
+				      __u16 type)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct tl_waking *e;
+	struct tl_stage *st;
+	void *ring;
+	__u64 id;
+
+	if (!tl_traced_tgid(TL_RD(btf, p, tgid)))
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	st = tl_stage_claim(cpu);
+	if (st) {
+		e = tl_stage_next(st);
+		tl_hdr_fill(&e->h, sizeof(*e), type, cpu, id);
+		tl_fill_wake(btf, p, e);
+		tl_stage_commit(st, cpu, sizeof(*e));
+		return 0;
+	}
+	e = tl_reserve_raw(sizeof(*e), type, &ring, true, id);
+	if (!e)
+		return 0;
+	tl_fill_wake(btf, p, e);
 	tl_submit(e, ring);
 	return 0;
 }
@@ -143,4 +184,21 @@ SEC("?raw_tp/sched_migrate_task")
 int BPF_PROG(tl_sched_migrate_raw, struct task_struct *p, int dest_cpu)
 {
 	return tl_on_migrate(false, p, dest_cpu);
+}
+
+/* Run by user space on one CPU (BPF_PROG_TEST_RUN with that CPU) to move
+ * what the CPU staged to its ring. Returns 1 when the stage was in use (the
+ * request interrupted a program writing it), so user space asks again. */
+SEC("raw_tp")
+int tl_flush_stage(void *ctx)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct tl_stage *st = tl_stage_claim(cpu);
+
+	if (!st)
+		return tl_stage_limit && cpu < TL_MAX_CPUS;
+	tl_stage_flush(st, cpu);
+	tl_barrier();
+	st->busy = 0;
+	return 0;
 }

@@ -287,4 +287,21 @@ struct tl_cpu_stats {
 	__u64 emitted;
 };
 
+/* BPF side: the per-CPU staging area in .bss (see bpf/common.bpf.h). The
+ * hottest records (scheduler events) are written here one after the other
+ * and moved to the CPU's ring buffer many at a time, so one ring sample can
+ * hold several whole records. User space only reads `len` (to know whether
+ * a flush is worth asking for) and never writes while probes run. */
+/* power of two (offsets are masked with it); 16 KiB measured cheapest per
+ * record: each move to the ring has a fixed cost */
+#define TL_STAGE_BYTES 16384
+#define TL_STAGE_ROOM 128   /* at least the largest staged record */
+struct tl_stage {
+	__u32 len;       /* bytes staged */
+	__u32 busy;      /* a program of this CPU is writing the stage */
+	__u32 n;         /* records staged */
+	__u32 pad[13];   /* the buffer starts on its own cache line */
+	__u8 buf[TL_STAGE_BYTES + TL_STAGE_ROOM];
+};
+
 #endif /* TL_ABI_H */

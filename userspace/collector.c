@@ -81,14 +81,26 @@ static int tl_push(struct tl_collector *c, const struct tl_hdr *rec,
 	return e;
 }
 
+/* A sample is one record, or a CPU's stage: several whole records back to
+ * back (see bpf/common.bpf.h). */
 static int tl_on_sample(void *ctx, void *data, size_t size)
 {
 	struct tl_ring_ctx *r = ctx;
-	const struct tl_hdr *h = data;
+	const char *p = data;
+	int e;
 
-	if (size < sizeof(*h) || h->size > size)
-		return 0; /* cannot come from our BPF programs */
-	return tl_push(r->c, h, r->cpu);
+	while (size >= sizeof(struct tl_hdr)) {
+		const struct tl_hdr *h = (const struct tl_hdr *)p;
+
+		if (h->size < sizeof(*h) || h->size > size)
+			return 0; /* cannot come from our BPF programs */
+		e = tl_push(r->c, h, r->cpu);
+		if (e)
+			return e;
+		p += h->size;
+		size -= h->size;
+	}
+	return 0;
 }
 
 static int tl_open_rings(struct tl_collector *c)
@@ -203,6 +215,10 @@ static int tl_round(struct tl_collector *c, bool tty)
 	if (epoll_wait(c->epfd, ev, 16, TL_POLL_MS) < 0 && errno != EINTR)
 		return -errno;
 	t0 = tl_now();
+	/* staged events up to t0 go to the rings, so the window holds */
+	e = tl_session_flush_stages(c->s);
+	if (e)
+		return e;
 	e = ring_buffer__consume(c->rb);
 	if (e < 0 && e != -EINTR)
 		return e;
@@ -239,8 +255,10 @@ int tl_collector_run(struct tl_collector *c, volatile sig_atomic_t *stop,
 
 int tl_collector_flush(struct tl_collector *c)
 {
-	int e = ring_buffer__consume(c->rb);
+	int e = tl_session_flush_stages(c->s);
 
+	if (!e)
+		e = ring_buffer__consume(c->rb);
 	if (e < 0)
 		return e;
 	e = tl_check_loss(c, tl_now());

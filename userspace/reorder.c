@@ -1,6 +1,14 @@
-/* reorder.c - the reorder buffer: a binary min-heap of (ts, arrival seq)
- * over copies of the records, kept in size-class slabs so that millions of
- * records per second cost no malloc each. */
+/* reorder.c - the reorder buffer: one queue per source, each kept in
+ * timestamp order, merged through a small min-heap of the sources keyed by
+ * their oldest record; record copies are carved from chunks reused as a
+ * whole, so that millions of records per second cost no malloc each.
+ *
+ * A source (a CPU's ring) delivers its records almost in order, so a push
+ * is nearly always an append, and a release touches the head of one short
+ * queue and a heap of a few sources: far fewer cache misses than one heap
+ * over every pending record. A record older than the tail of its queue
+ * (a ring also carries records that skipped the CPU's stage) is put in
+ * place by a binary search and a short move. */
 #include "reorder.h"
 
 #include <errno.h>
@@ -8,9 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TL_SLOT_UNIT 64u
-#define TL_NCLASSES 32u                 /* slabs serve records up to 2 KiB */
-#define TL_CHUNK_BYTES (256u << 10)
+#define TL_COPY_ALIGN 8u                /* every record field stays aligned */
+#define TL_BIG_COPY 2048u               /* larger records are malloc'd */
+#define TL_CHUNK_BYTES (64u << 10)      /* a power of two, and aligned so */
+#define TL_NOT_IN_HEAP UINT32_MAX
 
 struct tl_entry {
 	uint64_t ts;
@@ -18,20 +27,30 @@ struct tl_entry {
 	struct tl_hdr *rec;
 };
 
+/* Pending records of one source, v[head..tail), sorted by (ts, seq). */
+struct tl_queue {
+	struct tl_entry *v;
+	size_t head, tail, cap;
+	uint64_t last_ts;       /* newest timestamp pushed (for `inverted`) */
+	uint32_t heap_pos;      /* index in the source heap, or TL_NOT_IN_HEAP */
+};
+
 struct tl_chunk {
-	struct tl_chunk *next;
-	/* slots follow, TL_SLOT_UNIT aligned */
+	struct tl_chunk *next;          /* every chunk, to free them */
+	struct tl_chunk *next_free;     /* chunks with no live copy */
+	uint32_t live;                  /* copies not yet released */
+	/* copies follow, from TL_COPY_ALIGN * 4 */
 };
 
 struct tl_reorder {
-	struct tl_entry *heap;
-	size_t n, cap;
-	uint64_t seq;
-	void *free_list[TL_NCLASSES];
-	struct tl_chunk *chunks;
-	char *carve, *carve_end;        /* unused tail of the newest chunk */
+	struct tl_queue *q;
+	uint32_t *heap;         /* non-empty sources, min-heap by queue head */
+	uint32_t nheap;
 	unsigned nsources;
-	uint64_t *source_last;
+	uint64_t n;             /* pending records, all queues */
+	uint64_t seq;
+	struct tl_chunk *chunks, *free_chunks;
+	char *carve, *carve_end;        /* unused tail of the newest chunk */
 	struct tl_reorder_stats st;
 	bool released_any;
 };
@@ -39,6 +58,7 @@ struct tl_reorder {
 struct tl_reorder *tl_reorder_new(unsigned nsources)
 {
 	struct tl_reorder *r;
+	unsigned i;
 
 	if (nsources == 0)
 		return NULL;
@@ -46,134 +66,214 @@ struct tl_reorder *tl_reorder_new(unsigned nsources)
 	if (!r)
 		return NULL;
 	r->nsources = nsources;
-	r->source_last = calloc(nsources, sizeof(*r->source_last));
-	if (!r->source_last) {
-		free(r);
+	r->q = calloc(nsources, sizeof(*r->q));
+	r->heap = calloc(nsources, sizeof(*r->heap));
+	if (!r->q || !r->heap) {
+		tl_reorder_free(r);
 		return NULL;
 	}
+	for (i = 0; i < nsources; i++)
+		r->q[i].heap_pos = TL_NOT_IN_HEAP;
 	return r;
 }
 
 void tl_reorder_free(struct tl_reorder *r)
 {
 	struct tl_chunk *c, *next;
+	unsigned s;
 	size_t i;
 
 	if (!r)
 		return;
-	for (i = 0; i < r->n; i++)
-		if (r->heap[i].rec->size > TL_NCLASSES * TL_SLOT_UNIT)
-			free(r->heap[i].rec);
+	for (s = 0; r->q && s < r->nsources; s++) {
+		struct tl_queue *q = &r->q[s];
+
+		for (i = q->head; i < q->tail; i++)
+			if (q->v[i].rec->size > TL_BIG_COPY)
+				free(q->v[i].rec);
+		free(q->v);
+	}
 	for (c = r->chunks; c; c = next) {
 		next = c->next;
 		free(c);
 	}
+	free(r->q);
 	free(r->heap);
-	free(r->source_last);
 	free(r);
 }
 
-/* ---- slots ---- */
-static int tl_new_chunk(struct tl_reorder *r)
+/* ---- record copies ----
+ * Copies are carved one after the other from 64 KiB chunks, in arrival
+ * order, and released in about that order, so a chunk empties as a whole
+ * and is reused: writing a copy is a bump of a pointer into memory written
+ * just before (where a free list per size had to chase a pointer through
+ * a cold slot for every record). A chunk counts its live copies; its
+ * address gives the chunk of any copy. Larger records are malloc'd. */
+static struct tl_chunk *tl_chunk_of(const void *p)
 {
-	struct tl_chunk *c = aligned_alloc(TL_SLOT_UNIT, TL_CHUNK_BYTES);
+	return (struct tl_chunk *)((uintptr_t)p & ~(uintptr_t)(TL_CHUNK_BYTES - 1));
+}
 
-	if (!c)
-		return -ENOMEM;
-	c->next = r->chunks;
-	r->chunks = c;
-	r->carve = (char *)c + TL_SLOT_UNIT;
+static int tl_next_chunk(struct tl_reorder *r)
+{
+	struct tl_chunk *c = r->free_chunks;
+
+	if (c) {
+		r->free_chunks = c->next_free;
+	} else {
+		c = aligned_alloc(TL_CHUNK_BYTES, TL_CHUNK_BYTES);
+		if (!c)
+			return -ENOMEM;
+		c->next = r->chunks;
+		r->chunks = c;
+	}
+	c->live = 0;
+	if (r->carve && tl_chunk_of(r->carve - 1)->live == 0) {
+		tl_chunk_of(r->carve - 1)->next_free = r->free_chunks;
+		r->free_chunks = tl_chunk_of(r->carve - 1);
+	}
+	r->carve = (char *)c + TL_COPY_ALIGN * 4;
 	r->carve_end = (char *)c + TL_CHUNK_BYTES;
 	return 0;
 }
 
-static void *tl_slot_get(struct tl_reorder *r, size_t size)
+static void *tl_copy_get(struct tl_reorder *r, size_t size)
 {
-	unsigned cls = (size + TL_SLOT_UNIT - 1) / TL_SLOT_UNIT - 1;
-	size_t bytes = (size_t)(cls + 1) * TL_SLOT_UNIT;
+	size_t bytes = (size + TL_COPY_ALIGN - 1) & ~(size_t)(TL_COPY_ALIGN - 1);
 	void *p;
 
-	if (cls >= TL_NCLASSES)
+	if (size > TL_BIG_COPY)
 		return malloc(size);
-	p = r->free_list[cls];
-	if (p) {
-		r->free_list[cls] = *(void **)p;
-		return p;
-	}
-	if (r->carve + bytes > r->carve_end && tl_new_chunk(r))
+	if (r->carve + bytes > r->carve_end && tl_next_chunk(r))
 		return NULL;
 	p = r->carve;
 	r->carve += bytes;
+	tl_chunk_of(p)->live++;
 	return p;
 }
 
-static void tl_slot_put(struct tl_reorder *r, struct tl_hdr *rec)
+static void tl_copy_put(struct tl_reorder *r, struct tl_hdr *rec)
 {
-	unsigned cls = (rec->size + TL_SLOT_UNIT - 1) / TL_SLOT_UNIT - 1;
+	struct tl_chunk *c;
 
-	if (cls >= TL_NCLASSES) {
+	if (rec->size > TL_BIG_COPY) {
 		free(rec);
 		return;
 	}
-	*(void **)rec = r->free_list[cls];
-	r->free_list[cls] = rec;
+	c = tl_chunk_of(rec);
+	/* the chunk being carved is moved to the free ones when it is left */
+	if (--c->live == 0 && c != tl_chunk_of(r->carve - 1)) {
+		c->next_free = r->free_chunks;
+		r->free_chunks = c;
+	}
 }
 
-/* ---- heap ---- */
+/* ---- queues ---- */
 static inline bool tl_before(const struct tl_entry *a, const struct tl_entry *b)
 {
 	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
 }
 
-static void tl_sift_up(struct tl_entry *h, size_t i)
+/* Room for one more entry at the tail: slide the live part down when the
+ * front is mostly consumed, else double. */
+static int tl_queue_room(struct tl_queue *q)
 {
-	struct tl_entry e = h[i];
+	size_t live = q->tail - q->head, cap;
+	struct tl_entry *v;
+
+	if (q->tail < q->cap)
+		return 0;
+	if (q->head > 0 && q->head >= q->cap / 2) {
+		memmove(q->v, q->v + q->head, live * sizeof(*q->v));
+		q->head = 0;
+		q->tail = live;
+		return 0;
+	}
+	cap = q->cap ? q->cap * 2 : 1024;
+	v = realloc(q->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	q->v = v;
+	q->cap = cap;
+	return 0;
+}
+
+/* Inserts e (the newest arrival: it goes after equal timestamps); returns
+ * true when it became the head. */
+static bool tl_queue_insert(struct tl_queue *q, const struct tl_entry *e)
+{
+	size_t lo = q->head, hi = q->tail;
+
+	if (lo == hi || q->v[hi - 1].ts <= e->ts) {
+		q->v[q->tail++] = *e;
+		return lo == hi;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (q->v[mid].ts <= e->ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(q->v + lo + 1, q->v + lo, (q->tail - lo) * sizeof(*q->v));
+	q->v[lo] = *e;
+	q->tail++;
+	return lo == q->head;
+}
+
+/* ---- the heap of sources, keyed by the head of their queue ---- */
+static inline bool tl_src_before(const struct tl_reorder *r, uint32_t a,
+				 uint32_t b)
+{
+	return tl_before(&r->q[a].v[r->q[a].head], &r->q[b].v[r->q[b].head]);
+}
+
+static void tl_heap_set(struct tl_reorder *r, uint32_t i, uint32_t src)
+{
+	r->heap[i] = src;
+	r->q[src].heap_pos = i;
+}
+
+static void tl_sift_up(struct tl_reorder *r, uint32_t i)
+{
+	uint32_t src = r->heap[i];
 
 	while (i > 0) {
-		size_t parent = (i - 1) / 2;
+		uint32_t parent = (i - 1) / 2;
 
-		if (!tl_before(&e, &h[parent]))
+		if (!tl_src_before(r, src, r->heap[parent]))
 			break;
-		h[i] = h[parent];
+		tl_heap_set(r, i, r->heap[parent]);
 		i = parent;
 	}
-	h[i] = e;
+	tl_heap_set(r, i, src);
 }
 
-static void tl_sift_down(struct tl_entry *h, size_t n, size_t i)
+static void tl_sift_down(struct tl_reorder *r, uint32_t i)
 {
-	struct tl_entry e = h[i];
+	uint32_t src = r->heap[i];
 
 	for (;;) {
-		size_t c = 2 * i + 1;
+		uint32_t c = 2 * i + 1;
 
-		if (c >= n)
+		if (c >= r->nheap)
 			break;
-		if (c + 1 < n && tl_before(&h[c + 1], &h[c]))
+		if (c + 1 < r->nheap && tl_src_before(r, r->heap[c + 1], r->heap[c]))
 			c++;
-		if (!tl_before(&h[c], &e))
+		if (!tl_src_before(r, r->heap[c], src))
 			break;
-		h[i] = h[c];
+		tl_heap_set(r, i, r->heap[c]);
 		i = c;
 	}
-	h[i] = e;
-}
-
-static int tl_heap_grow(struct tl_reorder *r)
-{
-	size_t cap = r->cap ? r->cap * 2 : 4096;
-	struct tl_entry *h = realloc(r->heap, cap * sizeof(*h));
-
-	if (!h)
-		return -ENOMEM;
-	r->heap = h;
-	r->cap = cap;
-	return 0;
+	tl_heap_set(r, i, src);
 }
 
 int tl_reorder_push(struct tl_reorder *r, const struct tl_hdr *rec,
 		    unsigned source)
 {
+	struct tl_entry e;
+	struct tl_queue *q;
 	struct tl_hdr *copy;
 
 	if (rec->size < sizeof(*rec) || source >= r->nsources)
@@ -182,39 +282,61 @@ int tl_reorder_push(struct tl_reorder *r, const struct tl_hdr *rec,
 		r->st.late++;
 		return TL_REORDER_LATE;
 	}
-	if (r->n == r->cap && tl_heap_grow(r))
+	q = &r->q[source];
+	if (tl_queue_room(q))
 		return -ENOMEM;
-	copy = tl_slot_get(r, rec->size);
+	copy = tl_copy_get(r, rec->size);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, rec, rec->size);
-	if (rec->ts < r->source_last[source])
+	if (rec->ts < q->last_ts)
 		r->st.inverted++;
 	else
-		r->source_last[source] = rec->ts;
-	r->heap[r->n] = (struct tl_entry){ rec->ts, r->seq++, copy };
-	tl_sift_up(r->heap, r->n++);
+		q->last_ts = rec->ts;
+	e = (struct tl_entry){ rec->ts, r->seq++, copy };
+	if (tl_queue_insert(q, &e)) {
+		if (q->heap_pos == TL_NOT_IN_HEAP)
+			tl_heap_set(r, r->nheap++, source);
+		tl_sift_up(r, q->heap_pos);
+	}
 	r->st.pushed++;
-	if (r->n > r->st.peak)
+	if (++r->n > r->st.peak)
 		r->st.peak = r->n;
 	return 0;
 }
 
-/* Pops the oldest record, hands it out, recycles its slot. */
+/* Takes the oldest record off its queue, hands it out, frees its copy. */
 static int tl_pop(struct tl_reorder *r, tl_reorder_cb cb, void *ctx)
 {
-	struct tl_hdr *rec = r->heap[0].rec;
+	uint32_t src = r->heap[0];
+	struct tl_queue *q = &r->q[src];
+	struct tl_hdr *rec = q->v[q->head++].rec;
 	int e;
 
-	r->heap[0] = r->heap[--r->n];
-	if (r->n)
-		tl_sift_down(r->heap, r->n, 0);
+	if (q->head == q->tail) {
+		q->head = q->tail = 0;
+		q->heap_pos = TL_NOT_IN_HEAP;
+		if (--r->nheap) {
+			tl_heap_set(r, 0, r->heap[r->nheap]);
+			tl_sift_down(r, 0);
+		}
+	} else {
+		tl_sift_down(r, 0);
+	}
+	r->n--;
 	r->st.last_ts = rec->ts;
 	r->st.released++;
 	r->released_any = true;
 	e = cb(ctx, rec);
-	tl_slot_put(r, rec);
+	tl_copy_put(r, rec);
 	return e;
+}
+
+static inline uint64_t tl_oldest_ts(const struct tl_reorder *r)
+{
+	const struct tl_queue *q = &r->q[r->heap[0]];
+
+	return q->v[q->head].ts;
 }
 
 int tl_reorder_release(struct tl_reorder *r, uint64_t watermark,
@@ -222,7 +344,7 @@ int tl_reorder_release(struct tl_reorder *r, uint64_t watermark,
 {
 	int e;
 
-	while (r->n && r->heap[0].ts <= watermark) {
+	while (r->nheap && tl_oldest_ts(r) <= watermark) {
 		e = tl_pop(r, cb, ctx);
 		if (e)
 			return e;

@@ -39,6 +39,7 @@ struct tl_session {
 	struct tl_session_opts opts;
 	struct threadline_bpf *skel;
 	bool raw_tp;            /* the raw_tp twins are loaded */
+	bool no_stage;          /* records go straight to the rings */
 	int ncpus;
 	uint64_t ring_bytes;
 	int ring_fds[TL_MAX_CPUS];
@@ -118,6 +119,19 @@ static void tl_select_programs(struct tl_session *s)
 		if (prog)
 			bpf_program__set_autoload(prog, true);
 	}
+	/* not a probe: run on demand by tl_session_flush_stages() */
+	bpf_program__set_autoload(s->skel->progs.tl_flush_stage, !s->no_stage);
+}
+
+/* Fill level at which a CPU's stage moves to its ring. A ring must hold
+ * several stages, read while the next ones come: only the tiny rings of
+ * THREADLINE_RING_KB (tests provoke losses with 4 KiB) are below the
+ * 64 KiB where this lowers the limit. */
+static uint32_t tl_stage_limit(uint64_t ring_bytes)
+{
+	uint64_t limit = TL_STAGE_BYTES - TL_STAGE_ROOM;
+
+	return ring_bytes / 4 < limit ? (uint32_t)(ring_bytes / 4) : (uint32_t)limit;
 }
 
 static int tl_create_rings(struct tl_session *s, char *err, size_t errlen)
@@ -169,6 +183,7 @@ static int tl_load(struct tl_session *s)
 	s->skel->rodata->tl_trace_all = s->opts.all;
 	s->skel->rodata->tl_groups = s->opts.groups;
 	s->skel->rodata->tl_wakeup_bytes = s->ring_bytes / 4;
+	s->skel->rodata->tl_stage_limit = s->no_stage ? 0 : tl_stage_limit(s->ring_bytes);
 	/* never record ourselves: our polls and writes would feed back */
 	s->skel->rodata->tl_self_tgid = (uint32_t)getpid();
 	/* The inner template keeps its size: the kernel does not compare ring
@@ -181,20 +196,43 @@ static int tl_load(struct tl_session *s)
 	return threadline_bpf__load(s->skel);
 }
 
-/* THREADLINE_FORCE_RAW_TP=1 skips tp_btf, so tests can cover the fallback. */
+/* Staged records reach the rings only through the flush program, run on
+ * a chosen CPU (BPF_F_TEST_RUN_ON_CPU, Linux 5.10): where the kernel cannot
+ * do that, the programs are loaded again with staging off. */
+static int tl_stage_check(struct tl_session *s)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .flags = BPF_F_TEST_RUN_ON_CPU);
+	int fd = bpf_program__fd(s->skel->progs.tl_flush_stage);
+
+	if (fd >= 0 && bpf_prog_test_run_opts(fd, &o) == 0)
+		return 0;
+	threadline_bpf__destroy(s->skel);
+	s->skel = NULL;
+	s->no_stage = true;
+	return tl_load(s);
+}
+
+/* THREADLINE_FORCE_RAW_TP=1 skips tp_btf, so tests can cover the fallback;
+ * THREADLINE_NO_STAGE=1 turns staging off, for the same reason. */
 static int tl_load_any(struct tl_session *s, char *err, size_t errlen)
 {
 	const char *force = getenv("THREADLINE_FORCE_RAW_TP");
+	const char *no_stage = getenv("THREADLINE_NO_STAGE");
 	int e;
 
 	s->raw_tp = force && *force == '1';
+	s->no_stage = no_stage && *no_stage == '1';
 	e = tl_load(s);
 	if (e) {
 		threadline_bpf__destroy(s->skel);
 		s->skel = NULL;
 		s->raw_tp = true; /* this kernel may refuse tp_btf: try raw_tp */
 		if (tl_load(s) == 0)
-			return 0;
+			e = 0; /* else the first reason is the one to give */
+	}
+	if (!e && !s->no_stage)
+		e = tl_stage_check(s);
+	if (e) {
 		snprintf(err, errlen, "loading the BPF programs failed: %s; run "
 			 "with -v to see libbpf's log (the verifier's reasons)",
 			 strerror(e < 0 ? -e : e));
@@ -449,6 +487,62 @@ int tl_session_ringbuf_fd(const struct tl_session *s, int cpu)
 	if (cpu < 0 || cpu >= s->ncpus)
 		return -EINVAL;
 	return s->ring_fds[cpu];
+}
+
+/* The flush program runs on the CPU asked for (an interrupt there when it
+ * is not ours) and returns 1 when it interrupted a program writing the
+ * stage: then it is asked again, a few times, and else at the next drain.
+ * -ENXIO: the CPU is offline. */
+static int tl_flush_stage_on(int fd, int cpu)
+{
+	int i, e;
+
+	for (i = 0; i < 8; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .flags = BPF_F_TEST_RUN_ON_CPU,
+			    .cpu = cpu);
+
+		e = bpf_prog_test_run_opts(fd, &o);
+		if (e)
+			return e;
+		if (o.retval == 0)
+			return 0;
+	}
+	return 0;
+}
+
+/* Once the probes are detached nothing writes the stages any more: what
+ * an offline CPU still holds can never reach its ring, and is counted as
+ * lost rather than dropped silently. */
+static void tl_stage_abandon(struct tl_session *s, int cpu)
+{
+	struct tl_stage *st = &s->skel->bss->tl_stages[cpu];
+
+	s->skel->bss->tl_stats[cpu].s.lost += st->n;
+	st->n = 0;
+	st->len = 0;
+}
+
+int tl_session_flush_stages(struct tl_session *s)
+{
+	int fd, cpu, e;
+
+	if (!s->skel || !s->skel->bss)
+		return -EINVAL;
+	if (s->no_stage)
+		return 0;
+	fd = bpf_program__fd(s->skel->progs.tl_flush_stage);
+	if (fd < 0)
+		return -EINVAL;
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		if (!((volatile struct tl_stage *)&s->skel->bss->tl_stages[cpu])->len)
+			continue;
+		e = tl_flush_stage_on(fd, cpu);
+		if (e == -ENXIO && s->nlinks == 0)
+			tl_stage_abandon(s, cpu);
+		else if (e && e != -ENXIO)
+			return e;
+	}
+	return 0;
 }
 
 int tl_session_ncpus(const struct tl_session *s)

@@ -37,6 +37,10 @@ typedef int (*tl_record_cb)(void *ctx, const struct tl_hdr *rec);
 /* Walks the tasks of the traced tgids (or all with opts.all) with the BPF
  * task iterator and calls cb with one TL_TASK_SNAP each. */
 int tl_session_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx);
+/* Moves what each CPU staged (see bpf/common.bpf.h) to its ring buffer, so
+ * that the next drain sees every event up to now. Safe while probes run and
+ * after detach. Returns 0 or -errno. */
+int tl_session_flush_stages(struct tl_session *s);
 /* The ring buffer map fds, one per CPU, and the CPU count. */
 int tl_session_ringbuf_fd(const struct tl_session *s, int cpu);
 int tl_session_ncpus(const struct tl_session *s);
