@@ -660,42 +660,83 @@ static uint8_t *put_f64field(uint8_t *p, uint32_t field, uint64_t v)
 	return p;
 }
 
-/* Most events are counter points and slice ends: no name, no annotation,
- * a delta time. Their packet (at most a few flow ids) is assembled in
- * place: every length fits one byte, so nothing is sized twice. Same bytes
- * as write_event_packet() would write. */
-#define SMALL_FLOWS 4
+/* Most event packets intern nothing new and carry a delta time: counter
+ * points, slice ends, and slice begins once their names and annotation
+ * strings are known on the sequence. Such a packet is assembled in one
+ * pass: its TrackEvent goes to a local buffer with each annotation's
+ * one-byte length patched after it, then the packet around it. When the
+ * TrackEvent comes to 128 bytes or more (many flows), the caller writes
+ * the packet through write_event_packet() instead. Same bytes either way. */
+#define SHORT_BODY 127
 
-static bool small_event(const struct tl_pf_ev *ev, const struct te_seq *s)
+static uint8_t *put_arg_short(uint8_t *b, const struct tl_pf_arg *a, uint64_t str_iid)
 {
-	return !ev->name && !ev->nargs && ev->ts >= s->clock &&
-	       ev->nflows + ev->nterm <= SMALL_FLOWS;
+	uint8_t *len = b + 1;
+
+	*b = PF_TE_DEBUG << 3 | PB_LEN;
+	b = put_vfield(b + 2, PF_DA_NAME_IID, a->name);
+	switch (a->kind) {
+	case PF_ARG_UINT: b = put_vfield(b, PF_DA_UINT, a->u); break;
+	case PF_ARG_INT: b = put_vfield(b, PF_DA_INT, a->u); break;
+	case PF_ARG_PTR: b = put_vfield(b, PF_DA_POINTER, a->u); break;
+	default: b = put_vfield(b, PF_DA_STRING_IID, str_iid); break;
+	}
+	*len = (uint8_t)(b - len - 1);   /* at most 1 + 1 + 1 + 10 bytes */
+	return b;
 }
 
-static void write_small_packet(struct pb_writer *w, uint32_t seq, uint64_t dts,
-			       const struct tl_pf_ev *ev)
+/* The TrackEvent of ev into body (room for SHORT_BODY + a margin of one
+ * field); its length, or 0 when it does not fit SHORT_BODY. */
+static size_t short_body(uint8_t *body, const struct pkt_hdr *h, const struct tl_pf_ev *ev)
 {
-	uint8_t body[24 + 10 * SMALL_FLOWS], *b = body, *p;
+	uint8_t *b = body, *end = body + SHORT_BODY;
 
 	b = put_vfield(b, PF_TE_TYPE, ev->type);
+	if (h->iid)
+		b = put_vfield(b, PF_TE_NAME_IID, h->iid);
+	for (unsigned i = 0; i < ev->nargs; i++) {
+		if (ev->args[i].kind == PF_ARG_STR && !str_iid_of(h, i))
+			return 0;   /* an inline string: any length */
+		b = put_arg_short(b, &ev->args[i], str_iid_of(h, i));
+		if (b > end)
+			return 0;
+	}
 	if (ev->type == PF_COUNTER)
 		b = put_vfield(b, PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
-	for (unsigned i = 0; i < ev->nflows; i++)
+	for (unsigned i = 0; i < ev->nflows && b <= end; i++)
 		b = put_f64field(b, PF_TE_FLOW_IDS, ev->flows[i]);
-	for (unsigned i = 0; i < ev->nterm; i++)
+	for (unsigned i = 0; i < ev->nterm && b <= end; i++)
 		b = put_f64field(b, PF_TE_TERM_FLOW_IDS, ev->term_flows[i]);
-	if (!pb_room(w, 2 + 32 + (size_t)(b - body)))
-		return;
-	p = w->buf + w->len + 2;   /* after the packet's tag and length */
-	p = put_vfield(p, PF_TP_TIMESTAMP, dts);
-	p = put_vfield(p, PF_TP_SEQ_ID, seq);
-	*p++ = PF_TP_TRACK_EVENT << 3 | PB_LEN;
-	*p++ = (uint8_t)(b - body);
-	memcpy(p, body, (size_t)(b - body));
-	p += b - body;
-	w->buf[w->len] = PF_TRACE_PACKET << 3 | PB_LEN;
-	w->buf[w->len + 1] = (uint8_t)(p - (w->buf + w->len + 2));
-	w->len = (size_t)(p - w->buf);
+	return b <= end ? (size_t)(b - body) : 0;
+}
+
+/* Writes ev's packet in one pass; false when it is not short (nothing
+ * written). */
+static bool write_short_packet(struct pb_writer *w, const struct pkt_hdr *h,
+			       const struct tl_pf_ev *ev)
+{
+	uint8_t body[SHORT_BODY + 16], head[32], *q = head, *p;
+	size_t blen = h->intern || h->absolute ? 0 : short_body(body, h, ev), plen;
+
+	if (!blen)
+		return false;
+	q = put_vfield(q, PF_TP_TIMESTAMP, h->ts);
+	q = put_vfield(q, PF_TP_SEQ_ID, h->seq);
+	if (h->flags)
+		q = put_vfield(q, PF_TP_SEQ_FLAGS, h->flags);
+	*q++ = PF_TP_TRACK_EVENT << 3 | PB_LEN;
+	*q++ = (uint8_t)blen;
+	plen = (size_t)(q - head) + blen;
+	if (!pb_room(w, 4 + plen))
+		return true;   /* the writer's error is set */
+	p = w->buf + w->len;
+	*p++ = PF_TRACE_PACKET << 3 | PB_LEN;
+	p += pb_encode_varint(p, plen);
+	memcpy(p, head, (size_t)(q - head));
+	p += q - head;
+	memcpy(p, body, blen);
+	w->len = (size_t)(p + blen - w->buf);
+	return true;
 }
 
 void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev)
@@ -705,12 +746,6 @@ void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev)
 
 	if (!s)
 		return;
-	if (small_event(ev, s)) {
-		write_small_packet(te->w, s->id, ev->ts - s->clock, ev);
-		s->clock = ev->ts;
-		te->st.delta_events++;
-		return;
-	}
 	h.new_name = NULL;
 	h.new_dbg = h.new_strs = 0;
 	h.intern = false;
@@ -733,7 +768,8 @@ void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev)
 	h.flags = h.iid || ev->nargs ? PF_SEQ_NEEDS : 0;
 	h.absolute = ev->ts < s->clock;
 	h.ts = h.absolute ? ev->ts : ev->ts - s->clock;
-	write_event_packet(te->w, &h, ev);
+	if (!write_short_packet(te->w, &h, ev))
+		write_event_packet(te->w, &h, ev);
 	if (h.absolute) {
 		te->st.absolute_events++;
 	} else {
