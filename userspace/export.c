@@ -82,6 +82,7 @@ static int setup(struct run *x, const char *recording, const char *out,
 		return -EINVAL;
 	info = tl_reader_info(x->r);
 	o.all_tasks = !strcmp(info->target, "all");
+	o.blocking_syscalls_only = true;  /* the only ones drawn */
 	x->fd = open_out(out, err, errlen);
 	if (x->fd < 0)
 		return x->fd;

@@ -330,11 +330,14 @@ static int on_migrate(struct tl_model *m, const struct tl_migrate *mg)
 
 static void sys_close(struct tl_model *m, struct thr *t)
 {
+	t->in_sys = false;
+	if (m->o.blocking_syscalls_only && !t->sys_blocked &&
+	    !(t->cur_sys.flags & TL_SC_NO_ENTER))
+		return;
 	struct tl_syscall *sc = vec_push_uninit(m, &t->sys, sizeof(*sc));
 
 	if (sc)
 		*sc = t->cur_sys;
-	t->in_sys = false;
 }
 
 static int on_sys_enter(struct tl_model *m, const struct tl_sys_enter *e)
@@ -355,6 +358,7 @@ static int on_sys_enter(struct tl_model *m, const struct tl_sys_enter *e)
 		.flags = TL_SC_NO_EXIT };
 	memcpy(t->cur_sys.args, e->args, sizeof(t->cur_sys.args));
 	t->in_sys = true;
+	t->sys_blocked = false;
 	return m->oom ? -ENOMEM : 0;
 }
 

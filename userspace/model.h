@@ -289,6 +289,10 @@ struct tl_series {
 
 struct tl_model_opts {
 	bool all_tasks;        /* every task is traced (recording made with --all) */
+	/* keep in tl_thread.sys only the syscalls the thread blocked in (and
+	 * those whose enter was not seen): what the Perfetto export draws as
+	 * slices. The per-thread counts still count every syscall. */
+	bool blocking_syscalls_only;
 };
 
 struct tl_model_stats {

@@ -42,8 +42,8 @@ struct thr {
 	uint32_t pend_waker;
 	bool pend_irq;
 	size_t pend_edge;
-	/* a syscall entered and not yet exited */
-	bool in_sys;
+	/* a syscall entered and not yet exited; whether it blocked */
+	bool in_sys, sys_blocked;
 	struct tl_syscall cur_sys;
 	/* fork edge index + 1 of its creation, to merge TL_NEWTASK/TL_FORK */
 	size_t fork_edge;

@@ -43,6 +43,8 @@ void thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 		return;
 	if (awake(next->state) && !awake(t->cur.state))
 		t->awake_since = ts;
+	if (next->state == TL_ST_SLEEPING || next->state == TL_ST_UNINT)
+		t->sys_blocked = true;   /* read only while in_sys */
 	if (ts > t->cur.start) {
 		struct tl_interval *iv = vec_push_uninit(m, &t->iv, sizeof(*iv));
 		if (!iv)
