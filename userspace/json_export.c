@@ -87,7 +87,7 @@ static void state_event(struct js *j, uint32_t pid, const struct tl_thread *t,
 		fprintf(j->f, "\"syscall\":\"%s\",\"object\":\"%#" PRIx64 "\","
 			"\"woken_by\":%u", tl_syscall_label(iv->block->sys_nr),
 			iv->block->has_obj ? iv->block->obj : 0, iv->waker);
-	else if (iv->state == TL_ST_RUNNABLE && iv->waker)
+	else if (iv->state == TL_ST_RUNNABLE && iv->cause != TL_RUN_PREEMPTED && iv->waker)
 		fprintf(j->f, "\"woken_by\":%u", iv->waker);
 	fputs("}}", j->f);
 }

@@ -188,7 +188,7 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 		t->pub.sum.ivcsw++;
 		n = iv_make(TL_ST_RUNNABLE, TL_RUN_PREEMPTED, cpu);
 		n.preempted_by = s->next_tid;
-		n.prio = (int16_t)s->prev_prio;
+		n.prio = prio_of(s->prev_prio);
 	} else if (t->pend_wake && s->h.ts - t->pend_ts <= TL_PENDING_WAKE_NS) {
 		/* woken while still switching out: it never really slept */
 		t->pub.sum.vcsw++;
@@ -280,7 +280,7 @@ static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_wakin
 	struct tl_interval n = iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, w->target_cpu);
 	n.waker = w->h.tid;
 	n.waker_irq = irq;
-	n.prio = (int16_t)w->prio;
+	n.prio = prio_of(w->prio);
 	thr_set(m, t, w->h.ts, &n);
 	e->effective = true;
 	t->pub.sum.wakeups_received++;

@@ -82,21 +82,29 @@ struct tl_block {
  * each ends where the next starts, the last ends at end, none is empty. */
 struct tl_interval {
 	uint64_t start, end;
-	uint8_t state;         /* enum tl_state */
-	uint8_t cause;         /* enum tl_unknown_cause / tl_runnable_cause */
-	int16_t cpu;           /* Running: the CPU; Runnable: CPU queued on if
-				* known; else -1 */
-	int16_t prio;          /* kernel prio at switch-in/waking, -1 unknown */
-	bool waker_irq;        /* the wakeup came from interrupt context */
-	uint32_t waker;        /* Sleeping/Unint: the TID whose wakeup ended it;
-				* Runnable after a wakeup: the waker; 0 = none
-				* or unknown (or woken from interrupt: irq) */
-	uint32_t preempted_by; /* Runnable after preemption: TID that took the
-				* CPU (may be a task outside the trace) */
 	/* Sleeping/Unint: why; otherwise a block with why = NONE. Never NULL,
 	 * owned by the model and shared by intervals blocked the same way. */
 	const struct tl_block *block;
+	/* One field, named after what it holds for the interval's state and
+	 * cause (an interval has one or neither): */
+	union {
+		uint32_t waker;        /* Sleeping/Unint: the TID whose wakeup
+					* ended it; Runnable with cause
+					* TL_RUN_WOKEN: the waker; 0 = none or
+					* unknown (or woken from interrupt) */
+		uint32_t preempted_by; /* Runnable with cause TL_RUN_PREEMPTED:
+					* the TID that took the CPU (may be a
+					* task outside the trace) */
+	};
+	int16_t cpu;           /* Running: the CPU; Runnable: CPU queued on if
+				* known; else -1 */
+	uint8_t prio;          /* kernel prio at switch-in/waking (0-139),
+				* TL_PRIO_UNKNOWN if not known */
+	uint8_t state : 3;     /* enum tl_state */
+	uint8_t cause : 3;     /* enum tl_unknown_cause / tl_runnable_cause */
+	uint8_t waker_irq : 1; /* the wakeup came from interrupt context */
 };
+#define TL_PRIO_UNKNOWN 255
 
 /* ------------------------------------------------------------------ */
 /* Events kept per thread                                              */

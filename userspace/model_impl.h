@@ -93,6 +93,12 @@ struct tl_model {
 	struct block_store blocks;
 };
 
+/* A kernel prio as an interval keeps it. */
+static inline uint8_t prio_of(int32_t prio)
+{
+	return prio >= 0 && prio < TL_PRIO_UNKNOWN ? (uint8_t)prio : TL_PRIO_UNKNOWN;
+}
+
 /* model.c */
 /* Appends a zeroed element (NULL and m->oom on failure); _uninit leaves
  * it for the caller to fill whole. */

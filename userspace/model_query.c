@@ -155,6 +155,14 @@ bool tl_model_is_traced(const struct tl_model *m, uint32_t tid)
 	return umap_get(&m->tid_map, tid) != NULL;
 }
 
+/* The interval's waker: 0 where the shared field holds a preempter. */
+static uint32_t iv_waker(const struct tl_interval *iv)
+{
+	bool preempted = iv->state == TL_ST_RUNNABLE && iv->cause == TL_RUN_PREEMPTED;
+
+	return preempted ? 0 : iv->waker;
+}
+
 static bool iv_match(const struct tl_interval *iv, const struct tl_iv_filter *f)
 {
 	if (f->states && !(f->states & TL_F_STATE(iv->state)))
@@ -168,7 +176,7 @@ static bool iv_match(const struct tl_interval *iv, const struct tl_iv_filter *f)
 		return false;
 	if (f->by_obj && (!iv->block->has_obj || iv->block->obj != f->obj))
 		return false;
-	if (f->by_waker && iv->waker != f->waker)
+	if (f->by_waker && iv_waker(iv) != f->waker)
 		return false;
 	return !f->by_cpu || iv->cpu == f->cpu;
 }

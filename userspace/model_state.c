@@ -5,10 +5,14 @@
  */
 #include "model_impl.h"
 
+/* Intervals are most of a model's memory, written once and read by every
+ * pass over a timeline: keep them at half a cache line. */
+_Static_assert(sizeof(struct tl_interval) == 32, "tl_interval is 32 bytes");
+
 struct tl_interval iv_make(uint8_t state, uint8_t cause, int cpu)
 {
 	return (struct tl_interval){ .state = state, .cause = cause,
-				     .cpu = (int16_t)cpu, .prio = -1,
+				     .cpu = (int16_t)cpu, .prio = TL_PRIO_UNKNOWN,
 				     .block = &tl_block_none };
 }
 
@@ -113,7 +117,7 @@ void thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_
 {
 	struct tl_interval n = iv_make(TL_ST_RUNNING, 0, cpu);
 
-	n.prio = (int16_t)prio;
+	n.prio = prio_of(prio);
 	thr_set(m, t, ts, &n);
 	t->pend_wake = false;
 	if (cpu >= 0)
