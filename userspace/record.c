@@ -80,6 +80,18 @@ static int append(struct rec *r, const struct tl_hdr *h)
 	return e;
 }
 
+/* The size of a TL_PROC_INFO whose command line has n bytes at cmd, padded
+ * with NULs (which readers drop) to a multiple of 8 so that the records
+ * after it stay 8-byte aligned in the file. cmd has room for
+ * TL_PROC_INFO_MAX_CMDLINE bytes, a multiple of 8. */
+static uint16_t proc_info_size(char *cmd, size_t n)
+{
+	size_t padded = (n + 7) & ~(size_t)7;
+
+	memset(cmd + n, 0, padded - n);
+	return (uint16_t)(sizeof(struct tl_proc_info) + padded);
+}
+
 /* A TL_PROC_INFO for pid from /proc at ts; false when the process is gone. */
 static bool proc_info_record(pid_t pid, uint64_t ts, uint16_t cpu,
 			     struct tl_proc_info *pi, size_t cap)
@@ -98,7 +110,7 @@ static bool proc_info_record(pid_t pid, uint64_t ts, uint16_t cpu,
 	if (n > 0 && cmd[n - 1] != '\0')
 		n++; /* cut short: keep the NUL tl_proc_cmdline put after it */
 	memset(pi, 0, sizeof(*pi));
-	pi->h.size = (uint16_t)(sizeof(*pi) + (size_t)n);
+	pi->h.size = proc_info_size(cmd, (size_t)n);
 	pi->h.type = TL_PROC_INFO;
 	pi->h.cpu = cpu;
 	pi->h.ts = ts;
@@ -126,7 +138,7 @@ static bool launched_info(const struct rec *r, const struct tl_hdr *exec,
 		n += len + 1;
 	}
 	memset(pi, 0, sizeof(*pi));
-	pi->h = (struct tl_hdr){ .size = (uint16_t)(sizeof(*pi) + n),
+	pi->h = (struct tl_hdr){ .size = proc_info_size(p, n),
 		.type = TL_PROC_INFO, .cpu = exec->cpu, .ts = exec->ts,
 		.tgid = exec->tgid, .tid = exec->tgid };
 	pi->ppid = (uint32_t)getpid();

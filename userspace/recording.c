@@ -127,6 +127,7 @@ static size_t encode_header(struct hbuf *h, const struct tl_rec_info *in)
 {
 	uint32_t version = TL_REC_FORMAT_VERSION, hlen = 0, crc;
 	uint64_t clk[2] = { in->boot_ns, in->real_ns };
+	static const uint8_t zeros[8];
 
 	put(h, TL_REC_MAGIC, 8);
 	put(h, &version, 4);
@@ -143,6 +144,7 @@ static size_t encode_header(struct hbuf *h, const struct tl_rec_info *in)
 	put_str(h, TL_HK_TOOL_VERSION,
 		in->tool_version[0] ? in->tool_version : TL_VERSION,
 		sizeof(in->tool_version));
+	put_field(h, TL_HK_PAD, zeros, (8 - (h->len + 4 + 8) % 8) % 8);
 	hlen = (uint32_t)(h->len + 8);
 	if (h->len + 8 > h->cap)
 		return h->len + 8;

@@ -42,6 +42,8 @@ enum tl_rec_key {
 	TL_HK_TARGET = 8,
 	TL_HK_GROUPS = 9,       /* u32 */
 	TL_HK_TOOL_VERSION = 10,
+	TL_HK_PAD = 11,         /* 0-7 zero bytes: the header length becomes a
+				 * multiple of 8, so records start aligned */
 	TL_HK_CRC = 0xffff,     /* u32 crc32 of the header bytes before it */
 };
 
