@@ -711,31 +711,42 @@ static size_t short_body(uint8_t *body, const struct pkt_hdr *h, const struct tl
 }
 
 /* Writes ev's packet in one pass; false when it is not short (nothing
- * written). */
+ * written). The TrackEvent is encoded in place, after room for the
+ * packet's tag, a one-byte packet length and the packet's other fields
+ * (whose sizes are known); a packet of 128 bytes or more moves its
+ * TrackEvent one byte on for the second length byte. */
 static bool write_short_packet(struct pb_writer *w, const struct pkt_hdr *h,
 			       const struct tl_pf_ev *ev)
 {
-	uint8_t body[SHORT_BODY + 16], head[32], *q = head, *p;
-	size_t blen = h->intern || h->absolute ? 0 : short_body(body, h, ev), plen;
+	size_t head = varint_field_size(PF_TP_TIMESTAMP, h->ts) +
+		      varint_field_size(PF_TP_SEQ_ID, h->seq) + 2, blen, plen;
+	uint8_t *p, *body;
 
-	if (!blen)
+	if (h->intern || h->absolute)
 		return false;
-	q = put_vfield(q, PF_TP_TIMESTAMP, h->ts);
-	q = put_vfield(q, PF_TP_SEQ_ID, h->seq);
 	if (h->flags)
-		q = put_vfield(q, PF_TP_SEQ_FLAGS, h->flags);
-	*q++ = PF_TP_TRACK_EVENT << 3 | PB_LEN;
-	*q++ = (uint8_t)blen;
-	plen = (size_t)(q - head) + blen;
-	if (!pb_room(w, 4 + plen))
+		head += varint_field_size(PF_TP_SEQ_FLAGS, h->flags);
+	if (!pb_room(w, 3 + head + SHORT_BODY + 16))
 		return true;   /* the writer's error is set */
 	p = w->buf + w->len;
+	body = p + 2 + head;
+	blen = short_body(body, h, ev);
+	if (!blen)
+		return false;
+	plen = head + blen;
+	if (plen > 127) {
+		memmove(body + 1, body, blen);
+		body++;
+	}
 	*p++ = PF_TRACE_PACKET << 3 | PB_LEN;
 	p += pb_encode_varint(p, plen);
-	memcpy(p, head, (size_t)(q - head));
-	p += q - head;
-	memcpy(p, body, blen);
-	w->len = (size_t)(p + blen - w->buf);
+	p = put_vfield(p, PF_TP_TIMESTAMP, h->ts);
+	p = put_vfield(p, PF_TP_SEQ_ID, h->seq);
+	if (h->flags)
+		p = put_vfield(p, PF_TP_SEQ_FLAGS, h->flags);
+	*p++ = PF_TP_TRACK_EVENT << 3 | PB_LEN;
+	*p++ = (uint8_t)blen;
+	w->len = (size_t)(body + blen - w->buf);
 	return true;
 }
 
