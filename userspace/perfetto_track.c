@@ -90,11 +90,17 @@ static uint64_t slice_begin(const struct bslice *b, uint64_t last)
 	return begin < b->end ? begin : 0;
 }
 
-static bool collect_thread(struct slices *s, const struct tl_thread *t)
+/* Thread t's slices, each marked written or not, and whether their ends
+ * never decrease (so the flow search may use forward cursors). */
+static bool collect_thread(struct slices *s, const struct tl_thread *t,
+			   struct tcur *c)
 {
 	size_t k = 0;
 	struct bslice *last = NULL;
+	uint64_t wend = 0;   /* end of the last slice written */
 
+	c->at = c->after = s->n;
+	c->sorted = true;
 	for (size_t i = 0; i < t->niv; i++) {
 		const struct tl_interval *iv = &t->iv[i];
 		const struct tl_syscall *sc;
@@ -116,6 +122,11 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t)
 		b.end = sc && !(sc->flags & TL_SC_NO_EXIT) ? sc->end : iv->end;
 		if (b.end < iv->end)
 			b.end = iv->end;
+		if (last && b.end < last->end)
+			c->sorted = false;
+		b.written = slice_begin(&b, wend) != 0;
+		if (b.written)
+			wend = b.end;
 		if (!push_slice(s, &b))
 			return false;
 		last = &s->v[s->n - 1];
@@ -195,8 +206,9 @@ static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w)
 		return true;
 	dst = slice_at(s, w->wakee_idx, w->ts);
 	src = waker_slice(s, w->waker_idx, w->ts, w->waker_awake_since);
-	if (dst < 0 || src < 0 || s->v[src].end > s->v[dst].end)
-		return true;
+	if (dst < 0 || src < 0 || s->v[src].end > s->v[dst].end ||
+	    !s->v[src].written || !s->v[dst].written)
+		return true;   /* only flows between slices that are written */
 	return add_flow(s, (size_t)src, (size_t)dst);
 }
 
@@ -213,26 +225,6 @@ static bool collect_flows(struct slices *s, const struct tl_model *m)
 	return ok;
 }
 
-/* Whether each slice of thread ti is written, and whether their ends
- * never decrease (so the flow search may use forward cursors). */
-static void mark_written(struct slices *s, size_t ti)
-{
-	uint64_t last = 0;
-	struct tcur *c = &s->cur[ti];
-
-	c->at = c->after = s->first[ti];
-	c->sorted = true;
-	for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++) {
-		struct bslice *b = &s->v[i];
-
-		if (i > s->first[ti] && b->end < b[-1].end)
-			c->sorted = false;
-		b->written = slice_begin(b, last) != 0;
-		if (b->written)
-			last = b->end;
-	}
-}
-
 static bool collect_all(struct slices *s, const struct tl_model *m)
 {
 	size_t n = tl_model_nthreads(m);
@@ -243,12 +235,10 @@ static bool collect_all(struct slices *s, const struct tl_model *m)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		s->first[i] = s->n;
-		if (!collect_thread(s, tl_model_thread(m, i)))
+		if (!collect_thread(s, tl_model_thread(m, i), &s->cur[i]))
 			return false;
 	}
 	s->first[n] = s->n;
-	for (size_t i = 0; i < n; i++)
-		mark_written(s, i);
 	return collect_flows(s, m);
 }
 
@@ -340,10 +330,9 @@ struct flow_cursor {
 	uint64_t out[MAX_SLICE_FLOWS], in[MAX_SLICE_FLOWS];
 };
 
-/* Keeps the flows both of whose slices are written, at most
- * MAX_SLICE_FLOWS per slice each way, so every flow that is terminated
- * was also started. */
-static bool keep_written_flows(struct slices *s)
+/* Keeps at most MAX_SLICE_FLOWS flows per slice each way, so every flow
+ * that is terminated was also started. */
+static bool cap_flows(struct slices *s)
 {
 	uint8_t *out = calloc(s->n + 1, 1), *in = calloc(s->n + 1, 1);
 	size_t k = 0;
@@ -355,8 +344,7 @@ static bool keep_written_flows(struct slices *s)
 	}
 	for (size_t i = 0; i < s->nflows; i++) {
 		const struct flow *f = &s->flows[i];
-		if (!s->v[f->src].written || !s->v[f->dst].written ||
-		    out[f->src] == MAX_SLICE_FLOWS || in[f->dst] == MAX_SLICE_FLOWS)
+		if (out[f->src] == MAX_SLICE_FLOWS || in[f->dst] == MAX_SLICE_FLOWS)
 			continue;
 		out[f->src]++;
 		in[f->dst]++;
@@ -557,7 +545,7 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	struct flow_cursor fc = { 0 };
 	int err = -ENOMEM;
 
-	if (!collect_all(&s, m) || !keep_written_flows(&s))
+	if (!collect_all(&s, m) || !cap_flows(&s))
 		goto cleanup;
 	fc.n = s.nflows;
 	fc.by_src = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_src));
