@@ -424,7 +424,14 @@ static struct lap full_export(const char *tool, const char *rec, const char *out
 	char err[512];
 
 	for (int i = 0; i < runs; i++) {
-		struct lap t = run_export(tool, rec, out);
+		struct lap t;
+
+		/* Every run starts as a user's would: no earlier trace at out,
+		 * none of its pages still being written back (truncating a
+		 * file waits for that), nothing else dirty. */
+		unlink(out);
+		sync();
+		t = run_export(tool, rec, out);
 
 		if (t.wall < 0) {
 			fprintf(stderr, "export_bench: %s export %s failed\n", tool, rec);
