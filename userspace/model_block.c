@@ -134,23 +134,39 @@ static void block_fill(struct tl_block *b, const struct tl_blocked *why,
 		b->futex = TL_FUTEX_WAIT_BITSET;
 }
 
+static size_t key_slot(const struct block_key *k)
+{
+	uint64_t w[sizeof(*k) / 8], h = 0;
+
+	_Static_assert(sizeof(*k) % 8 == 0, "block_key is hashed as words");
+	memcpy(w, k, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 58) % BLOCK_RECENT;
+}
+
+/* A program blocks the same few ways over and over: the block made from
+ * the same syscall, arguments and state lately is taken from a small
+ * cache before the block is built, hashed and looked up. */
 const struct tl_block *block_of(struct tl_model *m, const struct tl_blocked *why,
 				uint32_t raw_state, bool unint)
 {
+	struct block_key k = { .why = *why, .raw_state = raw_state, .unint = unint };
+	size_t i = key_slot(&k);
 	struct tl_block b;
 	const struct tl_block *stored;
 
+	if (m->blocks.recent[i].b && !memcmp(&m->blocks.recent[i].k, &k, sizeof(k)))
+		return m->blocks.recent[i].b;
 	memset(&b, 0, sizeof(b));
 	block_fill(&b, why, raw_state, unint);
-	/* a thread mostly blocks again the way it last did */
-	if (m->blocks.last && !memcmp(m->blocks.last, &b, sizeof(b)))
-		return m->blocks.last;
 	stored = block_intern(&m->blocks, &b);
-	m->blocks.last = stored;
 	if (!stored) {
 		m->oom = true;
 		return &tl_block_none;
 	}
+	m->blocks.recent[i].k = k;
+	m->blocks.recent[i].b = stored;
 	return stored;
 }
 

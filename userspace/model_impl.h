@@ -64,11 +64,17 @@ struct proc {
 
 /* Distinct blocking reasons (model_block.c). */
 struct block_chunk;
+#define BLOCK_RECENT 64
+struct block_key {                 /* all a block is made from */
+	struct tl_blocked why;
+	uint32_t raw_state, unint;
+};
 struct block_store {
 	const struct tl_block **slots; /* open addressing, NULL = empty */
 	size_t cap, n;
 	struct block_chunk *chunks;    /* newest first; blocks never move */
-	const struct tl_block *last;   /* the one found or stored last */
+	/* blocks lately made, by a hash of what they were made from */
+	struct { struct block_key k; const struct tl_block *b; } recent[BLOCK_RECENT];
 };
 
 struct comm_ent {
