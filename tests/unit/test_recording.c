@@ -307,6 +307,54 @@ static void test_many_blocks(void **state)
 	free(d);
 }
 
+/* The header is padded to a multiple of 8 and every fixed-size record is
+ * a multiple of 8 long, so every record starts 8-byte aligned in the file
+ * and the reader hands it out where it lies, not through a copy. */
+static void test_records_aligned(void **state)
+{
+	static struct layout l;
+	char path[PATH_MAX], err[512];
+	struct tl_rec_info info;
+	struct tl_writer *w;
+	struct tl_reader *r;
+	const struct tl_hdr *rec;
+	uint64_t buf[2048];
+	size_t len, n = 0;
+	uint8_t *d;
+
+	(void)state;
+	path_in_tmp(path, sizeof(path), "aligned.tlr");
+	make_info(&info);
+	w = tl_writer_open(path, &info, -1, -1);
+	assert_non_null(w);
+	for (unsigned i = 0; i < 5000; i++) {
+		uint16_t type = all_types[i % NTYPES];
+
+		if (type == TL_PROC_INFO)
+			continue;
+		make_rec(type, i, buf);
+		assert_int_equal(tl_writer_append(w, (struct tl_hdr *)buf), 0);
+		if ((i + 1) % 1500 == 0)
+			assert_int_equal(tl_writer_flush(w), 0);
+	}
+	assert_int_equal(tl_writer_close(w, BASE_TS + 5000 * 1000ull, 0, 0, 0), 0);
+	read_file(path, &d, &len);
+	walk(d, len, &l);
+	assert_int_equal(l.header_len % 8, 0);
+	assert_true(l.nblocks >= 3);
+	for (size_t i = 0; i < l.nrecs; i++)
+		assert_int_equal(l.rec_off[i] % 8, 0);
+	r = tl_reader_open_mem(d, len, err, sizeof(err));
+	assert_non_null(r);
+	while (tl_reader_next(r, &rec) == TL_READ_OK) {
+		assert_ptr_equal((const uint8_t *)rec, d + l.rec_off[n]);
+		n++;
+	}
+	assert_int_equal(n, l.nrecs - 1);   /* all but the trailer */
+	tl_reader_close(r);
+	free(d);
+}
+
 /* What a kill -9 leaves: flushed blocks and no trailer. */
 static void test_flushed_file_readable_before_close(void **state)
 {
@@ -694,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_type_table),
 		cmocka_unit_test(test_round_trip_every_type),
 		cmocka_unit_test(test_many_blocks),
+		cmocka_unit_test(test_records_aligned),
 		cmocka_unit_test(test_flushed_file_readable_before_close),
 		cmocka_unit_test(test_truncated_at_every_byte),
 		cmocka_unit_test(test_corrupt_records),
