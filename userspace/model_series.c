@@ -165,7 +165,7 @@ static void push_step(struct tl_model *m, struct vec *s, uint64_t ts, int run,
 	}
 	if (last && last->running == run && last->runnable == rdy && last->unknown == unk)
 		return;
-	struct tl_step *st = vec_push(m, s, sizeof(*st));
+	struct tl_step *st = vec_push_uninit(m, s, sizeof(*st));
 	if (st)
 		*st = (struct tl_step){ ts, run, rdy, unk };
 }

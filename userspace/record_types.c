@@ -5,13 +5,7 @@
 #include <string.h>
 #include "recording.h"
 
-struct type_desc {
-	const char *name;
-	size_t size;   /* fixed size, or minimum size when variable */
-	bool variable;
-};
-
-static const struct type_desc types[TL_MAX_TYPES] = {
+const struct tl_type_desc tl_type_descs[TL_MAX_TYPES] = {
 	[TL_SWITCH] = { "switch", sizeof(struct tl_switch), false },
 	[TL_WAKING] = { "waking", sizeof(struct tl_waking), false },
 	[TL_WAKEUP_NEW] = { "wakeup_new", sizeof(struct tl_waking), false },
@@ -33,21 +27,16 @@ static const struct type_desc types[TL_MAX_TYPES] = {
 	[TL_TRAILER] = { "trailer", sizeof(struct tl_trailer), false },
 };
 
-size_t tl_record_min_size(uint16_t type)
-{
-	return type < TL_MAX_TYPES ? types[type].size : 0;
-}
-
 bool tl_record_is_variable(uint16_t type)
 {
-	return type < TL_MAX_TYPES && types[type].variable;
+	return type < TL_MAX_TYPES && tl_type_descs[type].variable;
 }
 
 const char *tl_type_name(uint16_t type)
 {
-	if (type >= TL_MAX_TYPES || !types[type].name)
+	if (type >= TL_MAX_TYPES || !tl_type_descs[type].name)
 		return "unknown";
-	return types[type].name;
+	return tl_type_descs[type].name;
 }
 
 size_t tl_record_max_size(uint16_t type)

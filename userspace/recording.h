@@ -123,9 +123,21 @@ uint64_t tl_reader_offset(const struct tl_reader *r);
 const struct tl_trailer *tl_reader_trailer(const struct tl_reader *r);
 void tl_reader_close(struct tl_reader *r);
 
+/* What the format knows of each record type (record_types.c). */
+struct tl_type_desc {
+	const char *name;
+	size_t size;   /* fixed size, or minimum size when variable */
+	bool variable;
+};
+extern const struct tl_type_desc tl_type_descs[TL_MAX_TYPES];
+
 /* Expected size of a fixed-size record type; 0 for unknown types, and the
- * minimum size for variable-length ones (TL_PROC_INFO). */
-size_t tl_record_min_size(uint16_t type);
+ * minimum size for variable-length ones (TL_PROC_INFO). Inline: every
+ * reader of every record asks. */
+static inline size_t tl_record_min_size(uint16_t type)
+{
+	return type < TL_MAX_TYPES ? tl_type_descs[type].size : 0;
+}
 bool tl_record_is_variable(uint16_t type);
 size_t tl_record_max_size(uint16_t type);
 const char *tl_type_name(uint16_t type);
