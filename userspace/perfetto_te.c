@@ -663,10 +663,11 @@ static uint8_t *put_f64field(uint8_t *p, uint32_t field, uint64_t v)
 /* Most event packets intern nothing new and carry a delta time: counter
  * points, slice ends, and slice begins once their names and annotation
  * strings are known on the sequence. Such a packet is assembled in one
- * pass: its TrackEvent goes to a local buffer with each annotation's
- * one-byte length patched after it, then the packet around it. When the
- * TrackEvent comes to 128 bytes or more (many flows), the caller writes
- * the packet through write_event_packet() instead. Same bytes either way. */
+ * pass (write_short_packet()): its TrackEvent is encoded with each
+ * annotation's one-byte length patched after it, then the packet's fields
+ * go in front. When the TrackEvent comes to 128 bytes or more (many
+ * flows), the caller writes the packet through write_event_packet()
+ * instead. Same bytes either way. */
 #define SHORT_BODY 127
 
 static uint8_t *put_arg_short(uint8_t *b, const struct tl_pf_arg *a, uint64_t str_iid)
