@@ -101,17 +101,25 @@ static void read_file(const char *path, uint8_t **data, size_t *len)
 	close(fd);
 }
 
-/* Writes `n` records cycling over every type, flushing every `flush_every`
- * records (0: never) so the file has many blocks. */
-static void write_file(const char *path, unsigned n, unsigned flush_every)
+/* A writer on path, with make_info()'s header. */
+static struct tl_writer *open_writer(const char *path)
 {
 	struct tl_rec_info info;
 	struct tl_writer *w;
-	uint64_t buf[2048];
 
 	make_info(&info);
 	w = tl_writer_open(path, &info, -1, -1);
 	assert_non_null(w);
+	return w;
+}
+
+/* Writes `n` records cycling over every type, flushing every `flush_every`
+ * records (0: never) so the file has many blocks. */
+static void write_file(const char *path, unsigned n, unsigned flush_every)
+{
+	struct tl_writer *w = open_writer(path);
+	uint64_t buf[2048];
+
 	for (unsigned i = 0; i < n; i++) {
 		make_rec(all_types[i % NTYPES], i, buf);
 		assert_int_equal(tl_writer_append(w, (struct tl_hdr *)buf), 0);
@@ -314,7 +322,6 @@ static void test_records_aligned(void **state)
 {
 	static struct layout l;
 	char path[PATH_MAX], err[512];
-	struct tl_rec_info info;
 	struct tl_writer *w;
 	struct tl_reader *r;
 	const struct tl_hdr *rec;
@@ -324,9 +331,7 @@ static void test_records_aligned(void **state)
 
 	(void)state;
 	path_in_tmp(path, sizeof(path), "aligned.tlr");
-	make_info(&info);
-	w = tl_writer_open(path, &info, -1, -1);
-	assert_non_null(w);
+	w = open_writer(path);
 	for (unsigned i = 0; i < 5000; i++) {
 		uint16_t type = all_types[i % NTYPES];
 
@@ -359,7 +364,6 @@ static void test_records_aligned(void **state)
 static void test_flushed_file_readable_before_close(void **state)
 {
 	char path[PATH_MAX], err[512];
-	struct tl_rec_info info;
 	struct tl_writer *w;
 	uint64_t buf[2048], off;
 	uint8_t *d;
@@ -367,9 +371,7 @@ static void test_flushed_file_readable_before_close(void **state)
 
 	(void)state;
 	path_in_tmp(path, sizeof(path), "live.tlr");
-	make_info(&info);
-	w = tl_writer_open(path, &info, -1, -1);
-	assert_non_null(w);
+	w = open_writer(path);
 	for (unsigned i = 0; i < 50; i++) {
 		make_rec(all_types[i % NTYPES], i, buf);
 		assert_int_equal(tl_writer_append(w, (struct tl_hdr *)buf), 0);
