@@ -116,15 +116,22 @@ static int count_args(const char *args)
 	return n;
 }
 
+/* The notes of the program the setup built, at most 32. */
+static size_t notes_of_program(struct note *notes)
+{
+	char bin[256];
+
+	snprintf(bin, sizeof(bin), "%s/p", dir);
+	return read_notes(bin, notes, 32);
+}
+
 static void test_every_mark_has_its_note(void **state)
 {
 	struct note notes[32];
-	char bin[256];
 	size_t n;
 
 	(void)state;
-	snprintf(bin, sizeof(bin), "%s/p", dir);
-	n = read_notes(bin, notes, 32);
+	n = notes_of_program(notes);
 	assert_int_equal(n, sizeof(expected) / sizeof(expected[0]));
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(notes[i].name, expected[i].name);
@@ -135,12 +142,10 @@ static void test_every_mark_has_its_note(void **state)
 static void test_no_argument_in_memory(void **state)
 {
 	struct note notes[32];
-	char bin[256];
 	size_t n;
 
 	(void)state;
-	snprintf(bin, sizeof(bin), "%s/p", dir);
-	n = read_notes(bin, notes, 32);
+	n = notes_of_program(notes);
 	assert_true(n > 0);
 	for (size_t i = 0; i < n; i++)
 		if (strchr(notes[i].args, '(')) /* e.g. 8@(%rax,%rbx,8) */
