@@ -20,7 +20,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O3 -g
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=c11 -D_GNU_SOURCE -MMD -MP \
-	-I$(O) -I. -DTL_VERSION='"$(VERSION)"'
+	-I$(O) -I. -Iuserspace -DTL_VERSION='"$(VERSION)"'
 LDLIBS := -lbpf -lelf -ldw -lz -lpthread -lrt
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-idirafter /usr/include/$(shell $(CC) -dumpmachine) \
@@ -35,7 +35,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 # ---- sources ----
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
-LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+# userspace/ has one folder per layer (docs/design.md); objects keep the path.
+US_SRCS := $(wildcard userspace/*/*.c userspace/*/*/*.c)
+LIB_SRCS := $(filter-out userspace/cli/main.c,$(US_SRCS))
 LIB_OBJS := $(patsubst userspace/%.c,$(O)/obj/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRCS))
@@ -81,19 +83,19 @@ $(O)/threadline.skel.h: $(O)/threadline.bpf.o
 
 # ---- user space ----
 $(LIB_OBJS): | $(O)/threadline.skel.h
-$(O)/obj/%.o: userspace/%.c | $(O)/obj
+$(O)/obj/%.o: userspace/%.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(O)/libtl.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/threadline: $(O)/obj/main.o $(O)/libtl.a
+$(O)/threadline: $(O)/obj/cli/main.o $(O)/libtl.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
 
-$(O)/obj/main.o: | $(O)/threadline.skel.h
+$(O)/obj/cli/main.o: | $(O)/threadline.skel.h
 
 # ---- demos ----
 demos: $(DEMO_BINS) ## build the demos
@@ -133,11 +135,11 @@ test: all $(UNIT_BINS) $(INTEG_BINS) $(if $(FUZZ_SRCS),fuzz) ## every test: unit
 
 # ---- fuzzing (clang libFuzzer) ----
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	-I$(O) -I. $(WARN)
+	-I$(O) -I. -Iuserspace $(WARN)
 fuzz: $(FUZZ_BINS) ## build the libFuzzer targets
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(O)/fuzz $(O)/threadline.skel.h
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(filter userspace/recording.c userspace/reader.c userspace/record_types.c,$(LIB_SRCS)) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(wildcard userspace/recording/*.c) -o $@
 fuzz-run: fuzz ## fuzz each target for 60 s
 	$(Q)for f in $(FUZZ_BINS); do $$f -max_total_time=60 || exit 1; done
 
@@ -165,5 +167,5 @@ $(O) $(O)/bpf $(O)/obj $(O)/demos $(O)/demos/obj $(O)/tests/unit \
 $(O)/tests/integration $(O)/tests/integration/obj $(O)/tests/helpers $(O)/fuzz $(O)/bench:
 	$(Q)mkdir -p $@
 
--include $(wildcard $(O)/obj/*.d $(O)/demos/*.d $(O)/demos/obj/*.d $(O)/tests/*/*.d \
+-include $(wildcard $(O)/obj/*/*.d $(O)/obj/*/*/*.d $(O)/demos/*.d $(O)/demos/obj/*.d $(O)/tests/*/*.d \
 	$(O)/tests/*/obj/*.d $(O)/bench/*.d $(O)/fuzz/*.d)

@@ -23,10 +23,11 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "userspace/export.h"
-#include "userspace/model.h"
-#include "userspace/perfetto.h"
-#include "userspace/recording.h"
+#include "userspace/export/export.h"
+#include "userspace/model/model.h"
+#include "userspace/export/perfetto/perfetto.h"
+#include "userspace/recording/recording.h"
+#include "userspace/load/load.h"
 
 #define NTHREADS 50
 #define NCPUS 2
@@ -373,7 +374,7 @@ static struct lap model_and_tracks(const char *path, struct lap *t_tracks,
 	const struct lap bad = { -1, -1 };
 
 	memset(&res, 0, sizeof(res));
-	if (fd < 0 || tl_model_load(path, &m, &res))
+	if (fd < 0 || tl_load(path, NULL, &m, &res))
 		return bad;
 	t = lap_end(t);
 	t2 = lap_start();

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "userspace/recording.h"
+#include "userspace/recording/recording.h"
 
 struct tally {
 	unsigned long long per_type[TL_MAX_TYPES];

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "userspace/recording.h"
+#include "userspace/recording/recording.h"
 
 static uint8_t *seed;        /* a valid recording with a few records */
 static size_t seed_len, seed_hdr_len;

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "demo_checks.h"
-#include "userspace/syscalls.h"
+#include "userspace/recording/syscalls.h"
 
 void dc_run_ok(struct th_run *r, const char *demo)
 {

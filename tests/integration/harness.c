@@ -151,7 +151,7 @@ int th_record_cmd(struct th_run *r, const char *const *rargs, const char *const 
 	r->record_status = run_logged(argv, r->log);
 	r->wall_ns = now_ns() - t0;
 	free(argv);
-	err = tl_model_load(r->path, &r->m, &r->res);
+	err = tl_load(r->path, NULL, &r->m, &r->res);
 	if (err) {
 		th_dump_log(r);
 		fail_msg("loading %s: %s", r->path, r->res.msg);

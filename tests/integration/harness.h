@@ -15,8 +15,9 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "userspace/model.h"
-#include "userspace/analysis.h"
+#include "userspace/model/model.h"
+#include "userspace/analysis/analysis.h"
+#include "userspace/load/load.h"
 
 struct th_run {
 	struct tl_model *m;

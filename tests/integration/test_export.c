@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
-#include "userspace/export.h"
-#include "userspace/perfetto.h"
+#include "userspace/export/export.h"
+#include "userspace/export/perfetto/perfetto.h"
 
 #define PROTO "tests/proto/threadline_perfetto.proto"
 #define MAX_EV (1u << 22)

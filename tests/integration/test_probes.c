@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
-#include "userspace/collector.h"
-#include "userspace/recording.h"
-#include "userspace/session.h"
+#include "userspace/kernel/collector.h"
+#include "userspace/recording/recording.h"
+#include "userspace/kernel/session.h"
 
 #define CLONE_THREAD_FLAG 0x10000
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
-#include "userspace/recording.h"
+#include "userspace/recording/recording.h"
 
 #define NR_SOCKET 41
 #define NR_CONNECT 42

@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <string.h>
 #include <cmocka.h>
-#include "userspace/model.h"
-#include "userspace/analysis.h"
+#include "userspace/model/model.h"
+#include "userspace/analysis/analysis.h"
 #include "records.h"
 
 #define BASE 1000000000ull

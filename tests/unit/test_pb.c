@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "userspace/pb.h"
+#include "userspace/export/perfetto/pb.h"
 
 static void expect_bytes(const struct pb_writer *w, const uint8_t *want, size_t n)
 {

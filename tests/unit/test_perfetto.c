@@ -17,10 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "userspace/export.h"
-#include "userspace/pb.h"
-#include "userspace/perfetto.h"
-#include "userspace/recording.h"
+#include "userspace/export/export.h"
+#include "userspace/export/perfetto/pb.h"
+#include "userspace/export/perfetto/perfetto.h"
+#include "userspace/recording/recording.h"
 
 #define T0 1000000000ull       /* first timestamp of the recording */
 #define LOOPS 3000             /* switch/waking rounds on CPU 0 */

@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "userspace/commands.h"
-#include "userspace/launch.h"
-#include "userspace/record.h"
+#include "userspace/cli/commands.h"
+#include "userspace/kernel/launch.h"
+#include "userspace/cli/record_cmd.h"
 #include "bpf/tl_abi.h"
 
 #define ALL ((1u << TL_G_COUNT) - 1)

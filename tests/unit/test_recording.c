@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
-#include "userspace/recording.h"
+#include "userspace/recording/recording.h"
 
 #define NCPUS 4
 #define BASE_TS 1000000000ull

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "userspace/reorder.h"
+#include "userspace/kernel/reorder.h"
 
 /* What the tests collect from a release. */
 struct sink {

@@ -13,11 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "userspace/commands.h"
-#include "userspace/model.h"
-#include "userspace/analysis.h"
-#include "userspace/report.h"
+#include "userspace/cli/commands.h"
+#include "userspace/model/model.h"
+#include "userspace/analysis/analysis.h"
+#include "userspace/report/report.h"
 #include "records.h"
+#include "userspace/load/load.h"
 
 #define BASE 5000000000ull
 #define MS(x) (BASE + (uint64_t)((x) * 1000000.0))
@@ -154,7 +155,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	write_recording(f, true);
-	assert_int_equal(tl_model_load(f->path, &f->m, &f->lr), 0);
+	assert_int_equal(tl_load(f->path, NULL, &f->m, &f->lr), 0);
 	char err[256];
 	if (tl_model_check(f->m, err, sizeof(err)))
 		fail_msg("tiling invariant: %s", err);
@@ -441,7 +442,7 @@ static void test_truncated_and_corrupt(void **state)
 	write_recording(&f, true);
 	/* cut just inside the second block: the first is still reported */
 	assert_int_equal(truncate(f.path, second_block(f.path) + 20), 0);
-	assert_int_equal(tl_model_load(f.path, &f.m, &f.lr), 0);
+	assert_int_equal(tl_load(f.path, NULL, &f.m, &f.lr), 0);
 	assert_int_equal(f.lr.status, TL_READ_TRUNCATED);
 	/* the first block is intact: main and its futex wait are there */
 	const struct tl_thread *m100 = tl_model_find_thread(f.m, 100, 0);
@@ -467,7 +468,7 @@ static void test_truncated_and_corrupt(void **state)
 	fputc(c ^ 0x55, fp);
 	fclose(fp);
 	f.m = NULL;
-	assert_int_equal(tl_model_load(f.path, &f.m, &f.lr), -EBADMSG);
+	assert_int_equal(tl_load(f.path, NULL, &f.m, &f.lr), -EBADMSG);
 	assert_null(f.m);
 	has(f.lr.msg, "byte");
 	assert_int_equal(run_cmd(f.path, "--json"), 1);

@@ -9,7 +9,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "commands.h"
-#include "report.h"
+#include "report/report.h"
+#include "load/load.h"
 
 #define DEFAULT_FILE "threadline.tlr"
 
@@ -154,7 +155,7 @@ static int run(struct args *a, const char *prog)
 
 	if (!lr)
 		return 1;
-	err = tl_model_load(a->file, &m, lr);
+	err = tl_load(a->file, NULL, &m, lr);
 	if (err) {
 		/* the reader's reason already names the file and the offset */
 		if (lr->msg[0])

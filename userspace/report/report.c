@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "report.h"
-#include "analysis.h"
+#include "analysis/analysis.h"
 
 struct rctx {
 	FILE *f;

@@ -14,13 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
-#include "collector.h"
-#include "export.h"
-#include "launch.h"
-#include "procinfo.h"
-#include "record.h"
-#include "recording.h"
-#include "session.h"
+#include "kernel/collector.h"
+#include "export/export.h"
+#include "kernel/launch.h"
+#include "kernel/procinfo.h"
+#include "record_cmd.h"
+#include "recording/recording.h"
+#include "kernel/session.h"
 
 #define FLUSH_EVERY_NS 200000000ull   /* a kill loses at most this much */
 #define EXIT_GRACE_NS 50000000ull     /* after the command exits */

@@ -172,7 +172,7 @@ static int tl_fill_rings(struct tl_session *s, char *err, size_t errlen)
 }
 
 /* One attempt at open + configure + load, with tp_btf or with raw_tp. */
-static int tl_load(struct tl_session *s)
+static int load_objects(struct tl_session *s)
 {
 	struct bpf_map *outer;
 	int err;
@@ -209,7 +209,7 @@ static int tl_stage_check(struct tl_session *s)
 	threadline_bpf__destroy(s->skel);
 	s->skel = NULL;
 	s->no_stage = true;
-	return tl_load(s);
+	return load_objects(s);
 }
 
 /* THREADLINE_FORCE_RAW_TP=1 skips tp_btf, so tests can cover the fallback;
@@ -222,12 +222,12 @@ static int tl_load_any(struct tl_session *s, char *err, size_t errlen)
 
 	s->raw_tp = force && *force == '1';
 	s->no_stage = no_stage && *no_stage == '1';
-	e = tl_load(s);
+	e = load_objects(s);
 	if (e) {
 		threadline_bpf__destroy(s->skel);
 		s->skel = NULL;
 		s->raw_tp = true; /* this kernel may refuse tp_btf: try raw_tp */
-		if (tl_load(s) == 0)
+		if (load_objects(s) == 0)
 			e = 0; /* else the first reason is the one to give */
 	}
 	if (!e && !s->no_stage)

@@ -1,26 +1,23 @@
-/* model_load.c - build a model from a recording file through the reader.
- * The only part of the model that does I/O.
- */
+/* load.c - the read loop: reader → model (and an optional second consumer
+ * of the same records). The only place a model meets a file. */
+#include "load.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "model.h"
 
-static bool is_all(const char *target)
-{
-	return strcmp(target, "all") == 0;
-}
-
-static int feed_all(struct tl_reader *r, struct tl_model *m, struct tl_load_result *res)
+static int feed_all(struct tl_reader *r, struct tl_model *m,
+		    const struct tl_load_hooks *h, struct tl_load_result *res)
 {
 	const struct tl_hdr *rec;
 	enum tl_read_status st;
 
 	while ((st = tl_reader_next(r, &rec)) == TL_READ_OK) {
 		res->records++;
-		int err = tl_model_feed(m, rec);
-		if (err == -ENOMEM)
-			return err;
+		if (tl_model_feed(m, rec) == -ENOMEM)
+			return -ENOMEM;
+		if (h && h->record)
+			h->record(h->arg, rec);
 	}
 	res->status = st;
 	res->offset = tl_reader_offset(r);
@@ -34,23 +31,38 @@ static int feed_all(struct tl_reader *r, struct tl_model *m, struct tl_load_resu
 	return st == TL_READ_CORRUPT ? -EBADMSG : 0;
 }
 
-static int load(struct tl_reader *r, struct tl_model **out, struct tl_load_result *res)
+static struct tl_model *new_model(const struct tl_rec_info *info,
+				  const struct tl_load_hooks *h)
 {
 	struct tl_model_opts o = { 0 };
+
+	o.all_tasks = strcmp(info->target, "all") == 0;
+	o.blocking_syscalls_only = h && h->blocking_syscalls_only;
+	return tl_model_new(&o);
+}
+
+static int load(struct tl_reader *r, const struct tl_load_hooks *h,
+		struct tl_model **out, struct tl_load_result *res)
+{
 	struct tl_model *m = NULL;
-	int err = -ENOMEM;
+	int err = 0;
 
 	res->info = *tl_reader_info(r);
-	o.all_tasks = is_all(res->info.target);
-	m = tl_model_new(&o);
+	if (h && h->begin)
+		err = h->begin(h->arg, &res->info, res);
+	if (err)
+		goto cleanup;
+	err = -ENOMEM;
+	m = new_model(&res->info, h);
 	if (!m)
 		goto cleanup;
-	err = feed_all(r, m, res);
+	err = feed_all(r, m, h, res);
 	if (err)
 		goto cleanup;
 	err = tl_model_finish(m, res->has_trailer ? res->trailer.h.ts : 0);
 	if (err)
 		goto cleanup;
+	res->end_ts = tl_model_stats(m)->end;
 	*out = m;
 	m = NULL;
 cleanup:
@@ -61,7 +73,8 @@ cleanup:
 	return err;
 }
 
-int tl_model_load(const char *path, struct tl_model **out, struct tl_load_result *res)
+int tl_load(const char *path, const struct tl_load_hooks *hooks,
+	    struct tl_model **out, struct tl_load_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	*out = NULL;
@@ -71,18 +84,5 @@ int tl_model_load(const char *path, struct tl_model **out, struct tl_load_result
 		res->status = TL_READ_CORRUPT;
 		return errno && errno != EBADMSG && errno != EINVAL ? -errno : -EBADMSG;
 	}
-	return load(r, out, res);
-}
-
-int tl_model_load_mem(const void *data, size_t len, struct tl_model **out,
-		      struct tl_load_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	*out = NULL;
-	struct tl_reader *r = tl_reader_open_mem(data, len, res->msg, sizeof(res->msg));
-	if (!r) {
-		res->status = TL_READ_CORRUPT;
-		return -EBADMSG;
-	}
-	return load(r, out, res);
+	return load(r, hooks, out, res);
 }

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "record.h"
-#include "../bpf/tl_abi.h"
+#include "record_cmd.h"
+#include "bpf/tl_abi.h"
 
 static const char *const group_names[TL_G_COUNT] = {
 	[TL_G_SCHED] = "sched", [TL_G_PROC] = "proc", [TL_G_FUTEX] = "futex",

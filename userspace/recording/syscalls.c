@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "syscalls.h"
-#include "../bpf/tl_abi.h"
+#include "bpf/tl_abi.h"
 
 #define NR_MAX 463
 

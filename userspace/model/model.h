@@ -1,6 +1,5 @@
 /* model.h - the model: recorded events in, process tree and per-thread
- * timelines out. Pure (no I/O) except tl_model_load*(), which reads a
- * recording file through the reader (model_load.c).
+ * timelines out. Pure: no I/O (load/load.h reads a recording into it).
  *
  * Use:
  *   struct tl_model *m = tl_model_new(NULL);
@@ -24,9 +23,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../bpf/tl_abi.h"
-#include "recording.h"
-#include "syscalls.h"
+#include "bpf/tl_abi.h"
+#include "recording/recording.h"
+#include "recording/syscalls.h"
 
 /* ------------------------------------------------------------------ */
 /* States and intervals                                                */
@@ -426,24 +425,6 @@ const struct tl_series *tl_proc_series(const struct tl_process *p);
 const struct tl_series *tl_proc_tree_series(const struct tl_process *p);
 /* Over every traced thread, from stats.start to stats.end. */
 const struct tl_series *tl_model_series(const struct tl_model *m);
-
-/* ---- loading a recording (model_load.c; the only part doing I/O) ---- */
-struct tl_load_result {
-	struct tl_rec_info info;
-	enum tl_read_status status;  /* END, TRUNCATED or CORRUPT */
-	char msg[256];               /* reader's one-line reason when not END */
-	uint64_t offset;             /* byte offset where reading stopped */
-	bool has_trailer;
-	struct tl_trailer trailer;
-	uint64_t records;            /* records read */
-};
-/* Reads the file, feeds every record, finishes at the trailer's ts (or the
- * last record's). Returns 0 with *out set for a complete or truncated file
- * (res->status says which); -EBADMSG for a corrupt one and -errno when it
- * cannot be opened (*out NULL, res->msg says why and where). */
-int tl_model_load(const char *path, struct tl_model **out, struct tl_load_result *res);
-int tl_model_load_mem(const void *data, size_t len, struct tl_model **out,
-		      struct tl_load_result *res);
 
 const char *tl_state_name(enum tl_state s);   /* "running", "runnable", ... */
 

@@ -1,16 +1,18 @@
 /* export.c - recording file in, Perfetto or JSON trace file out. The
- * Perfetto export reads the recording once: each record goes both to the
- * streaming scheduling/process-tree writer and to the model, whose
- * timelines then become the track events. */
+ * Perfetto export reads the recording once (load/load.h): each record goes
+ * both to the model and to the streaming scheduling/process-tree writer;
+ * the model's timelines then become the track events. */
 #include "export.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "json_export.h"
-#include "model.h"
+#include "load/load.h"
+#include "model/model.h"
 
 #define OUT_BUF (1u << 20)
 
@@ -31,63 +33,22 @@ static int open_out(const char *out, char *err, size_t errlen)
 }
 
 struct run {
-	struct tl_reader *r;
-	struct tl_model *m;
+	const char *out;
 	struct tl_pf *pf;
 	struct pb_writer w;
 	bool w_open;
 	int fd;
 };
 
-/* Streams every record into both consumers; returns the end timestamp. */
-static int feed(struct run *x, struct tl_export_stats *st, uint64_t *end,
-		char *err, size_t errlen)
+/* The header is read: open the output and start the streamed part. */
+static int begin(void *arg, const struct tl_rec_info *info, struct tl_load_result *res)
 {
-	const struct tl_hdr *rec;
-	enum tl_read_status rs;
-	const struct tl_trailer *tr;
+	struct run *x = arg;
 
-	*end = 0;
-	while ((rs = tl_reader_next(x->r, &rec)) == TL_READ_OK) {
-		st->records++;
-		if (tl_model_feed(x->m, rec) == -ENOMEM) {
-			snprintf(err, errlen, "out of memory building the model");
-			return -ENOMEM;
-		}
-		tl_pf_record(x->pf, rec);
-		*end = rec->ts;
-	}
-	if (rs == TL_READ_CORRUPT) {
-		snprintf(err, errlen, "%s", tl_reader_error(x->r));
-		return -EBADMSG;
-	}
-	st->truncated = rs == TL_READ_TRUNCATED;
-	if (st->truncated)
-		fprintf(stderr, "threadline: warning: %s; exporting what was read\n",
-			tl_reader_error(x->r));
-	tr = tl_reader_trailer(x->r);
-	if (tr && tr->h.ts > *end)
-		*end = tr->h.ts;
-	return 0;
-}
-
-static int setup(struct run *x, const char *recording, const char *out,
-		 char *err, size_t errlen)
-{
-	const struct tl_rec_info *info;
-	struct tl_model_opts o = { 0 };
-
-	x->r = tl_reader_open(recording, err, errlen);
-	if (!x->r)
-		return -EINVAL;
-	info = tl_reader_info(x->r);
-	o.all_tasks = !strcmp(info->target, "all");
-	o.blocking_syscalls_only = true;  /* the only ones drawn */
-	x->fd = open_out(out, err, errlen);
+	x->fd = open_out(x->out, res->msg, sizeof(res->msg));
 	if (x->fd < 0)
 		return x->fd;
-	x->m = tl_model_new(&o);
-	if (!x->m || pb_init_fd(&x->w, x->fd, OUT_BUF))
+	if (pb_init_fd(&x->w, x->fd, OUT_BUF))
 		goto oom;
 	x->w_open = true;
 	x->pf = tl_pf_new(&x->w, info);
@@ -95,48 +56,77 @@ static int setup(struct run *x, const char *recording, const char *out,
 		goto oom;
 	return 0;
 oom:
-	snprintf(err, errlen, "out of memory");
+	snprintf(res->msg, sizeof(res->msg), "out of memory");
 	return -ENOMEM;
 }
 
-static int finish(struct run *x, uint64_t end, struct tl_export_stats *st,
-		  const char *out, char *err, size_t errlen)
+static void record(void *arg, const struct tl_hdr *rec)
 {
-	int e = tl_model_finish(x->m, end);
+	struct run *x = arg;
 
-	if (!e)
-		e = tl_pf_finish(x->pf, x->m);
+	tl_pf_record(x->pf, rec);
+}
+
+static int finish(struct run *x, const struct tl_model *m, struct tl_export_stats *st,
+		  char *err, size_t errlen)
+{
+	int e = tl_pf_finish(x->pf, m);
+
 	tl_pf_stats(x->pf, &st->sched, &st->track);
 	st->bytes = pb_total(&x->w);
 	if (!e)
 		e = pb_close(&x->w);
 	x->w_open = false;
 	if (e)
-		snprintf(err, errlen, "writing %s failed: %s", out, strerror(-e));
+		snprintf(err, errlen, "writing %s failed: %s", x->out, strerror(-e));
+	return e;
+}
+
+static int load_and_write(struct run *x, const char *recording, struct tl_export_stats *st,
+			  char *err, size_t errlen)
+{
+	struct tl_load_hooks h = {
+		.blocking_syscalls_only = true,  /* the only ones drawn */
+		.begin = begin,
+		.record = record,
+		.arg = x,
+	};
+	struct tl_load_result *res = calloc(1, sizeof(*res));
+	struct tl_model *m = NULL;
+	int e;
+
+	if (!res) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	e = tl_load(recording, &h, &m, res);
+	st->records = res->records;
+	st->truncated = res->status == TL_READ_TRUNCATED;
+	if (e)
+		snprintf(err, errlen, "%s", res->msg);
+	else if (st->truncated)
+		fprintf(stderr, "threadline: warning: %s; exporting what was read\n",
+			res->msg);
+	if (!e)
+		e = finish(x, m, st, err, errlen);
+	tl_model_free(m);
+	free(res);
 	return e;
 }
 
 int tl_export_perfetto_stats(const char *recording, const char *out,
 			     struct tl_export_stats *st, char *err, size_t errlen)
 {
-	struct run x = { .fd = -1 };
+	struct run x = { .out = out, .fd = -1 };
 	struct tl_export_stats local;
-	uint64_t end;
 	int e;
 
 	st = st ? st : &local;
 	memset(st, 0, sizeof(*st));
-	e = setup(&x, recording, out, err, errlen);
-	if (!e)
-		e = feed(&x, st, &end, err, errlen);
-	if (!e)
-		e = finish(&x, end, st, out, err, errlen);
+	e = load_and_write(&x, recording, st, err, errlen);
 	if (x.w_open)
 		pb_close(&x.w);
 	tl_pf_free(x.pf);
-	tl_model_free(x.m);
-	if (x.r)
-		tl_reader_close(x.r);
 	if (x.fd >= 0 && close(x.fd) && !e) {
 		e = -errno;
 		snprintf(err, errlen, "closing %s failed: %s", out, strerror(-e));
@@ -159,7 +149,7 @@ int tl_export_json_path(const char *recording, const char *out, char *err,
 	int e, fd;
 
 	memset(&res, 0, sizeof(res));
-	e = tl_model_load(recording, &m, &res);
+	e = tl_load(recording, NULL, &m, &res);
 	if (e) {
 		snprintf(err, errlen, "%s: %s", recording, res.msg);
 		return e;

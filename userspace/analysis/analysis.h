@@ -7,7 +7,7 @@
 #define TL_ANALYSIS_H
 
 #include <stdint.h>
-#include "model.h"
+#include "model/model.h"
 
 #define TL_PAR_LEVELS 65 /* levels 0..63 exactly, 64 = "64 or more" */
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "../bpf/tl_abi.h"
+#include "bpf/tl_abi.h"
 
 #define TL_REC_FORMAT_VERSION 1
 

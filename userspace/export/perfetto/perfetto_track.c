@@ -13,8 +13,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "model.h"
-#include "syscalls.h"
+#include "model/model.h"
+#include "recording/syscalls.h"
 
 /* One blocking slice, kept until every thread's are known (for flows). */
 struct bslice {

@@ -6,7 +6,7 @@
 #define TL_JSON_EXPORT_H
 
 #include <stdio.h>
-#include "recording.h"
+#include "recording/recording.h"
 
 struct tl_model;
 

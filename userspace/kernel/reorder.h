@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../bpf/tl_abi.h"
+#include "bpf/tl_abi.h"
 
 #define TL_REORDER_LATE 1
 

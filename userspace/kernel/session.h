@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../bpf/tl_abi.h"
+#include "bpf/tl_abi.h"
 
 struct tl_session;
 

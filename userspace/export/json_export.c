@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include "model.h"
-#include "syscalls.h"
+#include "model/model.h"
+#include "recording/syscalls.h"
 
 struct js {
 	FILE *f;

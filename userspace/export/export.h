@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "perfetto.h"
+#include "export/perfetto/perfetto.h"
 
 struct tl_export_stats {
 	uint64_t records;                /* records read */

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "commands.h"
-#include "export.h"
+#include "export/export.h"
 
 enum fmt { FMT_PERFETTO, FMT_JSON };
 

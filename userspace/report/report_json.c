@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include "report.h"
-#include "analysis.h"
+#include "analysis/analysis.h"
 
 #define JMAX_DEPTH 32
 

@@ -9,7 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "model.h"
+#include "model/model.h"
+#include "load/load.h"
 
 struct tl_report_opts {
 	unsigned width;        /* columns (0 = 80; at least 60 is used) */

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pb.h"
-#include "recording.h"
+#include "recording/recording.h"
 
 struct tl_model;
 
