@@ -342,7 +342,7 @@ static struct lap sched_only(const uint8_t *buf, size_t len, uint64_t *bytes)
 	const struct lap bad = { -1, -1 };
 
 	snprintf(info.kernel, sizeof(info.kernel), "6.18.0");
-	if (fd < 0 || pb_init_fd(&w, fd, 1 << 20))
+	if (fd < 0 || tl_pb_init_fd(&w, fd, 1 << 20))
 		return bad;
 	pf = tl_pf_new(&w, &info);
 	for (size_t off = 0; pf && off < len;) {
@@ -354,7 +354,7 @@ static struct lap sched_only(const uint8_t *buf, size_t len, uint64_t *bytes)
 	if (!pf || tl_pf_finish(pf, NULL))
 		return bad;
 	*bytes = pb_total(&w);
-	pb_close(&w);
+	tl_pb_close(&w);
 	t = lap_end(t);
 	tl_pf_free(pf);
 	close(fd);
@@ -378,10 +378,10 @@ static struct lap model_and_tracks(const char *path, struct lap *t_tracks,
 		return bad;
 	t = lap_end(t);
 	t2 = lap_start();
-	if (pb_init_fd(&w, fd, 1 << 20) || tl_pf_write_tracks(&w, m, &res.info, &ts))
+	if (tl_pb_init_fd(&w, fd, 1 << 20) || tl_pf_write_tracks(&w, m, &res.info, &ts))
 		return bad;
 	*bytes = pb_total(&w);
-	pb_close(&w);
+	tl_pb_close(&w);
 	*t_tracks = lap_end(t2);
 	tl_model_free(m);
 	close(fd);

@@ -28,11 +28,11 @@ static void check_varint(uint64_t v, const uint8_t *want, size_t n)
 	uint8_t full[16] = { 0x08 };
 
 	memcpy(full + 1, want, n);
-	assert_int_equal(pb_init_mem(&w, 64), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
 	pb_varint(&w, 1, v);
 	expect_bytes(&w, full, n + 1);
 	assert_int_equal(pb_varint_size(v), n);
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 static void test_varints(void **state)
@@ -57,11 +57,11 @@ static void test_negative_ints(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(pb_init_mem(&w, 64), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
 	pb_int64(&w, 2, -1);
 	pb_int32(&w, 3, -2);   /* int32 is sign-extended: also ten bytes */
 	expect_bytes(&w, want, sizeof(want));
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 static void test_zigzag(void **state)
@@ -77,14 +77,14 @@ static void test_zigzag(void **state)
 	assert_int_equal(pb_zigzag64(INT64_MIN), UINT64_MAX);
 	assert_int_equal(pb_zigzag32(INT32_MAX), 0xfffffffeU);
 	assert_int_equal(pb_zigzag32(INT32_MIN), 0xffffffffU);
-	assert_int_equal(pb_init_mem(&w, 64), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
 	pb_sint64(&w, 1, 0);
 	pb_sint64(&w, 1, -1);
 	pb_sint64(&w, 1, 1);
 	pb_sint64(&w, 1, -2);
 	pb_sint64(&w, 1, INT32_MAX);
 	expect_bytes(&w, want, sizeof(want));
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 static void test_fixed(void **state)
@@ -97,12 +97,12 @@ static void test_fixed(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(pb_init_mem(&w, 64), 0);
-	pb_fixed64(&w, 47, 0x0102030405060708ULL);
-	pb_fixed32(&w, 2, 0x12345678);
-	pb_double(&w, 3, 1.0);
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
+	tl_pb_fixed64(&w, 47, 0x0102030405060708ULL);
+	tl_pb_fixed32(&w, 2, 0x12345678);
+	tl_pb_double(&w, 3, 1.0);
 	expect_bytes(&w, want, sizeof(want));
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 static void test_strings(void **state)
@@ -118,13 +118,13 @@ static void test_strings(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(pb_init_mem(&w, 16), 0);  /* grows */
-	pb_string(&w, 1, "abc");
-	pb_string(&w, 2, "");
-	pb_string_n(&w, 3, comm, sizeof(comm));
-	pb_bytes(&w, 100, "hi", 2);
+	assert_int_equal(tl_pb_init_mem(&w, 16), 0);  /* grows */
+	tl_pb_string(&w, 1, "abc");
+	tl_pb_string(&w, 2, "");
+	tl_pb_string_n(&w, 3, comm, sizeof(comm));
+	tl_pb_bytes(&w, 100, "hi", 2);
 	expect_bytes(&w, want, sizeof(want));
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 static void test_nested(void **state)
@@ -138,15 +138,15 @@ static void test_nested(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(pb_init_mem(&w, 64), 0);
-	pb_begin(&w, 1);
-	pb_begin(&w, 2);
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
+	tl_pb_begin(&w, 1);
+	tl_pb_begin(&w, 2);
 	pb_varint(&w, 3, 150);
-	pb_end(&w);
-	pb_string(&w, 4, "x");
-	pb_end(&w);
+	tl_pb_end(&w);
+	tl_pb_string(&w, 4, "x");
+	tl_pb_end(&w);
 	expect_bytes(&w, want, sizeof(want));
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 static void test_nested_large(void **state)
@@ -158,10 +158,10 @@ static void test_nested_large(void **state)
 
 	(void)state;
 	memset(big, 'z', sizeof(big));
-	assert_int_equal(pb_init_mem(&w, 64), 0);
-	pb_begin(&w, 5);
-	pb_bytes(&w, 1, big, sizeof(big));
-	pb_end(&w);
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
+	tl_pb_begin(&w, 5);
+	tl_pb_bytes(&w, 1, big, sizeof(big));
+	tl_pb_end(&w);
 	assert_int_equal(pb_error(&w), 0);
 	d = pb_data(&w);
 	assert_int_equal(d[0], 0x2a);
@@ -172,7 +172,7 @@ static void test_nested_large(void **state)
 	assert_int_equal(d[3], 0x80 | 0x12);
 	assert_int_equal(d[4], 0x00);
 	assert_int_equal(pb_size(&w), 5 + n);
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 static void test_packed(void **state)
@@ -188,13 +188,13 @@ static void test_packed(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(pb_init_mem(&w, 8), 0);
-	pb_packed_u64(&w, 1, u, 3);
-	pb_packed_i32(&w, 2, i, 2);
-	pb_packed_i64(&w, 3, s, 2);
-	pb_packed_u32(&w, 4, NULL, 0);     /* empty: nothing at all */
+	assert_int_equal(tl_pb_init_mem(&w, 8), 0);
+	tl_pb_packed_u64(&w, 1, u, 3);
+	tl_pb_packed_i32(&w, 2, i, 2);
+	tl_pb_packed_i64(&w, 3, s, 2);
+	tl_pb_packed_u32(&w, 4, NULL, 0);     /* empty: nothing at all */
 	expect_bytes(&w, want, sizeof(want));
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 static void test_errors(void **state)
@@ -202,18 +202,18 @@ static void test_errors(void **state)
 	struct pb_writer w;
 
 	(void)state;
-	assert_int_equal(pb_init_mem(&w, 64), 0);
-	pb_end(&w);                          /* nothing open */
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
+	tl_pb_end(&w);                          /* nothing open */
 	assert_int_equal(pb_error(&w), -EINVAL);
 	pb_varint(&w, 1, 1);                 /* sticky: ignored */
 	assert_int_equal(pb_size(&w), 0);
-	assert_int_equal(pb_close(&w), -EINVAL);
-	assert_int_equal(pb_init_mem(&w, 64), 0);
+	assert_int_equal(tl_pb_close(&w), -EINVAL);
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
 	for (int k = 0; k <= PB_MAX_DEPTH; k++)
-		pb_begin(&w, 1);
+		tl_pb_begin(&w, 1);
 	assert_int_equal(pb_error(&w), -E2BIG);
-	pb_close(&w);
-	assert_int_equal(pb_init_fd(&w, -1, 64), -EBADF);
+	tl_pb_close(&w);
+	assert_int_equal(tl_pb_init_fd(&w, -1, 64), -EBADF);
 }
 
 /* Streaming through a small buffer gives the same bytes as memory. */
@@ -228,24 +228,24 @@ static void test_stream_to_fd(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	unlink(path);
-	assert_int_equal(pb_init_mem(&mem, 64), 0);
-	assert_int_equal(pb_init_fd(&fdw, fd, 64), 0);
+	assert_int_equal(tl_pb_init_mem(&mem, 64), 0);
+	assert_int_equal(tl_pb_init_fd(&fdw, fd, 64), 0);
 	for (int k = 0; k < 300; k++) {
 		struct pb_writer *ws[2] = { &mem, &fdw };
 
 		for (int j = 0; j < 2; j++) {
-			pb_begin(ws[j], 1);
+			tl_pb_begin(ws[j], 1);
 			pb_varint(ws[j], 8, (uint64_t)k * 1000003);
-			pb_string(ws[j], 2, "packet");
-			pb_end(ws[j]);
+			tl_pb_string(ws[j], 2, "packet");
+			tl_pb_end(ws[j]);
 		}
 	}
 	assert_true(pb_total(&fdw) == pb_size(&mem));
-	assert_int_equal(pb_close(&fdw), 0);
+	assert_int_equal(tl_pb_close(&fdw), 0);
 	n = pread(fd, back, sizeof(back), 0);
 	assert_int_equal(n, pb_size(&mem));
 	assert_memory_equal(back, pb_data(&mem), (size_t)n);
-	pb_close(&mem);
+	tl_pb_close(&mem);
 	close(fd);
 }
 
@@ -256,33 +256,33 @@ static void test_reader(void **state)
 	struct pb_field f;
 
 	(void)state;
-	assert_int_equal(pb_init_mem(&w, 64), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
 	pb_int64(&w, 1, -5);
-	pb_fixed64(&w, 2, 77);
-	pb_begin(&w, 3);
-	pb_string(&w, 1, "in");
-	pb_end(&w);
-	pb_fixed32(&w, 4, 9);
-	pb_reader_init(&r, pb_data(&w), pb_size(&w));
-	assert_true(pb_next(&r, &f));
+	tl_pb_fixed64(&w, 2, 77);
+	tl_pb_begin(&w, 3);
+	tl_pb_string(&w, 1, "in");
+	tl_pb_end(&w);
+	tl_pb_fixed32(&w, 4, 9);
+	tl_pb_reader_init(&r, pb_data(&w), pb_size(&w));
+	assert_true(tl_pb_next(&r, &f));
 	assert_int_equal(f.num, 1);
 	assert_int_equal((int64_t)f.u, -5);
-	assert_true(pb_next(&r, &f));
+	assert_true(tl_pb_next(&r, &f));
 	assert_int_equal(f.wire, PB_FIXED64);
 	assert_int_equal(f.u, 77);
-	assert_true(pb_next(&r, &f));
+	assert_true(tl_pb_next(&r, &f));
 	assert_int_equal(f.wire, PB_LEN);
 	assert_int_equal(f.len, 4);   /* tag, len, 'i', 'n' */
-	assert_true(pb_next(&r, &f));
+	assert_true(tl_pb_next(&r, &f));
 	assert_int_equal(f.wire, PB_FIXED32);
 	assert_int_equal(f.u, 9);
-	assert_false(pb_next(&r, &f));
+	assert_false(tl_pb_next(&r, &f));
 	assert_int_equal(r.err, 0);
 	/* a length running past the end is an error */
-	pb_reader_init(&r, (const uint8_t[]){ 0x0a, 0x05, 'a' }, 3);
-	assert_false(pb_next(&r, &f));
+	tl_pb_reader_init(&r, (const uint8_t[]){ 0x0a, 0x05, 'a' }, 3);
+	assert_false(tl_pb_next(&r, &f));
 	assert_int_equal(r.err, -EBADMSG);
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 int main(void)

@@ -347,16 +347,16 @@ static uint32_t packet_kind(size_t k, uint64_t *ts, uint32_t *seq, uint32_t *fla
 	struct pb_field f, pf;
 	uint32_t kind = 0;
 
-	pb_reader_init(&r, trace, trace_len);
+	tl_pb_reader_init(&r, trace, trace_len);
 	kind = UINT32_MAX;   /* past the last packet */
-	for (size_t i = 0; pb_next(&r, &f); i++) {
+	for (size_t i = 0; tl_pb_next(&r, &f); i++) {
 		if (i != k)
 			continue;
 		*ts = 0;
 		*seq = *flags = 0;
 		kind = 0;          /* interned data only */
-		pb_reader_init(&pr, f.data, f.len);
-		while (pb_next(&pr, &pf)) {
+		tl_pb_reader_init(&pr, f.data, f.len);
+		while (tl_pb_next(&pr, &pf)) {
 			if (pf.num == PF_TP_TIMESTAMP) *ts = pf.u;
 			else if (pf.num == PF_TP_SEQ_ID) *seq = (uint32_t)pf.u;
 			else if (pf.num == PF_TP_SEQ_FLAGS) *flags = (uint32_t)pf.u;
@@ -517,7 +517,7 @@ static void test_te_bytes(void **state)
 	size_t at = 0;
 
 	(void)state;
-	assert_int_equal(pb_init_mem(&w, 64), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 64), 0);
 	te = tl_pf_te_new(&w, 0);
 	assert_non_null(te);
 	tl_pf_te_event(te, &ev);
@@ -545,7 +545,7 @@ static void test_te_bytes(void **state)
 	assert_int_equal(st.delta_events, 5);
 	assert_int_equal(st.absolute_events, 1);
 	tl_pf_te_free(te);
-	assert_int_equal(pb_close(&w), 0);
+	assert_int_equal(tl_pb_close(&w), 0);
 }
 
 /* ---- absolute times back from a trace written with deltas ---- */
@@ -570,7 +570,7 @@ static void te_trace(struct pb_writer *w)
 	struct tl_pf_te *te;
 	uint64_t last = 0;
 
-	assert_int_equal(pb_init_mem(w, 256), 0);
+	assert_int_equal(tl_pb_init_mem(w, 256), 0);
 	tl_pf_write_preamble(w, &info);
 	te = tl_pf_te_new(w, 0);
 	assert_non_null(te);
@@ -619,7 +619,7 @@ static void test_te_decode(void **state)
 	assert_int_equal(ck.delta_packets, 7);       /* all but early's two */
 	assert_int_equal(ck.default_track_events, 9);
 	assert_int_equal(ck.counters, 1);
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 /* protoc reads the trace with the project's schema subset, and the text
@@ -868,28 +868,28 @@ static void test_checker_refuses(void **state)
 	struct tl_rec_info info = { .kernel = "6.1", .boot_ns = 5 };
 
 	(void)state;
-	assert_int_equal(pb_init_mem(&w, 256), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 256), 0);
 	tl_pf_write_preamble(&w, &info);
 	tl_pf_packet_begin(&w, 10, 0, 0);      /* a TrackEvent without sequence */
-	pb_begin(&w, PF_TP_TRACK_EVENT);
+	tl_pb_begin(&w, PF_TP_TRACK_EVENT);
 	pb_varint(&w, PF_TE_TYPE, PF_INSTANT);
-	pb_end(&w);
+	tl_pb_end(&w);
 	tl_pf_packet_end(&w);
 	assert_int_equal(tl_pf_check(pb_data(&w), pb_size(&w), &ck, err, sizeof(err)),
 			 -EBADMSG);
 	assert_non_null(strstr(err, "sequence"));
-	pb_close(&w);
+	tl_pb_close(&w);
 	/* a bundle without cpu */
-	assert_int_equal(pb_init_mem(&w, 256), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 256), 0);
 	tl_pf_write_preamble(&w, &info);
 	tl_pf_packet_begin(&w, 0, 1, 0);
-	pb_begin(&w, PF_TP_FTRACE_EVENTS);
-	pb_end(&w);
+	tl_pb_begin(&w, PF_TP_FTRACE_EVENTS);
+	tl_pb_end(&w);
 	tl_pf_packet_end(&w);
 	assert_int_equal(tl_pf_check(pb_data(&w), pb_size(&w), &ck, err, sizeof(err)),
 			 -EBADMSG);
 	assert_non_null(strstr(err, "cpu"));
-	pb_close(&w);
+	tl_pb_close(&w);
 }
 
 /* A trace: preamble, a slice track 0x0b, then what `body` writes. */
@@ -900,51 +900,51 @@ static int check_te_case(void (*body)(struct pb_writer *), char *err, size_t err
 	struct tl_rec_info info = { .kernel = "6.1", .boot_ns = 5 };
 	int e;
 
-	assert_int_equal(pb_init_mem(&w, 256), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 256), 0);
 	tl_pf_write_preamble(&w, &info);
 	tl_pf_packet_begin(&w, 0, PF_SEQ_TRACK, 0);
-	pb_begin(&w, PF_TP_TRACK_DESCRIPTOR);
+	tl_pb_begin(&w, PF_TP_TRACK_DESCRIPTOR);
 	pb_varint(&w, PF_TD_UUID, 0x0b);
-	pb_string(&w, PF_TD_NAME, "lane");
-	pb_end(&w);
+	tl_pb_string(&w, PF_TD_NAME, "lane");
+	tl_pb_end(&w);
 	tl_pf_packet_end(&w);
 	body(&w);
 	e = tl_pf_check(pb_data(&w), pb_size(&w), &ck, err, errlen);
-	pb_close(&w);
+	tl_pb_close(&w);
 	return e;
 }
 
 static void seq_start(struct pb_writer *w, uint32_t seq, bool incremental_boot)
 {
 	tl_pf_packet_begin(w, 0, seq, PF_SEQ_CLEARED);
-	pb_begin(w, PF_TP_DEFAULTS);
+	tl_pb_begin(w, PF_TP_DEFAULTS);
 	pb_varint(w, PF_DEF_CLOCK_ID, PF_CLOCK_TE);
-	pb_begin(w, PF_DEF_TRACK_EVENT);
+	tl_pb_begin(w, PF_DEF_TRACK_EVENT);
 	pb_varint(w, PF_TED_TRACK_UUID, 0x0b);
-	pb_end(w);
-	pb_end(w);
-	pb_begin(w, PF_TP_CLOCK_SNAPSHOT);
-	pb_begin(w, PF_CS_CLOCKS);
+	tl_pb_end(w);
+	tl_pb_end(w);
+	tl_pb_begin(w, PF_TP_CLOCK_SNAPSHOT);
+	tl_pb_begin(w, PF_CS_CLOCKS);
 	pb_varint(w, PF_CLK_ID, incremental_boot ? PF_CLOCK_BOOTTIME : PF_CLOCK_TE);
 	pb_varint(w, PF_CLK_TS, 1000);
 	pb_varint(w, PF_CLK_INCREMENTAL, 1);
-	pb_end(w);
-	pb_begin(w, PF_CS_CLOCKS);
+	tl_pb_end(w);
+	tl_pb_begin(w, PF_CS_CLOCKS);
 	pb_varint(w, PF_CLK_ID, PF_CLOCK_BOOTTIME);
 	pb_varint(w, PF_CLK_TS, 1000);
-	pb_end(w);
-	pb_end(w);
+	tl_pb_end(w);
+	tl_pb_end(w);
 	tl_pf_packet_end(w);
 }
 
 static void instant(struct pb_writer *w, uint32_t seq, uint32_t flags, int track)
 {
 	tl_pf_packet_begin(w, 10, seq, flags);
-	pb_begin(w, PF_TP_TRACK_EVENT);
+	tl_pb_begin(w, PF_TP_TRACK_EVENT);
 	pb_varint(w, PF_TE_TYPE, PF_INSTANT);
 	if (track)
 		pb_varint(w, PF_TE_TRACK_UUID, (uint64_t)track);
-	pb_end(w);
+	tl_pb_end(w);
 	tl_pf_packet_end(w);
 }
 
@@ -952,9 +952,9 @@ static void case_ok(struct pb_writer *w) { seq_start(w, 7, false); instant(w, 7,
 static void case_no_snapshot(struct pb_writer *w)
 {
 	tl_pf_packet_begin(w, 0, 7, PF_SEQ_CLEARED);
-	pb_begin(w, PF_TP_DEFAULTS);
+	tl_pb_begin(w, PF_TP_DEFAULTS);
 	pb_varint(w, PF_DEF_CLOCK_ID, PF_CLOCK_TE);
-	pb_end(w);
+	tl_pb_end(w);
 	tl_pf_packet_end(w);
 	instant(w, 7, 0, 0x0b);
 }
@@ -962,9 +962,9 @@ static void case_other_seq(struct pb_writer *w)
 {
 	seq_start(w, 7, false);
 	tl_pf_packet_begin(w, 0, 8, PF_SEQ_CLEARED);  /* no snapshot on seq 8 */
-	pb_begin(w, PF_TP_DEFAULTS);
+	tl_pb_begin(w, PF_TP_DEFAULTS);
 	pb_varint(w, PF_DEF_CLOCK_ID, PF_CLOCK_TE);
-	pb_end(w);
+	tl_pb_end(w);
 	tl_pf_packet_end(w);
 	instant(w, 8, 0, 0x0b);
 }
@@ -981,28 +981,28 @@ static void case_data_in_snapshot(struct pb_writer *w)
 {
 	seq_start(w, 7, false);
 	tl_pf_packet_begin(w, 0, 7, 0);
-	pb_begin(w, PF_TP_CLOCK_SNAPSHOT);
-	pb_begin(w, PF_CS_CLOCKS);
+	tl_pb_begin(w, PF_TP_CLOCK_SNAPSHOT);
+	tl_pb_begin(w, PF_CS_CLOCKS);
 	pb_varint(w, PF_CLK_ID, PF_CLOCK_BOOTTIME);
 	pb_varint(w, PF_CLK_TS, 2000);
-	pb_end(w);
-	pb_end(w);
-	pb_begin(w, PF_TP_TRACK_EVENT);
+	tl_pb_end(w);
+	tl_pb_end(w);
+	tl_pb_begin(w, PF_TP_TRACK_EVENT);
 	pb_varint(w, PF_TE_TYPE, PF_INSTANT);
-	pb_end(w);
+	tl_pb_end(w);
 	tl_pf_packet_end(w);
 }
 static void case_string_iid(struct pb_writer *w)
 {
 	seq_start(w, 7, false);
 	tl_pf_packet_begin(w, 10, 7, PF_SEQ_NEEDS);
-	pb_begin(w, PF_TP_TRACK_EVENT);
+	tl_pb_begin(w, PF_TP_TRACK_EVENT);
 	pb_varint(w, PF_TE_TYPE, PF_INSTANT);
-	pb_begin(w, PF_TE_DEBUG);
-	pb_string(w, PF_DA_NAME, "k");
+	tl_pb_begin(w, PF_TE_DEBUG);
+	tl_pb_string(w, PF_DA_NAME, "k");
 	pb_varint(w, PF_DA_STRING_IID, 3);
-	pb_end(w);
-	pb_end(w);
+	tl_pb_end(w);
+	tl_pb_end(w);
 	tl_pf_packet_end(w);
 }
 
@@ -1043,7 +1043,7 @@ static size_t compact_flags(bool irq_in_middle, size_t *nwakings)
 	struct pb_field f, bf, cf;
 	size_t nflags = SIZE_MAX;
 
-	assert_int_equal(pb_init_mem(&w, 256), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 256), 0);
 	s = tl_pf_sched_new(&w, 1, 0);
 	assert_non_null(s);
 	hdr(&sw0.h, TL_SWITCH, sizeof(sw0), 0, 0, 0, 0);
@@ -1062,21 +1062,21 @@ static size_t compact_flags(bool irq_in_middle, size_t *nwakings)
 	}
 	tl_pf_sched_finish(s);
 	*nwakings = 0;
-	pb_reader_init(&r, pb_data(&w), pb_size(&w));
-	while (pb_next(&r, &f)) {
-		pb_reader_init(&br, f.data, f.len);
-		while (pb_next(&br, &bf)) {
+	tl_pb_reader_init(&r, pb_data(&w), pb_size(&w));
+	while (tl_pb_next(&r, &f)) {
+		tl_pb_reader_init(&br, f.data, f.len);
+		while (tl_pb_next(&br, &bf)) {
 			if (bf.num != PF_TP_FTRACE_EVENTS)
 				continue;
-			pb_reader_init(&cr, bf.data, bf.len);
-			while (pb_next(&cr, &cf)) {
+			tl_pb_reader_init(&cr, bf.data, bf.len);
+			while (tl_pb_next(&cr, &cf)) {
 				struct pb_reader xr;
 				struct pb_field xf;
 
 				if (cf.num != PF_FB_COMPACT)
 					continue;
-				pb_reader_init(&xr, cf.data, cf.len);
-				while (pb_next(&xr, &xf)) {
+				tl_pb_reader_init(&xr, cf.data, cf.len);
+				while (tl_pb_next(&xr, &xf)) {
 					if (xf.num == PF_CS_WK_PID)
 						*nwakings += xf.len;  /* 1 byte each */
 					if (xf.num == PF_CS_WK_FLAGS) {
@@ -1088,7 +1088,7 @@ static size_t compact_flags(bool irq_in_middle, size_t *nwakings)
 		}
 	}
 	tl_pf_sched_free(s);
-	pb_close(&w);
+	tl_pb_close(&w);
 	return nflags;
 }
 

@@ -213,17 +213,17 @@ static const char *plain_file(void)
 static void test_early_exits(void **state)
 {
 	(void)state;
-	assert_int_equal(cmd_record(4, (char *[]){ "record", "-e", "nope", "-a", NULL }), 2);
-	assert_int_equal(cmd_record(3, (char *[]){ "record", "-p", "999999999", NULL }), 1);
-	assert_int_equal(cmd_record(3, (char *[]){ "record", "--",
+	assert_int_equal(tl_cmd_record(4, (char *[]){ "record", "-e", "nope", "-a", NULL }), 2);
+	assert_int_equal(tl_cmd_record(3, (char *[]){ "record", "-p", "999999999", NULL }), 1);
+	assert_int_equal(tl_cmd_record(3, (char *[]){ "record", "--",
 				    "tl-no-such-command-here", NULL }), 127);
-	assert_int_equal(cmd_record(3, (char *[]){ "record", "--",
+	assert_int_equal(tl_cmd_record(3, (char *[]){ "record", "--",
 				    "/nonexistent/dir/prog", NULL }), 127);
-	assert_int_equal(cmd_record(3, (char *[]){ "record", "--",
+	assert_int_equal(tl_cmd_record(3, (char *[]){ "record", "--",
 				    (char *)plain_file(), NULL }), 126);
-	assert_int_equal(cmd_record(5, (char *[]){ "record", "-u",
+	assert_int_equal(tl_cmd_record(5, (char *[]){ "record", "-u",
 				    "tl-no-such-user", "--", "ls", NULL }), 2);
-	assert_int_equal(cmd_record(2, (char *[]){ "record", "--help", NULL }), 0);
+	assert_int_equal(tl_cmd_record(2, (char *[]){ "record", "--help", NULL }), 0);
 }
 
 /* Refused before anything is traced, and the link's target never made. */
@@ -235,11 +235,11 @@ static void test_symlink_output_refused(void **state)
 	snprintf(link, sizeof(link), "/tmp/tl-args-link.%d", (int)getpid());
 	snprintf(target, sizeof(target), "/tmp/tl-args-target.%d", (int)getpid());
 	assert_int_equal(symlink(target, link), 0);
-	assert_int_equal(cmd_record(5, (char *[]){ "record", "-o", link, "--", "true",
+	assert_int_equal(tl_cmd_record(5, (char *[]){ "record", "-o", link, "--", "true",
 				    NULL }), 1);
 	assert_int_equal(access(target, F_OK), -1);
 	unlink(link);
-	assert_int_equal(cmd_record(5, (char *[]){ "record", "-o", "/tmp", "--", "true",
+	assert_int_equal(tl_cmd_record(5, (char *[]){ "record", "-o", "/tmp", "--", "true",
 				    NULL }), 1);
 }
 

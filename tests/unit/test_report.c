@@ -409,7 +409,7 @@ static int run_cmd(const char *path, const char *opt)
 	fflush(stdout);
 	int saved = dup(STDOUT_FILENO);
 	FILE *null = freopen("/dev/null", "w", stdout);
-	int rc = cmd_report(3, argv);
+	int rc = tl_cmd_report(3, argv);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);

@@ -4,9 +4,9 @@
 #ifndef TL_COMMANDS_H
 #define TL_COMMANDS_H
 
-int cmd_record(int argc, char **argv);  /* record.c */
-int cmd_report(int argc, char **argv);  /* report_cmd.c */
-int cmd_export(int argc, char **argv);  /* export_cmd.c */
-int cmd_demo(int argc, char **argv);    /* demo_cmd.c */
+int tl_cmd_record(int argc, char **argv);  /* record.c */
+int tl_cmd_report(int argc, char **argv);  /* report_cmd.c */
+int tl_cmd_export(int argc, char **argv);  /* export_cmd.c */
+int tl_cmd_demo(int argc, char **argv);    /* demo_cmd.c */
 
 #endif

@@ -62,14 +62,14 @@ static int demo_record(struct demo_run *r)
 	for (int i = 0; i < r->nargs && n < 63; i++)
 		argv[n++] = r->args[i];
 	argv[n] = NULL;
-	return cmd_record(n, argv);
+	return tl_cmd_record(n, argv);
 }
 
 static int demo_report(struct demo_run *r)
 {
 	char *argv[] = { "report", r->rec, NULL };
 
-	return cmd_report(2, argv);
+	return tl_cmd_report(2, argv);
 }
 
 static int demo_run(int argc, char **argv)
@@ -127,7 +127,7 @@ static void demo_usage(FILE *f)
 		"  sudo threadline demo run b3 -- --mode nogil\n");
 }
 
-int cmd_demo(int argc, char **argv)
+int tl_cmd_demo(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		demo_usage(argc < 2 ? stderr : stdout);

@@ -155,7 +155,7 @@ static int check_file(const char *path)
 	return 0;
 }
 
-int cmd_export(int argc, char **argv)
+int tl_cmd_export(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, "RECORDING", doc,
 					  NULL, NULL, NULL };

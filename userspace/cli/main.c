@@ -18,10 +18,10 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{ "record", cmd_record, "record a command, running processes or the system" },
-	{ "report", cmd_report, "summarize a recording in the terminal" },
-	{ "export", cmd_export, "convert a recording for Perfetto or as JSON" },
-	{ "demo", cmd_demo, "list the bundled concurrency demos, run one traced" },
+	{ "record", tl_cmd_record, "record a command, running processes or the system" },
+	{ "report", tl_cmd_report, "summarize a recording in the terminal" },
+	{ "export", tl_cmd_export, "convert a recording for Perfetto or as JSON" },
+	{ "demo", tl_cmd_demo, "list the bundled concurrency demos, run one traced" },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -556,7 +556,7 @@ static void handle_signals(struct sigaction *old)
 	sigaction(SIGTERM, &sa, &old[1]);
 }
 
-int cmd_record(int argc, char **argv)
+int tl_cmd_record(int argc, char **argv)
 {
 	struct tl_record_opts o;
 	struct sigaction old[2];

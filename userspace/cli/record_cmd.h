@@ -1,6 +1,6 @@
 /* record.h - `threadline record`: its options, parsed by a function of its
  * own so the command line is tested without tracing anything, and the run
- * (cmd_record in commands.h). */
+ * (tl_cmd_record in commands.h). */
 #ifndef TL_RECORD_H
 #define TL_RECORD_H
 

@@ -182,7 +182,7 @@ cleanup:
 	return status;
 }
 
-int cmd_report(int argc, char **argv)
+int tl_cmd_report(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_opt, "[FILE]", doc,
 					  NULL, NULL, NULL };

@@ -48,7 +48,7 @@ static int begin(void *arg, const struct tl_rec_info *info, struct tl_load_resul
 	x->fd = open_out(x->out, res->msg, sizeof(res->msg));
 	if (x->fd < 0)
 		return x->fd;
-	if (pb_init_fd(&x->w, x->fd, OUT_BUF))
+	if (tl_pb_init_fd(&x->w, x->fd, OUT_BUF))
 		goto oom;
 	x->w_open = true;
 	x->pf = tl_pf_new(&x->w, info);
@@ -75,7 +75,7 @@ static int finish(struct run *x, const struct tl_model *m, struct tl_export_stat
 	tl_pf_stats(x->pf, &st->sched, &st->track);
 	st->bytes = pb_total(&x->w);
 	if (!e)
-		e = pb_close(&x->w);
+		e = tl_pb_close(&x->w);
 	x->w_open = false;
 	if (e)
 		snprintf(err, errlen, "writing %s failed: %s", x->out, strerror(-e));
@@ -125,7 +125,7 @@ int tl_export_perfetto_stats(const char *recording, const char *out,
 	memset(st, 0, sizeof(*st));
 	e = load_and_write(&x, recording, st, err, errlen);
 	if (x.w_open)
-		pb_close(&x.w);
+		tl_pb_close(&x.w);
 	tl_pf_free(x.pf);
 	if (x.fd >= 0 && close(x.fd) && !e) {
 		e = -errno;

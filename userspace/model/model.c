@@ -149,7 +149,7 @@ void tl_model_free(struct tl_model *m)
 	umap_free(&m->tid_map);
 	umap_free(&m->pid_map);
 	umap_free(&m->comm_map);
-	block_store_free(&m->blocks);
+	tl_block_store_free(&m->blocks);
 	struct vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks, &m->all_steps };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
@@ -177,47 +177,47 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 
 	if (t->cur.state != TL_ST_RUNNING || t->cur.cpu != cpu) {
 		if (t->cur.state != TL_ST_UNKNOWN)
-			thr_inconsistent(m, t);
+			tl_thr_inconsistent(m, t);
 	}
 	if ((ps & DEAD_STATES) && !s->preempt) { /* dead: its exit was not seen */
-		thr_end(m, t, s->h.ts);
+		tl_thr_end(m, t, s->h.ts);
 		return;
 	}
 	struct tl_interval n;
 	if (ps == 0 || s->preempt) { /* a preempted task stays runnable */
 		t->pub.sum.ivcsw++;
-		n = iv_make(TL_ST_RUNNABLE, TL_RUN_PREEMPTED, cpu);
+		n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_PREEMPTED, cpu);
 		n.preempted_by = s->next_tid;
 		n.prio = prio_of(s->prev_prio);
 	} else if (t->pend_wake && s->h.ts - t->pend_ts <= TL_PENDING_WAKE_NS) {
 		/* woken while still switching out: it never really slept */
 		t->pub.sum.vcsw++;
-		n = iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, cpu);
+		n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, cpu);
 		n.waker = t->pend_waker;
 		n.waker_irq = t->pend_irq;
 		((struct tl_wakeup_ev *)m->wakeups.p)[t->pend_edge].effective = true;
 		t->pub.sum.wakeups_received++;
-		struct thr *waker = t->pend_irq ? NULL : thr_find_current(m, t->pend_waker);
+		struct thr *waker = t->pend_irq ? NULL : tl_thr_find_current(m, t->pend_waker);
 		if (waker)
 			waker->pub.sum.wakeups_given++;
 	} else {
 		bool unint = (ps & 1) == 0 && (ps & 2);
 		t->pub.sum.vcsw++;
-		n = iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
-		n.block = block_of(m, &s->why, ps, unint);
+		n = tl_iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
+		n.block = tl_block_of(m, &s->why, ps, unint);
 	}
 	t->pend_wake = false;
-	thr_set(m, t, s->h.ts, &n);
+	tl_thr_set(m, t, s->h.ts, &n);
 }
 
 static int on_switch(struct tl_model *m, const struct tl_switch *s)
 {
 	int cpu = cpu_of(&s->h);
 
-	comm_note(m, s->h.tid, s->prev_comm);
-	comm_note(m, s->next_tid, s->next_comm);
-	cpu_vacate(m, cpu, s->h.tid);
-	struct thr *prev = s->h.tid ? thr_find_current(m, s->h.tid) : NULL;
+	tl_model_comm_note(m, s->h.tid, s->prev_comm);
+	tl_model_comm_note(m, s->next_tid, s->next_comm);
+	tl_model_cpu_vacate(m, cpu, s->h.tid);
+	struct thr *prev = s->h.tid ? tl_thr_find_current(m, s->h.tid) : NULL;
 	if (prev && prev->exiting) {
 		/* after its exit a thread may still be preempted or block
 		 * (and come back); only a dead state is its last switch-out */
@@ -225,30 +225,30 @@ static int on_switch(struct tl_model *m, const struct tl_switch *s)
 			prev->exiting = false;
 		prev = NULL;
 	} else if (s->h.tid) {
-		prev = thr_get(m, s->h.tid, s->h.tgid, s->h.ts);
+		prev = tl_thr_get(m, s->h.tid, s->h.tgid, s->h.ts);
 	}
 	/* both comms were noted above; a switch to itself notes prev's again */
 	bool noted = s->h.tid != s->next_tid;
 	if (prev) {
 		if (noted)
-			thr_name_noted(m, prev, s->h.ts, s->prev_comm);
+			tl_thr_name_noted(m, prev, s->h.ts, s->prev_comm);
 		else
-			thr_name(m, prev, s->h.ts, s->prev_comm);
+			tl_thr_name(m, prev, s->h.ts, s->prev_comm);
 		switch_out(m, prev, s);
 	}
 	if (cpu >= 0)
 		m->cpu_curr[cpu] = s->next_tid;
 	struct thr *next = s->next_tid ?
-		thr_get(m, s->next_tid, s->next_tgid, s->h.ts) : NULL;
+		tl_thr_get(m, s->next_tid, s->next_tgid, s->h.ts) : NULL;
 	if (next) {
 		if (noted)
-			thr_name_noted(m, next, s->h.ts, s->next_comm);
+			tl_thr_name_noted(m, next, s->h.ts, s->next_comm);
 		else
-			thr_name(m, next, s->h.ts, s->next_comm);
+			tl_thr_name(m, next, s->h.ts, s->next_comm);
 		if (next->cur.state == TL_ST_SLEEPING || next->cur.state == TL_ST_UNINT ||
 		    (next->cur.state == TL_ST_RUNNING && next->cur.cpu != cpu))
-			thr_inconsistent(m, next); /* its waking was missed */
-		thr_running(m, next, s->h.ts, cpu, s->next_prio);
+			tl_thr_inconsistent(m, next); /* its waking was missed */
+		tl_thr_running(m, next, s->h.ts, cpu, s->next_prio);
 	}
 	return m->oom ? -ENOMEM : 0;
 }
@@ -277,11 +277,11 @@ static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_wakin
 	}
 	t->cur.waker = w->h.tid;
 	t->cur.waker_irq = irq;
-	struct tl_interval n = iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, w->target_cpu);
+	struct tl_interval n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, w->target_cpu);
 	n.waker = w->h.tid;
 	n.waker_irq = irq;
 	n.prio = prio_of(w->prio);
-	thr_set(m, t, w->h.ts, &n);
+	tl_thr_set(m, t, w->h.ts, &n);
 	e->effective = true;
 	t->pub.sum.wakeups_received++;
 }
@@ -290,10 +290,10 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 {
 	bool irq = w->h.flags & TL_HDR_F_IRQ;
 
-	comm_note(m, w->tid, w->comm);
-	observe_current(m, &w->h);
-	struct thr *t = w->tid ? thr_get(m, w->tid, w->tgid, w->h.ts) : NULL;
-	struct thr *waker = (!irq && w->h.tid) ? thr_find_current(m, w->h.tid) : NULL;
+	tl_model_comm_note(m, w->tid, w->comm);
+	tl_model_observe_current(m, &w->h);
+	struct thr *t = w->tid ? tl_thr_get(m, w->tid, w->tgid, w->h.ts) : NULL;
+	struct thr *waker = (!irq && w->h.tid) ? tl_thr_find_current(m, w->h.tid) : NULL;
 	if (!t && !waker)
 		return m->oom ? -ENOMEM : 0;
 	struct tl_wakeup_ev *e = vec_push_uninit(m, &m->wakeups, sizeof(*e));
@@ -304,7 +304,7 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 		.new_task = w->h.type == TL_WAKEUP_NEW,
 		.waker_idx = waker ? waker->idx : TL_NO_THREAD,
 		.wakee_idx = t ? t->idx : TL_NO_THREAD,
-		.waker_awake_since = waker ? thr_awake_since(waker) : 0 };
+		.waker_awake_since = waker ? tl_thr_awake_since(waker) : 0 };
 	if (t)
 		wake_thread(m, t, w, m->wakeups.n - 1);
 	if (waker && e->effective)
@@ -316,8 +316,8 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 
 static int on_migrate(struct tl_model *m, const struct tl_migrate *mg)
 {
-	observe_current(m, &mg->h);
-	struct thr *t = thr_find(m, mg->tid);
+	tl_model_observe_current(m, &mg->h);
+	struct thr *t = tl_thr_find(m, mg->tid);
 	if (!t)
 		return 0;
 	t->pub.sum.migrations++;
@@ -342,8 +342,8 @@ static void sys_close(struct tl_model *m, struct thr *t)
 
 static int on_sys_enter(struct tl_model *m, const struct tl_sys_enter *e)
 {
-	observe_current(m, &e->h);
-	struct thr *t = thr_find(m, e->h.tid);
+	tl_model_observe_current(m, &e->h);
+	struct thr *t = tl_thr_find(m, e->h.tid);
 	if (!t)
 		return m->oom ? -ENOMEM : 0;
 	if (t->in_sys) {
@@ -386,8 +386,8 @@ static void reap(struct tl_model *m, struct proc *c, struct thr *t, uint64_t ts,
  * reaped: wait4 returns it at once. */
 static int on_wait(struct tl_model *m, const struct tl_wait *w)
 {
-	observe_current(m, &w->h);
-	struct thr *t = thr_find(m, w->h.tid);
+	tl_model_observe_current(m, &w->h);
+	struct thr *t = tl_thr_find(m, w->h.tid);
 	struct proc *best = NULL;
 	struct proc **ps = m->procs.p;
 
@@ -422,8 +422,8 @@ static void reap_on_wake(struct tl_model *m, struct thr *waker, struct thr *t,
 
 static int on_sys_exit(struct tl_model *m, const struct tl_sys_exit *e)
 {
-	observe_current(m, &e->h);
-	struct thr *t = thr_find(m, e->h.tid);
+	tl_model_observe_current(m, &e->h);
+	struct thr *t = tl_thr_find(m, e->h.tid);
 	if (!t)
 		return m->oom ? -ENOMEM : 0;
 	if (!t->in_sys || t->cur_sys.nr != e->nr) {
@@ -448,7 +448,7 @@ static int on_sys_exit(struct tl_model *m, const struct tl_sys_exit *e)
 
 static int on_signal(struct tl_model *m, const struct tl_hdr *h)
 {
-	observe_current(m, h);
+	tl_model_observe_current(m, h);
 	struct tl_signal_ev *e = vec_push(m, &m->signals, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
@@ -471,7 +471,7 @@ static int on_signal(struct tl_model *m, const struct tl_hdr *h)
 	e->code = d->code;
 	e->delivered = true;
 	e->handler = d->handler;
-	struct thr *t = thr_find(m, h->tid);
+	struct thr *t = tl_thr_find(m, h->tid);
 	if (t)
 		t->pub.sum.signals_received++;
 	return 0;
@@ -479,8 +479,8 @@ static int on_signal(struct tl_model *m, const struct tl_hdr *h)
 
 static int on_usdt(struct tl_model *m, const struct tl_usdt *u)
 {
-	observe_current(m, &u->h);
-	struct thr *t = thr_find(m, u->h.tid);
+	tl_model_observe_current(m, &u->h);
+	struct thr *t = tl_thr_find(m, u->h.tid);
 	if (!t)
 		return m->oom ? -ENOMEM : 0;
 	struct tl_mark mk = { .ts = u->h.ts, .tid = u->h.tid, .kind = u->kind,
@@ -514,7 +514,7 @@ static bool from_traced(uint16_t type)
 
 static int dispatch(struct tl_model *m, const struct tl_hdr *h)
 {
-	if (from_traced(h->type) && h->tgid && !proc_get(m, h->tgid, h->ts))
+	if (from_traced(h->type) && h->tgid && !tl_proc_get(m, h->tgid, h->ts))
 		return -ENOMEM;
 	switch (h->type) {
 	case TL_SWITCH: return on_switch(m, (const void *)h);
@@ -523,23 +523,23 @@ static int dispatch(struct tl_model *m, const struct tl_hdr *h)
 	case TL_MIGRATE: return on_migrate(m, (const void *)h);
 	case TL_FORK: {
 		const struct tl_fork *f = (const void *)h;
-		return on_create(m, h, f->child_tid, f->child_tgid, 0, false, f->child_comm);
+		return tl_model_on_create(m, h, f->child_tid, f->child_tgid, 0, false, f->child_comm);
 	}
 	case TL_NEWTASK: {
 		const struct tl_newtask *n = (const void *)h;
-		return on_create(m, h, n->tid, n->tgid, n->clone_flags, true, n->comm);
+		return tl_model_on_create(m, h, n->tid, n->tgid, n->clone_flags, true, n->comm);
 	}
-	case TL_EXEC: return on_exec(m, (const void *)h);
-	case TL_EXIT: return on_exit_rec(m, (const void *)h);
-	case TL_RENAME: return on_rename(m, (const void *)h);
+	case TL_EXEC: return tl_model_on_exec(m, (const void *)h);
+	case TL_EXIT: return tl_model_on_exit(m, (const void *)h);
+	case TL_RENAME: return tl_model_on_rename(m, (const void *)h);
 	case TL_SYS_ENTER: return on_sys_enter(m, (const void *)h);
 	case TL_SYS_EXIT: return on_sys_exit(m, (const void *)h);
 	case TL_SIGNAL_GEN:
 	case TL_SIGNAL_DELIVER: return on_signal(m, h);
 	case TL_USDT: return on_usdt(m, (const void *)h);
-	case TL_TASK_SNAP: return on_task_snap(m, (const void *)h);
-	case TL_PROC_INFO: return on_proc_info(m, (const void *)h);
-	case TL_LOSS: model_loss(m, (const void *)h); return m->oom ? -ENOMEM : 0;
+	case TL_TASK_SNAP: return tl_model_on_task_snap(m, (const void *)h);
+	case TL_PROC_INFO: return tl_model_on_proc_info(m, (const void *)h);
+	case TL_LOSS: tl_model_on_loss(m, (const void *)h); return m->oom ? -ENOMEM : 0;
 	case TL_WAIT: return on_wait(m, (const void *)h);
 	default: return 0; /* TL_TRAILER: only its time matters */
 	}
@@ -581,7 +581,7 @@ int tl_model_finish(struct tl_model *m, uint64_t end_ts)
 		m->st.start = end;
 	m->st.end = end;
 	m->finished = true;
-	return model_finish(m, end);
+	return tl_model_close_open(m, end);
 }
 
 const struct tl_model_stats *tl_model_stats(const struct tl_model *m)

@@ -20,7 +20,7 @@ struct block_chunk {
 	struct tl_block b[CHUNK_BLOCKS];
 };
 
-/* Blocks are built zeroed and filled field by field (block_of()), so
+/* Blocks are built zeroed and filled field by field (tl_block_of()), so
  * their padding is zero too and the bytes can be hashed and compared. */
 static uint64_t block_hash(const struct tl_block *b)
 {
@@ -148,7 +148,7 @@ static size_t key_slot(const struct block_key *k)
 /* A program blocks the same few ways over and over: the block made from
  * the same syscall, arguments and state lately is taken from a small
  * cache before the block is built, hashed and looked up. */
-const struct tl_block *block_of(struct tl_model *m, const struct tl_blocked *why,
+const struct tl_block *tl_block_of(struct tl_model *m, const struct tl_blocked *why,
 				uint32_t raw_state, bool unint)
 {
 	struct block_key k = { .why = *why, .raw_state = raw_state, .unint = unint };
@@ -170,7 +170,7 @@ const struct tl_block *block_of(struct tl_model *m, const struct tl_blocked *why
 	return stored;
 }
 
-void block_store_free(struct block_store *bs)
+void tl_block_store_free(struct block_store *bs)
 {
 	while (bs->chunks) {
 		struct block_chunk *c = bs->chunks;

@@ -1,7 +1,7 @@
-/* model_finish.c - the end of the stream: close every open interval at the
+/* tl_model_close_open.c - the end of the stream: close every open interval at the
  * end time, link parents and children, complete each thread's totals (time
  * per state and reason is added up as intervals close, in model_state.c);
- * then the parallelism/concurrency series (model_series.c).
+ * then the parallelism/concurrency series (tl_model_build_series.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 {
 	if (!t->ended) {
-		thr_end(m, t, end);
+		tl_thr_end(m, t, end);
 		t->pub.end = end;
 	}
 	if (!t->names.n) {
@@ -95,7 +95,7 @@ static void publish_proc(struct proc *p)
 	p->pub.nchildren = p->children.n;
 }
 
-int model_finish(struct tl_model *m, uint64_t end)
+int tl_model_close_open(struct tl_model *m, uint64_t end)
 {
 	struct thr **ts = m->thrs.p;
 	struct proc **ps = m->procs.p;
@@ -111,7 +111,7 @@ int model_finish(struct tl_model *m, uint64_t end)
 		publish_proc(ps[i]);
 	if (m->oom)
 		return -ENOMEM;
-	return model_series(m, end);
+	return tl_model_build_series(m, end);
 }
 
 /* ---- invariants ---- */

@@ -1,6 +1,6 @@
 /* model_impl.h - the model's private state, shared by its own files only
- * (model.c, model_state.c, model_proc.c, model_query.c, model_finish.c,
- * model_series.c, model_block.c).
+ * (model.c, model_state.c, model_proc.c, model_query.c, tl_model_close_open.c,
+ * tl_model_build_series.c, model_block.c).
  * Every other module uses the public userspace/model.h.
  */
 #ifndef TL_MODEL_IMPL_H
@@ -59,7 +59,7 @@ struct proc {
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
 	struct vec steps, tree_steps;
 	struct tl_series series, tree_series;
-	size_t idx;                  /* position in tl_model.procs (model_series.c) */
+	size_t idx;                  /* position in tl_model.procs (tl_model_build_series.c) */
 };
 
 /* Distinct blocking reasons (model_block.c). */
@@ -116,55 +116,55 @@ int umap_put(struct umap *mp, uint32_t key, void *val);
 void umap_free(struct umap *mp);
 
 /* model_state.c: the open interval of a thread */
-void thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
+void tl_thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 	     const struct tl_interval *next);
-void thr_unknown_from(struct tl_model *m, struct thr *t, uint64_t from,
+void tl_thr_unknown_from(struct tl_model *m, struct thr *t, uint64_t from,
 		      uint8_t cause);
-void thr_inconsistent(struct tl_model *m, struct thr *t);
-void thr_end(struct tl_model *m, struct thr *t, uint64_t ts);
-void thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio);
-void observe_current(struct tl_model *m, const struct tl_hdr *h);
+void tl_thr_inconsistent(struct tl_model *m, struct thr *t);
+void tl_thr_end(struct tl_model *m, struct thr *t, uint64_t ts);
+void tl_thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio);
+void tl_model_observe_current(struct tl_model *m, const struct tl_hdr *h);
 /* Since when t has been Running or Runnable (else its state's start). */
-uint64_t thr_awake_since(const struct thr *t);
-void cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid);
-void model_loss(struct tl_model *m, const struct tl_loss *l);
-struct tl_interval iv_make(uint8_t state, uint8_t cause, int cpu);
+uint64_t tl_thr_awake_since(const struct thr *t);
+void tl_model_cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid);
+void tl_model_on_loss(struct tl_model *m, const struct tl_loss *l);
+struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu);
 
 /* model_block.c: the block of a blocked interval, stored once per distinct
  * value (tl_block_none, marking the model out of memory, if it cannot be) */
 extern const struct tl_block tl_block_none;
-const struct tl_block *block_of(struct tl_model *m, const struct tl_blocked *why,
+const struct tl_block *tl_block_of(struct tl_model *m, const struct tl_blocked *why,
 				uint32_t raw_state, bool unint);
-void block_store_free(struct block_store *bs);
+void tl_block_store_free(struct block_store *bs);
 
 /* model_proc.c: processes and threads */
-struct proc *proc_find(struct tl_model *m, uint32_t pid);  /* alive only */
-struct proc *proc_get(struct tl_model *m, uint32_t pid, uint64_t ts);
-struct proc *proc_new(struct tl_model *m, uint32_t pid, uint64_t ts);
-struct thr *thr_find(struct tl_model *m, uint32_t tid);    /* alive only */
+struct proc *tl_proc_find(struct tl_model *m, uint32_t pid);  /* alive only */
+struct proc *tl_proc_get(struct tl_model *m, uint32_t pid, uint64_t ts);
+struct proc *tl_proc_new(struct tl_model *m, uint32_t pid, uint64_t ts);
+struct thr *tl_thr_find(struct tl_model *m, uint32_t tid);    /* alive only */
 /* Alive, or exited and still on its CPU before its final switch-out. */
-struct thr *thr_find_current(struct tl_model *m, uint32_t tid);
+struct thr *tl_thr_find_current(struct tl_model *m, uint32_t tid);
 /* The alive thread, created on demand when its process is traced. */
-struct thr *thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t ts);
-struct thr *thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_t ts,
+struct thr *tl_thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t ts);
+struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_t ts,
 		    const char *comm);
-void thr_name(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm);
-/* thr_name() when comm_note(t's TID, comm) was just done */
-void thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm);
-void proc_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm);
-void comm_note(struct tl_model *m, uint32_t tid, const char *comm);
-void proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
-int on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
-int on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);
-int on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
+void tl_thr_name(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm);
+/* tl_thr_name() when tl_model_comm_note(t's TID, comm) was just done */
+void tl_thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm);
+void tl_proc_set_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm);
+void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm);
+void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
+int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
+int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);
+int tl_model_on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 	      uint32_t pid, uint64_t flags, bool flags_known, const char *comm);
-int on_exec(struct tl_model *m, const struct tl_exec *e);
-int on_exit_rec(struct tl_model *m, const struct tl_exit *e);
-int on_rename(struct tl_model *m, const struct tl_rename *r);
+int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e);
+int tl_model_on_exit(struct tl_model *m, const struct tl_exit *e);
+int tl_model_on_rename(struct tl_model *m, const struct tl_rename *r);
 
-/* model_finish.c */
-int model_finish(struct tl_model *m, uint64_t end);
-/* model_series.c: every step series, once intervals and processes are final */
-int model_series(struct tl_model *m, uint64_t end);
+/* tl_model_close_open.c */
+int tl_model_close_open(struct tl_model *m, uint64_t end);
+/* tl_model_build_series.c: every step series, once intervals and processes are final */
+int tl_model_build_series(struct tl_model *m, uint64_t end);
 
 #endif

@@ -15,14 +15,14 @@ static uint64_t later(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-struct proc *proc_find(struct tl_model *m, uint32_t pid)
+struct proc *tl_proc_find(struct tl_model *m, uint32_t pid)
 {
 	struct proc *p = umap_get(&m->pid_map, pid);
 
 	return p && !p->ended ? p : NULL;
 }
 
-struct proc *proc_new(struct tl_model *m, uint32_t pid, uint64_t ts)
+struct proc *tl_proc_new(struct tl_model *m, uint32_t pid, uint64_t ts)
 {
 	struct proc *prev = umap_get(&m->pid_map, pid);
 	struct proc *p = calloc(1, sizeof(*p));
@@ -46,32 +46,32 @@ struct proc *proc_new(struct tl_model *m, uint32_t pid, uint64_t ts)
 
 /* The alive process, or a new one first seen now: it existed since the
  * start of the trace, or since its PID's previous owner ended. */
-struct proc *proc_get(struct tl_model *m, uint32_t pid, uint64_t ts)
+struct proc *tl_proc_get(struct tl_model *m, uint32_t pid, uint64_t ts)
 {
-	struct proc *p = proc_find(m, pid);
+	struct proc *p = tl_proc_find(m, pid);
 
 	if (p || !pid)
 		return p;
 	struct proc *prev = umap_get(&m->pid_map, pid);
 	uint64_t start = later(m->st.start, prev ? prev->pub.end : 0);
-	return proc_new(m, pid, start < ts ? start : ts);
+	return tl_proc_new(m, pid, start < ts ? start : ts);
 }
 
-struct thr *thr_find(struct tl_model *m, uint32_t tid)
+struct thr *tl_thr_find(struct tl_model *m, uint32_t tid)
 {
 	struct thr *t = umap_get(&m->tid_map, tid);
 
 	return t && !t->ended ? t : NULL;
 }
 
-struct thr *thr_find_current(struct tl_model *m, uint32_t tid)
+struct thr *tl_thr_find_current(struct tl_model *m, uint32_t tid)
 {
 	struct thr *t = umap_get(&m->tid_map, tid);
 
 	return t && (!t->ended || t->exiting) ? t : NULL;
 }
 
-struct thr *thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_t ts,
+struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_t ts,
 		    const char *comm)
 {
 	struct thr *prev = umap_get(&m->tid_map, tid);
@@ -92,25 +92,25 @@ struct thr *thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_t t
 	t->pub.tid = tid;
 	t->pub.proc = &p->pub;
 	t->pub.start = t->pub.born_ns = ts;
-	t->cur = iv_make(TL_ST_UNKNOWN, TL_UNK_BEFORE_FIRST, -1);
+	t->cur = tl_iv_make(TL_ST_UNKNOWN, TL_UNK_BEFORE_FIRST, -1);
 	t->cur.start = ts;
 	if (!comm || !comm[0]) {
 		struct comm_ent *c = umap_get(&m->comm_map, tid);
 		comm = c ? c->comm : NULL;
 	}
 	if (comm)
-		thr_name(m, t, ts, comm);
+		tl_thr_name(m, t, ts, comm);
 	return t;
 }
 
-struct thr *thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t ts)
+struct thr *tl_thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t ts)
 {
-	struct thr *t = thr_find(m, tid);
+	struct thr *t = tl_thr_find(m, tid);
 
 	if (t && pid && t->pub.proc->pid != pid) {
 		/* the TID moved to another process: its old owner ended unseen */
-		thr_inconsistent(m, t);
-		thr_end(m, t, ts);
+		tl_thr_inconsistent(m, t);
+		tl_thr_end(m, t, ts);
 		t = NULL;
 	}
 	if (t || !tid)
@@ -118,14 +118,14 @@ struct thr *thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t ts)
 	struct thr *last = umap_get(&m->tid_map, tid);
 	if (last && last->exiting)
 		return NULL; /* an exited thread's last moments: not a new one */
-	struct proc *p = proc_find(m, pid);
+	struct proc *p = tl_proc_find(m, pid);
 	if (!p && m->o.all_tasks)
-		p = proc_get(m, pid, ts);
+		p = tl_proc_get(m, pid, ts);
 	if (!p)
 		return NULL;
 	struct thr *prev = umap_get(&m->tid_map, tid);
 	uint64_t start = later(later(p->pub.start, m->st.start), prev ? prev->pub.end : 0);
-	return thr_new(m, p, tid, start < ts ? start : ts, NULL);
+	return tl_thr_new(m, p, tid, start < ts ? start : ts, NULL);
 }
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -206,27 +206,27 @@ static void name_push(struct tl_model *m, struct vec *names, uint64_t ts,
 	memcpy(n->name, norm, TL_COMM_LEN);
 }
 
-void proc_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm)
+void tl_proc_set_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm)
 {
 	name_push(m, &p->names, ts, comm);
 }
 
-void thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
+void tl_thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
 {
 	name_push(m, &t->names, ts, comm);
 	if (t->pub.tid == t->pub.proc->pid)
-		proc_name(m, (struct proc *)t->pub.proc, ts, comm);
+		tl_proc_set_name(m, (struct proc *)t->pub.proc, ts, comm);
 }
 
-void thr_name(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
+void tl_thr_name(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
 {
 	name_push(m, &t->names, ts, comm);
-	comm_note(m, t->pub.tid, comm);
+	tl_model_comm_note(m, t->pub.tid, comm);
 	if (t->pub.tid == t->pub.proc->pid)
-		proc_name(m, (struct proc *)t->pub.proc, ts, comm);
+		tl_proc_set_name(m, (struct proc *)t->pub.proc, ts, comm);
 }
 
-void comm_note(struct tl_model *m, uint32_t tid, const char *comm)
+void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 {
 	if (!tid || !comm || !comm[0])
 		return;
@@ -244,7 +244,7 @@ void comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 }
 
 /* The process is gone: any thread of it still alive ended unseen. */
-void proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
+void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
 {
 	struct tl_thread **th = p->threads.p;
 
@@ -252,8 +252,8 @@ void proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
 		struct thr *t = (struct thr *)th[i];
 		if (t->ended)
 			continue;
-		thr_inconsistent(m, t);
-		thr_end(m, t, ts);
+		tl_thr_inconsistent(m, t);
+		tl_thr_end(m, t, ts);
 	}
 	p->ended = true;
 	p->pub.end = ts;
@@ -265,26 +265,26 @@ static void snap_state(struct tl_model *m, struct thr *t, const struct tl_task_s
 	struct tl_interval n;
 
 	if (s->on_cpu) {
-		thr_running(m, t, s->h.ts, cpu, -1);
+		tl_thr_running(m, t, s->h.ts, cpu, -1);
 		return;
 	}
 	if (s->state == 0) {
-		n = iv_make(TL_ST_RUNNABLE, TL_RUN_SNAPSHOT, cpu);
+		n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_SNAPSHOT, cpu);
 	} else {
 		bool unint = !(s->state & 1) && (s->state & 2);
-		n = iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
-		n.block = block_of(m, &s->why, s->state, unint);
+		n = tl_iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
+		n.block = tl_block_of(m, &s->why, s->state, unint);
 	}
-	thr_set(m, t, s->h.ts, &n);
+	tl_thr_set(m, t, s->h.ts, &n);
 }
 
-int on_task_snap(struct tl_model *m, const struct tl_task_snap *s)
+int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s)
 {
 	uint32_t tid = s->h.tid, pid = s->h.tgid;
-	struct proc *p = proc_find(m, pid);
+	struct proc *p = tl_proc_find(m, pid);
 
 	if (!p) {
-		p = proc_new(m, pid, s->h.ts);
+		p = tl_proc_new(m, pid, s->h.ts);
 		if (!p)
 			return -ENOMEM;
 		p->pub.born_ns = s->start_ns ? s->start_ns : s->h.ts;
@@ -294,12 +294,12 @@ int on_task_snap(struct tl_model *m, const struct tl_task_snap *s)
 		p->pub.ppid = s->ppid;
 	if (tid == pid && s->start_ns)
 		p->pub.born_ns = s->start_ns;
-	comm_note(m, tid, s->comm);
+	tl_model_comm_note(m, tid, s->comm);
 	if (s->state & DEAD_STATES)
 		return 0; /* a zombie thread: nothing left to run */
-	struct thr *t = thr_find(m, tid);
+	struct thr *t = tl_thr_find(m, tid);
 	if (!t) {
-		t = thr_new(m, p, tid, s->h.ts, s->comm);
+		t = tl_thr_new(m, p, tid, s->h.ts, s->comm);
 		if (!t)
 			return -ENOMEM;
 		t->pub.born_ns = s->start_ns ? s->start_ns : s->h.ts;
@@ -310,9 +310,9 @@ int on_task_snap(struct tl_model *m, const struct tl_task_snap *s)
 	return m->oom ? -ENOMEM : 0;
 }
 
-int on_proc_info(struct tl_model *m, const struct tl_proc_info *pi)
+int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi)
 {
-	struct proc *p = proc_get(m, pi->h.tgid, pi->h.ts);
+	struct proc *p = tl_proc_get(m, pi->h.tgid, pi->h.ts);
 	size_t len = pi->h.size - sizeof(*pi);
 
 	if (!p)
@@ -355,40 +355,40 @@ static struct proc *child_proc(struct tl_model *m, struct proc *pp, uint32_t pid
 {
 	if (is_thread && pid == pp->pub.pid)
 		return pp;
-	struct proc *cp = proc_find(m, pid);
+	struct proc *cp = tl_proc_find(m, pid);
 	if (is_thread && cp)
 		return cp;
 	if (cp) /* the PID's previous owner ended unseen */
-		proc_end(m, cp, ts);
-	cp = proc_new(m, pid, ts);
+		tl_proc_end(m, cp, ts);
+	cp = tl_proc_new(m, pid, ts);
 	if (!cp)
 		return NULL;
 	cp->pub.flags |= TL_PROC_FORKED;
 	cp->pub.ppid = pp->pub.pid;
 	cp->pub.parent = &pp->pub;
-	proc_name(m, cp, ts, comm);
+	tl_proc_set_name(m, cp, ts, comm);
 	return cp;
 }
 
-int on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
+int tl_model_on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 	      uint32_t pid, uint64_t flags, bool flags_known, const char *comm)
 {
-	struct proc *pp = proc_get(m, h->tgid, h->ts);
+	struct proc *pp = tl_proc_get(m, h->tgid, h->ts);
 	bool is_thread = flags_known ? (flags & CLONE_THREAD_FLAG) : pid == h->tgid;
 
 	if (!pp)
 		return -ENOMEM;
-	observe_current(m, h);
-	struct thr *creator = thr_find(m, h->tid);
-	struct thr *old = thr_find(m, tid);
+	tl_model_observe_current(m, h);
+	struct thr *creator = tl_thr_find(m, h->tid);
+	struct thr *old = tl_thr_find(m, tid);
 	if (same_creation(m, old, h, flags, flags_known))
 		return 0;
 	if (old) {
-		thr_inconsistent(m, old);
-		thr_end(m, old, h->ts);
+		tl_thr_inconsistent(m, old);
+		tl_thr_end(m, old, h->ts);
 	}
 	struct proc *cp = child_proc(m, pp, pid, is_thread, h->ts, comm);
-	struct thr *t = cp ? thr_new(m, cp, tid, h->ts, comm) : NULL;
+	struct thr *t = cp ? tl_thr_new(m, cp, tid, h->ts, comm) : NULL;
 	struct tl_fork_ev *e = vec_push(m, &m->forks, sizeof(*e));
 	if (!t || !e)
 		return -ENOMEM;
@@ -398,8 +398,8 @@ int on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 	t->fork_edge = m->forks.n;
 	t->pub.flags |= TL_THR_CREATED;
 	t->pub.creator_tid = h->tid;
-	struct tl_interval n = iv_make(TL_ST_RUNNABLE, TL_RUN_NEW, -1);
-	thr_set(m, t, h->ts, &n);
+	struct tl_interval n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_NEW, -1);
+	tl_thr_set(m, t, h->ts, &n);
 	if (creator && is_thread)
 		creator->pub.sum.clones++;
 	else if (creator)
@@ -410,45 +410,45 @@ int on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 static void exec_leader_change(struct tl_model *m, struct proc *p, const struct tl_exec *e)
 {
 	int cpu = e->h.cpu < TL_CPU_SLOTS ? e->h.cpu : -1;
-	struct thr *old = thr_find(m, e->old_tid);
-	struct thr *leader = thr_find(m, e->h.tid);
+	struct thr *old = tl_thr_find(m, e->old_tid);
+	struct thr *leader = tl_thr_find(m, e->h.tid);
 
 	if (old) {
 		old->pub.flags |= TL_THR_EXECED;
 		old->pub.exec_to = e->h.tid;
-		thr_end(m, old, e->h.ts);
+		tl_thr_end(m, old, e->h.ts);
 	}
 	if (leader) { /* the old leader's exit should have come first */
-		thr_inconsistent(m, leader);
-		thr_end(m, leader, e->h.ts);
+		tl_thr_inconsistent(m, leader);
+		tl_thr_end(m, leader, e->h.ts);
 	}
-	struct thr *t = thr_new(m, p, e->h.tid, e->h.ts, e->comm);
+	struct thr *t = tl_thr_new(m, p, e->h.tid, e->h.ts, e->comm);
 	if (t)
-		thr_running(m, t, e->h.ts, cpu, -1);
+		tl_thr_running(m, t, e->h.ts, cpu, -1);
 }
 
-int on_exec(struct tl_model *m, const struct tl_exec *e)
+int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 {
-	struct proc *p = proc_get(m, e->h.tgid, e->h.ts);
+	struct proc *p = tl_proc_get(m, e->h.tgid, e->h.ts);
 
 	if (!p)
 		return -ENOMEM;
 	if (e->old_tid && e->old_tid != e->h.tid)
 		exec_leader_change(m, p, e);
 	else
-		observe_current(m, &e->h);
+		tl_model_observe_current(m, &e->h);
 	/* exec leaves only the thread that called it */
 	struct tl_thread **th = p->threads.p;
 	for (size_t i = 0; i < p->threads.n; i++) {
 		struct thr *o = (struct thr *)th[i];
 		if (!o->ended && o->pub.tid != e->h.tid) {
-			thr_inconsistent(m, o);
-			thr_end(m, o, e->h.ts);
+			tl_thr_inconsistent(m, o);
+			tl_thr_end(m, o, e->h.ts);
 		}
 	}
-	struct thr *t = thr_find(m, e->h.tid);
+	struct thr *t = tl_thr_find(m, e->h.tid);
 	if (t)
-		thr_name(m, t, e->h.ts, e->comm);
+		tl_thr_name(m, t, e->h.ts, e->comm);
 	struct tl_exec_ev *x = vec_push(m, &p->execs, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
@@ -461,38 +461,38 @@ int on_exec(struct tl_model *m, const struct tl_exec *e)
 	return m->oom ? -ENOMEM : 0;
 }
 
-int on_exit_rec(struct tl_model *m, const struct tl_exit *e)
+int tl_model_on_exit(struct tl_model *m, const struct tl_exit *e)
 {
-	observe_current(m, &e->h);
-	struct thr *t = thr_find(m, e->h.tid);
+	tl_model_observe_current(m, &e->h);
+	struct thr *t = tl_thr_find(m, e->h.tid);
 	struct tl_exit_ev *x = vec_push(m, &m->exits, sizeof(*x));
 
 	if (!x)
 		return -ENOMEM;
 	*x = (struct tl_exit_ev){ .ts = e->h.ts, .tid = e->h.tid, .pid = e->h.tgid,
 				  .exit_code = e->exit_code, .group_dead = e->group_dead };
-	comm_note(m, e->h.tid, e->comm);
+	tl_model_comm_note(m, e->h.tid, e->comm);
 	if (t) {
 		t->pub.flags |= TL_THR_EXITED;
 		t->pub.exit_code = e->exit_code;
-		thr_end(m, t, e->h.ts);
+		tl_thr_end(m, t, e->h.ts);
 		t->exiting = true;
 	}
-	struct proc *p = e->group_dead ? proc_find(m, e->h.tgid) : NULL;
+	struct proc *p = e->group_dead ? tl_proc_find(m, e->h.tgid) : NULL;
 	if (p) {
 		p->pub.flags |= TL_PROC_EXITED;
 		p->pub.exit_status = e->exit_code;
-		proc_end(m, p, e->h.ts);
+		tl_proc_end(m, p, e->h.ts);
 	}
 	return m->oom ? -ENOMEM : 0;
 }
 
-int on_rename(struct tl_model *m, const struct tl_rename *r)
+int tl_model_on_rename(struct tl_model *m, const struct tl_rename *r)
 {
-	observe_current(m, &r->h);
-	comm_note(m, r->tid, r->newcomm);
-	struct thr *t = thr_find(m, r->tid);
+	tl_model_observe_current(m, &r->h);
+	tl_model_comm_note(m, r->tid, r->newcomm);
+	struct thr *t = tl_thr_find(m, r->tid);
 	if (t)
-		thr_name(m, t, r->h.ts, r->newcomm);
+		tl_thr_name(m, t, r->h.ts, r->newcomm);
 	return m->oom ? -ENOMEM : 0;
 }

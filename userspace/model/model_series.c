@@ -1,4 +1,4 @@
-/* model_series.c - the parallelism/concurrency step series: how many threads
+/* tl_model_build_series.c - the parallelism/concurrency step series: how many threads
  * are Running, Runnable and Unknown over time, per process, per process tree
  * and over the whole trace.
  *
@@ -346,7 +346,7 @@ static void merge(struct tl_model *m, struct build *b)
 
 /* Builds every series; threads' intervals and processes' ends and parent
  * links must be final. */
-int model_series(struct tl_model *m, uint64_t end)
+int tl_model_build_series(struct tl_model *m, uint64_t end)
 {
 	struct build b = { 0 };
 	int err = build_accs(m, &b, end);

@@ -9,7 +9,7 @@
  * pass over a timeline: keep them at half a cache line. */
 _Static_assert(sizeof(struct tl_interval) == 32, "tl_interval is 32 bytes");
 
-struct tl_interval iv_make(uint8_t state, uint8_t cause, int cpu)
+struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu)
 {
 	return (struct tl_interval){ .state = state, .cause = cause,
 				     .cpu = (int16_t)cpu, .prio = TL_PRIO_UNKNOWN,
@@ -40,7 +40,7 @@ static bool awake(uint8_t state)
 }
 
 /* Closes the open interval at ts (dropping it when empty) and opens next. */
-void thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
+void tl_thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 	     const struct tl_interval *next)
 {
 	if (t->ended)
@@ -64,42 +64,42 @@ void thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 
 /* From `from` on, the thread's state is Unknown until its next definite
  * event; from = the open interval's start re-labels the whole interval. */
-void thr_unknown_from(struct tl_model *m, struct thr *t, uint64_t from,
+void tl_thr_unknown_from(struct tl_model *m, struct thr *t, uint64_t from,
 		      uint8_t cause)
 {
 	if (t->ended || t->cur.state == TL_ST_UNKNOWN)
 		return;
 	t->pend_wake = false;
-	struct tl_interval u = iv_make(TL_ST_UNKNOWN, cause, -1);
+	struct tl_interval u = tl_iv_make(TL_ST_UNKNOWN, cause, -1);
 	if (from > t->cur.start) {
-		thr_set(m, t, from, &u);
+		tl_thr_set(m, t, from, &u);
 		return;
 	}
 	u.start = t->cur.start;
 	t->cur = u;
 }
 
-uint64_t thr_awake_since(const struct thr *t)
+uint64_t tl_thr_awake_since(const struct thr *t)
 {
 	return awake(t->cur.state) ? t->awake_since : t->cur.start;
 }
 
 /* An event says the open interval cannot be what the model believed (an
  * event was missed with no loss counted): it becomes Unknown. */
-void thr_inconsistent(struct tl_model *m, struct thr *t)
+void tl_thr_inconsistent(struct tl_model *m, struct thr *t)
 {
 	if (t->ended || t->cur.state == TL_ST_UNKNOWN)
 		return;
 	m->st.inconsistencies++;
-	thr_unknown_from(m, t, t->cur.start, TL_UNK_INCONSISTENT);
+	tl_thr_unknown_from(m, t, t->cur.start, TL_UNK_INCONSISTENT);
 }
 
-void thr_end(struct tl_model *m, struct thr *t, uint64_t ts)
+void tl_thr_end(struct tl_model *m, struct thr *t, uint64_t ts)
 {
 	if (t->ended)
 		return;
-	struct tl_interval none = iv_make(TL_ST_UNKNOWN, 0, -1);
-	thr_set(m, t, ts, &none);
+	struct tl_interval none = tl_iv_make(TL_ST_UNKNOWN, 0, -1);
+	tl_thr_set(m, t, ts, &none);
 	t->ended = true;
 	t->pub.end = ts;
 	t->pend_wake = false;
@@ -113,19 +113,19 @@ void thr_end(struct tl_model *m, struct thr *t, uint64_t ts)
 	}
 }
 
-void thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio)
+void tl_thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio)
 {
-	struct tl_interval n = iv_make(TL_ST_RUNNING, 0, cpu);
+	struct tl_interval n = tl_iv_make(TL_ST_RUNNING, 0, cpu);
 
 	n.prio = prio_of(prio);
-	thr_set(m, t, ts, &n);
+	tl_thr_set(m, t, ts, &n);
 	t->pend_wake = false;
 	if (cpu >= 0)
 		m->cpu_curr[cpu] = t->pub.tid;
 }
 
 /* Whoever the model had on cpu (other than except) is not there any more. */
-void cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid)
+void tl_model_cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid)
 {
 	if (cpu < 0)
 		return;
@@ -133,19 +133,19 @@ void cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid)
 	m->cpu_curr[cpu] = 0;
 	if (!tid || tid == except_tid)
 		return;
-	struct thr *x = thr_find(m, tid);
+	struct thr *x = tl_thr_find(m, tid);
 	if (x && x->cur.state == TL_ST_RUNNING && x->cur.cpu == cpu)
-		thr_inconsistent(m, x);
+		tl_thr_inconsistent(m, x);
 }
 
 /* hdr.tid was current on hdr.cpu at hdr.ts: a definite Running. */
-void observe_current(struct tl_model *m, const struct tl_hdr *h)
+void tl_model_observe_current(struct tl_model *m, const struct tl_hdr *h)
 {
 	int cpu = h->cpu < TL_CPU_SLOTS ? h->cpu : -1;
 
 	if (!h->tid)
 		return;
-	struct thr *t = thr_get(m, h->tid, h->tgid, h->ts);
+	struct thr *t = tl_thr_get(m, h->tid, h->tgid, h->ts);
 	if (!t || t->ended)
 		return;
 	if (t->cur.state == TL_ST_RUNNING && t->cur.cpu == cpu) {
@@ -154,12 +154,12 @@ void observe_current(struct tl_model *m, const struct tl_hdr *h)
 		return;
 	}
 	if (t->cur.state != TL_ST_UNKNOWN)
-		thr_inconsistent(m, t);
-	cpu_vacate(m, cpu, h->tid);
-	thr_running(m, t, h->ts, cpu, t->cur.prio);
+		tl_thr_inconsistent(m, t);
+	tl_model_cpu_vacate(m, cpu, h->tid);
+	tl_thr_running(m, t, h->ts, cpu, t->cur.prio);
 }
 
-void model_loss(struct tl_model *m, const struct tl_loss *l)
+void tl_model_on_loss(struct tl_model *m, const struct tl_loss *l)
 {
 	int cpu = l->h.cpu < TL_CPU_SLOTS ? l->h.cpu : 0;
 	struct tl_loss_ev *e = vec_push(m, &m->losses, sizeof(*e));
@@ -185,6 +185,6 @@ void model_loss(struct tl_model *m, const struct tl_loss *l)
 		if (t->ended)
 			continue;
 		uint64_t from = t->cur.start > w0 ? t->cur.start : w0;
-		thr_unknown_from(m, t, from, TL_UNK_LOSS);
+		tl_thr_unknown_from(m, t, from, TL_UNK_LOSS);
 	}
 }

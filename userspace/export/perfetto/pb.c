@@ -21,14 +21,14 @@ static int pb_init(struct pb_writer *w, int fd, size_t cap)
 	return 0;
 }
 
-int pb_init_fd(struct pb_writer *w, int fd, size_t cap)
+int tl_pb_init_fd(struct pb_writer *w, int fd, size_t cap)
 {
 	if (fd < 0)
 		return -EBADF;
 	return pb_init(w, fd, cap);
 }
 
-int pb_init_mem(struct pb_writer *w, size_t cap)
+int tl_pb_init_mem(struct pb_writer *w, size_t cap)
 {
 	return pb_init(w, -1, cap);
 }
@@ -49,7 +49,7 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int pb_flush(struct pb_writer *w)
+int tl_pb_flush(struct pb_writer *w)
 {
 	int err;
 
@@ -71,14 +71,14 @@ int pb_flush(struct pb_writer *w)
 	return 0;
 }
 
-int pb_close(struct pb_writer *w)
+int tl_pb_close(struct pb_writer *w)
 {
 	int err = 0;
 
 	if (w->depth && !w->err)
 		w->err = -EINVAL;
 	if (!w->err)
-		err = pb_flush(w);
+		err = tl_pb_flush(w);
 	if (!err)
 		err = w->err;
 	free(w->buf);
@@ -89,8 +89,8 @@ int pb_close(struct pb_writer *w)
 
 /* Slow path of pb_room: write out when nothing is open, else grow (open
  * length slots must stay in memory) and let the fast path use all of it
- * until the outermost message ends (pb_end() then writes out). */
-bool pb_grow(struct pb_writer *w, size_t n)
+ * until the outermost message ends (tl_pb_end() then writes out). */
+bool tl_pb_grow(struct pb_writer *w, size_t n)
 {
 	size_t cap;
 	uint8_t *nb;
@@ -98,7 +98,7 @@ bool pb_grow(struct pb_writer *w, size_t n)
 	if (w->err)
 		return false;
 	if (w->fd >= 0 && w->depth == 0 && w->len) {
-		if (pb_flush(w))
+		if (tl_pb_flush(w))
 			return false;
 		w->lim = w->soft;
 		if (w->len + n <= w->lim)
@@ -120,7 +120,7 @@ bool pb_grow(struct pb_writer *w, size_t n)
 	return true;
 }
 
-void pb_put_raw(struct pb_writer *w, const void *p, size_t n)
+void tl_pb_put_raw(struct pb_writer *w, const void *p, size_t n)
 {
 	if (!pb_room(w, n))
 		return;
@@ -134,7 +134,7 @@ static void put_le(struct pb_writer *w, uint64_t v, int bytes)
 		w->buf[w->len++] = (uint8_t)(v >> (8 * i));
 }
 
-void pb_fixed64(struct pb_writer *w, uint32_t field, uint64_t v)
+void tl_pb_fixed64(struct pb_writer *w, uint32_t field, uint64_t v)
 {
 	if (!pb_room(w, 13))
 		return;
@@ -142,7 +142,7 @@ void pb_fixed64(struct pb_writer *w, uint32_t field, uint64_t v)
 	put_le(w, v, 8);
 }
 
-void pb_fixed32(struct pb_writer *w, uint32_t field, uint32_t v)
+void tl_pb_fixed32(struct pb_writer *w, uint32_t field, uint32_t v)
 {
 	if (!pb_room(w, 9))
 		return;
@@ -150,15 +150,15 @@ void pb_fixed32(struct pb_writer *w, uint32_t field, uint32_t v)
 	put_le(w, v, 4);
 }
 
-void pb_double(struct pb_writer *w, uint32_t field, double v)
+void tl_pb_double(struct pb_writer *w, uint32_t field, double v)
 {
 	uint64_t bits;
 
 	memcpy(&bits, &v, sizeof(bits));
-	pb_fixed64(w, field, bits);
+	tl_pb_fixed64(w, field, bits);
 }
 
-void pb_bytes(struct pb_writer *w, uint32_t field, const void *p, size_t n)
+void tl_pb_bytes(struct pb_writer *w, uint32_t field, const void *p, size_t n)
 {
 	if (!pb_room(w, 20 + n))
 		return;
@@ -169,17 +169,17 @@ void pb_bytes(struct pb_writer *w, uint32_t field, const void *p, size_t n)
 	w->len += n;
 }
 
-void pb_string(struct pb_writer *w, uint32_t field, const char *s)
+void tl_pb_string(struct pb_writer *w, uint32_t field, const char *s)
 {
-	pb_bytes(w, field, s, strlen(s));
+	tl_pb_bytes(w, field, s, strlen(s));
 }
 
-void pb_string_n(struct pb_writer *w, uint32_t field, const char *s, size_t max)
+void tl_pb_string_n(struct pb_writer *w, uint32_t field, const char *s, size_t max)
 {
-	pb_bytes(w, field, s, strnlen(s, max));
+	tl_pb_bytes(w, field, s, strnlen(s, max));
 }
 
-void pb_begin(struct pb_writer *w, uint32_t field)
+void tl_pb_begin(struct pb_writer *w, uint32_t field)
 {
 	if (!pb_room(w, 5 + PB_LEN_SLOT))
 		return;
@@ -192,7 +192,7 @@ void pb_begin(struct pb_writer *w, uint32_t field)
 	w->len += PB_LEN_SLOT;
 }
 
-void pb_end(struct pb_writer *w)
+void tl_pb_end(struct pb_writer *w)
 {
 	size_t at, n;
 	uint8_t *s;
@@ -215,7 +215,7 @@ void pb_end(struct pb_writer *w)
 	s[2] = (uint8_t)(0x80 | ((n >> 14) & 0x7f));
 	s[3] = (uint8_t)((n >> 21) & 0x7f);
 	if (w->depth == 0 && w->fd >= 0 && w->len >= w->soft) {
-		pb_flush(w);
+		tl_pb_flush(w);
 		w->lim = w->soft;
 	}
 }
@@ -240,36 +240,36 @@ void pb_end(struct pb_writer *w)
 #define PB_AS_U64(x) ((uint64_t)(x))
 #define PB_I32_AS_U64(x) ((uint64_t)(int64_t)(x))
 
-void pb_packed_u64(struct pb_writer *w, uint32_t field, const uint64_t *v, size_t n)
+void tl_pb_packed_u64(struct pb_writer *w, uint32_t field, const uint64_t *v, size_t n)
 {
 	PB_PACKED(w, field, v, n, PB_AS_U64);
 }
 
-void pb_packed_u32(struct pb_writer *w, uint32_t field, const uint32_t *v, size_t n)
+void tl_pb_packed_u32(struct pb_writer *w, uint32_t field, const uint32_t *v, size_t n)
 {
 	PB_PACKED(w, field, v, n, PB_AS_U64);
 }
 
-void pb_packed_i32(struct pb_writer *w, uint32_t field, const int32_t *v, size_t n)
+void tl_pb_packed_i32(struct pb_writer *w, uint32_t field, const int32_t *v, size_t n)
 {
 	PB_PACKED(w, field, v, n, PB_I32_AS_U64);
 }
 
-void pb_packed_i64(struct pb_writer *w, uint32_t field, const int64_t *v, size_t n)
+void tl_pb_packed_i64(struct pb_writer *w, uint32_t field, const int64_t *v, size_t n)
 {
 	PB_PACKED(w, field, v, n, PB_AS_U64);
 }
 
 /* ---- reader ---- */
 
-void pb_reader_init(struct pb_reader *r, const void *data, size_t len)
+void tl_pb_reader_init(struct pb_reader *r, const void *data, size_t len)
 {
 	r->p = data;
 	r->end = r->p + len;
 	r->err = 0;
 }
 
-bool pb_read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+bool tl_pb_read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
 	uint64_t x = 0;
 
@@ -300,13 +300,13 @@ static bool read_value(struct pb_reader *r, struct pb_field *f)
 {
 	switch (f->wire) {
 	case PB_VARINT:
-		return pb_read_varint(&r->p, r->end, &f->u);
+		return tl_pb_read_varint(&r->p, r->end, &f->u);
 	case PB_FIXED64:
 		return read_le(r, 8, &f->u);
 	case PB_FIXED32:
 		return read_le(r, 4, &f->u);
 	case PB_LEN:
-		if (!pb_read_varint(&r->p, r->end, &f->u) ||
+		if (!tl_pb_read_varint(&r->p, r->end, &f->u) ||
 		    f->u > (uint64_t)(r->end - r->p))
 			return false;
 		f->data = r->p;
@@ -317,14 +317,14 @@ static bool read_value(struct pb_reader *r, struct pb_field *f)
 	return false;
 }
 
-bool pb_next(struct pb_reader *r, struct pb_field *f)
+bool tl_pb_next(struct pb_reader *r, struct pb_field *f)
 {
 	uint64_t tag;
 
 	if (r->err || r->p >= r->end)
 		return false;
 	memset(f, 0, sizeof(*f));
-	if (!pb_read_varint(&r->p, r->end, &tag) || (tag >> 3) == 0 ||
+	if (!tl_pb_read_varint(&r->p, r->end, &tag) || (tag >> 3) == 0 ||
 	    (tag >> 3) > UINT32_MAX)
 		goto bad;
 	f->num = (uint32_t)(tag >> 3);

@@ -42,14 +42,14 @@ struct pb_writer {
 	uint64_t flushed;  /* bytes already written to fd */
 };
 
-/* Writes into fd (not closed by pb_close) through a buffer of `cap` bytes. */
-int pb_init_fd(struct pb_writer *w, int fd, size_t cap);
+/* Writes into fd (not closed by tl_pb_close) through a buffer of `cap` bytes. */
+int tl_pb_init_fd(struct pb_writer *w, int fd, size_t cap);
 /* Keeps everything in memory; pb_data()/pb_size() give the bytes. */
-int pb_init_mem(struct pb_writer *w, size_t cap);
+int tl_pb_init_mem(struct pb_writer *w, size_t cap);
 /* Writes out what is buffered; only legal with no message open. */
-int pb_flush(struct pb_writer *w);
+int tl_pb_flush(struct pb_writer *w);
 /* Flushes (fd mode) and frees the buffer. Returns the sticky error. */
-int pb_close(struct pb_writer *w);
+int tl_pb_close(struct pb_writer *w);
 static inline int pb_error(const struct pb_writer *w) { return w->err; }
 static inline const uint8_t *pb_data(const struct pb_writer *w) { return w->buf; }
 static inline size_t pb_size(const struct pb_writer *w) { return w->len; }
@@ -57,12 +57,12 @@ static inline size_t pb_size(const struct pb_writer *w) { return w->len; }
 static inline uint64_t pb_total(const struct pb_writer *w) { return w->flushed + w->len; }
 
 /* Makes room for n more bytes; false (and err set) when it cannot. */
-bool pb_grow(struct pb_writer *w, size_t n);
+bool tl_pb_grow(struct pb_writer *w, size_t n);
 static inline bool pb_room(struct pb_writer *w, size_t n)
 {
 	if (w->len + n <= w->lim && !w->err)
 		return true;
-	return pb_grow(w, n);
+	return tl_pb_grow(w, n);
 }
 
 /* Encodes v as a varint at out, returns the byte count (1..10). */
@@ -101,7 +101,7 @@ static inline void pb_put_varint(struct pb_writer *w, uint64_t v)
 	if (pb_room(w, 10))
 		pb_put_varint_unchecked(w, v);
 }
-void pb_put_raw(struct pb_writer *w, const void *p, size_t n);
+void tl_pb_put_raw(struct pb_writer *w, const void *p, size_t n);
 
 /* Fields. Negative int32/int64 go out as 10-byte varints, as protobuf wants. */
 static inline void pb_varint(struct pb_writer *w, uint32_t field, uint64_t v)
@@ -127,24 +127,24 @@ static inline void pb_bool(struct pb_writer *w, uint32_t field, bool v)
 {
 	pb_varint(w, field, v ? 1 : 0);
 }
-void pb_fixed64(struct pb_writer *w, uint32_t field, uint64_t v);
-void pb_fixed32(struct pb_writer *w, uint32_t field, uint32_t v);
-void pb_double(struct pb_writer *w, uint32_t field, double v);
-void pb_bytes(struct pb_writer *w, uint32_t field, const void *p, size_t n);
-void pb_string(struct pb_writer *w, uint32_t field, const char *s);
+void tl_pb_fixed64(struct pb_writer *w, uint32_t field, uint64_t v);
+void tl_pb_fixed32(struct pb_writer *w, uint32_t field, uint32_t v);
+void tl_pb_double(struct pb_writer *w, uint32_t field, double v);
+void tl_pb_bytes(struct pb_writer *w, uint32_t field, const void *p, size_t n);
+void tl_pb_string(struct pb_writer *w, uint32_t field, const char *s);
 /* A string of at most max bytes (stops at the first NUL), e.g. a comm. */
-void pb_string_n(struct pb_writer *w, uint32_t field, const char *s, size_t max);
+void tl_pb_string_n(struct pb_writer *w, uint32_t field, const char *s, size_t max);
 
 /* Nested message or packed array: begin writes the tag and a length slot,
- * end fills the slot in. Packed arrays: pb_begin, pb_put_varint..., pb_end. */
-void pb_begin(struct pb_writer *w, uint32_t field);
-void pb_end(struct pb_writer *w);
+ * end fills the slot in. Packed arrays: tl_pb_begin, pb_put_varint..., tl_pb_end. */
+void tl_pb_begin(struct pb_writer *w, uint32_t field);
+void tl_pb_end(struct pb_writer *w);
 
 /* Packed repeated fields in one call. */
-void pb_packed_u64(struct pb_writer *w, uint32_t field, const uint64_t *v, size_t n);
-void pb_packed_u32(struct pb_writer *w, uint32_t field, const uint32_t *v, size_t n);
-void pb_packed_i32(struct pb_writer *w, uint32_t field, const int32_t *v, size_t n);
-void pb_packed_i64(struct pb_writer *w, uint32_t field, const int64_t *v, size_t n);
+void tl_pb_packed_u64(struct pb_writer *w, uint32_t field, const uint64_t *v, size_t n);
+void tl_pb_packed_u32(struct pb_writer *w, uint32_t field, const uint32_t *v, size_t n);
+void tl_pb_packed_i32(struct pb_writer *w, uint32_t field, const int32_t *v, size_t n);
+void tl_pb_packed_i64(struct pb_writer *w, uint32_t field, const int64_t *v, size_t n);
 
 /* ---- reader: walks the fields of one message ---- */
 struct pb_reader {
@@ -161,10 +161,10 @@ struct pb_field {
 	size_t len;
 };
 
-void pb_reader_init(struct pb_reader *r, const void *data, size_t len);
+void tl_pb_reader_init(struct pb_reader *r, const void *data, size_t len);
 /* Next field: true and *f filled, or false at the end or on an error. */
-bool pb_next(struct pb_reader *r, struct pb_field *f);
+bool tl_pb_next(struct pb_reader *r, struct pb_field *f);
 /* Decodes one varint from [*p, end); false if cut short or over 10 bytes. */
-bool pb_read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
+bool tl_pb_read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
 
 #endif

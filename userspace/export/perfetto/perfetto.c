@@ -19,7 +19,7 @@ struct tl_pf {
 void tl_pf_packet_begin(struct pb_writer *w, uint64_t ts, uint32_t seq,
 			uint32_t flags)
 {
-	pb_begin(w, PF_TRACE_PACKET);
+	tl_pb_begin(w, PF_TRACE_PACKET);
 	if (ts)
 		pb_varint(w, PF_TP_TIMESTAMP, ts);
 	if (seq)
@@ -30,10 +30,10 @@ void tl_pf_packet_begin(struct pb_writer *w, uint64_t ts, uint32_t seq,
 
 static void write_clock(struct pb_writer *w, uint32_t id, uint64_t ts)
 {
-	pb_begin(w, PF_CS_CLOCKS);
+	tl_pb_begin(w, PF_CS_CLOCKS);
 	pb_varint(w, PF_CLK_ID, id);
 	pb_varint(w, PF_CLK_TS, ts);
-	pb_end(w);
+	tl_pb_end(w);
 }
 
 /* Both clocks were read at one instant when recording started, so the UI
@@ -42,12 +42,12 @@ static void write_clock(struct pb_writer *w, uint32_t id, uint64_t ts)
 static void write_clock_snapshot(struct pb_writer *w, const struct tl_rec_info *info)
 {
 	tl_pf_packet_begin(w, info->boot_ns, PF_SEQ_META, 0);
-	pb_begin(w, PF_TP_CLOCK_SNAPSHOT);
+	tl_pb_begin(w, PF_TP_CLOCK_SNAPSHOT);
 	write_clock(w, PF_CLOCK_BOOTTIME, info->boot_ns);
 	if (info->real_ns)
 		write_clock(w, PF_CLOCK_REALTIME, info->real_ns);
 	pb_varint(w, PF_CS_PRIMARY, PF_CLOCK_BOOTTIME);
-	pb_end(w);
+	tl_pb_end(w);
 	tl_pf_packet_end(w);
 }
 
@@ -57,19 +57,19 @@ static void write_system_info(struct pb_writer *w, const struct tl_rec_info *inf
 	char version[64];
 
 	tl_pf_packet_begin(w, 0, PF_SEQ_META, 0);
-	pb_begin(w, PF_TP_SYSTEM_INFO);
-	pb_begin(w, PF_SI_UTSNAME);
-	pb_string(w, PF_UTS_SYSNAME, "Linux");
-	pb_string(w, PF_UTS_RELEASE, info->kernel[0] ? info->kernel : "6.0.0");
+	tl_pb_begin(w, PF_TP_SYSTEM_INFO);
+	tl_pb_begin(w, PF_SI_UTSNAME);
+	tl_pb_string(w, PF_UTS_SYSNAME, "Linux");
+	tl_pb_string(w, PF_UTS_RELEASE, info->kernel[0] ? info->kernel : "6.0.0");
 	if (info->machine[0])
-		pb_string(w, PF_UTS_MACHINE, info->machine);
-	pb_end(w);
+		tl_pb_string(w, PF_UTS_MACHINE, info->machine);
+	tl_pb_end(w);
 	snprintf(version, sizeof(version), "threadline %.40s",
 		 info->tool_version[0] ? info->tool_version : "unknown");
-	pb_string(w, PF_SI_SERVICE_VERSION, version);
+	tl_pb_string(w, PF_SI_SERVICE_VERSION, version);
 	if (info->ncpus)
 		pb_varint(w, PF_SI_NUM_CPUS, info->ncpus);
-	pb_end(w);
+	tl_pb_end(w);
 	tl_pf_packet_end(w);
 }
 

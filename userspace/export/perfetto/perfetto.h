@@ -185,7 +185,7 @@ enum pf_te_type {
 /* Opens a TracePacket (Trace.packet); ts 0 / seq 0 / flags 0 are omitted. */
 void tl_pf_packet_begin(struct pb_writer *w, uint64_t ts, uint32_t seq,
 			uint32_t flags);
-static inline void tl_pf_packet_end(struct pb_writer *w) { pb_end(w); }
+static inline void tl_pf_packet_end(struct pb_writer *w) { tl_pb_end(w); }
 
 /* The first packets: ClockSnapshot (BOOTTIME and REALTIME, BOOTTIME
  * primary), then SystemInfo (utsname from the recording's kernel). */

@@ -119,7 +119,7 @@ static bool read_packed(struct ck *c, const struct pb_field *f, struct arr *a)
 	while (p < end) {
 		uint64_t v;
 
-		if (!pb_read_varint(&p, end, &v))
+		if (!tl_pb_read_varint(&p, end, &v))
 			return fail(c, "bad varint in packed field %u", f->num);
 		if (a->n % 256 == 0) {
 			uint64_t *nv = realloc(a->v, (a->n + 256) * sizeof(*nv));
@@ -171,8 +171,8 @@ static bool plain_switch(struct ck *c, uint32_t cpu, const struct plain *e)
 	uint64_t prev = NO_TASK, next = NO_TASK;
 	int64_t state = 0;
 
-	pb_reader_init(&r, e->body, e->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, e->body, e->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_SW_PREV_PID) prev = (uint32_t)f.u;
 		if (f.num == PF_SW_NEXT_PID) next = (uint32_t)f.u;
 		if (f.num == PF_SW_PREV_STATE) state = (int64_t)f.u;
@@ -199,8 +199,8 @@ static bool plain_waking(struct ck *c, uint32_t cpu, const struct plain *e)
 	struct pb_field f;
 	uint64_t pid = NO_TASK;
 
-	pb_reader_init(&r, e->body, e->len);
-	while (pb_next(&r, &f))
+	tl_pb_reader_init(&r, e->body, e->len);
+	while (tl_pb_next(&r, &f))
 		if (f.num == PF_WK_PID)
 			pid = (uint32_t)f.u;
 	if (r.err || pid == NO_TASK)
@@ -235,8 +235,8 @@ static bool read_plain(struct ck *c, const struct pb_field *ev, struct plain *e)
 	unsigned nevents = 0;
 
 	memset(e, 0, sizeof(*e));
-	pb_reader_init(&r, ev->data, ev->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, ev->data, ev->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_FE_TS) { e->ts = f.u; ts = true; }
 		else if (f.num == PF_FE_PID) { e->pid = f.u; pid = true; }
 		else if (f.wire == PB_LEN) {
@@ -328,8 +328,8 @@ static bool check_compact(struct ck *c, uint32_t cpu, const struct pb_field *cf)
 	size_t nintern = 0;
 	bool ok = true;
 
-	pb_reader_init(&r, cf->data, cf->len);
-	while (ok && pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, cf->data, cf->len);
+	while (ok && tl_pb_next(&r, &f)) {
 		int k = arr_of(f.num);
 
 		if (f.num == PF_CS_INTERN)
@@ -356,16 +356,16 @@ static bool check_bundle(struct ck *c, const struct pb_field *bf)
 	uint64_t cpu = UINT64_MAX;
 	struct plain e;
 
-	pb_reader_init(&r, bf->data, bf->len);
-	while (pb_next(&r, &f))
+	tl_pb_reader_init(&r, bf->data, bf->len);
+	while (tl_pb_next(&r, &f))
 		if (f.num == PF_FB_CPU)
 			cpu = f.u;
 	if (r.err)
 		return fail(c, "malformed FtraceEventBundle");
 	if (cpu >= MAX_CPU)
 		return fail(c, "bundle without a valid cpu");
-	pb_reader_init(&r, bf->data, bf->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, bf->data, bf->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_FB_EVENT &&
 		    !(read_plain(c, &f, &e) && plain_event(c, (uint32_t)cpu, &e)))
 			return false;
@@ -387,8 +387,8 @@ static bool check_process(struct ck *c, const struct pb_field *pf)
 	bool pid = false;
 	unsigned ncmd = 0;
 
-	pb_reader_init(&r, pf->data, pf->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, pf->data, pf->len);
+	while (tl_pb_next(&r, &f)) {
 		pid |= f.num == PF_PROC_PID;
 		ncmd += f.num == PF_PROC_CMDLINE && f.len > 0;
 	}
@@ -406,8 +406,8 @@ static bool check_thread(struct ck *c, const struct pb_field *tf)
 	struct pb_field f;
 	bool tid = false, tgid = false;
 
-	pb_reader_init(&r, tf->data, tf->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, tf->data, tf->len);
+	while (tl_pb_next(&r, &f)) {
 		tid |= f.num == PF_THR_TID;
 		tgid |= f.num == PF_THR_TGID;
 	}
@@ -422,8 +422,8 @@ static bool check_tree(struct ck *c, const struct pb_field *pt)
 	struct pb_reader r;
 	struct pb_field f;
 
-	pb_reader_init(&r, pt->data, pt->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, pt->data, pt->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_PT_PROCESSES && !check_process(c, &f))
 			return false;
 		if (f.num == PF_PT_THREADS && !check_thread(c, &f))
@@ -522,8 +522,8 @@ static bool define(struct ck *c, struct seq *s, uint32_t kind, const struct pb_f
 	const uint8_t *name = NULL;
 	size_t len = 0;
 
-	pb_reader_init(&r, ef->data, ef->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, ef->data, ef->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_IID) iid = f.u;
 		if (f.num == PF_INAME) { name = f.data; len = f.len; }
 	}
@@ -553,8 +553,8 @@ static bool check_interned(struct ck *c, struct seq *s, const struct pb_field *i
 	if (!s->cleared)
 		return fail(c, "interned data on sequence %u before SEQ_INCREMENTAL_STATE_CLEARED",
 			    s->id);
-	pb_reader_init(&r, id->data, id->len);
-	while (pb_next(&r, &f))
+	tl_pb_reader_init(&r, id->data, id->len);
+	while (tl_pb_next(&r, &f))
 		if ((f.num == PF_ID_EVENT_NAMES || f.num == PF_ID_DEBUG_NAMES ||
 		     f.num == PF_ID_CATEGORIES || f.num == PF_ID_DEBUG_STRINGS) &&
 		    !define(c, s, f.num, &f))
@@ -572,14 +572,14 @@ static bool check_defaults(struct ck *c, struct seq *s, const struct pb_field *d
 	s->has_defaults = true;
 	s->def_track_set = false;
 	s->def_clock = 0;
-	pb_reader_init(&r, d->data, d->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, d->data, d->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_DEF_CLOCK_ID)
 			s->def_clock = (uint32_t)f.u;
 		if (f.num != PF_DEF_TRACK_EVENT || f.wire != PB_LEN)
 			continue;
-		pb_reader_init(&tr, f.data, f.len);
-		while (pb_next(&tr, &tf))
+		tl_pb_reader_init(&tr, f.data, f.len);
+		while (tl_pb_next(&tr, &tf))
 			if (tf.num == PF_TED_TRACK_UUID) {
 				s->def_track = tf.u;
 				s->def_track_set = true;
@@ -641,8 +641,8 @@ static bool read_clock(struct ck *c, const struct pb_field *cf, struct clk *k)
 	bool id = false;
 
 	*k = (struct clk){ .unit = 1 };
-	pb_reader_init(&r, cf->data, cf->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, cf->data, cf->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_CLK_ID) { k->id = f.u; id = true; }
 		if (f.num == PF_CLK_TS) k->ts = f.u;
 		if (f.num == PF_CLK_INCREMENTAL) k->incremental = f.u != 0;
@@ -696,8 +696,8 @@ static bool check_clock(struct ck *c, const struct pb_field *cs)
 	bool boot = false, primary = false, other = false;
 	uint64_t boot_ts = 0;
 
-	pb_reader_init(&r, cs->data, cs->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, cs->data, cs->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_CS_CLOCKS) {
 			if (n == 8)
 				return fail(c, "ClockSnapshot with more than 8 clocks");
@@ -750,8 +750,8 @@ static bool has_fields(const struct pb_field *m, uint32_t a, uint32_t b)
 	struct pb_field f;
 	bool ha = !a, hb = !b;
 
-	pb_reader_init(&r, m->data, m->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, m->data, m->len);
+	while (tl_pb_next(&r, &f)) {
 		ha |= f.num == a;
 		hb |= f.num == b;
 	}
@@ -765,8 +765,8 @@ static bool check_descriptor(struct ck *c, const struct pb_field *d)
 	struct track t = { 0 };
 	bool uuid = false, thread = false, process = false;
 
-	pb_reader_init(&r, d->data, d->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, d->data, d->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_TD_UUID) { t.uuid = f.u; uuid = true; }
 		if (f.num == PF_TD_COUNTER) t.counter = true;
 		if (f.num == PF_TD_THREAD) {
@@ -809,8 +809,8 @@ static bool check_annotation(struct ck *c, struct seq *s, const struct pb_field 
 	struct pb_field f;
 	bool named = false;
 
-	pb_reader_init(&r, a->data, a->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, a->data, a->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_DA_NAME_IID) {
 			if (f.u >= s->ndbg || !s->dbg[f.u])
 				return fail(c, "debug annotation name iid %llu not interned",
@@ -853,8 +853,8 @@ static bool read_te(struct ck *c, struct seq *s, const struct pb_field *tf, stru
 	struct pb_reader r;
 	struct pb_field f;
 
-	pb_reader_init(&r, tf->data, tf->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, tf->data, tf->len);
+	while (tl_pb_next(&r, &f)) {
 		switch (f.num) {
 		case PF_TE_TYPE: e->type = f.u; break;
 		case PF_TE_TRACK_UUID: e->track = f.u; e->track_set = true; break;
@@ -967,8 +967,8 @@ static bool packet_header(struct ck *c, const struct pb_field *pk, bool *snapsho
 
 	c->has_ts = c->delta = *snapshot = false;
 	c->seq_id = c->flags = c->clock_id = 0;
-	pb_reader_init(&r, pk->data, pk->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, pk->data, pk->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_TP_TIMESTAMP) { c->ts = f.u; c->has_ts = true; }
 		if (f.num == PF_TP_SEQ_ID) c->seq_id = (uint32_t)f.u;
 		if (f.num == PF_TP_SEQ_FLAGS) c->flags = (uint32_t)f.u;
@@ -989,8 +989,8 @@ static bool packet_header(struct ck *c, const struct pb_field *pk, bool *snapsho
 	}
 	if (c->flags & PF_SEQ_NEEDS && (!s || !s->cleared))
 		return fail(c, "SEQ_NEEDS_INCREMENTAL_STATE on a sequence not cleared (dropped)");
-	pb_reader_init(&r, pk->data, pk->len);
-	while (pb_next(&r, &f))
+	tl_pb_reader_init(&r, pk->data, pk->len);
+	while (tl_pb_next(&r, &f))
 		if (f.num == PF_TP_DEFAULTS &&
 		    !(s ? check_defaults(c, s, &f)
 			: fail(c, "TracePacketDefaults without a sequence id")))
@@ -1003,8 +1003,8 @@ static bool check_system_info(struct ck *c, const struct pb_field *si)
 	struct pb_reader r;
 	struct pb_field f;
 
-	pb_reader_init(&r, si->data, si->len);
-	while (pb_next(&r, &f))
+	tl_pb_reader_init(&r, si->data, si->len);
+	while (tl_pb_next(&r, &f))
 		if (f.num == PF_SI_UTSNAME && has_fields(&f, PF_UTS_SYSNAME, PF_UTS_RELEASE) &&
 		    f.len >= 7 && memmem(f.data, f.len, "Linux", 5)) {
 			c->out->has_system_info = true;
@@ -1037,8 +1037,8 @@ static bool snapshot_packet(struct ck *c, const struct pb_field *pk)
 	struct pb_reader r;
 	struct pb_field f;
 
-	pb_reader_init(&r, pk->data, pk->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, pk->data, pk->len);
+	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_TP_CLOCK_SNAPSHOT && !check_clock(c, &f))
 			return false;
 		if (f.num == PF_TP_FTRACE_EVENTS || f.num == PF_TP_PROCESS_TREE ||
@@ -1059,8 +1059,8 @@ static bool check_packet(struct ck *c, const struct pb_field *pk)
 	if (!packet_header(c, pk, &snapshot))
 		return false;
 	s = c->seq_id ? seq_of(c, c->seq_id) : NULL;
-	pb_reader_init(&r, pk->data, pk->len);
-	while (pb_next(&r, &f))
+	tl_pb_reader_init(&r, pk->data, pk->len);
+	while (tl_pb_next(&r, &f))
 		if (f.num == PF_TP_INTERNED_DATA &&
 		    !(s ? check_interned(c, s, &f)
 			: fail(c, "interned data without a sequence id")))
@@ -1071,8 +1071,8 @@ static bool check_packet(struct ck *c, const struct pb_field *pk)
 	if (c->has_ts && !resolve_ts(c, s))
 		return false;
 	c->out->delta_packets += c->delta;
-	pb_reader_init(&r, pk->data, pk->len);
-	while (pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, pk->data, pk->len);
+	while (tl_pb_next(&r, &f)) {
 		sysinfo |= f.num == PF_TP_SYSTEM_INFO;
 		if (!check_data(c, &f))
 			return false;
@@ -1192,8 +1192,8 @@ int tl_pf_check_cb(const void *data, size_t len, struct tl_pf_check *out,
 		free(c);
 		return -ENOMEM;
 	}
-	pb_reader_init(&r, data, len);
-	while (ok && pb_next(&r, &f)) {
+	tl_pb_reader_init(&r, data, len);
+	while (ok && tl_pb_next(&r, &f)) {
 		if (f.num != PF_TRACE_PACKET || f.wire != PB_LEN)
 			ok = fail(c, "not a Trace.packet field");
 		else

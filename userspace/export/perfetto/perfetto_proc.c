@@ -310,7 +310,7 @@ static void on_newtask(struct tl_pf_proc *p, const struct tl_newtask *n)
 	renew_task(p, n->tid, tgid, n->comm, n->h.ts);
 }
 
-static void on_proc_info(struct tl_pf_proc *p, const struct tl_proc_info *pi)
+static void tl_model_on_proc_info(struct tl_pf_proc *p, const struct tl_proc_info *pi)
 {
 	size_t n = pi->h.size - sizeof(*pi);
 	const char *args = (const char *)(pi + 1);
@@ -359,7 +359,7 @@ static void on_snapshot(struct tl_pf_proc *p, const struct tl_task_snap *s)
 	queue_proc(p, pr, s->h.ts);
 }
 
-static void on_exec(struct tl_pf_proc *p, const struct tl_exec *e)
+static void tl_model_on_exec(struct tl_pf_proc *p, const struct tl_exec *e)
 {
 	struct proc *pr;
 
@@ -373,7 +373,7 @@ static void on_exec(struct tl_pf_proc *p, const struct tl_exec *e)
 	queue_proc(p, pr, e->h.ts);
 }
 
-static void on_rename(struct tl_pf_proc *p, const struct tl_rename *r)
+static void tl_model_on_rename(struct tl_pf_proc *p, const struct tl_rename *r)
 {
 	struct proc *pr;
 
@@ -406,10 +406,10 @@ void tl_pf_proc_record(struct tl_pf_proc *p, const struct tl_hdr *rec)
 		break;
 	}
 	case TL_NEWTASK: on_newtask(p, (const void *)rec); break;
-	case TL_PROC_INFO: on_proc_info(p, (const void *)rec); break;
+	case TL_PROC_INFO: tl_model_on_proc_info(p, (const void *)rec); break;
 	case TL_TASK_SNAP: on_snapshot(p, (const void *)rec); break;
-	case TL_EXEC: on_exec(p, (const void *)rec); break;
-	case TL_RENAME: on_rename(p, (const void *)rec); break;
+	case TL_EXEC: tl_model_on_exec(p, (const void *)rec); break;
+	case TL_RENAME: tl_model_on_rename(p, (const void *)rec); break;
 	default: break;
 	}
 }
@@ -423,38 +423,38 @@ static void write_cmdline(struct pb_writer *w, const struct proc *pr)
 	while (s < end) {
 		size_t n = strnlen(s, (size_t)(end - s));
 
-		pb_bytes(w, PF_PROC_CMDLINE, s, n);
+		tl_pb_bytes(w, PF_PROC_CMDLINE, s, n);
 		s += n + 1;
 	}
 }
 
 static void write_proc(struct pb_writer *w, const struct proc *pr)
 {
-	pb_begin(w, PF_PT_PROCESSES);
+	tl_pb_begin(w, PF_PT_PROCESSES);
 	pb_int32(w, PF_PROC_PID, (int32_t)pr->pid);
 	if (pr->ppid)
 		pb_int32(w, PF_PROC_PPID, (int32_t)pr->ppid);
 	if (pr->cmdline) {
 		write_cmdline(w, pr);
 	} else {
-		pb_string(w, PF_PROC_CMDLINE, pr->comm[0] ? pr->comm : "<unknown>");
+		tl_pb_string(w, PF_PROC_CMDLINE, pr->comm[0] ? pr->comm : "<unknown>");
 		pb_bool(w, PF_PROC_CMDLINE_IS_COMM, true);
 	}
 	if (pr->has_uid && pr->uid != (uint32_t)-1)
 		pb_int32(w, PF_PROC_UID, (int32_t)pr->uid);
 	if (pr->start_ns)
 		pb_varint(w, PF_PROC_START, pr->start_ns);
-	pb_end(w);
+	tl_pb_end(w);
 }
 
 static void write_thread(struct pb_writer *w, const struct task *t)
 {
-	pb_begin(w, PF_PT_THREADS);
+	tl_pb_begin(w, PF_PT_THREADS);
 	pb_int32(w, PF_THR_TID, (int32_t)t->tid);
 	if (t->comm[0])
-		pb_string(w, PF_THR_NAME, t->comm);
+		tl_pb_string(w, PF_THR_NAME, t->comm);
 	pb_int32(w, PF_THR_TGID, (int32_t)t->tgid);
-	pb_end(w);
+	tl_pb_end(w);
 }
 
 void tl_pf_proc_flush(struct tl_pf_proc *p)
@@ -464,7 +464,7 @@ void tl_pf_proc_flush(struct tl_pf_proc *p)
 	if (!p->npend_tasks && !p->npend_procs)
 		return;
 	tl_pf_packet_begin(p->w, p->pend_ts, PF_SEQ_META, 0);
-	pb_begin(p->w, PF_TP_PROCESS_TREE);
+	tl_pb_begin(p->w, PF_TP_PROCESS_TREE);
 	for (size_t i = 0; i < p->npend_procs; i++) {
 		struct proc *pr = &p->procs[p->pend_procs[i]];
 
@@ -483,7 +483,7 @@ void tl_pf_proc_flush(struct tl_pf_proc *p)
 			p->written_threads++;
 		t->written = true;
 	}
-	pb_end(p->w);
+	tl_pb_end(p->w);
 	tl_pf_packet_end(p->w);
 	p->npend_tasks = p->npend_procs = 0;
 }

@@ -150,7 +150,7 @@ static struct cpu_batch *cpu_of(struct tl_pf_sched *s, uint16_t cpu)
 static void bundle_begin(struct tl_pf_sched *s, struct cpu_batch *c, uint16_t cpu)
 {
 	tl_pf_packet_begin(s->w, 0, PF_SEQ_FTRACE, 0);
-	pb_begin(s->w, PF_TP_FTRACE_EVENTS);
+	tl_pb_begin(s->w, PF_TP_FTRACE_EVENTS);
 	pb_varint(s->w, PF_FB_CPU, cpu);
 	if (c->lost) {
 		pb_bool(s->w, PF_FB_LOST, true);
@@ -160,7 +160,7 @@ static void bundle_begin(struct tl_pf_sched *s, struct cpu_batch *c, uint16_t cp
 
 static void bundle_end(struct tl_pf_sched *s, uint64_t start)
 {
-	pb_end(s->w);
+	tl_pb_end(s->w);
 	tl_pf_packet_end(s->w);
 	s->st.bundles++;
 	s->st.bytes += pb_total(s->w) - start;
@@ -175,24 +175,24 @@ static void delta_encode(uint64_t *ts, unsigned n)
 
 static void write_compact(struct pb_writer *w, struct cpu_batch *c)
 {
-	pb_begin(w, PF_FB_COMPACT);
+	tl_pb_begin(w, PF_FB_COMPACT);
 	for (unsigned i = 0; i < c->ncomm; i++)
-		pb_string_n(w, PF_CS_INTERN, c->comms[i], TL_COMM_LEN);
+		tl_pb_string_n(w, PF_CS_INTERN, c->comms[i], TL_COMM_LEN);
 	delta_encode(c->sw_ts, c->nsw);
-	pb_packed_u64(w, PF_CS_SW_TS, c->sw_ts, c->nsw);
-	pb_packed_i64(w, PF_CS_SW_PREV_STATE, c->sw_state, c->nsw);
-	pb_packed_i32(w, PF_CS_SW_NEXT_PID, c->sw_pid, c->nsw);
-	pb_packed_i32(w, PF_CS_SW_NEXT_PRIO, c->sw_prio, c->nsw);
-	pb_packed_u32(w, PF_CS_SW_NEXT_COMM, c->sw_comm, c->nsw);
+	tl_pb_packed_u64(w, PF_CS_SW_TS, c->sw_ts, c->nsw);
+	tl_pb_packed_i64(w, PF_CS_SW_PREV_STATE, c->sw_state, c->nsw);
+	tl_pb_packed_i32(w, PF_CS_SW_NEXT_PID, c->sw_pid, c->nsw);
+	tl_pb_packed_i32(w, PF_CS_SW_NEXT_PRIO, c->sw_prio, c->nsw);
+	tl_pb_packed_u32(w, PF_CS_SW_NEXT_COMM, c->sw_comm, c->nsw);
 	delta_encode(c->wk_ts, c->nwk);
-	pb_packed_u64(w, PF_CS_WK_TS, c->wk_ts, c->nwk);
-	pb_packed_i32(w, PF_CS_WK_PID, c->wk_pid, c->nwk);
-	pb_packed_i32(w, PF_CS_WK_CPU, c->wk_cpu, c->nwk);
-	pb_packed_i32(w, PF_CS_WK_PRIO, c->wk_prio, c->nwk);
-	pb_packed_u32(w, PF_CS_WK_COMM, c->wk_comm, c->nwk);
+	tl_pb_packed_u64(w, PF_CS_WK_TS, c->wk_ts, c->nwk);
+	tl_pb_packed_i32(w, PF_CS_WK_PID, c->wk_pid, c->nwk);
+	tl_pb_packed_i32(w, PF_CS_WK_CPU, c->wk_cpu, c->nwk);
+	tl_pb_packed_i32(w, PF_CS_WK_PRIO, c->wk_prio, c->nwk);
+	tl_pb_packed_u32(w, PF_CS_WK_COMM, c->wk_comm, c->nwk);
 	if (c->wk_flags_used)
-		pb_packed_u32(w, PF_CS_WK_FLAGS, c->wk_flags, c->nwk);
-	pb_end(w);
+		tl_pb_packed_u32(w, PF_CS_WK_FLAGS, c->wk_flags, c->nwk);
+	tl_pb_end(w);
 }
 
 static void flush_cpu(struct tl_pf_sched *s, uint16_t cpu)
@@ -268,10 +268,10 @@ static uint64_t plain_begin(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
 	flush_cpu(s, cpu);
 	start = pb_total(s->w);
 	bundle_begin(s, s->cpus[cpu], cpu);
-	pb_begin(s->w, PF_FB_EVENT);
+	tl_pb_begin(s->w, PF_FB_EVENT);
 	pb_varint(s->w, PF_FE_TS, ts);
 	pb_varint(s->w, PF_FE_PID, pid);
-	pb_begin(s->w, field);
+	tl_pb_begin(s->w, field);
 	s->st.plain_events++;
 	if (ts > s->cpus[cpu]->last_ts)
 		s->cpus[cpu]->last_ts = ts;
@@ -280,8 +280,8 @@ static uint64_t plain_begin(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
 
 static void plain_end(struct tl_pf_sched *s, uint64_t start)
 {
-	pb_end(s->w);   /* the event's own message */
-	pb_end(s->w);   /* FtraceEvent */
+	tl_pb_end(s->w);   /* the event's own message */
+	tl_pb_end(s->w);   /* FtraceEvent */
 	bundle_end(s, start);
 }
 
@@ -299,11 +299,11 @@ static void plain_switch(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
 	uint64_t at = plain_begin(s, cpu, ts, prev, PF_FE_SCHED_SWITCH);
 	struct pb_writer *w = s->w;
 
-	pb_string_n(w, PF_SW_PREV_COMM, prev_comm, TL_COMM_LEN);
+	tl_pb_string_n(w, PF_SW_PREV_COMM, prev_comm, TL_COMM_LEN);
 	pb_int32(w, PF_SW_PREV_PID, (int32_t)prev);
 	pb_int32(w, PF_SW_PREV_PRIO, prev_prio);
 	pb_int64(w, PF_SW_PREV_STATE, state);
-	pb_string_n(w, PF_SW_NEXT_COMM, sw->next_comm, TL_COMM_LEN);
+	tl_pb_string_n(w, PF_SW_NEXT_COMM, sw->next_comm, TL_COMM_LEN);
 	pb_int32(w, PF_SW_NEXT_PID, (int32_t)sw->next_tid);
 	pb_int32(w, PF_SW_NEXT_PRIO, sw->next_prio);
 	plain_end(s, at);
@@ -343,7 +343,7 @@ static void write_free(struct tl_pf_sched *s, const struct exiting *e, uint64_t 
 	uint64_t at = plain_begin(s, e->cpu, ts, c->cur == NO_TASK ? 0 : c->cur,
 				  PF_FE_PROCESS_FREE);
 
-	pb_string_n(s->w, 1, e->comm, TL_COMM_LEN);
+	tl_pb_string_n(s->w, 1, e->comm, TL_COMM_LEN);
 	pb_int32(s->w, 2, (int32_t)e->tid);
 	plain_end(s, at);
 }
@@ -376,7 +376,7 @@ static void on_task_exit(struct tl_pf_sched *s, const struct tl_exit *x)
 	if (!cpu_of(s, x->h.cpu))
 		return;
 	at = plain_begin(s, x->h.cpu, x->h.ts, x->h.tid, PF_FE_PROCESS_EXIT);
-	pb_string_n(s->w, 1, x->comm, TL_COMM_LEN);
+	tl_pb_string_n(s->w, 1, x->comm, TL_COMM_LEN);
 	pb_int32(s->w, 2, (int32_t)x->h.tid);
 	pb_int32(s->w, 3, (int32_t)x->h.tgid);
 	plain_end(s, at);
@@ -437,7 +437,7 @@ static void plain_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
 	uint64_t at = plain_begin(s, wk->h.cpu, wk->h.ts, wk->h.tid,
 				  PF_FE_SCHED_WAKING);
 
-	pb_string_n(s->w, PF_WK_COMM, wk->comm, TL_COMM_LEN);
+	tl_pb_string_n(s->w, PF_WK_COMM, wk->comm, TL_COMM_LEN);
 	pb_int32(s->w, PF_WK_PID, (int32_t)wk->tid);
 	pb_int32(s->w, PF_WK_PRIO, wk->prio);
 	pb_int32(s->w, PF_WK_SUCCESS, 1);
@@ -482,12 +482,12 @@ static void on_newtask(struct tl_pf_sched *s, const struct tl_newtask *n)
 		return;
 	at = plain_begin(s, n->h.cpu, n->h.ts, n->h.tid, PF_FE_TASK_NEWTASK);
 	pb_int32(s->w, 1, (int32_t)n->tid);
-	pb_string_n(s->w, 2, n->comm, TL_COMM_LEN);
+	tl_pb_string_n(s->w, 2, n->comm, TL_COMM_LEN);
 	pb_varint(s->w, 3, n->clone_flags);
 	plain_end(s, at);
 }
 
-static void on_rename(struct tl_pf_sched *s, const struct tl_rename *r)
+static void tl_model_on_rename(struct tl_pf_sched *s, const struct tl_rename *r)
 {
 	uint64_t at;
 
@@ -495,19 +495,19 @@ static void on_rename(struct tl_pf_sched *s, const struct tl_rename *r)
 		return;
 	at = plain_begin(s, r->h.cpu, r->h.ts, r->h.tid, PF_FE_TASK_RENAME);
 	pb_int32(s->w, 1, (int32_t)r->tid);
-	pb_string_n(s->w, 2, r->oldcomm, TL_COMM_LEN);
-	pb_string_n(s->w, 3, r->newcomm, TL_COMM_LEN);
+	tl_pb_string_n(s->w, 2, r->oldcomm, TL_COMM_LEN);
+	tl_pb_string_n(s->w, 3, r->newcomm, TL_COMM_LEN);
 	plain_end(s, at);
 }
 
-static void on_exec(struct tl_pf_sched *s, const struct tl_exec *x)
+static void tl_model_on_exec(struct tl_pf_sched *s, const struct tl_exec *x)
 {
 	uint64_t at;
 
 	if (!cpu_of(s, x->h.cpu))
 		return;
 	at = plain_begin(s, x->h.cpu, x->h.ts, x->h.tid, PF_FE_PROCESS_EXEC);
-	pb_string_n(s->w, 1, x->filename, TL_PATH_LEN);
+	tl_pb_string_n(s->w, 1, x->filename, TL_PATH_LEN);
 	pb_int32(s->w, 2, (int32_t)x->h.tid);
 	pb_int32(s->w, 3, (int32_t)(x->old_tid ? x->old_tid : x->h.tid));
 	plain_end(s, at);
@@ -532,8 +532,8 @@ void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec)
 	case TL_WAKING:
 	case TL_WAKEUP_NEW: on_waking(s, (const void *)rec); break;
 	case TL_NEWTASK: on_newtask(s, (const void *)rec); break;
-	case TL_RENAME: on_rename(s, (const void *)rec); break;
-	case TL_EXEC: on_exec(s, (const void *)rec); break;
+	case TL_RENAME: tl_model_on_rename(s, (const void *)rec); break;
+	case TL_EXEC: tl_model_on_exec(s, (const void *)rec); break;
 	case TL_EXIT: on_task_exit(s, (const void *)rec); break;
 	case TL_LOSS: on_loss(s, (const void *)rec); break;
 	default: break;

@@ -241,13 +241,13 @@ static bool iidset_add(struct iidset *s, uint64_t iid)
 static void desc_begin(struct tl_pf_te *te, uint64_t uuid)
 {
 	tl_pf_packet_begin(te->w, 0, PF_SEQ_TRACK, 0);
-	pb_begin(te->w, PF_TP_TRACK_DESCRIPTOR);
+	tl_pb_begin(te->w, PF_TP_TRACK_DESCRIPTOR);
 	pb_varint(te->w, PF_TD_UUID, uuid);
 }
 
 static void desc_end(struct tl_pf_te *te)
 {
-	pb_end(te->w);
+	tl_pb_end(te->w);
 	tl_pf_packet_end(te->w);
 }
 
@@ -255,11 +255,11 @@ void tl_pf_te_process_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
 			    const char *name)
 {
 	desc_begin(te, uuid);
-	pb_begin(te->w, PF_TD_PROCESS);
+	tl_pb_begin(te->w, PF_TD_PROCESS);
 	pb_int32(te->w, PF_PD_PID, (int32_t)pid);
 	if (name && *name)
-		pb_string(te->w, PF_PD_NAME, name);
-	pb_end(te->w);
+		tl_pb_string(te->w, PF_PD_NAME, name);
+	tl_pb_end(te->w);
 	desc_end(te);
 }
 
@@ -267,12 +267,12 @@ void tl_pf_te_thread_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
 			   uint32_t tid, const char *name)
 {
 	desc_begin(te, uuid);
-	pb_begin(te->w, PF_TD_THREAD);
+	tl_pb_begin(te->w, PF_TD_THREAD);
 	pb_int32(te->w, PF_TDS_PID, (int32_t)pid);
 	pb_int64(te->w, PF_TDS_TID, tid);
 	if (name && *name)
-		pb_string(te->w, PF_TDS_NAME, name);
-	pb_end(te->w);
+		tl_pb_string(te->w, PF_TDS_NAME, name);
+	tl_pb_end(te->w);
 	desc_end(te);
 }
 
@@ -282,13 +282,13 @@ void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
 	desc_begin(te, uuid);
 	if (parent)
 		pb_varint(te->w, PF_TD_PARENT, parent);
-	pb_string(te->w, PF_TD_NAME, name);
+	tl_pb_string(te->w, PF_TD_NAME, name);
 	if (description)
-		pb_string(te->w, PF_TD_DESCRIPTION, description);
+		tl_pb_string(te->w, PF_TD_DESCRIPTION, description);
 	if (counter) {
-		pb_begin(te->w, PF_TD_COUNTER);
+		tl_pb_begin(te->w, PF_TD_COUNTER);
 		pb_varint(te->w, PF_CD_UNIT, 2); /* UNIT_COUNT */
-		pb_end(te->w);
+		tl_pb_end(te->w);
 	}
 	desc_end(te);
 }
