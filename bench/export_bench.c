@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include "userspace/export/export.h"
 #include "userspace/model/model.h"
-#include "userspace/export/perfetto/perfetto.h"
+#include "userspace/export/perfetto/perfetto_impl.h"
 #include "userspace/recording/recording.h"
 #include "userspace/load/load.h"
 

@@ -20,7 +20,8 @@
 #include <cmocka.h>
 #include "harness.h"
 #include "userspace/export/export.h"
-#include "userspace/export/perfetto/perfetto.h"
+#include "userspace/export/perfetto/perfetto_impl.h"
+#include "userspace/export/perfetto/perfetto_check.h"
 
 #define PROTO "tests/proto/threadline_perfetto.proto"
 #define MAX_EV (1u << 22)

@@ -19,7 +19,8 @@
 #include <cmocka.h>
 #include "userspace/export/export.h"
 #include "userspace/export/perfetto/pb.h"
-#include "userspace/export/perfetto/perfetto.h"
+#include "userspace/export/perfetto/perfetto_impl.h"
+#include "userspace/export/perfetto/perfetto_check.h"
 #include "userspace/recording/recording.h"
 
 #define T0 1000000000ull       /* first timestamp of the recording */

@@ -105,27 +105,6 @@ const struct tl_step *tl_series_at(const struct tl_series *s, uint64_t ts)
 	return &s->steps[lo];
 }
 
-void tl_proc_sum(const struct tl_process *p, struct tl_proc_sum *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->nthreads = (uint32_t)p->nthreads;
-	for (size_t i = 0; i < p->nthreads; i++) {
-		const struct tl_thread_sum *s = &p->threads[i]->sum;
-		for (int k = 0; k < TL_ST_COUNT; k++)
-			o->ns[k] += s->ns[k];
-		for (int k = 0; k < TL_WHY_COUNT; k++)
-			o->blocked_ns[k] += s->blocked_ns[k];
-		o->vcsw += s->vcsw;
-		o->ivcsw += s->ivcsw;
-		o->wakeups_given += s->wakeups_given;
-		o->wakeups_received += s->wakeups_received;
-		o->forks += s->forks;
-		o->clones += s->clones;
-		o->futex_waits += s->futex_waits;
-		o->socket_ops += s->socket_ops;
-	}
-}
-
 bool tl_iv_is_join(const struct tl_model *m, const struct tl_interval *iv)
 {
 	if (iv->block->why != TL_WHY_FUTEX || !iv->waker || iv->waker_irq)

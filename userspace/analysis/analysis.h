@@ -39,16 +39,6 @@ double tl_conc_share(const struct tl_par_stats *s, unsigned k);
 /* The value of s at ts (the step containing it); NULL outside. */
 const struct tl_step *tl_series_at(const struct tl_series *s, uint64_t ts);
 
-/* Totals over the threads of one process. */
-struct tl_proc_sum {
-	uint64_t ns[TL_ST_COUNT];
-	uint64_t blocked_ns[TL_WHY_COUNT];
-	uint32_t nthreads;
-	uint32_t vcsw, ivcsw, wakeups_given, wakeups_received;
-	uint32_t forks, clones, futex_waits, socket_ops;
-};
-void tl_proc_sum(const struct tl_process *p, struct tl_proc_sum *out);
-
 /* Whether a futex wait of thread t (an interval of it) was ended by a
  * thread exiting at that moment: the pattern of pthread_join (the kernel
  * wakes the joiner when the joined thread's TID is cleared at exit). */

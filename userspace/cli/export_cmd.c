@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "export/export.h"
+#include "export/perfetto/perfetto_check.h"
 
 enum fmt { FMT_PERFETTO, FMT_JSON };
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "export/perfetto/pb.h"
 #include "json_export.h"
 #include "load/load.h"
 #include "model/model.h"

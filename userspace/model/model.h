@@ -343,10 +343,6 @@ const struct tl_process *tl_model_proc(const struct tl_model *m, size_t i); /* f
  * latest generation. NULL if none. */
 const struct tl_process *tl_model_find_proc(const struct tl_model *m, uint32_t pid,
 					    uint64_t ts);
-/* The nth (0-based, first-seen order) process whose latest name is name. */
-const struct tl_process *tl_model_find_proc_named(const struct tl_model *m,
-						  const char *name, size_t nth);
-size_t tl_model_count_procs_named(const struct tl_model *m, const char *name);
 const char *tl_proc_name(const struct tl_process *p); /* latest name */
 const char *tl_proc_name_at(const struct tl_process *p, uint64_t ts);
 /* Exit code (WEXITSTATUS) if it exited normally, else -1. */

@@ -42,26 +42,6 @@ const char *tl_proc_name_at(const struct tl_process *p, uint64_t ts)
 	return name_at(p->names, p->nnames, ts);
 }
 
-const struct tl_process *tl_model_find_proc_named(const struct tl_model *m,
-						  const char *name, size_t nth)
-{
-	for (size_t i = 0; i < m->procs.n; i++) {
-		const struct tl_process *p = tl_model_proc(m, i);
-		if (strcmp(tl_proc_name(p), name) == 0 && nth-- == 0)
-			return p;
-	}
-	return NULL;
-}
-
-size_t tl_model_count_procs_named(const struct tl_model *m, const char *name)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->procs.n; i++)
-		n += strcmp(tl_proc_name(tl_model_proc(m, i)), name) == 0;
-	return n;
-}
-
 int tl_proc_exit_code(const struct tl_process *p)
 {
 	if (!(p->flags & TL_PROC_EXITED) || (p->exit_status & 0x7f))

@@ -239,13 +239,6 @@ enum tl_futex_kind tl_futex_kind(uint64_t op)
 	}
 }
 
-const char *tl_futex_kind_name(enum tl_futex_kind k)
-{
-	static const char *const n[] = { "other", "wait", "wait_bitset",
-					  "lock_pi", "waitv" };
-	return (unsigned)k < sizeof(n) / sizeof(n[0]) ? n[k] : "?";
-}
-
 const char *tl_fd_kind_name(uint32_t fd_kind)
 {
 	static const char *const n[] = { "none", "file", "pipe", "socket", "chr",

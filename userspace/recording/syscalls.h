@@ -57,7 +57,6 @@ bool tl_syscall_is_socket(int32_t nr);
 bool tl_syscall_is_clone(int32_t nr);
 /* Futex kind of a futex(2) op argument. */
 enum tl_futex_kind tl_futex_kind(uint64_t op);
-const char *tl_futex_kind_name(enum tl_futex_kind k);
 /* Name of an enum tl_fd_kind ("socket", "pipe", "file", ...). */
 const char *tl_fd_kind_name(uint32_t fd_kind);
 

@@ -120,14 +120,6 @@ bool tl_pb_grow(struct pb_writer *w, size_t n)
 	return true;
 }
 
-void tl_pb_put_raw(struct pb_writer *w, const void *p, size_t n)
-{
-	if (!pb_room(w, n))
-		return;
-	memcpy(w->buf + w->len, p, n);
-	w->len += n;
-}
-
 static void put_le(struct pb_writer *w, uint64_t v, int bytes)
 {
 	for (int i = 0; i < bytes; i++)

@@ -101,7 +101,6 @@ static inline void pb_put_varint(struct pb_writer *w, uint64_t v)
 	if (pb_room(w, 10))
 		pb_put_varint_unchecked(w, v);
 }
-void tl_pb_put_raw(struct pb_writer *w, const void *p, size_t n);
 
 /* Fields. Negative int32/int64 go out as 10-byte varints, as protobuf wants. */
 static inline void pb_varint(struct pb_writer *w, uint32_t field, uint64_t v)

@@ -1,213 +1,31 @@
-/* perfetto.h - threadline's native Perfetto export (protobuf trace).
- *
- * The export has four parts, each in its own file:
- *   perfetto.c        packet framing, ClockSnapshot, SystemInfo, metadata,
- *                     and tl_pf_*: the whole export over a record stream;
- *   perfetto_proc.c   ProcessTree packets: the start snapshot, then every
- *                     process and thread as it appears, is renamed or execs;
- *   perfetto_sched.c  scheduling as per-CPU FtraceEventBundles, switches and
- *                     wakings in the compact encoding, the rest as plain
- *                     ftrace events, so the UI draws CPU and thread-state
- *                     tracks and wakeup arrows itself;
- *   perfetto_te.c     the TrackEvent writer: track descriptors, and each
- *                     track's slices, instants and counters on a sequence
- *                     of its own (delta timestamps, per-sequence interning);
- *   perfetto_track.c  what the model knows, as TrackEvents: blocking-syscall
- *                     slices, wakeup flows, parallelism counters, loss,
- *                     metadata;
- *   perfetto_usdt.c   USDT tasks/sections/marks/queues/coroutines;
- *   perfetto_check.c  a checker for a finished trace: decodes it and
- *                     enforces the importer's rules (used by the tests).
- * Field numbers are Perfetto's (see docs/perfetto.md).
+/* perfetto.h - the native Perfetto export (a protobuf trace), as the rest
+ * of threadline sees it: stream every record in, finish with the model.
+ * The parts and their field numbers are private (perfetto_impl.h):
+ *   perfetto.c         the driver: records to the streamed parts, then the
+ *                      model's tracks;
+ *   perfetto_packet.c  packet framing, ClockSnapshot, SystemInfo, prev_state;
+ *   perfetto_proc.c    ProcessTree packets (start snapshot, then every
+ *                      process and thread as it appears, renames, execs);
+ *   perfetto_sched.c   scheduling as per-CPU FtraceEventBundles (compact
+ *                      switches and wakings), so the UI draws CPU and
+ *                      thread-state tracks and wakeup arrows itself;
+ *   perfetto_te.c      the TrackEvent writer (descriptors; each track's
+ *                      events on a sequence of its own, interned names);
+ *   perfetto_track.c   what the model knows, as TrackEvents: blocking
+ *                      slices, wakeup flows, parallelism counters, loss;
+ *   perfetto_usdt.c    USDT tasks/sections/marks/queues/coroutines.
+ * The checker of finished traces is perfetto_check.h. Field numbers are
+ * Perfetto's (docs/perfetto.md).
  */
 #ifndef TL_PERFETTO_H
 #define TL_PERFETTO_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
-#include "pb.h"
 #include "recording/recording.h"
 
 struct tl_model;
-
-/* ---- field numbers ---- */
-enum {
-	/* Trace */
-	PF_TRACE_PACKET = 1,
-	/* TracePacket */
-	PF_TP_FTRACE_EVENTS = 1,
-	PF_TP_PROCESS_TREE = 2,
-	PF_TP_CLOCK_SNAPSHOT = 6,
-	PF_TP_TIMESTAMP = 8,
-	PF_TP_SEQ_ID = 10,
-	PF_TP_TRACK_EVENT = 11,
-	PF_TP_INTERNED_DATA = 12,
-	PF_TP_SEQ_FLAGS = 13,
-	PF_TP_PREV_DROPPED = 42,      /* previous_packet_dropped */
-	PF_TP_SYSTEM_INFO = 45,
-	PF_TP_CLOCK_ID = 58,          /* timestamp_clock_id */
-	PF_TP_DEFAULTS = 59,          /* trace_packet_defaults */
-	PF_TP_TRACK_DESCRIPTOR = 60,
-	/* TracePacketDefaults / TrackEventDefaults */
-	PF_DEF_CLOCK_ID = 58,
-	PF_DEF_TRACK_EVENT = 11,
-	PF_TED_TRACK_UUID = 11,
-	/* ClockSnapshot / Clock */
-	PF_CS_CLOCKS = 1,
-	PF_CS_PRIMARY = 2,
-	PF_CLK_ID = 1,
-	PF_CLK_TS = 2,
-	PF_CLK_INCREMENTAL = 3,
-	PF_CLK_UNIT_NS = 4,
-	/* SystemInfo / Utsname */
-	PF_SI_UTSNAME = 1,
-	PF_SI_SERVICE_VERSION = 4,
-	PF_SI_NUM_CPUS = 8,
-	PF_UTS_SYSNAME = 1,
-	PF_UTS_RELEASE = 3,
-	PF_UTS_MACHINE = 4,
-	/* ProcessTree */
-	PF_PT_PROCESSES = 1,
-	PF_PT_THREADS = 2,
-	PF_PROC_PID = 1,
-	PF_PROC_PPID = 2,
-	PF_PROC_CMDLINE = 3,
-	PF_PROC_UID = 5,
-	PF_PROC_START = 7,
-	PF_PROC_CMDLINE_IS_COMM = 9,
-	PF_THR_TID = 1,
-	PF_THR_NAME = 2,
-	PF_THR_TGID = 3,
-	/* FtraceEventBundle */
-	PF_FB_CPU = 1,
-	PF_FB_EVENT = 2,
-	PF_FB_LOST = 3,
-	PF_FB_COMPACT = 4,
-	/* CompactSched */
-	PF_CS_SW_TS = 1,
-	PF_CS_SW_PREV_STATE = 2,
-	PF_CS_SW_NEXT_PID = 3,
-	PF_CS_SW_NEXT_PRIO = 4,
-	PF_CS_INTERN = 5,
-	PF_CS_SW_NEXT_COMM = 6,
-	PF_CS_WK_TS = 7,
-	PF_CS_WK_PID = 8,
-	PF_CS_WK_CPU = 9,
-	PF_CS_WK_PRIO = 10,
-	PF_CS_WK_COMM = 11,
-	PF_CS_WK_FLAGS = 12,
-	/* FtraceEvent */
-	PF_FE_TS = 1,
-	PF_FE_PID = 2,
-	PF_FE_SCHED_SWITCH = 4,
-	PF_FE_SCHED_WAKING = 20,
-	PF_FE_TASK_NEWTASK = 235,
-	PF_FE_TASK_RENAME = 236,
-	PF_FE_PROCESS_EXEC = 237,
-	PF_FE_PROCESS_EXIT = 238,
-	PF_FE_PROCESS_FREE = 240,
-	/* sched_switch */
-	PF_SW_PREV_COMM = 1,
-	PF_SW_PREV_PID = 2,
-	PF_SW_PREV_PRIO = 3,
-	PF_SW_PREV_STATE = 4,
-	PF_SW_NEXT_COMM = 5,
-	PF_SW_NEXT_PID = 6,
-	PF_SW_NEXT_PRIO = 7,
-	/* sched_waking */
-	PF_WK_COMM = 1,
-	PF_WK_PID = 2,
-	PF_WK_PRIO = 3,
-	PF_WK_SUCCESS = 4,
-	PF_WK_TARGET_CPU = 5,
-	/* TrackDescriptor */
-	PF_TD_UUID = 1,
-	PF_TD_NAME = 2,
-	PF_TD_PROCESS = 3,
-	PF_TD_THREAD = 4,
-	PF_TD_PARENT = 5,
-	PF_TD_COUNTER = 8,
-	PF_TD_DESCRIPTION = 14,
-	PF_PD_PID = 1,
-	PF_PD_NAME = 6,
-	PF_TDS_PID = 1,
-	PF_TDS_TID = 2,
-	PF_TDS_NAME = 5,
-	PF_CD_UNIT = 3,
-	/* TrackEvent */
-	PF_TE_CATEGORY_IIDS = 3,
-	PF_TE_DEBUG = 4,
-	PF_TE_TYPE = 9,
-	PF_TE_NAME_IID = 10,
-	PF_TE_TRACK_UUID = 11,
-	PF_TE_NAME = 23,
-	PF_TE_COUNTER_VALUE = 30,
-	PF_TE_FLOW_IDS = 47,
-	PF_TE_TERM_FLOW_IDS = 48,
-	/* DebugAnnotation */
-	PF_DA_NAME_IID = 1,
-	PF_DA_UINT = 3,
-	PF_DA_INT = 4,
-	PF_DA_STRING = 6,
-	PF_DA_POINTER = 7,
-	PF_DA_NAME = 10,
-	PF_DA_STRING_IID = 17,
-	/* InternedData */
-	PF_ID_CATEGORIES = 1,
-	PF_ID_EVENT_NAMES = 2,
-	PF_ID_DEBUG_NAMES = 3,
-	PF_ID_DEBUG_STRINGS = 29,     /* debug_annotation_string_values */
-	PF_IID = 1,
-	PF_INAME = 2,
-};
-
-enum pf_te_type {
-	PF_SLICE_BEGIN = 1,
-	PF_SLICE_END = 2,
-	PF_INSTANT = 3,
-	PF_COUNTER = 4,
-};
-
-#define PF_CLOCK_REALTIME 1
-#define PF_CLOCK_BOOTTIME 6
-#define PF_SEQ_CLEARED 1      /* SEQ_INCREMENTAL_STATE_CLEARED */
-#define PF_SEQ_NEEDS 2        /* SEQ_NEEDS_INCREMENTAL_STATE */
-#define PF_SEQ_META 2         /* clock, system info, process tree */
-#define PF_SEQ_FTRACE 1       /* ftrace bundles */
-#define PF_SEQ_TRACK 3        /* track descriptors */
-#define PF_SEQ_TE_FIRST 4     /* the first track's own event sequence */
-#define PF_CLOCK_SEQ_FIRST 64 /* sequence-scoped clocks: 64..127 */
-#define PF_CLOCK_SEQ_LAST 127
-#define PF_CLOCK_TE 64        /* each event sequence's incremental clock */
-#define PF_CLONE_THREAD 0x10000ULL
-
-/* Opens a TracePacket (Trace.packet); ts 0 / seq 0 / flags 0 are omitted. */
-void tl_pf_packet_begin(struct pb_writer *w, uint64_t ts, uint32_t seq,
-			uint32_t flags);
-static inline void tl_pf_packet_end(struct pb_writer *w) { tl_pb_end(w); }
-
-/* The first packets: ClockSnapshot (BOOTTIME and REALTIME, BOOTTIME
- * primary), then SystemInfo (utsname from the recording's kernel). */
-void tl_pf_write_preamble(struct pb_writer *w, const struct tl_rec_info *info);
-
-/* ---- sched_switch prev_state as Perfetto decodes it ---- */
-/* Maps a recorded prev_state (__state & 0xff) and preempt flag to the value
- * the kernel's own sched_switch tracepoint would report on a >= 4.14
- * kernel: preempted -> 0x100 (R+), S 1, D 2, T 4, t 8, P 0x40, a dead task
- * (TASK_DEAD) -> 0x10 (X), or 0x20 (Z) for a process leader. */
-int64_t tl_pf_prev_state(int64_t state, bool preempt, bool leader);
-
-/* ---- process tree ---- */
-struct tl_pf_proc;
-struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w);
-/* Learns from one record; new or changed processes/threads are queued. */
-void tl_pf_proc_record(struct tl_pf_proc *p, const struct tl_hdr *rec);
-/* Writes the queued entries as one ProcessTree packet (if any). */
-void tl_pf_proc_flush(struct tl_pf_proc *p);
-size_t tl_pf_proc_nprocs(const struct tl_pf_proc *p);   /* written so far */
-size_t tl_pf_proc_nthreads(const struct tl_pf_proc *p);
-void tl_pf_proc_free(struct tl_pf_proc *p);
+struct pb_writer;
 
 /* ---- scheduling ---- */
 struct tl_pf_sched_stats {
@@ -221,80 +39,6 @@ struct tl_pf_sched_stats {
 	uint64_t bytes;           /* of all ftrace bundle packets */
 };
 
-struct tl_pf_sched;
-/* ncpus: CPUs of the recording; bundle_max: compact events of one kind
- * per CPU bundle before it is written (0: default, 16384, also the most). */
-struct tl_pf_sched *tl_pf_sched_new(struct pb_writer *w, uint32_t ncpus,
-				    unsigned bundle_max);
-void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec);
-/* Writes every pending bundle and the frees still due. */
-void tl_pf_sched_finish(struct tl_pf_sched *s);
-void tl_pf_sched_stats(const struct tl_pf_sched *s, struct tl_pf_sched_stats *st);
-void tl_pf_sched_free(struct tl_pf_sched *s);
-
-/* ---- track-event writer (perfetto_te.c) ----
- * Descriptors go on sequence PF_SEQ_TRACK. Each track's events go on a
- * sequence of their own, started at the track's first event: that packet
- * clears the sequence's state, sets its defaults (clock PF_CLOCK_TE, the
- * track) and snapshots PF_CLOCK_TE, an incremental clock, against BOOTTIME.
- * An event then carries the time since the previous one on its track and
- * no track uuid; an event earlier than that carries its absolute BOOTTIME
- * time instead. Names are interned per sequence, on first use. */
-enum tl_pf_arg_kind { PF_ARG_UINT, PF_ARG_INT, PF_ARG_STR, PF_ARG_PTR };
-/* Debug annotation names, interned once at the start of the sequence. */
-enum tl_pf_arg_name {
-	PF_A_ADDRESS = 1, PF_A_FD, PF_A_FD_KIND, PF_A_BYTES, PF_A_RESULT,
-	PF_A_REASON, PF_A_BLOCKED_NS, PF_A_WOKEN_BY, PF_A_VALUE, PF_A_ID,
-	PF_A_COMMAND, PF_A_TARGET, PF_A_VERSION, PF_A_HOST, PF_A_KERNEL,
-	PF_A_LOST, PF_A_SYSCALL, PF_A_STATE, PF_A_QUEUE, PF_A_COUNT
-};
-struct tl_pf_arg {
-	uint8_t name;          /* enum tl_pf_arg_name */
-	uint8_t kind;          /* enum tl_pf_arg_kind */
-	uint64_t u;            /* UINT, PTR; INT as two's complement */
-	const char *s;         /* STR */
-};
-#define PF_MAX_ARGS 8
-struct tl_pf_ev {
-	uint64_t ts;
-	uint64_t track;
-	uint8_t type;                 /* enum pf_te_type */
-	const char *name;             /* interned; NULL for ends and counters */
-	const struct tl_pf_arg *args; unsigned nargs;
-	const uint64_t *flows; unsigned nflows;        /* flow_ids */
-	const uint64_t *term_flows; unsigned nterm;    /* terminating_flow_ids */
-	int64_t value;                /* counters */
-};
-struct tl_pf_te;
-/* A writer over w. ts (the recording's start) is not needed any more: each
- * track's sequence starts at its own first event. */
-struct tl_pf_te *tl_pf_te_new(struct pb_writer *w, uint64_t ts);
-void tl_pf_te_free(struct tl_pf_te *te);
-/* Track descriptors. parent 0 = none. */
-void tl_pf_te_process_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			    const char *name);
-void tl_pf_te_thread_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			   uint32_t tid, const char *name);
-void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
-			  const char *name, const char *description, bool counter);
-void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev);
-/* A slice [begin, end] on a track whose slices never overlap: a begin at
- * or before the track's previous end is moved just after it, and a slice
- * left empty is dropped (returns false). *last holds the previous end. */
-bool tl_pf_te_slice(struct tl_pf_te *te, uint64_t *last, uint64_t track,
-		    uint64_t begin, uint64_t end, const char *name,
-		    const struct tl_pf_arg *args, unsigned nargs);
-uint64_t tl_pf_te_uuid(struct tl_pf_te *te);   /* a fresh track uuid */
-struct tl_pf_te_stats {
-	uint64_t sequences;       /* event sequences started (one per track) */
-	uint64_t delta_events;    /* events timed on their sequence's clock */
-	uint64_t absolute_events; /* events before their track's previous one */
-};
-void tl_pf_te_stats(const struct tl_pf_te *te, struct tl_pf_te_stats *st);
-/* Track uuids of model processes and threads. */
-uint64_t tl_pf_proc_uuid(uint32_t pid, uint32_t gen);
-uint64_t tl_pf_thread_uuid(uint32_t tid, uint32_t gen);
-
 /* ---- track events from the model ---- */
 struct tl_pf_track_stats {
 	uint64_t thread_tracks, process_tracks;
@@ -303,16 +47,6 @@ struct tl_pf_track_stats {
 	uint64_t counter_points;
 	uint64_t flows;
 };
-/* USDT marks as tracks: tasks and sections as slices (on as many lanes
- * under the process as overlaps need), marks as instants on the thread,
- * queue depths as counters, coroutines each on a track (perfetto_usdt.c). */
-int tl_pf_write_usdt(struct tl_pf_te *te, const struct tl_model *m,
-		     struct tl_pf_track_stats *st);
-/* Writes descriptors and events for everything in the finished model
- * (through perfetto_te.c). Returns 0 or -errno. */
-int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
-		       const struct tl_rec_info *info, struct tl_pf_track_stats *st);
-
 /* ---- the whole export over a record stream ---- */
 struct tl_pf;
 struct tl_pf *tl_pf_new(struct pb_writer *w, const struct tl_rec_info *info);
@@ -324,49 +58,5 @@ int tl_pf_finish(struct tl_pf *pf, const struct tl_model *m);
 void tl_pf_stats(const struct tl_pf *pf, struct tl_pf_sched_stats *sched,
 		 struct tl_pf_track_stats *track);
 void tl_pf_free(struct tl_pf *pf);
-
-/* ---- checking a finished trace against the importer's rules ---- */
-#define TL_PF_CHECK_CPUS 64
-struct tl_pf_check {
-	uint64_t packets;
-	uint64_t switches[TL_PF_CHECK_CPUS];  /* compact + plain, per CPU */
-	uint64_t wakings[TL_PF_CHECK_CPUS];
-	uint64_t sched_bytes;                 /* bytes of bundle packets */
-	uint64_t newtasks, renames, execs, exits, frees;
-	uint64_t processes, threads;          /* ProcessTree entries */
-	uint64_t thread_tracks, process_tracks, counter_tracks, other_tracks;
-	uint64_t slices, instants, counters;  /* TrackEvent by type */
-	uint64_t flows;                       /* flow ids started */
-	uint64_t lost_bundles;
-	uint64_t sequences;                   /* sequences cleared */
-	uint64_t delta_packets;               /* timed on an incremental clock */
-	uint64_t default_track_events;        /* track from the sequence defaults */
-	bool has_clock_snapshot, has_system_info;
-};
-/* Decodes a whole trace, fills *out and returns 0, or returns -EBADMSG
- * with the first broken rule (and the packet index) in err. Rules: see
- * docs/perfetto.md ("What the checker enforces"). */
-int tl_pf_check(const void *data, size_t len, struct tl_pf_check *out,
-		char *err, size_t errlen);
-/* Same, also showing the caller what was decoded: every slice (track uuid,
- * name, begin, end, after the whole trace was read) and every switch and
- * waking in each CPU's time order, with the prev task of compact switches
- * filled in from the replay. Either callback may be NULL. */
-enum tl_pf_sched_kind { PF_EV_SWITCH = 1, PF_EV_WAKING = 2 };
-struct tl_pf_sched_ev {
-	uint64_t ts;
-	uint32_t cpu;
-	uint8_t kind;          /* enum tl_pf_sched_kind */
-	int64_t prev_state;    /* switch */
-	uint32_t prev, next;   /* switch: tasks; waking: next = the wakee */
-};
-struct tl_pf_check_cbs {
-	void (*slice)(void *ctx, uint64_t track, const char *name, uint64_t begin,
-		      uint64_t end);
-	void (*sched)(void *ctx, const struct tl_pf_sched_ev *ev);
-	void *ctx;
-};
-int tl_pf_check_cb(const void *data, size_t len, struct tl_pf_check *out,
-		   const struct tl_pf_check_cbs *cbs, char *err, size_t errlen);
 
 #endif

@@ -10,7 +10,8 @@
  * deltas), and the checks of order and nesting use that absolute time.
  * Counts what it saw, for tests.
  */
-#include "perfetto.h"
+#include "perfetto_check.h"
+#include "perfetto_impl.h"
 
 #include <errno.h>
 #include <stdarg.h>

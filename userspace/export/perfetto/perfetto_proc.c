@@ -9,7 +9,7 @@
  * exec, a rename) starts a new batch so the packet's timestamp is that
  * moment and never earlier than the task's creation.
  */
-#include "perfetto.h"
+#include "perfetto_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -487,9 +487,6 @@ void tl_pf_proc_flush(struct tl_pf_proc *p)
 	tl_pf_packet_end(p->w);
 	p->npend_tasks = p->npend_procs = 0;
 }
-
-size_t tl_pf_proc_nprocs(const struct tl_pf_proc *p) { return p->written_procs; }
-size_t tl_pf_proc_nthreads(const struct tl_pf_proc *p) { return p->written_threads; }
 
 void tl_pf_proc_free(struct tl_pf_proc *p)
 {

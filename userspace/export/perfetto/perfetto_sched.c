@@ -17,7 +17,7 @@
  * switch-out (the one after its exit), so the importer neither ends it
  * early nor makes a new thread of that final switch.
  */
-#include "perfetto.h"
+#include "perfetto_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>

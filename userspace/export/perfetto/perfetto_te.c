@@ -18,7 +18,7 @@
  * Events are most of a trace's bytes, so every event packet has its size
  * worked out first and each length goes out as the shortest varint.
  */
-#include "perfetto.h"
+#include "perfetto_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  * (the futex, socket and multiplexing groups), else the blocked interval
  * itself, named after the syscall the thread was blocked in.
  */
-#include "perfetto.h"
+#include "perfetto_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
  * thread that uses it, so its points are gathered and written in time
  * order at the end: each then costs a short delta on the queue's track.
  */
-#include "perfetto.h"
+#include "perfetto_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
