@@ -22,6 +22,7 @@
 #include "userspace/export/export.h"
 #include "userspace/export/perfetto/perfetto_impl.h"
 #include "userspace/export/perfetto/perfetto_check.h"
+#include "tests/common/protoc_text.h"
 
 #define PROTO "tests/proto/threadline_perfetto.proto"
 #define MAX_EV (1u << 22)
@@ -236,152 +237,36 @@ static void on_slice(void *ctx, uint64_t track, const char *name, uint64_t b,
 	s->futex_waits++;
 }
 
-/* ---- the same slices from protoc's text, deltas summed here ---- */
-
-/* A track-event sequence as its text says: default track, the incremental
- * clock (PF_CLOCK_TE) and where it sits against BOOTTIME, the futex_wait
- * iid, the begin of an open futex_wait slice. */
-struct tseq { uint64_t track, clock, futex_iid, open; int64_t to_boot; bool clocked; };
-
-struct text {
-	struct tseq *seq; size_t nseq;
-	struct slices got;
-	/* the packet being read */
-	unsigned depth;
-	char block[8][32];
-	uint64_t ts, id, clock_id, type, name_iid, clk_id, clk_ts, c64, cboot, iid;
-	bool has_ts, te;
-};
-
-static struct tseq *tseq(struct text *t, uint64_t id)
-{
-	if (id >= t->nseq) {
-		size_t n = id + 64;
-
-		t->seq = realloc(t->seq, n * sizeof(*t->seq));
-		assert_non_null(t->seq);
-		memset(t->seq + t->nseq, 0, (n - t->nseq) * sizeof(*t->seq));
-		t->nseq = n;
-	}
-	return &t->seq[id];
-}
-
-static const char *in(const struct text *t)
-{
-	return t->depth && t->depth <= 8 ? t->block[t->depth - 1] : "";
-}
-
-static void text_value(struct text *t, const char *k, const char *v)
-{
-	uint64_t u = strtoull(v, NULL, 10);
-
-	if (t->depth == 1) {
-		if (!strcmp(k, "timestamp")) { t->ts = u; t->has_ts = true; }
-		if (!strcmp(k, "trusted_packet_sequence_id")) t->id = u;
-		if (!strcmp(k, "timestamp_clock_id")) t->clock_id = u;
-	} else if (!strcmp(in(t), "clocks")) {
-		if (!strcmp(k, "clock_id")) t->clk_id = u;
-		if (!strcmp(k, "timestamp")) t->clk_ts = u;
-	} else if (!strcmp(in(t), "track_event")) {
-		if (!strcmp(k, "type"))
-			t->type = !strcmp(v, "TYPE_SLICE_BEGIN") ? 1 :
-				  !strcmp(v, "TYPE_SLICE_END") ? 2 : 0;
-		if (!strcmp(k, "name_iid")) t->name_iid = u;
-	} else if (!strcmp(in(t), "track_event_defaults") && !strcmp(k, "track_uuid")) {
-		tseq(t, t->id)->track = u;
-	} else if (!strcmp(in(t), "event_names")) {
-		if (!strcmp(k, "iid")) t->iid = u;
-		if (!strcmp(k, "name") && !strcmp(v, "\"futex_wait\""))
-			tseq(t, t->id)->futex_iid = t->iid;
-	}
-}
-
-/* The end of a packet: its snapshot sets the sequence's clock, or its
- * event's time is a delta on that clock (or BOOTTIME when it says so). */
-static void text_packet(struct text *t)
-{
-	struct tseq *q = tseq(t, t->id);
-	uint64_t abs;
-
-	if (t->c64) {
-		q->clocked = true;
-		q->clock = t->c64;
-		q->to_boot = (int64_t)(t->cboot - t->c64);
-		return;
-	}
-	if (!t->te || !t->has_ts || !q->clocked || q->track != t->got.track)
-		return;
-	if (t->clock_id == PF_CLOCK_BOOTTIME) {
-		abs = t->ts;
-	} else {
-		assert_int_equal(t->clock_id, 0);
-		q->clock += t->ts;
-		abs = (uint64_t)((int64_t)q->clock + q->to_boot);
-	}
-	if (t->type == 1 && t->name_iid == q->futex_iid) {
-		q->open = abs;
-	} else if (t->type == 2 && q->open) {
-		on_slice(&t->got, q->track, "futex_wait", q->open, abs);
-		q->open = 0;
-	}
-}
-
-static void text_line(struct text *t, char *line)
-{
-	char *k = line + strspn(line, " "), *colon;
-	size_t n = strlen(k);
-
-	if (n && k[n - 1] == '\n')
-		k[--n] = 0;
-	if (n >= 2 && !strcmp(k + n - 2, " {")) {
-		k[n - 2] = 0;
-		if (!t->depth) {
-			t->ts = t->id = t->clock_id = t->type = t->name_iid = 0;
-			t->c64 = t->cboot = 0;
-			t->has_ts = t->te = false;
-		}
-		t->te |= !strcmp(k, "track_event");
-		if (t->depth < 8)
-			snprintf(t->block[t->depth], sizeof(t->block[0]), "%s", k);
-		t->depth++;
-		t->clk_id = t->clk_ts = 0;
-	} else if (!strcmp(k, "}")) {
-		if (!strcmp(in(t), "clocks") && t->clk_id == PF_CLOCK_TE)
-			t->c64 = t->clk_ts;
-		if (!strcmp(in(t), "clocks") && t->clk_id == PF_CLOCK_BOOTTIME)
-			t->cboot = t->clk_ts;
-		if (t->depth && !--t->depth)
-			text_packet(t);
-	} else if ((colon = strstr(k, ": "))) {
-		*colon = 0;
-		text_value(t, k, colon + 2);
-	}
-}
+/* ---- the same slices from protoc's text (tests/common/protoc_text.h) ---- */
 
 /* The main thread's futex_wait slices rebuilt from the text are the ones
  * the checker rebuilt from the bytes, at the same nanoseconds. */
 static void check_text_times(const char *txt, const struct slices *want)
 {
-	struct text *t = calloc(1, sizeof(*t));
+	struct slices *got = calloc(1, sizeof(*got));
+	struct pt_text *t = pt_new(on_slice, got);
 	char line[4096];
 	FILE *f = fopen(txt, "r");
 
+	assert_non_null(got);
 	assert_non_null(t);
 	assert_non_null(f);
-	t->got.track = want->track;
+	got->track = want->track;
 	while (fgets(line, sizeof(line), f))
-		text_line(t, line);
+		pt_line(t, line);
 	fclose(f);
+	assert_false(t->oom);
+	assert_false(t->bad_clock);
 	if (getenv("TL_TEST_VERBOSE"))
 		printf("futex_wait slices: %u from protoc's text, %u from the checker\n",
-		       t->got.futex_waits, want->futex_waits);
-	assert_int_equal(t->got.futex_waits, want->futex_waits);
+		       got->futex_waits, want->futex_waits);
+	assert_int_equal(got->futex_waits, want->futex_waits);
 	for (unsigned i = 0; i < want->futex_waits && i < MAX_WAITS; i++) {
-		assert_int_equal(t->got.b[i], want->b[i]);
-		assert_int_equal(t->got.e[i], want->e[i]);
+		assert_int_equal(got->b[i], want->b[i]);
+		assert_int_equal(got->e[i], want->e[i]);
 	}
-	free(t->seq);
-	free(t);
+	pt_free(t);
+	free(got);
 }
 
 static void on_both_slice(void *ctx, uint64_t track, const char *name,

@@ -23,99 +23,16 @@ static int feed(struct tl_model *m, const void *rec)
 	return tl_model_feed(m, rec);
 }
 
-/* A snapshot of one task; state 'R' on CPU, 'r' runnable, 'S'/'D' blocked
- * in syscall nr on a0 (fd kind fdk). */
-static void snap(struct tl_model *m, uint64_t ts, uint32_t pid, uint32_t tid,
-		 char state, int cpu, const char *comm, int nr, uint64_t a0,
-		 uint64_t a1, uint32_t fdk)
+static void put(struct tl_model *m, const void *rec)
 {
-	struct tl_task_snap s = { 0 };
-
-	hdr(&s.h, TL_TASK_SNAP, sizeof(s), ts, cpu, tid, pid);
-	s.ppid = 1;
-	s.on_cpu = state == 'R';
-	s.state = state == 'S' ? 1 : state == 'D' ? 2 : 0;
-	s.why = (struct tl_blocked){ .sys_nr = nr, .fd_kind = fdk, .args = { a0, a1, 0 } };
-	strncpy(s.comm, comm, sizeof(s.comm) - 1);
-	assert_int_equal(feed(m, &s), 0);
+	assert_int_equal(feed(m, rec), 0);
 }
 
-/* prev (on cpu) leaves with state ps (0, 1 S, 2 D) in syscall nr(a0, a1). */
-static void sw(struct tl_model *m, uint64_t ts, int cpu, uint32_t prev, uint32_t ppid,
-	       int ps, int nr, uint64_t a0, uint64_t a1, uint32_t fdk,
-	       uint32_t next, uint32_t npid)
+/* A new task: task_newtask and sched_process_fork, as the kernel emits. */
+static void spawn(struct tl_model *m, struct tr_newtask a)
 {
-	struct tl_switch s = { 0 };
-
-	hdr(&s.h, TL_SWITCH, sizeof(s), ts, cpu, prev, ppid);
-	s.next_tid = next;
-	s.next_tgid = npid;
-	s.prev_state = ps;
-	s.prev_prio = s.next_prio = 120;
-	s.preempt = ps == 0;
-	s.why = (struct tl_blocked){ .sys_nr = ps ? nr : -1, .fd_kind = fdk,
-				     .args = { a0, a1, 0 } };
-	assert_int_equal(feed(m, &s), 0);
-}
-
-static void preempt(struct tl_model *m, uint64_t ts, int cpu, uint32_t prev,
-		    uint32_t ppid, uint32_t next, uint32_t npid)
-{
-	sw(m, ts, cpu, prev, ppid, 0, -1, 0, 0, 0, next, npid);
-}
-
-static void wake(struct tl_model *m, uint64_t ts, int cpu, uint32_t waker,
-		 uint32_t wpid, uint32_t wakee, uint32_t epid, int target)
-{
-	struct tl_waking w = { 0 };
-
-	hdr(&w.h, TL_WAKING, sizeof(w), ts, cpu, waker, wpid);
-	w.tid = wakee;
-	w.tgid = epid;
-	w.prio = 120;
-	w.target_cpu = target;
-	assert_int_equal(feed(m, &w), 0);
-}
-
-static void newtask(struct tl_model *m, uint64_t ts, int cpu, uint32_t ctid,
-		    uint32_t cpid, uint32_t tid, uint32_t pid, bool thread,
-		    const char *comm)
-{
-	struct tl_newtask n = { 0 };
-	struct tl_fork f = { 0 };
-
-	hdr(&n.h, TL_NEWTASK, sizeof(n), ts, cpu, ctid, cpid);
-	n.tid = tid;
-	n.tgid = pid;
-	n.clone_flags = thread ? 0x3d0f00 : 0x1200011;
-	strncpy(n.comm, comm, sizeof(n.comm) - 1);
-	assert_int_equal(feed(m, &n), 0);
-	hdr(&f.h, TL_FORK, sizeof(f), ts, cpu, ctid, cpid);
-	f.child_tid = tid;
-	f.child_tgid = pid;
-	strncpy(f.child_comm, comm, sizeof(f.child_comm) - 1);
-	assert_int_equal(feed(m, &f), 0);
-}
-
-static void exit_rec(struct tl_model *m, uint64_t ts, int cpu, uint32_t tid,
-		     uint32_t pid, int status, bool group_dead)
-{
-	struct tl_exit e = { 0 };
-
-	hdr(&e.h, TL_EXIT, sizeof(e), ts, cpu, tid, pid);
-	e.exit_code = status;
-	e.group_dead = group_dead;
-	assert_int_equal(feed(m, &e), 0);
-}
-
-static void loss(struct tl_model *m, uint64_t ts, int cpu, uint64_t n, uint64_t total)
-{
-	struct tl_loss l = { 0 };
-
-	hdr(&l.h, TL_LOSS, sizeof(l), ts, cpu, 0, 0);
-	l.lost_new = n;
-	l.lost_total = total;
-	assert_int_equal(feed(m, &l), 0);
+	put(m, tr_newtask(&(struct tl_newtask){ 0 }, a));
+	put(m, tr_fork(&(struct tl_fork){ 0 }, a));
 }
 
 static void finish(struct tl_model *m, uint64_t end)
@@ -155,12 +72,18 @@ static void test_preempt_vs_block(void **state)
 {
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
-	snap(m, MS(0), 100, 100, 'R', 0, "main", -1, 0, 0, 0);
-	snap(m, MS(0), 100, 101, 'r', 0, "worker", -1, 0, 0, 0);
-	preempt(m, MS(10), 0, 100, 100, 101, 100);
-	sw(m, MS(20), 0, 101, 100, 1, 202, 0x1000, 0, 0, 100, 100);
-	wake(m, MS(30), 0, 100, 100, 101, 100, 0);
-	sw(m, MS(40), 0, 100, 100, 1, 0, 3, 0, TL_FD_PIPE, 101, 100);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true,
+		       .comm = "main"));
+	put(m, TR_SNAP(.ts = MS(0), .tid = 101, .pid = 100, .comm = "worker"));
+	put(m, TR_SWITCH(.ts = MS(10), .prev = 100, .prev_pid = 100, .preempt = true,
+			 .next = 101, .next_pid = 100));
+	put(m, TR_SWITCH(.ts = MS(20), .prev = 101, .prev_pid = 100, .state = 1,
+			 .nr = 202, .a0 = 0x1000, .next = 100, .next_pid = 100));
+	put(m, TR_WAKING(.ts = MS(30), .waker = 100, .waker_pid = 100, .wakee = 101,
+			 .wakee_pid = 100));
+	put(m, TR_SWITCH(.ts = MS(40), .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 0, .a0 = 3, .fd_kind = TL_FD_PIPE, .next = 101,
+			 .next_pid = 100));
 	finish(m, MS(50));
 
 	const struct tl_thread *a = thr(m, 100), *b = thr(m, 101);
@@ -211,10 +134,14 @@ static void test_wakeup_then_delayed_run(void **state)
 {
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
-	snap(m, MS(0), 200, 200, 'S', 0, "sleeper", 35, 0x7ffd0000, 0, 0);
-	snap(m, MS(0), 200, 201, 'R', 1, "spinner", -1, 0, 0, 0);
-	wake(m, MS(10), 1, 0, 0, 200, 200, 0); /* timer: woken from idle/irq */
-	sw(m, MS(25), 0, 999, 999, 0, -1, 0, 0, 0, 200, 200);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 200, .pid = 200, .state = 1,
+		       .comm = "sleeper", .nr = 35, .a0 = 0x7ffd0000));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 201, .pid = 200, .on_cpu = true,
+		       .comm = "spinner"));
+	put(m, TR_WAKING(.ts = MS(10), .cpu = 1, .wakee = 200,
+			 .wakee_pid = 200)); /* timer: woken from idle/irq */
+	put(m, TR_SWITCH(.ts = MS(25), .prev = 999, .prev_pid = 999, .preempt = true,
+			 .next = 200, .next_pid = 200));
 	finish(m, MS(30));
 
 	const struct tl_thread *t = thr(m, 200);
@@ -239,15 +166,18 @@ static void test_migration(void **state)
 	struct tl_model *m = tl_model_new(NULL);
 	struct tl_migrate mg = { 0 };
 
-	snap(m, MS(0), 300, 300, 'R', 0, "mover", -1, 0, 0, 0);
-	preempt(m, MS(10), 0, 300, 300, 999, 999);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 300, .pid = 300, .on_cpu = true,
+		       .comm = "mover"));
+	put(m, TR_SWITCH(.ts = MS(10), .prev = 300, .prev_pid = 300, .preempt = true,
+			 .next = 999, .next_pid = 999));
 	hdr(&mg.h, TL_MIGRATE, sizeof(mg), MS(12), 1, 0, 0);
 	mg.tid = 300;
 	mg.tgid = 300;
 	mg.orig_cpu = 0;
 	mg.dest_cpu = 1;
 	assert_int_equal(feed(m, &mg), 0);
-	sw(m, MS(15), 1, 0, 0, 0, -1, 0, 0, 0, 300, 300);
+	put(m, TR_SWITCH(.ts = MS(15), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 300, .next_pid = 300));
 	finish(m, MS(20));
 
 	const struct tl_thread *t = thr(m, 300);
@@ -266,16 +196,22 @@ static void test_exit_while_blocked(void **state)
 {
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
-	snap(m, MS(0), 400, 400, 'R', 0, "main", -1, 0, 0, 0);
-	snap(m, MS(0), 400, 401, 'S', 1, "worker", 202, 0xa0, 0, 0);
-	snap(m, MS(0), 400, 402, 'S', 1, "stuck", 202, 0xb0, 0, 0);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 400, .pid = 400, .on_cpu = true,
+		       .comm = "main"));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 401, .pid = 400, .state = 1,
+		       .comm = "worker", .nr = 202, .a0 = 0xa0));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 402, .pid = 400, .state = 1,
+		       .comm = "stuck", .nr = 202, .a0 = 0xb0));
 	/* main calls exit_group: the worker is woken to die */
-	wake(m, MS(20), 0, 400, 400, 401, 400, 1);
-	exit_rec(m, MS(21), 0, 400, 400, 3 << 8, false);
-	sw(m, MS(22), 1, 0, 0, 0, -1, 0, 0, 0, 401, 400);
+	put(m, TR_WAKING(.ts = MS(20), .waker = 400, .waker_pid = 400, .wakee = 401,
+			 .wakee_pid = 400, .target_cpu = 1));
+	put(m, TR_EXIT(.ts = MS(21), .tid = 400, .pid = 400, .status = 3 << 8));
+	put(m, TR_SWITCH(.ts = MS(22), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 401, .next_pid = 400));
 	/* the third thread's wakeup is missed: its exit contradicts its sleep */
-	exit_rec(m, MS(22.5), 0, 402, 400, 3 << 8, false);
-	exit_rec(m, MS(23), 1, 401, 400, 3 << 8, true);
+	put(m, TR_EXIT(.ts = MS(22.5), .tid = 402, .pid = 400, .status = 3 << 8));
+	put(m, TR_EXIT(.ts = MS(23), .cpu = 1, .tid = 401, .pid = 400,
+		       .status = 3 << 8, .group_dead = true));
 	finish(m, MS(30));
 
 	const struct tl_thread *w = thr(m, 401);
@@ -307,10 +243,13 @@ static void test_snapshot_only_and_first_sight(void **state)
 {
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
-	snap(m, MS(0), 500, 500, 'S', 0, "parent", 61, (uint64_t)-1, 0, 0);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 500, .pid = 500, .state = 1,
+		       .comm = "parent", .nr = 61, .a0 = (uint64_t)-1));
 	/* 501 of the same process is first seen switching in at 10 */
-	sw(m, MS(10), 1, 999, 999, 0, -1, 0, 0, 0, 501, 500);
-	snap(m, MS(12), 600, 600, 'D', 1, "disk", 0, 5, 0, TL_FD_FILE);
+	put(m, TR_SWITCH(.ts = MS(10), .cpu = 1, .prev = 999, .prev_pid = 999,
+			 .preempt = true, .next = 501, .next_pid = 500));
+	put(m, TR_SNAP(.ts = MS(12), .cpu = 1, .tid = 600, .pid = 600, .state = 2,
+		       .comm = "disk", .nr = 0, .a0 = 5, .fd_kind = TL_FD_FILE));
 	finish(m, MS(40));
 
 	const struct tl_thread *t = thr(m, 500);
@@ -338,14 +277,19 @@ static void test_loss_in_the_middle(void **state)
 {
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
-	snap(m, MS(0), 700, 700, 'R', 0, "a", -1, 0, 0, 0);
-	snap(m, MS(0), 700, 701, 'r', 1, "b", -1, 0, 0, 0);
-	sw(m, MS(5), 1, 0, 0, 0, -1, 0, 0, 0, 701, 700);
-	sw(m, MS(8), 1, 701, 700, 1, 202, 0x10, 0, 0, 0, 0);
-	loss(m, MS(20), 1, 5, 5);
-	wake(m, MS(25), 0, 700, 700, 701, 700, 1);
-	sw(m, MS(27), 1, 0, 0, 0, -1, 0, 0, 0, 701, 700);
-	sw(m, MS(30), 0, 700, 700, 1, 35, 0, 0, 0, 0, 0);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 700, .pid = 700, .on_cpu = true, .comm = "a"));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 701, .pid = 700, .comm = "b"));
+	put(m, TR_SWITCH(.ts = MS(5), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 701, .next_pid = 700));
+	put(m, TR_SWITCH(.ts = MS(8), .cpu = 1, .prev = 701, .prev_pid = 700,
+			 .state = 1, .nr = 202, .a0 = 0x10));
+	put(m, TR_LOSS(.ts = MS(20), .cpu = 1, .lost = 5, .total = 5));
+	put(m, TR_WAKING(.ts = MS(25), .waker = 700, .waker_pid = 700, .wakee = 701,
+			 .wakee_pid = 700, .target_cpu = 1));
+	put(m, TR_SWITCH(.ts = MS(27), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 701, .next_pid = 700));
+	put(m, TR_SWITCH(.ts = MS(30), .prev = 700, .prev_pid = 700, .state = 1,
+			 .nr = 35));
 	finish(m, MS(40));
 
 	const struct tl_thread *a = thr(m, 700), *b = thr(m, 701);
@@ -380,13 +324,22 @@ static void test_pid_reuse(void **state)
 {
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
-	snap(m, MS(0), 800, 800, 'R', 0, "shell", -1, 0, 0, 0);
-	newtask(m, MS(5), 0, 800, 800, 801, 801, false, "shell");
-	sw(m, MS(6), 1, 0, 0, 0, -1, 0, 0, 0, 801, 801);
-	exit_rec(m, MS(10), 1, 801, 801, 0, true);
-	newtask(m, MS(20), 0, 800, 800, 801, 801, false, "shell");
-	sw(m, MS(21), 1, 0, 0, 0, -1, 0, 0, 0, 801, 801);
-	exit_rec(m, MS(25), 1, 801, 801, 9, true); /* SIGKILL */
+	put(m, TR_SNAP(.ts = MS(0), .tid = 800, .pid = 800, .on_cpu = true,
+		       .comm = "shell"));
+	spawn(m, (struct tr_newtask){ .ts = MS(5), .tid = 800, .pid = 800,
+				      .child = 801, .child_pid = 801, .process = true,
+				      .comm = "shell" });
+	put(m, TR_SWITCH(.ts = MS(6), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 801, .next_pid = 801));
+	put(m, TR_EXIT(.ts = MS(10), .cpu = 1, .tid = 801, .pid = 801,
+		       .group_dead = true));
+	spawn(m, (struct tr_newtask){ .ts = MS(20), .tid = 800, .pid = 800,
+				      .child = 801, .child_pid = 801, .process = true,
+				      .comm = "shell" });
+	put(m, TR_SWITCH(.ts = MS(21), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 801, .next_pid = 801));
+	put(m, TR_EXIT(.ts = MS(25), .cpu = 1, .tid = 801, .pid = 801, .status = 9,
+		       .group_dead = true)); /* SIGKILL */
 	finish(m, MS(30));
 
 	const struct tl_process *old = tl_model_find_proc(m, 801, MS(7));
@@ -426,23 +379,32 @@ static void test_exec_in_multithreaded(void **state)
 	struct tl_model *m = tl_model_new(NULL);
 	struct tl_exec e = { 0 };
 
-	snap(m, MS(0), 900, 900, 'S', 0, "oldprog", 202, 0x40, 0, 0);
-	snap(m, MS(0), 900, 901, 'R', 1, "oldprog", -1, 0, 0, 0);
-	snap(m, MS(0), 900, 902, 'S', 0, "oldprog", 202, 0x48, 0, 0);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 900, .pid = 900, .state = 1,
+		       .comm = "oldprog", .nr = 202, .a0 = 0x40));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 901, .pid = 900, .on_cpu = true,
+		       .comm = "oldprog"));
+	put(m, TR_SNAP(.ts = MS(0), .tid = 902, .pid = 900, .state = 1,
+		       .comm = "oldprog", .nr = 202, .a0 = 0x48));
 	/* 901 execs: the others are killed first */
-	wake(m, MS(10), 1, 901, 900, 902, 900, 0);
-	wake(m, MS(10), 1, 901, 900, 900, 900, 0);
-	sw(m, MS(11), 0, 0, 0, 0, -1, 0, 0, 0, 902, 900);
-	exit_rec(m, MS(12), 0, 902, 900, 0, false);
-	sw(m, MS(13), 0, 902, 900, 0x80, -1, 0, 0, 0, 900, 900);
-	exit_rec(m, MS(14), 0, 900, 900, 0, false);
-	sw(m, MS(15), 0, 900, 900, 0x80, -1, 0, 0, 0, 0, 0);
+	put(m, TR_WAKING(.ts = MS(10), .cpu = 1, .waker = 901, .waker_pid = 900,
+			 .wakee = 902, .wakee_pid = 900));
+	put(m, TR_WAKING(.ts = MS(10), .cpu = 1, .waker = 901, .waker_pid = 900,
+			 .wakee = 900, .wakee_pid = 900));
+	put(m, TR_SWITCH(.ts = MS(11), .prev = 0, .prev_pid = 0, .preempt = true,
+			 .next = 902, .next_pid = 900));
+	put(m, TR_EXIT(.ts = MS(12), .tid = 902, .pid = 900));
+	put(m, TR_SWITCH(.ts = MS(13), .prev = 902, .prev_pid = 900, .state = 0x80,
+			 .nr = -1, .next = 900, .next_pid = 900));
+	put(m, TR_EXIT(.ts = MS(14), .tid = 900, .pid = 900));
+	put(m, TR_SWITCH(.ts = MS(15), .prev = 900, .prev_pid = 900, .state = 0x80,
+			 .nr = -1));
 	hdr(&e.h, TL_EXEC, sizeof(e), MS(20), 1, 900, 900);
 	e.old_tid = 901;
 	strcpy(e.comm, "newprog");
 	strcpy(e.filename, "/usr/bin/newprog");
 	assert_int_equal(feed(m, &e), 0);
-	preempt(m, MS(25), 1, 900, 900, 0, 0);
+	put(m, TR_SWITCH(.ts = MS(25), .cpu = 1, .prev = 900, .prev_pid = 900,
+			 .preempt = true));
 	finish(m, MS(30));
 
 	const struct tl_process *p = tl_model_find_proc(m, 900, 0);
@@ -481,8 +443,9 @@ static void test_out_of_order_rejected(void **state)
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
 	struct tl_switch s = { 0 };
-	snap(m, MS(0), 100, 100, 'R', 0, "a", -1, 0, 0, 0);
-	preempt(m, MS(10), 0, 100, 100, 999, 999);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true, .comm = "a"));
+	put(m, TR_SWITCH(.ts = MS(10), .prev = 100, .prev_pid = 100, .preempt = true,
+			 .next = 999, .next_pid = 999));
 	hdr(&s.h, TL_SWITCH, sizeof(s), MS(5), 0, 999, 999);
 	s.next_tid = 100;
 	s.next_tgid = 100;
@@ -508,15 +471,21 @@ static void test_pending_wakeup_race(void **state)
 {
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
-	snap(m, MS(0), 100, 100, 'R', 0, "a", -1, 0, 0, 0);
-	snap(m, MS(0), 100, 101, 'R', 1, "b", -1, 0, 0, 0);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true, .comm = "a"));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 101, .pid = 100, .on_cpu = true,
+		       .comm = "b"));
 	/* b wakes a while a is still switching out */
-	wake(m, MS(10), 1, 101, 100, 100, 100, 0);
-	sw(m, MS(10.05), 0, 100, 100, 1, 202, 0x30, 0, 0, 0, 0);
-	sw(m, MS(12), 0, 0, 0, 0, -1, 0, 0, 0, 100, 100);
+	put(m, TR_WAKING(.ts = MS(10), .cpu = 1, .waker = 101, .waker_pid = 100,
+			 .wakee = 100, .wakee_pid = 100));
+	put(m, TR_SWITCH(.ts = MS(10.05), .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 202, .a0 = 0x30));
+	put(m, TR_SWITCH(.ts = MS(12), .prev = 0, .prev_pid = 0, .preempt = true,
+			 .next = 100, .next_pid = 100));
 	/* a later sleep with its wakeup missed: becomes unknown */
-	sw(m, MS(20), 0, 100, 100, 1, 202, 0x30, 0, 0, 0, 0);
-	sw(m, MS(25), 0, 0, 0, 0, -1, 0, 0, 0, 100, 100);
+	put(m, TR_SWITCH(.ts = MS(20), .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 202, .a0 = 0x30));
+	put(m, TR_SWITCH(.ts = MS(25), .prev = 0, .prev_pid = 0, .preempt = true,
+			 .next = 100, .next_pid = 100));
 	finish(m, MS(30));
 
 	const struct tl_thread *a = thr(m, 100);
@@ -541,9 +510,12 @@ static void test_threads_names_marks_syscalls(void **state)
 	struct tl_sys_enter se = { 0 };
 	struct tl_sys_exit sx = { 0 };
 
-	snap(m, MS(0), 100, 100, 'R', 0, "main", -1, 0, 0, 0);
-	newtask(m, MS(1), 0, 100, 100, 101, 100, true, "main");
-	newtask(m, MS(2), 0, 100, 100, 102, 100, true, "main");
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true,
+		       .comm = "main"));
+	spawn(m, (struct tr_newtask){ .ts = MS(1), .tid = 100, .pid = 100,
+				      .child = 101, .child_pid = 100, .comm = "main" });
+	spawn(m, (struct tr_newtask){ .ts = MS(2), .tid = 100, .pid = 100,
+				      .child = 102, .child_pid = 100, .comm = "main" });
 	hdr(&r.h, TL_RENAME, sizeof(r), MS(3), 0, 100, 100);
 	r.tid = 101;
 	strcpy(r.oldcomm, "main");
@@ -563,9 +535,11 @@ static void test_threads_names_marks_syscalls(void **state)
 	se.nr = 202;
 	se.args[0] = 0x50;
 	assert_int_equal(feed(m, &se), 0);
-	sw(m, MS(9), 0, 100, 100, 1, 202, 0x50, 0, 0, 0, 0);
-	wake(m, MS(19), 1, 0, 0, 100, 100, 0);
-	sw(m, MS(20), 0, 0, 0, 0, -1, 0, 0, 0, 100, 100);
+	put(m, TR_SWITCH(.ts = MS(9), .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 202, .a0 = 0x50));
+	put(m, TR_WAKING(.ts = MS(19), .cpu = 1, .wakee = 100, .wakee_pid = 100));
+	put(m, TR_SWITCH(.ts = MS(20), .prev = 0, .prev_pid = 0, .preempt = true,
+			 .next = 100, .next_pid = 100));
 	hdr(&sx.h, TL_SYS_EXIT, sizeof(sx), MS(20.5), 0, 100, 100);
 	sx.nr = 202;
 	assert_int_equal(feed(m, &sx), 0);
@@ -606,11 +580,14 @@ static void test_parallelism_two_threads(void **state)
 {
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
-	snap(m, MS(0), 100, 100, 'R', 0, "a", -1, 0, 0, 0);
-	snap(m, MS(0), 100, 101, 'r', 1, "b", -1, 0, 0, 0);
-	sw(m, MS(10), 1, 999, 999, 0, -1, 0, 0, 0, 101, 100);
-	sw(m, MS(20), 1, 101, 100, 1, 35, 0, 0, 0, 0, 0);
-	preempt(m, MS(30), 0, 100, 100, 999, 999);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true, .comm = "a"));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 101, .pid = 100, .comm = "b"));
+	put(m, TR_SWITCH(.ts = MS(10), .cpu = 1, .prev = 999, .prev_pid = 999,
+			 .preempt = true, .next = 101, .next_pid = 100));
+	put(m, TR_SWITCH(.ts = MS(20), .cpu = 1, .prev = 101, .prev_pid = 100,
+			 .state = 1, .nr = 35));
+	put(m, TR_SWITCH(.ts = MS(30), .prev = 100, .prev_pid = 100, .preempt = true,
+			 .next = 999, .next_pid = 999));
 	finish(m, MS(40));
 
 	const struct tl_process *p = tl_model_find_proc(m, 100, 0);
@@ -647,10 +624,15 @@ static void test_tree_parallelism(void **state)
 {
 	(void)state;
 	struct tl_model *m = tl_model_new(NULL);
-	snap(m, MS(0), 100, 100, 'R', 0, "parent", -1, 0, 0, 0);
-	newtask(m, MS(10), 0, 100, 100, 110, 110, false, "child");
-	sw(m, MS(10), 1, 0, 0, 0, -1, 0, 0, 0, 110, 110);
-	exit_rec(m, MS(30), 1, 110, 110, 0, true);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true,
+		       .comm = "parent"));
+	spawn(m, (struct tr_newtask){ .ts = MS(10), .tid = 100, .pid = 100,
+				      .child = 110, .child_pid = 110, .process = true,
+				      .comm = "child" });
+	put(m, TR_SWITCH(.ts = MS(10), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 110, .next_pid = 110));
+	put(m, TR_EXIT(.ts = MS(30), .cpu = 1, .tid = 110, .pid = 110,
+		       .group_dead = true));
 	finish(m, MS(40));
 
 	const struct tl_process *p = tl_model_find_proc(m, 100, 0);
@@ -672,20 +654,35 @@ static void test_reaping(void **state)
 	struct tl_model *m = tl_model_new(NULL);
 	struct tl_wait w = { 0 };
 
-	snap(m, MS(0), 100, 100, 'R', 0, "parent", -1, 0, 0, 0);
-	newtask(m, MS(1), 0, 100, 100, 200, 200, false, "quick");
-	sw(m, MS(2), 1, 0, 0, 0, -1, 0, 0, 0, 200, 200);
-	sw(m, MS(3), 0, 100, 100, 1, 61, (uint64_t)-1, 0, 0, 0, 0);
-	exit_rec(m, MS(10), 1, 200, 200, 0, true);
-	wake(m, MS(10.1), 1, 200, 200, 100, 100, 0);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true,
+		       .comm = "parent"));
+	spawn(m, (struct tr_newtask){ .ts = MS(1), .tid = 100, .pid = 100,
+				      .child = 200, .child_pid = 200, .process = true,
+				      .comm = "quick" });
+	put(m, TR_SWITCH(.ts = MS(2), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 200, .next_pid = 200));
+	put(m, TR_SWITCH(.ts = MS(3), .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 61, .a0 = (uint64_t)-1));
+	put(m, TR_EXIT(.ts = MS(10), .cpu = 1, .tid = 200, .pid = 200,
+		       .group_dead = true));
+	put(m, TR_WAKING(.ts = MS(10.1), .cpu = 1, .waker = 200, .waker_pid = 200,
+			 .wakee = 100, .wakee_pid = 100));
 	/* after its exit it is still preempted once and comes back */
-	preempt(m, MS(10.15), 1, 200, 200, 999, 999);
-	sw(m, MS(10.17), 1, 999, 999, 0, -1, 0, 0, 0, 200, 200);
-	sw(m, MS(10.2), 1, 200, 200, 0x80, -1, 0, 0, 0, 0, 0);
-	sw(m, MS(10.3), 0, 0, 0, 0, -1, 0, 0, 0, 100, 100);
-	newtask(m, MS(11), 0, 100, 100, 201, 201, false, "zombie");
-	sw(m, MS(11.5), 1, 0, 0, 0, -1, 0, 0, 0, 201, 201);
-	exit_rec(m, MS(12), 1, 201, 201, 2 << 8, true);
+	put(m, TR_SWITCH(.ts = MS(10.15), .cpu = 1, .prev = 200, .prev_pid = 200,
+			 .preempt = true, .next = 999, .next_pid = 999));
+	put(m, TR_SWITCH(.ts = MS(10.17), .cpu = 1, .prev = 999, .prev_pid = 999,
+			 .preempt = true, .next = 200, .next_pid = 200));
+	put(m, TR_SWITCH(.ts = MS(10.2), .cpu = 1, .prev = 200, .prev_pid = 200,
+			 .state = 0x80, .nr = -1));
+	put(m, TR_SWITCH(.ts = MS(10.3), .prev = 0, .prev_pid = 0, .preempt = true,
+			 .next = 100, .next_pid = 100));
+	spawn(m, (struct tr_newtask){ .ts = MS(11), .tid = 100, .pid = 100,
+				      .child = 201, .child_pid = 201, .process = true,
+				      .comm = "zombie" });
+	put(m, TR_SWITCH(.ts = MS(11.5), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 201, .next_pid = 201));
+	put(m, TR_EXIT(.ts = MS(12), .cpu = 1, .tid = 201, .pid = 201,
+		       .status = 2 << 8, .group_dead = true));
 	hdr(&w.h, TL_WAIT, sizeof(w), MS(20), 0, 100, 100);
 	w.pid = -1;
 	assert_int_equal(feed(m, &w), 0);
@@ -729,8 +726,10 @@ static void test_traced_set(void **state)
 		pi->uid = 1000;
 		memcpy(pi + 1, cmd, sizeof(cmd) - 1);
 		assert_int_equal(feed(m, pi), 0);
-		sw(m, MS(1), 0, 500, 500, 0, -1, 0, 0, 0, 300, 300);
-		sw(m, MS(2), 0, 300, 300, 1, 7, 0, 0, 0, 501, 501);
+		put(m, TR_SWITCH(.ts = MS(1), .prev = 500, .prev_pid = 500,
+				 .preempt = true, .next = 300, .next_pid = 300));
+		put(m, TR_SWITCH(.ts = MS(2), .prev = 300, .prev_pid = 300, .state = 1,
+				 .nr = 7, .next = 501, .next_pid = 501));
 		finish(m, MS(3));
 		assert_int_equal(tl_model_nthreads(m), mode ? 3 : 1);
 		assert_int_equal(tl_model_nprocs(m), mode ? 3 : 1);

@@ -20,6 +20,8 @@
 #include "userspace/export/export.h"
 #include "userspace/export/perfetto/pb.h"
 #include "userspace/export/perfetto/perfetto_impl.h"
+#include "records.h"
+#include "tests/common/protoc_text.h"
 #include "userspace/export/perfetto/perfetto_check.h"
 #include "userspace/recording/recording.h"
 
@@ -35,107 +37,9 @@ static struct tl_writer *wr;
 
 /* ---- building the recording ---- */
 
-static void hdr(struct tl_hdr *h, uint16_t type, uint16_t size, uint16_t cpu,
-		uint64_t ts, uint32_t tgid, uint32_t tid)
-{
-	memset(h, 0, size);
-	h->type = type;
-	h->size = size;
-	h->cpu = cpu;
-	h->ts = T0 + ts;
-	h->tgid = tgid;
-	h->tid = tid;
-}
-
 static void put(const void *rec)
 {
 	assert_int_equal(tl_writer_append(wr, rec), 0);
-}
-
-static void sw(uint16_t cpu, uint64_t ts, uint32_t prev_tgid, uint32_t prev,
-	       const char *prev_comm, int64_t state, bool preempt,
-	       uint32_t next_tgid, uint32_t next, const char *next_comm)
-{
-	struct tl_switch s;
-
-	hdr(&s.h, TL_SWITCH, sizeof(s), cpu, ts, prev_tgid, prev);
-	s.next_tid = next;
-	s.next_tgid = next_tgid;
-	s.prev_state = state;
-	s.preempt = preempt;
-	s.prev_prio = s.next_prio = 120;
-	s.why.sys_nr = -1;
-	snprintf(s.prev_comm, sizeof(s.prev_comm), "%s", prev_comm);
-	snprintf(s.next_comm, sizeof(s.next_comm), "%s", next_comm);
-	put(&s);
-}
-
-static void sw_blocked(uint16_t cpu, uint64_t ts, uint32_t tgid, uint32_t tid,
-		       const char *comm, int32_t nr, uint32_t fd_kind, uint64_t arg0,
-		       uint64_t arg1)
-{
-	struct tl_switch s;
-
-	hdr(&s.h, TL_SWITCH, sizeof(s), cpu, ts, tgid, tid);
-	s.prev_state = 1;
-	s.prev_prio = s.next_prio = 120;
-	s.why.sys_nr = nr;
-	s.why.fd_kind = fd_kind;
-	s.why.args[0] = arg0;
-	s.why.args[1] = arg1;
-	snprintf(s.prev_comm, sizeof(s.prev_comm), "%s", comm);
-	snprintf(s.next_comm, sizeof(s.next_comm), "swapper/%u", cpu);
-	put(&s);
-}
-
-static void waking(uint16_t type, uint16_t cpu, uint64_t ts, uint32_t waker_tgid,
-		   uint32_t waker, uint32_t tgid, uint32_t tid, const char *comm,
-		   bool irq)
-{
-	struct tl_waking w;
-
-	hdr(&w.h, type, sizeof(w), cpu, ts, waker_tgid, waker);
-	w.h.flags = irq ? TL_HDR_F_IRQ : 0;
-	w.tid = tid;
-	w.tgid = tgid;
-	w.prio = 120;
-	w.target_cpu = cpu;
-	snprintf(w.comm, sizeof(w.comm), "%s", comm);
-	put(&w);
-}
-
-static void sys(uint16_t type, uint16_t cpu, uint64_t ts, uint32_t tid, int32_t nr,
-		uint64_t a0, uint64_t a1, int64_t ret)
-{
-	if (type == TL_SYS_ENTER) {
-		struct tl_sys_enter e;
-
-		hdr(&e.h, type, sizeof(e), cpu, ts, 100, tid);
-		e.nr = nr;
-		e.args[0] = a0;
-		e.args[1] = a1;
-		put(&e);
-	} else {
-		struct tl_sys_exit x;
-
-		hdr(&x.h, type, sizeof(x), cpu, ts, 100, tid);
-		x.nr = nr;
-		x.ret = ret;
-		put(&x);
-	}
-}
-
-static void usdt(uint16_t cpu, uint64_t ts, uint32_t tid, uint32_t kind,
-		 uint64_t a0, uint64_t a1, const char *str)
-{
-	struct tl_usdt u;
-
-	hdr(&u.h, TL_USDT, sizeof(u), cpu, ts, 100, tid);
-	u.kind = kind;
-	u.args[0] = a0;
-	u.args[1] = a1;
-	snprintf(u.str, sizeof(u.str), "%s", str);
-	put(&u);
 }
 
 static void start_of_trace(void)
@@ -147,25 +51,26 @@ static void start_of_trace(void)
 	} pi;
 	struct tl_newtask nt;
 
-	hdr(&snap.h, TL_TASK_SNAP, sizeof(snap), 0, 0, 100, 100);
+	hdr(&snap.h, TL_TASK_SNAP, sizeof(snap), T0 + 0, 0, 100, 100);
 	snap.ppid = 1;
 	snap.on_cpu = 1;
 	snap.start_ns = T0 - 5000;
 	snap.why.sys_nr = -1;
 	snprintf(snap.comm, sizeof(snap.comm), "app");
 	put(&snap);
-	hdr(&pi.pi.h, TL_PROC_INFO, sizeof(pi), 0, 0, 100, 100);
+	hdr(&pi.pi.h, TL_PROC_INFO, sizeof(pi), T0 + 0, 0, 100, 100);
 	pi.pi.ppid = 1;
 	pi.pi.uid = 1000;
 	memcpy(pi.cmd, "./app\0-x\0", 9);
 	put(&pi);
-	hdr(&nt.h, TL_NEWTASK, sizeof(nt), 0, 1000, 100, 100);
+	hdr(&nt.h, TL_NEWTASK, sizeof(nt), T0 + 1000, 0, 100, 100);
 	nt.tid = 101;
 	nt.tgid = 100;
 	nt.clone_flags = 0x3d0f00;  /* pthread_create: CLONE_THREAD among them */
 	snprintf(nt.comm, sizeof(nt.comm), "app");
 	put(&nt);
-	waking(TL_WAKEUP_NEW, 0, 1010, 100, 100, 100, 101, "app", false);
+	put(TR_WAKING(.type = TL_WAKEUP_NEW, .ts = T0 + 1010, .waker = 100,
+		      .waker_pid = 100, .wakee = 101, .wakee_pid = 100, .comm = "app"));
 }
 
 /* CPU 1: 101 blocks in recvfrom, is woken by an interrupt, then wakes 100
@@ -177,35 +82,59 @@ static void cpu1_story(void)
 	struct tl_exit ex;
 	struct tl_loss ls;
 
-	sw(1, 1100, 0, 0, "swapper/1", 0, false, 100, 101, "app");
-	sys(TL_SYS_ENTER, 0, 1150, 100, 202, 0x1234, 0, 0);       /* futex wait */
-	sw_blocked(0, 1200, 100, 100, "app", 202, TL_FD_NONE, 0x1234, 0);
-	sw_blocked(1, 1210, 100, 101, "app", 45, TL_FD_SOCKET, 5, 0);
-	waking(TL_WAKING, 1, 1220, 0, 0, 100, 101, "app", true);
-	sw(1, 1250, 0, 0, "swapper/1", 0, false, 100, 101, "app");
-	waking(TL_WAKING, 1, 1300, 100, 101, 100, 100, "app", false);
-	sw(0, 1400, 0, 0, "swapper/0", 0, false, 100, 100, "app");
-	sys(TL_SYS_EXIT, 0, 1450, 100, 202, 0, 0, 0);
-	sw(1, 1500, 100, 101, "app", 0, true, 200, 200, "other");
-	sw(1, 1600, 300, 300, "intruder", 1, false, 100, 101, "app");
-	usdt(1, 1650, 101, TL_USDT_TASK_BEGIN, 7, 0, "job");
-	usdt(1, 1660, 101, TL_USDT_MARK, 42, 0, "tick");
-	usdt(1, 1670, 101, TL_USDT_QUEUE_PUT, 0xabc, 3, "jobs");
-	usdt(1, 1700, 101, TL_USDT_TASK_END, 7, 0, "");
-	hdr(&rn.h, TL_RENAME, sizeof(rn), 1, 1710, 100, 101);
+	put(TR_SWITCH(.ts = T0 + 1100, .cpu = 1, .prev = 0, .prev_pid = 0,
+		      .prev_comm = "swapper/1", .next = 101, .next_pid = 100,
+		      .next_comm = "app"));
+	put(TR_SYS(.ts = T0 + 1150, .tid = 100, .pid = 100, .nr = 202,
+		   .a0 = 0x1234));       /* futex wait */
+	put(TR_SWITCH(.ts = T0 + 1200, .prev = 100, .prev_pid = 100,
+		      .prev_comm = "app", .state = 1, .nr = 202, .a0 = 0x1234,
+		      .next_comm = "swapper/0"));
+	put(TR_SWITCH(.ts = T0 + 1210, .cpu = 1, .prev = 101, .prev_pid = 100,
+		      .prev_comm = "app", .state = 1, .nr = 45,
+		      .fd_kind = TL_FD_SOCKET, .a0 = 5, .next_comm = "swapper/1"));
+	put(TR_WAKING(.ts = T0 + 1220, .cpu = 1, .wakee = 101, .wakee_pid = 100,
+		      .target_cpu = 1, .irq = true, .comm = "app"));
+	put(TR_SWITCH(.ts = T0 + 1250, .cpu = 1, .prev = 0, .prev_pid = 0,
+		      .prev_comm = "swapper/1", .next = 101, .next_pid = 100,
+		      .next_comm = "app"));
+	put(TR_WAKING(.ts = T0 + 1300, .cpu = 1, .waker = 101, .waker_pid = 100,
+		      .wakee = 100, .wakee_pid = 100, .target_cpu = 1, .comm = "app"));
+	put(TR_SWITCH(.ts = T0 + 1400, .prev = 0, .prev_pid = 0,
+		      .prev_comm = "swapper/0", .next = 100, .next_pid = 100,
+		      .next_comm = "app"));
+	put(TR_SYS(.ts = T0 + 1450, .tid = 100, .pid = 100, .nr = 202, .exit = true));
+	put(TR_SWITCH(.ts = T0 + 1500, .cpu = 1, .prev = 101, .prev_pid = 100,
+		      .prev_comm = "app", .preempt = true, .next = 200,
+		      .next_pid = 200, .next_comm = "other"));
+	put(TR_SWITCH(.ts = T0 + 1600, .cpu = 1, .prev = 300, .prev_pid = 300,
+		      .prev_comm = "intruder", .state = 1, .next = 101,
+		      .next_pid = 100, .next_comm = "app"));
+	put(TR_USDT(.ts = T0 + 1650, .cpu = 1, .tid = 101, .pid = 100,
+		    .kind = TL_USDT_TASK_BEGIN, .a0 = 7, .str = "job"));
+	put(TR_USDT(.ts = T0 + 1660, .cpu = 1, .tid = 101, .pid = 100,
+		    .kind = TL_USDT_MARK, .a0 = 42, .str = "tick"));
+	put(TR_USDT(.ts = T0 + 1670, .cpu = 1, .tid = 101, .pid = 100,
+		    .kind = TL_USDT_QUEUE_PUT, .a0 = 0xabc, .a1 = 3, .str = "jobs"));
+	put(TR_USDT(.ts = T0 + 1700, .cpu = 1, .tid = 101, .pid = 100,
+		    .kind = TL_USDT_TASK_END, .a0 = 7));
+	hdr(&rn.h, TL_RENAME, sizeof(rn), T0 + 1710, 1, 101, 100);
 	rn.tid = 101;
 	rn.tgid = 100;
 	snprintf(rn.oldcomm, sizeof(rn.oldcomm), "app");
 	snprintf(rn.newcomm, sizeof(rn.newcomm), "worker");
 	put(&rn);
-	hdr(&ex.h, TL_EXIT, sizeof(ex), 1, 1800, 100, 101);
+	hdr(&ex.h, TL_EXIT, sizeof(ex), T0 + 1800, 1, 101, 100);
 	snprintf(ex.comm, sizeof(ex.comm), "worker");
 	put(&ex);
-	sw(1, 1850, 100, 101, "worker", 0x80, false, 0, 0, "swapper/1");
-	hdr(&ls.h, TL_LOSS, sizeof(ls), 1, 1900, 0, 0);
+	put(TR_SWITCH(.ts = T0 + 1850, .cpu = 1, .prev = 101, .prev_pid = 100,
+		      .prev_comm = "worker", .state = 0x80, .next_comm = "swapper/1"));
+	hdr(&ls.h, TL_LOSS, sizeof(ls), T0 + 1900, 1, 0, 0);
 	ls.lost_total = ls.lost_new = 3;
 	put(&ls);
-	sw(1, 2000, 0, 0, "swapper/1", 0, false, 200, 200, "other");
+	put(TR_SWITCH(.ts = T0 + 2000, .cpu = 1, .prev = 0, .prev_pid = 0,
+		      .prev_comm = "swapper/1", .next = 200, .next_pid = 200,
+		      .next_comm = "other"));
 }
 
 /* CPU 0: 100 sleeps and is woken from an interrupt, many times. */
@@ -214,9 +143,13 @@ static void cpu0_loop(void)
 	uint64_t t = 3000;
 
 	for (int i = 0; i < LOOPS; i++, t += 100) {
-		sw(0, t, 100, 100, "app", 1, false, 0, 0, "swapper/0");
-		waking(TL_WAKING, 0, t + 40, 0, 0, 100, 100, "app", true);
-		sw(0, t + 60, 0, 0, "swapper/0", 0, false, 100, 100, "app");
+		put(TR_SWITCH(.ts = T0 + t, .prev = 100, .prev_pid = 100,
+			      .prev_comm = "app", .state = 1, .next_comm = "swapper/0"));
+		put(TR_WAKING(.ts = T0 + (t + 40), .wakee = 100, .wakee_pid = 100,
+			      .irq = true, .comm = "app"));
+		put(TR_SWITCH(.ts = T0 + (t + 60), .prev = 0, .prev_pid = 0,
+			      .prev_comm = "swapper/0", .next = 100, .next_pid = 100,
+			      .next_comm = "app"));
 	}
 }
 
@@ -682,136 +615,32 @@ static void test_protoc(void **state)
 	free(t);
 }
 
-/* ---- the same, from protoc's text: deltas summed by hand ---- */
+/* ---- the same, from protoc's text (tests/common/protoc_text.h) ---- */
 
-#define TXT_SEQS 64
-
-struct txt_seq {
-	bool clocked;
-	uint64_t clock;          /* PF_CLOCK_TE's value */
-	int64_t to_boot;         /* BOOTTIME - PF_CLOCK_TE at the snapshot */
-	char names[16][24];      /* event name iid -> name */
-	uint64_t open_ts;        /* the open slice's begin, 0: none */
-	char open_name[24];
+struct txt_slices {
+	struct { char name[PT_NAME_LEN]; uint64_t b, e; } sl[64];
+	unsigned n;
 };
 
-struct txt_pkt {             /* what one packet's text said */
-	uint64_t ts, seq, clock_id, type, name_iid, clk_id, clk_ts, snap64, snapboot;
-	bool has_ts, snap, te;
-	char block[8][32];
-	unsigned depth;
-};
-
-struct txt_slice { char name[24]; uint64_t b, e; };
-
-struct txt {
-	struct txt_seq seqs[TXT_SEQS];
-	struct txt_slice sl[64];
-	unsigned nsl, iid;
-	struct txt_pkt p;
-};
-
-static const char *txt_in(const struct txt_pkt *p)
+static void on_txt_slice(void *ctx, uint64_t track, const char *name, uint64_t b,
+			 uint64_t e)
 {
-	return p->depth ? p->block[p->depth - 1] : "";
-}
+	struct txt_slices *t = ctx;
 
-static void txt_value(struct txt *t, const char *key, const char *val)
-{
-	struct txt_pkt *p = &t->p;
-	uint64_t v = strtoull(val, NULL, 10);
-
-	if (p->depth == 1 && !strcmp(key, "timestamp")) { p->ts = v; p->has_ts = true; }
-	if (p->depth == 1 && !strcmp(key, "trusted_packet_sequence_id")) p->seq = v;
-	if (p->depth == 1 && !strcmp(key, "timestamp_clock_id")) p->clock_id = v;
-	if (!strcmp(txt_in(p), "clocks")) {
-		if (!strcmp(key, "clock_id")) p->clk_id = v;
-		if (!strcmp(key, "timestamp")) p->clk_ts = v;
+	(void)track;
+	if (t->n < 64) {
+		snprintf(t->sl[t->n].name, PT_NAME_LEN, "%s", name);
+		t->sl[t->n].b = b;
+		t->sl[t->n].e = e;
 	}
-	if (!strcmp(txt_in(p), "track_event")) {
-		if (!strcmp(key, "type"))
-			p->type = !strcmp(val, "TYPE_SLICE_BEGIN") ? 1 :
-				  !strcmp(val, "TYPE_SLICE_END") ? 2 : 9;
-		if (!strcmp(key, "name_iid")) p->name_iid = v;
-	}
-	if (!strcmp(txt_in(p), "event_names") && p->seq < TXT_SEQS) {
-		if (!strcmp(key, "iid")) t->iid = (unsigned)v;
-		if (!strcmp(key, "name") && t->iid < 16)  /* "name" in quotes */
-			snprintf(t->seqs[p->seq].names[t->iid], 24, "%.*s",
-				 (int)strlen(val) - 2, val + 1);
-	}
-}
-
-/* A packet's text is over: take its clock snapshot, or its time. */
-static void txt_packet(struct txt *t)
-{
-	struct txt_pkt *p = &t->p;
-	struct txt_seq *q = p->seq < TXT_SEQS ? &t->seqs[p->seq] : NULL;
-	uint64_t abs;
-
-	if (!q)
-		return;
-	if (p->snap && p->snap64) {
-		q->clocked = true;
-		q->clock = p->snap64;
-		q->to_boot = (int64_t)(p->snapboot - p->snap64);
-		return;
-	}
-	if (!p->has_ts || !q->clocked || !p->te)
-		return;
-	if (p->clock_id == PF_CLOCK_BOOTTIME) {
-		abs = p->ts;
-	} else {
-		assert_int_equal(p->clock_id, 0);   /* the default: PF_CLOCK_TE */
-		q->clock += p->ts;
-		abs = (uint64_t)((int64_t)q->clock + q->to_boot);
-	}
-	if (p->type == 1 && p->name_iid < 16) {
-		q->open_ts = abs;
-		memcpy(q->open_name, q->names[p->name_iid], sizeof(q->open_name));
-	} else if (p->type == 2 && q->open_ts && t->nsl < 64) {
-		memcpy(t->sl[t->nsl].name, q->open_name, sizeof(t->sl[t->nsl].name));
-		t->sl[t->nsl].b = q->open_ts;
-		t->sl[t->nsl++].e = abs;
-		q->open_ts = 0;
-	}
-}
-
-static void txt_line(struct txt *t, char *line)
-{
-	struct txt_pkt *p = &t->p;
-	char *k = line + strspn(line, " "), *colon;
-	size_t n = strlen(k);
-
-	if (n && k[n - 1] == '\n')
-		k[--n] = 0;
-	if (n >= 2 && !strcmp(k + n - 2, " {")) {
-		k[n - 2] = 0;
-		if (!strcmp(k, "packet"))
-			memset(p, 0, sizeof(*p));
-		p->snap |= !strcmp(k, "clock_snapshot");
-		p->te |= !strcmp(k, "track_event");
-		if (p->depth < 8)
-			snprintf(p->block[p->depth], 32, "%s", k);
-		p->depth++;
-		p->clk_id = p->clk_ts = 0;
-	} else if (!strcmp(k, "}")) {
-		if (!strcmp(txt_in(p), "clocks")) {
-			if (p->clk_id == PF_CLOCK_TE) p->snap64 = p->clk_ts;
-			if (p->clk_id == PF_CLOCK_BOOTTIME) p->snapboot = p->clk_ts;
-		}
-		if (p->depth && !--p->depth)
-			txt_packet(t);
-	} else if ((colon = strstr(k, ": "))) {
-		*colon = 0;
-		txt_value(t, k, colon + 2);
-	}
+	t->n++;
 }
 
 static void test_protoc_times(void **state)
 {
 	char cmd[512], line[512];
-	struct txt *t = calloc(1, sizeof(*t));
+	struct txt_slices *t = calloc(1, sizeof(*t));
+	struct pt_text *pt = pt_new(on_txt_slice, t);
 	unsigned futex = 0, recv = 0;
 	FILE *p;
 
@@ -819,14 +648,16 @@ static void test_protoc_times(void **state)
 	if (access(PROTO, R_OK))
 		skip();
 	assert_non_null(t);
+	assert_non_null(pt);
 	snprintf(cmd, sizeof(cmd), "protoc --decode=perfetto.protos.Trace "
 		 "--proto_path=tests/proto %s < %s", PROTO, out_path);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (fgets(line, sizeof(line), p))
-		txt_line(t, line);
+		pt_line(pt, line);
 	assert_int_equal(pclose(p), 0);
-	for (unsigned i = 0; i < t->nsl; i++) {
+	assert_false(pt->bad_clock);
+	for (unsigned i = 0; i < t->n && i < 64; i++) {
 		if (!strcmp(t->sl[i].name, "futex_wait")) {
 			futex++;
 			assert_int_equal(t->sl[i].b, T0 + 1150);
@@ -844,7 +675,8 @@ static void test_protoc_times(void **state)
 	}
 	assert_int_equal(futex, 1);
 	assert_int_equal(recv, 1);
-	assert_int_equal(t->nsl, 3);
+	assert_int_equal(t->n, 3);
+	pt_free(pt);
 	free(t);
 }
 
@@ -1047,14 +879,14 @@ static size_t compact_flags(bool irq_in_middle, size_t *nwakings)
 	assert_int_equal(tl_pb_init_mem(&w, 256), 0);
 	s = tl_pf_sched_new(&w, 1, 0);
 	assert_non_null(s);
-	hdr(&sw0.h, TL_SWITCH, sizeof(sw0), 0, 0, 0, 0);
+	hdr(&sw0.h, TL_SWITCH, sizeof(sw0), T0 + 0, 0, 0, 0);
 	sw0.next_tid = sw0.next_tgid = 10;
 	sw0.prev_prio = sw0.next_prio = 120;
 	sw0.why.sys_nr = -1;
 	snprintf(sw0.next_comm, sizeof(sw0.next_comm), "w");
 	tl_pf_sched_record(s, &sw0.h);
 	for (int i = 0; i < 3; i++) {
-		hdr(&wk.h, TL_WAKING, sizeof(wk), 0, 100 + (uint64_t)i, 10, 10);
+		hdr(&wk.h, TL_WAKING, sizeof(wk), T0 + (100 + (uint64_t)i), 0, 10, 10);
 		wk.h.flags = irq_in_middle && i == 1 ? TL_HDR_F_IRQ : 0;
 		wk.tid = wk.tgid = 11;
 		wk.prio = 120;

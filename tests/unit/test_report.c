@@ -35,81 +35,24 @@ static void put(struct fixture *f, const void *rec)
 	assert_int_equal(tl_writer_append(f->w, rec), 0);
 }
 
-static void snap(struct fixture *f, uint64_t ts, uint32_t pid, uint32_t tid,
-		 char st, int cpu, const char *comm)
-{
-	struct tl_task_snap s = { 0 };
-
-	hdr(&s.h, TL_TASK_SNAP, sizeof(s), ts, cpu, tid, pid);
-	s.ppid = 1;
-	s.on_cpu = st == 'R';
-	s.state = st == 'S' ? 1 : 0;
-	s.why.sys_nr = -1;
-	strncpy(s.comm, comm, sizeof(s.comm) - 1);
-	put(f, &s);
-}
-
-static void sw(struct fixture *f, uint64_t ts, int cpu, uint32_t prev, uint32_t ppid,
-	       int ps, int nr, uint64_t a0, uint32_t next, uint32_t npid)
-{
-	struct tl_switch s = { 0 };
-
-	hdr(&s.h, TL_SWITCH, sizeof(s), ts, cpu, prev, ppid);
-	s.next_tid = next;
-	s.next_tgid = npid;
-	s.prev_state = ps;
-	s.why.sys_nr = ps ? nr : -1;
-	s.why.args[0] = a0;
-	put(f, &s);
-}
-
-static void wake(struct fixture *f, uint64_t ts, int cpu, uint32_t waker,
-		 uint32_t wpid, uint32_t wakee, uint32_t epid)
-{
-	struct tl_waking w = { 0 };
-
-	hdr(&w.h, TL_WAKING, sizeof(w), ts, cpu, waker, wpid);
-	w.tid = wakee;
-	w.tgid = epid;
-	w.target_cpu = cpu;
-	put(f, &w);
-}
-
-static void proc_info(struct fixture *f, uint64_t ts, uint32_t pid, const char *cmd,
-		      size_t len)
-{
-	char buf[sizeof(struct tl_proc_info) + 128] = { 0 };
-	struct tl_proc_info *pi = (void *)buf;
-
-	hdr(&pi->h, TL_PROC_INFO, (uint16_t)(sizeof(*pi) + len), ts, 0, pid, pid);
-	pi->ppid = 1;
-	pi->uid = 1000;
-	memcpy(pi + 1, cmd, len);
-	put(f, pi);
-}
-
 static void fork_child(struct fixture *f)
 {
-	struct tl_newtask n = { 0 };
-
-	hdr(&n.h, TL_NEWTASK, sizeof(n), MS(25), 0, 100, 100);
-	n.tid = n.tgid = 110;
-	n.clone_flags = 0x1200011;
-	strcpy(n.comm, "app");
-	put(f, &n);
-	wake(f, MS(25.5), 0, 100, 100, 110, 110);
+	put(f, TR_NEWTASK(.ts = MS(25), .tid = 100, .pid = 100, .child = 110,
+			  .child_pid = 110,
+			  .process = true, .comm = "app"));
+	put(f, TR_WAKING(.ts = MS(25.5), .waker = 100, .waker_pid = 100, .wakee = 110,
+			 .wakee_pid = 110));
 }
 
 static void child_runs(struct fixture *f)
 {
-	struct tl_exit e = { 0 };
-
-	sw(f, MS(60), 1, 101, 100, 1, 230, 0, 110, 110); /* worker sleeps */
-	hdr(&e.h, TL_EXIT, sizeof(e), MS(70), 1, 110, 110);
-	e.exit_code = 7 << 8;
-	e.group_dead = 1;
-	put(f, &e);
-	sw(f, MS(70.01), 1, 110, 110, 0x80, -1, 0, 0, 0);
+	/* the worker sleeps */
+	put(f, TR_SWITCH(.ts = MS(60), .cpu = 1, .prev = 101, .prev_pid = 100, .state = 1,
+			 .nr = 230, .next = 110, .next_pid = 110));
+	put(f, TR_EXIT(.ts = MS(70), .cpu = 1, .tid = 110, .pid = 110, .status = 7 << 8,
+		       .group_dead = true));
+	put(f, TR_SWITCH(.ts = MS(70.01), .cpu = 1, .prev = 110, .prev_pid = 110,
+			 .state = 0x80));
 }
 
 /* main (100): Runnable 0-20, Running 20-50, Sleeping in futex 50-100.
@@ -133,17 +76,23 @@ static void write_recording(struct fixture *f, bool complete)
 	unlink(f->path);
 	f->w = tl_writer_open(f->path, &info, -1, -1);
 	assert_non_null(f->w);
-	snap(f, MS(0), 100, 100, 'r', 0, "main");
-	snap(f, MS(0), 100, 101, 'R', 1, "worker");
-	proc_info(f, MS(0), 100, cmd, sizeof(cmd));
-	sw(f, MS(20), 0, 999, 999, 0, -1, 0, 100, 100);
+	put(f, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main"));
+	put(f, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 101, .pid = 100, .on_cpu = true,
+		       .comm = "worker"));
+	put(f, TR_PROC_INFO(.ts = MS(0), .pid = 100, .cmd = cmd, .len = sizeof(cmd)));
+	put(f, TR_SWITCH(.ts = MS(20), .prev = 999, .prev_pid = 999, .next = 100,
+			 .next_pid = 100));
 	fork_child(f);
-	sw(f, MS(50), 0, 100, 100, 1, 202, 0xbeef, 0, 0);
+	put(f, TR_SWITCH(.ts = MS(50), .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 202, .a0 = 0xbeef));
 	assert_int_equal(tl_writer_flush(f->w), 0); /* a second block from here */
 	child_runs(f);
-	wake(f, MS(90), 1, 0, 0, 101, 100);
-	sw(f, MS(90.0), 1, 0, 0, 0, -1, 0, 101, 100);
-	wake(f, MS(100), 1, 101, 100, 100, 100);
+	put(f, TR_WAKING(.ts = MS(90), .cpu = 1, .waker = 0, .waker_pid = 0,
+			 .wakee = 101, .wakee_pid = 100, .target_cpu = 1));
+	put(f, TR_SWITCH(.ts = MS(90.0), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .next = 101, .next_pid = 100));
+	put(f, TR_WAKING(.ts = MS(100), .cpu = 1, .waker = 101, .waker_pid = 100,
+			 .wakee = 100, .wakee_pid = 100, .target_cpu = 1));
 	if (complete)
 		assert_int_equal(tl_writer_close(f->w, MS(100), 0, 0, 0), 0);
 	else
