@@ -29,7 +29,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SUFFIXES:
-.PHONY: all help setup test test-unit test-integration fuzz fuzz-run bench \
+.PHONY: all check-layers help setup test test-unit test-integration fuzz fuzz-run bench \
 	demos clean
 
 # ---- sources ----
@@ -56,7 +56,10 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
 
-all: $(O)/threadline demos $(HELPER_BINS) $(BENCH_BINS) ## build the tool, demos, test helpers
+all: check-layers $(O)/threadline demos $(HELPER_BINS) $(BENCH_BINS) ## build the tool, demos, test helpers
+
+check-layers: ## userspace/ includes only point down the flow (docs/design.md)
+	$(Q)./scripts/check-layers
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 20

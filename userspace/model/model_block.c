@@ -102,7 +102,8 @@ static uint64_t block_obj(int32_t nr, const __u64 *a, bool *has)
 	*has = true;
 	if (nr == TL_NR_WAITID) /* idtype P_PID (1) names a pid; else any */
 		return a[0] == 1 ? a[1] : (uint64_t)-1;
-	if (nr == TL_NR_WAIT4 || nr == TL_NR_FUTEX || nr == 449 || nr == 455)
+	if (nr == TL_NR_WAIT4 || nr == TL_NR_FUTEX || nr == TL_NR_FUTEX_WAITV ||
+	    nr == TL_NR_FUTEX_WAIT)
 		return a[0];
 	if (tl_syscall_takes_fd(nr))
 		return a[0];
@@ -128,9 +129,9 @@ static void block_fill(struct tl_block *b, const struct tl_blocked *why,
 		b->obj = block_obj(why->sys_nr, why->args, &b->has_obj);
 	if (why->sys_nr == TL_NR_FUTEX)
 		b->futex = tl_futex_kind(why->args[1]);
-	else if (why->sys_nr == 449)
+	else if (why->sys_nr == TL_NR_FUTEX_WAITV)
 		b->futex = TL_FUTEX_WAITV;
-	else if (why->sys_nr == 455)
+	else if (why->sys_nr == TL_NR_FUTEX_WAIT)
 		b->futex = TL_FUTEX_WAIT_BITSET;
 }
 

@@ -168,6 +168,9 @@ static bool in_list(int32_t nr, const short *list, size_t n)
 
 #define IN(nr, list) in_list((nr), (list), sizeof(list) / sizeof((list)[0]))
 
+/* The categories below are x86_64 syscall numbers (the names table above
+ * says which is which); the few the model needs by name are TL_NR_*. */
+
 static const short sock_nrs[] = { 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51,
 				  52, 53, 54, 55, 288, 299, 307 };
 static const short sock_block[] = { 42, 43, 44, 45, 46, 47, 288, 299, 307 };
@@ -175,12 +178,12 @@ static const short sock_block[] = { 42, 43, 44, 45, 46, 47, 288, 299, 307 };
 static const short fd_io[] = { 0, 1, 16, 17, 18, 19, 20, 40, 72, 73, 74, 75,
 			       275, 276, 278, 295, 296, 327, 328 };
 static const short poll_nrs[] = { 7, 23, 215, 232, 270, 271, 281, 441 };
-static const short futex_nrs[] = { 202, 449, 455 };
-static const short sleep_nrs[] = { 35, 230 };
-static const short child_nrs[] = { 61, 247 };
+static const short futex_nrs[] = { TL_NR_FUTEX, TL_NR_FUTEX_WAITV, TL_NR_FUTEX_WAIT };
+static const short sleep_nrs[] = { TL_NR_NANOSLEEP, TL_NR_CLOCK_NANOSLEEP };
+static const short child_nrs[] = { TL_NR_WAIT4, TL_NR_WAITID };
 static const short signal_nrs[] = { 34, 128, 130 };
 static const short ipc_nrs[] = { 65, 69, 70, 220, 242, 243 };
-static const short clone_nrs[] = { 56, 57, 58, 435 };
+static const short clone_nrs[] = { TL_NR_CLONE, TL_NR_FORK, TL_NR_VFORK, TL_NR_CLONE3 };
 static const short takes_fd[] = { 0, 1, 3, 5, 8, 16, 17, 18, 19, 20, 40, 42,
 				  43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 54,
 				  55, 72, 73, 74, 75, 77, 217, 232, 233, 242,

@@ -68,5 +68,11 @@ const char *tl_fd_kind_name(uint32_t fd_kind);
 #define TL_NR_FUTEX 202
 #define TL_NR_CLOCK_NANOSLEEP 230
 #define TL_NR_WAITID 247
+#define TL_NR_FUTEX_WAITV 449
+#define TL_NR_FUTEX_WAIT 455   /* futex2 */
+#define TL_NR_CLONE 56
+#define TL_NR_FORK 57
+#define TL_NR_VFORK 58
+#define TL_NR_CLONE3 435
 
 #endif
