@@ -11,6 +11,7 @@
 
 #include "demo_checks.h"
 #include "harness.h"
+#include "userspace/analysis/critical_path.h"
 
 static bool blocked_in_futex_at(const struct tl_thread *t, uint64_t ts)
 {
@@ -115,6 +116,34 @@ static int share_with_sleeper(const struct tl_thread *const *who, size_t nwho,
 	return n ? (int)(hit * 100 / n) : 0;
 }
 
+/* The critical path of a consumer over the slow-producer phase: its waits
+ * on the empty queue are followed into the producer that ended them, and
+ * much of its time is the producer's. */
+static void check_consumer_path(struct th_run *r, const struct tl_thread *cons,
+				const struct tl_thread *prod)
+{
+	struct tl_cp_total t[16];
+	uint64_t t0, t1, on_prod = 0;
+	size_t followed = 0, n;
+	struct tl_cp cp;
+
+	dc_phase(r, "slow-producer", &t0, &t1);
+	assert_int_equal(tl_critical_path(r->m, cons, t0, t1, &cp), 0);
+	for (size_t i = 0; i < cp.n; i++)
+		followed += cp.seg[i].followed && cp.seg[i].other == prod->tid &&
+			    i + 1 < cp.n && cp.seg[i + 1].thread == prod;
+	n = tl_cp_totals(&cp, t, 16);
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (t[i].thread == prod)
+			on_prod += t[i].ns;
+	print_message("d2: %s's critical path: %zu waits followed into the producer, "
+		      "%.0f%% of its time is the producer's\n", tl_thread_name(cons), followed,
+		      100.0 * (double)on_prod / (double)(t1 - t0));
+	assert_true(followed >= 2);
+	assert_true(on_prod * 4 >= t1 - t0);
+	tl_cp_free(&cp);
+}
+
 static void test_d2_producer_consumer(void **state)
 {
 	const struct tl_thread *prod, *cons[2];
@@ -153,6 +182,7 @@ static void test_d2_producer_consumer(void **state)
 		      pct, n);
 	assert_true(n >= 4);
 	assert_true(pct >= 50);
+	check_consumer_path(&r, cons[0], prod);
 	th_free(&r);
 }
 

@@ -15,6 +15,7 @@
 
 #include "demo_checks.h"
 #include "harness.h"
+#include "userspace/analysis/critical_path.h"
 
 #define K 6
 #define M 20
@@ -56,6 +57,35 @@ static void assert_clients(const struct th_run *r)
 
 	assert_int_equal(tl_proc_exit_code(cp), 0);
 	assert_int_equal(threads_seen(r, "client-", NULL, 0), K);
+}
+
+/* The critical paths of the clients: their waits for a reply are followed
+ * into the server's threads named prefix (the ones that sent it). */
+static void assert_client_paths(const struct th_run *r, const char *prefix)
+{
+	const struct tl_thread *cl[MAXT];
+	size_t n = threads_seen(r, "client-", cl, MAXT), followed = 0, waits = 0;
+	size_t len = strlen(prefix);
+
+	for (size_t c = 0; c < n && c < MAXT; c++) {
+		struct tl_cp cp;
+
+		assert_int_equal(tl_critical_path(r->m, cl[c], 0, 0, &cp), 0);
+		for (size_t i = 0; i + 1 < cp.n; i++) {
+			const struct tl_cp_seg *s = &cp.seg[i], *next = &cp.seg[i + 1];
+
+			if (s->depth || !s->block || s->block->why != TL_WHY_SOCKET)
+				continue;
+			waits++;
+			followed += s->followed && next->thread &&
+				    !strncmp(tl_thread_name(next->thread), prefix, len);
+		}
+		tl_cp_free(&cp);
+	}
+	print_message("clients: %zu of %zu socket waits followed into a %s thread\n",
+		      followed, waits, prefix);
+	assert_true(waits >= n);
+	assert_true(followed * 10 >= waits * 6);
 }
 
 /* Syscalls nr of t returning exactly ret in [t0, t1) (t1 = 0: any time). */
@@ -407,6 +437,7 @@ static void test_g7_thread_server(void **state)
 	}
 	assert_int_equal(recv_data(srv, 0, 0), 0);
 	assert_int_equal(th_syscalls(srv, dc_nr("accept4"), true), K);
+	assert_client_paths(&r, "conn-");
 	th_free(&r);
 }
 
@@ -448,6 +479,7 @@ static void test_g8_pool_server(void **state)
 	assert_int_equal(conns, K);
 	assert_true(most >= 2);
 	assert_int_equal(recv_data(srv, 0, 0), 0);
+	assert_client_paths(&r, "pool-worker-");
 	th_free(&r);
 }
 

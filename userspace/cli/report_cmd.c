@@ -14,7 +14,7 @@
 
 #define DEFAULT_FILE "threadline.tlr"
 
-enum { OPT_JSON = 0x100, OPT_COLOR, OPT_NO_TIMELINE, OPT_USAGE };
+enum { OPT_JSON = 0x100, OPT_COLOR, OPT_NO_TIMELINE, OPT_USAGE, OPT_CP, OPT_FROM, OPT_TO };
 
 static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "Print the report as JSON (for scripts)", 0 },
@@ -25,6 +25,13 @@ static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Only process PID and its descendants", 0 },
 	{ "no-timeline", OPT_NO_TIMELINE, NULL, 0, "Leave out the per-thread "
 	  "timelines", 0 },
+	{ "critical-path", OPT_CP, "TID", 0, "Where the time of thread TID went: "
+	  "its running and waiting, and for each wait another thread ended, what "
+	  "that thread did meanwhile (followed back the same way)", 0 },
+	{ "from", OPT_FROM, "SEC", 0, "With --critical-path: start SEC seconds "
+	  "after the recording's start", 0 },
+	{ "to", OPT_TO, "SEC", 0, "With --critical-path: end SEC seconds after "
+	  "the recording's start", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
 	{ 0 }
@@ -46,15 +53,31 @@ static const char doc[] =
 	"  threadline report run.tlr --json | jq '.processes[].parallelism'\n"
 	"        parallelism statistics for a script\n"
 	"  threadline report run.tlr --color=always -w 120 | less -R\n"
-	"        wide and coloured, in a pager";
+	"        wide and coloured, in a pager\n"
+	"  threadline report run.tlr --critical-path 4243 --from 1.5 --to 2\n"
+	"        what thread 4243 waited for between 1.5 s and 2 s, and why";
 
 struct args {
 	const char *file;
 	bool json, help;
 	int color; /* -1 auto, 0 never, 1 always */
 	struct tl_report_opts ro;
+	uint32_t cp_tid;           /* --critical-path */
+	double from, to;           /* seconds after the start; to 0: the end */
 	char err[160];
 };
+
+static int parse_sec(struct args *a, const char *opt, const char *arg, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno || end == arg || *end || *out < 0 || *out > 1e9)
+		return snprintf(a->err, sizeof(a->err), "%s: want seconds after the "
+				"recording's start, not '%s'", opt, arg), EINVAL;
+	return 0;
+}
 
 static int parse_num(const char *s, unsigned long max, unsigned long *out)
 {
@@ -87,6 +110,16 @@ static int parse_value(struct args *a, int key, char *arg)
 					arg), EINVAL;
 		a->ro.pid = (uint32_t)v;
 		return 0;
+	case OPT_CP:
+		if (parse_num(arg, 0x7fffffffUL, &v))
+			return snprintf(a->err, sizeof(a->err), "--critical-path: not a "
+					"TID: '%s'", arg), EINVAL;
+		a->cp_tid = (uint32_t)v;
+		return 0;
+	case OPT_FROM:
+		return parse_sec(a, "--from", arg, &a->from);
+	case OPT_TO:
+		return parse_sec(a, "--to", arg, &a->to);
 	case OPT_COLOR:
 		a->color = !arg || !strcmp(arg, "always") ? 1 : !strcmp(arg, "never") ? 0 :
 			   !strcmp(arg, "auto") ? -1 : -2;
@@ -147,6 +180,17 @@ static bool want_color(int setting)
 	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
 }
 
+static int critical_path(const struct args *a, const struct tl_model *m)
+{
+	uint64_t start = tl_model_stats(m)->start;
+	uint64_t t0 = start + (uint64_t)(a->from * 1e9);
+	uint64_t t1 = a->to > 0 ? start + (uint64_t)(a->to * 1e9) : 0;
+
+	if (a->to > 0 && a->to <= a->from)
+		return -EINVAL;
+	return tl_report_critical_path(stdout, m, a->cp_tid, t0, t1);
+}
+
 static int run(struct args *a, const char *prog)
 {
 	struct tl_load_result *lr = calloc(1, sizeof(*lr));
@@ -169,6 +213,18 @@ static int run(struct args *a, const char *prog)
 			"byte %llu\n", prog, lr->msg, (unsigned long long)lr->records,
 			(unsigned long long)lr->offset);
 	a->ro.path = a->file;
+	if (a->cp_tid) {
+		err = critical_path(a, m);
+		if (err == -ENOENT)
+			fprintf(stderr, "%s: no thread %u in %s\n", prog, a->cp_tid, a->file);
+		else if (err == -EINVAL)
+			fprintf(stderr, "%s: thread %u did not live between --from and "
+				"--to\n", prog, a->cp_tid);
+		else if (err)
+			fprintf(stderr, "%s: writing the report: %s\n", prog, strerror(-err));
+		status = err ? 1 : 0;
+		goto cleanup;
+	}
 	err = a->json ? tl_report_json(stdout, m, lr, &a->ro) :
 			tl_report_text(stdout, m, lr, &a->ro);
 	if (err == -ENOENT)
@@ -196,6 +252,11 @@ int tl_cmd_report(int argc, char **argv)
 		if (a.err[0])
 			fprintf(stderr, "%s: %s\nTry '%s --help'.\n", argv[0], a.err,
 				argv[0]);
+		return 2;
+	}
+	if ((a.from > 0 || a.to > 0) && !a.cp_tid) {
+		fprintf(stderr, "%s: --from and --to go with --critical-path\nTry '%s "
+			"--help'.\n", argv[0], argv[0]);
 		return 2;
 	}
 	if (!a.file)

@@ -30,6 +30,13 @@ int tl_report_text(FILE *out, const struct tl_model *m, const struct tl_load_res
 int tl_report_json(FILE *out, const struct tl_model *m, const struct tl_load_result *lr,
 		   const struct tl_report_opts *o);
 
+/* `report --critical-path`: where the time of thread tid (its latest
+ * generation) went over [t0, t1] (0: its whole life), as totals and as a
+ * chain (critical_path_text.c). -ENOENT: no such thread; -EINVAL: it did
+ * not live in the window; -EIO on a write error. */
+int tl_report_critical_path(FILE *out, const struct tl_model *m, uint32_t tid,
+			    uint64_t t0, uint64_t t1);
+
 /* ---- timeline (timeline_draw.c) ---- */
 #define TL_CELL_ABSENT (-1) /* the thread did not exist during the cell */
 /* State of t in each of cols equal cells of [t0, t1): the state it spent the
