@@ -1,0 +1,36 @@
+/* vec.c - growing the one growable array (vec.h). */
+#include "vec.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define VEC_MIN_CAP 8
+
+int tl_vec_reserve(struct tl_vec *v, size_t elsz, size_t want)
+{
+	size_t cap = v->cap ? v->cap : VEC_MIN_CAP;
+	void *p;
+
+	if (want <= v->cap)
+		return 0;
+	while (cap < want && cap <= SIZE_MAX / 2)
+		cap *= 2;
+	if (cap < want)
+		cap = want;
+	if (elsz && cap > SIZE_MAX / elsz)
+		return -ENOMEM;
+	p = realloc(v->p, cap * elsz);
+	if (!p)
+		return -ENOMEM;
+	v->p = p;
+	v->cap = cap;
+	return 0;
+}
+
+void tl_vec_free(struct tl_vec *v)
+{
+	free(v->p);
+	v->p = NULL;
+	v->n = v->cap = 0;
+}
