@@ -8,101 +8,6 @@
 #include <string.h>
 #include "model_impl.h"
 
-/* ---- small containers ---- */
-
-void *vec_push_uninit(struct tl_model *m, struct vec *v, size_t elsz)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 8;
-		void *p = realloc(v->p, cap * elsz);
-
-		if (!p) {
-			m->oom = true;
-			return NULL;
-		}
-		v->p = p;
-		v->cap = cap;
-	}
-	return (char *)v->p + v->n++ * elsz;
-}
-
-void *vec_push(struct tl_model *m, struct vec *v, size_t elsz)
-{
-	void *e = vec_push_uninit(m, v, elsz);
-
-	if (e)
-		memset(e, 0, elsz);
-	return e;
-}
-
-void vec_free(struct vec *v)
-{
-	free(v->p);
-	v->p = NULL;
-	v->n = v->cap = 0;
-}
-
-static size_t umap_slot(const struct umap *mp, uint32_t key)
-{
-	size_t i = (key * 2654435761u) & (mp->cap - 1);
-
-	while (mp->keys[i] && mp->keys[i] != key)
-		i = (i + 1) & (mp->cap - 1);
-	return i;
-}
-
-void *umap_get(const struct umap *mp, uint32_t key)
-{
-	if (!mp->cap || !key)
-		return NULL;
-	size_t i = umap_slot(mp, key);
-	return mp->keys[i] ? mp->vals[i] : NULL;
-}
-
-static int umap_grow(struct umap *mp)
-{
-	struct umap n = { .cap = mp->cap ? mp->cap * 2 : 256 };
-
-	n.keys = calloc(n.cap, sizeof(*n.keys));
-	n.vals = calloc(n.cap, sizeof(*n.vals));
-	if (!n.keys || !n.vals) {
-		free(n.keys);
-		free(n.vals);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < mp->cap; i++) {
-		if (!mp->keys[i])
-			continue;
-		size_t j = umap_slot(&n, mp->keys[i]);
-		n.keys[j] = mp->keys[i];
-		n.vals[j] = mp->vals[i];
-		n.n++;
-	}
-	umap_free(mp);
-	*mp = n;
-	return 0;
-}
-
-int umap_put(struct umap *mp, uint32_t key, void *val)
-{
-	if ((mp->n + 1) * 2 > mp->cap && umap_grow(mp))
-		return -ENOMEM;
-	size_t i = umap_slot(mp, key);
-	if (!mp->keys[i]) {
-		mp->keys[i] = key;
-		mp->n++;
-	}
-	mp->vals[i] = val;
-	return 0;
-}
-
-void umap_free(struct umap *mp)
-{
-	free(mp->keys);
-	free(mp->vals);
-	memset(mp, 0, sizeof(*mp));
-}
-
 /* ---- life cycle ---- */
 
 struct tl_model *tl_model_new(const struct tl_model_opts *o)
@@ -116,21 +21,21 @@ struct tl_model *tl_model_new(const struct tl_model_opts *o)
 
 static void thr_free(struct thr *t)
 {
-	vec_free(&t->names);
-	vec_free(&t->iv);
-	vec_free(&t->marks);
-	vec_free(&t->sys);
+	tl_vec_free(&t->names);
+	tl_vec_free(&t->iv);
+	tl_vec_free(&t->marks);
+	tl_vec_free(&t->sys);
 	free(t);
 }
 
 static void proc_free(struct proc *p)
 {
-	vec_free(&p->names);
-	vec_free(&p->execs);
-	vec_free(&p->threads);
-	vec_free(&p->children);
-	vec_free(&p->steps);
-	vec_free(&p->tree_steps);
+	tl_vec_free(&p->names);
+	tl_vec_free(&p->execs);
+	tl_vec_free(&p->threads);
+	tl_vec_free(&p->children);
+	tl_vec_free(&p->steps);
+	tl_vec_free(&p->tree_steps);
 	free(p->cmdline);
 	free(p);
 }
@@ -143,17 +48,17 @@ void tl_model_free(struct tl_model *m)
 		thr_free(((struct thr **)m->thrs.p)[i]);
 	for (size_t i = 0; i < m->procs.n; i++)
 		proc_free(((struct proc **)m->procs.p)[i]);
-	for (size_t i = 0; i < m->comm_map.cap; i++)
-		if (m->comm_map.keys[i])
-			free(m->comm_map.vals[i]);
-	umap_free(&m->tid_map);
-	umap_free(&m->pid_map);
-	umap_free(&m->comm_map);
+	uint64_t tid, comm;
+	for (size_t it = 0; tl_hmap_next(&m->comm_map, &it, &tid, &comm);)
+		free((void *)(uintptr_t)comm);
+	tl_hmap_free(&m->tid_map);
+	tl_hmap_free(&m->pid_map);
+	tl_hmap_free(&m->comm_map);
 	tl_block_store_free(&m->blocks);
-	struct vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->forks, &m->exits,
+	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks, &m->all_steps };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
-		vec_free(vs[i]);
+		tl_vec_free(vs[i]);
 	free(m);
 }
 
@@ -296,7 +201,7 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 	struct thr *waker = (!irq && w->h.tid) ? tl_thr_find_current(m, w->h.tid) : NULL;
 	if (!t && !waker)
 		return m->oom ? -ENOMEM : 0;
-	struct tl_wakeup_ev *e = vec_push_uninit(m, &m->wakeups, sizeof(*e));
+	struct tl_wakeup_ev *e = model_push_uninit(m, &m->wakeups, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	*e = (struct tl_wakeup_ev){ .ts = w->h.ts, .waker = w->h.tid,
@@ -334,7 +239,7 @@ static void sys_close(struct tl_model *m, struct thr *t)
 	if (m->o.blocking_syscalls_only && !t->sys_blocked &&
 	    !(t->cur_sys.flags & TL_SC_NO_ENTER))
 		return;
-	struct tl_syscall *sc = vec_push_uninit(m, &t->sys, sizeof(*sc));
+	struct tl_syscall *sc = model_push_uninit(m, &t->sys, sizeof(*sc));
 
 	if (sc)
 		*sc = t->cur_sys;
@@ -440,7 +345,7 @@ static int on_sys_exit(struct tl_model *m, const struct tl_sys_exit *e)
 	t->cur_sys.flags &= ~TL_SC_NO_EXIT;
 	sys_close(m, t);
 	struct proc *c = e->nr == TL_NR_WAIT4 && e->ret > 0 ?
-		umap_get(&m->pid_map, (uint32_t)e->ret) : NULL;
+		tl_hmap_get_ptr(&m->pid_map, (uint32_t)e->ret) : NULL;
 	if (c)
 		reap(m, c, t, e->h.ts, true);
 	return m->oom ? -ENOMEM : 0;
@@ -449,7 +354,7 @@ static int on_sys_exit(struct tl_model *m, const struct tl_sys_exit *e)
 static int on_signal(struct tl_model *m, const struct tl_hdr *h)
 {
 	tl_model_observe_current(m, h);
-	struct tl_signal_ev *e = vec_push(m, &m->signals, sizeof(*e));
+	struct tl_signal_ev *e = model_push(m, &m->signals, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	e->ts = h->ts;
@@ -487,8 +392,8 @@ static int on_usdt(struct tl_model *m, const struct tl_usdt *u)
 			      .args = { u->args[0], u->args[1] } };
 	memcpy(mk.str, u->str, sizeof(mk.str));
 	mk.str[sizeof(mk.str) - 1] = '\0';
-	struct tl_mark *a = vec_push(m, &t->marks, sizeof(*a));
-	struct tl_mark *b = vec_push(m, &m->marks, sizeof(*b));
+	struct tl_mark *a = model_push(m, &t->marks, sizeof(*a));
+	struct tl_mark *b = model_push(m, &m->marks, sizeof(*b));
 	if (!a || !b)
 		return -ENOMEM;
 	*a = mk;

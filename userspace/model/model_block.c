@@ -4,7 +4,6 @@
  * intervals point to it: an interval stays small, and the timelines that
  * exporters walk stay dense in memory.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model_impl.h"
@@ -33,33 +32,6 @@ static uint64_t block_hash(const struct tl_block *b)
 	return h ^ (h >> 32);
 }
 
-static const struct tl_block **slot_of(const struct tl_block **slots, size_t cap,
-				       const struct tl_block *b, uint64_t h)
-{
-	size_t i = h & (cap - 1);
-
-	while (slots[i] && memcmp(slots[i], b, sizeof(*b)))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-static int grow_slots(struct block_store *bs)
-{
-	size_t cap = bs->cap ? bs->cap * 2 : 256;
-	const struct tl_block **ns = calloc(cap, sizeof(*ns));
-
-	if (!ns)
-		return -ENOMEM;
-	for (size_t i = 0; i < bs->cap; i++)
-		if (bs->slots[i])
-			*slot_of(ns, cap, bs->slots[i], block_hash(bs->slots[i])) =
-				bs->slots[i];
-	free(bs->slots);
-	bs->slots = ns;
-	bs->cap = cap;
-	return 0;
-}
-
 static struct tl_block *new_block(struct block_store *bs)
 {
 	struct block_chunk *c = bs->chunks;
@@ -80,20 +52,23 @@ static const struct tl_block *block_intern(struct block_store *bs,
 					   const struct tl_block *b)
 {
 	uint64_t h = block_hash(b);
-	const struct tl_block **s;
+	size_t pos = tl_hmap_probe_start(&bs->by_hash, h);
+	const uint64_t *v;
 	struct tl_block *nb;
 
-	if ((bs->n + 1) * 2 > bs->cap && grow_slots(bs))
+	while ((v = tl_hmap_probe(&bs->by_hash, h, &pos))) {
+		const struct tl_block *old = (const struct tl_block *)(uintptr_t)*v;
+
+		if (!memcmp(old, b, sizeof(*b)))
+			return old;
+	}
+	if (tl_hmap_reserve(&bs->by_hash, bs->by_hash.n + 1))
 		return NULL;
-	s = slot_of(bs->slots, bs->cap, b, h);
-	if (*s)
-		return *s;
 	nb = new_block(bs);
 	if (!nb)
 		return NULL;
 	memcpy(nb, b, sizeof(*nb));
-	*s = nb;
-	bs->n++;
+	tl_hmap_add(&bs->by_hash, h, (uint64_t)(uintptr_t)nb);  /* room reserved */
 	return nb;
 }
 
@@ -179,6 +154,6 @@ void tl_block_store_free(struct block_store *bs)
 		bs->chunks = c->next;
 		free(c);
 	}
-	free(bs->slots);
+	tl_hmap_free(&bs->by_hash);
 	memset(bs, 0, sizeof(*bs));
 }

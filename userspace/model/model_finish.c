@@ -16,8 +16,8 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 		t->pub.end = end;
 	}
 	if (!t->names.n) {
-		struct comm_ent *c = umap_get(&m->comm_map, t->pub.tid);
-		struct tl_name *n = vec_push(m, &t->names, sizeof(*n));
+		struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, t->pub.tid);
+		struct tl_name *n = model_push(m, &t->names, sizeof(*n));
 		if (n) {
 			n->ts = t->pub.start;
 			if (c)
@@ -45,7 +45,7 @@ static void sum_thread(struct thr *t, bool have_sys)
 
 static struct proc *proc_alive_at(struct tl_model *m, uint32_t pid, uint64_t ts)
 {
-	for (struct proc *p = umap_get(&m->pid_map, pid); p; p = p->prev_gen)
+	for (struct proc *p = tl_hmap_get_ptr(&m->pid_map, pid); p; p = p->prev_gen)
 		if (p->pub.start <= ts && (p->pub.end >= ts || !p->ended))
 			return p;
 	return NULL;
@@ -62,19 +62,19 @@ static void link_proc(struct tl_model *m, struct proc *p, uint64_t end)
 	}
 	if (p->pub.parent) {
 		struct proc *pp = (struct proc *)p->pub.parent;
-		struct tl_process **c = vec_push(m, &pp->children, sizeof(*c));
+		struct tl_process **c = model_push(m, &pp->children, sizeof(*c));
 		if (c)
 			*c = &p->pub;
 	}
 	if (!p->names.n) {
 		/* no leader seen: the PID's last known comm, else any thread's */
-		struct comm_ent *ce = umap_get(&m->comm_map, p->pub.pid);
+		struct comm_ent *ce = tl_hmap_get_ptr(&m->comm_map, p->pub.pid);
 		const char *n = ce ? ce->comm : "";
 		struct tl_thread **th = p->threads.p;
 		for (size_t i = 0; !n[0] && i < p->threads.n; i++)
 			if (th[i]->nnames)
 				n = th[i]->names[0].name;
-		struct tl_name *nm = vec_push(m, &p->names, sizeof(*nm));
+		struct tl_name *nm = model_push(m, &p->names, sizeof(*nm));
 		if (nm) {
 			nm->ts = p->pub.start;
 			snprintf(nm->name, sizeof(nm->name), "%s", n);

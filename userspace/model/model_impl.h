@@ -7,29 +7,18 @@
 #define TL_MODEL_IMPL_H
 
 #include "model.h"
+#include "util/hmap.h"
+#include "util/vec.h"
 
 #define TL_CPU_SLOTS TL_MAX_CPUS
 /* A waking seen while its wakee was still on a CPU counts for the
  * switch-out that follows within this window (see docs/model.md). */
 #define TL_PENDING_WAKE_NS 200000ull
 
-/* A growable array: p holds n elements of the owner's type. */
-struct vec {
-	void *p;
-	size_t n, cap;
-};
-
-/* u32 key -> pointer; key 0 is never stored. */
-struct umap {
-	uint32_t *keys;
-	void **vals;
-	size_t cap, n;
-};
-
 struct thr {
 	struct tl_thread pub;        /* first: &thr->pub casts back */
 	struct thr *prev_gen;        /* older thread with the same TID */
-	struct vec names, iv, marks, sys;
+	struct tl_vec names, iv, marks, sys;
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
@@ -53,11 +42,11 @@ struct thr {
 struct proc {
 	struct tl_process pub;       /* first */
 	struct proc *prev_gen;
-	struct vec names, execs, threads, children;
+	struct tl_vec names, execs, threads, children;
 	char *cmdline;
 	bool ended;
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
-	struct vec steps, tree_steps;
+	struct tl_vec steps, tree_steps;
 	struct tl_series series, tree_series;
 	size_t idx;                  /* position in tl_model.procs (tl_model_build_series.c) */
 };
@@ -70,8 +59,7 @@ struct block_key {                 /* all a block is made from */
 	uint32_t raw_state, unint;
 };
 struct block_store {
-	const struct tl_block **slots; /* open addressing, NULL = empty */
-	size_t cap, n;
+	struct tl_hmap by_hash;        /* block hash -> const struct tl_block * */
 	struct block_chunk *chunks;    /* newest first; blocks never move */
 	/* blocks lately made, by a hash of what they were made from */
 	struct { struct block_key k; const struct tl_block *b; } recent[BLOCK_RECENT];
@@ -86,15 +74,15 @@ struct tl_model {
 	struct tl_model_stats st;
 	bool finished, have_ts, oom;
 	uint64_t last_ts;
-	struct vec thrs;             /* struct thr *, creation order */
-	struct vec procs;            /* struct proc *, first-seen order */
-	struct umap tid_map;         /* TID -> latest struct thr */
-	struct umap pid_map;         /* PID -> latest struct proc */
-	struct umap comm_map;        /* TID -> struct comm_ent (any task) */
-	struct vec wakeups, forks, exits, signals, losses, marks;
+	struct tl_vec thrs;             /* struct thr *, creation order */
+	struct tl_vec procs;            /* struct proc *, first-seen order */
+	struct tl_hmap tid_map;         /* TID -> latest struct thr */
+	struct tl_hmap pid_map;         /* PID -> latest struct proc */
+	struct tl_hmap comm_map;        /* TID -> struct comm_ent (any task) */
+	struct tl_vec wakeups, forks, exits, signals, losses, marks;
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
-	struct vec all_steps;
+	struct tl_vec all_steps;
 	struct tl_series all_series;
 	struct block_store blocks;
 };
@@ -105,15 +93,32 @@ static inline uint8_t prio_of(int32_t prio)
 	return prio >= 0 && prio < TL_PRIO_UNKNOWN ? (uint8_t)prio : TL_PRIO_UNKNOWN;
 }
 
-/* model.c */
-/* Appends a zeroed element (NULL and m->oom on failure); _uninit leaves
- * it for the caller to fill whole. */
-void *vec_push(struct tl_model *m, struct vec *v, size_t elsz);
-void *vec_push_uninit(struct tl_model *m, struct vec *v, size_t elsz);
-void vec_free(struct vec *v);
-void *umap_get(const struct umap *mp, uint32_t key);
-int umap_put(struct umap *mp, uint32_t key, void *val);
-void umap_free(struct umap *mp);
+/* Appends a zeroed element to v (NULL, and the model marked out of
+ * memory, on failure); _uninit leaves it for the caller to fill whole. */
+static inline void *model_push(struct tl_model *m, struct tl_vec *v, size_t elsz)
+{
+	void *e = tl_vec_push(v, elsz);
+
+	if (!e)
+		m->oom = true;
+	return e;
+}
+
+static inline void *model_push_uninit(struct tl_model *m, struct tl_vec *v, size_t elsz)
+{
+	void *e = tl_vec_push_uninit(v, elsz);
+
+	if (!e)
+		m->oom = true;
+	return e;
+}
+
+/* The TID and PID maps never hold 0 (the idle task): putting it is a
+ * successful no-op, so a lookup of 0 always misses. */
+static inline int model_map_put(struct tl_hmap *h, uint32_t key, void *val)
+{
+	return key ? tl_hmap_put_ptr(h, key, val) : 0;
+}
 
 /* model_state.c: the open interval of a thread */
 void tl_thr_set(struct tl_model *m, struct thr *t, uint64_t ts,

@@ -17,18 +17,18 @@ static uint64_t later(uint64_t a, uint64_t b)
 
 struct proc *tl_proc_find(struct tl_model *m, uint32_t pid)
 {
-	struct proc *p = umap_get(&m->pid_map, pid);
+	struct proc *p = tl_hmap_get_ptr(&m->pid_map, pid);
 
 	return p && !p->ended ? p : NULL;
 }
 
 struct proc *tl_proc_new(struct tl_model *m, uint32_t pid, uint64_t ts)
 {
-	struct proc *prev = umap_get(&m->pid_map, pid);
+	struct proc *prev = tl_hmap_get_ptr(&m->pid_map, pid);
 	struct proc *p = calloc(1, sizeof(*p));
-	struct proc **slot = vec_push(m, &m->procs, sizeof(*slot));
+	struct proc **slot = model_push(m, &m->procs, sizeof(*slot));
 
-	if (!p || !slot || umap_put(&m->pid_map, pid, p)) {
+	if (!p || !slot || model_map_put(&m->pid_map, pid, p)) {
 		free(p);
 		if (slot)
 			m->procs.n--;
@@ -52,21 +52,21 @@ struct proc *tl_proc_get(struct tl_model *m, uint32_t pid, uint64_t ts)
 
 	if (p || !pid)
 		return p;
-	struct proc *prev = umap_get(&m->pid_map, pid);
+	struct proc *prev = tl_hmap_get_ptr(&m->pid_map, pid);
 	uint64_t start = later(m->st.start, prev ? prev->pub.end : 0);
 	return tl_proc_new(m, pid, start < ts ? start : ts);
 }
 
 struct thr *tl_thr_find(struct tl_model *m, uint32_t tid)
 {
-	struct thr *t = umap_get(&m->tid_map, tid);
+	struct thr *t = tl_hmap_get_ptr(&m->tid_map, tid);
 
 	return t && !t->ended ? t : NULL;
 }
 
 struct thr *tl_thr_find_current(struct tl_model *m, uint32_t tid)
 {
-	struct thr *t = umap_get(&m->tid_map, tid);
+	struct thr *t = tl_hmap_get_ptr(&m->tid_map, tid);
 
 	return t && (!t->ended || t->exiting) ? t : NULL;
 }
@@ -74,12 +74,12 @@ struct thr *tl_thr_find_current(struct tl_model *m, uint32_t tid)
 struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_t ts,
 		    const char *comm)
 {
-	struct thr *prev = umap_get(&m->tid_map, tid);
+	struct thr *prev = tl_hmap_get_ptr(&m->tid_map, tid);
 	struct thr *t = calloc(1, sizeof(*t));
-	struct thr **slot = vec_push(m, &m->thrs, sizeof(*slot));
-	struct tl_thread **pslot = vec_push(m, &p->threads, sizeof(*pslot));
+	struct thr **slot = model_push(m, &m->thrs, sizeof(*slot));
+	struct tl_thread **pslot = model_push(m, &p->threads, sizeof(*pslot));
 
-	if (!t || !slot || !pslot || umap_put(&m->tid_map, tid, t)) {
+	if (!t || !slot || !pslot || model_map_put(&m->tid_map, tid, t)) {
 		free(t);
 		m->oom = true;
 		return NULL;
@@ -95,7 +95,7 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 	t->cur = tl_iv_make(TL_ST_UNKNOWN, TL_UNK_BEFORE_FIRST, -1);
 	t->cur.start = ts;
 	if (!comm || !comm[0]) {
-		struct comm_ent *c = umap_get(&m->comm_map, tid);
+		struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
 		comm = c ? c->comm : NULL;
 	}
 	if (comm)
@@ -115,7 +115,7 @@ struct thr *tl_thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t 
 	}
 	if (t || !tid)
 		return t;
-	struct thr *last = umap_get(&m->tid_map, tid);
+	struct thr *last = tl_hmap_get_ptr(&m->tid_map, tid);
 	if (last && last->exiting)
 		return NULL; /* an exited thread's last moments: not a new one */
 	struct proc *p = tl_proc_find(m, pid);
@@ -123,7 +123,7 @@ struct thr *tl_thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t 
 		p = tl_proc_get(m, pid, ts);
 	if (!p)
 		return NULL;
-	struct thr *prev = umap_get(&m->tid_map, tid);
+	struct thr *prev = tl_hmap_get_ptr(&m->tid_map, tid);
 	uint64_t start = later(later(p->pub.start, m->st.start), prev ? prev->pub.end : 0);
 	return tl_thr_new(m, p, tid, start < ts ? start : ts, NULL);
 }
@@ -180,7 +180,7 @@ static bool comm_norm(char out[TL_COMM_LEN], const char *comm)
 #endif
 }
 
-static void name_push(struct tl_model *m, struct vec *names, uint64_t ts,
+static void name_push(struct tl_model *m, struct tl_vec *names, uint64_t ts,
 		      const char *comm)
 {
 	char norm[TL_COMM_LEN];
@@ -199,7 +199,7 @@ static void name_push(struct tl_model *m, struct vec *names, uint64_t ts,
 		(const struct tl_name *)names->p + names->n - 1 : NULL;
 	if (last && whole && !memcmp(last->name, norm, TL_COMM_LEN))
 		return;
-	struct tl_name *n = vec_push(m, names, sizeof(*n));
+	struct tl_name *n = model_push(m, names, sizeof(*n));
 	if (!n)
 		return;
 	n->ts = ts;
@@ -230,10 +230,10 @@ void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 {
 	if (!tid || !comm || !comm[0])
 		return;
-	struct comm_ent *c = umap_get(&m->comm_map, tid);
+	struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
 	if (!c) {
 		c = calloc(1, sizeof(*c));
-		if (!c || umap_put(&m->comm_map, tid, c)) {
+		if (!c || model_map_put(&m->comm_map, tid, c)) {
 			free(c);
 			m->oom = true;
 			return;
@@ -389,7 +389,7 @@ int tl_model_on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 	}
 	struct proc *cp = child_proc(m, pp, pid, is_thread, h->ts, comm);
 	struct thr *t = cp ? tl_thr_new(m, cp, tid, h->ts, comm) : NULL;
-	struct tl_fork_ev *e = vec_push(m, &m->forks, sizeof(*e));
+	struct tl_fork_ev *e = model_push(m, &m->forks, sizeof(*e));
 	if (!t || !e)
 		return -ENOMEM;
 	*e = (struct tl_fork_ev){ .ts = h->ts, .parent_tid = h->tid,
@@ -449,7 +449,7 @@ int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 	struct thr *t = tl_thr_find(m, e->h.tid);
 	if (t)
 		tl_thr_name(m, t, e->h.ts, e->comm);
-	struct tl_exec_ev *x = vec_push(m, &p->execs, sizeof(*x));
+	struct tl_exec_ev *x = model_push(m, &p->execs, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
 	*x = (struct tl_exec_ev){ .ts = e->h.ts, .tid = e->h.tid,
@@ -465,7 +465,7 @@ int tl_model_on_exit(struct tl_model *m, const struct tl_exit *e)
 {
 	tl_model_observe_current(m, &e->h);
 	struct thr *t = tl_thr_find(m, e->h.tid);
-	struct tl_exit_ev *x = vec_push(m, &m->exits, sizeof(*x));
+	struct tl_exit_ev *x = model_push(m, &m->exits, sizeof(*x));
 
 	if (!x)
 		return -ENOMEM;

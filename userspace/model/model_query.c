@@ -17,7 +17,7 @@ const struct tl_process *tl_model_proc(const struct tl_model *m, size_t i)
 const struct tl_process *tl_model_find_proc(const struct tl_model *m, uint32_t pid,
 					    uint64_t ts)
 {
-	for (struct proc *p = umap_get(&m->pid_map, pid); p; p = p->prev_gen)
+	for (struct proc *p = tl_hmap_get_ptr(&m->pid_map, pid); p; p = p->prev_gen)
 		if (!ts || (p->pub.start <= ts && ts <= p->pub.end))
 			return &p->pub;
 	return NULL;
@@ -78,7 +78,7 @@ const struct tl_thread *tl_model_thread(const struct tl_model *m, size_t i)
 const struct tl_thread *tl_model_find_thread(const struct tl_model *m, uint32_t tid,
 					     uint64_t ts)
 {
-	for (struct thr *t = umap_get(&m->tid_map, tid); t; t = t->prev_gen)
+	for (struct thr *t = tl_hmap_get_ptr(&m->tid_map, tid); t; t = t->prev_gen)
 		if (!ts || (t->pub.start <= ts && ts <= t->pub.end))
 			return &t->pub;
 	return NULL;
@@ -125,14 +125,14 @@ const struct tl_interval *tl_thread_at(const struct tl_thread *t, uint64_t ts)
 
 const char *tl_model_task_name(const struct tl_model *m, uint32_t tid)
 {
-	const struct comm_ent *c = umap_get(&m->comm_map, tid);
+	const struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
 
 	return c ? c->comm : "";
 }
 
 bool tl_model_is_traced(const struct tl_model *m, uint32_t tid)
 {
-	return umap_get(&m->tid_map, tid) != NULL;
+	return tl_hmap_get_ptr(&m->tid_map, tid) != NULL;
 }
 
 /* The interval's waker: 0 where the shared field holds a preempter. */

@@ -27,7 +27,7 @@
 /* One series being built: its running sums and its time range. A series
  * with same_as set is not built: it gets that one's steps. */
 struct acc {
-	struct vec *steps;
+	struct tl_vec *steps;
 	struct tl_series *out;
 	int run, rdy, unk;
 	uint64_t start, end;
@@ -148,7 +148,7 @@ static void t_replay(struct tourney *t, uint64_t key)
 
 /* ---- series ---- */
 
-static void push_step(struct tl_model *m, struct vec *s, uint64_t ts, int run,
+static void push_step(struct tl_model *m, struct tl_vec *s, uint64_t ts, int run,
 		      int rdy, int unk)
 {
 	struct tl_step *last = s->n ? (struct tl_step *)s->p + s->n - 1 : NULL;
@@ -165,12 +165,12 @@ static void push_step(struct tl_model *m, struct vec *s, uint64_t ts, int run,
 	}
 	if (last && last->running == run && last->runnable == rdy && last->unknown == unk)
 		return;
-	struct tl_step *st = vec_push_uninit(m, s, sizeof(*st));
+	struct tl_step *st = model_push_uninit(m, s, sizeof(*st));
 	if (st)
 		*st = (struct tl_step){ ts, run, rdy, unk };
 }
 
-static void acc_init(struct tl_model *m, struct acc *a, struct vec *steps,
+static void acc_init(struct tl_model *m, struct acc *a, struct tl_vec *steps,
 		     struct tl_series *out, uint64_t start, uint64_t end)
 {
 	*a = (struct acc){ .steps = steps, .out = out, .start = start, .end = end };
@@ -208,7 +208,7 @@ static void acc_publish(struct acc *a)
 struct build {
 	struct acc all;
 	struct acc *own, *tree;       /* per process index */
-	uint32_t *anc;                /* ancestor lists, concatenated */
+	struct tl_vec anc;            /* uint32_t ancestor lists, concatenated */
 	size_t *anc_at;               /* per process: its list is anc[at[i]..at[i+1]) */
 	struct cursor *cur;
 	struct tourney t;
@@ -223,32 +223,27 @@ static struct proc *proc_at(struct tl_model *m, size_t i)
  * series counts it), and raises each tree's end to it. */
 static int build_ancestors(struct tl_model *m, struct build *b)
 {
-	size_t np = m->procs.n, cap = np + 16, n = 0;
+	size_t np = m->procs.n;
 
 	b->anc_at = malloc((np + 1) * sizeof(*b->anc_at));
-	b->anc = malloc(cap * sizeof(*b->anc));
-	if (!b->anc_at || !b->anc)
+	if (!b->anc_at || tl_vec_reserve(&b->anc, sizeof(uint32_t), np + 16))
 		return -ENOMEM;
 	for (size_t i = 0; i < np; i++) {
 		const struct tl_process *q = &proc_at(m, i)->pub, *a = q;
 
-		b->anc_at[i] = n;
+		b->anc_at[i] = b->anc.n;
 		for (int depth = 0; a && depth <= TREE_DEPTH_MAX; depth++) {
 			const struct proc *ap = (const struct proc *)a;
-			if (n == cap) {
-				uint32_t *p = realloc(b->anc, 2 * cap * sizeof(*p));
-				if (!p)
-					return -ENOMEM;
-				b->anc = p;
-				cap *= 2;
-			}
-			b->anc[n++] = (uint32_t)ap->idx;
+			uint32_t *e = tl_vec_push_uninit(&b->anc, sizeof(*e));
+			if (!e)
+				return -ENOMEM;
+			*e = (uint32_t)ap->idx;
 			if (q->end > b->tree[ap->idx].end)
 				b->tree[ap->idx].end = q->end;
 			a = a->parent;
 		}
 	}
-	b->anc_at[np] = n;
+	b->anc_at[np] = b->anc.n;
 	return 0;
 }
 
@@ -339,7 +334,7 @@ static void merge(struct tl_model *m, struct build *b)
 		acc_add(m, &b->all, c);
 		acc_add(m, &b->own[c->proc], c);
 		for (size_t k = b->anc_at[c->proc]; k < b->anc_at[c->proc + 1]; k++)
-			acc_add(m, &b->tree[b->anc[k]], c);
+			acc_add(m, &b->tree[TL_VEC_AT(&b->anc, uint32_t, k)], c);
 		t_replay(&b->t, cursor_next(c) ? c->ts : DONE);
 	}
 }
@@ -363,7 +358,7 @@ int tl_model_build_series(struct tl_model *m, uint64_t end)
 	}
 	free(b.own);
 	free(b.tree);
-	free(b.anc);
+	tl_vec_free(&b.anc);
 	free(b.anc_at);
 	free(b.cur);
 	free(b.t.node);

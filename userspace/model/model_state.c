@@ -50,7 +50,7 @@ void tl_thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 	if (next->state == TL_ST_SLEEPING || next->state == TL_ST_UNINT)
 		t->sys_blocked = true;   /* read only while in_sys */
 	if (ts > t->cur.start) {
-		struct tl_interval *iv = vec_push_uninit(m, &t->iv, sizeof(*iv));
+		struct tl_interval *iv = model_push_uninit(m, &t->iv, sizeof(*iv));
 		if (!iv)
 			return;
 		*iv = t->cur;
@@ -104,7 +104,7 @@ void tl_thr_end(struct tl_model *m, struct thr *t, uint64_t ts)
 	t->pub.end = ts;
 	t->pend_wake = false;
 	if (t->in_sys) {
-		struct tl_syscall *sc = vec_push(m, &t->sys, sizeof(*sc));
+		struct tl_syscall *sc = model_push(m, &t->sys, sizeof(*sc));
 		if (sc) {
 			*sc = t->cur_sys;
 			sc->end = ts;
@@ -162,7 +162,7 @@ void tl_model_observe_current(struct tl_model *m, const struct tl_hdr *h)
 void tl_model_on_loss(struct tl_model *m, const struct tl_loss *l)
 {
 	int cpu = l->h.cpu < TL_CPU_SLOTS ? l->h.cpu : 0;
-	struct tl_loss_ev *e = vec_push(m, &m->losses, sizeof(*e));
+	struct tl_loss_ev *e = model_push(m, &m->losses, sizeof(*e));
 
 	if (!e)
 		return;
