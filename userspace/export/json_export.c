@@ -7,27 +7,12 @@
 #include <string.h>
 #include "model/model.h"
 #include "recording/syscalls.h"
+#include "util/json.h"
 
 struct js {
 	FILE *f;
 	bool first;
 };
-
-static void str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
 
 static void us(FILE *f, uint64_t ns)
 {
@@ -41,7 +26,7 @@ static void ev_begin(struct js *j, const char *ph, const char *name,
 	fputs(j->first ? "\n" : ",\n", j->f);
 	j->first = false;
 	fprintf(j->f, "{\"ph\":\"%s\",\"name\":", ph);
-	str(j->f, name);
+	tl_json_str(j->f, name);
 	fprintf(j->f, ",\"pid\":%u,\"tid\":%u,\"ts\":", pid, tid);
 	us(j->f, ts);
 }
@@ -51,7 +36,7 @@ static void meta(struct js *j, const char *what, uint32_t pid, uint32_t tid,
 {
 	ev_begin(j, "M", what, pid, tid, 0);
 	fputs(",\"args\":{\"name\":", j->f);
-	str(j->f, name);
+	tl_json_str(j->f, name);
 	fputs("}}", j->f);
 }
 
@@ -163,11 +148,11 @@ static void process_events(struct js *j, const struct tl_process *p)
 static void header(struct js *j, const struct tl_model *m, const struct tl_rec_info *info)
 {
 	fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"command\":", j->f);
-	str(j->f, info->cmdline);
+	tl_json_str(j->f, info->cmdline);
 	fputs(",\"target\":", j->f);
-	str(j->f, info->target);
+	tl_json_str(j->f, info->target);
 	fputs(",\"tool_version\":", j->f);
-	str(j->f, info->tool_version);
+	tl_json_str(j->f, info->tool_version);
 	fprintf(j->f, ",\"lost_events\":%" PRIu64 "},\"traceEvents\":[",
 		tl_model_stats(m)->lost_total);
 }

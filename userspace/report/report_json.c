@@ -1,5 +1,6 @@
 /* report_json.c - the report as one JSON object for scripts, with a small
- * streaming JSON writer (commas, nesting, string escaping) of its own.
+ * streaming JSON writer (commas, nesting) of its own; strings are escaped
+ * by the one JSON string writer (util/json.h).
  * Instants (*_ns) are relative to recording.start_ns; durations are ns.
  */
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include "report.h"
 #include "analysis/analysis.h"
+#include "util/json.h"
 
 #define JMAX_DEPTH 32
 
@@ -15,26 +17,6 @@ struct json {
 	int depth;
 	bool first[JMAX_DEPTH];
 };
-
-static void j_str_raw(struct json *j, const char *s)
-{
-	fputc('"', j->f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", j->f); break;
-		case '\\': fputs("\\\\", j->f); break;
-		case '\n': fputs("\\n", j->f); break;
-		case '\r': fputs("\\r", j->f); break;
-		case '\t': fputs("\\t", j->f); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(j->f, "\\u%04x", *p);
-			else
-				fputc(*p, j->f);
-		}
-	}
-	fputc('"', j->f);
-}
 
 /* Comma, newline and indent before a member or element; its key if any. */
 static void j_key(struct json *j, const char *key)
@@ -46,7 +28,7 @@ static void j_key(struct json *j, const char *key)
 		fprintf(j->f, "\n%*s", j->depth * 2, "");
 	}
 	if (key) {
-		j_str_raw(j, key);
+		tl_json_str(j->f, key);
 		fputs(": ", j->f);
 	}
 }
@@ -74,7 +56,7 @@ static void j_close(struct json *j, char c)
 static void j_str(struct json *j, const char *key, const char *v)
 {
 	j_key(j, key);
-	j_str_raw(j, v ? v : "");
+	tl_json_str(j->f, v ? v : "");
 }
 
 static void j_u64(struct json *j, const char *key, uint64_t v)
