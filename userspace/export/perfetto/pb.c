@@ -120,26 +120,19 @@ bool tl_pb_grow(struct pb_writer *w, size_t n)
 	return true;
 }
 
-static void put_le(struct pb_writer *w, uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		w->buf[w->len++] = (uint8_t)(v >> (8 * i));
-}
-
 void tl_pb_fixed64(struct pb_writer *w, uint32_t field, uint64_t v)
 {
 	if (!pb_room(w, 13))
 		return;
-	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_FIXED64);
-	put_le(w, v, 8);
+	pb_put_fixed64_field_unchecked(w, field, v);
 }
 
 void tl_pb_fixed32(struct pb_writer *w, uint32_t field, uint32_t v)
 {
 	if (!pb_room(w, 9))
 		return;
-	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_FIXED32);
-	put_le(w, v, 4);
+	pb_put_varint_unchecked(w, pb_tag(field, PB_FIXED32));
+	w->len = (size_t)(pb_encode_le(w->buf + w->len, v, 4) - w->buf);
 }
 
 void tl_pb_double(struct pb_writer *w, uint32_t field, double v)
@@ -154,11 +147,7 @@ void tl_pb_bytes(struct pb_writer *w, uint32_t field, const void *p, size_t n)
 {
 	if (!pb_room(w, 20 + n))
 		return;
-	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_LEN);
-	pb_put_varint_unchecked(w, n);
-	if (n)
-		memcpy(w->buf + w->len, p, n);
-	w->len += n;
+	pb_put_bytes_field_unchecked(w, field, p, n);
 }
 
 void tl_pb_string(struct pb_writer *w, uint32_t field, const char *s)
@@ -179,7 +168,7 @@ void tl_pb_begin(struct pb_writer *w, uint32_t field)
 		w->err = -E2BIG;
 		return;
 	}
-	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_LEN);
+	pb_put_varint_unchecked(w, pb_tag(field, PB_LEN));
 	w->open[w->depth++] = w->len;
 	w->len += PB_LEN_SLOT;
 }
@@ -223,8 +212,7 @@ void tl_pb_end(struct pb_writer *w)
 			bytes_ += pb_varint_size(conv((v)[i_]));          \
 		if (!pb_room((w), 20 + bytes_))                           \
 			return;                                           \
-		pb_put_varint_unchecked((w), (uint64_t)(field) << 3 | PB_LEN); \
-		pb_put_varint_unchecked((w), bytes_);                     \
+		pb_put_len_header_unchecked((w), (field), bytes_);       \
 		for (size_t i_ = 0; i_ < (n); i_++)                       \
 			pb_put_varint_unchecked((w), conv((v)[i_]));      \
 	} while (0)

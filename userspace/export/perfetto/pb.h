@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PB_MAX_DEPTH 16
 #define PB_LEN_SLOT 4              /* bytes reserved for a nested length */
@@ -91,7 +92,53 @@ static inline uint32_t pb_zigzag32(int32_t v)
 	return ((uint32_t)v << 1) ^ (uint32_t)(v >> 31);
 }
 
-/* Raw pieces, no tag. Call pb_room() first (varint needs at most 10). */
+/* ---- encoding into room already made ----
+ * The one set of wire-format primitives. The field writers below and
+ * encoders that size a whole packet first and then write it in one pass
+ * (perfetto_te.c) both use them, so the bytes come from one place. */
+static inline uint64_t pb_tag(uint32_t field, enum pb_wire wire)
+{
+	return (uint64_t)field << 3 | wire;
+}
+static inline size_t pb_tag_size(uint32_t field)
+{
+	return pb_varint_size((uint64_t)field << 3);
+}
+/* Exact bytes of a varint field, and of a length-delimited one. */
+static inline size_t pb_varint_field_size(uint32_t field, uint64_t v)
+{
+	return pb_tag_size(field) + pb_varint_size(v);
+}
+static inline size_t pb_len_field_size(uint32_t field, size_t len)
+{
+	return pb_tag_size(field) + pb_varint_size(len) + len;
+}
+
+/* Into memory at p; each returns the new end. */
+static inline uint8_t *pb_encode_varint_field(uint8_t *p, uint32_t field, uint64_t v)
+{
+	p += pb_encode_varint(p, pb_tag(field, PB_VARINT));
+	return p + pb_encode_varint(p, v);
+}
+static inline uint8_t *pb_encode_le(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+static inline uint8_t *pb_encode_fixed64_field(uint8_t *p, uint32_t field, uint64_t v)
+{
+	p += pb_encode_varint(p, pb_tag(field, PB_FIXED64));
+	return pb_encode_le(p, v, 8);
+}
+/* The tag and length of a length-delimited field; len bytes follow. */
+static inline uint8_t *pb_encode_len_header(uint8_t *p, uint32_t field, size_t len)
+{
+	p += pb_encode_varint(p, pb_tag(field, PB_LEN));
+	return p + pb_encode_varint(p, len);
+}
+
+/* The same into the writer, after pb_room() (a varint needs at most 10). */
 static inline void pb_put_varint_unchecked(struct pb_writer *w, uint64_t v)
 {
 	w->len += pb_encode_varint(w->buf + w->len, v);
@@ -101,14 +148,35 @@ static inline void pb_put_varint(struct pb_writer *w, uint64_t v)
 	if (pb_room(w, 10))
 		pb_put_varint_unchecked(w, v);
 }
+static inline void pb_put_varint_field_unchecked(struct pb_writer *w, uint32_t field,
+						 uint64_t v)
+{
+	w->len = (size_t)(pb_encode_varint_field(w->buf + w->len, field, v) - w->buf);
+}
+static inline void pb_put_fixed64_field_unchecked(struct pb_writer *w, uint32_t field,
+						  uint64_t v)
+{
+	w->len = (size_t)(pb_encode_fixed64_field(w->buf + w->len, field, v) - w->buf);
+}
+static inline void pb_put_len_header_unchecked(struct pb_writer *w, uint32_t field,
+					       size_t len)
+{
+	w->len = (size_t)(pb_encode_len_header(w->buf + w->len, field, len) - w->buf);
+}
+static inline void pb_put_bytes_field_unchecked(struct pb_writer *w, uint32_t field,
+						const void *p, size_t n)
+{
+	pb_put_len_header_unchecked(w, field, n);
+	if (n)
+		memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
 
 /* Fields. Negative int32/int64 go out as 10-byte varints, as protobuf wants. */
 static inline void pb_varint(struct pb_writer *w, uint32_t field, uint64_t v)
 {
-	if (!pb_room(w, 15))
-		return;
-	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_VARINT);
-	pb_put_varint_unchecked(w, v);
+	if (pb_room(w, 15))
+		pb_put_varint_field_unchecked(w, field, v);
 }
 static inline void pb_int64(struct pb_writer *w, uint32_t field, int64_t v)
 {

@@ -293,50 +293,6 @@ void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
 	desc_end(te);
 }
 
-/* ---- exact sizes and unchecked puts ---- */
-
-static size_t tag_size(uint32_t field)
-{
-	return pb_varint_size((uint64_t)field << 3);
-}
-
-static size_t varint_field_size(uint32_t field, uint64_t v)
-{
-	return tag_size(field) + pb_varint_size(v);
-}
-
-static size_t len_field_size(uint32_t field, size_t len)
-{
-	return tag_size(field) + pb_varint_size(len) + len;
-}
-
-static void put_varint_field(struct pb_writer *w, uint32_t field, uint64_t v)
-{
-	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_VARINT);
-	pb_put_varint_unchecked(w, v);
-}
-
-static void put_len_header(struct pb_writer *w, uint32_t field, size_t len)
-{
-	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_LEN);
-	pb_put_varint_unchecked(w, len);
-}
-
-static void put_bytes_field(struct pb_writer *w, uint32_t field, const char *s,
-			    size_t len)
-{
-	put_len_header(w, field, len);
-	memcpy(w->buf + w->len, s, len);
-	w->len += len;
-}
-
-static void put_fixed64_field(struct pb_writer *w, uint32_t field, uint64_t v)
-{
-	pb_put_varint_unchecked(w, (uint64_t)field << 3 | PB_FIXED64);
-	for (int i = 0; i < 8; i++)
-		w->buf[w->len++] = (uint8_t)(v >> (8 * i));
-}
-
 /* ---- sequences ---- */
 
 static size_t seq_slot(const struct tl_pf_te *te, uint64_t track)
@@ -371,37 +327,37 @@ static int grow_seq_slots(struct tl_pf_te *te)
  * both at the first event's time, so the clocks differ by nothing. */
 static void write_seq_start(struct pb_writer *w, const struct te_seq *s)
 {
-	size_t ted = varint_field_size(PF_TED_TRACK_UUID, s->track);
-	size_t defs = varint_field_size(PF_DEF_CLOCK_ID, PF_CLOCK_TE) +
-		      len_field_size(PF_DEF_TRACK_EVENT, ted);
-	size_t clk = varint_field_size(PF_CLK_ID, PF_CLOCK_TE) +
-		     varint_field_size(PF_CLK_TS, s->clock) +
-		     varint_field_size(PF_CLK_INCREMENTAL, 1);
-	size_t boot = varint_field_size(PF_CLK_ID, PF_CLOCK_BOOTTIME) +
-		      varint_field_size(PF_CLK_TS, s->clock);
-	size_t snap = len_field_size(PF_CS_CLOCKS, clk) + len_field_size(PF_CS_CLOCKS, boot);
-	size_t pkt = varint_field_size(PF_TP_SEQ_ID, s->id) +
-		     varint_field_size(PF_TP_SEQ_FLAGS, PF_SEQ_CLEARED) +
-		     len_field_size(PF_TP_DEFAULTS, defs) +
-		     len_field_size(PF_TP_CLOCK_SNAPSHOT, snap);
+	size_t ted = pb_varint_field_size(PF_TED_TRACK_UUID, s->track);
+	size_t defs = pb_varint_field_size(PF_DEF_CLOCK_ID, PF_CLOCK_TE) +
+		      pb_len_field_size(PF_DEF_TRACK_EVENT, ted);
+	size_t clk = pb_varint_field_size(PF_CLK_ID, PF_CLOCK_TE) +
+		     pb_varint_field_size(PF_CLK_TS, s->clock) +
+		     pb_varint_field_size(PF_CLK_INCREMENTAL, 1);
+	size_t boot = pb_varint_field_size(PF_CLK_ID, PF_CLOCK_BOOTTIME) +
+		      pb_varint_field_size(PF_CLK_TS, s->clock);
+	size_t snap = pb_len_field_size(PF_CS_CLOCKS, clk) + pb_len_field_size(PF_CS_CLOCKS, boot);
+	size_t pkt = pb_varint_field_size(PF_TP_SEQ_ID, s->id) +
+		     pb_varint_field_size(PF_TP_SEQ_FLAGS, PF_SEQ_CLEARED) +
+		     pb_len_field_size(PF_TP_DEFAULTS, defs) +
+		     pb_len_field_size(PF_TP_CLOCK_SNAPSHOT, snap);
 
-	if (!pb_room(w, len_field_size(PF_TRACE_PACKET, pkt)))
+	if (!pb_room(w, pb_len_field_size(PF_TRACE_PACKET, pkt)))
 		return;
-	put_len_header(w, PF_TRACE_PACKET, pkt);
-	put_varint_field(w, PF_TP_SEQ_ID, s->id);
-	put_varint_field(w, PF_TP_SEQ_FLAGS, PF_SEQ_CLEARED);
-	put_len_header(w, PF_TP_DEFAULTS, defs);
-	put_varint_field(w, PF_DEF_CLOCK_ID, PF_CLOCK_TE);
-	put_len_header(w, PF_DEF_TRACK_EVENT, ted);
-	put_varint_field(w, PF_TED_TRACK_UUID, s->track);
-	put_len_header(w, PF_TP_CLOCK_SNAPSHOT, snap);
-	put_len_header(w, PF_CS_CLOCKS, clk);
-	put_varint_field(w, PF_CLK_ID, PF_CLOCK_TE);
-	put_varint_field(w, PF_CLK_TS, s->clock);
-	put_varint_field(w, PF_CLK_INCREMENTAL, 1);
-	put_len_header(w, PF_CS_CLOCKS, boot);
-	put_varint_field(w, PF_CLK_ID, PF_CLOCK_BOOTTIME);
-	put_varint_field(w, PF_CLK_TS, s->clock);
+	pb_put_len_header_unchecked(w, PF_TRACE_PACKET, pkt);
+	pb_put_varint_field_unchecked(w, PF_TP_SEQ_ID, s->id);
+	pb_put_varint_field_unchecked(w, PF_TP_SEQ_FLAGS, PF_SEQ_CLEARED);
+	pb_put_len_header_unchecked(w, PF_TP_DEFAULTS, defs);
+	pb_put_varint_field_unchecked(w, PF_DEF_CLOCK_ID, PF_CLOCK_TE);
+	pb_put_len_header_unchecked(w, PF_DEF_TRACK_EVENT, ted);
+	pb_put_varint_field_unchecked(w, PF_TED_TRACK_UUID, s->track);
+	pb_put_len_header_unchecked(w, PF_TP_CLOCK_SNAPSHOT, snap);
+	pb_put_len_header_unchecked(w, PF_CS_CLOCKS, clk);
+	pb_put_varint_field_unchecked(w, PF_CLK_ID, PF_CLOCK_TE);
+	pb_put_varint_field_unchecked(w, PF_CLK_TS, s->clock);
+	pb_put_varint_field_unchecked(w, PF_CLK_INCREMENTAL, 1);
+	pb_put_len_header_unchecked(w, PF_CS_CLOCKS, boot);
+	pb_put_varint_field_unchecked(w, PF_CLK_ID, PF_CLOCK_BOOTTIME);
+	pb_put_varint_field_unchecked(w, PF_CLK_TS, s->clock);
 }
 
 /* A new sequence for track, its clock starting at ts. */
@@ -470,7 +426,7 @@ static const char *arg_str(const struct tl_pf_arg *a)
 
 static size_t entry_size(uint64_t iid, const char *name)
 {
-	return varint_field_size(PF_IID, iid) + len_field_size(PF_INAME, strlen(name));
+	return pb_varint_field_size(PF_IID, iid) + pb_len_field_size(PF_INAME, strlen(name));
 }
 
 static size_t interned_size(const struct pkt_hdr *h, const struct tl_pf_ev *ev)
@@ -478,13 +434,13 @@ static size_t interned_size(const struct pkt_hdr *h, const struct tl_pf_ev *ev)
 	size_t n = 0;
 
 	if (h->new_name)
-		n += len_field_size(PF_ID_EVENT_NAMES, entry_size(h->iid, h->new_name));
+		n += pb_len_field_size(PF_ID_EVENT_NAMES, entry_size(h->iid, h->new_name));
 	for (unsigned k = 1; k < PF_A_COUNT; k++)
 		if (h->new_dbg >> k & 1)
-			n += len_field_size(PF_ID_DEBUG_NAMES, entry_size(k, arg_names[k]));
+			n += pb_len_field_size(PF_ID_DEBUG_NAMES, entry_size(k, arg_names[k]));
 	for (unsigned i = 0; i < ev->nargs && i < PF_MAX_ARGS; i++)
 		if (h->new_strs >> i & 1)
-			n += len_field_size(PF_ID_DEBUG_STRINGS,
+			n += pb_len_field_size(PF_ID_DEBUG_STRINGS,
 					    entry_size(h->str_iid[i], arg_str(&ev->args[i])));
 	return n;
 }
@@ -492,15 +448,15 @@ static size_t interned_size(const struct pkt_hdr *h, const struct tl_pf_ev *ev)
 static void put_entry(struct pb_writer *w, uint32_t field, uint64_t iid,
 		      const char *name)
 {
-	put_len_header(w, field, entry_size(iid, name));
-	put_varint_field(w, PF_IID, iid);
-	put_bytes_field(w, PF_INAME, name, strlen(name));
+	pb_put_len_header_unchecked(w, field, entry_size(iid, name));
+	pb_put_varint_field_unchecked(w, PF_IID, iid);
+	pb_put_bytes_field_unchecked(w, PF_INAME, name, strlen(name));
 }
 
 static void put_interned(struct pb_writer *w, const struct pkt_hdr *h,
 			 const struct tl_pf_ev *ev, size_t len)
 {
-	put_len_header(w, PF_TP_INTERNED_DATA, len);
+	pb_put_len_header_unchecked(w, PF_TP_INTERNED_DATA, len);
 	if (h->new_name)
 		put_entry(w, PF_ID_EVENT_NAMES, h->iid, h->new_name);
 	for (unsigned k = 1; k < PF_A_COUNT; k++)
@@ -514,32 +470,32 @@ static void put_interned(struct pb_writer *w, const struct pkt_hdr *h,
 
 static size_t arg_body_size(const struct tl_pf_arg *a, uint64_t str_iid)
 {
-	size_t n = varint_field_size(PF_DA_NAME_IID, a->name);
+	size_t n = pb_varint_field_size(PF_DA_NAME_IID, a->name);
 
 	switch (a->kind) {
-	case PF_ARG_UINT: return n + varint_field_size(PF_DA_UINT, a->u);
-	case PF_ARG_INT: return n + varint_field_size(PF_DA_INT, a->u);
-	case PF_ARG_PTR: return n + varint_field_size(PF_DA_POINTER, a->u);
+	case PF_ARG_UINT: return n + pb_varint_field_size(PF_DA_UINT, a->u);
+	case PF_ARG_INT: return n + pb_varint_field_size(PF_DA_INT, a->u);
+	case PF_ARG_PTR: return n + pb_varint_field_size(PF_DA_POINTER, a->u);
 	default:
 		if (str_iid)
-			return n + varint_field_size(PF_DA_STRING_IID, str_iid);
-		return n + len_field_size(PF_DA_STRING, strlen(arg_str(a)));
+			return n + pb_varint_field_size(PF_DA_STRING_IID, str_iid);
+		return n + pb_len_field_size(PF_DA_STRING, strlen(arg_str(a)));
 	}
 }
 
 static void put_arg(struct pb_writer *w, const struct tl_pf_arg *a, uint64_t str_iid)
 {
-	put_len_header(w, PF_TE_DEBUG, arg_body_size(a, str_iid));
-	put_varint_field(w, PF_DA_NAME_IID, a->name);
+	pb_put_len_header_unchecked(w, PF_TE_DEBUG, arg_body_size(a, str_iid));
+	pb_put_varint_field_unchecked(w, PF_DA_NAME_IID, a->name);
 	switch (a->kind) {
-	case PF_ARG_UINT: put_varint_field(w, PF_DA_UINT, a->u); break;
-	case PF_ARG_INT: put_varint_field(w, PF_DA_INT, a->u); break;
-	case PF_ARG_PTR: put_varint_field(w, PF_DA_POINTER, a->u); break;
+	case PF_ARG_UINT: pb_put_varint_field_unchecked(w, PF_DA_UINT, a->u); break;
+	case PF_ARG_INT: pb_put_varint_field_unchecked(w, PF_DA_INT, a->u); break;
+	case PF_ARG_PTR: pb_put_varint_field_unchecked(w, PF_DA_POINTER, a->u); break;
 	default:
 		if (str_iid)
-			put_varint_field(w, PF_DA_STRING_IID, str_iid);
+			pb_put_varint_field_unchecked(w, PF_DA_STRING_IID, str_iid);
 		else
-			put_bytes_field(w, PF_DA_STRING, arg_str(a), strlen(arg_str(a)));
+			pb_put_bytes_field_unchecked(w, PF_DA_STRING, arg_str(a), strlen(arg_str(a)));
 		break;
 	}
 }
@@ -552,35 +508,35 @@ static uint64_t str_iid_of(const struct pkt_hdr *h, unsigned i)
 /* The TrackEvent: its track comes from the sequence's defaults. */
 static size_t event_body_size(const struct pkt_hdr *h, const struct tl_pf_ev *ev)
 {
-	size_t n = varint_field_size(PF_TE_TYPE, ev->type);
+	size_t n = pb_varint_field_size(PF_TE_TYPE, ev->type);
 
 	if (h->iid)
-		n += varint_field_size(PF_TE_NAME_IID, h->iid);
+		n += pb_varint_field_size(PF_TE_NAME_IID, h->iid);
 	for (unsigned i = 0; i < ev->nargs; i++)
-		n += len_field_size(PF_TE_DEBUG, arg_body_size(&ev->args[i],
+		n += pb_len_field_size(PF_TE_DEBUG, arg_body_size(&ev->args[i],
 							       str_iid_of(h, i)));
 	if (ev->type == PF_COUNTER)
-		n += varint_field_size(PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
-	n += ev->nflows * (tag_size(PF_TE_FLOW_IDS) + 8);
-	n += ev->nterm * (tag_size(PF_TE_TERM_FLOW_IDS) + 8);
+		n += pb_varint_field_size(PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
+	n += ev->nflows * (pb_tag_size(PF_TE_FLOW_IDS) + 8);
+	n += ev->nterm * (pb_tag_size(PF_TE_TERM_FLOW_IDS) + 8);
 	return n;
 }
 
 static void put_event_body(struct pb_writer *w, const struct pkt_hdr *h,
 			   const struct tl_pf_ev *ev, size_t len)
 {
-	put_len_header(w, PF_TP_TRACK_EVENT, len);
-	put_varint_field(w, PF_TE_TYPE, ev->type);
+	pb_put_len_header_unchecked(w, PF_TP_TRACK_EVENT, len);
+	pb_put_varint_field_unchecked(w, PF_TE_TYPE, ev->type);
 	if (h->iid)
-		put_varint_field(w, PF_TE_NAME_IID, h->iid);
+		pb_put_varint_field_unchecked(w, PF_TE_NAME_IID, h->iid);
 	for (unsigned i = 0; i < ev->nargs; i++)
 		put_arg(w, &ev->args[i], str_iid_of(h, i));
 	if (ev->type == PF_COUNTER)
-		put_varint_field(w, PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
+		pb_put_varint_field_unchecked(w, PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
 	for (unsigned i = 0; i < ev->nflows; i++)
-		put_fixed64_field(w, PF_TE_FLOW_IDS, ev->flows[i]);
+		pb_put_fixed64_field_unchecked(w, PF_TE_FLOW_IDS, ev->flows[i]);
 	for (unsigned i = 0; i < ev->nterm; i++)
-		put_fixed64_field(w, PF_TE_TERM_FLOW_IDS, ev->term_flows[i]);
+		pb_put_fixed64_field_unchecked(w, PF_TE_TERM_FLOW_IDS, ev->term_flows[i]);
 }
 
 /* One TracePacket: timestamp, [timestamp_clock_id BOOTTIME], sequence id,
@@ -591,25 +547,25 @@ static void write_event_packet(struct pb_writer *w, const struct pkt_hdr *h,
 	size_t body = event_body_size(h, ev);
 	bool intern = h->intern;
 	size_t interned = intern ? interned_size(h, ev) : 0;
-	size_t pkt = varint_field_size(PF_TP_TIMESTAMP, h->ts) +
-		     varint_field_size(PF_TP_SEQ_ID, h->seq) +
-		     len_field_size(PF_TP_TRACK_EVENT, body);
+	size_t pkt = pb_varint_field_size(PF_TP_TIMESTAMP, h->ts) +
+		     pb_varint_field_size(PF_TP_SEQ_ID, h->seq) +
+		     pb_len_field_size(PF_TP_TRACK_EVENT, body);
 
 	if (h->absolute)
-		pkt += varint_field_size(PF_TP_CLOCK_ID, PF_CLOCK_BOOTTIME);
+		pkt += pb_varint_field_size(PF_TP_CLOCK_ID, PF_CLOCK_BOOTTIME);
 	if (h->flags)
-		pkt += varint_field_size(PF_TP_SEQ_FLAGS, h->flags);
+		pkt += pb_varint_field_size(PF_TP_SEQ_FLAGS, h->flags);
 	if (intern)
-		pkt += len_field_size(PF_TP_INTERNED_DATA, interned);
-	if (!pb_room(w, len_field_size(PF_TRACE_PACKET, pkt)))
+		pkt += pb_len_field_size(PF_TP_INTERNED_DATA, interned);
+	if (!pb_room(w, pb_len_field_size(PF_TRACE_PACKET, pkt)))
 		return;
-	put_len_header(w, PF_TRACE_PACKET, pkt);
-	put_varint_field(w, PF_TP_TIMESTAMP, h->ts);
+	pb_put_len_header_unchecked(w, PF_TRACE_PACKET, pkt);
+	pb_put_varint_field_unchecked(w, PF_TP_TIMESTAMP, h->ts);
 	if (h->absolute)
-		put_varint_field(w, PF_TP_CLOCK_ID, PF_CLOCK_BOOTTIME);
-	put_varint_field(w, PF_TP_SEQ_ID, h->seq);
+		pb_put_varint_field_unchecked(w, PF_TP_CLOCK_ID, PF_CLOCK_BOOTTIME);
+	pb_put_varint_field_unchecked(w, PF_TP_SEQ_ID, h->seq);
 	if (h->flags)
-		put_varint_field(w, PF_TP_SEQ_FLAGS, h->flags);
+		pb_put_varint_field_unchecked(w, PF_TP_SEQ_FLAGS, h->flags);
 	if (intern)
 		put_interned(w, h, ev, interned);
 	put_event_body(w, h, ev, body);
@@ -645,21 +601,6 @@ static bool intern_args(struct tl_pf_te *te, struct te_seq *s, struct pkt_hdr *h
 	return true;
 }
 
-/* Appends field `field` as a varint to p; returns the new end. */
-static uint8_t *put_vfield(uint8_t *p, uint32_t field, uint64_t v)
-{
-	p += pb_encode_varint(p, (uint64_t)field << 3 | PB_VARINT);
-	return p + pb_encode_varint(p, v);
-}
-
-static uint8_t *put_f64field(uint8_t *p, uint32_t field, uint64_t v)
-{
-	p += pb_encode_varint(p, (uint64_t)field << 3 | PB_FIXED64);
-	for (int i = 0; i < 8; i++)
-		*p++ = (uint8_t)(v >> (8 * i));
-	return p;
-}
-
 /* Most event packets intern nothing new and carry a delta time: counter
  * points, slice ends, and slice begins once their names and annotation
  * strings are known on the sequence. Such a packet is assembled in one
@@ -674,13 +615,14 @@ static uint8_t *put_arg_short(uint8_t *b, const struct tl_pf_arg *a, uint64_t st
 {
 	uint8_t *len = b + 1;
 
-	*b = PF_TE_DEBUG << 3 | PB_LEN;
-	b = put_vfield(b + 2, PF_DA_NAME_IID, a->name);
+	_Static_assert(PF_TE_DEBUG < 16, "a one-byte tag");
+	*b = (uint8_t)pb_tag(PF_TE_DEBUG, PB_LEN);
+	b = pb_encode_varint_field(b + 2, PF_DA_NAME_IID, a->name);
 	switch (a->kind) {
-	case PF_ARG_UINT: b = put_vfield(b, PF_DA_UINT, a->u); break;
-	case PF_ARG_INT: b = put_vfield(b, PF_DA_INT, a->u); break;
-	case PF_ARG_PTR: b = put_vfield(b, PF_DA_POINTER, a->u); break;
-	default: b = put_vfield(b, PF_DA_STRING_IID, str_iid); break;
+	case PF_ARG_UINT: b = pb_encode_varint_field(b, PF_DA_UINT, a->u); break;
+	case PF_ARG_INT: b = pb_encode_varint_field(b, PF_DA_INT, a->u); break;
+	case PF_ARG_PTR: b = pb_encode_varint_field(b, PF_DA_POINTER, a->u); break;
+	default: b = pb_encode_varint_field(b, PF_DA_STRING_IID, str_iid); break;
 	}
 	*len = (uint8_t)(b - len - 1);   /* at most 1 + 1 + 1 + 10 bytes */
 	return b;
@@ -692,9 +634,9 @@ static size_t short_body(uint8_t *body, const struct pkt_hdr *h, const struct tl
 {
 	uint8_t *b = body, *end = body + SHORT_BODY;
 
-	b = put_vfield(b, PF_TE_TYPE, ev->type);
+	b = pb_encode_varint_field(b, PF_TE_TYPE, ev->type);
 	if (h->iid)
-		b = put_vfield(b, PF_TE_NAME_IID, h->iid);
+		b = pb_encode_varint_field(b, PF_TE_NAME_IID, h->iid);
 	for (unsigned i = 0; i < ev->nargs; i++) {
 		if (ev->args[i].kind == PF_ARG_STR && !str_iid_of(h, i))
 			return 0;   /* an inline string: any length */
@@ -703,11 +645,11 @@ static size_t short_body(uint8_t *body, const struct pkt_hdr *h, const struct tl
 			return 0;
 	}
 	if (ev->type == PF_COUNTER)
-		b = put_vfield(b, PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
+		b = pb_encode_varint_field(b, PF_TE_COUNTER_VALUE, (uint64_t)ev->value);
 	for (unsigned i = 0; i < ev->nflows && b <= end; i++)
-		b = put_f64field(b, PF_TE_FLOW_IDS, ev->flows[i]);
+		b = pb_encode_fixed64_field(b, PF_TE_FLOW_IDS, ev->flows[i]);
 	for (unsigned i = 0; i < ev->nterm && b <= end; i++)
-		b = put_f64field(b, PF_TE_TERM_FLOW_IDS, ev->term_flows[i]);
+		b = pb_encode_fixed64_field(b, PF_TE_TERM_FLOW_IDS, ev->term_flows[i]);
 	return b <= end ? (size_t)(b - body) : 0;
 }
 
@@ -719,14 +661,14 @@ static size_t short_body(uint8_t *body, const struct pkt_hdr *h, const struct tl
 static bool write_short_packet(struct pb_writer *w, const struct pkt_hdr *h,
 			       const struct tl_pf_ev *ev)
 {
-	size_t head = varint_field_size(PF_TP_TIMESTAMP, h->ts) +
-		      varint_field_size(PF_TP_SEQ_ID, h->seq) + 2, blen, plen;
+	size_t head = pb_varint_field_size(PF_TP_TIMESTAMP, h->ts) +
+		      pb_varint_field_size(PF_TP_SEQ_ID, h->seq) + 2, blen, plen;
 	uint8_t *p, *body;
 
 	if (h->intern || h->absolute)
 		return false;
 	if (h->flags)
-		head += varint_field_size(PF_TP_SEQ_FLAGS, h->flags);
+		head += pb_varint_field_size(PF_TP_SEQ_FLAGS, h->flags);
 	if (!pb_room(w, 3 + head + SHORT_BODY + 16))
 		return true;   /* the writer's error is set */
 	p = w->buf + w->len;
@@ -739,14 +681,12 @@ static bool write_short_packet(struct pb_writer *w, const struct pkt_hdr *h,
 		memmove(body + 1, body, blen);
 		body++;
 	}
-	*p++ = PF_TRACE_PACKET << 3 | PB_LEN;
-	p += pb_encode_varint(p, plen);
-	p = put_vfield(p, PF_TP_TIMESTAMP, h->ts);
-	p = put_vfield(p, PF_TP_SEQ_ID, h->seq);
+	p = pb_encode_len_header(p, PF_TRACE_PACKET, plen);
+	p = pb_encode_varint_field(p, PF_TP_TIMESTAMP, h->ts);
+	p = pb_encode_varint_field(p, PF_TP_SEQ_ID, h->seq);
 	if (h->flags)
-		p = put_vfield(p, PF_TP_SEQ_FLAGS, h->flags);
-	*p++ = PF_TP_TRACK_EVENT << 3 | PB_LEN;
-	*p++ = (uint8_t)blen;
+		p = pb_encode_varint_field(p, PF_TP_SEQ_FLAGS, h->flags);
+	p = pb_encode_len_header(p, PF_TP_TRACK_EVENT, blen);   /* 2 bytes */
 	w->len = (size_t)(body + blen - w->buf);
 	return true;
 }
