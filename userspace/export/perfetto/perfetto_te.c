@@ -23,6 +23,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/hmap.h"
+#include "util/vec.h"
 
 static const char *const arg_names[PF_A_COUNT] = {
 	[PF_A_ADDRESS] = "address", [PF_A_FD] = "fd", [PF_A_FD_KIND] = "fd_kind",
@@ -35,11 +37,6 @@ static const char *const arg_names[PF_A_COUNT] = {
 	[PF_A_STATE] = "state", [PF_A_QUEUE] = "queue",
 };
 
-struct name_slot {
-	char *name;    /* NULL = empty */
-	uint64_t iid;
-};
-
 /* Strings -> iids, the same iid on every sequence that interns them.
  * Most strings come from a few static tables, so the hash table is
  * fronted by a cache keyed by the string's address (checked by content:
@@ -47,15 +44,14 @@ struct name_slot {
 #define STR_CACHE 64
 
 struct strtab {
-	struct name_slot *slots;
-	size_t cap, n;
-	struct { const char *p; const struct name_slot *slot; } cache[STR_CACHE];
+	struct tl_vec strs;          /* char *: the string of iid i + 1 at i */
+	struct tl_hmap by_hash;      /* string hash -> index in strs */
+	struct { const char *p; uint64_t iid; } cache[STR_CACHE];
 };
 
 /* Which iids a sequence has interned. */
 struct iidset {
-	uint64_t *bits;
-	uint32_t nwords;
+	struct tl_vec words;         /* uint64_t: bit iid % 64 of word iid / 64 */
 };
 
 /* One track's event sequence. */
@@ -72,10 +68,8 @@ struct tl_pf_te {
 	struct pb_writer *w;
 	struct strtab names, strs;   /* event names; annotation string values */
 	uint64_t next_uuid;
-	struct te_seq *seqs;
-	size_t nseqs, seqs_cap;
-	uint32_t *seq_slots;         /* hash of track uuid -> seqs index + 1 */
-	size_t seq_slots_cap;
+	struct tl_vec seqs;          /* struct te_seq */
+	struct tl_hmap seq_idx;      /* track uuid -> seqs index */
 	size_t last;                 /* seqs index + 1 of the latest event */
 	struct tl_pf_te_stats st;
 };
@@ -106,23 +100,20 @@ struct tl_pf_te *tl_pf_te_new(struct pb_writer *w, uint64_t ts)
 	if (!te)
 		return NULL;
 	te->w = w;
-	te->names.cap = te->strs.cap = 256;
-	te->names.slots = calloc(te->names.cap, sizeof(struct name_slot));
-	te->strs.slots = calloc(te->strs.cap, sizeof(struct name_slot));
-	te->seq_slots_cap = 256;
-	te->seq_slots = calloc(te->seq_slots_cap, sizeof(*te->seq_slots));
-	if (!te->names.slots || !te->strs.slots || !te->seq_slots) {
-		tl_pf_te_free(te);
-		return NULL;
-	}
 	return te;
 }
 
 static void strtab_free(struct strtab *t)
 {
-	for (size_t i = 0; t->slots && i < t->cap; i++)
-		free(t->slots[i].name);
-	free(t->slots);
+	for (size_t i = 0; i < t->strs.n; i++)
+		free(TL_VEC_AT(&t->strs, char *, i));
+	tl_vec_free(&t->strs);
+	tl_hmap_free(&t->by_hash);
+}
+
+static struct te_seq *seq_at(const struct tl_pf_te *te, size_t i)
+{
+	return &TL_VEC_AT(&te->seqs, struct te_seq, i);
 }
 
 void tl_pf_te_free(struct tl_pf_te *te)
@@ -131,12 +122,12 @@ void tl_pf_te_free(struct tl_pf_te *te)
 		return;
 	strtab_free(&te->names);
 	strtab_free(&te->strs);
-	for (size_t i = 0; i < te->nseqs; i++) {
-		free(te->seqs[i].names.bits);
-		free(te->seqs[i].strs.bits);
+	for (size_t i = 0; i < te->seqs.n; i++) {
+		tl_vec_free(&seq_at(te, i)->names.words);
+		tl_vec_free(&seq_at(te, i)->strs.words);
 	}
-	free(te->seqs);
-	free(te->seq_slots);
+	tl_vec_free(&te->seqs);
+	tl_hmap_free(&te->seq_idx);
 	free(te);
 }
 
@@ -162,77 +153,67 @@ static uint64_t str_hash(const char *s)
 	return h;
 }
 
-static struct name_slot *find_slot(struct name_slot *slots, size_t cap,
-				   const char *name)
+static const char *strtab_str(const struct strtab *t, uint64_t iid)
 {
-	size_t i = str_hash(name) & (cap - 1);
-
-	while (slots[i].name && strcmp(slots[i].name, name))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
+	return TL_VEC_AT(&t->strs, const char *, iid - 1);
 }
 
-static int strtab_grow(struct strtab *t)
+/* Stores a string not yet in t; its iid, 0 when out of memory. */
+static uint64_t strtab_add(struct strtab *t, const char *str, uint64_t h)
 {
-	size_t cap = t->cap * 2;
-	struct name_slot *ns = calloc(cap, sizeof(*ns));
+	char *dup = strdup(str);
+	char **slot;
 
-	if (!ns)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i].name)
-			*find_slot(ns, cap, t->slots[i].name) = t->slots[i];
-	free(t->slots);
-	t->slots = ns;
-	t->cap = cap;
-	memset(t->cache, 0, sizeof(t->cache)); /* it pointed into the old slots */
-	return 0;
+	if (!dup || tl_hmap_reserve(&t->by_hash, t->by_hash.n + 1) ||
+	    !(slot = tl_vec_push_uninit(&t->strs, sizeof(*slot)))) {
+		free(dup);
+		return 0;
+	}
+	*slot = dup;
+	tl_hmap_add(&t->by_hash, h, t->strs.n - 1);   /* room reserved */
+	return t->strs.n;
 }
 
 /* The iid of str (iids start at 1), 0 when out of memory. */
 static uint64_t strtab_iid(struct strtab *t, const char *str)
 {
-	size_t c = ((uintptr_t)str >> 3) % STR_CACHE;
-	struct name_slot *s;
+	size_t c = ((uintptr_t)str >> 3) % STR_CACHE, pos;
+	uint64_t h;
+	const uint64_t *v;
 
-	if (t->cache[c].p == str && !strcmp(t->cache[c].slot->name, str))
-		return t->cache[c].slot->iid;
-	s = find_slot(t->slots, t->cap, str);
-	if (s->name) {
+	if (t->cache[c].p == str && !strcmp(strtab_str(t, t->cache[c].iid), str))
+		return t->cache[c].iid;
+	h = str_hash(str);
+	pos = tl_hmap_probe_start(&t->by_hash, h);
+	while ((v = tl_hmap_probe(&t->by_hash, h, &pos))) {
+		if (strcmp(strtab_str(t, *v + 1), str))
+			continue;
 		t->cache[c].p = str;
-		t->cache[c].slot = s;
-		return s->iid;
+		t->cache[c].iid = *v + 1;
+		return *v + 1;
 	}
-	if ((t->n + 1) * 2 > t->cap) {
-		if (strtab_grow(t))
-			return 0;
-		s = find_slot(t->slots, t->cap, str);
-	}
-	s->name = strdup(str);
-	if (!s->name)
-		return 0;
-	s->iid = ++t->n;
-	return s->iid;
+	return strtab_add(t, str, h);
 }
 
 static bool iidset_has(const struct iidset *s, uint64_t iid)
 {
-	return iid / 64 < s->nwords && (s->bits[iid / 64] >> (iid % 64) & 1);
+	return iid / 64 < s->words.n &&
+	       (TL_VEC_AT(&s->words, uint64_t, iid / 64) >> (iid % 64) & 1);
 }
 
 static bool iidset_add(struct iidset *s, uint64_t iid)
 {
-	if (iid / 64 >= s->nwords) {
-		uint32_t n = (uint32_t)(iid / 64 + 1) * 2;
-		uint64_t *v = realloc(s->bits, n * sizeof(*v));
+	struct tl_vec *v = &s->words;
 
-		if (!v)
+	if (iid / 64 >= v->n) {
+		size_t n = (iid / 64 + 1) * 2;
+
+		if (tl_vec_reserve(v, sizeof(uint64_t), n))
 			return false;
-		memset(v + s->nwords, 0, (n - s->nwords) * sizeof(*v));
-		s->bits = v;
-		s->nwords = n;
+		memset((uint64_t *)v->p + v->n, 0, (n - v->n) * sizeof(uint64_t));
+		v->n = n;
 	}
-	s->bits[iid / 64] |= 1ULL << (iid % 64);
+	TL_VEC_AT(v, uint64_t, iid / 64) |= 1ULL << (iid % 64);
 	return true;
 }
 
@@ -295,33 +276,6 @@ void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
 
 /* ---- sequences ---- */
 
-static size_t seq_slot(const struct tl_pf_te *te, uint64_t track)
-{
-	size_t mask = te->seq_slots_cap - 1;
-	size_t i = (size_t)((track * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
-
-	while (te->seq_slots[i] && te->seqs[te->seq_slots[i] - 1].track != track)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int grow_seq_slots(struct tl_pf_te *te)
-{
-	size_t cap = te->seq_slots_cap * 2;
-	uint32_t *old = te->seq_slots;
-
-	te->seq_slots = calloc(cap, sizeof(*te->seq_slots));
-	if (!te->seq_slots) {
-		te->seq_slots = old;
-		return -ENOMEM;
-	}
-	free(old);
-	te->seq_slots_cap = cap;
-	for (size_t i = 0; i < te->nseqs; i++)
-		te->seq_slots[seq_slot(te, te->seqs[i].track)] = (uint32_t)i + 1;
-	return 0;
-}
-
 /* The sequence's first packet: cleared state; defaults (clock PF_CLOCK_TE,
  * the track); a ClockSnapshot with PF_CLOCK_TE (incremental) and BOOTTIME
  * both at the first event's time, so the clocks differ by nothing. */
@@ -365,21 +319,14 @@ static struct te_seq *new_seq(struct tl_pf_te *te, uint64_t track, uint64_t ts)
 {
 	struct te_seq *s;
 
-	if ((te->nseqs + 1) * 2 > te->seq_slots_cap && grow_seq_slots(te))
+	if (tl_hmap_reserve(&te->seq_idx, te->seq_idx.n + 1))
 		return NULL;
-	if (te->nseqs == te->seqs_cap) {
-		size_t cap = te->seqs_cap ? te->seqs_cap * 2 : 64;
-		struct te_seq *v = realloc(te->seqs, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		te->seqs = v;
-		te->seqs_cap = cap;
-	}
-	s = &te->seqs[te->nseqs++];
+	s = tl_vec_push_uninit(&te->seqs, sizeof(*s));
+	if (!s)
+		return NULL;
 	*s = (struct te_seq){ .track = track, .clock = ts,
 			      .id = PF_SEQ_TE_FIRST + (uint32_t)te->st.sequences };
-	te->seq_slots[seq_slot(te, track)] = (uint32_t)te->nseqs;
+	tl_hmap_put(&te->seq_idx, track, te->seqs.n - 1);   /* room reserved */
 	te->st.sequences++;
 	write_seq_start(te->w, s);
 	return s;
@@ -388,18 +335,18 @@ static struct te_seq *new_seq(struct tl_pf_te *te, uint64_t track, uint64_t ts)
 /* The track's sequence, started at ts if the track has none yet. */
 static struct te_seq *seq_of(struct tl_pf_te *te, uint64_t track, uint64_t ts)
 {
-	uint32_t k;
+	const uint64_t *k;
 	struct te_seq *s;
 
-	if (te->last && te->seqs[te->last - 1].track == track)
-		return &te->seqs[te->last - 1];
-	k = te->seq_slots[seq_slot(te, track)];
-	s = k ? &te->seqs[k - 1] : new_seq(te, track, ts);
+	if (te->last && seq_at(te, te->last - 1)->track == track)
+		return seq_at(te, te->last - 1);
+	k = tl_hmap_find(&te->seq_idx, track);
+	s = k ? seq_at(te, *k) : new_seq(te, track, ts);
 	if (!s) {
 		set_error(te, -ENOMEM);
 		return NULL;
 	}
-	te->last = (size_t)(s - te->seqs) + 1;
+	te->last = (size_t)(s - seq_at(te, 0)) + 1;
 	return s;
 }
 
