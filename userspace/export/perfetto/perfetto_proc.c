@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/hmap.h"
+#include "util/vec.h"
 
 #define BATCH_MAX 256
 #define SEEN_SLOTS 256   /* a power of two */
@@ -33,18 +35,11 @@ struct proc {
 	size_t cmdline_len;
 };
 
-/* Open-addressing index from an id to a position in an array. */
-struct idx {
-	uint32_t *keys;    /* id + 1; 0 = empty */
-	uint32_t *vals;
-	size_t cap, n;
-};
-
 struct tl_pf_proc {
 	struct pb_writer *w;
-	struct task *tasks; size_t ntasks, tasks_cap;
-	struct proc *procs; size_t nprocs, procs_cap;
-	struct idx task_idx, proc_idx;
+	struct tl_vec tasks;           /* struct task */
+	struct tl_vec procs;           /* struct proc */
+	struct tl_hmap task_idx, proc_idx;   /* TID/PID -> index in tasks/procs */
 	uint32_t *pend_tasks; size_t npend_tasks;
 	uint32_t *pend_procs; size_t npend_procs;
 	uint64_t pend_ts;
@@ -56,86 +51,14 @@ struct tl_pf_proc {
 	uint32_t seen[SEEN_SLOTS];
 };
 
-static uint32_t hash32(uint32_t x)
+static struct task *task_at(const struct tl_pf_proc *p, size_t i)
 {
-	x ^= x >> 16;
-	x *= 0x7feb352dU;
-	x ^= x >> 15;
-	x *= 0x846ca68bU;
-	return x ^ (x >> 16);
+	return &TL_VEC_AT(&p->tasks, struct task, i);
 }
 
-static long idx_get(const struct idx *ix, uint32_t id)
+static struct proc *proc_at(const struct tl_pf_proc *p, size_t i)
 {
-	size_t mask = ix->cap - 1;
-
-	if (!ix->cap)
-		return -1;
-	for (size_t i = hash32(id) & mask;; i = (i + 1) & mask) {
-		if (!ix->keys[i])
-			return -1;
-		if (ix->keys[i] == id + 1)
-			return ix->vals[i];
-	}
-}
-
-static void idx_put_nogrow(struct idx *ix, uint32_t id, uint32_t val)
-{
-	size_t mask = ix->cap - 1, i = hash32(id) & mask;
-
-	while (ix->keys[i] && ix->keys[i] != id + 1)
-		i = (i + 1) & mask;
-	if (!ix->keys[i])
-		ix->n++;
-	ix->keys[i] = id + 1;
-	ix->vals[i] = val;
-}
-
-static int idx_put(struct idx *ix, uint32_t id, uint32_t val)
-{
-	if ((ix->n + 1) * 2 > ix->cap) {
-		struct idx big = { .cap = ix->cap ? ix->cap * 2 : 1024 };
-
-		big.keys = calloc(big.cap, sizeof(*big.keys));
-		big.vals = calloc(big.cap, sizeof(*big.vals));
-		if (!big.keys || !big.vals) {
-			free(big.keys);
-			free(big.vals);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < ix->cap; i++)
-			if (ix->keys[i])
-				idx_put_nogrow(&big, ix->keys[i] - 1, ix->vals[i]);
-		free(ix->keys);
-		free(ix->vals);
-		*ix = big;
-	}
-	idx_put_nogrow(ix, id, val);
-	return 0;
-}
-
-static void idx_free(struct idx *ix)
-{
-	free(ix->keys);
-	free(ix->vals);
-}
-
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 256;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return false;
-	*arr = p;
-	*cap = ncap;
-	return true;
+	return &TL_VEC_AT(&p->procs, struct proc, i);
 }
 
 struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w)
@@ -156,37 +79,35 @@ struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w)
 
 static struct proc *get_proc(struct tl_pf_proc *p, uint32_t pid)
 {
-	long i = idx_get(&p->proc_idx, pid);
+	const uint64_t *i = tl_hmap_find(&p->proc_idx, pid);
 	struct proc *pr;
 
-	if (i >= 0)
-		return &p->procs[i];
-	if (!grow((void **)&p->procs, &p->procs_cap, p->nprocs + 1, sizeof(*pr)) ||
-	    idx_put(&p->proc_idx, pid, (uint32_t)p->nprocs)) {
+	if (i)
+		return proc_at(p, *i);
+	if (tl_hmap_put(&p->proc_idx, pid, p->procs.n) ||
+	    !(pr = tl_vec_push(&p->procs, sizeof(*pr)))) {
+		tl_hmap_del(&p->proc_idx, pid);
 		p->oom = true;
 		return NULL;
 	}
-	pr = &p->procs[p->nprocs++];
-	memset(pr, 0, sizeof(*pr));
 	pr->pid = pid;
 	return pr;
 }
 
 static struct task *get_task(struct tl_pf_proc *p, uint32_t tid, bool *is_new)
 {
-	long i = idx_get(&p->task_idx, tid);
+	const uint64_t *i = tl_hmap_find(&p->task_idx, tid);
 	struct task *t;
 
-	*is_new = i < 0;
-	if (i >= 0)
-		return &p->tasks[i];
-	if (!grow((void **)&p->tasks, &p->tasks_cap, p->ntasks + 1, sizeof(*t)) ||
-	    idx_put(&p->task_idx, tid, (uint32_t)p->ntasks)) {
+	*is_new = !i;
+	if (i)
+		return task_at(p, *i);
+	if (tl_hmap_put(&p->task_idx, tid, p->tasks.n) ||
+	    !(t = tl_vec_push(&p->tasks, sizeof(*t)))) {
+		tl_hmap_del(&p->task_idx, tid);
 		p->oom = true;
 		return NULL;
 	}
-	t = &p->tasks[p->ntasks++];
-	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	return t;
 }
@@ -207,7 +128,7 @@ static void queue_task(struct tl_pf_proc *p, struct task *t, uint64_t ts)
 		tl_pf_proc_flush(p);
 	queue_at(p, ts);
 	t->queued = true;
-	p->pend_tasks[p->npend_tasks++] = (uint32_t)(t - p->tasks);
+	p->pend_tasks[p->npend_tasks++] = (uint32_t)(t - task_at(p, 0));
 }
 
 static void queue_proc(struct tl_pf_proc *p, struct proc *pr, uint64_t ts)
@@ -218,7 +139,7 @@ static void queue_proc(struct tl_pf_proc *p, struct proc *pr, uint64_t ts)
 		tl_pf_proc_flush(p);
 	queue_at(p, ts);
 	pr->queued = true;
-	p->pend_procs[p->npend_procs++] = (uint32_t)(pr - p->procs);
+	p->pend_procs[p->npend_procs++] = (uint32_t)(pr - proc_at(p, 0));
 }
 
 /* A moment-bound entry opens its own batch (see the file comment). */
@@ -466,7 +387,7 @@ void tl_pf_proc_flush(struct tl_pf_proc *p)
 	tl_pf_packet_begin(p->w, p->pend_ts, PF_SEQ_META, 0);
 	tl_pb_begin(p->w, PF_TP_PROCESS_TREE);
 	for (size_t i = 0; i < p->npend_procs; i++) {
-		struct proc *pr = &p->procs[p->pend_procs[i]];
+		struct proc *pr = proc_at(p, p->pend_procs[i]);
 
 		write_proc(p->w, pr);
 		pr->queued = false;
@@ -475,7 +396,7 @@ void tl_pf_proc_flush(struct tl_pf_proc *p)
 		pr->written = true;
 	}
 	for (size_t i = 0; i < p->npend_tasks; i++) {
-		struct task *t = &p->tasks[p->pend_tasks[i]];
+		struct task *t = task_at(p, p->pend_tasks[i]);
 
 		write_thread(p->w, t);
 		t->queued = false;
@@ -492,12 +413,12 @@ void tl_pf_proc_free(struct tl_pf_proc *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nprocs; i++)
-		free(p->procs[i].cmdline);
-	free(p->procs);
-	free(p->tasks);
-	idx_free(&p->task_idx);
-	idx_free(&p->proc_idx);
+	for (size_t i = 0; i < p->procs.n; i++)
+		free(proc_at(p, i)->cmdline);
+	tl_vec_free(&p->procs);
+	tl_vec_free(&p->tasks);
+	tl_hmap_free(&p->task_idx);
+	tl_hmap_free(&p->proc_idx);
 	free(p->pend_tasks);
 	free(p->pend_procs);
 	free(p);
