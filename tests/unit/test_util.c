@@ -129,6 +129,12 @@ static void test_hmap_collisions_and_delete(void **state)
 	assert_int_equal(seen, 33);
 	assert_true(tl_hmap_del(&h, 0));
 	assert_null(tl_hmap_get_ptr(&h, 0));
+	tl_hmap_clear(&h);
+	assert_int_equal(h.n, 0);
+	assert_int_equal(h.cap, cap);
+	assert_null(tl_hmap_find(&h, keys[1]));
+	assert_int_equal(tl_hmap_put(&h, keys[1], 9), 0);
+	assert_int_equal(*tl_hmap_find(&h, keys[1]), 9);
 	tl_hmap_free(&h);
 }
 

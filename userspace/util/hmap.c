@@ -14,6 +14,14 @@ void tl_hmap_free(struct tl_hmap *h)
 	memset(h, 0, sizeof(*h));
 }
 
+void tl_hmap_clear(struct tl_hmap *h)
+{
+	if (h->n)
+		memset(h->e, 0, h->cap * sizeof(*h->e));
+	h->n = 0;
+	h->has_zero = false;
+}
+
 /* The first free slot on key's probe path (key is not stored). */
 static size_t free_slot(const struct tl_hmap *h, uint64_t key)
 {

@@ -35,6 +35,8 @@ struct tl_hmap {
 };
 
 void tl_hmap_free(struct tl_hmap *h);
+/* Empties the table and keeps its memory, for a table refilled often. */
+void tl_hmap_clear(struct tl_hmap *h);
 /* Room for n entries without growing: 0 or -ENOMEM. */
 int tl_hmap_reserve(struct tl_hmap *h, size_t n);
 

@@ -22,13 +22,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/hmap.h"
 
-/* Compact events of each kind per CPU bundle. The largest the 16-bit comm
- * slots allow: the comm table and the bundle framing are paid once per
- * bundle, so bigger bundles cost fewer bytes per event. */
+/* Compact events of each kind per CPU bundle. The comm table and the
+ * bundle framing are paid once per bundle, so bigger bundles cost fewer
+ * bytes per event; BATCH_MAX is the most a trace has ever been written
+ * with (the comm table once had 16-bit slots), kept so traces stay the
+ * same bytes. */
 #define DEFAULT_BATCH 16384
+#define BATCH_MAX 16384
 #define NO_TASK UINT32_MAX
-#define MIN_SLOTS 256u
 #define MAX_EXITING 64
 
 struct exiting {
@@ -53,10 +56,9 @@ struct cpu_batch {
 	uint64_t *wk_ts; int32_t *wk_pid, *wk_cpu, *wk_prio;
 	uint32_t *wk_comm, *wk_flags;
 	char (*comms)[TL_COMM_LEN];
-	uint16_t *slots;     /* comm hash -> index + 1 */
-	unsigned nslots;     /* allocated: enough for a full batch */
-	unsigned used_slots; /* in use: grows with the table, so a batch of
-			      * few comms probes a small, cached table */
+	/* comm hash -> index in comms; emptied per batch, its memory kept:
+	 * it grows to the most comms one batch had, so it stays small */
+	struct tl_hmap comm_idx;
 };
 
 struct tl_pf_sched {
@@ -79,8 +81,8 @@ struct tl_pf_sched *tl_pf_sched_new(struct pb_writer *w, uint32_t ncpus,
 	s->w = w;
 	s->ncpus = ncpus && ncpus <= TL_MAX_CPUS ? ncpus : TL_MAX_CPUS;
 	s->batch = bundle_max ? bundle_max : DEFAULT_BATCH;
-	if (s->batch > 16384)
-		s->batch = 16384;  /* comm indexes fit the 16-bit slots */
+	if (s->batch > BATCH_MAX)
+		s->batch = BATCH_MAX;
 	s->cpus = calloc(TL_MAX_CPUS, sizeof(*s->cpus));
 	if (!s->cpus) {
 		free(s);
@@ -96,7 +98,7 @@ static void free_cpu(struct cpu_batch *c)
 	free(c->sw_ts);
 	free(c->wk_ts);
 	free(c->comms);
-	free(c->slots);
+	tl_hmap_free(&c->comm_idx);
 	free(c);
 }
 
@@ -109,15 +111,10 @@ static struct cpu_batch *new_cpu(unsigned n)
 	if (!c)
 		return NULL;
 	c->cur = NO_TASK;
-	c->nslots = 1;
-	while (c->nslots < 2 * n)
-		c->nslots <<= 1;
 	c->sw_ts = malloc(sw);
 	c->wk_ts = malloc(wk);
 	c->comms = malloc((size_t)n * TL_COMM_LEN);
-	c->slots = calloc(c->nslots, sizeof(*c->slots));
-	c->used_slots = MIN_SLOTS < c->nslots ? MIN_SLOTS : c->nslots;
-	if (!c->sw_ts || !c->wk_ts || !c->comms || !c->slots) {
+	if (!c->sw_ts || !c->wk_ts || !c->comms) {
 		free_cpu(c);
 		return NULL;
 	}
@@ -207,8 +204,7 @@ static void flush_cpu(struct tl_pf_sched *s, uint16_t cpu)
 	bundle_end(s, start);
 	c->nsw = c->nwk = c->ncomm = 0;
 	c->wk_flags_used = false;
-	memset(c->slots, 0, c->used_slots * sizeof(*c->slots));
-	c->used_slots = MIN_SLOTS < c->nslots ? MIN_SLOTS : c->nslots;
+	tl_hmap_clear(&c->comm_idx);
 }
 
 static unsigned comm_hash(const char *comm)
@@ -220,42 +216,25 @@ static unsigned comm_hash(const char *comm)
 	return (unsigned)(((a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL)) >> 40);
 }
 
-/* Doubles the part of the slot table in use and re-files every comm. */
-static void grow_slots(struct cpu_batch *c)
+/* Index of comm in the batch's table, adding it (0 and the writer's error
+ * set when out of memory). */
+static uint32_t intern(struct tl_pf_sched *s, struct cpu_batch *c, const char *comm)
 {
-	unsigned mask;
+	uint64_t h = comm_hash(comm);
+	size_t pos = tl_hmap_probe_start(&c->comm_idx, h);
+	const uint64_t *k;
 
-	c->used_slots *= 2;
-	mask = c->used_slots - 1;
-	memset(c->slots, 0, c->used_slots * sizeof(*c->slots));
-	for (unsigned k = 0; k < c->ncomm; k++) {
-		unsigned i = comm_hash(c->comms[k]) & mask;
-
-		while (c->slots[i])
-			i = (i + 1) & mask;
-		c->slots[i] = (uint16_t)(k + 1);
-	}
-}
-
-/* Index of comm in the batch's table, adding it. */
-static uint32_t intern(struct cpu_batch *c, const char *comm)
-{
-	unsigned mask = c->used_slots - 1, i;
-
-	for (i = comm_hash(comm) & mask;; i = (i + 1) & mask) {
-		unsigned k = c->slots[i];
-
-		if (!k)
-			break;
-		if (!memcmp(c->comms[k - 1], comm, TL_COMM_LEN))
-			return k - 1;
+	while ((k = tl_hmap_probe(&c->comm_idx, h, &pos)))
+		if (!memcmp(c->comms[*k], comm, TL_COMM_LEN))
+			return (uint32_t)*k;
+	if (tl_hmap_add(&c->comm_idx, h, c->ncomm)) {
+		if (!s->w->err)
+			s->w->err = -ENOMEM;
+		return 0;
 	}
 	memcpy(c->comms[c->ncomm], comm, TL_COMM_LEN);
 	c->comms[c->ncomm][TL_COMM_LEN - 1] = 0;
-	c->slots[i] = (uint16_t)(++c->ncomm);
-	if (2 * c->ncomm > c->used_slots && c->used_slots < c->nslots)
-		grow_slots(c);
-	return c->ncomm - 1;
+	return c->ncomm++;
 }
 
 /* ---- plain events, each in its own bundle after the compact batch ---- */
@@ -418,7 +397,7 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 		c->sw_state[c->nsw] = state;
 		c->sw_pid[c->nsw] = (int32_t)sw->next_tid;
 		c->sw_prio[c->nsw] = sw->next_prio;
-		c->sw_comm[c->nsw] = intern(c, sw->next_comm);
+		c->sw_comm[c->nsw] = intern(s, c, sw->next_comm);
 		c->nsw++;
 		set_cur(c, sw);
 		c->last_ts = sw->h.ts;
@@ -464,7 +443,7 @@ static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
 	c->wk_pid[c->nwk] = (int32_t)wk->tid;
 	c->wk_cpu[c->nwk] = wk->target_cpu;
 	c->wk_prio[c->nwk] = wk->prio;
-	c->wk_comm[c->nwk] = intern(c, wk->comm);
+	c->wk_comm[c->nwk] = intern(s, c, wk->comm);
 	c->wk_flags[c->nwk] = irq ? 0x08 : 0;  /* hard-irq bit of common_flags */
 	c->wk_flags_used |= irq;
 	c->nwk++;
