@@ -120,7 +120,8 @@ bool tl_hmap_del(struct tl_hmap *h, uint64_t key)
 		h->has_zero = false;
 		return true;
 	}
-	hole = (size_t)((struct tl_hmap_ent *)((char *)v - offsetof(struct tl_hmap_ent, val)) - h->e);
+	hole = (size_t)((const struct tl_hmap_ent *)
+			((char *)v - offsetof(struct tl_hmap_ent, val)) - h->e);
 	for (i = (hole + 1) & mask; h->e[i].key; i = (i + 1) & mask) {
 		if (home_between(hole, i, tl_hmap_slot(h, h->e[i].key)))
 			continue;

@@ -289,7 +289,8 @@ static void write_seq_start(struct pb_writer *w, const struct te_seq *s)
 		     pb_varint_field_size(PF_CLK_INCREMENTAL, 1);
 	size_t boot = pb_varint_field_size(PF_CLK_ID, PF_CLOCK_BOOTTIME) +
 		      pb_varint_field_size(PF_CLK_TS, s->clock);
-	size_t snap = pb_len_field_size(PF_CS_CLOCKS, clk) + pb_len_field_size(PF_CS_CLOCKS, boot);
+	size_t snap = pb_len_field_size(PF_CS_CLOCKS, clk) +
+		      pb_len_field_size(PF_CS_CLOCKS, boot);
 	size_t pkt = pb_varint_field_size(PF_TP_SEQ_ID, s->id) +
 		     pb_varint_field_size(PF_TP_SEQ_FLAGS, PF_SEQ_CLEARED) +
 		     pb_len_field_size(PF_TP_DEFAULTS, defs) +

@@ -15,6 +15,7 @@
 #include <string.h>
 #include "model/model.h"
 #include "recording/syscalls.h"
+#include "util/vec.h"
 
 /* One blocking slice, kept until every thread's are known (for flows). */
 struct bslice {
@@ -41,11 +42,21 @@ struct tcur {
 };
 
 struct slices {
-	struct bslice *v; size_t n, cap;
+	struct tl_vec v;                 /* struct bslice */
 	size_t *first;                   /* per thread: index of its first */
 	struct tcur *cur;                /* per thread */
-	struct flow *flows; size_t nflows, flows_cap;
+	struct tl_vec flows;             /* struct flow */
 };
+
+static struct bslice *bs_at(const struct slices *s, size_t i)
+{
+	return &TL_VEC_AT(&s->v, struct bslice, i);
+}
+
+static struct flow *flow_at(const struct slices *s, size_t i)
+{
+	return &TL_VEC_AT(&s->flows, struct flow, i);
+}
 
 static bool is_blocked(const struct tl_interval *iv)
 {
@@ -54,17 +65,11 @@ static bool is_blocked(const struct tl_interval *iv)
 
 static bool push_slice(struct slices *s, const struct bslice *b)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct bslice *v = realloc(s->v, cap * sizeof(*v));
+	struct bslice *e = tl_vec_push_uninit(&s->v, sizeof(*e));
 
-		if (!v)
-			return false;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = *b;
-	return true;
+	if (e)
+		*e = *b;
+	return e != NULL;
 }
 
 /* The recorded syscall of t that contains iv, moving *k forward. */
@@ -99,7 +104,7 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 	struct bslice *last = NULL;
 	uint64_t wend = 0;   /* end of the last slice written */
 
-	c->at = c->after = s->n;
+	c->at = c->after = s->v.n;
 	c->sorted = true;
 	for (size_t i = 0; i < t->niv; i++) {
 		const struct tl_interval *iv = &t->iv[i];
@@ -129,7 +134,7 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 			wend = b.end;
 		if (!push_slice(s, &b))
 			return false;
-		last = &s->v[s->n - 1];
+		last = bs_at(s, s->v.n - 1);
 	}
 	return true;
 }
@@ -145,14 +150,15 @@ static size_t first_ending(struct slices *s, size_t ti, uint64_t ts, bool after)
 	if (c->sorted) {
 		size_t *k = after ? &c->after : &c->at;
 
-		while (*k < hi && (s->v[*k].end < ts || (after && s->v[*k].end == ts)))
+		while (*k < hi && (bs_at(s, *k)->end < ts ||
+				   (after && bs_at(s, *k)->end == ts)))
 			(*k)++;
 		return *k;
 	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (s->v[mid].end < ts || (after && s->v[mid].end == ts))
+		if (bs_at(s, mid)->end < ts || (after && bs_at(s, mid)->end == ts))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -165,7 +171,7 @@ static long slice_at(struct slices *s, size_t ti, uint64_t ts)
 {
 	size_t lo = first_ending(s, ti, ts, false);
 
-	if (lo < s->first[ti + 1] && s->v[lo].start <= ts && ts <= s->v[lo].end)
+	if (lo < s->first[ti + 1] && bs_at(s, lo)->start <= ts && ts <= bs_at(s, lo)->end)
 		return (long)lo;
 	return -1;
 }
@@ -179,22 +185,16 @@ static long waker_slice(struct slices *s, size_t ti, uint64_t ts, uint64_t since
 
 	if (lo == s->first[ti])
 		return -1;
-	return s->v[lo - 1].end >= since ? (long)lo - 1 : -1;
+	return bs_at(s, lo - 1)->end >= since ? (long)lo - 1 : -1;
 }
 
 static bool add_flow(struct slices *s, size_t src, size_t dst)
 {
-	if (s->nflows == s->flows_cap) {
-		size_t cap = s->flows_cap ? s->flows_cap * 2 : 256;
-		struct flow *f = realloc(s->flows, cap * sizeof(*f));
+	struct flow *f = tl_vec_push_uninit(&s->flows, sizeof(*f));
 
-		if (!f)
-			return false;
-		s->flows = f;
-		s->flows_cap = cap;
-	}
-	s->flows[s->nflows++] = (struct flow){ (uint32_t)src, (uint32_t)dst };
-	return true;
+	if (f)
+		*f = (struct flow){ (uint32_t)src, (uint32_t)dst };
+	return f != NULL;
 }
 
 static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w)
@@ -206,8 +206,8 @@ static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w)
 		return true;
 	dst = slice_at(s, w->wakee_idx, w->ts);
 	src = waker_slice(s, w->waker_idx, w->ts, w->waker_awake_since);
-	if (dst < 0 || src < 0 || s->v[src].end > s->v[dst].end ||
-	    !s->v[src].written || !s->v[dst].written)
+	if (dst < 0 || src < 0 || bs_at(s, src)->end > bs_at(s, dst)->end ||
+	    !bs_at(s, src)->written || !bs_at(s, dst)->written)
 		return true;   /* only flows between slices that are written */
 	return add_flow(s, (size_t)src, (size_t)dst);
 }
@@ -234,20 +234,20 @@ static bool collect_all(struct slices *s, const struct tl_model *m)
 	if (!s->first || !s->cur)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		s->first[i] = s->n;
+		s->first[i] = s->v.n;
 		if (!collect_thread(s, tl_model_thread(m, i), &s->cur[i]))
 			return false;
 	}
-	s->first[n] = s->n;
+	s->first[n] = s->v.n;
 	return collect_flows(s, m);
 }
 
 static void free_slices(struct slices *s)
 {
-	free(s->v);
+	tl_vec_free(&s->v);
 	free(s->first);
 	free(s->cur);
-	free(s->flows);
+	tl_vec_free(&s->flows);
 }
 
 /* ---- emitting the blocking slices ---- */
@@ -334,7 +334,7 @@ struct flow_cursor {
  * that is terminated was also started. */
 static bool cap_flows(struct slices *s)
 {
-	uint8_t *out = calloc(s->n + 1, 1), *in = calloc(s->n + 1, 1);
+	uint8_t *out = calloc(s->v.n + 1, 1), *in = calloc(s->v.n + 1, 1);
 	size_t k = 0;
 
 	if (!out || !in) {
@@ -342,15 +342,15 @@ static bool cap_flows(struct slices *s)
 		free(in);
 		return false;
 	}
-	for (size_t i = 0; i < s->nflows; i++) {
-		const struct flow *f = &s->flows[i];
+	for (size_t i = 0; i < s->flows.n; i++) {
+		const struct flow *f = flow_at(s, i);
 		if (out[f->src] == MAX_SLICE_FLOWS || in[f->dst] == MAX_SLICE_FLOWS)
 			continue;
 		out[f->src]++;
 		in[f->dst]++;
-		s->flows[k++] = *f;
+		*flow_at(s, k++) = *f;
 	}
-	s->nflows = k;
+	s->flows.n = k;
 	free(out);
 	free(in);
 	return true;
@@ -409,7 +409,7 @@ static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 	uint64_t last = 0;
 
 	for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++) {
-		const struct bslice *b = &s->v[i];
+		const struct bslice *b = bs_at(s, i);
 		struct tl_pf_ev ev = { .track = track, .type = PF_SLICE_BEGIN };
 		uint64_t begin = slice_begin(b, last);
 
@@ -547,12 +547,12 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 
 	if (!collect_all(&s, m) || !cap_flows(&s))
 		goto cleanup;
-	fc.n = s.nflows;
-	fc.by_src = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_src));
-	fc.by_dst = malloc((s.nflows ? s.nflows : 1) * sizeof(*fc.by_dst));
+	fc.n = s.flows.n;
+	fc.by_src = malloc((s.flows.n ? s.flows.n : 1) * sizeof(*fc.by_src));
+	fc.by_dst = malloc((s.flows.n ? s.flows.n : 1) * sizeof(*fc.by_dst));
 	if (!fc.by_src || !fc.by_dst ||
-	    !sort_flows(fc.by_src, s.flows, s.nflows, s.n, false) ||
-	    !sort_flows(fc.by_dst, s.flows, s.nflows, s.n, true))
+	    !sort_flows(fc.by_src, s.flows.p, s.flows.n, s.v.n, false) ||
+	    !sort_flows(fc.by_dst, s.flows.p, s.flows.n, s.v.n, true))
 		goto cleanup;
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
