@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model/model.h"
+#include "util/vec.h"
 
 #define MAX_OPEN 64
 #define MAX_LANES 16
@@ -27,7 +28,7 @@ struct span {
 };
 
 struct spans {
-	struct span *v; size_t n, cap;
+	struct tl_vec v;                   /* struct span, closed */
 	struct span open[MAX_OPEN]; unsigned nopen;
 };
 
@@ -47,33 +48,25 @@ struct qpoint {
 struct usdt {
 	struct tl_pf_te *te;
 	struct tl_pf_track_stats *st;
-	struct keyed *tracks; size_t ntracks, cap;
-	struct qpoint *points; size_t npoints, points_cap;
+	struct tl_vec tracks;              /* struct keyed */
+	struct tl_vec points;              /* struct qpoint */
 	bool oom;
 };
 
 static struct keyed *keyed_track(struct usdt *u, const struct tl_process *p,
 				 uint32_t kind, uint64_t key, bool *fresh)
 {
-	struct keyed *k;
+	struct keyed *k = u->tracks.p;
 
 	*fresh = false;
-	for (size_t i = u->ntracks; i-- > 0;)
-		if (u->tracks[i].p == p && u->tracks[i].kind == kind &&
-		    u->tracks[i].key == key)
-			return &u->tracks[i];
-	if (u->ntracks == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 64;
-		struct keyed *t = realloc(u->tracks, cap * sizeof(*t));
-
-		if (!t) {
-			u->oom = true;
-			return NULL;
-		}
-		u->tracks = t;
-		u->cap = cap;
+	for (size_t i = u->tracks.n; i-- > 0;)
+		if (k[i].p == p && k[i].kind == kind && k[i].key == key)
+			return &k[i];
+	k = tl_vec_push_uninit(&u->tracks, sizeof(*k));
+	if (!k) {
+		u->oom = true;
+		return NULL;
 	}
-	k = &u->tracks[u->ntracks++];
 	*k = (struct keyed){ p, kind, key, tl_pf_te_uuid(u->te), 0 };
 	*fresh = true;
 	return k;
@@ -95,17 +88,11 @@ static void span_open(struct spans *s, const struct tl_mark *mk)
 
 static bool span_push(struct spans *s, const struct span *sp)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct span *v = realloc(s->v, cap * sizeof(*v));
+	struct span *e = tl_vec_push_uninit(&s->v, sizeof(*e));
 
-		if (!v)
-			return false;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = *sp;
-	return true;
+	if (e)
+		*e = *sp;
+	return e != NULL;
 }
 
 /* Closes the latest open span with this id; an unmatched close is dropped. */
@@ -146,9 +133,9 @@ static void emit_spans(struct usdt *u, const struct tl_thread *t, struct spans *
 	unsigned nlanes = 0, k;
 	char name[96];
 
-	qsort(s->v, s->n, sizeof(*s->v), span_cmp);
-	for (size_t i = 0; i < s->n; i++) {
-		const struct span *sp = &s->v[i];
+	qsort(s->v.p, s->v.n, sizeof(struct span), span_cmp);
+	for (size_t i = 0; i < s->v.n; i++) {
+		const struct span *sp = &TL_VEC_AT(&s->v, struct span, i);
 
 		for (k = 0; k < nlanes && lane_last[k] >= sp->start; k++)
 			;
@@ -188,19 +175,13 @@ static void emit_mark(struct usdt *u, const struct tl_thread *t,
 
 static void push_point(struct usdt *u, uint64_t uuid, uint64_t ts, int64_t value)
 {
-	if (u->npoints == u->points_cap) {
-		size_t cap = u->points_cap ? u->points_cap * 2 : 256;
-		struct qpoint *v = realloc(u->points, cap * sizeof(*v));
+	struct qpoint *q = tl_vec_push_uninit(&u->points, sizeof(*q));
 
-		if (!v) {
-			u->oom = true;
-			return;
-		}
-		u->points = v;
-		u->points_cap = cap;
+	if (!q) {
+		u->oom = true;
+		return;
 	}
-	u->points[u->npoints] = (struct qpoint){ uuid, ts, u->npoints, value };
-	u->npoints++;
+	*q = (struct qpoint){ uuid, ts, u->points.n - 1, value };
 }
 
 static void emit_queue(struct usdt *u, const struct tl_thread *t,
@@ -239,11 +220,12 @@ static int point_cmp(const void *a, const void *b)
 
 static void emit_points(struct usdt *u)
 {
-	qsort(u->points, u->npoints, sizeof(*u->points), point_cmp);
-	for (size_t i = 0; i < u->npoints; i++) {
-		struct tl_pf_ev ev = { .ts = u->points[i].ts, .type = PF_COUNTER,
-				       .track = u->points[i].uuid,
-				       .value = u->points[i].value };
+	const struct qpoint *q = u->points.p;
+
+	qsort(u->points.p, u->points.n, sizeof(*q), point_cmp);
+	for (size_t i = 0; i < u->points.n; i++) {
+		struct tl_pf_ev ev = { .ts = q[i].ts, .type = PF_COUNTER,
+				       .track = q[i].uuid, .value = q[i].value };
 
 		tl_pf_te_event(u->te, &ev);
 		u->st->counter_points++;
@@ -319,8 +301,8 @@ static bool thread_marks(struct usdt *u, const struct tl_thread *t)
 		emit_spans(u, t, &tasks, "tasks");
 		emit_spans(u, t, &sections, "sections");
 	}
-	free(tasks.v);
-	free(sections.v);
+	tl_vec_free(&tasks.v);
+	tl_vec_free(&sections.v);
 	return ok;
 }
 
@@ -338,7 +320,7 @@ int tl_pf_write_usdt(struct tl_pf_te *te, const struct tl_model *m,
 	}
 	if (ok && !u.oom)
 		emit_points(&u);
-	free(u.points);
-	free(u.tracks);
+	tl_vec_free(&u.points);
+	tl_vec_free(&u.tracks);
 	return ok && !u.oom ? 0 : -ENOMEM;
 }
