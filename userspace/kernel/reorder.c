@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/vec.h"
 
 #define TL_COPY_ALIGN 8u                /* every record field stays aligned */
 #define TL_BIG_COPY 2048u               /* larger records are malloc'd */
@@ -27,13 +28,19 @@ struct tl_entry {
 	struct tl_hdr *rec;
 };
 
-/* Pending records of one source, v[head..tail), sorted by (ts, seq). */
+/* Pending records of one source, entries [head, tail) of buf, sorted by
+ * (ts, seq); buf.n is the tail. */
 struct tl_queue {
-	struct tl_entry *v;
-	size_t head, tail, cap;
+	struct tl_vec buf;      /* struct tl_entry */
+	size_t head;
 	uint64_t last_ts;       /* newest timestamp pushed (for `inverted`) */
 	uint32_t heap_pos;      /* index in the source heap, or TL_NOT_IN_HEAP */
 };
+
+static inline struct tl_entry *tl_qv(const struct tl_queue *q)
+{
+	return q->buf.p;
+}
 
 struct tl_chunk {
 	struct tl_chunk *next;          /* every chunk, to free them */
@@ -88,10 +95,10 @@ void tl_reorder_free(struct tl_reorder *r)
 	for (s = 0; r->q && s < r->nsources; s++) {
 		struct tl_queue *q = &r->q[s];
 
-		for (i = q->head; i < q->tail; i++)
-			if (q->v[i].rec->size > TL_BIG_COPY)
-				free(q->v[i].rec);
-		free(q->v);
+		for (i = q->head; i < q->buf.n; i++)
+			if (tl_qv(q)[i].rec->size > TL_BIG_COPY)
+				free(tl_qv(q)[i].rec);
+		tl_vec_free(&q->buf);
 	}
 	for (c = r->chunks; c; c = next) {
 		next = c->next;
@@ -178,47 +185,42 @@ static inline bool tl_before(const struct tl_entry *a, const struct tl_entry *b)
  * front is mostly consumed, else double. */
 static int tl_queue_room(struct tl_queue *q)
 {
-	size_t live = q->tail - q->head, cap;
-	struct tl_entry *v;
+	size_t live = q->buf.n - q->head;
 
-	if (q->tail < q->cap)
+	if (q->buf.n < q->buf.cap)
 		return 0;
-	if (q->head > 0 && q->head >= q->cap / 2) {
-		memmove(q->v, q->v + q->head, live * sizeof(*q->v));
+	if (q->head > 0 && q->head >= q->buf.cap / 2) {
+		memmove(tl_qv(q), tl_qv(q) + q->head, live * sizeof(struct tl_entry));
 		q->head = 0;
-		q->tail = live;
+		q->buf.n = live;
 		return 0;
 	}
-	cap = q->cap ? q->cap * 2 : 1024;
-	v = realloc(q->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	q->v = v;
-	q->cap = cap;
-	return 0;
+	return tl_vec_reserve(&q->buf, sizeof(struct tl_entry),
+			      q->buf.cap ? q->buf.cap * 2 : 1024);
 }
 
 /* Inserts e (the newest arrival: it goes after equal timestamps); returns
  * true when it became the head. */
 static bool tl_queue_insert(struct tl_queue *q, const struct tl_entry *e)
 {
-	size_t lo = q->head, hi = q->tail;
+	size_t lo = q->head, hi = q->buf.n;
+	struct tl_entry *v = tl_qv(q);
 
-	if (lo == hi || q->v[hi - 1].ts <= e->ts) {
-		q->v[q->tail++] = *e;
+	if (lo == hi || v[hi - 1].ts <= e->ts) {
+		v[q->buf.n++] = *e;
 		return lo == hi;
 	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (q->v[mid].ts <= e->ts)
+		if (v[mid].ts <= e->ts)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	memmove(q->v + lo + 1, q->v + lo, (q->tail - lo) * sizeof(*q->v));
-	q->v[lo] = *e;
-	q->tail++;
+	memmove(v + lo + 1, v + lo, (q->buf.n - lo) * sizeof(*v));
+	v[lo] = *e;
+	q->buf.n++;
 	return lo == q->head;
 }
 
@@ -226,7 +228,9 @@ static bool tl_queue_insert(struct tl_queue *q, const struct tl_entry *e)
 static inline bool tl_src_before(const struct tl_reorder *r, uint32_t a,
 				 uint32_t b)
 {
-	return tl_before(&r->q[a].v[r->q[a].head], &r->q[b].v[r->q[b].head]);
+	const struct tl_queue *qa = &r->q[a], *qb = &r->q[b];
+
+	return tl_before(&tl_qv(qa)[qa->head], &tl_qv(qb)[qb->head]);
 }
 
 static void tl_heap_set(struct tl_reorder *r, uint32_t i, uint32_t src)
@@ -310,11 +314,11 @@ static int tl_pop(struct tl_reorder *r, tl_reorder_cb cb, void *ctx)
 {
 	uint32_t src = r->heap[0];
 	struct tl_queue *q = &r->q[src];
-	struct tl_hdr *rec = q->v[q->head++].rec;
+	struct tl_hdr *rec = tl_qv(q)[q->head++].rec;
 	int e;
 
-	if (q->head == q->tail) {
-		q->head = q->tail = 0;
+	if (q->head == q->buf.n) {
+		q->head = q->buf.n = 0;
 		q->heap_pos = TL_NOT_IN_HEAP;
 		if (--r->nheap) {
 			tl_heap_set(r, 0, r->heap[r->nheap]);
@@ -336,7 +340,7 @@ static inline uint64_t tl_oldest_ts(const struct tl_reorder *r)
 {
 	const struct tl_queue *q = &r->q[r->heap[0]];
 
-	return q->v[q->head].ts;
+	return tl_qv(q)[q->head].ts;
 }
 
 int tl_reorder_release(struct tl_reorder *r, uint64_t watermark,
