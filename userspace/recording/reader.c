@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "recording.h"
+#include "util/vec.h"
 
 #define MAX_RECORD 65536
 
@@ -36,8 +37,7 @@ struct tl_reader {
 	char err[512];
 
 	const uint8_t *blk;      /* payload of the current block: in mem, or buf */
-	uint8_t *buf;            /* block buffer when reading through read() */
-	size_t buf_cap;
+	struct tl_vec buf;       /* bytes: the block when reading through read() */
 	bool in_block, partial;
 	uint64_t blk_off;        /* file offset of the block header */
 	uint32_t blk_decl, blk_count, blk_seen;
@@ -393,16 +393,10 @@ static size_t take_mem(struct tl_reader *r, size_t n)
 
 static enum tl_read_status read_payload(struct tl_reader *r, size_t *got)
 {
-	if (r->blk_decl > r->buf_cap) {
-		uint8_t *p = realloc(r->buf, r->blk_decl);
-
-		if (!p)
-			return fail(r, TL_READ_CORRUPT, "out of memory");
-		r->buf = p;
-		r->buf_cap = r->blk_decl;
-	}
-	r->blk = r->buf;
-	return read_exact(r, r->buf, r->blk_decl, got);
+	if (tl_vec_reserve(&r->buf, 1, r->blk_decl))
+		return fail(r, TL_READ_CORRUPT, "out of memory");
+	r->blk = r->buf.p;
+	return read_exact(r, r->buf.p, r->blk_decl, got);
 }
 
 static enum tl_read_status load_payload(struct tl_reader *r, uint32_t crc)
@@ -595,6 +589,6 @@ void tl_reader_close(struct tl_reader *r)
 		close(r->fd);
 	if (r->map)
 		munmap(r->map, r->map_len);
-	free(r->buf);
+	tl_vec_free(&r->buf);
 	free(r);
 }
