@@ -22,6 +22,7 @@
 
 #include "feature.h"
 #include "probes/catalogue.h"
+#include "util/vec.h"
 
 /* Mirrors the per-CPU slot of bpf/common.bpf.h (the skeleton checks its
  * size). */
@@ -310,20 +311,21 @@ int tl_session_add_tgid(struct tl_session *s, uint32_t tgid)
 	return 0;
 }
 
+/* The links grow as util's vec; the session keeps its own three fields,
+ * which the detach path reads as they are. */
 static int tl_keep_link(struct tl_session *s, struct bpf_link *l)
 {
-	if (s->nlinks == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct bpf_link **n = realloc(s->links, cap * sizeof(*n));
+	struct tl_vec v = { s->links, s->nlinks, s->cap };
+	struct bpf_link **slot = tl_vec_push_uninit(&v, sizeof(*slot));
 
-		if (!n) {
-			bpf_link__destroy(l);
-			return -ENOMEM;
-		}
-		s->links = n;
-		s->cap = cap;
+	if (!slot) {
+		bpf_link__destroy(l);
+		return -ENOMEM;
 	}
-	s->links[s->nlinks++] = l;
+	*slot = l;
+	s->links = v.p;
+	s->nlinks = v.n;
+	s->cap = v.cap;
 	return 0;
 }
 
