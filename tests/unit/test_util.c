@@ -49,6 +49,15 @@ static void test_vec_zeroed_and_reserve(void **state)
 	e = tl_vec_push(&v, 24);
 	assert_non_null(e);
 	assert_true(e[0] == 0 && e[1] == 0 && e[2] == 0);
+	e[0] = 5;
+	/* extend: up to index 299 exists, everything new is zero */
+	assert_int_equal(tl_vec_extend(&v, 24, 300), 0);
+	assert_int_equal(v.n, 300);
+	assert_int_equal(((uint64_t *)v.p)[0], 5);
+	for (size_t i = 3; i < 300 * 3; i++)
+		assert_int_equal(((uint64_t *)v.p)[i], 0);
+	assert_int_equal(tl_vec_extend(&v, 24, 10), 0);   /* never shrinks */
+	assert_int_equal(v.n, 300);
 	tl_vec_free(&v);
 }
 
@@ -63,6 +72,7 @@ static void test_vec_oom(void **state)
 	/* more than size_t can count, and more than any machine can give */
 	assert_int_equal(tl_vec_reserve(&v, 1 << 20, SIZE_MAX / 2), -ENOMEM);
 	assert_int_equal(tl_vec_reserve(&v, 1, (size_t)1 << 62), -ENOMEM);
+	assert_int_equal(tl_vec_extend(&v, 1, (size_t)1 << 62), -ENOMEM);
 	assert_int_equal(v.n, 1);
 	assert_int_equal(TL_VEC_AT(&v, int, 0), 42);
 	tl_vec_free(&v);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define VEC_MIN_CAP 8
 
@@ -25,6 +26,17 @@ int tl_vec_reserve(struct tl_vec *v, size_t elsz, size_t want)
 		return -ENOMEM;
 	v->p = p;
 	v->cap = cap;
+	return 0;
+}
+
+int tl_vec_extend(struct tl_vec *v, size_t elsz, size_t n)
+{
+	if (n <= v->n)
+		return 0;
+	if (tl_vec_reserve(v, elsz, n))
+		return -ENOMEM;
+	memset((char *)v->p + v->n * elsz, 0, (n - v->n) * elsz);
+	v->n = n;
 	return 0;
 }
 

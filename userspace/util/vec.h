@@ -17,6 +17,9 @@ struct tl_vec {
 
 /* Room for at least want elements: 0, or -ENOMEM (the array unchanged). */
 int tl_vec_reserve(struct tl_vec *v, size_t elsz, size_t want);
+/* Makes the array at least n long, the new elements zeroed, for arrays
+ * indexed by an id: 0, or -ENOMEM (the array unchanged). */
+int tl_vec_extend(struct tl_vec *v, size_t elsz, size_t n);
 void tl_vec_free(struct tl_vec *v);
 
 /* Appends an element for the caller to fill whole; NULL when out of memory. */

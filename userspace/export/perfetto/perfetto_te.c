@@ -205,14 +205,8 @@ static bool iidset_add(struct iidset *s, uint64_t iid)
 {
 	struct tl_vec *v = &s->words;
 
-	if (iid / 64 >= v->n) {
-		size_t n = (iid / 64 + 1) * 2;
-
-		if (tl_vec_reserve(v, sizeof(uint64_t), n))
-			return false;
-		memset((uint64_t *)v->p + v->n, 0, (n - v->n) * sizeof(uint64_t));
-		v->n = n;
-	}
+	if (iid / 64 >= v->n && tl_vec_extend(v, sizeof(uint64_t), (iid / 64 + 1) * 2))
+		return false;
 	TL_VEC_AT(v, uint64_t, iid / 64) |= 1ULL << (iid % 64);
 	return true;
 }
