@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/hmap.h"
+#include "util/vec.h"
 
 #define MAX_CPU 1024
 #define NO_TASK UINT64_MAX
@@ -34,13 +36,13 @@ struct seq_clock {
 struct seq {
 	uint32_t id;
 	bool cleared;
-	char **names; size_t nnames;     /* event name iid -> name */
-	bool *dbg; size_t ndbg;          /* debug annotation iids defined */
-	bool *strs; size_t nstrs;        /* annotation string value iids */
+	struct tl_vec names;             /* char *: event name iid -> name */
+	struct tl_vec dbg;               /* bool: debug annotation iids defined */
+	struct tl_vec strs;              /* bool: annotation string value iids */
 	bool has_defaults, def_track_set;
 	uint32_t def_clock;              /* TracePacketDefaults.timestamp_clock_id */
 	uint64_t def_track;              /* track_event_defaults.track_uuid */
-	struct seq_clock *clocks; size_t nclocks, clocks_cap;
+	struct tl_vec clocks;            /* struct seq_clock */
 };
 
 struct cpu_state {
@@ -51,7 +53,8 @@ struct cpu_state {
 
 struct tslice { uint64_t track, begin, end; char *name; size_t order; };
 struct track { uint64_t uuid; bool counter; };
-#define TRACK_SLOTS (1u << 20)   /* hash of declared uuids -> index + 1 */
+struct term { uint64_t id, ts; };
+#define MAX_TRACKS (1u << 19)    /* the most tracks one check follows */
 
 struct ck {
 	struct tl_pf_check *out;
@@ -59,13 +62,13 @@ struct ck {
 	uint64_t pkt;
 	bool failed;
 	struct cpu_state cpus[MAX_CPU];
-	struct seq *seqs; size_t nseqs, seqs_cap;
-	uint32_t *seq_slots; size_t seq_slots_cap;   /* hash of ids -> index + 1 */
-	struct track *tracks; size_t ntracks, tracks_cap;
-	uint32_t *slots;
-	struct tslice *sl; size_t nsl, sl_cap;
-	uint64_t *flows; size_t nflows, flows_cap;   /* started flow ids */
-	struct { uint64_t id, ts; } *terms; size_t nterms, terms_cap;
+	struct tl_vec seqs;              /* struct seq */
+	struct tl_hmap seq_idx;          /* sequence id -> index in seqs */
+	struct tl_vec tracks;            /* struct track */
+	struct tl_hmap track_idx;        /* declared uuid -> index in tracks */
+	struct tl_vec sl;                /* struct tslice */
+	struct tl_vec flows;             /* uint64_t: started flow ids */
+	struct tl_vec terms;             /* struct term */
 	struct tl_pf_check_cbs cbs;
 	/* the packet being read; ts is BOOTTIME once resolved */
 	uint64_t ts; bool has_ts; uint32_t seq_id, flags, clock_id;
@@ -88,27 +91,35 @@ static bool fail(struct ck *c, const char *fmt, ...)
 	return false;
 }
 
-static bool grow(struct ck *c, void **v, size_t *cap, size_t need, size_t el)
+/* Appends a zeroed element to v; NULL (and the check failed) when out of
+ * memory. */
+static void *push(struct ck *c, struct tl_vec *v, size_t elsz)
 {
-	void *p;
-	size_t ncap;
+	void *e = tl_vec_push(v, elsz);
 
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 64;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*v, ncap * el);
-	if (!p)
-		return fail(c, "out of memory");
-	*v = p;
-	*cap = ncap;
-	return true;
+	if (!e)
+		fail(c, "out of memory");
+	return e;
+}
+
+static struct seq *seq_at(const struct ck *c, size_t i)
+{
+	return &TL_VEC_AT(&c->seqs, struct seq, i);
+}
+
+static struct tslice *sl_at(const struct ck *c, size_t i)
+{
+	return &TL_VEC_AT(&c->sl, struct tslice, i);
 }
 
 /* ---- packed arrays ---- */
 
-struct arr { uint64_t *v; size_t n; bool seen; };
+struct arr { struct tl_vec v; bool seen; };   /* v: uint64_t */
+
+static uint64_t arr_at(const struct arr *a, size_t i)
+{
+	return TL_VEC_AT(&a->v, uint64_t, i);
+}
 
 static bool read_packed(struct ck *c, const struct pb_field *f, struct arr *a)
 {
@@ -122,14 +133,11 @@ static bool read_packed(struct ck *c, const struct pb_field *f, struct arr *a)
 
 		if (!tl_pb_read_varint(&p, end, &v))
 			return fail(c, "bad varint in packed field %u", f->num);
-		if (a->n % 256 == 0) {
-			uint64_t *nv = realloc(a->v, (a->n + 256) * sizeof(*nv));
+		uint64_t *e = push(c, &a->v, sizeof(*e));
 
-			if (!nv)
-				return fail(c, "out of memory");
-			a->v = nv;
-		}
-		a->v[a->n++] = v;
+		if (!e)
+			return false;
+		*e = v;
 	}
 	return true;
 }
@@ -278,7 +286,7 @@ static int arr_of(uint32_t num)
 static bool same_len(struct ck *c, struct arr *a, int from, int to, const char *what)
 {
 	for (int i = from; i <= to; i++)
-		if (a[i].n != a[from].n)
+		if (a[i].v.n != a[from].v.n)
 			return fail(c, "compact %s arrays of unequal length", what);
 	return true;
 }
@@ -289,30 +297,30 @@ static bool replay_compact(struct ck *c, uint32_t cpu, struct arr *a, size_t nin
 	size_t i = 0, j = 0;
 	uint64_t tsw = 0, twk = 0;
 
-	while (i < a[SW_TS].n || j < a[WK_TS].n) {
-		uint64_t nsw = i < a[SW_TS].n ? tsw + a[SW_TS].v[i] : UINT64_MAX;
-		uint64_t nwk = j < a[WK_TS].n ? twk + a[WK_TS].v[j] : UINT64_MAX;
+	while (i < a[SW_TS].v.n || j < a[WK_TS].v.n) {
+		uint64_t nsw = i < a[SW_TS].v.n ? tsw + arr_at(&a[SW_TS], i) : UINT64_MAX;
+		uint64_t nwk = j < a[WK_TS].v.n ? twk + arr_at(&a[WK_TS], j) : UINT64_MAX;
 
 		if (!c->cpus[cpu].primed)
 			return fail(c, "cpu %u: compact event before any switch", cpu);
 		if (nsw <= nwk) {
-			if (!sched_ts(c, cpu, nsw) || !check_state(c, (int64_t)a[SW_STATE].v[i]))
+			if (!sched_ts(c, cpu, nsw) || !check_state(c, (int64_t)arr_at(&a[SW_STATE], i)))
 				return false;
-			if (a[SW_COMM].v[i] >= nintern)
+			if (arr_at(&a[SW_COMM], i) >= nintern)
 				return fail(c, "comm index out of the intern table");
-			emit_sched(c, cpu, nsw, PF_EV_SWITCH, (int64_t)a[SW_STATE].v[i],
-				   c->cpus[cpu].cur, (uint32_t)a[SW_PID].v[i]);
-			c->cpus[cpu].cur = (uint32_t)a[SW_PID].v[i];
+			emit_sched(c, cpu, nsw, PF_EV_SWITCH, (int64_t)arr_at(&a[SW_STATE], i),
+				   c->cpus[cpu].cur, (uint32_t)arr_at(&a[SW_PID], i));
+			c->cpus[cpu].cur = (uint32_t)arr_at(&a[SW_PID], i);
 			c->out->switches[cpu % TL_PF_CHECK_CPUS]++;
 			tsw = nsw;
 			i++;
 		} else {
 			if (!sched_ts(c, cpu, nwk))
 				return false;
-			if (a[WK_COMM].v[j] >= nintern)
+			if (arr_at(&a[WK_COMM], j) >= nintern)
 				return fail(c, "comm index out of the intern table");
 			emit_sched(c, cpu, nwk, PF_EV_WAKING, 0, c->cpus[cpu].cur,
-				   (uint32_t)a[WK_PID].v[j]);
+				   (uint32_t)arr_at(&a[WK_PID], j));
 			c->out->wakings[cpu % TL_PF_CHECK_CPUS]++;
 			twk = nwk;
 			j++;
@@ -342,11 +350,11 @@ static bool check_compact(struct ck *c, uint32_t cpu, const struct pb_field *cf)
 		ok = fail(c, "malformed CompactSched");
 	ok = ok && same_len(c, a, SW_TS, SW_COMM, "switch") &&
 	     same_len(c, a, WK_TS, WK_COMM, "waking") &&
-	     (!a[WK_FLAGS].seen || a[WK_FLAGS].n == a[WK_TS].n ||
+	     (!a[WK_FLAGS].seen || a[WK_FLAGS].v.n == a[WK_TS].v.n ||
 	      fail(c, "compact waking flags of unequal length"));
 	ok = ok && replay_compact(c, cpu, a, nintern);
 	for (int i = 0; i < NARR; i++)
-		free(a[i].v);
+		tl_vec_free(&a[i].v);
 	return ok;
 }
 
@@ -435,60 +443,33 @@ static bool check_tree(struct ck *c, const struct pb_field *pt)
 
 /* ---- sequences and interning ---- */
 
-static size_t seq_slot(const struct ck *c, uint32_t id)
-{
-	size_t mask = c->seq_slots_cap - 1;
-	size_t i = (size_t)(id * 0x9e3779b1u) & mask;
-
-	while (c->seq_slots[i] && c->seqs[c->seq_slots[i] - 1].id != id)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static bool grow_seq_slots(struct ck *c)
-{
-	size_t cap = c->seq_slots_cap ? c->seq_slots_cap * 2 : 64;
-	uint32_t *v = calloc(cap, sizeof(*v));
-
-	if (!v)
-		return fail(c, "out of memory");
-	free(c->seq_slots);
-	c->seq_slots = v;
-	c->seq_slots_cap = cap;
-	for (size_t i = 0; i < c->nseqs; i++)
-		c->seq_slots[seq_slot(c, c->seqs[i].id)] = (uint32_t)i + 1;
-	return true;
-}
-
 /* The sequence with this id, made on first sight (state not valid yet).
  * The pointer holds until the next new sequence. */
 static struct seq *seq_of(struct ck *c, uint32_t id)
 {
-	size_t k;
+	const uint64_t *k = tl_hmap_find(&c->seq_idx, id);
+	struct seq *s;
 
-	if ((c->nseqs + 1) * 2 > c->seq_slots_cap && !grow_seq_slots(c))
+	if (k)
+		return seq_at(c, *k);
+	if (tl_hmap_put(&c->seq_idx, id, c->seqs.n)) {
+		fail(c, "out of memory");
 		return NULL;
-	k = seq_slot(c, id);
-	if (c->seq_slots[k])
-		return &c->seqs[c->seq_slots[k] - 1];
-	if (!grow(c, (void **)&c->seqs, &c->seqs_cap, c->nseqs + 1, sizeof(struct seq)))
+	}
+	s = push(c, &c->seqs, sizeof(*s));
+	if (!s)
 		return NULL;
-	memset(&c->seqs[c->nseqs], 0, sizeof(struct seq));
-	c->seqs[c->nseqs].id = id;
-	c->seq_slots[k] = (uint32_t)++c->nseqs;
-	return &c->seqs[c->nseqs - 1];
+	s->id = id;
+	return s;
 }
 
 static void free_names(struct seq *s)
 {
-	for (size_t k = 0; k < s->nnames; k++)
-		free(s->names[k]);
-	free(s->names);
-	free(s->dbg);
-	free(s->strs);
-	s->names = NULL;
-	s->dbg = s->strs = NULL;
-	s->nnames = s->ndbg = s->nstrs = 0;
+	for (size_t k = 0; k < s->names.n; k++)
+		free(TL_VEC_AT(&s->names, char *, k));
+	tl_vec_free(&s->names);
+	tl_vec_free(&s->dbg);
+	tl_vec_free(&s->strs);
 }
 
 /* SEQ_INCREMENTAL_STATE_CLEARED: interned data and defaults start afresh
@@ -502,16 +483,17 @@ static void clear_seq(struct seq *s)
 	s->def_track = 0;
 }
 
-static bool define_flag(struct ck *c, bool **v, size_t *n, uint64_t iid)
+/* Whether v (bool, by iid) has iid set. */
+static bool flag_at(const struct tl_vec *v, uint64_t iid)
 {
-	if (iid >= *n) {
-		size_t old = *n;
+	return iid < v->n && TL_VEC_AT(v, bool, iid);
+}
 
-		if (!grow(c, (void **)v, n, iid + 1, sizeof(bool)))
-			return false;
-		memset(*v + old, 0, (*n - old) * sizeof(bool));
-	}
-	(*v)[iid] = true;
+static bool define_flag(struct ck *c, struct tl_vec *v, uint64_t iid)
+{
+	if (tl_vec_extend(v, sizeof(bool), iid + 1))
+		return fail(c, "out of memory");
+	TL_VEC_AT(v, bool, iid) = true;
 	return true;
 }
 
@@ -522,6 +504,7 @@ static bool define(struct ck *c, struct seq *s, uint32_t kind, const struct pb_f
 	uint64_t iid = 0;
 	const uint8_t *name = NULL;
 	size_t len = 0;
+	char **slot;
 
 	tl_pb_reader_init(&r, ef->data, ef->len);
 	while (tl_pb_next(&r, &f)) {
@@ -531,19 +514,15 @@ static bool define(struct ck *c, struct seq *s, uint32_t kind, const struct pb_f
 	if (r.err || !iid || !name || iid > 1000000)
 		return fail(c, "bad interned entry");
 	if (kind == PF_ID_DEBUG_NAMES)
-		return define_flag(c, &s->dbg, &s->ndbg, iid);
+		return define_flag(c, &s->dbg, iid);
 	if (kind == PF_ID_DEBUG_STRINGS)
-		return define_flag(c, &s->strs, &s->nstrs, iid);
-	if (iid >= s->nnames) {
-		size_t old = s->nnames;
-
-		if (!grow(c, (void **)&s->names, &s->nnames, iid + 1, sizeof(char *)))
-			return false;
-		memset(s->names + old, 0, (s->nnames - old) * sizeof(char *));
-	}
-	free(s->names[iid]);
-	s->names[iid] = strndup((const char *)name, len);
-	return s->names[iid] || fail(c, "out of memory");
+		return define_flag(c, &s->strs, iid);
+	if (tl_vec_extend(&s->names, sizeof(char *), iid + 1))
+		return fail(c, "out of memory");
+	slot = &TL_VEC_AT(&s->names, char *, iid);
+	free(*slot);
+	*slot = strndup((const char *)name, len);
+	return *slot || fail(c, "out of memory");
 }
 
 static bool check_interned(struct ck *c, struct seq *s, const struct pb_field *id)
@@ -595,9 +574,11 @@ static bool check_defaults(struct ck *c, struct seq *s, const struct pb_field *d
 
 static struct seq_clock *find_clock(struct seq *s, uint32_t id)
 {
-	for (size_t i = 0; i < s->nclocks; i++)
-		if (s->clocks[i].id == id)
-			return &s->clocks[i];
+	struct seq_clock *k = s->clocks.p;
+
+	for (size_t i = 0; i < s->clocks.n; i++)
+		if (k[i].id == id)
+			return &k[i];
 	return NULL;
 }
 
@@ -674,9 +655,9 @@ static bool add_seq_clock(struct ck *c, const struct clk *k, uint64_t boot)
 	if (find_clock(s, (uint32_t)k->id))
 		return fail(c, "a second ClockSnapshot of clock %llu on sequence %u",
 			    (unsigned long long)k->id, s->id);
-	if (!grow(c, (void **)&s->clocks, &s->clocks_cap, s->nclocks + 1, sizeof(*sc)))
+	sc = push(c, &s->clocks, sizeof(*sc));
+	if (!sc)
 		return false;
-	sc = &s->clocks[s->nclocks++];
 	sc->id = (uint32_t)k->id;
 	sc->incremental = k->incremental;
 	sc->unit = k->unit;
@@ -729,20 +710,11 @@ static bool check_clock(struct ck *c, const struct pb_field *cs)
 
 /* ---- tracks ---- */
 
-static size_t slot_of(const struct ck *c, uint64_t uuid)
-{
-	size_t i = (size_t)((uuid * 0x9e3779b97f4a7c15ULL) >> 44) & (TRACK_SLOTS - 1);
-
-	while (c->slots[i] && c->tracks[c->slots[i] - 1].uuid != uuid)
-		i = (i + 1) & (TRACK_SLOTS - 1);
-	return i;
-}
-
 static struct track *find_track(struct ck *c, uint64_t uuid)
 {
-	uint32_t k = c->slots[slot_of(c, uuid)];
+	const uint64_t *k = tl_hmap_find(&c->track_idx, uuid);
 
-	return k ? &c->tracks[k - 1] : NULL;
+	return k ? &TL_VEC_AT(&c->tracks, struct track, *k) : NULL;
 }
 
 static bool has_fields(const struct pb_field *m, uint32_t a, uint32_t b)
@@ -763,7 +735,7 @@ static bool check_descriptor(struct ck *c, const struct pb_field *d)
 {
 	struct pb_reader r;
 	struct pb_field f;
-	struct track t = { 0 };
+	struct track t = { 0 }, *tp;
 	bool uuid = false, thread = false, process = false;
 
 	tl_pb_reader_init(&r, d->data, d->len);
@@ -785,12 +757,14 @@ static bool check_descriptor(struct ck *c, const struct pb_field *d)
 		return fail(c, "track descriptor without uuid");
 	if (find_track(c, t.uuid))
 		return fail(c, "track uuid %#llx declared twice", (unsigned long long)t.uuid);
-	if (c->ntracks + 1 >= TRACK_SLOTS / 2)
+	if (c->tracks.n + 1 >= MAX_TRACKS)
 		return fail(c, "too many tracks to check");
-	if (!grow(c, (void **)&c->tracks, &c->tracks_cap, c->ntracks + 1, sizeof(t)))
+	if (tl_hmap_put(&c->track_idx, t.uuid, c->tracks.n))
+		return fail(c, "out of memory");
+	tp = push(c, &c->tracks, sizeof(*tp));
+	if (!tp)
 		return false;
-	c->tracks[c->ntracks++] = t;
-	c->slots[slot_of(c, t.uuid)] = (uint32_t)c->ntracks;
+	*tp = t;
 	if (thread) c->out->thread_tracks++;
 	else if (process) c->out->process_tracks++;
 	else if (t.counter) c->out->counter_tracks++;
@@ -813,14 +787,14 @@ static bool check_annotation(struct ck *c, struct seq *s, const struct pb_field 
 	tl_pb_reader_init(&r, a->data, a->len);
 	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_DA_NAME_IID) {
-			if (f.u >= s->ndbg || !s->dbg[f.u])
+			if (!flag_at(&s->dbg, f.u))
 				return fail(c, "debug annotation name iid %llu not interned",
 					    (unsigned long long)f.u);
 			e->uses_iid = named = true;
 		}
 		named |= f.num == PF_DA_NAME;
 		if (f.num == PF_DA_STRING_IID) {
-			if (f.u >= s->nstrs || !s->strs[f.u])
+			if (!flag_at(&s->strs, f.u))
 				return fail(c, "debug annotation string iid %llu not interned",
 					    (unsigned long long)f.u);
 			e->uses_iid = true;
@@ -834,18 +808,19 @@ static bool flow_field(struct ck *c, const struct pb_field *f)
 	if (f->wire != PB_FIXED64)
 		return fail(c, "flow id not fixed64");
 	if (f->num == PF_TE_FLOW_IDS) {
-		if (!grow(c, (void **)&c->flows, &c->flows_cap, c->nflows + 1,
-			  sizeof(*c->flows)))
+		uint64_t *id = push(c, &c->flows, sizeof(*id));
+
+		if (!id)
 			return false;
-		c->flows[c->nflows++] = f->u;
+		*id = f->u;
 		c->out->flows++;
 		return true;
 	}
-	if (!grow(c, (void **)&c->terms, &c->terms_cap, c->nterms + 1,
-		  sizeof(*c->terms)))
+	struct term *t = push(c, &c->terms, sizeof(*t));
+
+	if (!t)
 		return false;
-	c->terms[c->nterms].id = f->u;
-	c->terms[c->nterms++].ts = c->ts;
+	*t = (struct term){ f->u, c->ts };
 	return true;
 }
 
@@ -881,16 +856,18 @@ static bool open_slice(struct ck *c, struct seq *s, const struct te *e)
 {
 	struct tslice *sl;
 
-	if (!grow(c, (void **)&c->sl, &c->sl_cap, c->nsl + 1, sizeof(*sl)))
+	const char *iname = e->name_iid < s->names.n ?
+			    TL_VEC_AT(&s->names, char *, e->name_iid) : NULL;
+
+	sl = push(c, &c->sl, sizeof(*sl));
+	if (!sl)
 		return false;
-	sl = &c->sl[c->nsl++];
-	memset(sl, 0, sizeof(*sl));
 	sl->track = e->track;
 	sl->begin = c->ts;
 	sl->end = UINT64_MAX;
-	sl->order = c->nsl;
-	if (e->name_iid && e->name_iid < s->nnames && s->names[e->name_iid])
-		sl->name = strdup(s->names[e->name_iid]);
+	sl->order = c->sl.n;
+	if (e->name_iid && iname)
+		sl->name = strdup(iname);
 	else if (e->name)
 		sl->name = strndup((const char *)e->name, e->name_len);
 	else if (e->name_iid)
@@ -902,8 +879,8 @@ static bool open_slice(struct ck *c, struct seq *s, const struct te *e)
 /* An END closes the latest still-open slice of its track (file order). */
 static bool close_slice(struct ck *c, const struct te *e)
 {
-	for (size_t i = c->nsl; i-- > 0;) {
-		struct tslice *sl = &c->sl[i];
+	for (size_t i = c->sl.n; i-- > 0;) {
+		struct tslice *sl = sl_at(c, i);
 
 		if (sl->track != e->track || sl->end != UINT64_MAX)
 			continue;
@@ -1106,14 +1083,14 @@ static bool check_nesting(struct ck *c)
 	uint64_t stack[256];
 	unsigned depth = 0;
 
-	qsort(c->sl, c->nsl, sizeof(*c->sl), sl_cmp);
-	for (size_t i = 0; i < c->nsl; i++) {
-		const struct tslice *s = &c->sl[i];
+	qsort(c->sl.p, c->sl.n, sizeof(struct tslice), sl_cmp);
+	for (size_t i = 0; i < c->sl.n; i++) {
+		const struct tslice *s = sl_at(c, i);
 
 		if (s->end == UINT64_MAX)
 			return fail(c, "slice '%s' on track %#llx never ends",
 				    s->name ? s->name : "", (unsigned long long)s->track);
-		if (i && c->sl[i - 1].track != s->track)
+		if (i && sl_at(c, i - 1)->track != s->track)
 			depth = 0;
 		while (depth && stack[depth - 1] <= s->begin) {
 			if (stack[depth - 1] == s->begin)
@@ -1145,33 +1122,35 @@ static int u64_cmp(const void *a, const void *b)
 
 static bool check_flows(struct ck *c)
 {
-	qsort(c->flows, c->nflows, sizeof(*c->flows), u64_cmp);
-	for (size_t i = 1; i < c->nflows; i++)
-		if (c->flows[i] == c->flows[i - 1])
-			return fail(c, "flow id %llu started twice",
-				    (unsigned long long)c->flows[i]);
-	for (size_t i = 0; i < c->nterms; i++)
-		if (!bsearch(&c->terms[i].id, c->flows, c->nflows, sizeof(uint64_t), u64_cmp))
+	const uint64_t *fl = c->flows.p;
+	const struct term *t = c->terms.p;
+
+	qsort(c->flows.p, c->flows.n, sizeof(*fl), u64_cmp);
+	for (size_t i = 1; i < c->flows.n; i++)
+		if (fl[i] == fl[i - 1])
+			return fail(c, "flow id %llu started twice", (unsigned long long)fl[i]);
+	for (size_t i = 0; i < c->terms.n; i++)
+		if (!bsearch(&t[i].id, fl, c->flows.n, sizeof(*fl), u64_cmp))
 			return fail(c, "flow id %llu ends but never starts",
-				    (unsigned long long)c->terms[i].id);
+				    (unsigned long long)t[i].id);
 	return true;
 }
 
 static void ck_free(struct ck *c)
 {
-	for (size_t i = 0; i < c->nseqs; i++) {
-		free_names(&c->seqs[i]);
-		free(c->seqs[i].clocks);
+	for (size_t i = 0; i < c->seqs.n; i++) {
+		free_names(seq_at(c, i));
+		tl_vec_free(&seq_at(c, i)->clocks);
 	}
-	free(c->seqs);
-	free(c->seq_slots);
-	for (size_t i = 0; i < c->nsl; i++)
-		free(c->sl[i].name);
-	free(c->sl);
-	free(c->tracks);
-	free(c->slots);
-	free(c->flows);
-	free(c->terms);
+	tl_vec_free(&c->seqs);
+	tl_hmap_free(&c->seq_idx);
+	for (size_t i = 0; i < c->sl.n; i++)
+		free(sl_at(c, i)->name);
+	tl_vec_free(&c->sl);
+	tl_vec_free(&c->tracks);
+	tl_hmap_free(&c->track_idx);
+	tl_vec_free(&c->flows);
+	tl_vec_free(&c->terms);
 }
 
 int tl_pf_check_cb(const void *data, size_t len, struct tl_pf_check *out,
@@ -1188,11 +1167,6 @@ int tl_pf_check_cb(const void *data, size_t len, struct tl_pf_check *out,
 	*c = (struct ck){ .out = out, .err = err, .errlen = errlen };
 	if (cbs)
 		c->cbs = *cbs;
-	c->slots = calloc(TRACK_SLOTS, sizeof(*c->slots));
-	if (!c->slots) {
-		free(c);
-		return -ENOMEM;
-	}
 	tl_pb_reader_init(&r, data, len);
 	while (ok && tl_pb_next(&r, &f)) {
 		if (f.num != PF_TRACE_PACKET || f.wire != PB_LEN)
