@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "util/vec.h"
 
 static int pb_init(struct pb_writer *w, int fd, size_t cap)
 {
@@ -92,8 +93,7 @@ int tl_pb_close(struct pb_writer *w)
  * until the outermost message ends (tl_pb_end() then writes out). */
 bool tl_pb_grow(struct pb_writer *w, size_t n)
 {
-	size_t cap;
-	uint8_t *nb;
+	struct tl_vec v;
 
 	if (w->err)
 		return false;
@@ -104,18 +104,15 @@ bool tl_pb_grow(struct pb_writer *w, size_t n)
 		if (w->len + n <= w->lim)
 			return true;
 	}
-	cap = w->cap;
-	while (cap < w->len + n)
-		cap *= 2;
-	if (cap != w->cap) {
-		nb = realloc(w->buf, cap);
-		if (!nb) {
-			w->err = -ENOMEM;
-			return false;
-		}
-		w->buf = nb;
-		w->cap = cap;
+	/* grown as util's vec of bytes (doubling); the writer keeps its own
+	 * buf/len/cap, which the inline fast paths read */
+	v = (struct tl_vec){ w->buf, w->len, w->cap };
+	if (tl_vec_reserve(&v, 1, w->len + n)) {
+		w->err = -ENOMEM;
+		return false;
 	}
+	w->buf = v.p;
+	w->cap = v.cap;
 	w->lim = w->cap;
 	return true;
 }
