@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/vec.h"
 
 struct walk {
 	const struct tl_model *m;
@@ -21,19 +22,18 @@ static struct tl_cp_seg *add(struct walk *w)
 		cp->truncated = true;
 		return NULL;
 	}
-	if (cp->n == cp->cap) {
-		size_t cap = cp->cap ? cp->cap * 2 : 256;
-		struct tl_cp_seg *s = realloc(cp->seg, cap * sizeof(*s));
+	/* grown as util's vec; struct tl_cp keeps its public seg/n/cap */
+	struct tl_vec v = { cp->seg, cp->n, cp->cap };
+	struct tl_cp_seg *s = tl_vec_push(&v, sizeof(*s));
 
-		if (!s) {
-			w->err = -ENOMEM;
-			return NULL;
-		}
-		cp->seg = s;
-		cp->cap = cap;
+	if (!s) {
+		w->err = -ENOMEM;
+		return NULL;
 	}
-	memset(&cp->seg[cp->n], 0, sizeof(cp->seg[0]));
-	return &cp->seg[cp->n++];
+	cp->seg = v.p;
+	cp->n = v.n;
+	cp->cap = v.cap;
+	return s;
 }
 
 static bool blocked(uint8_t st)
