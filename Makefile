@@ -142,7 +142,7 @@ FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 fuzz: $(FUZZ_BINS) ## build the libFuzzer targets
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(O)/fuzz $(O)/threadline.skel.h
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(wildcard userspace/recording/*.c) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(wildcard userspace/recording/*.c userspace/util/*.c) -o $@
 fuzz-run: fuzz ## fuzz each target for 60 s
 	$(Q)for f in $(FUZZ_BINS); do $$f -max_total_time=60 || exit 1; done
 
