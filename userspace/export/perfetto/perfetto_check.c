@@ -304,7 +304,8 @@ static bool replay_compact(struct ck *c, uint32_t cpu, struct arr *a, size_t nin
 		if (!c->cpus[cpu].primed)
 			return fail(c, "cpu %u: compact event before any switch", cpu);
 		if (nsw <= nwk) {
-			if (!sched_ts(c, cpu, nsw) || !check_state(c, (int64_t)arr_at(&a[SW_STATE], i)))
+			if (!sched_ts(c, cpu, nsw) ||
+			    !check_state(c, (int64_t)arr_at(&a[SW_STATE], i)))
 				return false;
 			if (arr_at(&a[SW_COMM], i) >= nintern)
 				return fail(c, "comm index out of the intern table");
@@ -457,8 +458,10 @@ static struct seq *seq_of(struct ck *c, uint32_t id)
 		return NULL;
 	}
 	s = push(c, &c->seqs, sizeof(*s));
-	if (!s)
+	if (!s) {
+		tl_hmap_del(&c->seq_idx, id);
 		return NULL;
+	}
 	s->id = id;
 	return s;
 }
@@ -762,8 +765,10 @@ static bool check_descriptor(struct ck *c, const struct pb_field *d)
 	if (tl_hmap_put(&c->track_idx, t.uuid, c->tracks.n))
 		return fail(c, "out of memory");
 	tp = push(c, &c->tracks, sizeof(*tp));
-	if (!tp)
+	if (!tp) {
+		tl_hmap_del(&c->track_idx, t.uuid);
 		return false;
+	}
 	*tp = t;
 	if (thread) c->out->thread_tracks++;
 	else if (process) c->out->process_tracks++;
