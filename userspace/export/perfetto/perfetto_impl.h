@@ -180,7 +180,7 @@ int64_t tl_pf_prev_state(int64_t state, bool preempt, bool leader);
 
 /* ---- process tree ---- */
 struct tl_pf_proc;
-struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w);
+struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w, bool all_traced);
 /* Learns from one record; new or changed processes/threads are queued. */
 void tl_pf_proc_record(struct tl_pf_proc *p, const struct tl_hdr *rec);
 /* Writes the queued entries as one ProcessTree packet (if any). */
@@ -236,11 +236,22 @@ struct tl_pf_te;
  * track's sequence starts at its own first event. */
 struct tl_pf_te *tl_pf_te_new(struct pb_writer *w, uint64_t ts);
 void tl_pf_te_free(struct tl_pf_te *te);
-/* Track descriptors. parent 0 = none. */
+/* Track descriptors. parent 0 = none. A process or thread track's
+ * descriptor is parsed at its packet's time ts, when the importer binds
+ * the pid/tid to the process or thread alive then: ts must lie inside the
+ * task's life, after its task_newtask (tl_pf_life_ts). */
 void tl_pf_te_process_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			    const char *name);
+			    const char *name, uint64_t ts);
 void tl_pf_te_thread_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			   uint32_t tid, const char *name);
+			   uint32_t tid, const char *name, uint64_t ts);
+/* A time inside a task's life [start, end] strictly after its start: the
+ * importer parses non-ftrace packets before ftrace events of the same
+ * timestamp, so at `start` itself the task_newtask creating it would come
+ * after them. */
+static inline uint64_t tl_pf_life_ts(uint64_t start, uint64_t end)
+{
+	return start < end ? start + 1 : start;
+}
 void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
 			  const char *name, const char *description, bool counter);
 void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev);

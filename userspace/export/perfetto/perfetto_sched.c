@@ -15,7 +15,10 @@
  *
  * A thread's end (sched_process_free) is written just after its last
  * switch-out (the one after its exit), so the importer neither ends it
- * early nor makes a new thread of that final switch.
+ * early nor makes a new thread of that final switch. A process leader's
+ * end also ends its process in the importer (any later event of one of
+ * its threads would start a new thread outside any process), so, as in
+ * the kernel, it waits until the last thread of the group is gone.
  */
 #include "perfetto_impl.h"
 
@@ -35,8 +38,10 @@
 #define MAX_EXITING 64
 
 struct exiting {
-	uint32_t tid;
+	uint32_t tid, tgid;
 	bool leader, switched_out;
+	bool held;           /* a leader whose threads still run */
+	bool group_dead;     /* the last thread of its process */
 	uint16_t cpu;        /* where it switched out */
 	uint64_t due;        /* free at or after this ts */
 	char comm[TL_COMM_LEN];
@@ -332,15 +337,33 @@ static void drop_exiting(struct tl_pf_sched *s, struct exiting *e)
 	*e = s->exiting[--s->nexiting];
 }
 
+/* The last thread of a group has ended: its leader may end right after,
+ * on the same CPU. Returns whether a held leader was released. */
+static bool release_leader(struct tl_pf_sched *s, const struct exiting *last)
+{
+	struct exiting *l = find_exiting(s, last->tgid);
+
+	if (!last->group_dead || last->leader || !l || !l->held)
+		return false;
+	l->held = false;
+	l->switched_out = true;
+	l->cpu = last->cpu;
+	l->due = last->due;
+	return true;
+}
+
 /* Frees due on cpu before an event at ts is written there. */
 static void frees_due(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts)
 {
 	for (unsigned i = 0; i < s->nexiting;) {
 		struct exiting *e = &s->exiting[i];
 
-		if (e->switched_out && e->cpu == cpu && ts >= e->due) {
+		if (e->switched_out && !e->held && e->cpu == cpu && ts >= e->due) {
+			struct exiting last = *e;
+
 			write_free(s, e, e->due);
 			drop_exiting(s, e);
+			i = release_leader(s, &last) ? 0 : i;
 			continue;
 		}
 		i++;
@@ -368,7 +391,10 @@ static void on_task_exit(struct tl_pf_sched *s, const struct tl_exit *x)
 	}
 	memset(e, 0, sizeof(*e));
 	e->tid = x->h.tid;
+	e->tgid = x->h.tgid;
 	e->leader = x->h.tid == x->h.tgid;
+	e->group_dead = x->group_dead;
+	e->held = e->leader && !x->group_dead;
 	e->cpu = x->h.cpu;
 	memcpy(e->comm, x->comm, TL_COMM_LEN);
 }
@@ -519,12 +545,21 @@ void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec)
 	}
 }
 
+/* The first thread still to end, threads before their leaders. */
+static struct exiting *next_to_end(struct tl_pf_sched *s)
+{
+	for (unsigned i = 0; i < s->nexiting; i++)
+		if (!s->exiting[i].leader)
+			return &s->exiting[i];
+	return &s->exiting[0];
+}
+
 void tl_pf_sched_finish(struct tl_pf_sched *s)
 {
 	/* Threads that exited without a final switch-out end at the latest
 	 * event of their CPU. */
 	while (s->nexiting) {
-		struct exiting *e = &s->exiting[0];
+		struct exiting *e = next_to_end(s);
 		struct cpu_batch *c = s->cpus[e->cpu];
 
 		if (!e->switched_out)
