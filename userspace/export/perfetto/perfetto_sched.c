@@ -9,8 +9,9 @@
  * is on the CPU (events of untraced tasks are filtered out in the kernel, or
  * were lost), a plain "bridge" switch from the believed task to the recorded
  * prev is written 1 ns before, so no slice is left open or mismatched.
- * Likewise a waking whose waker is not the believed current task goes out
- * plain, with its real waker. Plain events are written in their own bundle
+ * Likewise a waking whose waker is not the believed current task gets a
+ * bridge switch to its waker, and goes out compact. Plain events are
+ * written in their own bundle
  * after the CPU's pending compact batch, keeping each CPU in time order.
  *
  * A thread's end (sched_process_free) is written just after its last
@@ -18,7 +19,11 @@
  * early nor makes a new thread of that final switch. A process leader's
  * end also ends its process in the importer (any later event of one of
  * its threads would start a new thread outside any process), so, as in
- * the kernel, it waits until the last thread of the group is gone.
+ * the kernel, it waits until the other threads of its group (those of the
+ * start snapshot and those cloned since) have ended. The exit records'
+ * group_dead cannot say when that is: threads killed together leave in any
+ * order, and the last to leave the thread group may not be the last to
+ * switch out.
  */
 #include "perfetto_impl.h"
 
@@ -36,19 +41,32 @@
 #define BATCH_MAX 16384
 #define NO_TASK UINT32_MAX
 #define MAX_EXITING 64
+/* The model's window for a waking that beats its wakee's switch-out
+ * (TL_PENDING_WAKE_NS, docs/model.md "Unknown, loss and missed events") */
+#define PENDING_WAKE_NS 200000ull
+#define PRIO_UNKNOWN 120  /* a bridge's waker: the record has no prio, say nice 0 */
 
 struct exiting {
 	uint32_t tid, tgid;
 	bool leader, switched_out;
 	bool held;           /* a leader whose threads still run */
-	bool group_dead;     /* the last thread of its process */
 	uint16_t cpu;        /* where it switched out */
 	uint64_t due;        /* free at or after this ts */
 	char comm[TL_COMM_LEN];
 };
 
+/* A waking of the task running on a CPU (while it was switching out). */
+struct pending {
+	uint32_t wakee, waker;
+	int32_t prio, target_cpu;
+	bool irq;
+	uint64_t ts;
+	char comm[TL_COMM_LEN];
+};
+
 struct cpu_batch {
 	uint32_t cur;        /* task the importer believes runs here */
+	struct pending pend; /* wakee 0: none */
 	int32_t cur_prio;
 	char cur_comm[TL_COMM_LEN];
 	bool primed;         /* a switch was written on this CPU */
@@ -66,8 +84,15 @@ struct cpu_batch {
 	struct tl_hmap comm_idx;
 };
 
+/* Threads other than the leader, not yet ended, of a process. */
+struct group {
+	uint32_t tgid, threads;
+};
+
 struct tl_pf_sched {
 	struct pb_writer *w;
+	struct group *groups;
+	size_t ngroups, groups_cap;
 	uint32_t ncpus;
 	unsigned batch;
 	struct cpu_batch **cpus;
@@ -337,13 +362,58 @@ static void drop_exiting(struct tl_pf_sched *s, struct exiting *e)
 	*e = s->exiting[--s->nexiting];
 }
 
-/* The last thread of a group has ended: its leader may end right after,
- * on the same CPU. Returns whether a held leader was released. */
+static struct group *find_group(struct tl_pf_sched *s, uint32_t tgid)
+{
+	for (size_t i = 0; i < s->ngroups; i++)
+		if (s->groups[i].tgid == tgid)
+			return &s->groups[i];
+	return NULL;
+}
+
+/* Counts one more thread in process tgid (not its leader). */
+static void group_add(struct tl_pf_sched *s, uint32_t tgid)
+{
+	struct group *g = find_group(s, tgid);
+
+	if (!g) {
+		if (s->ngroups == s->groups_cap) {
+			size_t cap = s->groups_cap ? 2 * s->groups_cap : 16;
+			struct group *n = realloc(s->groups, cap * sizeof(*n));
+
+			if (!n) {
+				s->w->err = s->w->err ? s->w->err : -ENOMEM;
+				return;
+			}
+			s->groups = n;
+			s->groups_cap = cap;
+		}
+		g = &s->groups[s->ngroups++];
+		*g = (struct group){ .tgid = tgid };
+	}
+	g->threads++;
+}
+
+/* Threads of process tgid other than its leader still to end. */
+static uint32_t group_threads(struct tl_pf_sched *s, uint32_t tgid)
+{
+	struct group *g = find_group(s, tgid);
+
+	return g ? g->threads : 0;
+}
+
+/* A thread other than the leader has ended: when it was the last one, a
+ * leader waiting for it ends right after, on the same CPU. Returns whether
+ * a held leader was released. */
 static bool release_leader(struct tl_pf_sched *s, const struct exiting *last)
 {
-	struct exiting *l = find_exiting(s, last->tgid);
+	struct group *g = last->leader ? NULL : find_group(s, last->tgid);
+	struct exiting *l;
 
-	if (!last->group_dead || last->leader || !l || !l->held)
+	if (!g || !g->threads || --g->threads)
+		return false;
+	*g = s->groups[--s->ngroups];
+	l = find_exiting(s, last->tgid);
+	if (!l || !l->held)
 		return false;
 	l->held = false;
 	l->switched_out = true;
@@ -393,13 +463,15 @@ static void on_task_exit(struct tl_pf_sched *s, const struct tl_exit *x)
 	e->tid = x->h.tid;
 	e->tgid = x->h.tgid;
 	e->leader = x->h.tid == x->h.tgid;
-	e->group_dead = x->group_dead;
-	e->held = e->leader && !x->group_dead;
+	e->held = e->leader && group_threads(s, x->h.tgid) > 0;
 	e->cpu = x->h.cpu;
 	memcpy(e->comm, x->comm, TL_COMM_LEN);
 }
 
 /* ---- switches and wakings ---- */
+
+static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
+			   const struct tl_switch *sw, int64_t state);
 
 static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 {
@@ -430,6 +502,8 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 		s->st.compact_switches++;
 	}
 	s->st.switches++;
+	if (c->pend.wakee)
+		replay_pending(s, cpu, sw, state);
 	if (e && sw->prev_state & 0x80) {
 		e->switched_out = true;
 		e->cpu = cpu;
@@ -437,17 +511,102 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 	}
 }
 
-static void plain_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
+/* A waking fired with h.tid current on its CPU, which the importer must
+ * believe too: a compact waking's waker is the CPU's current task, and
+ * only the compact form carries common_flags (the importer's irq_context).
+ * So when the importer believes another task runs there (or nothing yet:
+ * the CPU's first event), a bridge switch from it to the waker is written
+ * 1 ns before. The waker then has a Running row the waking can point to,
+ * even when its own switches were not recorded (an untraced waker, -p). */
+static void waker_bridge(struct tl_pf_sched *s, struct cpu_batch *c,
+			 const struct tl_waking *wk)
 {
-	uint64_t at = plain_begin(s, wk->h.cpu, wk->h.ts, wk->h.tid,
-				  PF_FE_SCHED_WAKING);
+	struct tl_switch to_waker = { .h = wk->h };
+	uint64_t ts = wk->h.ts > c->last_ts ? wk->h.ts - 1 : wk->h.ts;
+	uint32_t prev = c->primed && c->cur != NO_TASK ? c->cur : 0;
 
-	tl_pb_string_n(s->w, PF_WK_COMM, wk->comm, TL_COMM_LEN);
-	pb_int32(s->w, PF_WK_PID, (int32_t)wk->tid);
-	pb_int32(s->w, PF_WK_PRIO, wk->prio);
+	to_waker.next_tid = wk->h.tid;
+	to_waker.next_prio = PRIO_UNKNOWN;
+	plain_switch(s, wk->h.cpu, ts, prev, c->primed ? c->cur_comm : "",
+		     c->primed ? c->cur_prio : PRIO_UNKNOWN, 0, &to_waker);
+	s->st.bridges++;
+}
+
+static void compact_waking(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
+			   uint32_t wakee, int32_t target_cpu, int32_t prio,
+			   const char *comm, bool irq)
+{
+	struct cpu_batch *c = s->cpus[cpu];
+
+	if (c->nwk == s->batch || c->ncomm + 1 >= s->batch)
+		flush_cpu(s, cpu);
+	c->wk_ts[c->nwk] = ts;
+	c->wk_pid[c->nwk] = (int32_t)wakee;
+	c->wk_cpu[c->nwk] = target_cpu;
+	c->wk_prio[c->nwk] = prio;
+	c->wk_comm[c->nwk] = intern(s, c, comm);
+	c->wk_flags[c->nwk] = irq ? 0x08 : 0;  /* hard-irq bit of common_flags */
+	c->wk_flags_used |= irq;
+	c->nwk++;
+	c->last_ts = ts;
+	s->st.compact_wakings++;
+}
+
+/* A waking of a task the importer believes Running on some CPU is lost on
+ * it (a spurious wakeup), while the kernel had it on its way to sleep: the
+ * model counts it Runnable, woken, from its switch-out if that comes
+ * within PENDING_WAKE_NS. Remembered here, replayed by replay_pending. */
+static void note_pending(struct tl_pf_sched *s, const struct tl_waking *wk)
+{
+	for (uint32_t cpu = 0; cpu < s->ncpus; cpu++) {
+		struct cpu_batch *c = s->cpus[cpu];
+
+		if (!c || !c->primed || c->cur != wk->tid || cpu == wk->h.cpu)
+			continue;
+		c->pend = (struct pending){ .wakee = wk->tid, .waker = wk->h.tid,
+					    .prio = wk->prio, .target_cpu = wk->target_cpu,
+					    .irq = wk->h.flags & TL_HDR_F_IRQ,
+					    .ts = wk->h.ts };
+		memcpy(c->pend.comm, wk->comm, TL_COMM_LEN);
+		return;
+	}
+}
+
+static void plain_waking(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
+			 const struct pending *p)
+{
+	uint64_t at = plain_begin(s, cpu, ts, p->waker, PF_FE_SCHED_WAKING);
+
+	tl_pb_string_n(s->w, PF_WK_COMM, p->comm, TL_COMM_LEN);
+	pb_int32(s->w, PF_WK_PID, (int32_t)p->wakee);
+	pb_int32(s->w, PF_WK_PRIO, p->prio);
 	pb_int32(s->w, PF_WK_SUCCESS, 1);
-	pb_int32(s->w, PF_WK_TARGET_CPU, wk->target_cpu);
+	pb_int32(s->w, PF_WK_TARGET_CPU, p->target_cpu);
 	plain_end(s, at);
+}
+
+/* The wakee of a pending waking has just switched out blocked: the waking
+ * is written again right after that switch, at its instant, so the
+ * importer starts the Runnable row the model has. A plain sched_waking
+ * names the real waker; one from an interrupt must be compact to say so
+ * (irq_context), and then names the task now on the CPU. */
+static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
+			   const struct tl_switch *sw, int64_t state)
+{
+	struct cpu_batch *c = s->cpus[cpu];
+	struct pending p = c->pend;
+
+	c->pend.wakee = 0;
+	if (p.wakee != sw->h.tid || sw->preempt || !(state & 0x7f) ||
+	    (state & 0x30) || (sw->prev_state & 0x80) ||
+	    sw->h.ts - p.ts > PENDING_WAKE_NS)
+		return;
+	if (p.irq)
+		compact_waking(s, cpu, sw->h.ts, p.wakee, p.target_cpu, p.prio,
+			       p.comm, true);
+	else
+		plain_waking(s, cpu, sw->h.ts, &p);
+	s->st.replayed_wakings++;
 }
 
 static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
@@ -459,22 +618,12 @@ static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
 	if (!c)
 		return;
 	s->st.wakings++;
-	if (!c->primed || c->cur != wk->h.tid) {
-		plain_waking(s, wk);
-		return;
-	}
-	if (c->nwk == s->batch || c->ncomm + 1 >= s->batch)
-		flush_cpu(s, cpu);
-	c->wk_ts[c->nwk] = wk->h.ts;
-	c->wk_pid[c->nwk] = (int32_t)wk->tid;
-	c->wk_cpu[c->nwk] = wk->target_cpu;
-	c->wk_prio[c->nwk] = wk->prio;
-	c->wk_comm[c->nwk] = intern(s, c, wk->comm);
-	c->wk_flags[c->nwk] = irq ? 0x08 : 0;  /* hard-irq bit of common_flags */
-	c->wk_flags_used |= irq;
-	c->nwk++;
-	c->last_ts = wk->h.ts;
-	s->st.compact_wakings++;
+	if (!c->primed || c->cur != wk->h.tid)
+		waker_bridge(s, c, wk);
+	compact_waking(s, cpu, wk->h.ts, wk->tid, wk->target_cpu, wk->prio,
+		       wk->comm, irq);
+	if (wk->tid != wk->h.tid)
+		note_pending(s, wk);
 }
 
 /* ---- other task events, plain ---- */
@@ -483,6 +632,8 @@ static void on_newtask(struct tl_pf_sched *s, const struct tl_newtask *n)
 {
 	uint64_t at;
 
+	if (n->clone_flags & PF_CLONE_THREAD)
+		group_add(s, n->h.tgid);
 	if (!cpu_of(s, n->h.cpu))
 		return;
 	at = plain_begin(s, n->h.cpu, n->h.ts, n->h.tid, PF_FE_TASK_NEWTASK);
@@ -537,6 +688,10 @@ void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec)
 	case TL_WAKING:
 	case TL_WAKEUP_NEW: on_waking(s, (const void *)rec); break;
 	case TL_NEWTASK: on_newtask(s, (const void *)rec); break;
+	case TL_TASK_SNAP:
+		if (rec->tid != rec->tgid)
+			group_add(s, rec->tgid);
+		break;
 	case TL_RENAME: tl_model_on_rename(s, (const void *)rec); break;
 	case TL_EXEC: tl_model_on_exec(s, (const void *)rec); break;
 	case TL_EXIT: on_task_exit(s, (const void *)rec); break;
@@ -583,5 +738,6 @@ void tl_pf_sched_free(struct tl_pf_sched *s)
 	for (uint32_t i = 0; i < TL_MAX_CPUS; i++)
 		free_cpu(s->cpus[i]);
 	free(s->cpus);
+	free(s->groups);
 	free(s);
 }

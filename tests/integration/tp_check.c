@@ -1,0 +1,420 @@
+/* tp_check.c - the trace processor's view of an export against the model
+ * (tp_check.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tp.h"
+#include "tp_check.h"
+
+enum { Q_STATS, Q_THREADS, Q_PROCS, Q_STATES, Q_TRACKS, Q_N };
+
+static const char *const queries[Q_N] = {
+	[Q_STATS] = "select name, idx, value from stats "
+		    "where severity in ('error', 'data_loss') and value > 0",
+	[Q_THREADS] = "select utid, tid, upid, name from thread where utid != 0 "
+		      "order by utid",
+	[Q_PROCS] = "select p.upid, p.pid, p.name, pp.pid as ppid from process p "
+		    "left join process pp on pp.upid = p.parent_upid "
+		    "where p.upid != 0 order by p.upid",
+	[Q_STATES] = "select ts.utid, ts.ts, ts.dur, ts.state, w.tid as waker, "
+		     "ts.irq_context from thread_state ts join thread t using (utid) "
+		     "left join thread w on w.utid = ts.waker_utid "
+		     "where t.upid is not null order by ts.utid, ts.ts",
+	[Q_TRACKS] = "select (select count(*) from slice s join thread_track tt "
+		     "on s.track_id = tt.id) as thread_slices, "
+		     "(select count(*) from counter_track "
+		     "where name = 'parallelism') as par_tracks",
+};
+
+/* States as the model counts them; -1 for the ones it has no time for
+ * (dead, zombie, and states no switch of ours writes). */
+static int model_state(const char *s)
+{
+	if (!s)
+		return -1;
+	if (!strcmp(s, "Running"))
+		return TL_ST_RUNNING;
+	if (!strcmp(s, "R") || !strcmp(s, "R+"))
+		return TL_ST_RUNNABLE;
+	if (!strcmp(s, "D"))
+		return TL_ST_UNINT;
+	if (strchr("STtPI", s[0]) && !s[1])
+		return TL_ST_SLEEPING;
+	return -1;
+}
+
+static int run_export(const char *rec, const char *out)
+{
+	char log[PATH_MAX + 8];
+	int status, fd;
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s.log", out);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char tl[PATH_MAX + 16];
+
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		snprintf(tl, sizeof(tl), "%s/threadline", th_build_dir());
+		execl(tl, "threadline", "export", rec, "-o", out, "--check",
+		      (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		assert_int_equal(errno, EINTR);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		char line[512];
+		FILE *f = fopen(log, "r");
+
+		while (f && fgets(line, sizeof(line), f))
+			fputs(line, stderr);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	unlink(log);
+	return 0;
+}
+
+void tpc_export(const struct th_run *r, char *out, size_t out_len)
+{
+	if ((size_t)snprintf(out, out_len, "%s.pftrace", r->path) >= out_len)
+		fail_msg("trace path too long");
+	if (run_export(r->path, out))
+		fail_msg("threadline export --check %s failed", r->path);
+}
+
+/* ---- threads and processes ---- */
+
+struct tpc {
+	const struct th_run *r;
+	struct tp_rows q[Q_N];
+	const struct tl_thread **by_utid;   /* the model's thread of each utid */
+	size_t nutid;
+};
+
+static long proc_pid_of_upid(const struct tpc *c, int64_t upid)
+{
+	const struct tp_rows *p = &c->q[Q_PROCS];
+
+	for (size_t i = 0; i < p->nrows; i++)
+		if (tp_int(p, i, 0) == upid)
+			return (long)tp_int(p, i, 1);
+	return -1;
+}
+
+/* The model's threads with t's TID, in creation order: t is the k-th. */
+static size_t gen_index(const struct tl_model *m, const struct tl_thread *t,
+			size_t *count)
+{
+	size_t k = 0, n = 0;
+
+	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
+		const struct tl_thread *x = tl_model_thread(m, i);
+
+		if (x->tid != t->tid)
+			continue;
+		if (x->gen < t->gen)
+			k++;
+		n++;
+	}
+	*count = n;
+	return k;
+}
+
+/* One utid per generation of each traced TID, in its process, named as
+ * the model names it. */
+static void check_thread(struct tpc *c, const struct tl_thread *t)
+{
+	const struct tp_rows *th = &c->q[Q_THREADS];
+	size_t ngen, k = gen_index(c->r->m, t, &ngen), seen = 0;
+	long utid = -1;
+
+	for (size_t i = 0; i < th->nrows; i++) {
+		if (tp_int(th, i, 1) != t->tid)
+			continue;
+		if (!tp_cell(th, i, 2))
+			fail_msg("thread %u (%s) has utid %s in no process", t->tid,
+				 tl_thread_name(t), tp_cell(th, i, 0));
+		if (seen++ == k)
+			utid = (long)tp_int(th, i, 0);
+	}
+	if (seen != ngen)
+		fail_msg("thread %u (%s): %zu utids in Perfetto, %zu threads in the model",
+			 t->tid, tl_thread_name(t), seen, ngen);
+	for (size_t i = 0; i < th->nrows; i++) {
+		const char *name = tp_cell(th, i, 3);
+
+		if (tp_int(th, i, 0) != utid)
+			continue;
+		if (t->proc && proc_pid_of_upid(c, tp_int(th, i, 2)) != (long)t->proc->pid)
+			fail_msg("thread %u is in process %ld in Perfetto, %u in the model",
+				 t->tid, proc_pid_of_upid(c, tp_int(th, i, 2)), t->proc->pid);
+		if (!name || strcmp(name, tl_thread_name(t)))
+			fail_msg("thread %u is named %s in Perfetto, %s in the model",
+				 t->tid, name ? name : "NULL", tl_thread_name(t));
+		if ((size_t)utid < c->nutid)
+			c->by_utid[utid] = t;
+	}
+}
+
+/* A process's name in Perfetto is its argv[0] (a path) or its comm; the
+ * model's is the comm, which the kernel cuts to 15 characters. */
+static bool same_proc_name(const char *pf, const char *model)
+{
+	const char *base = pf ? strrchr(pf, '/') : NULL;
+
+	base = base ? base + 1 : pf;
+	if (!base)
+		return false;
+	if (strlen(model) >= TL_COMM_LEN - 1)
+		return !strncmp(base, model, strlen(model));
+	return !strcmp(base, model);
+}
+
+static void check_proc(const struct tpc *c, const struct tl_process *p)
+{
+	const struct tp_rows *pr = &c->q[Q_PROCS];
+	size_t want = 0, seen = 0;
+	bool named = false, parent_ok = !p->ppid;
+
+	for (size_t i = 0; i < tl_model_nprocs(c->r->m); i++)
+		want += tl_model_proc(c->r->m, i)->pid == p->pid;
+	for (size_t i = 0; i < pr->nrows; i++) {
+		if (tp_int(pr, i, 1) != p->pid)
+			continue;
+		seen++;
+		named |= same_proc_name(tp_cell(pr, i, 2), tl_proc_name(p));
+		parent_ok |= tp_int(pr, i, 3) == p->ppid;
+	}
+	if (seen != want)
+		fail_msg("process %u (%s): %zu upids in Perfetto, %zu processes in the model",
+			 p->pid, tl_proc_name(p), seen, want);
+	if (!named)
+		fail_msg("process %u is not named %s in Perfetto", p->pid, tl_proc_name(p));
+	if (!parent_ok)
+		fail_msg("process %u: Perfetto's parent is not %u", p->pid, p->ppid);
+}
+
+/* ---- states ---- */
+
+/* Length of [a, b) inside t's life and outside its Unknown intervals. */
+static uint64_t known_ns(const struct tl_thread *t, uint64_t a, uint64_t b)
+{
+	uint64_t ns;
+
+	a = a > t->start ? a : t->start;
+	b = b < t->end ? b : t->end;
+	if (b <= a)
+		return 0;
+	ns = b - a;
+	for (size_t i = 0; i < t->niv; i++) {
+		const struct tl_interval *iv = &t->iv[i];
+		uint64_t s = iv->start > a ? iv->start : a, e = iv->end < b ? iv->end : b;
+
+		if (iv->state == TL_ST_UNKNOWN && e > s)
+			ns -= e - s;
+	}
+	return ns;
+}
+
+static const char *const state_names[TL_ST_COUNT] = {
+	"unknown", "running", "runnable", "sleeping", "uninterruptible"
+};
+
+static void check_times(const struct tpc *c, const struct tl_thread *t,
+			const uint64_t *pf)
+{
+	bool verbose = getenv("TL_TEST_VERBOSE") != NULL;
+
+	if (verbose)
+		printf("  %-7u %-16s", t->tid, tl_thread_name(t));
+	for (int s = TL_ST_RUNNING; s < TL_ST_COUNT; s++) {
+		uint64_t want = t->sum.ns[s], got = pf[s];
+		uint64_t diff = got > want ? got - want : want - got;
+
+		if (verbose)
+			printf(" %s %.3f/%.3f ms", state_names[s], got / 1e6, want / 1e6);
+		if (diff > want / 100 + TPC_SLACK_NS)
+			fail_msg("thread %u (%s) %s: %" PRIu64 " ns in Perfetto, %" PRIu64
+				 " in the model", t->tid, tl_thread_name(t), state_names[s],
+				 got, want);
+	}
+	if (verbose)
+		printf("\n");
+	(void)c;
+}
+
+/* The model's interval of t starting at ts in state st, or NULL. */
+static const struct tl_interval *iv_at(const struct tl_thread *t, uint64_t ts)
+{
+	for (size_t i = 0; i < t->niv; i++)
+		if (t->iv[i].start == ts)
+			return &t->iv[i];
+	return NULL;
+}
+
+struct wakers { size_t model, matched, irq; };
+
+/* Each Runnable row a wakeup of the model starts names the model's waker. */
+static void check_waker(const struct tl_thread *t, const struct tp_rows *st,
+			size_t row, struct wakers *w)
+{
+	const struct tl_interval *iv = iv_at(t, (uint64_t)tp_int(st, row, 1));
+	const char *state = tp_cell(st, row, 3);
+
+	if (!iv || iv->state != TL_ST_RUNNABLE || iv->cause != TL_RUN_WOKEN ||
+	    !state || strcmp(state, "R"))
+		return;
+	if (iv->waker_irq) {
+		if (tp_int(st, row, 5) != 1)
+			fail_msg("thread %u woken from an interrupt at %" PRIu64
+				 ": irq_context %s in Perfetto", t->tid, iv->start,
+				 tp_cell(st, row, 5) ? tp_cell(st, row, 5) : "NULL");
+		w->irq++;
+		return;
+	}
+	if (!iv->waker)
+		return;
+	if (tp_int(st, row, 4) != iv->waker)
+		fail_msg("thread %u woken at %" PRIu64 " by %u in the model, by %s in "
+			 "Perfetto", t->tid, iv->start, iv->waker,
+			 tp_cell(st, row, 4) ? tp_cell(st, row, 4) : "nobody");
+	w->matched++;
+}
+
+static size_t model_wakeups(const struct tl_thread *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->niv; i++)
+		n += t->iv[i].state == TL_ST_RUNNABLE && t->iv[i].cause == TL_RUN_WOKEN &&
+		     (t->iv[i].waker || t->iv[i].waker_irq);
+	return n;
+}
+
+static void check_states(struct tpc *c)
+{
+	const struct tp_rows *st = &c->q[Q_STATES];
+	uint64_t end = tl_model_stats(c->r->m)->end;
+	struct wakers w = { 0 };
+	size_t i = 0;
+
+	while (i < st->nrows) {
+		int64_t utid = tp_int(st, i, 0);
+		const struct tl_thread *t = (size_t)utid < c->nutid ? c->by_utid[utid] : NULL;
+		uint64_t ns[TL_ST_COUNT] = { 0 };
+
+		for (; i < st->nrows && tp_int(st, i, 0) == utid; i++) {
+			uint64_t ts = (uint64_t)tp_int(st, i, 1);
+			int64_t dur = tp_int(st, i, 2);
+			int s = model_state(tp_cell(st, i, 3));
+
+			if (!t)
+				continue;
+			if (s >= 0)
+				ns[s] += known_ns(t, ts, dur < 0 ? end : ts + (uint64_t)dur);
+			check_waker(t, st, i, &w);
+		}
+		if (t)
+			check_times(c, t, ns);
+	}
+	for (size_t k = 0; k < tl_model_nthreads(c->r->m); k++)
+		w.model += model_wakeups(tl_model_thread(c->r->m, k));
+	if (getenv("TL_TEST_VERBOSE"))
+		printf("  wakeups: %zu in the model, %zu with Perfetto's waker, %zu irq\n",
+		       w.model, w.matched, w.irq);
+	/* a wakeup traced just before its wakee's switch-out starts no row in
+	 * Perfetto (the waking finds it Running); every other one must */
+	if ((w.matched + w.irq) * 10 < w.model * 9)
+		fail_msg("only %zu of the model's %zu wakeups have Perfetto's waker",
+			 w.matched + w.irq, w.model);
+}
+
+static void check_stats(const struct tp_rows *s)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		fprintf(stderr, "stat %s[%s] = %s\n", tp_cell(s, i, 0),
+			tp_cell(s, i, 1) ? tp_cell(s, i, 1) : "", tp_cell(s, i, 2));
+	if (s->nrows)
+		fail_msg("the trace processor reports %zu error/data-loss stats", s->nrows);
+}
+
+static void check_tracks(const struct tpc *c)
+{
+	const struct tl_model *m = c->r->m;
+	bool blocked = false;
+
+	for (size_t i = 0; i < tl_model_nthreads(m) && !blocked; i++) {
+		const struct tl_thread *t = tl_model_thread(m, i);
+
+		blocked = t->sum.ns[TL_ST_SLEEPING] + t->sum.ns[TL_ST_UNINT] > 0;
+	}
+	if (blocked && tp_int(&c->q[Q_TRACKS], 0, 0) == 0)
+		fail_msg("no blocking slice on any thread track");
+	if (tp_int(&c->q[Q_TRACKS], 0, 1) == 0)
+		fail_msg("no parallelism counter track");
+}
+
+bool tpc_check(const struct th_run *r)
+{
+	char path[PATH_MAX + 16];
+	struct tpc c = { .r = r };
+
+	if (!tp_path())
+		return false;
+	tpc_export(r, path, sizeof(path));
+	tp_query(path, NULL, queries, Q_N, c.q);
+	if (getenv("TL_TEST_VERBOSE"))
+		printf("trace processor on %s (Perfetto / model):\n", path);
+	check_stats(&c.q[Q_STATS]);
+	c.nutid = c.q[Q_THREADS].nrows ? (size_t)tp_int(&c.q[Q_THREADS],
+						c.q[Q_THREADS].nrows - 1, 0) + 1 : 0;
+	c.by_utid = calloc(c.nutid + 1, sizeof(*c.by_utid));
+	assert_non_null(c.by_utid);
+	for (size_t i = 0; i < tl_model_nprocs(r->m); i++)
+		check_proc(&c, tl_model_proc(r->m, i));
+	for (size_t i = 0; i < tl_model_nthreads(r->m); i++)
+		check_thread(&c, tl_model_thread(r->m, i));
+	check_states(&c);
+	check_tracks(&c);
+	free(c.by_utid);
+	tp_free(c.q, Q_N);
+	if (!getenv("TL_KEEP_RECORDINGS"))
+		unlink(path);
+	return true;
+}
+
+long tpc_utid(const char *path, const struct tl_thread *t)
+{
+	char sql[256];
+	const char *q[1] = { sql };
+	struct tp_rows rows;
+	long utid = -1;
+
+	snprintf(sql, sizeof(sql), "select utid from thread join process using (upid) "
+		 "where tid = %u and pid = %u order by utid", t->tid,
+		 t->proc ? t->proc->pid : t->tid);
+	tp_query(path, NULL, q, 1, &rows);
+	if (rows.nrows)
+		utid = (long)tp_int(&rows, rows.nrows > t->gen ? t->gen : 0, 0);
+	tp_free(&rows, 1);
+	if (utid < 0)
+		fail_msg("thread %u is not in Perfetto's thread table", t->tid);
+	return utid;
+}
