@@ -175,7 +175,9 @@ int th_record_demo(struct th_run *r, const char *demo, const char *const *args)
 		cmd[n++] = *a;
 	cmd[n] = NULL;
 	th_record_cmd(r, NULL, cmd);
-	if (!tpc_check(r)) {
+	snprintf(r->pftrace, sizeof(r->pftrace), "%s.pftrace", r->path);
+	if (!tpc_check(r, r->pftrace)) {
+		r->pftrace[0] = 0;
 		fprintf(stderr, "%s: no trace_processor_shell (TP_SHELL): the Perfetto "
 			"checks are skipped\n", demo);
 		r->tp_skipped = true;
@@ -192,6 +194,8 @@ void th_free(struct th_run *r)
 	if (!getenv("TL_KEEP_RECORDINGS")) {
 		unlink(r->path);
 		unlink(r->log);
+		if (r->pftrace[0])
+			unlink(r->pftrace);
 	}
 	memset(r, 0, sizeof(*r));
 	if (skipped)

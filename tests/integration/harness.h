@@ -29,6 +29,7 @@ struct th_run {
 	const struct tl_process *root; /* the launched program's process */
 	uint64_t wall_ns;         /* how long record ran */
 	bool tp_skipped;          /* no trace processor: th_free skips the test */
+	char pftrace[PATH_MAX + 16]; /* its Perfetto export ("" if none) */
 };
 
 /* The build folder (the one holding threadline), from this test's path. */

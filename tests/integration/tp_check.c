@@ -91,11 +91,9 @@ static int run_export(const char *rec, const char *out)
 	return 0;
 }
 
-void tpc_export(const struct th_run *r, char *out, size_t out_len)
+void tpc_export(const struct th_run *r, const char *path)
 {
-	if ((size_t)snprintf(out, out_len, "%s.pftrace", r->path) >= out_len)
-		fail_msg("trace path too long");
-	if (run_export(r->path, out))
+	if (run_export(r->path, path))
 		fail_msg("threadline export --check %s failed", r->path);
 }
 
@@ -200,7 +198,10 @@ static void check_proc(const struct tpc *c, const struct tl_process *p)
 			continue;
 		seen++;
 		named |= same_proc_name(tp_cell(pr, i, 2), tl_proc_name(p));
-		parent_ok |= tp_int(pr, i, 3) == p->ppid;
+		/* Perfetto keeps the parent that created it; the model's ppid is
+		 * the latest (an orphan's is its new reaper) */
+		parent_ok |= tp_int(pr, i, 3) == p->ppid ||
+			     (p->parent && tp_int(pr, i, 3) == p->parent->pid);
 	}
 	if (seen != want)
 		fail_msg("process %u (%s): %zu upids in Perfetto, %zu processes in the model",
@@ -371,14 +372,36 @@ static void check_tracks(const struct tpc *c)
 		fail_msg("no parallelism counter track");
 }
 
-bool tpc_check(const struct th_run *r)
+/* The model's parallelism of r's root process against Perfetto's. */
+static void check_parallelism(const struct th_run *r)
 {
-	char path[PATH_MAX + 16];
+	const struct tl_process *p = r->root;
+	uint64_t pf[TL_PAR_LEVELS] = { 0 }, slack;
+	struct tl_par_stats ms;
+
+	if (!p || tl_proc_par_stats(p, 0, 0, &ms))
+		return;
+	tpc_parallelism(r, p, pf, TL_PAR_LEVELS);
+	slack = ms.span_ns / 100 + ms.unknown_ns + TPC_SLACK_NS;
+	for (unsigned k = 0; k < TL_PAR_LEVELS; k++) {
+		uint64_t d = pf[k] > ms.par_ns[k] ? pf[k] - ms.par_ns[k] : ms.par_ns[k] - pf[k];
+
+		if (getenv("TL_TEST_VERBOSE") && (pf[k] || ms.par_ns[k]))
+			printf("  parallelism %u: %.3f ms in Perfetto, %.3f in the model\n",
+			       k, pf[k] / 1e6, ms.par_ns[k] / 1e6);
+		if (d > slack)
+			fail_msg("process %u: %" PRIu64 " ns at parallelism %u in Perfetto, %"
+				 PRIu64 " in the model", p->pid, pf[k], k, ms.par_ns[k]);
+	}
+}
+
+bool tpc_check(const struct th_run *r, const char *path)
+{
 	struct tpc c = { .r = r };
 
 	if (!tp_path())
 		return false;
-	tpc_export(r, path, sizeof(path));
+	tpc_export(r, path);
 	tp_query(path, NULL, queries, Q_N, c.q);
 	if (getenv("TL_TEST_VERBOSE"))
 		printf("trace processor on %s (Perfetto / model):\n", path);
@@ -395,12 +418,11 @@ bool tpc_check(const struct th_run *r)
 	check_tracks(&c);
 	free(c.by_utid);
 	tp_free(c.q, Q_N);
-	if (!getenv("TL_KEEP_RECORDINGS"))
-		unlink(path);
+	check_parallelism(r);
 	return true;
 }
 
-long tpc_utid(const char *path, const struct tl_thread *t)
+long tpc_utid(const struct th_run *r, const struct tl_thread *t)
 {
 	char sql[256];
 	const char *q[1] = { sql };
@@ -410,11 +432,81 @@ long tpc_utid(const char *path, const struct tl_thread *t)
 	snprintf(sql, sizeof(sql), "select utid from thread join process using (upid) "
 		 "where tid = %u and pid = %u order by utid", t->tid,
 		 t->proc ? t->proc->pid : t->tid);
-	tp_query(path, NULL, q, 1, &rows);
+	tp_query(r->pftrace, NULL, q, 1, &rows);
 	if (rows.nrows)
 		utid = (long)tp_int(&rows, rows.nrows > t->gen ? t->gen : 0, 0);
 	tp_free(&rows, 1);
 	if (utid < 0)
 		fail_msg("thread %u is not in Perfetto's thread table", t->tid);
 	return utid;
+}
+
+size_t tpc_critical_path(const struct th_run *r, const struct tl_thread *t,
+			 uint64_t ts, uint64_t dur, struct tpc_cp *out, size_t max)
+{
+	char sql[512];
+	const char *q[1] = { sql };
+	struct tp_rows rows;
+	size_t n;
+
+	snprintf(sql, sizeof(sql), "select t.tid, sum(cp.dur) as ns "
+		 "from _thread_executing_span_critical_path(%ld, %" PRIu64 ", %" PRIu64
+		 ") cp join thread t using (utid) group by t.tid order by ns desc",
+		 tpc_utid(r, t), ts, dur);
+	tp_query(r->pftrace, "include perfetto module sched.thread_executing_span;",
+		 q, 1, &rows);
+	n = rows.nrows;
+	for (size_t i = 0; i < n && i < max; i++)
+		out[i] = (struct tpc_cp){ (uint32_t)tp_int(&rows, i, 0),
+					  (uint64_t)tp_int(&rows, i, 1) };
+	tp_free(&rows, 1);
+	return n;
+}
+
+/* "with life(utid, s, e) as (values (...), ...)": p's threads' lives. */
+static size_t lives_sql(const struct th_run *r, const struct tl_process *p,
+			char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "life(utid, s, e) as (values ");
+
+	for (size_t i = 0; i < p->nthreads && n < len; i++) {
+		const struct tl_thread *t = p->threads[i];
+
+		n += (size_t)snprintf(buf + n, len - n, "%s(%ld, %" PRIu64 ", %" PRIu64 ")",
+				      i ? ", " : "", tpc_utid(r, t), t->start, t->end);
+	}
+	n += (size_t)snprintf(buf + n, len > n ? len - n : 0, ")");
+	if (n >= len)
+		fail_msg("too many threads for the parallelism query");
+	return n;
+}
+
+void tpc_parallelism(const struct th_run *r, const struct tl_process *p,
+		     uint64_t *ns_at, size_t max)
+{
+	char life[8192], sql[16384];
+	const char *q[1] = { sql };
+	struct tp_rows rows;
+
+	lives_sql(r, p, life, sizeof(life));
+	snprintf(sql, sizeof(sql),
+		 "with %s, run as (select max(ts.ts, life.s) as ts, "
+		 "min(ts.ts + ts.dur, life.e) - max(ts.ts, life.s) as dur "
+		 "from thread_state ts join life using (utid) "
+		 "where ts.state = 'Running' and ts.dur > 0), "
+		 "runs as (select * from run where dur > 0), "
+		 "steps as (select ts, value, lead(ts, 1, %" PRIu64 ") over (order by ts) "
+		 "as next from intervals_overlap_count!(runs, ts, dur)) "
+		 "select value, sum(min(next, %" PRIu64 ") - max(ts, %" PRIu64 ")) as ns "
+		 "from steps where next > %" PRIu64 " and ts < %" PRIu64 " group by value",
+		 life, p->end, p->end, p->start, p->start, p->end);
+	tp_query(r->pftrace, "include perfetto module intervals.overlap;", q, 1, &rows);
+	memset(ns_at, 0, max * sizeof(*ns_at));
+	for (size_t i = 0; i < rows.nrows; i++) {
+		int64_t k = tp_int(&rows, i, 0);
+
+		if (k >= 0 && (size_t)k < max)
+			ns_at[k] += (uint64_t)tp_int(&rows, i, 1);
+	}
+	tp_free(&rows, 1);
 }

@@ -26,15 +26,31 @@
 #define TPC_SLACK_NS 200000ull
 
 /* Exports r's recording with `threadline export --check` (the in-process
- * checker must accept it too) to out (out_len bytes). */
-void tpc_export(const struct th_run *r, char *out, size_t out_len);
+ * checker must accept it too) to path. */
+void tpc_export(const struct th_run *r, const char *path);
 
-/* All the checks above on r (fails the test on a mismatch). Returns false,
- * having checked nothing, when there is no trace processor. */
-bool tpc_check(const struct th_run *r);
+/* Exports r's recording to path and runs all the checks above on it, and
+ * on the root process's parallelism (tpc_parallelism against the model's
+ * series). Fails the test on a mismatch. Returns false, having done
+ * nothing, when there is no trace processor. */
+bool tpc_check(const struct th_run *r, const char *path);
 
-/* The utid Perfetto gave thread t of r's model in the trace at path (fails
- * the test if there is none). */
-long tpc_utid(const char *path, const struct tl_thread *t);
+/* The utid Perfetto gave thread t of r's model in r's export (fails the
+ * test if there is none). */
+long tpc_utid(const struct th_run *r, const struct tl_thread *t);
+
+/* Perfetto's critical path of thread t over [ts, ts + dur): the stdlib's
+ * sched.thread_executing_span (what the UI's critical path shows). Fills
+ * up to max threads on it (TIDs) with the time each holds it; returns how
+ * many threads it names. */
+struct tpc_cp { uint32_t tid; uint64_t ns; };
+size_t tpc_critical_path(const struct th_run *r, const struct tl_thread *t,
+			 uint64_t ts, uint64_t dur, struct tpc_cp *out, size_t max);
+
+/* Perfetto's parallelism of process p over its life: time with k of its
+ * threads Running (each clipped to its traced life), k < max, counted by
+ * the stdlib's intervals.overlap over thread_state. */
+void tpc_parallelism(const struct th_run *r, const struct tl_process *p,
+		     uint64_t *ns_at, size_t max);
 
 #endif

@@ -9,8 +9,8 @@
  * is on the CPU (events of untraced tasks are filtered out in the kernel, or
  * were lost), a plain "bridge" switch from the believed task to the recorded
  * prev is written 1 ns before, so no slice is left open or mismatched.
- * Likewise a waking whose waker is not the believed current task gets a
- * bridge switch to its waker, and goes out compact. Plain events are
+ * Likewise a waking, or any record naming the current task, whose task is
+ * not the believed one gets a bridge switch to it; wakings go out compact. Plain events are
  * written in their own bundle
  * after the CPU's pending compact batch, keeping each CPU in time order.
  *
@@ -511,25 +511,54 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 	}
 }
 
-/* A waking fired with h.tid current on its CPU, which the importer must
- * believe too: a compact waking's waker is the CPU's current task, and
- * only the compact form carries common_flags (the importer's irq_context).
- * So when the importer believes another task runs there (or nothing yet:
- * the CPU's first event), a bridge switch from it to the waker is written
- * 1 ns before. The waker then has a Running row the waking can point to,
- * even when its own switches were not recorded (an untraced waker, -p). */
-static void waker_bridge(struct tl_pf_sched *s, struct cpu_batch *c,
-			 const struct tl_waking *wk)
+/* A record fired with h.tid current on its CPU, which the importer must
+ * believe too, as the model does (docs/model.md: Running is entered by any
+ * record where the thread is the current task): a compact waking's waker
+ * is the CPU's current task, only the compact form carries common_flags
+ * (the importer's irq_context), and a thread whose switch-in was missed
+ * runs from its first record, not from its next switch. So when the
+ * importer believes another task runs there (or nothing yet: the CPU's
+ * first event), a bridge switch from it to h.tid is written 1 ns before.
+ * A waker then has a Running row the waking can point to, even when its
+ * own switches were not recorded (an untraced waker, -p). */
+static void bridge_to_current(struct tl_pf_sched *s, struct cpu_batch *c,
+			      const struct tl_hdr *h)
 {
-	struct tl_switch to_waker = { .h = wk->h };
-	uint64_t ts = wk->h.ts > c->last_ts ? wk->h.ts - 1 : wk->h.ts;
+	struct tl_switch to_cur = { .h = *h };
+	uint64_t ts = h->ts > c->last_ts ? h->ts - 1 : h->ts;
 	uint32_t prev = c->primed && c->cur != NO_TASK ? c->cur : 0;
 
-	to_waker.next_tid = wk->h.tid;
-	to_waker.next_prio = PRIO_UNKNOWN;
-	plain_switch(s, wk->h.cpu, ts, prev, c->primed ? c->cur_comm : "",
-		     c->primed ? c->cur_prio : PRIO_UNKNOWN, 0, &to_waker);
+	to_cur.next_tid = h->tid;
+	to_cur.next_prio = PRIO_UNKNOWN;
+	plain_switch(s, h->cpu, ts, prev, c->primed ? c->cur_comm : "",
+		     c->primed ? c->cur_prio : PRIO_UNKNOWN, 0, &to_cur);
 	s->st.bridges++;
+}
+
+/* Records whose h.tid is the current task of h.cpu (the ones the model
+ * observes as such; switches and wakings aside). */
+static bool names_current(uint16_t type)
+{
+	switch (type) {
+	case TL_MIGRATE: case TL_SYS_ENTER: case TL_SYS_EXIT: case TL_WAIT:
+	case TL_SIGNAL_GEN: case TL_SIGNAL_DELIVER: case TL_USDT: case TL_FORK:
+	case TL_NEWTASK: case TL_EXEC: case TL_EXIT: case TL_RENAME:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void observe_current(struct tl_pf_sched *s, const struct tl_hdr *h)
+{
+	struct cpu_batch *c = h->tid ? cpu_of(s, h->cpu) : NULL;
+
+	if (!c)
+		return;
+	if (c->pend.wakee == h->tid && h->ts > c->pend.ts)
+		c->pend.wakee = 0;   /* it ran on: the model drops the waking */
+	if (!c->primed || c->cur != h->tid)
+		bridge_to_current(s, c, h);
 }
 
 static void compact_waking(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
@@ -619,7 +648,7 @@ static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
 		return;
 	s->st.wakings++;
 	if (!c->primed || c->cur != wk->h.tid)
-		waker_bridge(s, c, wk);
+		bridge_to_current(s, c, &wk->h);
 	compact_waking(s, cpu, wk->h.ts, wk->tid, wk->target_cpu, wk->prio,
 		       wk->comm, irq);
 	if (wk->tid != wk->h.tid)
@@ -683,6 +712,8 @@ void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec)
 {
 	if (s->nexiting && rec->cpu < TL_MAX_CPUS)
 		frees_due(s, rec->cpu, rec->ts);
+	if (names_current(rec->type))
+		observe_current(s, rec);
 	switch (rec->type) {
 	case TL_SWITCH: on_switch(s, (const void *)rec); break;
 	case TL_WAKING:
