@@ -401,10 +401,14 @@ static uint32_t group_threads(struct tl_pf_sched *s, uint32_t tgid)
 	return g ? g->threads : 0;
 }
 
-/* A thread other than the leader has ended: when it was the last one, a
- * leader waiting for it ends right after, on the same CPU. Returns whether
- * a held leader was released. */
-static bool release_leader(struct tl_pf_sched *s, const struct exiting *last)
+/* A thread other than the leader has ended (its free is being written on
+ * cpu, before a record at now): when it was the last one, a leader that
+ * waits for it may end - not before its own final switch-out, and not
+ * before now on this CPU, whose events are written in time order (the
+ * thread's free may be written long after its instant). Returns whether
+ * a leader was released. */
+static bool release_leader(struct tl_pf_sched *s, const struct exiting *last,
+			   uint16_t cpu, uint64_t now)
 {
 	struct group *g = last->leader ? NULL : find_group(s, last->tgid);
 	struct exiting *l;
@@ -416,9 +420,12 @@ static bool release_leader(struct tl_pf_sched *s, const struct exiting *last)
 	if (!l || !l->held)
 		return false;
 	l->held = false;
-	l->switched_out = true;
-	l->cpu = last->cpu;
-	l->due = last->due;
+	if (!l->switched_out)
+		return false;   /* its final switch-out makes it due */
+	if (now == UINT64_MAX)
+		now = last->due;
+	l->cpu = cpu;
+	l->due = l->due > now ? l->due : now;
 	return true;
 }
 
@@ -433,7 +440,7 @@ static void frees_due(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts)
 
 			write_free(s, e, e->due);
 			drop_exiting(s, e);
-			i = release_leader(s, &last) ? 0 : i;
+			i = release_leader(s, &last, cpu, ts) ? 0 : i;
 			continue;
 		}
 		i++;
@@ -740,17 +747,30 @@ static struct exiting *next_to_end(struct tl_pf_sched *s)
 	return &s->exiting[0];
 }
 
+/* The latest event written on any CPU. */
+static uint64_t last_ts_all(const struct tl_pf_sched *s)
+{
+	uint64_t ts = 0;
+
+	for (uint32_t cpu = 0; cpu < TL_MAX_CPUS; cpu++)
+		if (s->cpus[cpu] && s->cpus[cpu]->last_ts > ts)
+			ts = s->cpus[cpu]->last_ts;
+	return ts;
+}
+
 void tl_pf_sched_finish(struct tl_pf_sched *s)
 {
 	/* Threads that exited without a final switch-out end at the latest
-	 * event of their CPU. */
+	 * event of their CPU; leaders, after every thread (theirs may have
+	 * ended on other CPUs), at the latest event of all. */
 	while (s->nexiting) {
 		struct exiting *e = next_to_end(s);
 		struct cpu_batch *c = s->cpus[e->cpu];
+		uint64_t at = e->leader ? last_ts_all(s) : c->last_ts;
 
 		if (!e->switched_out)
-			e->due = c->last_ts;
-		write_free(s, e, e->due > c->last_ts ? e->due : c->last_ts);
+			e->due = at;
+		write_free(s, e, e->due > at ? e->due : at);
 		drop_exiting(s, e);
 	}
 	for (uint32_t cpu = 0; cpu < TL_MAX_CPUS; cpu++)
