@@ -56,6 +56,11 @@ bool tl_pfck_descriptor(struct ck *c, const struct pb_field *d)
 	}
 	if (r.err || !uuid || !t.uuid)
 		return tl_pfck_fail(c, "track descriptor without uuid");
+	/* parsed at its time: without one, after every task has ended, and
+	 * the importer then starts a new thread or process for it */
+	if ((thread || process) && !c->has_ts)
+		return tl_pfck_fail(c, "%s track %#llx without a timestamp",
+				    thread ? "thread" : "process", (unsigned long long)t.uuid);
 	if (find_track(c, t.uuid))
 		return tl_pfck_fail(c, "track uuid %#llx declared twice", (unsigned long long)t.uuid);
 	if (c->tracks.n + 1 >= MAX_TRACKS)
