@@ -101,6 +101,7 @@ void tpc_export(const struct th_run *r, const char *path)
 
 struct tpc {
 	const struct th_run *r;
+	const char *path;
 	struct tp_rows q[Q_N];
 	const struct tl_thread **by_utid;   /* the model's thread of each utid */
 	size_t nutid;
@@ -253,12 +254,11 @@ static void check_times(const struct tpc *c, const struct tl_thread *t,
 			printf(" %s %.3f/%.3f ms", state_names[s], got / 1e6, want / 1e6);
 		if (diff > want / 100 + TPC_SLACK_NS)
 			fail_msg("thread %u (%s) %s: %" PRIu64 " ns in Perfetto, %" PRIu64
-				 " in the model", t->tid, tl_thread_name(t), state_names[s],
-				 got, want);
+				 " in the model (%s)", t->tid, tl_thread_name(t), state_names[s],
+				 got, want, c->path);
 	}
 	if (verbose)
 		printf("\n");
-	(void)c;
 }
 
 /* The model's interval of t starting at ts in state st, or NULL. */
@@ -397,7 +397,7 @@ static void check_parallelism(const struct th_run *r)
 
 bool tpc_check(const struct th_run *r, const char *path)
 {
-	struct tpc c = { .r = r };
+	struct tpc c = { .r = r, .path = path };
 
 	if (!tp_path())
 		return false;
@@ -502,11 +502,13 @@ void tpc_parallelism(const struct th_run *r, const struct tl_process *p,
 		 life, p->end, p->end, p->start, p->start, p->end);
 	tp_query(r->pftrace, "include perfetto module intervals.overlap;", q, 1, &rows);
 	memset(ns_at, 0, max * sizeof(*ns_at));
-	for (size_t i = 0; i < rows.nrows; i++) {
-		int64_t k = tp_int(&rows, i, 0);
-
-		if (k >= 0 && (size_t)k < max)
-			ns_at[k] += (uint64_t)tp_int(&rows, i, 1);
-	}
+	for (size_t i = 1; i < max; i++)
+		for (size_t k = 0; k < rows.nrows; k++)
+			if (tp_int(&rows, k, 0) == (int64_t)i)
+				ns_at[i] += (uint64_t)tp_int(&rows, k, 1);
+	/* the counts start at the first Running row: level 0 is the rest */
+	ns_at[0] = p->end - p->start;
+	for (size_t i = 1; i < max; i++)
+		ns_at[0] -= ns_at[i] < ns_at[0] ? ns_at[i] : ns_at[0];
 	tp_free(&rows, 1);
 }
