@@ -99,12 +99,6 @@ static void clear_seq(struct seq *s)
 	s->def_track = 0;
 }
 
-/* Whether v (bool, by iid) has iid set. */
-static bool flag_at(const struct tl_vec *v, uint64_t iid)
-{
-	return iid < v->n && TL_VEC_AT(v, bool, iid);
-}
-
 static bool define_flag(struct ck *c, struct tl_vec *v, uint64_t iid)
 {
 	if (tl_vec_extend(v, sizeof(bool), iid + 1))

@@ -82,6 +82,11 @@ struct seq *tl_pfck_seq_at(const struct ck *c, size_t i);
 struct tslice *tl_pfck_sl_at(const struct ck *c, size_t i);
 /* The state of sequence id, created on first use (NULL: out of memory). */
 struct seq *tl_pfck_seq_of(struct ck *c, uint32_t id);
+/* Whether v (bool, by iid) has iid set. */
+static inline bool tl_pfck_flag_at(const struct tl_vec *v, uint64_t iid)
+{
+	return iid < v->n && TL_VEC_AT(v, bool, iid);
+}
 /* Whether message m has fields a and b (0: not needed). */
 bool tl_pfck_has_fields(const struct pb_field *m, uint32_t a, uint32_t b);
 

@@ -95,14 +95,14 @@ static bool check_annotation(struct ck *c, struct seq *s, const struct pb_field 
 	tl_pb_reader_init(&r, a->data, a->len);
 	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_DA_NAME_IID) {
-			if (!flag_at(&s->dbg, f.u))
+			if (!tl_pfck_flag_at(&s->dbg, f.u))
 				return tl_pfck_fail(c, "debug annotation name iid %llu not interned",
 					    (unsigned long long)f.u);
 			e->uses_iid = named = true;
 		}
 		named |= f.num == PF_DA_NAME;
 		if (f.num == PF_DA_STRING_IID) {
-			if (!flag_at(&s->strs, f.u))
+			if (!tl_pfck_flag_at(&s->strs, f.u))
 				return tl_pfck_fail(c, "debug annotation string iid %llu not interned",
 					    (unsigned long long)f.u);
 			e->uses_iid = true;
