@@ -276,8 +276,14 @@ struct wakers { size_t model, matched, irq; };
 static void check_waker(const struct tl_thread *t, const struct tp_rows *st,
 			size_t row, struct wakers *w)
 {
-	const struct tl_interval *iv = iv_at(t, (uint64_t)tp_int(st, row, 1));
+	uint64_t ts = (uint64_t)tp_int(st, row, 1);
+	const struct tl_interval *iv = iv_at(t, ts);
 	const char *state = tp_cell(st, row, 3);
+
+	/* a waking from an interrupt replayed after its wakee's switch-out
+	 * sits 1 ns after it (docs/perfetto.md) */
+	if (!iv || iv->state != TL_ST_RUNNABLE)
+		iv = iv_at(t, ts - 1);
 
 	if (!iv || iv->state != TL_ST_RUNNABLE || iv->cause != TL_RUN_WOKEN ||
 	    !state || strcmp(state, "R"))

@@ -480,6 +480,18 @@ static void on_task_exit(struct tl_pf_sched *s, const struct tl_exit *x)
 static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
 			   const struct tl_switch *sw, int64_t state);
 
+/* Whether c's pending waking is for sw's prev leaving blocked within the
+ * model's window: then it is written again right after sw. */
+static bool pending_due(const struct cpu_batch *c, const struct tl_switch *sw,
+			int64_t state)
+{
+	const struct pending *p = &c->pend;
+
+	return p->wakee && p->wakee == sw->h.tid && !sw->preempt &&
+	       (state & 0x7f) && !(state & 0x30) && !(sw->prev_state & 0x80) &&
+	       sw->h.ts - p->ts <= PENDING_WAKE_NS;
+}
+
 static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 {
 	uint16_t cpu = sw->h.cpu;
@@ -490,12 +502,16 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 	if (!c)
 		return;
 	state = tl_pf_prev_state(sw->prev_state, sw->preempt, e && e->leader);
-	if (!c->primed) {
+	if (c->primed && c->cur != sw->h.tid)
+		bridge(s, c, sw);
+	/* A replayed plain waking must follow its switch at the same instant:
+	 * the importer queues a CPU's plain events, compact switches and
+	 * compact wakings apart and takes ties between the queues in no
+	 * order of ours, so the switch goes out plain too. */
+	if (!c->primed || (pending_due(c, sw, state) && !c->pend.irq)) {
 		plain_switch(s, cpu, sw->h.ts, sw->h.tid, sw->prev_comm,
 			     sw->prev_prio, state, sw);
 	} else {
-		if (c->cur != sw->h.tid)
-			bridge(s, c, sw);
 		if (c->nsw == s->batch || c->ncomm + 1 >= s->batch)
 			flush_cpu(s, cpu);
 		c->sw_ts[c->nsw] = sw->h.ts;
@@ -622,23 +638,25 @@ static void plain_waking(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
 }
 
 /* The wakee of a pending waking has just switched out blocked: the waking
- * is written again right after that switch, at its instant, so the
- * importer starts the Runnable row the model has. A plain sched_waking
- * names the real waker; one from an interrupt must be compact to say so
- * (irq_context), and then names the task now on the CPU. */
+ * is written again right after that switch, so the importer starts the
+ * Runnable row the model has. A plain sched_waking, at the switch's
+ * instant after a plain switch (one queue, file order), names the real
+ * waker. One from an interrupt must be compact to say so (irq_context);
+ * compact wakings are queued apart from switches, so it goes 1 ns after
+ * the switch, and names the task now on the CPU. */
 static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
 			   const struct tl_switch *sw, int64_t state)
 {
 	struct cpu_batch *c = s->cpus[cpu];
 	struct pending p = c->pend;
 
-	c->pend.wakee = 0;
-	if (p.wakee != sw->h.tid || sw->preempt || !(state & 0x7f) ||
-	    (state & 0x30) || (sw->prev_state & 0x80) ||
-	    sw->h.ts - p.ts > PENDING_WAKE_NS)
+	if (!pending_due(c, sw, state)) {
+		c->pend.wakee = 0;
 		return;
+	}
+	c->pend.wakee = 0;
 	if (p.irq)
-		compact_waking(s, cpu, sw->h.ts, p.wakee, p.target_cpu, p.prio,
+		compact_waking(s, cpu, sw->h.ts + 1, p.wakee, p.target_cpu, p.prio,
 			       p.comm, true);
 	else
 		plain_waking(s, cpu, sw->h.ts, &p);
