@@ -23,7 +23,9 @@ static const char *const queries[Q_N] = {
 		    "where severity in ('error', 'data_loss') and value > 0",
 	[Q_THREADS] = "select utid, tid, upid, name from thread where utid != 0 "
 		      "order by utid",
-	[Q_PROCS] = "select p.upid, p.pid, p.name, pp.pid as ppid from process p "
+	[Q_PROCS] = "select p.upid, p.pid, p.name, pp.pid as ppid, "
+		    "extract_arg(p.arg_set_id, 'process_sort_index_hint') as hint "
+		    "from process p "
 		    "left join process pp on pp.upid = p.parent_upid "
 		    "where p.upid != 0 order by p.upid",
 	[Q_STATES] = "select ts.utid, ts.ts, ts.dur, ts.state, w.tid as waker, "
@@ -198,6 +200,10 @@ static void check_proc(const struct tpc *c, const struct tl_process *p)
 		if (tp_int(pr, i, 1) != p->pid)
 			continue;
 		seen++;
+		/* the UI lists processes by this hint, lowest first, others at 0 */
+		if (!tp_cell(pr, i, 4) || tp_int(pr, i, 4) >= 0)
+			fail_msg("process %u (%s) is not ranked before the untraced ones",
+				 p->pid, tl_proc_name(p));
 		named |= same_proc_name(tp_cell(pr, i, 2), tl_proc_name(p));
 		/* Perfetto keeps the parent that created it; the model's ppid is
 		 * the latest (an orphan's is its new reaper) */
@@ -346,11 +352,11 @@ static void check_states(struct tpc *c)
 	if (getenv("TL_TEST_VERBOSE"))
 		printf("  wakeups: %zu in the model, %zu with Perfetto's waker, %zu irq\n",
 		       w.model, w.matched, w.irq);
-	/* a wakeup traced just before its wakee's switch-out starts no row in
-	 * Perfetto (the waking finds it Running); every other one must */
-	if ((w.matched + w.irq) * 10 < w.model * 9)
-		fail_msg("only %zu of the model's %zu wakeups have Perfetto's waker",
-			 w.matched + w.irq, w.model);
+	/* each one starts a Runnable row (one that beat its wakee's switch-out
+	 * too: the export replays it after the switch) */
+	if (w.matched + w.irq != w.model)
+		fail_msg("%zu of the model's %zu wakeups have Perfetto's waker (%s)",
+			 w.matched + w.irq, w.model, c->path);
 }
 
 static void check_stats(const struct tp_rows *s)

@@ -4,7 +4,8 @@
  *   - no import stat of severity error or data_loss;
  *   - one utid per traced thread and one upid per traced process (one per
  *     generation of a reused TID/PID), each thread in its process, the
- *     names the model gives, each process's parent;
+ *     names the model gives, each process's parent, and a sort hint that
+ *     puts the traced processes first in the UI's process list;
  *   - per thread, time Running / Runnable (R, R+) / Sleeping (S, and the
  *     stopped, traced and parked states the model counts as Sleeping) /
  *     Uninterruptible (D) in `thread_state` equal to the model's within

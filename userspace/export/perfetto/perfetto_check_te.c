@@ -37,11 +37,12 @@ bool tl_pfck_descriptor(struct ck *c, const struct pb_field *d)
 	struct pb_reader r;
 	struct pb_field f;
 	struct track t = { 0 }, *tp;
-	bool uuid = false, thread = false, process = false;
+	bool uuid = false, thread = false, process = false, parent = false;
 
 	tl_pb_reader_init(&r, d->data, d->len);
 	while (tl_pb_next(&r, &f)) {
 		if (f.num == PF_TD_UUID) { t.uuid = f.u; uuid = true; }
+		parent |= f.num == PF_TD_PARENT;
 		if (f.num == PF_TD_COUNTER) t.counter = true;
 		if (f.num == PF_TD_THREAD) {
 			if (!tl_pfck_has_fields(&f, PF_TDS_PID, PF_TDS_TID))
@@ -54,6 +55,10 @@ bool tl_pfck_descriptor(struct ck *c, const struct pb_field *d)
 			process = true;
 		}
 	}
+	/* uuid 0 is the root of all tracks: its descriptor only sets how
+	 * processes and threads are ordered, it is no track of its own */
+	if (!r.err && uuid && !t.uuid && !thread && !process && !parent)
+		return true;
 	if (r.err || !uuid || !t.uuid)
 		return tl_pfck_fail(c, "track descriptor without uuid");
 	/* parsed at its time: without one, after every task has ended, and

@@ -108,7 +108,10 @@ enum {
 	PF_TD_THREAD = 4,
 	PF_TD_PARENT = 5,
 	PF_TD_COUNTER = 8,
+	PF_TD_SIBLING_RANK = 12,       /* sibling_order_rank */
 	PF_TD_DESCRIPTION = 14,
+	PF_TD_PROCESS_ORDERING = 19,
+	PF_PROCESS_ORDERING_EXPLICIT = 1,
 	PF_PD_PID = 1,
 	PF_PD_NAME = 6,
 	PF_TDS_PID = 1,
@@ -241,7 +244,11 @@ void tl_pf_te_free(struct tl_pf_te *te);
  * the pid/tid to the process or thread alive then: ts must lie inside the
  * task's life, after its task_newtask (tl_pf_life_ts). */
 void tl_pf_te_process_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			    const char *name, uint64_t ts);
+			    const char *name, uint64_t ts, int32_t rank);
+/* The root descriptor (uuid 0) saying process tracks are ordered by their
+ * rank: the importer gives each process a sort hint from it, which the
+ * UI's process list sorts by (lowest first, processes without one at 0). */
+void tl_pf_te_process_order(struct tl_pf_te *te);
 void tl_pf_te_thread_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
 			   uint32_t tid, const char *name, uint64_t ts);
 /* A time inside a task's life [start, end] strictly after its start: the

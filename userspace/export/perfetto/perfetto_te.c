@@ -226,8 +226,15 @@ static void desc_end(struct tl_pf_te *te)
 	tl_pf_packet_end(te->w);
 }
 
+void tl_pf_te_process_order(struct tl_pf_te *te)
+{
+	desc_begin(te, 0, 0);
+	pb_varint(te->w, PF_TD_PROCESS_ORDERING, PF_PROCESS_ORDERING_EXPLICIT);
+	desc_end(te);
+}
+
 void tl_pf_te_process_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			    const char *name, uint64_t ts)
+			    const char *name, uint64_t ts, int32_t rank)
 {
 	desc_begin(te, uuid, ts);
 	tl_pb_begin(te->w, PF_TD_PROCESS);
@@ -235,6 +242,7 @@ void tl_pf_te_process_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
 	if (name && *name)
 		tl_pb_string(te->w, PF_PD_NAME, name);
 	tl_pb_end(te->w);
+	pb_int32(te->w, PF_TD_SIBLING_RANK, rank);
 	desc_end(te);
 }
 

@@ -521,15 +521,21 @@ static void emit_meta(struct tl_pf_te *te, const struct tl_model *m,
 
 /* ---- tracks ---- */
 
+/* Process tracks rank the traced processes first in the UI's process list,
+ * in the model's order (the start snapshot, then by creation), ahead of
+ * the processes only named as someone's parent. */
 static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 			struct tl_pf_track_stats *st)
 {
+	tl_pf_te_process_order(te);
 	for (size_t i = 0; i < tl_model_nprocs(m); i++) {
 		const struct tl_process *p = tl_model_proc(m, i);
 		uint64_t uuid = tl_pf_proc_uuid(p->pid, p->gen);
 
+		/* below 0, so the traced processes come before any other */
 		tl_pf_te_process_track(te, uuid, p->pid, tl_proc_name(p),
-				       tl_pf_life_ts(p->start, p->end));
+				       tl_pf_life_ts(p->start, p->end),
+				       INT32_MIN / 2 + (int32_t)i);
 		st->process_tracks++;
 		emit_series(te, p, uuid, st);
 	}
