@@ -15,6 +15,7 @@
 
 #include "tp.h"
 #include "tp_check.h"
+#include "userspace/recording/syscalls.h"
 
 enum { Q_STATS, Q_THREADS, Q_PROCS, Q_STATES, Q_TRACKS, Q_N };
 
@@ -29,7 +30,8 @@ static const char *const queries[Q_N] = {
 		    "left join process pp on pp.upid = p.parent_upid "
 		    "where p.upid != 0 order by p.upid",
 	[Q_STATES] = "select ts.utid, ts.ts, ts.dur, ts.state, w.tid as waker, "
-		     "ts.irq_context from thread_state ts join thread t using (utid) "
+		     "ts.irq_context, ts.blocked_function, ts.io_wait "
+		     "from thread_state ts join thread t using (utid) "
 		     "left join thread w on w.utid = ts.waker_utid "
 		     "where t.upid is not null order by ts.utid, ts.ts",
 	[Q_TRACKS] = "select (select count(*) from slice s join thread_track tt "
@@ -276,7 +278,27 @@ static const struct tl_interval *iv_at(const struct tl_thread *t, uint64_t ts)
 	return NULL;
 }
 
-struct wakers { size_t model, matched, irq; };
+struct wakers { size_t model, matched, irq, blocked, named; };
+
+/* A blocked row starting where a blocked interval of the model does (in a
+ * known syscall) names that syscall as its blocked_function. */
+static void check_blocked(const struct tl_thread *t, const struct tp_rows *st,
+			  size_t row, struct wakers *w)
+{
+	const struct tl_interval *iv = iv_at(t, (uint64_t)tp_int(st, row, 1));
+	const char *state = tp_cell(st, row, 3), *fn = tp_cell(st, row, 6);
+	const char *want;
+
+	if (!iv || (iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
+	    !state || (strcmp(state, "S") && strcmp(state, "D")) ||
+	    iv->block->sys_nr < 0 || !(want = tl_syscall_name(iv->block->sys_nr)))
+		return;
+	w->blocked++;
+	if (!fn || strcmp(fn, want))
+		fail_msg("thread %u blocked at %" PRIu64 " in %s: blocked_function %s "
+			 "in Perfetto", t->tid, iv->start, want, fn ? fn : "NULL");
+	w->named++;
+}
 
 /* Each Runnable row a wakeup of the model starts names the model's waker. */
 static void check_waker(const struct tl_thread *t, const struct tp_rows *st,
@@ -343,6 +365,7 @@ static void check_states(struct tpc *c)
 			if (s >= 0)
 				ns[s] += known_ns(t, ts, dur < 0 ? end : ts + (uint64_t)dur);
 			check_waker(t, st, i, &w);
+			check_blocked(t, st, i, &w);
 		}
 		if (t)
 			check_times(c, t, ns);
@@ -350,8 +373,8 @@ static void check_states(struct tpc *c)
 	for (size_t k = 0; k < tl_model_nthreads(c->r->m); k++)
 		w.model += model_wakeups(tl_model_thread(c->r->m, k));
 	if (getenv("TL_TEST_VERBOSE"))
-		printf("  wakeups: %zu in the model, %zu with Perfetto's waker, %zu irq\n",
-		       w.model, w.matched, w.irq);
+		printf("  wakeups: %zu in the model, %zu with Perfetto's waker, %zu irq;"
+		       " %zu blocked rows named\n", w.model, w.matched, w.irq, w.named);
 	/* each one starts a Runnable row (one that beat its wakee's switch-out
 	 * too: the export replays it after the switch) */
 	if (w.matched + w.irq != w.model)

@@ -86,6 +86,7 @@ static void free_names(struct seq *s)
 	tl_vec_free(&s->names);
 	tl_vec_free(&s->dbg);
 	tl_vec_free(&s->strs);
+	tl_vec_free(&s->ksyms);
 }
 
 /* SEQ_INCREMENTAL_STATE_CLEARED: interned data and defaults start afresh
@@ -127,6 +128,8 @@ static bool define(struct ck *c, struct seq *s, uint32_t kind, const struct pb_f
 		return define_flag(c, &s->dbg, iid);
 	if (kind == PF_ID_DEBUG_STRINGS)
 		return define_flag(c, &s->strs, iid);
+	if (kind == PF_ID_KERNEL_SYMBOLS)
+		return define_flag(c, &s->ksyms, iid);
 	if (tl_vec_extend(&s->names, sizeof(char *), iid + 1))
 		return tl_pfck_fail(c, "out of memory");
 	slot = &TL_VEC_AT(&s->names, char *, iid);
@@ -146,7 +149,8 @@ static bool check_interned(struct ck *c, struct seq *s, const struct pb_field *i
 	tl_pb_reader_init(&r, id->data, id->len);
 	while (tl_pb_next(&r, &f))
 		if ((f.num == PF_ID_EVENT_NAMES || f.num == PF_ID_DEBUG_NAMES ||
-		     f.num == PF_ID_CATEGORIES || f.num == PF_ID_DEBUG_STRINGS) &&
+		     f.num == PF_ID_CATEGORIES || f.num == PF_ID_DEBUG_STRINGS ||
+		     f.num == PF_ID_KERNEL_SYMBOLS) &&
 		    !define(c, s, f.num, &f))
 			return false;
 	return !r.err || tl_pfck_fail(c, "malformed InternedData");

@@ -36,6 +36,7 @@ struct seq {
 	struct tl_vec names;             /* char *: event name iid -> name */
 	struct tl_vec dbg;               /* bool: debug annotation iids defined */
 	struct tl_vec strs;              /* bool: annotation string value iids */
+	struct tl_vec ksyms;             /* bool: kernel_symbols iids defined */
 	bool has_defaults, def_track_set;
 	uint32_t def_clock;              /* TracePacketDefaults.timestamp_clock_id */
 	uint64_t def_track;              /* track_event_defaults.track_uuid */

@@ -116,8 +116,38 @@ static bool plain_waking(struct ck *c, uint32_t cpu, const struct plain *e)
 	return true;
 }
 
+/* sched_blocked_reason: its caller is an iid of the packet's sequence's
+ * kernel_symbols, which the packet must say it uses. Written with its
+ * CPU's compact batch, it is not in that CPU's time order (the importer
+ * sorts it; it only marks the thread's latest blocked row). */
+static bool blocked_reason(struct ck *c, const struct plain *e)
+{
+	struct pb_reader r;
+	struct pb_field f;
+	uint64_t caller = 0;
+	bool pid = false;
+	struct seq *s = c->seq_id ? tl_pfck_seq_of(c, c->seq_id) : NULL;
+
+	tl_pb_reader_init(&r, e->body, e->len);
+	while (tl_pb_next(&r, &f)) {
+		pid |= f.num == PF_BR_PID;
+		if (f.num == PF_BR_CALLER) caller = f.u;
+	}
+	if (r.err || !pid)
+		return tl_pfck_fail(c, "sched_blocked_reason without pid");
+	if (caller && (!s || !(c->flags & PF_SEQ_NEEDS) ||
+		       !tl_pfck_flag_at(&s->ksyms, caller)))
+		return tl_pfck_fail(c, "sched_blocked_reason caller %llu not interned "
+				    "(or no SEQ_NEEDS_INCREMENTAL_STATE)",
+				    (unsigned long long)caller);
+	c->out->blocked_reasons++;
+	return true;
+}
+
 static bool plain_event(struct ck *c, uint32_t cpu, const struct plain *e)
 {
+	if (e->kind == PF_FE_BLOCKED_REASON)
+		return blocked_reason(c, e);
 	if (!sched_ts(c, cpu, e->ts))
 		return false;
 	switch (e->kind) {

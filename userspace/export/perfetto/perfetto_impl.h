@@ -81,6 +81,7 @@ enum {
 	PF_FE_TS = 1,
 	PF_FE_PID = 2,
 	PF_FE_SCHED_SWITCH = 4,
+	PF_FE_BLOCKED_REASON = 18,    /* sched_blocked_reason */
 	PF_FE_SCHED_WAKING = 20,
 	PF_FE_TASK_NEWTASK = 235,
 	PF_FE_TASK_RENAME = 236,
@@ -95,6 +96,10 @@ enum {
 	PF_SW_NEXT_COMM = 5,
 	PF_SW_NEXT_PID = 6,
 	PF_SW_NEXT_PRIO = 7,
+	/* sched_blocked_reason */
+	PF_BR_PID = 1,
+	PF_BR_CALLER = 2,             /* iid of an interned kernel symbol */
+	PF_BR_IO_WAIT = 3,
 	/* sched_waking */
 	PF_WK_COMM = 1,
 	PF_WK_PID = 2,
@@ -140,6 +145,7 @@ enum {
 	PF_ID_CATEGORIES = 1,
 	PF_ID_EVENT_NAMES = 2,
 	PF_ID_DEBUG_NAMES = 3,
+	PF_ID_KERNEL_SYMBOLS = 26,
 	PF_ID_DEBUG_STRINGS = 29,     /* debug_annotation_string_values */
 	PF_IID = 1,
 	PF_INAME = 2,
@@ -200,6 +206,24 @@ void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec);
 void tl_pf_sched_finish(struct tl_pf_sched *s);
 void tl_pf_sched_stats(const struct tl_pf_sched *s, struct tl_pf_sched_stats *st);
 void tl_pf_sched_free(struct tl_pf_sched *s);
+
+/* ---- why threads blocked (perfetto_blocked.c) ----
+ * sched_blocked_reason events, queued per CPU and written with the CPU's
+ * next bundle; their names (the syscall a thread blocked in) are interned
+ * as kernel_symbols on the ftrace sequence. */
+struct tl_pf_blocked;
+struct tl_pf_blocked *tl_pf_blocked_new(void);
+void tl_pf_blocked_free(struct tl_pf_blocked *b);
+/* Queues one for cpu: pid blocked in name (a static string) at ts. */
+int tl_pf_blocked_add(struct tl_pf_blocked *b, uint16_t cpu, uint64_t ts,
+		      uint32_t pid, const char *name, bool io_wait);
+bool tl_pf_blocked_pending(const struct tl_pf_blocked *b, uint16_t cpu);
+/* In an open packet: InternedData with the names not yet written; returns
+ * whether it wrote any. */
+bool tl_pf_blocked_interned(struct tl_pf_blocked *b, struct pb_writer *w);
+/* In an open FtraceEventBundle: cpu's queued events, then forgets them. */
+void tl_pf_blocked_events(struct tl_pf_blocked *b, struct pb_writer *w,
+			  uint16_t cpu);
 
 /* ---- track-event writer (perfetto_te.c) ----
  * Descriptors go on sequence PF_SEQ_TRACK. Each track's events go on a

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "recording/syscalls.h"
 #include "util/hmap.h"
 
 /* Compact events of each kind per CPU bundle. The comm table and the
@@ -91,6 +92,8 @@ struct group {
 
 struct tl_pf_sched {
 	struct pb_writer *w;
+	struct tl_pf_blocked *blocked;
+	bool seq_started;    /* the ftrace sequence's first packet is written */
 	struct group *groups;
 	size_t ngroups, groups_cap;
 	uint32_t ncpus;
@@ -114,8 +117,9 @@ struct tl_pf_sched *tl_pf_sched_new(struct pb_writer *w, uint32_t ncpus,
 	if (s->batch > BATCH_MAX)
 		s->batch = BATCH_MAX;
 	s->cpus = calloc(TL_MAX_CPUS, sizeof(*s->cpus));
-	if (!s->cpus) {
-		free(s);
+	s->blocked = tl_pf_blocked_new();
+	if (!s->cpus || !s->blocked) {
+		tl_pf_sched_free(s);
 		return NULL;
 	}
 	return s;
@@ -174,9 +178,18 @@ static struct cpu_batch *cpu_of(struct tl_pf_sched *s, uint16_t cpu)
 
 /* ---- bundles ---- */
 
-static void bundle_begin(struct tl_pf_sched *s, struct cpu_batch *c, uint16_t cpu)
+/* The ftrace sequence is cleared by its first packet: the blocked-reason
+ * names are interned on it. A bundle with blocked reasons uses them. */
+static void bundle_begin(struct tl_pf_sched *s, struct cpu_batch *c, uint16_t cpu,
+			 bool reasons)
 {
-	tl_pf_packet_begin(s->w, 0, PF_SEQ_FTRACE, 0);
+	uint32_t flags = (s->seq_started ? 0 : PF_SEQ_CLEARED) |
+			 (reasons ? PF_SEQ_NEEDS : 0);
+
+	tl_pf_packet_begin(s->w, 0, PF_SEQ_FTRACE, flags);
+	s->seq_started = true;
+	if (reasons)
+		tl_pf_blocked_interned(s->blocked, s->w);
 	tl_pb_begin(s->w, PF_TP_FTRACE_EVENTS);
 	pb_varint(s->w, PF_FB_CPU, cpu);
 	if (c->lost) {
@@ -226,11 +239,15 @@ static void flush_cpu(struct tl_pf_sched *s, uint16_t cpu)
 {
 	struct cpu_batch *c = s->cpus[cpu];
 	uint64_t start = pb_total(s->w);
+	bool reasons = tl_pf_blocked_pending(s->blocked, cpu);
 
-	if (!c || (!c->nsw && !c->nwk))
+	if (!c || (!c->nsw && !c->nwk && !reasons))
 		return;
-	bundle_begin(s, c, cpu);
-	write_compact(s->w, c);
+	bundle_begin(s, c, cpu, reasons);
+	if (c->nsw || c->nwk)
+		write_compact(s->w, c);
+	if (reasons)
+		tl_pf_blocked_events(s->blocked, s->w, cpu);
 	bundle_end(s, start);
 	c->nsw = c->nwk = c->ncomm = 0;
 	c->wk_flags_used = false;
@@ -276,7 +293,7 @@ static uint64_t plain_begin(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
 
 	flush_cpu(s, cpu);
 	start = pb_total(s->w);
-	bundle_begin(s, s->cpus[cpu], cpu);
+	bundle_begin(s, s->cpus[cpu], cpu, false);
 	tl_pb_begin(s->w, PF_FB_EVENT);
 	pb_varint(s->w, PF_FE_TS, ts);
 	pb_varint(s->w, PF_FE_PID, pid);
@@ -480,6 +497,23 @@ static void on_task_exit(struct tl_pf_sched *s, const struct tl_exit *x)
 static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
 			   const struct tl_switch *sw, int64_t state);
 
+/* A thread leaving blocked in a known syscall: why, for the importer's
+ * thread_state (perfetto_blocked.c), io_wait for an uninterruptible wait
+ * on a file or block device. */
+static void note_blocked(struct tl_pf_sched *s, const struct tl_switch *sw,
+			 int64_t state)
+{
+	bool io = (state & 2) && (sw->why.fd_kind == TL_FD_FILE ||
+				  sw->why.fd_kind == TL_FD_BLK);
+
+	if (sw->preempt || !(state & 3) || (state & 0x30) ||
+	    (sw->prev_state & 0x80) || sw->why.sys_nr < 0)
+		return;
+	if (tl_pf_blocked_add(s->blocked, sw->h.cpu, sw->h.ts + 1, sw->h.tid,
+			      tl_syscall_name(sw->why.sys_nr), io) && !s->w->err)
+		s->w->err = -ENOMEM;
+}
+
 /* Whether c's pending waking is for sw's prev leaving blocked within the
  * model's window: then it is written again right after sw. */
 static bool pending_due(const struct cpu_batch *c, const struct tl_switch *sw,
@@ -527,6 +561,7 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 	s->st.switches++;
 	if (c->pend.wakee)
 		replay_pending(s, cpu, sw, state);
+	note_blocked(s, sw, state);
 	if (e && sw->prev_state & 0x80) {
 		e->switched_out = true;
 		e->cpu = cpu;
@@ -808,5 +843,6 @@ void tl_pf_sched_free(struct tl_pf_sched *s)
 		free_cpu(s->cpus[i]);
 	free(s->cpus);
 	free(s->groups);
+	tl_pf_blocked_free(s->blocked);
 	free(s);
 }
