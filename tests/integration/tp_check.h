@@ -9,8 +9,10 @@
  *   - per thread, time Running / Runnable (R, R+) / Sleeping (S, and the
  *     stopped, traced and parked states the model counts as Sleeping) /
  *     Uninterruptible (D) in `thread_state` equal to the model's within
- *     1 % (plus TPC_SLACK_NS), over the thread's traced life and outside
- *     the stretches the model calls Unknown;
+ *     1 % (plus TPC_SLACK_NS), over the thread's traced life from its
+ *     first scheduler event (Perfetto has no state before it; the model
+ *     has the start snapshot's) and outside the stretches the model calls
+ *     Unknown;
  *   - `waker_utid` on the Runnable row each wakeup of the model starts,
  *     naming the model's waker, and `irq_context` = 1 where the model says
  *     the wakeup came from an interrupt;
