@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "demo_checks.h"
+#include "tp_check.h"
 #include "userspace/recording/syscalls.h"
 
 void dc_run_ok(struct th_run *r, const char *demo)
@@ -155,6 +156,41 @@ const struct tl_interval *dc_longest_blocked(const struct tl_thread *t, enum tl_
 		    (!best || t->iv[i].end - t->iv[i].start > best->end - best->start))
 			best = &t->iv[i];
 	return best;
+}
+
+const struct tl_interval *dc_longest_woken_by(const struct tl_thread *t,
+					      enum tl_reason why, uint32_t waker)
+{
+	const struct tl_interval *best = NULL;
+
+	for (size_t i = 0; i < t->niv; i++)
+		if (blocked_by(&t->iv[i], why) && t->iv[i].waker == waker &&
+		    (!best || t->iv[i].end - t->iv[i].start > best->end - best->start))
+			best = &t->iv[i];
+	return best;
+}
+
+void dc_critical_path_through_waker(const struct th_run *r, const struct tl_thread *t,
+				    const struct tl_interval *iv)
+{
+	struct tpc_cp cp[16];
+	uint64_t dur = iv->end - iv->start, on = 0;
+	size_t n;
+
+	if (!r->pftrace[0])
+		return;
+	n = tpc_critical_path(r, t, iv->start, dur, cp, 16);
+	for (size_t i = 0; i < n && i < 16; i++) {
+		print_message("critical path of %u over its %.1f ms wait: %u for %.1f ms\n",
+			      t->tid, dur / 1e6, cp[i].tid, cp[i].ns / 1e6);
+		if (cp[i].tid == iv->waker)
+			on = cp[i].ns;
+	}
+	if (on < dur / 2)
+		fail_msg("Perfetto's critical path of thread %u over its wait at %llu "
+			 "holds its waker %u for %llu of %llu ns", t->tid,
+			 (unsigned long long)iv->start, iv->waker,
+			 (unsigned long long)on, (unsigned long long)dur);
 }
 
 size_t dc_count_blocked(const struct tl_thread *t, enum tl_reason why, bool has_obj,

@@ -69,6 +69,17 @@ double dc_par_share_free(const struct tl_series *s, uint64_t t0, uint64_t t1,
 #define DC_MIN_MEASURABLE 0.15
 #define DC_ATTEMPTS 3
 
+/* t's longest blocked interval (Sleeping/Unint) with reason why that a
+ * wakeup by thread waker ended, or NULL. */
+const struct tl_interval *dc_longest_woken_by(const struct tl_thread *t,
+					      enum tl_reason why, uint32_t waker);
+/* Perfetto's own critical path (the stdlib's sched.thread_executing_span,
+ * what the UI's critical path shows) of thread t over its blocked interval
+ * iv runs through iv's waker for at least half of iv. Does nothing when
+ * the run has no trace processor (th_free reports the test SKIPPED). */
+void dc_critical_path_through_waker(const struct th_run *r, const struct tl_thread *t,
+				    const struct tl_interval *iv);
+
 /* Link-time value of the global symbol `sym` in the ELF file `path`
  * (st_value of .symtab), 0 if not found. */
 uint64_t dc_symbol(const char *path, const char *sym);

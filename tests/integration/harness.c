@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "tp_check.h"
 
 static char build_dir[PATH_MAX];
 
@@ -173,18 +174,32 @@ int th_record_demo(struct th_run *r, const char *demo, const char *const *args)
 	for (const char *const *a = args; a && *a && n < 63; a++)
 		cmd[n++] = *a;
 	cmd[n] = NULL;
-	return th_record_cmd(r, NULL, cmd);
+	th_record_cmd(r, NULL, cmd);
+	snprintf(r->pftrace, sizeof(r->pftrace), "%s.pftrace", r->path);
+	if (!tpc_check(r, r->pftrace)) {
+		r->pftrace[0] = 0;
+		fprintf(stderr, "%s: no trace_processor_shell (TP_SHELL): the Perfetto "
+			"checks are skipped\n", demo);
+		r->tp_skipped = true;
+	}
+	return r->record_status;
 }
 
 void th_free(struct th_run *r)
 {
+	bool skipped = r->tp_skipped;
+
 	if (r->m)
 		tl_model_free(r->m);
 	if (!getenv("TL_KEEP_RECORDINGS")) {
 		unlink(r->path);
 		unlink(r->log);
+		if (r->pftrace[0])
+			unlink(r->pftrace);
 	}
 	memset(r, 0, sizeof(*r));
+	if (skipped)
+		skip();
 }
 
 bool th_in_tree(const struct tl_process *p, const struct tl_process *root)

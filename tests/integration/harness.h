@@ -13,6 +13,7 @@
 #define TL_TEST_HARNESS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "userspace/model/model.h"
@@ -27,6 +28,8 @@ struct th_run {
 	char log[PATH_MAX + 8];   /* record's stdout+stderr (the demo's output too) */
 	const struct tl_process *root; /* the launched program's process */
 	uint64_t wall_ns;         /* how long record ran */
+	bool tp_skipped;          /* no trace processor: th_free skips the test */
+	char pftrace[PATH_MAX + 16]; /* its Perfetto export ("" if none) */
 };
 
 /* The build folder (the one holding threadline), from this test's path. */
@@ -40,8 +43,13 @@ const char *th_helper_path(const char *name);
  * Returns record's exit status. */
 int th_record_cmd(struct th_run *r, const char *const *record_args,
 		  const char *const *cmd);
-/* Same for a demo by binary name with its arguments (args may be NULL). */
+/* Same for a demo by binary name with its arguments (args may be NULL),
+ * then the recording's Perfetto export is held against the model by
+ * Perfetto's own trace processor (tp_check.h). Without a trace processor
+ * the test goes on, and th_free() reports it SKIPPED at its end. */
 int th_record_demo(struct th_run *r, const char *demo, const char *const *args);
+/* Frees r; calls cmocka's skip() when the trace processor checks could not
+ * run on it (the rest of the test has run by then). */
 void th_free(struct th_run *r);
 
 /* Small queries the demo tests share. */

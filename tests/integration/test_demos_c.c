@@ -384,6 +384,8 @@ static size_t woken_in(const struct th_run *r, const char *prefix, uint32_t wake
 
 static void test_c8_condition(void **state)
 {
+	const struct tl_thread *waiter;
+	const struct tl_interval *iv;
 	uint32_t main_tid;
 	uint64_t ts;
 	struct th_run r;
@@ -401,6 +403,12 @@ static void test_c8_condition(void **state)
 	/* notify_all: one call wakes all four runners at once */
 	ts = mark_ts(&r, "notify-all", 0);
 	assert_int_equal(woken_in(&r, "runner-", main_tid, ts, ts + TH_MS(5)), 4);
+	/* Perfetto's own critical path of a waiter goes through the thread
+	 * that notified it */
+	waiter = dc_thread(&r, "consumer-1");
+	iv = dc_longest_woken_by(waiter, TL_WHY_FUTEX, main_tid);
+	assert_non_null(iv);
+	dc_critical_path_through_waker(&r, waiter, iv);
 	th_free(&r);
 }
 

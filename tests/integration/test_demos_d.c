@@ -183,6 +183,19 @@ static void test_d2_producer_consumer(void **state)
 	assert_true(n >= 4);
 	assert_true(pct >= 50);
 	check_consumer_path(&r, cons[0], prod);
+
+	/* Perfetto's own critical path of a consumer's longest wait for the
+	 * producer goes through the producer */
+	for (int c = 0; c < 2; c++) {
+		const struct tl_interval *iv =
+			dc_longest_woken_by(cons[c], TL_WHY_FUTEX, prod->tid);
+
+		if (iv) {
+			dc_critical_path_through_waker(&r, cons[c], iv);
+			break;
+		}
+		assert_true(c == 0);
+	}
 	th_free(&r);
 }
 

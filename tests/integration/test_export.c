@@ -16,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
+#include "tp.h"
 #include "userspace/export/export.h"
 #include "userspace/export/perfetto/perfetto_impl.h"
 #include "userspace/export/perfetto/perfetto_check.h"
@@ -483,12 +486,93 @@ static void test_pool_queue(void **state)
 	th_free(&r);
 }
 
+/* ---- -p: a waker outside the trace ---- */
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Records `-p` a child blocked reading a pipe; this process, not traced,
+ * writes to the pipe and so wakes it. */
+static void record_attached_reader(const char *path)
+{
+	int fd[2], status;
+	char c = 'x', pidarg[16], tl[PATH_MAX + 16];
+	pid_t reader, rec;
+
+	assert_int_equal(pipe(fd), 0);
+	reader = fork();
+	assert_true(reader >= 0);
+	if (reader == 0) {
+		close(fd[1]);
+		_exit(read(fd[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(fd[0]);
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)reader);
+	snprintf(tl, sizeof(tl), "%s/threadline", th_build_dir());
+	rec = fork();
+	assert_true(rec >= 0);
+	if (rec == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(tl, "threadline", "record", "-o", path, "-p", pidarg, (char *)NULL);
+		_exit(127);
+	}
+	sleep_ms(1500);   /* attached, BPF loaded, the reader's snapshot taken */
+	assert_int_equal(write(fd[1], &c, 1), 1);
+	close(fd[1]);
+	assert_int_equal(waitpid(reader, &status, 0), reader);
+	assert_int_equal(waitpid(rec, &status, 0), rec);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* In -p mode the waker's own switches are not recorded; the export still
+ * puts it on its CPU at the waking, so Perfetto links the wakee's Runnable
+ * row to a Running row of the waker (waker_id), as the critical path needs. */
+static void test_untraced_waker(void **state)
+{
+	char rec[64], trace[96], sql[512];
+	const char *q[1] = { sql };
+	struct tp_rows rows;
+
+	(void)state;
+	if (!tp_path())
+		skip();
+	snprintf(rec, sizeof(rec), "/tmp/tl-test-%d-attach.tlr", (int)getpid());
+	snprintf(trace, sizeof(trace), "%s.pftrace", rec);
+	unlink(rec);
+	record_attached_reader(rec);
+	assert_int_equal(run("%s/threadline export %s -o %s --check > /dev/null",
+			     th_build_dir(), rec, trace), 0);
+	snprintf(sql, sizeof(sql), "select count(*) as n from thread_state s "
+		 "join thread w on w.utid = s.waker_utid "
+		 "join thread_state r on r.id = s.waker_id "
+		 "where s.state = 'R' and w.tid = %d and r.state = 'Running' "
+		 "and r.utid = s.waker_utid", (int)getpid());
+	tp_query(trace, NULL, q, 1, &rows);
+	if (tp_int(&rows, 0, 0) < 1)
+		fail_msg("no Runnable row of the reader points to a Running row of "
+			 "its untraced waker %d (%s)", (int)getpid(), trace);
+	tp_free(&rows, 1);
+	if (!getenv("TL_KEEP_RECORDINGS")) {
+		unlink(rec);
+		unlink(trace);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_b1_threads),
 		cmocka_unit_test(test_coroutines),
 		cmocka_unit_test(test_pool_queue),
+		cmocka_unit_test(test_untraced_waker),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,9 @@ struct tl_pf_sched_stats {
 	uint64_t compact_wakings;
 	uint64_t plain_events;    /* all plain ftrace events, bridges included */
 	uint64_t bridges;         /* switches made up to join a gap on a CPU */
+	uint64_t replayed_wakings; /* wakings written again after their
+				    * wakee's switch-out (it was switching
+				    * out when woken) */
 	uint64_t bundles;
 	uint64_t bytes;           /* of all ftrace bundle packets */
 };

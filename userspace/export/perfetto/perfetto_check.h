@@ -16,6 +16,7 @@ struct tl_pf_check {
 	uint64_t wakings[TL_PF_CHECK_CPUS];
 	uint64_t sched_bytes;                 /* bytes of bundle packets */
 	uint64_t newtasks, renames, execs, exits, frees;
+	uint64_t blocked_reasons;             /* sched_blocked_reason events */
 	uint64_t processes, threads;          /* ProcessTree entries */
 	uint64_t thread_tracks, process_tracks, counter_tracks, other_tracks;
 	uint64_t slices, instants, counters;  /* TrackEvent by type */

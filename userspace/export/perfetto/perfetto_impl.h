@@ -81,6 +81,7 @@ enum {
 	PF_FE_TS = 1,
 	PF_FE_PID = 2,
 	PF_FE_SCHED_SWITCH = 4,
+	PF_FE_BLOCKED_REASON = 18,    /* sched_blocked_reason */
 	PF_FE_SCHED_WAKING = 20,
 	PF_FE_TASK_NEWTASK = 235,
 	PF_FE_TASK_RENAME = 236,
@@ -95,6 +96,10 @@ enum {
 	PF_SW_NEXT_COMM = 5,
 	PF_SW_NEXT_PID = 6,
 	PF_SW_NEXT_PRIO = 7,
+	/* sched_blocked_reason */
+	PF_BR_PID = 1,
+	PF_BR_CALLER = 2,             /* iid of an interned kernel symbol */
+	PF_BR_IO_WAIT = 3,
 	/* sched_waking */
 	PF_WK_COMM = 1,
 	PF_WK_PID = 2,
@@ -108,7 +113,10 @@ enum {
 	PF_TD_THREAD = 4,
 	PF_TD_PARENT = 5,
 	PF_TD_COUNTER = 8,
+	PF_TD_SIBLING_RANK = 12,       /* sibling_order_rank */
 	PF_TD_DESCRIPTION = 14,
+	PF_TD_PROCESS_ORDERING = 19,
+	PF_PROCESS_ORDERING_EXPLICIT = 1,
 	PF_PD_PID = 1,
 	PF_PD_NAME = 6,
 	PF_TDS_PID = 1,
@@ -137,6 +145,7 @@ enum {
 	PF_ID_CATEGORIES = 1,
 	PF_ID_EVENT_NAMES = 2,
 	PF_ID_DEBUG_NAMES = 3,
+	PF_ID_KERNEL_SYMBOLS = 26,
 	PF_ID_DEBUG_STRINGS = 29,     /* debug_annotation_string_values */
 	PF_IID = 1,
 	PF_INAME = 2,
@@ -180,7 +189,7 @@ int64_t tl_pf_prev_state(int64_t state, bool preempt, bool leader);
 
 /* ---- process tree ---- */
 struct tl_pf_proc;
-struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w);
+struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w, bool all_traced);
 /* Learns from one record; new or changed processes/threads are queued. */
 void tl_pf_proc_record(struct tl_pf_proc *p, const struct tl_hdr *rec);
 /* Writes the queued entries as one ProcessTree packet (if any). */
@@ -197,6 +206,24 @@ void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec);
 void tl_pf_sched_finish(struct tl_pf_sched *s);
 void tl_pf_sched_stats(const struct tl_pf_sched *s, struct tl_pf_sched_stats *st);
 void tl_pf_sched_free(struct tl_pf_sched *s);
+
+/* ---- why threads blocked (perfetto_blocked.c) ----
+ * sched_blocked_reason events, queued per CPU and written with the CPU's
+ * next bundle; their names (the syscall a thread blocked in) are interned
+ * as kernel_symbols on the ftrace sequence. */
+struct tl_pf_blocked;
+struct tl_pf_blocked *tl_pf_blocked_new(void);
+void tl_pf_blocked_free(struct tl_pf_blocked *b);
+/* Queues one for cpu: pid blocked in name (a static string) at ts. */
+int tl_pf_blocked_add(struct tl_pf_blocked *b, uint16_t cpu, uint64_t ts,
+		      uint32_t pid, const char *name, bool io_wait);
+bool tl_pf_blocked_pending(const struct tl_pf_blocked *b, uint16_t cpu);
+/* In an open packet: InternedData with the names not yet written; returns
+ * whether it wrote any. */
+bool tl_pf_blocked_interned(struct tl_pf_blocked *b, struct pb_writer *w);
+/* In an open FtraceEventBundle: cpu's queued events, then forgets them. */
+void tl_pf_blocked_events(struct tl_pf_blocked *b, struct pb_writer *w,
+			  uint16_t cpu);
 
 /* ---- track-event writer (perfetto_te.c) ----
  * Descriptors go on sequence PF_SEQ_TRACK. Each track's events go on a
@@ -236,11 +263,26 @@ struct tl_pf_te;
  * track's sequence starts at its own first event. */
 struct tl_pf_te *tl_pf_te_new(struct pb_writer *w, uint64_t ts);
 void tl_pf_te_free(struct tl_pf_te *te);
-/* Track descriptors. parent 0 = none. */
+/* Track descriptors. parent 0 = none. A process or thread track's
+ * descriptor is parsed at its packet's time ts, when the importer binds
+ * the pid/tid to the process or thread alive then: ts must lie inside the
+ * task's life, after its task_newtask (tl_pf_life_ts). */
 void tl_pf_te_process_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			    const char *name);
+			    const char *name, uint64_t ts, int32_t rank);
+/* The root descriptor (uuid 0) saying process tracks are ordered by their
+ * rank: the importer gives each process a sort hint from it, which the
+ * UI's process list sorts by (lowest first, processes without one at 0). */
+void tl_pf_te_process_order(struct tl_pf_te *te);
 void tl_pf_te_thread_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			   uint32_t tid, const char *name);
+			   uint32_t tid, const char *name, uint64_t ts);
+/* A time inside a task's life [start, end] strictly after its start: the
+ * importer parses non-ftrace packets before ftrace events of the same
+ * timestamp, so at `start` itself the task_newtask creating it would come
+ * after them. */
+static inline uint64_t tl_pf_life_ts(uint64_t start, uint64_t end)
+{
+	return start < end ? start + 1 : start;
+}
 void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
 			  const char *name, const char *description, bool counter);
 void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev);

@@ -1,13 +1,25 @@
 /* perfetto_proc.c - ProcessTree packets for the Perfetto export.
  *
- * Every task seen gets a Thread entry bound to its process (tgid), and every
- * process a Process entry, so threads sit under their process in the UI.
+ * Every task of a traced process gets a Thread entry bound to its process
+ * (tgid), and every traced process a Process entry, so threads sit under
+ * their process in the UI. Tasks of other processes, seen only as the other
+ * side of a switch or as wakers, get no entry: the importer keeps them as
+ * threads of no process, named from the switches, listed after the traced
+ * processes. A process is traced as the model says (docs/model.md, "Who is
+ * traced"): announced by the start snapshot, a TL_PROC_INFO or a clone by a
+ * traced task, or the current task of a record only traced tasks emit.
+ *
  * A Process entry without a command line is dropped by the importer, so a
  * process whose command line is not (yet) known goes out with its comm and
  * cmdline_is_comm set; a later TL_PROC_INFO sends the real one. Entries are
- * queued and written in batches; an entry tied to a moment (a new task, an
- * exec, a rename) starts a new batch so the packet's timestamp is that
- * moment and never earlier than the task's creation.
+ * queued and written in batches; an entry tied to a moment (an exec, a
+ * rename) starts a new batch so the packet's timestamp is that moment.
+ *
+ * A task created during the trace gets no entry at its creation: the
+ * task_newtask event starts its thread (and, for a fork, its process, with
+ * the creator's process as parent) in the importer. An entry at the same
+ * instant could be parsed before that event, and the importer would then
+ * start a second thread (or process) for the same task.
  */
 #include "perfetto_impl.h"
 
@@ -29,6 +41,7 @@ struct task {
 struct proc {
 	uint32_t pid, ppid, uid;
 	bool has_uid, name_from_leader, queued, written;
+	bool traced;
 	uint64_t start_ns;
 	char comm[TL_COMM_LEN];
 	char *cmdline;     /* NUL-separated arguments, or NULL */
@@ -37,6 +50,8 @@ struct proc {
 
 struct tl_pf_proc {
 	struct pb_writer *w;
+	bool all_traced;   /* recorded with --all: every task is traced */
+	uint32_t last_traced; /* the tgid last found traced (a cache) */
 	struct tl_vec tasks;           /* struct task */
 	struct tl_vec procs;           /* struct proc */
 	struct tl_hmap task_idx, proc_idx;   /* TID/PID -> index in tasks/procs */
@@ -61,13 +76,14 @@ static struct proc *proc_at(const struct tl_pf_proc *p, size_t i)
 	return &TL_VEC_AT(&p->procs, struct proc, i);
 }
 
-struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w)
+struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w, bool all_traced)
 {
 	struct tl_pf_proc *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
 	p->w = w;
+	p->all_traced = all_traced;
 	p->pend_tasks = malloc(BATCH_MAX * sizeof(*p->pend_tasks));
 	p->pend_procs = malloc(BATCH_MAX * sizeof(*p->pend_procs));
 	if (!p->pend_tasks || !p->pend_procs) {
@@ -173,7 +189,18 @@ static void see_proc_of(struct tl_pf_proc *p, uint32_t tid, uint32_t tgid,
 	}
 }
 
-/* A task seen in an event; new ones are queued with their process. */
+static bool is_traced(struct tl_pf_proc *p, uint32_t tgid)
+{
+	const uint64_t *i;
+
+	if (p->all_traced)
+		return true;
+	i = tl_hmap_find(&p->proc_idx, tgid);
+	return i && proc_at(p, *i)->traced;
+}
+
+/* A task seen in an event; new ones of traced processes are queued with
+ * their process. */
 static void see_task(struct tl_pf_proc *p, uint32_t tid, uint32_t tgid,
 		     const char *comm, uint64_t ts)
 {
@@ -191,8 +218,37 @@ static void see_task(struct tl_pf_proc *p, uint32_t tid, uint32_t tgid,
 		return;
 	t->tgid = tgid ? tgid : tid;
 	set_comm(t->comm, comm);
+	if (!is_traced(p, t->tgid))
+		return;
 	queue_task(p, t, ts);
 	see_proc_of(p, tid, t->tgid, comm, ts);
+}
+
+/* Process tgid is traced from ts on: it and the tasks of it seen so far
+ * (as switch partners, before anything said it was traced) get entries. */
+static void mark_traced(struct tl_pf_proc *p, uint32_t tgid, uint64_t ts)
+{
+	struct proc *pr;
+
+	if (!tgid || tgid == p->last_traced)
+		return;
+	pr = get_proc(p, tgid);
+	if (!pr)
+		return;
+	p->last_traced = tgid;
+	if (pr->traced)
+		return;
+	pr->traced = true;
+	if (p->all_traced)
+		return;   /* every task seen was queued already */
+	for (size_t i = 0; i < p->tasks.n; i++) {
+		struct task *t = task_at(p, i);
+
+		if (t->tgid == tgid && !t->written) {
+			queue_task(p, t, ts);
+			see_proc_of(p, t->tid, tgid, t->comm, ts);
+		}
+	}
 }
 
 /* A task whose name or process changed at ts. */
@@ -209,26 +265,36 @@ static void renew_task(struct tl_pf_proc *p, uint32_t tid, uint32_t tgid,
 	queue_task(p, t, ts);
 }
 
+/* Learns the new task without queueing it (see the file comment): later
+ * entries for it (exec, rename, command line) are right, and the written
+ * flags say the importer knows it. */
 static void on_newtask(struct tl_pf_proc *p, const struct tl_newtask *n)
 {
-	bool thread = n->clone_flags & PF_CLONE_THREAD;
+	bool thread = n->clone_flags & PF_CLONE_THREAD, is_new;
 	uint32_t tgid = thread ? n->h.tgid : n->tid;
-	struct proc *pr;
+	struct proc *pr = get_proc(p, tgid);
+	struct task *t;
 
-	new_moment(p);
+	if (!pr)
+		return;
 	if (!thread) {
-		pr = get_proc(p, tgid);
-		if (!pr)
-			return;
 		free(pr->cmdline);   /* a reused PID: forget the old program */
 		pr->cmdline = NULL;
+		pr->cmdline_len = 0;
 		pr->ppid = n->h.tgid;
 		pr->start_ns = n->h.ts;
 		set_comm(pr->comm, n->comm);
 		pr->name_from_leader = true;
-		queue_proc(p, pr, n->h.ts);
+		pr->written = true;
 	}
-	renew_task(p, n->tid, tgid, n->comm, n->h.ts);
+	pr->traced = true;
+	t = get_task(p, n->tid, &is_new);
+	if (!t)
+		return;
+	t->tgid = tgid;
+	set_comm(t->comm, n->comm);
+	t->written = true;
+	p->seen[n->tid & (SEEN_SLOTS - 1)] = n->tid;
 }
 
 static void tl_model_on_proc_info(struct tl_pf_proc *p, const struct tl_proc_info *pi)
@@ -243,6 +309,7 @@ static void tl_model_on_proc_info(struct tl_pf_proc *p, const struct tl_proc_inf
 	pr = get_proc(p, pi->h.tgid);
 	if (!pr)
 		return;
+	pr->traced = true;
 	free(pr->cmdline);
 	pr->cmdline = NULL;
 	pr->cmdline_len = 0;
@@ -267,12 +334,14 @@ static void on_snapshot(struct tl_pf_proc *p, const struct tl_task_snap *s)
 {
 	struct proc *pr;
 
+	mark_traced(p, s->h.tgid, s->h.ts);
 	see_task(p, s->h.tid, s->h.tgid, s->comm, s->h.ts);
 	if (s->h.tid != s->h.tgid)
 		return;
 	pr = get_proc(p, s->h.tgid);
 	if (!pr)
 		return;
+	pr->traced = true;
 	pr->ppid = s->ppid;
 	pr->start_ns = s->start_ns;
 	set_comm(pr->comm, s->comm);
@@ -309,8 +378,26 @@ static void tl_model_on_rename(struct tl_pf_proc *p, const struct tl_rename *r)
 	}
 }
 
+/* Records that only a traced task emits as the current task (the model's
+ * rule, model.c). */
+static bool from_traced(uint16_t type)
+{
+	switch (type) {
+	case TL_SYS_ENTER: case TL_SYS_EXIT: case TL_USDT: case TL_EXEC:
+	case TL_EXIT: case TL_WAIT: case TL_SIGNAL_DELIVER: case TL_FORK:
+	case TL_NEWTASK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void tl_pf_proc_record(struct tl_pf_proc *p, const struct tl_hdr *rec)
 {
+	if (from_traced(rec->type)) {
+		mark_traced(p, rec->tgid, rec->ts);
+		see_task(p, rec->tid, rec->tgid, "", rec->ts);
+	}
 	switch (rec->type) {
 	case TL_SWITCH: {
 		const struct tl_switch *s = (const void *)rec;

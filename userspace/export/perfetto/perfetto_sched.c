@@ -9,19 +9,28 @@
  * is on the CPU (events of untraced tasks are filtered out in the kernel, or
  * were lost), a plain "bridge" switch from the believed task to the recorded
  * prev is written 1 ns before, so no slice is left open or mismatched.
- * Likewise a waking whose waker is not the believed current task goes out
- * plain, with its real waker. Plain events are written in their own bundle
+ * Likewise a waking, or any record naming the current task, whose task is
+ * not the believed one gets a bridge switch to it; wakings go out compact. Plain events are
+ * written in their own bundle
  * after the CPU's pending compact batch, keeping each CPU in time order.
  *
  * A thread's end (sched_process_free) is written just after its last
  * switch-out (the one after its exit), so the importer neither ends it
- * early nor makes a new thread of that final switch.
+ * early nor makes a new thread of that final switch. A process leader's
+ * end also ends its process in the importer (any later event of one of
+ * its threads would start a new thread outside any process), so, as in
+ * the kernel, it waits until the other threads of its group (those of the
+ * start snapshot and those cloned since) have ended. The exit records'
+ * group_dead cannot say when that is: threads killed together leave in any
+ * order, and the last to leave the thread group may not be the last to
+ * switch out.
  */
 #include "perfetto_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "recording/syscalls.h"
 #include "util/hmap.h"
 
 /* Compact events of each kind per CPU bundle. The comm table and the
@@ -33,17 +42,32 @@
 #define BATCH_MAX 16384
 #define NO_TASK UINT32_MAX
 #define MAX_EXITING 64
+/* The model's window for a waking that beats its wakee's switch-out
+ * (TL_PENDING_WAKE_NS, docs/model.md "Unknown, loss and missed events") */
+#define PENDING_WAKE_NS 200000ull
+#define PRIO_UNKNOWN 120  /* a bridge's waker: the record has no prio, say nice 0 */
 
 struct exiting {
-	uint32_t tid;
+	uint32_t tid, tgid;
 	bool leader, switched_out;
+	bool held;           /* a leader whose threads still run */
 	uint16_t cpu;        /* where it switched out */
 	uint64_t due;        /* free at or after this ts */
 	char comm[TL_COMM_LEN];
 };
 
+/* A waking of the task running on a CPU (while it was switching out). */
+struct pending {
+	uint32_t wakee, waker;
+	int32_t prio, target_cpu;
+	bool irq;
+	uint64_t ts;
+	char comm[TL_COMM_LEN];
+};
+
 struct cpu_batch {
 	uint32_t cur;        /* task the importer believes runs here */
+	struct pending pend; /* wakee 0: none */
 	int32_t cur_prio;
 	char cur_comm[TL_COMM_LEN];
 	bool primed;         /* a switch was written on this CPU */
@@ -61,8 +85,17 @@ struct cpu_batch {
 	struct tl_hmap comm_idx;
 };
 
+/* Threads other than the leader, not yet ended, of a process. */
+struct group {
+	uint32_t tgid, threads;
+};
+
 struct tl_pf_sched {
 	struct pb_writer *w;
+	struct tl_pf_blocked *blocked;
+	bool seq_started;    /* the ftrace sequence's first packet is written */
+	struct group *groups;
+	size_t ngroups, groups_cap;
 	uint32_t ncpus;
 	unsigned batch;
 	struct cpu_batch **cpus;
@@ -84,8 +117,9 @@ struct tl_pf_sched *tl_pf_sched_new(struct pb_writer *w, uint32_t ncpus,
 	if (s->batch > BATCH_MAX)
 		s->batch = BATCH_MAX;
 	s->cpus = calloc(TL_MAX_CPUS, sizeof(*s->cpus));
-	if (!s->cpus) {
-		free(s);
+	s->blocked = tl_pf_blocked_new();
+	if (!s->cpus || !s->blocked) {
+		tl_pf_sched_free(s);
 		return NULL;
 	}
 	return s;
@@ -144,9 +178,18 @@ static struct cpu_batch *cpu_of(struct tl_pf_sched *s, uint16_t cpu)
 
 /* ---- bundles ---- */
 
-static void bundle_begin(struct tl_pf_sched *s, struct cpu_batch *c, uint16_t cpu)
+/* The ftrace sequence is cleared by its first packet: the blocked-reason
+ * names are interned on it. A bundle with blocked reasons uses them. */
+static void bundle_begin(struct tl_pf_sched *s, struct cpu_batch *c, uint16_t cpu,
+			 bool reasons)
 {
-	tl_pf_packet_begin(s->w, 0, PF_SEQ_FTRACE, 0);
+	uint32_t flags = (s->seq_started ? 0 : PF_SEQ_CLEARED) |
+			 (reasons ? PF_SEQ_NEEDS : 0);
+
+	tl_pf_packet_begin(s->w, 0, PF_SEQ_FTRACE, flags);
+	s->seq_started = true;
+	if (reasons)
+		tl_pf_blocked_interned(s->blocked, s->w);
 	tl_pb_begin(s->w, PF_TP_FTRACE_EVENTS);
 	pb_varint(s->w, PF_FB_CPU, cpu);
 	if (c->lost) {
@@ -196,11 +239,15 @@ static void flush_cpu(struct tl_pf_sched *s, uint16_t cpu)
 {
 	struct cpu_batch *c = s->cpus[cpu];
 	uint64_t start = pb_total(s->w);
+	bool reasons = tl_pf_blocked_pending(s->blocked, cpu);
 
-	if (!c || (!c->nsw && !c->nwk))
+	if (!c || (!c->nsw && !c->nwk && !reasons))
 		return;
-	bundle_begin(s, c, cpu);
-	write_compact(s->w, c);
+	bundle_begin(s, c, cpu, reasons);
+	if (c->nsw || c->nwk)
+		write_compact(s->w, c);
+	if (reasons)
+		tl_pf_blocked_events(s->blocked, s->w, cpu);
 	bundle_end(s, start);
 	c->nsw = c->nwk = c->ncomm = 0;
 	c->wk_flags_used = false;
@@ -246,7 +293,7 @@ static uint64_t plain_begin(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
 
 	flush_cpu(s, cpu);
 	start = pb_total(s->w);
-	bundle_begin(s, s->cpus[cpu], cpu);
+	bundle_begin(s, s->cpus[cpu], cpu, false);
 	tl_pb_begin(s->w, PF_FB_EVENT);
 	pb_varint(s->w, PF_FE_TS, ts);
 	pb_varint(s->w, PF_FE_PID, pid);
@@ -332,15 +379,85 @@ static void drop_exiting(struct tl_pf_sched *s, struct exiting *e)
 	*e = s->exiting[--s->nexiting];
 }
 
+static struct group *find_group(struct tl_pf_sched *s, uint32_t tgid)
+{
+	for (size_t i = 0; i < s->ngroups; i++)
+		if (s->groups[i].tgid == tgid)
+			return &s->groups[i];
+	return NULL;
+}
+
+/* Counts one more thread in process tgid (not its leader). */
+static void group_add(struct tl_pf_sched *s, uint32_t tgid)
+{
+	struct group *g = find_group(s, tgid);
+
+	if (!g) {
+		if (s->ngroups == s->groups_cap) {
+			size_t cap = s->groups_cap ? 2 * s->groups_cap : 16;
+			struct group *n = realloc(s->groups, cap * sizeof(*n));
+
+			if (!n) {
+				s->w->err = s->w->err ? s->w->err : -ENOMEM;
+				return;
+			}
+			s->groups = n;
+			s->groups_cap = cap;
+		}
+		g = &s->groups[s->ngroups++];
+		*g = (struct group){ .tgid = tgid };
+	}
+	g->threads++;
+}
+
+/* Threads of process tgid other than its leader still to end. */
+static uint32_t group_threads(struct tl_pf_sched *s, uint32_t tgid)
+{
+	struct group *g = find_group(s, tgid);
+
+	return g ? g->threads : 0;
+}
+
+/* A thread other than the leader has ended (its free is being written on
+ * cpu, before a record at now): when it was the last one, a leader that
+ * waits for it may end - not before its own final switch-out, and not
+ * before now on this CPU, whose events are written in time order (the
+ * thread's free may be written long after its instant). Returns whether
+ * a leader was released. */
+static bool release_leader(struct tl_pf_sched *s, const struct exiting *last,
+			   uint16_t cpu, uint64_t now)
+{
+	struct group *g = last->leader ? NULL : find_group(s, last->tgid);
+	struct exiting *l;
+
+	if (!g || !g->threads || --g->threads)
+		return false;
+	*g = s->groups[--s->ngroups];
+	l = find_exiting(s, last->tgid);
+	if (!l || !l->held)
+		return false;
+	l->held = false;
+	if (!l->switched_out)
+		return false;   /* its final switch-out makes it due */
+	if (now == UINT64_MAX)
+		now = last->due;
+	l->cpu = cpu;
+	l->due = l->due > now ? l->due : now;
+	return true;
+}
+
 /* Frees due on cpu before an event at ts is written there. */
 static void frees_due(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts)
 {
 	for (unsigned i = 0; i < s->nexiting;) {
 		struct exiting *e = &s->exiting[i];
 
-		if (e->switched_out && e->cpu == cpu && ts >= e->due) {
+		if (e->switched_out && !e->held && e->cpu == cpu && ts >= e->due) {
+			struct exiting last = *e;
+
 			write_free(s, e, e->due);
 			drop_exiting(s, e);
+			i = release_leader(s, &last, cpu, ts) ? 0 : i;
 			continue;
 		}
 		i++;
@@ -368,12 +485,46 @@ static void on_task_exit(struct tl_pf_sched *s, const struct tl_exit *x)
 	}
 	memset(e, 0, sizeof(*e));
 	e->tid = x->h.tid;
+	e->tgid = x->h.tgid;
 	e->leader = x->h.tid == x->h.tgid;
+	e->held = e->leader && group_threads(s, x->h.tgid) > 0;
 	e->cpu = x->h.cpu;
 	memcpy(e->comm, x->comm, TL_COMM_LEN);
 }
 
 /* ---- switches and wakings ---- */
+
+static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
+			   const struct tl_switch *sw, int64_t state);
+
+/* A thread leaving blocked in a known syscall: why, for the importer's
+ * thread_state (perfetto_blocked.c), io_wait for an uninterruptible wait
+ * on a file or block device. */
+static void note_blocked(struct tl_pf_sched *s, const struct tl_switch *sw,
+			 int64_t state)
+{
+	bool io = (state & 2) && (sw->why.fd_kind == TL_FD_FILE ||
+				  sw->why.fd_kind == TL_FD_BLK);
+
+	if (sw->preempt || !(state & 3) || (state & 0x30) ||
+	    (sw->prev_state & 0x80) || sw->why.sys_nr < 0)
+		return;
+	if (tl_pf_blocked_add(s->blocked, sw->h.cpu, sw->h.ts + 1, sw->h.tid,
+			      tl_syscall_name(sw->why.sys_nr), io) && !s->w->err)
+		s->w->err = -ENOMEM;
+}
+
+/* Whether c's pending waking is for sw's prev leaving blocked within the
+ * model's window: then it is written again right after sw. */
+static bool pending_due(const struct cpu_batch *c, const struct tl_switch *sw,
+			int64_t state)
+{
+	const struct pending *p = &c->pend;
+
+	return p->wakee && p->wakee == sw->h.tid && !sw->preempt &&
+	       (state & 0x7f) && !(state & 0x30) && !(sw->prev_state & 0x80) &&
+	       sw->h.ts - p->ts <= PENDING_WAKE_NS;
+}
 
 static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 {
@@ -385,12 +536,16 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 	if (!c)
 		return;
 	state = tl_pf_prev_state(sw->prev_state, sw->preempt, e && e->leader);
-	if (!c->primed) {
+	if (c->primed && c->cur != sw->h.tid)
+		bridge(s, c, sw);
+	/* A replayed plain waking must follow its switch at the same instant:
+	 * the importer queues a CPU's plain events, compact switches and
+	 * compact wakings apart and takes ties between the queues in no
+	 * order of ours, so the switch goes out plain too. */
+	if (!c->primed || (pending_due(c, sw, state) && !c->pend.irq)) {
 		plain_switch(s, cpu, sw->h.ts, sw->h.tid, sw->prev_comm,
 			     sw->prev_prio, state, sw);
 	} else {
-		if (c->cur != sw->h.tid)
-			bridge(s, c, sw);
 		if (c->nsw == s->batch || c->ncomm + 1 >= s->batch)
 			flush_cpu(s, cpu);
 		c->sw_ts[c->nsw] = sw->h.ts;
@@ -404,6 +559,9 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 		s->st.compact_switches++;
 	}
 	s->st.switches++;
+	if (c->pend.wakee)
+		replay_pending(s, cpu, sw, state);
+	note_blocked(s, sw, state);
 	if (e && sw->prev_state & 0x80) {
 		e->switched_out = true;
 		e->cpu = cpu;
@@ -411,17 +569,133 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 	}
 }
 
-static void plain_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
+/* A record fired with h.tid current on its CPU, which the importer must
+ * believe too, as the model does (docs/model.md: Running is entered by any
+ * record where the thread is the current task): a compact waking's waker
+ * is the CPU's current task, only the compact form carries common_flags
+ * (the importer's irq_context), and a thread whose switch-in was missed
+ * runs from its first record, not from its next switch. So when the
+ * importer believes another task runs there (or nothing yet: the CPU's
+ * first event), a bridge switch from it to h.tid is written 1 ns before.
+ * A waker then has a Running row the waking can point to, even when its
+ * own switches were not recorded (an untraced waker, -p). */
+static void bridge_to_current(struct tl_pf_sched *s, struct cpu_batch *c,
+			      const struct tl_hdr *h)
 {
-	uint64_t at = plain_begin(s, wk->h.cpu, wk->h.ts, wk->h.tid,
-				  PF_FE_SCHED_WAKING);
+	struct tl_switch to_cur = { .h = *h };
+	uint64_t ts = h->ts > c->last_ts ? h->ts - 1 : h->ts;
+	uint32_t prev = c->primed && c->cur != NO_TASK ? c->cur : 0;
 
-	tl_pb_string_n(s->w, PF_WK_COMM, wk->comm, TL_COMM_LEN);
-	pb_int32(s->w, PF_WK_PID, (int32_t)wk->tid);
-	pb_int32(s->w, PF_WK_PRIO, wk->prio);
+	to_cur.next_tid = h->tid;
+	to_cur.next_prio = PRIO_UNKNOWN;
+	plain_switch(s, h->cpu, ts, prev, c->primed ? c->cur_comm : "",
+		     c->primed ? c->cur_prio : PRIO_UNKNOWN, 0, &to_cur);
+	s->st.bridges++;
+}
+
+/* Records whose h.tid is the current task of h.cpu (the ones the model
+ * observes as such; switches and wakings aside). */
+static bool names_current(uint16_t type)
+{
+	switch (type) {
+	case TL_MIGRATE: case TL_SYS_ENTER: case TL_SYS_EXIT: case TL_WAIT:
+	case TL_SIGNAL_GEN: case TL_SIGNAL_DELIVER: case TL_USDT: case TL_FORK:
+	case TL_NEWTASK: case TL_EXEC: case TL_EXIT: case TL_RENAME:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void observe_current(struct tl_pf_sched *s, const struct tl_hdr *h)
+{
+	struct cpu_batch *c = h->tid ? cpu_of(s, h->cpu) : NULL;
+
+	if (!c)
+		return;
+	if (c->pend.wakee == h->tid && h->ts > c->pend.ts)
+		c->pend.wakee = 0;   /* it ran on: the model drops the waking */
+	if (!c->primed || c->cur != h->tid)
+		bridge_to_current(s, c, h);
+}
+
+static void compact_waking(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
+			   uint32_t wakee, int32_t target_cpu, int32_t prio,
+			   const char *comm, bool irq)
+{
+	struct cpu_batch *c = s->cpus[cpu];
+
+	if (c->nwk == s->batch || c->ncomm + 1 >= s->batch)
+		flush_cpu(s, cpu);
+	c->wk_ts[c->nwk] = ts;
+	c->wk_pid[c->nwk] = (int32_t)wakee;
+	c->wk_cpu[c->nwk] = target_cpu;
+	c->wk_prio[c->nwk] = prio;
+	c->wk_comm[c->nwk] = intern(s, c, comm);
+	c->wk_flags[c->nwk] = irq ? 0x08 : 0;  /* hard-irq bit of common_flags */
+	c->wk_flags_used |= irq;
+	c->nwk++;
+	c->last_ts = ts;
+	s->st.compact_wakings++;
+}
+
+/* A waking of a task the importer believes Running on some CPU is lost on
+ * it (a spurious wakeup), while the kernel had it on its way to sleep: the
+ * model counts it Runnable, woken, from its switch-out if that comes
+ * within PENDING_WAKE_NS. Remembered here, replayed by replay_pending. */
+static void note_pending(struct tl_pf_sched *s, const struct tl_waking *wk)
+{
+	for (uint32_t cpu = 0; cpu < s->ncpus; cpu++) {
+		struct cpu_batch *c = s->cpus[cpu];
+
+		if (!c || !c->primed || c->cur != wk->tid || cpu == wk->h.cpu)
+			continue;
+		c->pend = (struct pending){ .wakee = wk->tid, .waker = wk->h.tid,
+					    .prio = wk->prio, .target_cpu = wk->target_cpu,
+					    .irq = wk->h.flags & TL_HDR_F_IRQ,
+					    .ts = wk->h.ts };
+		memcpy(c->pend.comm, wk->comm, TL_COMM_LEN);
+		return;
+	}
+}
+
+static void plain_waking(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
+			 const struct pending *p)
+{
+	uint64_t at = plain_begin(s, cpu, ts, p->waker, PF_FE_SCHED_WAKING);
+
+	tl_pb_string_n(s->w, PF_WK_COMM, p->comm, TL_COMM_LEN);
+	pb_int32(s->w, PF_WK_PID, (int32_t)p->wakee);
+	pb_int32(s->w, PF_WK_PRIO, p->prio);
 	pb_int32(s->w, PF_WK_SUCCESS, 1);
-	pb_int32(s->w, PF_WK_TARGET_CPU, wk->target_cpu);
+	pb_int32(s->w, PF_WK_TARGET_CPU, p->target_cpu);
 	plain_end(s, at);
+}
+
+/* The wakee of a pending waking has just switched out blocked: the waking
+ * is written again right after that switch, so the importer starts the
+ * Runnable row the model has. A plain sched_waking, at the switch's
+ * instant after a plain switch (one queue, file order), names the real
+ * waker. One from an interrupt must be compact to say so (irq_context);
+ * compact wakings are queued apart from switches, so it goes 1 ns after
+ * the switch, and names the task now on the CPU. */
+static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
+			   const struct tl_switch *sw, int64_t state)
+{
+	struct cpu_batch *c = s->cpus[cpu];
+	struct pending p = c->pend;
+
+	if (!pending_due(c, sw, state)) {
+		c->pend.wakee = 0;
+		return;
+	}
+	c->pend.wakee = 0;
+	if (p.irq)
+		compact_waking(s, cpu, sw->h.ts + 1, p.wakee, p.target_cpu, p.prio,
+			       p.comm, true);
+	else
+		plain_waking(s, cpu, sw->h.ts, &p);
+	s->st.replayed_wakings++;
 }
 
 static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
@@ -433,22 +707,12 @@ static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
 	if (!c)
 		return;
 	s->st.wakings++;
-	if (!c->primed || c->cur != wk->h.tid) {
-		plain_waking(s, wk);
-		return;
-	}
-	if (c->nwk == s->batch || c->ncomm + 1 >= s->batch)
-		flush_cpu(s, cpu);
-	c->wk_ts[c->nwk] = wk->h.ts;
-	c->wk_pid[c->nwk] = (int32_t)wk->tid;
-	c->wk_cpu[c->nwk] = wk->target_cpu;
-	c->wk_prio[c->nwk] = wk->prio;
-	c->wk_comm[c->nwk] = intern(s, c, wk->comm);
-	c->wk_flags[c->nwk] = irq ? 0x08 : 0;  /* hard-irq bit of common_flags */
-	c->wk_flags_used |= irq;
-	c->nwk++;
-	c->last_ts = wk->h.ts;
-	s->st.compact_wakings++;
+	if (!c->primed || c->cur != wk->h.tid)
+		bridge_to_current(s, c, &wk->h);
+	compact_waking(s, cpu, wk->h.ts, wk->tid, wk->target_cpu, wk->prio,
+		       wk->comm, irq);
+	if (wk->tid != wk->h.tid)
+		note_pending(s, wk);
 }
 
 /* ---- other task events, plain ---- */
@@ -457,6 +721,8 @@ static void on_newtask(struct tl_pf_sched *s, const struct tl_newtask *n)
 {
 	uint64_t at;
 
+	if (n->clone_flags & PF_CLONE_THREAD)
+		group_add(s, n->h.tgid);
 	if (!cpu_of(s, n->h.cpu))
 		return;
 	at = plain_begin(s, n->h.cpu, n->h.ts, n->h.tid, PF_FE_TASK_NEWTASK);
@@ -506,11 +772,17 @@ void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec)
 {
 	if (s->nexiting && rec->cpu < TL_MAX_CPUS)
 		frees_due(s, rec->cpu, rec->ts);
+	if (names_current(rec->type))
+		observe_current(s, rec);
 	switch (rec->type) {
 	case TL_SWITCH: on_switch(s, (const void *)rec); break;
 	case TL_WAKING:
 	case TL_WAKEUP_NEW: on_waking(s, (const void *)rec); break;
 	case TL_NEWTASK: on_newtask(s, (const void *)rec); break;
+	case TL_TASK_SNAP:
+		if (rec->tid != rec->tgid)
+			group_add(s, rec->tgid);
+		break;
 	case TL_RENAME: tl_model_on_rename(s, (const void *)rec); break;
 	case TL_EXEC: tl_model_on_exec(s, (const void *)rec); break;
 	case TL_EXIT: on_task_exit(s, (const void *)rec); break;
@@ -519,17 +791,39 @@ void tl_pf_sched_record(struct tl_pf_sched *s, const struct tl_hdr *rec)
 	}
 }
 
+/* The first thread still to end, threads before their leaders. */
+static struct exiting *next_to_end(struct tl_pf_sched *s)
+{
+	for (unsigned i = 0; i < s->nexiting; i++)
+		if (!s->exiting[i].leader)
+			return &s->exiting[i];
+	return &s->exiting[0];
+}
+
+/* The latest event written on any CPU. */
+static uint64_t last_ts_all(const struct tl_pf_sched *s)
+{
+	uint64_t ts = 0;
+
+	for (uint32_t cpu = 0; cpu < TL_MAX_CPUS; cpu++)
+		if (s->cpus[cpu] && s->cpus[cpu]->last_ts > ts)
+			ts = s->cpus[cpu]->last_ts;
+	return ts;
+}
+
 void tl_pf_sched_finish(struct tl_pf_sched *s)
 {
 	/* Threads that exited without a final switch-out end at the latest
-	 * event of their CPU. */
+	 * event of their CPU; leaders, after every thread (theirs may have
+	 * ended on other CPUs), at the latest event of all. */
 	while (s->nexiting) {
-		struct exiting *e = &s->exiting[0];
+		struct exiting *e = next_to_end(s);
 		struct cpu_batch *c = s->cpus[e->cpu];
+		uint64_t at = e->leader ? last_ts_all(s) : c->last_ts;
 
 		if (!e->switched_out)
-			e->due = c->last_ts;
-		write_free(s, e, e->due > c->last_ts ? e->due : c->last_ts);
+			e->due = at;
+		write_free(s, e, e->due > at ? e->due : at);
 		drop_exiting(s, e);
 	}
 	for (uint32_t cpu = 0; cpu < TL_MAX_CPUS; cpu++)
@@ -548,5 +842,7 @@ void tl_pf_sched_free(struct tl_pf_sched *s)
 	for (uint32_t i = 0; i < TL_MAX_CPUS; i++)
 		free_cpu(s->cpus[i]);
 	free(s->cpus);
+	free(s->groups);
+	tl_pf_blocked_free(s->blocked);
 	free(s);
 }

@@ -213,9 +213,9 @@ static bool iidset_add(struct iidset *s, uint64_t iid)
 
 /* ---- descriptors ---- */
 
-static void desc_begin(struct tl_pf_te *te, uint64_t uuid)
+static void desc_begin(struct tl_pf_te *te, uint64_t uuid, uint64_t ts)
 {
-	tl_pf_packet_begin(te->w, 0, PF_SEQ_TRACK, 0);
+	tl_pf_packet_begin(te->w, ts, PF_SEQ_TRACK, 0);
 	tl_pb_begin(te->w, PF_TP_TRACK_DESCRIPTOR);
 	pb_varint(te->w, PF_TD_UUID, uuid);
 }
@@ -226,22 +226,30 @@ static void desc_end(struct tl_pf_te *te)
 	tl_pf_packet_end(te->w);
 }
 
-void tl_pf_te_process_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			    const char *name)
+void tl_pf_te_process_order(struct tl_pf_te *te)
 {
-	desc_begin(te, uuid);
+	desc_begin(te, 0, 0);
+	pb_varint(te->w, PF_TD_PROCESS_ORDERING, PF_PROCESS_ORDERING_EXPLICIT);
+	desc_end(te);
+}
+
+void tl_pf_te_process_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
+			    const char *name, uint64_t ts, int32_t rank)
+{
+	desc_begin(te, uuid, ts);
 	tl_pb_begin(te->w, PF_TD_PROCESS);
 	pb_int32(te->w, PF_PD_PID, (int32_t)pid);
 	if (name && *name)
 		tl_pb_string(te->w, PF_PD_NAME, name);
 	tl_pb_end(te->w);
+	pb_int32(te->w, PF_TD_SIBLING_RANK, rank);
 	desc_end(te);
 }
 
 void tl_pf_te_thread_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
-			   uint32_t tid, const char *name)
+			   uint32_t tid, const char *name, uint64_t ts)
 {
-	desc_begin(te, uuid);
+	desc_begin(te, uuid, ts);
 	tl_pb_begin(te->w, PF_TD_THREAD);
 	pb_int32(te->w, PF_TDS_PID, (int32_t)pid);
 	pb_int64(te->w, PF_TDS_TID, tid);
@@ -254,7 +262,7 @@ void tl_pf_te_thread_track(struct tl_pf_te *te, uint64_t uuid, uint32_t pid,
 void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
 			  const char *name, const char *description, bool counter)
 {
-	desc_begin(te, uuid);
+	desc_begin(te, uuid, 0);
 	if (parent)
 		pb_varint(te->w, PF_TD_PARENT, parent);
 	tl_pb_string(te->w, PF_TD_NAME, name);

@@ -451,6 +451,7 @@ static void emit_series(struct tl_pf_te *te, const struct tl_process *p,
 {
 	const struct tl_series *se = tl_proc_series(p);
 	uint64_t par = tl_pf_te_uuid(te), con = tl_pf_te_uuid(te);
+	uint64_t from = tl_pf_life_ts(p->start, p->end);
 	int64_t lp = -1, lc = -1;
 
 	if (!se || !se->nsteps)
@@ -462,11 +463,14 @@ static void emit_series(struct tl_pf_te *te, const struct tl_process *p,
 	for (size_t i = 0; i < se->nsteps; i++) {
 		const struct tl_step *sp = &se->steps[i];
 		int64_t c = sp->running + sp->runnable;
+		/* not before the process exists for the importer (the
+		 * counter tracks hang under its process track) */
+		uint64_t ts = sp->ts < from ? from : sp->ts;
 
 		if (sp->running != lp)
-			counter(te, par, sp->ts, sp->running, st);
+			counter(te, par, ts, sp->running, st);
 		if (c != lc)
-			counter(te, con, sp->ts, c, st);
+			counter(te, con, ts, c, st);
 		lp = sp->running;
 		lc = c;
 	}
@@ -517,14 +521,21 @@ static void emit_meta(struct tl_pf_te *te, const struct tl_model *m,
 
 /* ---- tracks ---- */
 
+/* Process tracks rank the traced processes first in the UI's process list,
+ * in the model's order (the start snapshot, then by creation), ahead of
+ * the processes only named as someone's parent. */
 static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 			struct tl_pf_track_stats *st)
 {
+	tl_pf_te_process_order(te);
 	for (size_t i = 0; i < tl_model_nprocs(m); i++) {
 		const struct tl_process *p = tl_model_proc(m, i);
 		uint64_t uuid = tl_pf_proc_uuid(p->pid, p->gen);
 
-		tl_pf_te_process_track(te, uuid, p->pid, tl_proc_name(p));
+		/* below 0, so the traced processes come before any other */
+		tl_pf_te_process_track(te, uuid, p->pid, tl_proc_name(p),
+				       tl_pf_life_ts(p->start, p->end),
+				       INT32_MIN / 2 + (int32_t)i);
 		st->process_tracks++;
 		emit_series(te, p, uuid, st);
 	}
@@ -533,7 +544,7 @@ static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 
 		tl_pf_te_thread_track(te, tl_pf_thread_uuid(t->tid, t->gen),
 				      t->proc ? t->proc->pid : t->tid, t->tid,
-				      tl_thread_name(t));
+				      tl_thread_name(t), tl_pf_life_ts(t->start, t->end));
 		st->thread_tracks++;
 	}
 }
