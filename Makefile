@@ -140,9 +140,14 @@ test: all $(UNIT_BINS) $(INTEG_BINS) $(if $(FUZZ_SRCS),fuzz) ## every test: unit
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-I$(O) -I. -Iuserspace $(WARN)
 fuzz: $(FUZZ_BINS) ## build the libFuzzer targets
+# What each target builds in: the reader alone, or every layer after it;
+# both with the shared utilities.
+FUZZ_LIB_fuzz_reader := $(wildcard userspace/recording/*.c userspace/util/*.c)
+FUZZ_LIB_fuzz_model := $(wildcard $(addsuffix /*.c,$(addprefix userspace/, \
+	util recording model load analysis report export export/perfetto)))
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(O)/fuzz $(O)/threadline.skel.h
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(wildcard userspace/recording/*.c userspace/util/*.c) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_$*) -o $@
 fuzz-run: fuzz ## fuzz each target for 60 s
 	$(Q)for f in $(FUZZ_BINS); do $$f -max_total_time=60 || exit 1; done
 
