@@ -450,13 +450,32 @@ static int dispatch(struct tl_model *m, const struct tl_hdr *h)
 	}
 }
 
+/* A creation the kernel never makes: by or of task 0 (the idle task
+ * forks nothing once the system runs), or of the creator itself. A crafted
+ * file with one would give task 0 a process, or a task two lives. */
+static bool impossible(const struct tl_hdr *h)
+{
+	uint32_t tid, pid;
+
+	if (h->type == TL_FORK) {
+		tid = ((const struct tl_fork *)h)->child_tid;
+		pid = ((const struct tl_fork *)h)->child_tgid;
+	} else if (h->type == TL_NEWTASK) {
+		tid = ((const struct tl_newtask *)h)->tid;
+		pid = ((const struct tl_newtask *)h)->tgid;
+	} else {
+		return false;
+	}
+	return !h->tid || !h->tgid || !tid || !pid || tid == h->tid;
+}
+
 int tl_model_feed(struct tl_model *m, const struct tl_hdr *h)
 {
 	size_t min = tl_record_min_size(h->type);
 
 	if (m->finished || m->oom)
 		return m->oom ? -ENOMEM : -EALREADY;
-	if (!min || h->size < min) {
+	if (!min || h->size < min || impossible(h)) {
 		m->st.malformed++;
 		return -EINVAL;
 	}

