@@ -114,7 +114,7 @@ static void has(const char *text, const char *want)
 	fail();
 }
 
-static __attribute__((unused)) void lacks(const char *text, const char *unwanted)
+static void lacks(const char *text, const char *unwanted)
 {
 	if (!strstr(text, unwanted))
 		return;
@@ -167,7 +167,7 @@ static void sw(struct run *r, uint64_t ts, int cpu, uint32_t prev, uint32_t ppid
 	put(r, &s);
 }
 
-static __attribute__((unused)) void wake(struct run *r, uint64_t ts, int cpu, uint32_t waker, uint32_t wpid,
+static void wake(struct run *r, uint64_t ts, int cpu, uint32_t waker, uint32_t wpid,
 		 uint32_t wakee, uint32_t epid, bool irq)
 {
 	struct tl_waking w = { 0 };
@@ -268,11 +268,99 @@ static void test_impossible_fork(void **state)
 	done(&r);
 }
 
+/* ---- wakeups from interrupts ---- */
+
+/* Wakings of the trace whose common_flags mark an interrupt: in compact
+ * bundles (what the importer turns into thread_state.irq_context) and in
+ * plain events. */
+static void irq_wakings(struct run *r, size_t *compact, size_t *plain)
+{
+	struct pb_reader tr, pr, br, xr;
+	struct pb_field tf, pf, bf, xf;
+
+	*compact = *plain = 0;
+	tl_pb_reader_init(&tr, pb_data(&r->w), pb_size(&r->w));
+	while (tl_pb_next(&tr, &tf)) {
+		tl_pb_reader_init(&pr, tf.data, tf.len);
+		while (tl_pb_next(&pr, &pf)) {
+			if (pf.num != PF_TP_FTRACE_EVENTS)
+				continue;
+			tl_pb_reader_init(&br, pf.data, pf.len);
+			while (tl_pb_next(&br, &bf)) {
+				if (bf.num != PF_FB_COMPACT && bf.num != PF_FB_EVENT)
+					continue;
+				tl_pb_reader_init(&xr, bf.data, bf.len);
+				while (tl_pb_next(&xr, &xf)) {
+					if (bf.num == PF_FB_COMPACT && xf.num == PF_CS_WK_FLAGS)
+						for (size_t i = 0; i < xf.len; i++)
+							*compact += (xf.data[i] & PF_FLAG_HARDIRQ) != 0;
+					if (bf.num == PF_FB_EVENT && xf.num == PF_FE_COMMON_FLAGS)
+						*plain += (xf.u & PF_FLAG_HARDIRQ) != 0;
+				}
+			}
+		}
+	}
+}
+
+/* Thread 100 sleeps; a timer interrupt that hits while 101 runs wakes it.
+ * Nothing may say 101 woke 100. */
+static void test_irq_wakeup(void **state)
+{
+	(void)state;
+	struct run r;
+	char err[256], tid[32];
+	size_t compact, plain;
+
+	start(&r);
+	snap(&r, MS(0), 100, 100, 1, 'S', 0, "sleeper");
+	snap(&r, MS(0), 100, 101, 1, 'R', 0, "spinner");
+	proc_info(&r, MS(0), 100, 1, "app");
+	sw(&r, MS(1), 0, 0, 0, 0, 101, 100);          /* primes CPU 0 */
+	wake(&r, MS(10), 0, 101, 100, 100, 100, true); /* interrupt while 101 runs */
+	sw(&r, MS(11), 0, 101, 100, 0, 100, 100);
+	wake(&r, MS(12), 1, 555, 555, 100, 100, true); /* on a CPU not yet seen */
+	finish(&r, MS(20));
+
+	const struct tl_thread *t = tl_model_find_thread(r.m, 100, 0);
+	assert_non_null(t);
+	assert_int_equal(t->iv[0].state, TL_ST_SLEEPING);
+	assert_int_equal(t->iv[0].waker, 0);
+	assert_true(t->iv[0].waker_irq);
+	assert_int_equal(t->iv[1].state, TL_ST_RUNNABLE);
+	assert_int_equal(t->iv[1].waker, 0);
+	assert_true(t->iv[1].waker_irq);
+	assert_int_equal(t->sum.wakeups_received, 1);
+	assert_int_equal(t->sum.wakeups_irq, 1);
+	assert_int_equal(tl_model_find_thread(r.m, 101, 0)->sum.wakeups_given, 0);
+	assert_int_equal(tl_model_count_wakeups(r.m, 101, 100, 0, 0), 0);
+	assert_int_equal(tl_model_wakeup(r.m, 0)->waker, 0);
+	assert_true(tl_model_wakeup(r.m, 0)->irq);
+
+	char *x = text(&r, 0);
+	has(x, "woken by interrupt/timer 1");
+	free(x);
+	x = json(&r, false);
+	has(x, "\"wakeups_from_interrupt\": 1");
+	free(x);
+	x = json(&r, true);
+	has(x, "\"woken_by_interrupt\":true");
+	snprintf(tid, sizeof(tid), "\"woken_by\":%u", 101);
+	lacks(x, tid);
+	free(x);
+	if (perfetto(&r, err, sizeof(err)))
+		fail_msg("perfetto: %s", err);
+	irq_wakings(&r, &compact, &plain);
+	assert_int_equal(compact, 1); /* compact although 101 is not who woke */
+	assert_int_equal(plain, 1);   /* CPU 1 had no switch yet: plain, flagged */
+	done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parent_cycle),
 		cmocka_unit_test(test_impossible_fork),
+		cmocka_unit_test(test_irq_wakeup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,6 +51,18 @@ static const char *state_label(const struct tl_interval *iv)
 	}
 }
 
+/* Who ended a wait: a task's TID, or an interrupt or timer, which names
+ * no task (the one it interrupted did not wake anyone). */
+static void woken(struct js *j, const struct tl_interval *iv, bool after_field)
+{
+	const char *sep = after_field ? "," : "";
+
+	if (iv->waker_irq)
+		fprintf(j->f, "%s\"woken_by_interrupt\":true", sep);
+	else if (iv->waker)
+		fprintf(j->f, "%s\"woken_by\":%u", sep, iv->waker);
+}
+
 static void state_event(struct js *j, uint32_t pid, const struct tl_thread *t,
 			const struct tl_interval *iv)
 {
@@ -69,11 +81,11 @@ static void state_event(struct js *j, uint32_t pid, const struct tl_thread *t,
 	if (iv->state == TL_ST_RUNNING)
 		fprintf(j->f, "\"cpu\":%d", iv->cpu);
 	else if (blocked)
-		fprintf(j->f, "\"syscall\":\"%s\",\"object\":\"%#" PRIx64 "\","
-			"\"woken_by\":%u", tl_syscall_label(iv->block->sys_nr),
-			iv->block->has_obj ? iv->block->obj : 0, iv->waker);
-	else if (iv->state == TL_ST_RUNNABLE && iv->cause != TL_RUN_PREEMPTED && iv->waker)
-		fprintf(j->f, "\"woken_by\":%u", iv->waker);
+		fprintf(j->f, "\"syscall\":\"%s\",\"object\":\"%#" PRIx64 "\"",
+			tl_syscall_label(iv->block->sys_nr),
+			iv->block->has_obj ? iv->block->obj : 0);
+	if (blocked || (iv->state == TL_ST_RUNNABLE && iv->cause != TL_RUN_PREEMPTED))
+		woken(j, iv, blocked);
 	fputs("}}", j->f);
 }
 

@@ -152,6 +152,8 @@ struct tl_thread_sum {
 	uint32_t ivcsw;           /* involuntary (preempted: prev_state == 0) */
 	uint32_t wakeups_given;   /* wakeups of other threads (any task) */
 	uint32_t wakeups_received;
+	uint32_t wakeups_irq;     /* of those, from an interrupt or timer
+				   * (no task woke it) */
 	uint32_t forks;           /* child processes created */
 	uint32_t clones;          /* threads created (CLONE_THREAD) */
 	uint32_t futex_waits;     /* blocked intervals in futex */
@@ -227,7 +229,8 @@ struct tl_process {
 
 struct tl_wakeup_ev {
 	uint64_t ts;
-	uint32_t waker;        /* TID current when it fired (0: idle/irq) */
+	uint32_t waker;        /* TID that woke it; 0 when it came from an
+				* interrupt (irq) or the idle task */
 	uint32_t wakee;
 	/* The model's threads (tl_model_thread() index), TL_NO_THREAD when
 	 * not traced: the wakee, and the waker when it was the one current. */

@@ -152,10 +152,12 @@ static void thread_extra(const struct rctx *c, const struct tl_thread *t)
 	}
 	if (any)
 		fprintf(c->f, "%.*s\n", (int)c->width, line);
+	/* an interrupt's wakeup names no task: the one it interrupted did
+	 * not wake anyone */
 	const char *names[] = { "forks", "clones", "futex waits", "socket ops",
-				"migrations", "signals" };
+				"migrations", "signals", "woken by interrupt/timer" };
 	uint32_t vals[] = { s->forks, s->clones, s->futex_waits, s->socket_ops,
-			    s->migrations, s->signals_received };
+			    s->migrations, s->signals_received, s->wakeups_irq };
 	n = snprintf(line, sizeof(line), "%11s", "");
 	any = false;
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {

@@ -210,6 +210,7 @@ static void thread_sum(struct json *j, const struct tl_thread_sum *s)
 	j_u64(j, "involuntary_switches", s->ivcsw);
 	j_u64(j, "wakeups_given", s->wakeups_given);
 	j_u64(j, "wakeups_received", s->wakeups_received);
+	j_u64(j, "wakeups_from_interrupt", s->wakeups_irq);
 	j_u64(j, "forks", s->forks);
 	j_u64(j, "clones", s->clones);
 	j_u64(j, "futex_waits", s->futex_waits);

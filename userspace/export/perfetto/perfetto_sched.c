@@ -10,7 +10,8 @@
  * were lost), a plain "bridge" switch from the believed task to the recorded
  * prev is written 1 ns before, so no slice is left open or mismatched.
  * Likewise a waking whose waker is not the believed current task goes out
- * plain, with its real waker. Plain events are written in their own bundle
+ * plain, with its real waker, unless it came from an interrupt (no task
+ * woke it; the compact flags mark it). Plain events are written in their own bundle
  * after the CPU's pending compact batch, keeping each CPU in time order.
  *
  * A thread's end (sched_process_free) is written just after its last
@@ -239,8 +240,8 @@ static uint32_t intern(struct tl_pf_sched *s, struct cpu_batch *c, const char *c
 
 /* ---- plain events, each in its own bundle after the compact batch ---- */
 
-static uint64_t plain_begin(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
-			    uint32_t pid, uint32_t field)
+static uint64_t plain_begin_flags(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
+				  uint32_t pid, uint32_t flags, uint32_t field)
 {
 	uint64_t start;
 
@@ -250,11 +251,19 @@ static uint64_t plain_begin(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
 	tl_pb_begin(s->w, PF_FB_EVENT);
 	pb_varint(s->w, PF_FE_TS, ts);
 	pb_varint(s->w, PF_FE_PID, pid);
+	if (flags)
+		pb_varint(s->w, PF_FE_COMMON_FLAGS, flags);
 	tl_pb_begin(s->w, field);
 	s->st.plain_events++;
 	if (ts > s->cpus[cpu]->last_ts)
 		s->cpus[cpu]->last_ts = ts;
 	return start;
+}
+
+static uint64_t plain_begin(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
+			    uint32_t pid, uint32_t field)
+{
+	return plain_begin_flags(s, cpu, ts, pid, 0, field);
 }
 
 static void plain_end(struct tl_pf_sched *s, uint64_t start)
@@ -413,8 +422,9 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 
 static void plain_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
 {
-	uint64_t at = plain_begin(s, wk->h.cpu, wk->h.ts, wk->h.tid,
-				  PF_FE_SCHED_WAKING);
+	bool irq = wk->h.flags & TL_HDR_F_IRQ;
+	uint64_t at = plain_begin_flags(s, wk->h.cpu, wk->h.ts, wk->h.tid,
+					irq ? PF_FLAG_HARDIRQ : 0, PF_FE_SCHED_WAKING);
 
 	tl_pb_string_n(s->w, PF_WK_COMM, wk->comm, TL_COMM_LEN);
 	pb_int32(s->w, PF_WK_PID, (int32_t)wk->tid);
@@ -433,7 +443,10 @@ static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
 	if (!c)
 		return;
 	s->st.wakings++;
-	if (!c->primed || c->cur != wk->h.tid) {
+	/* Only the compact form's flags reach thread_state.irq_context (the
+	 * importer reads no flags of a plain sched_waking), and an
+	 * interrupt's waking has no waker to name: it stays compact. */
+	if (!c->primed || (c->cur != wk->h.tid && !irq)) {
 		plain_waking(s, wk);
 		return;
 	}
@@ -444,7 +457,9 @@ static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
 	c->wk_cpu[c->nwk] = wk->target_cpu;
 	c->wk_prio[c->nwk] = wk->prio;
 	c->wk_comm[c->nwk] = intern(s, c, wk->comm);
-	c->wk_flags[c->nwk] = irq ? 0x08 : 0;  /* hard-irq bit of common_flags */
+	/* hard or soft, the BPF side says only "interrupt": either bit
+	 * makes the importer set irq_context */
+	c->wk_flags[c->nwk] = irq ? PF_FLAG_HARDIRQ : 0;
 	c->wk_flags_used |= irq;
 	c->nwk++;
 	c->last_ts = wk->h.ts;
