@@ -355,12 +355,39 @@ static void test_irq_wakeup(void **state)
 	done(&r);
 }
 
+/* ---- the header ---- */
+
+/* No event was lost, but a thread was switched in without its wakeup and
+ * another appeared without a snapshot: the header must not read as
+ * complete. */
+static void test_header_unknown(void **state)
+{
+	(void)state;
+	struct run r;
+
+	start(&r);
+	snap(&r, MS(0), 100, 100, 1, 'S', 0, "app");
+	proc_info(&r, MS(0), 100, 1, "app");
+	sw(&r, MS(10), 0, 0, 0, 0, 100, 100);    /* Sleeping, yet switched in */
+	sw(&r, MS(20), 1, 101, 100, 1, 0, 0);    /* 101: no snapshot */
+	finish(&r, MS(30));
+	assert_int_equal(tl_model_stats(r.m)->lost_total, 0);
+	assert_int_equal(tl_model_stats(r.m)->inconsistencies, 1);
+	char *x = text(&r, 0);
+	has(x, "  events    4 records, none lost\n");
+	has(x, "  unknown   30.0ms of thread time, 1 inconsistency (see Loss)\n");
+	lacks(x, "no loss");
+	free(x);
+	done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parent_cycle),
 		cmocka_unit_test(test_impossible_fork),
 		cmocka_unit_test(test_irq_wakeup),
+		cmocka_unit_test(test_header_unknown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

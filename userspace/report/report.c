@@ -63,6 +63,40 @@ static void header_time(const struct rctx *c, const struct tl_rec_info *in)
 	field(c, "recorded", line);
 }
 
+static void unknown_by_cause(const struct rctx *c, uint64_t *ns)
+{
+	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
+		const struct tl_thread *t = tl_model_thread(c->m, i);
+		if (!shown(c, t->proc))
+			continue;
+		for (size_t k = 0; k < t->niv; k++)
+			if (t->iv[k].state == TL_ST_UNKNOWN && t->iv[k].cause < 4)
+				ns[t->iv[k].cause] += t->iv[k].end - t->iv[k].start;
+	}
+}
+
+/* Lost events are not the only way a report can be incomplete: time a
+ * thread spent Unknown and events that contradicted each other are said
+ * up front too, so the header never reads as complete when it is not. */
+static void header_unknown(const struct rctx *c)
+{
+	const struct tl_model_stats *st = tl_model_stats(c->m);
+	uint64_t unk[4] = { 0 };
+	char line[160];
+
+	unknown_by_cause(c, unk);
+	uint64_t total = unk[0] + unk[1] + unk[2] + unk[3];
+	if (!total && !st->inconsistencies)
+		return;
+	int n = snprintf(line, sizeof(line), "%s of thread time", DUR(total));
+	if (st->inconsistencies)
+		snprintf(line + n, sizeof(line) - (size_t)n, ", %llu inconsistenc%s",
+			 (unsigned long long)st->inconsistencies,
+			 st->inconsistencies == 1 ? "y" : "ies");
+	strncat(line, " (see Loss)", sizeof(line) - strlen(line) - 1);
+	field(c, "unknown", line);
+}
+
 static void header(const struct rctx *c)
 {
 	const struct tl_model_stats *st = tl_model_stats(c->m);
@@ -83,9 +117,10 @@ static void header(const struct rctx *c)
 		snprintf(line, sizeof(line), "%llu records, %llu events LOST (see Loss)",
 			 (unsigned long long)st->records, (unsigned long long)st->lost_total);
 	else
-		snprintf(line, sizeof(line), "%llu records, no loss",
+		snprintf(line, sizeof(line), "%llu records, none lost",
 			 (unsigned long long)st->records);
 	field(c, "events", line);
+	header_unknown(c);
 	if (c->lr && c->lr->status == TL_READ_TRUNCATED)
 		fprintf(c->f, "  warning: recording cut short at byte %llu, showing the "
 			"%llu records before\n  it (%.*s)\n", (unsigned long long)c->lr->offset,
@@ -281,18 +316,6 @@ static void timelines(const struct rctx *c)
 		tl_timeline_cells(t, c->t0, c->t1, cols, cells);
 		tl_timeline_draw(cells, cols, c->o->color, bar, sizeof(bar));
 		fprintf(c->f, "  %-7u %-12.12s|%s|\n", t->tid, tl_thread_name(t), bar);
-	}
-}
-
-static void unknown_by_cause(const struct rctx *c, uint64_t *ns)
-{
-	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
-		const struct tl_thread *t = tl_model_thread(c->m, i);
-		if (!shown(c, t->proc))
-			continue;
-		for (size_t k = 0; k < t->niv; k++)
-			if (t->iv[k].state == TL_ST_UNKNOWN && t->iv[k].cause < 4)
-				ns[t->iv[k].cause] += t->iv[k].end - t->iv[k].start;
 	}
 }
 
