@@ -18,6 +18,7 @@
 #include "userspace/export/perfetto/pb.h"
 #include "userspace/export/perfetto/perfetto_impl.h"
 #include "userspace/export/perfetto/perfetto_check.h"
+#include "userspace/load/load.h"
 #include "records.h"
 
 #define BASE 1000000000ull
@@ -381,6 +382,54 @@ static void test_header_unknown(void **state)
 	done(&r);
 }
 
+/* ---- hostile names ---- */
+
+/* A program names itself (comm), its threads and its arguments with
+ * terminal escapes: the text report shows them, escaped, and sends no
+ * control character to the terminal. */
+static void test_hostile_names(void **state)
+{
+	(void)state;
+	struct run r;
+	const char *evil = "\x1b]0;PWN\a\x1b[2J";
+
+	start(&r);
+	snap(&r, MS(0), 100, 100, 1, 'R', 0, evil);
+	snap(&r, MS(0), 100, 101, 1, 'R', 1, "\x9b" "31m\xc2\x9b" "2J");
+	proc_info(&r, MS(0), 100, 1, "\x1b[31mred\x1b[0m");
+	struct tl_exec e = { 0 };
+	hdr(&e.h, TL_EXEC, sizeof(e), MS(1), 0, 100, 100);
+	e.old_tid = 100;
+	snprintf(e.comm, sizeof(e.comm), "%s", evil);
+	snprintf(e.filename, sizeof(e.filename), "/tmp/\x1b[2J");
+	put(&r, &e);
+	finish(&r, MS(10));
+	snprintf(r.info.cmdline, sizeof(r.info.cmdline), "threadline record -- %s", evil);
+	snprintf(r.info.target, sizeof(r.info.target), "cmd: %s", evil);
+
+	struct tl_report_opts o = { .width = 100, .timeline = true };
+	struct tl_load_result lr = { .info = r.info, .status = TL_READ_END,
+				     .has_trailer = true };
+	char *x = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&x, &len);
+	assert_int_equal(tl_report_text(f, r.m, &lr, &o), 0);
+	fclose(f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)x[i];
+		if ((ch < 0x20 && ch != '\n') || ch == 0x7f ||
+		    (ch == 0xc2 && (unsigned char)x[i + 1] >= 0x80 &&
+		     (unsigned char)x[i + 1] <= 0x9f))
+			fail_msg("control byte %#x at %zu in:\n%s", ch, i, x);
+	}
+	has(x, "Process 100 \\x1b]0;PWN\\x07\\x1b[2J  (\\x1b[31mred\\x1b[0m)");
+	has(x, "exec at 0.001s: /tmp/\\x1b[2J");
+	has(x, "\\xc2\\x9b2J");
+	has(x, "command   threadline record -- \\x1b]0;PWN");
+	free(x);
+	done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_impossible_fork),
 		cmocka_unit_test(test_irq_wakeup),
 		cmocka_unit_test(test_header_unknown),
+		cmocka_unit_test(test_hostile_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,8 @@ struct rctx {
 };
 
 #define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
+/* what a traced program named, safe for the terminal */
+#define SAFE(s) tl_fmt_safe((s), (char[512]){ 0 }, 512)
 
 /* Seconds since the start of the recording. */
 static double rel0(const struct rctx *c, uint64_t ts)
@@ -106,10 +108,10 @@ static void header(const struct rctx *c)
 	fprintf(c->f, "threadline report%s%s\n", c->o->path ? ": " : "",
 		c->o->path ? c->o->path : "");
 	if (in) {
-		field(c, "command", in->cmdline);
-		field(c, "target", in->target);
-		snprintf(line, sizeof(line), "%s, kernel %s %s, %u CPUs", in->host,
-			 in->kernel, in->machine, in->ncpus);
+		field(c, "command", SAFE(in->cmdline));
+		field(c, "target", SAFE(in->target));
+		snprintf(line, sizeof(line), "%s, kernel %s %s, %u CPUs", SAFE(in->host),
+			 SAFE(in->kernel), SAFE(in->machine), in->ncpus);
 		field(c, "host", line);
 	}
 	header_time(c, in);
@@ -152,7 +154,7 @@ static void tree_row(const struct rctx *c, const struct tl_process *p, int depth
 	exit_text(p, ex, sizeof(ex));
 	/* the tree glyph is 3 bytes for 1 column: pad by bytes + 2 */
 	fprintf(c->f, "  %-*s %-15.15s %8.3fs %8.3fs  %-15s %3zu\n", depth ? 17 : 15, pid,
-		tl_proc_name(p), rel0(c, p->start), rel0(c, p->end), ex, p->nthreads);
+		SAFE(tl_proc_name(p)), rel0(c, p->start), rel0(c, p->end), ex, p->nthreads);
 	/* the model's tree has no cycles; the bound keeps the stack small
 	 * whatever a file says (shown() walks up as far) */
 	for (size_t i = 0; i < p->nchildren && depth < 4096; i++)
@@ -214,7 +216,7 @@ static void thread_row(const struct rctx *c, const struct tl_thread *t)
 	snprintf(sw, sizeof(sw), "%u/%u", s->vcsw, s->ivcsw);
 	snprintf(wk, sizeof(wk), "%u/%u", s->wakeups_given, s->wakeups_received);
 	fprintf(c->f, "  %-7u %-15.15s %7s %7s %7s %7s %9s %9s\n", t->tid,
-		tl_thread_name(t), DUR(s->ns[TL_ST_RUNNING]), DUR(s->ns[TL_ST_RUNNABLE]),
+		SAFE(tl_thread_name(t)), DUR(s->ns[TL_ST_RUNNING]), DUR(s->ns[TL_ST_RUNNABLE]),
 		DUR(s->ns[TL_ST_SLEEPING] + s->ns[TL_ST_UNINT]),
 		DUR(s->ns[TL_ST_UNKNOWN]), sw, wk);
 	thread_extra(c, t);
@@ -270,7 +272,7 @@ static void proc_life(const struct rctx *c, const struct tl_process *p)
 			rel0(c, pp->end), pp->pid);
 	for (size_t i = 0; i < p->nexecs; i++)
 		fprintf(c->f, "  exec at %.3fs: %.*s\n", rel0(c, p->execs[i].ts),
-			(int)c->width - 22, p->execs[i].filename);
+			(int)c->width - 22, SAFE(p->execs[i].filename));
 }
 
 static void proc_section(const struct rctx *c, const struct tl_process *p)
@@ -278,15 +280,9 @@ static void proc_section(const struct rctx *c, const struct tl_process *p)
 	char ex[32];
 
 	exit_text(p, ex, sizeof(ex));
-	fprintf(c->f, "\nProcess %u %s", p->pid, tl_proc_name(p));
-	if (p->cmdline[0]) {
-		char cmd[256];
-		snprintf(cmd, sizeof(cmd), "%.*s", (int)c->width - 30, p->cmdline);
-		for (char *q = cmd; *q; q++)
-			if ((unsigned char)*q < 0x20 || *q == 0x7f)
-				*q = ' ';
-		fprintf(c->f, "  (%s)", cmd);
-	}
+	fprintf(c->f, "\nProcess %u %s", p->pid, SAFE(tl_proc_name(p)));
+	if (p->cmdline[0])
+		fprintf(c->f, "  (%.*s)", (int)c->width - 30, SAFE(p->cmdline));
 	fprintf(c->f, "\n  %.3fs .. %.3fs (%s), %s, parent %u, %zu thread%s\n",
 		rel0(c, p->start), rel0(c, p->end), DUR(p->end - p->start), ex, p->ppid,
 		p->nthreads, p->nthreads == 1 ? "" : "s");
@@ -315,7 +311,7 @@ static void timelines(const struct rctx *c)
 			continue;
 		tl_timeline_cells(t, c->t0, c->t1, cols, cells);
 		tl_timeline_draw(cells, cols, c->o->color, bar, sizeof(bar));
-		fprintf(c->f, "  %-7u %-12.12s|%s|\n", t->tid, tl_thread_name(t), bar);
+		fprintf(c->f, "  %-7u %-12.12s|%s|\n", t->tid, SAFE(tl_thread_name(t)), bar);
 	}
 }
 
