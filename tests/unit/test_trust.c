@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
+#include "userspace/cli/commands.h"
 #include "userspace/model/model.h"
 #include "userspace/report/report.h"
 #include "userspace/export/json_export.h"
@@ -430,6 +432,63 @@ static void test_hostile_names(void **state)
 	done(&r);
 }
 
+/* ---- the command line ---- */
+
+/* Runs a subcommand with stderr in a file; returns its exit status and
+ * what it said. */
+static int run_cmd(int (*cmd)(int, char **), char **argv, char *said, size_t len)
+{
+	char path[] = "/tmp/tl-test-trust-XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO), argc = 0;
+
+	assert_true(fd >= 0);
+	while (argv[argc])
+		argc++;
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	int rc = cmd(argc, argv);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t n = pread(fd, said, len - 1, 0);
+	said[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Every subcommand says a usage error the same way: exit status 2, the
+ * error in one line, then a hint. */
+static void test_usage_errors(void **state)
+{
+	(void)state;
+	char said[1024];
+	char a0[] = "threadline export", a1[] = "-f", a2[] = "xml", a3[] = "x.tlr";
+	char *bad_format[] = { a0, a1, a2, a3, NULL }, *no_file[] = { a0, NULL };
+	char r0[] = "threadline report", r1[] = "--width=7";
+	char *bad_width[] = { r0, r1, NULL };
+
+	assert_int_equal(run_cmd(tl_cmd_export, bad_format, said, sizeof(said)), 2);
+	assert_int_equal(count_lines(said), 2);
+	has(said, "threadline export: unknown format 'xml' (perfetto or json)\n"
+		  "Try 'threadline export --help'.\n");
+	assert_int_equal(run_cmd(tl_cmd_export, no_file, said, sizeof(said)), 2);
+	assert_int_equal(count_lines(said), 2);
+	has(said, "Try 'threadline export --help'.\n");
+	assert_int_equal(run_cmd(tl_cmd_report, bad_width, said, sizeof(said)), 2);
+	assert_int_equal(count_lines(said), 2);
+	has(said, "Try 'threadline report --help'.\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_irq_wakeup),
 		cmocka_unit_test(test_header_unknown),
 		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_usage_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  * Ctrl-C is pressed. The kernel calls a process's id "tgid"; here, as on
  * the command line, it is a PID, and a thread's id a TID. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -234,8 +235,38 @@ static bool on_round(void *ctx)
 
 #define fail_line(...) (fprintf(stderr, "threadline record: " __VA_ARGS__), \
 			fputc('\n', stderr))
+/* A usage error (exit status 2), as every subcommand says one: the error
+ * in one line, then where to look. */
+#define USAGE_HINT "Try 'threadline record --help'.\n"
+#define usage_line(...) (fail_line(__VA_ARGS__), fputs(USAGE_HINT, stderr))
 
-/* -p takes PIDs; a TID given by mistake stands for its process. */
+#define PF_KTHREAD_FLAG 0x00200000u /* task flags: a kernel thread */
+
+/* Whether pid is a kernel thread: the flags field of /proc/PID/stat, the
+ * ninth, counted after the comm's closing parenthesis (a comm may hold
+ * spaces and parentheses). */
+static bool kernel_thread(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) != 1)
+		return false;
+	return flags & PF_KTHREAD_FLAG;
+}
+
+/* -p takes PIDs; a TID given by mistake stands for its process. A kernel
+ * thread runs no program: nothing of it would be traced but its switches,
+ * so it is refused as a usage error. */
 static int check_pids(struct tl_record_opts *o)
 {
 	struct tl_proc_status st;
@@ -244,6 +275,11 @@ static int check_pids(struct tl_record_opts *o)
 		if (tl_proc_read_status(o->pids[i], &st)) {
 			fail_line("no such process: %d", (int)o->pids[i]);
 			return 1;
+		}
+		if (kernel_thread(o->pids[i])) {
+			usage_line("%d (%s) is a kernel thread, not a program; -a traces "
+				   "the whole system", (int)o->pids[i], st.name);
+			return 2;
 		}
 		o->pids[i] = st.tgid;
 	}
@@ -385,6 +421,29 @@ static int check_output(const char *out)
 	if (S_ISLNK(st.st_mode))
 		return output_error(out, ELOOP);
 	return S_ISREG(st.st_mode) ? 0 : output_error(out, EEXIST);
+}
+
+/* The Perfetto trace is written when recording ends: a path that cannot
+ * be written would cost the whole run, so it is tried now (a file made
+ * for the try is removed again). */
+static int check_perfetto_output(const char *out)
+{
+	struct stat st;
+	bool existed;
+	int rc, fd;
+
+	if (!out || !strcmp(out, "-"))
+		return 0;
+	if ((rc = check_output(out)))
+		return rc;
+	existed = lstat(out, &st) == 0;
+	fd = open(out, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return output_error(out, errno);
+	close(fd);
+	if (!existed)
+		unlink(out);
+	return 0;
 }
 
 static int open_writer(struct rec *r, int argc, char **argv)
@@ -531,7 +590,8 @@ static int set_up(struct rec *r, int argc, char **argv)
 	}
 	if (r->o->cmd && (rc = resolve_command(r)))
 		return rc;
-	if ((rc = check_output(r->o->output)))
+	if ((rc = check_output(r->o->output)) ||
+	    (rc = check_perfetto_output(r->o->perfetto)))
 		return rc;
 	if ((rc = open_session(r)) || (rc = add_targets(r)) || (rc = attach(r)) ||
 	    (rc = open_writer(r, argc, argv)))
@@ -568,12 +628,12 @@ int tl_cmd_record(int argc, char **argv)
 	if (rc == TL_PARSE_DONE)
 		return 0;
 	if (rc) {
-		if (err[0])
-			fail_line("%s", err);
+		if (err[0]) /* argp's own messages carry their hint */
+			usage_line("%s", err);
 		return 2;
 	}
-	if (check_pids(&o))
-		return 1;
+	if ((rc = check_pids(&o)))
+		return rc;
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	handle_signals(old);
