@@ -69,7 +69,9 @@ static void write_recording(struct fixture *f, bool complete)
 	strcpy(info.machine, "x86_64");
 	strcpy(info.cmdline, "threadline record -- ./app");
 	strcpy(info.target, "cmd: ./app");
-	strcpy(f->path, "/tmp/tl-test-report-XXXXXX");
+	const char *tmp = getenv("TMPDIR"); /* tests/run-tests cleans it */
+	snprintf(f->path, sizeof(f->path), "%s/tl-test-report-XXXXXX",
+		 tmp && strlen(tmp) < 32 ? tmp : "/tmp");
 	int fd = mkstemp(f->path);
 	assert_true(fd >= 0);
 	close(fd);
