@@ -123,11 +123,13 @@ static uint64_t arr_at(const struct arr *a, size_t i)
 
 static bool read_packed(struct ck *c, const struct pb_field *f, struct arr *a)
 {
-	const uint8_t *p = f->data, *end = f->data + f->len;
-
 	if (f->wire != PB_LEN)
 		return fail(c, "compact field %u is not packed", f->num);
 	a->seen = true;
+	if (!f->len) /* an empty field may have no data pointer: NULL + 0 is
+		      * undefined */
+		return true;
+	const uint8_t *p = f->data, *end = f->data + f->len;
 	while (p < end) {
 		uint64_t v;
 
@@ -1088,7 +1090,8 @@ static bool check_nesting(struct ck *c)
 	uint64_t stack[256];
 	unsigned depth = 0;
 
-	qsort(c->sl.p, c->sl.n, sizeof(struct tslice), sl_cmp);
+	if (c->sl.n > 1) /* never qsort(NULL, 0): undefined */
+		qsort(c->sl.p, c->sl.n, sizeof(struct tslice), sl_cmp);
 	for (size_t i = 0; i < c->sl.n; i++) {
 		const struct tslice *s = sl_at(c, i);
 
@@ -1130,12 +1133,13 @@ static bool check_flows(struct ck *c)
 	const uint64_t *fl = c->flows.p;
 	const struct term *t = c->terms.p;
 
-	qsort(c->flows.p, c->flows.n, sizeof(*fl), u64_cmp);
+	if (c->flows.n > 1) /* never qsort(NULL, 0): undefined */
+		qsort(c->flows.p, c->flows.n, sizeof(*fl), u64_cmp);
 	for (size_t i = 1; i < c->flows.n; i++)
 		if (fl[i] == fl[i - 1])
 			return fail(c, "flow id %llu started twice", (unsigned long long)fl[i]);
 	for (size_t i = 0; i < c->terms.n; i++)
-		if (!bsearch(&t[i].id, fl, c->flows.n, sizeof(*fl), u64_cmp))
+		if (!c->flows.n || !bsearch(&t[i].id, fl, c->flows.n, sizeof(*fl), u64_cmp))
 			return fail(c, "flow id %llu ends but never starts",
 				    (unsigned long long)t[i].id);
 	return true;
