@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <unistd.h>
 #include "userspace/cli/commands.h"
+#include "userspace/cli/record_cmd.h"
 #include "userspace/model/model.h"
 #include "userspace/report/report.h"
 #include "userspace/export/json_export.h"
@@ -489,6 +490,37 @@ static void test_usage_errors(void **state)
 	has(said, "Try 'threadline report --help'.\n");
 }
 
+/* USDT notes are read from ELF files: for a script, from its interpreter;
+ * for a file that is neither, nowhere (libbpf's "Bad file descriptor"
+ * warning came from handing it the script). */
+static void test_usdt_binary(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tl-test-usdt-XXXXXX", path[64], path2[64], buf[256];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	assert_string_equal(tl_usdt_binary("/bin/sh", buf, sizeof(buf)), "/bin/sh");
+	snprintf(path, sizeof(path), "%s/run.sh", dir);
+	f = fopen(path, "w");
+	fputs("#! /bin/sh -e\necho hi\n", f);
+	fclose(f);
+	assert_string_equal(tl_usdt_binary(path, buf, sizeof(buf)), "/bin/sh");
+	snprintf(path2, sizeof(path2), "%s/inner", dir); /* a script's script */
+	f = fopen(path2, "w");
+	fprintf(f, "#!%s\n", path);
+	fclose(f);
+	assert_string_equal(tl_usdt_binary(path2, buf, sizeof(buf)), "/bin/sh");
+	f = fopen(path, "w");
+	fputs("just text\n", f);
+	fclose(f);
+	assert_null(tl_usdt_binary(path, buf, sizeof(buf)));
+	assert_null(tl_usdt_binary("/nonexistent", buf, sizeof(buf)));
+	unlink(path);
+	unlink(path2);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_header_unknown),
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_usdt_binary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

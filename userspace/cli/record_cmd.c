@@ -338,8 +338,56 @@ static int add_targets(struct rec *r)
 	return 0;
 }
 
+/* Whether path starts with "#!": then its interpreter (the first word of
+ * that line) is put in buf. */
+static bool interpreter_of(const char *path, char *buf, size_t len)
+{
+	char head[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, head, sizeof(head) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 3 || head[0] != '#' || head[1] != '!')
+		return false;
+	head[n] = '\0';
+	const char *p = head + 2 + strspn(head + 2, " \t");
+	size_t w = strcspn(p, " \t\n");
+	if (!w || w >= len)
+		return false;
+	memcpy(buf, p, w);
+	buf[w] = '\0';
+	return true;
+}
+
+const char *tl_usdt_binary(const char *path, char *buf, size_t len)
+{
+	char elf[4];
+	/* the kernel follows a few interpreters that are scripts themselves */
+	for (int depth = 0; depth < 4; depth++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, elf, sizeof(elf)) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		if (n == sizeof(elf) && !memcmp(elf, "\x7f" "ELF", 4))
+			return path;
+		if (!interpreter_of(path, buf, len))
+			return NULL;
+		path = buf;
+	}
+	return NULL;
+}
+
 static void attach_usdt(struct rec *r, int pid, const char *path)
 {
+	char interp[PATH_MAX];
+
+	/* USDT notes live in ELF files: a script's are its interpreter's,
+	 * and a file that is neither has none to attach */
+	path = tl_usdt_binary(path, interp, sizeof(interp));
+	if (!path)
+		return;
 	int n = tl_session_attach_usdt(r->s, pid, path);
 
 	if (n < 0)
