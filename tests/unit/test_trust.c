@@ -186,7 +186,7 @@ static void wake(struct run *r, uint64_t ts, int cpu, uint32_t waker, uint32_t w
 	put(r, &w);
 }
 
-static __attribute__((unused)) void newtask(struct run *r, uint64_t ts, uint32_t ctid, uint32_t cpid,
+static void newtask(struct run *r, uint64_t ts, uint32_t ctid, uint32_t cpid,
 		    uint32_t tid, uint32_t pid, const char *comm)
 {
 	struct tl_newtask n = { 0 };
@@ -425,7 +425,9 @@ static void test_hostile_names(void **state)
 		     (unsigned char)x[i + 1] <= 0x9f))
 			fail_msg("control byte %#x at %zu in:\n%s", ch, i, x);
 	}
-	has(x, "Process 100 \\x1b]0;PWN\\x07\\x1b[2J  (\\x1b[31mred\\x1b[0m)");
+	/* named after its executable, which is hostile too */
+	has(x, "Process 100 \\x1b[2J  (\\x1b[31mred\\x1b[0m)");
+	has(x, "  100     \\x1b]0;PWN");
 	has(x, "exec at 0.001s: /tmp/\\x1b[2J");
 	has(x, "\\xc2\\x9b2J");
 	has(x, "command   threadline record -- \\x1b]0;PWN");
@@ -521,6 +523,99 @@ static void test_usdt_binary(void **state)
 	rmdir(dir);
 }
 
+/* ---- process labels ---- */
+
+/* The first command line of the last ProcessTree entry of pid. */
+static void last_argv0(struct run *r, uint32_t pid, char *out, size_t len)
+{
+	struct pb_reader tr, pr, ptr, xr;
+	struct pb_field tf, pf, ptf, xf;
+
+	out[0] = '\0';
+	tl_pb_reader_init(&tr, pb_data(&r->w), pb_size(&r->w));
+	while (tl_pb_next(&tr, &tf)) {
+		tl_pb_reader_init(&pr, tf.data, tf.len);
+		while (tl_pb_next(&pr, &pf)) {
+			if (pf.num != PF_TP_PROCESS_TREE)
+				continue;
+			tl_pb_reader_init(&ptr, pf.data, pf.len);
+			while (tl_pb_next(&ptr, &ptf)) {
+				uint32_t p = 0;
+				char first[128] = "";
+				if (ptf.num != PF_PT_PROCESSES)
+					continue;
+				tl_pb_reader_init(&xr, ptf.data, ptf.len);
+				while (tl_pb_next(&xr, &xf)) {
+					if (xf.num == PF_PROC_PID)
+						p = (uint32_t)xf.u;
+					if (xf.num == PF_PROC_CMDLINE && !first[0])
+						snprintf(first, sizeof(first), "%.*s",
+							 (int)xf.len, (const char *)xf.data);
+				}
+				if (p == pid)
+					snprintf(out, len, "%s", first);
+			}
+		}
+	}
+}
+
+/* A server exec'd as /usr/lib/pg/bin/postgres forks a backend that rewrites
+ * its arguments into a title before its command line is read, and renames
+ * its leader thread: both are named after the executable, the title stays
+ * as extra information. */
+static void test_labels(void **state)
+{
+	(void)state;
+	struct run r;
+	char argv0[128];
+
+	start(&r);
+	snap(&r, MS(0), 100, 100, 1, 'R', 0, "sh");
+	proc_info(&r, MS(0), 100, 1, "sh");
+	struct tl_exec e = { 0 };
+	hdr(&e.h, TL_EXEC, sizeof(e), MS(1), 0, 100, 100);
+	e.old_tid = 100;
+	snprintf(e.comm, sizeof(e.comm), "postgres");
+	snprintf(e.filename, sizeof(e.filename), "/usr/lib/pg/bin/postgres");
+	put(&r, &e);
+	newtask(&r, MS(2), 100, 100, 200, 200, "postgres");
+	proc_info(&r, MS(100), 200, 100, "postgres: alice db [local] UPDATE waiting");
+	struct tl_rename rn = { 0 };
+	hdr(&rn.h, TL_RENAME, sizeof(rn), MS(110), 0, 100, 100);
+	rn.tid = rn.tgid = 100;
+	snprintf(rn.oldcomm, sizeof(rn.oldcomm), "postgres");
+	snprintf(rn.newcomm, sizeof(rn.newcomm), "checkpointer");
+	put(&r, &rn);
+	finish(&r, MS(200));
+
+	const struct tl_process *srv = tl_model_find_proc(r.m, 100, 0);
+	const struct tl_process *be = tl_model_find_proc(r.m, 200, 0);
+	assert_string_equal(tl_proc_label(srv), "postgres");
+	assert_string_equal(tl_proc_name(srv), "checkpointer");
+	assert_string_equal(tl_proc_label(be), "postgres");
+	char *x = text(&r, 0);
+	has(x, "Process 100 postgres");
+	has(x, "Process 200 postgres  (postgres: alice db [local] UPDATE waiting)");
+	lacks(x, "  100             checkpointer"); /* the tree row */
+	free(x);
+	x = json(&r, false);
+	has(x, "\"name\": \"postgres\",\n      \"comm\": \"checkpointer\"");
+	free(x);
+	x = json(&r, true);
+	has(x, "\"name\":\"process_name\",\"pid\":200,\"tid\":0,\"ts\":0.000,"
+	       "\"args\":{\"name\":\"postgres\"}");
+	has(x, "\"labels\":\"postgres: alice db [local] UPDATE waiting\"");
+	free(x);
+	char err[256];
+	if (perfetto(&r, err, sizeof(err)))
+		fail_msg("perfetto: %s", err);
+	last_argv0(&r, 200, argv0, sizeof(argv0));
+	assert_string_equal(argv0, "/usr/lib/pg/bin/postgres");
+	last_argv0(&r, 100, argv0, sizeof(argv0));
+	assert_string_equal(argv0, "/usr/lib/pg/bin/postgres");
+	done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_usdt_binary),
+		cmocka_unit_test(test_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

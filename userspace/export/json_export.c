@@ -40,6 +40,16 @@ static void meta(struct js *j, const char *what, uint32_t pid, uint32_t tid,
 	fputs("}}", j->f);
 }
 
+/* The trace event format's process_labels: shown beside the process
+ * name, it carries what the process says about itself (its title). */
+static void meta_labels(struct js *j, uint32_t pid, const char *labels)
+{
+	ev_begin(j, "M", "process_labels", pid, 0, 0);
+	fputs(",\"args\":{\"labels\":", j->f);
+	tl_json_str(j->f, labels);
+	fputs("}}", j->f);
+}
+
 static const char *state_label(const struct tl_interval *iv)
 {
 	switch (iv->state) {
@@ -147,7 +157,9 @@ static void process_events(struct js *j, const struct tl_process *p)
 {
 	const struct tl_series *se = tl_proc_series(p);
 
-	meta(j, "process_name", p->pid, 0, tl_proc_name(p));
+	meta(j, "process_name", p->pid, 0, tl_proc_label(p));
+	if (p->cmdline[0]) /* its command line or title, as read: extra */
+		meta_labels(j, p->pid, p->cmdline);
 	for (size_t i = 0; se && i < se->nsteps; i++) {
 		const struct tl_step *s = &se->steps[i];
 

@@ -347,6 +347,12 @@ const struct tl_process *tl_model_proc(const struct tl_model *m, size_t i); /* f
 const struct tl_process *tl_model_find_proc(const struct tl_model *m, uint32_t pid,
 					    uint64_t ts);
 const char *tl_proc_name(const struct tl_process *p); /* latest name */
+/* What to call the process: its executable's name at its last exec (the
+ * basename of the path, not cut to a comm's 15 bytes), else the name it
+ * was created or found with. Names and titles a program gives itself
+ * later (prctl, a rewritten argv read as its command line) do not change
+ * it; they stay in names[] and cmdline. */
+const char *tl_proc_label(const struct tl_process *p);
 const char *tl_proc_name_at(const struct tl_process *p, uint64_t ts);
 /* Exit code (WEXITSTATUS) if it exited normally, else -1. */
 int tl_proc_exit_code(const struct tl_process *p);

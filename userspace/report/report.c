@@ -154,7 +154,7 @@ static void tree_row(const struct rctx *c, const struct tl_process *p, int depth
 	exit_text(p, ex, sizeof(ex));
 	/* the tree glyph is 3 bytes for 1 column: pad by bytes + 2 */
 	fprintf(c->f, "  %-*s %-15.15s %8.3fs %8.3fs  %-15s %3zu\n", depth ? 17 : 15, pid,
-		SAFE(tl_proc_name(p)), rel0(c, p->start), rel0(c, p->end), ex, p->nthreads);
+		SAFE(tl_proc_label(p)), rel0(c, p->start), rel0(c, p->end), ex, p->nthreads);
 	/* the model's tree has no cycles; the bound keeps the stack small
 	 * whatever a file says (shown() walks up as far) */
 	for (size_t i = 0; i < p->nchildren && depth < 4096; i++)
@@ -280,7 +280,7 @@ static void proc_section(const struct rctx *c, const struct tl_process *p)
 	char ex[32];
 
 	exit_text(p, ex, sizeof(ex));
-	fprintf(c->f, "\nProcess %u %s", p->pid, SAFE(tl_proc_name(p)));
+	fprintf(c->f, "\nProcess %u %s", p->pid, SAFE(tl_proc_label(p)));
 	if (p->cmdline[0])
 		fprintf(c->f, "  (%.*s)", (int)c->width - 30, SAFE(p->cmdline));
 	fprintf(c->f, "\n  %.3fs .. %.3fs (%s), %s, parent %u, %zu thread%s\n",

@@ -283,7 +283,8 @@ static void proc_obj(struct jctx *c, const struct tl_process *p)
 	j_u64(j, "pid", p->pid);
 	j_u64(j, "gen", p->gen);
 	j_u64(j, "ppid", p->ppid);
-	j_str(j, "name", tl_proc_name(p));
+	j_str(j, "name", tl_proc_label(p));
+	j_str(j, "comm", tl_proc_name(p));
 	j_str(j, "cmdline", p->cmdline);
 	j_u64(j, "start_ns", at(c, p->start));
 	j_u64(j, "end_ns", at(c, p->end));

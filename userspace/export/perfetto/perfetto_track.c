@@ -524,7 +524,7 @@ static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 		const struct tl_process *p = tl_model_proc(m, i);
 		uint64_t uuid = tl_pf_proc_uuid(p->pid, p->gen);
 
-		tl_pf_te_process_track(te, uuid, p->pid, tl_proc_name(p));
+		tl_pf_te_process_track(te, uuid, p->pid, tl_proc_label(p));
 		st->process_tracks++;
 		emit_series(te, p, uuid, st);
 	}
