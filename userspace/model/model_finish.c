@@ -51,7 +51,7 @@ static struct proc *proc_alive_at(struct tl_model *m, uint32_t pid, uint64_t ts)
 	return NULL;
 }
 
-/* Whether a is p or one of its ancestors. The links made so far form a
+/* Whether p is a or one of its ancestors. The links made so far form a
  * tree, so the walk ends. */
 static bool under(const struct tl_process *a, const struct tl_process *p)
 {
