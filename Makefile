@@ -30,7 +30,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 .SECONDARY:
 .SUFFIXES:
 .PHONY: all check-layers help setup test test-unit test-integration fuzz fuzz-run bench \
-	demos clean
+	demos clean asan asan-build test-sanitize
 
 # ---- sources ----
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -133,16 +133,45 @@ test-unit: $(UNIT_BINS) ## unit tests (no root)
 test-integration: all $(INTEG_BINS) ## integration tests (root, real BPF, demos)
 	$(Q)./tests/run-tests integration $(INTEG_BINS)
 
-test: all $(UNIT_BINS) $(INTEG_BINS) $(if $(FUZZ_SRCS),fuzz) ## every test: unit, integration, short fuzz runs
-	$(Q)./tests/run-tests all $(UNIT_BINS) $(INTEG_BINS) $(FUZZ_BINS)
+test: all $(UNIT_BINS) $(INTEG_BINS) $(if $(FUZZ_SRCS),fuzz) test-sanitize ## every test: unit, integration, short fuzz runs, sanitizers
+	$(Q)./tests/run-tests all $(UNIT_BINS) $(INTEG_BINS) \
+		$(filter-out %/fuzz_model,$(FUZZ_BINS))
+
+# ---- sanitizers ----
+# The library and the unit tests again with AddressSanitizer and
+# UndefinedBehaviorSanitizer, in their own folder (build-asan unless O is
+# given). Undefined behaviour stops the test instead of printing a line.
+ASAN_O := $(if $(filter build,$(O)),build-asan,$(O))
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN_O)/tests/unit/%,$(UNIT_SRCS))
+# a test may ask for an impossible size on purpose: malloc says NULL, as
+# it does without the sanitizer, instead of stopping the test
+ASAN_ENV := ASAN_OPTIONS=allocator_may_return_null=1:$${ASAN_OPTIONS:-}
+asan-build:
+	$(Q)$(MAKE) --no-print-directory O=$(ASAN_O) CFLAGS='$(ASAN_CFLAGS)' \
+		$(ASAN_UNIT_BINS)
+asan: asan-build ## unit tests built and run with ASan+UBSan (make O=build-asan asan)
+	$(Q)$(ASAN_ENV) ./tests/run-tests unit $(ASAN_UNIT_BINS)
+# What `make test` adds: the unit tests under ASan+UBSan, and the model
+# fuzzer (libFuzzer with ASan+UBSan) for a short run.
+test-sanitize: asan-build fuzz ## unit tests under ASan+UBSan and a short fuzz (part of `make test`)
+	$(Q)$(ASAN_ENV) TL_FUZZ_SECONDS=$${TL_FUZZ_SECONDS:-15} ./tests/run-tests unit \
+		$(ASAN_UNIT_BINS) $(O)/fuzz/fuzz_model
 
 # ---- fuzzing (clang libFuzzer) ----
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all \
 	-I$(O) -I. -Iuserspace $(WARN)
 fuzz: $(FUZZ_BINS) ## build the libFuzzer targets
+# What each target builds in: the reader alone, or every layer after it;
+# both with the shared utilities.
+FUZZ_LIB_fuzz_reader := $(wildcard userspace/recording/*.c userspace/util/*.c)
+FUZZ_LIB_fuzz_model := $(wildcard $(addsuffix /*.c,$(addprefix userspace/, \
+	util recording model load analysis report export export/perfetto)))
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(O)/fuzz $(O)/threadline.skel.h
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(wildcard userspace/recording/*.c userspace/util/*.c) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_$*) -o $@
 fuzz-run: fuzz ## fuzz each target for 60 s
 	$(Q)for f in $(FUZZ_BINS); do $$f -max_total_time=60 || exit 1; done
 

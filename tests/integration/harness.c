@@ -2,6 +2,7 @@
  * the recording into the model (see harness.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,39 @@
 #include "tp_check.h"
 
 static char build_dir[PATH_MAX];
+static char run_dir[256];
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb; (void)flag; (void)f;
+	remove(path);
+	return 0;
+}
+
+static void remove_run_dir(void)
+{
+	nftw(run_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* One directory per test process ($TMPDIR or /tmp) holds every recording,
+ * log and export the tests make; it goes at exit, also after a failed
+ * assertion jumped past th_free() (TL_KEEP_RECORDINGS keeps it). */
+static const char *th_run_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (run_dir[0])
+		return run_dir;
+	snprintf(run_dir, sizeof(run_dir), "%s/tl-test-%d-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+	if (!mkdtemp(run_dir))
+		fail_msg("mkdtemp %s: %s", run_dir, strerror(errno));
+	if (getenv("TL_KEEP_RECORDINGS"))
+		fprintf(stderr, "recordings kept in %s\n", run_dir);
+	else
+		atexit(remove_run_dir);
+	return run_dir;
+}
 
 const char *th_build_dir(void)
 {
@@ -140,7 +174,9 @@ int th_record_cmd(struct th_run *r, const char *const *rargs, const char *const 
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(r->path, sizeof(r->path), "/tmp/tl-test-%d-XXXXXX", getpid());
+	if (snprintf(r->path, sizeof(r->path), "%s/run-XXXXXX", th_run_dir()) >=
+	    (int)sizeof(r->path))
+		fail_msg("temporary path too long");
 	err = mkstemp(r->path);
 	assert_true(err >= 0);
 	close(err);

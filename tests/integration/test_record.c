@@ -538,9 +538,11 @@ static void expect_one_line_error(const char *tag, const char *const *args,
 
 	run_init(&r, tag);
 	assert_int_equal(record(&r, NULL, args), want_status);
-	if (lines(slurp(r.log)) != 1 || !strstr(slurp(r.log), want_text))
-		fail_msg("%s: expected one line with \"%s\", got: %s", tag, want_text,
-			 slurp(r.log));
+	/* a usage error (status 2) adds the hint every subcommand gives */
+	const char *log = slurp(r.log), *hint = strstr(log, "\nTry 'threadline record --help'.\n");
+	if (lines(log) != 1 + (want_status == 2) || !strstr(log, want_text) ||
+	    (want_status == 2 && (!hint || strstr(log, want_text) > hint)))
+		fail_msg("%s: expected one line with \"%s\", got: %s", tag, want_text, log);
 	assert_int_equal(access(r.out, F_OK), -1);
 	run_free(&r);
 }
@@ -562,6 +564,11 @@ static void test_one_line_errors(void **state)
 				      NULL }, 2, "unknown event group 'bogus'");
 	expect_one_line_error("conflict", (const char *[]){ "-a", "-p", "1", NULL }, 2,
 			      "only one");
+	expect_one_line_error("kthread", (const char *[]){ "-p", "2", NULL }, 2,
+			      "is a kernel thread");
+	expect_one_line_error("perfetto-dir", (const char *[]){ "--perfetto",
+				      "/nonexistent/x.perfetto-trace", "--", "true", NULL },
+			      1, "cannot create /nonexistent/x.perfetto-trace");
 }
 
 /* ---- privileges ---- */

@@ -3,6 +3,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct export_opts {
 	enum fmt fmt;
 	bool stats, check, help;
 	char outbuf[4096];
+	char err[160];      /* a usage error, said in one line with a hint */
 };
 
 enum { OPT_CHECK = 0x100, OPT_USAGE };
@@ -53,6 +55,19 @@ static const char doc[] =
 	"  threadline export run.tlr -f json -o run.json\n"
 	"        Chrome JSON trace event format\n";
 
+/* Keeps a usage error for tl_cmd_export to print, as report and record
+ * do: one line, a hint, exit status 2. */
+__attribute__((format(printf, 2, 3)))
+static error_t usage(struct export_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(o->err, sizeof(o->err), fmt, ap);
+	va_end(ap);
+	return EINVAL;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct export_opts *o = state->input;
@@ -74,16 +89,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "json"))
 			o->fmt = FMT_JSON;
 		else
-			argp_error(state, "unknown format '%s' (perfetto or json)", arg);
+			return usage(o, "unknown format '%s' (perfetto or json)", arg);
 		return 0;
 	case ARGP_KEY_ARG:
 		if (o->input)
-			argp_error(state, "one recording at a time ('%s' is extra)", arg);
+			return usage(o, "one recording at a time ('%s' is extra)", arg);
 		o->input = arg;
 		return 0;
 	case ARGP_KEY_END:
 		if (!o->help && !o->input)
-			argp_error(state, "which recording? (threadline export FILE)");
+			return usage(o, "which recording? (threadline export FILE)");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -165,10 +180,16 @@ int tl_cmd_export(int argc, char **argv)
 	char err[512] = "";
 	int e;
 
-	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP, NULL, &o))
-		return 2;
+	e = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &o);
 	if (o.help)
 		return 0;
+	if (e) {
+		/* argp reports its own errors; ours come with a hint */
+		if (o.err[0])
+			fprintf(stderr, "%s: %s\nTry '%s --help'.\n", argv[0], o.err,
+				argv[0]);
+		return 2;
+	}
 	if (!o.output)
 		o.output = default_output(&o);
 	if (o.fmt == FMT_JSON)

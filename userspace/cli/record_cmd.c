@@ -4,6 +4,7 @@
  * Ctrl-C is pressed. The kernel calls a process's id "tgid"; here, as on
  * the command line, it is a PID, and a thread's id a TID. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -234,8 +235,38 @@ static bool on_round(void *ctx)
 
 #define fail_line(...) (fprintf(stderr, "threadline record: " __VA_ARGS__), \
 			fputc('\n', stderr))
+/* A usage error (exit status 2), as every subcommand says one: the error
+ * in one line, then where to look. */
+#define USAGE_HINT "Try 'threadline record --help'.\n"
+#define usage_line(...) (fail_line(__VA_ARGS__), fputs(USAGE_HINT, stderr))
 
-/* -p takes PIDs; a TID given by mistake stands for its process. */
+#define PF_KTHREAD_FLAG 0x00200000u /* task flags: a kernel thread */
+
+/* Whether pid is a kernel thread: the flags field of /proc/PID/stat, the
+ * ninth, counted after the comm's closing parenthesis (a comm may hold
+ * spaces and parentheses). */
+static bool kernel_thread(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) != 1)
+		return false;
+	return flags & PF_KTHREAD_FLAG;
+}
+
+/* -p takes PIDs; a TID given by mistake stands for its process. A kernel
+ * thread runs no program: nothing of it would be traced but its switches,
+ * so it is refused as a usage error. */
 static int check_pids(struct tl_record_opts *o)
 {
 	struct tl_proc_status st;
@@ -244,6 +275,11 @@ static int check_pids(struct tl_record_opts *o)
 		if (tl_proc_read_status(o->pids[i], &st)) {
 			fail_line("no such process: %d", (int)o->pids[i]);
 			return 1;
+		}
+		if (kernel_thread(o->pids[i])) {
+			usage_line("%d (%s) is a kernel thread, not a program; -a traces "
+				   "the whole system", (int)o->pids[i], st.name);
+			return 2;
 		}
 		o->pids[i] = st.tgid;
 	}
@@ -302,8 +338,56 @@ static int add_targets(struct rec *r)
 	return 0;
 }
 
+/* Whether path starts with "#!": then its interpreter (the first word of
+ * that line) is put in buf. */
+static bool interpreter_of(const char *path, char *buf, size_t len)
+{
+	char head[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, head, sizeof(head) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 3 || head[0] != '#' || head[1] != '!')
+		return false;
+	head[n] = '\0';
+	const char *p = head + 2 + strspn(head + 2, " \t");
+	size_t w = strcspn(p, " \t\n");
+	if (!w || w >= len)
+		return false;
+	memcpy(buf, p, w);
+	buf[w] = '\0';
+	return true;
+}
+
+const char *tl_usdt_binary(const char *path, char *buf, size_t len)
+{
+	char elf[4];
+	/* the kernel follows a few interpreters that are scripts themselves */
+	for (int depth = 0; depth < 4; depth++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, elf, sizeof(elf)) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		if (n == sizeof(elf) && !memcmp(elf, "\x7f" "ELF", 4))
+			return path;
+		if (!interpreter_of(path, buf, len))
+			return NULL;
+		path = buf;
+	}
+	return NULL;
+}
+
 static void attach_usdt(struct rec *r, int pid, const char *path)
 {
+	char interp[PATH_MAX];
+
+	/* USDT notes live in ELF files: a script's are its interpreter's,
+	 * and a file that is neither has none to attach */
+	path = tl_usdt_binary(path, interp, sizeof(interp));
+	if (!path)
+		return;
 	int n = tl_session_attach_usdt(r->s, pid, path);
 
 	if (n < 0)
@@ -385,6 +469,29 @@ static int check_output(const char *out)
 	if (S_ISLNK(st.st_mode))
 		return output_error(out, ELOOP);
 	return S_ISREG(st.st_mode) ? 0 : output_error(out, EEXIST);
+}
+
+/* The Perfetto trace is written when recording ends: a path that cannot
+ * be written would cost the whole run, so it is tried now (a file made
+ * for the try is removed again). */
+static int check_perfetto_output(const char *out)
+{
+	struct stat st;
+	bool existed;
+	int rc, fd;
+
+	if (!out || !strcmp(out, "-"))
+		return 0;
+	if ((rc = check_output(out)))
+		return rc;
+	existed = lstat(out, &st) == 0;
+	fd = open(out, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return output_error(out, errno);
+	close(fd);
+	if (!existed)
+		unlink(out);
+	return 0;
 }
 
 static int open_writer(struct rec *r, int argc, char **argv)
@@ -531,7 +638,8 @@ static int set_up(struct rec *r, int argc, char **argv)
 	}
 	if (r->o->cmd && (rc = resolve_command(r)))
 		return rc;
-	if ((rc = check_output(r->o->output)))
+	if ((rc = check_output(r->o->output)) ||
+	    (rc = check_perfetto_output(r->o->perfetto)))
 		return rc;
 	if ((rc = open_session(r)) || (rc = add_targets(r)) || (rc = attach(r)) ||
 	    (rc = open_writer(r, argc, argv)))
@@ -568,12 +676,12 @@ int tl_cmd_record(int argc, char **argv)
 	if (rc == TL_PARSE_DONE)
 		return 0;
 	if (rc) {
-		if (err[0])
-			fail_line("%s", err);
+		if (err[0]) /* argp's own messages carry their hint */
+			usage_line("%s", err);
 		return 2;
 	}
-	if (check_pids(&o))
-		return 1;
+	if ((rc = check_pids(&o)))
+		return rc;
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	handle_signals(old);

@@ -46,6 +46,10 @@ int tl_parse_groups(const char *list, uint32_t *groups, char *err, size_t errlen
 /* Appends "12,345" to o->pids. Returns 0 or -EINVAL with a one-line error. */
 int tl_parse_pids(const char *list, struct tl_record_opts *o, char *err,
 		  size_t errlen);
+/* The ELF file whose USDT probes fire when path is run: path itself, or
+ * for a script the interpreter of its "#!" line (followed if that is a
+ * script too; the name may be put in buf); NULL when there is none. */
+const char *tl_usdt_binary(const char *path, char *buf, size_t len);
 /* The name of event group g ("sched", ...), NULL past the last. */
 const char *tl_group_name(unsigned g);
 

@@ -40,6 +40,16 @@ static void meta(struct js *j, const char *what, uint32_t pid, uint32_t tid,
 	fputs("}}", j->f);
 }
 
+/* The trace event format's process_labels: shown beside the process
+ * name, it carries what the process says about itself (its title). */
+static void meta_labels(struct js *j, uint32_t pid, const char *labels)
+{
+	ev_begin(j, "M", "process_labels", pid, 0, 0);
+	fputs(",\"args\":{\"labels\":", j->f);
+	tl_json_str(j->f, labels);
+	fputs("}}", j->f);
+}
+
 static const char *state_label(const struct tl_interval *iv)
 {
 	switch (iv->state) {
@@ -49,6 +59,18 @@ static const char *state_label(const struct tl_interval *iv)
 	case TL_ST_UNINT: return "Uninterruptible";
 	default: return "Unknown";
 	}
+}
+
+/* Who ended a wait: a task's TID, or an interrupt or timer, which names
+ * no task (the one it interrupted did not wake anyone). */
+static void woken(struct js *j, const struct tl_interval *iv, bool after_field)
+{
+	const char *sep = after_field ? "," : "";
+
+	if (iv->waker_irq)
+		fprintf(j->f, "%s\"woken_by_interrupt\":true", sep);
+	else if (iv->waker)
+		fprintf(j->f, "%s\"woken_by\":%u", sep, iv->waker);
 }
 
 static void state_event(struct js *j, uint32_t pid, const struct tl_thread *t,
@@ -69,11 +91,11 @@ static void state_event(struct js *j, uint32_t pid, const struct tl_thread *t,
 	if (iv->state == TL_ST_RUNNING)
 		fprintf(j->f, "\"cpu\":%d", iv->cpu);
 	else if (blocked)
-		fprintf(j->f, "\"syscall\":\"%s\",\"object\":\"%#" PRIx64 "\","
-			"\"woken_by\":%u", tl_syscall_label(iv->block->sys_nr),
-			iv->block->has_obj ? iv->block->obj : 0, iv->waker);
-	else if (iv->state == TL_ST_RUNNABLE && iv->cause != TL_RUN_PREEMPTED && iv->waker)
-		fprintf(j->f, "\"woken_by\":%u", iv->waker);
+		fprintf(j->f, "\"syscall\":\"%s\",\"object\":\"%#" PRIx64 "\"",
+			tl_syscall_label(iv->block->sys_nr),
+			iv->block->has_obj ? iv->block->obj : 0);
+	if (blocked || (iv->state == TL_ST_RUNNABLE && iv->cause != TL_RUN_PREEMPTED))
+		woken(j, iv, blocked);
 	fputs("}}", j->f);
 }
 
@@ -135,7 +157,9 @@ static void process_events(struct js *j, const struct tl_process *p)
 {
 	const struct tl_series *se = tl_proc_series(p);
 
-	meta(j, "process_name", p->pid, 0, tl_proc_name(p));
+	meta(j, "process_name", p->pid, 0, tl_proc_label(p));
+	if (p->cmdline[0]) /* its command line or title, as read: extra */
+		meta_labels(j, p->pid, p->cmdline);
 	for (size_t i = 0; se && i < se->nsteps; i++) {
 		const struct tl_step *s = &se->steps[i];
 

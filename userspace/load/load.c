@@ -86,3 +86,16 @@ int tl_load(const char *path, const struct tl_load_hooks *hooks,
 	}
 	return load(r, hooks, out, res);
 }
+
+int tl_load_mem(const void *data, size_t len, const struct tl_load_hooks *hooks,
+		struct tl_model **out, struct tl_load_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	*out = NULL;
+	struct tl_reader *r = tl_reader_open_mem(data, len, res->msg, sizeof(res->msg));
+	if (!r) {
+		res->status = TL_READ_CORRUPT;
+		return -EBADMSG;
+	}
+	return load(r, hooks, out, res);
+}

@@ -43,5 +43,8 @@ struct tl_load_hooks {
  * res->msg says why). hooks may be NULL. */
 int tl_load(const char *path, const struct tl_load_hooks *hooks,
 	    struct tl_model **out, struct tl_load_result *res);
+/* Same from a recording in memory (the fuzzer); data must outlive the call. */
+int tl_load_mem(const void *data, size_t len, const struct tl_load_hooks *hooks,
+		struct tl_model **out, struct tl_load_result *res);
 
 #endif

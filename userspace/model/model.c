@@ -102,6 +102,7 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 		n.waker_irq = t->pend_irq;
 		((struct tl_wakeup_ev *)m->wakeups.p)[t->pend_edge].effective = true;
 		t->pub.sum.wakeups_received++;
+		t->pub.sum.wakeups_irq += t->pend_irq;
 		struct thr *waker = t->pend_irq ? NULL : tl_thr_find_current(m, t->pend_waker);
 		if (waker)
 			waker->pub.sum.wakeups_given++;
@@ -158,6 +159,13 @@ static int on_switch(struct tl_model *m, const struct tl_switch *s)
 	return m->oom ? -ENOMEM : 0;
 }
 
+/* The task that woke: none from an interrupt, whose current task was
+ * only interrupted. */
+static uint32_t waker_of(const struct tl_waking *w)
+{
+	return w->h.flags & TL_HDR_F_IRQ ? 0 : w->h.tid;
+}
+
 static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_waking *w,
 			size_t edge)
 {
@@ -168,7 +176,7 @@ static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_wakin
 	case TL_ST_RUNNING:
 		t->pend_wake = true;
 		t->pend_ts = w->h.ts;
-		t->pend_waker = w->h.tid;
+		t->pend_waker = waker_of(w);
 		t->pend_irq = irq;
 		t->pend_edge = edge;
 		return;
@@ -180,15 +188,16 @@ static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_wakin
 	default:
 		break;
 	}
-	t->cur.waker = w->h.tid;
+	t->cur.waker = waker_of(w);
 	t->cur.waker_irq = irq;
 	struct tl_interval n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, w->target_cpu);
-	n.waker = w->h.tid;
+	n.waker = waker_of(w);
 	n.waker_irq = irq;
 	n.prio = prio_of(w->prio);
 	tl_thr_set(m, t, w->h.ts, &n);
 	e->effective = true;
 	t->pub.sum.wakeups_received++;
+	t->pub.sum.wakeups_irq += irq;
 }
 
 static int on_waking(struct tl_model *m, const struct tl_waking *w)
@@ -204,7 +213,7 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 	struct tl_wakeup_ev *e = model_push_uninit(m, &m->wakeups, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	*e = (struct tl_wakeup_ev){ .ts = w->h.ts, .waker = w->h.tid,
+	*e = (struct tl_wakeup_ev){ .ts = w->h.ts, .waker = waker_of(w),
 		.wakee = w->tid, .target_cpu = w->target_cpu, .irq = irq,
 		.new_task = w->h.type == TL_WAKEUP_NEW,
 		.waker_idx = waker ? waker->idx : TL_NO_THREAD,
@@ -450,13 +459,32 @@ static int dispatch(struct tl_model *m, const struct tl_hdr *h)
 	}
 }
 
+/* A creation the kernel never makes: by or of task 0 (the idle task
+ * forks nothing once the system runs), or of the creator itself. A crafted
+ * file with one would give task 0 a process, or a task two lives. */
+static bool impossible(const struct tl_hdr *h)
+{
+	uint32_t tid, pid;
+
+	if (h->type == TL_FORK) {
+		tid = ((const struct tl_fork *)h)->child_tid;
+		pid = ((const struct tl_fork *)h)->child_tgid;
+	} else if (h->type == TL_NEWTASK) {
+		tid = ((const struct tl_newtask *)h)->tid;
+		pid = ((const struct tl_newtask *)h)->tgid;
+	} else {
+		return false;
+	}
+	return !h->tid || !h->tgid || !tid || !pid || tid == h->tid;
+}
+
 int tl_model_feed(struct tl_model *m, const struct tl_hdr *h)
 {
 	size_t min = tl_record_min_size(h->type);
 
 	if (m->finished || m->oom)
 		return m->oom ? -ENOMEM : -EALREADY;
-	if (!min || h->size < min) {
+	if (!min || h->size < min || impossible(h)) {
 		m->st.malformed++;
 		return -EINVAL;
 	}

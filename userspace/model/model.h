@@ -152,6 +152,8 @@ struct tl_thread_sum {
 	uint32_t ivcsw;           /* involuntary (preempted: prev_state == 0) */
 	uint32_t wakeups_given;   /* wakeups of other threads (any task) */
 	uint32_t wakeups_received;
+	uint32_t wakeups_irq;     /* of those, from an interrupt or timer
+				   * (no task woke it) */
 	uint32_t forks;           /* child processes created */
 	uint32_t clones;          /* threads created (CLONE_THREAD) */
 	uint32_t futex_waits;     /* blocked intervals in futex */
@@ -227,7 +229,8 @@ struct tl_process {
 
 struct tl_wakeup_ev {
 	uint64_t ts;
-	uint32_t waker;        /* TID current when it fired (0: idle/irq) */
+	uint32_t waker;        /* TID that woke it; 0 when it came from an
+				* interrupt (irq) or the idle task */
 	uint32_t wakee;
 	/* The model's threads (tl_model_thread() index), TL_NO_THREAD when
 	 * not traced: the wakee, and the waker when it was the one current. */
@@ -344,6 +347,12 @@ const struct tl_process *tl_model_proc(const struct tl_model *m, size_t i); /* f
 const struct tl_process *tl_model_find_proc(const struct tl_model *m, uint32_t pid,
 					    uint64_t ts);
 const char *tl_proc_name(const struct tl_process *p); /* latest name */
+/* What to call the process: its executable's name at its last exec (the
+ * basename of the path, not cut to a comm's 15 bytes), else the name it
+ * was created or found with. Names and titles a program gives itself
+ * later (prctl, a rewritten argv read as its command line) do not change
+ * it; they stay in names[] and cmdline. */
+const char *tl_proc_label(const struct tl_process *p);
 const char *tl_proc_name_at(const struct tl_process *p, uint64_t ts);
 /* Exit code (WEXITSTATUS) if it exited normally, else -1. */
 int tl_proc_exit_code(const struct tl_process *p);

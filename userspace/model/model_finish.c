@@ -51,13 +51,25 @@ static struct proc *proc_alive_at(struct tl_model *m, uint32_t pid, uint64_t ts)
 	return NULL;
 }
 
+/* Whether p is a or one of its ancestors. The links made so far form a
+ * tree, so the walk ends. */
+static bool under(const struct tl_process *a, const struct tl_process *p)
+{
+	for (; a; a = a->parent)
+		if (a == p)
+			return true;
+	return false;
+}
+
 static void link_proc(struct tl_model *m, struct proc *p, uint64_t end)
 {
 	if (!p->ended)
 		p->pub.end = end;
 	if (!p->pub.parent && p->pub.ppid) {
+		/* a crafted file can name a descendant as the parent: that
+		 * link is refused, so every walk up or down the tree ends */
 		struct proc *pp = proc_alive_at(m, p->pub.ppid, p->pub.start);
-		if (pp && pp != p)
+		if (pp && !under(&pp->pub, &p->pub))
 			p->pub.parent = &pp->pub;
 	}
 	if (p->pub.parent) {

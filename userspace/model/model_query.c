@@ -28,6 +28,19 @@ const char *tl_proc_name(const struct tl_process *p)
 	return p->nnames ? p->names[p->nnames - 1].name : "";
 }
 
+const char *tl_proc_label(const struct tl_process *p)
+{
+	if (p->nexecs) {
+		const char *f = p->execs[p->nexecs - 1].filename;
+		const char *b = strrchr(f, '/');
+		if (b && b[1])
+			return b + 1;
+		if (f[0])
+			return f;
+	}
+	return p->nnames ? p->names[0].name : "";
+}
+
 static const char *name_at(const struct tl_name *n, size_t nn, uint64_t ts)
 {
 	const char *r = nn ? n[0].name : "";

@@ -4,6 +4,7 @@
  * recorder killed at any moment leaves a file readable up to its last block.
  * Layout: recording.h and docs/recording-format.md. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,14 +294,19 @@ static bool record_ok(const struct tl_writer *w, const struct tl_hdr *rec)
 
 static void buffer_record(struct tl_writer *w, const struct tl_hdr *rec)
 {
-	struct tl_hdr *copy = (struct tl_hdr *)(w->buf + w->len);
+	/* a variable-length record before this one may have left the copy
+	 * unaligned: its time is read and written bytewise */
+	uint8_t *ts_at = w->buf + w->len + offsetof(struct tl_hdr, ts);
+	uint64_t ts;
 
-	memcpy(copy, rec, rec->size);
-	if (copy->ts < w->last_ts) {
-		copy->ts = w->last_ts;
+	memcpy(w->buf + w->len, rec, rec->size);
+	memcpy(&ts, ts_at, sizeof(ts));
+	if (ts < w->last_ts) {
+		ts = w->last_ts;
+		memcpy(ts_at, &ts, sizeof(ts));
 		w->clamped++;
 	}
-	w->last_ts = copy->ts;
+	w->last_ts = ts;
 	w->len += rec->size;
 	w->nrec++;
 	w->buf_counts[rec->type]++;

@@ -73,10 +73,10 @@ static void detail(const struct tl_model *m, const struct tl_cp_seg *s, char *bu
 		if (s->block->has_obj && n < (int)len)
 			n += snprintf(buf + n, len - (size_t)n, " 0x%" PRIx64, s->block->obj);
 		if (n < (int)len)
-			n += snprintf(buf + n, len - (size_t)n, s->irq ? ", ended by interrupt" :
-				      other ? ", woken by %s" : "",
-				      other ? who(m, tl_model_find_thread(m, other, s->end),
-						  other, w, sizeof(w)) : "");
+			n += snprintf(buf + n, len - (size_t)n, "%s%s",
+				      s->irq ? ", ended by interrupt" : other ? ", woken by " : "",
+				      !s->irq && other ? who(m, tl_model_find_thread(m, other,
+				      s->end), other, w, sizeof(w)) : "");
 	} else if (s->state == TL_ST_RUNNABLE) {
 		snprintf(buf, len, "cpu %d%s%s", s->cpu, other ? " held by " : "",
 			 other ? who(m, tl_model_find_thread(m, other, s->start), other, w,

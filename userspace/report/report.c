@@ -21,6 +21,8 @@ struct rctx {
 };
 
 #define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
+/* what a traced program named, safe for the terminal */
+#define SAFE(s) tl_fmt_safe((s), (char[512]){ 0 }, 512)
 
 /* Seconds since the start of the recording. */
 static double rel0(const struct rctx *c, uint64_t ts)
@@ -63,6 +65,40 @@ static void header_time(const struct rctx *c, const struct tl_rec_info *in)
 	field(c, "recorded", line);
 }
 
+static void unknown_by_cause(const struct rctx *c, uint64_t *ns)
+{
+	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
+		const struct tl_thread *t = tl_model_thread(c->m, i);
+		if (!shown(c, t->proc))
+			continue;
+		for (size_t k = 0; k < t->niv; k++)
+			if (t->iv[k].state == TL_ST_UNKNOWN && t->iv[k].cause < 4)
+				ns[t->iv[k].cause] += t->iv[k].end - t->iv[k].start;
+	}
+}
+
+/* Lost events are not the only way a report can be incomplete: time a
+ * thread spent Unknown and events that contradicted each other are said
+ * up front too, so the header never reads as complete when it is not. */
+static void header_unknown(const struct rctx *c)
+{
+	const struct tl_model_stats *st = tl_model_stats(c->m);
+	uint64_t unk[4] = { 0 };
+	char line[160];
+
+	unknown_by_cause(c, unk);
+	uint64_t total = unk[0] + unk[1] + unk[2] + unk[3];
+	if (!total && !st->inconsistencies)
+		return;
+	int n = snprintf(line, sizeof(line), "%s of thread time", DUR(total));
+	if (st->inconsistencies)
+		snprintf(line + n, sizeof(line) - (size_t)n, ", %llu inconsistenc%s",
+			 (unsigned long long)st->inconsistencies,
+			 st->inconsistencies == 1 ? "y" : "ies");
+	strncat(line, " (see Loss)", sizeof(line) - strlen(line) - 1);
+	field(c, "unknown", line);
+}
+
 static void header(const struct rctx *c)
 {
 	const struct tl_model_stats *st = tl_model_stats(c->m);
@@ -72,10 +108,10 @@ static void header(const struct rctx *c)
 	fprintf(c->f, "threadline report%s%s\n", c->o->path ? ": " : "",
 		c->o->path ? c->o->path : "");
 	if (in) {
-		field(c, "command", in->cmdline);
-		field(c, "target", in->target);
-		snprintf(line, sizeof(line), "%s, kernel %s %s, %u CPUs", in->host,
-			 in->kernel, in->machine, in->ncpus);
+		field(c, "command", SAFE(in->cmdline));
+		field(c, "target", SAFE(in->target));
+		snprintf(line, sizeof(line), "%s, kernel %s %s, %u CPUs", SAFE(in->host),
+			 SAFE(in->kernel), SAFE(in->machine), in->ncpus);
 		field(c, "host", line);
 	}
 	header_time(c, in);
@@ -83,9 +119,10 @@ static void header(const struct rctx *c)
 		snprintf(line, sizeof(line), "%llu records, %llu events LOST (see Loss)",
 			 (unsigned long long)st->records, (unsigned long long)st->lost_total);
 	else
-		snprintf(line, sizeof(line), "%llu records, no loss",
+		snprintf(line, sizeof(line), "%llu records, none lost",
 			 (unsigned long long)st->records);
 	field(c, "events", line);
+	header_unknown(c);
 	if (c->lr && c->lr->status == TL_READ_TRUNCATED)
 		fprintf(c->f, "  warning: recording cut short at byte %llu, showing the "
 			"%llu records before\n  it (%.*s)\n", (unsigned long long)c->lr->offset,
@@ -117,8 +154,10 @@ static void tree_row(const struct rctx *c, const struct tl_process *p, int depth
 	exit_text(p, ex, sizeof(ex));
 	/* the tree glyph is 3 bytes for 1 column: pad by bytes + 2 */
 	fprintf(c->f, "  %-*s %-15.15s %8.3fs %8.3fs  %-15s %3zu\n", depth ? 17 : 15, pid,
-		tl_proc_name(p), rel0(c, p->start), rel0(c, p->end), ex, p->nthreads);
-	for (size_t i = 0; i < p->nchildren; i++)
+		SAFE(tl_proc_label(p)), rel0(c, p->start), rel0(c, p->end), ex, p->nthreads);
+	/* the model's tree has no cycles; the bound keeps the stack small
+	 * whatever a file says (shown() walks up as far) */
+	for (size_t i = 0; i < p->nchildren && depth < 4096; i++)
 		tree_row(c, p->children[i], depth + 1);
 }
 
@@ -150,10 +189,12 @@ static void thread_extra(const struct rctx *c, const struct tl_thread *t)
 	}
 	if (any)
 		fprintf(c->f, "%.*s\n", (int)c->width, line);
+	/* an interrupt's wakeup names no task: the one it interrupted did
+	 * not wake anyone */
 	const char *names[] = { "forks", "clones", "futex waits", "socket ops",
-				"migrations", "signals" };
+				"migrations", "signals", "woken by interrupt/timer" };
 	uint32_t vals[] = { s->forks, s->clones, s->futex_waits, s->socket_ops,
-			    s->migrations, s->signals_received };
+			    s->migrations, s->signals_received, s->wakeups_irq };
 	n = snprintf(line, sizeof(line), "%11s", "");
 	any = false;
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
@@ -175,7 +216,7 @@ static void thread_row(const struct rctx *c, const struct tl_thread *t)
 	snprintf(sw, sizeof(sw), "%u/%u", s->vcsw, s->ivcsw);
 	snprintf(wk, sizeof(wk), "%u/%u", s->wakeups_given, s->wakeups_received);
 	fprintf(c->f, "  %-7u %-15.15s %7s %7s %7s %7s %9s %9s\n", t->tid,
-		tl_thread_name(t), DUR(s->ns[TL_ST_RUNNING]), DUR(s->ns[TL_ST_RUNNABLE]),
+		SAFE(tl_thread_name(t)), DUR(s->ns[TL_ST_RUNNING]), DUR(s->ns[TL_ST_RUNNABLE]),
 		DUR(s->ns[TL_ST_SLEEPING] + s->ns[TL_ST_UNINT]),
 		DUR(s->ns[TL_ST_UNKNOWN]), sw, wk);
 	thread_extra(c, t);
@@ -231,7 +272,7 @@ static void proc_life(const struct rctx *c, const struct tl_process *p)
 			rel0(c, pp->end), pp->pid);
 	for (size_t i = 0; i < p->nexecs; i++)
 		fprintf(c->f, "  exec at %.3fs: %.*s\n", rel0(c, p->execs[i].ts),
-			(int)c->width - 22, p->execs[i].filename);
+			(int)c->width - 22, SAFE(p->execs[i].filename));
 }
 
 static void proc_section(const struct rctx *c, const struct tl_process *p)
@@ -239,15 +280,9 @@ static void proc_section(const struct rctx *c, const struct tl_process *p)
 	char ex[32];
 
 	exit_text(p, ex, sizeof(ex));
-	fprintf(c->f, "\nProcess %u %s", p->pid, tl_proc_name(p));
-	if (p->cmdline[0]) {
-		char cmd[256];
-		snprintf(cmd, sizeof(cmd), "%.*s", (int)c->width - 30, p->cmdline);
-		for (char *q = cmd; *q; q++)
-			if ((unsigned char)*q < 0x20 || *q == 0x7f)
-				*q = ' ';
-		fprintf(c->f, "  (%s)", cmd);
-	}
+	fprintf(c->f, "\nProcess %u %s", p->pid, SAFE(tl_proc_label(p)));
+	if (p->cmdline[0])
+		fprintf(c->f, "  (%.*s)", (int)c->width - 30, SAFE(p->cmdline));
 	fprintf(c->f, "\n  %.3fs .. %.3fs (%s), %s, parent %u, %zu thread%s\n",
 		rel0(c, p->start), rel0(c, p->end), DUR(p->end - p->start), ex, p->ppid,
 		p->nthreads, p->nthreads == 1 ? "" : "s");
@@ -276,19 +311,7 @@ static void timelines(const struct rctx *c)
 			continue;
 		tl_timeline_cells(t, c->t0, c->t1, cols, cells);
 		tl_timeline_draw(cells, cols, c->o->color, bar, sizeof(bar));
-		fprintf(c->f, "  %-7u %-12.12s|%s|\n", t->tid, tl_thread_name(t), bar);
-	}
-}
-
-static void unknown_by_cause(const struct rctx *c, uint64_t *ns)
-{
-	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
-		const struct tl_thread *t = tl_model_thread(c->m, i);
-		if (!shown(c, t->proc))
-			continue;
-		for (size_t k = 0; k < t->niv; k++)
-			if (t->iv[k].state == TL_ST_UNKNOWN && t->iv[k].cause < 4)
-				ns[t->iv[k].cause] += t->iv[k].end - t->iv[k].start;
+		fprintf(c->f, "  %-7u %-12.12s|%s|\n", t->tid, SAFE(tl_thread_name(t)), bar);
 	}
 }
 

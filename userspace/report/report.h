@@ -63,5 +63,9 @@ void tl_report_span(const struct tl_model *m, const struct tl_process *root,
 /* A duration in at most 7 characters: "0", "850ns", "12us", "3.40ms",
  * "12.5ms", "120ms", "2.35s", "1234s". */
 const char *tl_fmt_dur(uint64_t ns, char *buf, size_t len);
+/* s with control characters made harmless for a terminal: tab, newline
+ * and CR as a space, other C0/C1 controls and DEL as "\xHH"; cut to len
+ * (NUL included). Returns buf. */
+const char *tl_fmt_safe(const char *s, char *buf, size_t len);
 
 #endif

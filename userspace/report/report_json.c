@@ -210,6 +210,7 @@ static void thread_sum(struct json *j, const struct tl_thread_sum *s)
 	j_u64(j, "involuntary_switches", s->ivcsw);
 	j_u64(j, "wakeups_given", s->wakeups_given);
 	j_u64(j, "wakeups_received", s->wakeups_received);
+	j_u64(j, "wakeups_from_interrupt", s->wakeups_irq);
 	j_u64(j, "forks", s->forks);
 	j_u64(j, "clones", s->clones);
 	j_u64(j, "futex_waits", s->futex_waits);
@@ -282,7 +283,8 @@ static void proc_obj(struct jctx *c, const struct tl_process *p)
 	j_u64(j, "pid", p->pid);
 	j_u64(j, "gen", p->gen);
 	j_u64(j, "ppid", p->ppid);
-	j_str(j, "name", tl_proc_name(p));
+	j_str(j, "name", tl_proc_label(p));
+	j_str(j, "comm", tl_proc_name(p));
 	j_str(j, "cmdline", p->cmdline);
 	j_u64(j, "start_ns", at(c, p->start));
 	j_u64(j, "end_ns", at(c, p->end));

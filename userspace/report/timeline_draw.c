@@ -118,6 +118,34 @@ const char *tl_fmt_dur(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
+/* Names and command lines come from the traced programs, which choose
+ * them: a control character would reach the terminal as a command (set
+ * the title, clear the screen). Whitespace becomes a space; every other
+ * C0 or C1 control and DEL is shown as \xHH. */
+const char *tl_fmt_safe(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (!len)
+		return buf;
+	for (const unsigned char *p = (const unsigned char *)s; *p && n + 1 < len; p++) {
+		bool c1 = *p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f; /* U+0080-U+009F */
+		if (*p == '\t' || *p == '\n' || *p == '\r') {
+			buf[n++] = ' ';
+		} else if (*p < 0x20 || *p == 0x7f || c1) {
+			if (n + 4 + 4 * c1 >= len)
+				break;
+			for (int k = 0; k <= c1; k++)
+				n += (size_t)snprintf(buf + n, len - n, "\\x%02x", p[k]);
+			p += c1;
+		} else {
+			buf[n++] = (char)*p;
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static bool in_tree(const struct tl_process *p, const struct tl_process *root)
 {
 	for (int d = 0; p && d < 4096; d++, p = p->parent)

@@ -20,11 +20,16 @@ static uint64_t arr_at(const struct arr *a, size_t i)
 
 static bool read_packed(struct ck *c, const struct pb_field *f, struct arr *a)
 {
-	const uint8_t *p = f->data, *end = f->data + f->len;
+	const uint8_t *p, *end;
 
 	if (f->wire != PB_LEN)
 		return tl_pfck_fail(c, "compact field %u is not packed", f->num);
 	a->seen = true;
+	if (!f->len) /* an empty field may have no data pointer: NULL + 0 is
+		      * undefined */
+		return true;
+	p = f->data;
+	end = f->data + f->len;
 	while (p < end) {
 		uint64_t v;
 

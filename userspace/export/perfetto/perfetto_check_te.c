@@ -270,7 +270,8 @@ bool tl_pfck_nesting(struct ck *c)
 	uint64_t stack[256];
 	unsigned depth = 0;
 
-	qsort(c->sl.p, c->sl.n, sizeof(struct tslice), sl_cmp);
+	if (c->sl.n > 1) /* never qsort(NULL, 0): undefined */
+		qsort(c->sl.p, c->sl.n, sizeof(struct tslice), sl_cmp);
 	for (size_t i = 0; i < c->sl.n; i++) {
 		const struct tslice *s = tl_pfck_sl_at(c, i);
 
@@ -312,7 +313,8 @@ bool tl_pfck_flows(struct ck *c)
 	const uint64_t *fl = c->flows.p;
 	const struct term *t = c->terms.p;
 
-	qsort(c->flows.p, c->flows.n, sizeof(*fl), u64_cmp);
+	if (c->flows.n > 1)
+		qsort(c->flows.p, c->flows.n, sizeof(*fl), u64_cmp);
 	for (size_t i = 1; i < c->flows.n; i++)
 		if (fl[i] == fl[i - 1])
 			return tl_pfck_fail(c, "flow id %llu started twice", (unsigned long long)fl[i]);

@@ -77,11 +77,16 @@ enum {
 	PF_CS_WK_PRIO = 10,
 	PF_CS_WK_COMM = 11,
 	PF_CS_WK_FLAGS = 12,
+	/* common_flags bits (the kernel's trace entry flags): the importer
+	 * sets thread_state.irq_context for a waking with either */
+	PF_FLAG_HARDIRQ = 0x08,
+	PF_FLAG_SOFTIRQ = 0x10,
 	/* FtraceEvent */
 	PF_FE_TS = 1,
 	PF_FE_PID = 2,
 	PF_FE_SCHED_SWITCH = 4,
 	PF_FE_BLOCKED_REASON = 18,    /* sched_blocked_reason */
+	PF_FE_COMMON_FLAGS = 5,
 	PF_FE_SCHED_WAKING = 20,
 	PF_FE_TASK_NEWTASK = 235,
 	PF_FE_TASK_RENAME = 236,

@@ -44,6 +44,7 @@ struct proc {
 	bool traced;
 	uint64_t start_ns;
 	char comm[TL_COMM_LEN];
+	char exe[TL_PATH_LEN]; /* the path of its last exec, or "" */
 	char *cmdline;     /* NUL-separated arguments, or NULL */
 	size_t cmdline_len;
 };
@@ -272,12 +273,18 @@ static void on_newtask(struct tl_pf_proc *p, const struct tl_newtask *n)
 {
 	bool thread = n->clone_flags & PF_CLONE_THREAD, is_new;
 	uint32_t tgid = thread ? n->h.tgid : n->tid;
-	struct proc *pr = get_proc(p, tgid);
+	const uint64_t *parent = thread ? NULL : tl_hmap_find(&p->proc_idx, n->h.tgid);
+	char exe[TL_PATH_LEN] = ""; /* a child runs its parent's program */
+	struct proc *pr;
 	struct task *t;
 
+	if (parent)
+		memcpy(exe, proc_at(p, *parent)->exe, sizeof(exe));
+	pr = get_proc(p, tgid);
 	if (!pr)
 		return;
 	if (!thread) {
+		memcpy(pr->exe, exe, sizeof(exe));
 		free(pr->cmdline);   /* a reused PID: forget the old program */
 		pr->cmdline = NULL;
 		pr->cmdline_len = 0;
@@ -359,6 +366,7 @@ static void tl_model_on_exec(struct tl_pf_proc *p, const struct tl_exec *e)
 	if (!pr)
 		return;
 	set_comm(pr->comm, e->comm);
+	snprintf(pr->exe, sizeof(pr->exe), "%.*s", (int)sizeof(e->filename), e->filename);
 	pr->name_from_leader = true;
 	queue_proc(p, pr, e->h.ts);
 }
@@ -424,9 +432,33 @@ void tl_pf_proc_record(struct tl_pf_proc *p, const struct tl_hdr *rec)
 
 /* ---- writing ---- */
 
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b && b[1] ? b + 1 : path;
+}
+
+/* Whether argv0 names the program label names (a comm is cut to 15). */
+static bool same_program(const char *argv0, const char *label, bool is_comm)
+{
+	const char *a = base_name(argv0), *l = base_name(label);
+
+	return is_comm ? !strncmp(a, l, TL_COMM_LEN - 1) : !strcmp(a, l);
+}
+
+/* The importer names a process after its first argument, but a program
+ * may have rewritten its arguments into a title by the time they were
+ * read (postgres backends: "postgres: user db UPDATE waiting"). Then the
+ * executable (its path at exec, else its comm) goes first and names it,
+ * and the title follows, still in the command line. */
 static void write_cmdline(struct pb_writer *w, const struct proc *pr)
 {
 	const char *s = pr->cmdline, *end = pr->cmdline + pr->cmdline_len;
+	const char *label = pr->exe[0] ? pr->exe : pr->comm;
+
+	if (label[0] && !same_program(s, label, !pr->exe[0]))
+		tl_pb_string(w, PF_PROC_CMDLINE, label);
 
 	while (s < end) {
 		size_t n = strnlen(s, (size_t)(end - s));

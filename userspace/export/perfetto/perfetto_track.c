@@ -533,7 +533,7 @@ static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 		uint64_t uuid = tl_pf_proc_uuid(p->pid, p->gen);
 
 		/* below 0, so the traced processes come before any other */
-		tl_pf_te_process_track(te, uuid, p->pid, tl_proc_name(p),
+		tl_pf_te_process_track(te, uuid, p->pid, tl_proc_label(p),
 				       tl_pf_life_ts(p->start, p->end),
 				       INT32_MIN / 2 + (int32_t)i);
 		st->process_tracks++;

@@ -133,7 +133,8 @@ static void emit_spans(struct usdt *u, const struct tl_thread *t, struct spans *
 	unsigned nlanes = 0, k;
 	char name[96];
 
-	qsort(s->v.p, s->v.n, sizeof(struct span), span_cmp);
+	if (s->v.n > 1) /* never qsort(NULL, 0): undefined */
+		qsort(s->v.p, s->v.n, sizeof(struct span), span_cmp);
 	for (size_t i = 0; i < s->v.n; i++) {
 		const struct span *sp = &TL_VEC_AT(&s->v, struct span, i);
 
@@ -222,7 +223,8 @@ static void emit_points(struct usdt *u)
 {
 	const struct qpoint *q = u->points.p;
 
-	qsort(u->points.p, u->points.n, sizeof(*q), point_cmp);
+	if (u->points.n > 1) /* never qsort(NULL, 0): undefined */
+		qsort(u->points.p, u->points.n, sizeof(*q), point_cmp);
 	for (size_t i = 0; i < u->points.n; i++) {
 		struct tl_pf_ev ev = { .ts = q[i].ts, .type = PF_COUNTER,
 				       .track = q[i].uuid, .value = q[i].value };
