@@ -85,8 +85,8 @@ enum {
 	PF_FE_TS = 1,
 	PF_FE_PID = 2,
 	PF_FE_SCHED_SWITCH = 4,
+	PF_FE_COMMON_FLAGS = 5,       /* FtraceEvent.common_flags (tests read it) */
 	PF_FE_BLOCKED_REASON = 18,    /* sched_blocked_reason */
-	PF_FE_COMMON_FLAGS = 5,
 	PF_FE_SCHED_WAKING = 20,
 	PF_FE_TASK_NEWTASK = 235,
 	PF_FE_TASK_RENAME = 236,

@@ -286,8 +286,8 @@ static uint32_t intern(struct tl_pf_sched *s, struct cpu_batch *c, const char *c
 
 /* ---- plain events, each in its own bundle after the compact batch ---- */
 
-static uint64_t plain_begin_flags(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
-				  uint32_t pid, uint32_t flags, uint32_t field)
+static uint64_t plain_begin(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
+			    uint32_t pid, uint32_t field)
 {
 	uint64_t start;
 
@@ -297,19 +297,11 @@ static uint64_t plain_begin_flags(struct tl_pf_sched *s, uint16_t cpu, uint64_t 
 	tl_pb_begin(s->w, PF_FB_EVENT);
 	pb_varint(s->w, PF_FE_TS, ts);
 	pb_varint(s->w, PF_FE_PID, pid);
-	if (flags)
-		pb_varint(s->w, PF_FE_COMMON_FLAGS, flags);
 	tl_pb_begin(s->w, field);
 	s->st.plain_events++;
 	if (ts > s->cpus[cpu]->last_ts)
 		s->cpus[cpu]->last_ts = ts;
 	return start;
-}
-
-static uint64_t plain_begin(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
-			    uint32_t pid, uint32_t field)
-{
-	return plain_begin_flags(s, cpu, ts, pid, 0, field);
 }
 
 static void plain_end(struct tl_pf_sched *s, uint64_t start)
@@ -640,7 +632,7 @@ static void compact_waking(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
 	c->wk_cpu[c->nwk] = target_cpu;
 	c->wk_prio[c->nwk] = prio;
 	c->wk_comm[c->nwk] = intern(s, c, comm);
-	c->wk_flags[c->nwk] = irq ? 0x08 : 0;  /* hard-irq bit of common_flags */
+	c->wk_flags[c->nwk] = irq ? PF_FLAG_HARDIRQ : 0;
 	c->wk_flags_used |= irq;
 	c->nwk++;
 	c->last_ts = ts;
