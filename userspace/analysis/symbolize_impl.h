@@ -1,0 +1,29 @@
+/* symbolize_impl.h - private to symbolize.c and sym_dwarf.c. */
+#ifndef TL_SYMBOLIZE_IMPL_H
+#define TL_SYMBOLIZE_IMPL_H
+
+#include <elfutils/libdwfl.h>
+#include "symbolize.h"
+
+/* Every global or static variable of one module with a fixed address, by
+ * address (DWARF addresses, before the module's bias). */
+struct tl_var {
+	Dwarf_Addr addr;
+	Dwarf_Word size;
+	Dwarf_Die die;
+};
+struct tl_var_index {
+	struct tl_var *v;
+	size_t n, cap;
+	bool built;
+};
+
+/* Names the variable of the index covering DWARF address a as a path
+ * (`shards[3].lock`) into name (len bytes), and the primitive kind when
+ * the path passes through a pthread or semaphore type. False when no
+ * variable covers a. Builds the index on first use. */
+bool tl_dwarf_name(Dwfl_Module *mod, struct tl_var_index *ix, Dwarf_Addr a,
+		   char *name, size_t len, enum tl_lock_kind *kind);
+void tl_var_index_free(struct tl_var_index *ix);
+
+#endif
