@@ -1,0 +1,289 @@
+/* waitfor.c - builds the wait-for graph from the model's blocked intervals
+ * and finds the cycles that are deadlocks (waitfor.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "waitfor.h"
+
+/* A wait that ends this close to its thread's end, not woken by the thread
+ * it waited for, was ended by the thread's death (a watchdog's kill, the
+ * process exiting): it never resolved. */
+#define DEATH_SLACK_NS 10000000ull
+
+struct edges {
+	struct tl_wait_edge *e;
+	size_t n, cap;
+};
+
+static int push(struct edges *v, const struct tl_wait_edge *e)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct tl_wait_edge *n = realloc(v->e, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		v->e = n;
+		v->cap = cap;
+	}
+	v->e[v->n++] = *e;
+	return 0;
+}
+
+static bool is_blocked(const struct tl_interval *iv)
+{
+	return iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT;
+}
+
+static bool unresolved(const struct tl_thread *t, const struct tl_interval *iv,
+		       uint32_t target)
+{
+	if (iv->waker == target && !iv->waker_irq && iv->end < t->end)
+		return false;
+	return iv->end + DEATH_SLACK_NS >= t->end;
+}
+
+static int add_edge(struct edges *v, const struct tl_thread *t, const struct tl_interval *iv,
+		    const struct tl_thread *target, enum tl_edge_kind kind)
+{
+	struct tl_wait_edge e = {
+		.waiter = t->tid, .target = target->tid, .start = iv->start, .end = iv->end,
+		.kind = kind, .unresolved = unresolved(t, iv, target->tid),
+		.waiter_t = t, .target_t = target, .iv = iv,
+	};
+
+	return push(v, &e);
+}
+
+/* wait4/waitid: pid > 0 names one child; otherwise any child alive then. */
+static int child_edges(const struct tl_model *m, struct edges *v, const struct tl_thread *t,
+		       const struct tl_interval *iv)
+{
+	int64_t pid = (int64_t)iv->block->obj;
+	const struct tl_process *p = t->proc;
+	int e = 0;
+
+	for (size_t i = 0; i < p->nchildren && !e; i++) {
+		const struct tl_process *c = p->children[i];
+		const struct tl_thread *lead;
+
+		if ((pid > 0 && c->pid != (uint64_t)pid) || c->start > iv->start || c->end < iv->start)
+			continue;
+		lead = tl_model_find_thread(m, c->pid, iv->start);
+		if (lead && lead->proc == c)
+			e = add_edge(v, t, iv, lead, TL_EDGE_CHILD);
+	}
+	return e;
+}
+
+static int interval_edges(const struct tl_model *m, struct edges *v, const struct tl_thread *t,
+			  const struct tl_interval *iv)
+{
+	const struct tl_block *b = iv->block;
+	const struct tl_thread *target;
+
+	if (b->why == TL_WHY_CHILD && b->has_obj)
+		return child_edges(m, v, t, iv);
+	if (b->why != TL_WHY_FUTEX)
+		return 0;
+	if (b->holder) {
+		target = tl_model_find_thread(m, b->holder, iv->start);
+		/* a private lock's owner is a thread of the same process; a
+		 * shared one's any traced thread. A value that names none is an
+		 * internal lock without an owner field: no edge. */
+		return target ? add_edge(v, t, iv, target, TL_EDGE_LOCK) : 0;
+	}
+	if (b->futex != TL_FUTEX_WAIT_BITSET || !b->args[2])
+		return 0;
+	/* pthread_join waits on the joined thread's TID word, value the TID */
+	target = tl_model_find_thread(m, (uint32_t)b->args[2], iv->start);
+	if (!target || target == t || target->proc != t->proc)
+		return 0;
+	return add_edge(v, t, iv, target, TL_EDGE_JOIN);
+}
+
+int tl_wait_edges(const struct tl_model *m, struct tl_wait_edge **out, size_t *n)
+{
+	struct edges v = { 0 };
+
+	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
+		const struct tl_thread *t = tl_model_thread(m, i);
+
+		for (size_t j = 0; j < t->niv; j++) {
+			if (!is_blocked(&t->iv[j]))
+				continue;
+			if (interval_edges(m, &v, t, &t->iv[j])) {
+				free(v.e);
+				return -ENOMEM;
+			}
+		}
+	}
+	*out = v.e;
+	*n = v.n;
+	return 0;
+}
+
+/* ---- cycles ---- */
+
+static int by_waiter(const void *a, const void *b)
+{
+	const struct tl_wait_edge *x = a, *y = b;
+
+	if (x->waiter != y->waiter)
+		return x->waiter < y->waiter ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+struct search {
+	const struct tl_wait_edge *e;
+	size_t n;
+	uint64_t threshold;
+	size_t path[TL_CYCLE_MAX], depth;
+	struct tl_deadlock *found;
+	size_t nfound, cap;
+	bool oom;
+};
+
+/* First edge of waiter w in the sorted edges. */
+static size_t first_of(const struct search *s, uint32_t w)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->e[mid].waiter < w)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool on_path(const struct search *s, uint32_t w)
+{
+	for (size_t i = 0; i < s->depth; i++)
+		if (s->e[s->path[i]].waiter == w)
+			return true;
+	return false;
+}
+
+static bool same_cycle(const struct tl_deadlock *a, const struct tl_deadlock *b)
+{
+	if (a->n != b->n || a->since != b->since)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->e[i].waiter != b->e[i].waiter)
+			return false;
+	return true;
+}
+
+static void record_cycle(struct search *s, uint64_t lo, uint64_t hi)
+{
+	struct tl_deadlock d = { .n = s->depth, .since = lo, .until = hi, .unresolved = true };
+
+	for (size_t i = 0; i < s->depth; i++) {
+		d.e[i] = s->e[s->path[i]];
+		d.unresolved &= d.e[i].unresolved;
+	}
+	if (!d.unresolved && hi - lo < s->threshold)
+		return;
+	for (size_t i = 0; i < s->nfound; i++)
+		if (same_cycle(&s->found[i], &d))
+			return;
+	if (s->nfound == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct tl_deadlock *f = realloc(s->found, cap * sizeof(*f));
+
+		if (!f) {
+			s->oom = true;
+			return;
+		}
+		s->found = f;
+		s->cap = cap;
+	}
+	s->found[s->nfound++] = d;
+}
+
+/* Extends the path, whose edges all hold over [lo, hi), along the edges of
+ * the last edge's target. Only cycles whose first waiter has the smallest
+ * TID are kept, so each cycle is found from one place only. */
+static void extend(struct search *s, uint64_t lo, uint64_t hi)
+{
+	const struct tl_wait_edge *first = &s->e[s->path[0]];
+	const struct tl_wait_edge *last = &s->e[s->path[s->depth - 1]];
+	uint32_t next = last->target;
+
+	if (next == first->waiter) {
+		record_cycle(s, lo, hi);
+		return;
+	}
+	if (s->depth == TL_CYCLE_MAX || next < first->waiter || on_path(s, next))
+		return;
+	for (size_t i = first_of(s, next); i < s->n && s->e[i].waiter == next; i++) {
+		const struct tl_wait_edge *f = &s->e[i];
+
+		if (f->start >= hi)
+			break;
+		if (f->end <= lo)
+			continue;
+		s->path[s->depth++] = i;
+		extend(s, lo > f->start ? lo : f->start, hi < f->end ? hi : f->end);
+		s->depth--;
+	}
+}
+
+static int by_since(const void *a, const void *b)
+{
+	const struct tl_deadlock *x = a, *y = b;
+
+	return x->since < y->since ? -1 : x->since > y->since;
+}
+
+int tl_find_deadlocks(struct tl_wait_edge *e, size_t n, uint64_t threshold_ns,
+		      struct tl_deadlock **out, size_t *nout)
+{
+	struct search s = { .e = e, .n = n, .threshold = threshold_ns };
+
+	qsort(e, n, sizeof(*e), by_waiter);
+	for (size_t i = 0; i < n && !s.oom; i++) {
+		if (e[i].end <= e[i].start)
+			continue;
+		s.path[0] = i;
+		s.depth = 1;
+		extend(&s, e[i].start, e[i].end);
+	}
+	if (s.oom) {
+		free(s.found);
+		return -ENOMEM;
+	}
+	if (s.nfound)
+		qsort(s.found, s.nfound, sizeof(*s.found), by_since);
+	*out = s.found;
+	*nout = s.nfound;
+	return 0;
+}
+
+int tl_model_deadlocks(const struct tl_model *m, uint64_t threshold_ns,
+		       struct tl_deadlock **out, size_t *nout)
+{
+	struct tl_wait_edge *e;
+	size_t n;
+	int r = tl_wait_edges(m, &e, &n);
+
+	if (r)
+		return r;
+	r = tl_find_deadlocks(e, n, threshold_ns, out, nout);
+	free(e);
+	return r;
+}
+
+const char *tl_edge_kind_name(enum tl_edge_kind k)
+{
+	switch (k) {
+	case TL_EDGE_LOCK: return "lock";
+	case TL_EDGE_CHILD: return "child";
+	case TL_EDGE_JOIN: return "join";
+	}
+	return "?";
+}
