@@ -1,0 +1,171 @@
+/* waits.c - futex waits grouped by object (waits.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "waits.h"
+
+struct sample {
+	uint64_t addr, dur;
+	uint32_t waiter, holder, waker;
+	const struct tl_obj_name *obj;
+};
+
+struct samples {
+	struct sample *v;
+	size_t n, cap;
+};
+
+static int add_sample(struct samples *s, const struct sample *x)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct sample *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *x;
+	return 0;
+}
+
+static int collect(struct tl_symbolizer *sym, const struct tl_thread *t, struct samples *s)
+{
+	for (size_t i = 0; i < t->niv; i++) {
+		const struct tl_interval *iv = &t->iv[i];
+		const struct tl_block *b = iv->block;
+		struct sample x;
+
+		if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
+		    b->why != TL_WHY_FUTEX || !b->has_obj)
+			continue;
+		x = (struct sample){ .addr = b->obj, .dur = iv->end - iv->start,
+				     .waiter = t->tid, .holder = b->holder,
+				     .waker = iv->waker_irq ? 0 : iv->waker,
+				     .obj = tl_sym_futex(sym, t->proc, iv->start, b) };
+		if (add_sample(s, &x))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int by_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The most frequent non-zero value of v (sorted in place), how often it
+ * occurs, and how many distinct non-zero values there are. */
+static void top_of(uint32_t *v, size_t n, uint32_t *top, uint32_t *topn, uint32_t *distinct)
+{
+	*top = *topn = *distinct = 0;
+	qsort(v, n, sizeof(*v), by_u32);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i; j < n && v[j] == v[i]; j++)
+			;
+		if (!v[i])
+			continue;
+		(*distinct)++;
+		if (j - i > *topn) {
+			*top = v[i];
+			*topn = (uint32_t)(j - i);
+		}
+	}
+}
+
+static void group(const struct sample *v, size_t n, uint32_t *tmp, struct tl_wait_stat *w)
+{
+	uint32_t top, topn, distinct;
+
+	memset(w, 0, sizeof(*w));
+	w->addr = v[0].addr;
+	w->obj = v[0].obj;
+	w->kind = v[0].obj ? v[0].obj->lock : TL_LK_OTHER;
+	w->count = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		w->total_ns += v[i].dur;
+		if (v[i].dur > w->longest_ns)
+			w->longest_ns = v[i].dur;
+	}
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = v[i].holder;
+	top_of(tmp, n, &w->top_holder, &w->top_holder_n, &w->holders);
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = v[i].waker;
+	top_of(tmp, n, &w->top_waker, &w->top_waker_n, &distinct);
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = v[i].waiter;
+	top_of(tmp, n, &top, &topn, &w->waiters);
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct sample *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int by_total(const void *a, const void *b)
+{
+	const struct tl_wait_stat *x = a, *y = b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int summarize(struct samples *s, struct tl_wait_stat **out, size_t *nout)
+{
+	uint32_t *tmp = s->n ? malloc(s->n * sizeof(*tmp)) : NULL;
+	struct tl_wait_stat *w = s->n ? calloc(s->n, sizeof(*w)) : NULL;
+	size_t nw = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (s->n && (!tmp || !w)) {
+		free(tmp);
+		free(w);
+		return -ENOMEM;
+	}
+	qsort(s->v, s->n, sizeof(*s->v), by_addr);
+	for (size_t i = 0, j; i < s->n; i = j) {
+		for (j = i; j < s->n && s->v[j].addr == s->v[i].addr; j++)
+			;
+		group(&s->v[i], j - i, tmp, &w[nw++]);
+	}
+	free(tmp);
+	if (nw)
+		qsort(w, nw, sizeof(*w), by_total);
+	*out = w;
+	*nout = nw;
+	return 0;
+}
+
+int tl_thread_waits(struct tl_symbolizer *s, const struct tl_thread *t,
+		    struct tl_wait_stat **out, size_t *n)
+{
+	struct samples v = { 0 };
+	int r = collect(s, t, &v);
+
+	if (!r)
+		r = summarize(&v, out, n);
+	free(v.v);
+	return r;
+}
+
+int tl_proc_waits(struct tl_symbolizer *s, const struct tl_process *p,
+		  struct tl_wait_stat **out, size_t *n)
+{
+	struct samples v = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < p->nthreads && !r; i++)
+		r = collect(s, p->threads[i], &v);
+	if (!r)
+		r = summarize(&v, out, n);
+	free(v.v);
+	return r;
+}
