@@ -266,6 +266,9 @@ uint64_t tl_pf_thread_uuid(uint32_t tid, uint32_t gen);
  * queue depths as counters, coroutines each on a track (perfetto_usdt.c). */
 int tl_pf_write_usdt(struct tl_pf_te *te, const struct tl_model *m,
 		     struct tl_pf_track_stats *st);
+/* Each deadlock as an instant on each of its threads (perfetto_deadlock.c). */
+int tl_pf_write_deadlocks(struct tl_pf_te *te, const struct tl_model *m,
+			  struct tl_pf_track_stats *st);
 /* Writes descriptors and events for everything in the finished model
  * (through perfetto_te.c). Returns 0 or -errno. */
 int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,

@@ -584,6 +584,8 @@ int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
 	err = emit_slices(te, m, st);
 	if (!err)
 		err = tl_pf_write_usdt(te, m, st);
+	if (!err)
+		err = tl_pf_write_deadlocks(te, m, st);
 	tl_pf_te_free(te);
 	return err ? err : pb_error(w);
 }
