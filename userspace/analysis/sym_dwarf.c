@@ -195,14 +195,16 @@ static bool into_element(Dwarf_Die *arr, Dwarf_Word *off, Dwarf_Die *type, char 
 }
 
 static bool walk_type(Dwarf_Die type, Dwarf_Word off, char *name, size_t len,
-		      enum tl_lock_kind *kind)
+		      enum tl_lock_kind *kind, Dwarf_Word *inner)
 {
 	for (int i = 0; i < MAX_STEPS; i++) {
 		Dwarf_Die peeled;
 		int tag;
 
-		if (lock_type(&type, kind))
+		if (lock_type(&type, kind)) {
+			*inner = off; /* a word inside the lock: the lock is the object */
 			return true;
+		}
 		if (dwarf_peel_type(&type, &peeled))
 			break;
 		tag = dwarf_tag(&peeled);
@@ -224,7 +226,7 @@ static bool walk_type(Dwarf_Die type, Dwarf_Word off, char *name, size_t len,
 }
 
 bool tl_dwarf_name(Dwfl_Module *mod, struct tl_var_index *ix, Dwarf_Addr a,
-		   char *name, size_t len, enum tl_lock_kind *kind)
+		   char *name, size_t len, enum tl_lock_kind *kind, Dwarf_Word *inner)
 {
 	const struct tl_var *v;
 	Dwarf_Attribute ta;
@@ -241,5 +243,6 @@ bool tl_dwarf_name(Dwfl_Module *mod, struct tl_var_index *ix, Dwarf_Addr a,
 	snprintf(name, len, "%s", nm ? nm : "?");
 	if (!dwarf_formref_die(dwarf_attr_integrate(&die, DW_AT_type, &ta), &type))
 		return true;
-	return walk_type(type, a - v->addr, name, len, kind);
+	*inner = 0;
+	return walk_type(type, a - v->addr, name, len, kind, inner);
 }

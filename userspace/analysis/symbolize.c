@@ -34,8 +34,19 @@ struct name_ent {
 	struct tl_obj_name n;
 };
 
+/* An address the program named with a USDT mark (a section, a queue). */
+struct marked {
+	const struct tl_process *p;
+	uint64_t addr;
+	bool queue;
+	char name[TL_USDT_STR_LEN];
+};
+
 struct tl_symbolizer {
 	const struct tl_model *m;
+	struct marked *marked;
+	size_t nmarked;
+	bool marks_read;
 	struct session *sessions;
 	struct name_ent *names[NAME_BUCKETS];
 	struct tl_obj_name none;
@@ -74,6 +85,7 @@ void tl_symbolizer_free(struct tl_symbolizer *s)
 			dwfl_end(x->dwfl);
 		free(x);
 	}
+	free(s->marked);
 	for (size_t i = 0; i < NAME_BUCKETS; i++)
 		while (s->names[i]) {
 			struct name_ent *e = s->names[i];
@@ -222,6 +234,7 @@ static void gil_name(struct tl_obj_name *o, uint64_t off)
 		i++;
 	o->kind = TL_OBJ_GIL;
 	o->lock = parts[i].k;
+	o->base = o->addr - off + (i ? parts[i - 1].end : 0);
 	snprintf(o->name, sizeof(o->name), "the GIL (%s)", parts[i].part);
 }
 
@@ -279,12 +292,15 @@ static bool name_in_module(struct session *x, uint64_t addr, struct tl_obj_name 
 	Dwfl_Module *dm = x->dwfl ? dwfl_addrmodule(x->dwfl, addr) : NULL;
 	struct mod *md = dm ? mod_of(x, dm) : NULL;
 	Dwarf_Addr bias;
+	Dwarf_Word inner = 0;
 
 	if (!md || !md->usable)
 		return false;
 	if (dwfl_module_getdwarf(dm, &bias) &&
-	    tl_dwarf_name(dm, &md->ix, addr - bias, o->name, sizeof(o->name), &o->lock)) {
+	    tl_dwarf_name(dm, &md->ix, addr - bias, o->name, sizeof(o->name), &o->lock,
+			  &inner)) {
 		o->kind = TL_OBJ_VAR;
+		o->base = addr - inner;
 		gil_from_path(o);
 	} else if (!name_symbol(md, addr, o)) {
 		return false;
@@ -321,6 +337,82 @@ static void name_memory(const struct tl_symbolizer *s, const struct tl_map *m,
 	}
 }
 
+/* ---- names from USDT marks ---- */
+
+#define QUEUE_SPAN 512 /* a queue's locks lie this close after its address */
+
+static bool known_mark(const struct tl_symbolizer *s, const struct marked *k)
+{
+	for (size_t i = 0; i < s->nmarked; i++)
+		if (s->marked[i].p == k->p && s->marked[i].addr == k->addr &&
+		    s->marked[i].queue == k->queue)
+			return true;
+	return false;
+}
+
+static void read_marks(struct tl_symbolizer *s)
+{
+	s->marks_read = true;
+	for (size_t i = 0; i < tl_model_nmarks(s->m); i++) {
+		const struct tl_mark *mk = tl_model_mark(s->m, i);
+		const struct tl_thread *t;
+		struct marked k = { .queue = mk->kind != TL_USDT_SECTION_ENTER };
+		struct marked *v;
+
+		if ((mk->kind != TL_USDT_SECTION_ENTER && mk->kind != TL_USDT_QUEUE_PUT &&
+		     mk->kind != TL_USDT_QUEUE_GET) || !mk->args[0] || !mk->str[0])
+			continue;
+		t = tl_model_find_thread(s->m, mk->tid, mk->ts);
+		if (!t)
+			continue;
+		k.p = t->proc;
+		k.addr = mk->args[0];
+		snprintf(k.name, sizeof(k.name), "%.*s", (int)sizeof(mk->str), mk->str);
+		if (known_mark(s, &k))
+			continue;
+		v = realloc(s->marked, (s->nmarked + 1) * sizeof(*v));
+		if (!v)
+			return;
+		s->marked = v;
+		s->marked[s->nmarked++] = k;
+	}
+}
+
+/* A section whose address is addr, else the queue addr lies in; the marks
+ * of p or of an ancestor that shares the memory. */
+static bool name_marked(struct tl_symbolizer *s, const struct tl_process *p, uint64_t addr,
+			struct tl_obj_name *o)
+{
+	const struct marked *best = NULL;
+
+	if (!s->marks_read)
+		read_marks(s);
+	for (int depth = 0; p && depth < MAX_PARENTS && !best; depth++, p = p->parent)
+		for (size_t i = 0; i < s->nmarked; i++) {
+			const struct marked *k = &s->marked[i];
+
+			if (k->p != p || addr < k->addr)
+				continue;
+			if (!k->queue && k->addr == addr) {
+				best = k;
+				break;
+			}
+			if (k->queue && addr - k->addr < QUEUE_SPAN &&
+			    (!best || k->addr > best->addr))
+				best = k;
+		}
+	if (!best)
+		return false;
+	o->kind = TL_OBJ_MARKED;
+	if (!best->queue || addr == best->addr)
+		snprintf(o->name, sizeof(o->name), "%s%s", best->queue ? "queue " : "",
+			 best->name);
+	else
+		snprintf(o->name, sizeof(o->name), "queue %s+0x%" PRIx64, best->name,
+			 addr - best->addr);
+	return true;
+}
+
 static struct name_ent **bucket(struct tl_symbolizer *s, const void *snap, uint64_t addr,
 				uint64_t hint)
 {
@@ -348,7 +440,7 @@ static struct name_ent *add(struct tl_symbolizer *s, const void *snap, uint64_t 
 	e->snap = snap;
 	e->addr = addr;
 	e->hint = hint;
-	e->n.addr = addr;
+	e->n.addr = e->n.base = addr;
 	e->next = *b;
 	*b = e;
 	return e;
@@ -372,6 +464,8 @@ const struct tl_obj_name *tl_sym_addr(struct tl_symbolizer *s, const struct tl_p
 	x = sn ? session_for(s, sn) : NULL;
 	if (x && name_in_module(x, addr, &e->n))
 		return &e->n;
+	if (name_marked(s, p, addr, &e->n))
+		return &e->n;
 	if (sn)
 		name_memory(s, map_at(sn, addr), addr, ts, &e->n);
 	else
@@ -387,7 +481,7 @@ const char *tl_lock_kind_name(enum tl_lock_kind k)
 		[TL_LK_OTHER] = "futex", [TL_LK_MUTEX] = "mutex",
 		[TL_LK_CONDVAR] = "condvar", [TL_LK_SEMAPHORE] = "semaphore",
 		[TL_LK_RWLOCK] = "rwlock", [TL_LK_BARRIER] = "barrier",
-		[TL_LK_JOIN] = "join", [TL_LK_WAIT_OR_SIGNAL] = "condvar/semaphore",
+		[TL_LK_JOIN] = "join", [TL_LK_WAIT_OR_SIGNAL] = "cond/sem",
 	};
 
 	return (unsigned)k < TL_LK_COUNT ? names[k] : "futex";

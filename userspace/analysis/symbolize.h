@@ -26,6 +26,8 @@ enum tl_obj_kind {
 	TL_OBJ_SHARED,      /* a shared mapping: shm file, SysV segment, ... */
 	TL_OBJ_ANON,        /* private anonymous memory (other arenas, ...) */
 	TL_OBJ_FILE,        /* inside a mapped file, no symbol covers it */
+	TL_OBJ_MARKED,      /* named by the program's USDT marks: a section's
+			     * address, or inside a queue's object */
 };
 
 enum tl_lock_kind {
@@ -47,6 +49,8 @@ struct tl_obj_name {
 	enum tl_lock_kind lock;
 	uint32_t tid;      /* TL_OBJ_STACK: whose stack; TL_LK_JOIN: joined thread */
 	uint64_t addr;
+	uint64_t base;     /* start of the object: a condvar's futex words or
+			    * the GIL's parts share one; else addr */
 	char name[TL_OBJ_NAME_LEN]; /* what the report shows */
 };
 
@@ -70,7 +74,7 @@ const struct tl_obj_name *tl_sym_futex(struct tl_symbolizer *s,
 				       const struct tl_process *p, uint64_t ts,
 				       const struct tl_block *b);
 
-/* "mutex", "condvar", ..., "futex". */
+/* "mutex", "condvar", "cond/sem", ..., "futex". */
 const char *tl_lock_kind_name(enum tl_lock_kind k);
 
 #endif

@@ -20,10 +20,11 @@ struct tl_var_index {
 
 /* Names the variable of the index covering DWARF address a as a path
  * (`shards[3].lock`) into name (len bytes), and the primitive kind when
- * the path passes through a pthread or semaphore type. False when no
+ * the path ends at a pthread or semaphore type (*inner: the offset of a
+ * inside that object, e.g. a condvar's second futex word). False when no
  * variable covers a. Builds the index on first use. */
 bool tl_dwarf_name(Dwfl_Module *mod, struct tl_var_index *ix, Dwarf_Addr a,
-		   char *name, size_t len, enum tl_lock_kind *kind);
+		   char *name, size_t len, enum tl_lock_kind *kind, Dwarf_Word *inner);
 void tl_var_index_free(struct tl_var_index *ix);
 
 #endif

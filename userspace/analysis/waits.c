@@ -40,10 +40,11 @@ static int collect(struct tl_symbolizer *sym, const struct tl_thread *t, struct 
 		if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
 		    b->why != TL_WHY_FUTEX || !b->has_obj)
 			continue;
-		x = (struct sample){ .addr = b->obj, .dur = iv->end - iv->start,
+		x = (struct sample){ .dur = iv->end - iv->start,
 				     .waiter = t->tid, .holder = b->holder,
 				     .waker = iv->waker_irq ? 0 : iv->waker,
 				     .obj = tl_sym_futex(sym, t->proc, iv->start, b) };
+		x.addr = x.obj ? x.obj->base : b->obj; /* one row per object */
 		if (add_sample(s, &x))
 			return -ENOMEM;
 	}

@@ -185,12 +185,48 @@ void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 	free(s);
 }
 
+#define LOCK_ROWS 10 /* objects listed per process */
+
+static void lock_row(FILE *f, int nw, const char *nm, const char *kind, uint32_t count,
+		     uint64_t total, uint64_t longest, uint32_t waiters, uint32_t holders)
+{
+	char h[16];
+
+	snprintf(h, sizeof(h), "%u", holders);
+	fprintf(f, "  %-*.*s %-9.9s %5u %7s %7s %4u %4s\n", nw, nw, nm, kind, count,
+		DUR(total), DUR(longest), waiters, holders ? h : "-");
+}
+
+/* Joins name one thread each: a process that joins a hundred threads gets
+ * one row for all of them. */
+static void joins_row(FILE *f, int nw, const struct tl_wait_stat *s, size_t n)
+{
+	struct tl_wait_stat j = { 0 };
+	size_t threads = 0;
+	char nm[64];
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].kind != TL_LK_JOIN)
+			continue;
+		threads++;
+		j.count += s[i].count;
+		j.total_ns += s[i].total_ns;
+		if (s[i].longest_ns > j.longest_ns)
+			j.longest_ns = s[i].longest_ns;
+		j.waiters = s[i].waiters > j.waiters ? s[i].waiters : j.waiters;
+	}
+	if (!threads)
+		return;
+	snprintf(nm, sizeof(nm), "the end of %zu thread%s", threads, threads == 1 ? "" : "s");
+	lock_row(f, nw, nm, "join", j.count, j.total_ns, j.longest_ns, j.waiters, 0);
+}
+
 void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
 			  unsigned width)
 {
 	int nw = (int)width - 52;
 	struct tl_wait_stat *s;
-	size_t n;
+	size_t n, rows = 0;
 
 	if (tl_proc_waits(w->sym, p, &s, &n) || !n)
 		return;
@@ -199,13 +235,15 @@ void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_pr
 	fprintf(f, "  %-*s %-9s %5s %7s %7s %4s %4s\n", nw, "WAITED ON", "KIND", "WAITS",
 		"TOTAL", "LONGEST", "WTRS", "HLDR");
 	for (size_t i = 0; i < n; i++) {
-		char h[16];
-		const char *nm = s[i].obj ? s[i].obj->name : "?";
-
-		snprintf(h, sizeof(h), "%u", s[i].holders);
-		fprintf(f, "  %-*.*s %-9.9s %5u %7s %7s %4u %4s\n", nw, nw, nm,
-			tl_lock_kind_name(s[i].kind), s[i].count, DUR(s[i].total_ns),
-			DUR(s[i].longest_ns), s[i].waiters, s[i].holders ? h : "-");
+		if (s[i].kind == TL_LK_JOIN)
+			continue;
+		if (++rows <= LOCK_ROWS)
+			lock_row(f, nw, s[i].obj ? s[i].obj->name : "?",
+				 tl_lock_kind_name(s[i].kind), s[i].count, s[i].total_ns,
+				 s[i].longest_ns, s[i].waiters, s[i].holders);
 	}
+	joins_row(f, nw, s, n);
+	if (rows > LOCK_ROWS)
+		fprintf(f, "  (%zu more objects: report --json lists them all)\n", rows - LOCK_ROWS);
 	free(s);
 }
