@@ -1,7 +1,8 @@
 /* test_demos_c.c - the synchronisation demos (C1-C8) run under the real
  * tracer; each test asserts the demo's kernel-visible signature from the
- * model, never from the demo's own output. Lock variables are identified by
- * tying the futex addresses in the trace to the demo's symbol table. */
+ * model, never from the demo's own output. Locks are named by the product's
+ * symbolizer (from the recorded maps and the demo's DWARF), holders come
+ * from the recording, and deadlocks from the wait-for graph. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +46,24 @@ static uint64_t busiest_futex(const struct tl_thread *const *t, size_t nt, size_
 	return best;
 }
 
+static void no_deadlock(const struct th_run *r)
+{
+	struct tl_deadlock *d;
+
+	assert_int_equal(dc_deadlocks(r, &d), 0);
+	free(d);
+}
+
+/* The one deadlock of the recording, of n threads (the caller frees it). */
+static struct tl_deadlock *one_deadlock(const struct th_run *r, size_t n)
+{
+	struct tl_deadlock *d;
+
+	assert_int_equal(dc_deadlocks(r, &d), 1);
+	assert_int_equal(d[0].n, n);
+	return d;
+}
+
 static bool is_thread_of(const struct th_run *r, uint32_t tid, const char *prefix)
 {
 	const struct tl_thread *t = tl_model_find_thread(r->m, tid, 0);
@@ -74,7 +93,7 @@ static void test_c1_race(void **state)
 	assert_int_equal(nl, 100);
 	/* with the lock: contention on `num_lock`, handed from thread to thread */
 	addr = busiest_futex(lck, nl, &waits);
-	assert_true(dc_load_base(th_demo_path("c1_race"), "num_lock", addr) != 0);
+	assert_string_equal(dc_addr_name(&r, addr), "num_lock");
 	for (size_t i = 0; i < nl; i++) {
 		blocked += dc_count_blocked(lck[i], TL_WHY_FUTEX, true, addr, 0, 0) > 0;
 		for (size_t j = 0; j < lck[i]->niv; j++)
@@ -92,6 +111,7 @@ static void test_c1_race(void **state)
 		unl_waits += dc_count_blocked(unl[i], TL_WHY_FUTEX, false, 0, 0, 0);
 	}
 	assert_true(unl_waits <= 5);
+	no_deadlock(&r);
 	th_free(&r);
 }
 
@@ -113,6 +133,8 @@ static bool holds_at(const struct tl_thread *t, uint64_t addr, uint64_t ts)
 
 static void test_c2_mutex_self_deadlock(void **state)
 {
+	enum tl_lock_kind kind;
+	struct tl_deadlock *d;
 	const struct tl_interval *iv;
 	const struct tl_thread *kh;
 	struct th_run r;
@@ -124,9 +146,14 @@ static void test_c2_mutex_self_deadlock(void **state)
 	iv = dc_longest_blocked(kh, TL_WHY_FUTEX);
 	assert_non_null(iv);
 	assert_true(iv->end - iv->start >= TH_MS(900));
-	assert_true(dc_load_base(th_demo_path("c2_mutex_self_deadlock"), "lock",
-				 iv->block->obj) != 0);
+	kind = TL_LK_OTHER;
+	assert_string_equal(dc_futex_name(&r, kh, iv, &kind), "lock");
+	assert_int_equal(kind, TL_LK_MUTEX);
 	assert_true(holds_at(kh, iv->block->obj, iv->start));
+	assert_int_equal(iv->block->holder, kh->tid); /* read from the mutex */
+	d = one_deadlock(&r, 1);
+	assert_int_equal(d[0].e[0].waiter, kh->tid);
+	free(d);
 	/* nobody released it: the wait ended by its timeout, not by a thread */
 	assert_false(is_thread_of(&r, iv->waker, "") && !iv->waker_irq);
 	th_free(&r);
@@ -166,10 +193,9 @@ static const struct tl_interval *stuck_wait(const struct tl_thread *t, uint64_t 
 
 static void test_c4_deadlock(void **state)
 {
-	const char *path = th_demo_path("c4_deadlock");
 	const struct tl_interval *w1, *w2;
 	const struct tl_thread *t1, *t2;
-	uint64_t base;
+	struct tl_deadlock *d;
 	struct th_run r;
 
 	(void)state;
@@ -179,12 +205,17 @@ static void test_c4_deadlock(void **state)
 	/* each waits, until the watchdog ends the process, on the other's lock */
 	w1 = stuck_wait(t1, TH_MS(1000));
 	w2 = stuck_wait(t2, TH_MS(1000));
-	base = dc_load_base(path, "mutexB", w1->block->obj);
-	assert_true(base != 0);
-	assert_int_equal(dc_load_base(path, "mutexA", w2->block->obj), base);
+	assert_string_equal(dc_futex_name(&r, t1, w1, NULL), "mutexB");
+	assert_string_equal(dc_futex_name(&r, t2, w2, NULL), "mutexA");
 	assert_true(holds_at(t1, w2->block->obj, w1->start)); /* thread-1 holds mutexA */
 	assert_true(holds_at(t2, w1->block->obj, w2->start)); /* thread-2 holds mutexB */
+	assert_int_equal(w1->block->holder, t2->tid);
+	assert_int_equal(w2->block->holder, t1->tid);
 	assert_true(r.root->end - w1->end < TH_MS(20));
+	d = one_deadlock(&r, 2);
+	assert_true(d[0].unresolved);
+	assert_int_equal(d[0].e[0].waiter, t1->tid < t2->tid ? t1->tid : t2->tid);
+	free(d);
 	th_free(&r);
 
 	/* --fixed: one lock order, both finish quickly, no long wait */
@@ -199,33 +230,35 @@ static void test_c4_deadlock(void **state)
 	assert_int_equal(tl_proc_exit_code(r.root), 0);
 	assert_int_equal(r.root->nexecs, 1);
 	assert_true(r.root->end - r.root->execs[0].ts < TH_MS(1000));
+	no_deadlock(&r);
 	th_free(&r);
 }
 
 static void check_c5_cycle(const struct th_run *r)
 {
-	const char *path = th_demo_path("c5_philosophers");
-	uint64_t base = 0;
+	const struct tl_thread *ph[5];
+	struct tl_deadlock *d;
 	char name[32], fork_name[16];
+	enum tl_lock_kind kind;
 
 	for (int i = 0; i < 5; i++) {
-		const struct tl_thread *t;
-		const struct tl_interval *iv;
-		uint64_t b;
-
 		snprintf(name, sizeof(name), "philosopher-%d", i);
-		t = dc_thread(r, name);
-		iv = stuck_wait(t, TH_MS(1000));
+		ph[i] = dc_thread(r, name);
+	}
+	for (int i = 0; i < 5; i++) {
+		const struct tl_interval *iv = stuck_wait(ph[i], TH_MS(1000));
+
 		/* philosopher-i waits for fork_(i+1), held by philosopher-(i+1) */
 		snprintf(fork_name, sizeof(fork_name), "fork_%d", (i + 1) % 5);
-		b = dc_load_base(path, fork_name, iv->block->obj);
-		assert_true(b != 0);
-		if (base)
-			assert_int_equal(b, base);
-		base = b;
-		snprintf(fork_name, sizeof(fork_name), "fork_%d", i);
-		assert_true(holds_at(t, base + dc_symbol(path, fork_name), iv->start));
+		assert_string_equal(dc_futex_name(r, ph[i], iv, &kind), fork_name);
+		assert_int_equal(kind, TL_LK_MUTEX);
+		assert_int_equal(iv->block->holder, ph[(i + 1) % 5]->tid);
 	}
+	d = one_deadlock(r, 5);
+	assert_true(d[0].unresolved);
+	for (size_t k = 0; k < 5; k++)
+		assert_int_equal(d[0].e[k].target, d[0].e[(k + 1) % 5].waiter);
+	free(d);
 }
 
 static void test_c5_philosophers(void **state)
@@ -251,6 +284,7 @@ static void test_c5_philosophers(void **state)
 		waits += dc_count_blocked(t, TL_WHY_FUTEX, false, 0, 0, 0);
 	}
 	assert_true(waits >= 1); /* they did compete for forks */
+	no_deadlock(&r);
 	th_free(&r);
 }
 
@@ -349,7 +383,17 @@ static void test_c7_semaphore(void **state)
 	assert_int_equal(max_inside, 5);
 	/* the others Sleeping in futex on `pool_sem`, woken by leavers */
 	sem = busiest_futex(t, n, &waits);
-	assert_true(dc_load_base(th_demo_path("c7_semaphore"), "pool_sem", sem) != 0);
+	assert_string_equal(dc_addr_name(&r, sem), "pool_sem");
+	for (size_t i = 0; i < n; i++) {
+		const struct tl_interval *iv = dc_longest_blocked(t[i], TL_WHY_FUTEX);
+		enum tl_lock_kind kind;
+
+		if (iv && iv->block->obj == sem) {
+			dc_futex_name(&r, t[i], iv, &kind);
+			assert_int_equal(kind, TL_LK_SEMAPHORE);
+			break;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_interval *iv = dc_longest_blocked(t[i], TL_WHY_FUTEX);
 
@@ -401,6 +445,20 @@ static void test_c8_condition(void **state)
 	/* notify_all: one call wakes all four runners at once */
 	ts = mark_ts(&r, "notify-all", 0);
 	assert_int_equal(woken_in(&r, "runner-", main_tid, ts, ts + TH_MS(5)), 4);
+	/* the consumers wait on the condition variable `cond` */
+	for (int i = 1; i <= 4; i++) {
+		char nm[16];
+		const struct tl_thread *t;
+		const struct tl_interval *iv;
+		enum tl_lock_kind kind;
+
+		snprintf(nm, sizeof(nm), "consumer-%d", i);
+		t = dc_thread(&r, nm);
+		iv = dc_longest_blocked(t, TL_WHY_FUTEX);
+		assert_non_null(iv);
+		assert_string_equal(dc_futex_name(&r, t, iv, &kind), "cond");
+		assert_int_equal(kind, TL_LK_CONDVAR);
+	}
 	th_free(&r);
 }
 
