@@ -538,8 +538,7 @@ const struct tl_obj_name *tl_sym_futex(struct tl_symbolizer *s, const struct tl_
 	if (j) {
 		e->n.lock = TL_LK_JOIN;
 		e->n.tid = j->tid;
-		snprintf(e->n.name, sizeof(e->n.name), "thread %s (%u)",
-			 tl_thread_name(j), j->tid);
+		snprintf(e->n.name, sizeof(e->n.name), "%s (%u)", tl_thread_name(j), j->tid);
 	} else {
 		e->n.lock = kind_of_wait(b);
 	}

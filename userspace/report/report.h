@@ -81,7 +81,7 @@ void tl_report_waits_fini(struct tl_report_waits *w);
  * NULL: always). */
 bool tl_report_deadlock_shown(const struct tl_deadlock *d, const struct tl_process *root);
 /* The object an edge waits on: the lock's name, "child process N",
- * "thread NAME (N)"; kind gets its primitive kind. */
+ * "NAME (TID)" of a joined thread; kind gets its primitive kind. */
 const char *tl_report_edge_obj(struct tl_report_waits *w, const struct tl_wait_edge *e,
 			       enum tl_lock_kind *kind);
 /* "DEADLOCK ..." blocks, first in the report; with say_none a line saying

@@ -109,7 +109,7 @@ static void deadlock_text(FILE *f, struct tl_report_waits *w, const struct tl_de
 	const struct tl_process *p = d->e[0].waiter_t ? d->e[0].waiter_t->proc : NULL;
 	uint64_t end = tl_model_stats(w->m)->end;
 
-	fprintf(f, "DEADLOCK: %zu thread%s of %s (%u) %s since %.3fs", d->n,
+	fprintf(f, "DEADLOCK: %zu thread%s of %s (%u) %s\n  since %.3fs", d->n,
 		d->n == 1 ? "" : "s", p ? tl_proc_name(p) : "?", p ? p->pid : 0,
 		d->n == 1 ? "waits for itself" : "wait for each other", rel(w, d->since));
 	if (d->unresolved && d->until + SLACK_NS >= end)
