@@ -21,6 +21,7 @@
 #include "kernel/procmaps.h"
 #include "record_cmd.h"
 #include "recording/recording.h"
+#include "recording/syscalls.h"
 #include "kernel/session.h"
 
 #define FLUSH_EVERY_NS 200000000ull   /* a kill loses at most this much */
@@ -181,8 +182,6 @@ static int append_cb(void *ctx, const struct tl_hdr *h)
 	return append(ctx, h);
 }
 
-#define FUTEX_SYSCALL 202
-
 /* Memory maps, for naming lock addresses later: read again after an exec,
  * and when a thread blocks on a futex outside every mapping read so far
  * (the first wait of a process, a library loaded since, a new heap). Only
@@ -197,7 +196,7 @@ static int note_maps(struct rec *r, const struct tl_hdr *h)
 	if (h->type == TL_EXEC) {
 		tl_maps_forget(r->maps, h->tgid);
 	} else if (h->type != TL_SWITCH || !s->prev_state ||
-		   s->why.sys_nr != FUTEX_SYSCALL ||
+		   s->why.sys_nr != TL_NR_FUTEX ||
 		   !tl_maps_need(r->maps, h->tgid, s->why.args[0], h->ts)) {
 		return 0;
 	}
