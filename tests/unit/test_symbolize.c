@@ -132,6 +132,7 @@ static void test_names_after_exit(void **state)
 	const struct tl_process *p;
 	struct tl_symbolizer *s;
 	const struct tl_obj_name *o;
+	char want[96];
 
 	(void)state;
 	run_fixture(&fx);
@@ -159,6 +160,17 @@ static void test_names_after_exit(void **state)
 	assert_int_equal(o->kind, TL_OBJ_STACK);
 	assert_true(o->tid > (uint32_t)fx.pid);
 	assert_true(!strncmp(o->name, "stack of thread ", 16));
+	snprintf(want, sizeof(want), "shared memory /dev/shm/symfix-%d+0x40", (int)fx.pid);
+	expect(s, p, "shm", want, TL_OBJ_SHARED, TL_LK_OTHER);
+	o = tl_sym_addr(s, p, 1500, addr_of(&fx, "anon_shared"));
+	assert_int_equal(o->kind, TL_OBJ_SHARED);
+	assert_true(!strncmp(o->name, "shared anonymous memory 0x", 26));
+	assert_non_null(strstr(o->name, "+0x10"));
+	/* in libc: its debug file (by build id) or its symbol table names it */
+	o = tl_sym_addr(s, p, 1500, addr_of(&fx, "libc_stdout"));
+	print_message("%-16s -> %s\n", "libc_stdout", o->name);
+	assert_true(!strncmp(o->name, "_IO_2_1_stdout_", 15));
+	assert_non_null(strstr(o->name, " (libc.so.6)"));
 	/* an address no mapping covers is only a number */
 	o = tl_sym_addr(s, p, 1500, 0x10);
 	assert_int_equal(o->kind, TL_OBJ_UNKNOWN);

@@ -309,6 +309,25 @@ static bool name_in_module(struct session *x, uint64_t addr, struct tl_obj_name 
 	return true;
 }
 
+/* A shared mapping: a file (/dev/shm/NAME is a POSIX segment), a System V
+ * segment (the kernel shows "/SYSV<key> (deleted)"), or anonymous shared
+ * memory (shown as "/dev/zero (deleted)"), which only a fork shares. */
+static void shared_name(const struct tl_map *m, uint64_t addr, struct tl_obj_name *o)
+{
+	uint64_t off = addr - m->start + m->offset;
+	unsigned key;
+
+	o->kind = TL_OBJ_SHARED;
+	if (!m->path[0] || !strncmp(m->path, "/dev/zero", 9))
+		snprintf(o->name, sizeof(o->name), "shared anonymous memory 0x%" PRIx64 "+0x%"
+			 PRIx64, m->start, addr - m->start);
+	else if (sscanf(m->path, "/SYSV%x", &key) == 1)
+		snprintf(o->name, sizeof(o->name), "System V shared memory key 0x%x+0x%" PRIx64,
+			 key, off);
+	else
+		snprintf(o->name, sizeof(o->name), "shared memory %s+0x%" PRIx64, m->path, off);
+}
+
 /* What memory it is, when no variable or symbol covers it. */
 static void name_memory(const struct tl_symbolizer *s, const struct tl_map *m,
 			uint64_t addr, uint64_t ts, struct tl_obj_name *o)
@@ -324,9 +343,7 @@ static void name_memory(const struct tl_symbolizer *s, const struct tl_map *m,
 		o->kind = TL_OBJ_HEAP;
 		snprintf(o->name, sizeof(o->name), "heap 0x%" PRIx64, addr);
 	} else if (m->prot & TL_MAP_SHARED) {
-		o->kind = TL_OBJ_SHARED;
-		snprintf(o->name, sizeof(o->name), "shared memory %s+0x%" PRIx64,
-			 m->path[0] ? m->path : "(anonymous)", addr - m->start + m->offset);
+		shared_name(m, addr, o);
 	} else if (m->path[0] == '/') {
 		o->kind = TL_OBJ_FILE;
 		snprintf(o->name, sizeof(o->name), "%s+0x%" PRIx64, base_name(m->path),
