@@ -15,6 +15,16 @@ struct mod {
 	Dwfl_Module *mod;
 	const struct tl_map *map;  /* the mapping at file offset 0 */
 	bool usable;               /* the file on disk is the recorded one */
+};
+
+/* One DWARF variable index per file (path and build id), shared by every
+ * process that maps it: DWARF addresses are the file's own, and the DIEs
+ * stay valid because the session whose module built it lives as long as
+ * the symbolizer. Indexing libc's debug file once, not once per process. */
+struct shared_ix {
+	struct shared_ix *next;
+	const struct tl_map *map;  /* path and build id of the file */
+	Dwfl_Module *owner;
 	struct tl_var_index ix;
 };
 
@@ -48,6 +58,7 @@ struct tl_symbolizer {
 	size_t nmarked;
 	bool marks_read;
 	struct session *sessions;
+	struct shared_ix *indexes;
 	struct name_ent *names[NAME_BUCKETS];
 	struct tl_obj_name none;
 };
@@ -74,12 +85,17 @@ void tl_symbolizer_free(struct tl_symbolizer *s)
 {
 	if (!s)
 		return;
+	while (s->indexes) {
+		struct shared_ix *i = s->indexes;
+
+		s->indexes = i->next;
+		tl_var_index_free(&i->ix);
+		free(i);
+	}
 	while (s->sessions) {
 		struct session *x = s->sessions;
 
 		s->sessions = x->next;
-		for (size_t i = 0; i < x->nmods; i++)
-			tl_var_index_free(&x->mods[i].ix);
 		free(x->mods);
 		if (x->dwfl)
 			dwfl_end(x->dwfl);
@@ -287,18 +303,45 @@ static bool name_symbol(struct mod *md, uint64_t addr, struct tl_obj_name *o)
 	return true;
 }
 
-static bool name_in_module(struct session *x, uint64_t addr, struct tl_obj_name *o)
+static bool same_file(const struct tl_map *a, const struct tl_map *b)
+{
+	if (a->build_id_len || b->build_id_len)
+		return a->build_id_len == b->build_id_len &&
+		       !memcmp(a->build_id, b->build_id, a->build_id_len);
+	return !strcmp(a->path, b->path);
+}
+
+static struct shared_ix *index_for(struct tl_symbolizer *s, const struct mod *md)
+{
+	struct shared_ix *i;
+
+	for (i = s->indexes; i; i = i->next)
+		if (same_file(i->map, md->map))
+			return i;
+	i = calloc(1, sizeof(*i));
+	if (!i)
+		return NULL;
+	i->map = md->map;
+	i->owner = md->mod;
+	i->next = s->indexes;
+	s->indexes = i;
+	return i;
+}
+
+static bool name_in_module(struct tl_symbolizer *s, struct session *x, uint64_t addr,
+			   struct tl_obj_name *o)
 {
 	Dwfl_Module *dm = x->dwfl ? dwfl_addrmodule(x->dwfl, addr) : NULL;
 	struct mod *md = dm ? mod_of(x, dm) : NULL;
+	struct shared_ix *ix;
 	Dwarf_Addr bias;
 	Dwarf_Word inner = 0;
 
 	if (!md || !md->usable)
 		return false;
-	if (dwfl_module_getdwarf(dm, &bias) &&
-	    tl_dwarf_name(dm, &md->ix, addr - bias, o->name, sizeof(o->name), &o->lock,
-			  &inner)) {
+	if (dwfl_module_getdwarf(dm, &bias) && (ix = index_for(s, md)) &&
+	    tl_dwarf_name(ix->owner, &ix->ix, addr - bias, o->name, sizeof(o->name),
+			  &o->lock, &inner)) {
 		o->kind = TL_OBJ_VAR;
 		o->base = addr - inner;
 		gil_from_path(o);
@@ -479,7 +522,7 @@ const struct tl_obj_name *tl_sym_addr(struct tl_symbolizer *s, const struct tl_p
 		return &s->none;
 	}
 	x = sn ? session_for(s, sn) : NULL;
-	if (x && name_in_module(x, addr, &e->n))
+	if (x && name_in_module(s, x, addr, &e->n))
 		return &e->n;
 	if (name_marked(s, p, addr, &e->n))
 		return &e->n;
