@@ -376,12 +376,16 @@ static void name_memory(const struct tl_symbolizer *s, const struct tl_map *m,
 			uint64_t addr, uint64_t ts, struct tl_obj_name *o)
 {
 	const struct tl_thread *t = m->stack_tid ? tl_model_find_thread(s->m, m->stack_tid, ts) : NULL;
+	const char *who;
 
 	if (m->stack_tid) {
+		if (!t) /* captured before or after ts: its latest use of the TID */
+			t = tl_model_find_thread(s->m, m->stack_tid, 0);
+		who = t ? tl_thread_name(t) : tl_model_task_name(s->m, m->stack_tid);
 		o->kind = TL_OBJ_STACK;
 		o->tid = m->stack_tid;
 		snprintf(o->name, sizeof(o->name), "stack of thread %s (%u)",
-			 t ? tl_thread_name(t) : "?", m->stack_tid);
+			 who && who[0] ? who : "?", m->stack_tid);
 	} else if (!strcmp(m->path, "[heap]")) {
 		o->kind = TL_OBJ_HEAP;
 		snprintf(o->name, sizeof(o->name), "heap 0x%" PRIx64, addr);
