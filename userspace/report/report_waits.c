@@ -100,7 +100,10 @@ static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_e
 		snprintf(line, sizeof(line), "%s joins %s (waits for it to end)", a, b);
 	else
 		snprintf(line, sizeof(line), "%s waits for its child %s to exit", a, b);
-	fprintf(f, "  %.*s, since %.3fs\n", (int)width - 20, line, rel(w, e->start));
+	if (strlen(line) + 18 <= width)
+		fprintf(f, "  %s, since %.3fs\n", line, rel(w, e->start));
+	else /* too long for one line: the time goes on the next */
+		fprintf(f, "  %.*s\n    since %.3fs\n", (int)width - 2, line, rel(w, e->start));
 }
 
 static void deadlock_text(FILE *f, struct tl_report_waits *w, const struct tl_deadlock *d,
