@@ -81,6 +81,11 @@ struct tl_symbolizer *tl_symbolizer_new(const struct tl_model *m)
 	return s;
 }
 
+const struct tl_model *tl_symbolizer_model(const struct tl_symbolizer *s)
+{
+	return s->m;
+}
+
 void tl_symbolizer_free(struct tl_symbolizer *s)
 {
 	if (!s)

@@ -60,6 +60,8 @@ struct tl_symbolizer;
  * nothing is downloaded). NULL on allocation failure. */
 struct tl_symbolizer *tl_symbolizer_new(const struct tl_model *m);
 void tl_symbolizer_free(struct tl_symbolizer *s);
+/* The model it names addresses of. */
+const struct tl_model *tl_symbolizer_model(const struct tl_symbolizer *s);
 
 /* Names address addr of process p as of time ts. Never NULL: the result
  * is cached by the symbolizer and lives as long as it does. */

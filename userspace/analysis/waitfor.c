@@ -9,6 +9,7 @@
  * it waited for, was ended by the thread's death (a watchdog's kill, the
  * process exiting): it never resolved. */
 #define DEATH_SLACK_NS 10000000ull
+#define FUTEX_PRIVATE 128 /* FUTEX_PRIVATE_FLAG: the futex is the process's own */
 
 struct edges {
 	struct tl_wait_edge *e;
@@ -76,6 +77,23 @@ static int child_edges(const struct tl_model *m, struct edges *v, const struct t
 	return e;
 }
 
+const struct tl_thread *tl_block_holder(const struct tl_model *m, const struct tl_thread *t,
+				       const struct tl_interval *iv)
+{
+	const struct tl_block *b = iv->block;
+	const struct tl_thread *h;
+
+	if (!b->holder || b->why != TL_WHY_FUTEX)
+		return NULL;
+	h = tl_model_find_thread(m, b->holder, iv->start);
+	/* a private lock's owner is a thread of the same process; a shared
+	 * one's any traced thread. A value that names none is an internal lock
+	 * without an owner field. */
+	if (!h || ((b->args[1] & FUTEX_PRIVATE) && h->proc != t->proc))
+		return NULL;
+	return h;
+}
+
 static int interval_edges(const struct tl_model *m, struct edges *v, const struct tl_thread *t,
 			  const struct tl_interval *iv)
 {
@@ -87,10 +105,7 @@ static int interval_edges(const struct tl_model *m, struct edges *v, const struc
 	if (b->why != TL_WHY_FUTEX)
 		return 0;
 	if (b->holder) {
-		target = tl_model_find_thread(m, b->holder, iv->start);
-		/* a private lock's owner is a thread of the same process; a
-		 * shared one's any traced thread. A value that names none is an
-		 * internal lock without an owner field: no edge. */
+		target = tl_block_holder(m, t, iv);
 		return target ? add_edge(v, t, iv, target, TL_EDGE_LOCK) : 0;
 	}
 	if (b->futex != TL_FUTEX_WAIT_BITSET || !b->args[2])

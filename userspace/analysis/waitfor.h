@@ -43,6 +43,12 @@ struct tl_deadlock {
 
 #define TL_DEADLOCK_THRESHOLD_NS 500000000ull /* a cycle lasting this long */
 
+/* The holder of the lock t waits on in iv, when the owner the BPF side
+ * read names a thread that can own it (of t's process for a private
+ * futex); NULL otherwise. */
+const struct tl_thread *tl_block_holder(const struct tl_model *m, const struct tl_thread *t,
+				       const struct tl_interval *iv);
+
 /* Every edge of the model (sorted by waiter, then start). Returns 0 or
  * -ENOMEM; *out is malloc'd. */
 int tl_wait_edges(const struct tl_model *m, struct tl_wait_edge **out, size_t *n);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "waits.h"
+#include "waitfor.h"
 
 struct sample {
 	uint64_t addr, dur;
@@ -35,13 +36,15 @@ static int collect(struct tl_symbolizer *sym, const struct tl_thread *t, struct 
 	for (size_t i = 0; i < t->niv; i++) {
 		const struct tl_interval *iv = &t->iv[i];
 		const struct tl_block *b = iv->block;
+		const struct tl_thread *h;
 		struct sample x;
 
 		if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
 		    b->why != TL_WHY_FUTEX || !b->has_obj)
 			continue;
+		h = tl_block_holder(tl_symbolizer_model(sym), t, iv);
 		x = (struct sample){ .dur = iv->end - iv->start,
-				     .waiter = t->tid, .holder = b->holder,
+				     .waiter = t->tid, .holder = h ? h->tid : 0,
 				     .waker = iv->waker_irq ? 0 : iv->waker,
 				     .obj = tl_sym_futex(sym, t->proc, iv->start, b) };
 		x.addr = x.obj ? x.obj->base : b->obj; /* one row per object */

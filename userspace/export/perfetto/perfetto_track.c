@@ -304,7 +304,8 @@ static unsigned lock_args(struct tl_symbolizer *sym, const struct tl_thread *t,
 		return n;
 	n = add(a, n, PF_A_LOCK, PF_ARG_STR, 0, o->name);
 	n = add(a, n, PF_A_LOCK_KIND, PF_ARG_STR, 0, tl_lock_kind_name(o->lock));
-	if (b->blk->holder && n < PF_MAX_ARGS)
+	if (b->blk->holder && n < PF_MAX_ARGS && /* an owner that is a thread */
+	    tl_model_find_thread(tl_symbolizer_model(sym), b->blk->holder, b->start))
 		n = add(a, n, PF_A_HELD_BY, PF_ARG_UINT, b->blk->holder, NULL);
 	return n;
 }
