@@ -89,6 +89,9 @@ static void test_five_philosophers(void **state)
 		assert_int_equal(d[0].e[i].target, d[0].e[(i + 1) % 5].waiter);
 	}
 	assert_int_equal(d[0].since, MS(40));
+	assert_int_equal(d[0].nbehind, 1); /* main, joining philosopher 20 */
+	assert_int_equal(d[0].behind[0].waiter, 1);
+	assert_int_equal(d[0].behind[0].target, 20);
 	free(d);
 }
 

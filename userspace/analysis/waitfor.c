@@ -248,6 +248,31 @@ static void extend(struct search *s, uint64_t lo, uint64_t hi)
 	}
 }
 
+static bool in_cycle(const struct tl_deadlock *d, uint32_t tid)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->e[i].waiter == tid)
+			return true;
+	return false;
+}
+
+/* Edges into the cycle from outside it that held while it stood. */
+static void find_behind(struct tl_deadlock *d, const struct tl_wait_edge *e, size_t n)
+{
+	for (size_t i = 0; i < n && d->nbehind < TL_CYCLE_MAX; i++) {
+		const struct tl_wait_edge *x = &e[i];
+		bool dup = false;
+
+		if (!in_cycle(d, x->target) || in_cycle(d, x->waiter) ||
+		    x->start >= d->until || x->end <= d->since)
+			continue;
+		for (size_t k = 0; k < d->nbehind; k++)
+			dup |= d->behind[k].waiter == x->waiter;
+		if (!dup)
+			d->behind[d->nbehind++] = *x;
+	}
+}
+
 static int by_since(const void *a, const void *b)
 {
 	const struct tl_deadlock *x = a, *y = b;
@@ -272,6 +297,8 @@ int tl_find_deadlocks(struct tl_wait_edge *e, size_t n, uint64_t threshold_ns,
 		free(s.found);
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < s.nfound; i++)
+		find_behind(&s.found[i], e, n);
 	if (s.nfound)
 		qsort(s.found, s.nfound, sizeof(*s.found), by_since);
 	*out = s.found;

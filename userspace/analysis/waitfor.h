@@ -39,6 +39,11 @@ struct tl_deadlock {
 	struct tl_wait_edge e[TL_CYCLE_MAX]; /* e[i].target == e[(i+1) % n].waiter */
 	uint64_t since, until;     /* when all of its edges held at once */
 	bool unresolved;           /* still standing at the end */
+	/* Threads outside the cycle stuck behind it: each waited, while the
+	 * cycle stood, for one of its threads (directly, at most
+	 * TL_CYCLE_MAX of them). */
+	size_t nbehind;
+	struct tl_wait_edge behind[TL_CYCLE_MAX];
 };
 
 #define TL_DEADLOCK_THRESHOLD_NS 500000000ull /* a cycle lasting this long */

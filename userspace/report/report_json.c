@@ -266,6 +266,24 @@ static void waits_arr(struct jctx *c, const char *key, struct tl_wait_stat *s, s
 	free(s);
 }
 
+static void edge_obj(struct jctx *c, const struct tl_wait_edge *e)
+{
+	struct json *j = &c->j;
+	enum tl_lock_kind k;
+	const char *obj = tl_report_edge_obj(c->waits, e, &k);
+
+	j_open(j, NULL, '{');
+	j_u64(j, "waiter", e->waiter);
+	j_str(j, "waiter_name", e->waiter_t ? tl_thread_name(e->waiter_t) : "?");
+	j_u64(j, "target", e->target);
+	j_str(j, "target_name", e->target_t ? tl_thread_name(e->target_t) : "?");
+	j_str(j, "edge", tl_edge_kind_name(e->kind));
+	j_str(j, "object", obj);
+	j_str(j, "kind", tl_lock_kind_name(k));
+	j_u64(j, "start_ns", at(c, e->start));
+	j_close(j, '}');
+}
+
 static void deadlock_obj(struct jctx *c, const struct tl_deadlock *d)
 {
 	struct json *j = &c->j;
@@ -275,22 +293,12 @@ static void deadlock_obj(struct jctx *c, const struct tl_deadlock *d)
 	j_u64(j, "until_ns", at(c, d->until));
 	j_bool(j, "unresolved", d->unresolved);
 	j_open(j, "edges", '[');
-	for (size_t i = 0; i < d->n; i++) {
-		const struct tl_wait_edge *e = &d->e[i];
-		enum tl_lock_kind k;
-		const char *obj = tl_report_edge_obj(c->waits, e, &k);
-
-		j_open(j, NULL, '{');
-		j_u64(j, "waiter", e->waiter);
-		j_str(j, "waiter_name", e->waiter_t ? tl_thread_name(e->waiter_t) : "?");
-		j_u64(j, "target", e->target);
-		j_str(j, "target_name", e->target_t ? tl_thread_name(e->target_t) : "?");
-		j_str(j, "edge", tl_edge_kind_name(e->kind));
-		j_str(j, "object", obj);
-		j_str(j, "kind", tl_lock_kind_name(k));
-		j_u64(j, "start_ns", at(c, e->start));
-		j_close(j, '}');
-	}
+	for (size_t i = 0; i < d->n; i++)
+		edge_obj(c, &d->e[i]);
+	j_close(j, ']');
+	j_open(j, "behind", '[');
+	for (size_t i = 0; i < d->nbehind; i++)
+		edge_obj(c, &d->behind[i]);
 	j_close(j, ']');
 	j_close(j, '}');
 }

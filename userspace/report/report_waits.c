@@ -82,7 +82,7 @@ static double rel(const struct tl_report_waits *w, uint64_t ts)
 }
 
 static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_edge *e,
-		      unsigned width)
+		      unsigned width, const char *prefix)
 {
 	char a[64], b[64], line[512];
 	enum tl_lock_kind k;
@@ -91,15 +91,15 @@ static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_e
 	who(e->waiter_t, e->waiter, a, sizeof(a));
 	who(e->target_t, e->target, b, sizeof(b));
 	if (e->kind == TL_EDGE_LOCK && e->waiter == e->target)
-		snprintf(line, sizeof(line), "%s waits for %s (%s), which it holds itself", a,
-			 obj, tl_lock_kind_name(k));
+		snprintf(line, sizeof(line), "%s%s waits for %s (%s), which it holds itself",
+			 prefix, a, obj, tl_lock_kind_name(k));
 	else if (e->kind == TL_EDGE_LOCK)
-		snprintf(line, sizeof(line), "%s waits for %s (%s) held by %s", a, obj,
-			 tl_lock_kind_name(k), b);
+		snprintf(line, sizeof(line), "%s%s waits for %s (%s) held by %s", prefix, a,
+			 obj, tl_lock_kind_name(k), b);
 	else if (e->kind == TL_EDGE_JOIN)
-		snprintf(line, sizeof(line), "%s joins %s (waits for it to end)", a, b);
+		snprintf(line, sizeof(line), "%s%s joins %s (waits for it to end)", prefix, a, b);
 	else
-		snprintf(line, sizeof(line), "%s waits for its child %s to exit", a, b);
+		snprintf(line, sizeof(line), "%s%s waits for its child %s to exit", prefix, a, b);
 	if (strlen(line) + 18 <= width)
 		fprintf(f, "  %s, since %.3fs\n", line, rel(w, e->start));
 	else /* too long for one line: the time goes on the next */
@@ -124,7 +124,9 @@ static void deadlock_text(FILE *f, struct tl_report_waits *w, const struct tl_de
 		fprintf(f, ", for %s (until %.3fs)\n", DUR(d->until - d->since),
 			rel(w, d->until));
 	for (size_t i = 0; i < d->n; i++)
-		edge_line(f, w, &d->e[i], width);
+		edge_line(f, w, &d->e[i], width, "");
+	for (size_t i = 0; i < d->nbehind; i++)
+		edge_line(f, w, &d->behind[i], width, "stuck behind it: ");
 }
 
 void tl_report_deadlocks_text(FILE *f, struct tl_report_waits *w,
