@@ -15,7 +15,7 @@
 #define DEFAULT_FILE "threadline.tlr"
 
 enum { OPT_JSON = 0x100, OPT_COLOR, OPT_NO_TIMELINE, OPT_USAGE, OPT_CP, OPT_FROM, OPT_TO,
-       OPT_DEADLOCKS, OPT_DEADLOCK_MS };
+       OPT_DEADLOCKS, OPT_DEADLOCK_MS, OPT_THREADS, OPT_TOP };
 
 static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "Print the report as JSON (for scripts)", 0 },
@@ -37,6 +37,10 @@ static const struct argp_option options[] = {
 	  "of threads waiting for each other (locks, children, joins)", 0 },
 	{ "deadlock-ms", OPT_DEADLOCK_MS, "MS", 0, "A cycle lasting MS "
 	  "milliseconds is a deadlock even if it ended (default 500)", 0 },
+	{ "threads", OPT_THREADS, "WHICH", 0, "grouped (the default: three or more "
+	  "threads named alike, worker-1..worker-16, make one row) or all", 0 },
+	{ "top", OPT_TOP, "N", 0, "Per process, only the N thread rows that waited "
+	  "longest (blocked + runnable); 0: all (the default)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
 	{ 0 }
@@ -108,6 +112,18 @@ static int parse_value(struct args *a, int key, char *arg)
 	case OPT_JSON: a->json = true; return 0;
 	case OPT_NO_TIMELINE: a->ro.timeline = false; return 0;
 	case OPT_DEADLOCKS: a->ro.deadlocks_only = true; return 0;
+	case OPT_THREADS:
+		if (strcmp(arg, "all") && strcmp(arg, "grouped"))
+			return snprintf(a->err, sizeof(a->err), "--threads: want all or "
+					"grouped, not '%s'", arg), EINVAL;
+		a->ro.all_threads = !strcmp(arg, "all");
+		return 0;
+	case OPT_TOP:
+		if (strcmp(arg, "0") && parse_num(arg, 100000, &v))
+			return snprintf(a->err, sizeof(a->err), "--top: want a number of "
+					"rows, not '%s'", arg), EINVAL;
+		a->ro.top = strcmp(arg, "0") ? (unsigned)v : 0;
+		return 0;
 	case OPT_DEADLOCK_MS:
 		if (parse_num(arg, 86400000, &v))
 			return snprintf(a->err, sizeof(a->err), "--deadlock-ms: want a "

@@ -237,6 +237,11 @@ static void proc_life(const struct rctx *c, const struct tl_process *p)
 			(int)c->width - 22, p->execs[i].filename);
 }
 
+static void row_cb(void *ctx, const struct tl_thread *t)
+{
+	thread_row(ctx, t);
+}
+
 static void proc_section(const struct rctx *c, const struct tl_process *p)
 {
 	char ex[32];
@@ -257,8 +262,7 @@ static void proc_section(const struct rctx *c, const struct tl_process *p)
 	proc_life(c, p);
 	fprintf(c->f, "  %-7s %-15s %7s %7s %7s %7s %9s %9s\n", "TID", "NAME", "RUN",
 		"READY", "BLOCKED", "UNKNOWN", "CSW v/i", "WAKE g/r");
-	for (size_t i = 0; i < p->nthreads; i++)
-		thread_row(c, p->threads[i]);
+	tl_report_thread_rows(c->f, c->waits, p, c->o, c->width, row_cb, (void *)c);
 	tl_report_locks_text(c->f, c->waits, p, c->width);
 	proc_parallelism(c, p);
 }

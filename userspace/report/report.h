@@ -24,6 +24,8 @@ struct tl_report_opts {
 	bool deadlocks_only;   /* --deadlocks: only the deadlocks */
 	uint64_t deadlock_ns;  /* a cycle lasting this long is a deadlock (0:
 				* TL_DEADLOCK_THRESHOLD_NS) */
+	bool all_threads;      /* --threads all: no grouping of worker-N */
+	unsigned top;          /* --top N: thread rows per process (0: all) */
 };
 
 /* Text report. lr (may be NULL) gives the header fields and truncation.
@@ -94,6 +96,15 @@ void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 /* A process's locks table. */
 void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
 			  unsigned width);
+
+/* ---- thread rows (report_rows.c) ---- */
+typedef void tl_thread_row_fn(void *ctx, const struct tl_thread *t);
+/* The rows of p's thread table: row(ctx, t) for each thread shown alone,
+ * one summary row per group of GROUP_MIN or more threads whose names
+ * differ only in numbers (unless o->all_threads), at most o->top rows. */
+void tl_report_thread_rows(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
+			   const struct tl_report_opts *o, unsigned width,
+			   tl_thread_row_fn *row, void *ctx);
 
 /* ---- formatting helpers shared by the report files ---- */
 /* A duration in at most 7 characters: "0", "850ns", "12us", "3.40ms",
