@@ -251,7 +251,11 @@ struct tl_task_snap {
 	__u32 ppid;       /* real parent's tgid */
 	__u32 state;      /* __state & 0xff, 0 = runnable or running */
 	__u8 on_cpu;      /* running right now */
-	__u8 pad[7];
+	__u8 pad[3];
+	/* blocked on a glibc mutex or PI futex: its owner, as in struct
+	 * tl_switch; filled by user space (the iterator cannot read user
+	 * memory). Was padding, zero in older recordings. */
+	__u32 lock_owner;
 	__u64 start_ns;   /* task start, CLOCK_BOOTTIME */
 	struct tl_blocked why;
 	char comm[TL_COMM_LEN];

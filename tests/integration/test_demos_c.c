@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "userspace/load/load.h"
 
 #include "demo_checks.h"
 #include "harness.h"
@@ -238,6 +242,44 @@ static void test_c4_deadlock(void **state)
 	assert_true(r.root->end - r.root->execs[0].ts < TH_MS(1000));
 	no_deadlock(&r);
 	th_free(&r);
+}
+
+/* Attached with -p to C4 once it is deadlocked: no thread switches again,
+ * so only the start snapshot (with each waiter's lock owner, read from the
+ * process's memory by `record`) shows the cycle. */
+static void test_c4_attach_deadlocked(void **state)
+{
+	char path[64], cmd[512];
+	struct tl_load_result lr;
+	struct tl_model *m = NULL;
+	struct tl_deadlock *d;
+	size_t n;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(th_demo_path("c4_deadlock"), "c4_deadlock", "--seconds", "4",
+		      "--quiet", (char *)NULL);
+		_exit(127);
+	}
+	usleep(800000); /* both threads hold one lock and wait for the other */
+	snprintf(path, sizeof(path), "/tmp/tl-attach-%d.tlr", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "%s/threadline record -p %d -d 0.5 -o %s >/dev/null 2>&1",
+		 th_build_dir(), (int)pid, path);
+	assert_int_equal(system(cmd), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	memset(&lr, 0, sizeof(lr));
+	assert_int_equal(tl_load(path, NULL, &m, &lr), 0);
+	assert_int_equal(tl_model_deadlocks(m, TL_DEADLOCK_THRESHOLD_NS, &d, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].n, 2);
+	assert_true(d[0].unresolved);
+	free(d);
+	tl_model_free(m);
+	unlink(path);
 }
 
 static void check_c5_cycle(const struct th_run *r)
@@ -475,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_c2_mutex_self_deadlock),
 		cmocka_unit_test(test_c3_rlock),
 		cmocka_unit_test(test_c4_deadlock),
+		cmocka_unit_test(test_c4_attach_deadlocked),
 		cmocka_unit_test(test_c5_philosophers),
 		cmocka_unit_test(test_c6_event),
 		cmocka_unit_test(test_c7_semaphore),

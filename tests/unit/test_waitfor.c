@@ -178,6 +178,42 @@ static void test_from_records(void **state)
 	tl_model_free(m);
 }
 
+/* A task of the start snapshot blocked on a mutex: owner read by record. */
+static void snap_blocked(struct tl_model *m, uint64_t ts, uint32_t tid, uint64_t lock,
+			 uint32_t owner)
+{
+	struct tl_task_snap s = { 0 };
+
+	hdr(&s.h, TL_TASK_SNAP, sizeof(s), ts, 0, tid, 100);
+	s.ppid = 1;
+	s.state = 1;
+	s.start_ns = 1;
+	s.lock_owner = owner;
+	s.why = (struct tl_blocked){ .sys_nr = 202, .args = { lock, 128, 2 } };
+	strcpy(s.comm, "t");
+	feed(m, &s.h);
+}
+
+/* Attached to a process already deadlocked: the snapshot lists thread 101,
+ * waiting for 102's lock, before 102 itself. */
+static void test_from_snapshot(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_deadlock *d;
+	size_t n;
+
+	(void)state;
+	snap_blocked(m, MS(1), 101, 0x4040, 102);
+	snap_blocked(m, MS(2), 102, 0x4080, 101);
+	assert_int_equal(tl_model_finish(m, MS(1000)), 0);
+	assert_int_equal(tl_model_deadlocks(m, TH, &d, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(d[0].unresolved);
+	assert_int_equal(d[0].e[0].target, 102);
+	free(d);
+	tl_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_chains_and_disjoint_times),
 		cmocka_unit_test(test_two_episodes),
 		cmocka_unit_test(test_from_records),
+		cmocka_unit_test(test_from_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

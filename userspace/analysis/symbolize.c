@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "symbolize_impl.h"
+#include "waitfor.h"
 
 #define NAME_BUCKETS 4096
 #define MAX_PARENTS 8
@@ -561,7 +562,7 @@ const char *tl_lock_kind_name(enum tl_lock_kind k)
 static const struct tl_thread *joined(const struct tl_symbolizer *s,
 				      const struct tl_process *p, uint32_t val, uint64_t ts)
 {
-	const struct tl_thread *t = val ? tl_model_find_thread(s->m, val, ts) : NULL;
+	const struct tl_thread *t = val ? tl_thread_alive(s->m, val, ts) : NULL;
 
 	return t && t->proc == p ? t : NULL;
 }

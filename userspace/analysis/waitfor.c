@@ -77,6 +77,19 @@ static int child_edges(const struct tl_model *m, struct edges *v, const struct t
 	return e;
 }
 
+#define SNAPSHOT_SPREAD_NS 1000000000ull /* the snapshot takes less */
+
+const struct tl_thread *tl_thread_alive(const struct tl_model *m, uint32_t tid, uint64_t ts)
+{
+	const struct tl_thread *t = tl_model_find_thread(m, tid, ts);
+
+	if (t || !tid)
+		return t;
+	t = tl_model_find_thread(m, tid, 0); /* the latest with that TID */
+	return t && (t->flags & TL_THR_SNAPSHOT) && t->born_ns <= ts &&
+	       t->start <= ts + SNAPSHOT_SPREAD_NS ? t : NULL;
+}
+
 const struct tl_thread *tl_block_holder(const struct tl_model *m, const struct tl_thread *t,
 				       const struct tl_interval *iv)
 {
@@ -85,7 +98,7 @@ const struct tl_thread *tl_block_holder(const struct tl_model *m, const struct t
 
 	if (!b->holder || b->why != TL_WHY_FUTEX)
 		return NULL;
-	h = tl_model_find_thread(m, b->holder, iv->start);
+	h = tl_thread_alive(m, b->holder, iv->start);
 	/* a private lock's owner is a thread of the same process; a shared
 	 * one's any traced thread. A value that names none is an internal lock
 	 * without an owner field. */
@@ -111,7 +124,7 @@ static int interval_edges(const struct tl_model *m, struct edges *v, const struc
 	if (b->futex != TL_FUTEX_WAIT_BITSET || !b->args[2])
 		return 0;
 	/* pthread_join waits on the joined thread's TID word, value the TID */
-	target = tl_model_find_thread(m, (uint32_t)b->args[2], iv->start);
+	target = tl_thread_alive(m, (uint32_t)b->args[2], iv->start);
 	if (!target || target == t || target->proc != t->proc)
 		return 0;
 	return add_edge(v, t, iv, target, TL_EDGE_JOIN);

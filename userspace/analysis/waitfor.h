@@ -48,6 +48,12 @@ struct tl_deadlock {
 
 #define TL_DEADLOCK_THRESHOLD_NS 500000000ull /* a cycle lasting this long */
 
+/* The thread with TID tid alive at ts. A thread the model only starts a
+ * little later counts when the kernel had started it by ts: the start
+ * snapshot lists tasks one after another, so a lock's owner may come
+ * after its waiter. */
+const struct tl_thread *tl_thread_alive(const struct tl_model *m, uint32_t tid, uint64_t ts);
+
 /* The holder of the lock t waits on in iv, when the owner the BPF side
  * read names a thread that can own it (of t's process for a private
  * futex); NULL otherwise. */

@@ -219,6 +219,21 @@ static int inject_cb(void *ctx, const struct tl_hdr *h)
 	return tl_collector_inject(((struct rec *)ctx)->c, h);
 }
 
+/* A task blocked on a lock when tracing starts never switches out again
+ * while it waits: its lock's owner is read from its memory now. */
+static const struct tl_hdr *with_owner(const struct tl_hdr *h)
+{
+	static struct tl_task_snap s;
+
+	if (h->type != TL_TASK_SNAP || h->size != sizeof(s))
+		return h;
+	memcpy(&s, h, sizeof(s));
+	if (!s.state || s.on_cpu)
+		return h;
+	s.lock_owner = tl_futex_owner_now((pid_t)s.h.tgid, &s.why);
+	return &s.h;
+}
+
 /* Snapshot: every task goes into the ordered stream; each process leader
  * also brings its command line (the launched child's comes at its exec). */
 static int on_snapshot(void *ctx, const struct tl_hdr *h)
@@ -226,7 +241,7 @@ static int on_snapshot(void *ctx, const struct tl_hdr *h)
 	uint64_t buf[(sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE) / 8 + 1];
 	struct tl_proc_info *pi = (struct tl_proc_info *)buf;
 	struct rec *r = ctx;
-	int e = tl_collector_inject(r->c, h);
+	int e = tl_collector_inject(r->c, with_owner(h));
 
 	if (e || h->tid != h->tgid || (r->launched && h->tgid == (uint32_t)r->child.pid))
 		return e;

@@ -251,6 +251,37 @@ static void add_stacks(pid_t pid, struct map_line *m, size_t n)
 			m[k].e.stack_tid = (uint32_t)pid;
 }
 
+/* ---- lock owners of tasks blocked at the start ---- */
+
+#define NR_FUTEX 202
+#define FUTEX_CMD_MASK 0x7f
+#define FUTEX_TID_MASK 0x3fffffff
+
+uint32_t tl_futex_owner_now(pid_t pid, const struct tl_blocked *why)
+{
+	uint64_t cmd = why->args[1] & FUTEX_CMD_MASK, at;
+	char path[64];
+	uint32_t v = 0;
+	int fd;
+
+	if (why->sys_nr != NR_FUTEX)
+		return 0;
+	if ((cmd == 0 || cmd == 9) && (uint32_t)why->args[2] == 2) /* WAIT, WAIT_BITSET */
+		at = why->args[0] + 8;
+	else if (cmd == 6 || cmd == 13) /* LOCK_PI, LOCK_PI2 */
+		at = why->args[0];
+	else
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &v, sizeof(v), (off_t)at) != (ssize_t)sizeof(v))
+		v = 0;
+	close(fd);
+	return at == why->args[0] ? v & FUTEX_TID_MASK : v;
+}
+
 /* ---- records ---- */
 
 struct out {

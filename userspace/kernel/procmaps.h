@@ -36,4 +36,11 @@ void tl_maps_forget(struct tl_maps_tracker *t, uint32_t tgid);
 int tl_maps_capture(struct tl_maps_tracker *t, pid_t pid, uint64_t ts,
 		    uint16_t cpu, tl_maps_emit_fn *emit, void *ctx);
 
+/* The owner of the lock a task blocked in a futex wait is sleeping on,
+ * read now from its process's memory (/proc/<pid>/mem), the way the BPF
+ * side reads it at switch-out: a glibc mutex's __owner (futex + 8) for a
+ * wait with value 2, a PI futex word's owner bits. 0 when not a lock wait
+ * or unreadable. For threads already blocked when tracing starts. */
+uint32_t tl_futex_owner_now(pid_t pid, const struct tl_blocked *why);
+
 #endif
