@@ -213,11 +213,10 @@ static uint64_t dynsym(const char *path, const char *sym, bool *dyn)
 	return v;
 }
 
-/* CPython's GIL inside _PyRuntime of the machine's python3.11 (Debian's
- * has no DWARF: the symbol and the version's layout name it). */
-static void test_cpython_gil(void **state)
+/* Names the GIL of a running python (exe), whose _PyRuntime is in file
+ * `elf` (the executable, or libpython), gil_off into it; skips when absent. */
+static void check_gil(const char *exe, const char *elf, uint64_t gil_off)
 {
-	const char *py = "/usr/bin/python3.11";
 	struct tl_model *m;
 	struct tl_symbolizer *s;
 	const struct tl_process *p;
@@ -226,9 +225,8 @@ static void test_cpython_gil(void **state)
 	int in[2];
 	bool dyn = false;
 
-	(void)state;
-	rt = dynsym(py, "_PyRuntime", &dyn);
-	if (!rt)
+	rt = dynsym(elf, "_PyRuntime", &dyn);
+	if (!rt || access(exe, X_OK))
 		skip();
 	memset(&fx, 0, sizeof(fx));
 	assert_int_equal(pipe(in), 0);
@@ -236,7 +234,7 @@ static void test_cpython_gil(void **state)
 	if (fx.pid == 0) {
 		dup2(in[0], 0);
 		close(in[1]);
-		execl(py, py, "-c", "import sys; sys.stdin.read()", (char *)NULL);
+		execl(exe, exe, "-c", "import sys; sys.stdin.read()", (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -247,22 +245,40 @@ static void test_cpython_gil(void **state)
 	m = model_of(&fx);
 	p = tl_model_find_proc(m, (uint32_t)fx.pid, 0);
 	for (size_t i = 0; dyn && i < p->maps[0].n; i++)
-		if (!strcmp(p->maps[0].maps[i].path, py) && !p->maps[0].maps[i].offset) {
+		if (!strcmp(p->maps[0].maps[i].path, elf) && !p->maps[0].maps[i].offset) {
 			base = p->maps[0].maps[i].start;
 			break;
 		}
 	s = tl_symbolizer_new(m);
-	o = tl_sym_addr(s, p, 1500, base + rt + 0x168 + 0x50);
-	print_message("_PyRuntime+0x1b8 -> %s\n", o->name);
+	o = tl_sym_addr(s, p, 1500, base + rt + gil_off + 0x50);
+	print_message("%s: _PyRuntime+0x%llx -> %s\n", elf,
+		      (unsigned long long)(gil_off + 0x50), o->name);
 	assert_int_equal(o->kind, TL_OBJ_GIL);
 	assert_string_equal(o->name, "the GIL (mutex)");
 	assert_int_equal(o->lock, TL_LK_MUTEX);
-	o = tl_sym_addr(s, p, 1500, base + rt + 0x168 + 0x48);
+	o = tl_sym_addr(s, p, 1500, base + rt + gil_off + 0x48);
 	assert_string_equal(o->name, "the GIL (cond)");
 	o = tl_sym_addr(s, p, 1500, base + rt + 0x10);
 	assert_int_not_equal(o->kind, TL_OBJ_GIL);
 	tl_symbolizer_free(s);
 	tl_model_free(m);
+}
+
+/* The machine's python3.11 (Debian's: no DWARF, so the symbol and the
+ * version's layout name it). */
+static void test_cpython_gil(void **state)
+{
+	(void)state;
+	check_gil("/usr/bin/python3.11", "/usr/bin/python3.11", 0x168);
+}
+
+/* A python built with DWARF in libpython (pyenv's 3.12 when installed):
+ * the variable path through _PyRuntime's gil state names it. */
+static void test_cpython_gil_dwarf(void **state)
+{
+	(void)state;
+	check_gil("/root/.pyenv/versions/3.12.1/bin/python3.12",
+		  "/root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0", 0x12e78);
 }
 
 /* The kind of a futex wait with no typed name: from operation and value. */
@@ -308,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_names_after_exit),
 		cmocka_unit_test(test_kinds_from_futex),
 		cmocka_unit_test(test_cpython_gil),
+		cmocka_unit_test(test_cpython_gil_dwarf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
