@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "symbolize_impl.h"
 #include "waitfor.h"
 
@@ -165,6 +166,15 @@ static bool same_build_id(Dwfl_Module *mod, const struct tl_map *m)
 	return n == m->build_id_len && !memcmp(bits, m->build_id, (size_t)n);
 }
 
+/* Only regular files are opened: a recording names paths, and opening a
+ * FIFO or a device a recording names could block or read forever. */
+static bool regular_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static void report_files(struct session *x)
 {
 	const struct tl_maps_snap *sn = x->snap;
@@ -177,7 +187,8 @@ static void report_files(struct session *x)
 		const struct tl_map *m = &sn->maps[i];
 		Dwfl_Module *mod;
 
-		if (m->path[0] != '/' || m->offset || (m->prot & TL_MAP_SHARED))
+		if (m->path[0] != '/' || m->offset || (m->prot & TL_MAP_SHARED) ||
+		    !regular_file(m->path))
 			continue;
 		/* the mapping at offset 0 is where the file's first PT_LOAD is */
 		mod = dwfl_report_elf(x->dwfl, m->path, m->path, -1, m->start, false);
