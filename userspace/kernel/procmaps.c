@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "procinfo.h"
 #include "procmaps.h"
@@ -170,9 +171,14 @@ static uint8_t build_id(const char *path, uint8_t *out)
 {
 	const void *id = NULL;
 	ssize_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 	Elf *e;
+	int fd;
 
+	/* mapped devices (a GPU's node) are not opened: only regular files */
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	elf_version(EV_CURRENT);
