@@ -19,6 +19,7 @@ static void add_var(struct tl_var_index *ix, Dwarf_Die *die)
 	Dwarf_Op *ops;
 	size_t nops;
 	Dwarf_Word size = 1;
+	struct tl_var *v;
 
 	if (!dwarf_attr(die, DW_AT_location, &a) || dwarf_getlocation(&a, &ops, &nops) ||
 	    nops != 1 || ops[0].atom != DW_OP_addr)
@@ -26,16 +27,9 @@ static void add_var(struct tl_var_index *ix, Dwarf_Die *die)
 	if (dwarf_formref_die(dwarf_attr_integrate(die, DW_AT_type, &ta), &type) &&
 	    (dwarf_aggregate_size(&type, &size) || !size))
 		size = 1;
-	if (ix->n == ix->cap) {
-		size_t cap = ix->cap ? ix->cap * 2 : 256;
-		struct tl_var *v = realloc(ix->v, cap * sizeof(*v));
-
-		if (!v)
-			return;
-		ix->v = v;
-		ix->cap = cap;
-	}
-	ix->v[ix->n++] = (struct tl_var){ .addr = ops[0].number, .size = size, .die = *die };
+	v = tl_vec_push_uninit(&ix->v, sizeof(*v));
+	if (v) /* out of memory: this variable goes unnamed */
+		*v = (struct tl_var){ .addr = ops[0].number, .size = size, .die = *die };
 }
 
 /* Variables at file scope, and static ones inside functions and blocks. */
@@ -71,31 +65,33 @@ static void build(Dwfl_Module *mod, struct tl_var_index *ix)
 	ix->built = true;
 	while ((cu = dwfl_module_nextcu(mod, cu, &bias)))
 		index_die(ix, cu, 0);
-	qsort(ix->v, ix->n, sizeof(*ix->v), by_addr);
+	if (ix->v.n)
+		qsort(ix->v.p, ix->v.n, sizeof(struct tl_var), by_addr);
 }
 
 void tl_var_index_free(struct tl_var_index *ix)
 {
-	free(ix->v);
-	memset(ix, 0, sizeof(*ix));
+	tl_vec_free(&ix->v);
+	ix->built = false;
 }
 
 /* The last variable starting at or below a, if it covers a. */
 static const struct tl_var *find_var(const struct tl_var_index *ix, Dwarf_Addr a)
 {
-	size_t lo = 0, hi = ix->n;
+	const struct tl_var *v = ix->v.p;
+	size_t lo = 0, hi = ix->v.n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (ix->v[mid].addr <= a)
+		if (v[mid].addr <= a)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == 0 || a >= ix->v[lo - 1].addr + ix->v[lo - 1].size)
+	if (lo == 0 || a >= v[lo - 1].addr + v[lo - 1].size)
 		return NULL;
-	return &ix->v[lo - 1];
+	return &v[lo - 1];
 }
 
 static const struct {

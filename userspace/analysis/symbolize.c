@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "symbolize_impl.h"
+#include "util/hmap.h"
 #include "waitfor.h"
 
-#define NAME_BUCKETS 4096
 #define MAX_PARENTS 8
 
 struct mod {
@@ -39,8 +39,9 @@ struct session {
 	size_t nmods;
 };
 
+/* A name looked up once: by maps capture (or process), address and a hint
+ * of how a futex wait was made (0 for the address alone). */
 struct name_ent {
-	struct name_ent *next;
 	const void *snap;
 	uint64_t addr, hint;
 	struct tl_obj_name n;
@@ -56,12 +57,11 @@ struct marked {
 
 struct tl_symbolizer {
 	const struct tl_model *m;
-	struct marked *marked;
-	size_t nmarked;
+	struct tl_vec marked;      /* struct marked */
 	bool marks_read;
 	struct session *sessions;
 	struct shared_ix *indexes;
-	struct name_ent *names[NAME_BUCKETS];
+	struct tl_hmap names;      /* key hash -> struct name_ent * */
 	struct tl_obj_name none;
 };
 
@@ -108,14 +108,10 @@ void tl_symbolizer_free(struct tl_symbolizer *s)
 			dwfl_end(x->dwfl);
 		free(x);
 	}
-	free(s->marked);
-	for (size_t i = 0; i < NAME_BUCKETS; i++)
-		while (s->names[i]) {
-			struct name_ent *e = s->names[i];
-
-			s->names[i] = e->next;
-			free(e);
-		}
+	tl_vec_free(&s->marked);
+	for (size_t it = 0, k, v; tl_hmap_next(&s->names, &it, &k, &v);)
+		free((void *)(uintptr_t)v);
+	tl_hmap_free(&s->names);
 	free(s);
 }
 
@@ -424,9 +420,10 @@ static void name_memory(const struct tl_symbolizer *s, const struct tl_map *m,
 
 static bool known_mark(const struct tl_symbolizer *s, const struct marked *k)
 {
-	for (size_t i = 0; i < s->nmarked; i++)
-		if (s->marked[i].p == k->p && s->marked[i].addr == k->addr &&
-		    s->marked[i].queue == k->queue)
+	const struct marked *m = s->marked.p;
+
+	for (size_t i = 0; i < s->marked.n; i++)
+		if (m[i].p == k->p && m[i].addr == k->addr && m[i].queue == k->queue)
 			return true;
 	return false;
 }
@@ -451,11 +448,10 @@ static void read_marks(struct tl_symbolizer *s)
 		snprintf(k.name, sizeof(k.name), "%.*s", (int)sizeof(mk->str), mk->str);
 		if (known_mark(s, &k))
 			continue;
-		v = realloc(s->marked, (s->nmarked + 1) * sizeof(*v));
+		v = tl_vec_push_uninit(&s->marked, sizeof(*v));
 		if (!v)
 			return;
-		s->marked = v;
-		s->marked[s->nmarked++] = k;
+		*v = k;
 	}
 }
 
@@ -469,8 +465,8 @@ static bool name_marked(struct tl_symbolizer *s, const struct tl_process *p, uin
 	if (!s->marks_read)
 		read_marks(s);
 	for (int depth = 0; p && depth < MAX_PARENTS && !best; depth++, p = p->parent)
-		for (size_t i = 0; i < s->nmarked; i++) {
-			const struct marked *k = &s->marked[i];
+		for (size_t i = 0; i < s->marked.n; i++) {
+			const struct marked *k = &TL_VEC_AT(&s->marked, struct marked, i);
 
 			if (k->p != p || addr < k->addr)
 				continue;
@@ -494,36 +490,42 @@ static bool name_marked(struct tl_symbolizer *s, const struct tl_process *p, uin
 	return true;
 }
 
-static struct name_ent **bucket(struct tl_symbolizer *s, const void *snap, uint64_t addr,
-				uint64_t hint)
+static uint64_t name_hash(const void *snap, uint64_t addr, uint64_t hint)
 {
-	uint64_t h = ((uintptr_t)snap ^ addr ^ hint * 0x9e3779b97f4a7c15ull) * 0x9e3779b97f4a7c15ull;
-
-	return &s->names[(h >> 40) % NAME_BUCKETS];
+	return ((uintptr_t)snap ^ addr ^ hint * 0x9e3779b97f4a7c15ull) * 0x9e3779b97f4a7c15ull;
 }
 
 static struct name_ent *cached(struct tl_symbolizer *s, const void *snap, uint64_t addr,
 			       uint64_t hint)
 {
-	for (struct name_ent *e = *bucket(s, snap, addr, hint); e; e = e->next)
+	uint64_t h = name_hash(snap, addr, hint);
+	size_t pos = tl_hmap_probe_start(&s->names, h);
+	const uint64_t *v;
+
+	while ((v = tl_hmap_probe(&s->names, h, &pos))) {
+		struct name_ent *e = (struct name_ent *)(uintptr_t)*v;
+
 		if (e->snap == snap && e->addr == addr && e->hint == hint)
 			return e;
+	}
 	return NULL;
 }
 
 static struct name_ent *add(struct tl_symbolizer *s, const void *snap, uint64_t addr,
 			    uint64_t hint)
 {
-	struct name_ent *e = calloc(1, sizeof(*e)), **b = bucket(s, snap, addr, hint);
+	struct name_ent *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return NULL;
+	if (tl_hmap_add(&s->names, name_hash(snap, addr, hint), (uintptr_t)e)) {
+		free(e);
+		return NULL;
+	}
 	e->snap = snap;
 	e->addr = addr;
 	e->hint = hint;
 	e->n.addr = e->n.base = addr;
-	e->next = *b;
-	*b = e;
 	return e;
 }
 

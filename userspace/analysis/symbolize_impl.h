@@ -4,6 +4,7 @@
 
 #include <elfutils/libdwfl.h>
 #include "symbolize.h"
+#include "util/vec.h"
 
 /* Every global or static variable of one module with a fixed address, by
  * address (DWARF addresses, before the module's bias). */
@@ -13,8 +14,7 @@ struct tl_var {
 	Dwarf_Die die;
 };
 struct tl_var_index {
-	struct tl_var *v;
-	size_t n, cap;
+	struct tl_vec v;   /* struct tl_var, by address once built */
 	bool built;
 };
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "waitfor.h"
+#include "util/vec.h"
 
 /* A wait that ends this close to its thread's end, not woken by the thread
  * it waited for, was ended by the thread's death (a watchdog's kill, the
@@ -11,23 +12,14 @@
 #define DEATH_SLACK_NS 10000000ull
 #define FUTEX_PRIVATE 128 /* FUTEX_PRIVATE_FLAG: the futex is the process's own */
 
-struct edges {
-	struct tl_wait_edge *e;
-	size_t n, cap;
-};
-
-static int push(struct edges *v, const struct tl_wait_edge *e)
+/* The edges found so far (struct tl_wait_edge). */
+static int push(struct tl_vec *v, const struct tl_wait_edge *e)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct tl_wait_edge *n = realloc(v->e, cap * sizeof(*n));
+	struct tl_wait_edge *n = tl_vec_push_uninit(v, sizeof(*n));
 
-		if (!n)
-			return -ENOMEM;
-		v->e = n;
-		v->cap = cap;
-	}
-	v->e[v->n++] = *e;
+	if (!n)
+		return -ENOMEM;
+	*n = *e;
 	return 0;
 }
 
@@ -44,7 +36,7 @@ static bool unresolved(const struct tl_thread *t, const struct tl_interval *iv,
 	return iv->end + DEATH_SLACK_NS >= t->end;
 }
 
-static int add_edge(struct edges *v, const struct tl_thread *t, const struct tl_interval *iv,
+static int add_edge(struct tl_vec *v, const struct tl_thread *t, const struct tl_interval *iv,
 		    const struct tl_thread *target, enum tl_edge_kind kind)
 {
 	struct tl_wait_edge e = {
@@ -57,7 +49,7 @@ static int add_edge(struct edges *v, const struct tl_thread *t, const struct tl_
 }
 
 /* wait4/waitid: pid > 0 names one child; otherwise any child alive then. */
-static int child_edges(const struct tl_model *m, struct edges *v, const struct tl_thread *t,
+static int child_edges(const struct tl_model *m, struct tl_vec *v, const struct tl_thread *t,
 		       const struct tl_interval *iv)
 {
 	int64_t pid = (int64_t)iv->block->obj;
@@ -107,7 +99,7 @@ const struct tl_thread *tl_block_holder(const struct tl_model *m, const struct t
 	return h;
 }
 
-static int interval_edges(const struct tl_model *m, struct edges *v, const struct tl_thread *t,
+static int interval_edges(const struct tl_model *m, struct tl_vec *v, const struct tl_thread *t,
 			  const struct tl_interval *iv)
 {
 	const struct tl_block *b = iv->block;
@@ -132,7 +124,7 @@ static int interval_edges(const struct tl_model *m, struct edges *v, const struc
 
 int tl_wait_edges(const struct tl_model *m, struct tl_wait_edge **out, size_t *n)
 {
-	struct edges v = { 0 };
+	struct tl_vec v = { 0 };
 
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
@@ -141,12 +133,12 @@ int tl_wait_edges(const struct tl_model *m, struct tl_wait_edge **out, size_t *n
 			if (!is_blocked(&t->iv[j]))
 				continue;
 			if (interval_edges(m, &v, t, &t->iv[j])) {
-				free(v.e);
+				tl_vec_free(&v);
 				return -ENOMEM;
 			}
 		}
 	}
-	*out = v.e;
+	*out = v.p;
 	*n = v.n;
 	return 0;
 }
@@ -167,8 +159,7 @@ struct search {
 	size_t n;
 	uint64_t threshold;
 	size_t path[TL_CYCLE_MAX], depth;
-	struct tl_deadlock *found;
-	size_t nfound, cap;
+	struct tl_vec found;       /* struct tl_deadlock */
 	bool oom;
 };
 
@@ -209,28 +200,23 @@ static bool same_cycle(const struct tl_deadlock *a, const struct tl_deadlock *b)
 static void record_cycle(struct search *s, uint64_t lo, uint64_t hi)
 {
 	struct tl_deadlock d = { .n = s->depth, .since = lo, .until = hi, .unresolved = true };
+	struct tl_deadlock *f;
 
 	for (size_t i = 0; i < s->depth; i++) {
 		d.e[i] = s->e[s->path[i]];
 		d.unresolved &= d.e[i].unresolved;
 	}
+
 	if (!d.unresolved && hi - lo < s->threshold)
 		return;
-	for (size_t i = 0; i < s->nfound; i++)
-		if (same_cycle(&s->found[i], &d))
+	for (size_t i = 0; i < s->found.n; i++)
+		if (same_cycle(&TL_VEC_AT(&s->found, struct tl_deadlock, i), &d))
 			return;
-	if (s->nfound == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct tl_deadlock *f = realloc(s->found, cap * sizeof(*f));
-
-		if (!f) {
-			s->oom = true;
-			return;
-		}
-		s->found = f;
-		s->cap = cap;
-	}
-	s->found[s->nfound++] = d;
+	f = tl_vec_push_uninit(&s->found, sizeof(*f));
+	if (!f)
+		s->oom = true;
+	else
+		*f = d;
 }
 
 /* Extends the path, whose edges all hold over [lo, hi), along the edges of
@@ -297,6 +283,7 @@ int tl_find_deadlocks(struct tl_wait_edge *e, size_t n, uint64_t threshold_ns,
 		      struct tl_deadlock **out, size_t *nout)
 {
 	struct search s = { .e = e, .n = n, .threshold = threshold_ns };
+	struct tl_deadlock *d;
 
 	qsort(e, n, sizeof(*e), by_waiter);
 	for (size_t i = 0; i < n && !s.oom; i++) {
@@ -306,16 +293,17 @@ int tl_find_deadlocks(struct tl_wait_edge *e, size_t n, uint64_t threshold_ns,
 		s.depth = 1;
 		extend(&s, e[i].start, e[i].end);
 	}
+	d = s.found.p;
 	if (s.oom) {
-		free(s.found);
+		tl_vec_free(&s.found);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < s.nfound; i++)
-		find_behind(&s.found[i], e, n);
-	if (s.nfound)
-		qsort(s.found, s.nfound, sizeof(*s.found), by_since);
-	*out = s.found;
-	*nout = s.nfound;
+	for (size_t i = 0; i < s.found.n; i++)
+		find_behind(&d[i], e, n);
+	if (s.found.n)
+		qsort(d, s.found.n, sizeof(*d), by_since);
+	*out = d;
+	*nout = s.found.n;
 	return 0;
 }
 

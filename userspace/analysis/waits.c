@@ -4,6 +4,7 @@
 #include <string.h>
 #include "waits.h"
 #include "waitfor.h"
+#include "util/vec.h"
 
 struct sample {
 	uint64_t addr, dur;
@@ -11,45 +12,27 @@ struct sample {
 	const struct tl_obj_name *obj;
 };
 
-struct samples {
-	struct sample *v;
-	size_t n, cap;
-};
-
-static int add_sample(struct samples *s, const struct sample *x)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct sample *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = *x;
-	return 0;
-}
-
-static int collect(struct tl_symbolizer *sym, const struct tl_thread *t, struct samples *s)
+/* t's futex waits as samples (struct sample) appended to s. */
+static int collect(struct tl_symbolizer *sym, const struct tl_thread *t, struct tl_vec *s)
 {
 	for (size_t i = 0; i < t->niv; i++) {
 		const struct tl_interval *iv = &t->iv[i];
 		const struct tl_block *b = iv->block;
 		const struct tl_thread *h;
-		struct sample x;
+		struct sample *x;
 
 		if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
 		    b->why != TL_WHY_FUTEX || !b->has_obj)
 			continue;
 		h = tl_block_holder(tl_symbolizer_model(sym), t, iv);
-		x = (struct sample){ .dur = iv->end - iv->start,
+		x = tl_vec_push_uninit(s, sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		*x = (struct sample){ .dur = iv->end - iv->start,
 				     .waiter = t->tid, .holder = h ? h->tid : 0,
 				     .waker = iv->waker_irq ? 0 : iv->waker,
 				     .obj = tl_sym_futex(sym, t->proc, iv->start, b) };
-		x.addr = x.obj ? x.obj->base : b->obj; /* one row per object */
-		if (add_sample(s, &x))
-			return -ENOMEM;
+		x->addr = x->obj ? x->obj->base : b->obj; /* one row per object */
 	}
 	return 0;
 }
@@ -121,8 +104,9 @@ static int by_total(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static int summarize(struct samples *s, struct tl_wait_stat **out, size_t *nout)
+static int summarize(struct tl_vec *s, struct tl_wait_stat **out, size_t *nout)
 {
+	struct sample *v = s->p;
 	uint32_t *tmp = s->n ? malloc(s->n * sizeof(*tmp)) : NULL;
 	struct tl_wait_stat *w = s->n ? calloc(s->n, sizeof(*w)) : NULL;
 	size_t nw = 0;
@@ -134,11 +118,12 @@ static int summarize(struct samples *s, struct tl_wait_stat **out, size_t *nout)
 		free(w);
 		return -ENOMEM;
 	}
-	qsort(s->v, s->n, sizeof(*s->v), by_addr);
+	if (s->n)
+		qsort(v, s->n, sizeof(*v), by_addr);
 	for (size_t i = 0, j; i < s->n; i = j) {
-		for (j = i; j < s->n && s->v[j].addr == s->v[i].addr; j++)
+		for (j = i; j < s->n && v[j].addr == v[i].addr; j++)
 			;
-		group(&s->v[i], j - i, tmp, &w[nw++]);
+		group(&v[i], j - i, tmp, &w[nw++]);
 	}
 	free(tmp);
 	if (nw)
@@ -151,25 +136,25 @@ static int summarize(struct samples *s, struct tl_wait_stat **out, size_t *nout)
 int tl_thread_waits(struct tl_symbolizer *s, const struct tl_thread *t,
 		    struct tl_wait_stat **out, size_t *n)
 {
-	struct samples v = { 0 };
+	struct tl_vec v = { 0 };
 	int r = collect(s, t, &v);
 
 	if (!r)
 		r = summarize(&v, out, n);
-	free(v.v);
+	tl_vec_free(&v);
 	return r;
 }
 
 int tl_proc_waits(struct tl_symbolizer *s, const struct tl_process *p,
 		  struct tl_wait_stat **out, size_t *n)
 {
-	struct samples v = { 0 };
+	struct tl_vec v = { 0 };
 	int r = 0;
 
 	for (size_t i = 0; i < p->nthreads && !r; i++)
 		r = collect(s, p->threads[i], &v);
 	if (!r)
 		r = summarize(&v, out, n);
-	free(v.v);
+	tl_vec_free(&v);
 	return r;
 }

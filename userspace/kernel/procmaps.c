@@ -12,11 +12,11 @@
 #include <unistd.h>
 #include "procinfo.h"
 #include "procmaps.h"
+#include "util/hmap.h"
 
 #define MAX_MAPS 4096
 #define MAX_TASKS 4096
 #define RECAPTURE_NS 50000000ull
-#define BUCKETS 1024
 
 struct map_line {
 	struct tl_map_entry e;
@@ -26,15 +26,13 @@ struct map_line {
 /* ---- the tracker ---- */
 
 struct seen {
-	struct seen *next;
-	uint32_t tgid;
 	uint64_t last_ts;   /* trace time of the last capture */
 	size_t n;
 	uint64_t (*r)[2];   /* [start, end) of every mapping, sorted */
 };
 
 struct tl_maps_tracker {
-	struct seen *b[BUCKETS];
+	struct tl_hmap by_tgid; /* tgid -> struct seen * */
 };
 
 struct tl_maps_tracker *tl_maps_tracker_new(void)
@@ -42,33 +40,26 @@ struct tl_maps_tracker *tl_maps_tracker_new(void)
 	return calloc(1, sizeof(struct tl_maps_tracker));
 }
 
-static struct seen **seen_slot(struct tl_maps_tracker *t, uint32_t tgid)
+static void seen_free(struct seen *s)
 {
-	struct seen **s = &t->b[tgid % BUCKETS];
-
-	while (*s && (*s)->tgid != tgid)
-		s = &(*s)->next;
-	return s;
+	if (s)
+		free(s->r);
+	free(s);
 }
 
 void tl_maps_forget(struct tl_maps_tracker *t, uint32_t tgid)
 {
-	struct seen **s = seen_slot(t, tgid), *d = *s;
-
-	if (!d)
-		return;
-	*s = d->next;
-	free(d->r);
-	free(d);
+	seen_free(tl_hmap_get_ptr(&t->by_tgid, tgid));
+	tl_hmap_del(&t->by_tgid, tgid);
 }
 
 void tl_maps_tracker_free(struct tl_maps_tracker *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < BUCKETS; i++)
-		while (t->b[i])
-			tl_maps_forget(t, t->b[i]->tgid);
+	for (size_t it = 0, k, v; tl_hmap_next(&t->by_tgid, &it, &k, &v);)
+		seen_free((struct seen *)(uintptr_t)v);
+	tl_hmap_free(&t->by_tgid);
 	free(t);
 }
 
@@ -92,7 +83,7 @@ static bool covers(const struct seen *s, uint64_t addr)
 bool tl_maps_need(struct tl_maps_tracker *t, uint32_t tgid, uint64_t addr,
 		  uint64_t ts)
 {
-	struct seen *s = *seen_slot(t, tgid);
+	struct seen *s = tl_hmap_get_ptr(&t->by_tgid, tgid);
 
 	if (!s)
 		return true;
@@ -120,10 +111,9 @@ static void remember(struct tl_maps_tracker *t, uint32_t tgid, uint64_t ts,
 		s->r[i][1] = m[i].e.end;
 	}
 	s->n = n;
-	s->tgid = tgid;
 	s->last_ts = ts;
-	s->next = t->b[tgid % BUCKETS];
-	t->b[tgid % BUCKETS] = s;
+	if (tl_hmap_put_ptr(&t->by_tgid, tgid, s))
+		seen_free(s); /* no memory: captured again next time */
 }
 
 /* ---- reading /proc ---- */
