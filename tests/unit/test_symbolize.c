@@ -21,7 +21,7 @@
 #include "userspace/model/model.h"
 #include "records.h"
 
-#define NADDR 16
+#define NADDR 24
 #define MAXREC 16
 
 struct fixture {
@@ -149,6 +149,8 @@ static void test_names_after_exit(void **state)
 	expect(s, p, "file_lock", "file_lock", TL_OBJ_VAR, TL_LK_MUTEX);
 	expect(s, p, "once", "once", TL_OBJ_VAR, TL_LK_MUTEX);
 	expect(s, p, "slots", "slots", TL_OBJ_VAR, TL_LK_SEMAPHORE);
+	expect(s, p, "table_lock", "table_lock", TL_OBJ_VAR, TL_LK_RWLOCK);
+	expect(s, p, "start_line", "start_line", TL_OBJ_VAR, TL_LK_BARRIER);
 	expect(s, p, "lib_lock", "lib_locks[1].m (libsymfix.so)", TL_OBJ_VAR, TL_LK_MUTEX);
 	expect(s, p, "lib_table", "lib_table+0x40 (libsymfix_nodbg.so)", TL_OBJ_SYMBOL,
 	       TL_LK_OTHER);
