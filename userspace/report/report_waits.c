@@ -168,15 +168,53 @@ static void holder_text(const struct tl_wait_stat *s, const struct tl_model *m,
 		snprintf(buf + strlen(buf), len - strlen(buf), " most");
 }
 
+static int by_total_desc(const void *a, const void *b)
+{
+	const struct tl_wait_stat *x = a, *y = b;
+
+	return x->total_ns > y->total_ns ? -1 : x->total_ns < y->total_ns;
+}
+
+/* Joins name one thread each: a thread that joins a hundred threads gets
+ * one entry for all of them, named in *joined. Returns the new count. */
+static size_t fold_joins(struct tl_wait_stat *s, size_t n, struct tl_obj_name *joined)
+{
+	struct tl_wait_stat j = { .kind = TL_LK_JOIN, .obj = joined };
+	size_t threads = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		threads += s[i].kind == TL_LK_JOIN;
+	if (threads < 2)
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].kind != TL_LK_JOIN) {
+			s[k++] = s[i];
+			continue;
+		}
+		j.count += s[i].count;
+		j.total_ns += s[i].total_ns;
+		j.longest_ns = s[i].longest_ns > j.longest_ns ? s[i].longest_ns : j.longest_ns;
+		j.waiters = s[i].waiters > j.waiters ? s[i].waiters : j.waiters;
+	}
+	memset(joined, 0, sizeof(*joined));
+	joined->lock = TL_LK_JOIN;
+	snprintf(joined->name, sizeof(joined->name), "the end of %zu threads", threads);
+	s[k++] = j;
+	qsort(s, k, sizeof(*s), by_total_desc);
+	return k;
+}
+
 void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 				 const struct tl_thread *t, unsigned width, unsigned top)
 {
+	struct tl_obj_name joined;
 	struct tl_wait_stat *s;
 	size_t n;
 	char by[64], line[512];
 
 	if (tl_thread_waits(w->sym, t, &s, &n) || !n)
 		return;
+	n = fold_joins(s, n, &joined);
 	for (size_t i = 0; i < n && i < top; i++) {
 		holder_text(&s[i], w->m, by, sizeof(by));
 		snprintf(line, sizeof(line), "%11s%s %s (%s) %ux %s, longest %s%s", "",
@@ -202,52 +240,27 @@ static void lock_row(FILE *f, int nw, const char *nm, const char *kind, uint32_t
 		DUR(total), DUR(longest), waiters, holders ? h : "-");
 }
 
-/* Joins name one thread each: a process that joins a hundred threads gets
- * one row for all of them. */
-static void joins_row(FILE *f, int nw, const struct tl_wait_stat *s, size_t n)
-{
-	struct tl_wait_stat j = { 0 };
-	size_t threads = 0;
-	char nm[64];
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i].kind != TL_LK_JOIN)
-			continue;
-		threads++;
-		j.count += s[i].count;
-		j.total_ns += s[i].total_ns;
-		if (s[i].longest_ns > j.longest_ns)
-			j.longest_ns = s[i].longest_ns;
-		j.waiters = s[i].waiters > j.waiters ? s[i].waiters : j.waiters;
-	}
-	if (!threads)
-		return;
-	snprintf(nm, sizeof(nm), "the end of %zu thread%s", threads, threads == 1 ? "" : "s");
-	lock_row(f, nw, nm, "join", j.count, j.total_ns, j.longest_ns, j.waiters, 0);
-}
-
 void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
 			  unsigned width)
 {
 	int nw = (int)width - 52;
+	struct tl_obj_name joined;
 	struct tl_wait_stat *s;
 	size_t n, rows = 0;
 
 	if (tl_proc_waits(w->sym, p, &s, &n) || !n)
 		return;
+	n = fold_joins(s, n, &joined);
 	if (nw < 16)
 		nw = 16;
 	fprintf(f, "  %-*s %-9s %5s %7s %7s %4s %4s\n", nw, "WAITED ON", "KIND", "WAITS",
 		"TOTAL", "LONGEST", "WTRS", "HLDR");
 	for (size_t i = 0; i < n; i++) {
-		if (s[i].kind == TL_LK_JOIN)
-			continue;
 		if (++rows <= LOCK_ROWS)
 			lock_row(f, nw, s[i].obj ? s[i].obj->name : "?",
 				 tl_lock_kind_name(s[i].kind), s[i].count, s[i].total_ns,
 				 s[i].longest_ns, s[i].waiters, s[i].holders);
 	}
-	joins_row(f, nw, s, n);
 	if (rows > LOCK_ROWS)
 		fprintf(f, "  (%zu more objects: report --json lists them all)\n", rows - LOCK_ROWS);
 	free(s);
