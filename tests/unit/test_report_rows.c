@@ -1,6 +1,7 @@
 /* test_report_rows.c - the report's thread table with many threads named
  * alike: one row for `worker-N` with its worst member, every thread with
- * --threads all, and at most N rows with --top N. */
+ * --threads all, and at most N rows with --top N; and the deadlock and
+ * waits lines of two threads blocked on each other's mutex. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -89,11 +90,57 @@ static void test_all_threads_and_top(void **state)
 	tl_model_free(m);
 }
 
+/* worker-1 (101) and worker-2 (102) each block on the mutex the other
+ * owns (no maps recorded: the locks are named by address). */
+static void test_deadlock_lines(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_report_opts o = { .width = 100, .deadlocks_only = true };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
+	for (uint32_t i = 1; i <= 2; i++)
+		feed(m, TR_NEWTASK(.ts = MS(i), .tid = 100, .pid = 100, .child = 100 + i,
+				   .child_pid = 100, .comm = i == 1 ? "worker-1" : "worker-2"));
+	for (uint32_t i = 1; i <= 2; i++) {
+		struct tl_switch *s;
+
+		s = (struct tl_switch *)TR_SWITCH(.ts = MS(10 + i), .prev = 100 + i,
+						  .prev_pid = 100, .state = 1, .nr = 202,
+						  .a0 = 0x4000 + 0x40 * i, .a1 = 128);
+		s->why.args[2] = 2;
+		s->lock_owner = 100 + 3 - i;
+		feed(m, s);
+	}
+	assert_int_equal(tl_model_finish(m, MS(2000)), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "DEADLOCK: 2 threads of main (100) wait for each other"));
+	assert_non_null(strstr(buf, "worker-1 (101) waits for 0x4040 (mutex) held by "
+				    "worker-2 (102), since"));
+	assert_non_null(strstr(buf, "still at the end of the recording"));
+	assert_null(strstr(buf, "Processes"));
+	free(buf);
+	o.deadlocks_only = false;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "waits: 0x4080 (mutex) 1x 1.99s, longest 1.99s, held by worker-1"));
+	free(buf);
+	tl_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grouped),
 		cmocka_unit_test(test_all_threads_and_top),
+		cmocka_unit_test(test_deadlock_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
