@@ -84,10 +84,15 @@ static double rel(const struct tl_report_waits *w, uint64_t ts)
 static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_edge *e,
 		      unsigned width, const char *prefix)
 {
-	char a[64], b[64], line[512];
+	char a[64], b[64], line[512], since[32];
 	enum tl_lock_kind k;
 	const char *obj = tl_report_edge_obj(w, e, &k);
+	const struct tl_thread *t = e->waiter_t;
 
+	if (t && (t->flags & TL_THR_SNAPSHOT) && e->start <= t->start)
+		snprintf(since, sizeof(since), "before the start");
+	else
+		snprintf(since, sizeof(since), "%.3fs", rel(w, e->start));
 	who(e->waiter_t, e->waiter, a, sizeof(a));
 	who(e->target_t, e->target, b, sizeof(b));
 	if (e->kind == TL_EDGE_LOCK && e->waiter == e->target)
@@ -100,10 +105,23 @@ static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_e
 		snprintf(line, sizeof(line), "%s%s joins %s (waits for it to end)", prefix, a, b);
 	else
 		snprintf(line, sizeof(line), "%s%s waits for its child %s to exit", prefix, a, b);
-	if (strlen(line) + 18 <= width)
-		fprintf(f, "  %s, since %.3fs\n", line, rel(w, e->start));
+	if (strlen(line) + 9 + strlen(since) <= width)
+		fprintf(f, "  %s, since %s\n", line, since);
 	else /* too long for one line: the time goes on the next */
-		fprintf(f, "  %.*s\n    since %.3fs\n", (int)width - 2, line, rel(w, e->start));
+		fprintf(f, "  %.*s\n    since %s\n", (int)width - 2, line, since);
+}
+
+/* Whether every wait of the cycle was already going on when tracing
+ * started (the start snapshot showed it): its true start is unknown. */
+static bool from_start(const struct tl_deadlock *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct tl_thread *t = d->e[i].waiter_t;
+
+		if (!t || !(t->flags & TL_THR_SNAPSHOT) || d->e[i].start > t->start)
+			return false;
+	}
+	return true;
 }
 
 static void deadlock_text(FILE *f, struct tl_report_waits *w, const struct tl_deadlock *d,
@@ -112,9 +130,13 @@ static void deadlock_text(FILE *f, struct tl_report_waits *w, const struct tl_de
 	const struct tl_process *p = d->e[0].waiter_t ? d->e[0].waiter_t->proc : NULL;
 	uint64_t end = tl_model_stats(w->m)->end;
 
-	fprintf(f, "DEADLOCK: %zu thread%s of %s (%u) %s\n  since %.3fs", d->n,
-		d->n == 1 ? "" : "s", p ? tl_proc_name(p) : "?", p ? p->pid : 0,
-		d->n == 1 ? "waits for itself" : "wait for each other", rel(w, d->since));
+	fprintf(f, "DEADLOCK: %zu thread%s of %s (%u) %s\n", d->n, d->n == 1 ? "" : "s",
+		p ? tl_proc_name(p) : "?", p ? p->pid : 0,
+		d->n == 1 ? "waits for itself" : "wait for each other");
+	if (from_start(d))
+		fprintf(f, "  since before the recording started");
+	else
+		fprintf(f, "  since %.3fs", rel(w, d->since));
 	if (d->unresolved && d->until + SLACK_NS >= end)
 		fprintf(f, ", still at the end of the recording\n");
 	else if (d->unresolved)
