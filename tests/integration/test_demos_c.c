@@ -247,6 +247,37 @@ static void test_c4_deadlock(void **state)
 /* Attached with -p to C4 once it is deadlocked: no thread switches again,
  * so only the start snapshot (with each waiter's lock owner, read from the
  * process's memory by `record`) shows the cycle. */
+/* Starts C4 with a long watchdog and returns once both threads said they
+ * wait for the other's lock (then they block at once). */
+static pid_t start_stuck_c4(void)
+{
+	char line[256];
+	int out[2], waiting = 0;
+	pid_t pid;
+	FILE *f;
+
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		close(out[0]);
+		execl(th_demo_path("c4_deadlock"), "c4_deadlock", "--seconds", "60", (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	f = fdopen(out[0], "r");
+	while (waiting < 2 && fgets(line, sizeof(line), f))
+		waiting += strstr(line, ": waiting for mutex") != NULL;
+	fclose(f); /* the demo's later writes fail quietly; it is killed anyway */
+	assert_int_equal(waiting, 2);
+	usleep(200000);
+	return pid;
+}
+
+/* Attached with -p to C4 once it is deadlocked: no thread switches again,
+ * so only the start snapshot (with each waiter's lock owner, read from the
+ * process's memory by `record`) shows the cycle. */
 static void test_c4_attach_deadlocked(void **state)
 {
 	char path[64], cmd[512];
@@ -257,14 +288,7 @@ static void test_c4_attach_deadlocked(void **state)
 	pid_t pid;
 
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		execl(th_demo_path("c4_deadlock"), "c4_deadlock", "--seconds", "4",
-		      "--quiet", (char *)NULL);
-		_exit(127);
-	}
-	usleep(800000); /* both threads hold one lock and wait for the other */
+	pid = start_stuck_c4();
 	snprintf(path, sizeof(path), "/tmp/tl-attach-%d.tlr", (int)getpid());
 	snprintf(cmd, sizeof(cmd), "%s/threadline record -p %d -d 0.5 -o %s >/dev/null 2>&1",
 		 th_build_dir(), (int)pid, path);
