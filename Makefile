@@ -127,6 +127,21 @@ $(O)/tests/helpers/%: tests/helpers/%.c | $(O)/tests/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Iprobes $< -lpthread -lrt -o $@
 
+# Programs the unit tests read but never trace (the symbolizer's fixture:
+# an executable with DWARF, a library with DWARF and one without).
+FIX := $(O)/tests/fixtures
+$(FIX)/libsymfix.so: tests/fixtures/symfix_lib.c | $(FIX)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g -O0 -fPIC -shared $< -o $@
+$(FIX)/libsymfix_nodbg.so: tests/fixtures/symfix_nodbg.c | $(FIX)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g0 -O0 -fPIC -shared $< -o $@
+$(FIX)/symfix: tests/fixtures/symfix.c $(FIX)/libsymfix.so $(FIX)/libsymfix_nodbg.so
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g -O0 $(WARN) $< -L$(FIX) -lsymfix -lsymfix_nodbg \
+		-Wl,-rpath,'$$ORIGIN' -lpthread -o $@
+$(O)/tests/unit/test_symbolize: $(FIX)/symfix
+
 test-unit: $(UNIT_BINS) ## unit tests (no root)
 	$(Q)./tests/run-tests unit $(UNIT_BINS)
 
@@ -196,7 +211,8 @@ clean: ## remove the build folder
 	$(Q)rm -rf $(O)
 
 $(O) $(O)/bpf $(O)/obj $(O)/demos $(O)/demos/obj $(O)/tests/unit \
-$(O)/tests/integration $(O)/tests/integration/obj $(O)/tests/helpers $(O)/fuzz $(O)/bench:
+$(O)/tests/integration $(O)/tests/integration/obj $(O)/tests/helpers $(O)/fuzz $(O)/bench \
+$(O)/tests/fixtures:
 	$(Q)mkdir -p $@
 
 -include $(wildcard $(O)/obj/*/*.d $(O)/obj/*/*/*.d $(O)/demos/*.d $(O)/demos/obj/*.d $(O)/tests/*/*.d \

@@ -14,6 +14,40 @@ _Static_assert(sizeof(struct tl_switch) <= TL_STAGE_ROOM &&
 	       sizeof(struct tl_waking) <= TL_STAGE_ROOM,
 	       "a staged record must fit the room beyond TL_STAGE_BYTES");
 
+#define TL_NR_FUTEX 202
+#define TL_FUTEX_CMD_MASK 0x7f /* without PRIVATE (128), CLOCK_REALTIME (256) */
+#define TL_FUTEX_WAIT 0
+#define TL_FUTEX_LOCK_PI 6
+#define TL_FUTEX_WAIT_BITSET 9
+#define TL_FUTEX_LOCK_PI2 13
+#define TL_GLIBC_MUTEX_OWNER 8 /* offsetof(pthread_mutex_t, __data.__owner) */
+#define TL_FUTEX_TID_MASK 0x3fffffff
+
+/* Who holds the lock prev is about to sleep on, read now because only now
+ * is the lock still held by that owner and prev's memory the current one.
+ * glibc's contended mutex lock waits with value 2 and keeps the owner's TID
+ * next to the futex word; a PI futex word holds the owner itself. Any other
+ * futex wait (condvar, semaphore, join) has no owner: 0. */
+static __always_inline __u32 tl_futex_owner(const struct tl_blocked *b)
+{
+	__u64 cmd = b->args[1] & TL_FUTEX_CMD_MASK;
+	__u32 v = 0;
+
+	if (b->sys_nr != TL_NR_FUTEX)
+		return 0;
+	if ((cmd == TL_FUTEX_WAIT || cmd == TL_FUTEX_WAIT_BITSET) &&
+	    (__u32)b->args[2] == 2) {
+		bpf_probe_read_user(&v, sizeof(v),
+				    (void *)(b->args[0] + TL_GLIBC_MUTEX_OWNER));
+		return v;
+	}
+	if (cmd == TL_FUTEX_LOCK_PI || cmd == TL_FUTEX_LOCK_PI2) {
+		bpf_probe_read_user(&v, sizeof(v), (void *)b->args[0]);
+		return v & TL_FUTEX_TID_MASK;
+	}
+	return 0;
+}
+
 /* Stores of one switch record after its header: every byte once, the
  * blocking reason read only when prev blocks. */
 static __always_inline void tl_fill_switch(bool btf, bool preempt,
@@ -32,9 +66,11 @@ static __always_inline void tl_fill_switch(bool btf, bool preempt,
 	e->next_prio = TL_RD(btf, next, prio);
 	*(__u64 *)&e->preempt = preempt; /* and the padding after it */
 	e->why = (struct tl_blocked){ .sys_nr = -1 };
-	if (state && prev_traced)
+	if (state && prev_traced) {
 		tl_fill_blocked(btf ? prev : bpf_get_current_task_btf(),
 				&e->why, true);
+		e->lock_owner = tl_futex_owner(&e->why);
+	}
 	tl_read_comm(btf, e->prev_comm, prev);
 	tl_read_comm(btf, e->next_comm, next);
 }

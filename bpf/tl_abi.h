@@ -49,6 +49,7 @@ enum tl_type {
 	/* records added by user space */
 	TL_PROC_INFO = 100, /* a process's command line, uid, parent */
 	TL_LOSS = 101,      /* cumulative lost events of one CPU */
+	TL_PROC_MAPS = 102, /* a process's memory mappings (for naming) */
 	TL_TRAILER = 110,   /* last record of a complete recording */
 };
 
@@ -105,7 +106,12 @@ struct tl_switch {
 	__s32 prev_prio;
 	__s32 next_prio;
 	__u8 preempt;     /* prev was preempted (involuntary switch) */
-	__u8 pad[7];
+	__u8 pad[3];
+	/* prev blocks on a glibc mutex (futex wait, value 2): the TID in the
+	 * mutex's __owner (futex + 8) at that moment; on a PI futex: the owner
+	 * bits of the futex word. 0 = not a lock wait, or not readable. Was
+	 * padding before, always zero, so older recordings read as "unknown". */
+	__u32 lock_owner;
 	struct tl_blocked why; /* filled when prev blocks (prev_state != 0) */
 	char prev_comm[TL_COMM_LEN];
 	char next_comm[TL_COMM_LEN];
@@ -245,7 +251,11 @@ struct tl_task_snap {
 	__u32 ppid;       /* real parent's tgid */
 	__u32 state;      /* __state & 0xff, 0 = runnable or running */
 	__u8 on_cpu;      /* running right now */
-	__u8 pad[7];
+	__u8 pad[3];
+	/* blocked on a glibc mutex or PI futex: its owner, as in struct
+	 * tl_switch; filled by user space (the iterator cannot read user
+	 * memory). Was padding, zero in older recordings. */
+	__u32 lock_owner;
 	__u64 start_ns;   /* task start, CLOCK_BOOTTIME */
 	struct tl_blocked why;
 	char comm[TL_COMM_LEN];
@@ -260,6 +270,40 @@ struct tl_proc_info {
 	/* char cmdline[]; */
 };
 #define TL_PROC_INFO_MAX_CMDLINE 1024
+
+/* User space: a process's memory mappings as /proc/PID/maps showed them,
+ * so that addresses (lock words, stacks) can be named offline after the
+ * process is gone. hdr.tgid = the process. Followed by `count` entries,
+ * each a struct tl_map_entry and its path (path_len bytes, no NUL), padded
+ * with NULs to a multiple of 8. A record without TL_MAPS_F_CONT replaces
+ * what earlier ones said of the process; with it, it adds to the previous
+ * record of the same process (a long list is cut into several records). */
+struct tl_proc_maps {
+	struct tl_hdr h;
+	__u32 count;
+	__u32 flags;      /* TL_MAPS_F_* */
+	/* struct tl_map_entry entries[]; */
+};
+#define TL_MAPS_F_CONT 0x1
+#define TL_PROC_MAPS_MAX 32768 /* bytes after the fixed part, at most */
+
+#define TL_MAP_R 0x1
+#define TL_MAP_W 0x2
+#define TL_MAP_X 0x4
+#define TL_MAP_SHARED 0x8 /* 's' in maps: MAP_SHARED (shm, a shared file) */
+#define TL_MAP_BUILD_ID_MAX 20
+
+struct tl_map_entry {
+	__u64 start, end; /* [start, end) */
+	__u64 offset;     /* file offset of start */
+	__u32 stack_tid;  /* a thread whose stack pointer was in it, else 0 */
+	__u16 path_len;   /* bytes of path after this entry; 0 = anonymous */
+	__u8 prot;        /* TL_MAP_* */
+	__u8 build_id_len;/* 0 = none read */
+	__u8 build_id[TL_MAP_BUILD_ID_MAX];
+	__u32 pad;
+	/* char path[path_len], then NULs to a multiple of 8 */
+};
 
 /* User space: lost events on hdr.cpu, as counted by the BPF side. */
 struct tl_loss {

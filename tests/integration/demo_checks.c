@@ -1,7 +1,4 @@
 /* demo_checks.c - shared queries of the demo signature tests (demo_checks.h). */
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -254,54 +251,43 @@ double dc_par_share_free(const struct tl_series *s, uint64_t t0, uint64_t t1,
 	return free_ns ? (double)at_k / (double)free_ns : 0;
 }
 
-static uint64_t symtab_lookup(Elf *e, const char *sym)
+const char *dc_futex_name(const struct th_run *r, const struct tl_thread *t,
+			  const struct tl_interval *iv, enum tl_lock_kind *kind)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	GElf_Sym s;
+	static char name[TL_OBJ_NAME_LEN];
+	struct tl_symbolizer *s = tl_symbolizer_new(r->m);
+	const struct tl_obj_name *o;
 
-	while ((scn = elf_nextscn(e, scn))) {
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
-			continue;
-		d = elf_getdata(scn, NULL);
-		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
-			const char *nm;
-
-			if (!gelf_getsym(d, (int)i, &s))
-				continue;
-			nm = elf_strptr(e, sh.sh_link, s.st_name);
-			if (nm && !strcmp(nm, sym))
-				return s.st_value;
-		}
-	}
-	return 0;
+	assert_non_null(s);
+	o = tl_sym_futex(s, t->proc, iv->start, iv->block);
+	assert_non_null(o);
+	snprintf(name, sizeof(name), "%s", o->name);
+	if (kind)
+		*kind = o->lock;
+	tl_symbolizer_free(s);
+	print_message("%s (%u) waits on %s\n", tl_thread_name(t), t->tid, name);
+	return name;
 }
 
-uint64_t dc_symbol(const char *path, const char *sym)
+const char *dc_addr_name(const struct th_run *r, uint64_t addr)
 {
-	uint64_t v = 0;
-	int fd = open(path, O_RDONLY);
-	Elf *e;
+	static char name[TL_OBJ_NAME_LEN];
+	struct tl_symbolizer *s = tl_symbolizer_new(r->m);
 
-	if (fd < 0)
-		return 0;
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (e) {
-		v = symtab_lookup(e, sym);
-		elf_end(e);
-	}
-	close(fd);
-	return v;
+	assert_non_null(s);
+	snprintf(name, sizeof(name), "%s", tl_sym_addr(s, r->root, r->root->end, addr)->name);
+	tl_symbolizer_free(s);
+	return name;
 }
 
-uint64_t dc_load_base(const char *path, const char *sym, uint64_t addr)
+size_t dc_deadlocks(const struct th_run *r, struct tl_deadlock **d)
 {
-	uint64_t v = dc_symbol(path, sym);
+	size_t n = 0;
 
-	if (!v || addr < v || ((addr - v) & 0xfff))
-		return 0;
-	return addr - v;
+	assert_int_equal(tl_model_deadlocks(r->m, TL_DEADLOCK_THRESHOLD_NS, d, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		print_message("deadlock %zu: %zu threads, %.3f s%s\n", i, (*d)[i].n,
+			      (double)((*d)[i].until - (*d)[i].since) / 1e9,
+			      (*d)[i].unresolved ? ", unresolved" : "");
+	return n;
 }

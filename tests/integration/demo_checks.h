@@ -2,8 +2,8 @@
  * harness: recording a demo that must succeed (or again while the machine is
  * too busy to measure), syscall numbers by name, phase windows from the
  * demos' USDT phase marks, named threads, interval lookups, and the
- * link-time address of a global lock variable so a futex address in the
- * trace can be tied to `mutexA` without a symbolizer. */
+ * names the product's symbolizer gives futex addresses (`mutexA`) and the
+ * deadlocks its wait-for graph finds. */
 #ifndef TL_DEMO_CHECKS_H
 #define TL_DEMO_CHECKS_H
 
@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "harness.h"
+#include "userspace/analysis/symbolize.h"
+#include "userspace/analysis/waitfor.h"
 
 /* Records demo (no arguments); fails the test, showing the record log,
  * unless both `threadline record` and the demo exited with status 0. */
@@ -87,5 +89,13 @@ uint64_t dc_symbol(const char *path, const char *sym);
  * that the binary was loaded at a page-aligned base: returns the base
  * (addr - st_value) when page-aligned, else 0. */
 uint64_t dc_load_base(const char *path, const char *sym, uint64_t addr);
+/* The name the symbolizer gives the futex object of t's blocked interval
+ * iv (a static buffer), and its kind. */
+const char *dc_futex_name(const struct th_run *r, const struct tl_thread *t,
+			  const struct tl_interval *iv, enum tl_lock_kind *kind);
+/* The name of address addr of r.root (a static buffer). */
+const char *dc_addr_name(const struct th_run *r, uint64_t addr);
+/* The deadlocks of the recording (malloc'd, the caller frees *d). */
+size_t dc_deadlocks(const struct th_run *r, struct tl_deadlock **d);
 
 #endif

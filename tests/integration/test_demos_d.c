@@ -55,6 +55,28 @@ static size_t queue_marks(const struct tl_thread *t, uint32_t kind, const char *
 	return n;
 }
 
+/* Whether t's longest futex wait in [t0, t1) was on an object named with
+ * prefix (the queue its USDT marks named), of kind `kind`. */
+static void waits_named(const struct th_run *r, const struct tl_thread *t, uint64_t t0,
+			uint64_t t1, const char *prefix, enum tl_lock_kind kind)
+{
+	const struct tl_interval *best = NULL;
+	enum tl_lock_kind k;
+
+	for (size_t i = 0; i < t->niv; i++) {
+		const struct tl_interval *iv = &t->iv[i];
+
+		if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_FUTEX ||
+		    iv->start < t0 || iv->start >= t1)
+			continue;
+		if (!best || iv->end - iv->start > best->end - best->start)
+			best = iv;
+	}
+	assert_non_null(best);
+	assert_true(!strncmp(dc_futex_name(r, t, best, &k), prefix, strlen(prefix)));
+	assert_int_equal(k, kind);
+}
+
 static void test_d1_queues(void **state)
 {
 	const struct tl_thread *main_t, *prod, *w[2];
@@ -79,6 +101,8 @@ static void test_d1_queues(void **state)
 	assert_true(queue_marks(prod, TL_USDT_QUEUE_PUT, "bounded2", 2, t0, t1) >= 2);
 	assert_true(futex_waits_woken_by(prod, main_t->tid, TH_MS(40), t0, t1) >= 2);
 	assert_true(tl_model_count_wakeups(r.m, main_t->tid, prod->tid, t0, t1) >= 2);
+	/* on the queue's condition (not_full), named after the queue's marks */
+	waits_named(&r, prod, t0, t1, "queue bounded2+0x", TL_LK_WAIT_OR_SIGNAL);
 
 	/* join: main Sleeping in futex until the last task_done by a worker */
 	dc_phase(&r, "join", &t0, &t1);
@@ -173,6 +197,7 @@ static void test_d2_producer_consumer(void **state)
 		      pct, n);
 	assert_true(n >= 6);
 	assert_true(pct >= 80);
+	waits_named(&r, cons[0], t0, t1, "queue items+0x", TL_LK_WAIT_OR_SIGNAL);
 
 	/* fast producer: a get from the full queue (depth 2 after it) finds
 	 * the producer Sleeping in futex on the full queue */

@@ -566,6 +566,36 @@ static void test_untraced_waker(void **state)
 	}
 }
 
+/* The philosophers' deadlock: an instant on each of the five threads in
+ * the trace, and `report --deadlocks` names the cycle's forks. */
+static void test_deadlock(void **state)
+{
+	char out[PATH_MAX + 8], *txt;
+	struct th_run r;
+	struct exported x = { 0 };
+	struct tl_pf_check ck;
+	size_t len;
+
+	(void)state;
+	export_usdt_demo("c5_philosophers", &r, &x, &ck);
+	assert_int_equal(x.st.track.deadlock_instants, 5);
+	assert_true(ck.instants >= 5);
+	snprintf(out, sizeof(out), "%s.txt", r.path);
+	assert_int_equal(run("%s/threadline report --deadlocks -w 100 %s > %s", th_build_dir(),
+			     r.path, out), 0);
+	txt = slurp(out, &len);
+	assert_non_null(txt);
+	assert_non_null(strstr(txt, "DEADLOCK: 5 threads of c5_philosophers"));
+	assert_non_null(strstr(txt, "philosopher-4 ("));
+	assert_non_null(strstr(txt, "waits for fork_0 (mutex) held by philosopher-0"));
+	assert_null(strstr(txt, "Processes")); /* only the deadlocks */
+	free(txt);
+	unlink(out);
+	unlink(x.path);
+	free(x.data);
+	th_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_coroutines),
 		cmocka_unit_test(test_pool_queue),
 		cmocka_unit_test(test_untraced_waker),
+		cmocka_unit_test(test_deadlock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ static const uint16_t all_types[] = {
 	TL_SWITCH, TL_WAKING, TL_WAKEUP_NEW, TL_MIGRATE, TL_FORK, TL_NEWTASK,
 	TL_EXEC, TL_EXIT, TL_WAIT, TL_RENAME, TL_SYS_ENTER, TL_SYS_EXIT,
 	TL_SIGNAL_GEN, TL_SIGNAL_DELIVER, TL_USDT, TL_TASK_SNAP, TL_PROC_INFO,
-	TL_LOSS,
+	TL_LOSS, TL_PROC_MAPS,
 };
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
@@ -75,6 +75,8 @@ static size_t make_rec(uint16_t type, unsigned i, uint64_t *buf)
 
 	if (type == TL_PROC_INFO)
 		size += 1 + i % 40; /* odd lengths: later records are unaligned */
+	if (type == TL_PROC_MAPS)
+		size += 8 * (i % 5);
 	for (size_t j = sizeof(*h); j < size; j++)
 		body[j] = (uint8_t)(i * 7 + j);
 	h->size = (uint16_t)size;
@@ -233,6 +235,41 @@ static void test_type_table(void **state)
 	assert_false(tl_record_is_variable(TL_SWITCH));
 	assert_string_equal(tl_type_name(TL_FORK), "fork");
 	assert_string_equal(tl_type_name(77), "unknown");
+}
+
+/* A TL_PROC_MAPS record's entries, each a struct and its padded path; an
+ * entry that runs past the record ends the walk. */
+static void test_proc_maps_entries(void **state)
+{
+	uint64_t buf[64] = { 0 };
+	struct tl_proc_maps *pm = (struct tl_proc_maps *)buf;
+	struct tl_map_entry e = { .start = 0x1000, .end = 0x3000, .prot = TL_MAP_R,
+				  .path_len = 9, .build_id_len = 2, .build_id = { 0xab, 0xcd } };
+	char *p = (char *)(pm + 1);
+	struct tl_map_view v;
+	size_t pos = 0;
+
+	(void)state;
+	memcpy(p, &e, sizeof(e));
+	memcpy(p + sizeof(e), "/bin/true", 9);
+	p += sizeof(e) + 16;
+	e = (struct tl_map_entry){ .start = 0x5000, .end = 0x6000, .stack_tid = 42 };
+	memcpy(p, &e, sizeof(e));
+	pm->h.type = TL_PROC_MAPS;
+	pm->h.size = (uint16_t)(sizeof(*pm) + 2 * sizeof(e) + 16);
+	pm->count = 2;
+	assert_true(tl_proc_maps_next(pm, &pos, &v));
+	assert_int_equal(v.e.end, 0x3000);
+	assert_memory_equal(v.path, "/bin/true", 9);
+	assert_int_equal(v.e.build_id[1], 0xcd);
+	assert_true(tl_proc_maps_next(pm, &pos, &v));
+	assert_int_equal(v.e.stack_tid, 42);
+	assert_int_equal(v.e.path_len, 0);
+	assert_false(tl_proc_maps_next(pm, &pos, &v));
+	/* a path longer than the record is not read */
+	pos = 0;
+	((struct tl_map_entry *)(pm + 1))->path_len = 200;
+	assert_false(tl_proc_maps_next(pm, &pos, &v));
 }
 
 static void check_info(const struct tl_rec_info *got)
@@ -742,6 +779,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc_matches_zlib),
 		cmocka_unit_test(test_type_table),
+		cmocka_unit_test(test_proc_maps_entries),
 		cmocka_unit_test(test_round_trip_every_type),
 		cmocka_unit_test(test_many_blocks),
 		cmocka_unit_test(test_records_aligned),

@@ -139,6 +139,9 @@ static void print_stats(const struct tl_export_stats *st)
 	       (unsigned long long)st->track.usdt_slices,
 	       (unsigned long long)st->track.flows);
 	printf("counter points      %llu\n", (unsigned long long)st->track.counter_points);
+	printf("instants            %llu USDT marks, %llu deadlock (one per thread)\n",
+	       (unsigned long long)st->track.usdt_instants,
+	       (unsigned long long)st->track.deadlock_instants);
 }
 
 /* Maps the written file and runs the importer-rule checker over it. */

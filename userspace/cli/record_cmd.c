@@ -19,8 +19,10 @@
 #include "export/export.h"
 #include "kernel/launch.h"
 #include "kernel/procinfo.h"
+#include "kernel/procmaps.h"
 #include "record_cmd.h"
 #include "recording/recording.h"
+#include "recording/syscalls.h"
 #include "kernel/session.h"
 
 #define FLUSH_EVERY_NS 200000000ull   /* a kill loses at most this much */
@@ -45,6 +47,7 @@ struct rec {
 	struct tl_session *s;
 	struct tl_collector *c;
 	struct tl_writer *w;
+	struct tl_maps_tracker *maps;
 	struct tl_launch child;
 	bool launched, child_execd;
 	struct tl_creds creds;
@@ -175,12 +178,61 @@ static int note_process(struct rec *r, const struct tl_hdr *h)
 	return append(r, &pi->h);
 }
 
+static int append_cb(void *ctx, const struct tl_hdr *h)
+{
+	return append(ctx, h);
+}
+
+/* Memory maps, for naming lock addresses later: read again after an exec,
+ * and when a thread blocks on a futex outside every mapping read so far
+ * (the first wait of a process, a library loaded since, a new heap). Only
+ * a traced task that blocks has its syscall filled in. */
+static int note_maps(struct rec *r, const struct tl_hdr *h)
+{
+	const struct tl_switch *s = (const struct tl_switch *)h;
+	int e;
+
+	if (!r->maps)
+		return 0;
+	if (h->type == TL_EXEC) {
+		tl_maps_forget(r->maps, h->tgid);
+	} else if (h->type != TL_SWITCH || !s->prev_state ||
+		   s->why.sys_nr != TL_NR_FUTEX ||
+		   !tl_maps_need(r->maps, h->tgid, s->why.args[0], h->ts)) {
+		return 0;
+	}
+	e = tl_maps_capture(r->maps, (pid_t)h->tgid, h->ts, h->cpu, append_cb, r);
+	return e == -ENOENT ? 0 : e;
+}
+
 static int on_record(void *ctx, const struct tl_hdr *h)
 {
 	struct rec *r = ctx;
 	int e = append(r, h);
 
-	return e ? e : note_process(r, h);
+	if (!e)
+		e = note_process(r, h);
+	return e ? e : note_maps(r, h);
+}
+
+static int inject_cb(void *ctx, const struct tl_hdr *h)
+{
+	return tl_collector_inject(((struct rec *)ctx)->c, h);
+}
+
+/* A task blocked on a lock when tracing starts never switches out again
+ * while it waits: its lock's owner is read from its memory now. */
+static const struct tl_hdr *with_owner(const struct tl_hdr *h)
+{
+	static struct tl_task_snap s;
+
+	if (h->type != TL_TASK_SNAP || h->size != sizeof(s))
+		return h;
+	memcpy(&s, h, sizeof(s));
+	if (!s.state || s.on_cpu)
+		return h;
+	s.lock_owner = tl_futex_owner_now((pid_t)s.h.tgid, &s.why);
+	return &s.h;
 }
 
 /* Snapshot: every task goes into the ordered stream; each process leader
@@ -190,13 +242,17 @@ static int on_snapshot(void *ctx, const struct tl_hdr *h)
 	uint64_t buf[(sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE) / 8 + 1];
 	struct tl_proc_info *pi = (struct tl_proc_info *)buf;
 	struct rec *r = ctx;
-	int e = tl_collector_inject(r->c, h);
+	int e = tl_collector_inject(r->c, with_owner(h));
 
 	if (e || h->tid != h->tgid || (r->launched && h->tgid == (uint32_t)r->child.pid))
 		return e;
-	if (!proc_info_record((pid_t)h->tgid, h->ts, h->cpu, pi, sizeof(buf)))
-		return 0;
-	return tl_collector_inject(r->c, &pi->h);
+	if (proc_info_record((pid_t)h->tgid, h->ts, h->cpu, pi, sizeof(buf)) &&
+	    (e = tl_collector_inject(r->c, &pi->h)))
+		return e;
+	/* a process already blocked at the start may never switch again */
+	if (r->maps && !r->o->all)
+		tl_maps_capture(r->maps, (pid_t)h->tgid, h->ts, h->cpu, inject_cb, r);
+	return 0;
 }
 
 /* The launched command has exited, or every -p process is gone. */
@@ -509,6 +565,7 @@ static int start_collecting(struct rec *r)
 {
 	int e;
 
+	r->maps = tl_maps_tracker_new(); /* NULL: no maps, no names */
 	r->c = tl_collector_new(r->s, on_record, r);
 	if (!r->c) {
 		fail_line("cannot read the ring buffers: %s", strerror(errno));
@@ -624,6 +681,7 @@ static void cleanup(struct rec *r)
 			stop_child(r);
 	}
 	tl_collector_free(r->c);
+	tl_maps_tracker_free(r->maps);
 	tl_session_close(r->s);
 }
 

@@ -14,7 +14,8 @@
 
 #define DEFAULT_FILE "threadline.tlr"
 
-enum { OPT_JSON = 0x100, OPT_COLOR, OPT_NO_TIMELINE, OPT_USAGE, OPT_CP, OPT_FROM, OPT_TO };
+enum { OPT_JSON = 0x100, OPT_COLOR, OPT_NO_TIMELINE, OPT_USAGE, OPT_CP, OPT_FROM, OPT_TO,
+       OPT_DEADLOCKS, OPT_DEADLOCK_MS, OPT_THREADS, OPT_TOP };
 
 static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "Print the report as JSON (for scripts)", 0 },
@@ -32,6 +33,14 @@ static const struct argp_option options[] = {
 	  "after the recording's start", 0 },
 	{ "to", OPT_TO, "SEC", 0, "With --critical-path: end SEC seconds after "
 	  "the recording's start", 0 },
+	{ "deadlocks", OPT_DEADLOCKS, NULL, 0, "Print only the deadlocks: cycles "
+	  "of threads waiting for each other (locks, children, joins)", 0 },
+	{ "deadlock-ms", OPT_DEADLOCK_MS, "MS", 0, "A cycle lasting MS "
+	  "milliseconds is a deadlock even if it ended (default 500)", 0 },
+	{ "threads", OPT_THREADS, "WHICH", 0, "grouped (the default: three or more "
+	  "threads named alike, worker-1..worker-16, make one row) or all", 0 },
+	{ "top", OPT_TOP, "N", 0, "Per process, only the N thread rows that waited "
+	  "longest (blocked + runnable); 0: all (the default)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
 	{ 0 }
@@ -41,8 +50,10 @@ static const char doc[] =
 	"Summarize a recording: the process tree with exit statuses; per thread "
 	"the time running, waiting for a CPU and blocked (by reason: futex, "
 	"socket, pipe, sleep, child, poll, disk, signal, ipc), context switches, "
-	"wakeups, forks; per process parallelism beside concurrency; a timeline "
-	"per thread; and what lost events may have hidden. FILE defaults to "
+	"wakeups, forks, and the objects it waited on most, by name (`mutexA`, "
+	"`shards[3].lock`, the GIL), with who held them; per process its locks, "
+	"parallelism beside concurrency; a timeline per thread; and what lost "
+	"events may have hidden. Deadlocks come first. FILE defaults to "
 	DEFAULT_FILE "."
 	"\v"
 	"EXAMPLES:\n"
@@ -50,6 +61,8 @@ static const char doc[] =
 	"        the whole report, fitted to the terminal\n"
 	"  threadline report run.tlr -p 4242 --no-timeline\n"
 	"        only process 4242 and its children, without timelines\n"
+	"  threadline report run.tlr --deadlocks\n"
+	"        only the deadlocks, with thread and lock names\n"
 	"  threadline report run.tlr --json | jq '.processes[].parallelism'\n"
 	"        parallelism statistics for a script\n"
 	"  threadline report run.tlr --color=always -w 120 | less -R\n"
@@ -98,6 +111,25 @@ static int parse_value(struct args *a, int key, char *arg)
 	switch (key) {
 	case OPT_JSON: a->json = true; return 0;
 	case OPT_NO_TIMELINE: a->ro.timeline = false; return 0;
+	case OPT_DEADLOCKS: a->ro.deadlocks_only = true; return 0;
+	case OPT_THREADS:
+		if (strcmp(arg, "all") && strcmp(arg, "grouped"))
+			return snprintf(a->err, sizeof(a->err), "--threads: want all or "
+					"grouped, not '%s'", arg), EINVAL;
+		a->ro.all_threads = !strcmp(arg, "all");
+		return 0;
+	case OPT_TOP:
+		if (strcmp(arg, "0") && parse_num(arg, 100000, &v))
+			return snprintf(a->err, sizeof(a->err), "--top: want a number of "
+					"rows, not '%s'", arg), EINVAL;
+		a->ro.top = strcmp(arg, "0") ? (unsigned)v : 0;
+		return 0;
+	case OPT_DEADLOCK_MS:
+		if (parse_num(arg, 86400000, &v))
+			return snprintf(a->err, sizeof(a->err), "--deadlock-ms: want a "
+					"number of milliseconds, not '%s'", arg), EINVAL;
+		a->ro.deadlock_ns = (uint64_t)v * 1000000ull;
+		return 0;
 	case 'w':
 		if (parse_num(arg, 1000, &v) || v < 60)
 			return snprintf(a->err, sizeof(a->err), "--width: want a number "

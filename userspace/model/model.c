@@ -32,6 +32,7 @@ static void proc_free(struct proc *p)
 {
 	tl_vec_free(&p->names);
 	tl_vec_free(&p->execs);
+	tl_proc_maps_free(p);
 	tl_vec_free(&p->threads);
 	tl_vec_free(&p->children);
 	tl_vec_free(&p->steps);
@@ -110,7 +111,7 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 		bool unint = (ps & 1) == 0 && (ps & 2);
 		t->pub.sum.vcsw++;
 		n = tl_iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
-		n.block = tl_block_of(m, &s->why, ps, unint);
+		n.block = tl_block_of(m, &s->why, ps, unint, s->lock_owner);
 	}
 	t->pend_wake = false;
 	tl_thr_set(m, t, s->h.ts, &n);
@@ -453,6 +454,7 @@ static int dispatch(struct tl_model *m, const struct tl_hdr *h)
 	case TL_USDT: return on_usdt(m, (const void *)h);
 	case TL_TASK_SNAP: return tl_model_on_task_snap(m, (const void *)h);
 	case TL_PROC_INFO: return tl_model_on_proc_info(m, (const void *)h);
+	case TL_PROC_MAPS: return tl_model_on_proc_maps(m, (const void *)h);
 	case TL_LOSS: tl_model_on_loss(m, (const void *)h); return m->oom ? -ENOMEM : 0;
 	case TL_WAIT: return on_wait(m, (const void *)h);
 	default: return 0; /* TL_TRAILER: only its time matters */

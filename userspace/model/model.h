@@ -73,6 +73,9 @@ struct tl_block {
 	 * has_obj says whether obj means anything. */
 	uint64_t obj;
 	enum tl_futex_kind futex; /* for TL_WHY_FUTEX */
+	/* A lock wait (glibc mutex, PI futex): the TID the BPF side read as
+	 * its owner when the thread went to sleep; 0 = none or unknown. */
+	uint32_t holder;
 	bool has_obj;
 };
 
@@ -202,6 +205,22 @@ struct tl_exec_ev {
 #define TL_PROC_EXITED 0x4   /* last thread's exit seen; exit_status valid */
 #define TL_PROC_REAPED 0x8   /* reaped_ts valid */
 
+/* One memory mapping of a process (TL_PROC_MAPS). */
+struct tl_map {
+	uint64_t start, end, offset;
+	uint32_t stack_tid;   /* a thread whose stack it was, 0 unknown */
+	uint8_t prot;         /* TL_MAP_* */
+	uint8_t build_id_len;
+	uint8_t build_id[TL_MAP_BUILD_ID_MAX];
+	const char *path;     /* "" anonymous, "[heap]", "/usr/lib/..." */
+};
+/* A process's maps as read at ts (sorted by start). */
+struct tl_maps_snap {
+	uint64_t ts;
+	const struct tl_map *maps;
+	size_t n;
+};
+
 struct tl_process {
 	uint32_t pid;
 	uint32_t gen;           /* 0 for the first process with this PID, +1 each reuse */
@@ -222,6 +241,7 @@ struct tl_process {
 	const struct tl_exec_ev *execs; size_t nexecs;
 	struct tl_thread *const *threads; size_t nthreads; /* creation order */
 	struct tl_process *const *children; size_t nchildren; /* fork order */
+	const struct tl_maps_snap *maps; size_t nmaps; /* in time order */
 };
 
 /* ------------------------------------------------------------------ */

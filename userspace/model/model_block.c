@@ -90,8 +90,9 @@ static uint64_t block_obj(int32_t nr, const __u64 *a, bool *has)
 }
 
 static void block_fill(struct tl_block *b, const struct tl_blocked *why,
-		       uint32_t raw_state, bool unint)
+		       uint32_t raw_state, bool unint, uint32_t holder)
 {
+	b->holder = holder;
 	b->sys_nr = why->sys_nr;
 	b->fd_kind = why->fd_kind;
 	b->raw_state = raw_state;
@@ -125,9 +126,10 @@ static size_t key_slot(const struct block_key *k)
  * the same syscall, arguments and state lately is taken from a small
  * cache before the block is built, hashed and looked up. */
 const struct tl_block *tl_block_of(struct tl_model *m, const struct tl_blocked *why,
-				uint32_t raw_state, bool unint)
+				uint32_t raw_state, bool unint, uint32_t holder)
 {
-	struct block_key k = { .why = *why, .raw_state = raw_state, .unint = unint };
+	struct block_key k = { .why = *why, .raw_state = raw_state, .unint = unint,
+			       .holder = holder };
 	size_t i = key_slot(&k);
 	struct tl_block b;
 	const struct tl_block *stored;
@@ -135,7 +137,7 @@ const struct tl_block *tl_block_of(struct tl_model *m, const struct tl_blocked *
 	if (m->blocks.recent[i].b && !memcmp(&m->blocks.recent[i].k, &k, sizeof(k)))
 		return m->blocks.recent[i].b;
 	memset(&b, 0, sizeof(b));
-	block_fill(&b, why, raw_state, unint);
+	block_fill(&b, why, raw_state, unint, holder);
 	stored = block_intern(&m->blocks, &b);
 	if (!stored) {
 		m->oom = true;

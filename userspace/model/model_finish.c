@@ -101,6 +101,8 @@ static void publish_proc(struct proc *p)
 	p->pub.nnames = p->names.n;
 	p->pub.execs = p->execs.p;
 	p->pub.nexecs = p->execs.n;
+	p->pub.maps = p->maps.p;
+	p->pub.nmaps = p->maps.n;
 	p->pub.threads = p->threads.p;
 	p->pub.nthreads = p->threads.n;
 	p->pub.children = p->children.p;

@@ -43,6 +43,7 @@ struct proc {
 	struct tl_process pub;       /* first */
 	struct proc *prev_gen;
 	struct tl_vec names, execs, threads, children;
+	struct tl_vec maps;          /* struct tl_maps_snap, each owning its maps */
 	char *cmdline;
 	bool ended;
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
@@ -57,6 +58,7 @@ struct block_chunk;
 struct block_key {                 /* all a block is made from */
 	struct tl_blocked why;
 	uint32_t raw_state, unint;
+	uint32_t holder, pad;
 };
 struct block_store {
 	struct tl_hmap by_hash;        /* block hash -> const struct tl_block * */
@@ -139,7 +141,7 @@ struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu);
  * value (tl_block_none, marking the model out of memory, if it cannot be) */
 extern const struct tl_block tl_block_none;
 const struct tl_block *tl_block_of(struct tl_model *m, const struct tl_blocked *why,
-				uint32_t raw_state, bool unint);
+				uint32_t raw_state, bool unint, uint32_t holder);
 void tl_block_store_free(struct block_store *bs);
 
 /* model_proc.c: processes and threads */
@@ -161,6 +163,9 @@ void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm);
 void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
 int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
 int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);
+/* model_maps.c */
+int tl_model_on_proc_maps(struct tl_model *m, const struct tl_proc_maps *pm);
+void tl_proc_maps_free(struct proc *p);
 int tl_model_on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 	      uint32_t pid, uint64_t flags, bool flags_known, const char *comm);
 int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e);

@@ -273,7 +273,7 @@ static void snap_state(struct tl_model *m, struct thr *t, const struct tl_task_s
 	} else {
 		bool unint = !(s->state & 1) && (s->state & 2);
 		n = tl_iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
-		n.block = tl_block_of(m, &s->why, s->state, unint);
+		n.block = tl_block_of(m, &s->why, s->state, unint, s->lock_owner);
 	}
 	tl_thr_set(m, t, s->h.ts, &n);
 }

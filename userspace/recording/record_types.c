@@ -23,6 +23,7 @@ const struct tl_type_desc tl_type_descs[TL_MAX_TYPES] = {
 	[TL_USDT] = { "usdt", sizeof(struct tl_usdt), false },
 	[TL_TASK_SNAP] = { "task_snap", sizeof(struct tl_task_snap), false },
 	[TL_PROC_INFO] = { "proc_info", sizeof(struct tl_proc_info), true },
+	[TL_PROC_MAPS] = { "proc_maps", sizeof(struct tl_proc_maps), true },
 	[TL_LOSS] = { "loss", sizeof(struct tl_loss), false },
 	[TL_TRAILER] = { "trailer", sizeof(struct tl_trailer), false },
 };
@@ -43,6 +44,8 @@ size_t tl_record_max_size(uint16_t type)
 {
 	if (type == TL_PROC_INFO)
 		return sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE;
+	if (type == TL_PROC_MAPS)
+		return sizeof(struct tl_proc_maps) + TL_PROC_MAPS_MAX;
 	return tl_record_min_size(type);
 }
 

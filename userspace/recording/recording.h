@@ -141,6 +141,17 @@ static inline size_t tl_record_min_size(uint16_t type)
 bool tl_record_is_variable(uint16_t type);
 size_t tl_record_max_size(uint16_t type);
 const char *tl_type_name(uint16_t type);
+/* One mapping of a TL_PROC_MAPS record (proc_maps.c), checked and copied
+ * out; path points into the record and is not NUL-terminated. */
+struct tl_map_view {
+	struct tl_map_entry e;
+	const char *path;
+};
+/* The entry at *pos (start with 0) of pm; advances *pos. False at the end,
+ * or when the entry runs past the record (the rest is then ignored). */
+bool tl_proc_maps_next(const struct tl_proc_maps *pm, size_t *pos,
+		       struct tl_map_view *out);
+
 /* CRC-32 with zlib's crc32() parameters (start with crc = 0). */
 uint32_t tl_crc32(uint32_t crc, const void *data, size_t len);
 

@@ -18,7 +18,9 @@ struct rctx {
 	unsigned width;
 	uint64_t t0, t1;               /* span shown */
 	const struct tl_process *root; /* --pid, or NULL for all */
+	struct tl_report_waits *waits; /* names, deadlocks (report_waits.c) */
 };
+#define TOP_WAITS 3 /* objects listed per thread */
 
 #define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
 /* what a traced program named, safe for the terminal */
@@ -220,6 +222,7 @@ static void thread_row(const struct rctx *c, const struct tl_thread *t)
 		DUR(s->ns[TL_ST_SLEEPING] + s->ns[TL_ST_UNINT]),
 		DUR(s->ns[TL_ST_UNKNOWN]), sw, wk);
 	thread_extra(c, t);
+	tl_report_thread_waits_text(c->f, c->waits, t, c->width, TOP_WAITS);
 }
 
 static void par_table(const struct rctx *c, const struct tl_par_stats *s)
@@ -275,6 +278,11 @@ static void proc_life(const struct rctx *c, const struct tl_process *p)
 			(int)c->width - 22, SAFE(p->execs[i].filename));
 }
 
+static void row_cb(void *ctx, const struct tl_thread *t)
+{
+	thread_row(ctx, t);
+}
+
 static void proc_section(const struct rctx *c, const struct tl_process *p)
 {
 	char ex[32];
@@ -289,8 +297,8 @@ static void proc_section(const struct rctx *c, const struct tl_process *p)
 	proc_life(c, p);
 	fprintf(c->f, "  %-7s %-15s %7s %7s %7s %7s %9s %9s\n", "TID", "NAME", "RUN",
 		"READY", "BLOCKED", "UNKNOWN", "CSW v/i", "WAKE g/r");
-	for (size_t i = 0; i < p->nthreads; i++)
-		thread_row(c, p->threads[i]);
+	tl_report_thread_rows(c->f, c->waits, p, c->o, c->width, row_cb, (void *)c);
+	tl_report_locks_text(c->f, c->waits, p, c->width);
 	proc_parallelism(c, p);
 }
 
@@ -354,15 +362,26 @@ static void span(struct rctx *c)
 int tl_report_text(FILE *out, const struct tl_model *m, const struct tl_load_result *lr,
 		   const struct tl_report_opts *o)
 {
+	struct tl_report_waits w;
 	struct rctx c = { .f = out, .m = m, .lr = lr, .o = o,
-			  .width = o->width ? o->width : 80 };
+			  .width = o->width ? o->width : 80, .waits = &w };
+	int e;
 
 	if (c.width < 60)
 		c.width = 60;
 	if (o->pid && !(c.root = tl_model_find_proc(m, o->pid, 0)))
 		return -ENOENT;
+	if ((e = tl_report_waits_init(&w, m, o->deadlock_ns))) {
+		tl_report_waits_fini(&w);
+		return e;
+	}
 	span(&c);
 	header(&c);
+	tl_report_deadlocks_text(out, &w, c.root, c.width, o->deadlocks_only);
+	if (o->deadlocks_only) {
+		tl_report_waits_fini(&w);
+		return ferror(out) ? -EIO : 0;
+	}
 	proc_tree(&c);
 	for (size_t i = 0; i < tl_model_nprocs(m); i++)
 		if (shown(&c, tl_model_proc(m, i)))
@@ -370,5 +389,6 @@ int tl_report_text(FILE *out, const struct tl_model *m, const struct tl_load_res
 	if (o->timeline)
 		timelines(&c);
 	loss_section(&c);
+	tl_report_waits_fini(&w);
 	return ferror(out) ? -EIO : 0;
 }

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include "model/model.h"
 #include "load/load.h"
+#include "analysis/symbolize.h"
+#include "analysis/waitfor.h"
+#include "analysis/waits.h"
 
 struct tl_report_opts {
 	unsigned width;        /* columns (0 = 80; at least 60 is used) */
@@ -18,6 +21,11 @@ struct tl_report_opts {
 	bool timeline;         /* draw the per-thread timelines */
 	uint32_t pid;          /* only this process and its descendants; 0 = all */
 	const char *path;      /* the recording's file name, shown in the header */
+	bool deadlocks_only;   /* --deadlocks: only the deadlocks */
+	uint64_t deadlock_ns;  /* a cycle lasting this long is a deadlock (0:
+				* TL_DEADLOCK_THRESHOLD_NS) */
+	bool all_threads;      /* --threads all: no grouping of worker-N */
+	unsigned top;          /* --top N: thread rows per process (0: all) */
 };
 
 /* Text report. lr (may be NULL) gives the header fields and truncation.
@@ -58,6 +66,49 @@ const char *tl_timeline_legend(void);
  * never empty. */
 void tl_report_span(const struct tl_model *m, const struct tl_process *root,
 		    uint64_t *t0, uint64_t *t1);
+
+/* ---- waits, locks and deadlocks (report_waits.c) ---- */
+/* s with control characters as '?' (names come from the traced program
+ * and must not drive the terminal); one of four static buffers in turn,
+ * so up to four may be used in one printf. */
+const char *tl_report_clean(const char *s);
+/* What the text and JSON reports share: one symbolizer (names are looked
+ * up once) and the deadlocks of the model. */
+struct tl_report_waits {
+	const struct tl_model *m;
+	struct tl_symbolizer *sym;
+	struct tl_deadlock *dl;
+	size_t ndl;
+};
+int tl_report_waits_init(struct tl_report_waits *w, const struct tl_model *m,
+			 uint64_t threshold_ns);
+void tl_report_waits_fini(struct tl_report_waits *w);
+/* Whether deadlock d involves a thread of root or its descendants (root
+ * NULL: always). */
+bool tl_report_deadlock_shown(const struct tl_deadlock *d, const struct tl_process *root);
+/* The object an edge waits on: the lock's name, "child process N",
+ * "NAME (TID)" of a joined thread; kind gets its primitive kind. */
+const char *tl_report_edge_obj(struct tl_report_waits *w, const struct tl_wait_edge *e,
+			       enum tl_lock_kind *kind);
+/* "DEADLOCK ..." blocks, first in the report; with say_none a line saying
+ * there is none. */
+void tl_report_deadlocks_text(FILE *f, struct tl_report_waits *w,
+			      const struct tl_process *root, unsigned width, bool say_none);
+/* A thread's top futex waits by object (at most top lines). */
+void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
+				 const struct tl_thread *t, unsigned width, unsigned top);
+/* A process's locks table. */
+void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
+			  unsigned width);
+
+/* ---- thread rows (report_rows.c) ---- */
+typedef void tl_thread_row_fn(void *ctx, const struct tl_thread *t);
+/* The rows of p's thread table: row(ctx, t) for each thread shown alone,
+ * one summary row per group of GROUP_MIN or more threads whose names
+ * differ only in numbers (unless o->all_threads), at most o->top rows. */
+void tl_report_thread_rows(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
+			   const struct tl_report_opts *o, unsigned width,
+			   tl_thread_row_fn *row, void *ctx);
 
 /* ---- formatting helpers shared by the report files ---- */
 /* A duration in at most 7 characters: "0", "850ns", "12us", "3.40ms",

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "report.h"
 #include "analysis/analysis.h"
@@ -96,6 +97,7 @@ struct jctx {
 	const struct tl_load_result *lr;
 	const struct tl_process *root;
 	uint64_t t0;
+	struct tl_report_waits *waits;
 };
 
 static uint64_t at(const struct jctx *c, uint64_t ts)
@@ -235,9 +237,87 @@ static void timeline(struct jctx *c, const struct tl_thread *t)
 	j_str(&c->j, "timeline", s);
 }
 
+/* One object waited on: its name, kind, counts and times, holder/waker. */
+static void wait_stat(struct jctx *c, const struct tl_wait_stat *s)
+{
+	struct json *j = &c->j;
+
+	j_open(j, NULL, '{');
+	j_str(j, "name", s->obj ? s->obj->name : "?");
+	j_str(j, "kind", tl_lock_kind_name(s->kind));
+	j_u64(j, "addr", s->addr);
+	j_u64(j, "waits", s->count);
+	j_u64(j, "total_ns", s->total_ns);
+	j_u64(j, "longest_ns", s->longest_ns);
+	j_u64(j, "waiters", s->waiters);
+	j_u64(j, "holders", s->holders);
+	if (s->top_holder)
+		j_u64(j, "top_holder", s->top_holder);
+	if (s->top_waker)
+		j_u64(j, "top_waker", s->top_waker);
+	j_close(j, '}');
+}
+
+static void waits_arr(struct jctx *c, const char *key, struct tl_wait_stat *s, size_t n)
+{
+	j_open(&c->j, key, '[');
+	for (size_t i = 0; i < n; i++)
+		wait_stat(c, &s[i]);
+	j_close(&c->j, ']');
+	free(s);
+}
+
+static void edge_obj(struct jctx *c, const struct tl_wait_edge *e)
+{
+	struct json *j = &c->j;
+	enum tl_lock_kind k;
+	const char *obj = tl_report_edge_obj(c->waits, e, &k);
+
+	j_open(j, NULL, '{');
+	j_u64(j, "waiter", e->waiter);
+	j_str(j, "waiter_name", e->waiter_t ? tl_thread_name(e->waiter_t) : "?");
+	j_u64(j, "target", e->target);
+	j_str(j, "target_name", e->target_t ? tl_thread_name(e->target_t) : "?");
+	j_str(j, "edge", tl_edge_kind_name(e->kind));
+	j_str(j, "object", obj);
+	j_str(j, "kind", tl_lock_kind_name(k));
+	j_u64(j, "start_ns", at(c, e->start));
+	j_close(j, '}');
+}
+
+static void deadlock_obj(struct jctx *c, const struct tl_deadlock *d)
+{
+	struct json *j = &c->j;
+
+	j_open(j, NULL, '{');
+	j_u64(j, "since_ns", at(c, d->since));
+	j_u64(j, "until_ns", at(c, d->until));
+	j_bool(j, "unresolved", d->unresolved);
+	j_open(j, "edges", '[');
+	for (size_t i = 0; i < d->n; i++)
+		edge_obj(c, &d->e[i]);
+	j_close(j, ']');
+	j_open(j, "behind", '[');
+	for (size_t i = 0; i < d->nbehind; i++)
+		edge_obj(c, &d->behind[i]);
+	j_close(j, ']');
+	j_close(j, '}');
+}
+
+static void deadlocks(struct jctx *c)
+{
+	j_open(&c->j, "deadlocks", '[');
+	for (size_t i = 0; i < c->waits->ndl; i++)
+		if (tl_report_deadlock_shown(&c->waits->dl[i], c->root))
+			deadlock_obj(c, &c->waits->dl[i]);
+	j_close(&c->j, ']');
+}
+
 static void thread_obj(struct jctx *c, const struct tl_thread *t)
 {
 	struct json *j = &c->j;
+	struct tl_wait_stat *ws;
+	size_t nws;
 
 	j_open(j, NULL, '{');
 	j_u64(j, "tid", t->tid);
@@ -253,6 +333,8 @@ static void thread_obj(struct jctx *c, const struct tl_thread *t)
 	if (t->flags & TL_THR_EXITED)
 		j_i64(j, "exit_status", t->exit_code);
 	thread_sum(j, &t->sum);
+	if (!tl_thread_waits(c->waits->sym, t, &ws, &nws))
+		waits_arr(c, "waits", ws, nws);
 	timeline(c, t);
 	j_close(j, '}');
 }
@@ -278,6 +360,8 @@ static void proc_obj(struct jctx *c, const struct tl_process *p)
 {
 	struct json *j = &c->j;
 	struct tl_par_stats s;
+	struct tl_wait_stat *ws;
+	size_t nws;
 
 	j_open(j, NULL, '{');
 	j_u64(j, "pid", p->pid);
@@ -297,6 +381,8 @@ static void proc_obj(struct jctx *c, const struct tl_process *p)
 		par_stats(j, "parallelism", &s);
 	if (p->nchildren && tl_tree_par_stats(p, 0, 0, &s) == 0)
 		par_stats(j, "tree_parallelism", &s);
+	if (!tl_proc_waits(c->waits->sym, p, &ws, &nws))
+		waits_arr(c, "locks", ws, nws);
 	j_open(j, "threads", '[');
 	for (size_t i = 0; i < p->nthreads; i++)
 		thread_obj(c, p->threads[i]);
@@ -307,11 +393,17 @@ static void proc_obj(struct jctx *c, const struct tl_process *p)
 int tl_report_json(FILE *out, const struct tl_model *m, const struct tl_load_result *lr,
 		   const struct tl_report_opts *o)
 {
+	struct tl_report_waits w;
 	struct jctx c = { .j = { .f = out }, .m = m, .lr = lr,
-			  .t0 = tl_model_stats(m)->start };
+			  .t0 = tl_model_stats(m)->start, .waits = &w };
+	int e;
 
 	if (o->pid && !(c.root = tl_model_find_proc(m, o->pid, 0)))
 		return -ENOENT;
+	if ((e = tl_report_waits_init(&w, m, o->deadlock_ns))) {
+		tl_report_waits_fini(&w);
+		return e;
+	}
 	tl_report_span(m, c.root, &c.span_t0, &c.span_t1);
 	if (o->timeline) {
 		unsigned w = o->width ? o->width : 80;
@@ -322,6 +414,7 @@ int tl_report_json(FILE *out, const struct tl_model *m, const struct tl_load_res
 	loss(&c);
 	j_u64(&c.j, "wakeups", tl_model_nwakeups(m));
 	j_u64(&c.j, "forks", tl_model_nforks(m));
+	deadlocks(&c);
 	if (c.cols) {
 		j_u64(&c.j, "timeline_start_ns", at(&c, c.span_t0));
 		j_u64(&c.j, "timeline_columns", c.cols);
@@ -333,5 +426,6 @@ int tl_report_json(FILE *out, const struct tl_model *m, const struct tl_load_res
 			proc_obj(&c, tl_model_proc(m, i));
 	j_close(&c.j, ']');
 	j_close(&c.j, '}');
+	tl_report_waits_fini(&w);
 	return ferror(out) ? -EIO : 0;
 }

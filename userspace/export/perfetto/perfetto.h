@@ -49,7 +49,9 @@ struct tl_pf_track_stats {
 	uint64_t usdt_slices, usdt_instants;
 	uint64_t counter_points;
 	uint64_t flows;
+	uint64_t deadlock_instants; /* one per thread of each deadlock */
 };
+
 /* ---- the whole export over a record stream ---- */
 struct tl_pf;
 struct tl_pf *tl_pf_new(struct pb_writer *w, const struct tl_rec_info *info);

@@ -244,7 +244,8 @@ enum tl_pf_arg_name {
 	PF_A_ADDRESS = 1, PF_A_FD, PF_A_FD_KIND, PF_A_BYTES, PF_A_RESULT,
 	PF_A_REASON, PF_A_BLOCKED_NS, PF_A_WOKEN_BY, PF_A_VALUE, PF_A_ID,
 	PF_A_COMMAND, PF_A_TARGET, PF_A_VERSION, PF_A_HOST, PF_A_KERNEL,
-	PF_A_LOST, PF_A_SYSCALL, PF_A_STATE, PF_A_QUEUE, PF_A_COUNT
+	PF_A_LOST, PF_A_SYSCALL, PF_A_STATE, PF_A_QUEUE, PF_A_LOCK, PF_A_LOCK_KIND,
+	PF_A_HELD_BY, PF_A_COUNT
 };
 struct tl_pf_arg {
 	uint8_t name;          /* enum tl_pf_arg_name */
@@ -313,6 +314,9 @@ uint64_t tl_pf_thread_uuid(uint32_t tid, uint32_t gen);
  * queue depths as counters, coroutines each on a track (perfetto_usdt.c). */
 int tl_pf_write_usdt(struct tl_pf_te *te, const struct tl_model *m,
 		     struct tl_pf_track_stats *st);
+/* Each deadlock as an instant on each of its threads (perfetto_deadlock.c). */
+int tl_pf_write_deadlocks(struct tl_pf_te *te, const struct tl_model *m,
+			  struct tl_pf_track_stats *st);
 /* Writes descriptors and events for everything in the finished model
  * (through perfetto_te.c). Returns 0 or -errno. */
 int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,

@@ -34,7 +34,8 @@ static const char *const arg_names[PF_A_COUNT] = {
 	[PF_A_TARGET] = "target", [PF_A_VERSION] = "tool_version",
 	[PF_A_HOST] = "host", [PF_A_KERNEL] = "kernel",
 	[PF_A_LOST] = "lost_events", [PF_A_SYSCALL] = "syscall",
-	[PF_A_STATE] = "state", [PF_A_QUEUE] = "queue",
+	[PF_A_STATE] = "state", [PF_A_QUEUE] = "queue", [PF_A_LOCK] = "lock",
+	[PF_A_LOCK_KIND] = "lock_kind", [PF_A_HELD_BY] = "held_by",
 };
 
 /* Strings -> iids, the same iid on every sequence that interns them.

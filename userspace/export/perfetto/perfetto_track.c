@@ -9,6 +9,7 @@
  * itself, named after the syscall the thread was blocked in.
  */
 #include "perfetto_impl.h"
+#include "analysis/symbolize.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -291,6 +292,24 @@ static unsigned add(struct tl_pf_arg *a, unsigned n, uint8_t name, uint8_t kind,
 	return n + 1;
 }
 
+/* A futex wait's object by name (analysis/symbolize.h), its kind, and the
+ * lock's owner when the thread blocked. */
+static unsigned lock_args(struct tl_symbolizer *sym, const struct tl_thread *t,
+			  const struct bslice *b, struct tl_pf_arg *a, unsigned n)
+{
+	const struct tl_obj_name *o = sym && b->blk->why == TL_WHY_FUTEX ?
+		tl_sym_futex(sym, t->proc, b->start, b->blk) : NULL;
+
+	if (!o || n + 2 > PF_MAX_ARGS) /* a futex slice has at most 5 before */
+		return n;
+	n = add(a, n, PF_A_LOCK, PF_ARG_STR, 0, o->name);
+	n = add(a, n, PF_A_LOCK_KIND, PF_ARG_STR, 0, tl_lock_kind_name(o->lock));
+	if (b->blk->holder && n < PF_MAX_ARGS && /* an owner that is a thread */
+	    tl_model_find_thread(tl_symbolizer_model(sym), b->blk->holder, b->start))
+		n = add(a, n, PF_A_HELD_BY, PF_ARG_UINT, b->blk->holder, NULL);
+	return n;
+}
+
 static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
 {
 	const struct tl_block *bl = b->blk;
@@ -402,9 +421,10 @@ static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
 }
 
 static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
-			       size_t ti, uint64_t track, struct flow_cursor *fc,
-			       struct tl_pf_track_stats *st)
+			       size_t ti, const struct tl_thread *t, struct tl_symbolizer *sym,
+			       struct flow_cursor *fc, struct tl_pf_track_stats *st)
 {
+	uint64_t track = tl_pf_thread_uuid(t->tid, t->gen);
 	struct tl_pf_arg args[PF_MAX_ARGS];
 	uint64_t last = 0;
 
@@ -418,7 +438,7 @@ static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 		ev.ts = begin;
 		ev.name = slice_name(b);
 		ev.args = args;
-		ev.nargs = slice_args(b, args);
+		ev.nargs = lock_args(sym, t, b, args, slice_args(b, args));
 		tl_pf_te_event(te, &ev);
 		memset(&ev, 0, sizeof(ev));
 		ev.ts = b->end;
@@ -554,6 +574,7 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 {
 	struct slices s = { 0 };
 	struct flow_cursor fc = { 0 };
+	struct tl_symbolizer *sym = tl_symbolizer_new(m); /* NULL: no names */
 	int err = -ENOMEM;
 
 	if (!collect_all(&s, m) || !cap_flows(&s))
@@ -568,14 +589,14 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
 
-		emit_thread_slices(te, &s, i, tl_pf_thread_uuid(t->tid, t->gen),
-				   &fc, st);
+		emit_thread_slices(te, &s, i, t, sym, &fc, st);
 	}
 	err = 0;
 cleanup:
 	free(fc.by_src);
 	free(fc.by_dst);
 	free_slices(&s);
+	tl_symbolizer_free(sym);
 	return err;
 }
 
@@ -595,6 +616,8 @@ int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
 	err = emit_slices(te, m, st);
 	if (!err)
 		err = tl_pf_write_usdt(te, m, st);
+	if (!err)
+		err = tl_pf_write_deadlocks(te, m, st);
 	tl_pf_te_free(te);
 	return err ? err : pb_error(w);
 }

@@ -1,0 +1,156 @@
+/* test_report_rows.c - the report's thread table with many threads named
+ * alike: one row for `worker-N` with its worst member, every thread with
+ * --threads all, and at most N rows with --top N; and the deadlock and
+ * waits lines of two threads blocked on each other's mutex. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "userspace/model/model.h"
+#include "userspace/report/report.h"
+#include "records.h"
+
+#define MS(x) (1000000000ull + (uint64_t)((x) * 1000000.0))
+
+static void feed(struct tl_model *m, const void *rec)
+{
+	assert_int_equal(tl_model_feed(m, rec), 0);
+}
+
+/* main (100) creates worker-3 first, then worker-1, -2, -4 and logger;
+ * none of them runs, so worker-3 waits (runnable) longest. */
+static struct tl_model *model(void)
+{
+	static const struct { uint32_t tid; double ts; const char *comm; } t[] = {
+		{ 103, 1, "worker-3" }, { 101, 5, "worker-1" }, { 102, 5, "worker-2" },
+		{ 104, 5, "worker-4" }, { 105, 6, "logger" },
+	};
+	struct tl_model *m = tl_model_new(NULL);
+
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		feed(m, TR_NEWTASK(.ts = MS(t[i].ts), .tid = 100, .pid = 100, .child = t[i].tid,
+				   .child_pid = 100, .comm = t[i].comm));
+	assert_int_equal(tl_model_finish(m, MS(100)), 0);
+	return m;
+}
+
+static char *render(const struct tl_model *m, bool all, unsigned top)
+{
+	struct tl_report_opts o = { .width = 100, .all_threads = all, .top = top };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_grouped(void **state)
+{
+	struct tl_model *m = model();
+	char *txt = render(m, false, 0);
+
+	(void)state;
+	assert_non_null(strstr(txt, "  x4      worker-N "));
+	assert_non_null(strstr(txt, "4 threads; waited longest: worker-3 (103)"));
+	assert_null(strstr(txt, "  102     worker-2"));
+	assert_non_null(strstr(txt, "  105     logger"));
+	assert_non_null(strstr(txt, "  100     main"));
+	free(txt);
+	tl_model_free(m);
+}
+
+static void test_all_threads_and_top(void **state)
+{
+	struct tl_model *m = model();
+	char *txt = render(m, true, 0);
+
+	(void)state;
+	assert_null(strstr(txt, "worker-N"));
+	for (int i = 1; i <= 4; i++) {
+		char row[32];
+
+		snprintf(row, sizeof(row), "  %d     worker-%d", 100 + i, i);
+		assert_non_null(strstr(txt, row));
+	}
+	free(txt);
+	/* six rows, two kept: the two that waited longest, main not among them */
+	txt = render(m, true, 2);
+	assert_non_null(strstr(txt, "  103     worker-3"));
+	assert_null(strstr(txt, "  100     main"));
+	assert_non_null(strstr(txt, "(4 more rows, of threads that waited less"));
+	free(txt);
+	tl_model_free(m);
+}
+
+/* worker-1 (101) and worker-2 (102) each block on the mutex the other
+ * owns (no maps recorded: the locks are named by address). */
+static void test_deadlock_lines(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_report_opts o = { .width = 100, .deadlocks_only = true };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
+	for (uint32_t i = 1; i <= 2; i++)
+		feed(m, TR_NEWTASK(.ts = MS(i), .tid = 100, .pid = 100, .child = 100 + i,
+				   .child_pid = 100, .comm = i == 1 ? "worker-1" : "worker-2"));
+	for (uint32_t i = 1; i <= 2; i++) {
+		struct tl_switch *s;
+
+		s = (struct tl_switch *)TR_SWITCH(.ts = MS(10 + i), .prev = 100 + i,
+						  .prev_pid = 100, .state = 1, .nr = 202,
+						  .a0 = 0x4000 + 0x40 * i, .a1 = 128);
+		s->why.args[2] = 2;
+		s->lock_owner = 100 + 3 - i;
+		feed(m, s);
+	}
+	assert_int_equal(tl_model_finish(m, MS(2000)), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "DEADLOCK: 2 threads of main (100) wait for each other"));
+	assert_non_null(strstr(buf, "worker-1 (101) waits for 0x4040 (mutex) held by "
+				    "worker-2 (102), since"));
+	assert_non_null(strstr(buf, "still at the end of the recording"));
+	assert_null(strstr(buf, "Processes"));
+	free(buf);
+	o.deadlocks_only = false;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "waits: 0x4080 (mutex) 1x 1.99s, longest 1.99s, held by worker-1"));
+	free(buf);
+	tl_model_free(m);
+}
+
+/* A name from the traced program cannot drive the terminal. */
+static void test_clean_names(void **state)
+{
+	(void)state;
+	assert_string_equal(tl_report_clean("worker\x1b[31m-1\x7f"), "worker?[31m-1?");
+	assert_string_equal(tl_report_clean(NULL), "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_grouped),
+		cmocka_unit_test(test_all_threads_and_top),
+		cmocka_unit_test(test_deadlock_lines),
+		cmocka_unit_test(test_clean_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,128 @@
+/* report_rows.c - the rows of a process's thread table: many threads whose
+ * names differ only in numbers (`worker-1` .. `worker-16`) become one row
+ * with their summed times and the member that waited longest
+ * (analysis/group.h), unless --threads all; --top N keeps the N rows that
+ * waited longest (blocked + runnable), in table order. */
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+#include "analysis/group.h"
+
+#define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
+#define GROUP_MIN 3 /* this many threads with one name pattern: one row */
+
+struct row {
+	const struct tl_thread *t;        /* a thread, or */
+	const struct tl_thread_group *g;  /* a group of them */
+	uint64_t wait_ns;
+	bool shown;
+};
+
+static void group_row(FILE *f, struct tl_report_waits *w, const struct tl_thread_group *g,
+		      unsigned width)
+{
+	char n[16];
+
+	snprintf(n, sizeof(n), "x%zu", g->n);
+	fprintf(f, "  %-7s %-15.15s %7s %7s %7s %7s\n", n, tl_report_clean(g->pattern),
+		DUR(g->ns[TL_ST_RUNNING]),
+		DUR(g->ns[TL_ST_RUNNABLE]), DUR(g->ns[TL_ST_SLEEPING] + g->ns[TL_ST_UNINT]),
+		DUR(g->ns[TL_ST_UNKNOWN]));
+	fprintf(f, "%11s%zu threads; waited longest: %s (%u), %s\n", "", g->n,
+		tl_report_clean(tl_thread_name(g->worst)), g->worst->tid,
+		DUR(tl_thread_wait_ns(g->worst)));
+	tl_report_thread_waits_text(f, w, g->worst, width, 1);
+}
+
+static const struct tl_thread_group *group_of(const struct tl_thread *t,
+					      const struct tl_thread_group *g, size_t ng)
+{
+	char pat[TL_PATTERN_LEN];
+
+	tl_name_pattern(tl_thread_name(t), pat);
+	for (size_t k = 0; k < ng; k++)
+		if (!strcmp(g[k].pattern, pat))
+			return g[k].n >= GROUP_MIN ? &g[k] : NULL;
+	return NULL;
+}
+
+/* One row per thread, or per group at its first member. */
+static size_t make_rows(const struct tl_process *p, const struct tl_thread_group *g,
+			size_t ng, struct row *r)
+{
+	size_t nr = 0;
+
+	for (size_t i = 0; i < p->nthreads; i++) {
+		const struct tl_thread *t = p->threads[i];
+		const struct tl_thread_group *gr = g ? group_of(t, g, ng) : NULL;
+
+		if (gr && gr->first != i)
+			continue;
+		r[nr] = (struct row){ .t = gr ? NULL : t, .g = gr, .shown = true,
+				      .wait_ns = gr ? gr->ns[TL_ST_RUNNABLE] + gr->ns[TL_ST_SLEEPING] +
+							      gr->ns[TL_ST_UNINT]
+						    : tl_thread_wait_ns(t) };
+		nr++;
+	}
+	return nr;
+}
+
+static int by_wait_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x > y ? -1 : x < y;
+}
+
+/* Keeps the top rows by waiting time; returns how many were hidden. */
+static size_t keep_top(struct row *r, size_t nr, unsigned top)
+{
+	uint64_t *w, cut;
+	size_t kept = 0;
+
+	if (!top || nr <= top || !(w = malloc(nr * sizeof(*w))))
+		return 0;
+	for (size_t i = 0; i < nr; i++)
+		w[i] = r[i].wait_ns;
+	qsort(w, nr, sizeof(*w), by_wait_desc);
+	cut = w[top - 1];
+	free(w);
+	for (size_t i = 0; i < nr; i++) {
+		r[i].shown = r[i].wait_ns > cut || (r[i].wait_ns == cut && kept < top);
+		kept += r[i].shown;
+	}
+	return nr - kept;
+}
+
+void tl_report_thread_rows(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
+			   const struct tl_report_opts *o, unsigned width,
+			   tl_thread_row_fn *row, void *ctx)
+{
+	bool group = !o->all_threads && p->nthreads >= GROUP_MIN;
+	struct tl_thread_group *g = group ? calloc(p->nthreads, sizeof(*g)) : NULL;
+	struct row *r = calloc(p->nthreads ? p->nthreads : 1, sizeof(*r));
+	size_t ng = g ? tl_group_threads((const struct tl_thread *const *)p->threads,
+					       p->nthreads, g) : 0, nr, hidden;
+
+	if (!r) { /* no memory for rows: every thread, as they come */
+		for (size_t i = 0; i < p->nthreads; i++)
+			row(ctx, p->threads[i]);
+		free(g);
+		return;
+	}
+	nr = make_rows(p, g, ng, r);
+	hidden = keep_top(r, nr, o->top);
+	for (size_t i = 0; i < nr; i++) {
+		if (!r[i].shown)
+			continue;
+		if (r[i].g)
+			group_row(f, w, r[i].g, width);
+		else
+			row(ctx, r[i].t);
+	}
+	if (hidden)
+		fprintf(f, "  (%zu more row%s, of threads that waited less: --top 0 shows "
+			"all)\n", hidden, hidden == 1 ? "" : "s");
+	free(r);
+	free(g);
+}

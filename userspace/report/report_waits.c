@@ -1,0 +1,302 @@
+/* report_waits.c - the report's answers to "blocked on what, held by
+ * whom": deadlocks first, then per thread its top waits by named object,
+ * and per process its locks table. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+
+#define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
+#define SLACK_NS 10000000ull /* "at the end": within 10 ms of it */
+
+const char *tl_report_clean(const char *s)
+{
+	static char buf[4][TL_OBJ_NAME_LEN];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+	size_t i;
+
+	for (i = 0; s && s[i] && i < sizeof(buf[0]) - 1; i++)
+		b[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	b[i] = '\0';
+	return b;
+}
+
+int tl_report_waits_init(struct tl_report_waits *w, const struct tl_model *m,
+			 uint64_t threshold_ns)
+{
+	memset(w, 0, sizeof(*w));
+	w->m = m;
+	w->sym = tl_symbolizer_new(m);
+	if (!w->sym)
+		return -ENOMEM;
+	return tl_model_deadlocks(m, threshold_ns ? threshold_ns : TL_DEADLOCK_THRESHOLD_NS,
+				  &w->dl, &w->ndl);
+}
+
+void tl_report_waits_fini(struct tl_report_waits *w)
+{
+	tl_symbolizer_free(w->sym);
+	free(w->dl);
+	memset(w, 0, sizeof(*w));
+}
+
+static bool in_tree(const struct tl_process *p, const struct tl_process *root)
+{
+	for (int d = 0; p && d < 4096; d++, p = p->parent)
+		if (p == root)
+			return true;
+	return false;
+}
+
+bool tl_report_deadlock_shown(const struct tl_deadlock *d, const struct tl_process *root)
+{
+	if (!root)
+		return true;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->e[i].waiter_t && in_tree(d->e[i].waiter_t->proc, root))
+			return true;
+	return false;
+}
+
+const char *tl_report_edge_obj(struct tl_report_waits *w, const struct tl_wait_edge *e,
+			       enum tl_lock_kind *kind)
+{
+	static char buf[TL_OBJ_NAME_LEN + 32];
+	const struct tl_obj_name *o;
+
+	*kind = TL_LK_OTHER;
+	if (e->kind == TL_EDGE_CHILD) {
+		snprintf(buf, sizeof(buf), "child process %u", e->target);
+		return buf;
+	}
+	if (e->kind == TL_EDGE_JOIN)
+		*kind = TL_LK_JOIN;
+	o = e->iv ? tl_sym_futex(w->sym, e->waiter_t->proc, e->start, e->iv->block) : NULL;
+	if (!o)
+		return "?";
+	if (e->kind == TL_EDGE_LOCK)
+		*kind = o->lock == TL_LK_OTHER ? TL_LK_MUTEX : o->lock;
+	return o->name;
+}
+
+static const char *who(const struct tl_thread *t, uint32_t tid, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s (%u)", t ? tl_report_clean(tl_thread_name(t)) : "?", tid);
+	return buf;
+}
+
+static double rel(const struct tl_report_waits *w, uint64_t ts)
+{
+	uint64_t s = tl_model_stats(w->m)->start;
+
+	return ts > s ? (double)(ts - s) / 1e9 : 0.0;
+}
+
+static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_edge *e,
+		      unsigned width, const char *prefix)
+{
+	char a[64], b[64], line[512], since[32];
+	enum tl_lock_kind k;
+	const char *obj = tl_report_clean(tl_report_edge_obj(w, e, &k));
+	const struct tl_thread *t = e->waiter_t;
+
+	if (t && (t->flags & TL_THR_SNAPSHOT) && e->start <= t->start)
+		snprintf(since, sizeof(since), "before the start");
+	else
+		snprintf(since, sizeof(since), "%.3fs", rel(w, e->start));
+	who(e->waiter_t, e->waiter, a, sizeof(a));
+	who(e->target_t, e->target, b, sizeof(b));
+	if (e->kind == TL_EDGE_LOCK && e->waiter == e->target)
+		snprintf(line, sizeof(line), "%s%s waits for %s (%s), which it holds itself",
+			 prefix, a, obj, tl_lock_kind_name(k));
+	else if (e->kind == TL_EDGE_LOCK)
+		snprintf(line, sizeof(line), "%s%s waits for %s (%s) held by %s", prefix, a,
+			 obj, tl_lock_kind_name(k), b);
+	else if (e->kind == TL_EDGE_JOIN)
+		snprintf(line, sizeof(line), "%s%s joins %s (waits for it to end)", prefix, a, b);
+	else
+		snprintf(line, sizeof(line), "%s%s waits for its child %s to exit", prefix, a, b);
+	if (strlen(line) + 9 + strlen(since) <= width)
+		fprintf(f, "  %s, since %s\n", line, since);
+	else /* too long for one line: the time goes on the next */
+		fprintf(f, "  %.*s\n    since %s\n", (int)width - 2, line, since);
+}
+
+/* Whether every wait of the cycle was already going on when tracing
+ * started (the start snapshot showed it): its true start is unknown. */
+static bool from_start(const struct tl_deadlock *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct tl_thread *t = d->e[i].waiter_t;
+
+		if (!t || !(t->flags & TL_THR_SNAPSHOT) || d->e[i].start > t->start)
+			return false;
+	}
+	return true;
+}
+
+static void deadlock_text(FILE *f, struct tl_report_waits *w, const struct tl_deadlock *d,
+			  unsigned width)
+{
+	const struct tl_process *p = d->e[0].waiter_t ? d->e[0].waiter_t->proc : NULL;
+	uint64_t end = tl_model_stats(w->m)->end;
+
+	fprintf(f, "DEADLOCK: %zu thread%s of %s (%u) %s\n", d->n, d->n == 1 ? "" : "s",
+		p ? tl_report_clean(tl_proc_name(p)) : "?", p ? p->pid : 0,
+		d->n == 1 ? "waits for itself" : "wait for each other");
+	if (from_start(d))
+		fprintf(f, "  since before the recording started");
+	else
+		fprintf(f, "  since %.3fs", rel(w, d->since));
+	if (d->unresolved && d->until + SLACK_NS >= end)
+		fprintf(f, ", still at the end of the recording\n");
+	else if (d->unresolved)
+		fprintf(f, ", until %s ended at %.3fs\n", d->n == 1 ? "it" : "they",
+			rel(w, d->until));
+	else
+		fprintf(f, ", for %s (until %.3fs)\n", DUR(d->until - d->since),
+			rel(w, d->until));
+	for (size_t i = 0; i < d->n; i++)
+		edge_line(f, w, &d->e[i], width, "");
+	for (size_t i = 0; i < d->nbehind; i++)
+		edge_line(f, w, &d->behind[i], width, "stuck behind it: ");
+}
+
+void tl_report_deadlocks_text(FILE *f, struct tl_report_waits *w,
+			      const struct tl_process *root, unsigned width, bool say_none)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < w->ndl; i++) {
+		if (!tl_report_deadlock_shown(&w->dl[i], root))
+			continue;
+		fputc('\n', f);
+		deadlock_text(f, w, &w->dl[i], width);
+		shown++;
+	}
+	if (!shown && say_none)
+		fprintf(f, "\nNo deadlocks: no cycle of threads waiting for each other "
+			"(locks with a known owner, children, joins).\n");
+}
+
+static const char *task_name(const struct tl_model *m, uint32_t tid)
+{
+	const struct tl_thread *t = tl_model_find_thread(m, tid, 0);
+	const char *n = t ? tl_thread_name(t) : tl_model_task_name(m, tid);
+
+	return n && n[0] ? tl_report_clean(n) : "?";
+}
+
+/* Threads are looked up by their latest use of the TID: the holder of a
+ * lock may have ended before the waiter did. */
+static void holder_text(const struct tl_wait_stat *s, const struct tl_model *m,
+			char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (s->top_holder)
+		snprintf(buf, len, ", held by %s", task_name(m, s->top_holder));
+	else if (s->top_waker)
+		snprintf(buf, len, ", woken by %s", task_name(m, s->top_waker));
+	if (buf[0] && (s->top_holder ? s->holders : 1) > 1)
+		snprintf(buf + strlen(buf), len - strlen(buf), " most");
+}
+
+static int by_total_desc(const void *a, const void *b)
+{
+	const struct tl_wait_stat *x = a, *y = b;
+
+	return x->total_ns > y->total_ns ? -1 : x->total_ns < y->total_ns;
+}
+
+/* Joins name one thread each: a thread that joins a hundred threads gets
+ * one entry for all of them, named in *joined. Returns the new count. */
+static size_t fold_joins(struct tl_wait_stat *s, size_t n, struct tl_obj_name *joined)
+{
+	struct tl_wait_stat j = { .kind = TL_LK_JOIN, .obj = joined };
+	size_t threads = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		threads += s[i].kind == TL_LK_JOIN;
+	if (threads < 2)
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].kind != TL_LK_JOIN) {
+			s[k++] = s[i];
+			continue;
+		}
+		j.count += s[i].count;
+		j.total_ns += s[i].total_ns;
+		j.longest_ns = s[i].longest_ns > j.longest_ns ? s[i].longest_ns : j.longest_ns;
+		j.waiters = s[i].waiters > j.waiters ? s[i].waiters : j.waiters;
+	}
+	memset(joined, 0, sizeof(*joined));
+	joined->lock = TL_LK_JOIN;
+	snprintf(joined->name, sizeof(joined->name), "the end of %zu threads", threads);
+	s[k++] = j;
+	qsort(s, k, sizeof(*s), by_total_desc);
+	return k;
+}
+
+void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
+				 const struct tl_thread *t, unsigned width, unsigned top)
+{
+	struct tl_obj_name joined;
+	struct tl_wait_stat *s;
+	size_t n;
+	char by[64], line[512];
+
+	if (tl_thread_waits(w->sym, t, &s, &n) || !n)
+		return;
+	n = fold_joins(s, n, &joined);
+	for (size_t i = 0; i < n && i < top; i++) {
+		holder_text(&s[i], w->m, by, sizeof(by));
+		snprintf(line, sizeof(line), "%11s%s %s (%s) %ux %s, longest %s%s", "",
+			 i ? "      " : "waits:", s[i].obj ? tl_report_clean(s[i].obj->name) : "?",
+			 tl_lock_kind_name(s[i].kind), s[i].count, DUR(s[i].total_ns),
+			 DUR(s[i].longest_ns), by);
+		fprintf(f, "%.*s\n", (int)width, line);
+	}
+	if (n > top)
+		fprintf(f, "%17s(%zu more objects)\n", "", n - top);
+	free(s);
+}
+
+#define LOCK_ROWS 10 /* objects listed per process */
+
+static void lock_row(FILE *f, int nw, const char *nm, const char *kind, uint32_t count,
+		     uint64_t total, uint64_t longest, uint32_t waiters, uint32_t holders)
+{
+	char h[16];
+
+	snprintf(h, sizeof(h), "%u", holders);
+	fprintf(f, "  %-*.*s %-9.9s %5u %7s %7s %4u %4s\n", nw, nw, nm, kind, count,
+		DUR(total), DUR(longest), waiters, holders ? h : "-");
+}
+
+void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
+			  unsigned width)
+{
+	int nw = (int)width - 52;
+	struct tl_obj_name joined;
+	struct tl_wait_stat *s;
+	size_t n, rows = 0;
+
+	if (tl_proc_waits(w->sym, p, &s, &n) || !n)
+		return;
+	n = fold_joins(s, n, &joined);
+	if (nw < 16)
+		nw = 16;
+	fprintf(f, "  %-*s %-9s %5s %7s %7s %4s %4s\n", nw, "WAITED ON", "KIND", "WAITS",
+		"TOTAL", "LONGEST", "WTRS", "HLDR");
+	for (size_t i = 0; i < n; i++) {
+		if (++rows <= LOCK_ROWS)
+			lock_row(f, nw, s[i].obj ? tl_report_clean(s[i].obj->name) : "?",
+				 tl_lock_kind_name(s[i].kind), s[i].count, s[i].total_ns,
+				 s[i].longest_ns, s[i].waiters, s[i].holders);
+	}
+	if (rows > LOCK_ROWS)
+		fprintf(f, "  (%zu more objects: report --json lists them all)\n", rows - LOCK_ROWS);
+	free(s);
+}
