@@ -286,6 +286,7 @@ static void test_raw_tp_fallback(void **state)
 	(void)state;
 	record_signals(&r, &rs, &si, verbose);
 	assert_false(log_has(&r, "raw tracepoints in use"));
+	assert_false(log_has(&r, "refused"));
 	check_kinds(&rs, "tp_btf");
 	recs_free(&rs);
 	th_free(&r);
@@ -298,6 +299,29 @@ static void test_raw_tp_fallback(void **state)
 	check_signals(&rs, &si);
 	recs_free(&rs);
 	th_free(&r);
+}
+
+/* Every program of every group loads as tp_btf on this kernel: a program
+ * of ours the verifier refuses would send every recording down the
+ * fallback path, blaming the kernel. */
+static void test_tp_btf_accepted(void **state)
+{
+	struct tl_session_opts so = { .groups = (1u << TL_G_COUNT) - 1 };
+	struct tl_session *s;
+	char err[256];
+
+	(void)state;
+	s = tl_session_open(&so, err, sizeof(err));
+	if (!s)
+		fail_msg("%s", err);
+	assert_false(tl_session_raw_tp(s));
+	tl_session_close(s);
+	so.raw_tp = true;
+	s = tl_session_open(&so, err, sizeof(err));
+	if (!s)
+		fail_msg("%s", err);
+	assert_true(tl_session_raw_tp(s));
+	tl_session_close(s);
 }
 
 /* ---- USDT ---- */
@@ -688,9 +712,13 @@ static void test_all_not_self(void **state)
 
 int main(void)
 {
+	/* about the two paths themselves: run once */
+	const struct CMUnitTest paths[] = {
+		cmocka_unit_test(test_tp_btf_accepted),
+		cmocka_unit_test(test_raw_tp_fallback),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signals),
-		cmocka_unit_test(test_raw_tp_fallback),
 		cmocka_unit_test(test_usdt),
 		cmocka_unit_test(test_exec_from_thread),
 		cmocka_unit_test(test_migrate),
@@ -703,5 +731,7 @@ int main(void)
 		fprintf(stderr, "test_probes: needs root (real BPF); skipped\n");
 		return 0;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("paths", paths, NULL, NULL);
+
+	return TH_RUN_BOTH_PATHS(tests) || failed;
 }

@@ -522,12 +522,21 @@ static void test_attach_stops_when_target_exits(void **state)
 
 /* ---- errors ---- */
 
+/* Lines of a log, not counting warnings: a warning about this system (a
+ * tracepoint it lacks, a program it refused) is not what a test of the
+ * messages checks, and must not make it fail. */
 static size_t lines(const char *s)
 {
+	static const char warning[] = "threadline: warning:";
 	size_t n = 0;
 
-	for (; *s; s++)
-		n += *s == '\n';
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+
+		if (strncmp(s, warning, sizeof(warning) - 1))
+			n += nl != NULL;
+		s = nl ? nl + 1 : s + strlen(s);
+	}
 	return n;
 }
 
@@ -663,5 +672,5 @@ int main(void)
 					  unmount_full),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TH_RUN_BOTH_PATHS(tests);
 }

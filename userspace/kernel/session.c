@@ -39,6 +39,7 @@ struct tl_session {
 	struct tl_session_opts opts;
 	struct threadline_bpf *skel;
 	bool raw_tp;            /* the raw_tp twins are loaded */
+	bool forced_raw_tp;     /* by option or environment, not by refusal */
 	bool no_stage;          /* records go straight to the rings */
 	int ncpus;
 	uint64_t ring_bytes;
@@ -49,11 +50,66 @@ struct tl_session {
 
 static int tl_verbose;
 
+/* The first program the verifier refused, and the verifier's last word on
+ * it, kept so that a fallback or a failure names the culprit in one line. */
+static char tl_refused_prog[64];
+static char tl_refused_why[160];
+
+/* Lines the verifier closes its log with, after the reason. */
+static bool tl_log_summary(const char *line)
+{
+	return !strncmp(line, "processed ", 10) ||
+	       !strncmp(line, "verification time", 17) ||
+	       !strncmp(line, "stack depth", 11);
+}
+
+/* The verifier's reason is the last line of its log before the summary. */
+static void tl_note_refusal(const char *prog, const char *log)
+{
+	const char *end, *line = NULL;
+
+	if (tl_refused_prog[0] || !prog || !log)
+		return;
+	snprintf(tl_refused_prog, sizeof(tl_refused_prog), "%s", prog);
+	end = log + strlen(log);
+	while (end > log) {
+		while (end > log && end[-1] == '\n')
+			end--;
+		for (line = end; line > log && line[-1] != '\n'; line--)
+			;
+		if (end > line && !tl_log_summary(line))
+			break;
+		end = line;
+		line = NULL;
+	}
+	if (line)
+		snprintf(tl_refused_why, sizeof(tl_refused_why), "%.*s",
+			 (int)(end - line), line);
+}
+
+/* libbpf 1.x hands the whole verifier log of a refused program in one
+ * message, "prog '%s': -- BEGIN PROG LOAD LOG --\n%s-- END ...". */
+static void tl_catch_refusal(const char *fmt, va_list ap)
+{
+	const char *prog, *log;
+	va_list cp;
+
+	if (!strstr(fmt, "BEGIN PROG LOAD LOG"))
+		return;
+	va_copy(cp, ap);
+	prog = va_arg(cp, const char *);
+	log = va_arg(cp, const char *);
+	va_end(cp);
+	tl_note_refusal(prog, log);
+}
+
 /* libbpf's messages: errors come back to us as return codes and become
  * one-line messages, so its own output is shown only when asked for. */
 static int tl_libbpf_print(enum libbpf_print_level lvl, const char *fmt,
 			   va_list ap)
 {
+	if (lvl == LIBBPF_WARN)
+		tl_catch_refusal(fmt, ap);
 	if (tl_verbose < 1 || (lvl == LIBBPF_DEBUG && tl_verbose < 2))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
@@ -220,7 +276,8 @@ static int tl_load_any(struct tl_session *s, char *err, size_t errlen)
 	const char *no_stage = getenv("THREADLINE_NO_STAGE");
 	int e;
 
-	s->raw_tp = force && *force == '1';
+	s->raw_tp = s->opts.raw_tp || (force && *force == '1');
+	s->forced_raw_tp = s->raw_tp;
 	s->no_stage = no_stage && *no_stage == '1';
 	e = load_objects(s);
 	if (e) {
@@ -232,6 +289,12 @@ static int tl_load_any(struct tl_session *s, char *err, size_t errlen)
 	}
 	if (!e && !s->no_stage)
 		e = tl_stage_check(s);
+	if (e && tl_refused_prog[0]) {
+		snprintf(err, errlen, "loading the BPF programs failed: the kernel "
+			 "refused %s (%s); run with -v to see the verifier's log",
+			 tl_refused_prog, tl_refused_why);
+		return e < 0 ? e : -e;
+	}
 	if (e) {
 		snprintf(err, errlen, "loading the BPF programs failed: %s; run "
 			 "with -v to see libbpf's log (the verifier's reasons)",
@@ -247,6 +310,7 @@ static int tl_check_system(const struct tl_session_opts *o, char *err,
 	int e;
 
 	tl_verbose = o->verbose;
+	tl_refused_prog[0] = tl_refused_why[0] = '\0';
 	libbpf_set_print(tl_libbpf_print);
 	e = tl_check_privileges(err, errlen);
 	if (!e)
@@ -254,6 +318,24 @@ static int tl_check_system(const struct tl_session_opts *o, char *err,
 	if (!e)
 		e = tl_check_tracefs(err, errlen);
 	return e;
+}
+
+/* One line when the fallback happened: which program the kernel refused
+ * and the verifier's reason (the whole log is behind -v). */
+static void tl_say_raw_tp(const struct tl_session *s)
+{
+	if (!s->raw_tp)
+		return;
+	if (s->forced_raw_tp) {
+		if (s->opts.verbose)
+			fprintf(stderr, "threadline: raw tracepoints in use "
+				"(--raw-tp or THREADLINE_FORCE_RAW_TP)\n");
+		return;
+	}
+	fprintf(stderr, "threadline: warning: the kernel refused tp_btf program "
+		"%s (%s); using raw tracepoints (-v shows the verifier's log)\n",
+		tl_refused_prog[0] ? tl_refused_prog : "?",
+		tl_refused_why[0] ? tl_refused_why : "no reason given");
 }
 
 struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
@@ -282,12 +364,7 @@ struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
 	if (tl_create_rings(s, err, errlen) || tl_load_any(s, err, errlen) ||
 	    tl_fill_rings(s, err, errlen))
 		goto fail;
-	if (s->raw_tp && !getenv("THREADLINE_FORCE_RAW_TP"))
-		fprintf(stderr, "threadline: warning: tp_btf programs refused, "
-			"using raw tracepoints\n");
-	else if (s->raw_tp && o->verbose)
-		fprintf(stderr, "threadline: raw tracepoints in use "
-			"(THREADLINE_FORCE_RAW_TP)\n");
+	tl_say_raw_tp(s);
 	return s;
 fail:
 	tl_session_close(s);

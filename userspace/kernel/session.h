@@ -18,6 +18,8 @@ struct tl_session_opts {
 	bool stacks;          /* reserved: user stacks on blocking */
 	uint32_t ringbuf_mb;  /* per-CPU ring buffer size, MiB (0 = default) */
 	int verbose;          /* libbpf debug output at >= 2 */
+	bool raw_tp;          /* load the raw_tp twins, not tp_btf (as the
+				 environment THREADLINE_FORCE_RAW_TP=1 does) */
 };
 
 /* Checks privileges, BTF and tracefs, opens and loads the BPF object.
