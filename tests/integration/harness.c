@@ -263,8 +263,11 @@ void th_dump_log(const struct th_run *r)
 
 int th_run_both_paths(const struct CMUnitTest *tests, size_t n)
 {
+	const char *only = getenv("TL_TEST_FILTER");
 	int failed;
 
+	if (only && *only)
+		cmocka_set_test_filter(only); /* e.g. "test_pid_reuse*" */
 	unsetenv("THREADLINE_FORCE_RAW_TP");
 	failed = _cmocka_run_group_tests("tp_btf", tests, n, NULL, NULL);
 	setenv("THREADLINE_FORCE_RAW_TP", "1", 1);

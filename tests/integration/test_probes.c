@@ -422,6 +422,48 @@ static void test_exec_from_thread(void **state)
 	th_free(&r);
 }
 
+/* ---- a pid reused while the old owner is not yet freed ---- */
+
+/* The first owner's task is freed after the second owner started: its
+ * free must not take the number out of the filter, so everything the
+ * second owner does (a rename, 20 sleeps) is recorded. */
+static void test_pid_reuse_keeps_tracing(void **state)
+{
+	size_t renames = 0, sleeps = 0;
+	struct th_run r;
+	struct recs rs;
+	char info[128];
+	uint32_t pid;
+
+	(void)state;
+	info_path(info, sizeof(info), "reuse");
+	assert_int_equal(th_record_cmd(&r, (const char *[]){ "-e", "sched,proc", NULL },
+		(const char *[]){ th_helper_path("probe_pid_reuse"), info, NULL }), 0);
+	pid = info_value(info, "pid");
+	unlink(info);
+	if (pid == 0) {
+		th_free(&r);
+		skip(); /* the number never came back, or ns_last_pid is locked */
+	}
+	recs_load(&rs, r.path);
+	for (size_t i = 0; i < rs.n; i++) {
+		const struct tl_rename *n = (const void *)rs.v[i];
+		const struct tl_switch *w = (const void *)rs.v[i];
+
+		if (n->h.type == TL_RENAME && n->tid == pid &&
+		    !strcmp(n->newcomm, "reuse-b"))
+			renames++;
+		if (w->h.type == TL_SWITCH && w->h.tid == pid && w->prev_state == 1 &&
+		    !strcmp(w->prev_comm, "reuse-b"))
+			sleeps++;
+	}
+	if (renames != 1 || sleeps < 20)
+		fail_msg("second owner of pid %u: %zu renames, %zu sleeps recorded",
+			 pid, renames, sleeps);
+	recs_free(&rs);
+	th_free(&r);
+}
+
 /* ---- migration ---- */
 
 /* The thread may also be moved when it is created (its first CPU is
@@ -721,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_usdt),
 		cmocka_unit_test(test_exec_from_thread),
+		cmocka_unit_test(test_pid_reuse_keeps_tracing),
 		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_loss_record),
 		cmocka_unit_test(test_loss_kernel_counter),
