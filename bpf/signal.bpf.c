@@ -37,8 +37,7 @@ static __always_inline int tl_on_generate(bool btf, int sig,
 	e = tl_reserve(sizeof(*e), TL_SIGNAL_GEN, &ring);
 	if (!e)
 		return 0;
-	if (tl_in_irq())
-		e->h.flags |= TL_HDR_F_IRQ;
+	e->h.flags = tl_irq_flags(e->h.cpu, e->h.tid, false);
 	e->tid = TL_RD(btf, task, pid);
 	e->tgid = tgid;
 	e->sig = sig;

@@ -76,7 +76,13 @@ enum tl_fd_kind {
 	TL_FD_OTHER = 8,
 };
 
-#define TL_HDR_F_IRQ 0x1 /* fired in interrupt context (waker is not current) */
+/* Header flags. TL_HDR_F_IRQ: the event is not the doing of the task that
+ * was current (hdr.tgid/tid): it fired in interrupt context, or in the
+ * idle task (which wakes nobody itself). When the BPF side could read the
+ * CPU's preempt count it also says which context: */
+#define TL_HDR_F_IRQ 0x1
+#define TL_HDR_F_HARDIRQ 0x2 /* with F_IRQ: hard interrupt (hrtimer, device, IPI) or NMI */
+#define TL_HDR_F_SOFTIRQ 0x4 /* with F_IRQ: softirq (timer wheel, network, RCU, ...) */
 
 /* Common header. tgid/tid are the task current on `cpu` when it fired. */
 struct tl_hdr {

@@ -23,6 +23,8 @@
 #include "userspace/kernel/session.h"
 
 #define CLONE_THREAD_FLAG 0x10000
+#define NR_NANOSLEEP 35
+#define NR_CLOCK_NANOSLEEP 230
 
 /* ---- the records of a recording, in memory ---- */
 
@@ -464,6 +466,57 @@ static void test_pid_reuse_keeps_tracing(void **state)
 	th_free(&r);
 }
 
+/* ---- wakeups from interrupts ---- */
+
+/* A sleeper's 300 timer wakeups, while a hog runs on its CPU: the timer
+ * interrupt wakes it, on top of the hog. At least 90% are marked as coming
+ * from a hard interrupt, and none is charged to the hog. */
+static void test_timer_wakeups_are_interrupts(void **state)
+{
+	size_t wakes = 0, hard = 0, soft = 0, by_hog = 0;
+	uint32_t sleeper, hog;
+	bool in_sleep = false;
+	struct th_run r;
+	struct recs rs;
+	char info[128];
+
+	(void)state;
+	info_path(info, sizeof(info), "timer");
+	assert_int_equal(th_record_cmd(&r, (const char *[]){ "-e", "sched,proc", NULL },
+		(const char *[]){ th_helper_path("probe_timer_wakeups"), info, NULL }), 0);
+	sleeper = info_value(info, "sleeper");
+	hog = info_value(info, "hog");
+	unlink(info);
+	recs_load(&rs, r.path);
+	for (size_t i = 0; i < rs.n; i++) {
+		const struct tl_waking *w = (const void *)rs.v[i];
+		const struct tl_switch *sw = (const void *)rs.v[i];
+
+		/* only the ends of its sleeps: the hog's exit wakes it too */
+		if (sw->h.type == TL_SWITCH && sw->h.tid == sleeper)
+			in_sleep = sw->prev_state && (sw->why.sys_nr == NR_NANOSLEEP ||
+				   sw->why.sys_nr == NR_CLOCK_NANOSLEEP);
+		if (w->h.type != TL_WAKING || w->tid != sleeper || !in_sleep)
+			continue;
+		in_sleep = false;
+		wakes++;
+		if (w->h.flags & TL_HDR_F_HARDIRQ)
+			hard++;
+		if (w->h.flags & TL_HDR_F_SOFTIRQ)
+			soft++;
+		if (w->h.tgid == hog && !(w->h.flags & TL_HDR_F_IRQ))
+			by_hog++;
+		if ((w->h.flags & (TL_HDR_F_HARDIRQ | TL_HDR_F_SOFTIRQ)) &&
+		    !(w->h.flags & TL_HDR_F_IRQ))
+			fail_msg("a hard or soft interrupt without TL_HDR_F_IRQ");
+	}
+	if (wakes < 270 || hard * 10 < wakes * 9 || by_hog)
+		fail_msg("%zu wakeups: %zu from hard, %zu from soft interrupts, "
+			 "%zu charged to the hog", wakes, hard, soft, by_hog);
+	recs_free(&rs);
+	th_free(&r);
+}
+
 /* ---- migration ---- */
 
 /* The thread may also be moved when it is created (its first CPU is
@@ -764,6 +817,7 @@ int main(void)
 		cmocka_unit_test(test_usdt),
 		cmocka_unit_test(test_exec_from_thread),
 		cmocka_unit_test(test_pid_reuse_keeps_tracing),
+		cmocka_unit_test(test_timer_wakeups_are_interrupts),
 		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_loss_record),
 		cmocka_unit_test(test_loss_kernel_counter),

@@ -230,6 +230,7 @@ static int tl_fill_rings(struct tl_session *s, char *err, size_t errlen)
 /* One attempt at open + configure + load, with tp_btf or with raw_tp. */
 static int load_objects(struct tl_session *s)
 {
+	int64_t pc_from_rq = 0;
 	struct bpf_map *outer;
 	int err;
 
@@ -242,6 +243,9 @@ static int load_objects(struct tl_session *s)
 	s->skel->rodata->tl_stage_limit = s->no_stage ? 0 : tl_stage_limit(s->ring_bytes);
 	/* never record ourselves: our polls and writes would feed back */
 	s->skel->rodata->tl_self_tgid = (uint32_t)getpid();
+	s->skel->rodata->tl_pc_known =
+		tl_preempt_count_from_rq(&pc_from_rq) == 0;
+	s->skel->rodata->tl_pc_from_rq = pc_from_rq;
 	/* The inner template keeps its size: the kernel does not compare ring
 	 * sizes of inner maps (and libbpf 1.1 cannot resize the template). */
 	outer = s->skel->maps.tl_rings;
