@@ -554,6 +554,143 @@ static void expect_one_line_error(const char *tag, const char *const *args,
 	run_free(&r);
 }
 
+/* ---- -p takes the existing tree; targets that exit while attaching ---- */
+
+/* Wakes every 10 ms until `ms` have passed, then reaps its child if any. */
+static void sleeper_loop(int ms, pid_t child)
+{
+	struct timespec tick = { 0, 10000000 };
+
+	for (int i = 0; i < ms / 10; i++)
+		nanosleep(&tick, NULL);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	_exit(0);
+}
+
+/* A parent, its child and its grandchild, all sleepers for `ms` ms; the
+ * child and grandchild say who they are on a pipe. Returns the parent. */
+static pid_t start_tree(int ms, pid_t *child, pid_t *grand)
+{
+	int p[2];
+	pid_t top, c, g;
+
+	assert_int_equal(pipe(p), 0);
+	top = fork();
+	assert_true(top >= 0);
+	if (top == 0) {
+		c = fork();
+		if (c == 0) {
+			g = fork();
+			if (g == 0)
+				sleeper_loop(ms, 0);
+			if (write(p[1], &g, sizeof(g)) != sizeof(g))
+				_exit(1);
+			c = getpid();
+			if (write(p[1], &c, sizeof(c)) != sizeof(c))
+				_exit(1);
+			sleeper_loop(ms, g);
+		}
+		sleeper_loop(ms, c);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], grand, sizeof(*grand)), sizeof(*grand));
+	assert_int_equal(read(p[0], child, sizeof(*child)), sizeof(*child));
+	close(p[0]);
+	return top;
+}
+
+static size_t switches_of(const struct recs *rs, pid_t pid)
+{
+	size_t n = 0;
+
+	EACH(rs, struct tl_switch, w, TL_SWITCH)
+		n += w->h.tgid == (uint32_t)pid;
+	return n;
+}
+
+/* -p PARENT records the children and grandchildren it already had, and
+ * the recording says which processes it included. */
+static void test_attach_takes_existing_tree(void **state)
+{
+	char pidarg[16], want[96];
+	pid_t top, child, grand;
+	struct run r;
+	struct recs rs;
+
+	(void)state;
+	top = start_tree(2000, &child, &grand);
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)top);
+	run_init(&r, "tree");
+	assert_int_equal(record(&r, NULL, (const char *[]){ "-o", r.out, "-p", pidarg,
+				"-d", "0.5", NULL }), 0);
+	kill(top, SIGKILL);
+	waitpid(top, NULL, 0);
+	load(&r, &rs);
+	snprintf(want, sizeof(want), "pid: %d and 2 descendants: ", (int)top);
+	if (strncmp(rs.info.target, want, strlen(want)) ||
+	    !strstr(rs.info.target, pidarg) )
+		fail_msg("target: %s", rs.info.target);
+	snprintf(want, sizeof(want), "%d", (int)child);
+	assert_non_null(strstr(rs.info.target + strlen(pidarg), want));
+	snprintf(want, sizeof(want), "%d", (int)grand);
+	assert_non_null(strstr(rs.info.target + strlen(pidarg), want));
+	/* each wakes every 10 ms: dozens of switches in half a second */
+	if (switches_of(&rs, child) < 10 || switches_of(&rs, grand) < 10)
+		fail_msg("switches: child %zu, grandchild %zu", switches_of(&rs, child),
+			 switches_of(&rs, grand));
+	unload(&rs);
+	run_free(&r);
+}
+
+/* Two targets that exit while the probes are attached (attaching made as
+ * slow as on a loaded machine): each is still recorded with its parent,
+ * its exit and its states (not all Unknown). */
+static void test_attach_targets_exiting_while_attaching(void **state)
+{
+	struct tl_load_result res;
+	struct tl_model *m = NULL;
+	char pidarg[32];
+	pid_t a, b;
+	struct run r;
+
+	(void)state;
+	a = fork();
+	assert_true(a >= 0);
+	if (a == 0)
+		sleeper_loop(250, 0);
+	b = fork();
+	assert_true(b >= 0);
+	if (b == 0)
+		sleeper_loop(250, 0);
+	snprintf(pidarg, sizeof(pidarg), "%d,%d", (int)a, (int)b);
+	run_init(&r, "attgone");
+	assert_int_equal(record(&r, (const char *[]){ "THREADLINE_ATTACH_DELAY_MS=600",
+				NULL }, (const char *[]){ "-o", r.out, "-p", pidarg,
+				"-d", "3", NULL }), 0);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+	assert_int_equal(tl_load(r.out, NULL, &m, &res), 0);
+	for (int i = 0; i < 2; i++) {
+		const struct tl_process *p = tl_model_find_proc(m, i ? b : a, 0);
+		uint64_t life, unknown;
+
+		if (!p)
+			fail_msg("process %d not recorded; log: %s", (int)(i ? b : a),
+				 slurp(r.log));
+		assert_int_equal(p->ppid, (uint32_t)getpid());
+		assert_int_equal(p->nthreads, 1);
+		life = p->end - p->start;
+		unknown = tl_thread_state_ns(p->threads[0], TL_ST_UNKNOWN, 0, 0);
+		if (life == 0 || unknown * 2 > life)
+			fail_msg("process %d: %llu of %llu ns unknown", (int)p->pid,
+				 (unsigned long long)unknown, (unsigned long long)life);
+		assert_int_equal(tl_proc_exit_code(p), 0);
+	}
+	tl_model_free(m);
+	run_free(&r);
+}
+
 static void test_one_line_errors(void **state)
 {
 	char pid[16];
@@ -666,6 +803,8 @@ int main(void)
 		cmocka_unit_test(test_kill_9_keeps_what_was_flushed),
 		cmocka_unit_test(test_attach_sees_blocked_thread),
 		cmocka_unit_test(test_attach_stops_when_target_exits),
+		cmocka_unit_test(test_attach_takes_existing_tree),
+		cmocka_unit_test(test_attach_targets_exiting_while_attaching),
 		cmocka_unit_test(test_one_line_errors),
 		cmocka_unit_test(test_sudo_user_runs_the_command),
 		cmocka_unit_test_teardown(test_disk_full_keeps_what_was_written,

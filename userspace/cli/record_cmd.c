@@ -52,6 +52,12 @@ struct rec {
 	uint64_t rejected;       /* records the writer refused */
 	uint64_t last_flush_ns, target_gone_ns;
 	uint32_t ncpus;
+	pid_t *tree;             /* -p: the descendants found at the start */
+	int ntree;
+	uint32_t *early_tids;    /* -p: tasks of the snapshot before attaching */
+	size_t nearly_tids;
+	uint64_t *early;         /* -p: records taken before attaching */
+	size_t early_len, early_cap; /* in 8-byte words */
 	char err[512];
 };
 
@@ -182,6 +188,21 @@ static int on_record(void *ctx, const struct tl_hdr *h)
 	return e ? e : note_process(r, h);
 }
 
+#define TASK_DEAD_STATES (0x10 | 0x20 | 0x80) /* EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD */
+
+/* A task of the snapshot taken before attaching that has died since: the
+ * probes saw its end, or it ended unseen; a second, dead entry would make
+ * it look like a new process with the same PID. */
+static bool died_since_early(const struct rec *r, const struct tl_task_snap *s)
+{
+	if (!(s->state & TASK_DEAD_STATES))
+		return false;
+	for (size_t i = 0; i < r->nearly_tids; i++)
+		if (r->early_tids[i] == s->h.tid)
+			return true;
+	return false;
+}
+
 /* Snapshot: every task goes into the ordered stream; each process leader
  * also brings its command line (the launched child's comes at its exec). */
 static int on_snapshot(void *ctx, const struct tl_hdr *h)
@@ -189,7 +210,11 @@ static int on_snapshot(void *ctx, const struct tl_hdr *h)
 	uint64_t buf[(sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE) / 8 + 1];
 	struct tl_proc_info *pi = (struct tl_proc_info *)buf;
 	struct rec *r = ctx;
-	int e = tl_collector_inject(r->c, h);
+	int e;
+
+	if (died_since_early(r, (const struct tl_task_snap *)h))
+		return 0;
+	e = tl_collector_inject(r->c, h);
 
 	if (e || h->tid != h->tgid || (r->launched && h->tgid == (uint32_t)r->child.pid))
 		return e;
@@ -302,6 +327,140 @@ static int add_targets(struct rec *r)
 	return 0;
 }
 
+/* ---- -p: what exists before tracing starts ---- */
+
+/* Keeps a record (8-byte aligned, as every record is) for the recording. */
+static int keep_early(struct rec *r, const struct tl_hdr *h)
+{
+	size_t words = ((size_t)h->size + 7) / 8;
+
+	if (r->early_len + words > r->early_cap) {
+		size_t cap = (r->early_cap + words) * 2;
+		uint64_t *n = realloc(r->early, cap * 8);
+
+		if (!n)
+			return -ENOMEM;
+		r->early = n;
+		r->early_cap = cap;
+	}
+	memcpy(r->early + r->early_len, h, h->size);
+	r->early_len += words;
+	return 0;
+}
+
+/* A target may exit while the probes are attached, which takes a while:
+ * its tasks and identity are taken first, so that it is recorded with its
+ * parent, command line and state even when the snapshot after attaching
+ * no longer finds it (events seen later win over these in the model). */
+static int on_early_snapshot(void *ctx, const struct tl_hdr *h)
+{
+	uint64_t buf[(sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE) / 8 + 1];
+	struct tl_proc_info *pi = (struct tl_proc_info *)buf;
+	struct rec *r = ctx;
+	uint32_t *tids = realloc(r->early_tids, (r->nearly_tids + 1) * sizeof(*tids));
+	int e = tids ? keep_early(r, h) : -ENOMEM;
+
+	if (tids) {
+		r->early_tids = tids;
+		tids[r->nearly_tids++] = h->tid;
+	}
+	if (e || h->tid != h->tgid)
+		return e;
+	if (!proc_info_record((pid_t)h->tgid, h->ts, h->cpu, pi, sizeof(buf)))
+		return 0;
+	return keep_early(r, &pi->h);
+}
+
+static void early_snapshot(struct rec *r)
+{
+	int e;
+
+	if (!r->o->npids)
+		return;
+	e = tl_session_snapshot(r->s, on_early_snapshot, r);
+	if (e)
+		fprintf(stderr, "threadline: warning: no snapshot before attaching: %s\n",
+			strerror(-e));
+}
+
+static int inject_early(struct rec *r)
+{
+	size_t off = 0;
+	int e = 0;
+
+	while (!e && off < r->early_len) {
+		const struct tl_hdr *h = (const struct tl_hdr *)(r->early + off);
+
+		e = tl_collector_inject(r->c, h);
+		off += ((size_t)h->size + 7) / 8;
+	}
+	free(r->early);
+	r->early = NULL;
+	r->early_len = r->early_cap = 0;
+	return e;
+}
+
+static bool is_target(const struct rec *r, pid_t pid)
+{
+	for (int i = 0; i < r->o->npids; i++)
+		if (r->o->pids[i] == pid)
+			return true;
+	for (int i = 0; i < r->ntree; i++)
+		if (r->tree[i] == pid)
+			return true;
+	return false;
+}
+
+/* One pass over /proc: adds the descendants of the -p processes not added
+ * yet. Returns how many it added, or -errno. */
+static int add_descendants_once(struct rec *r)
+{
+	pid_t *found, *grown;
+	int n = tl_proc_descendants(r->o->pids, r->o->npids, &found), added = 0;
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		if (is_target(r, found[i]))
+			continue;
+		grown = realloc(r->tree, (size_t)(r->ntree + 1) * sizeof(*grown));
+		if (!grown || tl_session_add_tgid(r->s, (uint32_t)found[i])) {
+			r->tree = grown ? grown : r->tree;
+			free(found);
+			return -ENOMEM;
+		}
+		r->tree = grown;
+		r->tree[r->ntree++] = found[i];
+		added++;
+	}
+	free(found);
+	return added;
+}
+
+/* -p takes the whole existing tree. Run once the probes are attached:
+ * from then on a traced process's forks join the filter in the kernel, so
+ * a child started after a pass that added its parent is followed there,
+ * and one started before is seen by the next pass; passes repeat until
+ * one finds nothing new. */
+static int add_descendants(struct rec *r)
+{
+	int n;
+
+	if (!r->o->npids || r->o->all)
+		return 0;
+	while ((n = add_descendants_once(r)) > 0)
+		;
+	if (n < 0) {
+		fail_line("cannot follow the children of the -p processes: %s",
+			  strerror(-n));
+		return 1;
+	}
+	if (r->o->verbose && r->ntree)
+		fprintf(stderr, "threadline: also tracing %d descendants of the "
+			"-p processes\n", r->ntree);
+	return 0;
+}
+
 static void attach_usdt(struct rec *r, int pid, const char *path)
 {
 	int n = tl_session_attach_usdt(r->s, pid, path);
@@ -327,6 +486,12 @@ static int attach(struct rec *r)
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->o->pids[i]);
 		attach_usdt(r, r->o->pids[i], exe);
 	}
+	if (add_descendants(r))
+		return 1;
+	for (int i = 0; i < r->ntree; i++) {
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->tree[i]);
+		attach_usdt(r, r->tree[i], exe);
+	}
 	return 0;
 }
 
@@ -338,6 +503,25 @@ static void join_words(char *dst, size_t len, const char *prefix, int n,
 	for (int i = 0; i < n && used < len; i++)
 		used += (size_t)snprintf(dst + used, len - used, "%s%s",
 					 i ? sep : "", words[i]);
+}
+
+/* "pid: 10,20 and 3 descendants: 11,12,21": what -p included, so the
+ * report says it; a long list ends with "+N more". */
+static void describe_tree(const struct rec *r, char *dst, size_t len,
+			  const char *pids)
+{
+	size_t used = (size_t)snprintf(dst, len, "pid: %s", pids);
+	int i;
+
+	if (!r->ntree || used >= len)
+		return;
+	used += (size_t)snprintf(dst + used, len - used, " and %d descendant%s:",
+				 r->ntree, r->ntree > 1 ? "s" : "");
+	for (i = 0; i < r->ntree && used + 24 < len; i++)
+		used += (size_t)snprintf(dst + used, len - used, "%s%d",
+					 i ? "," : " ", (int)r->tree[i]);
+	if (i < r->ntree && used < len)
+		snprintf(dst + used, len - used, " +%d more", r->ntree - i);
 }
 
 static void describe(const struct rec *r, struct tl_rec_info *info, int argc,
@@ -360,7 +544,7 @@ static void describe(const struct rec *r, struct tl_rec_info *info, int argc,
 		used += (size_t)snprintf(pids + used, sizeof(pids) - used, "%s%d",
 					 i ? "," : "", (int)r->o->pids[i]);
 	if (r->o->npids)
-		snprintf(info->target, sizeof(info->target), "pid: %s", pids);
+		describe_tree(r, info->target, sizeof(info->target), pids);
 }
 
 static int output_error(const char *out, int err)
@@ -405,6 +589,11 @@ static int start_collecting(struct rec *r)
 	r->c = tl_collector_new(r->s, on_record, r);
 	if (!r->c) {
 		fail_line("cannot read the ring buffers: %s", strerror(errno));
+		return 1;
+	}
+	e = inject_early(r);
+	if (e) {
+		fail_line("cannot keep the tasks seen before attaching: %s", strerror(-e));
 		return 1;
 	}
 	e = tl_session_snapshot(r->s, on_snapshot, r);
@@ -518,6 +707,9 @@ static void cleanup(struct rec *r)
 	}
 	tl_collector_free(r->c);
 	tl_session_close(r->s);
+	free(r->tree);
+	free(r->early);
+	free(r->early_tids);
 }
 
 /* Everything up to the moment events flow. */
@@ -533,7 +725,10 @@ static int set_up(struct rec *r, int argc, char **argv)
 		return rc;
 	if ((rc = check_output(r->o->output)))
 		return rc;
-	if ((rc = open_session(r)) || (rc = add_targets(r)) || (rc = attach(r)) ||
+	if ((rc = open_session(r)) || (rc = add_targets(r)))
+		return rc;
+	early_snapshot(r);
+	if ((rc = attach(r)) ||
 	    (rc = open_writer(r, argc, argv)))
 		return rc;
 	rc = start_collecting(r);

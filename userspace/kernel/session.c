@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -460,25 +461,51 @@ static int tl_attach_one(struct tl_session *s, const struct tl_probe *p,
 	return tl_keep_link(s, l);
 }
 
-int tl_session_attach(struct tl_session *s, char *err, size_t errlen)
+/* THREADLINE_ATTACH_DELAY_MS=N waits N ms between the scheduler probes
+ * and the syscall tracepoints: what attaching can take on a loaded
+ * machine, so that the tests can have a target exit half-attached. */
+static void tl_attach_delay(void)
 {
-	size_t i;
-	int e;
+	const char *ms = getenv("THREADLINE_ATTACH_DELAY_MS");
+	long v = ms ? strtol(ms, NULL, 10) : 0;
+	struct timespec ts;
 
-	for (i = 0; i < TL_CATALOGUE_LEN; i++) {
+	if (v <= 0 || v > 10000)
+		return;
+	ts.tv_sec = v / 1000;
+	ts.tv_nsec = (v % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+static int tl_attach_kind(struct tl_session *s, enum tl_probe_kind kind,
+			  char *err, size_t errlen)
+{
+	for (size_t i = 0; i < TL_CATALOGUE_LEN; i++) {
 		const struct tl_probe *p = &tl_catalogue[i];
+		int e;
 
-		if (p->kind != TL_PK_TP_BTF && p->kind != TL_PK_TRACEPOINT)
-			continue;
-		if (!tl_group_selected(s, p->group))
+		if (p->kind != kind || !tl_group_selected(s, p->group))
 			continue;
 		e = tl_attach_one(s, p, err, errlen);
-		if (e < 0) {
-			tl_session_detach(s);
+		if (e < 0)
 			return e;
-		}
 	}
 	return 0;
+}
+
+/* The scheduler and process probes first: they follow forks and see
+ * exits, whatever else is still being attached. */
+int tl_session_attach(struct tl_session *s, char *err, size_t errlen)
+{
+	int e = tl_attach_kind(s, TL_PK_TP_BTF, err, errlen);
+
+	if (!e) {
+		tl_attach_delay();
+		e = tl_attach_kind(s, TL_PK_TRACEPOINT, err, errlen);
+	}
+	if (e < 0)
+		tl_session_detach(s);
+	return e < 0 ? e : 0;
 }
 
 int tl_session_attach_usdt(struct tl_session *s, int pid, const char *path)
