@@ -87,10 +87,20 @@ static __always_inline __u32 tl_pid_word(__u32 tgid)
 	return w & (TL_PID_LIMIT / 64 - 1);
 }
 
+/* Set by user space (through the memory-mapped .bss) at the end of a
+ * recording: from then on nothing is traced, on every CPU at once, while
+ * the probes are detached at leisure; records of programs already past
+ * this test carry later timestamps, and user space drops those. Defined
+ * once, in sched.bpf.c. */
+extern __u32 tl_stopped;
+
 /* threadline itself counts as untraced everywhere: see "The filter" in
- * docs/probes.md for what that keeps of its switches and wakeups. */
+ * docs/probes.md for what that keeps of its switches and wakeups. The
+ * stop flag is asked first: every program passes through here. */
 static __always_inline bool tl_traced_tgid(__u32 tgid)
 {
+	if (*(volatile __u32 *)&tl_stopped)
+		return false;
 	if (tl_self_tgid && tgid == tl_self_tgid)
 		return false;
 	if (tl_trace_all)
@@ -125,10 +135,11 @@ static __always_inline bool tl_current_traced(void)
  * distance from the per-CPU run queue is in the kernel's BTF, and user
  * space passes it in (tl_pc_from_rq; tl_pc_known false when BTF does not
  * say). The run queue of a CPU is that of the task running on it. */
-const volatile bool tl_pc_known __weak = false;
-const volatile __s64 tl_pc_from_rq __weak = 0;
-/* the preempt count's address per CPU, found on first use (0: not yet);
- * defined once, in sched.bpf.c */
+/* In .bss, set by user space after loading (it reads BTF meanwhile), before
+ * attaching; the preempt count's address per CPU is found on first use (0:
+ * not yet). Defined once, in sched.bpf.c. */
+extern __u32 tl_pc_known;
+extern __s64 tl_pc_from_rq;
 extern __u64 tl_pc_addrs[TL_MAX_CPUS];
 
 #define TL_PC_SOFTIRQ_OFFSET 0x00000100u /* serving a softirq */

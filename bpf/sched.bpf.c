@@ -10,6 +10,9 @@
 struct tl_cpu_slot tl_stats[TL_MAX_CPUS];
 struct tl_stage tl_stages[TL_MAX_CPUS];
 __u64 tl_pc_addrs[TL_MAX_CPUS];
+__u32 tl_pc_known;
+__s64 tl_pc_from_rq;
+__u32 tl_stopped;
 
 _Static_assert(sizeof(struct tl_switch) <= TL_STAGE_ROOM &&
 	       sizeof(struct tl_waking) <= TL_STAGE_ROOM,

@@ -691,6 +691,82 @@ static void test_attach_targets_exiting_while_attaching(void **state)
 	run_free(&r);
 }
 
+/* ---- the end of a recording ---- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* -d 1 on a target switching as fast as it can: the data spans one second
+ * give or take 50 ms, nothing is stamped after the end, and stopping
+ * loses nothing (the probes are stopped at once, then detached). */
+static void test_duration_is_exact_and_stop_loses_nothing(void **state)
+{
+	uint64_t first = UINT64_MAX, last = 0, span;
+	size_t switches = 0, losses = 0;
+	char pidarg[16];
+	struct run r;
+	struct recs rs;
+	pid_t burst = fork();
+
+	(void)state;
+	assert_true(burst >= 0);
+	if (burst == 0) {
+		execl(th_helper_path("probe_burst"), "probe_burst", "1000000000",
+		      (char *)NULL);
+		_exit(200);
+	}
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)burst);
+	run_init(&r, "dur");
+	assert_int_equal(record(&r, NULL, (const char *[]){ "-o", r.out, "-p", pidarg,
+				"-d", "1", NULL }), 0);
+	kill(burst, SIGKILL);
+	waitpid(burst, NULL, 0);
+	load(&r, &rs);
+	assert_int_equal(rs.st, TL_READ_END);
+	for (size_t i = 0; i < rs.n; i++) {
+		const struct tl_hdr *h = rs.v[i];
+
+		first = h->ts < first ? h->ts : first;
+		last = h->ts > last ? h->ts : last;
+		switches += h->type == TL_SWITCH;
+		losses += h->type == TL_LOSS;
+	}
+	span = rs.trailer.h.ts - first;
+	if (span < 950000000ull || span > 1050000000ull || last > rs.trailer.h.ts)
+		fail_msg("data from %llu to %llu, end %llu: %.3f s for -d 1",
+			 (unsigned long long)first, (unsigned long long)last,
+			 (unsigned long long)rs.trailer.h.ts, span / 1e9);
+	if (losses || rs.trailer.lost_total)
+		fail_msg("%zu loss records, %llu lost", losses,
+			 (unsigned long long)rs.trailer.lost_total);
+	assert_true(switches > 1000);
+	unload(&rs);
+	run_free(&r);
+}
+
+/* A command that does nothing is recorded and done in well under the
+ * seconds that detaching the probes one by one took (loose bound: the
+ * machine may be busy; bench/attach measures it). */
+static void test_short_command_returns_promptly(void **state)
+{
+	struct run r;
+	uint64_t t0 = mono_ns(), took;
+
+	(void)state;
+	run_init(&r, "true");
+	assert_int_equal(record(&r, NULL, (const char *[]){ "-o", r.out, "--", "true",
+				NULL }), 0);
+	took = mono_ns() - t0;
+	if (took > 2000000000ull)
+		fail_msg("record -- true took %.2f s", took / 1e9);
+	run_free(&r);
+}
+
 static void test_one_line_errors(void **state)
 {
 	char pid[16];
@@ -805,6 +881,8 @@ int main(void)
 		cmocka_unit_test(test_attach_stops_when_target_exits),
 		cmocka_unit_test(test_attach_takes_existing_tree),
 		cmocka_unit_test(test_attach_targets_exiting_while_attaching),
+		cmocka_unit_test(test_duration_is_exact_and_stop_loses_nothing),
+		cmocka_unit_test(test_short_command_returns_promptly),
 		cmocka_unit_test(test_one_line_errors),
 		cmocka_unit_test(test_sudo_user_runs_the_command),
 		cmocka_unit_test_teardown(test_disk_full_keeps_what_was_written,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
@@ -23,7 +24,7 @@
 #include "kernel/session.h"
 
 #define FLUSH_EVERY_NS 200000000ull   /* a kill loses at most this much */
-#define EXIT_GRACE_NS 50000000ull     /* after the command exits */
+#define EXIT_GRACE_NS 20000000ull     /* after the command exits */
 #define STOP_WAIT_MS 1000
 
 /* ---- the run ---- */
@@ -51,11 +52,15 @@ struct rec {
 	int werr;                /* first write error */
 	uint64_t rejected;       /* records the writer refused */
 	uint64_t last_flush_ns, target_gone_ns;
+	uint64_t start_ns;       /* record started (for -v timings) */
+	uint64_t first_ts;       /* of the recording's first record */
 	uint32_t ncpus;
 	pid_t *tree;             /* -p: the descendants found at the start */
 	int ntree;
 	uint32_t *early_tids;    /* -p: tasks of the snapshot before attaching */
 	size_t nearly_tids;
+	int pidfds[TL_RECORD_MAX_PIDS + 1]; /* targets, to wake at their exit */
+	int npidfds;
 	uint64_t *early;         /* -p: records taken before attaching */
 	size_t early_len, early_cap; /* in 8-byte words */
 	char err[512];
@@ -212,6 +217,8 @@ static int on_snapshot(void *ctx, const struct tl_hdr *h)
 	struct rec *r = ctx;
 	int e;
 
+	if (!r->first_ts)
+		r->first_ts = h->ts;
 	if (died_since_early(r, (const struct tl_task_snap *)h))
 		return 0;
 	e = tl_collector_inject(r->c, h);
@@ -358,6 +365,9 @@ static int on_early_snapshot(void *ctx, const struct tl_hdr *h)
 	struct tl_proc_info *pi = (struct tl_proc_info *)buf;
 	struct rec *r = ctx;
 	uint32_t *tids = realloc(r->early_tids, (r->nearly_tids + 1) * sizeof(*tids));
+
+	if (!r->first_ts)
+		r->first_ts = h->ts;
 	int e = tids ? keep_early(r, h) : -ENOMEM;
 
 	if (tids) {
@@ -582,6 +592,22 @@ static int open_writer(struct rec *r, int argc, char **argv)
 	return r->w ? 0 : output_error(r->o->output, errno);
 }
 
+/* The drain loop wakes when a target exits rather than at its next poll,
+ * so a short command is not recorded for longer than it ran. Best effort:
+ * without pidfds (Linux < 5.3) the poll still notices. */
+static void watch_target(struct rec *r, pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd < 0)
+		return;
+	if (tl_collector_watch_fd(r->c, fd)) {
+		close(fd);
+		return;
+	}
+	r->pidfds[r->npidfds++] = fd;
+}
+
 static int start_collecting(struct rec *r)
 {
 	int e;
@@ -601,8 +627,11 @@ static int start_collecting(struct rec *r)
 		fprintf(stderr, "threadline: warning: no start-of-trace snapshot: %s\n",
 			strerror(-e));
 	r->last_flush_ns = boot_ns();
+	for (int i = 0; i < r->o->npids; i++)
+		watch_target(r, r->o->pids[i]);
 	if (!r->launched)
 		return 0;
+	watch_target(r, r->child.pid);
 	e = tl_launch_release(&r->child, r->err, sizeof(r->err));
 	if (!e)
 		return 0;
@@ -644,17 +673,21 @@ static void summary(const struct rec *r, uint64_t events, uint64_t lost)
 			tl_writer_clamped(r->w));
 }
 
-/* Stop, drain, write the trailer. Returns the exit status. */
+/* Stop, drain, write the trailer. Returns the exit status. The data ends
+ * when the BPF side is told to stop, on every CPU at once; detaching the
+ * probes (an RCU grace period per syscall tracepoint, seconds in all on a
+ * loaded machine) comes after the file is complete, so it neither delays
+ * the end nor adds to the recording, and nothing is lost meanwhile. */
 static int finish(struct rec *r, int run_err)
 {
 	bool interrupted = stop_flag != 0;
 	struct tl_collector_stats cs;
-	uint64_t end_ns;
+	uint64_t end_ns, closed_ns;
 	int e;
 
+	end_ns = tl_session_stop(r->s);
+	tl_collector_stop(r->c, end_ns);
 	stop_child(r);
-	end_ns = boot_ns(); /* detaching takes a while; tracing ends here */
-	tl_session_detach(r->s);
 	if (!r->werr && tl_collector_flush(r->c) && !r->werr)
 		run_err = run_err ? run_err : -EIO;
 	tl_collector_stats(r->c, &cs);
@@ -662,6 +695,12 @@ static int finish(struct rec *r, int run_err)
 	e = tl_writer_close(r->w, end_ns, trailer_flags(r, interrupted),
 			    r->launched ? r->child.status : 0, cs.lost);
 	r->w = NULL;
+	closed_ns = boot_ns();
+	tl_session_detach(r->s);
+	if (r->o->verbose)
+		fprintf(stderr, "threadline: file complete %.1f ms after the end, "
+			"probes detached %.1f ms later\n", (closed_ns - end_ns) / 1e6,
+			(boot_ns() - closed_ns) / 1e6);
 	if (r->werr || e) {
 		e = r->werr ? r->werr : e;
 		fail_line("writing %s failed: %s; recording stopped, what was "
@@ -710,6 +749,8 @@ static void cleanup(struct rec *r)
 	free(r->tree);
 	free(r->early);
 	free(r->early_tids);
+	for (int i = 0; i < r->npidfds; i++)
+		close(r->pidfds[i]);
 }
 
 /* Everything up to the moment events flow. */
@@ -772,10 +813,15 @@ int tl_cmd_record(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	handle_signals(old);
+	r.start_ns = boot_ns();
 	rc = set_up(&r, argc, argv);
+	if (!rc && o.verbose)
+		fprintf(stderr, "threadline: attached in %.1f ms\n",
+			(boot_ns() - r.start_ns) / 1e6);
 	if (!rc) {
-		uint64_t until = o.duration > 0 ? boot_ns() +
-			(uint64_t)(o.duration * 1e9) : 0;
+		/* -d N: N seconds of data, from the first record on */
+		uint64_t from = r.first_ts ? r.first_ts : boot_ns();
+		uint64_t until = o.duration > 0 ? from + (uint64_t)(o.duration * 1e9) : 0;
 
 		rc = tl_collector_run(r.c, &stop_flag, until, on_round, &r);
 		rc = export_perfetto(&r, finish(&r, rc));

@@ -41,6 +41,11 @@ struct tl_session {
 	struct threadline_bpf *skel;
 	bool raw_tp;            /* the raw_tp twins are loaded */
 	bool forced_raw_tp;     /* by option or environment, not by refusal */
+	bool stopped;           /* tl_session_stop: nothing is emitted any more */
+	pthread_t pc_thread;    /* reads where the preempt count is */
+	bool pc_started;
+	int pc_err;
+	int64_t pc_from_rq;
 	bool no_stage;          /* records go straight to the rings */
 	int ncpus;
 	uint64_t ring_bytes;
@@ -231,7 +236,6 @@ static int tl_fill_rings(struct tl_session *s, char *err, size_t errlen)
 /* One attempt at open + configure + load, with tp_btf or with raw_tp. */
 static int load_objects(struct tl_session *s)
 {
-	int64_t pc_from_rq = 0;
 	struct bpf_map *outer;
 	int err;
 
@@ -244,9 +248,6 @@ static int load_objects(struct tl_session *s)
 	s->skel->rodata->tl_stage_limit = s->no_stage ? 0 : tl_stage_limit(s->ring_bytes);
 	/* never record ourselves: our polls and writes would feed back */
 	s->skel->rodata->tl_self_tgid = (uint32_t)getpid();
-	s->skel->rodata->tl_pc_known =
-		tl_preempt_count_from_rq(&pc_from_rq) == 0;
-	s->skel->rodata->tl_pc_from_rq = pc_from_rq;
 	/* The inner template keeps its size: the kernel does not compare ring
 	 * sizes of inner maps (and libbpf 1.1 cannot resize the template). */
 	outer = s->skel->maps.tl_rings;
@@ -343,6 +344,36 @@ static void tl_say_raw_tp(const struct tl_session *s)
 		tl_refused_why[0] ? tl_refused_why : "no reason given");
 }
 
+/* Reading the kernel's BTF takes ~20 ms: done beside the ring creation
+ * and the loading, which take longer. */
+static void *tl_pc_lookup(void *arg)
+{
+	struct tl_session *s = arg;
+
+	s->pc_err = tl_preempt_count_from_rq(&s->pc_from_rq);
+	return NULL;
+}
+
+static void tl_pc_start(struct tl_session *s)
+{
+	s->pc_err = -ENOENT;
+	s->pc_started = pthread_create(&s->pc_thread, NULL, tl_pc_lookup, s) == 0;
+}
+
+/* Hands the BPF side the preempt count's place (see bpf/common.bpf.h),
+ * or leaves it at "unknown". */
+static void tl_pc_finish(struct tl_session *s)
+{
+	if (!s->pc_started)
+		return;
+	pthread_join(s->pc_thread, NULL);
+	s->pc_started = false;
+	if (s->pc_err || !s->skel || !s->skel->bss)
+		return;
+	s->skel->bss->tl_pc_from_rq = s->pc_from_rq;
+	s->skel->bss->tl_pc_known = 1;
+}
+
 struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
 				   size_t errlen)
 {
@@ -366,9 +397,11 @@ struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
 		goto fail;
 	}
 	s->ring_bytes = tl_ring_bytes(o->ringbuf_mb);
+	tl_pc_start(s);
 	if (tl_create_rings(s, err, errlen) || tl_load_any(s, err, errlen) ||
 	    tl_fill_rings(s, err, errlen))
 		goto fail;
+	tl_pc_finish(s);
 	tl_say_raw_tp(s);
 	return s;
 fail:
@@ -618,7 +651,7 @@ static int tl_flush_stage_on(int fd, int cpu)
 	return 0;
 }
 
-/* Once the probes are detached nothing writes the stages any more: what
+/* Once the probes are stopped or detached nothing writes the stages: what
  * an offline CPU still holds can never reach its ring, and is counted as
  * lost rather than dropped silently. */
 static void tl_stage_abandon(struct tl_session *s, int cpu)
@@ -645,7 +678,7 @@ int tl_session_flush_stages(struct tl_session *s)
 		if (!((volatile struct tl_stage *)&s->skel->bss->tl_stages[cpu])->len)
 			continue;
 		e = tl_flush_stage_on(fd, cpu);
-		if (e == -ENXIO && s->nlinks == 0)
+		if (e == -ENXIO && (s->nlinks == 0 || s->stopped))
 			tl_stage_abandon(s, cpu);
 		else if (e && e != -ENXIO)
 			return e;
@@ -711,6 +744,32 @@ bool tl_session_raw_tp(const struct tl_session *s)
 	return s->raw_tp;
 }
 
+static uint64_t tl_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A program that read the flag just before it was set finishes within
+ * microseconds (tracepoint programs run with preemption off), so a
+ * millisecond later every record stamped before the stop is in its stage
+ * or ring. */
+uint64_t tl_session_stop(struct tl_session *s)
+{
+	struct timespec settle = { 0, 1000000 };
+	uint64_t end;
+
+	if (!s || !s->skel || !s->skel->bss)
+		return tl_boot_ns();
+	end = tl_boot_ns();
+	__atomic_store_n(&s->skel->bss->tl_stopped, 1, __ATOMIC_SEQ_CST);
+	s->stopped = true;
+	nanosleep(&settle, NULL);
+	return end;
+}
+
 struct tl_detach_job {
 	struct bpf_link **links;
 	size_t n, first, step;
@@ -756,6 +815,7 @@ void tl_session_close(struct tl_session *s)
 
 	if (!s)
 		return;
+	tl_pc_finish(s);
 	tl_session_detach(s);
 	free(s->links);
 	threadline_bpf__destroy(s->skel);

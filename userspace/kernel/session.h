@@ -53,6 +53,13 @@ int tl_session_cpu_stats(const struct tl_session *s, struct tl_cpu_stats *st,
 			 int n);
 /* True when the kernel refused tp_btf and the raw_tp programs are in use. */
 bool tl_session_raw_tp(const struct tl_session *s);
+/* Ends the recording in the kernel at once: every program stops emitting
+ * (one flag in the BPF side's memory), while the probes stay attached, so
+ * the end is exact however long detaching takes and nothing is lost to
+ * it. Waits a moment for programs already running, and returns the stop
+ * time (CLOCK_BOOTTIME ns): records stamped later are not part of the
+ * recording (tl_collector_stop drops them). */
+uint64_t tl_session_stop(struct tl_session *s);
 /* Detaches the probes (stops new events); maps stay readable. Idempotent. */
 void tl_session_detach(struct tl_session *s);
 void tl_session_close(struct tl_session *s);
