@@ -59,6 +59,8 @@ struct rec {
 	int ntree;
 	uint32_t *early_tids;    /* -p: tasks of the snapshot before attaching */
 	size_t nearly_tids;
+	uint32_t *seen_tids;     /* live tasks of the snapshot after attaching */
+	size_t nseen_tids;
 	int pidfds[TL_RECORD_MAX_PIDS + 1]; /* targets, to wake at their exit */
 	int npidfds;
 	uint64_t *early;         /* -p: records taken before attaching */
@@ -193,19 +195,37 @@ static int on_record(void *ctx, const struct tl_hdr *h)
 	return e ? e : note_process(r, h);
 }
 
+static bool in_tids(const uint32_t *v, size_t n, uint32_t tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == tid)
+			return true;
+	return false;
+}
+
 #define TASK_DEAD_STATES (0x10 | 0x20 | 0x80) /* EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD */
 
 /* A task of the snapshot taken before attaching that has died since: the
- * probes saw its end, or it ended unseen; a second, dead entry would make
- * it look like a new process with the same PID. */
+ * probes saw its end, or it ended unseen; its entry from before stands
+ * (a second, dead one would look like a new process with the same PID). */
 static bool died_since_early(const struct rec *r, const struct tl_task_snap *s)
 {
-	if (!(s->state & TASK_DEAD_STATES))
-		return false;
-	for (size_t i = 0; i < r->nearly_tids; i++)
-		if (r->early_tids[i] == s->h.tid)
-			return true;
-	return false;
+	return (s->state & TASK_DEAD_STATES) &&
+	       in_tids(r->early_tids, r->nearly_tids, s->h.tid);
+}
+
+static int note_seen(struct rec *r, uint32_t tid)
+{
+	uint32_t *v;
+
+	if (!r->nearly_tids)
+		return 0;
+	v = realloc(r->seen_tids, (r->nseen_tids + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->seen_tids = v;
+	v[r->nseen_tids++] = tid;
+	return 0;
 }
 
 /* Snapshot: every task goes into the ordered stream; each process leader
@@ -221,7 +241,9 @@ static int on_snapshot(void *ctx, const struct tl_hdr *h)
 		r->first_ts = h->ts;
 	if (died_since_early(r, (const struct tl_task_snap *)h))
 		return 0;
-	e = tl_collector_inject(r->c, h);
+	e = note_seen(r, h->tid);
+	if (!e)
+		e = tl_collector_inject(r->c, h);
 
 	if (e || h->tid != h->tgid || (r->launched && h->tgid == (uint32_t)r->child.pid))
 		return e;
@@ -393,6 +415,9 @@ static void early_snapshot(struct rec *r)
 			strerror(-e));
 }
 
+/* After the snapshot that follows attaching: the tasks it no longer found
+ * alive get what was taken of them before (a process's command line goes
+ * with its leader). */
 static int inject_early(struct rec *r)
 {
 	size_t off = 0;
@@ -401,7 +426,8 @@ static int inject_early(struct rec *r)
 	while (!e && off < r->early_len) {
 		const struct tl_hdr *h = (const struct tl_hdr *)(r->early + off);
 
-		e = tl_collector_inject(r->c, h);
+		if (!in_tids(r->seen_tids, r->nseen_tids, h->tid))
+			e = tl_collector_inject(r->c, h);
 		off += ((size_t)h->size + 7) / 8;
 	}
 	free(r->early);
@@ -617,15 +643,15 @@ static int start_collecting(struct rec *r)
 		fail_line("cannot read the ring buffers: %s", strerror(errno));
 		return 1;
 	}
+	e = tl_session_snapshot(r->s, on_snapshot, r);
+	if (e)
+		fprintf(stderr, "threadline: warning: no start-of-trace snapshot: %s\n",
+			strerror(-e));
 	e = inject_early(r);
 	if (e) {
 		fail_line("cannot keep the tasks seen before attaching: %s", strerror(-e));
 		return 1;
 	}
-	e = tl_session_snapshot(r->s, on_snapshot, r);
-	if (e)
-		fprintf(stderr, "threadline: warning: no start-of-trace snapshot: %s\n",
-			strerror(-e));
 	r->last_flush_ns = boot_ns();
 	for (int i = 0; i < r->o->npids; i++)
 		watch_target(r, r->o->pids[i]);
@@ -749,6 +775,7 @@ static void cleanup(struct rec *r)
 	free(r->tree);
 	free(r->early);
 	free(r->early_tids);
+	free(r->seen_tids);
 	for (int i = 0; i < r->npidfds; i++)
 		close(r->pidfds[i]);
 }
