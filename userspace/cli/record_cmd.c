@@ -700,10 +700,11 @@ static void summary(const struct rec *r, uint64_t events, uint64_t lost)
 }
 
 /* Stop, drain, write the trailer. Returns the exit status. The data ends
- * when the BPF side is told to stop, on every CPU at once; detaching the
+ * when the BPF side is told to stop, on every CPU at once; releasing the
  * probes (an RCU grace period per syscall tracepoint, seconds in all on a
- * loaded machine) comes after the file is complete, so it neither delays
- * the end nor adds to the recording, and nothing is lost meanwhile. */
+ * loaded machine) comes after the file is complete and is left to a helper
+ * process that outlives this one, so it neither delays the end nor adds to
+ * the recording, nothing is lost meanwhile, and record exits at once. */
 static int finish(struct rec *r, int run_err)
 {
 	bool interrupted = stop_flag != 0;
@@ -722,6 +723,7 @@ static int finish(struct rec *r, int run_err)
 			    r->launched ? r->child.status : 0, cs.lost);
 	r->w = NULL;
 	closed_ns = boot_ns();
+	tl_session_release_later(r->s);
 	tl_session_detach(r->s);
 	if (r->o->verbose)
 		fprintf(stderr, "threadline: file complete %.1f ms after the end, "
@@ -795,6 +797,9 @@ static int set_up(struct rec *r, int argc, char **argv)
 		return rc;
 	if ((rc = open_session(r)) || (rc = add_targets(r)))
 		return rc;
+	if (r->o->verbose)
+		fprintf(stderr, "threadline: loaded in %.1f ms\n",
+			(boot_ns() - r->start_ns) / 1e6);
 	early_snapshot(r);
 	if ((rc = attach(r)) ||
 	    (rc = open_writer(r, argc, argv)))

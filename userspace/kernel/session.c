@@ -11,6 +11,8 @@
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -768,6 +772,66 @@ uint64_t tl_session_stop(struct tl_session *s)
 	s->stopped = true;
 	nanosleep(&settle, NULL);
 	return end;
+}
+
+/* Whether fd is one of the kernel objects of the probes (a BPF link,
+ * program or map, a perf event): what the release helper keeps. */
+static bool tl_probe_fd(int fd)
+{
+	char path[64], what[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, what, sizeof(what) - 1);
+	if (n <= 0)
+		return false;
+	what[n] = '\0';
+	return !strncmp(what, "anon_inode:bpf", 14) ||
+	       !strcmp(what, "anon_inode:[perf_event]");
+}
+
+/* The helper: keeps only the probes' fds (so that nobody waits for the
+ * end of a pipe it would hold), waits until `owner` (a pidfd) says the
+ * recorder has exited, so that its own exit holds the last references
+ * and releases the probes. */
+static void __attribute__((noreturn)) tl_release_helper(int owner)
+{
+	struct pollfd p = { .fd = owner, .events = POLLIN };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	long max = sysconf(_SC_OPEN_MAX);
+
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		if (fd != owner && fd != null && !tl_probe_fd(fd))
+			close(fd);
+	setsid();
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+void tl_session_release_later(struct tl_session *s)
+{
+	int owner = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	pid_t pid;
+
+	if (!s || !s->nlinks || owner < 0) {
+		if (owner >= 0)
+			close(owner);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* the grandchild is nobody's child to wait for */
+		if (fork() == 0)
+			tl_release_helper(owner);
+		_exit(0);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	close(owner);
 }
 
 struct tl_detach_job {

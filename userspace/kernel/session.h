@@ -60,6 +60,14 @@ bool tl_session_raw_tp(const struct tl_session *s);
  * time (CLOCK_BOOTTIME ns): records stamped later are not part of the
  * recording (tl_collector_stop drops them). */
 uint64_t tl_session_stop(struct tl_session *s);
+/* Releasing a syscall tracepoint waits for an RCU grace period, one after
+ * the other under a kernel mutex: from 150 ms to seconds in all. After
+ * tl_session_stop nothing is recorded any more, so this hands the release
+ * to a helper process that holds the probes until this process has exited
+ * and then exits itself, releasing them: closing them here, or exiting,
+ * is then immediate. Best effort (without fork or pidfds the release
+ * stays here). */
+void tl_session_release_later(struct tl_session *s);
 /* Detaches the probes (stops new events); maps stay readable. Idempotent. */
 void tl_session_detach(struct tl_session *s);
 void tl_session_close(struct tl_session *s);
