@@ -10,6 +10,7 @@
  */
 #include "session.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -798,13 +799,20 @@ static void __attribute__((noreturn)) tl_release_helper(int owner)
 {
 	struct pollfd p = { .fd = owner, .events = POLLIN };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	long max = sysconf(_SC_OPEN_MAX);
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
 
 	for (int fd = 0; fd < 3 && null >= 0; fd++)
 		dup2(null, fd);
-	for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-		if (fd != owner && fd != null && !tl_probe_fd(fd))
+	while (d && (de = readdir(d))) {
+		int fd = atoi(de->d_name);
+
+		if (fd > 2 && fd != owner && fd != null && fd != dirfd(d) &&
+		    !tl_probe_fd(fd))
 			close(fd);
+	}
+	if (d)
+		closedir(d);
 	setsid();
 	while (poll(&p, 1, -1) < 0 && errno == EINTR)
 		;
