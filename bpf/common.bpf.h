@@ -173,11 +173,11 @@ static __always_inline __u64 tl_pc_addr(__u32 cpu)
 /* Declared here, used by sched.bpf.c only (see tl_fd_kind below). */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-/* TL_HDR_F_* for an event on `cpu` whose current task is `tid`: F_IRQ with
- * F_HARDIRQ or F_SOFTIRQ in interrupt context; F_IRQ alone when current is
- * the idle task (which wakes nobody itself: a wakeup queued by another
- * CPU, run from the idle loop) or, where the preempt count cannot be
- * read, as a lower bound. With `cast` the count is a plain load through a
+/* TL_HDR_F_* for an event on `cpu` whose current task is `tid`: F_IRQ |
+ * F_HARDIRQ in a hard interrupt or NMI; F_SOFTIRQ in a softirq (with F_IRQ
+ * only when current is idle); F_IRQ alone when current is the idle task
+ * (which wakes nobody itself: a wakeup queued by another CPU, run from the
+ * idle loop) or, where the preempt count cannot be read, as a lower bound. With `cast` the count is a plain load through a
  * read-only cast (as the first member of a struct that starts with an
  * int), not a probe read: ~15 ns less on every waking. */
 static __always_inline __u16 tl_irq_flags(__u32 cpu, __u32 tid, bool cast)
@@ -198,8 +198,13 @@ static __always_inline __u16 tl_irq_flags(__u32 cpu, __u32 tid, bool cast)
 	}
 	if (pc & (TL_PC_HARDIRQ_MASK | TL_PC_NMI_MASK))
 		return TL_HDR_F_IRQ | TL_HDR_F_HARDIRQ;
+	/* a softirq may be the current task's own doing: one run at the end
+	 * of its bottom-half section (a loopback TCP send delivers the packet
+	 * so, waking the receiver) looks the same as one run on the return
+	 * from an interrupt; so current stays the waker, and the flag says
+	 * where the wakeup ran */
 	if (pc & TL_PC_SOFTIRQ_OFFSET)
-		return TL_HDR_F_IRQ | TL_HDR_F_SOFTIRQ;
+		return idle | TL_HDR_F_SOFTIRQ;
 	return idle;
 }
 
