@@ -134,3 +134,31 @@ int tl_preempt_count_from_rq(int64_t *delta)
 	btf__free(btf);
 	return e;
 }
+
+/* Lines the verifier closes its log with, after the reason. */
+static bool tl_log_summary(const char *line)
+{
+	return !strncmp(line, "processed ", 10) ||
+	       !strncmp(line, "verification time", 17) ||
+	       !strncmp(line, "stack depth", 11);
+}
+
+void tl_verifier_reason(const char *log, char *out, size_t len)
+{
+	const char *end = log + strlen(log), *line = NULL;
+
+	if (len)
+		out[0] = '\0';
+	while (end > log) {
+		while (end > log && end[-1] == '\n')
+			end--;
+		for (line = end; line > log && line[-1] != '\n'; line--)
+			;
+		if (end > line && !tl_log_summary(line))
+			break;
+		end = line;
+		line = NULL;
+	}
+	if (line && len)
+		snprintf(out, len, "%.*s", (int)(end - line), line);
+}

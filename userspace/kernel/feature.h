@@ -19,6 +19,10 @@ int tl_check_tracefs(char *err, size_t errlen);
 /* "category/name" exists under TL_TRACEFS/events. */
 bool tl_tracepoint_exists(const char *cat_name);
 
+/* The verifier's reason for refusing a program: the last line of its log
+ * before the summary lines ("processed N insns", "verification time",
+ * "stack depth"), copied into out (empty when there is none). */
+void tl_verifier_reason(const char *log, char *out, size_t len);
 /* Distance, in the kernel's per-CPU area, from the run queue (`runqueues`)
  * to the preempt count (`__preempt_count`, or `preempt_count` inside
  * `pcpu_hot` on x86 kernels 6.2 to 6.14), read from the kernel's BTF: a

@@ -66,36 +66,13 @@ static int tl_verbose;
 static char tl_refused_prog[64];
 static char tl_refused_why[160];
 
-/* Lines the verifier closes its log with, after the reason. */
-static bool tl_log_summary(const char *line)
-{
-	return !strncmp(line, "processed ", 10) ||
-	       !strncmp(line, "verification time", 17) ||
-	       !strncmp(line, "stack depth", 11);
-}
-
-/* The verifier's reason is the last line of its log before the summary. */
+/* The first refusal only: the one that made the load fail. */
 static void tl_note_refusal(const char *prog, const char *log)
 {
-	const char *end, *line = NULL;
-
 	if (tl_refused_prog[0] || !prog || !log)
 		return;
 	snprintf(tl_refused_prog, sizeof(tl_refused_prog), "%s", prog);
-	end = log + strlen(log);
-	while (end > log) {
-		while (end > log && end[-1] == '\n')
-			end--;
-		for (line = end; line > log && line[-1] != '\n'; line--)
-			;
-		if (end > line && !tl_log_summary(line))
-			break;
-		end = line;
-		line = NULL;
-	}
-	if (line)
-		snprintf(tl_refused_why, sizeof(tl_refused_why), "%.*s",
-			 (int)(end - line), line);
+	tl_verifier_reason(log, tl_refused_why, sizeof(tl_refused_why));
 }
 
 /* libbpf 1.x hands the whole verifier log of a refused program in one
