@@ -47,10 +47,11 @@ struct tl_session {
 	bool raw_tp;            /* the raw_tp twins are loaded */
 	bool forced_raw_tp;     /* by option or environment, not by refusal */
 	bool stopped;           /* tl_session_stop: nothing is emitted any more */
-	pthread_t pc_thread;    /* reads where the preempt count is */
-	bool pc_started;
-	int pc_err;
+	pthread_t side;         /* creates the rings, reads BTF (tl_side_work) */
+	bool side_started;
+	int pc_err, ring_err;
 	int64_t pc_from_rq;
+	char ring_msg[256];
 	bool no_stage;          /* records go straight to the rings */
 	int ncpus;
 	uint64_t ring_bytes;
@@ -326,34 +327,43 @@ static void tl_say_raw_tp(const struct tl_session *s)
 		tl_refused_why[0] ? tl_refused_why : "no reason given");
 }
 
-/* Reading the kernel's BTF takes ~20 ms: done beside the ring creation
- * and the loading, which take longer. */
-static void *tl_pc_lookup(void *arg)
+/* Beside the loading, which takes longest (libbpf's own BTF reading, the
+ * verifier): creating the rings (zeroed pages, 16 MiB per CPU by default)
+ * and reading from BTF where the preempt count is (~20 ms). */
+static void *tl_side_work(void *arg)
 {
 	struct tl_session *s = arg;
 
 	s->pc_err = tl_preempt_count_from_rq(&s->pc_from_rq);
+	s->ring_err = tl_create_rings(s, s->ring_msg, sizeof(s->ring_msg));
 	return NULL;
 }
 
-static void tl_pc_start(struct tl_session *s)
+static void tl_side_start(struct tl_session *s)
 {
 	s->pc_err = -ENOENT;
-	s->pc_started = pthread_create(&s->pc_thread, NULL, tl_pc_lookup, s) == 0;
+	s->side_started = pthread_create(&s->side, NULL, tl_side_work, s) == 0;
+	if (!s->side_started)
+		tl_side_work(s);
 }
 
-/* Hands the BPF side the preempt count's place (see bpf/common.bpf.h),
- * or leaves it at "unknown". */
-static void tl_pc_finish(struct tl_session *s)
+/* Waits for the side work; hands the BPF side the preempt count's place
+ * (see bpf/common.bpf.h), or leaves it at "unknown". Returns the ring
+ * creation's result, with its message in err. */
+static int tl_side_finish(struct tl_session *s, char *err, size_t errlen)
 {
-	if (!s->pc_started)
-		return;
-	pthread_join(s->pc_thread, NULL);
-	s->pc_started = false;
-	if (s->pc_err || !s->skel || !s->skel->bss)
-		return;
-	s->skel->bss->tl_pc_from_rq = s->pc_from_rq;
-	s->skel->bss->tl_pc_known = 1;
+	if (s->side_started)
+		pthread_join(s->side, NULL);
+	s->side_started = false;
+	if (s->ring_err) {
+		snprintf(err, errlen, "%s", s->ring_msg);
+		return s->ring_err;
+	}
+	if (!s->pc_err && s->skel && s->skel->bss) {
+		s->skel->bss->tl_pc_from_rq = s->pc_from_rq;
+		s->skel->bss->tl_pc_known = 1;
+	}
+	return 0;
 }
 
 struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
@@ -379,11 +389,13 @@ struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
 		goto fail;
 	}
 	s->ring_bytes = tl_ring_bytes(o->ringbuf_mb);
-	tl_pc_start(s);
-	if (tl_create_rings(s, err, errlen) || tl_load_any(s, err, errlen) ||
-	    tl_fill_rings(s, err, errlen))
+	tl_side_start(s);
+	if (tl_load_any(s, err, errlen)) {
+		tl_side_finish(s, err, 0);
 		goto fail;
-	tl_pc_finish(s);
+	}
+	if (tl_side_finish(s, err, errlen) || tl_fill_rings(s, err, errlen))
+		goto fail;
 	tl_say_raw_tp(s);
 	return s;
 fail:
@@ -864,7 +876,8 @@ void tl_session_close(struct tl_session *s)
 
 	if (!s)
 		return;
-	tl_pc_finish(s);
+	if (s->side_started)
+		tl_side_finish(s, NULL, 0);
 	tl_session_detach(s);
 	free(s->links);
 	threadline_bpf__destroy(s->skel);
