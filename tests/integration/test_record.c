@@ -579,6 +579,7 @@ static pid_t start_tree(int ms, pid_t *child, pid_t *grand)
 	top = fork();
 	assert_true(top >= 0);
 	if (top == 0) {
+		setpgid(0, 0); /* the test ends the whole tree at once */
 		c = fork();
 		if (c == 0) {
 			g = fork();
@@ -619,12 +620,13 @@ static void test_attach_takes_existing_tree(void **state)
 	struct recs rs;
 
 	(void)state;
-	top = start_tree(2000, &child, &grand);
+	/* long enough for an attach slowed by other tracers on the machine */
+	top = start_tree(10000, &child, &grand);
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)top);
 	run_init(&r, "tree");
 	assert_int_equal(record(&r, NULL, (const char *[]){ "-o", r.out, "-p", pidarg,
 				"-d", "0.5", NULL }), 0);
-	kill(top, SIGKILL);
+	kill(-top, SIGKILL);
 	waitpid(top, NULL, 0);
 	load(&r, &rs);
 	snprintf(want, sizeof(want), "pid: %d and 2 descendants: ", (int)top);
@@ -655,17 +657,19 @@ static void test_attach_targets_exiting_while_attaching(void **state)
 	struct run r;
 
 	(void)state;
+	/* they end after loading (well under a second even on a loaded
+	 * machine) and while attaching, made to take 2.5 s */
 	a = fork();
 	assert_true(a >= 0);
 	if (a == 0)
-		sleeper_loop(250, 0);
+		sleeper_loop(1000, 0);
 	b = fork();
 	assert_true(b >= 0);
 	if (b == 0)
-		sleeper_loop(250, 0);
+		sleeper_loop(1000, 0);
 	snprintf(pidarg, sizeof(pidarg), "%d,%d", (int)a, (int)b);
 	run_init(&r, "attgone");
-	assert_int_equal(record(&r, (const char *[]){ "THREADLINE_ATTACH_DELAY_MS=600",
+	assert_int_equal(record(&r, (const char *[]){ "THREADLINE_ATTACH_DELAY_MS=2500",
 				NULL }, (const char *[]){ "-o", r.out, "-p", pidarg,
 				"-d", "3", NULL }), 0);
 	waitpid(a, NULL, 0);

@@ -53,7 +53,9 @@ struct rec {
 	uint64_t rejected;       /* records the writer refused */
 	uint64_t last_flush_ns, target_gone_ns;
 	uint64_t start_ns;       /* record started (for -v timings) */
-	uint64_t first_ts;       /* of the recording's first record */
+	uint64_t first_ts;       /* of the snapshot after attaching: -d counts
+				  * from there (what was taken before stands
+				  * only for tasks gone by then) */
 	uint32_t ncpus;
 	pid_t *tree;             /* -p: the descendants found at the start */
 	int ntree;
@@ -388,8 +390,6 @@ static int on_early_snapshot(void *ctx, const struct tl_hdr *h)
 	struct rec *r = ctx;
 	uint32_t *tids = realloc(r->early_tids, (r->nearly_tids + 1) * sizeof(*tids));
 
-	if (!r->first_ts)
-		r->first_ts = h->ts;
 	int e = tids ? keep_early(r, h) : -ENOMEM;
 
 	if (tids) {
@@ -851,7 +851,7 @@ int tl_cmd_record(int argc, char **argv)
 		fprintf(stderr, "threadline: attached in %.1f ms\n",
 			(boot_ns() - r.start_ns) / 1e6);
 	if (!rc) {
-		/* -d N: N seconds of data, from the first record on */
+		/* -d N: N seconds of data, from the snapshot on */
 		uint64_t from = r.first_ts ? r.first_ts : boot_ns();
 		uint64_t until = o.duration > 0 ? from + (uint64_t)(o.duration * 1e9) : 0;
 
