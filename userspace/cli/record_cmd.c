@@ -53,9 +53,12 @@ struct rec {
 	uint64_t rejected;       /* records the writer refused */
 	uint64_t last_flush_ns, target_gone_ns;
 	uint64_t start_ns;       /* record started (for -v timings) */
-	uint64_t first_ts;       /* of the snapshot after attaching: -d counts
-				  * from there (what was taken before stands
-				  * only for tasks gone by then) */
+	uint64_t until_ns;       /* -d: the end, 0 without */
+	uint64_t first_ts;       /* where the data starts, -d counts from
+				  * there: when attaching begins (events of
+				  * running targets flow from then on), or for
+				  * a launched command, which runs only once
+				  * all is attached, the snapshot */
 	uint32_t ncpus;
 	pid_t *tree;             /* -p: the descendants found at the start */
 	int ntree;
@@ -713,6 +716,9 @@ static int finish(struct rec *r, int run_err)
 	int e;
 
 	end_ns = tl_session_stop(r->s);
+	/* a busy machine may wake us late: -d still ends where it said */
+	if (r->until_ns && end_ns > r->until_ns)
+		end_ns = r->until_ns;
 	tl_collector_stop(r->c, end_ns);
 	stop_child(r);
 	if (!r->werr && tl_collector_flush(r->c) && !r->werr)
@@ -801,6 +807,8 @@ static int set_up(struct rec *r, int argc, char **argv)
 		fprintf(stderr, "threadline: loaded in %.1f ms\n",
 			(boot_ns() - r->start_ns) / 1e6);
 	early_snapshot(r);
+	if (!r->launched)
+		r->first_ts = boot_ns();
 	if ((rc = attach(r)) ||
 	    (rc = open_writer(r, argc, argv)))
 		return rc;
@@ -851,9 +859,11 @@ int tl_cmd_record(int argc, char **argv)
 		fprintf(stderr, "threadline: attached in %.1f ms\n",
 			(boot_ns() - r.start_ns) / 1e6);
 	if (!rc) {
-		/* -d N: N seconds of data, from the snapshot on */
+		/* -d N: N seconds of data */
 		uint64_t from = r.first_ts ? r.first_ts : boot_ns();
 		uint64_t until = o.duration > 0 ? from + (uint64_t)(o.duration * 1e9) : 0;
+
+		r.until_ns = until;
 
 		rc = tl_collector_run(r.c, &stop_flag, until, on_round, &r);
 		rc = export_perfetto(&r, finish(&r, rc));
