@@ -460,7 +460,8 @@ static int add_descendants_once(struct rec *r)
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++) {
-		if (is_target(r, found[i]))
+		/* `record -p $$` from a shell: the recorder is not a target */
+		if (is_target(r, found[i]) || found[i] == getpid())
 			continue;
 		grown = realloc(r->tree, (size_t)(r->ntree + 1) * sizeof(*grown));
 		if (!grown || tl_session_add_tgid(r->s, (uint32_t)found[i])) {
@@ -500,10 +501,13 @@ static int add_descendants(struct rec *r)
 	return 0;
 }
 
-static void attach_usdt(struct rec *r, int pid, const char *path)
+/* quiet: a descendant found by the /proc walk may be gone already */
+static void attach_usdt(struct rec *r, int pid, const char *path, bool quiet)
 {
 	int n = tl_session_attach_usdt(r->s, pid, path);
 
+	if (n < 0 && quiet)
+		return;
 	if (n < 0)
 		fprintf(stderr, "threadline: warning: USDT probes of %s not attached: %s\n",
 			path, strerror(-n));
@@ -520,16 +524,16 @@ static int attach(struct rec *r)
 		return 1;
 	}
 	if (r->launched)
-		attach_usdt(r, -1, r->exe);
+		attach_usdt(r, -1, r->exe, false);
 	for (int i = 0; i < r->o->npids; i++) {
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->o->pids[i]);
-		attach_usdt(r, r->o->pids[i], exe);
+		attach_usdt(r, r->o->pids[i], exe, false);
 	}
 	if (add_descendants(r))
 		return 1;
 	for (int i = 0; i < r->ntree; i++) {
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->tree[i]);
-		attach_usdt(r, r->tree[i], exe);
+		attach_usdt(r, r->tree[i], exe, true);
 	}
 	return 0;
 }
