@@ -10,6 +10,26 @@
 
 __u64 tl_traced_bits[TL_PID_LIMIT / 64];
 
+/* Who set a tgid's filter bit when a traced process forked it: the new
+ * process, identified by its signal_struct (shared by all its threads and
+ * kept across exec, also when a thread that calls exec becomes the leader;
+ * still alive when the leader is freed, so no newer process can have the
+ * same address then). A task is freed (sched_process_free) an RCU grace
+ * period after it was reaped, while its pid is free for reuse from the
+ * reaping on; a fork in between may have given the number to a new traced
+ * process, and the old leader's free must not clear the new one's bit.
+ * Processes added by user space have no entry: nothing can have reused
+ * their pid through a fork of a traced process before their free, except
+ * a fork that then made an entry. A full map only loses this protection
+ * for the processes beyond its size. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 18);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} tl_bit_owner SEC(".maps");
+
 /* Always attached: follows children even when "proc" events are off. */
 static __always_inline int tl_on_fork(bool btf, struct task_struct *parent,
 				      struct task_struct *child)
@@ -21,8 +41,12 @@ static __always_inline int tl_on_fork(bool btf, struct task_struct *parent,
 
 	if (!tl_traced_tgid(ptgid))
 		return 0;
-	if (!tl_trace_all && ctgid != ptgid)
+	if (!tl_trace_all && ctgid != ptgid) {
+		__u64 owner = (__u64)BPF_CORE_READ(child, signal);
+
+		bpf_map_update_elem(&tl_bit_owner, &ctgid, &owner, BPF_ANY);
 		tl_trace_tgid(ctgid, true);
+	}
 	if (!tl_group_on(TL_G_PROC))
 		return 0;
 	e = tl_reserve(sizeof(*e), TL_FORK, &ring);
@@ -37,13 +61,23 @@ static __always_inline int tl_on_fork(bool btf, struct task_struct *parent,
 }
 
 /* Always attached. A leader that is replaced by an exec'ing thread is
- * freed too, but by then it is no longer its own group leader. */
+ * freed too, but by then it is no longer its own group leader. Only the
+ * process that set the bit clears it (see tl_bit_owner). */
 static __always_inline int tl_on_free(bool btf, struct task_struct *p)
 {
 	__u32 tgid = TL_RD(btf, p, tgid);
+	__u64 *owner;
 
 	if ((__u32)TL_RD(btf, p, pid) != tgid || TL_RD(btf, p, group_leader) != p)
 		return 0;
+	if (tl_trace_all)
+		return 0;
+	owner = bpf_map_lookup_elem(&tl_bit_owner, &tgid);
+	if (owner) {
+		if (*owner != (__u64)BPF_CORE_READ(p, signal))
+			return 0; /* the pid has a new owner already */
+		bpf_map_delete_elem(&tl_bit_owner, &tgid);
+	}
 	tl_trace_tgid(tgid, false);
 	return 0;
 }

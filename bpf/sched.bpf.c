@@ -9,6 +9,10 @@
 
 struct tl_cpu_slot tl_stats[TL_MAX_CPUS];
 struct tl_stage tl_stages[TL_MAX_CPUS];
+__u64 tl_pc_addrs[TL_MAX_CPUS];
+__u32 tl_pc_known;
+__s64 tl_pc_from_rq;
+__u32 tl_stopped;
 
 _Static_assert(sizeof(struct tl_switch) <= TL_STAGE_ROOM &&
 	       sizeof(struct tl_waking) <= TL_STAGE_ROOM,
@@ -114,8 +118,7 @@ static __always_inline int tl_on_switch(bool btf, bool preempt,
 static __always_inline void tl_fill_wake(bool btf, struct task_struct *p,
 					 struct tl_waking *e)
 {
-	if (e->h.tid == 0) /* as tl_in_irq(), without a second call */
-		e->h.flags = TL_HDR_F_IRQ;
+	e->h.flags = tl_irq_flags(e->h.cpu, e->h.tid, true);
 	e->tid = TL_RD(btf, p, pid);
 	e->tgid = TL_RD(btf, p, tgid);
 	e->prio = TL_RD(btf, p, prio);

@@ -7,14 +7,20 @@
 #include "common.bpf.h"
 
 /* The kernel passes two pseudo-pointers instead of a siginfo; the si_code
- * they stand for is what signal_generate's own format reports. */
-static __always_inline int tl_si_code(bool btf, struct kernel_siginfo *info)
+ * they stand for is what signal_generate's own format reports. Because of
+ * them the verifier types signal_generate's `info` as a plain number even
+ * for tp_btf (it "may encode an error"), and refuses a direct load: the
+ * field is read with a probe read on both paths. Signals are rare, so the
+ * helper call costs nothing that matters. */
+static __always_inline int tl_si_code(struct kernel_siginfo *info)
 {
-	if ((unsigned long)info == 0)
+	unsigned long v = (unsigned long)info;
+
+	if (v == 0)
 		return TL_SI_USER;
-	if ((unsigned long)info == 1)
+	if (v == 1 || v >= (unsigned long)-4095)
 		return TL_SI_KERNEL;
-	return TL_RD(btf, info, si_code);
+	return BPF_CORE_READ(info, si_code);
 }
 
 /* hdr = sender (current); emitted when sender or receiver is traced. */
@@ -31,12 +37,11 @@ static __always_inline int tl_on_generate(bool btf, int sig,
 	e = tl_reserve(sizeof(*e), TL_SIGNAL_GEN, &ring);
 	if (!e)
 		return 0;
-	if (tl_in_irq())
-		e->h.flags |= TL_HDR_F_IRQ;
+	e->h.flags = tl_irq_flags(e->h.cpu, e->h.tid, false);
 	e->tid = TL_RD(btf, task, pid);
 	e->tgid = tgid;
 	e->sig = sig;
-	e->code = tl_si_code(btf, info);
+	e->code = tl_si_code(info);
 	e->result = result;
 	tl_submit(e, ring);
 	return 0;
@@ -55,7 +60,7 @@ static __always_inline int tl_on_deliver(bool btf, int sig,
 	if (!e)
 		return 0;
 	e->sig = sig;
-	e->code = tl_si_code(btf, info);
+	e->code = tl_si_code(info);
 	e->handler = (__u64)TL_RD(btf, ka, sa.sa_handler);
 	tl_submit(e, ring);
 	return 0;

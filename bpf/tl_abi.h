@@ -77,7 +77,18 @@ enum tl_fd_kind {
 	TL_FD_OTHER = 8,
 };
 
-#define TL_HDR_F_IRQ 0x1 /* fired in interrupt context (waker is not current) */
+/* Header flags. TL_HDR_F_IRQ: the event is not the doing of the task that
+ * was current (hdr.tgid/tid): it fired in a hard interrupt, or in the idle
+ * task (which wakes nobody itself). When the BPF side could read the CPU's
+ * preempt count it also says where the event ran: */
+#define TL_HDR_F_IRQ 0x1
+#define TL_HDR_F_HARDIRQ 0x2 /* always with F_IRQ: hard interrupt (hrtimer, device, IPI) or NMI */
+/* A softirq (timer wheel, network, RCU, ...): on the return from an
+ * interrupt, in ksoftirqd, or at the end of the current task's own
+ * bottom-half section (a loopback TCP send delivers its packet so, waking
+ * the receiver). These look alike, so F_IRQ is not added: the header's
+ * task may be the cause. */
+#define TL_HDR_F_SOFTIRQ 0x4
 
 /* Common header. tgid/tid are the task current on `cpu` when it fired. */
 struct tl_hdr {

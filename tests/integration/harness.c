@@ -311,3 +311,18 @@ void th_dump_log(const struct th_run *r)
 		fputs(line, stderr);
 	fclose(f);
 }
+
+int th_run_both_paths(const struct CMUnitTest *tests, size_t n)
+{
+	const char *only = getenv("TL_TEST_FILTER");
+	int failed;
+
+	if (only && *only)
+		cmocka_set_test_filter(only); /* e.g. "test_pid_reuse*" */
+	unsetenv("THREADLINE_FORCE_RAW_TP");
+	failed = _cmocka_run_group_tests("tp_btf", tests, n, NULL, NULL);
+	setenv("THREADLINE_FORCE_RAW_TP", "1", 1);
+	failed |= _cmocka_run_group_tests("raw_tp", tests, n, NULL, NULL);
+	unsetenv("THREADLINE_FORCE_RAW_TP");
+	return failed;
+}

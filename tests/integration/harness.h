@@ -68,6 +68,15 @@ size_t th_syscalls(const struct tl_thread *t, int nr, bool ok_only);
 /* Prints the first lines of the record log (demo output) on failure paths. */
 void th_dump_log(const struct th_run *r);
 
+/* Runs a cmocka group twice: with tp_btf programs, then with their raw_tp
+ * twins (THREADLINE_FORCE_RAW_TP=1, inherited by every record started),
+ * so both kernel paths are exercised by every run of the suite. Nonzero
+ * when either pass failed. */
+struct CMUnitTest;
+int th_run_both_paths(const struct CMUnitTest *tests, size_t n);
+#define TH_RUN_BOTH_PATHS(tests) \
+	th_run_both_paths(tests, sizeof(tests) / sizeof((tests)[0]))
+
 #define TH_MS(x) ((uint64_t)(x) * 1000000ull)
 
 #endif

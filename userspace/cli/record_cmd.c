@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
@@ -26,7 +27,7 @@
 #include "kernel/session.h"
 
 #define FLUSH_EVERY_NS 200000000ull   /* a kill loses at most this much */
-#define EXIT_GRACE_NS 50000000ull     /* after the command exits */
+#define EXIT_GRACE_NS 20000000ull     /* after the command exits */
 #define STOP_WAIT_MS 1000
 
 /* ---- the run ---- */
@@ -55,7 +56,24 @@ struct rec {
 	int werr;                /* first write error */
 	uint64_t rejected;       /* records the writer refused */
 	uint64_t last_flush_ns, target_gone_ns;
+	uint64_t start_ns;       /* record started (for -v timings) */
+	uint64_t until_ns;       /* -d: the end, 0 without */
+	uint64_t first_ts;       /* where the data starts, -d counts from
+				  * there: when attaching begins (events of
+				  * running targets flow from then on), or for
+				  * a launched command, which runs only once
+				  * all is attached, the snapshot */
 	uint32_t ncpus;
+	pid_t *tree;             /* -p: the descendants found at the start */
+	int ntree;
+	uint32_t *early_tids;    /* -p: tasks of the snapshot before attaching */
+	size_t nearly_tids;
+	uint32_t *seen_tids;     /* live tasks of the snapshot after attaching */
+	size_t nseen_tids;
+	int pidfds[TL_RECORD_MAX_PIDS + 1]; /* targets, to wake at their exit */
+	int npidfds;
+	uint64_t *early;         /* -p: records taken before attaching */
+	size_t early_len, early_cap; /* in 8-byte words */
 	char err[512];
 };
 
@@ -235,6 +253,39 @@ static const struct tl_hdr *with_owner(const struct tl_hdr *h)
 	return &s.h;
 }
 
+static bool in_tids(const uint32_t *v, size_t n, uint32_t tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == tid)
+			return true;
+	return false;
+}
+
+#define TASK_DEAD_STATES (0x10 | 0x20 | 0x80) /* EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD */
+
+/* A task of the snapshot taken before attaching that has died since: the
+ * probes saw its end, or it ended unseen; its entry from before stands
+ * (a second, dead one would look like a new process with the same PID). */
+static bool died_since_early(const struct rec *r, const struct tl_task_snap *s)
+{
+	return (s->state & TASK_DEAD_STATES) &&
+	       in_tids(r->early_tids, r->nearly_tids, s->h.tid);
+}
+
+static int note_seen(struct rec *r, uint32_t tid)
+{
+	uint32_t *v;
+
+	if (!r->nearly_tids)
+		return 0;
+	v = realloc(r->seen_tids, (r->nseen_tids + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->seen_tids = v;
+	v[r->nseen_tids++] = tid;
+	return 0;
+}
+
 /* Snapshot: every task goes into the ordered stream; each process leader
  * also brings its command line (the launched child's comes at its exec). */
 static int on_snapshot(void *ctx, const struct tl_hdr *h)
@@ -242,7 +293,15 @@ static int on_snapshot(void *ctx, const struct tl_hdr *h)
 	uint64_t buf[(sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE) / 8 + 1];
 	struct tl_proc_info *pi = (struct tl_proc_info *)buf;
 	struct rec *r = ctx;
-	int e = tl_collector_inject(r->c, with_owner(h));
+	int e;
+
+	if (!r->first_ts)
+		r->first_ts = h->ts;
+	if (died_since_early(r, (const struct tl_task_snap *)h))
+		return 0;
+	e = note_seen(r, h->tid);
+	if (!e)
+		e = tl_collector_inject(r->c, with_owner(h));
 
 	if (e || h->tid != h->tgid || (r->launched && h->tgid == (uint32_t)r->child.pid))
 		return e;
@@ -360,7 +419,7 @@ static int open_session(struct rec *r)
 {
 	struct tl_session_opts so = {
 		.groups = r->o->groups, .all = r->o->all, .verbose = r->o->verbose,
-		.ringbuf_mb = r->o->buffer_mb,
+		.ringbuf_mb = r->o->buffer_mb, .raw_tp = r->o->raw_tp,
 	};
 
 	r->s = tl_session_open(&so, r->err, sizeof(r->err));
@@ -435,7 +494,149 @@ const char *tl_usdt_binary(const char *path, char *buf, size_t len)
 	return NULL;
 }
 
-static void attach_usdt(struct rec *r, int pid, const char *path)
+
+/* ---- -p: what exists before tracing starts ---- */
+
+/* Keeps a record (8-byte aligned, as every record is) for the recording. */
+static int keep_early(struct rec *r, const struct tl_hdr *h)
+{
+	size_t words = ((size_t)h->size + 7) / 8;
+
+	if (r->early_len + words > r->early_cap) {
+		size_t cap = (r->early_cap + words) * 2;
+		uint64_t *n = realloc(r->early, cap * 8);
+
+		if (!n)
+			return -ENOMEM;
+		r->early = n;
+		r->early_cap = cap;
+	}
+	memcpy(r->early + r->early_len, h, h->size);
+	r->early_len += words;
+	return 0;
+}
+
+/* A target may exit while the probes are attached, which takes a while:
+ * its tasks and identity are taken first, so that it is recorded with its
+ * parent, command line and state even when the snapshot after attaching
+ * no longer finds it (events seen later win over these in the model). */
+static int on_early_snapshot(void *ctx, const struct tl_hdr *h)
+{
+	uint64_t buf[(sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE) / 8 + 1];
+	struct tl_proc_info *pi = (struct tl_proc_info *)buf;
+	struct rec *r = ctx;
+	uint32_t *tids = realloc(r->early_tids, (r->nearly_tids + 1) * sizeof(*tids));
+
+	int e = tids ? keep_early(r, h) : -ENOMEM;
+
+	if (tids) {
+		r->early_tids = tids;
+		tids[r->nearly_tids++] = h->tid;
+	}
+	if (e || h->tid != h->tgid)
+		return e;
+	if (!proc_info_record((pid_t)h->tgid, h->ts, h->cpu, pi, sizeof(buf)))
+		return 0;
+	return keep_early(r, &pi->h);
+}
+
+static void early_snapshot(struct rec *r)
+{
+	int e;
+
+	if (!r->o->npids)
+		return;
+	e = tl_session_snapshot(r->s, on_early_snapshot, r);
+	if (e)
+		fprintf(stderr, "threadline: warning: no snapshot before attaching: %s\n",
+			strerror(-e));
+}
+
+/* After the snapshot that follows attaching: the tasks it no longer found
+ * alive get what was taken of them before (a process's command line goes
+ * with its leader). */
+static int inject_early(struct rec *r)
+{
+	size_t off = 0;
+	int e = 0;
+
+	while (!e && off < r->early_len) {
+		const struct tl_hdr *h = (const struct tl_hdr *)(r->early + off);
+
+		if (!in_tids(r->seen_tids, r->nseen_tids, h->tid))
+			e = tl_collector_inject(r->c, h);
+		off += ((size_t)h->size + 7) / 8;
+	}
+	free(r->early);
+	r->early = NULL;
+	r->early_len = r->early_cap = 0;
+	return e;
+}
+
+static bool is_target(const struct rec *r, pid_t pid)
+{
+	for (int i = 0; i < r->o->npids; i++)
+		if (r->o->pids[i] == pid)
+			return true;
+	for (int i = 0; i < r->ntree; i++)
+		if (r->tree[i] == pid)
+			return true;
+	return false;
+}
+
+/* One pass over /proc: adds the descendants of the -p processes not added
+ * yet. Returns how many it added, or -errno. */
+static int add_descendants_once(struct rec *r)
+{
+	pid_t *found, *grown;
+	int n = tl_proc_descendants(r->o->pids, r->o->npids, &found), added = 0;
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		/* `record -p $$` from a shell: the recorder is not a target */
+		if (is_target(r, found[i]) || found[i] == getpid())
+			continue;
+		grown = realloc(r->tree, (size_t)(r->ntree + 1) * sizeof(*grown));
+		if (!grown || tl_session_add_tgid(r->s, (uint32_t)found[i])) {
+			r->tree = grown ? grown : r->tree;
+			free(found);
+			return -ENOMEM;
+		}
+		r->tree = grown;
+		r->tree[r->ntree++] = found[i];
+		added++;
+	}
+	free(found);
+	return added;
+}
+
+/* -p takes the whole existing tree. Run once the probes are attached:
+ * from then on a traced process's forks join the filter in the kernel, so
+ * a child started after a pass that added its parent is followed there,
+ * and one started before is seen by the next pass; passes repeat until
+ * one finds nothing new. */
+static int add_descendants(struct rec *r)
+{
+	int n;
+
+	if (!r->o->npids || r->o->all)
+		return 0;
+	while ((n = add_descendants_once(r)) > 0)
+		;
+	if (n < 0) {
+		fail_line("cannot follow the children of the -p processes: %s",
+			  strerror(-n));
+		return 1;
+	}
+	if (r->o->verbose && r->ntree)
+		fprintf(stderr, "threadline: also tracing %d descendants of the "
+			"-p processes\n", r->ntree);
+	return 0;
+}
+
+/* quiet: a descendant found by the /proc walk may be gone already */
+static void attach_usdt(struct rec *r, int pid, const char *path, bool quiet)
 {
 	char interp[PATH_MAX];
 
@@ -446,6 +647,8 @@ static void attach_usdt(struct rec *r, int pid, const char *path)
 		return;
 	int n = tl_session_attach_usdt(r->s, pid, path);
 
+	if (n < 0 && quiet)
+		return;
 	if (n < 0)
 		fprintf(stderr, "threadline: warning: USDT probes of %s not attached: %s\n",
 			path, strerror(-n));
@@ -462,10 +665,16 @@ static int attach(struct rec *r)
 		return 1;
 	}
 	if (r->launched)
-		attach_usdt(r, -1, r->exe);
+		attach_usdt(r, -1, r->exe, false);
 	for (int i = 0; i < r->o->npids; i++) {
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->o->pids[i]);
-		attach_usdt(r, r->o->pids[i], exe);
+		attach_usdt(r, r->o->pids[i], exe, false);
+	}
+	if (add_descendants(r))
+		return 1;
+	for (int i = 0; i < r->ntree; i++) {
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->tree[i]);
+		attach_usdt(r, r->tree[i], exe, true);
 	}
 	return 0;
 }
@@ -478,6 +687,25 @@ static void join_words(char *dst, size_t len, const char *prefix, int n,
 	for (int i = 0; i < n && used < len; i++)
 		used += (size_t)snprintf(dst + used, len - used, "%s%s",
 					 i ? sep : "", words[i]);
+}
+
+/* "pid: 10,20 and 3 descendants: 11,12,21": what -p included, so the
+ * report says it; a long list ends with "+N more". */
+static void describe_tree(const struct rec *r, char *dst, size_t len,
+			  const char *pids)
+{
+	size_t used = (size_t)snprintf(dst, len, "pid: %s", pids);
+	int i;
+
+	if (!r->ntree || used >= len)
+		return;
+	used += (size_t)snprintf(dst + used, len - used, " and %d descendant%s:",
+				 r->ntree, r->ntree > 1 ? "s" : "");
+	for (i = 0; i < r->ntree && used + 24 < len; i++)
+		used += (size_t)snprintf(dst + used, len - used, "%s%d",
+					 i ? "," : " ", (int)r->tree[i]);
+	if (i < r->ntree && used < len)
+		snprintf(dst + used, len - used, " +%d more", r->ntree - i);
 }
 
 static void describe(const struct rec *r, struct tl_rec_info *info, int argc,
@@ -500,7 +728,7 @@ static void describe(const struct rec *r, struct tl_rec_info *info, int argc,
 		used += (size_t)snprintf(pids + used, sizeof(pids) - used, "%s%d",
 					 i ? "," : "", (int)r->o->pids[i]);
 	if (r->o->npids)
-		snprintf(info->target, sizeof(info->target), "pid: %s", pids);
+		describe_tree(r, info->target, sizeof(info->target), pids);
 }
 
 static int output_error(const char *out, int err)
@@ -561,6 +789,22 @@ static int open_writer(struct rec *r, int argc, char **argv)
 	return r->w ? 0 : output_error(r->o->output, errno);
 }
 
+/* The drain loop wakes when a target exits rather than at its next poll,
+ * so a short command is not recorded for longer than it ran. Best effort:
+ * without pidfds (Linux < 5.3) the poll still notices. */
+static void watch_target(struct rec *r, pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd < 0)
+		return;
+	if (tl_collector_watch_fd(r->c, fd)) {
+		close(fd);
+		return;
+	}
+	r->pidfds[r->npidfds++] = fd;
+}
+
 static int start_collecting(struct rec *r)
 {
 	int e;
@@ -575,9 +819,17 @@ static int start_collecting(struct rec *r)
 	if (e)
 		fprintf(stderr, "threadline: warning: no start-of-trace snapshot: %s\n",
 			strerror(-e));
+	e = inject_early(r);
+	if (e) {
+		fail_line("cannot keep the tasks seen before attaching: %s", strerror(-e));
+		return 1;
+	}
 	r->last_flush_ns = boot_ns();
+	for (int i = 0; i < r->o->npids; i++)
+		watch_target(r, r->o->pids[i]);
 	if (!r->launched)
 		return 0;
+	watch_target(r, r->child.pid);
 	e = tl_launch_release(&r->child, r->err, sizeof(r->err));
 	if (!e)
 		return 0;
@@ -619,17 +871,25 @@ static void summary(const struct rec *r, uint64_t events, uint64_t lost)
 			tl_writer_clamped(r->w));
 }
 
-/* Stop, drain, write the trailer. Returns the exit status. */
+/* Stop, drain, write the trailer. Returns the exit status. The data ends
+ * when the BPF side is told to stop, on every CPU at once; releasing the
+ * probes (an RCU grace period per syscall tracepoint, seconds in all on a
+ * loaded machine) comes after the file is complete and is left to a helper
+ * process that outlives this one, so it neither delays the end nor adds to
+ * the recording, nothing is lost meanwhile, and record exits at once. */
 static int finish(struct rec *r, int run_err)
 {
 	bool interrupted = stop_flag != 0;
 	struct tl_collector_stats cs;
-	uint64_t end_ns;
+	uint64_t end_ns, closed_ns;
 	int e;
 
+	end_ns = tl_session_stop(r->s);
+	/* a busy machine may wake us late: -d still ends where it said */
+	if (r->until_ns && end_ns > r->until_ns)
+		end_ns = r->until_ns;
+	tl_collector_stop(r->c, end_ns);
 	stop_child(r);
-	end_ns = boot_ns(); /* detaching takes a while; tracing ends here */
-	tl_session_detach(r->s);
 	if (!r->werr && tl_collector_flush(r->c) && !r->werr)
 		run_err = run_err ? run_err : -EIO;
 	tl_collector_stats(r->c, &cs);
@@ -637,6 +897,13 @@ static int finish(struct rec *r, int run_err)
 	e = tl_writer_close(r->w, end_ns, trailer_flags(r, interrupted),
 			    r->launched ? r->child.status : 0, cs.lost);
 	r->w = NULL;
+	closed_ns = boot_ns();
+	tl_session_release_later(r->s);
+	tl_session_detach(r->s);
+	if (r->o->verbose)
+		fprintf(stderr, "threadline: file complete %.1f ms after the end, "
+			"probes detached %.1f ms later\n", (closed_ns - end_ns) / 1e6,
+			(boot_ns() - closed_ns) / 1e6);
 	if (r->werr || e) {
 		e = r->werr ? r->werr : e;
 		fail_line("writing %s failed: %s; recording stopped, what was "
@@ -683,6 +950,12 @@ static void cleanup(struct rec *r)
 	tl_collector_free(r->c);
 	tl_maps_tracker_free(r->maps);
 	tl_session_close(r->s);
+	free(r->tree);
+	free(r->early);
+	free(r->early_tids);
+	free(r->seen_tids);
+	for (int i = 0; i < r->npidfds; i++)
+		close(r->pidfds[i]);
 }
 
 /* Everything up to the moment events flow. */
@@ -699,7 +972,15 @@ static int set_up(struct rec *r, int argc, char **argv)
 	if ((rc = check_output(r->o->output)) ||
 	    (rc = check_perfetto_output(r->o->perfetto)))
 		return rc;
-	if ((rc = open_session(r)) || (rc = add_targets(r)) || (rc = attach(r)) ||
+	if ((rc = open_session(r)) || (rc = add_targets(r)))
+		return rc;
+	if (r->o->verbose)
+		fprintf(stderr, "threadline: loaded in %.1f ms\n",
+			(boot_ns() - r->start_ns) / 1e6);
+	early_snapshot(r);
+	if (!r->launched)
+		r->first_ts = boot_ns();
+	if ((rc = attach(r)) ||
 	    (rc = open_writer(r, argc, argv)))
 		return rc;
 	rc = start_collecting(r);
@@ -743,10 +1024,17 @@ int tl_cmd_record(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	handle_signals(old);
+	r.start_ns = boot_ns();
 	rc = set_up(&r, argc, argv);
+	if (!rc && o.verbose)
+		fprintf(stderr, "threadline: attached in %.1f ms\n",
+			(boot_ns() - r.start_ns) / 1e6);
 	if (!rc) {
-		uint64_t until = o.duration > 0 ? boot_ns() +
-			(uint64_t)(o.duration * 1e9) : 0;
+		/* -d N: N seconds of data */
+		uint64_t from = r.first_ts ? r.first_ts : boot_ns();
+		uint64_t until = o.duration > 0 ? from + (uint64_t)(o.duration * 1e9) : 0;
+
+		r.until_ns = until;
 
 		rc = tl_collector_run(r.c, &stop_flag, until, on_round, &r);
 		rc = export_perfetto(&r, finish(&r, rc));

@@ -22,6 +22,7 @@ struct tl_record_opts {
 	const char *user;          /* -u: run the command as USER */
 	const char *perfetto;      /* --perfetto OUT, or NULL */
 	int verbose;               /* -v, repeatable */
+	bool raw_tp;               /* --raw-tp: raw tracepoints, not tp_btf */
 	uint32_t buffer_mb;        /* -b: ring buffer per CPU, MiB (0 = default) */
 	char **cmd;                /* the command after the options, or NULL */
 	int ncmd;

@@ -125,7 +125,7 @@ static int parse_duration(const char *s, double *out, char *err, size_t errlen)
 	return 0;
 }
 
-enum { OPT_PERFETTO = 0x100, OPT_USAGE };
+enum { OPT_PERFETTO = 0x100, OPT_USAGE, OPT_RAW_TP };
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the recording to FILE (default "
@@ -142,6 +142,8 @@ static const struct argp_option options[] = {
 	  "Perfetto trace to OUT", 0 },
 	{ "buffer-size", 'b', "MB", 0, "Ring buffer per CPU in MiB, a power of two "
 	  "from 1 to 1024 (default 16); larger loses less under bursts", 0 },
+	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw tracepoints instead of tp_btf "
+	  "(what happens anyway when the kernel refuses tp_btf)", 0 },
 	{ "verbose", 'v', NULL, 0, "More messages; -vv adds libbpf's log", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
@@ -193,6 +195,7 @@ static int parse_value(struct parse_state *ps, int key, char *arg)
 	case 'u': o->user = arg; return 0;
 	case OPT_PERFETTO: o->perfetto = arg; return 0;
 	case 'a': o->all = true; return 0;
+	case OPT_RAW_TP: o->raw_tp = true; return 0;
 	case 'v': o->verbose++; return 0;
 	default: return ARGP_ERR_UNKNOWN;
 	}

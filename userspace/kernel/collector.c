@@ -48,6 +48,7 @@ struct tl_collector {
 	uint64_t *late;       /* per CPU: records dropped as late */
 	uint64_t *reported;   /* per CPU: lost total in the last TL_LOSS */
 	uint64_t events;
+	uint64_t end_ns;      /* the recording's end, 0 while it runs */
 	uint64_t start_ns, last_loss_ns, last_status_ns, status_events;
 	bool status_shown;
 };
@@ -72,7 +73,11 @@ static int tl_deliver(void *ctx, const struct tl_hdr *rec)
 static int tl_push(struct tl_collector *c, const struct tl_hdr *rec,
 		   unsigned source)
 {
-	int e = tl_reorder_push(c->ro, rec, source);
+	int e;
+
+	if (c->end_ns && rec->ts > c->end_ns && source < (unsigned)c->ncpus)
+		return 0; /* after the end: not part of the recording */
+	e = tl_reorder_push(c->ro, rec, source);
 
 	if (e == TL_REORDER_LATE) {
 		c->late[rec->cpu < c->ncpus ? rec->cpu : 0]++;
@@ -204,15 +209,43 @@ static void tl_status(struct tl_collector *c, uint64_t now)
 	c->status_shown = true;
 }
 
-/* One round: wait up to TL_POLL_MS, consume every ring, release what is
- * older than the window, account losses. */
-static int tl_round(struct tl_collector *c, bool tty)
+int tl_collector_watch_fd(struct tl_collector *c, int fd)
+{
+	/* one-shot: a pidfd stays readable, and the loop must not spin on it */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
+				  .data.u32 = UINT32_MAX };
+
+	return epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+void tl_collector_stop(struct tl_collector *c, uint64_t end_ns)
+{
+	c->end_ns = end_ns;
+}
+
+/* How long a round may sleep: TL_POLL_MS, or less to wake at until_ns
+ * (rounded up to a millisecond, so the loop does not spin before it). */
+static int tl_poll_ms(uint64_t until_ns)
+{
+	uint64_t now = tl_now(), left;
+
+	if (!until_ns)
+		return TL_POLL_MS;
+	if (now >= until_ns)
+		return 0;
+	left = (until_ns - now + 999999) / 1000000;
+	return left < TL_POLL_MS ? (int)left : TL_POLL_MS;
+}
+
+/* One round: wait up to `ms`, consume every ring, release what is older
+ * than the window, account losses. */
+static int tl_round(struct tl_collector *c, bool tty, int ms)
 {
 	struct epoll_event ev[16];
 	uint64_t t0;
 	int e;
 
-	if (epoll_wait(c->epfd, ev, 16, TL_POLL_MS) < 0 && errno != EINTR)
+	if (epoll_wait(c->epfd, ev, 16, ms) < 0 && errno != EINTR)
 		return -errno;
 	t0 = tl_now();
 	/* staged events up to t0 go to the rings, so the window holds */
@@ -244,7 +277,7 @@ int tl_collector_run(struct tl_collector *c, volatile sig_atomic_t *stop,
 			break;
 		if (done && done(done_ctx))
 			break;
-		e = tl_round(c, tty);
+		e = tl_round(c, tty, tl_poll_ms(until_ns));
 		if (e)
 			break;
 	}

@@ -30,7 +30,13 @@ int tl_collector_run(struct tl_collector *c, volatile sig_atomic_t *stop,
 /* Puts a user-space record (snapshot, process info) into the ordered
  * stream, so it is delivered in timestamp order with the kernel's events. */
 int tl_collector_inject(struct tl_collector *c, const struct tl_hdr *rec);
-/* Final drain after detach: everything left in the buffers, in order. */
+/* Wakes the drain loop as soon as fd is readable (a pidfd: a target has
+ * exited), instead of at its next poll. Returns 0 or -errno. */
+int tl_collector_watch_fd(struct tl_collector *c, int fd);
+/* The recording ends at end_ns (see tl_session_stop): records from the
+ * rings stamped later are dropped, neither kept nor counted as lost. */
+void tl_collector_stop(struct tl_collector *c, uint64_t end_ns);
+/* Final drain: everything left in the buffers, in order. */
 int tl_collector_flush(struct tl_collector *c);
 void tl_collector_stats(const struct tl_collector *c, struct tl_collector_stats *st);
 void tl_collector_free(struct tl_collector *c);

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <bpf/btf.h>
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -71,4 +72,93 @@ bool tl_tracepoint_exists(const char *cat_name)
 
 	snprintf(path, sizeof(path), TL_TRACEFS "/events/%s", cat_name);
 	return access(path, F_OK) == 0;
+}
+
+/* Offset of a per-CPU variable in the per-CPU area, from the BTF section
+ * that lists them; -1 when it is not there. */
+static int64_t tl_percpu_var_offset(const struct btf *btf, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
+	const struct btf_type *sec = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_var_secinfo *v;
+
+	if (!sec)
+		return -1;
+	v = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, v++) {
+		const struct btf_type *var = btf__type_by_id(btf, v->type);
+
+		if (var && !strcmp(btf__name_by_offset(btf, var->name_off), name))
+			return v->offset;
+	}
+	return -1;
+}
+
+/* Byte offset of member `name` in struct `type`, -1 when absent. */
+static int64_t tl_member_offset(const struct btf *btf, const char *type,
+				const char *name)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_member *m;
+
+	if (!t)
+		return -1;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), name))
+			return btf_member_bit_offset(t, i) / 8;
+	return -1;
+}
+
+int tl_preempt_count_from_rq(int64_t *delta)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int64_t rq, pc, hot, member;
+	int e = -ENOENT;
+
+	if (!btf)
+		return -ENOENT;
+	rq = tl_percpu_var_offset(btf, "runqueues");
+	pc = tl_percpu_var_offset(btf, "__preempt_count");
+	if (pc < 0) {
+		hot = tl_percpu_var_offset(btf, "pcpu_hot");
+		member = tl_member_offset(btf, "pcpu_hot", "preempt_count");
+		if (hot >= 0 && member >= 0)
+			pc = hot + member;
+	}
+	if (rq >= 0 && pc >= 0) {
+		*delta = pc - rq;
+		e = 0;
+	}
+	btf__free(btf);
+	return e;
+}
+
+/* Lines the verifier closes its log with, after the reason. */
+static bool tl_log_summary(const char *line)
+{
+	return !strncmp(line, "processed ", 10) ||
+	       !strncmp(line, "verification time", 17) ||
+	       !strncmp(line, "stack depth", 11);
+}
+
+void tl_verifier_reason(const char *log, char *out, size_t len)
+{
+	const char *end = log + strlen(log), *line = NULL;
+
+	if (len)
+		out[0] = '\0';
+	while (end > log) {
+		while (end > log && end[-1] == '\n')
+			end--;
+		for (line = end; line > log && line[-1] != '\n'; line--)
+			;
+		if (end > line && !tl_log_summary(line))
+			break;
+		end = line;
+		line = NULL;
+	}
+	if (line && len)
+		snprintf(out, len, "%.*s", (int)(end - line), line);
 }

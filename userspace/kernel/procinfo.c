@@ -122,3 +122,106 @@ int tl_proc_threads(pid_t pid, pid_t *tids, int max)
 	closedir(d);
 	return n;
 }
+
+/* One process of the machine and its parent, as /proc/<pid>/stat says. */
+struct tl_pp {
+	pid_t pid, ppid;
+};
+
+/* "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
+ * the fields after it are found from its last ')'. */
+static pid_t stat_ppid(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, ppid = -1;
+	ssize_t n;
+
+	proc_path(path, sizeof(path), pid, "stat");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+/* Every process of the machine with its parent. Returns the count. */
+static int all_parents(struct tl_pp **out)
+{
+	DIR *d = opendir("/proc");
+	struct tl_pp *v = NULL, *nv;
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		pid_t pid = (pid_t)strtol(de->d_name, NULL, 10), ppid;
+
+		if (pid <= 0 || (ppid = stat_ppid(pid)) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 512;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = (struct tl_pp){ pid, ppid };
+	}
+	closedir(d);
+	*out = v;
+	return (int)n;
+}
+
+static bool in_list(const pid_t *v, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+/* Adds to `found` every process whose parent is a root or already found,
+ * pass after pass until one adds nothing (a child may be listed before its
+ * parent). Trees are small: plain lists do. */
+int tl_proc_descendants(const pid_t *roots, int nroots, pid_t **out)
+{
+	struct tl_pp *all = NULL;
+	pid_t *found;
+	int n = all_parents(&all), nf = 0;
+	bool more = true;
+
+	if (n < 0)
+		return n;
+	found = malloc(((size_t)n + 1) * sizeof(*found));
+	if (!found) {
+		free(all);
+		return -ENOMEM;
+	}
+	while (more) {
+		more = false;
+		for (int i = 0; i < n; i++) {
+			pid_t pid = all[i].pid, pp = all[i].ppid;
+
+			if (in_list(roots, nroots, pid) || in_list(found, nf, pid))
+				continue;
+			if (in_list(roots, nroots, pp) || in_list(found, nf, pp)) {
+				found[nf++] = pid;
+				more = true;
+			}
+		}
+	}
+	free(all);
+	*out = found;
+	return nf;
+}

@@ -33,5 +33,9 @@ int tl_proc_cmdline(pid_t pid, char *buf, size_t len);
 int tl_proc_exe(pid_t pid, char *buf, size_t len);
 /* TIDs of the process's threads, at most max. Returns the count or -errno. */
 int tl_proc_threads(pid_t pid, pid_t *tids, int max);
+/* Every process now descending from one of roots[0..nroots) (children,
+ * grandchildren, ...; not the roots), from the parents /proc gives, in
+ * *out (malloc'd, the caller frees). Returns the count or -errno. */
+int tl_proc_descendants(const pid_t *roots, int nroots, pid_t **out);
 
 #endif

@@ -10,13 +10,19 @@
  */
 #include "session.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -40,6 +46,13 @@ struct tl_session {
 	struct tl_session_opts opts;
 	struct threadline_bpf *skel;
 	bool raw_tp;            /* the raw_tp twins are loaded */
+	bool forced_raw_tp;     /* by option or environment, not by refusal */
+	bool stopped;           /* tl_session_stop: nothing is emitted any more */
+	pthread_t side;         /* creates the rings, reads BTF (tl_side_work) */
+	bool side_started;
+	int pc_err, ring_err;
+	int64_t pc_from_rq;
+	char ring_msg[256];
 	bool no_stage;          /* records go straight to the rings */
 	int ncpus;
 	uint64_t ring_bytes;
@@ -50,11 +63,43 @@ struct tl_session {
 
 static int tl_verbose;
 
+/* The first program the verifier refused, and the verifier's last word on
+ * it, kept so that a fallback or a failure names the culprit in one line. */
+static char tl_refused_prog[64];
+static char tl_refused_why[160];
+
+/* The first refusal only: the one that made the load fail. */
+static void tl_note_refusal(const char *prog, const char *log)
+{
+	if (tl_refused_prog[0] || !prog || !log)
+		return;
+	snprintf(tl_refused_prog, sizeof(tl_refused_prog), "%s", prog);
+	tl_verifier_reason(log, tl_refused_why, sizeof(tl_refused_why));
+}
+
+/* libbpf 1.x hands the whole verifier log of a refused program in one
+ * message, "prog '%s': -- BEGIN PROG LOAD LOG --\n%s-- END ...". */
+static void tl_catch_refusal(const char *fmt, va_list ap)
+{
+	const char *prog, *log;
+	va_list cp;
+
+	if (!strstr(fmt, "BEGIN PROG LOAD LOG"))
+		return;
+	va_copy(cp, ap);
+	prog = va_arg(cp, const char *);
+	log = va_arg(cp, const char *);
+	va_end(cp);
+	tl_note_refusal(prog, log);
+}
+
 /* libbpf's messages: errors come back to us as return codes and become
  * one-line messages, so its own output is shown only when asked for. */
 static int tl_libbpf_print(enum libbpf_print_level lvl, const char *fmt,
 			   va_list ap)
 {
+	if (lvl == LIBBPF_WARN)
+		tl_catch_refusal(fmt, ap);
 	if (tl_verbose < 1 || (lvl == LIBBPF_DEBUG && tl_verbose < 2))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
@@ -221,7 +266,8 @@ static int tl_load_any(struct tl_session *s, char *err, size_t errlen)
 	const char *no_stage = getenv("THREADLINE_NO_STAGE");
 	int e;
 
-	s->raw_tp = force && *force == '1';
+	s->raw_tp = s->opts.raw_tp || (force && *force == '1');
+	s->forced_raw_tp = s->raw_tp;
 	s->no_stage = no_stage && *no_stage == '1';
 	e = load_objects(s);
 	if (e) {
@@ -233,6 +279,12 @@ static int tl_load_any(struct tl_session *s, char *err, size_t errlen)
 	}
 	if (!e && !s->no_stage)
 		e = tl_stage_check(s);
+	if (e && tl_refused_prog[0]) {
+		snprintf(err, errlen, "loading the BPF programs failed: the kernel "
+			 "refused %s (%s); run with -v to see the verifier's log",
+			 tl_refused_prog, tl_refused_why);
+		return e < 0 ? e : -e;
+	}
 	if (e) {
 		snprintf(err, errlen, "loading the BPF programs failed: %s; run "
 			 "with -v to see libbpf's log (the verifier's reasons)",
@@ -248,6 +300,7 @@ static int tl_check_system(const struct tl_session_opts *o, char *err,
 	int e;
 
 	tl_verbose = o->verbose;
+	tl_refused_prog[0] = tl_refused_why[0] = '\0';
 	libbpf_set_print(tl_libbpf_print);
 	e = tl_check_privileges(err, errlen);
 	if (!e)
@@ -255,6 +308,63 @@ static int tl_check_system(const struct tl_session_opts *o, char *err,
 	if (!e)
 		e = tl_check_tracefs(err, errlen);
 	return e;
+}
+
+/* One line when the fallback happened: which program the kernel refused
+ * and the verifier's reason (the whole log is behind -v). */
+static void tl_say_raw_tp(const struct tl_session *s)
+{
+	if (!s->raw_tp)
+		return;
+	if (s->forced_raw_tp) {
+		if (s->opts.verbose)
+			fprintf(stderr, "threadline: raw tracepoints in use "
+				"(--raw-tp or THREADLINE_FORCE_RAW_TP)\n");
+		return;
+	}
+	fprintf(stderr, "threadline: warning: the kernel refused tp_btf program "
+		"%s (%s); using raw tracepoints (-v shows the verifier's log)\n",
+		tl_refused_prog[0] ? tl_refused_prog : "?",
+		tl_refused_why[0] ? tl_refused_why : "no reason given");
+}
+
+/* Beside the loading, which takes longest (libbpf's own BTF reading, the
+ * verifier): creating the rings (zeroed pages, 16 MiB per CPU by default)
+ * and reading from BTF where the preempt count is (~20 ms). */
+static void *tl_side_work(void *arg)
+{
+	struct tl_session *s = arg;
+
+	s->pc_err = tl_preempt_count_from_rq(&s->pc_from_rq);
+	s->ring_err = tl_create_rings(s, s->ring_msg, sizeof(s->ring_msg));
+	return NULL;
+}
+
+static void tl_side_start(struct tl_session *s)
+{
+	s->pc_err = -ENOENT;
+	s->side_started = pthread_create(&s->side, NULL, tl_side_work, s) == 0;
+	if (!s->side_started)
+		tl_side_work(s);
+}
+
+/* Waits for the side work; hands the BPF side the preempt count's place
+ * (see bpf/common.bpf.h), or leaves it at "unknown". Returns the ring
+ * creation's result, with its message in err. */
+static int tl_side_finish(struct tl_session *s, char *err, size_t errlen)
+{
+	if (s->side_started)
+		pthread_join(s->side, NULL);
+	s->side_started = false;
+	if (s->ring_err) {
+		snprintf(err, errlen, "%s", s->ring_msg);
+		return s->ring_err;
+	}
+	if (!s->pc_err && s->skel && s->skel->bss) {
+		s->skel->bss->tl_pc_from_rq = s->pc_from_rq;
+		s->skel->bss->tl_pc_known = 1;
+	}
+	return 0;
 }
 
 struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
@@ -280,15 +390,14 @@ struct tl_session *tl_session_open(const struct tl_session_opts *o, char *err,
 		goto fail;
 	}
 	s->ring_bytes = tl_ring_bytes(o->ringbuf_mb);
-	if (tl_create_rings(s, err, errlen) || tl_load_any(s, err, errlen) ||
-	    tl_fill_rings(s, err, errlen))
+	tl_side_start(s);
+	if (tl_load_any(s, err, errlen)) {
+		tl_side_finish(s, err, 0);
 		goto fail;
-	if (s->raw_tp && !getenv("THREADLINE_FORCE_RAW_TP"))
-		fprintf(stderr, "threadline: warning: tp_btf programs refused, "
-			"using raw tracepoints\n");
-	else if (s->raw_tp && o->verbose)
-		fprintf(stderr, "threadline: raw tracepoints in use "
-			"(THREADLINE_FORCE_RAW_TP)\n");
+	}
+	if (tl_side_finish(s, err, errlen) || tl_fill_rings(s, err, errlen))
+		goto fail;
+	tl_say_raw_tp(s);
 	return s;
 fail:
 	tl_session_close(s);
@@ -381,25 +490,51 @@ static int tl_attach_one(struct tl_session *s, const struct tl_probe *p,
 	return tl_keep_link(s, l);
 }
 
-int tl_session_attach(struct tl_session *s, char *err, size_t errlen)
+/* THREADLINE_ATTACH_DELAY_MS=N waits N ms between the scheduler probes
+ * and the syscall tracepoints: what attaching can take on a loaded
+ * machine, so that the tests can have a target exit half-attached. */
+static void tl_attach_delay(void)
 {
-	size_t i;
-	int e;
+	const char *ms = getenv("THREADLINE_ATTACH_DELAY_MS");
+	long v = ms ? strtol(ms, NULL, 10) : 0;
+	struct timespec ts;
 
-	for (i = 0; i < TL_CATALOGUE_LEN; i++) {
+	if (v <= 0 || v > 10000)
+		return;
+	ts.tv_sec = v / 1000;
+	ts.tv_nsec = (v % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+static int tl_attach_kind(struct tl_session *s, enum tl_probe_kind kind,
+			  char *err, size_t errlen)
+{
+	for (size_t i = 0; i < TL_CATALOGUE_LEN; i++) {
 		const struct tl_probe *p = &tl_catalogue[i];
+		int e;
 
-		if (p->kind != TL_PK_TP_BTF && p->kind != TL_PK_TRACEPOINT)
-			continue;
-		if (!tl_group_selected(s, p->group))
+		if (p->kind != kind || !tl_group_selected(s, p->group))
 			continue;
 		e = tl_attach_one(s, p, err, errlen);
-		if (e < 0) {
-			tl_session_detach(s);
+		if (e < 0)
 			return e;
-		}
 	}
 	return 0;
+}
+
+/* The scheduler and process probes first: they follow forks and see
+ * exits, whatever else is still being attached. */
+int tl_session_attach(struct tl_session *s, char *err, size_t errlen)
+{
+	int e = tl_attach_kind(s, TL_PK_TP_BTF, err, errlen);
+
+	if (!e) {
+		tl_attach_delay();
+		e = tl_attach_kind(s, TL_PK_TRACEPOINT, err, errlen);
+	}
+	if (e < 0)
+		tl_session_detach(s);
+	return e < 0 ? e : 0;
 }
 
 int tl_session_attach_usdt(struct tl_session *s, int pid, const char *path)
@@ -512,7 +647,7 @@ static int tl_flush_stage_on(int fd, int cpu)
 	return 0;
 }
 
-/* Once the probes are detached nothing writes the stages any more: what
+/* Once the probes are stopped or detached nothing writes the stages: what
  * an offline CPU still holds can never reach its ring, and is counted as
  * lost rather than dropped silently. */
 static void tl_stage_abandon(struct tl_session *s, int cpu)
@@ -539,7 +674,7 @@ int tl_session_flush_stages(struct tl_session *s)
 		if (!((volatile struct tl_stage *)&s->skel->bss->tl_stages[cpu])->len)
 			continue;
 		e = tl_flush_stage_on(fd, cpu);
-		if (e == -ENXIO && s->nlinks == 0)
+		if (e == -ENXIO && (s->nlinks == 0 || s->stopped))
 			tl_stage_abandon(s, cpu);
 		else if (e && e != -ENXIO)
 			return e;
@@ -605,6 +740,99 @@ bool tl_session_raw_tp(const struct tl_session *s)
 	return s->raw_tp;
 }
 
+static uint64_t tl_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A program that read the flag just before it was set finishes within
+ * microseconds (tracepoint programs run with preemption off), so a
+ * millisecond later every record stamped before the stop is in its stage
+ * or ring. */
+uint64_t tl_session_stop(struct tl_session *s)
+{
+	struct timespec settle = { 0, 1000000 };
+	uint64_t end;
+
+	if (!s || !s->skel || !s->skel->bss)
+		return tl_boot_ns();
+	end = tl_boot_ns();
+	__atomic_store_n(&s->skel->bss->tl_stopped, 1, __ATOMIC_SEQ_CST);
+	s->stopped = true;
+	nanosleep(&settle, NULL);
+	return end;
+}
+
+/* Whether fd is one of the kernel objects of the probes (a BPF link,
+ * program or map, a perf event): what the release helper keeps. */
+static bool tl_probe_fd(int fd)
+{
+	char path[64], what[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, what, sizeof(what) - 1);
+	if (n <= 0)
+		return false;
+	what[n] = '\0';
+	return !strncmp(what, "anon_inode:bpf", 14) ||
+	       !strcmp(what, "anon_inode:[perf_event]");
+}
+
+/* The helper: keeps only the probes' fds (so that nobody waits for the
+ * end of a pipe it would hold), waits until `owner` (a pidfd) says the
+ * recorder has exited, so that its own exit holds the last references
+ * and releases the probes. */
+static void __attribute__((noreturn)) tl_release_helper(int owner)
+{
+	struct pollfd p = { .fd = owner, .events = POLLIN };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	while (d && (de = readdir(d))) {
+		int fd = atoi(de->d_name);
+
+		if (fd > 2 && fd != owner && fd != null && fd != dirfd(d) &&
+		    !tl_probe_fd(fd))
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	setsid();
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+void tl_session_release_later(struct tl_session *s)
+{
+	int owner = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	pid_t pid;
+
+	if (!s || !s->nlinks || owner < 0) {
+		if (owner >= 0)
+			close(owner);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* the grandchild is nobody's child to wait for */
+		if (fork() == 0)
+			tl_release_helper(owner);
+		_exit(0);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	close(owner);
+}
+
 struct tl_detach_job {
 	struct bpf_link **links;
 	size_t n, first, step;
@@ -650,6 +878,8 @@ void tl_session_close(struct tl_session *s)
 
 	if (!s)
 		return;
+	if (s->side_started)
+		tl_side_finish(s, NULL, 0);
 	tl_session_detach(s);
 	free(s->links);
 	threadline_bpf__destroy(s->skel);

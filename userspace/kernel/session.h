@@ -18,6 +18,8 @@ struct tl_session_opts {
 	bool stacks;          /* reserved: user stacks on blocking */
 	uint32_t ringbuf_mb;  /* per-CPU ring buffer size, MiB (0 = default) */
 	int verbose;          /* libbpf debug output at >= 2 */
+	bool raw_tp;          /* load the raw_tp twins, not tp_btf (as the
+				 environment THREADLINE_FORCE_RAW_TP=1 does) */
 };
 
 /* Checks privileges, BTF and tracefs, opens and loads the BPF object.
@@ -51,6 +53,21 @@ int tl_session_cpu_stats(const struct tl_session *s, struct tl_cpu_stats *st,
 			 int n);
 /* True when the kernel refused tp_btf and the raw_tp programs are in use. */
 bool tl_session_raw_tp(const struct tl_session *s);
+/* Ends the recording in the kernel at once: every program stops emitting
+ * (one flag in the BPF side's memory), while the probes stay attached, so
+ * the end is exact however long detaching takes and nothing is lost to
+ * it. Waits a moment for programs already running, and returns the stop
+ * time (CLOCK_BOOTTIME ns): records stamped later are not part of the
+ * recording (tl_collector_stop drops them). */
+uint64_t tl_session_stop(struct tl_session *s);
+/* Releasing a syscall tracepoint waits for an RCU grace period, one after
+ * the other under a kernel mutex: from 150 ms to seconds in all. After
+ * tl_session_stop nothing is recorded any more, so this hands the release
+ * to a helper process that holds the probes until this process has exited
+ * and then exits itself, releasing them: closing them here, or exiting,
+ * is then immediate. Best effort (without fork or pidfds the release
+ * stays here). */
+void tl_session_release_later(struct tl_session *s);
 /* Detaches the probes (stops new events); maps stay readable. Idempotent. */
 void tl_session_detach(struct tl_session *s);
 void tl_session_close(struct tl_session *s);
