@@ -49,7 +49,8 @@ static int by_u32(const void *a, const void *b)
 static void top_of(uint32_t *v, size_t n, uint32_t *top, uint32_t *topn, uint32_t *distinct)
 {
 	*top = *topn = *distinct = 0;
-	qsort(v, n, sizeof(*v), by_u32);
+	if (n > 1) /* never qsort(NULL, 0): undefined */
+		qsort(v, n, sizeof(*v), by_u32);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i; j < n && v[j] == v[i]; j++)
 			;
