@@ -289,12 +289,18 @@ int tl_collector_run(struct tl_collector *c, volatile sig_atomic_t *stop,
 int tl_collector_flush(struct tl_collector *c)
 {
 	int e = tl_session_flush_stages(c->s);
+	uint64_t now;
 
 	if (!e)
 		e = ring_buffer__consume(c->rb);
 	if (e < 0)
 		return e;
-	e = tl_check_loss(c, tl_now());
+	/* after a stop the last losses are stamped at the end, not later:
+	 * the trailer (at the end) must stay the last record */
+	now = tl_now();
+	if (c->end_ns && now > c->end_ns)
+		now = c->end_ns;
+	e = tl_check_loss(c, now);
 	if (e)
 		return e;
 	return tl_reorder_drain(c->ro, tl_deliver, c);
