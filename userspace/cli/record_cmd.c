@@ -22,6 +22,7 @@
 #include "kernel/procinfo.h"
 #include "kernel/procmaps.h"
 #include "record_cmd.h"
+#include "record_impl.h"
 #include "recording/recording.h"
 #include "recording/syscalls.h"
 #include "kernel/session.h"
@@ -43,41 +44,7 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-struct rec {
-	const struct tl_record_opts *o;
-	struct tl_session *s;
-	struct tl_collector *c;
-	struct tl_writer *w;
-	struct tl_maps_tracker *maps;
-	struct tl_launch child;
-	bool launched, child_execd;
-	struct tl_creds creds;
-	char exe[PATH_MAX];      /* the resolved command */
-	int werr;                /* first write error */
-	uint64_t rejected;       /* records the writer refused */
-	uint64_t last_flush_ns, target_gone_ns;
-	uint64_t start_ns;       /* record started (for -v timings) */
-	uint64_t until_ns;       /* -d: the end, 0 without */
-	uint64_t first_ts;       /* where the data starts, -d counts from
-				  * there: when attaching begins (events of
-				  * running targets flow from then on), or for
-				  * a launched command, which runs only once
-				  * all is attached, the snapshot */
-	uint32_t ncpus;
-	pid_t *tree;             /* -p: the descendants found at the start */
-	int ntree;
-	uint32_t *early_tids;    /* -p: tasks of the snapshot before attaching */
-	size_t nearly_tids;
-	uint32_t *seen_tids;     /* live tasks of the snapshot after attaching */
-	size_t nseen_tids;
-	int pidfds[TL_RECORD_MAX_PIDS + 1]; /* targets, to wake at their exit */
-	int npidfds;
-	uint64_t *early;         /* -p: records taken before attaching */
-	size_t early_len, early_cap; /* in 8-byte words */
-	char err[512];
-};
-
-static uint64_t boot_ns(void)
+uint64_t tl_rec_boot_ns(void)
 {
 	struct timespec ts;
 
@@ -115,8 +82,8 @@ static uint16_t proc_info_size(char *cmd, size_t n)
 }
 
 /* A TL_PROC_INFO for pid from /proc at ts; false when the process is gone. */
-static bool proc_info_record(pid_t pid, uint64_t ts, uint16_t cpu,
-			     struct tl_proc_info *pi, size_t cap)
+bool tl_rec_proc_info(pid_t pid, uint64_t ts, uint16_t cpu,
+		      struct tl_proc_info *pi, size_t cap)
 {
 	struct tl_proc_status st;
 	char *cmd = (char *)(pi + 1);
@@ -191,7 +158,7 @@ static int note_process(struct rec *r, const struct tl_hdr *h)
 	} else {
 		return 0;
 	}
-	if (!proc_info_record(pid, h->ts, h->cpu, pi, sizeof(buf)))
+	if (!tl_rec_proc_info(pid, h->ts, h->cpu, pi, sizeof(buf)))
 		return 0;
 	return append(r, &pi->h);
 }
@@ -253,39 +220,6 @@ static const struct tl_hdr *with_owner(const struct tl_hdr *h)
 	return &s.h;
 }
 
-static bool in_tids(const uint32_t *v, size_t n, uint32_t tid)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == tid)
-			return true;
-	return false;
-}
-
-#define TASK_DEAD_STATES (0x10 | 0x20 | 0x80) /* EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD */
-
-/* A task of the snapshot taken before attaching that has died since: the
- * probes saw its end, or it ended unseen; its entry from before stands
- * (a second, dead one would look like a new process with the same PID). */
-static bool died_since_early(const struct rec *r, const struct tl_task_snap *s)
-{
-	return (s->state & TASK_DEAD_STATES) &&
-	       in_tids(r->early_tids, r->nearly_tids, s->h.tid);
-}
-
-static int note_seen(struct rec *r, uint32_t tid)
-{
-	uint32_t *v;
-
-	if (!r->nearly_tids)
-		return 0;
-	v = realloc(r->seen_tids, (r->nseen_tids + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	r->seen_tids = v;
-	v[r->nseen_tids++] = tid;
-	return 0;
-}
-
 /* Snapshot: every task goes into the ordered stream; each process leader
  * also brings its command line (the launched child's comes at its exec). */
 static int on_snapshot(void *ctx, const struct tl_hdr *h)
@@ -297,15 +231,15 @@ static int on_snapshot(void *ctx, const struct tl_hdr *h)
 
 	if (!r->first_ts)
 		r->first_ts = h->ts;
-	if (died_since_early(r, (const struct tl_task_snap *)h))
+	if (tl_rec_died_since_early(r, (const struct tl_task_snap *)h))
 		return 0;
-	e = note_seen(r, h->tid);
+	e = tl_rec_note_seen(r, h->tid);
 	if (!e)
 		e = tl_collector_inject(r->c, with_owner(h));
 
 	if (e || h->tid != h->tgid || (r->launched && h->tgid == (uint32_t)r->child.pid))
 		return e;
-	if (proc_info_record((pid_t)h->tgid, h->ts, h->cpu, pi, sizeof(buf)) &&
+	if (tl_rec_proc_info((pid_t)h->tgid, h->ts, h->cpu, pi, sizeof(buf)) &&
 	    (e = tl_collector_inject(r->c, &pi->h)))
 		return e;
 	/* a process already blocked at the start may never switch again */
@@ -330,7 +264,7 @@ static bool targets_gone(struct rec *r)
 static bool on_round(void *ctx)
 {
 	struct rec *r = ctx;
-	uint64_t now = boot_ns();
+	uint64_t now = tl_rec_boot_ns();
 
 	if (now - r->last_flush_ns >= FLUSH_EVERY_NS) {
 		int e = tl_writer_flush(r->w);
@@ -348,58 +282,6 @@ static bool on_round(void *ctx)
 
 /* ---- setting up ---- */
 
-#define fail_line(...) (fprintf(stderr, "threadline record: " __VA_ARGS__), \
-			fputc('\n', stderr))
-/* A usage error (exit status 2), as every subcommand says one: the error
- * in one line, then where to look. */
-#define USAGE_HINT "Try 'threadline record --help'.\n"
-#define usage_line(...) (fail_line(__VA_ARGS__), fputs(USAGE_HINT, stderr))
-
-#define PF_KTHREAD_FLAG 0x00200000u /* task flags: a kernel thread */
-
-/* Whether pid is a kernel thread: the flags field of /proc/PID/stat, the
- * ninth, counted after the comm's closing parenthesis (a comm may hold
- * spaces and parentheses). */
-static bool kernel_thread(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned flags = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) != 1)
-		return false;
-	return flags & PF_KTHREAD_FLAG;
-}
-
-/* -p takes PIDs; a TID given by mistake stands for its process. A kernel
- * thread runs no program: nothing of it would be traced but its switches,
- * so it is refused as a usage error. */
-static int check_pids(struct tl_record_opts *o)
-{
-	struct tl_proc_status st;
-
-	for (int i = 0; i < o->npids; i++) {
-		if (tl_proc_read_status(o->pids[i], &st)) {
-			fail_line("no such process: %d", (int)o->pids[i]);
-			return 1;
-		}
-		if (kernel_thread(o->pids[i])) {
-			usage_line("%d (%s) is a kernel thread, not a program; -a traces "
-				   "the whole system", (int)o->pids[i], st.name);
-			return 2;
-		}
-		o->pids[i] = st.tgid;
-	}
-	return 0;
-}
 
 /* Like a shell, before anything is traced: 127 not found, 126 not runnable. */
 static int resolve_command(struct rec *r)
@@ -453,187 +335,6 @@ static int add_targets(struct rec *r)
 	return 0;
 }
 
-/* Whether path starts with "#!": then its interpreter (the first word of
- * that line) is put in buf. */
-static bool interpreter_of(const char *path, char *buf, size_t len)
-{
-	char head[256];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, head, sizeof(head) - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	if (n < 3 || head[0] != '#' || head[1] != '!')
-		return false;
-	head[n] = '\0';
-	const char *p = head + 2 + strspn(head + 2, " \t");
-	size_t w = strcspn(p, " \t\n");
-	if (!w || w >= len)
-		return false;
-	memcpy(buf, p, w);
-	buf[w] = '\0';
-	return true;
-}
-
-const char *tl_usdt_binary(const char *path, char *buf, size_t len)
-{
-	char elf[4];
-	/* the kernel follows a few interpreters that are scripts themselves */
-	for (int depth = 0; depth < 4; depth++) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, elf, sizeof(elf)) : -1;
-
-		if (fd >= 0)
-			close(fd);
-		if (n == sizeof(elf) && !memcmp(elf, "\x7f" "ELF", 4))
-			return path;
-		if (!interpreter_of(path, buf, len))
-			return NULL;
-		path = buf;
-	}
-	return NULL;
-}
-
-
-/* ---- -p: what exists before tracing starts ---- */
-
-/* Keeps a record (8-byte aligned, as every record is) for the recording. */
-static int keep_early(struct rec *r, const struct tl_hdr *h)
-{
-	size_t words = ((size_t)h->size + 7) / 8;
-
-	if (r->early_len + words > r->early_cap) {
-		size_t cap = (r->early_cap + words) * 2;
-		uint64_t *n = realloc(r->early, cap * 8);
-
-		if (!n)
-			return -ENOMEM;
-		r->early = n;
-		r->early_cap = cap;
-	}
-	memcpy(r->early + r->early_len, h, h->size);
-	r->early_len += words;
-	return 0;
-}
-
-/* A target may exit while the probes are attached, which takes a while:
- * its tasks and identity are taken first, so that it is recorded with its
- * parent, command line and state even when the snapshot after attaching
- * no longer finds it (events seen later win over these in the model). */
-static int on_early_snapshot(void *ctx, const struct tl_hdr *h)
-{
-	uint64_t buf[(sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE) / 8 + 1];
-	struct tl_proc_info *pi = (struct tl_proc_info *)buf;
-	struct rec *r = ctx;
-	uint32_t *tids = realloc(r->early_tids, (r->nearly_tids + 1) * sizeof(*tids));
-
-	int e = tids ? keep_early(r, h) : -ENOMEM;
-
-	if (tids) {
-		r->early_tids = tids;
-		tids[r->nearly_tids++] = h->tid;
-	}
-	if (e || h->tid != h->tgid)
-		return e;
-	if (!proc_info_record((pid_t)h->tgid, h->ts, h->cpu, pi, sizeof(buf)))
-		return 0;
-	return keep_early(r, &pi->h);
-}
-
-static void early_snapshot(struct rec *r)
-{
-	int e;
-
-	if (!r->o->npids)
-		return;
-	e = tl_session_snapshot(r->s, on_early_snapshot, r);
-	if (e)
-		fprintf(stderr, "threadline: warning: no snapshot before attaching: %s\n",
-			strerror(-e));
-}
-
-/* After the snapshot that follows attaching: the tasks it no longer found
- * alive get what was taken of them before (a process's command line goes
- * with its leader). */
-static int inject_early(struct rec *r)
-{
-	size_t off = 0;
-	int e = 0;
-
-	while (!e && off < r->early_len) {
-		const struct tl_hdr *h = (const struct tl_hdr *)(r->early + off);
-
-		if (!in_tids(r->seen_tids, r->nseen_tids, h->tid))
-			e = tl_collector_inject(r->c, h);
-		off += ((size_t)h->size + 7) / 8;
-	}
-	free(r->early);
-	r->early = NULL;
-	r->early_len = r->early_cap = 0;
-	return e;
-}
-
-static bool is_target(const struct rec *r, pid_t pid)
-{
-	for (int i = 0; i < r->o->npids; i++)
-		if (r->o->pids[i] == pid)
-			return true;
-	for (int i = 0; i < r->ntree; i++)
-		if (r->tree[i] == pid)
-			return true;
-	return false;
-}
-
-/* One pass over /proc: adds the descendants of the -p processes not added
- * yet. Returns how many it added, or -errno. */
-static int add_descendants_once(struct rec *r)
-{
-	pid_t *found, *grown;
-	int n = tl_proc_descendants(r->o->pids, r->o->npids, &found), added = 0;
-
-	if (n < 0)
-		return n;
-	for (int i = 0; i < n; i++) {
-		/* `record -p $$` from a shell: the recorder is not a target */
-		if (is_target(r, found[i]) || found[i] == getpid())
-			continue;
-		grown = realloc(r->tree, (size_t)(r->ntree + 1) * sizeof(*grown));
-		if (!grown || tl_session_add_tgid(r->s, (uint32_t)found[i])) {
-			r->tree = grown ? grown : r->tree;
-			free(found);
-			return -ENOMEM;
-		}
-		r->tree = grown;
-		r->tree[r->ntree++] = found[i];
-		added++;
-	}
-	free(found);
-	return added;
-}
-
-/* -p takes the whole existing tree. Run once the probes are attached:
- * from then on a traced process's forks join the filter in the kernel, so
- * a child started after a pass that added its parent is followed there,
- * and one started before is seen by the next pass; passes repeat until
- * one finds nothing new. */
-static int add_descendants(struct rec *r)
-{
-	int n;
-
-	if (!r->o->npids || r->o->all)
-		return 0;
-	while ((n = add_descendants_once(r)) > 0)
-		;
-	if (n < 0) {
-		fail_line("cannot follow the children of the -p processes: %s",
-			  strerror(-n));
-		return 1;
-	}
-	if (r->o->verbose && r->ntree)
-		fprintf(stderr, "threadline: also tracing %d descendants of the "
-			"-p processes\n", r->ntree);
-	return 0;
-}
 
 /* quiet: a descendant found by the /proc walk may be gone already */
 static void attach_usdt(struct rec *r, int pid, const char *path, bool quiet)
@@ -670,7 +371,7 @@ static int attach(struct rec *r)
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->o->pids[i]);
 		attach_usdt(r, r->o->pids[i], exe, false);
 	}
-	if (add_descendants(r))
+	if (tl_rec_add_descendants(r))
 		return 1;
 	for (int i = 0; i < r->ntree; i++) {
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->tree[i]);
@@ -819,12 +520,12 @@ static int start_collecting(struct rec *r)
 	if (e)
 		fprintf(stderr, "threadline: warning: no start-of-trace snapshot: %s\n",
 			strerror(-e));
-	e = inject_early(r);
+	e = tl_rec_inject_early(r);
 	if (e) {
 		fail_line("cannot keep the tasks seen before attaching: %s", strerror(-e));
 		return 1;
 	}
-	r->last_flush_ns = boot_ns();
+	r->last_flush_ns = tl_rec_boot_ns();
 	for (int i = 0; i < r->o->npids; i++)
 		watch_target(r, r->o->pids[i]);
 	if (!r->launched)
@@ -897,13 +598,13 @@ static int finish(struct rec *r, int run_err)
 	e = tl_writer_close(r->w, end_ns, trailer_flags(r, interrupted),
 			    r->launched ? r->child.status : 0, cs.lost);
 	r->w = NULL;
-	closed_ns = boot_ns();
+	closed_ns = tl_rec_boot_ns();
 	tl_session_release_later(r->s);
 	tl_session_detach(r->s);
 	if (r->o->verbose)
 		fprintf(stderr, "threadline: file complete %.1f ms after the end, "
 			"probes detached %.1f ms later\n", (closed_ns - end_ns) / 1e6,
-			(boot_ns() - closed_ns) / 1e6);
+			(tl_rec_boot_ns() - closed_ns) / 1e6);
 	if (r->werr || e) {
 		e = r->werr ? r->werr : e;
 		fail_line("writing %s failed: %s; recording stopped, what was "
@@ -940,7 +641,7 @@ static int export_perfetto(const struct rec *r, int status)
 static void cleanup(struct rec *r)
 {
 	if (r->w)
-		tl_writer_close(r->w, boot_ns(), 0, 0, 0);
+		tl_writer_close(r->w, tl_rec_boot_ns(), 0, 0, 0);
 	if (r->launched && !r->child.exited) {
 		if (r->child.gate_fd >= 0)
 			tl_launch_abort(&r->child);  /* still at the gate */
@@ -976,10 +677,10 @@ static int set_up(struct rec *r, int argc, char **argv)
 		return rc;
 	if (r->o->verbose)
 		fprintf(stderr, "threadline: loaded in %.1f ms\n",
-			(boot_ns() - r->start_ns) / 1e6);
-	early_snapshot(r);
+			(tl_rec_boot_ns() - r->start_ns) / 1e6);
+	tl_rec_early_snapshot(r);
 	if (!r->launched)
-		r->first_ts = boot_ns();
+		r->first_ts = tl_rec_boot_ns();
 	if ((rc = attach(r)) ||
 	    (rc = open_writer(r, argc, argv)))
 		return rc;
@@ -1019,19 +720,19 @@ int tl_cmd_record(int argc, char **argv)
 			usage_line("%s", err);
 		return 2;
 	}
-	if ((rc = check_pids(&o)))
+	if ((rc = tl_rec_check_pids(&o)))
 		return rc;
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	handle_signals(old);
-	r.start_ns = boot_ns();
+	r.start_ns = tl_rec_boot_ns();
 	rc = set_up(&r, argc, argv);
 	if (!rc && o.verbose)
 		fprintf(stderr, "threadline: attached in %.1f ms\n",
-			(boot_ns() - r.start_ns) / 1e6);
+			(tl_rec_boot_ns() - r.start_ns) / 1e6);
 	if (!rc) {
 		/* -d N: N seconds of data */
-		uint64_t from = r.first_ts ? r.first_ts : boot_ns();
+		uint64_t from = r.first_ts ? r.first_ts : tl_rec_boot_ns();
 		uint64_t until = o.duration > 0 ? from + (uint64_t)(o.duration * 1e9) : 0;
 
 		r.until_ns = until;
