@@ -373,9 +373,11 @@ static int attach(struct rec *r)
 	}
 	if (tl_rec_add_descendants(r))
 		return 1;
-	for (int i = 0; i < r->ntree; i++) {
-		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)r->tree[i]);
-		attach_usdt(r, r->tree[i], exe, true);
+	for (size_t i = 0; i < r->tree.n; i++) {
+		pid_t pid = TL_VEC_AT(&r->tree, pid_t, i);
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+		attach_usdt(r, pid, exe, true);
 	}
 	return 0;
 }
@@ -398,15 +400,15 @@ static void describe_tree(const struct rec *r, char *dst, size_t len,
 	size_t used = (size_t)snprintf(dst, len, "pid: %s", pids);
 	int i;
 
-	if (!r->ntree || used >= len)
+	if (!r->tree.n || used >= len)
 		return;
 	used += (size_t)snprintf(dst + used, len - used, " and %d descendant%s:",
-				 r->ntree, r->ntree > 1 ? "s" : "");
-	for (i = 0; i < r->ntree && used + 24 < len; i++)
+				 (int)r->tree.n, r->tree.n > 1 ? "s" : "");
+	for (i = 0; i < (int)r->tree.n && used + 24 < len; i++)
 		used += (size_t)snprintf(dst + used, len - used, "%s%d",
-					 i ? "," : " ", (int)r->tree[i]);
-	if (i < r->ntree && used < len)
-		snprintf(dst + used, len - used, " +%d more", r->ntree - i);
+					 i ? "," : " ", (int)TL_VEC_AT(&r->tree, pid_t, i));
+	if (i < (int)r->tree.n && used < len)
+		snprintf(dst + used, len - used, " +%d more", (int)r->tree.n - i);
 }
 
 static void describe(const struct rec *r, struct tl_rec_info *info, int argc,
@@ -651,10 +653,10 @@ static void cleanup(struct rec *r)
 	tl_collector_free(r->c);
 	tl_maps_tracker_free(r->maps);
 	tl_session_close(r->s);
-	free(r->tree);
-	free(r->early);
-	free(r->early_tids);
-	free(r->seen_tids);
+	tl_vec_free(&r->tree);
+	tl_vec_free(&r->early);
+	tl_vec_free(&r->early_tids);
+	tl_vec_free(&r->seen_tids);
 	for (int i = 0; i < r->npidfds; i++)
 		close(r->pidfds[i]);
 }

@@ -15,6 +15,7 @@
 #include "kernel/session.h"
 #include "record_cmd.h"
 #include "recording/recording.h"
+#include "util/vec.h"
 
 struct rec {
 	const struct tl_record_opts *o;
@@ -37,16 +38,12 @@ struct rec {
 				  * a launched command, which runs only once
 				  * all is attached, the snapshot */
 	uint32_t ncpus;
-	pid_t *tree;             /* -p: the descendants found at the start */
-	int ntree;
-	uint32_t *early_tids;    /* -p: tasks of the snapshot before attaching */
-	size_t nearly_tids;
-	uint32_t *seen_tids;     /* live tasks of the snapshot after attaching */
-	size_t nseen_tids;
+	struct tl_vec tree;      /* pid_t: -p, the descendants found at the start */
+	struct tl_vec early_tids; /* uint32_t: -p, tasks of the snapshot before attaching */
+	struct tl_vec seen_tids; /* uint32_t: live tasks of the snapshot after attaching */
 	int pidfds[TL_RECORD_MAX_PIDS + 1]; /* targets, to wake at their exit */
 	int npidfds;
-	uint64_t *early;         /* -p: records taken before attaching */
-	size_t early_len, early_cap; /* in 8-byte words */
+	struct tl_vec early;     /* uint64_t words: -p, records taken before attaching */
 	char err[512];
 };
 

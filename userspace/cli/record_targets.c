@@ -17,10 +17,10 @@
 #define TASK_DEAD_STATES (0x10 | 0x20 | 0x80) /* EXIT_DEAD, EXIT_ZOMBIE, TASK_DEAD */
 #define PF_KTHREAD_FLAG 0x00200000u /* task flags: a kernel thread */
 
-static bool in_tids(const uint32_t *v, size_t n, uint32_t tid)
+static bool in_tids(const struct tl_vec *v, uint32_t tid)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == tid)
+	for (size_t i = 0; i < v->n; i++)
+		if (TL_VEC_AT(v, uint32_t, i) == tid)
 			return true;
 	return false;
 }
@@ -30,21 +30,19 @@ static bool in_tids(const uint32_t *v, size_t n, uint32_t tid)
  * (a second, dead one would look like a new process with the same PID). */
 bool tl_rec_died_since_early(const struct rec *r, const struct tl_task_snap *s)
 {
-	return (s->state & TASK_DEAD_STATES) &&
-	       in_tids(r->early_tids, r->nearly_tids, s->h.tid);
+	return (s->state & TASK_DEAD_STATES) && in_tids(&r->early_tids, s->h.tid);
 }
 
 int tl_rec_note_seen(struct rec *r, uint32_t tid)
 {
 	uint32_t *v;
 
-	if (!r->nearly_tids)
+	if (!r->early_tids.n)
 		return 0;
-	v = realloc(r->seen_tids, (r->nseen_tids + 1) * sizeof(*v));
+	v = tl_vec_push_uninit(&r->seen_tids, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	r->seen_tids = v;
-	v[r->nseen_tids++] = tid;
+	*v = tid;
 	return 0;
 }
 
@@ -138,17 +136,10 @@ static int keep_early(struct rec *r, const struct tl_hdr *h)
 {
 	size_t words = ((size_t)h->size + 7) / 8;
 
-	if (r->early_len + words > r->early_cap) {
-		size_t cap = (r->early_cap + words) * 2;
-		uint64_t *n = realloc(r->early, cap * 8);
-
-		if (!n)
-			return -ENOMEM;
-		r->early = n;
-		r->early_cap = cap;
-	}
-	memcpy(r->early + r->early_len, h, h->size);
-	r->early_len += words;
+	if (tl_vec_reserve(&r->early, 8, r->early.n + words))
+		return -ENOMEM;
+	memcpy(&TL_VEC_AT(&r->early, uint64_t, r->early.n), h, h->size);
+	r->early.n += words;
 	return 0;
 }
 
@@ -161,14 +152,11 @@ static int on_early_snapshot(void *ctx, const struct tl_hdr *h)
 	uint64_t buf[(sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE) / 8 + 1];
 	struct tl_proc_info *pi = (struct tl_proc_info *)buf;
 	struct rec *r = ctx;
-	uint32_t *tids = realloc(r->early_tids, (r->nearly_tids + 1) * sizeof(*tids));
+	uint32_t *tid = tl_vec_push_uninit(&r->early_tids, sizeof(*tid));
+	int e = tid ? keep_early(r, h) : -ENOMEM;
 
-	int e = tids ? keep_early(r, h) : -ENOMEM;
-
-	if (tids) {
-		r->early_tids = tids;
-		tids[r->nearly_tids++] = h->tid;
-	}
+	if (tid)
+		*tid = h->tid;
 	if (e || h->tid != h->tgid)
 		return e;
 	if (!tl_rec_proc_info((pid_t)h->tgid, h->ts, h->cpu, pi, sizeof(buf)))
@@ -196,16 +184,14 @@ int tl_rec_inject_early(struct rec *r)
 	size_t off = 0;
 	int e = 0;
 
-	while (!e && off < r->early_len) {
-		const struct tl_hdr *h = (const struct tl_hdr *)(r->early + off);
+	while (!e && off < r->early.n) {
+		const struct tl_hdr *h = (const void *)&TL_VEC_AT(&r->early, uint64_t, off);
 
-		if (!in_tids(r->seen_tids, r->nseen_tids, h->tid))
+		if (!in_tids(&r->seen_tids, h->tid))
 			e = tl_collector_inject(r->c, h);
 		off += ((size_t)h->size + 7) / 8;
 	}
-	free(r->early);
-	r->early = NULL;
-	r->early_len = r->early_cap = 0;
+	tl_vec_free(&r->early);
 	return e;
 }
 
@@ -214,8 +200,8 @@ static bool is_target(const struct rec *r, pid_t pid)
 	for (int i = 0; i < r->o->npids; i++)
 		if (r->o->pids[i] == pid)
 			return true;
-	for (int i = 0; i < r->ntree; i++)
-		if (r->tree[i] == pid)
+	for (size_t i = 0; i < r->tree.n; i++)
+		if (TL_VEC_AT(&r->tree, pid_t, i) == pid)
 			return true;
 	return false;
 }
@@ -224,7 +210,7 @@ static bool is_target(const struct rec *r, pid_t pid)
  * yet. Returns how many it added, or -errno. */
 static int add_descendants_once(struct rec *r)
 {
-	pid_t *found, *grown;
+	pid_t *found, *slot;
 	int n = tl_proc_descendants(r->o->pids, r->o->npids, &found), added = 0;
 
 	if (n < 0)
@@ -233,14 +219,13 @@ static int add_descendants_once(struct rec *r)
 		/* `record -p $$` from a shell: the recorder is not a target */
 		if (is_target(r, found[i]) || found[i] == getpid())
 			continue;
-		grown = realloc(r->tree, (size_t)(r->ntree + 1) * sizeof(*grown));
-		if (!grown || tl_session_add_tgid(r->s, (uint32_t)found[i])) {
-			r->tree = grown ? grown : r->tree;
+		slot = tl_vec_push_uninit(&r->tree, sizeof(*slot));
+		if (slot)
+			*slot = found[i];
+		if (!slot || tl_session_add_tgid(r->s, (uint32_t)found[i])) {
 			free(found);
 			return -ENOMEM;
 		}
-		r->tree = grown;
-		r->tree[r->ntree++] = found[i];
 		added++;
 	}
 	free(found);
@@ -265,8 +250,8 @@ int tl_rec_add_descendants(struct rec *r)
 			  strerror(-n));
 		return 1;
 	}
-	if (r->o->verbose && r->ntree)
-		fprintf(stderr, "threadline: also tracing %d descendants of the "
-			"-p processes\n", r->ntree);
+	if (r->o->verbose && r->tree.n)
+		fprintf(stderr, "threadline: also tracing %zu descendants of the "
+			"-p processes\n", r->tree.n);
 	return 0;
 }
