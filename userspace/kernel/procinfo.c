@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "procinfo.h"
+#include "util/vec.h"
 
 static void proc_path(char *buf, size_t len, pid_t pid, const char *what)
 {
@@ -155,9 +156,9 @@ static pid_t stat_ppid(pid_t pid)
 static int all_parents(struct tl_pp **out)
 {
 	DIR *d = opendir("/proc");
-	struct tl_pp *v = NULL, *nv;
+	struct tl_vec v = { 0 };
+	struct tl_pp *e;
 	struct dirent *de;
-	size_t n = 0, cap = 0;
 
 	if (!d)
 		return -errno;
@@ -166,21 +167,17 @@ static int all_parents(struct tl_pp **out)
 
 		if (pid <= 0 || (ppid = stat_ppid(pid)) < 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 512;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
+		e = tl_vec_push_uninit(&v, sizeof(*e));
+		if (!e) {
+			tl_vec_free(&v);
+			closedir(d);
+			return -ENOMEM;
 		}
-		v[n++] = (struct tl_pp){ pid, ppid };
+		*e = (struct tl_pp){ pid, ppid };
 	}
 	closedir(d);
-	*out = v;
-	return (int)n;
+	*out = v.p;
+	return (int)v.n;
 }
 
 static bool in_list(const pid_t *v, int n, pid_t pid)

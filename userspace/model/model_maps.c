@@ -22,15 +22,23 @@ void tl_proc_maps_free(struct proc *p)
 	tl_vec_free(&p->maps);
 }
 
+/* Room for `more` maps after the n a capture has (one growth per record). */
+static int reserve_maps(struct tl_maps_snap *s, size_t more)
+{
+	struct tl_vec v = { (void *)s->maps, s->n, s->n };
+
+	if (tl_vec_reserve(&v, sizeof(struct tl_map), s->n + more))
+		return -ENOMEM;
+	s->maps = v.p;
+	return 0;
+}
+
+/* Appends a map; room was reserved. */
 static int add_map(struct tl_maps_snap *s, const struct tl_map_view *v)
 {
-	struct tl_map *a = realloc((struct tl_map *)s->maps, (s->n + 1) * sizeof(*a));
-	char *path;
+	struct tl_map *a = (struct tl_map *)s->maps;
+	char *path = strndup(v->path, v->e.path_len);
 
-	if (!a)
-		return -ENOMEM;
-	s->maps = a;
-	path = strndup(v->path, v->e.path_len);
 	if (!path)
 		return -ENOMEM;
 	a[s->n++] = (struct tl_map){
@@ -47,7 +55,7 @@ int tl_model_on_proc_maps(struct tl_model *m, const struct tl_proc_maps *pm)
 	struct proc *p = tl_proc_get(m, pm->h.tgid, pm->h.ts);
 	struct tl_maps_snap *s;
 	struct tl_map_view v;
-	size_t pos = 0;
+	size_t pos = 0, count = 0;
 
 	if (!p)
 		return -ENOMEM;
@@ -60,9 +68,15 @@ int tl_model_on_proc_maps(struct tl_model *m, const struct tl_proc_maps *pm)
 		s->ts = pm->h.ts;
 	}
 	while (tl_proc_maps_next(pm, &pos, &v))
-		if (add_map(s, &v)) {
-			m->oom = true;
-			return -ENOMEM;
-		}
+		count++;
+	if (reserve_maps(s, count))
+		goto oom;
+	pos = 0;
+	while (tl_proc_maps_next(pm, &pos, &v))
+		if (add_map(s, &v))
+			goto oom;
 	return 0;
+oom:
+	m->oom = true;
+	return -ENOMEM;
 }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/vec.h"
 
 #define MAX_NAMES 512    /* distinct names (syscalls): beyond, none is written */
 
@@ -26,8 +27,7 @@ struct reason {
 };
 
 struct pending_cpu {
-	struct reason *r;
-	size_t n, cap;
+	struct tl_vec r;     /* struct reason */
 };
 
 struct tl_pf_blocked {
@@ -46,7 +46,7 @@ void tl_pf_blocked_free(struct tl_pf_blocked *b)
 	if (!b)
 		return;
 	for (size_t i = 0; i < TL_MAX_CPUS; i++)
-		free(b->cpus[i].r);
+		tl_vec_free(&b->cpus[i].r);
 	free(b);
 }
 
@@ -65,27 +65,22 @@ int tl_pf_blocked_add(struct tl_pf_blocked *b, uint16_t cpu, uint64_t ts,
 		      uint32_t pid, const char *name, bool io_wait)
 {
 	struct pending_cpu *p;
+	struct reason *r;
 	uint32_t iid;
 
 	if (!b || cpu >= TL_MAX_CPUS || !name || !(iid = iid_of(b, name)))
 		return 0;
 	p = &b->cpus[cpu];
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 256;
-		struct reason *r = realloc(p->r, cap * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		p->r = r;
-		p->cap = cap;
-	}
-	p->r[p->n++] = (struct reason){ ts, pid, iid, io_wait };
+	r = tl_vec_push_uninit(&p->r, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*r = (struct reason){ ts, pid, iid, io_wait };
 	return 0;
 }
 
 bool tl_pf_blocked_pending(const struct tl_pf_blocked *b, uint16_t cpu)
 {
-	return b && cpu < TL_MAX_CPUS && b->cpus[cpu].n;
+	return b && cpu < TL_MAX_CPUS && b->cpus[cpu].r.n;
 }
 
 bool tl_pf_blocked_interned(struct tl_pf_blocked *b, struct pb_writer *w)
@@ -108,8 +103,8 @@ void tl_pf_blocked_events(struct tl_pf_blocked *b, struct pb_writer *w,
 {
 	struct pending_cpu *p = &b->cpus[cpu];
 
-	for (size_t i = 0; i < p->n; i++) {
-		const struct reason *r = &p->r[i];
+	for (size_t i = 0; i < p->r.n; i++) {
+		const struct reason *r = &TL_VEC_AT(&p->r, struct reason, i);
 
 		tl_pb_begin(w, PF_FB_EVENT);
 		pb_varint(w, PF_FE_TS, r->ts);
@@ -121,5 +116,5 @@ void tl_pf_blocked_events(struct tl_pf_blocked *b, struct pb_writer *w,
 		tl_pb_end(w);
 		tl_pb_end(w);
 	}
-	p->n = 0;
+	p->r.n = 0;
 }

@@ -85,17 +85,12 @@ struct cpu_batch {
 	struct tl_hmap comm_idx;
 };
 
-/* Threads other than the leader, not yet ended, of a process. */
-struct group {
-	uint32_t tgid, threads;
-};
-
 struct tl_pf_sched {
 	struct pb_writer *w;
 	struct tl_pf_blocked *blocked;
 	bool seq_started;    /* the ftrace sequence's first packet is written */
-	struct group *groups;
-	size_t ngroups, groups_cap;
+	struct tl_hmap groups;   /* tgid -> its threads other than the leader
+				  * not yet ended */
 	uint32_t ncpus;
 	unsigned batch;
 	struct cpu_batch **cpus;
@@ -379,43 +374,23 @@ static void drop_exiting(struct tl_pf_sched *s, struct exiting *e)
 	*e = s->exiting[--s->nexiting];
 }
 
-static struct group *find_group(struct tl_pf_sched *s, uint32_t tgid)
-{
-	for (size_t i = 0; i < s->ngroups; i++)
-		if (s->groups[i].tgid == tgid)
-			return &s->groups[i];
-	return NULL;
-}
-
 /* Counts one more thread in process tgid (not its leader). */
 static void group_add(struct tl_pf_sched *s, uint32_t tgid)
 {
-	struct group *g = find_group(s, tgid);
+	uint64_t *n = tl_hmap_find(&s->groups, tgid);
 
-	if (!g) {
-		if (s->ngroups == s->groups_cap) {
-			size_t cap = s->groups_cap ? 2 * s->groups_cap : 16;
-			struct group *n = realloc(s->groups, cap * sizeof(*n));
-
-			if (!n) {
-				s->w->err = s->w->err ? s->w->err : -ENOMEM;
-				return;
-			}
-			s->groups = n;
-			s->groups_cap = cap;
-		}
-		g = &s->groups[s->ngroups++];
-		*g = (struct group){ .tgid = tgid };
-	}
-	g->threads++;
+	if (n)
+		(*n)++;
+	else if (tl_hmap_put(&s->groups, tgid, 1))
+		s->w->err = s->w->err ? s->w->err : -ENOMEM;
 }
 
 /* Threads of process tgid other than its leader still to end. */
 static uint32_t group_threads(struct tl_pf_sched *s, uint32_t tgid)
 {
-	struct group *g = find_group(s, tgid);
+	const uint64_t *n = tl_hmap_find(&s->groups, tgid);
 
-	return g ? g->threads : 0;
+	return n ? (uint32_t)*n : 0;
 }
 
 /* A thread other than the leader has ended (its free is being written on
@@ -427,12 +402,12 @@ static uint32_t group_threads(struct tl_pf_sched *s, uint32_t tgid)
 static bool release_leader(struct tl_pf_sched *s, const struct exiting *last,
 			   uint16_t cpu, uint64_t now)
 {
-	struct group *g = last->leader ? NULL : find_group(s, last->tgid);
+	uint64_t *n = last->leader ? NULL : tl_hmap_find(&s->groups, last->tgid);
 	struct exiting *l;
 
-	if (!g || !g->threads || --g->threads)
+	if (!n || !*n || --*n)
 		return false;
-	*g = s->groups[--s->ngroups];
+	tl_hmap_del(&s->groups, last->tgid);
 	l = find_exiting(s, last->tgid);
 	if (!l || !l->held)
 		return false;
@@ -842,7 +817,7 @@ void tl_pf_sched_free(struct tl_pf_sched *s)
 	for (uint32_t i = 0; i < TL_MAX_CPUS; i++)
 		free_cpu(s->cpus[i]);
 	free(s->cpus);
-	free(s->groups);
+	tl_hmap_free(&s->groups);
 	tl_pf_blocked_free(s->blocked);
 	free(s);
 }
