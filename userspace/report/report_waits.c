@@ -12,15 +12,11 @@
 
 const char *tl_report_clean(const char *s)
 {
-	static char buf[4][TL_OBJ_NAME_LEN];
+	/* room for a whole name escaped: up to four bytes a character */
+	static char buf[4][4 * TL_OBJ_NAME_LEN];
 	static unsigned k;
-	char *b = buf[k++ % 4];
-	size_t i;
 
-	for (i = 0; s && s[i] && i < sizeof(buf[0]) - 1; i++)
-		b[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	b[i] = '\0';
-	return b;
+	return tl_fmt_safe(s ? s : "", buf[k++ % 4], sizeof(buf[0]));
 }
 
 int tl_report_waits_init(struct tl_report_waits *w, const struct tl_model *m,
