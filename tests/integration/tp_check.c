@@ -16,6 +16,7 @@
 #include "tp.h"
 #include "tp_check.h"
 #include "userspace/recording/syscalls.h"
+#include "userspace/export/perfetto/perfetto_impl.h"
 
 enum { Q_STATS, Q_THREADS, Q_PROCS, Q_STATES, Q_TRACKS, Q_N };
 
@@ -302,7 +303,8 @@ static const struct tl_interval *iv_at(const struct tl_thread *t, uint64_t ts)
 struct wakers { size_t model, matched, irq, blocked, named; };
 
 /* A blocked row starting where a blocked interval of the model does (in a
- * known syscall) names that syscall as its blocked_function. */
+ * known syscall, for at least TL_PF_BLOCKED_MIN_NS, ended by a wakeup)
+ * names that syscall as its blocked_function. */
 static void check_blocked(const struct tl_thread *t, const struct tp_rows *st,
 			  size_t row, struct wakers *w)
 {
@@ -310,7 +312,10 @@ static void check_blocked(const struct tl_thread *t, const struct tp_rows *st,
 	const char *state = tp_cell(st, row, 3), *fn = tp_cell(st, row, 6);
 	const char *want;
 
-	if (!iv || (iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
+	if (!iv || iv + 1 >= t->iv + t->niv || iv[1].state != TL_ST_RUNNABLE ||
+	    iv[1].cause != TL_RUN_WOKEN || iv->end - iv->start < TL_PF_BLOCKED_MIN_NS)
+		return;
+	if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
 	    !state || (strcmp(state, "S") && strcmp(state, "D")) ||
 	    iv->block->sys_nr < 0 || !(want = tl_syscall_name(iv->block->sys_nr)))
 		return;

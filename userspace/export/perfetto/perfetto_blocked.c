@@ -6,16 +6,19 @@
  * kernel recorder writes the kernel function the task sleeps in; we write
  * what threadline knows at the switch-out: the syscall it blocked in
  * (futex, read, accept4, ...), and io_wait for an uninterruptible wait on a
- * file or block device. One event per blocking switch-out, 1 ns after it
- * (the importer queues a CPU's plain events apart from its compact
- * switches, so an event at the switch's own instant could come first),
- * written with the CPU's compact batch; the names are interned on the
+ * file or block device. As the kernel's own event, it is written when the
+ * wait ends, at the waking (any time before the thread blocks again marks
+ * the same row), and only for waits of at least TL_PF_BLOCKED_MIN_NS: an
+ * event costs ~22 bytes, three times a compact switch, and the short waits
+ * of a busy program would triple the scheduling part of a trace. Events
+ * are written with their CPU's compact batch; the names are interned on the
  * ftrace sequence the first time a bundle uses them. */
 #include "perfetto_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/hmap.h"
 #include "util/vec.h"
 
 #define MAX_NAMES 512    /* distinct names (syscalls): beyond, none is written */
@@ -30,10 +33,19 @@ struct pending_cpu {
 	struct tl_vec r;     /* struct reason */
 };
 
+/* A thread blocked since ts (ts 0: not blocked). */
+struct blocked_at {
+	uint64_t ts;
+	uint32_t iid;
+	bool io_wait;
+};
+
 struct tl_pf_blocked {
 	const char *names[MAX_NAMES];   /* iid - 1 -> name (static strings) */
 	uint32_t nnames, nwritten;      /* interned so far / written so far */
 	struct pending_cpu cpus[TL_MAX_CPUS];
+	struct tl_vec at;               /* struct blocked_at, one per TID seen */
+	struct tl_hmap at_idx;          /* TID -> index in at */
 };
 
 struct tl_pf_blocked *tl_pf_blocked_new(void)
@@ -47,6 +59,8 @@ void tl_pf_blocked_free(struct tl_pf_blocked *b)
 		return;
 	for (size_t i = 0; i < TL_MAX_CPUS; i++)
 		tl_vec_free(&b->cpus[i].r);
+	tl_vec_free(&b->at);
+	tl_hmap_free(&b->at_idx);
 	free(b);
 }
 
@@ -61,21 +75,66 @@ static uint32_t iid_of(struct tl_pf_blocked *b, const char *name)
 	return b->nnames;
 }
 
-int tl_pf_blocked_add(struct tl_pf_blocked *b, uint16_t cpu, uint64_t ts,
-		      uint32_t pid, const char *name, bool io_wait)
+static int queue(struct tl_pf_blocked *b, uint16_t cpu, uint64_t ts,
+		 uint32_t pid, uint32_t iid, bool io_wait)
 {
-	struct pending_cpu *p;
-	struct reason *r;
-	uint32_t iid;
+	struct pending_cpu *p = &b->cpus[cpu];
+	struct reason *r = tl_vec_push_uninit(&p->r, sizeof(*r));
 
-	if (!b || cpu >= TL_MAX_CPUS || !name || !(iid = iid_of(b, name)))
-		return 0;
-	p = &b->cpus[cpu];
-	r = tl_vec_push_uninit(&p->r, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	*r = (struct reason){ ts, pid, iid, io_wait };
 	return 0;
+}
+
+int tl_pf_blocked_block(struct tl_pf_blocked *b, uint32_t tid, uint64_t ts,
+			const char *name, bool io_wait)
+{
+	const uint64_t *i;
+	struct blocked_at *a;
+	uint32_t iid;
+
+	if (!name || !(iid = iid_of(b, name)))
+		return 0;
+	i = tl_hmap_find(&b->at_idx, tid);
+	if (i) {
+		a = &TL_VEC_AT(&b->at, struct blocked_at, *i);
+	} else {
+		if (tl_hmap_put(&b->at_idx, tid, b->at.n))
+			return -ENOMEM;
+		a = tl_vec_push(&b->at, sizeof(*a));
+		if (!a) {
+			tl_hmap_del(&b->at_idx, tid);
+			return -ENOMEM;
+		}
+	}
+	*a = (struct blocked_at){ ts ? ts : 1, iid, io_wait };
+	return 0;
+}
+
+int tl_pf_blocked_wake(struct tl_pf_blocked *b, uint16_t cpu, uint32_t tid,
+		       uint64_t ts)
+{
+	const uint64_t *i = tl_hmap_find(&b->at_idx, tid);
+	struct blocked_at *a;
+
+	if (!i || cpu >= TL_MAX_CPUS)
+		return 0;
+	a = &TL_VEC_AT(&b->at, struct blocked_at, *i);
+	if (!a->ts)
+		return 0;
+	if (ts >= a->ts + TL_PF_BLOCKED_MIN_NS && queue(b, cpu, ts, tid, a->iid, a->io_wait))
+		return -ENOMEM;
+	a->ts = 0;
+	return 0;
+}
+
+void tl_pf_blocked_forget(struct tl_pf_blocked *b, uint32_t tid)
+{
+	const uint64_t *i = tl_hmap_find(&b->at_idx, tid);
+
+	if (i)
+		TL_VEC_AT(&b->at, struct blocked_at, *i).ts = 0;
 }
 
 bool tl_pf_blocked_pending(const struct tl_pf_blocked *b, uint16_t cpu)
@@ -112,7 +171,8 @@ void tl_pf_blocked_events(struct tl_pf_blocked *b, struct pb_writer *w,
 		tl_pb_begin(w, PF_FE_BLOCKED_REASON);
 		pb_int32(w, PF_BR_PID, (int32_t)r->pid);
 		pb_varint(w, PF_BR_CALLER, r->iid);
-		pb_varint(w, PF_BR_IO_WAIT, r->io_wait);
+		if (r->io_wait)
+			pb_varint(w, PF_BR_IO_WAIT, 1);
 		tl_pb_end(w);
 		tl_pb_end(w);
 	}

@@ -213,15 +213,23 @@ void tl_pf_sched_stats(const struct tl_pf_sched *s, struct tl_pf_sched_stats *st
 void tl_pf_sched_free(struct tl_pf_sched *s);
 
 /* ---- why threads blocked (perfetto_blocked.c) ----
- * sched_blocked_reason events, queued per CPU and written with the CPU's
+ * sched_blocked_reason events, one when a wait of at least
+ * TL_PF_BLOCKED_MIN_NS ends, queued per CPU and written with the CPU's
  * next bundle; their names (the syscall a thread blocked in) are interned
  * as kernel_symbols on the ftrace sequence. */
+#define TL_PF_BLOCKED_MIN_NS 1000000ull
 struct tl_pf_blocked;
 struct tl_pf_blocked *tl_pf_blocked_new(void);
 void tl_pf_blocked_free(struct tl_pf_blocked *b);
-/* Queues one for cpu: pid blocked in name (a static string) at ts. */
-int tl_pf_blocked_add(struct tl_pf_blocked *b, uint16_t cpu, uint64_t ts,
-		      uint32_t pid, const char *name, bool io_wait);
+/* tid switched out at ts blocked in name (a static string). */
+int tl_pf_blocked_block(struct tl_pf_blocked *b, uint32_t tid, uint64_t ts,
+			const char *name, bool io_wait);
+/* A waking of tid on cpu at ts ends its wait: an event is queued for cpu
+ * when the wait was long enough. */
+int tl_pf_blocked_wake(struct tl_pf_blocked *b, uint16_t cpu, uint32_t tid,
+		       uint64_t ts);
+/* tid is not blocked any more without a waking (it ran on, or ended). */
+void tl_pf_blocked_forget(struct tl_pf_blocked *b, uint32_t tid);
 bool tl_pf_blocked_pending(const struct tl_pf_blocked *b, uint16_t cpu);
 /* In an open packet: InternedData with the names not yet written; returns
  * whether it wrote any. */

@@ -469,23 +469,27 @@ static void on_task_exit(struct tl_pf_sched *s, const struct tl_exit *x)
 
 /* ---- switches and wakings ---- */
 
-static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
+static bool replay_pending(struct tl_pf_sched *s, uint16_t cpu,
 			   const struct tl_switch *sw, int64_t state);
 
-/* A thread leaving blocked in a known syscall: why, for the importer's
- * thread_state (perfetto_blocked.c), io_wait for an uninterruptible wait
- * on a file or block device. */
+/* Who of sw's tasks is blocked now, for the importer's thread_state
+ * (perfetto_blocked.c): prev when it left blocked in a known syscall (and
+ * no replayed waking made it Runnable), io_wait for an uninterruptible
+ * wait on a file or block device; next runs, so it is not. */
 static void note_blocked(struct tl_pf_sched *s, const struct tl_switch *sw,
-			 int64_t state)
+			 int64_t state, bool replayed)
 {
 	bool io = (state & 2) && (sw->why.fd_kind == TL_FD_FILE ||
 				  sw->why.fd_kind == TL_FD_BLK);
 
-	if (sw->preempt || !(state & 3) || (state & 0x30) ||
-	    (sw->prev_state & 0x80) || sw->why.sys_nr < 0)
+	tl_pf_blocked_forget(s->blocked, sw->next_tid);
+	if (replayed || sw->preempt || !(state & 3) || (state & 0x30) ||
+	    (sw->prev_state & 0x80) || sw->why.sys_nr < 0) {
+		tl_pf_blocked_forget(s->blocked, sw->h.tid);
 		return;
-	if (tl_pf_blocked_add(s->blocked, sw->h.cpu, sw->h.ts + 1, sw->h.tid,
-			      tl_syscall_name(sw->why.sys_nr), io) && !s->w->err)
+	}
+	if (tl_pf_blocked_block(s->blocked, sw->h.tid, sw->h.ts,
+				tl_syscall_name(sw->why.sys_nr), io) && !s->w->err)
 		s->w->err = -ENOMEM;
 }
 
@@ -534,9 +538,7 @@ static void on_switch(struct tl_pf_sched *s, const struct tl_switch *sw)
 		s->st.compact_switches++;
 	}
 	s->st.switches++;
-	if (c->pend.wakee)
-		replay_pending(s, cpu, sw, state);
-	note_blocked(s, sw, state);
+	note_blocked(s, sw, state, c->pend.wakee && replay_pending(s, cpu, sw, state));
 	if (e && sw->prev_state & 0x80) {
 		e->switched_out = true;
 		e->cpu = cpu;
@@ -654,7 +656,7 @@ static void plain_waking(struct tl_pf_sched *s, uint16_t cpu, uint64_t ts,
  * waker. One from an interrupt must be compact to say so (irq_context);
  * compact wakings are queued apart from switches, so it goes 1 ns after
  * the switch, and names the task now on the CPU. */
-static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
+static bool replay_pending(struct tl_pf_sched *s, uint16_t cpu,
 			   const struct tl_switch *sw, int64_t state)
 {
 	struct cpu_batch *c = s->cpus[cpu];
@@ -662,7 +664,7 @@ static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
 
 	if (!pending_due(c, sw, state)) {
 		c->pend.wakee = 0;
-		return;
+		return false;
 	}
 	c->pend.wakee = 0;
 	if (p.irq)
@@ -671,6 +673,7 @@ static void replay_pending(struct tl_pf_sched *s, uint16_t cpu,
 	else
 		plain_waking(s, cpu, sw->h.ts, &p);
 	s->st.replayed_wakings++;
+	return true;
 }
 
 static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
@@ -688,6 +691,8 @@ static void on_waking(struct tl_pf_sched *s, const struct tl_waking *wk)
 		       wk->comm, irq);
 	if (wk->tid != wk->h.tid)
 		note_pending(s, wk);
+	if (tl_pf_blocked_wake(s->blocked, cpu, wk->tid, wk->h.ts) && !s->w->err)
+		s->w->err = -ENOMEM;
 }
 
 /* ---- other task events, plain ---- */
