@@ -75,7 +75,7 @@ static void test_all_threads_and_top(void **state)
 	(void)state;
 	assert_null(strstr(txt, "worker-N"));
 	for (int i = 1; i <= 4; i++) {
-		char row[32];
+		char row[48];
 
 		snprintf(row, sizeof(row), "  %d     worker-%d", 100 + i, i);
 		assert_non_null(strstr(txt, row));
