@@ -135,21 +135,12 @@ static void test_deadlock_lines(void **state)
 	tl_model_free(m);
 }
 
-/* A name from the traced program cannot drive the terminal. */
-static void test_clean_names(void **state)
-{
-	(void)state;
-	assert_string_equal(tl_report_clean("worker\x1b[31m-1\x7f"), "worker\\x1b[31m-1\\x7f");
-	assert_string_equal(tl_report_clean(NULL), "");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grouped),
 		cmocka_unit_test(test_all_threads_and_top),
 		cmocka_unit_test(test_deadlock_lines),
-		cmocka_unit_test(test_clean_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -285,7 +285,7 @@ int tl_find_deadlocks(struct tl_wait_edge *e, size_t n, uint64_t threshold_ns,
 	struct search s = { .e = e, .n = n, .threshold = threshold_ns };
 	struct tl_deadlock *d;
 
-	if (n > 1) /* never qsort(NULL, 0): undefined */
+	if (n) /* e may be NULL when there are no edges */
 		qsort(e, n, sizeof(*e), by_waiter);
 	for (size_t i = 0; i < n && !s.oom; i++) {
 		if (e[i].end <= e[i].start)

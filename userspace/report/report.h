@@ -68,11 +68,6 @@ void tl_report_span(const struct tl_model *m, const struct tl_process *root,
 		    uint64_t *t0, uint64_t *t1);
 
 /* ---- waits, locks and deadlocks (report_waits.c) ---- */
-/* s with control characters shown as \xHH, as everywhere in the report
- * (tl_fmt_safe: names come from the traced program
- * and must not drive the terminal); one of four static buffers in turn,
- * so up to four may be used in one printf. */
-const char *tl_report_clean(const char *s);
 /* What the text and JSON reports share: one symbolizer (names are looked
  * up once) and the deadlocks of the model. */
 struct tl_report_waits {

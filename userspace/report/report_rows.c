@@ -9,6 +9,7 @@
 #include "analysis/group.h"
 
 #define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
+#define SAFE(s) tl_fmt_safe((s), (char[64]){ 0 }, 64)
 #define GROUP_MIN 3 /* this many threads with one name pattern: one row */
 
 struct row {
@@ -24,12 +25,12 @@ static void group_row(FILE *f, struct tl_report_waits *w, const struct tl_thread
 	char n[16];
 
 	snprintf(n, sizeof(n), "x%zu", g->n);
-	fprintf(f, "  %-7s %-15.15s %7s %7s %7s %7s\n", n, tl_report_clean(g->pattern),
+	fprintf(f, "  %-7s %-15.15s %7s %7s %7s %7s\n", n, SAFE(g->pattern),
 		DUR(g->ns[TL_ST_RUNNING]),
 		DUR(g->ns[TL_ST_RUNNABLE]), DUR(g->ns[TL_ST_SLEEPING] + g->ns[TL_ST_UNINT]),
 		DUR(g->ns[TL_ST_UNKNOWN]));
 	fprintf(f, "%11s%zu threads; waited longest: %s (%u), %s\n", "", g->n,
-		tl_report_clean(tl_thread_name(g->worst)), g->worst->tid,
+		SAFE(tl_thread_name(g->worst)), g->worst->tid,
 		DUR(tl_thread_wait_ns(g->worst)));
 	tl_report_thread_waits_text(f, w, g->worst, width, 1);
 }

@@ -8,16 +8,9 @@
 #include "report.h"
 
 #define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
+/* names come from the traced program: never raw to the terminal */
+#define SAFE(s) tl_fmt_safe((s), (char[TL_OBJ_NAME_LEN]){ 0 }, TL_OBJ_NAME_LEN)
 #define SLACK_NS 10000000ull /* "at the end": within 10 ms of it */
-
-const char *tl_report_clean(const char *s)
-{
-	/* room for a whole name escaped: up to four bytes a character */
-	static char buf[4][4 * TL_OBJ_NAME_LEN];
-	static unsigned k;
-
-	return tl_fmt_safe(s ? s : "", buf[k++ % 4], sizeof(buf[0]));
-}
 
 int tl_report_waits_init(struct tl_report_waits *w, const struct tl_model *m,
 			 uint64_t threshold_ns)
@@ -79,7 +72,7 @@ const char *tl_report_edge_obj(struct tl_report_waits *w, const struct tl_wait_e
 
 static const char *who(const struct tl_thread *t, uint32_t tid, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s (%u)", t ? tl_report_clean(tl_thread_name(t)) : "?", tid);
+	snprintf(buf, len, "%s (%u)", t ? SAFE(tl_thread_name(t)) : "?", tid);
 	return buf;
 }
 
@@ -95,7 +88,7 @@ static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_e
 {
 	char a[64], b[64], line[512], since[32];
 	enum tl_lock_kind k;
-	const char *obj = tl_report_clean(tl_report_edge_obj(w, e, &k));
+	const char *obj = SAFE(tl_report_edge_obj(w, e, &k));
 	const struct tl_thread *t = e->waiter_t;
 
 	if (t && (t->flags & TL_THR_SNAPSHOT) && e->start <= t->start)
@@ -140,7 +133,7 @@ static void deadlock_text(FILE *f, struct tl_report_waits *w, const struct tl_de
 	uint64_t end = tl_model_stats(w->m)->end;
 
 	fprintf(f, "DEADLOCK: %zu thread%s of %s (%u) %s\n", d->n, d->n == 1 ? "" : "s",
-		p ? tl_report_clean(tl_proc_name(p)) : "?", p ? p->pid : 0,
+		p ? SAFE(tl_proc_label(p)) : "?", p ? p->pid : 0,
 		d->n == 1 ? "waits for itself" : "wait for each other");
 	if (from_start(d))
 		fprintf(f, "  since before the recording started");
@@ -182,7 +175,7 @@ static const char *task_name(const struct tl_model *m, uint32_t tid)
 	const struct tl_thread *t = tl_model_find_thread(m, tid, 0);
 	const char *n = t ? tl_thread_name(t) : tl_model_task_name(m, tid);
 
-	return n && n[0] ? tl_report_clean(n) : "?";
+	return n && n[0] ? n : "?";
 }
 
 /* Threads are looked up by their latest use of the TID: the holder of a
@@ -192,9 +185,9 @@ static void holder_text(const struct tl_wait_stat *s, const struct tl_model *m,
 {
 	buf[0] = '\0';
 	if (s->top_holder)
-		snprintf(buf, len, ", held by %s", task_name(m, s->top_holder));
+		snprintf(buf, len, ", held by %s", SAFE(task_name(m, s->top_holder)));
 	else if (s->top_waker)
-		snprintf(buf, len, ", woken by %s", task_name(m, s->top_waker));
+		snprintf(buf, len, ", woken by %s", SAFE(task_name(m, s->top_waker)));
 	if (buf[0] && (s->top_holder ? s->holders : 1) > 1)
 		snprintf(buf + strlen(buf), len - strlen(buf), " most");
 }
@@ -249,7 +242,7 @@ void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 	for (size_t i = 0; i < n && i < top; i++) {
 		holder_text(&s[i], w->m, by, sizeof(by));
 		snprintf(line, sizeof(line), "%11s%s %s (%s) %ux %s, longest %s%s", "",
-			 i ? "      " : "waits:", s[i].obj ? tl_report_clean(s[i].obj->name) : "?",
+			 i ? "      " : "waits:", s[i].obj ? SAFE(s[i].obj->name) : "?",
 			 tl_lock_kind_name(s[i].kind), s[i].count, DUR(s[i].total_ns),
 			 DUR(s[i].longest_ns), by);
 		fprintf(f, "%.*s\n", (int)width, line);
@@ -288,7 +281,7 @@ void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_pr
 		"TOTAL", "LONGEST", "WTRS", "HLDR");
 	for (size_t i = 0; i < n; i++) {
 		if (++rows <= LOCK_ROWS)
-			lock_row(f, nw, s[i].obj ? tl_report_clean(s[i].obj->name) : "?",
+			lock_row(f, nw, s[i].obj ? SAFE(s[i].obj->name) : "?",
 				 tl_lock_kind_name(s[i].kind), s[i].count, s[i].total_ns,
 				 s[i].longest_ns, s[i].waiters, s[i].holders);
 	}
