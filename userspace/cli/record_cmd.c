@@ -420,6 +420,7 @@ static int open_session(struct rec *r)
 	struct tl_session_opts so = {
 		.groups = r->o->groups, .all = r->o->all, .verbose = r->o->verbose,
 		.ringbuf_mb = r->o->buffer_mb, .raw_tp = r->o->raw_tp,
+		.stacks = r->o->stacks,
 	};
 
 	r->s = tl_session_open(&so, r->err, sizeof(r->err));

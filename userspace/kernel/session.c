@@ -133,6 +133,8 @@ static bool tl_group_selected(const struct tl_session *s, int group)
 {
 	if (group == TL_GROUP_ALWAYS)
 		return true;
+	if (group == TL_GROUP_STACKS)
+		return s->opts.stacks;
 	return s->opts.groups & (1u << group);
 }
 
@@ -680,6 +682,17 @@ int tl_session_flush_stages(struct tl_session *s)
 			return e;
 	}
 	return 0;
+}
+
+uint64_t tl_session_stacks_lost(const struct tl_session *s)
+{
+	uint64_t n = 0;
+
+	if (!s->skel || !s->skel->bss)
+		return 0;
+	for (int i = 0; i < s->ncpus; i++)
+		n += ((volatile uint64_t *)s->skel->bss->tl_stack_lost)[i];
+	return n;
 }
 
 int tl_session_ncpus(const struct tl_session *s)

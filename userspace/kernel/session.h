@@ -15,7 +15,7 @@ struct tl_session;
 struct tl_session_opts {
 	uint32_t groups;      /* 1 << enum tl_group */
 	bool all;             /* trace the whole system (filter lifted) */
-	bool stacks;          /* reserved: user stacks on blocking */
+	bool stacks;          /* off-CPU stacks (TL_STACK_RAW) on blocking */
 	uint32_t ringbuf_mb;  /* per-CPU ring buffer size, MiB (0 = default) */
 	int verbose;          /* libbpf debug output at >= 2 */
 	bool raw_tp;          /* load the raw_tp twins, not tp_btf (as the
@@ -51,6 +51,9 @@ int tl_session_lost(const struct tl_session *s, uint64_t *lost_per_cpu, int n);
 /* Reads the per-CPU lost and emitted counters; returns how many CPUs. */
 int tl_session_cpu_stats(const struct tl_session *s, struct tl_cpu_stats *st,
 			 int n);
+/* Stacks (TL_STACK_RAW) that did not fit in a ring, all CPUs: counted
+ * apart from lost events, since the timeline misses nothing for them. */
+uint64_t tl_session_stacks_lost(const struct tl_session *s);
 /* True when the kernel refused tp_btf and the raw_tp programs are in use. */
 bool tl_session_raw_tp(const struct tl_session *s);
 /* Ends the recording in the kernel at once: every program stops emitting

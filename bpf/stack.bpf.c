@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * stack.bpf.c - off-CPU stacks (`record -g`): when a traced task blocks,
+ * its kernel stack, its user registers and a copy of the top of its user
+ * stack, in one TL_STACK_RAW record that `record` unwinds at once.
+ *
+ * A program of its own on sched_switch, loaded only with -g, so a recording
+ * without stacks pays nothing for them. It is attached after the switch
+ * program, so its record follows the TL_SWITCH it belongs to.
+ *
+ * Why a copy and not bpf_get_stack(BPF_F_USER_STACK): that walks frame
+ * pointers, and Debian's glibc has none, so a thread waiting in
+ * pthread_mutex_lock shows one user frame. The copy is unwound in user
+ * space with the binaries' .eh_frame (docs/probes.md, "Stacks").
+ */
+#include "common.bpf.h"
+
+#define TL_PAGE 4096
+#define TL_TASK_DEAD 0x80
+
+/* The record being built, per CPU: too big for the 512-byte BPF stack. The
+ * buffer has one page of slack past TL_USTACK_MAX so the verifier can see
+ * that a page-sized read at any offset below TL_USTACK_MAX stays inside. */
+struct tl_stack_scratch {
+	struct tl_stack_raw r;
+	__u8 ustack[TL_USTACK_MAX + TL_PAGE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tl_stack_scratch);
+} tl_stack_scratch SEC(".maps");
+
+/* Stacks that did not fit in the ring, per CPU. Kept apart from the event
+ * loss counters: a missing stack leaves the timeline whole, so it must not
+ * make the model mark threads unknown. */
+__u64 tl_stack_lost[TL_MAX_CPUS];
+
+/* pt_regs -> DWARF order (tl_abi.h, TL_UREGS). */
+static __always_inline void tl_copy_regs(__u64 *r, struct pt_regs *p)
+{
+#if defined(__TARGET_ARCH_x86)
+	r[0] = p->ax;  r[1] = p->dx;  r[2] = p->cx;  r[3] = p->bx;
+	r[4] = p->si;  r[5] = p->di;  r[6] = p->bp;  r[7] = p->sp;
+	r[8] = p->r8;  r[9] = p->r9;  r[10] = p->r10; r[11] = p->r11;
+	r[12] = p->r12; r[13] = p->r13; r[14] = p->r14; r[15] = p->r15;
+	r[16] = p->ip;
+#endif
+}
+
+/* Copies the user stack from sp up, in page-aligned pieces: a read that
+ * crosses into an unmapped page (the guard page of another thread's stack
+ * right above a short one) fails whole, so each piece ends at a page
+ * boundary and the copy stops at the first that fails. Returns bytes. */
+static __always_inline __u32 tl_copy_ustack(__u8 *buf, __u64 sp)
+{
+	__u32 len = 0;
+
+#pragma unroll
+	for (int i = 0; i < TL_USTACK_MAX / TL_PAGE + 1; i++) {
+		__u64 addr = sp + len;
+		__u32 piece = TL_PAGE - (addr & (TL_PAGE - 1));
+
+		if (len >= TL_USTACK_MAX)
+			break;
+		if (piece > TL_USTACK_MAX - len)
+			piece = TL_USTACK_MAX - len;
+		if (bpf_probe_read_user(buf + (len & (TL_USTACK_MAX - 1)),
+					piece & (2 * TL_PAGE - 1), (void *)addr))
+			break;
+		len += piece;
+	}
+	return len & ~7u;
+}
+
+static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
+				       struct task_struct *prev)
+{
+	struct task_struct *t = bpf_get_current_task_btf(); /* = prev */
+	__u32 cpu = bpf_get_smp_processor_id(), zero = 0, state, size;
+	struct tl_stack_scratch *s;
+	struct pt_regs *regs;
+	long kb;
+	void *ring;
+
+	if (preempt || !tl_traced_tgid(TL_RD(btf, prev, tgid)))
+		return 0;
+	state = tl_task_state(btf, prev);
+	if (!state || (state & TL_TASK_DEAD))
+		return 0;
+	s = bpf_map_lookup_elem(&tl_stack_scratch, &zero);
+	if (!s)
+		return 0;
+	tl_hdr_fill(&s->r.h, 0, TL_STACK_RAW, cpu, bpf_get_current_pid_tgid());
+	/* frames of this program and of the tracepoint's caller come first;
+	 * user space drops them by name */
+	kb = bpf_get_stack(ctx, s->r.kips, sizeof(s->r.kips), 0);
+	s->r.nkern = kb > 0 ? (__u64)kb / 8 : 0;
+	s->r.flags = 0;
+	s->r.ustack_len = 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	if ((t->flags & TL_PF_KTHREAD) || !regs) {
+		s->r.flags = TL_RAW_F_NO_USER;
+		__builtin_memset(s->r.regs, 0, sizeof(s->r.regs));
+	} else {
+		tl_copy_regs(s->r.regs, regs);
+		s->r.ustack_len = tl_copy_ustack(s->ustack, s->r.regs[TL_UREG_SP]);
+	}
+	size = sizeof(s->r) + s->r.ustack_len;
+	s->r.h.size = size;
+	ring = bpf_map_lookup_elem(&tl_rings, &cpu);
+	if (!ring || size > sizeof(*s) ||
+	    bpf_ringbuf_output(ring, s, size & 0x3fff, BPF_RB_NO_WAKEUP)) {
+		if (cpu < TL_MAX_CPUS)
+			__sync_fetch_and_add(&tl_stack_lost[cpu], 1);
+	}
+	return 0;
+}
+
+SEC("?tp_btf/sched_switch")
+int BPF_PROG(tl_stack_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return tl_on_block(ctx, true, preempt, prev);
+}
+
+SEC("?raw_tp/sched_switch")
+int BPF_PROG(tl_stack_switch_raw, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return tl_on_block(ctx, false, preempt, prev);
+}

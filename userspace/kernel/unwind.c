@@ -1,0 +1,237 @@
+/* unwind.c - user stacks from a register set and a stack copy (unwind.h),
+ * with libdwfl's unwinder: one Dwfl per process, its modules reported
+ * from /proc/PID/maps, and a thread state whose registers and memory are
+ * served from the copy instead of from the (by now running) thread. */
+#include <elfutils/libdwfl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "unwind.h"
+
+#define BUCKETS 256
+/* a pc outside every module makes the modules be read again, at most
+ * this often per process (a pc that is never mapped cannot cost a
+ * /proc read per blocking) */
+#define REREAD_NS 100000000ull
+
+/* What one unwind works from; the Dwfl's callbacks get it as their arg. */
+struct req {
+	uint32_t tid;
+	const uint64_t *regs;
+	const uint8_t *stack;
+	size_t len;
+	uint64_t *pcs;
+	int n, max;
+	bool refused;      /* the unwinder wanted bytes outside the copy */
+};
+
+struct proc_ent {
+	struct proc_ent *next;
+	uint32_t tgid;
+	Dwfl *dwfl;        /* NULL when the process could not be read */
+	uint64_t read_ns;  /* when its modules were read */
+	struct req req;    /* the Dwfl's arg: filled per unwind */
+};
+
+struct tl_unwinder {
+	struct proc_ent *b[BUCKETS];
+};
+
+static char *debuginfo_path;
+
+/* Unwinding needs only the CFI of the files themselves (.eh_frame, which
+ * every x86_64 binary has): separate debug files are not looked for at
+ * record time, where they would only slow the recorder down. */
+static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			Dwarf_Addr base, const char *file_name,
+			const char *debuglink_file, GElf_Word debuglink_crc,
+			char **debuginfo_file_name)
+{
+	(void)mod; (void)userdata; (void)modname; (void)base; (void)file_name;
+	(void)debuglink_file; (void)debuglink_crc; (void)debuginfo_file_name;
+	return -1;
+}
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = no_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+/* ---- the thread state, served from the copy ---- */
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct req *r = arg;
+
+	(void)dwfl;
+	if (*thread_argp)
+		return 0;
+	*thread_argp = r;
+	return (pid_t)r->tid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct req *r = arg;
+
+	(void)dwfl;
+	if ((uint32_t)tid != r->tid)
+		return false;
+	*thread_argp = r;
+	return true;
+}
+
+/* Only the copied bytes are known: the thread has run on since. */
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct req *r = arg;
+	uint64_t sp = r->regs[TL_UREG_SP];
+
+	(void)dwfl;
+	if (addr < sp || addr - sp > r->len || r->len - (addr - sp) < sizeof(*result)) {
+		r->refused = true;
+		return false;
+	}
+	memcpy(result, r->stack + (addr - sp), sizeof(*result));
+	return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct req *r = thread_arg;
+	Dwarf_Word w[TL_UREGS];
+
+	for (int i = 0; i < TL_UREGS; i++)
+		w[i] = r->regs[i];
+	return dwfl_thread_state_registers(thread, 0, TL_UREGS, w);
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+/* ---- processes ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct tl_unwinder *tl_unwinder_new(void)
+{
+	return calloc(1, sizeof(struct tl_unwinder));
+}
+
+static void ent_drop_dwfl(struct proc_ent *e)
+{
+	if (e->dwfl)
+		dwfl_end(e->dwfl);
+	e->dwfl = NULL;
+}
+
+void tl_unwinder_forget(struct tl_unwinder *u, uint32_t tgid)
+{
+	struct proc_ent **p = &u->b[tgid % BUCKETS], *e;
+
+	while (*p && (*p)->tgid != tgid)
+		p = &(*p)->next;
+	if (!(e = *p))
+		return;
+	*p = e->next;
+	ent_drop_dwfl(e);
+	free(e);
+}
+
+void tl_unwinder_free(struct tl_unwinder *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < BUCKETS; i++)
+		while (u->b[i])
+			tl_unwinder_forget(u, u->b[i]->tgid);
+	free(u);
+}
+
+/* (Re)reads the modules of e's process and attaches the thread state. */
+static void ent_read(struct proc_ent *e)
+{
+	ent_drop_dwfl(e);
+	e->read_ns = now_ns();
+	e->dwfl = dwfl_begin(&proc_callbacks);
+	if (!e->dwfl)
+		return;
+	dwfl_report_begin(e->dwfl);
+	if (dwfl_linux_proc_report(e->dwfl, (pid_t)e->tgid) != 0 ||
+	    dwfl_report_end(e->dwfl, NULL, NULL) != 0 ||
+	    !dwfl_attach_state(e->dwfl, NULL, (pid_t)e->tgid, &thread_callbacks,
+			       &e->req))
+		ent_drop_dwfl(e);
+}
+
+static struct proc_ent *ent_get(struct tl_unwinder *u, uint32_t tgid, uint64_t pc)
+{
+	struct proc_ent *e = u->b[tgid % BUCKETS];
+
+	while (e && e->tgid != tgid)
+		e = e->next;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return NULL;
+		e->tgid = tgid;
+		e->next = u->b[tgid % BUCKETS];
+		u->b[tgid % BUCKETS] = e;
+		ent_read(e);
+	} else if ((!e->dwfl || !dwfl_addrmodule(e->dwfl, pc)) &&
+		   now_ns() - e->read_ns >= REREAD_NS) {
+		ent_read(e);
+	}
+	return e;
+}
+
+static int on_frame(Dwfl_Frame *f, void *arg)
+{
+	struct req *r = arg;
+	Dwarf_Addr pc;
+	bool activation;
+
+	if (!dwfl_frame_pc(f, &pc, &activation) || pc == 0)
+		return DWARF_CB_ABORT;
+	r->pcs[r->n++] = pc;
+	return r->n < r->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid,
+	      const uint64_t regs[TL_UREGS], const void *stack, size_t len,
+	      uint64_t *pcs, int max, bool *cut)
+{
+	struct proc_ent *e;
+	int rc;
+
+	*cut = true;
+	if (max <= 0 || regs[TL_UREG_IP] == 0)
+		return 0;
+	e = ent_get(u, tgid, regs[TL_UREG_IP]);
+	if (!e || !e->dwfl) {
+		pcs[0] = regs[TL_UREG_IP];
+		return 1;
+	}
+	e->req = (struct req){ .tid = tid, .regs = regs, .stack = stack,
+			       .len = len, .pcs = pcs, .max = max };
+	rc = dwfl_getthread_frames(e->dwfl, (pid_t)tid, on_frame, &e->req);
+	/* 0: the unwinder reached a frame without a caller (_start, clone);
+	 * but a return address it could not read also ends it with 0 */
+	*cut = rc != 0 || e->req.refused;
+	if (e->req.n == 0) {
+		pcs[0] = regs[TL_UREG_IP];
+		return 1;
+	}
+	return e->req.n;
+}
