@@ -21,6 +21,7 @@
 #include "kernel/launch.h"
 #include "kernel/procinfo.h"
 #include "kernel/procmaps.h"
+#include "kernel/stacks.h"
 #include "record_cmd.h"
 #include "recording/recording.h"
 #include "recording/syscalls.h"
@@ -49,6 +50,7 @@ struct rec {
 	struct tl_collector *c;
 	struct tl_writer *w;
 	struct tl_maps_tracker *maps;
+	struct tl_stacks *stacks; /* -g */
 	struct tl_launch child;
 	bool launched, child_execd;
 	struct tl_creds creds;
@@ -223,11 +225,48 @@ static int note_maps(struct rec *r, const struct tl_hdr *h)
 	return e == -ENOENT ? 0 : e;
 }
 
+/* A new stack is named later from the maps: read them again first when
+ * one of its user frames lies outside what was read of them so far. */
+static int stack_emit_cb(void *ctx, const struct tl_hdr *h)
+{
+	const struct tl_stack *st = (const struct tl_stack *)h;
+	const uint64_t *ips = (const uint64_t *)(st + 1);
+	struct rec *r = ctx;
+	int e;
+
+	for (unsigned i = 0; h->type == TL_STACK && r->maps && i < st->nuser; i++) {
+		if (!tl_maps_need(r->maps, h->tgid, ips[st->nkern + i], h->ts))
+			continue;
+		e = tl_maps_capture(r->maps, (pid_t)h->tgid, h->ts, h->cpu, append_cb, r);
+		if (e && e != -ENOENT)
+			return e;
+		break;
+	}
+	return append(r, h);
+}
+
+/* -g: a raw stack is unwound now and replaced by an interned one; an exec
+ * gives the process new code, so new stacks. */
+static int note_stack(struct rec *r, const struct tl_hdr *h)
+{
+	if (h->type == TL_EXEC && r->stacks)
+		tl_stacks_forget(r->stacks, h->tgid);
+	if (h->type != TL_STACK_RAW || !r->stacks)
+		return 0;
+	return tl_stacks_on_raw(r->stacks, (const struct tl_stack_raw *)h,
+				stack_emit_cb, r);
+}
+
 static int on_record(void *ctx, const struct tl_hdr *h)
 {
 	struct rec *r = ctx;
-	int e = append(r, h);
+	int e;
 
+	if (h->type == TL_STACK_RAW)
+		return note_stack(r, h);
+	e = append(r, h);
+	if (!e)
+		e = note_stack(r, h);
 	if (!e)
 		e = note_process(r, h);
 	return e ? e : note_maps(r, h);
@@ -811,6 +850,12 @@ static int start_collecting(struct rec *r)
 	int e;
 
 	r->maps = tl_maps_tracker_new(); /* NULL: no maps, no names */
+	/* after the BPF object is loaded: its programs' frames are dropped
+	 * by their names in /proc/kallsyms */
+	if (r->o->stacks && !(r->stacks = tl_stacks_new())) {
+		fail_line("cannot keep stacks: %s", strerror(errno));
+		return 1;
+	}
 	r->c = tl_collector_new(r->s, on_record, r);
 	if (!r->c) {
 		fail_line("cannot read the ring buffers: %s", strerror(errno));
@@ -870,6 +915,18 @@ static void summary(const struct rec *r, uint64_t events, uint64_t lost)
 		fprintf(stderr, "threadline: %" PRIu64 " malformed events dropped, %"
 			PRIu64 " timestamps raised to keep order\n", r->rejected,
 			tl_writer_clamped(r->w));
+	if (r->stacks) {
+		struct tl_stacks_stats ss;
+
+		tl_stacks_stats(r->stacks, &ss);
+		fprintf(stderr, "threadline: %" PRIu64 " stacks (%" PRIu64
+			" distinct, %" PRIu64 " did not fit in the buffers, %"
+			PRIu64 " user stacks cut short)\n", ss.raw, ss.stacks,
+			tl_session_stacks_lost(r->s), ss.user_cut);
+		if (!ss.ksyms)
+			fprintf(stderr, "threadline: warning: kernel addresses are "
+				"hidden (/proc/kallsyms): kernel frames stay unnamed\n");
+	}
 }
 
 /* Stop, drain, write the trailer. Returns the exit status. The data ends
@@ -950,6 +1007,7 @@ static void cleanup(struct rec *r)
 	}
 	tl_collector_free(r->c);
 	tl_maps_tracker_free(r->maps);
+	tl_stacks_free(r->stacks);
 	tl_session_close(r->s);
 	free(r->tree);
 	free(r->early);

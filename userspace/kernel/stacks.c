@@ -1,0 +1,320 @@
+/* stacks.c - raw off-CPU stacks in, interned stacks and the kernel symbols
+ * they need out (stacks.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stacks.h"
+#include "unwind.h"
+
+#define BUCKETS 16384
+
+struct ksym {
+	uint64_t addr;
+	char *name;       /* "func" or "func [module]" */
+	bool emitted;     /* a TL_KSYM for it is in the file */
+};
+
+/* One distinct stack: of a process (and of one program it ran: an exec
+ * starts a new epoch), the same frames. */
+struct ent {
+	struct ent *next;
+	uint64_t hash;
+	uint32_t id, tgid, epoch;
+	uint16_t nkern, nuser;
+	uint64_t ips[];
+};
+
+/* The epoch of a process, bumped at each exec. */
+struct epoch {
+	struct epoch *next;
+	uint32_t tgid, n;
+};
+
+struct tl_stacks {
+	struct tl_unwinder *unw;
+	struct ksym *ks;
+	size_t nks;
+	struct ent *b[BUCKETS];
+	struct epoch *ep[256];
+	uint32_t next_id;
+	struct tl_stacks_stats st;
+};
+
+/* ---- kernel symbols ---- */
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int ksym_add(struct tl_stacks *s, size_t *cap, uint64_t addr,
+		    const char *name, const char *mod)
+{
+	char buf[TL_KSYM_NAME_MAX + 136]; /* cut to TL_KSYM_NAME_MAX - 1 when written */
+
+	if (s->nks == *cap) {
+		size_t nc = *cap ? *cap * 2 : 65536;
+		struct ksym *k = realloc(s->ks, nc * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		s->ks = k;
+		*cap = nc;
+	}
+	/* a BPF program's "module" is [bpf]: it says nothing more */
+	if (mod[0] && strcmp(mod, "bpf"))
+		snprintf(buf, sizeof(buf), "%s [%s]", name, mod);
+	else
+		snprintf(buf, sizeof(buf), "%s", name);
+	s->ks[s->nks] = (struct ksym){ .addr = addr, .name = strdup(buf) };
+	if (!s->ks[s->nks].name)
+		return -ENOMEM;
+	s->nks++;
+	return 0;
+}
+
+/* Text symbols only; all-zero addresses (no privilege to see them) are
+ * useless and skipped. */
+static void ksyms_read(struct tl_stacks *s)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512], name[256], mod[128];
+	unsigned long long addr;
+	size_t cap = 0;
+	char type;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		mod[0] = '\0';
+		if (sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, mod) < 3)
+			continue;
+		if (!addr || !strchr("tTwW", type))
+			continue;
+		if (ksym_add(s, &cap, addr, name, mod))
+			break;
+	}
+	fclose(f);
+	qsort(s->ks, s->nks, sizeof(*s->ks), ksym_cmp);
+	s->st.ksyms = s->nks;
+}
+
+static struct ksym *ksym_at(struct tl_stacks *s, uint64_t ip)
+{
+	size_t lo = 0, hi = s->nks;
+
+	while (lo < hi) { /* first symbol above ip */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->ks[mid].addr <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &s->ks[lo - 1] : NULL;
+}
+
+/* The frames of the BPF program and of the tracepoint call that ran it
+ * come first in a kernel stack taken from the program: not the task's. */
+static bool tracing_frame(const struct ksym *k)
+{
+	static const char *const pfx[] = { "bpf_prog_", "bpf_trace_run",
+					   "__bpf_trace_", "__traceiter_" };
+
+	for (size_t i = 0; k && i < sizeof(pfx) / sizeof(pfx[0]); i++)
+		if (!strncmp(k->name, pfx[i], strlen(pfx[i])))
+			return true;
+	return false;
+}
+
+static int ksym_emit(const struct ksym *k, const struct tl_hdr *at,
+		     tl_stack_emit_fn *emit, void *ctx)
+{
+	uint64_t buf[(sizeof(struct tl_ksym) + TL_KSYM_NAME_MAX) / 8] = { 0 };
+	struct tl_ksym *r = (struct tl_ksym *)buf;
+	size_t len = strlen(k->name);
+
+	if (len > TL_KSYM_NAME_MAX - 1)
+		len = TL_KSYM_NAME_MAX - 1;
+	r->h = (struct tl_hdr){ .size = (uint16_t)(sizeof(*r) + ((len + 8) & ~7u)),
+				.type = TL_KSYM, .cpu = at->cpu, .ts = at->ts };
+	r->addr = k->addr;
+	memcpy(r + 1, k->name, len);
+	return emit(ctx, &r->h);
+}
+
+/* ---- life ---- */
+
+struct tl_stacks *tl_stacks_new(void)
+{
+	struct tl_stacks *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->unw = tl_unwinder_new();
+	if (!s->unw) {
+		free(s);
+		return NULL;
+	}
+	ksyms_read(s);
+	return s;
+}
+
+void tl_stacks_free(struct tl_stacks *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < BUCKETS; i++)
+		while (s->b[i]) {
+			struct ent *e = s->b[i];
+
+			s->b[i] = e->next;
+			free(e);
+		}
+	for (size_t i = 0; i < 256; i++)
+		while (s->ep[i]) {
+			struct epoch *e = s->ep[i];
+
+			s->ep[i] = e->next;
+			free(e);
+		}
+	for (size_t i = 0; i < s->nks; i++)
+		free(s->ks[i].name);
+	free(s->ks);
+	tl_unwinder_free(s->unw);
+	free(s);
+}
+
+static struct epoch *epoch_of(struct tl_stacks *s, uint32_t tgid, bool make)
+{
+	struct epoch *e = s->ep[tgid % 256];
+
+	while (e && e->tgid != tgid)
+		e = e->next;
+	if (!e && make && (e = calloc(1, sizeof(*e)))) {
+		e->tgid = tgid;
+		e->next = s->ep[tgid % 256];
+		s->ep[tgid % 256] = e;
+	}
+	return e;
+}
+
+void tl_stacks_forget(struct tl_stacks *s, uint32_t tgid)
+{
+	struct epoch *e = epoch_of(s, tgid, true);
+
+	if (e)
+		e->n++;
+	tl_unwinder_forget(s->unw, tgid);
+}
+
+void tl_stacks_stats(const struct tl_stacks *s, struct tl_stacks_stats *st)
+{
+	*st = s->st;
+}
+
+/* ---- interning ---- */
+
+/* FNV-1a over the words. */
+static uint64_t hash_words(uint64_t h, const uint64_t *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= w[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The id of this stack, made when new (*fresh set). 0 on ENOMEM. */
+static uint32_t intern(struct tl_stacks *s, uint32_t tgid, const uint64_t *ips,
+		       uint16_t nk, uint16_t nu, bool *fresh)
+{
+	const struct epoch *ep = epoch_of(s, tgid, false);
+	uint32_t epoch = ep ? ep->n : 0;
+	uint64_t key[4] = { tgid, epoch, nk, nu };
+	uint64_t h = hash_words(hash_words(0xcbf29ce484222325ull, key, 4), ips, nk + nu);
+	struct ent **slot = &s->b[h % BUCKETS], *e;
+
+	*fresh = false;
+	for (e = *slot; e; e = e->next)
+		if (e->hash == h && e->tgid == tgid && e->epoch == epoch &&
+		    e->nkern == nk && e->nuser == nu &&
+		    !memcmp(e->ips, ips, (nk + nu) * sizeof(*ips)))
+			return e->id;
+	e = malloc(sizeof(*e) + (nk + nu) * sizeof(*ips));
+	if (!e)
+		return 0;
+	*e = (struct ent){ .next = *slot, .hash = h, .id = ++s->next_id,
+			   .tgid = tgid, .epoch = epoch, .nkern = nk, .nuser = nu };
+	memcpy(e->ips, ips, (nk + nu) * sizeof(*ips));
+	*slot = e;
+	*fresh = true;
+	return e->id;
+}
+
+/* Kernel frames of raw, without the tracing ones; TL_KSYMs for the
+ * functions not named in the file yet. Returns the count kept. */
+static int kernel_frames(struct tl_stacks *s, const struct tl_stack_raw *raw,
+			 uint64_t *out, tl_stack_emit_fn *emit, void *ctx, int *err)
+{
+	int n = 0, i = 0, nk = raw->nkern < TL_KSTACK_MAX ? raw->nkern : TL_KSTACK_MAX;
+
+	while (i < nk && s->nks && tracing_frame(ksym_at(s, raw->kips[i])))
+		i++;
+	for (; i < nk; i++) {
+		struct ksym *k = ksym_at(s, raw->kips[i]);
+
+		if (k && !k->emitted && !*err) {
+			*err = ksym_emit(k, &raw->h, emit, ctx);
+			k->emitted = true;
+		}
+		out[n++] = raw->kips[i];
+	}
+	return n;
+}
+
+int tl_stacks_on_raw(struct tl_stacks *s, const struct tl_stack_raw *raw,
+		     tl_stack_emit_fn *emit, void *ctx)
+{
+	uint64_t buf[(sizeof(struct tl_stack) + 8 * TL_STACK_MAX_FRAMES) / 8];
+	struct tl_stack *st = (struct tl_stack *)buf;
+	uint64_t *ips = (uint64_t *)(st + 1);
+	struct tl_stack_ref ref;
+	bool cut = false, fresh;
+	int err = 0, nk, nu = 0;
+	size_t ulen;
+
+	if (raw->h.size < sizeof(*raw))
+		return 0;
+	s->st.raw++;
+	ulen = raw->h.size - sizeof(*raw);
+	if (raw->ustack_len < ulen)
+		ulen = raw->ustack_len;
+	nk = kernel_frames(s, raw, ips, emit, ctx, &err);
+	if (err)
+		return err;
+	if (!(raw->flags & TL_RAW_F_NO_USER))
+		nu = tl_unwind(s->unw, raw->h.tgid, raw->h.tid,
+			       (const uint64_t *)raw->regs, raw + 1,
+			       ulen, ips + nk, TL_USTACK_FRAMES, &cut);
+	s->st.user_cut += nu && cut;
+	*st = (struct tl_stack){ .h = raw->h, .nkern = (uint16_t)nk,
+				 .nuser = (uint16_t)nu,
+				 .flags = nu && cut ? TL_STACK_F_USER_CUT : 0 };
+	st->id = intern(s, raw->h.tgid, ips, st->nkern, st->nuser, &fresh);
+	if (!st->id)
+		return -ENOMEM;
+	if (fresh) {
+		s->st.stacks++;
+		st->h.type = TL_STACK;
+		st->h.size = (uint16_t)(sizeof(*st) + 8u * (unsigned)(nk + nu));
+		return emit(ctx, &st->h);
+	}
+	ref = (struct tl_stack_ref){ .h = raw->h, .id = st->id };
+	ref.h.type = TL_STACK_REF;
+	ref.h.size = sizeof(ref);
+	return emit(ctx, &ref.h);
+}
