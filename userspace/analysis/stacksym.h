@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "model/model.h"
+#include "symbolize.h"
 
 struct tl_frame {
 	uint64_t addr;
@@ -38,6 +39,10 @@ void tl_stacksym_free(struct tl_stacksym *s);
 /* Stack id named; NULL when the recording has no such stack (or out of
  * memory). Valid until tl_stacksym_free(). */
 const struct tl_named_stack *tl_stacksym_get(struct tl_stacksym *s, uint32_t id);
+
+/* The symbolizer it names user frames with, to name the objects waited on
+ * from the same libdwfl sessions. */
+struct tl_symbolizer *tl_stacksym_symbolizer(struct tl_stacksym *s);
 
 /* Kernel frames that say nothing about why a thread blocked: the scheduler
  * itself and the system call entry. */

@@ -253,6 +253,10 @@ static int note_stack(struct rec *r, const struct tl_hdr *h)
 		tl_stacks_forget(r->stacks, h->tgid);
 	if (h->type != TL_STACK_RAW || !r->stacks)
 		return 0;
+	/* the launched command waiting for its start is threadline's own code,
+	 * and it has exec'd by now: nothing of it is left to unwind against */
+	if (r->launched && !r->child_execd && h->tgid == (uint32_t)r->child.pid)
+		return 0;
 	return tl_stacks_on_raw(r->stacks, (const struct tl_stack_raw *)h,
 				stack_emit_cb, r);
 }

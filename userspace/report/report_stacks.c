@@ -18,7 +18,7 @@ struct agg {
 	uint32_t count;
 	uint64_t ns;
 	const struct tl_block *block; /* of its longest interval */
-	uint64_t longest;
+	uint64_t longest, longest_ts;
 };
 
 static bool under(const struct tl_process *p, uint32_t pid)
@@ -63,6 +63,7 @@ static size_t aggregate(const struct tl_thread *t, struct agg **out)
 		a[k].ns += iv->end - iv->start;
 		if (iv->end - iv->start >= a[k].longest) {
 			a[k].longest = iv->end - iv->start;
+			a[k].longest_ts = iv->start;
 			a[k].block = iv->block;
 		}
 	}
@@ -106,18 +107,33 @@ static void kernel_line(FILE *out, const struct tl_named_stack *ns, unsigned wid
 		fprintf(out, "        [kernel] %.*s\n", (int)width > 20 ? (int)width - 17 : 3, buf);
 }
 
-static void stack_entry(FILE *out, struct tl_stacksym *sym, const struct agg *g,
-			unsigned width)
+/* "on mutex mutexA (futex)", "in pipe (read)": the reason, and for a futex
+ * the object by name when the maps and the binary tell it. */
+static void reason(struct tl_stacksym *sym, const struct tl_thread *t,
+		   const struct agg *g, char *buf, size_t len)
+{
+	const struct tl_block *b = g->block;
+	const char *sc = b && b->sys_nr >= 0 ? tl_syscall_name(b->sys_nr) : NULL;
+	const struct tl_obj_name *o = b && b->why == TL_WHY_FUTEX ?
+		tl_sym_futex(tl_stacksym_symbolizer(sym), t->proc, g->longest_ts, b) : NULL;
+
+	if (o && o->kind != TL_OBJ_UNKNOWN)
+		snprintf(buf, len, "on %s %s (%s)", tl_lock_kind_name(o->lock), o->name,
+			 sc ? sc : "futex");
+	else
+		snprintf(buf, len, "in %s%s%s%s", b ? tl_reason_name(b->why) : "?",
+			 sc ? " (" : "", sc ? sc : "", sc ? ")" : "");
+}
+
+static void stack_entry(FILE *out, struct tl_stacksym *sym, const struct tl_thread *t,
+			const struct agg *g, unsigned width)
 {
 	const struct tl_named_stack *ns = tl_stacksym_get(sym, g->stack);
-	char dur[16];
-	const char *why = g->block ? tl_reason_name(g->block->why) : "";
-	const char *sc = g->block && g->block->sys_nr >= 0 ?
-			 tl_syscall_name(g->block->sys_nr) : NULL;
+	char dur[16], why[TL_OBJ_NAME_LEN + 64];
 
-	fprintf(out, "    %7s  %u× blocked in %s%s%s%s\n",
-		tl_fmt_dur(g->ns, dur, sizeof(dur)), g->count, why,
-		sc ? " (" : "", sc ? sc : "", sc ? ")" : "");
+	reason(sym, t, g, why, sizeof(why));
+	fprintf(out, "    %7s  %u× blocked %.*s\n", tl_fmt_dur(g->ns, dur, sizeof(dur)),
+		g->count, (int)width > 30 ? (int)width - 24 : 6, why);
 	if (!ns)
 		return;
 	for (size_t i = 0; i < ns->nuser && i < MAX_USER_SHOWN; i++)
@@ -156,7 +172,7 @@ int tl_report_stacks_section(FILE *out, const struct tl_model *m,
 		fprintf(out, "  %s (tid %u, %s)\n", tl_thread_name(t), t->tid,
 			tl_proc_name(t->proc));
 		for (size_t k = 0; k < n && k < TOP_STACKS; k++)
-			stack_entry(out, sym, &a[k], width);
+			stack_entry(out, sym, t, &a[k], width);
 		if (n > TOP_STACKS)
 			fprintf(out, "    ... %zu more stacks\n", n - TOP_STACKS);
 		free(a);
