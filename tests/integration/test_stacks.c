@@ -1,0 +1,186 @@
+/* test_stacks.c - off-CPU stacks, `record -g` (root, real BPF). The helper
+ * stack_lock (-O1 -g, no frame pointers) has a thread "locker" blocking in
+ * pthread_mutex_lock inside inner_fn, called by outer_fn, five times the
+ * same way. The recording must link each of those blocks to a stack that
+ * unwinds through glibc to inner_fn at the marked line and on to outer_fn,
+ * store that stack once, and `report --stacks` / `report` must show it. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "harness.h"
+#include "userspace/analysis/stacksym.h"
+
+#define HELPER_SRC "tests/helpers/stack_lock.c"
+
+/* The line of the helper's source marked LOCK_LINE. */
+static int lock_line(void)
+{
+	FILE *f = fopen(HELPER_SRC, "r");
+	char buf[512];
+	int n = 0, found = 0;
+
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f) && !found) {
+		n++;
+		if (strstr(buf, "LOCK_LINE") && strstr(buf, "pthread_mutex_lock"))
+			found = n;
+	}
+	fclose(f);
+	assert_true(found > 0);
+	return found;
+}
+
+static int frame_index(const struct tl_named_stack *ns, const char *func)
+{
+	for (size_t i = 0; i < ns->nuser; i++)
+		if (!strcmp(ns->f[ns->nkern + i].func, func))
+			return (int)i;
+	return -1;
+}
+
+static bool has_kernel(const struct tl_named_stack *ns, const char *part)
+{
+	for (size_t i = 0; i < ns->nkern; i++)
+		if (strstr(ns->f[i].func, part))
+			return true;
+	return false;
+}
+
+/* Output of `threadline ARGS` into buf. */
+static void run_tool(const char *args, char *buf, size_t len)
+{
+	char cmd[PATH_MAX * 2];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s/threadline %s", th_build_dir(), args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(buf, 1, len - 1, p);
+	buf[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+}
+
+/* The locker's futex blocks, their stack ids; returns how many. */
+static size_t locker_blocks(const struct th_run *r, uint32_t *ids, size_t max,
+			    const struct tl_thread **locker)
+{
+	size_t n = 0;
+
+	assert_int_equal(th_threads_prefixed(r, "locker", locker, 1), 1);
+	for (size_t i = 0; i < (*locker)->niv; i++) {
+		const struct tl_interval *iv = &(*locker)->iv[i];
+
+		if ((iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT) &&
+		    iv->block->why == TL_WHY_FUTEX && iv->end - iv->start > TH_MS(30) &&
+		    n < max)
+			ids[n++] = tl_thread_iv_stack(*locker, iv);
+	}
+	return n;
+}
+
+static void check_stack(const struct th_run *r, uint32_t id)
+{
+	struct tl_stacksym *sym = tl_stacksym_new(r->m);
+	const struct tl_named_stack *ns;
+	int in, out, lk;
+
+	assert_non_null(sym);
+	ns = tl_stacksym_get(sym, id);
+	assert_non_null(ns);
+	for (size_t i = 0; i < ns->nuser; i++)
+		printf("  user #%zu %s %s:%d (%s)\n", i, ns->f[ns->nkern + i].func,
+		       ns->f[ns->nkern + i].file, ns->f[ns->nkern + i].line,
+		       ns->f[ns->nkern + i].module);
+	in = frame_index(ns, "inner_fn");
+	out = frame_index(ns, "outer_fn");
+	lk = frame_index(ns, "__pthread_mutex_lock");
+	if (lk < 0)
+		lk = frame_index(ns, "pthread_mutex_lock");
+	assert_true(lk >= 0);
+	assert_true(in > lk);          /* through glibc, without frame pointers */
+	assert_int_equal(out, in + 1);
+	assert_string_equal(ns->f[ns->nkern + in].file, "stack_lock.c");
+	assert_int_equal(ns->f[ns->nkern + in].line, lock_line());
+	assert_string_equal(ns->f[ns->nkern + in].module, "stack_lock");
+	assert_true(has_kernel(ns, "futex"));
+	assert_false(has_kernel(ns, "bpf_")); /* the tracer's own frames dropped */
+	tl_stacksym_free(sym);
+}
+
+static void record_and_check(void)
+{
+	struct th_run r;
+	const struct tl_thread *locker;
+	uint32_t ids[16] = { 0 };
+	char out[65536], args[PATH_MAX + 64], want[128];
+	size_t n;
+
+	assert_int_equal(th_record_cmd(&r, (const char *[]){ "-g", NULL },
+				       (const char *[]){ th_helper_path("stack_lock"), NULL }), 0);
+	n = locker_blocks(&r, ids, 16, &locker);
+	assert_true(n >= 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(ids[i] != 0);
+		assert_int_equal(ids[i], ids[0]); /* interned: one stack, five blocks */
+	}
+	assert_true(tl_model_nstacks(r.m) < locker->noffcpu + 8);
+	check_stack(&r, ids[0]);
+
+	snprintf(args, sizeof(args), "report --stacks %s", r.path);
+	run_tool(args, out, sizeof(out));
+	assert_non_null(strstr(out, "stack_lock;locker;"));
+	assert_non_null(strstr(out, ";outer_fn;inner_fn;"));
+	assert_non_null(strstr(out, "_[k] "));
+	snprintf(args, sizeof(args), "report --no-timeline -w 120 %s", r.path);
+	run_tool(args, out, sizeof(out));
+	snprintf(want, sizeof(want), "inner_fn  stack_lock.c:%d", lock_line());
+	assert_non_null(strstr(out, "Off-CPU stacks"));
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "on mutex held"));
+	th_free(&r);
+}
+
+static void test_stack_reaches_own_functions(void **state)
+{
+	(void)state;
+	record_and_check();
+}
+
+/* The raw_tp twin of the stack program gives the same stacks. */
+static void test_stack_raw_tp(void **state)
+{
+	(void)state;
+	setenv("THREADLINE_FORCE_RAW_TP", "1", 1);
+	record_and_check();
+	unsetenv("THREADLINE_FORCE_RAW_TP");
+}
+
+/* Without -g nothing of the stacks is recorded (or loaded). */
+static void test_no_stacks_without_g(void **state)
+{
+	struct th_run r;
+
+	(void)state;
+	assert_int_equal(th_record_cmd(&r, NULL,
+				       (const char *[]){ th_helper_path("stack_lock"), NULL }), 0);
+	assert_int_equal(tl_model_nstacks(r.m), 0);
+	th_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stack_reaches_own_functions),
+		cmocka_unit_test(test_stack_raw_tp),
+		cmocka_unit_test(test_no_stacks_without_g),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
