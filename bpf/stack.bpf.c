@@ -82,6 +82,7 @@ static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
 	__u32 cpu = bpf_get_smp_processor_id(), zero = 0, state, size;
 	struct tl_stack_scratch *s;
 	struct pt_regs *regs;
+	__u64 avail;
 	long kb;
 	void *ring;
 
@@ -90,9 +91,17 @@ static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
 	state = tl_task_state(btf, prev);
 	if (!state || (state & TL_TASK_DEAD))
 		return 0;
+	/* Stacks take a ring only while it is less than half full: the rest
+	 * is kept for the events, so a flood of stacks loses stacks (counted
+	 * apart), never scheduling events. Asked first, before the copying. */
+	ring = bpf_map_lookup_elem(&tl_rings, &cpu);
+	avail = ring ? bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) : 0;
 	s = bpf_map_lookup_elem(&tl_stack_scratch, &zero);
-	if (!s)
+	if (!ring || !s || avail > 2 * tl_wakeup_bytes) {
+		if (cpu < TL_MAX_CPUS)
+			__sync_fetch_and_add(&tl_stack_lost[cpu], 1);
 		return 0;
+	}
 	tl_hdr_fill(&s->r.h, 0, TL_STACK_RAW, cpu, bpf_get_current_pid_tgid());
 	/* frames of this program and of the tracepoint's caller come first;
 	 * user space drops them by name */
@@ -110,9 +119,14 @@ static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
 	}
 	size = sizeof(s->r) + s->r.ustack_len;
 	s->r.h.size = size;
-	ring = bpf_map_lookup_elem(&tl_rings, &cpu);
-	if (!ring || size > sizeof(*s) ||
-	    bpf_ringbuf_output(ring, s, size & 0x3fff, BPF_RB_NO_WAKEUP)) {
+	/* the empty asm keeps the compiler from checking one register and
+	 * passing another, unchecked, to the helper */
+	asm volatile("" : "+r"(size));
+	size &= 0x3fff;
+	/* past a quarter, the consumer is woken, as for every record */
+	if (size > sizeof(*s) ||
+	    bpf_ringbuf_output(ring, s, size, avail > tl_wakeup_bytes ?
+			       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)) {
 		if (cpu < TL_MAX_CPUS)
 			__sync_fetch_and_add(&tl_stack_lost[cpu], 1);
 	}

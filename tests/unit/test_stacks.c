@@ -124,7 +124,9 @@ static __attribute__((noinline)) void grab(struct tl_stack_raw *r, uint8_t *stac
 		"movq %%r15, 120(%0)\n\t"
 		"leaq 0(%%rip), %%rax\n\t" "movq %%rax, 128(%0)\n\t"
 		: : "r"(g) : "rax", "memory");
-	memcpy(stack, (const void *)g[TL_UREG_SP], 4096);
+	/* 256 bytes reach past this test's frame; the main thread's stack may
+	 * end less than a page above */
+	memcpy(stack, (const void *)g[TL_UREG_SP], 256);
 }
 
 static void test_intern_user_stack(void **state)
@@ -139,12 +141,12 @@ static void test_intern_user_stack(void **state)
 	grab(r, (uint8_t *)(r + 1));
 	r->h = (struct tl_hdr){ .size = sizeof(buf), .type = TL_STACK_RAW,
 				.tgid = (uint32_t)getpid(), .tid = (uint32_t)gettid() };
-	r->ustack_len = 4096;
+	r->ustack_len = 256;
 	tl_stacks_on_raw(s, r, collect, &k);
 	tl_stacks_on_raw(s, r, collect, &k);
 	assert_int_equal(k.stacks, 1);
 	assert_int_equal(k.refs, 1);
-	assert_true(k.last_nuser >= 3); /* grab, this test, cmocka, ... */
+	assert_true(k.last_nuser >= 2); /* grab, this test, ... */
 	tl_stacks_free(s);
 }
 

@@ -20,7 +20,25 @@
 struct snap {
 	uint64_t regs[TL_UREGS];
 	uint8_t stack[COPY];
+	size_t len;
 };
+
+/* Bytes from sp to the end of its mapping, at most COPY: the main
+ * thread's stack may end closer than that (the BPF side stops there too). */
+static size_t room_above(uint64_t sp)
+{
+	unsigned long long a, b;
+	char line[512];
+	size_t n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx-%llx", &a, &b) == 2 && sp >= a && sp < b)
+			n = b - sp < COPY ? b - sp : COPY;
+	if (f)
+		fclose(f);
+	return n;
+}
 
 /* Stores every register in the DWARF order of tl_abi.h, and the pc of the
  * store itself, so the saved rsp and rip belong to one instruction
@@ -40,7 +58,8 @@ static __attribute__((noinline)) void capture(struct snap *s)
 		"movq %%r14, 112(%0)\n\t" "movq %%r15, 120(%0)\n\t"
 		"leaq 0(%%rip), %%rax\n\t" "movq %%rax, 128(%0)\n\t"
 		: : "r"(r) : "rax", "memory");
-	memcpy(s->stack, (const void *)r[TL_UREG_SP], COPY);
+	s->len = room_above(r[TL_UREG_SP]);
+	memcpy(s->stack, (const void *)r[TL_UREG_SP], s->len);
 }
 
 /* Two frames of the test's own, kept apart (no inlining, no tail calls). */
@@ -104,7 +123,7 @@ static void test_own_stack(void **state)
 	assert_non_null(u);
 	unwind_outer(&s);
 	n = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), s.regs, s.stack,
-		      COPY, pcs, TL_USTACK_FRAMES, &cut);
+		      s.len, pcs, TL_USTACK_FRAMES, &cut);
 	names(pcs, n, nm);
 	for (int i = 0; i < n; i++)
 		printf("  #%d %#llx %s\n", i, (unsigned long long)pcs[i],
@@ -141,6 +160,37 @@ static void test_short_copy(void **state)
 	tl_unwinder_free(u);
 }
 
+/* The same registers and stack words give the cached unwind; a changed
+ * word the unwinder read does not. */
+static void test_cache_checks_words(void **state)
+{
+	static struct snap s, s2;
+	struct tl_unwinder *u = tl_unwinder_new();
+	uint64_t pcs[TL_USTACK_FRAMES], pcs2[TL_USTACK_FRAMES];
+	bool cut, cut2;
+	int n, n2;
+
+	(void)state;
+	unwind_outer(&s);
+	n = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), s.regs, s.stack,
+		      s.len, pcs, TL_USTACK_FRAMES, &cut);
+	assert_true(n > 4);
+	n2 = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), s.regs, s.stack,
+		       s.len, pcs2, TL_USTACK_FRAMES, &cut2);
+	assert_int_equal(n2, n);
+	assert_memory_equal(pcs2, pcs, n * sizeof(pcs[0]));
+	/* the return address into unwind_outer, overwritten: unwinding must
+	 * stop there, so it was not taken from the cache */
+	s2 = s;
+	for (size_t off = 0; off + 8 <= s2.len; off += 8)
+		if (!memcmp(s2.stack + off, &pcs[2], 8))
+			memset(s2.stack + off, 0, 8);
+	n2 = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), s2.regs, s2.stack,
+		       s2.len, pcs2, TL_USTACK_FRAMES, &cut2);
+	assert_int_equal(n2, 2);
+	tl_unwinder_free(u);
+}
+
 /* A process that cannot be read still gives its pc. */
 static void test_gone_process(void **state)
 {
@@ -167,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_stack),
 		cmocka_unit_test(test_short_copy),
+		cmocka_unit_test(test_cache_checks_words),
 		cmocka_unit_test(test_gone_process),
 	};
 

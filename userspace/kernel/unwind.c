@@ -13,6 +13,10 @@
  * this often per process (a pc that is never mapped cannot cost a
  * /proc read per blocking) */
 #define REREAD_NS 100000000ull
+/* Unwinds kept per process (direct-mapped by registers), and the stack
+ * words one may depend on */
+#define CACHE_SLOTS 64
+#define MAX_READS 256
 
 /* What one unwind works from; the Dwfl's callbacks get it as their arg. */
 struct req {
@@ -23,6 +27,21 @@ struct req {
 	uint64_t *pcs;
 	int n, max;
 	bool refused;      /* the unwinder wanted bytes outside the copy */
+	int nreads;        /* stack words it read, MAX_READS + 1: too many */
+	uint64_t reads[MAX_READS][2]; /* address, value */
+};
+
+/* A finished unwind: its result is a function of the registers and of the
+ * stack words the unwinder read (the modules are fixed while the entry
+ * lives), so a block with the same registers whose copy holds the same
+ * words at those addresses has the same stack, without unwinding. A
+ * thread blocking again and again in one place (a lock in a loop) hits. */
+struct cached {
+	bool used, cut;
+	uint64_t regs[TL_UREGS];
+	int nreads, npcs;
+	uint64_t (*reads)[2];
+	uint64_t *pcs;
 };
 
 struct proc_ent {
@@ -31,6 +50,7 @@ struct proc_ent {
 	Dwfl *dwfl;        /* NULL when the process could not be read */
 	uint64_t read_ns;  /* when its modules were read */
 	struct req req;    /* the Dwfl's arg: filled per unwind */
+	struct cached cache[CACHE_SLOTS];
 };
 
 struct tl_unwinder {
@@ -94,6 +114,12 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 		return false;
 	}
 	memcpy(result, r->stack + (addr - sp), sizeof(*result));
+	if (r->nreads < MAX_READS) {
+		r->reads[r->nreads][0] = addr;
+		r->reads[r->nreads][1] = *result;
+	}
+	if (r->nreads <= MAX_READS)
+		r->nreads++;
 	return true;
 }
 
@@ -129,11 +155,21 @@ struct tl_unwinder *tl_unwinder_new(void)
 	return calloc(1, sizeof(struct tl_unwinder));
 }
 
+static void cache_clear(struct proc_ent *e)
+{
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		free(e->cache[i].reads);
+		free(e->cache[i].pcs);
+		e->cache[i] = (struct cached){ 0 };
+	}
+}
+
 static void ent_drop_dwfl(struct proc_ent *e)
 {
 	if (e->dwfl)
 		dwfl_end(e->dwfl);
 	e->dwfl = NULL;
+	cache_clear(e);
 }
 
 void tl_unwinder_forget(struct tl_unwinder *u, uint32_t tgid)
@@ -208,10 +244,66 @@ static int on_frame(Dwfl_Frame *f, void *arg)
 	return r->n < r->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
+static unsigned regs_slot(const uint64_t *regs)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < TL_UREGS; i++)
+		h = (h ^ regs[i]) * 0x100000001b3ull;
+	return (unsigned)(h >> 32) % CACHE_SLOTS;
+}
+
+/* The cached unwind for these registers, if every word it read is the
+ * same in this copy. */
+static const struct cached *cache_hit(const struct proc_ent *e, const uint64_t *regs,
+				      const uint8_t *stack, size_t len)
+{
+	const struct cached *c = &e->cache[regs_slot(regs)];
+	uint64_t sp = regs[TL_UREG_SP], w;
+
+	if (!c->used || memcmp(c->regs, regs, sizeof(c->regs)))
+		return NULL;
+	for (int i = 0; i < c->nreads; i++) {
+		uint64_t off = c->reads[i][0] - sp;
+
+		if (off > len || len - off < 8)
+			return NULL;
+		memcpy(&w, stack + off, 8);
+		if (w != c->reads[i][1])
+			return NULL;
+	}
+	return c;
+}
+
+static void cache_put(struct proc_ent *e, const uint64_t *regs, bool cut)
+{
+	struct cached *c = &e->cache[regs_slot(regs)];
+	const struct req *r = &e->req;
+
+	if (r->nreads > MAX_READS)
+		return;
+	free(c->reads);
+	free(c->pcs);
+	*c = (struct cached){ .cut = cut, .nreads = r->nreads, .npcs = r->n };
+	c->reads = malloc((r->nreads ? r->nreads : 1) * sizeof(*c->reads));
+	c->pcs = malloc((r->n ? r->n : 1) * sizeof(*c->pcs));
+	if (!c->reads || !c->pcs) {
+		free(c->reads);
+		free(c->pcs);
+		*c = (struct cached){ 0 };
+		return;
+	}
+	memcpy(c->regs, regs, sizeof(c->regs));
+	memcpy(c->reads, r->reads, r->nreads * sizeof(*c->reads));
+	memcpy(c->pcs, r->pcs, r->n * sizeof(*c->pcs));
+	c->used = true;
+}
+
 int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid,
 	      const uint64_t regs[TL_UREGS], const void *stack, size_t len,
 	      uint64_t *pcs, int max, bool *cut)
 {
+	const struct cached *hit;
 	struct proc_ent *e;
 	int rc;
 
@@ -223,12 +315,26 @@ int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid,
 		pcs[0] = regs[TL_UREG_IP];
 		return 1;
 	}
-	e->req = (struct req){ .tid = tid, .regs = regs, .stack = stack,
-			       .len = len, .pcs = pcs, .max = max };
+	hit = cache_hit(e, regs, stack, len);
+	if (hit && hit->npcs <= max) {
+		memcpy(pcs, hit->pcs, hit->npcs * sizeof(*pcs));
+		*cut = hit->cut;
+		return hit->npcs;
+	}
+	e->req.tid = tid;
+	e->req.regs = regs;
+	e->req.stack = stack;
+	e->req.len = len;
+	e->req.pcs = pcs;
+	e->req.n = e->req.nreads = 0;
+	e->req.max = max;
+	e->req.refused = false;
 	rc = dwfl_getthread_frames(e->dwfl, (pid_t)tid, on_frame, &e->req);
 	/* 0: the unwinder reached a frame without a caller (_start, clone);
 	 * but a return address it could not read also ends it with 0 */
 	*cut = rc != 0 || e->req.refused;
+	if (e->req.n)
+		cache_put(e, regs, *cut);
 	if (e->req.n == 0) {
 		pcs[0] = regs[TL_UREG_IP];
 		return 1;
