@@ -162,6 +162,48 @@ static void test_stack_raw_tp(void **state)
 	unsetenv("THREADLINE_FORCE_RAW_TP");
 }
 
+/* Demo C4: both threads of the deadlock blocked in pthread_mutex_lock,
+ * called from worker() at the line that takes the second mutex. */
+static void test_c4_both_threads_at_their_lock(void **state)
+{
+	struct th_run r;
+	const struct tl_thread *t[2];
+	struct tl_stacksym *sym;
+	int line = 0, n = 0;
+	char buf[256];
+	FILE *f = fopen("demos/c4_deadlock.c", "r");
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f) && !line) {
+		n++;
+		if (strstr(buf, "pthread_mutex_lock(o->second)"))
+			line = n;
+	}
+	fclose(f);
+	assert_true(line > 0);
+	assert_int_equal(th_record_cmd(&r, (const char *[]){ "-g", NULL },
+				       (const char *[]){ th_demo_path("c4_deadlock"), NULL }), 0);
+	assert_int_equal(th_threads_prefixed(&r, "thread-", t, 2), 2);
+	sym = tl_stacksym_new(r.m);
+	for (int k = 0; k < 2; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < t[k]->niv && !found; i++) {
+			const struct tl_named_stack *ns =
+				tl_stacksym_get(sym, tl_thread_iv_stack(t[k], &t[k]->iv[i]));
+			int w = ns ? frame_index(ns, "worker") : -1;
+
+			found = w > 0 && frame_index(ns, "__pthread_mutex_lock") == w - 1 &&
+				ns->f[ns->nkern + w].line == line &&
+				t[k]->iv[i].end - t[k]->iv[i].start > TH_MS(500);
+		}
+		assert_true(found);
+	}
+	tl_stacksym_free(sym);
+	th_free(&r);
+}
+
 /* Without -g nothing of the stacks is recorded (or loaded). */
 static void test_no_stacks_without_g(void **state)
 {
@@ -180,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_stack_reaches_own_functions),
 		cmocka_unit_test(test_stack_raw_tp),
 		cmocka_unit_test(test_no_stacks_without_g),
+		cmocka_unit_test(test_c4_both_threads_at_their_lock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
