@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
 #include "userspace/analysis/stacksym.h"
@@ -55,7 +56,7 @@ static bool has_kernel(const struct tl_named_stack *ns, const char *part)
 /* Output of `threadline ARGS` into buf. */
 static void run_tool(const char *args, char *buf, size_t len)
 {
-	char cmd[PATH_MAX * 2];
+	char cmd[PATH_MAX * 4];
 	size_t n;
 	FILE *p;
 
@@ -65,6 +66,27 @@ static void run_tool(const char *args, char *buf, size_t len)
 	n = fread(buf, 1, len - 1, p);
 	buf[n] = '\0';
 	assert_int_equal(pclose(p), 0);
+}
+
+/* Whether the file holds the bytes of s. */
+static bool file_has(const char *path, const char *s)
+{
+	static char buf[1 << 22];
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+
+	if (f)
+		fclose(f);
+	return n && memmem(buf, n, s, strlen(s));
+}
+
+/* The stack annotation's frame: "inner_fn stack_lock.c:LINE". */
+static bool file_has_line(const char *path, int line)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "inner_fn stack_lock.c:%d", line);
+	return file_has(path, want);
 }
 
 /* The locker's futex blocks, their stack ids; returns how many. */
@@ -119,7 +141,7 @@ static void record_and_check(void)
 	struct th_run r;
 	const struct tl_thread *locker;
 	uint32_t ids[16] = { 0 };
-	char out[65536], args[PATH_MAX + 64], want[128];
+	char out[65536], args[2 * PATH_MAX + 64], want[128];
 	size_t n;
 
 	assert_int_equal(th_record_cmd(&r, (const char *[]){ "-g", NULL },
@@ -144,6 +166,12 @@ static void record_and_check(void)
 	assert_non_null(strstr(out, "Off-CPU stacks"));
 	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "on mutex held"));
+	/* the Perfetto export carries the stack on the blocking slice */
+	snprintf(args, sizeof(args), "export %s -o %s.pftrace --check", r.path, r.path);
+	run_tool(args, out, sizeof(out));
+	snprintf(args, sizeof(args), "%s.pftrace", r.path);
+	assert_true(file_has_line(args, lock_line()));
+	unlink(args);
 	th_free(&r);
 }
 
