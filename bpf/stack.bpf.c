@@ -146,3 +146,68 @@ int BPF_PROG(tl_stack_switch_raw, bool preempt, struct task_struct *prev,
 {
 	return tl_on_block(ctx, false, preempt, prev);
 }
+
+/* ---- threads already blocked when tracing starts ----
+ * They will not switch out again before they wake (a deadlocked program
+ * attached with -p never does), so their stacks are taken once, by a task
+ * iterator run right after the start-of-trace snapshot. It is sleepable:
+ * another task's memory can only be read with bpf_copy_from_user_task,
+ * which may fault pages in. Records go to the iterator's seq file. */
+
+/* Another task's user stack, in page-aligned pieces as above. */
+static __always_inline __u32 tl_copy_task_ustack(__u8 *buf, __u64 sp,
+						 struct task_struct *t)
+{
+	__u32 len = 0;
+
+#pragma unroll
+	for (int i = 0; i < TL_USTACK_MAX / TL_PAGE + 1; i++) {
+		__u64 addr = sp + len;
+		__u32 piece = TL_PAGE - (addr & (TL_PAGE - 1));
+
+		if (len >= TL_USTACK_MAX)
+			break;
+		if (piece > TL_USTACK_MAX - len)
+			piece = TL_USTACK_MAX - len;
+		if (bpf_copy_from_user_task(buf + (len & (TL_USTACK_MAX - 1)),
+					    piece & (2 * TL_PAGE - 1), (void *)addr, t, 0))
+			break;
+		len += piece;
+	}
+	return len & ~7u;
+}
+
+SEC("?iter.s/task")
+int tl_stack_snapshot(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *t = ctx->task;
+	struct tl_stack_scratch *s;
+	struct pt_regs *regs;
+	__u32 zero = 0, state, size;
+	long kb;
+
+	if (!t || !tl_traced_tgid(t->tgid) || (t->flags & TL_PF_KTHREAD))
+		return 0;
+	state = tl_task_state(true, t);
+	if (!state || (state & TL_TASK_DEAD) || t->on_cpu)
+		return 0;
+	s = bpf_map_lookup_elem(&tl_stack_scratch, &zero);
+	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	if (!s || !regs)
+		return 0;
+	tl_hdr_fill(&s->r.h, 0, TL_STACK_RAW, t->thread_info.cpu,
+		    (__u64)t->tgid << 32 | (__u32)t->pid);
+	kb = bpf_get_task_stack(t, s->r.kips, sizeof(s->r.kips), 0);
+	s->r.nkern = kb > 0 ? (__u64)kb / 8 : 0;
+	s->r.flags = 0;
+	tl_copy_regs(s->r.regs, regs);
+	s->r.ustack_len = tl_copy_task_ustack(s->ustack, s->r.regs[TL_UREG_SP], t);
+	size = sizeof(s->r) + s->r.ustack_len;
+	s->r.h.size = size;
+	asm volatile("" : "+r"(size));
+	size &= 0x3fff;
+	if (size <= sizeof(*s))
+		bpf_seq_write(seq, s, size);
+	return 0;
+}

@@ -103,6 +103,8 @@ static const struct tl_probe tl_catalogue[] = {
 	TL_CAT_USDT(mark),
 	/* start-of-trace snapshot, run by tl_session_snapshot() */
 	{ TL_PK_ITER, "task", "tl_snapshot", NULL, TL_GROUP_ALWAYS, false },
+	/* the stacks of threads blocked at the start (-g) */
+	{ TL_PK_ITER, "task", "tl_stack_snapshot", NULL, TL_GROUP_STACKS, false },
 };
 
 #define TL_CATALOGUE_LEN (sizeof(tl_catalogue) / sizeof(tl_catalogue[0]))

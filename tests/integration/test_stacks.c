@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
@@ -144,8 +146,11 @@ static void record_and_check(void)
 	char out[65536], args[2 * PATH_MAX + 64], want[128];
 	size_t n;
 
-	assert_int_equal(th_record_cmd(&r, (const char *[]){ "-g", NULL },
+	/* the groups whose programs all load as tp_btf on this kernel */
+	assert_int_equal(th_record_cmd(&r, (const char *[]){ "-g", "-e", "sched,proc,futex", NULL },
 				       (const char *[]){ th_helper_path("stack_lock"), NULL }), 0);
+	/* tp_btf unless forced to raw_tp: not an involuntary fallback */
+	assert_false(file_has(r.log, "tp_btf programs refused"));
 	n = locker_blocks(&r, ids, 16, &locker);
 	assert_true(n >= 4);
 	for (size_t i = 0; i < n; i++) {
@@ -232,6 +237,83 @@ static void test_c4_both_threads_at_their_lock(void **state)
 	th_free(&r);
 }
 
+/* Starts blocked_holder (its second thread blocks on a mutex for good)
+ * and waits until that thread sleeps in futex. */
+static pid_t start_holder(FILE **out)
+{
+	char path[96], buf[128] = "";
+	int p[2], tid = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		execl(th_helper_path("blocked_holder"), "blocked_holder", (char *)NULL);
+		_exit(200);
+	}
+	close(p[1]);
+	*out = fdopen(p[0], "r");
+	assert_non_null(fgets(buf, sizeof(buf), *out));
+	assert_non_null(strstr(buf, "tid="));
+	tid = atoi(strstr(buf, "tid=") + 4);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid, tid);
+	for (int i = 0; i < 300; i++) {
+		FILE *f = fopen(path, "r");
+
+		buf[0] = '\0';
+		if (f) {
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = '\0';
+			fclose(f);
+		}
+		if (!strncmp(buf, "202 ", 4))
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(strncmp(buf, "202 ", 4), 0);
+	return pid;
+}
+
+/* Attached with -p to a process whose thread is blocked already (and stays
+ * so): its stack comes from the start-of-trace stack snapshot. */
+static void test_attach_blocked_thread(void **state)
+{
+	struct tl_load_result *lr = calloc(1, sizeof(*lr));
+	struct tl_model *m = NULL;
+	const struct tl_named_stack *ns = NULL;
+	const struct tl_thread *w = NULL;
+	struct tl_stacksym *sym;
+	char args[PATH_MAX + 64], out[4096], rec[64];
+	FILE *hout;
+	pid_t holder = start_holder(&hout);
+
+	(void)state;
+	snprintf(rec, sizeof(rec), "/tmp/tl-stacks-attach.%d.tlr", (int)getpid());
+	snprintf(args, sizeof(args), "record -g -p %d -d 0.5 -o %s 2>&1", (int)holder, rec);
+	run_tool(args, out, sizeof(out));
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	fclose(hout);
+	assert_int_equal(tl_load(rec, NULL, &m, lr), 0);
+	for (size_t i = 0; i < tl_model_nthreads(m); i++)
+		if (!strcmp(tl_thread_name(tl_model_thread(m, i)), "waiter"))
+			w = tl_model_thread(m, i);
+	assert_non_null(w);
+	sym = tl_stacksym_new(m);
+	for (size_t i = 0; i < w->niv && !ns; i++)
+		ns = tl_stacksym_get(sym, tl_thread_iv_stack(w, &w->iv[i]));
+	assert_non_null(ns);
+	assert_true(frame_index(ns, "__pthread_mutex_lock") >= 0);
+	assert_true(frame_index(ns, "waiter") > frame_index(ns, "__pthread_mutex_lock"));
+	tl_stacksym_free(sym);
+	tl_model_free(m);
+	free(lr);
+	unlink(rec);
+}
+
 /* Without -g nothing of the stacks is recorded (or loaded). */
 static void test_no_stacks_without_g(void **state)
 {
@@ -251,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_stack_raw_tp),
 		cmocka_unit_test(test_no_stacks_without_g),
 		cmocka_unit_test(test_c4_both_threads_at_their_lock),
+		cmocka_unit_test(test_attach_blocked_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

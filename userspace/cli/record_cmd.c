@@ -874,6 +874,11 @@ static int start_collecting(struct rec *r)
 		fail_line("cannot keep the tasks seen before attaching: %s", strerror(-e));
 		return 1;
 	}
+	/* threads blocked already: their stacks now, they may not switch again */
+	e = tl_session_stack_snapshot(r->s, inject_cb, r);
+	if (e)
+		fprintf(stderr, "threadline: warning: no stacks of the threads blocked "
+			"at the start: %s\n", strerror(-e));
 	r->last_flush_ns = boot_ns();
 	for (int i = 0; i < r->o->npids; i++)
 		watch_target(r, r->o->pids[i]);

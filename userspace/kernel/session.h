@@ -39,6 +39,10 @@ typedef int (*tl_record_cb)(void *ctx, const struct tl_hdr *rec);
 /* Walks the tasks of the traced tgids (or all with opts.all) with the BPF
  * task iterator and calls cb with one TL_TASK_SNAP each. */
 int tl_session_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx);
+/* With opts.stacks: a TL_STACK_RAW for every task of the traced tgids
+ * that is blocked now (it may not switch out again for a long time), from
+ * a sleepable task iterator. Run after tl_session_snapshot(). */
+int tl_session_stack_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx);
 /* Moves what each CPU staged (see bpf/common.bpf.h) to its ring buffer, so
  * that the next drain sees every event up to now. Safe while probes run and
  * after detach. Returns 0 or -errno. */
