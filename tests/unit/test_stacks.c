@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,27 @@ static void test_model_links_blocks(void **state)
 	tl_model_free(m);
 }
 
+/* A damaged file: a stack id far ahead of the ones defined, or frames past
+ * the record's end, is refused without growing anything. */
+static void test_model_refuses_bad_stacks(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	uint64_t b[16];
+	struct tl_stack *s;
+
+	(void)state;
+	feed(m, TR_SNAP(.ts = MS(1), .tid = 100, .pid = 100, .on_cpu = true, .comm = "prog"));
+	s = (struct tl_stack *)stack_rec(b, TL_STACK, MS(2), 100, 0xfffffff0);
+	assert_int_equal(tl_model_feed(m, &s->h), -EINVAL);
+	s = (struct tl_stack *)stack_rec(b, TL_STACK, MS(3), 100, 1);
+	s->nuser = 1000;
+	assert_int_equal(tl_model_feed(m, &s->h), -EINVAL);
+	assert_int_equal(tl_model_finish(m, MS(4)), 0);
+	assert_int_equal(tl_model_nstacks(m), 0);
+	assert_int_equal(tl_model_stats(m)->malformed, 2);
+	tl_model_free(m);
+}
+
 static void test_folded(void **state)
 {
 	struct tl_model *m = blocked_twice();
@@ -275,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_intern_per_process_and_exec),
 		cmocka_unit_test(test_intern_user_stack),
 		cmocka_unit_test(test_model_links_blocks),
+		cmocka_unit_test(test_model_refuses_bad_stacks),
 		cmocka_unit_test(test_folded),
 	};
 

@@ -22,7 +22,9 @@ static int define_stack(struct tl_model *m, const struct tl_stack *s)
 	struct tl_stack_def *d;
 	uint64_t *ips;
 
-	if (s->h.size < sizeof(*s) + 8 * n) {
+	/* ids are given in order from 1: one out of order is a damaged file,
+	 * and must not make the table grow to it */
+	if (s->h.size < sizeof(*s) + 8 * n || s->id > m->stacks.n + 1) {
 		m->st.malformed++;
 		return -EINVAL;
 	}

@@ -36,41 +36,53 @@ static int agg_cmp(const void *a, const void *b)
 	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
 }
 
-/* Blocked time of t by stack, longest first; returns how many stacks. */
+static int agg_by_id(const void *a, const void *b)
+{
+	const struct agg *x = a, *y = b;
+
+	return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+/* Blocked time of t by stack, longest first; returns how many stacks.
+ * One entry per blocked interval with a stack, sorted by id and merged:
+ * a thread may block a million times in a thousand stacks. */
 static size_t aggregate(const struct tl_thread *t, struct agg **out)
 {
-	struct agg *a = NULL;
-	size_t n = 0;
+	struct agg *a = malloc((t->niv ? t->niv : 1) * sizeof(*a));
+	size_t n = 0, k = 0;
 
+	*out = a;
+	if (!a)
+		return 0;
 	for (size_t i = 0; i < t->niv; i++) {
 		const struct tl_interval *iv = &t->iv[i];
 		uint32_t id = tl_thread_iv_stack(t, iv);
-		size_t k = 0;
 
-		if (!id)
-			continue;
-		while (k < n && a[k].stack != id)
-			k++;
-		if (k == n) {
-			struct agg *g = realloc(a, (n + 1) * sizeof(*a));
+		if (id)
+			a[n++] = (struct agg){ .stack = id, .count = 1,
+					       .ns = iv->end - iv->start,
+					       .block = iv->block,
+					       .longest = iv->end - iv->start,
+					       .longest_ts = iv->start };
+	}
+	qsort(a, n, sizeof(*a), agg_by_id);
+	for (size_t i = 0; i < n; i++) {
+		if (k && a[k - 1].stack == a[i].stack) {
+			struct agg *g = &a[k - 1];
 
-			if (!g)
-				break;
-			a = g;
-			a[n++] = (struct agg){ .stack = id };
-		}
-		a[k].count++;
-		a[k].ns += iv->end - iv->start;
-		if (iv->end - iv->start >= a[k].longest) {
-			a[k].longest = iv->end - iv->start;
-			a[k].longest_ts = iv->start;
-			a[k].block = iv->block;
+			g->count++;
+			g->ns += a[i].ns;
+			if (a[i].longest >= g->longest) {
+				g->longest = a[i].longest;
+				g->longest_ts = a[i].longest_ts;
+				g->block = a[i].block;
+			}
+		} else {
+			a[k++] = a[i];
 		}
 	}
-	if (n)
-		qsort(a, n, sizeof(*a), agg_cmp);
-	*out = a;
-	return n;
+	qsort(a, k, sizeof(*a), agg_cmp);
+	return k;
 }
 
 static void frame_line(FILE *out, const struct tl_frame *f, unsigned width)
@@ -164,11 +176,13 @@ int tl_report_stacks_section(FILE *out, const struct tl_model *m,
 	fprintf(out, "\nOff-CPU stacks (record -g): where each thread blocked longest\n");
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
-		struct agg *a;
-		size_t n;
+		struct agg *a = NULL;
+		size_t n = under(t->proc, o->pid) ? aggregate(t, &a) : 0;
 
-		if (!under(t->proc, o->pid) || !(n = aggregate(t, &a)))
+		if (!n) {
+			free(a);
 			continue;
+		}
 		fprintf(out, "  %s (tid %u, %s)\n", tl_thread_name(t), t->tid,
 			tl_proc_name(t->proc));
 		for (size_t k = 0; k < n && k < TOP_STACKS; k++)
@@ -217,11 +231,13 @@ int tl_report_folded(FILE *out, const struct tl_model *m, uint32_t pid)
 		return -ENOMEM;
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
-		struct agg *a;
-		size_t n;
+		struct agg *a = NULL;
+		size_t n = under(t->proc, pid) ? aggregate(t, &a) : 0;
 
-		if (!under(t->proc, pid) || !(n = aggregate(t, &a)))
+		if (!n) {
+			free(a);
 			continue;
+		}
 		for (size_t k = 0; k < n; k++) {
 			const struct tl_named_stack *ns = tl_stacksym_get(sym, a[k].stack);
 
