@@ -1,9 +1,11 @@
 /* stack_lock.c - test helper for off-CPU stacks (record -g): a thread named
  * "locker" blocks in pthread_mutex_lock, called from two nested functions
- * of its own, while main holds the mutex; five rounds, the same way each
+ * of its own (and a third inlined into the inner one), while main holds
+ * the mutex; five rounds, the same way each
  * time. Built with -O1 -g and without frame pointers (the Makefile), like
  * Debian's glibc it goes through: only the CFI leads back to these
- * functions. The integration test finds the line marked LOCK_LINE. */
+ * functions. The integration test finds the lines marked LOCK_LINE and
+ * TAKE_LINE. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -21,10 +23,16 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* always inlined: no frame of its own, only DWARF tells it is there */
+static inline __attribute__((always_inline)) void take_held(void)
+{
+	pthread_mutex_lock(&held); /* LOCK_LINE */
+}
+
 /* noinline: each is a frame of its own, as the test expects */
 static __attribute__((noinline)) void inner_fn(void)
 {
-	pthread_mutex_lock(&held); /* LOCK_LINE */
+	take_held(); /* TAKE_LINE */
 	pthread_mutex_unlock(&held);
 }
 

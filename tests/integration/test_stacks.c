@@ -21,8 +21,8 @@
 
 #define HELPER_SRC "tests/helpers/stack_lock.c"
 
-/* The line of the helper's source marked LOCK_LINE. */
-static int lock_line(void)
+/* The line of the helper's source that holds both marks. */
+static int marked_line(const char *mark, const char *code)
 {
 	FILE *f = fopen(HELPER_SRC, "r");
 	char buf[512];
@@ -31,12 +31,17 @@ static int lock_line(void)
 	assert_non_null(f);
 	while (fgets(buf, sizeof(buf), f) && !found) {
 		n++;
-		if (strstr(buf, "LOCK_LINE") && strstr(buf, "pthread_mutex_lock"))
+		if (strstr(buf, mark) && strstr(buf, code))
 			found = n;
 	}
 	fclose(f);
 	assert_true(found > 0);
 	return found;
+}
+
+static int lock_line(void)
+{
+	return marked_line("LOCK_LINE", "pthread_mutex_lock");
 }
 
 static int frame_index(const struct tl_named_stack *ns, const char *func)
@@ -82,12 +87,12 @@ static bool file_has(const char *path, const char *s)
 	return n && memmem(buf, n, s, strlen(s));
 }
 
-/* The stack annotation's frame: "inner_fn stack_lock.c:LINE". */
+/* The stack annotation's frame: "take_held stack_lock.c:LINE". */
 static bool file_has_line(const char *path, int line)
 {
 	char want[64];
 
-	snprintf(want, sizeof(want), "inner_fn stack_lock.c:%d", line);
+	snprintf(want, sizeof(want), "take_held stack_lock.c:%d", line);
 	return file_has(path, want);
 }
 
@@ -113,7 +118,7 @@ static void check_stack(const struct th_run *r, uint32_t id)
 {
 	struct tl_stacksym *sym = tl_stacksym_new(r->m);
 	const struct tl_named_stack *ns;
-	int in, out, lk;
+	int in, out, lk, tk;
 
 	assert_non_null(sym);
 	ns = tl_stacksym_get(sym, id);
@@ -122,16 +127,23 @@ static void check_stack(const struct th_run *r, uint32_t id)
 		printf("  user #%zu %s %s:%d (%s)\n", i, ns->f[ns->nkern + i].func,
 		       ns->f[ns->nkern + i].file, ns->f[ns->nkern + i].line,
 		       ns->f[ns->nkern + i].module);
+	tk = frame_index(ns, "take_held");
 	in = frame_index(ns, "inner_fn");
 	out = frame_index(ns, "outer_fn");
 	lk = frame_index(ns, "__pthread_mutex_lock");
 	if (lk < 0)
 		lk = frame_index(ns, "pthread_mutex_lock");
 	assert_true(lk >= 0);
-	assert_true(in > lk);          /* through glibc, without frame pointers */
+	/* through glibc, without frame pointers, then the inlined call */
+	assert_int_equal(tk, lk + 1);
+	assert_true(ns->f[ns->nkern + tk].inlined);
+	assert_string_equal(ns->f[ns->nkern + tk].file, "stack_lock.c");
+	assert_int_equal(ns->f[ns->nkern + tk].line, lock_line());
+	assert_int_equal(in, tk + 1);
+	assert_false(ns->f[ns->nkern + in].inlined);
+	assert_int_equal(ns->f[ns->nkern + in].line,
+			 marked_line("TAKE_LINE", "take_held()"));
 	assert_int_equal(out, in + 1);
-	assert_string_equal(ns->f[ns->nkern + in].file, "stack_lock.c");
-	assert_int_equal(ns->f[ns->nkern + in].line, lock_line());
 	assert_string_equal(ns->f[ns->nkern + in].module, "stack_lock");
 	assert_true(has_kernel(ns, "futex"));
 	assert_false(has_kernel(ns, "bpf_")); /* the tracer's own frames dropped */
@@ -163,11 +175,11 @@ static void record_and_check(void)
 	snprintf(args, sizeof(args), "report --stacks %s", r.path);
 	run_tool(args, out, sizeof(out));
 	assert_non_null(strstr(out, "stack_lock;locker;"));
-	assert_non_null(strstr(out, ";outer_fn;inner_fn;"));
+	assert_non_null(strstr(out, ";outer_fn;inner_fn;take_held;"));
 	assert_non_null(strstr(out, "_[k] "));
 	snprintf(args, sizeof(args), "report --no-timeline -w 120 %s", r.path);
 	run_tool(args, out, sizeof(out));
-	snprintf(want, sizeof(want), "inner_fn  stack_lock.c:%d", lock_line());
+	snprintf(want, sizeof(want), "take_held (inlined)  stack_lock.c:%d", lock_line());
 	assert_non_null(strstr(out, "Off-CPU stacks"));
 	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, "on mutex held"));

@@ -17,6 +17,8 @@ struct tl_frame {
 	uint64_t addr;
 	bool kernel;
 	bool named;          /* func is a name, not the address */
+	bool inlined;        /* a call inlined into the frame after it: same
+			      * address, file:line inside the inlined body */
 	char func[128];      /* "pthread_mutex_lock", or "0x7f12..." */
 	char file[96];       /* source file (base name), "" unknown */
 	int line;            /* 0 unknown */
@@ -24,7 +26,8 @@ struct tl_frame {
 };
 
 /* One stack, named: nkern kernel frames then nuser user frames, each part
- * innermost first (as recorded). */
+ * innermost first (as recorded); a user address inside inlined calls gives
+ * a frame for each of them before the function's own. */
 struct tl_named_stack {
 	uint32_t id;
 	size_t nkern, nuser;

@@ -87,7 +87,7 @@ static size_t aggregate(const struct tl_thread *t, struct agg **out)
 
 static void frame_line(FILE *out, const struct tl_frame *f, unsigned width)
 {
-	char where[160] = "";
+	char where[160] = "", name[sizeof(f->func) + 12];
 	int room = (int)width - 8;
 
 	if (f->file[0] && f->line)
@@ -97,8 +97,9 @@ static void frame_line(FILE *out, const struct tl_frame *f, unsigned width)
 	if (f->module[0])
 		snprintf(where + strlen(where), sizeof(where) - strlen(where),
 			 "  (%s)", f->module);
-	fprintf(out, "        %.*s%.*s\n", room, f->func,
-		room - (int)strlen(f->func) > 0 ? room - (int)strlen(f->func) : 0, where);
+	snprintf(name, sizeof(name), "%s%s", f->func, f->inlined ? " (inlined)" : "");
+	fprintf(out, "        %.*s%.*s\n", room, name,
+		room - (int)strlen(name) > 0 ? room - (int)strlen(name) : 0, where);
 }
 
 /* The kernel part in one line, what the thread waits in first. */
