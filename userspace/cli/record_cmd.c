@@ -245,11 +245,19 @@ static int stack_emit_cb(void *ctx, const struct tl_hdr *h)
 	return append(r, h);
 }
 
-/* -g: a raw stack is unwound now and replaced by an interned one; an exec
- * gives the process new code, so new stacks. */
+/* -g: a raw stack is unwound now and replaced by an interned one. */
 static int note_stack(struct rec *r, const struct tl_hdr *h)
 {
-	if (h->type == TL_EXEC && r->stacks)
+	const struct tl_fork *f = (const struct tl_fork *)h;
+	const struct tl_exit *x = (const struct tl_exit *)h;
+
+	/* new code (exec), a new process that may reuse a PID (fork), or a
+	 * process gone (its unwinding state is freed) */
+	if (r->stacks && h->type == TL_EXEC)
+		tl_stacks_forget(r->stacks, h->tgid);
+	else if (r->stacks && h->type == TL_FORK && f->child_tgid != h->tgid)
+		tl_stacks_forget(r->stacks, f->child_tgid);
+	else if (r->stacks && h->type == TL_EXIT && x->group_dead)
 		tl_stacks_forget(r->stacks, h->tgid);
 	if (h->type != TL_STACK_RAW || !r->stacks)
 		return 0;

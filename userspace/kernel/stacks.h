@@ -27,7 +27,9 @@ struct tl_stacks_stats {
  * readable kernel addresses kernel frames are kept unnamed. */
 struct tl_stacks *tl_stacks_new(void);
 void tl_stacks_free(struct tl_stacks *s);
-/* Process tgid has a new address space (exec): its stacks are new ones. */
+/* Process tgid has a new address space (exec, or a new process with a
+ * PID used before) or is gone: its next stacks are new ones, and what was
+ * kept to unwind it is freed. */
 void tl_stacks_forget(struct tl_stacks *s, uint32_t tgid);
 /* Hands emit the records for one raw stack (TL_KSYMs, then a TL_STACK or a
  * TL_STACK_REF), stamped with its time, CPU and thread. Returns 0 or the
