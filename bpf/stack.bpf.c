@@ -33,6 +33,35 @@ struct {
 	__type(value, struct tl_stack_scratch);
 } tl_stack_scratch SEC(".maps");
 
+/* Processes (and address spaces: an mm's memory is soon reused by the
+ * next process) a stack was sent for. The first stack of a new one wakes
+ * `record` at once, which then reads that process's memory maps while the
+ * thread is still blocked: a program that lives less than the 50 ms
+ * `record` otherwise sleeps could not be unwound or named later. */
+struct tl_aspace_key {
+	__u64 mm;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tl_aspace_key);
+	__type(value, __u8);
+} tl_stack_seen SEC(".maps");
+
+static __always_inline bool tl_new_aspace(__u64 mm, __u32 tgid)
+{
+	struct tl_aspace_key k = { .mm = mm, .tgid = tgid };
+	__u8 one = 1;
+
+	if (!mm || bpf_map_lookup_elem(&tl_stack_seen, &k))
+		return false;
+	bpf_map_update_elem(&tl_stack_seen, &k, &one, BPF_ANY);
+	return true;
+}
+
 /* Stacks that did not fit in the ring, per CPU. Kept apart from the event
  * loss counters: a missing stack leaves the timeline whole, so it must not
  * make the model mark threads unknown. */
@@ -110,6 +139,7 @@ static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
 	s->r.flags = 0;
 	s->r.ustack_len = 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	s->r.aspace = (__u64)t->mm;
 	if ((t->flags & TL_PF_KTHREAD) || !regs) {
 		s->r.flags = TL_RAW_F_NO_USER;
 		__builtin_memset(s->r.regs, 0, sizeof(s->r.regs));
@@ -123,9 +153,11 @@ static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
 	 * passing another, unchecked, to the helper */
 	asm volatile("" : "+r"(size));
 	size &= 0x3fff;
-	/* past a quarter, the consumer is woken, as for every record */
+	/* past a quarter, the consumer is woken, as for every record; and
+	 * for a process's first stack (tl_stack_seen) */
 	if (size > sizeof(*s) ||
-	    bpf_ringbuf_output(ring, s, size, avail > tl_wakeup_bytes ?
+	    bpf_ringbuf_output(ring, s, size, avail > tl_wakeup_bytes ||
+			       tl_new_aspace(s->r.aspace, s->r.h.tgid) ?
 			       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)) {
 		if (cpu < TL_MAX_CPUS)
 			__sync_fetch_and_add(&tl_stack_lost[cpu], 1);
@@ -201,6 +233,7 @@ int tl_stack_snapshot(struct bpf_iter__task *ctx)
 	kb = bpf_get_task_stack(t, s->r.kips, sizeof(s->r.kips), 0);
 	s->r.nkern = kb > 0 ? (__u64)kb / 8 : 0;
 	s->r.flags = 0;
+	s->r.aspace = (__u64)t->mm;
 	tl_copy_regs(s->r.regs, regs);
 	s->r.ustack_len = tl_copy_task_ustack(s->ustack, s->r.regs[TL_UREG_SP], t);
 	size = sizeof(s->r) + s->r.ustack_len;

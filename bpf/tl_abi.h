@@ -49,6 +49,9 @@ enum tl_type {
 	/* off-CPU stacks (record -g): registers and a copy of the user stack
 	 * of a task that blocks. Consumed by `record`, never in a file. */
 	TL_STACK_RAW = 60,
+	/* inside `record` only: a TL_STACK_RAW unwound as soon as it was
+	 * drained (struct tl_stack, id 0, the kernel frames as taken) */
+	TL_STACK_UNWOUND = 61,
 	/* records added by user space */
 	TL_PROC_INFO = 100, /* a process's command line, uid, parent */
 	TL_LOSS = 101,      /* cumulative lost events of one CPU */
@@ -343,6 +346,8 @@ struct tl_stack_raw {
 	__u16 nkern;          /* kernel frames in kips, innermost first */
 	__u16 flags;          /* TL_RAW_F_* */
 	__u32 ustack_len;
+	__u64 aspace;         /* identity of the address space (the mm's
+			       * address): a new one after exec or PID reuse */
 	__u64 regs[TL_UREGS]; /* user registers saved at kernel entry */
 	__u64 kips[TL_KSTACK_MAX];
 	/* __u8 ustack[ustack_len]; */

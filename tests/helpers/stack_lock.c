@@ -14,7 +14,7 @@
 #define ROUNDS 5
 
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
-static pthread_barrier_t ready;
+static pthread_barrier_t ready, done;
 
 static void sleep_ms(long ms)
 {
@@ -49,6 +49,7 @@ static void *locker(void *arg)
 	for (int i = 0; i < ROUNDS; i++) {
 		pthread_barrier_wait(&ready);
 		outer_fn();
+		pthread_barrier_wait(&done);
 	}
 	return NULL;
 }
@@ -58,6 +59,7 @@ int main(void)
 	pthread_t t;
 
 	pthread_barrier_init(&ready, NULL, 2);
+	pthread_barrier_init(&done, NULL, 2);
 	if (pthread_create(&t, NULL, locker, NULL))
 		return 1;
 	for (int i = 0; i < ROUNDS; i++) {
@@ -65,7 +67,8 @@ int main(void)
 		pthread_barrier_wait(&ready);
 		sleep_ms(60); /* locker waits in inner_fn meanwhile */
 		pthread_mutex_unlock(&held);
-		sleep_ms(5);
+		/* not before the locker had its turn: the mutex is not fair */
+		pthread_barrier_wait(&done);
 	}
 	pthread_join(t, NULL);
 	puts("stack_lock: done");

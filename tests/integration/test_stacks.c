@@ -326,6 +326,27 @@ static void test_attach_blocked_thread(void **state)
 	unlink(rec);
 }
 
+/* A program that lives a few ms, less than record's poll period, is still
+ * unwound whole: its first stack wakes record, which reads its maps while
+ * it is blocked. */
+static void test_short_lived_process(void **state)
+{
+	struct th_run r;
+	char args[2 * PATH_MAX + 64], out[65536];
+
+	(void)state;
+	assert_int_equal(th_record_cmd(&r, (const char *[]){ "-g", NULL },
+				       (const char *[]){ "/bin/sh", "-c", "/bin/sleep 0.005", NULL }),
+			 0);
+	snprintf(args, sizeof(args), "report --stacks %s", r.path);
+	run_tool(args, out, sizeof(out));
+	printf("%.600s\n", out);
+	assert_non_null(strstr(out, "sleep;sleep;"));
+	assert_non_null(strstr(out, "__libc_start_call_main;"));
+	assert_non_null(strstr(out, "clock_nanosleep;"));
+	th_free(&r);
+}
+
 /* Without -g nothing of the stacks is recorded (or loaded). */
 static void test_no_stacks_without_g(void **state)
 {
@@ -346,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_no_stacks_without_g),
 		cmocka_unit_test(test_c4_both_threads_at_their_lock),
 		cmocka_unit_test(test_attach_blocked_thread),
+		cmocka_unit_test(test_short_lived_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

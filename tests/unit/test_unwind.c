@@ -122,7 +122,7 @@ static void test_own_stack(void **state)
 	(void)state;
 	assert_non_null(u);
 	unwind_outer(&s);
-	n = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), s.regs, s.stack,
+	n = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), 1, s.regs, s.stack,
 		      s.len, pcs, TL_USTACK_FRAMES, &cut);
 	names(pcs, n, nm);
 	for (int i = 0; i < n; i++)
@@ -152,7 +152,7 @@ static void test_short_copy(void **state)
 
 	(void)state;
 	unwind_outer(&s);
-	n = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), s.regs, s.stack,
+	n = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), 1, s.regs, s.stack,
 		      8, pcs, TL_USTACK_FRAMES, &cut);
 	assert_true(n >= 1 && n < 4);
 	assert_true(cut);
@@ -172,10 +172,10 @@ static void test_cache_checks_words(void **state)
 
 	(void)state;
 	unwind_outer(&s);
-	n = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), s.regs, s.stack,
+	n = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), 1, s.regs, s.stack,
 		      s.len, pcs, TL_USTACK_FRAMES, &cut);
 	assert_true(n > 4);
-	n2 = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), s.regs, s.stack,
+	n2 = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), 1, s.regs, s.stack,
 		       s.len, pcs2, TL_USTACK_FRAMES, &cut2);
 	assert_int_equal(n2, n);
 	assert_memory_equal(pcs2, pcs, n * sizeof(pcs[0]));
@@ -185,7 +185,7 @@ static void test_cache_checks_words(void **state)
 	for (size_t off = 0; off + 8 <= s2.len; off += 8)
 		if (!memcmp(s2.stack + off, &pcs[2], 8))
 			memset(s2.stack + off, 0, 8);
-	n2 = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), s2.regs, s2.stack,
+	n2 = tl_unwind(u, (uint32_t)getpid(), (uint32_t)gettid(), 1, s2.regs, s2.stack,
 		       s2.len, pcs2, TL_USTACK_FRAMES, &cut2);
 	assert_int_equal(n2, 2);
 	tl_unwinder_free(u);
@@ -202,12 +202,12 @@ static void test_gone_process(void **state)
 	(void)state;
 	regs[TL_UREG_IP] = 0x401000;
 	regs[TL_UREG_SP] = 0x7ffd0000;
-	assert_int_equal(tl_unwind(u, 0x3ffffe, 0x3ffffe, regs, stack,
+	assert_int_equal(tl_unwind(u, 0x3ffffe, 0x3ffffe, 1, regs, stack,
 				   sizeof(stack), pcs, 4, &cut), 1);
 	assert_int_equal(pcs[0], 0x401000);
 	assert_true(cut);
 	regs[TL_UREG_IP] = 0;
-	assert_int_equal(tl_unwind(u, 0x3ffffe, 0x3ffffe, regs, stack,
+	assert_int_equal(tl_unwind(u, 0x3ffffe, 0x3ffffe, 1, regs, stack,
 				   sizeof(stack), pcs, 4, &cut), 0);
 	tl_unwinder_free(u);
 }

@@ -65,6 +65,7 @@ struct rec {
 				  * running targets flow from then on), or for
 				  * a launched command, which runs only once
 				  * all is attached, the snapshot */
+	uint64_t release_ns;     /* when the launched command was let go */
 	uint32_t ncpus;
 	pid_t *tree;             /* -p: the descendants found at the start */
 	int ntree;
@@ -225,27 +226,44 @@ static int note_maps(struct rec *r, const struct tl_hdr *h)
 	return e == -ENOENT ? 0 : e;
 }
 
-/* A new stack is named later from the maps: read them again first when
- * one of its user frames lies outside what was read of them so far. */
-static int stack_emit_cb(void *ctx, const struct tl_hdr *h)
+static int inject_cb(void *ctx, const struct tl_hdr *h)
 {
-	const struct tl_stack *st = (const struct tl_stack *)h;
-	const uint64_t *ips = (const uint64_t *)(st + 1);
-	struct rec *r = ctx;
-	int e;
-
-	for (unsigned i = 0; h->type == TL_STACK && r->maps && i < st->nuser; i++) {
-		if (!tl_maps_need(r->maps, h->tgid, ips[st->nkern + i], h->ts))
-			continue;
-		e = tl_maps_capture(r->maps, (pid_t)h->tgid, h->ts, h->cpu, append_cb, r);
-		if (e && e != -ENOENT)
-			return e;
-		break;
-	}
-	return append(r, h);
+	return tl_collector_inject(((struct rec *)ctx)->c, h);
 }
 
-/* -g: a raw stack is unwound now and replaced by an interned one. */
+/* A stack is named later from the maps: read them again when one of its
+ * user frames lies outside what was read of them so far. Now, while the
+ * stack is fresh: 100 ms later its process may be gone. */
+static void maps_for_stack(struct rec *r, const struct tl_stack *u)
+{
+	const uint64_t *ips = (const uint64_t *)(u + 1);
+
+	for (unsigned i = 0; r->maps && i < u->nuser; i++)
+		if (tl_maps_need(r->maps, u->h.tgid, ips[u->nkern + i], u->h.ts)) {
+			tl_maps_capture(r->maps, (pid_t)u->h.tgid, u->h.ts, u->h.cpu,
+					inject_cb, r);
+			return;
+		}
+}
+
+/* -g, as a raw stack is drained: unwound at once (the process is alive),
+ * so only its frames go through the reorder window. */
+static const struct tl_hdr *unwind_now(void *ctx, const struct tl_hdr *h)
+{
+	struct rec *r = ctx;
+	const struct tl_stack *u;
+
+	/* the launched command held before its exec runs threadline's code */
+	if (r->launched && h->tgid == (uint32_t)r->child.pid && h->ts < r->release_ns)
+		return NULL;
+	u = tl_stacks_unwind(r->stacks, (const struct tl_stack_raw *)h);
+	if (u)
+		maps_for_stack(r, u);
+	return u ? &u->h : NULL;
+}
+
+/* -g: stacks interned in time order; a raw one (from the start-of-trace
+ * stack snapshot) is unwound here. */
 static int note_stack(struct rec *r, const struct tl_hdr *h)
 {
 	const struct tl_fork *f = (const struct tl_fork *)h;
@@ -258,15 +276,17 @@ static int note_stack(struct rec *r, const struct tl_hdr *h)
 	else if (r->stacks && h->type == TL_FORK && f->child_tgid != h->tgid)
 		tl_stacks_forget(r->stacks, f->child_tgid);
 	else if (r->stacks && h->type == TL_EXIT && x->group_dead)
-		tl_stacks_forget(r->stacks, h->tgid);
-	if (h->type != TL_STACK_RAW || !r->stacks)
+		tl_stacks_gone(r->stacks, h->tgid);
+	if ((h->type != TL_STACK_RAW && h->type != TL_STACK_UNWOUND) || !r->stacks)
 		return 0;
 	/* the launched command waiting for its start is threadline's own code,
 	 * and it has exec'd by now: nothing of it is left to unwind against */
 	if (r->launched && !r->child_execd && h->tgid == (uint32_t)r->child.pid)
 		return 0;
-	return tl_stacks_on_raw(r->stacks, (const struct tl_stack_raw *)h,
-				stack_emit_cb, r);
+	if (h->type == TL_STACK_RAW)
+		return tl_stacks_on_raw(r->stacks, (const struct tl_stack_raw *)h,
+					append_cb, r);
+	return tl_stacks_intern(r->stacks, (const struct tl_stack *)h, append_cb, r);
 }
 
 static int on_record(void *ctx, const struct tl_hdr *h)
@@ -274,7 +294,7 @@ static int on_record(void *ctx, const struct tl_hdr *h)
 	struct rec *r = ctx;
 	int e;
 
-	if (h->type == TL_STACK_RAW)
+	if (h->type == TL_STACK_RAW || h->type == TL_STACK_UNWOUND)
 		return note_stack(r, h);
 	e = append(r, h);
 	if (!e)
@@ -284,10 +304,6 @@ static int on_record(void *ctx, const struct tl_hdr *h)
 	return e ? e : note_maps(r, h);
 }
 
-static int inject_cb(void *ctx, const struct tl_hdr *h)
-{
-	return tl_collector_inject(((struct rec *)ctx)->c, h);
-}
 
 /* A task blocked on a lock when tracing starts never switches out again
  * while it waits: its lock's owner is read from its memory now. */
@@ -873,6 +889,8 @@ static int start_collecting(struct rec *r)
 		fail_line("cannot read the ring buffers: %s", strerror(errno));
 		return 1;
 	}
+	if (r->stacks)
+		tl_collector_on_stack(r->c, unwind_now, r);
 	e = tl_session_snapshot(r->s, on_snapshot, r);
 	if (e)
 		fprintf(stderr, "threadline: warning: no start-of-trace snapshot: %s\n",
@@ -893,6 +911,7 @@ static int start_collecting(struct rec *r)
 	if (!r->launched)
 		return 0;
 	watch_target(r, r->child.pid);
+	r->release_ns = boot_ns();
 	e = tl_launch_release(&r->child, r->err, sizeof(r->err));
 	if (!e)
 		return 0;

@@ -39,6 +39,8 @@ struct tl_stacks {
 	struct epoch *ep[256];
 	uint32_t next_id;
 	struct tl_stacks_stats st;
+	/* the last unwound stack (tl_stacks_unwind) */
+	uint64_t unw_buf[(sizeof(struct tl_stack) + 8 * TL_STACK_MAX_FRAMES) / 8];
 };
 
 /* ---- kernel symbols ---- */
@@ -208,6 +210,11 @@ void tl_stacks_forget(struct tl_stacks *s, uint32_t tgid)
 
 	if (e)
 		e->n++;
+}
+
+void tl_stacks_gone(struct tl_stacks *s, uint32_t tgid)
+{
+	tl_stacks_forget(s, tgid);
 	tl_unwinder_forget(s->unw, tgid);
 }
 
@@ -255,56 +262,79 @@ static uint32_t intern(struct tl_stacks *s, uint32_t tgid, const uint64_t *ips,
 	return e->id;
 }
 
-/* Kernel frames of raw, without the tracing ones; TL_KSYMs for the
- * functions not named in the file yet. Returns the count kept. */
-static int kernel_frames(struct tl_stacks *s, const struct tl_stack_raw *raw,
+/* Kernel frames of u (nk of them at ips), without the tracing ones, to
+ * out; TL_KSYMs for the functions not named in the file yet. Returns the
+ * count kept. */
+static int kernel_frames(struct tl_stacks *s, const struct tl_stack *u,
 			 uint64_t *out, tl_stack_emit_fn *emit, void *ctx, int *err)
 {
-	int n = 0, i = 0, nk = raw->nkern < TL_KSTACK_MAX ? raw->nkern : TL_KSTACK_MAX;
+	const uint64_t *ips = (const uint64_t *)(u + 1);
+	int n = 0, i = 0, nk = u->nkern;
 
-	while (i < nk && s->nks && tracing_frame(ksym_at(s, raw->kips[i])))
+	while (i < nk && s->nks && tracing_frame(ksym_at(s, ips[i])))
 		i++;
 	for (; i < nk; i++) {
-		struct ksym *k = ksym_at(s, raw->kips[i]);
+		struct ksym *k = ksym_at(s, ips[i]);
 
 		if (k && !k->emitted && !*err) {
-			*err = ksym_emit(k, &raw->h, emit, ctx);
+			*err = ksym_emit(k, &u->h, emit, ctx);
 			k->emitted = true;
 		}
-		out[n++] = raw->kips[i];
+		out[n++] = ips[i];
 	}
 	return n;
 }
 
-int tl_stacks_on_raw(struct tl_stacks *s, const struct tl_stack_raw *raw,
+const struct tl_stack *tl_stacks_unwind(struct tl_stacks *s,
+					const struct tl_stack_raw *raw)
+{
+	struct tl_stack *u = (struct tl_stack *)s->unw_buf;
+	uint64_t *ips = (uint64_t *)(u + 1);
+	bool cut = false;
+	int nk, nu = 0;
+	size_t ulen;
+
+	if (raw->h.size < sizeof(*raw))
+		return NULL;
+	s->st.raw++;
+	ulen = raw->h.size - sizeof(*raw);
+	if (raw->ustack_len < ulen)
+		ulen = raw->ustack_len;
+	nk = raw->nkern < TL_KSTACK_MAX ? raw->nkern : TL_KSTACK_MAX;
+	memcpy(ips, raw->kips, nk * sizeof(*ips));
+	if (!(raw->flags & TL_RAW_F_NO_USER))
+		nu = tl_unwind(s->unw, raw->h.tgid, raw->h.tid, raw->aspace,
+			       (const uint64_t *)raw->regs, raw + 1,
+			       ulen, ips + nk, TL_USTACK_FRAMES, &cut);
+	s->st.user_cut += nu && cut;
+	*u = (struct tl_stack){ .h = raw->h, .nkern = (uint16_t)nk,
+				.nuser = (uint16_t)nu,
+				.flags = nu && cut ? TL_STACK_F_USER_CUT : 0 };
+	u->h.type = TL_STACK_UNWOUND;
+	u->h.size = (uint16_t)(sizeof(*u) + 8u * (unsigned)(nk + nu));
+	return u;
+}
+
+int tl_stacks_intern(struct tl_stacks *s, const struct tl_stack *u,
 		     tl_stack_emit_fn *emit, void *ctx)
 {
 	uint64_t buf[(sizeof(struct tl_stack) + 8 * TL_STACK_MAX_FRAMES) / 8];
 	struct tl_stack *st = (struct tl_stack *)buf;
 	uint64_t *ips = (uint64_t *)(st + 1);
 	struct tl_stack_ref ref;
-	bool cut = false, fresh;
-	int err = 0, nk, nu = 0;
-	size_t ulen;
+	int err = 0, nk, nu = u->nuser;
+	bool fresh;
 
-	if (raw->h.size < sizeof(*raw))
+	if (u->h.size < sizeof(*u) + 8u * ((unsigned)u->nkern + u->nuser) ||
+	    u->nkern > TL_KSTACK_MAX || u->nuser > TL_USTACK_FRAMES)
 		return 0;
-	s->st.raw++;
-	ulen = raw->h.size - sizeof(*raw);
-	if (raw->ustack_len < ulen)
-		ulen = raw->ustack_len;
-	nk = kernel_frames(s, raw, ips, emit, ctx, &err);
+	nk = kernel_frames(s, u, ips, emit, ctx, &err);
 	if (err)
 		return err;
-	if (!(raw->flags & TL_RAW_F_NO_USER))
-		nu = tl_unwind(s->unw, raw->h.tgid, raw->h.tid,
-			       (const uint64_t *)raw->regs, raw + 1,
-			       ulen, ips + nk, TL_USTACK_FRAMES, &cut);
-	s->st.user_cut += nu && cut;
-	*st = (struct tl_stack){ .h = raw->h, .nkern = (uint16_t)nk,
-				 .nuser = (uint16_t)nu,
-				 .flags = nu && cut ? TL_STACK_F_USER_CUT : 0 };
-	st->id = intern(s, raw->h.tgid, ips, st->nkern, st->nuser, &fresh);
+	memcpy(ips + nk, (const uint64_t *)(u + 1) + u->nkern, nu * sizeof(*ips));
+	*st = (struct tl_stack){ .h = u->h, .nkern = (uint16_t)nk,
+				 .nuser = (uint16_t)nu, .flags = u->flags };
+	st->id = intern(s, u->h.tgid, ips, st->nkern, st->nuser, &fresh);
 	if (!st->id)
 		return -ENOMEM;
 	if (fresh) {
@@ -313,8 +343,16 @@ int tl_stacks_on_raw(struct tl_stacks *s, const struct tl_stack_raw *raw,
 		st->h.size = (uint16_t)(sizeof(*st) + 8u * (unsigned)(nk + nu));
 		return emit(ctx, &st->h);
 	}
-	ref = (struct tl_stack_ref){ .h = raw->h, .id = st->id };
+	ref = (struct tl_stack_ref){ .h = u->h, .id = st->id };
 	ref.h.type = TL_STACK_REF;
 	ref.h.size = sizeof(ref);
 	return emit(ctx, &ref.h);
+}
+
+int tl_stacks_on_raw(struct tl_stacks *s, const struct tl_stack_raw *raw,
+		     tl_stack_emit_fn *emit, void *ctx)
+{
+	const struct tl_stack *u = tl_stacks_unwind(s, raw);
+
+	return u ? tl_stacks_intern(s, u, emit, ctx) : 0;
 }

@@ -47,6 +47,7 @@ struct cached {
 struct proc_ent {
 	struct proc_ent *next;
 	uint32_t tgid;
+	uint64_t aspace;   /* the address space it was read in */
 	Dwfl *dwfl;        /* NULL when the process could not be read */
 	uint64_t read_ns;  /* when its modules were read */
 	struct req req;    /* the Dwfl's arg: filled per unwind */
@@ -211,7 +212,8 @@ static void ent_read(struct proc_ent *e)
 		ent_drop_dwfl(e);
 }
 
-static struct proc_ent *ent_get(struct tl_unwinder *u, uint32_t tgid, uint64_t pc)
+static struct proc_ent *ent_get(struct tl_unwinder *u, uint32_t tgid,
+				uint64_t aspace, uint64_t pc)
 {
 	struct proc_ent *e = u->b[tgid % BUCKETS];
 
@@ -222,8 +224,12 @@ static struct proc_ent *ent_get(struct tl_unwinder *u, uint32_t tgid, uint64_t p
 		if (!e)
 			return NULL;
 		e->tgid = tgid;
+		e->aspace = aspace;
 		e->next = u->b[tgid % BUCKETS];
 		u->b[tgid % BUCKETS] = e;
+		ent_read(e);
+	} else if (e->aspace != aspace) { /* exec'd, or another process */
+		e->aspace = aspace;
 		ent_read(e);
 	} else if ((!e->dwfl || !dwfl_addrmodule(e->dwfl, pc)) &&
 		   now_ns() - e->read_ns >= REREAD_NS) {
@@ -299,7 +305,7 @@ static void cache_put(struct proc_ent *e, const uint64_t *regs, bool cut)
 	c->used = true;
 }
 
-int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid,
+int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid, uint64_t aspace,
 	      const uint64_t regs[TL_UREGS], const void *stack, size_t len,
 	      uint64_t *pcs, int max, bool *cut)
 {
@@ -310,7 +316,7 @@ int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid,
 	*cut = true;
 	if (max <= 0 || regs[TL_UREG_IP] == 0)
 		return 0;
-	e = ent_get(u, tgid, regs[TL_UREG_IP]);
+	e = ent_get(u, tgid, aspace, regs[TL_UREG_IP]);
 	if (!e || !e->dwfl) {
 		pcs[0] = regs[TL_UREG_IP];
 		return 1;

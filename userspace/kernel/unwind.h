@@ -24,12 +24,15 @@ void tl_unwinder_free(struct tl_unwinder *u);
 /* Drops what is known of process tgid (after an exec, or its exit). */
 void tl_unwinder_forget(struct tl_unwinder *u, uint32_t tgid);
 
-/* Unwinds thread tid of process tgid: regs in the DWARF order of tl_abi.h,
+/* Unwinds thread tid of process tgid, in address space aspace (an
+ * identity that changes with exec and PID reuse: what was read of the
+ * process is read again when it changes; 0 = unknown, never changes):
+ * regs in the DWARF order of tl_abi.h,
  * stack = len bytes copied from regs[TL_UREG_SP] up. Writes at most max
  * addresses to pcs: the pc first, then each caller's return address.
  * Returns how many (0 only when the pc is 0); *cut tells whether unwinding
  * stopped before the outermost frame (end of the copy, no CFI, ...). */
-int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid,
+int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid, uint64_t aspace,
 	      const uint64_t regs[TL_UREGS], const void *stack, size_t len,
 	      uint64_t *pcs, int max, bool *cut);
 
