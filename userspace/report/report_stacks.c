@@ -163,6 +163,32 @@ static bool any_stack(const struct tl_model *m)
 	return tl_model_nstacks(m) > 0;
 }
 
+/* How many blocks of the threads shown have a stack, of how many: the
+ * rest were not taken (a ring over half full), or came before the process
+ * was traced, or from a task without user space. */
+static void coverage(FILE *out, const struct tl_model *m, uint32_t pid)
+{
+	size_t blocks = 0, with = 0;
+
+	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
+		const struct tl_thread *t = tl_model_thread(m, i);
+
+		if (!under(t->proc, pid))
+			continue;
+		for (size_t k = 0; k < t->niv; k++) {
+			const struct tl_interval *iv = &t->iv[k];
+
+			if (iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT)
+				continue;
+			blocks++;
+			with += tl_thread_iv_stack(t, iv) != 0;
+		}
+	}
+	if (with < blocks)
+		fprintf(out, "  %zu of %zu blocks have a stack (the others were not "
+			"taken: the buffers were full, or the program had not started)\n", with, blocks);
+}
+
 int tl_report_stacks_section(FILE *out, const struct tl_model *m,
 			     const struct tl_report_opts *o)
 {
@@ -175,6 +201,7 @@ int tl_report_stacks_section(FILE *out, const struct tl_model *m,
 	if (!sym)
 		return -ENOMEM;
 	fprintf(out, "\nOff-CPU stacks (record -g): where each thread blocked longest\n");
+	coverage(out, m, o->pid);
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
 		struct agg *a = NULL;
