@@ -262,8 +262,16 @@ static const struct tl_hdr *unwind_now(void *ctx, const struct tl_hdr *h)
 	return u ? &u->h : NULL;
 }
 
-/* -g: stacks interned in time order; a raw one (from the start-of-trace
- * stack snapshot) is unwound here. */
+/* The start-of-trace stack snapshot: unwound (and its maps read) now,
+ * like a drained stack. */
+static int snap_stack(void *ctx, const struct tl_hdr *h)
+{
+	const struct tl_hdr *u = unwind_now(ctx, h);
+
+	return u ? inject_cb(ctx, u) : 0;
+}
+
+/* -g: stacks interned in time order (a raw one, if any, unwound here). */
 static int note_stack(struct rec *r, const struct tl_hdr *h)
 {
 	const struct tl_fork *f = (const struct tl_fork *)h;
@@ -303,7 +311,6 @@ static int on_record(void *ctx, const struct tl_hdr *h)
 		e = note_process(r, h);
 	return e ? e : note_maps(r, h);
 }
-
 
 /* A task blocked on a lock when tracing starts never switches out again
  * while it waits: its lock's owner is read from its memory now. */
@@ -901,7 +908,7 @@ static int start_collecting(struct rec *r)
 		return 1;
 	}
 	/* threads blocked already: their stacks now, they may not switch again */
-	e = tl_session_stack_snapshot(r->s, inject_cb, r);
+	e = tl_session_stack_snapshot(r->s, snap_stack, r);
 	if (e)
 		fprintf(stderr, "threadline: warning: no stacks of the threads blocked "
 			"at the start: %s\n", strerror(-e));
