@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "tests/unit/records.h"
+#include "userspace/analysis/stacksym.h"
+#include "userspace/kernel/procmaps.h"
 #include "userspace/kernel/stacks.h"
 #include "userspace/model/model.h"
 #include "userspace/report/report.h"
@@ -274,6 +276,63 @@ static void test_model_refuses_bad_stacks(void **state)
 	tl_model_free(m);
 }
 
+/* Records kept back to back, as a file would hold them. */
+struct keep {
+	uint64_t b[1 << 17];
+	size_t n;           /* bytes */
+};
+
+static int keep_rec(void *ctx, const struct tl_hdr *h)
+{
+	struct keep *k = ctx;
+
+	assert_true(k->n + h->size <= sizeof(k->b) && h->size % 8 == 0);
+	memcpy((char *)k->b + k->n, h, h->size);
+	k->n += h->size;
+	return 0;
+}
+
+/* Offline naming, without root: the test's own stack, unwound, and its own
+ * memory maps as record captures them, into a model; the frames must come
+ * out as this file's functions and lines. */
+static void test_user_frames_named(void **state)
+{
+	static uint64_t buf[(sizeof(struct tl_stack_raw) + 4096) / 8];
+	static struct keep k;
+	struct tl_stack_raw *r = (struct tl_stack_raw *)buf;
+	struct tl_stacks *s = tl_stacks_new();
+	struct tl_model *m = tl_model_new(NULL);
+	const struct tl_named_stack *ns;
+	struct tl_stacksym *sym;
+	uint32_t pid = (uint32_t)getpid();
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	grab(r, (uint8_t *)(r + 1));
+	r->h = (struct tl_hdr){ .size = sizeof(buf), .type = TL_STACK_RAW, .ts = MS(3),
+				.tgid = pid, .tid = (uint32_t)gettid() };
+	r->ustack_len = 256;
+	feed(m, TR_SNAP(.ts = MS(1), .tid = pid, .pid = pid, .on_cpu = true, .comm = "t"));
+	k.n = 0;
+	assert_int_equal(tl_maps_capture(NULL, (pid_t)pid, MS(2), 0, keep_rec, &k), 0);
+	assert_int_equal(tl_stacks_on_raw(s, r, keep_rec, &k), 0);
+	for (size_t at = 0; at < k.n; at += ((struct tl_hdr *)((char *)k.b + at))->size)
+		feed(m, (char *)k.b + at);
+	assert_int_equal(tl_model_finish(m, MS(4)), 0);
+	sym = tl_stacksym_new(m);
+	ns = tl_stacksym_get(sym, 1);
+	assert_non_null(ns);
+	assert_true(ns->nuser >= 2);
+	assert_string_equal(ns->f[ns->nkern].func, "grab");
+	assert_string_equal(ns->f[ns->nkern].file, "test_stacks.c");
+	assert_true(ns->f[ns->nkern].line > 0);
+	assert_string_equal(ns->f[ns->nkern].module, "test_stacks");
+	assert_string_equal(ns->f[ns->nkern + 1].func, "test_user_frames_named");
+	tl_stacksym_free(sym);
+	tl_model_free(m);
+	tl_stacks_free(s);
+}
+
 static void test_folded(void **state)
 {
 	struct tl_model *m = blocked_twice();
@@ -298,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_intern_user_stack),
 		cmocka_unit_test(test_model_links_blocks),
 		cmocka_unit_test(test_model_refuses_bad_stacks),
+		cmocka_unit_test(test_user_frames_named),
 		cmocka_unit_test(test_folded),
 	};
 
