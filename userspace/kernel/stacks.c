@@ -6,8 +6,8 @@
 #include <string.h>
 #include "stacks.h"
 #include "unwind.h"
-
-#define BUCKETS 16384
+#include "util/hmap.h"
+#include "util/vec.h"
 
 struct ksym {
 	uint64_t addr;
@@ -16,28 +16,21 @@ struct ksym {
 };
 
 /* One distinct stack: of a process (and of one program it ran: an exec
- * starts a new epoch), the same frames. */
+ * starts a new epoch), the same frames. Its id is its index + 1. */
 struct ent {
-	struct ent *next;
-	uint64_t hash;
-	uint32_t id, tgid, epoch;
+	uint32_t tgid, epoch;
 	uint16_t nkern, nuser;
-	uint64_t ips[];
-};
-
-/* The epoch of a process, bumped at each exec. */
-struct epoch {
-	struct epoch *next;
-	uint32_t tgid, n;
+	uint64_t *ips;
 };
 
 struct tl_stacks {
 	struct tl_unwinder *unw;
-	struct ksym *ks;
+	struct ksym *ks;              /* the symbols, sorted */
 	size_t nks;
-	struct ent *b[BUCKETS];
-	struct epoch *ep[256];
-	uint32_t next_id;
+	struct tl_vec kv;             /* of struct ksym: holds ks */
+	struct tl_vec ents;           /* struct ent, by id - 1 */
+	struct tl_hmap by_hash;       /* hash of a stack -> its index in ents */
+	struct tl_hmap epochs;        /* tgid -> exec epoch (0 when absent) */
 	struct tl_stacks_stats st;
 	/* the last unwound stack (tl_stacks_unwind) */
 	uint64_t unw_buf[(sizeof(struct tl_stack) + 8 * TL_STACK_MAX_FRAMES) / 8];
@@ -52,29 +45,24 @@ static int ksym_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static int ksym_add(struct tl_stacks *s, size_t *cap, uint64_t addr,
-		    const char *name, const char *mod)
+static int ksym_add(struct tl_stacks *s, uint64_t addr, const char *name,
+		    const char *mod)
 {
 	char buf[TL_KSYM_NAME_MAX + 136]; /* cut to TL_KSYM_NAME_MAX - 1 when written */
+	struct ksym *k = tl_vec_push(&s->kv, sizeof(*k));
 
-	if (s->nks == *cap) {
-		size_t nc = *cap ? *cap * 2 : 65536;
-		struct ksym *k = realloc(s->ks, nc * sizeof(*k));
-
-		if (!k)
-			return -ENOMEM;
-		s->ks = k;
-		*cap = nc;
-	}
+	if (!k)
+		return -ENOMEM;
 	/* a BPF program's "module" is [bpf]: it says nothing more */
 	if (mod[0] && strcmp(mod, "bpf"))
 		snprintf(buf, sizeof(buf), "%s [%s]", name, mod);
 	else
 		snprintf(buf, sizeof(buf), "%s", name);
-	s->ks[s->nks] = (struct ksym){ .addr = addr, .name = strdup(buf) };
-	if (!s->ks[s->nks].name)
+	*k = (struct ksym){ .addr = addr, .name = strdup(buf) };
+	if (!k->name) {
+		s->kv.n--;
 		return -ENOMEM;
-	s->nks++;
+	}
 	return 0;
 }
 
@@ -85,7 +73,6 @@ static void ksyms_read(struct tl_stacks *s)
 	FILE *f = fopen("/proc/kallsyms", "re");
 	char line[512], name[256], mod[128];
 	unsigned long long addr;
-	size_t cap = 0;
 	char type;
 
 	if (!f)
@@ -96,11 +83,14 @@ static void ksyms_read(struct tl_stacks *s)
 			continue;
 		if (!addr || !strchr("tTwW", type))
 			continue;
-		if (ksym_add(s, &cap, addr, name, mod))
+		if (ksym_add(s, addr, name, mod))
 			break;
 	}
 	fclose(f);
-	qsort(s->ks, s->nks, sizeof(*s->ks), ksym_cmp);
+	s->ks = s->kv.p;
+	s->nks = s->kv.n;
+	if (s->nks)
+		qsort(s->ks, s->nks, sizeof(*s->ks), ksym_cmp);
 	s->st.ksyms = s->nks;
 }
 
@@ -169,47 +159,29 @@ void tl_stacks_free(struct tl_stacks *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < BUCKETS; i++)
-		while (s->b[i]) {
-			struct ent *e = s->b[i];
-
-			s->b[i] = e->next;
-			free(e);
-		}
-	for (size_t i = 0; i < 256; i++)
-		while (s->ep[i]) {
-			struct epoch *e = s->ep[i];
-
-			s->ep[i] = e->next;
-			free(e);
-		}
+	for (size_t i = 0; i < s->ents.n; i++)
+		free(TL_VEC_AT(&s->ents, struct ent, i).ips);
+	tl_vec_free(&s->ents);
+	tl_hmap_free(&s->by_hash);
+	tl_hmap_free(&s->epochs);
 	for (size_t i = 0; i < s->nks; i++)
 		free(s->ks[i].name);
-	free(s->ks);
+	tl_vec_free(&s->kv);
 	tl_unwinder_free(s->unw);
 	free(s);
 }
 
-static struct epoch *epoch_of(struct tl_stacks *s, uint32_t tgid, bool make)
+static uint32_t epoch_of(const struct tl_stacks *s, uint32_t tgid)
 {
-	struct epoch *e = s->ep[tgid % 256];
+	const uint64_t *e = tl_hmap_find(&s->epochs, tgid);
 
-	while (e && e->tgid != tgid)
-		e = e->next;
-	if (!e && make && (e = calloc(1, sizeof(*e)))) {
-		e->tgid = tgid;
-		e->next = s->ep[tgid % 256];
-		s->ep[tgid % 256] = e;
-	}
-	return e;
+	return e ? (uint32_t)*e : 0;
 }
 
 void tl_stacks_forget(struct tl_stacks *s, uint32_t tgid)
 {
-	struct epoch *e = epoch_of(s, tgid, true);
-
-	if (e)
-		e->n++;
+	/* out of memory: the old epoch stays, which only merges stacks */
+	tl_hmap_put(&s->epochs, tgid, epoch_of(s, tgid) + 1u);
 }
 
 void tl_stacks_gone(struct tl_stacks *s, uint32_t tgid)
@@ -235,31 +207,41 @@ static uint64_t hash_words(uint64_t h, const uint64_t *w, size_t n)
 	return h;
 }
 
+static bool same(const struct ent *e, uint32_t tgid, uint32_t epoch,
+		 const uint64_t *ips, uint16_t nk, uint16_t nu)
+{
+	return e->tgid == tgid && e->epoch == epoch && e->nkern == nk &&
+	       e->nuser == nu && !memcmp(e->ips, ips, (nk + nu) * sizeof(*ips));
+}
+
 /* The id of this stack, made when new (*fresh set). 0 on ENOMEM. */
 static uint32_t intern(struct tl_stacks *s, uint32_t tgid, const uint64_t *ips,
 		       uint16_t nk, uint16_t nu, bool *fresh)
 {
-	const struct epoch *ep = epoch_of(s, tgid, false);
-	uint32_t epoch = ep ? ep->n : 0;
+	uint32_t epoch = epoch_of(s, tgid);
 	uint64_t key[4] = { tgid, epoch, nk, nu };
 	uint64_t h = hash_words(hash_words(0xcbf29ce484222325ull, key, 4), ips, nk + nu);
-	struct ent **slot = &s->b[h % BUCKETS], *e;
+	size_t pos = tl_hmap_probe_start(&s->by_hash, h);
+	const uint64_t *v;
+	struct ent *e;
 
 	*fresh = false;
-	for (e = *slot; e; e = e->next)
-		if (e->hash == h && e->tgid == tgid && e->epoch == epoch &&
-		    e->nkern == nk && e->nuser == nu &&
-		    !memcmp(e->ips, ips, (nk + nu) * sizeof(*ips)))
-			return e->id;
-	e = malloc(sizeof(*e) + (nk + nu) * sizeof(*ips));
+	while ((v = tl_hmap_probe(&s->by_hash, h, &pos)))
+		if (same(&TL_VEC_AT(&s->ents, struct ent, *v), tgid, epoch, ips, nk, nu))
+			return (uint32_t)*v + 1;
+	e = tl_vec_push(&s->ents, sizeof(*e));
 	if (!e)
 		return 0;
-	*e = (struct ent){ .next = *slot, .hash = h, .id = ++s->next_id,
-			   .tgid = tgid, .epoch = epoch, .nkern = nk, .nuser = nu };
+	*e = (struct ent){ .tgid = tgid, .epoch = epoch, .nkern = nk, .nuser = nu,
+			   .ips = malloc((nk + nu ? nk + nu : 1) * sizeof(*ips)) };
+	if (!e->ips || tl_hmap_add(&s->by_hash, h, s->ents.n - 1)) {
+		free(e->ips);
+		s->ents.n--;
+		return 0;
+	}
 	memcpy(e->ips, ips, (nk + nu) * sizeof(*ips));
-	*slot = e;
 	*fresh = true;
-	return e->id;
+	return (uint32_t)s->ents.n;
 }
 
 /* Kernel frames of u (nk of them at ips), without the tracing ones, to

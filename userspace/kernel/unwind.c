@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 #include "unwind.h"
+#include "util/hmap.h"
 
-#define BUCKETS 256
 /* a pc outside every module makes the modules be read again, at most
  * this often per process (a pc that is never mapped cannot cost a
  * /proc read per blocking) */
@@ -45,7 +45,6 @@ struct cached {
 };
 
 struct proc_ent {
-	struct proc_ent *next;
 	uint32_t tgid;
 	uint64_t aspace;   /* the address space it was read in */
 	Dwfl *dwfl;        /* NULL when the process could not be read */
@@ -55,7 +54,7 @@ struct proc_ent {
 };
 
 struct tl_unwinder {
-	struct proc_ent *b[BUCKETS];
+	struct tl_hmap procs; /* tgid -> struct proc_ent * */
 };
 
 static char *debuginfo_path;
@@ -173,26 +172,31 @@ static void ent_drop_dwfl(struct proc_ent *e)
 	cache_clear(e);
 }
 
-void tl_unwinder_forget(struct tl_unwinder *u, uint32_t tgid)
+static void ent_free(struct proc_ent *e)
 {
-	struct proc_ent **p = &u->b[tgid % BUCKETS], *e;
-
-	while (*p && (*p)->tgid != tgid)
-		p = &(*p)->next;
-	if (!(e = *p))
-		return;
-	*p = e->next;
 	ent_drop_dwfl(e);
 	free(e);
 }
 
+void tl_unwinder_forget(struct tl_unwinder *u, uint32_t tgid)
+{
+	struct proc_ent *e = tl_hmap_get_ptr(&u->procs, tgid);
+
+	if (!e)
+		return;
+	tl_hmap_del(&u->procs, tgid);
+	ent_free(e);
+}
+
 void tl_unwinder_free(struct tl_unwinder *u)
 {
+	uint64_t tgid, e;
+
 	if (!u)
 		return;
-	for (size_t i = 0; i < BUCKETS; i++)
-		while (u->b[i])
-			tl_unwinder_forget(u, u->b[i]->tgid);
+	for (size_t it = 0; tl_hmap_next(&u->procs, &it, &tgid, &e);)
+		ent_free((struct proc_ent *)(uintptr_t)e);
+	tl_hmap_free(&u->procs);
 	free(u);
 }
 
@@ -215,18 +219,16 @@ static void ent_read(struct proc_ent *e)
 static struct proc_ent *ent_get(struct tl_unwinder *u, uint32_t tgid,
 				uint64_t aspace, uint64_t pc)
 {
-	struct proc_ent *e = u->b[tgid % BUCKETS];
+	struct proc_ent *e = tl_hmap_get_ptr(&u->procs, tgid);
 
-	while (e && e->tgid != tgid)
-		e = e->next;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
-		if (!e)
+		if (!e || tl_hmap_put_ptr(&u->procs, tgid, e)) {
+			free(e);
 			return NULL;
+		}
 		e->tgid = tgid;
 		e->aspace = aspace;
-		e->next = u->b[tgid % BUCKETS];
-		u->b[tgid % BUCKETS] = e;
 		ent_read(e);
 	} else if (e->aspace != aspace) { /* exec'd, or another process */
 		e->aspace = aspace;
