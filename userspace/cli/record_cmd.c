@@ -21,7 +21,7 @@
 #include "kernel/launch.h"
 #include "kernel/procinfo.h"
 #include "kernel/procmaps.h"
-#include "kernel/stacks.h"
+#include "record_stacks.h"
 #include "record_cmd.h"
 #include "recording/recording.h"
 #include "recording/syscalls.h"
@@ -50,7 +50,7 @@ struct rec {
 	struct tl_collector *c;
 	struct tl_writer *w;
 	struct tl_maps_tracker *maps;
-	struct tl_stacks *stacks; /* -g */
+	struct tl_rec_stacks *stacks; /* -g */
 	struct tl_launch child;
 	bool launched, child_execd;
 	struct tl_creds creds;
@@ -65,7 +65,6 @@ struct rec {
 				  * running targets flow from then on), or for
 				  * a launched command, which runs only once
 				  * all is attached, the snapshot */
-	uint64_t release_ns;     /* when the launched command was let go */
 	uint32_t ncpus;
 	pid_t *tree;             /* -p: the descendants found at the start */
 	int ntree;
@@ -226,90 +225,22 @@ static int note_maps(struct rec *r, const struct tl_hdr *h)
 	return e == -ENOENT ? 0 : e;
 }
 
-static int inject_cb(void *ctx, const struct tl_hdr *h)
-{
-	return tl_collector_inject(((struct rec *)ctx)->c, h);
-}
-
-/* A stack is named later from the maps: read them again when one of its
- * user frames lies outside what was read of them so far. Now, while the
- * stack is fresh: 100 ms later its process may be gone. */
-static void maps_for_stack(struct rec *r, const struct tl_stack *u)
-{
-	const uint64_t *ips = (const uint64_t *)(u + 1);
-
-	for (unsigned i = 0; r->maps && i < u->nuser; i++)
-		if (tl_maps_need(r->maps, u->h.tgid, ips[u->nkern + i], u->h.ts)) {
-			tl_maps_capture(r->maps, (pid_t)u->h.tgid, u->h.ts, u->h.cpu,
-					inject_cb, r);
-			return;
-		}
-}
-
-/* -g, as a raw stack is drained: unwound at once (the process is alive),
- * so only its frames go through the reorder window. */
-static const struct tl_hdr *unwind_now(void *ctx, const struct tl_hdr *h)
-{
-	struct rec *r = ctx;
-	const struct tl_stack *u;
-
-	/* the launched command held before its exec runs threadline's code */
-	if (r->launched && h->tgid == (uint32_t)r->child.pid && h->ts < r->release_ns)
-		return NULL;
-	u = tl_stacks_unwind(r->stacks, (const struct tl_stack_raw *)h);
-	if (u)
-		maps_for_stack(r, u);
-	return u ? &u->h : NULL;
-}
-
-/* The start-of-trace stack snapshot: unwound (and its maps read) now,
- * like a drained stack. */
-static int snap_stack(void *ctx, const struct tl_hdr *h)
-{
-	const struct tl_hdr *u = unwind_now(ctx, h);
-
-	return u ? inject_cb(ctx, u) : 0;
-}
-
-/* -g: stacks interned in time order (a raw one, if any, unwound here). */
-static int note_stack(struct rec *r, const struct tl_hdr *h)
-{
-	const struct tl_fork *f = (const struct tl_fork *)h;
-	const struct tl_exit *x = (const struct tl_exit *)h;
-
-	/* new code (exec), a new process that may reuse a PID (fork), or a
-	 * process gone (its unwinding state is freed) */
-	if (r->stacks && h->type == TL_EXEC)
-		tl_stacks_forget(r->stacks, h->tgid);
-	else if (r->stacks && h->type == TL_FORK && f->child_tgid != h->tgid)
-		tl_stacks_forget(r->stacks, f->child_tgid);
-	else if (r->stacks && h->type == TL_EXIT && x->group_dead)
-		tl_stacks_gone(r->stacks, h->tgid);
-	if ((h->type != TL_STACK_RAW && h->type != TL_STACK_UNWOUND) || !r->stacks)
-		return 0;
-	/* the launched command waiting for its start is threadline's own code,
-	 * and it has exec'd by now: nothing of it is left to unwind against */
-	if (r->launched && !r->child_execd && h->tgid == (uint32_t)r->child.pid)
-		return 0;
-	if (h->type == TL_STACK_RAW)
-		return tl_stacks_on_raw(r->stacks, (const struct tl_stack_raw *)h,
-					append_cb, r);
-	return tl_stacks_intern(r->stacks, (const struct tl_stack *)h, append_cb, r);
-}
-
 static int on_record(void *ctx, const struct tl_hdr *h)
 {
 	struct rec *r = ctx;
 	int e;
 
-	if (h->type == TL_STACK_RAW || h->type == TL_STACK_UNWOUND)
-		return note_stack(r, h);
+	if (r->stacks && (e = tl_rec_stacks_record(r->stacks, h)))
+		return e < 0 ? e : 0; /* a stack, now in the file as it keeps it */
 	e = append(r, h);
-	if (!e)
-		e = note_stack(r, h);
 	if (!e)
 		e = note_process(r, h);
 	return e ? e : note_maps(r, h);
+}
+
+static int inject_cb(void *ctx, const struct tl_hdr *h)
+{
+	return tl_collector_inject(((struct rec *)ctx)->c, h);
 }
 
 /* A task blocked on a lock when tracing starts never switches out again
@@ -885,9 +816,8 @@ static int start_collecting(struct rec *r)
 	int e;
 
 	r->maps = tl_maps_tracker_new(); /* NULL: no maps, no names */
-	/* after the BPF object is loaded: its programs' frames are dropped
-	 * by their names in /proc/kallsyms */
-	if (r->o->stacks && !(r->stacks = tl_stacks_new())) {
+	if (r->o->stacks && !(r->stacks = tl_rec_stacks_new(&(struct tl_rec_stacks_io){
+			.append = append_cb, .inject = inject_cb, .ctx = r, .maps = r->maps }))) {
 		fail_line("cannot keep stacks: %s", strerror(errno));
 		return 1;
 	}
@@ -897,7 +827,7 @@ static int start_collecting(struct rec *r)
 		return 1;
 	}
 	if (r->stacks)
-		tl_collector_on_stack(r->c, unwind_now, r);
+		tl_collector_on_stack(r->c, tl_rec_stacks_drained, r->stacks);
 	e = tl_session_snapshot(r->s, on_snapshot, r);
 	if (e)
 		fprintf(stderr, "threadline: warning: no start-of-trace snapshot: %s\n",
@@ -908,7 +838,7 @@ static int start_collecting(struct rec *r)
 		return 1;
 	}
 	/* threads blocked already: their stacks now, they may not switch again */
-	e = tl_session_stack_snapshot(r->s, snap_stack, r);
+	e = r->stacks ? tl_session_stack_snapshot(r->s, tl_rec_stacks_snapshot, r->stacks) : 0;
 	if (e)
 		fprintf(stderr, "threadline: warning: no stacks of the threads blocked "
 			"at the start: %s\n", strerror(-e));
@@ -918,7 +848,8 @@ static int start_collecting(struct rec *r)
 	if (!r->launched)
 		return 0;
 	watch_target(r, r->child.pid);
-	r->release_ns = boot_ns();
+	if (r->stacks)
+		tl_rec_stacks_launched(r->stacks, r->child.pid, boot_ns());
 	e = tl_launch_release(&r->child, r->err, sizeof(r->err));
 	if (!e)
 		return 0;
@@ -958,18 +889,8 @@ static void summary(const struct rec *r, uint64_t events, uint64_t lost)
 		fprintf(stderr, "threadline: %" PRIu64 " malformed events dropped, %"
 			PRIu64 " timestamps raised to keep order\n", r->rejected,
 			tl_writer_clamped(r->w));
-	if (r->stacks) {
-		struct tl_stacks_stats ss;
-
-		tl_stacks_stats(r->stacks, &ss);
-		fprintf(stderr, "threadline: %" PRIu64 " stacks (%" PRIu64
-			" distinct, %" PRIu64 " did not fit in the buffers, %"
-			PRIu64 " user stacks cut short)\n", ss.raw, ss.stacks,
-			tl_session_stacks_lost(r->s), ss.user_cut);
-		if (!ss.ksyms)
-			fprintf(stderr, "threadline: warning: kernel addresses are "
-				"hidden (/proc/kallsyms): kernel frames stay unnamed\n");
-	}
+	if (r->stacks)
+		tl_rec_stacks_summary(r->stacks, stderr, tl_session_stacks_lost(r->s));
 }
 
 /* Stop, drain, write the trailer. Returns the exit status. The data ends
@@ -1050,7 +971,7 @@ static void cleanup(struct rec *r)
 	}
 	tl_collector_free(r->c);
 	tl_maps_tracker_free(r->maps);
-	tl_stacks_free(r->stacks);
+	tl_rec_stacks_free(r->stacks);
 	tl_session_close(r->s);
 	free(r->tree);
 	free(r->early);
