@@ -126,6 +126,11 @@ $(O)/tests/integration/%: tests/integration/%.c $(TESTLIB_OBJS) $(O)/libtl.a | $
 $(O)/tests/helpers/%: tests/helpers/%.c | $(O)/tests/helpers
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Iprobes $< -lpthread -lrt -o $@
+# The off-CPU stack helper is built as most programs are: optimized, with
+# DWARF, without frame pointers, so only CFI unwinding reaches its frames.
+$(O)/tests/helpers/stack_lock: tests/helpers/stack_lock.c | $(O)/tests/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fomit-frame-pointer $(WARN) $< -lpthread -o $@
 
 # Programs the unit tests read but never trace (the symbolizer's fixture:
 # an executable with DWARF, a library with DWARF and one without).

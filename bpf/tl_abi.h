@@ -46,10 +46,19 @@ enum tl_type {
 	TL_USDT = 40,
 	/* start-of-trace snapshot, one per task (BPF task iterator) */
 	TL_TASK_SNAP = 50,
+	/* off-CPU stacks (record -g): registers and a copy of the user stack
+	 * of a task that blocks. Consumed by `record`, never in a file. */
+	TL_STACK_RAW = 60,
+	/* inside `record` only: a TL_STACK_RAW unwound as soon as it was
+	 * drained (struct tl_stack, id 0, the kernel frames as taken) */
+	TL_STACK_UNWOUND = 61,
 	/* records added by user space */
 	TL_PROC_INFO = 100, /* a process's command line, uid, parent */
 	TL_LOSS = 101,      /* cumulative lost events of one CPU */
 	TL_PROC_MAPS = 102, /* a process's memory mappings (for naming) */
+	TL_STACK = 104,     /* an interned stack: defined once, by id */
+	TL_STACK_REF = 105, /* a thread blocked with an earlier stack */
+	TL_KSYM = 106,      /* a kernel symbol the stacks need */
 	TL_TRAILER = 110,   /* last record of a complete recording */
 };
 
@@ -315,6 +324,72 @@ struct tl_map_entry {
 	__u32 pad;
 	/* char path[path_len], then NULs to a multiple of 8 */
 };
+
+/* ---- off-CPU stacks (record -g) ---- */
+/* User registers in the x86_64 DWARF numbering (what libdwfl's unwinder
+ * takes): 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi, 5 rdi, 6 rbp, 7 rsp, 8-15
+ * r8-r15, 16 rip. */
+#define TL_UREGS 17
+#define TL_UREG_SP 7
+#define TL_UREG_IP 16
+#define TL_KSTACK_MAX 32    /* kernel frames kept */
+#define TL_USTACK_MAX 8192  /* bytes of user stack copied, from rsp up */
+#define TL_USTACK_FRAMES 64 /* user frames kept after unwinding */
+
+/* BPF -> record: a traced task blocks (switch-out with prev_state != 0,
+ * not preempted). hdr = the task; ts is after its TL_SWITCH's. Followed by
+ * ustack_len bytes of its user stack from regs[TL_UREG_SP] up, and NULs to
+ * a multiple of 8. `record` unwinds it at once and writes TL_STACK or
+ * TL_STACK_REF instead: the raw copy never reaches the file. */
+struct tl_stack_raw {
+	struct tl_hdr h;
+	__u16 nkern;          /* kernel frames in kips, innermost first */
+	__u16 flags;          /* TL_RAW_F_* */
+	__u32 ustack_len;
+	__u64 aspace;         /* identity of the address space (the mm's
+			       * address): a new one after exec or PID reuse */
+	__u64 regs[TL_UREGS]; /* user registers saved at kernel entry */
+	__u64 kips[TL_KSTACK_MAX];
+	/* __u8 ustack[ustack_len]; */
+};
+#define TL_RAW_F_NO_USER 0x1  /* kernel thread: no user part */
+
+/* record -> file: one interned stack. The first record with an id defines
+ * it (ids count up from 1) and is also the event "hdr.tid blocked with this
+ * stack at hdr.ts"; later blocks with the same frames are TL_STACK_REFs.
+ * Followed by nkern + nuser u64 addresses: kernel frames innermost first,
+ * then user frames innermost first (the first is the blocked pc, the
+ * others return addresses). */
+struct tl_stack {
+	struct tl_hdr h;
+	__u32 id;
+	__u16 nkern;
+	__u16 nuser;
+	__u32 flags;          /* TL_STACK_F_* */
+	__u32 pad;
+	/* __u64 ips[nkern + nuser]; */
+};
+#define TL_STACK_F_USER_CUT 0x1 /* unwinding stopped before the outermost
+				 * frame (copy too short, no CFI, ...) */
+#define TL_STACK_MAX_FRAMES (TL_KSTACK_MAX + TL_USTACK_FRAMES)
+
+/* record -> file: hdr.tid blocked at hdr.ts with stack `id`. */
+struct tl_stack_ref {
+	struct tl_hdr h;
+	__u32 id;
+	__u32 pad;
+};
+
+/* record -> file: the kernel function at addr (/proc/kallsyms of the
+ * recording machine), written before the first stack that needs it, so
+ * `report` names kernel frames without root. Followed by the name and
+ * NULs to a multiple of 8 (at most TL_KSYM_NAME_MAX bytes). */
+struct tl_ksym {
+	struct tl_hdr h;
+	__u64 addr;
+	/* char name[]; */
+};
+#define TL_KSYM_NAME_MAX 256
 
 /* User space: lost events on hdr.cpu, as counted by the BPF side. */
 struct tl_loss {

@@ -21,6 +21,7 @@ enum tl_probe_kind {
 };
 
 #define TL_GROUP_ALWAYS (-1) /* loaded whatever the groups: filter upkeep */
+#define TL_GROUP_STACKS (-2) /* loaded with record -g (off-CPU stacks) */
 
 struct tl_probe {
 	enum tl_probe_kind kind;
@@ -45,6 +46,8 @@ static const struct tl_probe tl_catalogue[] = {
 	TL_CAT_BTF("sched/sched_waking", "tl_sched_waking", TL_G_SCHED),
 	TL_CAT_BTF("sched/sched_wakeup_new", "tl_sched_wakeup_new", TL_G_SCHED),
 	TL_CAT_BTF("sched/sched_migrate_task", "tl_sched_migrate", TL_G_SCHED),
+	/* off-CPU stacks: after tl_sched_switch, so its record comes second */
+	TL_CAT_BTF("sched/sched_switch", "tl_stack_switch", TL_GROUP_STACKS),
 	/* filter upkeep (and the fork event when "proc" is on) */
 	TL_CAT_BTF("sched/sched_process_fork", "tl_proc_fork", TL_GROUP_ALWAYS),
 	TL_CAT_BTF("sched/sched_process_free", "tl_proc_free", TL_GROUP_ALWAYS),
@@ -100,6 +103,8 @@ static const struct tl_probe tl_catalogue[] = {
 	TL_CAT_USDT(mark),
 	/* start-of-trace snapshot, run by tl_session_snapshot() */
 	{ TL_PK_ITER, "task", "tl_snapshot", NULL, TL_GROUP_ALWAYS, false },
+	/* the stacks of threads blocked at the start (-g) */
+	{ TL_PK_ITER, "task", "tl_stack_snapshot", NULL, TL_GROUP_STACKS, false },
 };
 
 #define TL_CATALOGUE_LEN (sizeof(tl_catalogue) / sizeof(tl_catalogue[0]))

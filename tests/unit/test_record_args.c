@@ -49,6 +49,11 @@ static void test_command_with_defaults(void **state)
 	assert_true(o.duration == 0);
 	assert_null(o.user);
 	assert_null(o.perfetto);
+	assert_false(o.stacks);
+	assert_int_equal(PARSE("-g", "--", "./prog"), TL_PARSE_RUN);
+	assert_true(o.stacks);
+	assert_int_equal(PARSE("--call-graph", "-a"), TL_PARSE_RUN);
+	assert_true(o.stacks);
 }
 
 /* Options after the command are the command's, with or without "--". */

@@ -223,6 +223,22 @@ static struct mod *mod_of(struct session *x, Dwfl_Module *dm)
 	return NULL;
 }
 
+/* The module that mapped pc in process p at ts, when its file on disk is
+ * the one recorded (the code address of a stack frame, stacksym.c). */
+Dwfl_Module *tl_sym_module(struct tl_symbolizer *s, const struct tl_process *p,
+			   uint64_t ts, uint64_t pc, const char **path)
+{
+	const struct tl_maps_snap *sn = snap_for(p, ts, pc);
+	struct session *x = sn ? session_for(s, sn) : NULL;
+	Dwfl_Module *dm = x && x->dwfl ? dwfl_addrmodule(x->dwfl, pc) : NULL;
+	struct mod *md = dm ? mod_of(x, dm) : NULL;
+
+	if (!md || !md->usable)
+		return NULL;
+	*path = md->map->path;
+	return dm;
+}
+
 /* ---- names ---- */
 
 static const char *base_name(const char *path)

@@ -27,4 +27,10 @@ bool tl_dwarf_name(Dwfl_Module *mod, struct tl_var_index *ix, Dwarf_Addr a,
 		   char *name, size_t len, enum tl_lock_kind *kind, Dwarf_Word *inner);
 void tl_var_index_free(struct tl_var_index *ix);
 
+/* The module mapping code address pc of p at ts, and its file's path;
+ * NULL when no recorded maps cover pc or the file on disk differs from the
+ * recorded one (build id). For stacksym.c. */
+Dwfl_Module *tl_sym_module(struct tl_symbolizer *s, const struct tl_process *p,
+			   uint64_t ts, uint64_t pc, const char **path);
+
 #endif

@@ -3,6 +3,7 @@
  * trace, in one step. It composes the record, report and export commands. */
 #include <argp.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ struct demo_run {
 	char trace[PATH_MAX];
 	char **args;
 	int nargs;
+	bool stacks;           /* -g: off-CPU stacks too */
 };
 
 static int demo_record(struct demo_run *r)
@@ -57,6 +59,8 @@ static int demo_record(struct demo_run *r)
 	argv[n++] = r->rec;
 	argv[n++] = "--perfetto";
 	argv[n++] = r->trace;
+	if (r->stacks)
+		argv[n++] = "-g";
 	argv[n++] = "--";
 	argv[n++] = r->bin;
 	for (int i = 0; i < r->nargs && n < 63; i++)
@@ -77,6 +81,11 @@ static int demo_run(int argc, char **argv)
 	struct demo_run r = { 0 };
 	int err, status;
 
+	if (argc > 0 && !strcmp(argv[0], "-g")) {
+		r.stacks = true;
+		argc--;
+		argv++;
+	}
 	if (argc < 1) {
 		fprintf(stderr, "threadline demo run: which demo? (threadline demo list)\n");
 		return 2;
@@ -118,13 +127,15 @@ static void demo_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: threadline demo list\n"
-		"       threadline demo run ID|NAME [-- DEMO-ARGS]\n\n"
+		"       threadline demo run [-g] ID|NAME [-- DEMO-ARGS]\n\n"
 		"Runs a bundled concurrency demo under the tracer: writes NAME.tlr and\n"
-		"NAME.perfetto-trace in the current directory and prints the report.\n\n"
+		"NAME.perfetto-trace in the current directory and prints the report;\n"
+		"-g records where each thread blocks (off-CPU stacks) too.\n\n"
 		"EXAMPLES:\n"
 		"  threadline demo list\n"
 		"  sudo threadline demo run c4            # two threads deadlock on mutexA/mutexB\n"
-		"  sudo threadline demo run b3 -- --mode nogil\n");
+		"  sudo threadline demo run b3 -- --mode nogil\n"
+		"  sudo threadline demo run -g c4         # and the stacks they block in\n");
 }
 
 int tl_cmd_demo(int argc, char **argv)

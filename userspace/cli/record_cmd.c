@@ -21,6 +21,7 @@
 #include "kernel/launch.h"
 #include "kernel/procinfo.h"
 #include "kernel/procmaps.h"
+#include "record_stacks.h"
 #include "record_cmd.h"
 #include "record_impl.h"
 #include "recording/recording.h"
@@ -193,8 +194,11 @@ static int note_maps(struct rec *r, const struct tl_hdr *h)
 static int on_record(void *ctx, const struct tl_hdr *h)
 {
 	struct rec *r = ctx;
-	int e = append(r, h);
+	int e;
 
+	if (r->stacks && (e = tl_rec_stacks_record(r->stacks, h)))
+		return e < 0 ? e : 0; /* a stack, now in the file as it keeps it */
+	e = append(r, h);
 	if (!e)
 		e = note_process(r, h);
 	return e ? e : note_maps(r, h);
@@ -302,6 +306,7 @@ static int open_session(struct rec *r)
 	struct tl_session_opts so = {
 		.groups = r->o->groups, .all = r->o->all, .verbose = r->o->verbose,
 		.ringbuf_mb = r->o->buffer_mb, .raw_tp = r->o->raw_tp,
+		.stacks = r->o->stacks,
 	};
 
 	r->s = tl_session_open(&so, r->err, sizeof(r->err));
@@ -513,11 +518,18 @@ static int start_collecting(struct rec *r)
 	int e;
 
 	r->maps = tl_maps_tracker_new(); /* NULL: no maps, no names */
+	if (r->o->stacks && !(r->stacks = tl_rec_stacks_new(&(struct tl_rec_stacks_io){
+			.append = append_cb, .inject = inject_cb, .ctx = r, .maps = r->maps }))) {
+		fail_line("cannot keep stacks: %s", strerror(errno));
+		return 1;
+	}
 	r->c = tl_collector_new(r->s, on_record, r);
 	if (!r->c) {
 		fail_line("cannot read the ring buffers: %s", strerror(errno));
 		return 1;
 	}
+	if (r->stacks)
+		tl_collector_on_stack(r->c, tl_rec_stacks_drained, r->stacks);
 	e = tl_session_snapshot(r->s, on_snapshot, r);
 	if (e)
 		fprintf(stderr, "threadline: warning: no start-of-trace snapshot: %s\n",
@@ -527,12 +539,19 @@ static int start_collecting(struct rec *r)
 		fail_line("cannot keep the tasks seen before attaching: %s", strerror(-e));
 		return 1;
 	}
+	/* threads blocked already: their stacks now, they may not switch again */
+	e = r->stacks ? tl_session_stack_snapshot(r->s, tl_rec_stacks_snapshot, r->stacks) : 0;
+	if (e)
+		fprintf(stderr, "threadline: warning: no stacks of the threads blocked "
+			"at the start: %s\n", strerror(-e));
 	r->last_flush_ns = tl_rec_boot_ns();
 	for (int i = 0; i < r->o->npids; i++)
 		watch_target(r, r->o->pids[i]);
 	if (!r->launched)
 		return 0;
 	watch_target(r, r->child.pid);
+	if (r->stacks)
+		tl_rec_stacks_launched(r->stacks, r->child.pid, tl_rec_boot_ns());
 	e = tl_launch_release(&r->child, r->err, sizeof(r->err));
 	if (!e)
 		return 0;
@@ -572,6 +591,8 @@ static void summary(const struct rec *r, uint64_t events, uint64_t lost)
 		fprintf(stderr, "threadline: %" PRIu64 " malformed events dropped, %"
 			PRIu64 " timestamps raised to keep order\n", r->rejected,
 			tl_writer_clamped(r->w));
+	if (r->stacks)
+		tl_rec_stacks_summary(r->stacks, stderr, tl_session_stacks_lost(r->s));
 }
 
 /* Stop, drain, write the trailer. Returns the exit status. The data ends
@@ -652,6 +673,7 @@ static void cleanup(struct rec *r)
 	}
 	tl_collector_free(r->c);
 	tl_maps_tracker_free(r->maps);
+	tl_rec_stacks_free(r->stacks);
 	tl_session_close(r->s);
 	tl_vec_free(&r->tree);
 	tl_vec_free(&r->early);

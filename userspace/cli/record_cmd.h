@@ -16,6 +16,7 @@ struct tl_record_opts {
 	const char *output;        /* -o, default TL_RECORD_DEFAULT_OUTPUT */
 	uint32_t groups;           /* -e, 1 << enum tl_group; default all */
 	bool all;                  /* -a: the whole system */
+	bool stacks;               /* -g: off-CPU stacks */
 	int npids;                 /* -p */
 	pid_t pids[TL_RECORD_MAX_PIDS];
 	double duration;           /* -d seconds, 0 = no limit */

@@ -14,6 +14,7 @@
 #include "kernel/procmaps.h"
 #include "kernel/session.h"
 #include "record_cmd.h"
+#include "record_stacks.h"
 #include "recording/recording.h"
 #include "util/vec.h"
 
@@ -23,6 +24,7 @@ struct rec {
 	struct tl_collector *c;
 	struct tl_writer *w;
 	struct tl_maps_tracker *maps;
+	struct tl_rec_stacks *stacks; /* -g */
 	struct tl_launch child;
 	bool launched, child_execd;
 	struct tl_creds creds;

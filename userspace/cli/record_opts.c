@@ -144,6 +144,9 @@ static const struct argp_option options[] = {
 	  "from 1 to 1024 (default 16); larger loses less under bursts", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw tracepoints instead of tp_btf "
 	  "(what happens anyway when the kernel refuses tp_btf)", 0 },
+	{ "call-graph", 'g', NULL, 0, "Off-CPU stacks: the kernel and user stack "
+	  "of every thread each time it blocks (report shows them, report --stacks "
+	  "prints them for flame graphs)", 0 },
 	{ "verbose", 'v', NULL, 0, "More messages; -vv adds libbpf's log", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
@@ -170,6 +173,8 @@ static const char doc[] =
 	"        attach to two running processes for 10 seconds\n"
 	"  sudo threadline record -a -d 5\n"
 	"        the whole system for 5 seconds\n"
+	"  threadline record -g -- ./app\n"
+	"        also where each thread blocks (its stacks)\n"
 	"  sudo threadline record --perfetto trace.pftrace -- ./app\n"
 	"        record (./app runs as you, not root) and export for ui.perfetto.dev\n"
 	"\n"
@@ -196,6 +201,7 @@ static int parse_value(struct parse_state *ps, int key, char *arg)
 	case OPT_PERFETTO: o->perfetto = arg; return 0;
 	case 'a': o->all = true; return 0;
 	case OPT_RAW_TP: o->raw_tp = true; return 0;
+	case 'g': o->stacks = true; return 0;
 	case 'v': o->verbose++; return 0;
 	default: return ARGP_ERR_UNKNOWN;
 	}

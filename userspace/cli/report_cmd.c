@@ -15,7 +15,7 @@
 #define DEFAULT_FILE "threadline.tlr"
 
 enum { OPT_JSON = 0x100, OPT_COLOR, OPT_NO_TIMELINE, OPT_USAGE, OPT_CP, OPT_FROM, OPT_TO,
-       OPT_DEADLOCKS, OPT_DEADLOCK_MS, OPT_THREADS, OPT_TOP };
+       OPT_DEADLOCKS, OPT_DEADLOCK_MS, OPT_THREADS, OPT_TOP, OPT_STACKS };
 
 static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "Print the report as JSON (for scripts)", 0 },
@@ -41,6 +41,10 @@ static const struct argp_option options[] = {
 	  "threads named alike, worker-1..worker-16, make one row) or all", 0 },
 	{ "top", OPT_TOP, "N", 0, "Per process, only the N thread rows that waited "
 	  "longest (blocked + runnable); 0: all (the default)", 0 },
+	{ "stacks", OPT_STACKS, NULL, 0, "Print the off-CPU stacks of a recording "
+	  "made with record -g in the folded format of flame graph tools: one "
+	  "line \"process;thread;frame;...;frame NANOSECONDS\" per thread and "
+	  "stack, outermost frame first", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
 	{ 0 }
@@ -68,11 +72,13 @@ static const char doc[] =
 	"  threadline report run.tlr --color=always -w 120 | less -R\n"
 	"        wide and coloured, in a pager\n"
 	"  threadline report run.tlr --critical-path 4243 --from 1.5 --to 2\n"
-	"        what thread 4243 waited for between 1.5 s and 2 s, and why";
+	"        what thread 4243 waited for between 1.5 s and 2 s, and why\n"
+	"  threadline report run.tlr --stacks | flamegraph.pl --countname=ns > off.svg\n"
+	"        an off-CPU flame graph of a recording made with record -g";
 
 struct args {
 	const char *file;
-	bool json, help;
+	bool json, help, stacks;
 	int color; /* -1 auto, 0 never, 1 always */
 	struct tl_report_opts ro;
 	uint32_t cp_tid;           /* --critical-path */
@@ -110,6 +116,7 @@ static int parse_value(struct args *a, int key, char *arg)
 
 	switch (key) {
 	case OPT_JSON: a->json = true; return 0;
+	case OPT_STACKS: a->stacks = true; return 0;
 	case OPT_NO_TIMELINE: a->ro.timeline = false; return 0;
 	case OPT_DEADLOCKS: a->ro.deadlocks_only = true; return 0;
 	case OPT_THREADS:
@@ -257,8 +264,15 @@ static int run(struct args *a, const char *prog)
 		status = err ? 1 : 0;
 		goto cleanup;
 	}
-	err = a->json ? tl_report_json(stdout, m, lr, &a->ro) :
-			tl_report_text(stdout, m, lr, &a->ro);
+	if (a->stacks && a->ro.pid && !tl_model_find_proc(m, a->ro.pid, 0))
+		err = -ENOENT;
+	else if (a->stacks)
+		err = tl_report_folded(stdout, m, a->ro.pid);
+	else
+		err = a->json ? tl_report_json(stdout, m, lr, &a->ro) :
+				tl_report_text(stdout, m, lr, &a->ro);
+	if (a->stacks && !err && !tl_model_nstacks(m))
+		fprintf(stderr, "%s: %s has no stacks (record with -g)\n", prog, a->file);
 	if (err == -ENOENT)
 		fprintf(stderr, "%s: no process %u in %s\n", prog, a->ro.pid, a->file);
 	else if (err)

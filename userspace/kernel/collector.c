@@ -51,6 +51,8 @@ struct tl_collector {
 	uint64_t end_ns;      /* the recording's end, 0 while it runs */
 	uint64_t start_ns, last_loss_ns, last_status_ns, status_events;
 	bool status_shown;
+	tl_stack_hook on_stack;
+	void *stack_ctx;
 };
 
 static uint64_t tl_now(void)
@@ -97,9 +99,13 @@ static int tl_on_sample(void *ctx, void *data, size_t size)
 	while (size >= sizeof(struct tl_hdr)) {
 		const struct tl_hdr *h = (const struct tl_hdr *)p;
 
+		const struct tl_hdr *rec = h;
+
 		if (h->size < sizeof(*h) || h->size > size)
 			return 0; /* cannot come from our BPF programs */
-		e = tl_push(r->c, h, r->cpu);
+		if (h->type == TL_STACK_RAW && r->c->on_stack)
+			rec = r->c->on_stack(r->c->stack_ctx, h);
+		e = rec ? tl_push(r->c, rec, r->cpu) : 0;
 		if (e)
 			return e;
 		p += h->size;
@@ -154,6 +160,12 @@ struct tl_collector *tl_collector_new(struct tl_session *s, tl_record_cb cb,
 	}
 	c->start_ns = tl_now();
 	return c;
+}
+
+void tl_collector_on_stack(struct tl_collector *c, tl_stack_hook fn, void *ctx)
+{
+	c->on_stack = fn;
+	c->stack_ctx = ctx;
 }
 
 int tl_collector_inject(struct tl_collector *c, const struct tl_hdr *rec)

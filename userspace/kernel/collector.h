@@ -27,6 +27,12 @@ struct tl_collector *tl_collector_new(struct tl_session *s, tl_record_cb cb,
  * when stderr is a terminal. Returns 0 or -errno. */
 int tl_collector_run(struct tl_collector *c, volatile sig_atomic_t *stop,
 		     uint64_t until_ns, bool (*done)(void *), void *done_ctx);
+/* Raw stacks (TL_STACK_RAW) are handed to fn as soon as they are drained,
+ * before the reorder window, while their process is surely alive; fn
+ * returns the record to order in their place (NULL: none). fn may call
+ * tl_collector_inject(). */
+typedef const struct tl_hdr *(*tl_stack_hook)(void *ctx, const struct tl_hdr *raw);
+void tl_collector_on_stack(struct tl_collector *c, tl_stack_hook fn, void *ctx);
 /* Puts a user-space record (snapshot, process info) into the ordered
  * stream, so it is delivered in timestamp order with the kernel's events. */
 int tl_collector_inject(struct tl_collector *c, const struct tl_hdr *rec);

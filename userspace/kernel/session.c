@@ -133,6 +133,8 @@ static bool tl_group_selected(const struct tl_session *s, int group)
 {
 	if (group == TL_GROUP_ALWAYS)
 		return true;
+	if (group == TL_GROUP_STACKS)
+		return s->opts.stacks;
 	return s->opts.groups & (1u << group);
 }
 
@@ -619,6 +621,63 @@ cleanup:
 	return e;
 }
 
+/* Records of any size, each whole in the seq file's output (a BPF
+ * iterator never splits one of its writes). */
+static int tl_stack_snapshot_read(int fd, tl_record_cb cb, void *ctx)
+{
+	static uint64_t buf[(2 * sizeof(struct tl_stack_raw) + 2 * 16384) / 8];
+	size_t have = 0, at;
+	ssize_t r;
+	int e;
+
+	for (;;) {
+		r = read(fd, (char *)buf + have, sizeof(buf) - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return 0;
+		have += r;
+		for (at = 0; have - at >= sizeof(struct tl_hdr);) {
+			const struct tl_hdr *h = (const struct tl_hdr *)((char *)buf + at);
+
+			if (h->type != TL_STACK_RAW || h->size < sizeof(struct tl_stack_raw) ||
+			    h->size % 8)
+				return -EPROTO;
+			if (h->size > have - at)
+				break;
+			if ((e = cb(ctx, h)))
+				return e;
+			at += h->size;
+		}
+		have -= at;
+		memmove(buf, (char *)buf + at, have);
+	}
+}
+
+int tl_session_stack_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx)
+{
+	struct bpf_link *l;
+	int fd, e;
+
+	if (!s->opts.stacks)
+		return 0;
+	l = bpf_program__attach_iter(s->skel->progs.tl_stack_snapshot, NULL);
+	if (!l)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd < 0) {
+		e = -errno;
+		goto cleanup;
+	}
+	e = tl_stack_snapshot_read(fd, cb, ctx);
+	close(fd);
+cleanup:
+	bpf_link__destroy(l);
+	return e;
+}
+
 int tl_session_ringbuf_fd(const struct tl_session *s, int cpu)
 {
 	if (cpu < 0 || cpu >= s->ncpus)
@@ -680,6 +739,17 @@ int tl_session_flush_stages(struct tl_session *s)
 			return e;
 	}
 	return 0;
+}
+
+uint64_t tl_session_stacks_lost(const struct tl_session *s)
+{
+	uint64_t n = 0;
+
+	if (!s->skel || !s->skel->bss)
+		return 0;
+	for (int i = 0; i < s->ncpus; i++)
+		n += ((volatile uint64_t *)s->skel->bss->tl_stack_lost)[i];
+	return n;
 }
 
 int tl_session_ncpus(const struct tl_session *s)

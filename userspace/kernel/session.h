@@ -15,7 +15,7 @@ struct tl_session;
 struct tl_session_opts {
 	uint32_t groups;      /* 1 << enum tl_group */
 	bool all;             /* trace the whole system (filter lifted) */
-	bool stacks;          /* reserved: user stacks on blocking */
+	bool stacks;          /* off-CPU stacks (TL_STACK_RAW) on blocking */
 	uint32_t ringbuf_mb;  /* per-CPU ring buffer size, MiB (0 = default) */
 	int verbose;          /* libbpf debug output at >= 2 */
 	bool raw_tp;          /* load the raw_tp twins, not tp_btf (as the
@@ -39,6 +39,10 @@ typedef int (*tl_record_cb)(void *ctx, const struct tl_hdr *rec);
 /* Walks the tasks of the traced tgids (or all with opts.all) with the BPF
  * task iterator and calls cb with one TL_TASK_SNAP each. */
 int tl_session_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx);
+/* With opts.stacks: a TL_STACK_RAW for every task of the traced tgids
+ * that is blocked now (it may not switch out again for a long time), from
+ * a sleepable task iterator. Run after tl_session_snapshot(). */
+int tl_session_stack_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx);
 /* Moves what each CPU staged (see bpf/common.bpf.h) to its ring buffer, so
  * that the next drain sees every event up to now. Safe while probes run and
  * after detach. Returns 0 or -errno. */
@@ -51,6 +55,9 @@ int tl_session_lost(const struct tl_session *s, uint64_t *lost_per_cpu, int n);
 /* Reads the per-CPU lost and emitted counters; returns how many CPUs. */
 int tl_session_cpu_stats(const struct tl_session *s, struct tl_cpu_stats *st,
 			 int n);
+/* Stacks (TL_STACK_RAW) that did not fit in a ring, all CPUs: counted
+ * apart from lost events, since the timeline misses nothing for them. */
+uint64_t tl_session_stacks_lost(const struct tl_session *s);
 /* True when the kernel refused tp_btf and the raw_tp programs are in use. */
 bool tl_session_raw_tp(const struct tl_session *s);
 /* Ends the recording in the kernel at once: every program stops emitting

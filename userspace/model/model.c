@@ -25,6 +25,7 @@ static void thr_free(struct thr *t)
 	tl_vec_free(&t->iv);
 	tl_vec_free(&t->marks);
 	tl_vec_free(&t->sys);
+	tl_vec_free(&t->offcpu);
 	free(t);
 }
 
@@ -56,6 +57,7 @@ void tl_model_free(struct tl_model *m)
 	tl_hmap_free(&m->pid_map);
 	tl_hmap_free(&m->comm_map);
 	tl_block_store_free(&m->blocks);
+	tl_model_stacks_free(m);
 	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks, &m->all_steps };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
@@ -457,6 +459,9 @@ static int dispatch(struct tl_model *m, const struct tl_hdr *h)
 	case TL_PROC_MAPS: return tl_model_on_proc_maps(m, (const void *)h);
 	case TL_LOSS: tl_model_on_loss(m, (const void *)h); return m->oom ? -ENOMEM : 0;
 	case TL_WAIT: return on_wait(m, (const void *)h);
+	case TL_STACK:
+	case TL_STACK_REF: return tl_model_on_stack(m, h);
+	case TL_KSYM: return tl_model_on_ksym(m, (const void *)h);
 	default: return 0; /* TL_TRAILER: only its time matters */
 	}
 }
@@ -516,6 +521,7 @@ int tl_model_finish(struct tl_model *m, uint64_t end_ts)
 		m->st.start = end;
 	m->st.end = end;
 	m->finished = true;
+	tl_model_stacks_finish(m);
 	return tl_model_close_open(m, end);
 }
 

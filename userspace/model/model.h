@@ -147,6 +147,25 @@ struct tl_syscall {
 
 struct tl_process;
 
+/* Off-CPU stacks (record -g): a thread blocked at ts with stack `stack`
+ * (tl_model_stack()). */
+struct tl_offcpu {
+	uint64_t ts;
+	uint32_t stack;
+};
+
+/* One interned stack of the recording (TL_STACK). */
+struct tl_stack_def {
+	uint32_t id;           /* 0: an id the recording never defined */
+	uint32_t pid;          /* the process whose addresses they are */
+	uint64_t ts;           /* first seen: which memory maps apply */
+	uint16_t nkern, nuser;
+	uint32_t flags;        /* TL_STACK_F_* */
+	const uint64_t *ips;   /* nkern kernel frames, then nuser user frames,
+				* innermost first; user frames after the
+				* first are return addresses */
+};
+
 /* Counters per thread (complete after finish). */
 struct tl_thread_sum {
 	uint64_t ns[TL_ST_COUNT];         /* time in each state */
@@ -188,6 +207,7 @@ struct tl_thread {
 	const struct tl_interval *iv; size_t niv;
 	const struct tl_mark *marks; size_t nmarks;
 	const struct tl_syscall *sys; size_t nsys;
+	const struct tl_offcpu *offcpu; size_t noffcpu; /* record -g, in time order */
 	struct tl_thread_sum sum;
 };
 
@@ -424,6 +444,16 @@ uint64_t tl_thread_state_ns(const struct tl_thread *t, enum tl_state st,
  * tl_proc_threads_named and returns the total count. */
 size_t tl_thread_marks(const struct tl_thread *t, uint32_t kind,
 		       const struct tl_mark **out, size_t max);
+
+/* ---- off-CPU stacks (record -g) ---- */
+/* The stack recorded when the blocked interval iv of t began, 0 if none. */
+uint32_t tl_thread_iv_stack(const struct tl_thread *t, const struct tl_interval *iv);
+/* Stack id, or NULL when the recording defines no such stack. */
+const struct tl_stack_def *tl_model_stack(const struct tl_model *m, uint32_t id);
+size_t tl_model_nstacks(const struct tl_model *m); /* ids are 1..n */
+/* The kernel function containing addr (recorded TL_KSYMs): its name and
+ * *off = addr - its start; NULL when none was recorded. */
+const char *tl_model_ksym(const struct tl_model *m, uint64_t addr, uint64_t *off);
 
 /* ---- edges (all in timestamp order) ---- */
 size_t tl_model_nwakeups(const struct tl_model *m);

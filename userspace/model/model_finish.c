@@ -32,6 +32,8 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 	t->pub.nmarks = t->marks.n;
 	t->pub.sys = t->sys.p;
 	t->pub.nsys = t->sys.n;
+	t->pub.offcpu = t->offcpu.p;
+	t->pub.noffcpu = t->offcpu.n;
 }
 
 /* Time per state and reason was added up as intervals closed

@@ -18,7 +18,7 @@
 struct thr {
 	struct tl_thread pub;        /* first: &thr->pub casts back */
 	struct thr *prev_gen;        /* older thread with the same TID */
-	struct tl_vec names, iv, marks, sys;
+	struct tl_vec names, iv, marks, sys, offcpu;
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
@@ -87,6 +87,8 @@ struct tl_model {
 	struct tl_vec all_steps;
 	struct tl_series all_series;
 	struct block_store blocks;
+	struct tl_vec stacks;        /* struct tl_stack_def, index id - 1 */
+	struct tl_vec ksyms;         /* struct ksym_ent, by address at finish */
 };
 
 /* A kernel prio as an interval keeps it. */
@@ -171,6 +173,12 @@ int tl_model_on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e);
 int tl_model_on_exit(struct tl_model *m, const struct tl_exit *e);
 int tl_model_on_rename(struct tl_model *m, const struct tl_rename *r);
+
+/* model_stacks.c: off-CPU stacks and the kernel symbols they need */
+int tl_model_on_stack(struct tl_model *m, const struct tl_hdr *h);
+int tl_model_on_ksym(struct tl_model *m, const struct tl_ksym *k);
+void tl_model_stacks_finish(struct tl_model *m);
+void tl_model_stacks_free(struct tl_model *m);
 
 /* tl_model_close_open.c */
 int tl_model_close_open(struct tl_model *m, uint64_t end);

@@ -25,6 +25,9 @@ const struct tl_type_desc tl_type_descs[TL_MAX_TYPES] = {
 	[TL_PROC_INFO] = { "proc_info", sizeof(struct tl_proc_info), true },
 	[TL_PROC_MAPS] = { "proc_maps", sizeof(struct tl_proc_maps), true },
 	[TL_LOSS] = { "loss", sizeof(struct tl_loss), false },
+	[TL_STACK] = { "stack", sizeof(struct tl_stack), true },
+	[TL_STACK_REF] = { "stack_ref", sizeof(struct tl_stack_ref), false },
+	[TL_KSYM] = { "ksym", sizeof(struct tl_ksym), true },
 	[TL_TRAILER] = { "trailer", sizeof(struct tl_trailer), false },
 };
 
@@ -46,6 +49,10 @@ size_t tl_record_max_size(uint16_t type)
 		return sizeof(struct tl_proc_info) + TL_PROC_INFO_MAX_CMDLINE;
 	if (type == TL_PROC_MAPS)
 		return sizeof(struct tl_proc_maps) + TL_PROC_MAPS_MAX;
+	if (type == TL_STACK)
+		return sizeof(struct tl_stack) + 8 * TL_STACK_MAX_FRAMES;
+	if (type == TL_KSYM)
+		return sizeof(struct tl_ksym) + TL_KSYM_NAME_MAX;
 	return tl_record_min_size(type);
 }
 

@@ -45,6 +45,16 @@ int tl_report_json(FILE *out, const struct tl_model *m, const struct tl_load_res
 int tl_report_critical_path(FILE *out, const struct tl_model *m, uint32_t tid,
 			    uint64_t t0, uint64_t t1);
 
+/* ---- off-CPU stacks, record -g (report_stacks.c) ---- */
+/* The report's section: per thread its longest-blocking stacks, with the
+ * reason and the frames. Prints nothing for a recording without stacks. */
+int tl_report_stacks_section(FILE *out, const struct tl_model *m,
+			     const struct tl_report_opts *o);
+/* `report --stacks`: blocked time per thread and stack in flamegraph.pl's
+ * folded format, one "proc;thread;outermost;...;innermost NS" line each
+ * (kernel frames end in "_[k]"). pid: only it and its descendants (0 all). */
+int tl_report_folded(FILE *out, const struct tl_model *m, uint32_t pid);
+
 /* ---- timeline (timeline_draw.c) ---- */
 #define TL_CELL_ABSENT (-1) /* the thread did not exist during the cell */
 /* State of t in each of cols equal cells of [t0, t1): the state it spent the

@@ -253,7 +253,7 @@ enum tl_pf_arg_name {
 	PF_A_REASON, PF_A_BLOCKED_NS, PF_A_WOKEN_BY, PF_A_VALUE, PF_A_ID,
 	PF_A_COMMAND, PF_A_TARGET, PF_A_VERSION, PF_A_HOST, PF_A_KERNEL,
 	PF_A_LOST, PF_A_SYSCALL, PF_A_STATE, PF_A_QUEUE, PF_A_LOCK, PF_A_LOCK_KIND,
-	PF_A_HELD_BY, PF_A_COUNT
+	PF_A_HELD_BY, PF_A_STACK, PF_A_COUNT
 };
 struct tl_pf_arg {
 	uint8_t name;          /* enum tl_pf_arg_name */
@@ -261,7 +261,7 @@ struct tl_pf_arg {
 	uint64_t u;            /* UINT, PTR; INT as two's complement */
 	const char *s;         /* STR */
 };
-#define PF_MAX_ARGS 8
+#define PF_MAX_ARGS 9
 struct tl_pf_ev {
 	uint64_t ts;
 	uint64_t track;

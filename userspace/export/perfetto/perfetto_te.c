@@ -36,6 +36,7 @@ static const char *const arg_names[PF_A_COUNT] = {
 	[PF_A_LOST] = "lost_events", [PF_A_SYSCALL] = "syscall",
 	[PF_A_STATE] = "state", [PF_A_QUEUE] = "queue", [PF_A_LOCK] = "lock",
 	[PF_A_LOCK_KIND] = "lock_kind", [PF_A_HELD_BY] = "held_by",
+	[PF_A_STACK] = "stack",
 };
 
 /* Strings -> iids, the same iid on every sequence that interns them.

@@ -10,8 +10,10 @@
  */
 #include "perfetto_impl.h"
 #include "analysis/symbolize.h"
+#include "analysis/stacksym.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model/model.h"
@@ -25,6 +27,7 @@ struct bslice {
 	const struct tl_block *blk;      /* of its first blocked interval */
 	uint64_t blocked_ns;
 	uint32_t waker;
+	uint32_t stack;                  /* record -g: its first interval's */
 	uint8_t state;                   /* TL_ST_SLEEPING or TL_ST_UNINT */
 	bool written;                    /* something is left of it on the
 					  * track after the previous one */
@@ -123,7 +126,8 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 			continue;
 		}
 		b = (struct bslice){ .sc = sc, .blk = iv->block, .state = iv->state,
-			.blocked_ns = iv->end - iv->start, .waker = iv->waker };
+			.blocked_ns = iv->end - iv->start, .waker = iv->waker,
+			.stack = tl_thread_iv_stack(t, iv) };
 		b.start = sc ? sc->start : iv->start;
 		b.end = sc && !(sc->flags & TL_SC_NO_EXIT) ? sc->end : iv->end;
 		if (b.end < iv->end)
@@ -310,6 +314,61 @@ static unsigned lock_args(struct tl_symbolizer *sym, const struct tl_thread *t,
 	return n;
 }
 
+/* ---- stacks (record -g) as a debug annotation ---- */
+
+/* Each stack's text, made once: the same stack is then the same interned
+ * string on a track. */
+struct stack_txt {
+	struct tl_stacksym *ss;
+	char **txt;            /* by id - 1 */
+	size_t n;
+};
+
+static void frame_text(char *buf, size_t len, const struct tl_frame *f)
+{
+	size_t at = strlen(buf);
+
+	if (at + 1 >= len)
+		return;
+	if (f->file[0] && f->line)
+		snprintf(buf + at, len - at, "%s%s %s:%d", at ? "\n" : "", f->func,
+			 f->file, f->line);
+	else
+		snprintf(buf + at, len - at, "%s%s%s", at ? "\n" : "",
+			 f->kernel ? "[k] " : "", f->func);
+}
+
+/* User frames innermost first, one a line, then the kernel's that say
+ * what the thread waits in. */
+static const char *stack_text(struct stack_txt *x, uint32_t id)
+{
+	const struct tl_named_stack *ns;
+	char buf[2048] = "";
+
+	if (!x->ss || !id || id > x->n)
+		return NULL;
+	if (x->txt[id - 1])
+		return x->txt[id - 1];
+	ns = tl_stacksym_get(x->ss, id);
+	if (!ns)
+		return NULL;
+	for (size_t i = 0; i < ns->nuser; i++)
+		frame_text(buf, sizeof(buf), &ns->f[ns->nkern + i]);
+	for (size_t i = 0; i < ns->nkern; i++)
+		if (!tl_frame_is_plumbing(&ns->f[i]))
+			frame_text(buf, sizeof(buf), &ns->f[i]);
+	x->txt[id - 1] = strdup(buf);
+	return x->txt[id - 1];
+}
+
+static unsigned stack_arg(struct stack_txt *x, const struct bslice *b,
+			  struct tl_pf_arg *a, unsigned n)
+{
+	const char *txt = b->stack && n < PF_MAX_ARGS ? stack_text(x, b->stack) : NULL;
+
+	return txt ? add(a, n, PF_A_STACK, PF_ARG_STR, 0, txt) : n;
+}
+
 static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
 {
 	const struct tl_block *bl = b->blk;
@@ -422,7 +481,8 @@ static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
 
 static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 			       size_t ti, const struct tl_thread *t, struct tl_symbolizer *sym,
-			       struct flow_cursor *fc, struct tl_pf_track_stats *st)
+			       struct stack_txt *stx, struct flow_cursor *fc,
+			       struct tl_pf_track_stats *st)
 {
 	uint64_t track = tl_pf_thread_uuid(t->tid, t->gen);
 	struct tl_pf_arg args[PF_MAX_ARGS];
@@ -438,7 +498,8 @@ static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 		ev.ts = begin;
 		ev.name = slice_name(b);
 		ev.args = args;
-		ev.nargs = lock_args(sym, t, b, args, slice_args(b, args));
+		ev.nargs = stack_arg(stx, b, args,
+				     lock_args(sym, t, b, args, slice_args(b, args)));
 		tl_pf_te_event(te, &ev);
 		memset(&ev, 0, sizeof(ev));
 		ev.ts = b->end;
@@ -574,8 +635,14 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 {
 	struct slices s = { 0 };
 	struct flow_cursor fc = { 0 };
-	struct tl_symbolizer *sym = tl_symbolizer_new(m); /* NULL: no names */
+	/* the stacks' symbolizer names locks too: one set of libdwfl sessions */
+	struct stack_txt stx = { .ss = tl_stacksym_new(m), .n = tl_model_nstacks(m) };
+	struct tl_symbolizer *sym = stx.ss ? tl_stacksym_symbolizer(stx.ss) : NULL;
 	int err = -ENOMEM;
+
+	stx.txt = calloc(stx.n ? stx.n : 1, sizeof(*stx.txt));
+	if (!stx.txt)
+		goto cleanup;
 
 	if (!collect_all(&s, m) || !cap_flows(&s))
 		goto cleanup;
@@ -589,14 +656,17 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
 
-		emit_thread_slices(te, &s, i, t, sym, &fc, st);
+		emit_thread_slices(te, &s, i, t, sym, &stx, &fc, st);
 	}
 	err = 0;
 cleanup:
 	free(fc.by_src);
 	free(fc.by_dst);
 	free_slices(&s);
-	tl_symbolizer_free(sym);
+	for (size_t i = 0; stx.txt && i < stx.n; i++)
+		free(stx.txt[i]);
+	free(stx.txt);
+	tl_stacksym_free(stx.ss); /* and sym with it */
 	return err;
 }
 
