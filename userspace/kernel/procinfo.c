@@ -15,17 +15,6 @@ static void proc_path(char *buf, size_t len, pid_t pid, const char *what)
 	snprintf(buf, len, "/proc/%d/%s", (int)pid, what);
 }
 
-bool tl_proc_exists(pid_t pid)
-{
-	char path[64];
-	struct stat st;
-
-	if (pid <= 0)
-		return false;
-	proc_path(path, sizeof(path), pid, "");
-	return stat(path, &st) == 0;
-}
-
 bool tl_proc_alive(pid_t pid)
 {
 	struct tl_proc_status st;
@@ -88,19 +77,6 @@ int tl_proc_cmdline(pid_t pid, char *buf, size_t len)
 	close(fd);
 	buf[got] = '\0';
 	return (int)got;
-}
-
-int tl_proc_exe(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	ssize_t n;
-
-	proc_path(path, sizeof(path), pid, "exe");
-	n = readlink(path, buf, len - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
 }
 
 int tl_proc_threads(pid_t pid, pid_t *tids, int max)

@@ -18,8 +18,6 @@ struct tl_proc_status {
 	char state;      /* R, S, D, Z (exited, not yet reaped), ... */
 };
 
-/* Whether /proc/<pid> exists (a process or a thread). */
-bool tl_proc_exists(pid_t pid);
 /* Whether pid exists and has not exited (a zombie has). */
 bool tl_proc_alive(pid_t pid);
 /* Reads /proc/<pid>/status. Returns 0 or -errno (-ENOENT: gone). */
@@ -28,9 +26,6 @@ int tl_proc_read_status(pid_t pid, struct tl_proc_status *st);
  * last one kept NUL). Returns its length, 0 for a kernel thread or a
  * zombie, or -errno. */
 int tl_proc_cmdline(pid_t pid, char *buf, size_t len);
-/* Path of the process's executable (readlink /proc/<pid>/exe). Returns 0
- * or -errno. */
-int tl_proc_exe(pid_t pid, char *buf, size_t len);
 /* TIDs of the process's threads, at most max. Returns the count or -errno. */
 int tl_proc_threads(pid_t pid, pid_t *tids, int max);
 /* Every process now descending from one of roots[0..nroots) (children,
