@@ -1,0 +1,119 @@
+/* session_snapshot.c - the tasks alive when tracing starts, from the BPF
+ * task iterators: one TL_TASK_SNAP per task (name, parent, state and the
+ * syscall a blocked task is in) and, with stacks on, the stacks of the
+ * threads already blocked. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "session_impl.h"
+
+/* Hands over every complete record read from the iterator; a record may be
+ * split across reads, so a partial tail is kept for the next one. */
+static int tl_snapshot_read(int fd, tl_record_cb cb, void *ctx)
+{
+	struct tl_task_snap buf[64];
+	size_t have = 0, i, n;
+	ssize_t r;
+	int e;
+
+	for (;;) {
+		r = read(fd, (char *)buf + have, sizeof(buf) - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return 0;
+		have += r;
+		n = have / sizeof(buf[0]);
+		for (i = 0; i < n; i++) {
+			if (buf[i].h.type != TL_TASK_SNAP ||
+			    buf[i].h.size != sizeof(buf[i]))
+				return -EPROTO;
+			e = cb(ctx, &buf[i].h);
+			if (e)
+				return e;
+		}
+		have -= n * sizeof(buf[0]);
+		memmove(buf, &buf[n], have);
+	}
+}
+
+int tl_session_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx)
+{
+	struct bpf_link *l;
+	int fd, e;
+
+	l = bpf_program__attach_iter(s->skel->progs.tl_snapshot, NULL);
+	if (!l)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd < 0) {
+		e = -errno;
+		goto cleanup;
+	}
+	e = tl_snapshot_read(fd, cb, ctx);
+	close(fd);
+cleanup:
+	bpf_link__destroy(l);
+	return e;
+}
+
+/* Records of any size, each whole in the seq file's output (a BPF
+ * iterator never splits one of its writes). */
+static int tl_stack_snapshot_read(int fd, tl_record_cb cb, void *ctx)
+{
+	static uint64_t buf[(2 * sizeof(struct tl_stack_raw) + 2 * 16384) / 8];
+	size_t have = 0, at;
+	ssize_t r;
+	int e;
+
+	for (;;) {
+		r = read(fd, (char *)buf + have, sizeof(buf) - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return 0;
+		have += r;
+		for (at = 0; have - at >= sizeof(struct tl_hdr);) {
+			const struct tl_hdr *h = (const struct tl_hdr *)((char *)buf + at);
+
+			if (h->type != TL_STACK_RAW || h->size < sizeof(struct tl_stack_raw) ||
+			    h->size % 8)
+				return -EPROTO;
+			if (h->size > have - at)
+				break;
+			if ((e = cb(ctx, h)))
+				return e;
+			at += h->size;
+		}
+		have -= at;
+		memmove(buf, (char *)buf + at, have);
+	}
+}
+
+int tl_session_stack_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx)
+{
+	struct bpf_link *l;
+	int fd, e;
+
+	if (!s->opts.stacks)
+		return 0;
+	l = bpf_program__attach_iter(s->skel->progs.tl_stack_snapshot, NULL);
+	if (!l)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd < 0) {
+		e = -errno;
+		goto cleanup;
+	}
+	e = tl_stack_snapshot_read(fd, cb, ctx);
+	close(fd);
+cleanup:
+	bpf_link__destroy(l);
+	return e;
+}
