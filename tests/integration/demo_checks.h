@@ -82,13 +82,6 @@ const struct tl_interval *dc_longest_woken_by(const struct tl_thread *t,
 void dc_critical_path_through_waker(const struct th_run *r, const struct tl_thread *t,
 				    const struct tl_interval *iv);
 
-/* Link-time value of the global symbol `sym` in the ELF file `path`
- * (st_value of .symtab), 0 if not found. */
-uint64_t dc_symbol(const char *path, const char *sym);
-/* Whether futex address addr is the variable `sym` of binary `path`, given
- * that the binary was loaded at a page-aligned base: returns the base
- * (addr - st_value) when page-aligned, else 0. */
-uint64_t dc_load_base(const char *path, const char *sym, uint64_t addr);
 /* The name the symbolizer gives the futex object of t's blocked interval
  * iv (a static buffer), and its kind. */
 const char *dc_futex_name(const struct th_run *r, const struct tl_thread *t,
