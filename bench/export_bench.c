@@ -378,7 +378,7 @@ static struct lap model_and_tracks(const char *path, struct lap *t_tracks,
 		return bad;
 	t = lap_end(t);
 	t2 = lap_start();
-	if (tl_pb_init_fd(&w, fd, 1 << 20) || tl_pf_write_tracks(&w, m, &res.info, &ts))
+	if (tl_pb_init_fd(&w, fd, 1 << 20) || tl_pf_write_tracks(&w, m, &res.info, 0, &ts))
 		return bad;
 	*bytes = pb_total(&w);
 	tl_pb_close(&w);

@@ -596,6 +596,49 @@ static void test_deadlock(void **state)
 	th_free(&r);
 }
 
+/* export --critical-path: D2's consumer gets a track of its critical
+ * path, which reaches the producer, with an arrow at each hand-over, and
+ * Perfetto's importer takes it without an error. */
+static void test_critical_path_track(void **state)
+{
+	char trace[PATH_MAX + 16];
+	const char *q[2] = {
+		"select count(*), sum(s.name like 'producer %') from slice s "
+		"join track t on s.track_id = t.id where t.name = 'critical path'",
+		"select count(*) from flow f join slice s on f.slice_out = s.id "
+		"join track t on s.track_id = t.id where t.name = 'critical path'",
+	};
+	const struct tl_thread *c;
+	struct tp_rows rows[2];
+	struct th_run r;
+
+	(void)state;
+	th_record_demo(&r, "d2_producer_consumer", NULL);
+	c = NULL;
+	for (size_t i = 0; i < tl_model_nthreads(r.m) && !c; i++)
+		if (!strcmp(tl_thread_name(tl_model_thread(r.m, i)), "consumer-1"))
+			c = tl_model_thread(r.m, i);
+	assert_non_null(c);
+	snprintf(trace, sizeof(trace), "%s.cp.pftrace", r.path);
+	assert_int_equal(run("%s/threadline export %s -o %s --critical-path %u --check "
+			     "> /dev/null", th_build_dir(), r.path, trace, c->tid), 0);
+	if (!tp_path()) {
+		unlink(trace);
+		th_free(&r);
+		skip();
+	}
+	tp_query(trace, NULL, q, 2, rows);
+	print_message("critical path track: %lld pieces, %lld of the producer, %lld "
+		      "hand-overs\n", (long long)tp_int(&rows[0], 0, 0),
+		      (long long)tp_int(&rows[0], 0, 1), (long long)tp_int(&rows[1], 0, 0));
+	assert_true(tp_int(&rows[0], 0, 0) >= 10);
+	assert_true(tp_int(&rows[0], 0, 1) >= 3);
+	assert_true(tp_int(&rows[1], 0, 0) >= 2);
+	tp_free(rows, 2);
+	unlink(trace);
+	th_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -604,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_pool_queue),
 		cmocka_unit_test(test_untraced_waker),
 		cmocka_unit_test(test_deadlock),
+		cmocka_unit_test(test_critical_path_track),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

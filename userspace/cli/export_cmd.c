@@ -21,11 +21,12 @@ struct export_opts {
 	const char *output;
 	enum fmt fmt;
 	bool stats, check, help;
+	uint32_t cp_tid;    /* --critical-path, 0: none */
 	char outbuf[4096];
 	char err[160];      /* a usage error, said in one line with a hint */
 };
 
-enum { OPT_CHECK = 0x100, OPT_USAGE };
+enum { OPT_CHECK = 0x100, OPT_USAGE, OPT_CP };
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "OUT", 0, "Write to OUT (default: the recording's name "
@@ -34,6 +35,9 @@ static const struct argp_option options[] = {
 	{ "stats", 's', NULL, 0, "Print what was written (perfetto format)", 0 },
 	{ "check", OPT_CHECK, NULL, 0, "Read the written Perfetto trace back and "
 	  "check it against the rules of Perfetto's importer", 0 },
+	{ "critical-path", OPT_CP, "TID", 0, "Also draw the critical path of thread "
+	  "TID (as `report --critical-path` prints it) as a track under it, with "
+	  "an arrow at each hand-over to another thread", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
 	{ 0 }
@@ -53,7 +57,9 @@ static const char doc[] =
 	"  threadline export run.tlr -o run.pftrace --stats\n"
 	"        choose the name and print sizes and counts\n"
 	"  threadline export run.tlr -f json -o run.json\n"
-	"        Chrome JSON trace event format\n";
+	"        Chrome JSON trace event format\n"
+	"  threadline export run.tlr --critical-path 4243\n"
+	"        with a track of where thread 4243's time went\n";
 
 /* Keeps a usage error for tl_cmd_export to print, as report and record
  * do: one line, a hint, exit status 2. */
@@ -83,6 +89,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'o': o->output = arg; return 0;
 	case 's': o->stats = true; return 0;
 	case OPT_CHECK: o->check = true; return 0;
+	case OPT_CP: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (!*arg || *end || arg[0] == '-' || !v || v > 0x7fffffffUL)
+			return usage(o, "--critical-path: not a TID: '%s'", arg);
+		o->cp_tid = (uint32_t)v;
+		return 0;
+	}
 	case 'f':
 		if (!strcmp(arg, "perfetto") || !strcmp(arg, "proto"))
 			o->fmt = FMT_PERFETTO;
@@ -198,7 +213,8 @@ int tl_cmd_export(int argc, char **argv)
 	if (o.fmt == FMT_JSON)
 		e = tl_export_json_path(o.input, o.output, err, sizeof(err));
 	else
-		e = tl_export_perfetto_stats(o.input, o.output, &st, err, sizeof(err));
+		e = tl_export_perfetto_cp(o.input, o.output, o.cp_tid, &st, err,
+					  sizeof(err));
 	if (e) {
 		fprintf(stderr, "threadline export: %s\n", err);
 		return 1;

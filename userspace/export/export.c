@@ -35,6 +35,7 @@ static int open_out(const char *out, char *err, size_t errlen)
 
 struct run {
 	const char *out;
+	uint32_t cp_tid;
 	struct tl_pf *pf;
 	struct pb_writer w;
 	bool w_open;
@@ -55,6 +56,7 @@ static int begin(void *arg, const struct tl_rec_info *info, struct tl_load_resul
 	x->pf = tl_pf_new(&x->w, info);
 	if (!x->pf)
 		goto oom;
+	tl_pf_set_critical_path(x->pf, x->cp_tid);
 	return 0;
 oom:
 	snprintf(res->msg, sizeof(res->msg), "out of memory");
@@ -71,7 +73,14 @@ static void record(void *arg, const struct tl_hdr *rec)
 static int finish(struct run *x, const struct tl_model *m, struct tl_export_stats *st,
 		  char *err, size_t errlen)
 {
-	int e = tl_pf_finish(x->pf, m);
+	int e;
+
+	if (x->cp_tid && !tl_model_find_thread(m, x->cp_tid, 0)) {
+		snprintf(err, errlen, "--critical-path: no thread %u in the recording",
+			 x->cp_tid);
+		return -ENOENT;
+	}
+	e = tl_pf_finish(x->pf, m);
 
 	tl_pf_stats(x->pf, &st->sched, &st->track);
 	st->bytes = pb_total(&x->w);
@@ -118,7 +127,13 @@ static int load_and_write(struct run *x, const char *recording, struct tl_export
 int tl_export_perfetto_stats(const char *recording, const char *out,
 			     struct tl_export_stats *st, char *err, size_t errlen)
 {
-	struct run x = { .out = out, .fd = -1 };
+	return tl_export_perfetto_cp(recording, out, 0, st, err, errlen);
+}
+
+int tl_export_perfetto_cp(const char *recording, const char *out, uint32_t cp_tid,
+			  struct tl_export_stats *st, char *err, size_t errlen)
+{
+	struct run x = { .out = out, .cp_tid = cp_tid, .fd = -1 };
 	struct tl_export_stats local;
 	int e;
 
@@ -132,6 +147,8 @@ int tl_export_perfetto_stats(const char *recording, const char *out,
 		e = -errno;
 		snprintf(err, errlen, "closing %s failed: %s", out, strerror(-e));
 	}
+	if (e == -ENOENT && x.fd >= 0 && strcmp(out, "-"))
+		unlink(out);   /* no such thread: nothing half-written is left */
 	return e;
 }
 

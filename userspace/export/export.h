@@ -22,6 +22,10 @@ struct tl_export_stats {
  * short is exported up to where it ends (stats->truncated). */
 int tl_export_perfetto_stats(const char *recording, const char *out,
 			     struct tl_export_stats *stats, char *err, size_t errlen);
+/* Same, with the critical path of thread cp_tid drawn (0: none); -ENOENT
+ * with a reason when there is no such thread. */
+int tl_export_perfetto_cp(const char *recording, const char *out, uint32_t cp_tid,
+			  struct tl_export_stats *stats, char *err, size_t errlen);
 int tl_export_perfetto_path(const char *recording, const char *out, char *err,
 			    size_t errlen);
 /* Same in the Chrome JSON trace event format. */

@@ -13,6 +13,7 @@ struct tl_pf {
 	struct tl_pf_proc *proc;
 	struct tl_pf_sched *sched;
 	struct tl_pf_track_stats track;
+	uint32_t cp_tid;          /* thread whose critical path is drawn, or 0 */
 };
 
 struct tl_pf *tl_pf_new(struct pb_writer *w, const struct tl_rec_info *info)
@@ -39,6 +40,11 @@ void tl_pf_record(struct tl_pf *pf, const struct tl_hdr *rec)
 	tl_pf_sched_record(pf->sched, rec);
 }
 
+void tl_pf_set_critical_path(struct tl_pf *pf, uint32_t tid)
+{
+	pf->cp_tid = tid;
+}
+
 int tl_pf_finish(struct tl_pf *pf, const struct tl_model *m)
 {
 	int err;
@@ -46,7 +52,7 @@ int tl_pf_finish(struct tl_pf *pf, const struct tl_model *m)
 	tl_pf_proc_flush(pf->proc);
 	tl_pf_sched_finish(pf->sched);
 	if (m) {
-		err = tl_pf_write_tracks(pf->w, m, pf->info, &pf->track);
+		err = tl_pf_write_tracks(pf->w, m, pf->info, pf->cp_tid, &pf->track);
 		if (err)
 			return err;
 	}

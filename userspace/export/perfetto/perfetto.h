@@ -55,6 +55,10 @@ struct tl_pf_track_stats {
 /* ---- the whole export over a record stream ---- */
 struct tl_pf;
 struct tl_pf *tl_pf_new(struct pb_writer *w, const struct tl_rec_info *info);
+/* Also draw the critical path of thread tid (latest generation) as a track
+ * under it; tl_pf_finish then fails with -ENOENT when there is no such
+ * thread. */
+void tl_pf_set_critical_path(struct tl_pf *pf, uint32_t tid);
 /* Feed every record in order (ftrace and process tree are streamed). */
 void tl_pf_record(struct tl_pf *pf, const struct tl_hdr *rec);
 /* Finishes the scheduling part, then writes the model's track events (m may

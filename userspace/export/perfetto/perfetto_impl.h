@@ -325,9 +325,15 @@ int tl_pf_write_usdt(struct tl_pf_te *te, const struct tl_model *m,
 /* Each deadlock as an instant on each of its threads (perfetto_deadlock.c). */
 int tl_pf_write_deadlocks(struct tl_pf_te *te, const struct tl_model *m,
 			  struct tl_pf_track_stats *st);
+/* The critical path of thread tid (0: none) as a track under it, with a
+ * flow at each hand-over (perfetto_cpath.c). -ENOENT: no such thread. */
+int tl_pf_write_critical_path(struct tl_pf_te *te, const struct tl_model *m, uint32_t tid,
+			      struct tl_pf_track_stats *st);
 /* Writes descriptors and events for everything in the finished model
- * (through perfetto_te.c). Returns 0 or -errno. */
+ * (through perfetto_te.c), and the critical path of cp_tid (0: none).
+ * Returns 0 or -errno. */
 int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
-		       const struct tl_rec_info *info, struct tl_pf_track_stats *st);
+		       const struct tl_rec_info *info, uint32_t cp_tid,
+		       struct tl_pf_track_stats *st);
 
 #endif

@@ -671,7 +671,8 @@ cleanup:
 }
 
 int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
-		       const struct tl_rec_info *info, struct tl_pf_track_stats *st)
+		       const struct tl_rec_info *info, uint32_t cp_tid,
+		       struct tl_pf_track_stats *st)
 {
 	const struct tl_model_stats *ms = tl_model_stats(m);
 	struct tl_pf_te *te = tl_pf_te_new(w, ms->start ? ms->start : info->boot_ns);
@@ -688,6 +689,8 @@ int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
 		err = tl_pf_write_usdt(te, m, st);
 	if (!err)
 		err = tl_pf_write_deadlocks(te, m, st);
+	if (!err)
+		err = tl_pf_write_critical_path(te, m, cp_tid, st);
 	tl_pf_te_free(te);
 	return err ? err : pb_error(w);
 }
