@@ -338,12 +338,60 @@ static void test_b5_thread_pool(void **state)
 	th_free(&r);
 }
 
+/* A real interpreter: CPython with two CPU-bound threads. They take turns
+ * on the interpreter's GIL, which the report names as such, and are never
+ * Running at once for more than the moments of a hand-over. */
+static void test_python_gil(void **state)
+{
+	static const char prog[] =
+		"import threading, time\n"
+		"def spin():\n"
+		"    end = time.monotonic() + 0.6\n"
+		"    n = 0\n"
+		"    while time.monotonic() < end:\n"
+		"        n += 1\n"
+		"ts = [threading.Thread(target=spin) for _ in range(2)]\n"
+		"for t in ts: t.start()\n"
+		"for t in ts: t.join()\n";
+	struct tl_par_stats ps;
+	size_t named = 0, workers = 0;
+	enum tl_lock_kind kind;
+	struct th_run r;
+
+	(void)state;
+	if (access("/usr/bin/python3", X_OK))
+		skip();
+	assert_int_equal(th_record_cmd(&r, NULL, (const char *[]){ "/usr/bin/python3", "-c",
+								 prog, NULL }), 0);
+	assert_non_null(r.root);
+	for (size_t i = 0; i < r.root->nthreads; i++) {
+		const struct tl_thread *t = r.root->threads[i];
+		const struct tl_interval *iv;
+
+		if (t->tid == r.root->pid || t->sum.ns[TL_ST_RUNNING] < TH_MS(100))
+			continue;
+		workers++;
+		iv = dc_longest_blocked(t, TL_WHY_FUTEX);
+		if (iv && strstr(dc_futex_name(&r, t, iv, &kind), "the GIL"))
+			named++;
+	}
+	assert_int_equal(tl_proc_par_stats(r.root, 0, 0, &ps), 0);
+	print_message("python: %zu CPU-bound threads, %zu wait on a lock named the GIL; "
+		      "parallelism 2 for %.1f%% of the run\n", workers, named,
+		      100 * tl_par_share(&ps, 2));
+	assert_int_equal(workers, 2);
+	assert_int_equal(named, 2);
+	assert_true(tl_par_share(&ps, 2) < 0.05);
+	th_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_b1_threads),
 		cmocka_unit_test(test_b2_daemon_threads),
 		cmocka_unit_test(test_b3_gil),
+		cmocka_unit_test(test_python_gil),
 		cmocka_unit_test(test_b4_io_vs_cpu),
 		cmocka_unit_test(test_b5_thread_pool),
 	};
