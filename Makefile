@@ -21,7 +21,7 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O3 -g
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=c11 -D_GNU_SOURCE -MMD -MP \
 	-I$(O) -I. -Iuserspace -DTL_VERSION='"$(VERSION)"'
-LDLIBS := -lbpf -lelf -ldw -lz -lpthread -lrt
+LDLIBS := -lbpf -lelf -ldw -lz -lzstd -lpthread -lrt
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-idirafter /usr/include/$(shell $(CC) -dumpmachine) \
 	-Wno-unused-parameter -Wno-missing-field-initializers -I$(O) -Ibpf -Iprobes
