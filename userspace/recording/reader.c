@@ -5,12 +5,13 @@
  * short (a recorder killed, a disk filled) reads up to its last complete
  * record and then says where it was cut.
  *
- * A file is streamed, one block at a time, through buffers of at most one
- * block (a recording may be larger than memory, and report/export should
- * hold only the model). A zstd block is checked by the CRC of its stored
- * bytes, then decompressed whole; a raw block is checked in place (in
- * memory: where it lies). A record is handed out where it lies when it is
- * aligned. */
+ * A file is streamed: a regular file through a 16 MiB window mapped over
+ * the part being read and moved along (a recording may be larger than
+ * memory, and report/export should hold only the model), anything else
+ * one block at a time through read(). A zstd block is checked by the CRC
+ * of its stored bytes, then decompressed whole into a buffer; a raw block
+ * is checked where it lies. A record is handed out where it lies when it
+ * is aligned. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -30,6 +32,14 @@ struct tl_reader {
 	int fd;                  /* -1 when reading from memory */
 	const uint8_t *mem;
 	size_t mem_len;
+	/* a regular file is read through a window mapped over the part being
+	 * read, moved along as reading goes: records are read in place, as
+	 * from memory, but only the window is ever mapped */
+	bool windowed;
+	uint64_t file_len;
+	uint8_t *win;
+	uint64_t win_off;
+	size_t win_len;
 	uint64_t pos;            /* source offset of the next byte to read */
 	char name[256];          /* file name for messages */
 	struct tl_rec_info info;
@@ -58,19 +68,73 @@ struct tl_reader {
 
 /* ---- source ---- */
 
+#define WINDOW (16u << 20)
+
+/* Maps the window so that it holds [pos, pos + n); false if it cannot be
+ * (then the file is read through read() from pos on). */
+static bool move_window(struct tl_reader *r, size_t n)
+{
+	uint64_t start = r->pos & ~(uint64_t)(sysconf(_SC_PAGESIZE) - 1);
+	uint64_t len = r->pos - start + n;
+	void *p;
+
+	if (r->win)
+		munmap(r->win, r->win_len);
+	r->win = NULL;
+	if (len < WINDOW)
+		len = WINDOW;
+	if (len > r->file_len - start)
+		len = r->file_len - start;
+	p = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, r->fd, (off_t)start);
+	if (p == MAP_FAILED) {
+		r->windowed = false;
+		lseek(r->fd, (off_t)r->pos, SEEK_SET);
+		return false;
+	}
+	madvise(p, (size_t)len, MADV_SEQUENTIAL);
+	r->win = p;
+	r->win_off = start;
+	r->win_len = (size_t)len;
+	return true;
+}
+
+/* The next n bytes (fewer at the end of the data) where they lie: in
+ * memory or in the window; NULL when neither holds them. */
+static const uint8_t *view(struct tl_reader *r, size_t n, size_t *got)
+{
+	uint64_t size = r->fd < 0 ? r->mem_len : r->file_len;
+	uint64_t left = r->pos < size ? size - r->pos : 0;
+	const uint8_t *p;
+
+	*got = n < left ? n : (size_t)left;
+	if (r->fd < 0) {
+		p = r->mem + r->pos;
+	} else {
+		if (*got && (!r->win || r->pos < r->win_off ||
+			     r->pos + *got > r->win_off + r->win_len))
+			move_window(r, *got);
+		if (!r->windowed)
+			return NULL;
+		p = r->win ? r->win + (r->pos - r->win_off) : NULL;
+	}
+	r->pos += *got;
+	return p;
+}
+
 /* Reads up to n bytes at the current position; fewer only at end of data.
  * Returns the count, or -errno on a read error. */
 static ssize_t src_read(struct tl_reader *r, void *dst, size_t n)
 {
 	size_t got = 0;
 
-	if (r->fd < 0) {
-		size_t left = r->pos < r->mem_len ? r->mem_len - (size_t)r->pos : 0;
+	if (r->fd < 0 || r->windowed) {
+		const uint8_t *p = view(r, n, &got);
 
-		got = n < left ? n : left;
-		memcpy(dst, r->mem + r->pos, got);
-		r->pos += got;
-		return (ssize_t)got;
+		if (p)
+			memcpy(dst, p, got);
+		if (p || !got)
+			return (ssize_t)got;
+		got = 0; /* the window could not be mapped: read() from here */
 	}
 	while (got < n) {
 		ssize_t k = read(r->fd, (uint8_t *)dst + got, n - got);
@@ -302,6 +366,7 @@ static struct tl_reader *reader_new(const char *name)
 struct tl_reader *tl_reader_open(const char *path, char *err, size_t errlen)
 {
 	struct tl_reader *r = reader_new(path);
+	struct stat st;
 
 	if (!r) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -313,8 +378,10 @@ struct tl_reader *tl_reader_open(const char *path, char *err, size_t errlen)
 		tl_reader_close(r);
 		return NULL;
 	}
-	/* read ahead, and drop what was read from the page cache's LRU first */
-	posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		r->windowed = true;
+		r->file_len = (uint64_t)st.st_size;
+	}
 	return open_common(r, err, errlen);
 }
 
@@ -370,15 +437,19 @@ static enum tl_read_status check_block_header(struct tl_reader *r,
 	return TL_READ_OK;
 }
 
-/* Points blk at the next n bytes of memory (fewer at its end). */
-static size_t take_mem(struct tl_reader *r, size_t n)
+/* Points blk at the next n bytes where they lie (fewer at the end); false
+ * when they must be read into a buffer instead. */
+static bool take_view(struct tl_reader *r, size_t n, size_t *got)
 {
-	size_t left = r->pos < r->mem_len ? r->mem_len - (size_t)r->pos : 0;
-	size_t got = n < left ? n : left;
+	uint64_t pos = r->pos;
 
-	r->blk = r->mem + r->pos;
-	r->pos += got;
-	return got;
+	if (r->fd >= 0 && !r->windowed)
+		return false;
+	r->blk = view(r, n, got);
+	if (r->blk || !*got)
+		return true;
+	r->pos = pos; /* the window failed: read() from here */
+	return false;
 }
 
 static enum tl_read_status read_stored(struct tl_reader *r, size_t *got)
@@ -434,9 +505,7 @@ static enum tl_read_status load_payload(struct tl_reader *r, uint32_t crc)
 {
 	size_t got;
 
-	if (r->fd < 0)
-		got = take_mem(r, r->blk_stored);
-	else if (read_stored(r, &got))
+	if (!take_view(r, r->blk_stored, &got) && read_stored(r, &got))
 		return r->status;
 	r->blk_len = got;
 	r->partial = got < r->blk_stored;
@@ -646,6 +715,8 @@ void tl_reader_close(struct tl_reader *r)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
+	if (r->win)
+		munmap(r->win, r->win_len);
 	tl_vec_free(&r->buf);
 	tl_vec_free(&r->zout);
 	ZSTD_freeDCtx(r->dctx);
