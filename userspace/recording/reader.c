@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <zstd.h>
 #include "recording.h"
+#include "recording_impl.h"
 #include "util/vec.h"
 
 #define MAX_RECORD 65536
@@ -51,6 +52,7 @@ struct tl_reader {
 	struct tl_vec buf;       /* bytes: stored block bytes read through read() */
 	struct tl_vec zout;      /* bytes: a decompressed payload */
 	ZSTD_DCtx *dctx;
+	struct tl_unpacker *unpacker; /* decompresses the next block ahead */
 	size_t bh_len;           /* block header length of this format version */
 	bool in_block, partial, packed; /* packed: the block is compressed */
 	uint64_t blk_off;        /* file offset of the block header */
@@ -490,6 +492,11 @@ static enum tl_read_status unpack(struct tl_reader *r, size_t got)
 		r->blk = r->zout.p;
 		return TL_READ_OK;
 	}
+	if (r->unpacker && tl_unpacker_take(r->unpacker, r->blk_off, &r->zout)) {
+		r->blk = r->zout.p;
+		r->blk_len = r->blk_decl;
+		return TL_READ_OK;
+	}
 	n = ZSTD_decompressDCtx(r->dctx, r->zout.p, r->blk_decl, r->blk, got);
 	if (ZSTD_isError(n) || n != r->blk_decl)
 		return fail(r, TL_READ_CORRUPT,
@@ -518,6 +525,38 @@ static enum tl_read_status load_payload(struct tl_reader *r, uint32_t crc)
 	return r->packed ? unpack(r, got) : TL_READ_OK;
 }
 
+/* Bytes [at, at + n) of the source where they lie, if they lie in memory
+ * or in the window now mapped (the window is not moved for this: the
+ * current block may lie in it). */
+static const uint8_t *in_place(const struct tl_reader *r, uint64_t at, size_t n)
+{
+	if (r->fd < 0)
+		return at + n <= r->mem_len ? r->mem + at : NULL;
+	if (!r->win || at < r->win_off || at + n > r->win_off + r->win_len)
+		return NULL;
+	return r->win + (at - r->win_off);
+}
+
+/* Hands the next block, when it is a complete compressed one, to the
+ * unpacker, so it is decompressed while the caller reads this one. Only
+ * a saving: the block is checked in full when it is read. */
+static void prefetch_next(struct tl_reader *r)
+{
+	const uint8_t *h = in_place(r, r->pos, TL_BLOCK_HDR_LEN), *s;
+	uint32_t bh[6];
+
+	if (r->bh_len != TL_BLOCK_HDR_LEN || !h)
+		return;
+	memcpy(bh, h, sizeof(bh));
+	if (bh[0] != TL_BLOCK_MAGIC || bh[5] != TL_CODEC_ZSTD || bh[1] == 0 ||
+	    bh[1] > TL_BLOCK_MAX || bh[4] == 0 || bh[4] > TL_BLOCK_MAX)
+		return;
+	s = in_place(r, r->pos + TL_BLOCK_HDR_LEN, bh[1]);
+	if (!s || (!r->unpacker && !(r->unpacker = tl_unpacker_new())))
+		return;
+	tl_unpacker_start(r->unpacker, r->pos, s, bh[1], bh[4]);
+}
+
 static enum tl_read_status load_block(struct tl_reader *r)
 {
 	uint32_t bh[6];
@@ -542,6 +581,8 @@ static enum tl_read_status load_block(struct tl_reader *r)
 	r->packed = bh[5] == TL_CODEC_ZSTD;
 	if (load_payload(r, bh[2]))
 		return r->status;
+	if (r->packed)
+		prefetch_next(r);
 	r->blk_seen = 0;
 	r->blk_pos = 0;
 	r->in_block = true;
@@ -718,6 +759,7 @@ void tl_reader_close(struct tl_reader *r)
 	if (r->win)
 		munmap(r->win, r->win_len);
 	tl_vec_free(&r->buf);
+	tl_unpacker_free(r->unpacker);
 	tl_vec_free(&r->zout);
 	ZSTD_freeDCtx(r->dctx);
 	free(r);
