@@ -9,9 +9,10 @@
  * the part being read and moved along (a recording may be larger than
  * memory, and report/export should hold only the model), anything else
  * one block at a time through read(). A zstd block is checked by the CRC
- * of its stored bytes, then decompressed whole into a buffer; a raw block
- * is checked where it lies. A record is handed out where it lies when it
- * is aligned. */
+ * of its stored bytes, then decompressed whole into a buffer (by the
+ * unpacker's thread ahead of time when it can, unpack.c); a raw block is
+ * checked where it lies. A record is handed out where it lies when it is
+ * aligned. Files of format 1 (16-byte block headers, raw) read as well. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

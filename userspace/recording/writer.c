@@ -1,7 +1,10 @@
-/* recording.c - the streaming writer of recording files: a self-describing
+/* writer.c - the streaming writer of recording files: a self-describing
  * header, then CRC-checked blocks of records written whole, then a trailer.
  * A block is written with one write() once it is full or on flush, so a
  * recorder killed at any moment leaves a file readable up to its last block.
+ * Blocks are compressed with zstd and written by a thread of the writer's
+ * own, so the collector's thread only copies records (compressing costs
+ * about as much CPU per event as collecting: docs/recording-format.md).
  * Layout: recording.h and docs/recording-format.md. */
 #include <errno.h>
 #include <pthread.h>
