@@ -236,7 +236,9 @@ static int run(struct args *a, const char *prog)
 	/* no part of the report lists syscalls one by one (their counts are
 	 * kept either way): keeping only those a thread blocked in saves 7-14
 	 * MiB per million records of a futex-heavy recording */
-	struct tl_load_hooks h = { .blocking_syscalls_only = true };
+	struct tl_load_hooks h = { .blocking_syscalls_only = true,
+				   /* nor the whole trace's parallelism */
+				   .no_trace_series = true };
 	struct tl_model *m = NULL;
 	int err, status = 1;
 
