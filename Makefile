@@ -21,7 +21,7 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O3 -g
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=c11 -D_GNU_SOURCE -MMD -MP \
 	-I$(O) -I. -Iuserspace -DTL_VERSION='"$(VERSION)"'
-LDLIBS := -lbpf -lelf -ldw -lz -lpthread -lrt
+LDLIBS := -lbpf -lelf -ldw -lz -lzstd -lpthread -lrt
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-idirafter /usr/include/$(shell $(CC) -dumpmachine) \
 	-Wno-unused-parameter -Wno-missing-field-initializers -I$(O) -Ibpf -Iprobes
@@ -189,7 +189,9 @@ fuzz: $(FUZZ_BINS) ## build the libFuzzer targets
 FUZZ_LIB_fuzz_reader := $(wildcard userspace/recording/*.c userspace/util/*.c)
 FUZZ_LIB_fuzz_model := $(wildcard $(addsuffix /*.c,$(addprefix userspace/, \
 	util recording model load analysis report export export/perfetto)))
-FUZZ_LDLIBS_fuzz_model := -ldw -lelf -lz   # the symbolizer (analysis/) reads ELF and DWARF
+# recording/ compresses with zstd on threads of its own
+FUZZ_LDLIBS_fuzz_reader := -lz -lzstd -lpthread
+FUZZ_LDLIBS_fuzz_model := -ldw -lelf -lz -lzstd -lpthread   # the symbolizer (analysis/) reads ELF and DWARF
 $(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | $(O)/fuzz $(O)/threadline.skel.h
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LIB_$*) $(FUZZ_LDLIBS_$*) -o $@

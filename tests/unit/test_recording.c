@@ -112,6 +112,9 @@ static struct tl_writer *open_writer(const char *path)
 	make_info(&info);
 	w = tl_writer_open(path, &info, -1, -1);
 	assert_non_null(w);
+	/* raw blocks: the layout walk below knows where every record lies
+	 * (compressed blocks have tests of their own) */
+	tl_writer_set_level(w, 0);
 	return w;
 }
 
@@ -463,7 +466,7 @@ static void test_truncated_at_every_byte(void **state)
 		checked_partial_hdr += strstr(err, "block header") != NULL;
 		checked_mid += strstr(err, "inside a record") != NULL;
 	}
-	assert_int_equal(checked_partial_hdr, 9 * 15);
+	assert_int_equal(checked_partial_hdr, 9 * (TL_BLOCK_HDR_LEN - 1));
 	assert_true(checked_mid > 1000);
 	/* cut right before the trailer: every other record is there */
 	assert_int_equal(read_all(d, l.rec_off[l.nrecs - 1], &got, err, sizeof(err),
@@ -617,10 +620,10 @@ static void test_corrupt_header(void **state)
 	assert_null(tl_reader_open_mem(copy, len, err, sizeof(err)));
 	assert_non_null(strstr(err, "header checksum mismatch"));
 	memcpy(copy, d, len);
-	v = 2;
+	v = 3;
 	memcpy(copy + 8, &v, 4);
 	assert_null(tl_reader_open_mem(copy, len, err, sizeof(err)));
-	assert_non_null(strstr(err, "format version 2 at byte 8"));
+	assert_non_null(strstr(err, "format version 3 at byte 8"));
 	memcpy(copy, d, len);
 	v = 8;
 	memcpy(copy + 12, &v, 4);
@@ -754,6 +757,7 @@ static void test_write_error_keeps_whole_blocks(void **state)
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	w = tl_writer_open(path, &info, -1, -1);
 	assert_non_null(w);
+	tl_writer_set_level(w, 0);
 	for (i = 0; i < 20000 && rc == 0; i++) {
 		make_rec(TL_SWITCH, i, buf);
 		rc = tl_writer_append(w, (struct tl_hdr *)buf);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -580,7 +581,30 @@ static uint32_t trailer_flags(const struct rec *r, bool interrupted)
 	return f;
 }
 
-static void summary(const struct rec *r, uint64_t events, uint64_t lost)
+static double cpu_s(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru))
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* With -v: what recording cost, split between the collecting (main)
+ * thread and the rest (the writer's thread compressing blocks), so the
+ * benchmarks can tell the two apart. */
+static void cpu_line(uint64_t events)
+{
+	double all = cpu_s(RUSAGE_SELF), main_thr = cpu_s(RUSAGE_THREAD);
+	double per = events ? 1e9 / (double)events : 0;
+
+	fprintf(stderr, "threadline: CPU %.3f s (%.0f ns/event), collecting "
+		"thread %.3f s (%.0f ns/event)\n", all, all * per, main_thr,
+		main_thr * per);
+}
+
+static void summary(struct rec *r, uint64_t events, uint64_t lost)
 {
 	struct stat st;
 	double mib = stat(r->o->output, &st) == 0 ? st.st_size / 1048576.0 : 0;
@@ -593,6 +617,8 @@ static void summary(const struct rec *r, uint64_t events, uint64_t lost)
 			tl_writer_clamped(r->w));
 	if (r->stacks)
 		tl_rec_stacks_summary(r->stacks, stderr, tl_session_stacks_lost(r->s));
+	if (r->o->verbose)
+		cpu_line(events);
 }
 
 /* Stop, drain, write the trailer. Returns the exit status. The data ends

@@ -233,12 +233,18 @@ static int critical_path(const struct args *a, const struct tl_model *m)
 static int run(struct args *a, const char *prog)
 {
 	struct tl_load_result *lr = calloc(1, sizeof(*lr));
+	/* no part of the report lists syscalls one by one (their counts are
+	 * kept either way): keeping only those a thread blocked in saves 7-14
+	 * MiB per million records of a futex-heavy recording */
+	struct tl_load_hooks h = { .blocking_syscalls_only = true,
+				   /* nor the whole trace's parallelism */
+				   .no_trace_series = true };
 	struct tl_model *m = NULL;
 	int err, status = 1;
 
 	if (!lr)
 		return 1;
-	err = tl_load(a->file, NULL, &m, lr);
+	err = tl_load(a->file, &h, &m, lr);
 	if (err) {
 		/* the reader's reason already names the file and the offset */
 		if (lr->msg[0])

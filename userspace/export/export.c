@@ -97,6 +97,9 @@ static int load_and_write(struct run *x, const char *recording, struct tl_export
 {
 	struct tl_load_hooks h = {
 		.blocking_syscalls_only = true,  /* the only ones drawn */
+		/* both exports draw each process's own series only */
+		.no_trace_series = true,
+		.no_tree_series = true,
 		.begin = begin,
 		.record = record,
 		.arg = x,

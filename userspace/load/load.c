@@ -38,6 +38,8 @@ static struct tl_model *new_model(const struct tl_rec_info *info,
 
 	o.all_tasks = strcmp(info->target, "all") == 0;
 	o.blocking_syscalls_only = h && h->blocking_syscalls_only;
+	o.no_trace_series = h && h->no_trace_series;
+	o.no_tree_series = h && h->no_tree_series;
 	return tl_model_new(&o);
 }
 

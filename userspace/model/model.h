@@ -343,6 +343,13 @@ struct tl_model_opts {
 	 * those whose enter was not seen): what the Perfetto export draws as
 	 * slices. The per-thread counts still count every syscall. */
 	bool blocking_syscalls_only;
+	/* leave out series no one will ask for, which are then empty: the
+	 * whole trace's (tl_model_series) and each process tree's
+	 * (tl_proc_tree_series; a tree of one process still shares its own).
+	 * Each costs 16 bytes per change, as the processes' own series do:
+	 * on a -a recording ~14 MiB per million records apiece. */
+	bool no_trace_series;
+	bool no_tree_series;
 };
 
 struct tl_model_stats {

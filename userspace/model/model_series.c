@@ -32,6 +32,7 @@ struct acc {
 	int run, rdy, unk;
 	uint64_t start, end;
 	const struct acc *same_as;
+	bool off;                /* not wanted (tl_model_opts): left empty */
 };
 
 /* A thread's stream of changes: at each interval boundary, the state it
@@ -183,9 +184,18 @@ static void share(struct acc *a, const struct acc *src)
 	a->steps->n = 0;   /* drop the start step acc_init put there */
 }
 
-static inline void acc_add(struct tl_model *m, struct acc *a, const struct cursor *c)
+/* A series no one will ask for: no steps at all. */
+static void leave_out(struct acc *a)
 {
 	if (a->same_as)
+		return; /* shared: costs nothing */
+	a->off = true;
+	a->steps->n = 0;
+}
+
+static inline void acc_add(struct tl_model *m, struct acc *a, const struct cursor *c)
+{
+	if (a->same_as || a->off)
 		return;
 	a->run += c->run;
 	a->rdy += c->rdy;
@@ -290,6 +300,10 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 	}
 	acc_init(m, &b->all, &m->all_steps, &m->all_series, m->st.start, end);
 	share_same(m, b);
+	if (m->o.no_trace_series)
+		leave_out(&b->all);
+	for (size_t i = 0; i < np && m->o.no_tree_series; i++)
+		leave_out(&b->tree[i]);
 	return 0;
 }
 

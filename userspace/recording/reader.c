@@ -5,10 +5,14 @@
  * short (a recorder killed, a disk filled) reads up to its last complete
  * record and then says where it was cut.
  *
- * Reading is on the export's critical path (every byte is CRC-checked), so
- * a regular file is mapped and checked in place: a block's payload is never
- * copied, and a record is handed out where it lies when it is aligned.
- * Pipes and other files that cannot be mapped are read in whole blocks. */
+ * A file is streamed: a regular file through a 16 MiB window mapped over
+ * the part being read and moved along (a recording may be larger than
+ * memory, and report/export should hold only the model), anything else
+ * one block at a time through read(). A zstd block is checked by the CRC
+ * of its stored bytes, then decompressed whole into a buffer (by the
+ * unpacker's thread ahead of time when it can, unpack.c); a raw block is
+ * checked where it lies. A record is handed out where it lies when it is
+ * aligned. Files of format 1 (16-byte block headers, raw) read as well. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,7 +23,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 #include "recording.h"
+#include "recording_impl.h"
 #include "util/vec.h"
 
 #define MAX_RECORD 65536
@@ -28,19 +34,31 @@ struct tl_reader {
 	int fd;                  /* -1 when reading from memory */
 	const uint8_t *mem;
 	size_t mem_len;
-	void *map;               /* mem is this mapping of the file, or NULL */
-	size_t map_len;
+	/* a regular file is read through a window mapped over the part being
+	 * read, moved along as reading goes: records are read in place, as
+	 * from memory, but only the window is ever mapped */
+	bool windowed;
+	uint64_t file_len;
+	uint8_t *win;
+	uint64_t win_off;
+	size_t win_len;
 	uint64_t pos;            /* source offset of the next byte to read */
 	char name[256];          /* file name for messages */
 	struct tl_rec_info info;
 	enum tl_read_status status; /* TL_READ_OK while reading goes on */
 	char err[512];
+	char loc[96];            /* where(): a record's place, for messages */
 
-	const uint8_t *blk;      /* payload of the current block: in mem, or buf */
-	struct tl_vec buf;       /* bytes: the block when reading through read() */
-	bool in_block, partial;
+	const uint8_t *blk;      /* payload of the current block: in mem, buf or zout */
+	struct tl_vec buf;       /* bytes: stored block bytes read through read() */
+	struct tl_vec zout;      /* bytes: a decompressed payload */
+	ZSTD_DCtx *dctx;
+	struct tl_unpacker *unpacker; /* decompresses the next block ahead */
+	size_t bh_len;           /* block header length of this format version */
+	bool in_block, partial, packed; /* packed: the block is compressed */
 	uint64_t blk_off;        /* file offset of the block header */
-	uint32_t blk_decl, blk_count, blk_seen;
+	uint32_t blk_decl, blk_count, blk_seen; /* decl: payload length */
+	uint32_t blk_stored, blk_codec;
 	size_t blk_len, blk_pos; /* bytes present; next record within */
 
 	uint64_t next_off;       /* end of the last record read (header end before) */
@@ -53,19 +71,73 @@ struct tl_reader {
 
 /* ---- source ---- */
 
+#define WINDOW (16u << 20)
+
+/* Maps the window so that it holds [pos, pos + n); false if it cannot be
+ * (then the file is read through read() from pos on). */
+static bool move_window(struct tl_reader *r, size_t n)
+{
+	uint64_t start = r->pos & ~(uint64_t)(sysconf(_SC_PAGESIZE) - 1);
+	uint64_t len = r->pos - start + n;
+	void *p;
+
+	if (r->win)
+		munmap(r->win, r->win_len);
+	r->win = NULL;
+	if (len < WINDOW)
+		len = WINDOW;
+	if (len > r->file_len - start)
+		len = r->file_len - start;
+	p = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, r->fd, (off_t)start);
+	if (p == MAP_FAILED) {
+		r->windowed = false;
+		lseek(r->fd, (off_t)r->pos, SEEK_SET);
+		return false;
+	}
+	madvise(p, (size_t)len, MADV_SEQUENTIAL);
+	r->win = p;
+	r->win_off = start;
+	r->win_len = (size_t)len;
+	return true;
+}
+
+/* The next n bytes (fewer at the end of the data) where they lie: in
+ * memory or in the window; NULL when neither holds them. */
+static const uint8_t *view(struct tl_reader *r, size_t n, size_t *got)
+{
+	uint64_t size = r->fd < 0 ? r->mem_len : r->file_len;
+	uint64_t left = r->pos < size ? size - r->pos : 0;
+	const uint8_t *p;
+
+	*got = n < left ? n : (size_t)left;
+	if (r->fd < 0) {
+		p = r->mem + r->pos;
+	} else {
+		if (*got && (!r->win || r->pos < r->win_off ||
+			     r->pos + *got > r->win_off + r->win_len))
+			move_window(r, *got);
+		if (!r->windowed)
+			return NULL;
+		p = r->win ? r->win + (r->pos - r->win_off) : NULL;
+	}
+	r->pos += *got;
+	return p;
+}
+
 /* Reads up to n bytes at the current position; fewer only at end of data.
  * Returns the count, or -errno on a read error. */
 static ssize_t src_read(struct tl_reader *r, void *dst, size_t n)
 {
 	size_t got = 0;
 
-	if (r->fd < 0) {
-		size_t left = r->pos < r->mem_len ? r->mem_len - (size_t)r->pos : 0;
+	if (r->fd < 0 || r->windowed) {
+		const uint8_t *p = view(r, n, &got);
 
-		got = n < left ? n : left;
-		memcpy(dst, r->mem + r->pos, got);
-		r->pos += got;
-		return (ssize_t)got;
+		if (p)
+			memcpy(dst, p, got);
+		if (p || !got)
+			return (ssize_t)got;
+		got = 0; /* the window could not be mapped: read() from here */
 	}
 	while (got < n) {
 		ssize_t k = read(r->fd, (uint8_t *)dst + got, n - got);
@@ -237,10 +309,11 @@ static enum tl_read_status read_prefix(struct tl_reader *r, uint8_t *hdr,
 		return fail(r, TL_READ_TRUNCATED,
 			    "cut short at byte %zu, inside the file header", got);
 	memcpy(&r->info.format_version, hdr + 8, 4);
-	if (r->info.format_version != TL_REC_FORMAT_VERSION)
+	if (r->info.format_version != 1 && r->info.format_version != 2)
 		return fail(r, TL_READ_CORRUPT,
-			    "format version %u at byte 8; this threadline reads version %u",
-			    r->info.format_version, TL_REC_FORMAT_VERSION);
+			    "format version %u at byte 8; this threadline reads versions 1 and 2",
+			    r->info.format_version);
+	r->bh_len = r->info.format_version == 1 ? TL_BLOCK_HDR_LEN_V1 : TL_BLOCK_HDR_LEN;
 	memcpy(len, hdr + 12, 4);
 	if (*len < TL_REC_PREFIX_LEN + 8 || *len > TL_REC_HEADER_MAX)
 		return fail(r, TL_READ_CORRUPT, "bad header length %u at byte 12", *len);
@@ -293,33 +366,10 @@ static struct tl_reader *reader_new(const char *name)
 	return r;
 }
 
-/* Maps a regular file so blocks are checked and records read in place;
- * anything else (a pipe, a mapping refused) is read through read(). */
-static void map_file(struct tl_reader *r)
-{
-	struct stat st;
-	void *p;
-
-	if (fstat(r->fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > SIZE_MAX)
-		return;
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
-	if (p == MAP_FAILED)
-		return;
-	/* read ahead, and let pages already read go first: a recording may
-	 * be larger than memory */
-	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-	r->map = p;
-	r->map_len = (size_t)st.st_size;
-	r->mem = p;
-	r->mem_len = r->map_len;
-	close(r->fd);
-	r->fd = -1;
-}
-
 struct tl_reader *tl_reader_open(const char *path, char *err, size_t errlen)
 {
 	struct tl_reader *r = reader_new(path);
+	struct stat st;
 
 	if (!r) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -331,7 +381,10 @@ struct tl_reader *tl_reader_open(const char *path, char *err, size_t errlen)
 		tl_reader_close(r);
 		return NULL;
 	}
-	map_file(r);
+	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		r->windowed = true;
+		r->file_len = (uint64_t)st.st_size;
+	}
 	return open_common(r, err, errlen);
 }
 
@@ -365,7 +418,7 @@ static enum tl_read_status cut_short(struct tl_reader *r, const char *where)
 }
 
 static enum tl_read_status check_block_header(struct tl_reader *r,
-					      const uint32_t bh[4])
+					      const uint32_t bh[6])
 {
 	uint64_t off = r->blk_off;
 
@@ -374,97 +427,211 @@ static enum tl_read_status check_block_header(struct tl_reader *r,
 	if (bh[1] == 0 || bh[1] > TL_BLOCK_MAX)
 		return fail(r, TL_READ_CORRUPT, "bad block length %u at byte %" PRIu64,
 			    bh[1], off + 4);
-	if (bh[3] == 0 || bh[3] > bh[1] / sizeof(struct tl_hdr))
+	if (bh[4] == 0 || bh[4] > TL_BLOCK_MAX)
+		return fail(r, TL_READ_CORRUPT, "bad payload length %u at byte %" PRIu64,
+			    bh[4], off + 16);
+	if (bh[5] > TL_CODEC_ZSTD || (bh[5] == TL_CODEC_RAW && bh[1] != bh[4]))
+		return fail(r, TL_READ_CORRUPT,
+			    "bad block codec %u (stored %u bytes for %u) at byte %" PRIu64,
+			    bh[5], bh[1], bh[4], off + 20);
+	if (bh[3] == 0 || bh[3] > bh[4] / sizeof(struct tl_hdr))
 		return fail(r, TL_READ_CORRUPT,
 			    "bad record count %u at byte %" PRIu64, bh[3], off + 12);
 	return TL_READ_OK;
 }
 
-/* Points blk at the next n bytes of memory (fewer at its end). */
-static size_t take_mem(struct tl_reader *r, size_t n)
+/* Points blk at the next n bytes where they lie (fewer at the end); false
+ * when they must be read into a buffer instead. */
+static bool take_view(struct tl_reader *r, size_t n, size_t *got)
 {
-	size_t left = r->pos < r->mem_len ? r->mem_len - (size_t)r->pos : 0;
-	size_t got = n < left ? n : left;
+	uint64_t pos = r->pos;
 
-	r->blk = r->mem + r->pos;
-	r->pos += got;
-	return got;
+	if (r->fd >= 0 && !r->windowed)
+		return false;
+	r->blk = view(r, n, got);
+	if (r->blk || !*got)
+		return true;
+	r->pos = pos; /* the window failed: read() from here */
+	return false;
 }
 
-static enum tl_read_status read_payload(struct tl_reader *r, size_t *got)
+static enum tl_read_status read_stored(struct tl_reader *r, size_t *got)
 {
-	if (tl_vec_reserve(&r->buf, 1, r->blk_decl))
+	if (tl_vec_reserve(&r->buf, 1, r->blk_stored))
 		return fail(r, TL_READ_CORRUPT, "out of memory");
 	r->blk = r->buf.p;
-	return read_exact(r, r->buf.p, r->blk_decl, got);
+	return read_exact(r, r->buf.p, r->blk_stored, got);
+}
+
+/* Of a block cut short, what its first n stored bytes decompress to: the
+ * complete records in it are still read. */
+static size_t unpack_prefix(struct tl_reader *r, size_t n)
+{
+	ZSTD_inBuffer in = { r->blk, n, 0 };
+	ZSTD_outBuffer out = { r->zout.p, r->blk_decl, 0 };
+
+	ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+	while (in.pos < in.size && out.pos < out.size) {
+		size_t k = ZSTD_decompressStream(r->dctx, &out, &in);
+
+		if (ZSTD_isError(k) || k == 0)
+			break;
+	}
+	return out.pos;
+}
+
+static enum tl_read_status unpack(struct tl_reader *r, size_t got)
+{
+	size_t n;
+
+	if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
+		return fail(r, TL_READ_CORRUPT, "out of memory");
+	if (tl_vec_reserve(&r->zout, 1, r->blk_decl))
+		return fail(r, TL_READ_CORRUPT, "out of memory");
+	if (r->partial) {
+		r->blk_len = unpack_prefix(r, got);
+		r->blk = r->zout.p;
+		return TL_READ_OK;
+	}
+	if (r->unpacker && tl_unpacker_take(r->unpacker, r->blk_off, &r->zout)) {
+		r->blk = r->zout.p;
+		r->blk_len = r->blk_decl;
+		return TL_READ_OK;
+	}
+	n = ZSTD_decompressDCtx(r->dctx, r->zout.p, r->blk_decl, r->blk, got);
+	if (ZSTD_isError(n) || n != r->blk_decl)
+		return fail(r, TL_READ_CORRUPT,
+			    "block at byte %" PRIu64 " does not decompress to its %u bytes (%s)",
+			    r->blk_off, r->blk_decl,
+			    ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong length");
+	r->blk = r->zout.p;
+	r->blk_len = n;
+	return TL_READ_OK;
 }
 
 static enum tl_read_status load_payload(struct tl_reader *r, uint32_t crc)
 {
 	size_t got;
 
-	if (r->fd < 0)
-		got = take_mem(r, r->blk_decl);
-	else if (read_payload(r, &got))
+	if (!take_view(r, r->blk_stored, &got) && read_stored(r, &got))
 		return r->status;
 	r->blk_len = got;
-	r->partial = got < r->blk_decl;
+	r->partial = got < r->blk_stored;
 	/* A cut block cannot be checked as a whole; its complete records
 	 * are still checked one by one. */
 	if (!r->partial && tl_crc32(0, r->blk, got) != crc)
 		return fail(r, TL_READ_CORRUPT,
 			    "block checksum mismatch (block at byte %" PRIu64 ", %u bytes)",
-			    r->blk_off, r->blk_decl);
-	return TL_READ_OK;
+			    r->blk_off, r->blk_stored);
+	return r->packed ? unpack(r, got) : TL_READ_OK;
+}
+
+/* Bytes [at, at + n) of the source where they lie, if they lie in memory
+ * or in the window now mapped (the window is not moved for this: the
+ * current block may lie in it). */
+static const uint8_t *in_place(const struct tl_reader *r, uint64_t at, size_t n)
+{
+	if (r->fd < 0)
+		return at + n <= r->mem_len ? r->mem + at : NULL;
+	if (!r->win || at < r->win_off || at + n > r->win_off + r->win_len)
+		return NULL;
+	return r->win + (at - r->win_off);
+}
+
+/* Hands the next block, when it is a complete compressed one, to the
+ * unpacker, so it is decompressed while the caller reads this one. Only
+ * a saving: the block is checked in full when it is read. */
+static void prefetch_next(struct tl_reader *r)
+{
+	const uint8_t *h = in_place(r, r->pos, TL_BLOCK_HDR_LEN), *s;
+	uint32_t bh[6];
+
+	if (r->bh_len != TL_BLOCK_HDR_LEN || !h)
+		return;
+	memcpy(bh, h, sizeof(bh));
+	if (bh[0] != TL_BLOCK_MAGIC || bh[5] != TL_CODEC_ZSTD || bh[1] == 0 ||
+	    bh[1] > TL_BLOCK_MAX || bh[4] == 0 || bh[4] > TL_BLOCK_MAX)
+		return;
+	s = in_place(r, r->pos + TL_BLOCK_HDR_LEN, bh[1]);
+	if (!s || (!r->unpacker && !(r->unpacker = tl_unpacker_new())))
+		return;
+	tl_unpacker_start(r->unpacker, r->pos, s, bh[1], bh[4]);
 }
 
 static enum tl_read_status load_block(struct tl_reader *r)
 {
-	uint32_t bh[4];
+	uint32_t bh[6];
 	size_t got;
 
 	r->blk_off = r->pos;
-	if (read_exact(r, bh, sizeof(bh), &got))
+	if (read_exact(r, bh, r->bh_len, &got))
 		return r->status;
 	if (got == 0)
 		return cut_short(r, "no trailer");
-	if (got < sizeof(bh))
+	if (got < r->bh_len)
 		return cut_short(r, "inside a block header");
+	if (r->bh_len == TL_BLOCK_HDR_LEN_V1) {
+		bh[4] = bh[1];
+		bh[5] = TL_CODEC_RAW;
+	}
 	if (check_block_header(r, bh))
 		return r->status;
-	r->blk_decl = bh[1];
+	r->blk_stored = bh[1];
+	r->blk_decl = bh[4];
 	r->blk_count = bh[3];
+	r->packed = bh[5] == TL_CODEC_ZSTD;
 	if (load_payload(r, bh[2]))
 		return r->status;
+	if (r->packed)
+		prefetch_next(r);
 	r->blk_seen = 0;
 	r->blk_pos = 0;
 	r->in_block = true;
 	return TL_READ_OK;
 }
 
+/* End of the block in the file. */
+static uint64_t block_end(const struct tl_reader *r)
+{
+	return r->blk_off + r->bh_len + r->blk_stored;
+}
+
 /* ---- records ---- */
 
+/* Where a record lies, for messages: a file offset in a raw block; in a
+ * compressed one, the offset in its payload and the block's. */
+static const char *where(struct tl_reader *r, size_t pos)
+{
+	if (r->packed)
+		snprintf(r->loc, sizeof(r->loc), "payload byte %zu of the block at byte %"
+			 PRIu64, pos, r->blk_off);
+	else
+		snprintf(r->loc, sizeof(r->loc), "byte %" PRIu64,
+			 r->blk_off + r->bh_len + pos);
+	return r->loc;
+}
+
 static enum tl_read_status check_record(struct tl_reader *r, const struct tl_hdr *h,
-					uint64_t off)
+					size_t pos)
 {
 	size_t min = tl_record_min_size(h->type);
 
 	if (min == 0)
 		return fail(r, TL_READ_CORRUPT,
-			    "unknown record type %u at byte %" PRIu64, h->type, off);
+			    "unknown record type %u at %s", h->type, where(r, pos));
 	if (h->size < min || h->size > tl_record_max_size(h->type))
 		return fail(r, TL_READ_CORRUPT,
-			    "%s record at byte %" PRIu64 " has size %u (expected %s%zu)",
-			    tl_type_name(h->type), off, h->size,
+			    "%s record at %s has size %u (expected %s%zu)",
+			    tl_type_name(h->type), where(r, pos), h->size,
 			    tl_record_is_variable(h->type) ? "at least " : "", min);
 	if (h->cpu >= r->info.ncpus)
 		return fail(r, TL_READ_CORRUPT,
-			    "record at byte %" PRIu64 " is on cpu %u of a %u-CPU recording",
-			    off, h->cpu, r->info.ncpus);
+			    "record at %s is on cpu %u of a %u-CPU recording",
+			    where(r, pos), h->cpu, r->info.ncpus);
 	if (h->ts < r->last_ts)
 		return fail(r, TL_READ_CORRUPT,
-			    "record at byte %" PRIu64 " goes back in time (%" PRIu64
-			    " < %" PRIu64 ")", off, (uint64_t)h->ts, r->last_ts);
+			    "record at %s goes back in time (%" PRIu64
+			    " < %" PRIu64 ")", where(r, pos), (uint64_t)h->ts, r->last_ts);
 	return TL_READ_OK;
 }
 
@@ -477,10 +644,11 @@ static enum tl_read_status end_of_block(struct tl_reader *r)
 			    "block at byte %" PRIu64 " has %zu bytes after its %u records",
 			    r->blk_off, r->blk_len - r->blk_pos, r->blk_count);
 	r->in_block = false;
+	r->next_off = block_end(r);
 	return TL_READ_OK;
 }
 
-static enum tl_read_status take_trailer(struct tl_reader *r, uint64_t off)
+static enum tl_read_status take_trailer(struct tl_reader *r, size_t pos)
 {
 	uint8_t extra;
 	size_t got;
@@ -488,24 +656,25 @@ static enum tl_read_status take_trailer(struct tl_reader *r, uint64_t off)
 	memcpy(&r->trailer, r->rec, sizeof(r->trailer));
 	if (r->trailer.records != r->nrecords)
 		return fail(r, TL_READ_CORRUPT,
-			    "trailer at byte %" PRIu64 " counts %" PRIu64
+			    "trailer at %s counts %" PRIu64
 			    " records, the file has %" PRIu64,
-			    off, (uint64_t)r->trailer.records, r->nrecords);
+			    where(r, pos), (uint64_t)r->trailer.records, r->nrecords);
 	for (int t = 0; t < TL_MAX_TYPES; t++)
 		if (r->trailer.counts[t] != r->counts[t])
 			return fail(r, TL_READ_CORRUPT,
-				    "trailer at byte %" PRIu64 " counts %" PRIu64
-				    " %s records, the file has %" PRIu64, off,
+				    "trailer at %s counts %" PRIu64
+				    " %s records, the file has %" PRIu64, where(r, pos),
 				    (uint64_t)r->trailer.counts[t], tl_type_name((uint16_t)t),
 				    r->counts[t]);
 	if (r->blk_seen != r->blk_count || r->blk_pos != r->blk_decl)
 		return fail(r, TL_READ_CORRUPT,
-			    "trailer at byte %" PRIu64 " does not end its block", off);
+			    "trailer at %s does not end its block", where(r, pos));
 	if (read_exact(r, &extra, 1, &got))
 		return r->status;
 	if (got)
 		return fail(r, TL_READ_CORRUPT,
 			    "data after the trailer at byte %" PRIu64, r->pos - 1);
+	r->next_off = block_end(r);
 	r->have_trailer = true;
 	r->status = TL_READ_END;
 	return TL_READ_END;
@@ -513,30 +682,31 @@ static enum tl_read_status take_trailer(struct tl_reader *r, uint64_t off)
 
 static enum tl_read_status next_in_block(struct tl_reader *r, const struct tl_hdr **rec)
 {
-	uint64_t off = r->blk_off + TL_BLOCK_HDR_LEN + r->blk_pos;
+	size_t pos = r->blk_pos;
 	size_t left = r->blk_len - r->blk_pos;
 	struct tl_hdr h;
 
 	if (left < sizeof(h))
 		return r->partial ? cut_short(r, left ? "inside a record" :
 					      "inside a block") :
-			fail(r, TL_READ_CORRUPT,
-			     "record at byte %" PRIu64 " overruns its block", off);
+			fail(r, TL_READ_CORRUPT, "record at %s overruns its block", where(r, pos));
 	memcpy(&h, r->blk + r->blk_pos, sizeof(h));
-	if (check_record(r, &h, off))
+	if (check_record(r, &h, pos))
 		return r->status;
 	if (h.size > left)
 		return r->partial ? cut_short(r, "inside a record") :
-			fail(r, TL_READ_CORRUPT,
-			     "record at byte %" PRIu64 " overruns its block", off);
+			fail(r, TL_READ_CORRUPT, "record at %s overruns its block", where(r, pos));
 	const uint8_t *at = r->blk + r->blk_pos;
 	r->blk_pos += h.size;
 	r->blk_seen++;
 	r->last_ts = h.ts;
-	r->next_off = off + h.size;
+	/* a compressed block's records have no offset of their own: the file
+	 * is readable up to the block's start until all of it is read */
+	if (!r->packed)
+		r->next_off = r->blk_off + r->bh_len + r->blk_pos;
 	if (h.type == TL_TRAILER) {
 		memcpy(r->rec, at, h.size);
-		return take_trailer(r, off);
+		return take_trailer(r, pos);
 	}
 	r->nrecords++;
 	r->counts[h.type]++;
@@ -587,8 +757,11 @@ void tl_reader_close(struct tl_reader *r)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
-	if (r->map)
-		munmap(r->map, r->map_len);
+	if (r->win)
+		munmap(r->win, r->win_len);
 	tl_vec_free(&r->buf);
+	tl_unpacker_free(r->unpacker);
+	tl_vec_free(&r->zout);
+	ZSTD_freeDCtx(r->dctx);
 	free(r);
 }

@@ -4,8 +4,12 @@
  *   file header: magic "TLREC\r\n\x1a", u32 format version, u32 header length,
  *                then key/value fields (u16 key, u16 len, bytes) describing the
  *                host, kernel, CPUs, clock pair, command line and target;
- *   blocks:      u32 magic "TLBK", u32 payload length, u32 crc32 of payload,
- *                u32 record count, then records (struct tl_hdr + body);
+ *   blocks:      u32 magic "TLBK", u32 stored length, u32 crc32 of the
+ *                stored bytes, u32 record count, u32 payload length, u32
+ *                codec, then the stored bytes: the payload (records, struct
+ *                tl_hdr + body, back to back) raw or compressed with zstd.
+ *                Format 1 blocks have only the first four fields and are
+ *                always raw; the reader takes both.
  *   the last record of a complete file is a TL_TRAILER.
  * A file cut short is readable up to its last complete record.
  */
@@ -18,14 +22,20 @@
 #include <stdio.h>
 #include "bpf/tl_abi.h"
 
-#define TL_REC_FORMAT_VERSION 1
+#define TL_REC_FORMAT_VERSION 2   /* the version written; 1 is still read */
 
 /* File and block layout constants (docs/recording-format.md). */
 #define TL_REC_MAGIC "TLREC\r\n\x1a"   /* 8 bytes */
 #define TL_REC_PREFIX_LEN 16             /* magic, version, header length */
 #define TL_REC_HEADER_MAX 65536
 #define TL_BLOCK_MAGIC 0x4b424c54u       /* "TLBK" as stored */
-#define TL_BLOCK_HDR_LEN 16
+#define TL_BLOCK_HDR_LEN 24             /* format 2 */
+#define TL_BLOCK_HDR_LEN_V1 16
+#define TL_CODEC_RAW 0                   /* stored bytes = payload */
+#define TL_CODEC_ZSTD 1                  /* stored bytes = one zstd frame */
+/* zstd level of the writer: level 1 compresses a pipe benchmark recording
+ * 21x at ~1.5 GB/s on one core (docs/recording-format.md) */
+#define TL_WRITER_LEVEL 1
 #define TL_BLOCK_TARGET (256 * 1024)     /* the writer's block payload size */
 #define TL_BLOCK_MAX (4 * 1024 * 1024)   /* the largest payload a reader takes */
 
@@ -76,17 +86,22 @@ struct tl_writer;
  * Returns NULL and sets errno on failure. */
 struct tl_writer *tl_writer_open(const char *path, const struct tl_rec_info *info,
 				 int uid, int gid);
-/* Appends one record (rec->size bytes). Buffered; full blocks are written
- * out. Returns 0 or -errno (e.g. -ENOSPC; then the file keeps what was
- * written before). */
+/* Blocks are compressed at level (zstd; 0 = stored raw) from now on;
+ * tests use 0 to know where each record lies. */
+void tl_writer_set_level(struct tl_writer *w, int level);
+/* Appends one record (rec->size bytes). Buffered; a full block is handed to
+ * the writer's own thread, which compresses and writes it while the caller
+ * fills the next. Returns 0 or -errno (e.g. -ENOSPC, possibly found on an
+ * earlier block; then the file keeps what was written before). */
 int tl_writer_append(struct tl_writer *w, const struct tl_hdr *rec);
-/* Writes the buffered block now (called periodically so a kill loses little). */
+/* Writes the buffered block now and waits until it is in the file (called
+ * periodically so a kill loses little). */
 int tl_writer_flush(struct tl_writer *w);
 /* Appends the trailer (counts filled in by the writer), flushes, fsyncs,
  * closes and frees. Returns 0 or -errno. */
 int tl_writer_close(struct tl_writer *w, uint64_t end_ts, uint32_t flags,
 		    int32_t target_status, uint64_t lost_total);
-uint64_t tl_writer_records(const struct tl_writer *w);
+uint64_t tl_writer_records(struct tl_writer *w); /* waits for the thread */
 /* Records whose timestamp was older than the one before and was raised to
  * it, so the file stays in order (the reorder window was too short). */
 uint64_t tl_writer_clamped(const struct tl_writer *w);

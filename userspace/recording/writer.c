@@ -1,9 +1,14 @@
-/* recording.c - the streaming writer of recording files: a self-describing
+/* writer.c - the streaming writer of recording files: a self-describing
  * header, then CRC-checked blocks of records written whole, then a trailer.
  * A block is written with one write() once it is full or on flush, so a
  * recorder killed at any moment leaves a file readable up to its last block.
+ * Blocks are compressed with zstd and written by a thread of the writer's
+ * own, so the collector's thread only copies records (compressing costs
+ * about as much CPU per event as collecting: docs/recording-format.md).
  * Layout: recording.h and docs/recording-format.md. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,6 +17,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 #include "recording.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -22,19 +28,39 @@
 #define TL_VERSION "unknown"
 #endif
 
+/* A block of records: filled by the caller's thread, then compressed and
+ * written by the writer thread while the caller fills the other one. */
+struct blk {
+	uint8_t *buf;            /* TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET */
+	size_t len;              /* bytes in buf, block header included */
+	uint32_t nrec;
+};
+
 struct tl_writer {
 	int fd;
 	int err;                 /* first write error (-errno); sticky */
 	uint32_t ncpus;
-	uint32_t nrec;           /* records in the open block */
-	size_t len;              /* bytes in the open block, header included */
-	off_t good_off;          /* end of the last block fully written */
+	int level;               /* zstd level; 0 stores blocks raw */
 	uint64_t last_ts;
-	uint64_t records;        /* records in blocks written to disk */
+	uint64_t appended;       /* records appended, in all blocks */
 	uint64_t clamped;
-	uint64_t counts[TL_MAX_TYPES];     /* of records on disk */
-	uint64_t buf_counts[TL_MAX_TYPES]; /* of records in the open block */
-	uint8_t *buf;            /* TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET */
+	uint64_t counts[TL_MAX_TYPES]; /* of records appended */
+	struct blk blk[2];
+	int cur;                 /* the block being filled */
+	/* shared with the writer thread, under mu */
+	pthread_t thread;
+	bool have_thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct blk *queued;      /* handed over, not yet written */
+	bool quit;
+	int thread_err;          /* the thread's first write error */
+	uint64_t written;        /* records in blocks on disk */
+	/* the writer thread's own */
+	off_t good_off;          /* end of the last block fully written */
+	ZSTD_CCtx *cctx;
+	uint8_t *zbuf;           /* TL_BLOCK_HDR_LEN + compress bound */
+	size_t zcap;
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -217,16 +243,180 @@ static int write_header(struct tl_writer *w, const struct tl_rec_info *info)
 	return write_all(w->fd, tmp, n);
 }
 
+/* ---- the writer thread: compresses and writes whole blocks ---- */
+
+/* The block header of format 2, in front of the stored bytes at out. */
+static void put_block_header(uint8_t *out, uint32_t stored, uint32_t raw_len,
+			     uint32_t nrec, uint32_t codec)
+{
+	uint32_t bh[6] = { TL_BLOCK_MAGIC, stored, 0, nrec, raw_len, codec };
+
+	bh[2] = tl_crc32(0, out + TL_BLOCK_HDR_LEN, stored);
+	memcpy(out, bh, sizeof(bh));
+}
+
+/* Compresses b into zbuf when that makes it smaller; returns the bytes to
+ * write (header included) and where they are. */
+static size_t encode_block(struct tl_writer *w, struct blk *b, const uint8_t **out)
+{
+	uint32_t raw_len = (uint32_t)(b->len - TL_BLOCK_HDR_LEN);
+	size_t z = 0;
+
+	if (w->level > 0 && w->cctx)
+		z = ZSTD_compressCCtx(w->cctx, w->zbuf + TL_BLOCK_HDR_LEN, w->zcap,
+				      b->buf + TL_BLOCK_HDR_LEN, raw_len, w->level);
+	if (z > 0 && !ZSTD_isError(z) && z < raw_len) {
+		put_block_header(w->zbuf, (uint32_t)z, raw_len, b->nrec, TL_CODEC_ZSTD);
+		*out = w->zbuf;
+		return TL_BLOCK_HDR_LEN + z;
+	}
+	put_block_header(b->buf, raw_len, raw_len, b->nrec, TL_CODEC_RAW);
+	*out = b->buf;
+	return b->len;
+}
+
+/* Writes one block. On failure the file is cut back to the last whole
+ * block, so it stays readable, and the error sticks. Runs unlocked. */
+static int write_block(struct tl_writer *w, struct blk *b)
+{
+	const uint8_t *out;
+	size_t n = encode_block(w, b, &out);
+	int err = write_all(w->fd, out, n);
+
+	if (err) {
+		if (ftruncate(w->fd, w->good_off) == 0)
+			lseek(w->fd, w->good_off, SEEK_SET);
+		return err;
+	}
+	w->good_off += (off_t)n;
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct tl_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->queued && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->queued)
+			break;
+		struct blk *b = w->queued;
+		int err = w->thread_err;
+
+		pthread_mutex_unlock(&w->mu);
+		if (!err)
+			err = write_block(w, b);
+		pthread_mutex_lock(&w->mu);
+		if (!err)
+			w->written += b->nrec;
+		w->thread_err = err;
+		b->len = TL_BLOCK_HDR_LEN;
+		b->nrec = 0;
+		w->queued = NULL;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Waits until the thread has written what it was handed; takes its error.
+ * Called with mu held. */
+static void wait_idle_locked(struct tl_writer *w)
+{
+	while (w->queued)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (!w->err)
+		w->err = w->thread_err;
+}
+
+static void wait_idle(struct tl_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	wait_idle_locked(w);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Hands the open block to the thread (after the one before it is written)
+ * and opens the other one. */
+static int submit(struct tl_writer *w)
+{
+	struct blk *b = &w->blk[w->cur];
+
+	if (b->nrec == 0 || w->err)
+		return w->err;
+	pthread_mutex_lock(&w->mu);
+	wait_idle_locked(w);
+	if (!w->err) {
+		w->queued = b;
+		w->cur ^= 1;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return w->err;
+}
+
+static int start_thread(struct tl_writer *w)
+{
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+		return -EAGAIN;
+	w->have_thread = true;
+	return 0;
+}
+
+static void stop_thread(struct tl_writer *w)
+{
+	if (!w->have_thread)
+		return;
+	pthread_mutex_lock(&w->mu);
+	wait_idle_locked(w);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	w->have_thread = false;
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+}
+
+static void free_writer(struct tl_writer *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < 2; i++)
+		free(w->blk[i].buf);
+	free(w->zbuf);
+	ZSTD_freeCCtx(w->cctx);
+	free(w);
+}
+
+static int alloc_buffers(struct tl_writer *w)
+{
+	w->level = TL_WRITER_LEVEL;
+	w->zcap = ZSTD_compressBound(TL_BLOCK_TARGET);
+	w->cctx = ZSTD_createCCtx();
+	w->zbuf = malloc(TL_BLOCK_HDR_LEN + w->zcap);
+	for (int i = 0; i < 2; i++) {
+		w->blk[i].buf = malloc(TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET);
+		w->blk[i].len = TL_BLOCK_HDR_LEN;
+		if (!w->blk[i].buf)
+			return -ENOMEM;
+	}
+	return w->cctx && w->zbuf ? 0 : -ENOMEM;
+}
+
 struct tl_writer *tl_writer_open(const char *path, const struct tl_rec_info *info,
 				 int uid, int gid)
 {
 	struct tl_writer *w = calloc(1, sizeof(*w));
 	int err = -ENOMEM;
 
-	if (!w || !(w->buf = malloc(TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET)))
+	if (!w || alloc_buffers(w))
 		goto cleanup;
 	w->ncpus = info->ncpus;
-	w->len = TL_BLOCK_HDR_LEN;
 	err = -EINVAL;
 	if (info->ncpus == 0 || info->ncpus > TL_MAX_CPUS)
 		goto cleanup;
@@ -237,46 +427,21 @@ struct tl_writer *tl_writer_open(const char *path, const struct tl_rec_info *inf
 	}
 	err = write_header(w, info);
 	if (err == 0)
+		err = start_thread(w);
+	if (err == 0)
 		return w;
 	close(w->fd);
 	unlink(path);
 cleanup:
-	if (w)
-		free(w->buf);
-	free(w);
+	free_writer(w);
 	errno = -err;
 	return NULL;
 }
 
-/* Writes the open block. On failure the file is cut back to the last whole
- * block, so it stays readable, and the error sticks. */
-static int write_block(struct tl_writer *w)
+void tl_writer_set_level(struct tl_writer *w, int level)
 {
-	uint32_t bh[4] = { TL_BLOCK_MAGIC, (uint32_t)(w->len - TL_BLOCK_HDR_LEN), 0,
-			   w->nrec };
-	int err;
-
-	if (w->err)
-		return w->err;
-	if (w->nrec == 0)
-		return 0;
-	bh[2] = tl_crc32(0, w->buf + TL_BLOCK_HDR_LEN, bh[1]);
-	memcpy(w->buf, bh, sizeof(bh));
-	err = write_all(w->fd, w->buf, w->len);
-	if (err) {
-		w->err = err;
-		if (ftruncate(w->fd, w->good_off) == 0)
-			lseek(w->fd, w->good_off, SEEK_SET);
-		return err;
-	}
-	w->good_off += (off_t)w->len;
-	w->records += w->nrec;
-	for (int t = 0; t < TL_MAX_TYPES; t++)
-		w->counts[t] += w->buf_counts[t];
-	memset(w->buf_counts, 0, sizeof(w->buf_counts));
-	w->len = TL_BLOCK_HDR_LEN;
-	w->nrec = 0;
-	return 0;
+	wait_idle(w);
+	w->level = level < 0 ? 0 : level;
 }
 
 /* A record the reader would reject is refused here, so a file we write is
@@ -294,12 +459,13 @@ static bool record_ok(const struct tl_writer *w, const struct tl_hdr *rec)
 
 static void buffer_record(struct tl_writer *w, const struct tl_hdr *rec)
 {
+	struct blk *b = &w->blk[w->cur];
 	/* a variable-length record before this one may have left the copy
 	 * unaligned: its time is read and written bytewise */
-	uint8_t *ts_at = w->buf + w->len + offsetof(struct tl_hdr, ts);
+	uint8_t *ts_at = b->buf + b->len + offsetof(struct tl_hdr, ts);
 	uint64_t ts;
 
-	memcpy(w->buf + w->len, rec, rec->size);
+	memcpy(b->buf + b->len, rec, rec->size);
 	memcpy(&ts, ts_at, sizeof(ts));
 	if (ts < w->last_ts) {
 		ts = w->last_ts;
@@ -307,9 +473,8 @@ static void buffer_record(struct tl_writer *w, const struct tl_hdr *rec)
 		w->clamped++;
 	}
 	w->last_ts = ts;
-	w->len += rec->size;
-	w->nrec++;
-	w->buf_counts[rec->type]++;
+	b->len += rec->size;
+	b->nrec++;
 }
 
 int tl_writer_append(struct tl_writer *w, const struct tl_hdr *rec)
@@ -320,24 +485,37 @@ int tl_writer_append(struct tl_writer *w, const struct tl_hdr *rec)
 		return w->err;
 	if (!record_ok(w, rec))
 		return -EINVAL;
-	if (w->len + rec->size > TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET) {
-		err = write_block(w);
+	if (w->blk[w->cur].len + rec->size > TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET) {
+		err = submit(w);
 		if (err)
 			return err;
 	}
 	buffer_record(w, rec);
+	w->appended++;
+	w->counts[rec->type]++;
 	return 0;
 }
 
+/* Returns once the file holds every record appended so far (or the error
+ * that kept them out). */
 int tl_writer_flush(struct tl_writer *w)
 {
-	return write_block(w);
+	int err = submit(w);
+
+	wait_idle(w);
+	return err ? err : w->err;
 }
 
-/* After a write error the open block is never written, so it does not count. */
-uint64_t tl_writer_records(const struct tl_writer *w)
+/* After a write error the blocks not written do not count. */
+uint64_t tl_writer_records(struct tl_writer *w)
 {
-	return w->records + (w->err ? 0 : w->nrec);
+	uint64_t n;
+
+	wait_idle(w);
+	pthread_mutex_lock(&w->mu);
+	n = w->err ? w->written : w->appended;
+	pthread_mutex_unlock(&w->mu);
+	return n;
 }
 
 uint64_t tl_writer_clamped(const struct tl_writer *w)
@@ -356,9 +534,8 @@ static void fill_trailer(const struct tl_writer *w, struct tl_trailer *t,
 	t->flags = flags;
 	t->target_status = status;
 	t->lost_total = lost;
-	t->records = w->records + w->nrec;
-	for (int i = 0; i < TL_MAX_TYPES; i++)
-		t->counts[i] = w->counts[i] + w->buf_counts[i];
+	t->records = w->appended;
+	memcpy(t->counts, w->counts, sizeof(t->counts));
 }
 
 /* The trailer goes into the open block (after a write if it is full). */
@@ -368,15 +545,14 @@ static int append_trailer(struct tl_writer *w, uint64_t end_ts, uint32_t flags,
 	struct tl_trailer t;
 	int err;
 
-	if (w->len + sizeof(t) > TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET) {
-		err = write_block(w);
+	if (w->blk[w->cur].len + sizeof(t) > TL_BLOCK_HDR_LEN + TL_BLOCK_TARGET) {
+		err = submit(w);
 		if (err)
 			return err;
 	}
 	fill_trailer(w, &t, end_ts, flags, status, lost);
 	buffer_record(w, &t.h);
-	w->buf_counts[TL_TRAILER] = 0; /* the trailer counts what precedes it */
-	return write_block(w);
+	return tl_writer_flush(w);
 }
 
 int tl_writer_close(struct tl_writer *w, uint64_t end_ts, uint32_t flags,
@@ -386,14 +562,15 @@ int tl_writer_close(struct tl_writer *w, uint64_t end_ts, uint32_t flags,
 
 	if (!w)
 		return 0;
+	wait_idle(w);
 	err = w->err;
 	if (!err)
 		err = append_trailer(w, end_ts, flags, target_status, lost_total);
+	stop_thread(w);
 	if (!err && fsync(w->fd) < 0 && errno != EINVAL)
 		err = -errno;
 	if (close(w->fd) < 0 && !err)
 		err = -errno;
-	free(w->buf);
-	free(w);
+	free_writer(w);
 	return err;
 }
