@@ -41,26 +41,6 @@ static int tl_snapshot_read(int fd, tl_record_cb cb, void *ctx)
 	}
 }
 
-int tl_session_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx)
-{
-	struct bpf_link *l;
-	int fd, e;
-
-	l = bpf_program__attach_iter(s->skel->progs.tl_snapshot, NULL);
-	if (!l)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(l));
-	if (fd < 0) {
-		e = -errno;
-		goto cleanup;
-	}
-	e = tl_snapshot_read(fd, cb, ctx);
-	close(fd);
-cleanup:
-	bpf_link__destroy(l);
-	return e;
-}
-
 /* Records of any size, each whole in the seq file's output (a BPF
  * iterator never splits one of its writes). */
 static int tl_stack_snapshot_read(int fd, tl_record_cb cb, void *ctx)
@@ -96,24 +76,37 @@ static int tl_stack_snapshot_read(int fd, tl_record_cb cb, void *ctx)
 	}
 }
 
-int tl_session_stack_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx)
+typedef int (*iter_reader)(int fd, tl_record_cb cb, void *ctx);
+
+/* Runs an iterator program once over every task, handing its output to
+ * read. */
+static int run_iter(struct bpf_program *prog, iter_reader read, tl_record_cb cb,
+		    void *ctx)
 {
-	struct bpf_link *l;
+	struct bpf_link *l = bpf_program__attach_iter(prog, NULL);
 	int fd, e;
 
-	if (!s->opts.stacks)
-		return 0;
-	l = bpf_program__attach_iter(s->skel->progs.tl_stack_snapshot, NULL);
 	if (!l)
 		return -errno;
 	fd = bpf_iter_create(bpf_link__fd(l));
 	if (fd < 0) {
 		e = -errno;
-		goto cleanup;
+	} else {
+		e = read(fd, cb, ctx);
+		close(fd);
 	}
-	e = tl_stack_snapshot_read(fd, cb, ctx);
-	close(fd);
-cleanup:
 	bpf_link__destroy(l);
 	return e;
+}
+
+int tl_session_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx)
+{
+	return run_iter(s->skel->progs.tl_snapshot, tl_snapshot_read, cb, ctx);
+}
+
+int tl_session_stack_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx)
+{
+	if (!s->opts.stacks)
+		return 0;
+	return run_iter(s->skel->progs.tl_stack_snapshot, tl_stack_snapshot_read, cb, ctx);
 }
