@@ -304,7 +304,9 @@ static size_t sigsuspend_ended_by_sigio(const struct tl_model *m,
 	return followed;
 }
 
-static void test_g4_sigio(void **state)
+/* One run of g4; returns how many times the server woke from sigsuspend
+ * (SIGIOs coalesce, and how much depends on the machine's timing). */
+static size_t g4_once(void)
 {
 	const struct tl_thread *srv;
 	size_t generated = 0, delivered = 0, followed, wakes;
@@ -312,7 +314,6 @@ static void test_g4_sigio(void **state)
 	int nr_recvfrom = dc_nr("recvfrom");
 	struct th_run r;
 
-	(void)state;
 	dc_run_ok(&r, "g4_sigio");
 	assert_clients(&r);
 	srv = lone_server(&r);
@@ -341,10 +342,23 @@ static void test_g4_sigio(void **state)
 	followed = sigsuspend_ended_by_sigio(r.m, srv, &wakes);
 	print_message("g4: %zu of %zu sigsuspend wake-ups delivered a SIGIO\n", followed,
 		      wakes);
-	assert_true(wakes >= 3); /* SIGIOs coalesce: fewer than requests */
+	assert_true(wakes >= 1);
 	assert_true(followed * 10 >= wakes * 8);
 	assert_int_equal(recv_data(srv, 0, 0), K * M);
 	th_free(&r);
+	return wakes;
+}
+
+/* SIGIOs coalesce, so a run where the server found every request already
+ * signalled may wake it only once: up to DC_ATTEMPTS runs for three wakes. */
+static void test_g4_sigio(void **state)
+{
+	size_t wakes = 0;
+
+	(void)state;
+	for (int i = 0; i < DC_ATTEMPTS && wakes < 3; i++)
+		wakes = g4_once();
+	assert_true(wakes >= 3);
 }
 
 static void test_g5_async_io(void **state)
