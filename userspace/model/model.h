@@ -420,6 +420,12 @@ const char *tl_thread_name_at(const struct tl_thread *t, uint64_t ts);
  * order and returns how many there are (may exceed max). out may be NULL. */
 size_t tl_proc_threads_named(const struct tl_process *p, const char *name,
 			     const struct tl_thread **out, size_t max);
+/* Interval i of t (i < t->niv), decoded. New code reads intervals only
+ * through this and tl_thread_iv_find(): how they are stored is the
+ * model's own business (t->iv is going away). */
+struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i);
+/* Index of t's interval containing ts (start <= ts < end), or t->niv. */
+size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts);
 /* The interval of t containing ts (start <= ts < end), or NULL. */
 const struct tl_interval *tl_thread_at(const struct tl_thread *t, uint64_t ts);
 /* Name of any task seen, traced or not ("" if never seen). */

@@ -122,7 +122,12 @@ size_t tl_proc_threads_named(const struct tl_process *p, const char *name,
 	return n;
 }
 
-const struct tl_interval *tl_thread_at(const struct tl_thread *t, uint64_t ts)
+struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i)
+{
+	return t->iv[i];
+}
+
+size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts)
 {
 	size_t lo = 0, hi = t->niv;
 
@@ -133,7 +138,14 @@ const struct tl_interval *tl_thread_at(const struct tl_thread *t, uint64_t ts)
 		else
 			hi = mid;
 	}
-	return lo < t->niv && t->iv[lo].start <= ts ? &t->iv[lo] : NULL;
+	return lo < t->niv && t->iv[lo].start <= ts ? lo : t->niv;
+}
+
+const struct tl_interval *tl_thread_at(const struct tl_thread *t, uint64_t ts)
+{
+	size_t i = tl_thread_iv_find(t, ts);
+
+	return i < t->niv ? &t->iv[i] : NULL;
 }
 
 const char *tl_model_task_name(const struct tl_model *m, uint32_t tid)
