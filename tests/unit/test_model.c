@@ -501,6 +501,41 @@ static void test_pending_wakeup_race(void **state)
 	tl_model_free(m);
 }
 
+/* The kernel leaves out the switch that puts a woken thread on its CPU:
+ * the thread is Runnable until the last switch reported on that CPU (which
+ * put another task there), Unknown from then until it is seen current. */
+static void test_missed_switch_in(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true, .comm = "a"));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 101, .pid = 100, .on_cpu = true,
+		       .comm = "b"));
+	put(m, TR_SWITCH(.ts = MS(5), .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 202, .a0 = 0x30, .next = 74, .next_pid = 1));
+	put(m, TR_WAKING(.ts = MS(10), .cpu = 1, .waker = 101, .waker_pid = 100,
+			 .wakee = 100, .wakee_pid = 100, .target_cpu = 0));
+	/* the last switch on CPU 0 the kernel reports: to an untraced task */
+	put(m, TR_SWITCH(.ts = MS(12), .prev = 74, .prev_pid = 1, .next = 75,
+			 .next_pid = 1));
+	/* a is current on CPU 0 (it wakes b): its switch-in was missed */
+	put(m, TR_WAKING(.ts = MS(15), .waker = 100, .waker_pid = 100,
+			 .wakee = 101, .wakee_pid = 100, .target_cpu = 1));
+	put(m, TR_SWITCH(.ts = MS(20), .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 202, .a0 = 0x30));
+	finish(m, MS(30));
+
+	const struct tl_thread *a = thr(m, 100);
+	iv_is(a, 0, TL_ST_RUNNING, 0, 5);
+	iv_is(a, 1, TL_ST_SLEEPING, 5, 10);
+	assert_int_equal(iv_is(a, 2, TL_ST_RUNNABLE, 10, 12)->waker, 101);
+	assert_int_equal(iv_is(a, 3, TL_ST_UNKNOWN, 12, 15)->cause, TL_UNK_INCONSISTENT);
+	iv_is(a, 4, TL_ST_RUNNING, 15, 20);
+	iv_is(a, 5, TL_ST_SLEEPING, 20, 30);
+	assert_int_equal(tl_model_stats(m)->inconsistencies, 1);
+	tl_model_free(m);
+}
+
 static void test_threads_names_marks_syscalls(void **state)
 {
 	(void)state;
@@ -760,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_exec_in_multithreaded),
 		cmocka_unit_test(test_out_of_order_rejected),
 		cmocka_unit_test(test_pending_wakeup_race),
+		cmocka_unit_test(test_missed_switch_in),
 		cmocka_unit_test(test_threads_names_marks_syscalls),
 		cmocka_unit_test(test_parallelism_two_threads),
 		cmocka_unit_test(test_tree_parallelism),

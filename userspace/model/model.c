@@ -83,10 +83,8 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 	int cpu = cpu_of(&s->h);
 	uint32_t ps = (uint32_t)s->prev_state & 0xff;
 
-	if (t->cur.state != TL_ST_RUNNING || t->cur.cpu != cpu) {
-		if (t->cur.state != TL_ST_UNKNOWN)
-			tl_thr_inconsistent(m, t);
-	}
+	if (t->cur.state != TL_ST_RUNNING || t->cur.cpu != cpu)
+		tl_thr_missed_switch_in(m, t, cpu);
 	if ((ps & DEAD_STATES) && !s->preempt) { /* dead: its exit was not seen */
 		tl_thr_end(m, t, s->h.ts);
 		return;
@@ -145,8 +143,10 @@ static int on_switch(struct tl_model *m, const struct tl_switch *s)
 			tl_thr_name(m, prev, s->h.ts, s->prev_comm);
 		switch_out(m, prev, s);
 	}
-	if (cpu >= 0)
+	if (cpu >= 0) {
 		m->cpu_curr[cpu] = s->next_tid;
+		m->cpu_switch_ts[cpu] = s->h.ts;
+	}
 	struct thr *next = s->next_tid ?
 		tl_thr_get(m, s->next_tid, s->next_tgid, s->h.ts) : NULL;
 	if (next) {

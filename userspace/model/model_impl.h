@@ -83,6 +83,7 @@ struct tl_model {
 	struct tl_hmap comm_map;        /* TID -> struct comm_ent (any task) */
 	struct tl_vec wakeups, forks, exits, signals, losses, marks;
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
+	uint64_t cpu_switch_ts[TL_CPU_SLOTS]; /* last switch reported there */
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
 	struct tl_vec all_steps;
 	struct tl_series all_series;
@@ -130,6 +131,8 @@ void tl_thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 void tl_thr_unknown_from(struct tl_model *m, struct thr *t, uint64_t from,
 		      uint8_t cause);
 void tl_thr_inconsistent(struct tl_model *m, struct thr *t);
+/* t is current on cpu, but its switch-in there was never reported. */
+void tl_thr_missed_switch_in(struct tl_model *m, struct thr *t, int cpu);
 void tl_thr_end(struct tl_model *m, struct thr *t, uint64_t ts);
 void tl_thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio);
 void tl_model_observe_current(struct tl_model *m, const struct tl_hdr *h);
