@@ -19,6 +19,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 #include "userspace/recording/recording.h"
+#define TMPDIR_NAME "tl-rec-test"
+#include "tests/common/tmpdir.h"
 
 #define NCPUS 4
 #define BASE_TS 1000000000ull
@@ -31,30 +33,6 @@ static const uint16_t all_types[] = {
 };
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
-static char tmpdir[64];
-
-/* ---- fixtures ---- */
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tl-rec-test.%d", (int)getpid());
-	return mkdir(tmpdir, 0700);
-}
-
-static int teardown_dir(void **state)
-{
-	char cmd[PATH_MAX + 16];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_in_tmp(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", tmpdir, name);
-}
 
 static void make_info(struct tl_rec_info *info)
 {
@@ -305,7 +283,7 @@ static void test_round_trip_every_type(void **state)
 	uint64_t buf[2048];
 
 	(void)state;
-	path_in_tmp(path, sizeof(path), "all.tlr");
+	tmpdir_path(path, sizeof(path), "all.tlr");
 	write_file(path, n, 0);
 	r = tl_reader_open(path, err, sizeof(err));
 	assert_non_null(r);
@@ -344,7 +322,7 @@ static void test_many_blocks(void **state)
 	size_t len, got;
 
 	(void)state;
-	path_in_tmp(path, sizeof(path), "big.tlr");
+	tmpdir_path(path, sizeof(path), "big.tlr");
 	write_file(path, n, 15000);
 	read_file(path, &d, &len);
 	walk(d, len, &l);
@@ -370,7 +348,7 @@ static void test_records_aligned(void **state)
 	uint8_t *d;
 
 	(void)state;
-	path_in_tmp(path, sizeof(path), "aligned.tlr");
+	tmpdir_path(path, sizeof(path), "aligned.tlr");
 	w = open_writer(path);
 	for (unsigned i = 0; i < 5000; i++) {
 		uint16_t type = all_types[i % NTYPES];
@@ -410,7 +388,7 @@ static void test_flushed_file_readable_before_close(void **state)
 	size_t len, got;
 
 	(void)state;
-	path_in_tmp(path, sizeof(path), "live.tlr");
+	tmpdir_path(path, sizeof(path), "live.tlr");
 	w = open_writer(path);
 	for (unsigned i = 0; i < 50; i++) {
 		make_rec(all_types[i % NTYPES], i, buf);
@@ -441,7 +419,7 @@ static void test_truncated_at_every_byte(void **state)
 	uint64_t off;
 
 	(void)state;
-	path_in_tmp(path, sizeof(path), "cut.tlr");
+	tmpdir_path(path, sizeof(path), "cut.tlr");
 	write_file(path, 60, 7); /* 9 blocks, the trailer's with 4 records */
 	read_file(path, &d, &len);
 	walk(d, len, &l);
@@ -501,7 +479,7 @@ static uint8_t *load_fixture(size_t *len, struct layout *l)
 	char path[PATH_MAX];
 	uint8_t *d;
 
-	path_in_tmp(path, sizeof(path), "fix.tlr");
+	tmpdir_path(path, sizeof(path), "fix.tlr");
 	write_file(path, 40, 10);
 	read_file(path, &d, len);
 	walk(d, *len, l);
@@ -644,9 +622,9 @@ static void test_symlink_refused(void **state)
 
 	(void)state;
 	make_info(&info);
-	path_in_tmp(target, sizeof(target), "precious");
-	path_in_tmp(link, sizeof(link), "link.tlr");
-	path_in_tmp(dangling, sizeof(dangling), "dangling.tlr");
+	tmpdir_path(target, sizeof(target), "precious");
+	tmpdir_path(link, sizeof(link), "link.tlr");
+	tmpdir_path(dangling, sizeof(dangling), "dangling.tlr");
 	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "keep", 4), 4);
@@ -660,7 +638,7 @@ static void test_symlink_refused(void **state)
 	assert_int_equal(lstat(link, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
 	/* a link to a file not there yet must not create it either */
-	path_in_tmp(target, sizeof(target), "not-yet");
+	tmpdir_path(target, sizeof(target), "not-yet");
 	assert_int_equal(symlink(target, dangling), 0);
 	assert_null(tl_writer_open(dangling, &info, -1, -1));
 	assert_int_equal(errno, ELOOP);
@@ -679,7 +657,7 @@ static void test_replaces_regular_file(void **state)
 	size_t len;
 
 	(void)state;
-	path_in_tmp(path, sizeof(path), "again.tlr");
+	tmpdir_path(path, sizeof(path), "again.tlr");
 	write_file(path, 100, 0);
 	write_file(path, 10, 0);
 	read_file(path, &d, &len);
@@ -700,7 +678,7 @@ static void test_writer_refuses_unreadable_records(void **state)
 
 	(void)state;
 	make_info(&info);
-	path_in_tmp(path, sizeof(path), "refuse.tlr");
+	tmpdir_path(path, sizeof(path), "refuse.tlr");
 	w = tl_writer_open(path, &info, (int)getuid(), (int)getgid());
 	assert_non_null(w);
 	make_rec(TL_SWITCH, 5, buf);
@@ -749,7 +727,7 @@ static void test_write_error_keeps_whole_blocks(void **state)
 
 	(void)state;
 	make_info(&info);
-	path_in_tmp(path, sizeof(path), "full.tlr");
+	tmpdir_path(path, sizeof(path), "full.tlr");
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
@@ -799,5 +777,5 @@ int main(void)
 		cmocka_unit_test(test_write_error_keeps_whole_blocks),
 	};
 
-	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

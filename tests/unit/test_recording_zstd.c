@@ -18,28 +18,13 @@
 #include <zlib.h>
 #include <cmocka.h>
 #include "userspace/recording/recording.h"
+#define TMPDIR_NAME "tl-zrec-test"
+#include "tests/common/tmpdir.h"
 
 #define NCPUS 2
 #define BASE_TS 5000000000ull
 #define NREC 30000
 
-static char tmpdir[64];
-
-static int setup_dir(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tl-zrec-test.%d", (int)getpid());
-	return mkdir(tmpdir, 0700);
-}
-
-static int teardown_dir(void **state)
-{
-	char cmd[PATH_MAX + 16];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -166,8 +151,8 @@ static void test_compressed_round_trip(void **state)
 	uint8_t *z, *raw;
 
 	(void)state;
-	snprintf(zpath, sizeof(zpath), "%s/z.tlr", tmpdir);
-	snprintf(rpath, sizeof(rpath), "%s/r.tlr", tmpdir);
+	tmpdir_path(zpath, sizeof(zpath), "z.tlr");
+	tmpdir_path(rpath, sizeof(rpath), "r.tlr");
 	write_file(zpath, TL_WRITER_LEVEL);
 	write_file(rpath, 0);
 	z = slurp(zpath, &zlen);
@@ -197,7 +182,7 @@ static void test_compressed_cut_anywhere(void **state)
 	uint8_t *d;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/cut.tlr", tmpdir);
+	tmpdir_path(path, sizeof(path), "cut.tlr");
 	write_file(path, TL_WRITER_LEVEL);
 	d = slurp(path, &len);
 	nb = blocks(d, len, off, codec, 64);
@@ -231,7 +216,7 @@ static void test_compressed_damage(void **state)
 	uint8_t *d, *c;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/bad.tlr", tmpdir);
+	tmpdir_path(path, sizeof(path), "bad.tlr");
 	write_file(path, TL_WRITER_LEVEL);
 	d = slurp(path, &len);
 	c = malloc(len);
@@ -296,7 +281,7 @@ static void test_format_1_still_reads(void **state)
 	struct tl_reader *r;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/v1.tlr", tmpdir);
+	tmpdir_path(path, sizeof(path), "v1.tlr");
 	write_file(path, 0);
 	d = slurp(path, &len);
 	v1 = to_format_1(d, len, &len1);
@@ -311,7 +296,7 @@ static void test_format_1_still_reads(void **state)
 			 TL_READ_TRUNCATED);
 	assert_true(n > NREC / 2 && n < NREC);
 	/* from a file, as report and export read it */
-	snprintf(path, sizeof(path), "%s/v1b.tlr", tmpdir);
+	tmpdir_path(path, sizeof(path), "v1b.tlr");
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(v1, 1, len1, f), len1);
@@ -341,5 +326,5 @@ int main(void)
 		cmocka_unit_test(test_format_1_still_reads),
 	};
 
-	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
