@@ -1,0 +1,157 @@
+/* report_syswaits.c - the report's "Syscalls blocked in": per thread, the
+ * syscalls it blocked in with their object (fd kind and the socket's far
+ * end, the lock's name), count, total, longest and who ended the waits.
+ * By default only the threads blocked longest and their top rows, so the
+ * section stays short; `report --syscalls` shows every thread and row. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+#include "analysis/syswaits.h"
+
+#define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
+#define SAFE(s) tl_fmt_safe((s), (char[TL_OBJ_NAME_LEN]){ 0 }, TL_OBJ_NAME_LEN)
+#define TOP_THREADS 5 /* threads shown by default */
+#define TOP_ROWS 3    /* rows per thread shown by default */
+
+struct thr_waits {
+	const struct tl_thread *t;
+	struct tl_syswait *w;
+	size_t n;
+	uint64_t total_ns;
+	uint32_t count;
+};
+
+static bool under(const struct tl_process *p, const struct tl_process *root)
+{
+	for (int d = 0; p && d < 4096; d++, p = p->parent)
+		if (!root || p == root)
+			return true;
+	return false;
+}
+
+static int by_total(const void *a, const void *b)
+{
+	const struct thr_waits *x = a, *y = b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	return x->t->tid < y->t->tid ? -1 : x->t->tid > y->t->tid;
+}
+
+/* Every shown thread that blocked in a syscall, blocked longest first. */
+static int gather(struct tl_report_waits *rw, const struct tl_process *root,
+		  struct thr_waits **out, size_t *nout)
+{
+	size_t nt = tl_model_nthreads(rw->m), n = 0;
+	struct thr_waits *v = calloc(nt ? nt : 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < nt; i++) {
+		const struct tl_thread *t = tl_model_thread(rw->m, i);
+		struct thr_waits *x = &v[n];
+
+		if (!under(t->proc, root))
+			continue;
+		if (tl_thread_syswaits(rw->m, rw->sym, t, &x->w, &x->n)) {
+			for (size_t k = 0; k < n; k++)
+				free(v[k].w);
+			free(v);
+			return -ENOMEM;
+		}
+		if (!x->n)
+			continue;
+		x->t = t;
+		for (size_t k = 0; k < x->n; k++) {
+			x->total_ns += x->w[k].total_ns;
+			x->count += x->w[k].count;
+		}
+		n++;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_total);
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* "NAME (TID)", and ", PROC (PID)" when it is another process's thread. */
+static const char *who(const struct tl_model *m, const struct tl_thread *self,
+		       uint32_t tid, uint32_t pid, char *buf, size_t len)
+{
+	const struct tl_thread *t = tl_model_find_thread(m, tid, 0);
+	const char *name = t ? tl_thread_name(t) : tl_model_task_name(m, tid);
+	int n = snprintf(buf, len, "%s (%u)", SAFE(name[0] ? name : "?"), tid);
+	const struct tl_process *p = pid && pid != self->proc->pid ?
+				     tl_model_find_proc(m, pid, 0) : NULL;
+
+	if (p && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " of %s (%u)", SAFE(tl_proc_name(p)),
+			 pid);
+	return buf;
+}
+
+static void row(FILE *f, const struct tl_model *m, const struct tl_thread *t,
+		const struct tl_syswait *w, unsigned width)
+{
+	char obj[256], by[160];
+	int room = (int)width - 48;
+
+	fprintf(f, "    %-15.15s %6u %8s %8s  %.*s\n", tl_syscall_label(w->sys_nr),
+		w->count, DUR(w->total_ns), DUR(w->longest_ns), room > 8 ? room : 8,
+		SAFE(tl_syswait_obj(w, obj, sizeof(obj))));
+	if (!w->top_waker && !w->irq_wakes)
+		return;
+	int n = snprintf(obj, sizeof(obj), "%6swoken by", "");
+	if (w->top_waker)
+		n += snprintf(obj + n, sizeof(obj) - (size_t)n, " %s %u of %u%s",
+			      who(m, t, w->top_waker, w->top_waker_pid, by, sizeof(by)),
+			      w->top_waker_n, w->count, w->wakers > 1 ? " (and others)" : "");
+	if (w->irq_wakes && n < (int)sizeof(obj))
+		snprintf(obj + n, sizeof(obj) - (size_t)n, "%s interrupt/timer %u",
+			 w->top_waker ? "," : "", w->irq_wakes);
+	fprintf(f, "%.*s\n", (int)width, obj);
+}
+
+static void thread_block(FILE *f, const struct tl_model *m, const struct thr_waits *x,
+			 unsigned width, size_t rows)
+{
+	const struct tl_thread *t = x->t;
+
+	fprintf(f, "  %s (%u) of %s (%u): %s in %u blocking syscall%s\n",
+		SAFE(tl_thread_name(t)), t->tid, SAFE(tl_proc_name(t->proc)), t->proc->pid,
+		DUR(x->total_ns), x->count, x->count == 1 ? "" : "s");
+	for (size_t k = 0; k < x->n && k < rows; k++)
+		row(f, m, t, &x->w[k], width);
+	if (x->n > rows)
+		fprintf(f, "    (%zu more)\n", x->n - rows);
+}
+
+int tl_report_syswaits_text(FILE *f, struct tl_report_waits *rw, const struct tl_process *root,
+			    unsigned width, bool all)
+{
+	struct thr_waits *v;
+	size_t n, nthr;
+	int e = gather(rw, root, &v, &n);
+
+	if (e)
+		return e;
+	nthr = all || n < TOP_THREADS ? n : TOP_THREADS;
+	fprintf(f, "\nSyscalls blocked in%s\n", all ? "" :
+		" (the threads blocked longest; --syscalls shows all)");
+	if (!n)
+		fprintf(f, "  none: no traced thread blocked in a syscall.\n");
+	else
+		fprintf(f, "    %-15s %6s %8s %8s  %s\n", "SYSCALL", "N", "TOTAL", "LONGEST",
+			"OBJECT");
+	for (size_t i = 0; i < nthr; i++)
+		thread_block(f, rw->m, &v[i], width, all ? v[i].n : TOP_ROWS);
+	if (n > nthr)
+		fprintf(f, "  (%zu more thread%s: --syscalls shows every thread and row)\n",
+			n - nthr, n - nthr == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		free(v[i].w);
+	free(v);
+	return 0;
+}
