@@ -76,14 +76,15 @@ static int gather(struct tl_report_waits *rw, const struct tl_process *root,
 	return 0;
 }
 
-/* "NAME (TID)", and ", PROC (PID)" when it is another process's thread. */
+/* "NAME (TID)", and " of PROC (PID)" when it is a thread other than the
+ * main one of a process other than self's. */
 static const char *who(const struct tl_model *m, const struct tl_thread *self,
 		       uint32_t tid, uint32_t pid, char *buf, size_t len)
 {
 	const struct tl_thread *t = tl_model_find_thread(m, tid, 0);
 	const char *name = t ? tl_thread_name(t) : tl_model_task_name(m, tid);
 	int n = snprintf(buf, len, "%s (%u)", SAFE(name[0] ? name : "?"), tid);
-	const struct tl_process *p = pid && pid != self->proc->pid ?
+	const struct tl_process *p = pid && pid != tid && pid != self->proc->pid ?
 				     tl_model_find_proc(m, pid, 0) : NULL;
 
 	if (p && n > 0 && (size_t)n < len)
@@ -119,9 +120,11 @@ static void thread_block(FILE *f, const struct tl_model *m, const struct thr_wai
 {
 	const struct tl_thread *t = x->t;
 
-	fprintf(f, "  %s (%u) of %s (%u): %s in %u blocking syscall%s\n",
-		SAFE(tl_thread_name(t)), t->tid, SAFE(tl_proc_name(t->proc)), t->proc->pid,
-		DUR(x->total_ns), x->count, x->count == 1 ? "" : "s");
+	fprintf(f, "  %s (%u)", SAFE(tl_thread_name(t)), t->tid);
+	if (t->tid != t->proc->pid)
+		fprintf(f, " of %s (%u)", SAFE(tl_proc_name(t->proc)), t->proc->pid);
+	fprintf(f, ": %s in %u blocking syscall%s\n", DUR(x->total_ns), x->count,
+		x->count == 1 ? "" : "s");
 	for (size_t k = 0; k < x->n && k < rows; k++)
 		row(f, m, t, &x->w[k], width);
 	if (x->n > rows)
