@@ -266,6 +266,21 @@ static void check_g1_syscall_waits(const struct th_run *r)
 				matched++;
 		free(w);
 	}
+	/* the server closes each connection before accepting the next: one
+	 * fd number, told again for each socket, one row per connection */
+	{
+		size_t conns = 0;
+		uint64_t fd = 0;
+
+		for (size_t i = 0; i < nw; i++) {
+			if (!sw[i].peer || sw[i].sys_nr != dc_nr("recvfrom"))
+				continue;
+			if (conns++ == 0)
+				fd = sw[i].obj;
+			assert_int_equal(sw[i].obj, fd);
+		}
+		assert_true(conns + 1 >= K && conns <= K);
+	}
 	print_message("clients: %zu blocks in read on the server's port %u; %zu of %d "
 		      "server waits matched to their client\n", blocks, port, matched, K);
 	/* most replies were waited for; the busy machine may have some ready */

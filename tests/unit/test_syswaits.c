@@ -204,6 +204,28 @@ static void test_report_section(void **state)
 	tl_model_free(m);
 }
 
+/* report --json: every row, with the far end and the waker. */
+static void test_report_json(void **state)
+{
+	struct tl_model *m = scenario();
+	struct tl_report_opts o = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_int_equal(tl_report_json(f, m, NULL, &o), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "\"syscall_waits\": ["));
+	assert_non_null(strstr(text, "\"object\": \"fd 5 tcp 127.0.0.1:8080\""));
+	assert_non_null(strstr(text, "\"remote_port\": 9090"));
+	assert_non_null(strstr(text, "\"fd_kind\": \"pipe\""));
+	assert_non_null(strstr(text, "\"top_waker_pid\": 100"));
+	assert_non_null(strstr(text, "\"irq_wakes\": 1"));
+	free(text);
+	tl_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_peer_text),
 		cmocka_unit_test(test_no_rows),
 		cmocka_unit_test(test_report_section),
+		cmocka_unit_test(test_report_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
