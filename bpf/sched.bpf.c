@@ -100,7 +100,8 @@ static __always_inline void tl_fill_peer(struct tl_sock_peer *e, struct sock *sk
 	e->sport = c->skc_num;
 	e->dport = __builtin_bswap16(c->skc_dport);
 	if (e->family == TL_AF_INET6) {
-		__builtin_memcpy(e->daddr, &c->skc_v6_daddr, 16);
+		if (bpf_core_field_exists(c->skc_v6_daddr)) /* CONFIG_IPV6 */
+			__builtin_memcpy(e->daddr, &c->skc_v6_daddr, 16);
 	} else {
 		__u32 a = c->skc_daddr;
 
@@ -136,8 +137,9 @@ static __always_inline void tl_note_peer(struct task_struct *t,
 	if (!sk)
 		return;
 	c = &sk->__sk_common;
-	sig = c->skc_daddr ^ ((__u32)c->skc_dport << 16) ^ c->skc_family ^
-	      c->skc_v6_daddr.in6_u.u6_addr32[3];
+	sig = c->skc_daddr ^ ((__u32)c->skc_dport << 16) ^ c->skc_family;
+	if (bpf_core_field_exists(c->skc_v6_daddr))
+		sig ^= c->skc_v6_daddr.in6_u.u6_addr32[3];
 	told = bpf_map_lookup_elem(&tl_sock_told, &k);
 	if (told && *told == sig)
 		return;
