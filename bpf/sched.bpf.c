@@ -143,11 +143,11 @@ static __always_inline void tl_note_peer(struct task_struct *t,
 	told = bpf_map_lookup_elem(&tl_sock_told, &k);
 	if (told && *told == sig)
 		return;
-	bpf_map_update_elem(&tl_sock_told, &k, &sig, BPF_ANY);
 	e = tl_reserve_raw(sizeof(*e), TL_SOCK_PEER, &ring, false,
 			   (__u64)sw->h.tgid << 32 | sw->h.tid);
 	if (!e)
-		return;
+		return; /* counted as lost; told at the next block instead */
+	bpf_map_update_elem(&tl_sock_told, &k, &sig, BPF_ANY);
 	e->h.ts = sw->h.ts;
 	e->fd = k.fd;
 	e->ino = k.ino;
