@@ -185,7 +185,7 @@ static void test_report_section(void **state)
 
 	(void)state;
 	assert_int_equal(tl_report_waits_init(&rw, m, 0), 0);
-	assert_int_equal(tl_report_syswaits_text(f, &rw, NULL, 100, false), 0);
+	assert_int_equal(tl_report_syswaits_text(f, &rw, NULL, 100, false, true), 0);
 	fclose(f);
 	assert_non_null(strstr(text, "Syscalls blocked in"));
 	assert_non_null(strstr(text, "client (201) of client (200): 25.0ms in 6 blocking"));
@@ -196,11 +196,57 @@ static void test_report_section(void **state)
 	assert_null(strstr(text, "futex 0x1000"));
 	free(text);
 	f = open_memstream(&text, &len);
-	assert_int_equal(tl_report_syswaits_text(f, &rw, NULL, 100, true), 0);
+	assert_int_equal(tl_report_syswaits_text(f, &rw, NULL, 100, true, true), 0);
 	fclose(f);
 	assert_non_null(strstr(text, "0x1000 (futex)")); /* named: no maps */
 	free(text);
 	tl_report_waits_fini(&rw);
+	tl_model_free(m);
+}
+
+static char *section(const struct tl_model *m, bool all, bool grouped)
+{
+	struct tl_report_waits rw;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_int_equal(tl_report_waits_init(&rw, m, 0), 0);
+	assert_int_equal(tl_report_syswaits_text(f, &rw, NULL, 100, all, grouped), 0);
+	fclose(f);
+	tl_report_waits_fini(&rw);
+	return text;
+}
+
+/* Four workers named alike: on the first screen the one blocked longest
+ * stands for the others, unless --threads all (grouped false). */
+static void test_report_groups_alike(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	char *text;
+
+	(void)state;
+	for (uint32_t i = 1; i <= 4; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "worker-%u", i);
+		feed(m, TR_SNAP(.ts = MS(1), .cpu = 0, .tid = 300 + i, .pid = 300,
+				.state = 1, .nr = TL_NR_READ, .a0 = 3, .fd_kind = TL_FD_PIPE,
+				.comm = name));
+	}
+	for (uint32_t i = 1; i <= 4; i++)
+		feed(m, TR_WAKING(.ts = MS(10 * i), .cpu = 1, .waker = 400, .waker_pid = 400,
+				  .wakee = 300 + i, .wakee_pid = 300));
+	assert_int_equal(tl_model_finish(m, MS(100)), 0);
+	text = section(m, false, true);
+	assert_non_null(strstr(text, "worker-4 (304) of "));  /* blocked longest */
+	assert_null(strstr(text, "worker-1 (301)"));
+	assert_non_null(strstr(text, "(and 3 more worker-N threads alike, 57.0ms in total)"));
+	free(text);
+	text = section(m, false, false);
+	assert_non_null(strstr(text, "worker-1 (301)"));
+	assert_null(strstr(text, "alike"));
+	free(text);
 	tl_model_free(m);
 }
 
@@ -235,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_no_rows),
 		cmocka_unit_test(test_report_section),
 		cmocka_unit_test(test_report_json),
+		cmocka_unit_test(test_report_groups_alike),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

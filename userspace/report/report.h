@@ -112,10 +112,11 @@ void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_pr
 /* ---- syscall waits (report_syswaits.c) ---- */
 /* "Syscalls blocked in": per thread of root's tree (NULL: all) the
  * syscalls it blocked in, by object, with counts, times and wakers; the
- * threads blocked longest and their top rows, or with all every one.
- * Returns 0 or -ENOMEM. */
+ * threads blocked longest and their top rows (grouped: three or more
+ * threads of a process named alike shown by the one blocked longest), or
+ * with all every thread and row. Returns 0 or -ENOMEM. */
 int tl_report_syswaits_text(FILE *f, struct tl_report_waits *w, const struct tl_process *root,
-			    unsigned width, bool all);
+			    unsigned width, bool all, bool grouped);
 
 /* ---- thread rows (report_rows.c) ---- */
 typedef void tl_thread_row_fn(void *ctx, const struct tl_thread *t);

@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
+#include "analysis/group.h"
 #include "analysis/syswaits.h"
 
 #define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
 #define SAFE(s) tl_fmt_safe((s), (char[TL_OBJ_NAME_LEN]){ 0 }, TL_OBJ_NAME_LEN)
 #define TOP_THREADS 5 /* threads shown by default */
 #define TOP_ROWS 3    /* rows per thread shown by default */
+#define GROUP_MIN 3   /* this many threads named alike: the first stands for all */
 
 struct thr_waits {
 	const struct tl_thread *t;
@@ -20,6 +22,8 @@ struct thr_waits {
 	size_t n;
 	uint64_t total_ns;
 	uint32_t count;
+	char pattern[TL_PATTERN_LEN];
+	bool stood_for;       /* shown through its group's first member */
 };
 
 static bool under(const struct tl_process *p, const struct tl_process *root)
@@ -63,6 +67,7 @@ static int gather(struct tl_report_waits *rw, const struct tl_process *root,
 		if (!x->n)
 			continue;
 		x->t = t;
+		tl_name_pattern(tl_thread_name(t), x->pattern);
 		for (size_t k = 0; k < x->n; k++) {
 			x->total_ns += x->w[k].total_ns;
 			x->count += x->w[k].count;
@@ -131,16 +136,62 @@ static void thread_block(FILE *f, const struct tl_model *m, const struct thr_wai
 		fprintf(f, "    (%zu more)\n", x->n - rows);
 }
 
+/* Threads after v[i] of its process named alike (v is by time, so v[i],
+ * the first, blocked longest): marked as stood for, counted, their time
+ * summed. Fewer than GROUP_MIN - 1 others: none is marked. */
+static size_t stand_for(struct thr_waits *v, size_t n, size_t i, uint64_t *ns)
+{
+	size_t k = 0;
+
+	*ns = 0;
+	for (size_t j = i + 1; j < n; j++)
+		k += v[j].t->proc == v[i].t->proc && !strcmp(v[j].pattern, v[i].pattern);
+	if (k + 1 < GROUP_MIN)
+		return 0;
+	for (size_t j = i + 1; j < n; j++)
+		if (v[j].t->proc == v[i].t->proc && !strcmp(v[j].pattern, v[i].pattern)) {
+			v[j].stood_for = true;
+			*ns += v[j].total_ns;
+		}
+	return k;
+}
+
+/* The first screen: the TOP_THREADS threads blocked longest, TOP_ROWS
+ * rows each, a group of threads named alike shown by its first member. */
+static void top_threads(FILE *f, const struct tl_model *m, struct thr_waits *v, size_t n,
+			unsigned width, bool grouped)
+{
+	size_t shown = 0, left = 0;
+	uint64_t ns;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].stood_for)
+			continue;
+		if (shown == TOP_THREADS) {
+			left++;
+			continue;
+		}
+		shown++;
+		thread_block(f, m, &v[i], width, TOP_ROWS);
+		size_t k = grouped ? stand_for(v, n, i, &ns) : 0;
+		if (k)
+			fprintf(f, "    (and %zu more %s thread%s alike, %s in total)\n", k,
+				SAFE(v[i].pattern), k == 1 ? "" : "s", DUR(ns));
+	}
+	if (left)
+		fprintf(f, "  (%zu more thread%s: --syscalls shows every thread and row)\n",
+			left, left == 1 ? "" : "s");
+}
+
 int tl_report_syswaits_text(FILE *f, struct tl_report_waits *rw, const struct tl_process *root,
-			    unsigned width, bool all)
+			    unsigned width, bool all, bool grouped)
 {
 	struct thr_waits *v;
-	size_t n, nthr;
+	size_t n;
 	int e = gather(rw, root, &v, &n);
 
 	if (e)
 		return e;
-	nthr = all || n < TOP_THREADS ? n : TOP_THREADS;
 	fprintf(f, "\nSyscalls blocked in%s\n", all ? "" :
 		" (the threads blocked longest; --syscalls shows all)");
 	if (!n)
@@ -148,11 +199,11 @@ int tl_report_syswaits_text(FILE *f, struct tl_report_waits *rw, const struct tl
 	else
 		fprintf(f, "    %-15s %6s %8s %8s  %s\n", "SYSCALL", "N", "TOTAL", "LONGEST",
 			"OBJECT");
-	for (size_t i = 0; i < nthr; i++)
-		thread_block(f, rw->m, &v[i], width, all ? v[i].n : TOP_ROWS);
-	if (n > nthr)
-		fprintf(f, "  (%zu more thread%s: --syscalls shows every thread and row)\n",
-			n - nthr, n - nthr == 1 ? "" : "s");
+	if (all)
+		for (size_t i = 0; i < n; i++)
+			thread_block(f, rw->m, &v[i], width, v[i].n);
+	else
+		top_threads(f, rw->m, v, n, width, grouped);
 	for (size_t i = 0; i < n; i++)
 		free(v[i].w);
 	free(v);
