@@ -52,6 +52,109 @@ static __always_inline __u32 tl_futex_owner(const struct tl_blocked *b)
 	return 0;
 }
 
+/* ---- the far end of a socket a thread blocks on ----
+ * Told once per (process, fd, socket inode) and remote end, in a record of
+ * its own, so that the switch record does not grow and a thread blocking
+ * on the same connection a million times costs one record. */
+struct tl_sock_key {
+	__u32 tgid, fd;
+	__u64 ino;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct tl_sock_key);
+	__type(value, __u32); /* a hash of the remote end last told */
+} tl_sock_told SEC(".maps");
+
+#define TL_AF_UNIX 1
+#define TL_AF_INET6 10
+
+/* The file behind fd in t's table (t BTF-typed), read-only, as in
+ * tl_fd_kind; NULL if none. */
+static __always_inline struct file *tl_fd_file(struct task_struct *t, __u64 fd)
+{
+	struct files_struct *files = t->files;
+	struct fdtable *fdt;
+	struct kiocb *slot;
+
+	if (!files)
+		return NULL;
+	fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	slot = bpf_rdonly_cast((void *)((unsigned long)fdt->fd + fd * sizeof(void *)),
+			       bpf_core_type_id_kernel(struct kiocb));
+	return slot->ki_filp;
+}
+
+static __always_inline void tl_fill_peer(struct tl_sock_peer *e, struct sock *sk)
+{
+	struct sock_common *c = &sk->__sk_common;
+	struct pid *pp;
+
+	e->family = c->skc_family;
+	e->type = sk->sk_type;
+	e->state = c->skc_state;
+	e->sport = c->skc_num;
+	e->dport = __builtin_bswap16(c->skc_dport);
+	if (e->family == TL_AF_INET6) {
+		if (bpf_core_field_exists(c->skc_v6_daddr)) /* CONFIG_IPV6 */
+			__builtin_memcpy(e->daddr, &c->skc_v6_daddr, 16);
+	} else {
+		__u32 a = c->skc_daddr;
+
+		__builtin_memcpy(e->daddr, &a, 4);
+	}
+	if (e->family == TL_AF_UNIX) {
+		pp = sk->sk_peer_pid;
+		if (pp)
+			e->peer_pid = BPF_CORE_READ(pp, numbers[0].nr);
+	}
+}
+
+/* sw's prev blocks on the socket fd why.args[0]: tells its far end unless
+ * it was told already (t = prev, BTF-typed). Only socket blocks get here:
+ * every other switch pays one compare. */
+static __always_inline void tl_note_peer(struct task_struct *t,
+					 const struct tl_switch *sw)
+{
+	struct tl_sock_key k = { .tgid = sw->h.tgid, .fd = sw->why.args[0] };
+	struct file *f = tl_fd_file(t, sw->why.args[0]);
+	struct sock_common *c;
+	struct tl_sock_peer *e;
+	struct socket *so;
+	struct sock *sk;
+	__u32 sig, *told;
+	void *ring;
+
+	if (!f || !f->f_inode)
+		return;
+	k.ino = f->f_inode->i_ino;
+	so = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+	sk = so->sk;
+	if (!sk)
+		return;
+	c = &sk->__sk_common;
+	sig = c->skc_daddr ^ ((__u32)c->skc_dport << 16) ^ c->skc_family;
+	if (bpf_core_field_exists(c->skc_v6_daddr))
+		sig ^= c->skc_v6_daddr.in6_u.u6_addr32[3];
+	told = bpf_map_lookup_elem(&tl_sock_told, &k);
+	if (told && *told == sig)
+		return;
+	e = tl_reserve_raw(sizeof(*e), TL_SOCK_PEER, &ring, false,
+			   (__u64)sw->h.tgid << 32 | sw->h.tid);
+	if (!e)
+		return; /* counted as lost; told at the next block instead */
+	bpf_map_update_elem(&tl_sock_told, &k, &sig, BPF_ANY);
+	e->h.ts = sw->h.ts;
+	e->fd = k.fd;
+	e->ino = k.ino;
+	tl_fill_peer(e, sk);
+	tl_submit(e, ring);
+}
+
 /* Stores of one switch record after its header: every byte once, the
  * blocking reason read only when prev blocks. */
 static __always_inline void tl_fill_switch(bool btf, bool preempt,
@@ -71,9 +174,12 @@ static __always_inline void tl_fill_switch(bool btf, bool preempt,
 	*(__u64 *)&e->preempt = preempt; /* and the padding after it */
 	e->why = (struct tl_blocked){ .sys_nr = -1 };
 	if (state && prev_traced) {
-		tl_fill_blocked(btf ? prev : bpf_get_current_task_btf(),
-				&e->why, true);
+		struct task_struct *t = btf ? prev : bpf_get_current_task_btf();
+
+		tl_fill_blocked(t, &e->why, true);
 		e->lock_owner = tl_futex_owner(&e->why);
+		if (e->why.fd_kind == TL_FD_SOCKET)
+			tl_note_peer(t, e);
 	}
 	tl_read_comm(btf, e->prev_comm, prev);
 	tl_read_comm(btf, e->next_comm, next);

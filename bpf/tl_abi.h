@@ -52,6 +52,9 @@ enum tl_type {
 	/* inside `record` only: a TL_STACK_RAW unwound as soon as it was
 	 * drained (struct tl_stack, id 0, the kernel frames as taken) */
 	TL_STACK_UNWOUND = 61,
+	/* the far end of a socket a traced thread blocks on (group "sched"):
+	 * sent once per (process, fd, socket), not with every switch */
+	TL_SOCK_PEER = 80,
 	/* records added by user space */
 	TL_PROC_INFO = 100, /* a process's command line, uid, parent */
 	TL_LOSS = 101,      /* cumulative lost events of one CPU */
@@ -135,6 +138,29 @@ struct tl_switch {
 	struct tl_blocked why; /* filled when prev blocks (prev_state != 0) */
 	char prev_comm[TL_COMM_LEN];
 	char next_comm[TL_COMM_LEN];
+};
+
+/* Sent with a TL_SWITCH whose prev blocks on a socket fd (why.fd_kind ==
+ * TL_FD_SOCKET) when the BPF side has not yet told of this (process, fd,
+ * socket inode) with this remote end: the file behind an fd changes when
+ * it is closed and reused, the remote end when the socket connects.
+ * hdr = the blocking thread, hdr.ts = its switch's ts (a block is matched
+ * to the latest record of its (tgid, fd) at or before its start). */
+struct tl_sock_peer {
+	struct tl_hdr h;
+	__u32 fd;
+	__u32 peer_pid;   /* AF_UNIX: the tgid in the socket's peer credentials
+			   * (SO_PEERCRED: who connected, or made the pair); 0
+			   * unknown or other families */
+	__u64 ino;        /* the socket's inode number: "socket:[ino]" */
+	__u16 family;     /* AF_UNIX 1, AF_INET 2, AF_INET6 10, ... */
+	__u16 type;       /* SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5 */
+	__u16 sport;      /* inet: local port, host order */
+	__u16 dport;      /* inet: remote port, host order; 0 = not connected */
+	__u8 state;       /* sk state (TCP_ESTABLISHED 1, TCP_LISTEN 10, ...) */
+	__u8 pad[7];
+	__u8 daddr[16];   /* inet: remote address, network order (AF_INET: the
+			   * first 4 bytes) */
 };
 
 /* sched_waking / sched_wakeup_new. hdr = waker (current). */

@@ -84,7 +84,7 @@ static const uint16_t types[] = {
 	TL_SWITCH, TL_WAKING, TL_WAKEUP_NEW, TL_MIGRATE, TL_FORK, TL_NEWTASK,
 	TL_EXEC, TL_EXIT, TL_WAIT, TL_RENAME, TL_SYS_ENTER, TL_SYS_EXIT,
 	TL_SIGNAL_GEN, TL_SIGNAL_DELIVER, TL_USDT, TL_TASK_SNAP, TL_PROC_INFO,
-	TL_LOSS,
+	TL_LOSS, TL_SOCK_PEER,
 };
 
 #define FOLD(field) ((field) = task_id(field))
@@ -189,7 +189,8 @@ static void pf_record(void *arg, const struct tl_hdr *rec)
 static void reports(const struct tl_model *m, const struct tl_load_result *lr,
 		    uint32_t pid)
 {
-	struct tl_report_opts o = { .width = 60 + pid % 40, .timeline = true, .pid = pid };
+	struct tl_report_opts o = { .width = 60 + pid % 40, .timeline = true, .pid = pid,
+				    .syscalls = pid & 1 };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);

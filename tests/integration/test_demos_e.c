@@ -7,11 +7,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "demo_checks.h"
 #include "harness.h"
+#include "userspace/analysis/syswaits.h"
 
 /* Blocked intervals of t for reason why, at least min_ns long, ended by a
  * wakeup from `waker` (0: any waker). */
@@ -48,6 +50,66 @@ static void test_e1_pipe(void **state)
 	child = dc_only_thread(dc_proc(&r, "duplex-child"));
 	assert_true(woken_blocks(child, TL_WHY_SOCKET, parent->tid, TH_MS(20)) >= 2);
 	assert_true(woken_blocks(parent, TL_WHY_SOCKET, child->tid, TH_MS(20)) >= 2);
+	th_free(&r);
+}
+
+/* t's syscall-wait row for syscall nr on an fd of kind k with the most
+ * blocks, copied to *out; false if none. */
+static bool syswait_row(const struct th_run *r, const struct tl_thread *t, int nr,
+			uint32_t k, struct tl_syswait *out)
+{
+	struct tl_syswait *w;
+	size_t n;
+	bool found = false;
+
+	assert_int_equal(tl_thread_syswaits(r->m, NULL, t, &w, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (w[i].sys_nr == nr && w[i].fd_kind == k &&
+		    (!found || w[i].count > out->count)) {
+			*out = w[i];
+			found = true;
+		}
+	free(w);
+	return found;
+}
+
+/* E1's syscall waits, from the switch records alone: the reader blocked
+ * in read on the pipe once per message (5, 50 ms apart, and the EOF at
+ * most), woken by the writer; the duplex child in recvfrom on a Unix
+ * socket made by the parent, woken by the parent. */
+static void test_e1_syscall_waits(void **state)
+{
+	const struct tl_thread *parent, *reader, *child;
+	struct tl_syswait w;
+	struct th_run r;
+
+	(void)state;
+	dc_run_ok(&r, "e1_pipe");
+	parent = dc_main(&r);
+	reader = dc_only_thread(dc_proc(&r, "pipe-reader"));
+	assert_true(syswait_row(&r, reader, dc_nr("read"), TL_FD_PIPE, &w));
+	print_message("reader: %u reads on the pipe, %.1f ms, longest %.1f ms, "
+		      "%u woken by the writer\n", w.count, w.total_ns / 1e6,
+		      w.longest_ns / 1e6, w.top_waker_n);
+	assert_in_range(w.count, 4, 6);
+	assert_null(w.peer);
+	assert_int_equal(w.top_waker, parent->tid);
+	assert_int_equal(w.top_waker_pid, r.root->pid);
+	assert_true(w.top_waker_n >= 4);
+	/* five gaps of 50 ms: sleeps only get longer on a busy machine */
+	assert_true(w.longest_ns >= TH_MS(30) && w.longest_ns < TH_MS(2000));
+	assert_true(w.total_ns >= TH_MS(150) && w.total_ns < TH_MS(5000));
+	/* duplex: the child's far end is a Unix socket whose credentials
+	 * are the parent's (it made the pair); the parent wakes it */
+	child = dc_only_thread(dc_proc(&r, "duplex-child"));
+	assert_true(syswait_row(&r, child, dc_nr("recvfrom"), TL_FD_SOCKET, &w));
+	assert_in_range(w.count, 2, 3);
+	assert_non_null(w.peer);
+	assert_int_equal(w.peer->family, 1);  /* AF_UNIX */
+	assert_int_equal(w.peer->type, 5);    /* SOCK_SEQPACKET */
+	assert_int_equal(w.peer->peer_pid, r.root->pid);
+	assert_int_equal(w.top_waker, parent->tid);
+	assert_true(w.longest_ns >= TH_MS(30));
 	th_free(&r);
 }
 
@@ -223,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_e1_pipe),
+		cmocka_unit_test(test_e1_syscall_waits),
 		cmocka_unit_test(test_e2_fifo),
 		cmocka_unit_test(test_e3_signals),
 		cmocka_unit_test(test_e4_mqueue),
@@ -231,5 +294,9 @@ int main(void)
 		cmocka_unit_test(test_e7_socket_ipc),
 	};
 
+	const char *only = getenv("TL_TEST_FILTER");
+
+	if (only && *only)
+		cmocka_set_test_filter(only); /* e.g. "test_e1*" */
 	return cmocka_run_group_tests_name("demos_e", tests, NULL, NULL);
 }

@@ -10,12 +10,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "demo_checks.h"
 #include "harness.h"
 #include "userspace/analysis/critical_path.h"
+#include "userspace/analysis/syswaits.h"
 
 #define K 6
 #define M 20
@@ -187,6 +189,159 @@ static void test_g1_blocking(void **state)
 	/* never waits for readiness on a set: no select/poll/epoll */
 	assert_int_equal(blocked_count(srv, TL_WHY_POLL, 0, 0), 0);
 	th_free(&r);
+}
+
+/* The row of t's syscall waits in syscall nr on a socket with the most
+ * blocks (NULL if none); w/n: t's rows. */
+static const struct tl_syswait *socket_row(const struct tl_syswait *w, size_t n, int nr)
+{
+	const struct tl_syswait *best = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (w[i].sys_nr == nr && w[i].fd_kind == TL_FD_SOCKET &&
+		    (!best || w[i].count > best->count))
+			best = &w[i];
+	return best;
+}
+
+/* Time of t's socket rows: the blocked time of its socket waits. */
+static uint64_t socket_rows_ns(const struct tl_syswait *w, size_t n)
+{
+	uint64_t ns = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ns += w[i].why == TL_WHY_SOCKET ? w[i].total_ns : 0;
+	return ns;
+}
+
+/* Whether tid is one of the client threads cl[0..n). */
+static bool is_client(const struct tl_thread *const *cl, size_t n, uint32_t tid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cl[i]->tid == tid)
+			return true;
+	return false;
+}
+
+/* The server in recvfrom on each accepted connection (one fd number, closed
+ * and reused: one row per connection, told again for each socket), whose
+ * far end is a client's 127.0.0.1 port and which that client woke. Returns
+ * the server's rows; *port gets its listening port. */
+static void check_g1_server(const struct th_run *r, const struct tl_thread *const *cl,
+			    size_t n, struct tl_syswait **sw, size_t *nw, uint16_t *port)
+{
+	const struct tl_thread *srv = lone_server(r);
+	const struct tl_syswait *acc;
+	size_t conns = 0, blocks = 0;
+	uint64_t fd = 0;
+
+	assert_int_equal(tl_thread_syswaits(r->m, NULL, srv, sw, nw), 0);
+	acc = socket_row(*sw, *nw, dc_nr("accept"));
+	assert_non_null(acc);
+	assert_non_null(acc->peer);
+	assert_int_equal(acc->peer->state, 10); /* TCP_LISTEN */
+	*port = acc->peer->sport;
+	assert_true(*port > 0);
+	for (size_t i = 0; i < *nw; i++) {
+		const struct tl_syswait *w = &(*sw)[i];
+
+		if (!w->peer || w->sys_nr != dc_nr("recvfrom"))
+			continue;
+		if (conns++ == 0)
+			fd = w->obj;
+		assert_int_equal(w->obj, fd);
+		assert_memory_equal(w->peer->daddr, ((uint8_t[]){ 127, 0, 0, 1 }), 4);
+		assert_true(w->peer->dport != *port);
+		assert_in_range(w->count, 1, M + 1); /* M requests and the EOF */
+		assert_true(is_client(cl, n, w->top_waker));
+		assert_true(w->top_waker_n * 10 >= w->count * 8);
+		for (size_t k = 0; k < i; k++) /* another connection each */
+			assert_false((*sw)[k].peer && (*sw)[k].sys_nr == w->sys_nr &&
+				     (*sw)[k].peer->dport == w->peer->dport);
+		blocks += w->count;
+	}
+	assert_true(conns + 1 >= K && conns <= K);
+	assert_true(blocks >= 10);
+}
+
+/* Each client that waited for a reply blocked in read on its connection,
+ * whose far end (told by the TL_SOCK_PEER record) is the server's
+ * 127.0.0.1:port, woken by the server thread; the server's row for the
+ * same connection has this client's port as its far end. Returns how many
+ * clients waited: on a quiet machine the reply is often there before the
+ * client reads. */
+static size_t check_g1_syscall_waits(const struct th_run *r)
+{
+	const struct tl_thread *srv = lone_server(r), *cl[MAXT];
+	size_t n = threads_seen(r, "client-", cl, MAXT), nw, blocks = 0, matched = 0;
+	size_t readers = 0;
+	struct tl_syswait *w, *sw;
+	uint16_t port;
+
+	assert_int_equal(n, K);
+	check_g1_server(r, cl, n, &sw, &nw, &port);
+	for (size_t c = 0; c < n; c++) {
+		const struct tl_syswait *rd;
+		size_t cn;
+
+		assert_int_equal(tl_thread_syswaits(r->m, NULL, cl[c], &w, &cn), 0);
+		/* the rows add up to the timeline's socket time */
+		assert_int_equal(socket_rows_ns(w, cn), th_blocked_ns(cl[c], TL_WHY_SOCKET));
+		rd = socket_row(w, cn, dc_nr("read"));
+		if (rd) {
+			readers++;
+			/* one block per reply at most: M requests */
+			assert_in_range(rd->count, 1, M);
+			blocks += rd->count;
+			assert_non_null(rd->peer);
+			assert_int_equal(rd->peer->family, 2);
+			assert_int_equal(rd->peer->dport, port);
+			assert_memory_equal(rd->peer->daddr, ((uint8_t[]){ 127, 0, 0, 1 }), 4);
+			/* the reply comes from the server thread (its send wakes
+			 * the client from the softirq it runs, the server current) */
+			assert_int_equal(rd->top_waker, srv->tid);
+			assert_int_equal(rd->top_waker_pid, r->root->pid);
+			assert_true(rd->top_waker_n * 10 >= rd->count * 8);
+			assert_true(rd->longest_ns <= rd->total_ns);
+			assert_true(rd->total_ns >= rd->count * 1000ull &&
+				    rd->total_ns < TH_MS(5000));
+			for (size_t i = 0; i < nw; i++)
+				matched += sw[i].peer && sw[i].sys_nr == dc_nr("recvfrom") &&
+					   sw[i].peer->dport == rd->peer->sport &&
+					   sw[i].top_waker == cl[c]->tid;
+		}
+		free(w);
+	}
+	print_message("clients: %zu of %d waited in read (%zu blocks) on the server's "
+		      "port %u; %zu found at the server, woken by them\n", readers, K,
+		      blocks, port, matched);
+	assert_true(matched + 1 >= readers && matched <= readers);
+	free(sw);
+	return readers;
+}
+
+/* Syscall waits of G1 from the switch records alone, on both kernel paths
+ * (tp_btf and the raw_tp fallback both send TL_SOCK_PEER). Recorded again
+ * (up to DC_ATTEMPTS) while no client waited for a reply. */
+static void test_g1_syscall_waits(void **state)
+{
+	struct th_run r;
+
+	(void)state;
+	for (int raw = 0; raw < 2; raw++) {
+		size_t readers = 0;
+
+		for (int i = 0; i < DC_ATTEMPTS && !readers; i++) {
+			if (raw)
+				setenv("THREADLINE_FORCE_RAW_TP", "1", 1);
+			dc_run_ok(&r, "g1_blocking");
+			unsetenv("THREADLINE_FORCE_RAW_TP");
+			assert_clients(&r);
+			readers = check_g1_syscall_waits(&r);
+			th_free(&r);
+		}
+		assert_true(readers > 0);
+	}
 }
 
 static void test_g2_nonblocking(void **state)
@@ -540,6 +695,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_g1_blocking),
+		cmocka_unit_test(test_g1_syscall_waits),
 		cmocka_unit_test(test_g2_nonblocking),
 		cmocka_unit_test(test_g3_multiplexing),
 		cmocka_unit_test(test_g4_sigio),
@@ -550,5 +706,9 @@ int main(void)
 		cmocka_unit_test(test_g9_coroutine_server),
 	};
 
+	const char *only = getenv("TL_TEST_FILTER");
+
+	if (only && *only)
+		cmocka_set_test_filter(only); /* e.g. "test_g1*" */
 	return cmocka_run_group_tests_name("demos_g", tests, NULL, NULL);
 }

@@ -271,4 +271,42 @@ static inline const void *tr_usdt(struct tl_usdt *u, struct tr_usdt a)
 }
 #define TR_USDT(...) tr_usdt(&(struct tl_usdt){ 0 }, (struct tr_usdt){ __VA_ARGS__ })
 
+/* The far end of socket fd (inode ino) of thread tid blocking at ts:
+ * family 2 (AF_INET) with a4 as the remote IPv4 address in host order
+ * (0x7f000001 = 127.0.0.1), or 10 with a6 (16 bytes), or 1 (AF_UNIX). */
+struct tr_sock_peer {
+	uint64_t ts;
+	int cpu;
+	uint32_t tid, pid;
+	uint32_t fd, peer_pid;
+	uint64_t ino;
+	uint16_t family, type, sport, dport;
+	uint8_t state;
+	uint32_t a4;
+	const uint8_t *a6;
+};
+static inline const void *tr_sock_peer(struct tl_sock_peer *p, struct tr_sock_peer a)
+{
+	hdr(&p->h, TL_SOCK_PEER, sizeof(*p), a.ts, a.cpu, a.tid, a.pid);
+	p->fd = a.fd;
+	p->peer_pid = a.peer_pid;
+	p->ino = a.ino;
+	p->family = a.family;
+	p->type = a.type;
+	p->sport = a.sport;
+	p->dport = a.dport;
+	p->state = a.state;
+	if (a.a6) {
+		memcpy(p->daddr, a.a6, 16);
+	} else {
+		p->daddr[0] = (uint8_t)(a.a4 >> 24);
+		p->daddr[1] = (uint8_t)(a.a4 >> 16);
+		p->daddr[2] = (uint8_t)(a.a4 >> 8);
+		p->daddr[3] = (uint8_t)a.a4;
+	}
+	return p;
+}
+#define TR_SOCK_PEER(...) tr_sock_peer(&(struct tl_sock_peer){ 0 }, \
+	(struct tr_sock_peer){ .family = 2, .type = 1, .state = 1, __VA_ARGS__ })
+
 #endif

@@ -15,7 +15,8 @@
 #define DEFAULT_FILE "threadline.tlr"
 
 enum { OPT_JSON = 0x100, OPT_COLOR, OPT_NO_TIMELINE, OPT_USAGE, OPT_CP, OPT_FROM, OPT_TO,
-       OPT_DEADLOCKS, OPT_DEADLOCK_MS, OPT_THREADS, OPT_TOP, OPT_STACKS };
+       OPT_DEADLOCKS, OPT_DEADLOCK_MS, OPT_THREADS, OPT_TOP, OPT_STACKS,
+       OPT_SYSCALLS };
 
 static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "Print the report as JSON (for scripts)", 0 },
@@ -41,6 +42,9 @@ static const struct argp_option options[] = {
 	  "threads named alike, worker-1..worker-16, make one row) or all", 0 },
 	{ "top", OPT_TOP, "N", 0, "Per process, only the N thread rows that waited "
 	  "longest (blocked + runnable); 0: all (the default)", 0 },
+	{ "syscalls", OPT_SYSCALLS, NULL, 0, "In \"Syscalls blocked in\", every "
+	  "thread and every syscall and object it blocked on (by default the five "
+	  "threads blocked longest, three rows each)", 0 },
 	{ "stacks", OPT_STACKS, NULL, 0, "Print the off-CPU stacks of a recording "
 	  "made with record -g in the folded format of flame graph tools: one "
 	  "line \"process;thread;frame;...;frame NANOSECONDS\" per thread and "
@@ -56,7 +60,9 @@ static const char doc[] =
 	"socket, pipe, sleep, child, poll, disk, signal, ipc), context switches, "
 	"wakeups, forks, and the objects it waited on most, by name (`mutexA`, "
 	"`shards[3].lock`, the GIL), with who held them; per process its locks, "
-	"parallelism beside concurrency; a timeline per thread; and what lost "
+	"parallelism beside concurrency; the syscalls the threads blocked in "
+	"longest, with the fd kind, a socket's far end and who ended the waits; "
+	"a timeline per thread; and what lost "
 	"events may have hidden. Deadlocks come first. FILE defaults to "
 	DEFAULT_FILE "."
 	"\v"
@@ -71,6 +77,9 @@ static const char doc[] =
 	"        parallelism statistics for a script\n"
 	"  threadline report run.tlr --color=always -w 120 | less -R\n"
 	"        wide and coloured, in a pager\n"
+	"  threadline report run.tlr --syscalls --no-timeline\n"
+	"        every syscall each thread blocked in: count, times, fd and\n"
+	"        socket peer, and who woke it\n"
 	"  threadline report run.tlr --critical-path 4243 --from 1.5 --to 2\n"
 	"        what thread 4243 waited for between 1.5 s and 2 s, and why\n"
 	"  threadline report run.tlr --stacks | flamegraph.pl --countname=ns > off.svg\n"
@@ -117,6 +126,7 @@ static int parse_value(struct args *a, int key, char *arg)
 	switch (key) {
 	case OPT_JSON: a->json = true; return 0;
 	case OPT_STACKS: a->stacks = true; return 0;
+	case OPT_SYSCALLS: a->ro.syscalls = true; return 0;
 	case OPT_NO_TIMELINE: a->ro.timeline = false; return 0;
 	case OPT_DEADLOCKS: a->ro.deadlocks_only = true; return 0;
 	case OPT_THREADS:

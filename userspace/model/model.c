@@ -58,6 +58,7 @@ void tl_model_free(struct tl_model *m)
 	tl_hmap_free(&m->comm_map);
 	tl_block_store_free(&m->blocks);
 	tl_model_stacks_free(m);
+	tl_vec_free(&m->peers);
 	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks, &m->all_steps };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
@@ -462,6 +463,7 @@ static int dispatch(struct tl_model *m, const struct tl_hdr *h)
 	case TL_STACK:
 	case TL_STACK_REF: return tl_model_on_stack(m, h);
 	case TL_KSYM: return tl_model_on_ksym(m, (const void *)h);
+	case TL_SOCK_PEER: return tl_model_on_sock_peer(m, (const void *)h);
 	default: return 0; /* TL_TRAILER: only its time matters */
 	}
 }
@@ -522,6 +524,7 @@ int tl_model_finish(struct tl_model *m, uint64_t end_ts)
 	m->st.end = end;
 	m->finished = true;
 	tl_model_stacks_finish(m);
+	tl_model_peers_finish(m);
 	return tl_model_close_open(m, end);
 }
 

@@ -468,6 +468,29 @@ size_t tl_model_nstacks(const struct tl_model *m); /* ids are 1..n */
  * *off = addr - its start; NULL when none was recorded. */
 const char *tl_model_ksym(const struct tl_model *m, uint64_t addr, uint64_t *off);
 
+/* ---- the far ends of sockets (TL_SOCK_PEER) ---- */
+/* What the BPF side read of a socket a thread of process pid blocked on
+ * through fd, told at ts (the first block on it, and again when its remote
+ * end changed). */
+struct tl_peer {
+	uint64_t ts;
+	uint32_t pid, fd;
+	uint64_t ino;          /* the socket's inode number */
+	uint32_t peer_pid;     /* AF_UNIX: the peer credentials' PID, 0 unknown */
+	uint16_t family;       /* AF_UNIX, AF_INET, AF_INET6, ... */
+	uint16_t type;         /* SOCK_STREAM, SOCK_DGRAM, ... */
+	uint16_t sport, dport; /* inet: local and remote port (0: unconnected) */
+	uint8_t state;         /* TCP state (10: listening) */
+	uint8_t daddr[16];     /* inet: remote address, network order */
+};
+/* Sorted by PID, fd and time. */
+size_t tl_model_npeers(const struct tl_model *m);
+const struct tl_peer *tl_model_peer(const struct tl_model *m, size_t i);
+/* The record of (pid, fd) in force at ts: the latest at or before it (a
+ * block's record carries the block's own start); NULL if none. */
+const struct tl_peer *tl_model_peer_at(const struct tl_model *m, uint32_t pid,
+				       uint32_t fd, uint64_t ts);
+
 /* ---- edges (all in timestamp order) ---- */
 size_t tl_model_nwakeups(const struct tl_model *m);
 const struct tl_wakeup_ev *tl_model_wakeup(const struct tl_model *m, size_t i);

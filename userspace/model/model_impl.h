@@ -90,6 +90,7 @@ struct tl_model {
 	struct block_store blocks;
 	struct tl_vec stacks;        /* struct tl_stack_def, index id - 1 */
 	struct tl_vec ksyms;         /* struct ksym_ent, by address at finish */
+	struct tl_vec peers;         /* struct tl_peer; by (pid, fd, ts) at finish */
 };
 
 /* A kernel prio as an interval keeps it. */
@@ -182,6 +183,10 @@ int tl_model_on_stack(struct tl_model *m, const struct tl_hdr *h);
 int tl_model_on_ksym(struct tl_model *m, const struct tl_ksym *k);
 void tl_model_stacks_finish(struct tl_model *m);
 void tl_model_stacks_free(struct tl_model *m);
+
+/* model_peers.c: the far ends of sockets (TL_SOCK_PEER) */
+int tl_model_on_sock_peer(struct tl_model *m, const struct tl_sock_peer *r);
+void tl_model_peers_finish(struct tl_model *m);
 
 /* tl_model_close_open.c */
 int tl_model_close_open(struct tl_model *m, uint64_t end);

@@ -22,6 +22,7 @@ const struct tl_type_desc tl_type_descs[TL_MAX_TYPES] = {
 	[TL_SIGNAL_DELIVER] = { "signal_deliver", sizeof(struct tl_signal_deliver), false },
 	[TL_USDT] = { "usdt", sizeof(struct tl_usdt), false },
 	[TL_TASK_SNAP] = { "task_snap", sizeof(struct tl_task_snap), false },
+	[TL_SOCK_PEER] = { "sock_peer", sizeof(struct tl_sock_peer), false },
 	[TL_PROC_INFO] = { "proc_info", sizeof(struct tl_proc_info), true },
 	[TL_PROC_MAPS] = { "proc_maps", sizeof(struct tl_proc_maps), true },
 	[TL_LOSS] = { "loss", sizeof(struct tl_loss), false },

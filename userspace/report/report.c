@@ -386,8 +386,12 @@ int tl_report_text(FILE *out, const struct tl_model *m, const struct tl_load_res
 	for (size_t i = 0; i < tl_model_nprocs(m); i++)
 		if (shown(&c, tl_model_proc(m, i)))
 			proc_section(&c, tl_model_proc(m, i));
-	if (tl_report_stacks_section(out, m, o) == -ENOMEM)
+	if (tl_report_syswaits_text(out, &w, c.root, c.width, o->syscalls,
+				    !o->all_threads) ||
+	    tl_report_stacks_section(out, m, o) == -ENOMEM) {
+		tl_report_waits_fini(&w);
 		return -ENOMEM;
+	}
 	if (o->timeline)
 		timelines(&c);
 	loss_section(&c);

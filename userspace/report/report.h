@@ -26,6 +26,8 @@ struct tl_report_opts {
 				* TL_DEADLOCK_THRESHOLD_NS) */
 	bool all_threads;      /* --threads all: no grouping of worker-N */
 	unsigned top;          /* --top N: thread rows per process (0: all) */
+	bool syscalls;         /* --syscalls: every thread and row of the
+				* "Syscalls blocked in" section */
 };
 
 /* Text report. lr (may be NULL) gives the header fields and truncation.
@@ -106,6 +108,15 @@ void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 /* A process's locks table. */
 void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
 			  unsigned width);
+
+/* ---- syscall waits (report_syswaits.c) ---- */
+/* "Syscalls blocked in": per thread of root's tree (NULL: all) the
+ * syscalls it blocked in, by object, with counts, times and wakers; the
+ * threads blocked longest and their top rows (grouped: three or more
+ * threads of a process named alike shown by the one blocked longest), or
+ * with all every thread and row. Returns 0 or -ENOMEM. */
+int tl_report_syswaits_text(FILE *f, struct tl_report_waits *w, const struct tl_process *root,
+			    unsigned width, bool all, bool grouped);
 
 /* ---- thread rows (report_rows.c) ---- */
 typedef void tl_thread_row_fn(void *ctx, const struct tl_thread *t);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "report.h"
 #include "analysis/analysis.h"
+#include "analysis/syswaits.h"
 #include "util/json.h"
 
 #define JMAX_DEPTH 32
@@ -313,6 +314,72 @@ static void deadlocks(struct jctx *c)
 	j_close(&c->j, ']');
 }
 
+/* A socket's far end as the kernel told it (TL_SOCK_PEER). */
+static void peer_obj(struct json *j, const struct tl_peer *p)
+{
+	char buf[96];
+
+	j_open(j, "peer", '{');
+	j_str(j, "proto", tl_peer_proto(p));
+	j_str(j, "text", tl_peer_text(p, buf, sizeof(buf)));
+	j_u64(j, "family", p->family);
+	j_u64(j, "inode", p->ino);
+	j_u64(j, "local_port", p->sport);
+	j_u64(j, "remote_port", p->dport);
+	j_u64(j, "state", p->state);
+	if (p->peer_pid)
+		j_u64(j, "peer_pid", p->peer_pid);
+	j_close(j, '}');
+}
+
+/* One syscall and object a thread blocked in (analysis/syswaits.h). */
+static void syswait_obj(struct jctx *c, const struct tl_syswait *w)
+{
+	struct json *j = &c->j;
+	char obj[256];
+
+	j_open(j, NULL, '{');
+	j_str(j, "syscall", tl_syscall_label(w->sys_nr));
+	j_i64(j, "nr", w->sys_nr);
+	j_str(j, "reason", tl_reason_name(w->why));
+	j_str(j, "object", tl_syswait_obj(w, obj, sizeof(obj)));
+	if (w->fd_kind != TL_FD_NONE && tl_syscall_takes_fd(w->sys_nr)) {
+		j_u64(j, "fd", w->obj);
+		j_str(j, "fd_kind", tl_fd_kind_name(w->fd_kind));
+	}
+	if (w->why == TL_WHY_FUTEX && w->has_obj)
+		j_u64(j, "addr", w->obj);
+	if (w->peer)
+		peer_obj(j, w->peer);
+	j_u64(j, "count", w->count);
+	j_u64(j, "total_ns", w->total_ns);
+	j_u64(j, "longest_ns", w->longest_ns);
+	j_u64(j, "longest_at_ns", at(c, w->longest_ts));
+	if (w->top_waker) {
+		j_u64(j, "top_waker", w->top_waker);
+		j_str(j, "top_waker_name", tl_model_task_name(c->m, w->top_waker));
+		j_u64(j, "top_waker_pid", w->top_waker_pid);
+		j_u64(j, "top_waker_count", w->top_waker_n);
+	}
+	j_u64(j, "wakers", w->wakers);
+	j_u64(j, "irq_wakes", w->irq_wakes);
+	j_close(j, '}');
+}
+
+static void syswaits_arr(struct jctx *c, const struct tl_thread *t)
+{
+	struct tl_syswait *w;
+	size_t n;
+
+	if (tl_thread_syswaits(c->m, c->waits->sym, t, &w, &n))
+		return;
+	j_open(&c->j, "syscall_waits", '[');
+	for (size_t i = 0; i < n; i++)
+		syswait_obj(c, &w[i]);
+	j_close(&c->j, ']');
+	free(w);
+}
+
 static void thread_obj(struct jctx *c, const struct tl_thread *t)
 {
 	struct json *j = &c->j;
@@ -335,6 +402,7 @@ static void thread_obj(struct jctx *c, const struct tl_thread *t)
 	thread_sum(j, &t->sum);
 	if (!tl_thread_waits(c->waits->sym, t, &ws, &nws))
 		waits_arr(c, "waits", ws, nws);
+	syswaits_arr(c, t);
 	timeline(c, t);
 	j_close(j, '}');
 }
