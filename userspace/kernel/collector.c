@@ -173,6 +173,11 @@ int tl_collector_inject(struct tl_collector *c, const struct tl_hdr *rec)
 	return tl_push(c, rec, c->ncpus);
 }
 
+static int tl_inject_cb(void *ctx, const struct tl_hdr *rec)
+{
+	return tl_collector_inject(ctx, rec);
+}
+
 /* Emits a TL_LOSS for every CPU whose loss count grew since the last one. */
 static int tl_check_loss(struct tl_collector *c, uint64_t now)
 {
@@ -314,6 +319,9 @@ int tl_collector_flush(struct tl_collector *c)
 		now = c->end_ns;
 	e = tl_check_loss(c, now);
 	if (e)
+		return e;
+	/* the socket counts of threads still alive, once stopped */
+	if (c->end_ns && (e = tl_session_sock_counts(c->s, now, tl_inject_cb, c)))
 		return e;
 	return tl_reorder_drain(c->ro, tl_deliver, c);
 }
