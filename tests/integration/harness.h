@@ -69,7 +69,8 @@ size_t th_procs_prefixed(const struct th_run *r, const char *prefix,
 			 const struct tl_process **out, size_t max);
 /* Time of thread t Sleeping or Uninterruptible for reason why (any object). */
 uint64_t th_blocked_ns(const struct tl_thread *t, enum tl_reason why);
-/* Socket-family syscalls (by number) made by thread t that returned >= 0. */
+/* Socket-family syscalls (by number) made by thread t that returned >= 0;
+ * only recordings with the group "syscalls" (TH_WITH_SYSCALLS) have any. */
 size_t th_syscalls(const struct tl_thread *t, int nr, bool ok_only);
 /* Prints the first lines of the record log (demo output) on failure paths. */
 void th_dump_log(const struct th_run *r);
