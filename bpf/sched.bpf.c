@@ -177,7 +177,8 @@ static __always_inline void tl_fill_switch(bool btf, bool preempt,
 		struct task_struct *t = btf ? prev : bpf_get_current_task_btf();
 
 		tl_fill_blocked(t, &e->why, true);
-		e->lock_owner = tl_futex_owner(&e->why);
+		if (tl_group_on(TL_G_FUTEX)) /* a user memory read */
+			e->lock_owner = tl_futex_owner(&e->why);
 		if (e->why.fd_kind == TL_FD_SOCKET)
 			tl_note_peer(t, e);
 	}

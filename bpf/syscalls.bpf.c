@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * syscalls.bpf.c - the syscalls of the groups "proc" (clone family), "futex"
- * and "net". One program serves every syscalls/sys_enter_* tracepoint and
- * one every sys_exit_*: their records only differ by the syscall number,
- * which the tracepoint passes in. User space attaches them to the
- * tracepoints the catalogue lists for the selected groups.
+ * syscalls.bpf.c - the opt-in group "syscalls": entry and exit of the clone
+ * family, the futex family, the socket family and the I/O multiplexing
+ * waits. Not in the default groups: while any syscall tracepoint is
+ * attached, every task of the system takes the slow syscall path. One
+ * program serves every syscalls/sys_enter_* tracepoint and one every
+ * sys_exit_*: their records only differ by the syscall number, which the
+ * tracepoint passes in. User space attaches them to the tracepoints the
+ * catalogue lists for the group.
  */
 #include "common.bpf.h"
 

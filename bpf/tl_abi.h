@@ -36,7 +36,8 @@ enum tl_type {
 	TL_EXIT = 13,
 	TL_WAIT = 14,
 	TL_RENAME = 15,
-	/* syscalls of the groups "proc" (clone family), "futex", "net" */
+	/* syscalls of the group "syscalls" (clone, futex and socket
+	 * families, I/O multiplexing waits) */
 	TL_SYS_ENTER = 20,
 	TL_SYS_EXIT = 21,
 	/* signals (group "signal") */
@@ -52,6 +53,9 @@ enum tl_type {
 	/* inside `record` only: a TL_STACK_RAW unwound as soon as it was
 	 * drained (struct tl_stack, id 0, the kernel frames as taken) */
 	TL_STACK_UNWOUND = 61,
+	/* sends and receives on sockets of one thread, counted in the kernel
+	 * (group "net"), written when it exits or the recording ends */
+	TL_SOCK_COUNT = 70,
 	/* the far end of a socket a traced thread blocks on (group "sched"):
 	 * sent once per (process, fd, socket), not with every switch */
 	TL_SOCK_PEER = 80,
@@ -73,7 +77,8 @@ enum tl_group {
 	TL_G_NET = 3,
 	TL_G_SIGNAL = 4,
 	TL_G_USDT = 5,
-	TL_G_COUNT = 6,
+	TL_G_SYSCALLS = 6, /* opt-in: syscall tracepoints slow every task */
+	TL_G_COUNT = 7,
 };
 
 /* Kind of the object behind a file descriptor, read from its inode mode. */
@@ -234,7 +239,24 @@ struct tl_rename {
 	char newcomm[TL_COMM_LEN];
 };
 
-/* syscalls/sys_enter_* of the traced groups. hdr = the calling thread. */
+/* A thread's sends and receives on sockets (tracepoints sock_send_length
+ * and sock_recv_length: every sendmsg/recvmsg reaching a socket, whatever
+ * the syscall: send*, recv*, read, write, each message of sendmmsg and
+ * recvmmsg, splice), counted per thread in the kernel since the thread was
+ * first traced (or since the previous record of the same thread). Written
+ * when the thread exits (hdr.ts just before its TL_EXIT) and, for the
+ * threads still alive, at the end of the recording. hdr = the thread. */
+struct tl_sock_count {
+	struct tl_hdr h;
+	__u64 sends;      /* calls, failed ones included */
+	__u64 recvs;
+	__u64 send_errs;  /* of those, the ones that returned an error */
+	__u64 recv_errs;  /* (EAGAIN on a non-blocking socket, ...) */
+	__u64 sent_bytes; /* sum of the successful returns */
+	__u64 recv_bytes;
+};
+
+/* syscalls/sys_enter_* (group "syscalls"). hdr = the calling thread. */
 struct tl_sys_enter {
 	struct tl_hdr h;
 	__s32 nr;         /* x86_64 syscall number */

@@ -34,6 +34,8 @@ struct tl_probe {
 
 #define TL_CAT_BTF(tp, name, g) \
 	{ TL_PK_TP_BTF, tp, name, name "_raw", g, false }
+#define TL_CAT_BTF_OPT(tp, name, g) \
+	{ TL_PK_TP_BTF, tp, name, name "_raw", g, true }
 #define TL_CAT_SYS(call, g) \
 	{ TL_PK_TRACEPOINT, "syscalls/sys_enter_" call, "tl_sys_enter", NULL, g, true }, \
 	{ TL_PK_TRACEPOINT, "syscalls/sys_exit_" call, "tl_sys_exit", NULL, g, true }
@@ -51,47 +53,52 @@ static const struct tl_probe tl_catalogue[] = {
 	/* filter upkeep (and the fork event when "proc" is on) */
 	TL_CAT_BTF("sched/sched_process_fork", "tl_proc_fork", TL_GROUP_ALWAYS),
 	TL_CAT_BTF("sched/sched_process_free", "tl_proc_free", TL_GROUP_ALWAYS),
+	/* net's counts of an exiting thread: before its exit record */
+	TL_CAT_BTF("sched/sched_process_exit", "tl_sock_exit", TL_G_NET),
 	/* proc */
 	TL_CAT_BTF("task/task_newtask", "tl_proc_newtask", TL_G_PROC),
 	TL_CAT_BTF("sched/sched_process_exec", "tl_proc_exec", TL_G_PROC),
 	TL_CAT_BTF("sched/sched_process_exit", "tl_proc_exit", TL_G_PROC),
 	TL_CAT_BTF("sched/sched_process_wait", "tl_proc_wait", TL_G_PROC),
 	TL_CAT_BTF("task/task_rename", "tl_proc_rename", TL_G_PROC),
-	TL_CAT_SYS("clone", TL_G_PROC),
-	TL_CAT_SYS("clone3", TL_G_PROC),
-	TL_CAT_SYS("fork", TL_G_PROC),
-	TL_CAT_SYS("vfork", TL_G_PROC),
-	/* futex */
-	TL_CAT_SYS("futex", TL_G_FUTEX),
-	TL_CAT_SYS("futex_wait", TL_G_FUTEX),
-	TL_CAT_SYS("futex_wake", TL_G_FUTEX),
-	TL_CAT_SYS("futex_waitv", TL_G_FUTEX),
-	TL_CAT_SYS("futex_requeue", TL_G_FUTEX),
-	/* net */
-	TL_CAT_SYS("socket", TL_G_NET),
-	TL_CAT_SYS("socketpair", TL_G_NET),
-	TL_CAT_SYS("bind", TL_G_NET),
-	TL_CAT_SYS("listen", TL_G_NET),
-	TL_CAT_SYS("accept", TL_G_NET),
-	TL_CAT_SYS("accept4", TL_G_NET),
-	TL_CAT_SYS("connect", TL_G_NET),
-	TL_CAT_SYS("sendto", TL_G_NET),
-	TL_CAT_SYS("recvfrom", TL_G_NET),
-	TL_CAT_SYS("sendmsg", TL_G_NET),
-	TL_CAT_SYS("recvmsg", TL_G_NET),
-	TL_CAT_SYS("sendmmsg", TL_G_NET),
-	TL_CAT_SYS("recvmmsg", TL_G_NET),
-	TL_CAT_SYS("shutdown", TL_G_NET),
-	TL_CAT_SYS("select", TL_G_NET),
-	TL_CAT_SYS("pselect6", TL_G_NET),
-	TL_CAT_SYS("poll", TL_G_NET),
-	TL_CAT_SYS("ppoll", TL_G_NET),
-	TL_CAT_SYS("epoll_wait", TL_G_NET),
-	TL_CAT_SYS("epoll_pwait", TL_G_NET),
-	TL_CAT_SYS("epoll_pwait2", TL_G_NET),
+	/* net: sends and receives on sockets, counted per thread */
+	TL_CAT_BTF_OPT("sock/sock_send_length", "tl_sock_send", TL_G_NET),
+	TL_CAT_BTF_OPT("sock/sock_recv_length", "tl_sock_recv", TL_G_NET),
 	/* signal */
 	TL_CAT_BTF("signal/signal_generate", "tl_signal_generate", TL_G_SIGNAL),
 	TL_CAT_BTF("signal/signal_deliver", "tl_signal_deliver", TL_G_SIGNAL),
+	/* syscalls (opt-in: every task of the system takes the slow syscall
+	 * path while one of these is attached) */
+	TL_CAT_SYS("clone", TL_G_SYSCALLS),
+	TL_CAT_SYS("clone3", TL_G_SYSCALLS),
+	TL_CAT_SYS("fork", TL_G_SYSCALLS),
+	TL_CAT_SYS("vfork", TL_G_SYSCALLS),
+	TL_CAT_SYS("futex", TL_G_SYSCALLS),
+	TL_CAT_SYS("futex_wait", TL_G_SYSCALLS),
+	TL_CAT_SYS("futex_wake", TL_G_SYSCALLS),
+	TL_CAT_SYS("futex_waitv", TL_G_SYSCALLS),
+	TL_CAT_SYS("futex_requeue", TL_G_SYSCALLS),
+	TL_CAT_SYS("socket", TL_G_SYSCALLS),
+	TL_CAT_SYS("socketpair", TL_G_SYSCALLS),
+	TL_CAT_SYS("bind", TL_G_SYSCALLS),
+	TL_CAT_SYS("listen", TL_G_SYSCALLS),
+	TL_CAT_SYS("accept", TL_G_SYSCALLS),
+	TL_CAT_SYS("accept4", TL_G_SYSCALLS),
+	TL_CAT_SYS("connect", TL_G_SYSCALLS),
+	TL_CAT_SYS("sendto", TL_G_SYSCALLS),
+	TL_CAT_SYS("recvfrom", TL_G_SYSCALLS),
+	TL_CAT_SYS("sendmsg", TL_G_SYSCALLS),
+	TL_CAT_SYS("recvmsg", TL_G_SYSCALLS),
+	TL_CAT_SYS("sendmmsg", TL_G_SYSCALLS),
+	TL_CAT_SYS("recvmmsg", TL_G_SYSCALLS),
+	TL_CAT_SYS("shutdown", TL_G_SYSCALLS),
+	TL_CAT_SYS("select", TL_G_SYSCALLS),
+	TL_CAT_SYS("pselect6", TL_G_SYSCALLS),
+	TL_CAT_SYS("poll", TL_G_SYSCALLS),
+	TL_CAT_SYS("ppoll", TL_G_SYSCALLS),
+	TL_CAT_SYS("epoll_wait", TL_G_SYSCALLS),
+	TL_CAT_SYS("epoll_pwait", TL_G_SYSCALLS),
+	TL_CAT_SYS("epoll_pwait2", TL_G_SYSCALLS),
 	/* usdt: attached per binary by tl_session_attach_usdt() */
 	TL_CAT_USDT(coro_switch),
 	TL_CAT_USDT(queue_put),
@@ -110,6 +117,7 @@ static const struct tl_probe tl_catalogue[] = {
 #define TL_CATALOGUE_LEN (sizeof(tl_catalogue) / sizeof(tl_catalogue[0]))
 
 #undef TL_CAT_BTF
+#undef TL_CAT_BTF_OPT
 #undef TL_CAT_SYS
 #undef TL_CAT_USDT
 

@@ -12,7 +12,12 @@
 
 void dc_run_ok(struct th_run *r, const char *demo)
 {
-	th_record_demo(r, demo, NULL);
+	dc_run_ok_with(r, demo, NULL);
+}
+
+void dc_run_ok_with(struct th_run *r, const char *demo, const char *const *rargs)
+{
+	th_record_demo_with(r, rargs, demo, NULL);
 	if (r->record_status != 0 || tl_proc_exit_code(r->root) != 0) {
 		th_dump_log(r);
 		fail_msg("%s: record status %d, demo exit %d", demo, r->record_status,

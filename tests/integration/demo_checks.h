@@ -17,6 +17,8 @@
 /* Records demo (no arguments); fails the test, showing the record log,
  * unless both `threadline record` and the demo exited with status 0. */
 void dc_run_ok(struct th_run *r, const char *demo);
+/* The same with record options (e.g. TH_WITH_SYSCALLS). */
+void dc_run_ok_with(struct th_run *r, const char *demo, const char *const *rargs);
 
 /* Asserts what it can of one recording; false when the machine was too busy
  * for its measurement (n: the demo's size knob, as the test chose it). */

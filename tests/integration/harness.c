@@ -203,6 +203,12 @@ int th_record_cmd(struct th_run *r, const char *const *rargs, const char *const 
 
 int th_record_demo(struct th_run *r, const char *demo, const char *const *args)
 {
+	return th_record_demo_with(r, NULL, demo, args);
+}
+
+int th_record_demo_with(struct th_run *r, const char *const *rargs,
+			const char *demo, const char *const *args)
+{
 	const char *cmd[64];
 	size_t n = 0;
 
@@ -210,7 +216,7 @@ int th_record_demo(struct th_run *r, const char *demo, const char *const *args)
 	for (const char *const *a = args; a && *a && n < 63; a++)
 		cmd[n++] = *a;
 	cmd[n] = NULL;
-	th_record_cmd(r, NULL, cmd);
+	th_record_cmd(r, rargs, cmd);
 	snprintf(r->pftrace, sizeof(r->pftrace), "%s.pftrace", r->path);
 	if (!tpc_check(r, r->pftrace)) {
 		r->pftrace[0] = 0;

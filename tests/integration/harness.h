@@ -48,6 +48,12 @@ int th_record_cmd(struct th_run *r, const char *const *record_args,
  * Perfetto's own trace processor (tp_check.h). Without a trace processor
  * the test goes on, and th_free() reports it SKIPPED at its end. */
 int th_record_demo(struct th_run *r, const char *demo, const char *const *args);
+/* The same with record options (NULL-terminated, may be NULL). */
+int th_record_demo_with(struct th_run *r, const char *const *rargs,
+			const char *demo, const char *const *args);
+/* Record options for the tests that assert on syscall slices (TL_SYS_*),
+ * which only the opt-in group "syscalls" records. */
+#define TH_WITH_SYSCALLS ((const char *const[]){ "-e", "all", NULL })
 /* Frees r; calls cmocka's skip() when the trace processor checks could not
  * run on it (the rest of the test has run by then). */
 void th_free(struct th_run *r);
@@ -63,7 +69,8 @@ size_t th_procs_prefixed(const struct th_run *r, const char *prefix,
 			 const struct tl_process **out, size_t max);
 /* Time of thread t Sleeping or Uninterruptible for reason why (any object). */
 uint64_t th_blocked_ns(const struct tl_thread *t, enum tl_reason why);
-/* Socket-family syscalls (by number) made by thread t that returned >= 0. */
+/* Socket-family syscalls (by number) made by thread t that returned >= 0;
+ * only recordings with the group "syscalls" (TH_WITH_SYSCALLS) have any. */
 size_t th_syscalls(const struct tl_thread *t, int nr, bool ok_only);
 /* Prints the first lines of the record log (demo output) on failure paths. */
 void th_dump_log(const struct th_run *r);

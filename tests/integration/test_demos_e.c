@@ -232,7 +232,7 @@ static void test_e6_manager(void **state)
 	struct th_run r;
 
 	(void)state;
-	dc_run_ok(&r, "e6_manager");
+	dc_run_ok_with(&r, "e6_manager", TH_WITH_SYSCALLS);
 	mgr = dc_only_thread(dc_proc(&r, "manager"));
 	c[0] = dc_only_thread(dc_proc(&r, "client-1"));
 	c[1] = dc_only_thread(dc_proc(&r, "client-2"));
@@ -258,7 +258,7 @@ static void test_e7_socket_ipc(void **state)
 	struct th_run r;
 
 	(void)state;
-	dc_run_ok(&r, "e7_socket_ipc");
+	dc_run_ok_with(&r, "e7_socket_ipc", TH_WITH_SYSCALLS);
 	srv = dc_only_thread(dc_proc(&r, "server"));
 	cli = dc_only_thread(dc_proc(&r, "client"));
 	/* server side: socket, bind, listen, accept, then recv/send */

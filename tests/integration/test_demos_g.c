@@ -1,7 +1,8 @@
 /* test_demos_g.c - the I/O-model and server demos (G1-G9) run under the
  * real tracer. Each is driven by the same echo clients (process
  * "echo-clients", K = 6 threads x M = 20 requests), so the tests assert the
- * socket syscalls, blocking reasons and task structure of the server side
+ * socket syscalls (recorded with the opt-in group "syscalls"), the socket
+ * operations of the default groups, blocking reasons and task structure of the server side
  * from the model, never from the demo's own output. Tolerances fit a noisy
  * 2-core machine. */
 #include <errno.h>
@@ -163,7 +164,7 @@ static void test_g1_blocking(void **state)
 	struct th_run r;
 
 	(void)state;
-	dc_run_ok(&r, "g1_blocking");
+	dc_run_ok_with(&r, "g1_blocking", TH_WITH_SYSCALLS);
 	assert_clients(&r);
 	srv = lone_server(&r);
 	/* blocking accept (one per client), then blocking recv per request */
@@ -344,6 +345,30 @@ static void test_g1_syscall_waits(void **state)
 	}
 }
 
+/* With the default groups (no syscall tracepoints) the socket operations
+ * are the kernel's per-thread counts of sends and receives, exact: the
+ * server receives each of the M requests of its K clients and a last
+ * end-of-stream recv per connection, and echoes each request with one
+ * send; each client sends M requests and reads M replies. */
+static void test_g1_socket_ops_default(void **state)
+{
+	const struct tl_thread *srv, *cl[MAXT];
+	struct th_run r;
+	size_t n;
+
+	(void)state;
+	dc_run_ok(&r, "g1_blocking");
+	assert_clients(&r);
+	srv = lone_server(&r);
+	assert_int_equal(srv->nsys, 0); /* no syscall records by default */
+	assert_int_equal(srv->sum.socket_ops, K * M + K * (M + 1));
+	n = th_threads_prefixed(&r, "client-", cl, MAXT);
+	assert_int_equal(n, K);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(cl[i]->sum.socket_ops, 2 * M);
+	th_free(&r);
+}
+
 static void test_g2_nonblocking(void **state)
 {
 	const struct tl_thread *srv;
@@ -352,7 +377,7 @@ static void test_g2_nonblocking(void **state)
 	struct th_run r;
 
 	(void)state;
-	dc_run_ok(&r, "g2_nonblocking");
+	dc_run_ok_with(&r, "g2_nonblocking", TH_WITH_SYSCALLS);
 	assert_clients(&r);
 	srv = lone_server(&r);
 	dc_phase(&r, "polling", &t0, &t1);
@@ -422,7 +447,7 @@ static void test_g3_multiplexing(void **state)
 	struct th_run r;
 
 	(void)state;
-	dc_run_ok(&r, "g3_multiplexing");
+	dc_run_ok_with(&r, "g3_multiplexing", TH_WITH_SYSCALLS);
 	srv = lone_server(&r);
 	assert_int_equal(threads_seen(&r, "client-", NULL, 0), 2 * K);
 	dc_phase(&r, "select", &t0, &t1);
@@ -469,7 +494,7 @@ static size_t g4_once(void)
 	int nr_recvfrom = dc_nr("recvfrom");
 	struct th_run r;
 
-	dc_run_ok(&r, "g4_sigio");
+	dc_run_ok_with(&r, "g4_sigio", TH_WITH_SYSCALLS);
 	assert_clients(&r);
 	srv = lone_server(&r);
 	for (size_t i = 0; i < tl_model_nsignals(r.m); i++) {
@@ -524,7 +549,7 @@ static void test_g5_async_io(void **state)
 	struct th_run r;
 
 	(void)state;
-	dc_run_ok(&r, "g5_async_io");
+	dc_run_ok_with(&r, "g5_async_io", TH_WITH_SYSCALLS);
 	t = dc_main(&r);
 	/* file: 16 direct reads in flight while the thread computes */
 	dc_phase(&r, "file", &t0, &t1);
@@ -559,7 +584,7 @@ static void test_g6_fork_server(void **state)
 	struct th_run r;
 
 	(void)state;
-	dc_run_ok(&r, "g6_fork_server");
+	dc_run_ok_with(&r, "g6_fork_server", TH_WITH_SYSCALLS);
 	assert_clients(&r);
 	lone_server(&r);
 	/* one child process per connection, forked by the server */
@@ -590,7 +615,7 @@ static void test_g7_thread_server(void **state)
 	size_t n;
 
 	(void)state;
-	dc_run_ok(&r, "g7_thread_server");
+	dc_run_ok_with(&r, "g7_thread_server", TH_WITH_SYSCALLS);
 	assert_clients(&r);
 	srv = dc_main(&r);
 	/* one thread per connection, created by the accepting thread */
@@ -626,7 +651,7 @@ static void test_g8_pool_server(void **state)
 	struct th_run r;
 
 	(void)state;
-	dc_run_ok(&r, "g8_pool_server");
+	dc_run_ok_with(&r, "g8_pool_server", TH_WITH_SYSCALLS);
 	assert_clients(&r);
 	srv = dc_main(&r);
 	/* exactly N = 3 workers, no thread per connection */
@@ -661,7 +686,7 @@ static void test_g9_coroutine_server(void **state)
 	char name[16];
 
 	(void)state;
-	dc_run_ok(&r, "g9_coroutine_server");
+	dc_run_ok_with(&r, "g9_coroutine_server", TH_WITH_SYSCALLS);
 	assert_clients(&r);
 	srv = lone_server(&r);
 	dc_phase(&r, "coroutines", &t0, &t1);
@@ -696,6 +721,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_g1_blocking),
 		cmocka_unit_test(test_g1_syscall_waits),
+		cmocka_unit_test(test_g1_socket_ops_default),
 		cmocka_unit_test(test_g2_nonblocking),
 		cmocka_unit_test(test_g3_multiplexing),
 		cmocka_unit_test(test_g4_sigio),

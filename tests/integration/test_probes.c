@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
+#include "userspace/cli/record_cmd.h"
 #include "userspace/kernel/collector.h"
 #include "userspace/recording/recording.h"
 #include "userspace/kernel/session.h"
@@ -278,9 +280,10 @@ static bool log_has(const struct th_run *r, const char *what)
 	return strstr(buf, what) != NULL;
 }
 
+/* Every group, syscalls included, so that every program is covered. */
 static void test_raw_tp_fallback(void **state)
 {
-	const char *verbose[] = { "-v", NULL };
+	const char *verbose[] = { "-v", "-e", "all", NULL };
 	struct th_run r;
 	struct recs rs;
 	struct sig_info si;
@@ -324,6 +327,239 @@ static void test_tp_btf_accepted(void **state)
 		fail_msg("%s", err);
 	assert_true(tl_session_raw_tp(s));
 	tl_session_close(s);
+}
+
+/* ---- what the default groups attach ---- */
+
+static bool has_target(const char *const *t, size_t n, const char *what)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(t[i], what))
+			return true;
+	return false;
+}
+
+static size_t syscall_targets(const char *const *t, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += !strncmp(t[i], "syscalls/", 9) || !strncmp(t[i], "raw_syscalls/", 13);
+	return k;
+}
+
+/* The groups `record` uses when -e is not given. */
+static uint32_t default_groups(void)
+{
+	struct tl_record_opts o;
+	char *argv[] = { "record", "--", "true", NULL };
+	char err[256];
+
+	assert_int_equal(tl_record_parse(3, argv, &o, err, sizeof(err)), TL_PARSE_RUN);
+	return o.groups;
+}
+
+/* The default groups attach no syscall tracepoint (one would put every
+ * task of the system on the slow syscall path); the group "syscalls" does. */
+static void test_default_attaches_no_syscall_tracepoint(void **state)
+{
+	struct tl_session_opts so = { .groups = default_groups() };
+	const char *const *t;
+	struct tl_session *s;
+	char err[256];
+	size_t n;
+
+	(void)state;
+	assert_false(so.groups & (1u << TL_G_SYSCALLS));
+	assert_true(so.groups & (1u << TL_G_NET));
+	for (int pass = 0; pass < 2; pass++) {
+		s = tl_session_open(&so, err, sizeof(err));
+		if (!s)
+			fail_msg("%s", err);
+		assert_int_equal(tl_session_attach(s, err, sizeof(err)), 0);
+		t = tl_session_targets(s, &n);
+		assert_true(has_target(t, n, "sched/sched_switch"));
+		assert_true(has_target(t, n, "sock/sock_send_length"));
+		assert_true(has_target(t, n, "sock/sock_recv_length"));
+		if (pass == 0)
+			assert_int_equal(syscall_targets(t, n), 0);
+		else
+			assert_true(has_target(t, n, "syscalls/sys_enter_futex") &&
+				    has_target(t, n, "syscalls/sys_exit_clone") &&
+				    has_target(t, n, "syscalls/sys_enter_recvfrom"));
+		tl_session_close(s);
+		so.groups |= 1u << TL_G_SYSCALLS;
+	}
+}
+
+/* ---- socket sends and receives (group "net") ---- */
+
+struct sock_tally {
+	uint64_t sends, recvs, errs, sent, received, records;
+	bool before_exit; /* every count came before its thread's exit */
+};
+
+static void sock_tally(const struct recs *rs, uint32_t tgid, struct sock_tally *st)
+{
+	*st = (struct sock_tally){ .before_exit = true };
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct tl_sock_count *c = (const void *)rs->v[i];
+
+		if (c->h.type == TL_EXIT && c->h.tgid == tgid && st->records == 0)
+			st->before_exit = false;
+		if (c->h.type != TL_SOCK_COUNT || c->h.tgid != tgid)
+			continue;
+		st->records++;
+		st->sends += c->sends;
+		st->recvs += c->recvs;
+		st->errs += c->send_errs + c->recv_errs;
+		st->sent += c->sent_bytes;
+		st->received += c->recv_bytes;
+	}
+}
+
+/* probe_tcp_pingpong: 200 one-byte round trips, each side 200 writes and
+ * 200 reads on its socket and nothing else; each process is one thread
+ * that exits during the recording, so its count is written at its exit,
+ * before the exit record. Both kernel paths count the same. */
+static void check_sock_counts(const char *how)
+{
+	struct sock_tally st;
+	uint32_t pid[2];
+	struct th_run r;
+	struct recs rs;
+	char info[128];
+
+	info_path(info, sizeof(info), "sock");
+	assert_int_equal(th_record_cmd(&r, (const char *[]){ "-e", "sched,proc,net", NULL },
+		(const char *[]){ th_helper_path("probe_tcp_pingpong"), info, NULL }), 0);
+	pid[0] = info_value(info, "server");
+	pid[1] = info_value(info, "client");
+	unlink(info);
+	recs_load(&rs, r.path);
+	assert_int_equal(recs_count(&rs, TL_SYS_ENTER), 0);
+	for (int k = 0; k < 2; k++) {
+		sock_tally(&rs, pid[k], &st);
+		if (st.records != 1 || st.sends != 200 || st.recvs != 200 || st.errs ||
+		    st.sent != 200 || st.received != 200 || !st.before_exit)
+			fail_msg("%s, %s: %llu records, %llu sends, %llu recvs, %llu "
+				 "errors, %llu/%llu bytes, %s its exit", how,
+				 k ? "client" : "server", (unsigned long long)st.records,
+				 (unsigned long long)st.sends, (unsigned long long)st.recvs,
+				 (unsigned long long)st.errs, (unsigned long long)st.sent,
+				 (unsigned long long)st.received,
+				 st.before_exit ? "before" : "after");
+		/* the model's socket operations are these sends and receives */
+		assert_int_equal(tl_model_find_proc(r.m, pid[k], 0)->threads[0]->sum.socket_ops,
+				 400);
+	}
+	recs_free(&rs);
+	th_free(&r);
+}
+
+static void test_sock_counts(void **state)
+{
+	(void)state;
+	check_sock_counts("tp_btf");
+	setenv("THREADLINE_FORCE_RAW_TP", "1", 1);
+	check_sock_counts("raw_tp");
+	unsetenv("THREADLINE_FORCE_RAW_TP");
+}
+
+struct sock_seen {
+	uint64_t sends, recvs, errs, n, end;
+	uint32_t tid;
+};
+
+/* Every record the collector delivers; only the counts are looked at,
+ * each stamped at the end of the recording. */
+static int on_sock(void *ctx, const struct tl_hdr *h)
+{
+	const struct tl_sock_count *c = (const void *)h;
+	struct sock_seen *s = ctx;
+
+	if (h->type != TL_SOCK_COUNT)
+		return 0;
+	assert_int_equal(h->size, sizeof(*c));
+	assert_int_equal(h->ts, s->end);
+	s->n++;
+	s->tid = h->tid;
+	s->sends += c->sends;
+	s->recvs += c->recvs;
+	s->errs += c->send_errs + c->recv_errs;
+	return 0;
+}
+
+/* Socket I/O with a known count, then waits to be killed: alive at the
+ * end of the recording. Tells `done` when its I/O is over. */
+static void __attribute__((noreturn)) sock_child(int gate, int done)
+{
+	int sv[2];
+	char b = 'x';
+
+	if (read(gate, &b, 1) != 1 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		_exit(90);
+	for (int i = 0; i < 3; i++)
+		if (write(sv[0], &b, 1) != 1 || read(sv[1], &b, 1) != 1)
+			_exit(91);
+	if (send(sv[0], &b, 1, MSG_DONTWAIT) != 1 ||
+	    recv(sv[1], &b, 1, MSG_DONTWAIT) != 1 ||
+	    recv(sv[1], &b, 1, MSG_DONTWAIT) != -1) /* EAGAIN */
+		_exit(92);
+	if (write(done, "d", 1) != 1)
+		_exit(93);
+	for (;;)
+		pause();
+}
+
+/* A thread still alive at the end has its count written then: the
+ * collector's final flush hands it on, stamped at the end (the session and
+ * collector driven directly). */
+static void test_sock_counts_at_end(void **state)
+{
+	struct tl_session_opts so = { .groups = (1u << TL_G_SCHED) | (1u << TL_G_NET) };
+	struct sock_seen c = {0};
+	struct tl_collector *col;
+	struct tl_session *s;
+	int gate[2], done[2];
+	char err[256], b;
+	pid_t child;
+
+	(void)state;
+	assert_int_equal(pipe(gate), 0);
+	assert_int_equal(pipe(done), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		sock_child(gate[0], done[1]);
+	s = tl_session_open(&so, err, sizeof(err));
+	if (!s)
+		fail_msg("%s", err);
+	assert_int_equal(tl_session_add_tgid(s, (uint32_t)child), 0);
+	assert_int_equal(tl_session_attach(s, err, sizeof(err)), 0);
+	assert_int_equal(write(gate[1], "g", 1), 1);
+	assert_int_equal(read(done[0], &b, 1), 1);
+	col = tl_collector_new(s, on_sock, &c);
+	assert_non_null(col);
+	c.end = tl_session_stop(s);
+	tl_collector_stop(col, c.end);
+	assert_int_equal(tl_collector_flush(col), 0);
+	tl_collector_free(col);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.tid, (uint32_t)child);
+	assert_int_equal(c.sends, 4);
+	assert_int_equal(c.recvs, 5);
+	assert_int_equal(c.errs, 1);
+	/* handed on once */
+	assert_int_equal(tl_session_sock_counts(s, c.end, on_sock, &c), 0);
+	assert_int_equal(c.n, 1);
+	tl_session_close(s);
+	for (int i = 0; i < 2; i++) {
+		close(gate[i]);
+		close(done[i]);
+	}
 }
 
 /* ---- USDT ---- */
@@ -774,7 +1010,7 @@ static int run_all(const char *out, pid_t *self)
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execl(tl, tl, "record", "--all", "-e", "sched,proc,futex,net,signal",
+		execl(tl, tl, "record", "--all", "-e", "all",
 		      "-d", "1", "-o", out, NULL);
 		_exit(126);
 	}
@@ -864,6 +1100,9 @@ int main(void)
 	/* about the two paths themselves: run once */
 	const struct CMUnitTest paths[] = {
 		cmocka_unit_test(test_tp_btf_accepted),
+		cmocka_unit_test(test_default_attaches_no_syscall_tracepoint),
+		cmocka_unit_test(test_sock_counts),
+		cmocka_unit_test(test_sock_counts_at_end),
 		cmocka_unit_test(test_raw_tp_fallback),
 	};
 	const struct CMUnitTest tests[] = {

@@ -228,6 +228,33 @@ static void check_lock_waits(const struct recs *rs, uint32_t pid, uint64_t mutex
 	assert_true(nwaiters >= 2);
 }
 
+/* The same waits as the default groups see them: blocking switch-outs in
+ * a futex wait on the mutex (read from the registers at switch-out), with
+ * the owner of the mutex (group "futex") another worker. */
+static void check_lock_blocks(const struct recs *rs, uint32_t pid, uint64_t mutex)
+{
+	uint32_t waiters[8] = { 0 };
+	size_t waits = 0, nwaiters = 0, owned = 0;
+
+	EACH(rs, struct tl_switch, s, TL_SWITCH) {
+		uint64_t op = s->why.args[1] & 0x7f;
+		size_t k;
+
+		if (s->h.tgid != pid || !s->prev_state || s->why.sys_nr != NR_FUTEX ||
+		    s->why.args[0] != mutex || (op != 0 && op != 9))
+			continue;
+		waits++;
+		owned += s->lock_owner && s->lock_owner != s->h.tid;
+		for (k = 0; k < nwaiters && waiters[k] != s->h.tid; k++)
+			;
+		if (k == nwaiters && nwaiters < 8)
+			waiters[nwaiters++] = s->h.tid;
+	}
+	assert_true(waits >= 3);
+	assert_true(nwaiters >= 2);
+	assert_true(owned >= 3);
+}
+
 /* The return of thread tid's syscall entered at record index i. */
 static int64_t ret_of(const struct recs *rs, size_t i)
 {
@@ -286,6 +313,28 @@ static void check_sockets(const struct recs *rs, uint32_t pid, const struct run 
 	assert_int_equal(sum_ret(rs, pid, NR_RECVFROM, cli, &n), 500);
 }
 
+/* The default groups: the kernel's counts of sends and receives. Two
+ * sends (the request, the reply), of 1000 and 500 bytes, all received. */
+static void check_sock_counts(const struct recs *rs, uint32_t pid)
+{
+	uint64_t sends = 0, recvs = 0, errs = 0, sent = 0, received = 0;
+
+	EACH(rs, struct tl_sock_count, c, TL_SOCK_COUNT) {
+		if (c->h.tgid != pid)
+			continue;
+		sends += c->sends;
+		recvs += c->recvs;
+		errs += c->send_errs + c->recv_errs;
+		sent += c->sent_bytes;
+		received += c->recv_bytes;
+	}
+	assert_int_equal(sends, 2);
+	assert_true(recvs >= 2);
+	assert_int_equal(errs, 0);
+	assert_int_equal(sent, 1500);
+	assert_int_equal(received, 1500);
+}
+
 static const struct tl_proc_info *proc_info_of(const struct recs *rs, uint32_t pid)
 {
 	const struct tl_proc_info *last = NULL;
@@ -316,6 +365,38 @@ static void check_identity(const struct recs *rs, uint32_t pid, pid_t recorder)
 	assert_int_equal(loss, 0);
 }
 
+/* Records recordee with record_args before "--"; checks what every run
+ * has, and leaves the records in rs, its pid in *pid. */
+static void record_recordee(struct run *r, struct recs *rs, uint32_t *pid,
+			    const char *tag, const char *const *rargs)
+{
+	const char *args[16];
+	size_t n = 0;
+
+	run_init(r, tag);
+	args[n++] = "-o";
+	args[n++] = r->out;
+	for (const char *const *a = rargs; a && *a; a++)
+		args[n++] = *a;
+	args[n++] = "--";
+	args[n++] = th_helper_path("recordee");
+	args[n++] = "7";
+	args[n] = NULL;
+	assert_int_equal(record(r, NULL, args), 7);
+	load(r, rs);
+	assert_int_equal(rs->st, TL_READ_END);
+	*pid = (uint32_t)info_value(r, "pid");
+	assert_non_null(strstr(rs->info.target, "cmd: "));
+	assert_non_null(strstr(rs->info.target, "/recordee 7"));
+	assert_int_equal(rs->trailer.flags, TL_TRAILER_F_TARGET_EXITED);
+	assert_int_equal(rs->trailer.target_status, 7 << 8);
+	assert_int_equal(rs->trailer.lost_total, 0);
+	check_tree(rs, *pid);
+	check_identity(rs, *pid, r->pid);
+	assert_non_null(strstr(slurp(r->log), "threadline: recorded "));
+}
+
+/* The default groups: every group but the syscall tracepoints. */
 static void test_recordee_exactly(void **state)
 {
 	struct run r;
@@ -323,23 +404,31 @@ static void test_recordee_exactly(void **state)
 	uint32_t pid;
 
 	(void)state;
-	run_init(&r, "exact");
-	assert_int_equal(record(&r, NULL, (const char *[]){ "-o", r.out, "--",
-				th_helper_path("recordee"), "7", NULL }), 7);
-	load(&r, &rs);
-	assert_int_equal(rs.st, TL_READ_END);
-	pid = (uint32_t)info_value(&r, "pid");
-	assert_non_null(strstr(rs.info.target, "cmd: "));
-	assert_non_null(strstr(rs.info.target, "/recordee 7"));
+	record_recordee(&r, &rs, &pid, "exact", NULL);
+	assert_int_equal(rs.info.groups,
+			 ((1u << TL_G_COUNT) - 1) & ~(1u << TL_G_SYSCALLS));
+	assert_int_equal(rs.trailer.counts[TL_SYS_ENTER], 0);
+	assert_int_equal(rs.trailer.counts[TL_SYS_EXIT], 0);
+	check_lock_blocks(&rs, pid, info_value(&r, "mutex"));
+	check_sock_counts(&rs, pid);
+	unload(&rs);
+	run_free(&r);
+}
+
+/* -e all adds the syscall tracepoints: every call, with its return. */
+static void test_recordee_syscalls(void **state)
+{
+	struct run r;
+	struct recs rs;
+	uint32_t pid;
+
+	(void)state;
+	record_recordee(&r, &rs, &pid, "exactsys", (const char *[]){ "-e", "all", NULL });
 	assert_int_equal(rs.info.groups, (1u << TL_G_COUNT) - 1);
-	assert_int_equal(rs.trailer.flags, TL_TRAILER_F_TARGET_EXITED);
-	assert_int_equal(rs.trailer.target_status, 7 << 8);
-	assert_int_equal(rs.trailer.lost_total, 0);
-	check_tree(&rs, pid);
 	check_lock_waits(&rs, pid, info_value(&r, "mutex"));
+	check_lock_blocks(&rs, pid, info_value(&r, "mutex"));
 	check_sockets(&rs, pid, &r);
-	check_identity(&rs, pid, r.pid);
-	assert_non_null(strstr(slurp(r.log), "threadline: recorded "));
+	check_sock_counts(&rs, pid);
 	unload(&rs);
 	run_free(&r);
 }
@@ -893,6 +982,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recordee_exactly),
+		cmocka_unit_test(test_recordee_syscalls),
 		cmocka_unit_test(test_ctrl_c_finishes_the_file),
 		cmocka_unit_test(test_kill_9_keeps_what_was_flushed),
 		cmocka_unit_test(test_attach_sees_blocked_thread),

@@ -610,6 +610,52 @@ static void test_threads_names_marks_syscalls(void **state)
 	tl_model_free(m);
 }
 
+static void sock_count(struct tl_model *m, uint64_t ts, uint32_t tid,
+		       uint64_t sends, uint64_t recvs)
+{
+	struct tl_sock_count c = { 0 };
+
+	hdr(&c.h, TL_SOCK_COUNT, sizeof(c), ts, 0, tid, 200);
+	c.sends = sends;
+	c.recvs = recvs;
+	put(m, &c);
+}
+
+/* Socket operations are the kernel's counts of sends and receives (one
+ * record at a thread's exit, one more at the end); a socket syscall entered
+ * is then not counted again. Without counts, socket syscalls count; and
+ * without those, the blocks in socket syscalls. */
+static void test_socket_ops(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_sys_enter se = { 0 };
+
+	put(m, TR_SNAP(.ts = MS(0), .tid = 200, .pid = 200, .on_cpu = true,
+		       .comm = "srv"));
+	spawn(m, (struct tr_newtask){ .ts = MS(1), .tid = 200, .pid = 200,
+				      .child = 201, .child_pid = 200, .comm = "srv" });
+	hdr(&se.h, TL_SYS_ENTER, sizeof(se), MS(2), 0, 200, 200);
+	se.nr = 44; /* sendto */
+	put(m, &se);
+	sock_count(m, MS(3), 201, 7, 9);
+	put(m, TR_EXIT(.ts = MS(3.1), .tid = 201, .pid = 200));
+	sock_count(m, MS(10), 200, 1, 2);
+	finish(m, MS(10));
+	assert_int_equal(thr(m, 200)->sum.socket_ops, 3);
+	assert_int_equal(tl_model_find_thread(m, 201, MS(1))->sum.socket_ops, 16);
+	tl_model_free(m);
+
+	m = tl_model_new(NULL);
+	put(m, TR_SNAP(.ts = MS(0), .tid = 200, .pid = 200, .on_cpu = true,
+		       .comm = "srv"));
+	se.h.ts = MS(2);
+	put(m, &se);
+	finish(m, MS(10));
+	assert_int_equal(thr(m, 200)->sum.socket_ops, 1);
+	tl_model_free(m);
+}
+
 /* Two threads overlapping: exact shares of each level. */
 static void test_parallelism_two_threads(void **state)
 {
@@ -797,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_pending_wakeup_race),
 		cmocka_unit_test(test_missed_switch_in),
 		cmocka_unit_test(test_threads_names_marks_syscalls),
+		cmocka_unit_test(test_socket_ops),
 		cmocka_unit_test(test_parallelism_two_threads),
 		cmocka_unit_test(test_tree_parallelism),
 		cmocka_unit_test(test_reaping),

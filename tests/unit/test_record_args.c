@@ -17,6 +17,8 @@
 #include "bpf/tl_abi.h"
 
 #define ALL ((1u << TL_G_COUNT) - 1)
+/* the default: every group but the costly syscall tracepoints */
+#define DEFAULT (ALL & ~(1u << TL_G_SYSCALLS))
 
 static struct tl_record_opts o;
 static char err[512];
@@ -38,7 +40,7 @@ static void test_command_with_defaults(void **state)
 	(void)state;
 	assert_int_equal(PARSE("--", "./prog", "-x", "1"), TL_PARSE_RUN);
 	assert_string_equal(o.output, "threadline.tlr");
-	assert_int_equal(o.groups, ALL);
+	assert_int_equal(o.groups, DEFAULT);
 	assert_false(o.all);
 	assert_int_equal(o.npids, 0);
 	assert_int_equal(o.ncmd, 3);
@@ -81,6 +83,10 @@ static void test_groups(void **state)
 			 (1u << TL_G_PROC));
 	assert_int_equal(PARSE("-e", "all", "-a"), TL_PARSE_RUN);
 	assert_int_equal(o.groups, ALL);
+	assert_true(o.groups & (1u << TL_G_SYSCALLS));
+	assert_int_equal(PARSE("-e", "sched,syscalls", "-a"), TL_PARSE_RUN);
+	assert_int_equal(o.groups, (1u << TL_G_SCHED) | (1u << TL_G_SYSCALLS));
+	assert_string_equal(tl_group_name(TL_G_SYSCALLS), "syscalls");
 	assert_string_equal(tl_group_name(TL_G_FUTEX), "futex");
 	assert_null(tl_group_name(TL_G_COUNT));
 }

@@ -15,9 +15,12 @@
 static const char *const group_names[TL_G_COUNT] = {
 	[TL_G_SCHED] = "sched", [TL_G_PROC] = "proc", [TL_G_FUTEX] = "futex",
 	[TL_G_NET] = "net", [TL_G_SIGNAL] = "signal", [TL_G_USDT] = "usdt",
+	[TL_G_SYSCALLS] = "syscalls",
 };
 
 #define ALL_GROUPS ((1u << TL_G_COUNT) - 1)
+/* every group but the syscall tracepoints, which slow the whole system */
+#define DEFAULT_GROUPS (ALL_GROUPS & ~(1u << TL_G_SYSCALLS))
 
 const char *tl_group_name(unsigned g)
 {
@@ -46,7 +49,7 @@ int tl_parse_groups(const char *list, uint32_t *groups, char *err, size_t errlen
 		g = group_bit(p, (size_t)(end - p));
 		if (g == -1) {
 			snprintf(err, errlen, "unknown event group '%.*s' (groups: "
-				 "sched,proc,futex,net,signal,usdt or all)",
+				 "sched,proc,futex,net,signal,usdt,syscalls or all)",
 				 (int)(end - p), p);
 			return -EINVAL;
 		}
@@ -130,8 +133,9 @@ enum { OPT_PERFETTO = 0x100, OPT_USAGE, OPT_RAW_TP };
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the recording to FILE (default "
 	  TL_RECORD_DEFAULT_OUTPUT ")", 0 },
-	{ "events", 'e', "GROUPS", 0, "Event groups, comma-separated: sched, proc, "
-	  "futex, net, signal, usdt, or all (default: all)", 0 },
+	{ "events", 'e', "GROUPS", 0, "Event groups, comma-separated (see EVENT "
+	  "GROUPS below); all = every group, syscalls included (default: every "
+	  "group but syscalls)", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes: all their "
 	  "threads and the children they start", 0 },
 	{ "all", 'a', NULL, 0, "Trace the whole system (stop with -d or Ctrl-C)", 0 },
@@ -164,6 +168,18 @@ static const char doc[] =
 	"second Ctrl-C quits at once. When recording ends before the command, "
 	"the command is sent SIGTERM."
 	"\v"
+	"EVENT GROUPS:\n"
+	"  sched     context switches (and what a thread blocks in), wakeups,\n"
+	"            migrations\n"
+	"  proc      forks, new threads, exec, exit, wait, renames\n"
+	"  futex     the owner of the lock a thread blocks on\n"
+	"  net       sends and receives on sockets, counted per thread\n"
+	"  signal    signals sent and delivered\n"
+	"  usdt      the program's own threadline marks\n"
+	"  syscalls  entry and exit of every clone, futex, socket and\n"
+	"            poll/select/epoll call (not in the default). Costly: while\n"
+	"            it is on, every task of the system takes the slow syscall\n"
+	"            path; futex-heavy programs run up to ~3x slower\n\n"
 	"EXAMPLES:\n"
 	"  threadline record -- ./server --port 8080\n"
 	"        record a command and everything it starts\n"
@@ -261,7 +277,7 @@ enum tl_parse_result tl_record_parse(int argc, char **argv,
 
 	memset(o, 0, sizeof(*o));
 	o->output = TL_RECORD_DEFAULT_OUTPUT;
-	o->groups = ALL_GROUPS;
+	o->groups = DEFAULT_GROUPS;
 	err[0] = 0;
 	e = argp_parse(&argp, argc, argv, ARGP_IN_ORDER | ARGP_NO_EXIT | ARGP_NO_HELP,
 		       NULL, &ps);

@@ -15,6 +15,7 @@
  */
 #include "collector.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <bpf/libbpf.h>
 
 #include "reorder.h"
@@ -30,6 +32,8 @@
 #define TL_WINDOW_NS 100000000ull       /* 100 ms */
 #define TL_LOSS_EVERY_NS 100000000ull   /* 100 ms */
 #define TL_STATUS_EVERY_NS 1000000000ull
+/* The recorder's threads while it collects: see tl_boost_recorder(). */
+#define TL_COLLECT_NICE (-10)
 
 struct tl_ring_ctx {
 	struct tl_collector *c;
@@ -173,6 +177,11 @@ int tl_collector_inject(struct tl_collector *c, const struct tl_hdr *rec)
 	return tl_push(c, rec, c->ncpus);
 }
 
+static int tl_inject_cb(void *ctx, const struct tl_hdr *rec)
+{
+	return tl_collector_inject(ctx, rec);
+}
+
 /* Emits a TL_LOSS for every CPU whose loss count grew since the last one. */
 static int tl_check_loss(struct tl_collector *c, uint64_t now)
 {
@@ -277,6 +286,31 @@ static int tl_round(struct tl_collector *c, bool tty, int ms)
 	return 0;
 }
 
+/* A busy machine must not starve the recorder: the rings fill at the rate
+ * of the traced programs, and only the collecting thread (with the writer
+ * it hands blocks to) empties them. At nice 0 among as many busy threads
+ * as CPUs it gets a fair share at best, and wakes late; a traced program
+ * making a million events a second per CPU then overflows 16 MiB rings in
+ * a fraction of a second. So every thread of this process is raised to
+ * TL_COLLECT_NICE (where allowed: root, or CAP_SYS_NICE). It sleeps in
+ * epoll between drains, so the raise costs the others nothing but the
+ * CPU time the recording needs anyway. Best effort; the launched command
+ * is another process, forked before, and keeps its own priority. */
+static void tl_boost_recorder(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		int tid = atoi(de->d_name);
+
+		if (tid > 0 && getpriority(PRIO_PROCESS, (id_t)tid) > TL_COLLECT_NICE)
+			setpriority(PRIO_PROCESS, (id_t)tid, TL_COLLECT_NICE);
+	}
+	if (d)
+		closedir(d);
+}
+
 int tl_collector_run(struct tl_collector *c, volatile sig_atomic_t *stop,
 		     uint64_t until_ns, bool (*done)(void *), void *done_ctx)
 {
@@ -284,6 +318,7 @@ int tl_collector_run(struct tl_collector *c, volatile sig_atomic_t *stop,
 	int e = 0;
 
 	c->last_status_ns = tl_now();
+	tl_boost_recorder();
 	while (!(stop && *stop)) {
 		if (until_ns && tl_now() >= until_ns)
 			break;
@@ -314,6 +349,9 @@ int tl_collector_flush(struct tl_collector *c)
 		now = c->end_ns;
 	e = tl_check_loss(c, now);
 	if (e)
+		return e;
+	/* the socket counts of threads still alive, once stopped */
+	if (c->end_ns && (e = tl_session_sock_counts(c->s, now, tl_inject_cb, c)))
 		return e;
 	return tl_reorder_drain(c->ro, tl_deliver, c);
 }

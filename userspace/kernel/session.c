@@ -428,6 +428,26 @@ static struct bpf_link *tl_attach_tracepoint(struct bpf_program *prog,
 	return bpf_program__attach_tracepoint(prog, cat, slash + 1);
 }
 
+static int tl_keep_target(struct tl_session *s, const char *target)
+{
+	struct tl_vec v = { s->targets, s->ntargets, s->tcap };
+	const char **slot = tl_vec_push_uninit(&v, sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	*slot = target;
+	s->targets = v.p;
+	s->ntargets = v.n;
+	s->tcap = v.cap;
+	return 0;
+}
+
+const char *const *tl_session_targets(const struct tl_session *s, size_t *n)
+{
+	*n = s ? s->ntargets : 0;
+	return s ? s->targets : NULL;
+}
+
 /* Attaches one catalogue entry; 1 if skipped with a warning. */
 static int tl_attach_one(struct tl_session *s, const struct tl_probe *p,
 			 char *err, size_t errlen)
@@ -460,7 +480,7 @@ static int tl_attach_one(struct tl_session *s, const struct tl_probe *p,
 			 "for libbpf's log", p->target, strerror(-e));
 		return e;
 	}
-	return tl_keep_link(s, l);
+	return tl_keep_link(s, l) ? -ENOMEM : tl_keep_target(s, p->target);
 }
 
 /* THREADLINE_ATTACH_DELAY_MS=N waits N ms between the scheduler probes
@@ -682,6 +702,7 @@ void tl_session_close(struct tl_session *s)
 		tl_side_finish(s, NULL, 0);
 	tl_session_detach(s);
 	free(s->links);
+	free(s->targets);
 	threadline_bpf__destroy(s->skel);
 	for (i = 0; i < TL_MAX_CPUS; i++)
 		if (s->ring_fds[i] >= 0)

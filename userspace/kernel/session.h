@@ -31,6 +31,9 @@ int tl_session_add_tgid(struct tl_session *s, uint32_t tgid);
 /* Attaches every probe of the selected groups. Optional ones that fail are
  * one warning on stderr each. Returns 0 or -errno with err filled. */
 int tl_session_attach(struct tl_session *s, char *err, size_t errlen);
+/* The targets ("category/name" or tracepoint name, as the catalogue says)
+ * of the probes tl_session_attach attached, in order; *n gets how many. */
+const char *const *tl_session_targets(const struct tl_session *s, size_t *n);
 /* Attaches the threadline USDT probes found in binary `path` for process
  * `pid` (-1: all processes). Returns number attached or -errno. */
 int tl_session_attach_usdt(struct tl_session *s, int pid, const char *path);
@@ -50,6 +53,12 @@ int tl_session_flush_stages(struct tl_session *s);
 /* The ring buffer map fds, one per CPU, and the CPU count. */
 int tl_session_ringbuf_fd(const struct tl_session *s, int cpu);
 int tl_session_ncpus(const struct tl_session *s);
+/* Group "net": a TL_SOCK_COUNT stamped `ts` for every thread whose sends
+ * and receives the kernel still holds (those that have not exited), each
+ * handed to cb and then forgotten. Call after tl_session_stop. Returns 0
+ * or the first error of cb. */
+int tl_session_sock_counts(struct tl_session *s, uint64_t ts, tl_record_cb cb,
+			   void *ctx);
 /* Reads the per-CPU lost counters kept by the BPF side. */
 int tl_session_lost(const struct tl_session *s, uint64_t *lost_per_cpu, int n);
 /* Reads the per-CPU lost and emitted counters; returns how many CPUs. */

@@ -39,6 +39,9 @@ struct tl_session {
 	int ring_fds[TL_MAX_CPUS];
 	struct bpf_link **links;
 	size_t nlinks, cap;
+	/* what tl_session_attach attached: the catalogue's targets */
+	const char **targets;
+	size_t ntargets, tcap;
 };
 
 #endif

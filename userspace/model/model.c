@@ -414,6 +414,17 @@ static int on_usdt(struct tl_model *m, const struct tl_usdt *u)
 	return 0;
 }
 
+/* Counted in the kernel; the latest thread of that TID, ended or not (the
+ * count of an exiting thread comes just before its exit). */
+static int on_sock_count(struct tl_model *m, const struct tl_sock_count *c)
+{
+	struct thr *t = tl_hmap_get_ptr(&m->tid_map, c->h.tid);
+
+	if (t)
+		t->sock_count_ops += (uint32_t)(c->sends + c->recvs);
+	return 0;
+}
+
 /* ---- dispatch ---- */
 
 /* Records that only a traced task emits, as the current task: their
@@ -464,6 +475,7 @@ static int dispatch(struct tl_model *m, const struct tl_hdr *h)
 	case TL_STACK_REF: return tl_model_on_stack(m, h);
 	case TL_KSYM: return tl_model_on_ksym(m, (const void *)h);
 	case TL_SOCK_PEER: return tl_model_on_sock_peer(m, (const void *)h);
+	case TL_SOCK_COUNT: return on_sock_count(m, (const void *)h);
 	default: return 0; /* TL_TRAILER: only its time matters */
 	}
 }

@@ -179,8 +179,10 @@ struct tl_thread_sum {
 	uint32_t forks;           /* child processes created */
 	uint32_t clones;          /* threads created (CLONE_THREAD) */
 	uint32_t futex_waits;     /* blocked intervals in futex */
-	uint32_t socket_ops;      /* socket-family syscalls (TL_SYS_ENTER), or
-				   * socket blocks when no syscall events */
+	uint32_t socket_ops;      /* sends and receives on sockets
+				   * (TL_SOCK_COUNT); in older recordings
+				   * socket-family syscalls (TL_SYS_ENTER),
+				   * or socket blocks */
 	uint32_t migrations;
 	uint32_t syscalls;        /* TL_SYS_ENTER records */
 	uint32_t signals_received;/* TL_SIGNAL_DELIVER */

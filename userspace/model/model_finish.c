@@ -37,11 +37,14 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 }
 
 /* Time per state and reason was added up as intervals closed
- * (model_state.c); socket operations are counted from socket blocks when
- * no syscall events were recorded. */
-static void sum_thread(struct thr *t, bool have_sys)
+ * (model_state.c). Socket operations are the sends and receives counted
+ * in the kernel (group "net"); in recordings without them, the socket
+ * syscalls entered, or else the blocks in socket syscalls. */
+static void sum_thread(struct thr *t, bool have_sock, bool have_sys)
 {
-	if (!have_sys)
+	if (have_sock)
+		t->pub.sum.socket_ops = t->sock_count_ops;
+	else if (!have_sys)
 		t->pub.sum.socket_ops = t->socket_blocks;
 }
 
@@ -116,10 +119,11 @@ int tl_model_close_open(struct tl_model *m, uint64_t end)
 	struct thr **ts = m->thrs.p;
 	struct proc **ps = m->procs.p;
 	bool have_sys = m->st.per_type[TL_SYS_ENTER] > 0;
+	bool have_sock = m->st.per_type[TL_SOCK_COUNT] > 0;
 
 	for (size_t i = 0; i < m->thrs.n; i++) {
 		close_thread(m, ts[i], end);
-		sum_thread(ts[i], have_sys);
+		sum_thread(ts[i], have_sock, have_sys);
 	}
 	for (size_t i = 0; i < m->procs.n; i++)
 		link_proc(m, ps[i], end);

@@ -37,6 +37,7 @@ struct thr {
 	/* fork edge index + 1 of its creation, to merge TL_NEWTASK/TL_FORK */
 	size_t fork_edge;
 	uint32_t socket_blocks;      /* blocked intervals in socket syscalls */
+	uint32_t sock_count_ops;     /* sends + receives of its TL_SOCK_COUNTs */
 };
 
 struct proc {

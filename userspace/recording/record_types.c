@@ -21,6 +21,7 @@ const struct tl_type_desc tl_type_descs[TL_MAX_TYPES] = {
 	[TL_SIGNAL_GEN] = { "signal_generate", sizeof(struct tl_signal_gen), false },
 	[TL_SIGNAL_DELIVER] = { "signal_deliver", sizeof(struct tl_signal_deliver), false },
 	[TL_USDT] = { "usdt", sizeof(struct tl_usdt), false },
+	[TL_SOCK_COUNT] = { "sock_count", sizeof(struct tl_sock_count), false },
 	[TL_TASK_SNAP] = { "task_snap", sizeof(struct tl_task_snap), false },
 	[TL_SOCK_PEER] = { "sock_peer", sizeof(struct tl_sock_peer), false },
 	[TL_PROC_INFO] = { "proc_info", sizeof(struct tl_proc_info), true },

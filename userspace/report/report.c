@@ -193,7 +193,7 @@ static void thread_extra(const struct rctx *c, const struct tl_thread *t)
 		fprintf(c->f, "%.*s\n", (int)c->width, line);
 	/* an interrupt's wakeup names no task: the one it interrupted did
 	 * not wake anyone */
-	const char *names[] = { "forks", "clones", "futex waits", "socket ops",
+	const char *names[] = { "forks", "clones", "futex waits", "socket sends/recvs",
 				"migrations", "signals", "woken by interrupt/timer" };
 	uint32_t vals[] = { s->forks, s->clones, s->futex_waits, s->socket_ops,
 			    s->migrations, s->signals_received, s->wakeups_irq };
