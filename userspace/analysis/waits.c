@@ -16,7 +16,8 @@ struct sample {
 static int collect(struct tl_symbolizer *sym, const struct tl_thread *t, struct tl_vec *s)
 {
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 		const struct tl_block *b = iv->block;
 		const struct tl_thread *h;
 		struct sample *x;

@@ -22,7 +22,7 @@ struct tl_model *tl_model_new(const struct tl_model_opts *o)
 static void thr_free(struct thr *t)
 {
 	tl_vec_free(&t->names);
-	tl_vec_free(&t->iv);
+	tl_thr_iv_free(t);
 	tl_vec_free(&t->marks);
 	tl_vec_free(&t->sys);
 	tl_vec_free(&t->offcpu);
@@ -327,11 +327,13 @@ static void reap_on_wake(struct tl_model *m, struct thr *waker, struct thr *t,
 			 uint64_t ts)
 {
 	struct proc *c = (struct proc *)waker->pub.proc;
-	const struct tl_interval *iv = t->iv.n ? (const struct tl_interval *)t->iv.p +
-						 t->iv.n - 1 : NULL;
+	size_t n = tl_thr_niv(t);
 
-	if (!waker->exiting || !c->ended || c->pub.ppid != t->pub.proc->pid || !iv ||
-	    iv->end != ts || iv->block->why != TL_WHY_CHILD)
+	if (!waker->exiting || !c->ended || c->pub.ppid != t->pub.proc->pid || !n)
+		return;
+	struct tl_interval last = tl_thread_iv(&t->pub, n - 1);
+	const struct tl_interval *iv = &last;
+	if (iv->end != ts || iv->block->why != TL_WHY_CHILD)
 		return;
 	if (iv->block->has_obj && (int64_t)iv->block->obj > 0 && iv->block->obj != c->pub.pid)
 		return;
@@ -514,7 +516,7 @@ int tl_model_feed(struct tl_model *m, const struct tl_hdr *h)
 		return -ERANGE;
 	}
 	if (!m->have_ts)
-		m->st.start = h->ts;
+		m->st.start = m->iv_base = h->ts;
 	m->have_ts = true;
 	m->last_ts = h->ts;
 	m->st.records++;

@@ -77,6 +77,7 @@ struct tl_block {
 	 * its owner when the thread went to sleep; 0 = none or unknown. */
 	uint32_t holder;
 	bool has_obj;
+	uint32_t id;          /* the model's number for it; 0: no block */
 };
 
 /* One piece of a thread's timeline. A thread's intervals tile its traced
@@ -206,7 +207,7 @@ struct tl_thread {
 	uint32_t creator_tid;   /* thread that created it, 0 if unknown */
 	uint32_t exec_to;       /* non-leader that exec'd: continues as this TID */
 	const struct tl_name *names; size_t nnames; /* >= 1, in time order */
-	const struct tl_interval *iv; size_t niv;
+	size_t niv;            /* intervals: tl_thread_iv(t, 0 .. niv - 1) */
 	const struct tl_mark *marks; size_t nmarks;
 	const struct tl_syscall *sys; size_t nsys;
 	const struct tl_offcpu *offcpu; size_t noffcpu; /* record -g, in time order */
@@ -422,14 +423,15 @@ const char *tl_thread_name_at(const struct tl_thread *t, uint64_t ts);
  * order and returns how many there are (may exceed max). out may be NULL. */
 size_t tl_proc_threads_named(const struct tl_process *p, const char *name,
 			     const struct tl_thread **out, size_t max);
-/* Interval i of t (i < t->niv), decoded. New code reads intervals only
- * through this and tl_thread_iv_find(): how they are stored is the
- * model's own business (t->iv is going away). */
+/* Interval i of t (i < t->niv), decoded: intervals are read only through
+ * this and tl_thread_iv_find() (the model stores them compactly, see
+ * model_iv.c), so a pointer to one is to the caller's copy. */
 struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i);
 /* Index of t's interval containing ts (start <= ts < end), or t->niv. */
 size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts);
-/* The interval of t containing ts (start <= ts < end), or NULL. */
-const struct tl_interval *tl_thread_at(const struct tl_thread *t, uint64_t ts);
+/* The interval of t containing ts (start <= ts < end) into *out: false,
+ * *out untouched, if none. */
+bool tl_thread_at(const struct tl_thread *t, uint64_t ts, struct tl_interval *out);
 /* Name of any task seen, traced or not ("" if never seen). */
 const char *tl_model_task_name(const struct tl_model *m, uint32_t tid);
 /* Whether the TID belongs to a traced process (has a struct tl_thread). */

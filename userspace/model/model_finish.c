@@ -26,8 +26,7 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 	}
 	t->pub.names = t->names.p;
 	t->pub.nnames = t->names.n;
-	t->pub.iv = t->iv.p;
-	t->pub.niv = t->iv.n;
+	t->pub.niv = tl_thr_niv(t);
 	t->pub.marks = t->marks.p;
 	t->pub.nmarks = t->marks.n;
 	t->pub.sys = t->sys.p;
@@ -146,7 +145,8 @@ static int check_thread(const struct tl_thread *t, char *err, size_t len)
 		return -1;
 	}
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &v;
 		if (iv->start != at || iv->end <= iv->start || iv->state >= TL_ST_COUNT) {
 			snprintf(err, len, "thread %u: interval %zu [%llu, %llu] "
 				 "does not follow %llu", t->tid, i,

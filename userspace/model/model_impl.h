@@ -18,7 +18,11 @@
 struct thr {
 	struct tl_thread pub;        /* first: &thr->pub casts back */
 	struct thr *prev_gen;        /* older thread with the same TID */
-	struct tl_vec names, iv, marks, sys, offcpu;
+	const struct tl_model *m;    /* its model (decoding intervals) */
+	struct tl_vec names, marks, sys, offcpu;
+	/* closed intervals, compact (model_iv.c): struct ivc, and the few
+	 * kept whole (struct tl_interval) */
+	struct tl_vec ivc, ivx;
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
@@ -53,8 +57,13 @@ struct proc {
 	size_t idx;                  /* position in tl_model.procs (tl_model_build_series.c) */
 };
 
-/* Distinct blocking reasons (model_block.c). */
-struct block_chunk;
+/* Distinct blocking reasons (model_block.c): block id i (tl_block.id,
+ * from 1) is chunkv[(i - 1) / BLOCK_CHUNK]->b[(i - 1) % BLOCK_CHUNK]. */
+#define BLOCK_CHUNK 1024
+struct block_chunk {
+	size_t n;
+	struct tl_block b[BLOCK_CHUNK];
+};
 #define BLOCK_RECENT 64
 struct block_key {                 /* all a block is made from */
 	struct tl_blocked why;
@@ -63,7 +72,8 @@ struct block_key {                 /* all a block is made from */
 };
 struct block_store {
 	struct tl_hmap by_hash;        /* block hash -> const struct tl_block * */
-	struct block_chunk *chunks;    /* newest first; blocks never move */
+	struct block_chunk **chunkv;   /* oldest first; blocks never move */
+	size_t nchunks, nblocks;
 	/* blocks lately made, by a hash of what they were made from */
 	struct { struct block_key k; const struct tl_block *b; } recent[BLOCK_RECENT];
 };
@@ -77,6 +87,7 @@ struct tl_model {
 	struct tl_model_stats st;
 	bool finished, have_ts, oom;
 	uint64_t last_ts;
+	uint64_t iv_base;               /* first record's ts: intervals' origin */
 	struct tl_vec thrs;             /* struct thr *, creation order */
 	struct tl_vec procs;            /* struct proc *, first-seen order */
 	struct tl_hmap tid_map;         /* TID -> latest struct thr */
@@ -143,6 +154,12 @@ uint64_t tl_thr_awake_since(const struct thr *t);
 void tl_model_cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid);
 void tl_model_on_loss(struct tl_model *m, const struct tl_loss *l);
 struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu);
+
+/* model_iv.c: the closed intervals of a thread (0, or -1 and the model
+ * out of memory); iv->end is not kept (the next one's start) */
+int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv);
+size_t tl_thr_niv(const struct thr *t);
+void tl_thr_iv_free(struct thr *t);
 
 /* model_block.c: the block of a blocked interval, stored once per distinct
  * value (tl_block_none, marking the model out of memory, if it cannot be) */

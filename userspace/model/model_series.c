@@ -38,7 +38,8 @@ struct acc {
 /* A thread's stream of changes: at each interval boundary, the state it
  * leaves and the state it enters, combined when they meet at one time. */
 struct cursor {
-	const struct tl_interval *iv;
+	const struct tl_thread *t;
+	struct tl_interval out, in; /* intervals b - 1 and b, decoded */
 	size_t n, b;             /* intervals; next boundary (0..n) */
 	bool half;               /* the end part of boundary b was taken */
 	uint64_t ts;             /* time of the current change */
@@ -62,13 +63,16 @@ static void add_iv(struct cursor *c, const struct tl_interval *iv, int8_t sign)
 /* Moves to the thread's next change; false when there is none. */
 static bool cursor_next(struct cursor *c)
 {
-	/* the merge hops between threads: fetch each one's intervals ahead */
-	if (c->b + 8 < c->n)
-		__builtin_prefetch(&c->iv[c->b + 8]);
 	while (c->b <= c->n) {
-		const struct tl_interval *out = c->b && !c->half ? &c->iv[c->b - 1] : NULL;
-		const struct tl_interval *in = c->b < c->n ? &c->iv[c->b] : NULL;
+		const struct tl_interval *out = c->b && !c->half ? &c->out : NULL;
+		const struct tl_interval *in = NULL;
 		bool any = false;
+
+		if (c->b < c->n) {
+			if (!c->half)
+				c->in = tl_thread_iv(c->t, c->b);
+			in = &c->in;
+		}
 
 		c->run = c->rdy = c->unk = 0;
 		if (out && counted(out)) {
@@ -87,6 +91,8 @@ static bool cursor_next(struct cursor *c)
 		}
 		c->b++;
 		c->half = false;
+		if (in)
+			c->out = *in;
 		if (any)
 			return true;
 	}
@@ -329,7 +335,7 @@ static int build_tourney(struct tl_model *m, struct build *b)
 		keys[i] = DONE;
 		if (i >= nt)
 			continue;
-		c->iv = ts[i]->pub.iv;
+		c->t = &ts[i]->pub;
 		c->n = ts[i]->pub.niv;
 		c->proc = (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx;
 		if (cursor_next(c))

@@ -111,7 +111,8 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 	c->at = c->after = s->v.n;
 	c->sorted = true;
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 		const struct tl_syscall *sc;
 		struct bslice b;
 
