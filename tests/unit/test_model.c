@@ -834,6 +834,89 @@ static void test_traced_set(void **state)
 	}
 }
 
+/* Intervals are stored compactly (model_iv.c) and must read back the same
+ * at the edges of that encoding: times more than 2^32 ns and more than
+ * 2^48 ns after the first record, more distinct blocks than a stored
+ * interval has room to number, an unknown CPU (-1), an unknown prio. */
+static void test_compact_intervals(void **state)
+{
+	(void)state;
+	enum { N = 140000, STEP = 99999, THIRD = STEP / 3 };
+	const uint64_t far = MS(0) + (1ull << 48) + D(5);
+	struct tl_model *m = tl_model_new(NULL);
+
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 100, .pid = 100, .on_cpu = true,
+		       .comm = "main"));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 101, .pid = 100, .state = 1,
+		       .nr = 202, .a0 = 0x9000, .comm = "other"));
+	for (uint64_t i = 0; i < N; i++) {
+		uint64_t t = MS(0) + (i + 1) * STEP;
+		/* 100 blocks on its own futex each time: N distinct blocks */
+		put(m, TR_SWITCH(.ts = t, .cpu = 1, .prev = 100, .prev_pid = 100,
+				 .state = 1, .nr = 202, .a0 = 0x1000 + 8 * i,
+				 .next = 101, .next_pid = 100));
+		put(m, TR_WAKING(.ts = t + THIRD, .cpu = 1, .waker = 101, .waker_pid = 100,
+				 .wakee = 100, .wakee_pid = 100, .target_cpu = -1,
+				 .prio = -1));
+		put(m, TR_SWITCH(.ts = t + 2 * THIRD, .cpu = 1, .prev = 101,
+				 .prev_pid = 100, .state = 1, .nr = 202, .a0 = 0x9000,
+				 .next = 100, .next_pid = 100));
+	}
+	put(m, TR_SWITCH(.ts = far, .cpu = 1, .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 202, .a0 = 0x7777, .next = 101, .next_pid = 100));
+	finish(m, far + D(10));
+
+	const struct tl_thread *a = thr(m, 100);
+	assert_int_equal(a->niv, 3 * N + 2);
+	struct tl_interval iv = tl_thread_iv(a, 0);
+	assert_int_equal(iv.state, TL_ST_RUNNING);
+	assert_int_equal(iv.start, MS(0));
+	for (uint64_t i = 0; i < N; i++) {
+		uint64_t t = MS(0) + (i + 1) * STEP;
+		size_t k = 1 + 3 * i;
+
+		iv = tl_thread_iv(a, k);
+		if (iv.state != TL_ST_SLEEPING || iv.start != t || iv.end != t + THIRD ||
+		    iv.block->obj != 0x1000 + 8 * i || iv.block->why != TL_WHY_FUTEX ||
+		    iv.waker != 101 || iv.cpu != -1)
+			fail_msg("wait %llu: state %d [%llu, %llu] obj %llx waker %u cpu %d",
+				 (unsigned long long)i, iv.state,
+				 (unsigned long long)iv.start, (unsigned long long)iv.end,
+				 (unsigned long long)iv.block->obj, iv.waker, iv.cpu);
+		iv = tl_thread_iv(a, k + 1);
+		if (iv.state != TL_ST_RUNNABLE || iv.cause != TL_RUN_WOKEN ||
+		    iv.start != t + THIRD || iv.cpu != -1 || iv.prio != TL_PRIO_UNKNOWN ||
+		    iv.waker != 101 || iv.waker_irq || iv.block != tl_thread_iv(a, 0).block)
+			fail_msg("runnable %llu: cause %d cpu %d prio %u waker %u",
+				 (unsigned long long)i, iv.cause, iv.cpu, iv.prio, iv.waker);
+		iv = tl_thread_iv(a, k + 2);
+		if (iv.state != TL_ST_RUNNING || iv.start != t + 2 * THIRD || iv.cpu != 1 ||
+		    iv.prio != 120)
+			fail_msg("running %llu: cpu %d prio %u", (unsigned long long)i,
+				 iv.cpu, iv.prio);
+		if (i % 9973 == 0)
+			assert_int_equal(tl_thread_iv_find(a, t + THIRD - 1), k);
+	}
+	/* the last run lasted 2^48 ns; the wait after it starts beyond what a
+	 * stored start can hold */
+	iv = tl_thread_iv(a, 3 * N);
+	assert_int_equal(iv.end, far);
+	iv = tl_thread_iv(a, 3 * N + 1);
+	assert_int_equal(iv.state, TL_ST_SLEEPING);
+	assert_int_equal(iv.start, far);
+	assert_int_equal(iv.end, far + D(10));
+	assert_int_equal(iv.block->obj, 0x7777);
+	assert_int_equal(tl_thread_iv_find(a, far + D(1)), 3 * N + 1);
+	assert_int_equal(tl_thread_iv_find(a, far - 1), 3 * N);
+	assert_int_equal(tl_thread_iv_find(a, far + D(10)), a->niv);
+	assert_int_equal(tl_thread_iv_find(a, MS(0) - 1), a->niv);
+	assert_true(tl_thread_at(a, far, &iv));
+	assert_int_equal(iv.start, far);
+	assert_int_equal(a->sum.futex_waits, N + 1);
+	assert_int_equal(a->sum.blocked_ns[TL_WHY_FUTEX], (uint64_t)N * THIRD + D(10));
+	tl_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -854,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_tree_parallelism),
 		cmocka_unit_test(test_reaping),
 		cmocka_unit_test(test_traced_set),
+		cmocka_unit_test(test_compact_intervals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
