@@ -337,8 +337,8 @@ static void test_irq_wakeup(void **state)
 	assert_int_equal(t->sum.wakeups_irq, 1);
 	assert_int_equal(tl_model_find_thread(r.m, 101, 0)->sum.wakeups_given, 0);
 	assert_int_equal(tl_model_count_wakeups(r.m, 101, 100, 0, 0), 0);
-	assert_int_equal(tl_model_wakeup(r.m, 0)->waker, 0);
-	assert_true(tl_model_wakeup(r.m, 0)->irq);
+	assert_int_equal(tl_model_wakeup(r.m, 0).waker, 0);
+	assert_true(tl_model_wakeup(r.m, 0).irq);
 
 	char *x = text(&r, 0);
 	has(x, "woken by interrupt/timer 1");

@@ -59,7 +59,7 @@ void tl_model_free(struct tl_model *m)
 	tl_block_store_free(&m->blocks);
 	tl_model_stacks_free(m);
 	tl_vec_free(&m->peers);
-	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->forks, &m->exits,
+	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wakes_x, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks, &m->all_steps };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
 		tl_vec_free(vs[i]);
@@ -102,7 +102,7 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 		n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, cpu);
 		n.waker = t->pend_waker;
 		n.waker_irq = t->pend_irq;
-		((struct tl_wakeup_ev *)m->wakeups.p)[t->pend_edge].effective = true;
+		tl_wake_set_effective(m, t->pend_edge);
 		t->pub.sum.wakeups_received++;
 		t->pub.sum.wakeups_irq += t->pend_irq;
 		struct thr *waker = t->pend_irq ? NULL : tl_thr_find_current(m, t->pend_waker);
@@ -171,9 +171,8 @@ static uint32_t waker_of(const struct tl_waking *w)
 }
 
 static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_waking *w,
-			size_t edge)
+			struct tl_wakeup_ev *e, size_t edge)
 {
-	struct tl_wakeup_ev *e = &((struct tl_wakeup_ev *)m->wakeups.p)[edge];
 	bool irq = w->h.flags & TL_HDR_F_IRQ;
 
 	switch (t->cur.state) {
@@ -214,9 +213,7 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 	struct thr *waker = (!irq && w->h.tid) ? tl_thr_find_current(m, w->h.tid) : NULL;
 	if (!t && !waker)
 		return m->oom ? -ENOMEM : 0;
-	struct tl_wakeup_ev *e = model_push_uninit(m, &m->wakeups, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
+	struct tl_wakeup_ev ev, *e = &ev;
 	*e = (struct tl_wakeup_ev){ .ts = w->h.ts, .waker = waker_of(w),
 		.wakee = w->tid, .target_cpu = w->target_cpu, .irq = irq,
 		.new_task = w->h.type == TL_WAKEUP_NEW,
@@ -224,7 +221,9 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 		.wakee_idx = t ? t->idx : TL_NO_THREAD,
 		.waker_awake_since = waker ? tl_thr_awake_since(waker) : 0 };
 	if (t)
-		wake_thread(m, t, w, m->wakeups.n - 1);
+		wake_thread(m, t, w, e, m->wakeups.n); /* the index it gets */
+	if (tl_wake_push(m, e))
+		return -ENOMEM;
 	if (waker && e->effective)
 		waker->pub.sum.wakeups_given++;
 	if (waker && t && e->effective)

@@ -497,7 +497,8 @@ const struct tl_peer *tl_model_peer_at(const struct tl_model *m, uint32_t pid,
 
 /* ---- edges (all in timestamp order) ---- */
 size_t tl_model_nwakeups(const struct tl_model *m);
-const struct tl_wakeup_ev *tl_model_wakeup(const struct tl_model *m, size_t i);
+/* Edge i (i < tl_model_nwakeups), decoded: stored compactly (model_wake.c). */
+struct tl_wakeup_ev tl_model_wakeup(const struct tl_model *m, size_t i);
 /* Wakeups from waker to wakee in [t0, t1] (0 = any TID; t1 = 0: no window). */
 size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
 			      uint32_t wakee, uint64_t t0, uint64_t t1);

@@ -175,9 +175,8 @@ int tl_model_check(const struct tl_model *m, char *err, size_t len)
 	for (size_t i = 0; i < m->thrs.n; i++)
 		if (check_thread(&ts[i]->pub, err, len))
 			return -1;
-	const struct tl_wakeup_ev *w = m->wakeups.p;
 	for (size_t i = 1; i < m->wakeups.n; i++)
-		if (w[i].ts < w[i - 1].ts) {
+		if (tl_model_wakeup(m, i).ts < tl_model_wakeup(m, i - 1).ts) {
 			snprintf(err, len, "wakeup %zu out of order", i);
 			return -1;
 		}

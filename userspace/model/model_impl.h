@@ -93,7 +93,8 @@ struct tl_model {
 	struct tl_hmap tid_map;         /* TID -> latest struct thr */
 	struct tl_hmap pid_map;         /* PID -> latest struct proc */
 	struct tl_hmap comm_map;        /* TID -> struct comm_ent (any task) */
-	struct tl_vec wakeups, forks, exits, signals, losses, marks;
+	struct tl_vec wakeups, wakes_x; /* compact (model_wake.c), kept whole */
+	struct tl_vec forks, exits, signals, losses, marks;
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
 	uint64_t cpu_switch_ts[TL_CPU_SLOTS]; /* last switch reported there */
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
@@ -160,6 +161,11 @@ struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu);
 int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv);
 size_t tl_thr_niv(const struct thr *t);
 void tl_thr_iv_free(struct thr *t);
+
+/* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model
+ * out of memory); an edge found effective later is marked so by index */
+int tl_wake_push(struct tl_model *m, const struct tl_wakeup_ev *e);
+void tl_wake_set_effective(struct tl_model *m, size_t i);
 
 /* model_block.c: the block of a blocked interval, stored once per distinct
  * value (tl_block_none, marking the model out of memory, if it cannot be) */

@@ -221,10 +221,6 @@ size_t tl_thread_marks(const struct tl_thread *t, uint32_t kind,
 
 size_t tl_model_nwakeups(const struct tl_model *m) { return m->wakeups.n; }
 
-const struct tl_wakeup_ev *tl_model_wakeup(const struct tl_model *m, size_t i)
-{
-	return i < m->wakeups.n ? VEC_AT(m->wakeups, struct tl_wakeup_ev, i) : NULL;
-}
 
 size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
 			      uint32_t wakee, uint64_t t0, uint64_t t1)
@@ -232,7 +228,8 @@ size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
 	size_t n = 0;
 
 	for (size_t i = 0; i < m->wakeups.n; i++) {
-		const struct tl_wakeup_ev *w = VEC_AT(m->wakeups, struct tl_wakeup_ev, i);
+		struct tl_wakeup_ev e = tl_model_wakeup(m, i);
+		const struct tl_wakeup_ev *w = &e;
 		if ((waker && w->waker != waker) || (wakee && w->wakee != wakee))
 			continue;
 		if (t1 && (w->ts < t0 || w->ts > t1))

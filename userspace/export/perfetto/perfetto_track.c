@@ -223,7 +223,8 @@ static bool collect_flows(struct slices *s, const struct tl_model *m)
 	bool ok = true;
 
 	for (size_t i = 0; ok && i < tl_model_nwakeups(m); i++) {
-		const struct tl_wakeup_ev *w = tl_model_wakeup(m, i);
+		struct tl_wakeup_ev e = tl_model_wakeup(m, i);
+		const struct tl_wakeup_ev *w = &e;
 
 		if (w->effective && !w->irq && w->waker && !w->new_task)
 			ok = flow_for(s, w);
