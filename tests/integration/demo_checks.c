@@ -265,15 +265,16 @@ double dc_par_share_free(const struct tl_series *s, uint64_t t0, uint64_t t1,
 	uint64_t at_k = 0, free_ns = 0;
 
 	for (size_t i = 0; i < s->nsteps; i++) {
-		uint64_t a = s->steps[i].ts;
-		uint64_t b = i + 1 < s->nsteps ? s->steps[i + 1].ts : s->end;
+		struct tl_step st = tl_series_step(s, i);
+		uint64_t a = st.ts;
+		uint64_t b = i + 1 < s->nsteps ? tl_series_step(s, i + 1).ts : s->end;
 
 		a = a < t0 ? t0 : a;
 		b = b > t1 ? t1 : b;
-		if (b <= a || s->steps[i].runnable || s->steps[i].unknown)
+		if (b <= a || st.runnable || st.unknown)
 			continue;
 		free_ns += b - a;
-		if (s->steps[i].running >= k)
+		if (st.running >= k)
 			at_k += b - a;
 	}
 	*counted = t1 > t0 ? (double)free_ns / (double)(t1 - t0) : 0;

@@ -697,9 +697,9 @@ static void test_parallelism_two_threads(void **state)
 	assert_int_equal(tl_proc_par_stats(p, MS(10), MS(30), &s), 0);
 	assert_true(s.mean_par > 1.499 && s.mean_par < 1.501);
 	assert_int_equal(s.par_ns[2], D(10));
-	const struct tl_step *st = tl_series_at(tl_proc_series(p), MS(15));
-	assert_non_null(st);
-	assert_int_equal(st->running, 2);
+	struct tl_step st;
+	assert_true(tl_series_at(tl_proc_series(p), MS(15), &st));
+	assert_int_equal(st.running, 2);
 	assert_int_equal(tl_proc_series(p)->nsteps, 4);
 	assert_int_equal(tl_model_par_stats(m, 0, 0, &s), 0);
 	assert_int_equal(s.max_par, 2);
@@ -912,6 +912,23 @@ static void test_compact_intervals(void **state)
 	assert_int_equal(tl_thread_iv_find(a, MS(0) - 1), a->niv);
 	assert_true(tl_thread_at(a, far, &iv));
 	assert_int_equal(iv.start, far);
+	/* the series' steps too: 4.3 s and 2^48 ns apart, read back */
+	const struct tl_series *se = tl_proc_series(a->proc);
+	struct tl_step st;
+	for (uint64_t i = 0; i < N; i += 7919) {
+		uint64_t t = MS(0) + (i + 1) * STEP;
+		assert_true(tl_series_at(se, t + THIRD / 2, &st));
+		assert_int_equal(st.running, 1);      /* 101 */
+		assert_int_equal(st.runnable, 0);
+		assert_true(tl_series_at(se, t + THIRD + 1, &st));
+		assert_int_equal(st.runnable, 1);     /* 100, woken */
+	}
+	assert_true(tl_series_at(se, far + D(1), &st));
+	assert_int_equal(st.running, 1);
+	assert_int_equal(st.runnable, 0);
+	assert_true(tl_series_at(se, far - 1, &st));
+	assert_int_equal(st.running, 1);
+	assert_int_equal(tl_series_step(se, se->nsteps - 1).ts, far);
 	assert_int_equal(a->sum.futex_waits, N + 1);
 	assert_int_equal(a->sum.blocked_ns[TL_WHY_FUTEX], (uint64_t)N * THIRD + D(10));
 	tl_model_free(m);

@@ -35,7 +35,8 @@ int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 	memset(o, 0, sizeof(*o));
 	if (!s->nsteps)
 		return -EINVAL;
-	uint64_t lo = s->steps[0].ts, hi = s->end;
+	struct tl_step cur = tl_series_step(s, 0);
+	uint64_t lo = cur.ts, hi = s->end;
 	if (t0 || t1) {
 		lo = t0 > lo ? t0 : lo;
 		hi = t1 && t1 < hi ? t1 : hi;
@@ -46,12 +47,14 @@ int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 	o->t1 = hi;
 	o->span_ns = hi - lo;
 	for (size_t i = 0; i < s->nsteps; i++) {
-		uint64_t a = s->steps[i].ts;
-		uint64_t b = i + 1 < s->nsteps ? s->steps[i + 1].ts : s->end;
+		struct tl_step next = i + 1 < s->nsteps ? tl_series_step(s, i + 1) : cur;
+		uint64_t a = cur.ts;
+		uint64_t b = i + 1 < s->nsteps ? next.ts : s->end;
 		a = a > lo ? a : lo;
 		b = b < hi ? b : hi;
 		if (b > a)
-			account(o, &s->steps[i], b - a);
+			account(o, &cur, b - a);
+		cur = next;
 	}
 	o->mean_par /= (double)o->span_ns;
 	o->mean_conc /= (double)o->span_ns;
@@ -90,19 +93,20 @@ double tl_conc_share(const struct tl_par_stats *s, unsigned k)
 	return (double)s->conc_ns[k] / (double)s->span_ns;
 }
 
-const struct tl_step *tl_series_at(const struct tl_series *s, uint64_t ts)
+bool tl_series_at(const struct tl_series *s, uint64_t ts, struct tl_step *out)
 {
-	if (!s->nsteps || ts < s->steps[0].ts || ts >= s->end)
-		return NULL;
+	if (!s->nsteps || ts < tl_series_step(s, 0).ts || ts >= s->end)
+		return false;
 	size_t lo = 0, hi = s->nsteps;
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
-		if (s->steps[mid].ts <= ts)
+		if (tl_series_step(s, mid).ts <= ts)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	return &s->steps[lo];
+	*out = tl_series_step(s, lo);
+	return true;
 }
 
 bool tl_iv_is_join(const struct tl_model *m, const struct tl_interval *iv)

@@ -36,8 +36,9 @@ int tl_model_par_stats(const struct tl_model *m, uint64_t t0, uint64_t t1,
 /* Share (0..1) of the span spent at parallelism (or concurrency) level k. */
 double tl_par_share(const struct tl_par_stats *s, unsigned k);
 double tl_conc_share(const struct tl_par_stats *s, unsigned k);
-/* The value of s at ts (the step containing it); NULL outside. */
-const struct tl_step *tl_series_at(const struct tl_series *s, uint64_t ts);
+/* The value of s at ts (the step containing it) into *out; false, *out
+ * untouched, outside. */
+bool tl_series_at(const struct tl_series *s, uint64_t ts, struct tl_step *out);
 
 /* Whether a futex wait of thread t (an interval of it) was ended by a
  * thread exiting at that moment: the pattern of pthread_join (the kernel

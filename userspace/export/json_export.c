@@ -164,7 +164,8 @@ static void process_events(struct js *j, const struct tl_process *p)
 	if (p->cmdline[0]) /* its command line or title, as read: extra */
 		meta_labels(j, p->pid, p->cmdline);
 	for (size_t i = 0; se && i < se->nsteps; i++) {
-		const struct tl_step *s = &se->steps[i];
+		struct tl_step s_v = tl_series_step(se, i);
+		const struct tl_step *s = &s_v;
 
 		ev_begin(j, "C", "parallelism", p->pid, 0, s->ts);
 		fprintf(j->f, ",\"args\":{\"running\":%u,\"runnable\":%u}}",

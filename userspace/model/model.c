@@ -36,8 +36,8 @@ static void proc_free(struct proc *p)
 	tl_proc_maps_free(p);
 	tl_vec_free(&p->threads);
 	tl_vec_free(&p->children);
-	tl_vec_free(&p->steps);
-	tl_vec_free(&p->tree_steps);
+	tl_sv_free(&p->steps);
+	tl_sv_free(&p->tree_steps);
 	free(p->cmdline);
 	free(p);
 }
@@ -57,10 +57,11 @@ void tl_model_free(struct tl_model *m)
 	tl_hmap_free(&m->pid_map);
 	tl_hmap_free(&m->comm_map);
 	tl_block_store_free(&m->blocks);
+	tl_sv_free(&m->all_steps);
 	tl_model_stacks_free(m);
 	tl_vec_free(&m->peers);
 	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wakes_x, &m->forks, &m->exits,
-			     &m->signals, &m->losses, &m->marks, &m->all_steps };
+			     &m->signals, &m->losses, &m->marks };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
 		tl_vec_free(vs[i]);
 	free(m);

@@ -332,10 +332,15 @@ struct tl_step {
 	uint16_t running, runnable, unknown;
 };
 
+struct tl_stepvec;
+
 struct tl_series {
-	const struct tl_step *steps; size_t nsteps;
+	size_t nsteps;         /* steps: tl_series_step(s, 0 .. nsteps - 1) */
 	uint64_t end;          /* end of the last step */
+	const struct tl_stepvec *sv; /* the model's (stored compactly) */
 };
+/* Step i of s (i < s->nsteps), decoded. */
+struct tl_step tl_series_step(const struct tl_series *s, size_t i);
 
 /* ------------------------------------------------------------------ */
 /* The model                                                           */

@@ -15,6 +15,12 @@
  * switch-out that follows within this window (see docs/model.md). */
 #define TL_PENDING_WAKE_NS 200000ull
 
+/* A step series, stored compactly (model_steps.c): entries, the time of
+ * every 64th, the steps kept whole. */
+struct tl_stepvec {
+	struct tl_vec e, base, x;
+};
+
 struct thr {
 	struct tl_thread pub;        /* first: &thr->pub casts back */
 	struct thr *prev_gen;        /* older thread with the same TID */
@@ -52,7 +58,7 @@ struct proc {
 	char *cmdline;
 	bool ended;
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
-	struct tl_vec steps, tree_steps;
+	struct tl_stepvec steps, tree_steps;
 	struct tl_series series, tree_series;
 	size_t idx;                  /* position in tl_model.procs (tl_model_build_series.c) */
 };
@@ -98,7 +104,7 @@ struct tl_model {
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
 	uint64_t cpu_switch_ts[TL_CPU_SLOTS]; /* last switch reported there */
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
-	struct tl_vec all_steps;
+	struct tl_stepvec all_steps;
 	struct tl_series all_series;
 	struct block_store blocks;
 	struct tl_vec stacks;        /* struct tl_stack_def, index id - 1 */
@@ -166,6 +172,13 @@ void tl_thr_iv_free(struct thr *t);
  * out of memory); an edge found effective later is marked so by index */
 int tl_wake_push(struct tl_model *m, const struct tl_wakeup_ev *e);
 void tl_wake_set_effective(struct tl_model *m, size_t i);
+
+/* model_steps.c: push fails (-1) only when out of memory */
+struct tl_step tl_sv_get(const struct tl_stepvec *sv, size_t i);
+int tl_sv_push(struct tl_model *m, struct tl_stepvec *sv, const struct tl_step *s);
+void tl_sv_pop(struct tl_stepvec *sv);
+void tl_sv_clear(struct tl_stepvec *sv);
+void tl_sv_free(struct tl_stepvec *sv);
 
 /* model_block.c: the block of a blocked interval, stored once per distinct
  * value (tl_block_none, marking the model out of memory, if it cannot be) */

@@ -27,7 +27,7 @@
 /* One series being built: its running sums and its time range. A series
  * with same_as set is not built: it gets that one's steps. */
 struct acc {
-	struct tl_vec *steps;
+	struct tl_stepvec *steps;
 	struct tl_series *out;
 	int run, rdy, unk;
 	uint64_t start, end;
@@ -155,29 +155,37 @@ static void t_replay(struct tourney *t, uint64_t key)
 
 /* ---- series ---- */
 
-static void push_step(struct tl_model *m, struct tl_vec *s, uint64_t ts, int run,
-		      int rdy, int unk)
+static bool same_counts(const struct tl_step *a, const struct tl_step *b)
 {
-	struct tl_step *last = s->n ? (struct tl_step *)s->p + s->n - 1 : NULL;
-
-	if (last && last->ts == ts) {
-		last->running = run;
-		last->runnable = rdy;
-		last->unknown = unk;
-		struct tl_step *before = s->n > 1 ? last - 1 : NULL;
-		if (before && before->running == run && before->runnable == rdy &&
-		    before->unknown == unk)
-			s->n--;
-		return;
-	}
-	if (last && last->running == run && last->runnable == rdy && last->unknown == unk)
-		return;
-	struct tl_step *st = model_push_uninit(m, s, sizeof(*st));
-	if (st)
-		*st = (struct tl_step){ ts, run, rdy, unk };
+	return a->running == b->running && a->runnable == b->runnable &&
+	       a->unknown == b->unknown;
 }
 
-static void acc_init(struct tl_model *m, struct acc *a, struct tl_vec *steps,
+static void push_step(struct tl_model *m, struct tl_stepvec *s, uint64_t ts, int run,
+		      int rdy, int unk)
+{
+	struct tl_step st = { ts, run, rdy, unk };
+	size_t n = s->e.n;
+	struct tl_step last = n ? tl_sv_get(s, n - 1) : st;
+
+	if (n && last.ts == ts) {
+		/* the last step changes: dropped when it now repeats the one
+		 * before, else replaced */
+		tl_sv_pop(s);
+		if (n > 1) {
+			struct tl_step before = tl_sv_get(s, n - 2);
+			if (same_counts(&before, &st))
+				return;
+		}
+		tl_sv_push(m, s, &st);
+		return;
+	}
+	if (n && same_counts(&last, &st))
+		return;
+	tl_sv_push(m, s, &st);
+}
+
+static void acc_init(struct tl_model *m, struct acc *a, struct tl_stepvec *steps,
 		     struct tl_series *out, uint64_t start, uint64_t end)
 {
 	*a = (struct acc){ .steps = steps, .out = out, .start = start, .end = end };
@@ -187,7 +195,7 @@ static void acc_init(struct tl_model *m, struct acc *a, struct tl_vec *steps,
 static void share(struct acc *a, const struct acc *src)
 {
 	a->same_as = src;
-	a->steps->n = 0;   /* drop the start step acc_init put there */
+	tl_sv_clear(a->steps);   /* drop the start step acc_init put there */
 }
 
 /* A series no one will ask for: no steps at all. */
@@ -196,7 +204,7 @@ static void leave_out(struct acc *a)
 	if (a->same_as)
 		return; /* shared: costs nothing */
 	a->off = true;
-	a->steps->n = 0;
+	tl_sv_clear(a->steps);
 }
 
 static inline void acc_add(struct tl_model *m, struct acc *a, const struct cursor *c)
@@ -214,8 +222,8 @@ static void acc_publish(struct acc *a)
 {
 	const struct acc *src = a->same_as ? a->same_as : a;
 
-	a->out->steps = src->steps->p;
-	a->out->nsteps = src->steps->n;
+	a->out->sv = src->steps;
+	a->out->nsteps = src->steps->e.n;
 	a->out->end = a->end;
 }
 

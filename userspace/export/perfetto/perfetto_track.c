@@ -544,7 +544,8 @@ static void emit_series(struct tl_pf_te *te, const struct tl_process *p,
 	tl_pf_te_named_track(te, con, parent, "concurrency",
 			     "threads of this process Running or Runnable", true);
 	for (size_t i = 0; i < se->nsteps; i++) {
-		const struct tl_step *sp = &se->steps[i];
+		struct tl_step sp_v = tl_series_step(se, i);
+		const struct tl_step *sp = &sp_v;
 		int64_t c = sp->running + sp->runnable;
 		/* not before the process exists for the importer (the
 		 * counter tracks hang under its process track) */
