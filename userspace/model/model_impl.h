@@ -21,14 +21,26 @@ struct tl_stepvec {
 	struct tl_vec e, base, x;
 };
 
+/* A place in a thread's interval stream: before interval i, at byte off,
+ * the previous interval starting at prev. */
+struct tl_ivpos {
+	size_t i, off;
+	uint64_t prev;
+};
+
 struct thr {
 	struct tl_thread pub;        /* first: &thr->pub casts back */
 	struct thr *prev_gen;        /* older thread with the same TID */
 	const struct tl_model *m;    /* its model (decoding intervals) */
 	struct tl_vec names, marks, sys, offcpu;
-	/* closed intervals, compact (model_iv.c): struct ivc, and the few
-	 * kept whole (struct tl_interval) */
-	struct tl_vec ivc, ivx;
+	/* closed intervals, compact (model_iv.c): a byte stream, a
+	 * checkpoint per 32, their number, the last one's start, and where
+	 * the last read stopped */
+	struct tl_vec ivb, ivck;
+	size_t niv;
+	uint64_t iv_last;
+	struct tl_ivpos ivcache;
+	struct tl_interval ivlast;   /* the last read, interval ivcache.i - 1 */
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
@@ -93,7 +105,7 @@ struct tl_model {
 	struct tl_model_stats st;
 	bool finished, have_ts, oom;
 	uint64_t last_ts;
-	uint64_t iv_base;               /* first record's ts: intervals' origin */
+	uint64_t iv_base;               /* first record's ts: wakeups' origin */
 	struct tl_vec thrs;             /* struct thr *, creation order */
 	struct tl_vec procs;            /* struct proc *, first-seen order */
 	struct tl_hmap tid_map;         /* TID -> latest struct thr */

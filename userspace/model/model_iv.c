@@ -1,70 +1,86 @@
-/* model_iv.c - how a thread's intervals are stored: 16 bytes each instead of
- * the 32 of struct tl_interval, which is what readers get back
- * (tl_thread_iv). Intervals are most of a model's memory.
+/* model_iv.c - how a thread's intervals are stored: about 9 bytes each
+ * instead of the 32 of struct tl_interval, which is what readers get back
+ * (tl_thread_iv). Intervals are most of a model's memory (one and a half
+ * per record of a busy recording).
  *
- * An interval's end is the next one's start (the last one's: the thread's
- * open interval's start, which is its end once it ended); its start is kept
- * as 48 bits from the first record's time (3.2 days); its block as the
- * block's id (tl_block.id, 17 bits). An interval that does not fit (a
- * start before the first record or 3.2 days after it, a block id beyond
- * 2^17 - 2) is kept whole in a side array, and its compact entry says
- * where: correct for any input, compact for every real one.
+ * Each interval is a few bytes in its thread's byte stream: a byte of
+ * state, cause, waker_irq and whether a block follows; then, as variable
+ * length integers (7 bits a byte), its start after the previous one's,
+ * its CPU + 1, its prio, its waker and its block's id (tl_block.id) when
+ * it has one. Its end is the next one's start (the last one's: the
+ * thread's open interval's start, its end once it ended). Every 32nd
+ * interval starts a group: a checkpoint keeps its start and where it is
+ * in the stream, so interval i is at most 31 decodings from one, and a
+ * walk in order decodes each once (the thread remembers where the last
+ * read stopped: reading one thread's intervals from two threads of a
+ * program at once is not supported).
  */
 #include "model_impl.h"
 
-#define IVC_OFF_BITS 48
-#define IVC_OFF_MAX ((1ull << IVC_OFF_BITS) - 1)
-#define IVC_BLOCK_BITS 17
-#define IVC_ESC ((1u << IVC_BLOCK_BITS) - 1)   /* block field: kept whole */
+#define IV_GROUP 32
+#define IV_HAS_BLOCK 0x80
 
-struct ivc {
-	uint64_t w0;      /* bits 0-47: start - base; 48-63: cpu (int16) */
-	uint32_t waker;   /* waker / preempted_by; escaped: index in ivx */
-	uint32_t w1;      /* 0-16 block id, 17-24 prio, 25-27 state,
-			   * 28-30 cause, 31 waker_irq */
+struct ivck {
+	uint64_t start;   /* the group's first interval's */
+	uint64_t off;     /* where it is in the byte stream */
 };
-_Static_assert(sizeof(struct ivc) == 16, "a stored interval is 16 bytes");
 
-static const struct thr *thr_of(const struct tl_thread *t)
+static uint8_t *put_var(uint8_t *p, uint64_t v)
 {
-	return (const struct thr *)t;
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static uint64_t get_var(const uint8_t **pp)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+	unsigned sh = 0;
+
+	do {
+		v |= (uint64_t)(*p & 0x7f) << sh;
+		sh += 7;
+	} while (*p++ & 0x80 && sh < 64);
+	*pp = p;
+	return v;
 }
 
 int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv)
 {
-	struct ivc *c = model_push_uninit(m, &t->ivc, sizeof(*c));
+	uint8_t buf[1 + 10 + 3 + 1 + 5 + 5], *p = buf;
+	uint64_t delta = iv->start - t->iv_last;   /* 0 for a group's first */
 	uint32_t id = iv->block->id;
 
-	if (!c)
-		return -1;
-	if (iv->start < m->iv_base || iv->start - m->iv_base > IVC_OFF_MAX ||
-	    id >= IVC_ESC) {
-		struct tl_interval *x = model_push_uninit(m, &t->ivx, sizeof(*x));
-		if (!x) {
-			t->ivc.n--;
+	if (t->niv % IV_GROUP == 0) {
+		struct ivck *ck = model_push_uninit(m, &t->ivck, sizeof(*ck));
+		if (!ck)
 			return -1;
-		}
-		*x = *iv;
-		*c = (struct ivc){ .waker = (uint32_t)(t->ivx.n - 1), .w1 = IVC_ESC };
-		return 0;
+		*ck = (struct ivck){ iv->start, t->ivb.n };
+		delta = 0;
 	}
-	c->w0 = (iv->start - m->iv_base) | (uint64_t)(uint16_t)iv->cpu << IVC_OFF_BITS;
-	c->waker = iv->waker;
-	c->w1 = id | (uint32_t)iv->prio << 17 | (uint32_t)iv->state << 25 |
-		(uint32_t)iv->cause << 28 | (uint32_t)iv->waker_irq << 31;
+	*p++ = (uint8_t)(iv->state | iv->cause << 3 | iv->waker_irq << 6 |
+			 (id ? IV_HAS_BLOCK : 0));
+	p = put_var(p, delta);
+	p = put_var(p, (uint16_t)(iv->cpu + 1));
+	*p++ = iv->prio;
+	p = put_var(p, iv->waker);
+	if (id)
+		p = put_var(p, id);
+	if (tl_vec_reserve(&t->ivb, 1, t->ivb.n + (size_t)(p - buf))) {
+		if (t->niv % IV_GROUP == 0)
+			t->ivck.n--;
+		m->oom = true;
+		return -1;
+	}
+	memcpy((uint8_t *)t->ivb.p + t->ivb.n, buf, (size_t)(p - buf));
+	t->ivb.n += (size_t)(p - buf);
+	t->iv_last = iv->start;
+	t->niv++;
 	return 0;
-}
-
-static bool escaped(const struct ivc *c)
-{
-	return (c->w1 & IVC_ESC) == IVC_ESC;
-}
-
-static uint64_t start_of(const struct thr *x, const struct ivc *c)
-{
-	if (escaped(c))
-		return ((const struct tl_interval *)x->ivx.p)[c->waker].start;
-	return x->m->iv_base + (c->w0 & IVC_OFF_MAX);
 }
 
 /* The block with this id: 0 is tl_block_none. */
@@ -76,47 +92,98 @@ static const struct tl_block *block_at(const struct tl_model *m, uint32_t id)
 	return &m->blocks.chunkv[id / BLOCK_CHUNK]->b[id % BLOCK_CHUNK];
 }
 
+/* Decodes the interval at c (its end left 0) and moves c past it. */
+static void decode(const struct thr *x, struct tl_ivpos *c, struct tl_interval *iv)
+{
+	const uint8_t *p = (const uint8_t *)x->ivb.p + c->off;
+	uint8_t b = *p++;
+	uint64_t delta = get_var(&p);
+
+	*iv = (struct tl_interval){ .state = b & 7, .cause = (b >> 3) & 7,
+				    .waker_irq = (b >> 6) & 1 };
+	iv->start = c->i % IV_GROUP ? c->prev + delta
+				    : ((const struct ivck *)x->ivck.p)[c->i / IV_GROUP].start;
+	iv->cpu = (int16_t)((uint16_t)get_var(&p) - 1);
+	iv->prio = *p++;
+	iv->waker = (uint32_t)get_var(&p);
+	iv->block = block_at(x->m, b & IV_HAS_BLOCK ? (uint32_t)get_var(&p) : 0);
+	c->off = (size_t)(p - (const uint8_t *)x->ivb.p);
+	c->prev = iv->start;
+	c->i++;
+}
+
+/* The start of the interval at c (c->i < niv), c unmoved. */
+static uint64_t start_at(const struct thr *x, const struct tl_ivpos *c)
+{
+	const uint8_t *p = (const uint8_t *)x->ivb.p + c->off + 1;
+
+	if (c->i % IV_GROUP == 0)
+		return ((const struct ivck *)x->ivck.p)[c->i / IV_GROUP].start;
+	return c->prev + get_var(&p);
+}
+
+/* The position of interval i: from where the last read stopped when that
+ * is before it in its group, else from its group's checkpoint. */
+static struct tl_ivpos seek(const struct thr *x, size_t i)
+{
+	struct tl_ivpos c = x->ivcache;
+	struct tl_interval skip;
+
+	if (c.i > i || c.i / IV_GROUP != i / IV_GROUP || c.i > x->niv) {
+		const struct ivck *ck = &((const struct ivck *)x->ivck.p)[i / IV_GROUP];
+		c = (struct tl_ivpos){ .i = i - i % IV_GROUP, .off = ck->off,
+				       .prev = ck->start };
+	}
+	while (c.i < i)
+		decode(x, &c, &skip);
+	return c;
+}
+
+static uint64_t end_after(const struct thr *x, const struct tl_ivpos *c)
+{
+	return c->i < x->niv ? start_at(x, c) : x->cur.start;
+}
+
 struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i)
 {
-	const struct thr *x = thr_of(t);
-	const struct ivc *cs = x->ivc.p, *c = &cs[i];
+	struct thr *x = (struct thr *)t;   /* only its read position changes */
+
+	if (x->ivcache.i == i + 1)  /* the same one again */
+		return x->ivlast;
+	struct tl_ivpos c = seek(x, i);
 	struct tl_interval iv;
 
-	if (escaped(c)) {
-		iv = ((const struct tl_interval *)x->ivx.p)[c->waker];
-	} else {
-		iv = (struct tl_interval){
-			.start = x->m->iv_base + (c->w0 & IVC_OFF_MAX),
-			.block = block_at(x->m, c->w1 & IVC_ESC),
-			.waker = c->waker,
-			.cpu = (int16_t)(uint16_t)(c->w0 >> IVC_OFF_BITS),
-			.prio = (uint8_t)(c->w1 >> 17),
-			.state = (c->w1 >> 25) & 7,
-			.cause = (c->w1 >> 28) & 7,
-			.waker_irq = c->w1 >> 31,
-		};
-	}
-	iv.end = i + 1 < x->ivc.n ? start_of(x, c + 1) : x->cur.start;
+	decode(x, &c, &iv);
+	iv.end = end_after(x, &c);
+	x->ivcache = c;
+	x->ivlast = iv;
 	return iv;
 }
 
 size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts)
 {
-	const struct thr *x = thr_of(t);
-	const struct ivc *cs = x->ivc.p;
-	size_t lo = 0, hi = x->ivc.n;
+	const struct thr *x = (const struct thr *)t;
+	const struct ivck *ck = x->ivck.p;
+	size_t lo = 0, hi = x->ivck.n;
 
-	if (!hi || ts < start_of(x, &cs[0]) || ts >= x->cur.start)
-		return x->ivc.n;
-	/* the last interval starting at or before ts */
+	if (!x->niv || ts < ck[0].start || ts >= x->cur.start)
+		return x->niv;
+	/* the last group starting at or before ts, then within it */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (start_of(x, &cs[mid]) <= ts)
+		if (ck[mid].start <= ts)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	return lo;
+	struct tl_ivpos c = { .i = lo * IV_GROUP, .off = ck[lo].off, .prev = ck[lo].start };
+	struct tl_interval iv;
+	for (;;) {
+		size_t i = c.i;
+		decode(x, &c, &iv);
+		if (end_after(x, &c) > ts)
+			return i;
+	}
 }
 
 bool tl_thread_at(const struct tl_thread *t, uint64_t ts, struct tl_interval *out)
@@ -131,11 +198,11 @@ bool tl_thread_at(const struct tl_thread *t, uint64_t ts, struct tl_interval *ou
 
 size_t tl_thr_niv(const struct thr *t)
 {
-	return t->ivc.n;
+	return t->niv;
 }
 
 void tl_thr_iv_free(struct thr *t)
 {
-	tl_vec_free(&t->ivc);
-	tl_vec_free(&t->ivx);
+	tl_vec_free(&t->ivb);
+	tl_vec_free(&t->ivck);
 }
