@@ -112,6 +112,7 @@ struct tl_model {
 	struct tl_hmap pid_map;         /* PID -> latest struct proc */
 	struct tl_hmap comm_map;        /* TID -> struct comm_ent (any task) */
 	struct tl_vec wakeups, wakes_x; /* compact (model_wake.c), kept whole */
+	size_t nwakeups;                /* kept or not (no_wakeup_edges) */
 	struct tl_vec forks, exits, signals, losses, marks;
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
 	uint64_t cpu_switch_ts[TL_CPU_SLOTS]; /* last switch reported there */

@@ -219,7 +219,7 @@ size_t tl_thread_marks(const struct tl_thread *t, uint32_t kind,
 	return n;
 }
 
-size_t tl_model_nwakeups(const struct tl_model *m) { return m->wakeups.n; }
+size_t tl_model_nwakeups(const struct tl_model *m) { return m->nwakeups; }
 
 
 size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,

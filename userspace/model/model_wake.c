@@ -49,6 +49,9 @@ static bool fits(const struct tl_model *m, const struct tl_wakeup_ev *e)
 
 int tl_wake_push(struct tl_model *m, const struct tl_wakeup_ev *e)
 {
+	m->nwakeups++;
+	if (m->o.no_wakeup_edges)
+		return 0;
 	struct wkc *c = model_push_uninit(m, &m->wakeups, sizeof(*c));
 
 	if (!c)
@@ -75,6 +78,8 @@ int tl_wake_push(struct tl_model *m, const struct tl_wakeup_ev *e)
 
 void tl_wake_set_effective(struct tl_model *m, size_t i)
 {
+	if (m->o.no_wakeup_edges)
+		return;
 	struct wkc *c = &((struct wkc *)m->wakeups.p)[i];
 
 	if (c->hi & WK_ESC)
