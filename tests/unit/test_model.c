@@ -934,6 +934,58 @@ static void test_compact_intervals(void **state)
 	tl_model_free(m);
 }
 
+/* A model that keeps only a series' totals (series_totals_only) gives the
+ * same whole-span statistics as one that keeps its steps, and refuses a
+ * window it cannot answer. */
+static struct tl_model *busy_pair(bool totals_only, size_t n)
+{
+	struct tl_model_opts o = { .series_totals_only = totals_only };
+	struct tl_model *m = tl_model_new(&o);
+
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true, .comm = "a"));
+	put(m, TR_SNAP(.ts = MS(0), .tid = 101, .pid = 100, .cpu = 1, .on_cpu = true,
+		       .comm = "b"));
+	put(m, TR_SNAP(.ts = MS(0), .tid = 102, .pid = 100, .state = 1, .comm = "c"));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t = MS(1) + i * 1000 + (i % 7) * 100;
+		/* 101 and 102 take turns on CPU 1, with a pause now and then */
+		uint32_t out = i % 2 ? 102 : 101, in = i % 2 ? 101 : 102;
+		put(m, TR_WAKING(.ts = t, .cpu = 0, .waker = 100, .waker_pid = 100,
+				 .wakee = in, .wakee_pid = 100, .target_cpu = 1));
+		put(m, TR_SWITCH(.ts = t + 300 + (i % 3) * 50, .cpu = 1, .prev = out,
+				 .prev_pid = 100, .state = 1, .nr = 202, .next = in,
+				 .next_pid = 100));
+	}
+	finish(m, MS(1) + n * 1000 + D(1));
+	return m;
+}
+
+static void test_series_totals(void **state)
+{
+	(void)state;
+	struct tl_model *full = busy_pair(false, 3000), *tot = busy_pair(true, 3000);
+	const struct tl_process *pf = tl_model_find_proc(full, 100, 0);
+	const struct tl_process *pt = tl_model_find_proc(tot, 100, 0);
+	struct tl_par_stats a, b;
+
+	assert_true(tl_proc_series(pf)->nsteps > 1000);
+	assert_null(tl_proc_series(pf)->sum);
+	assert_non_null(tl_proc_series(pt)->sum);
+	assert_int_equal(tl_proc_series(pt)->nsteps, 0);
+	assert_int_equal(tl_proc_par_stats(pf, 0, 0, &a), 0);
+	assert_int_equal(tl_proc_par_stats(pt, 0, 0, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_true(a.max_conc >= 2 && a.mean_par > 1.0);
+	assert_int_equal(tl_tree_par_stats(pt, 0, 0, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(tl_model_par_stats(full, 0, 0, &a), 0);
+	assert_int_equal(tl_model_par_stats(tot, 0, 0, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(tl_proc_par_stats(pt, MS(1), MS(2), &b), -EINVAL);
+	tl_model_free(full);
+	tl_model_free(tot);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_reaping),
 		cmocka_unit_test(test_traced_set),
 		cmocka_unit_test(test_compact_intervals),
+		cmocka_unit_test(test_series_totals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,10 +29,35 @@ static void account(struct tl_par_stats *o, const struct tl_step *s, uint64_t d)
 	o->mean_conc += (double)conc * (double)d;
 }
 
+/* A series kept as its totals (the model added its steps up as
+ * account() does, in the same order): the whole span only. */
+static int sum_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
+		     struct tl_par_stats *o)
+{
+	const struct tl_series_sum *x = s->sum;
+
+	if (t0 || t1 || s->end <= x->start)
+		return -EINVAL;
+	o->t0 = x->start;
+	o->t1 = s->end;
+	o->span_ns = s->end - x->start;
+	o->known_ns = x->known_ns;
+	o->unknown_ns = x->unknown_ns;
+	o->max_par = x->max_par;
+	o->max_conc = x->max_conc;
+	memcpy(o->par_ns, x->par_ns, sizeof(o->par_ns));
+	memcpy(o->conc_ns, x->conc_ns, sizeof(o->conc_ns));
+	o->mean_par = x->par_sum / (double)o->span_ns;
+	o->mean_conc = x->conc_sum / (double)o->span_ns;
+	return 0;
+}
+
 int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 		    struct tl_par_stats *o)
 {
 	memset(o, 0, sizeof(*o));
+	if (s->sum)
+		return sum_stats(s, t0, t1, o);
 	if (!s->nsteps)
 		return -EINVAL;
 	struct tl_step cur = tl_series_step(s, 0);

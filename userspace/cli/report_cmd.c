@@ -250,7 +250,9 @@ static int run(struct args *a, const char *prog)
 				   /* nor the whole trace's parallelism, nor
 				    * wakeups one by one (their count is kept) */
 				   .no_trace_series = true,
-				   .no_wakeup_edges = true };
+				   .no_wakeup_edges = true,
+				   /* parallelism: whole-life figures only */
+				   .series_totals_only = true };
 	struct tl_model *m = NULL;
 	int err, status = 1;
 

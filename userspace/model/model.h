@@ -334,10 +334,26 @@ struct tl_step {
 
 struct tl_stepvec;
 
+#define TL_SERIES_LEVELS 65 /* levels 0..63 exactly, 64 = "64 or more" */
+
+/* A series' totals over its whole span: what is left of a long series
+ * when tl_model_opts.series_totals_only (analysis.h reads them). */
+struct tl_series_sum {
+	uint64_t start;                  /* its first step's ts */
+	uint64_t known_ns, unknown_ns;   /* with no thread / some thread Unknown */
+	double par_sum, conc_sum;        /* sum of running x ns, and of
+					  * (running + runnable) x ns */
+	uint32_t max_par, max_conc;      /* over steps lasting > 0 ns */
+	uint64_t par_ns[TL_SERIES_LEVELS], conc_ns[TL_SERIES_LEVELS];
+};
+
 struct tl_series {
 	size_t nsteps;         /* steps: tl_series_step(s, 0 .. nsteps - 1) */
 	uint64_t end;          /* end of the last step */
 	const struct tl_stepvec *sv; /* the model's (stored compactly) */
+	/* series_totals_only: its totals, and no steps (nsteps 0), once it
+	 * had more than a few hundred; else NULL */
+	const struct tl_series_sum *sum;
 };
 /* Step i of s (i < s->nsteps), decoded. */
 struct tl_step tl_series_step(const struct tl_series *s, size_t i);
@@ -362,6 +378,11 @@ struct tl_model_opts {
 	 * tl_model_wakeup and tl_model_count_wakeups have none to read.
 	 * 20 bytes an edge, ~9 MiB per million records of a -a recording. */
 	bool no_wakeup_edges;
+	/* keep only the totals (tl_series.sum) of a series of more than a
+	 * few hundred steps, added up as it is built: for a caller that asks
+	 * only for whole-span statistics (8 bytes a step, ~1 per record in
+	 * the processes' series and as many in the trees'). */
+	bool series_totals_only;
 };
 
 struct tl_model_stats {

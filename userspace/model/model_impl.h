@@ -19,6 +19,7 @@
  * every 64th, the steps kept whole. */
 struct tl_stepvec {
 	struct tl_vec e, base, x;
+	struct tl_series_sum *sum;   /* series_totals_only: steps added up */
 };
 
 /* A place in a thread's interval stream: before interval i, at byte off,
@@ -192,6 +193,9 @@ int tl_sv_push(struct tl_model *m, struct tl_stepvec *sv, const struct tl_step *
 void tl_sv_pop(struct tl_stepvec *sv);
 void tl_sv_clear(struct tl_stepvec *sv);
 void tl_sv_free(struct tl_stepvec *sv);
+/* Adds every step but the last `keep` to sv->sum (allocated on first use)
+ * and drops them; the last one lasts until end when keep is 0. */
+int tl_sv_fold(struct tl_model *m, struct tl_stepvec *sv, size_t keep, uint64_t end);
 
 /* model_block.c: the block of a blocked interval, stored once per distinct
  * value (tl_block_none, marking the model out of memory, if it cannot be) */

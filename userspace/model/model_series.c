@@ -185,6 +185,9 @@ static void push_step(struct tl_model *m, struct tl_stepvec *s, uint64_t ts, int
 	tl_sv_push(m, s, &st);
 }
 
+/* series_totals_only: a series this long is added up as it goes */
+#define FOLD_AT 512
+
 static void acc_init(struct tl_model *m, struct acc *a, struct tl_stepvec *steps,
 		     struct tl_series *out, uint64_t start, uint64_t end)
 {
@@ -214,16 +217,24 @@ static inline void acc_add(struct tl_model *m, struct acc *a, const struct curso
 	a->run += c->run;
 	a->rdy += c->rdy;
 	a->unk += c->unk;
-	if (c->ts >= a->start && c->ts < a->end)
+	if (c->ts >= a->start && c->ts < a->end) {
 		push_step(m, a->steps, c->ts, a->run, a->rdy, a->unk);
+		/* only the last step can still change, or go and leave the
+		 * one before it last: the others are final */
+		if (m->o.series_totals_only && a->steps->e.n >= FOLD_AT)
+			tl_sv_fold(m, a->steps, 2, 0);
+	}
 }
 
-static void acc_publish(struct acc *a)
+static void acc_publish(struct tl_model *m, struct acc *a)
 {
 	const struct acc *src = a->same_as ? a->same_as : a;
 
+	if (!a->same_as && a->steps->sum)
+		tl_sv_fold(m, a->steps, 0, a->end);
 	a->out->sv = src->steps;
 	a->out->nsteps = src->steps->e.n;
+	a->out->sum = src->steps->sum;
 	a->out->end = a->end;
 }
 
@@ -379,10 +390,10 @@ int tl_model_build_series(struct tl_model *m, uint64_t end)
 	if (!err) {
 		merge(m, &b);
 		for (size_t i = 0; i < m->procs.n; i++) {
-			acc_publish(&b.own[i]);
-			acc_publish(&b.tree[i]);
+			acc_publish(m, &b.own[i]);
+			acc_publish(m, &b.tree[i]);
 		}
-		acc_publish(&b.all);
+		acc_publish(m, &b.all);
 	}
 	free(b.own);
 	free(b.tree);

@@ -9,6 +9,7 @@
  * or counts beyond those) is kept whole in a side array, and its entry
  * says where.
  */
+#include <stdlib.h>
 #include "model_impl.h"
 
 #define SV_GROUP 64
@@ -82,8 +83,66 @@ void tl_sv_clear(struct tl_stepvec *sv)
 	sv->e.n = sv->base.n = sv->x.n = 0;
 }
 
+static unsigned level(unsigned v)
+{
+	return v < TL_SERIES_LEVELS - 1 ? v : TL_SERIES_LEVELS - 1;
+}
+
+/* What analysis.c's tl_series_stats adds for a step lasting d, in the
+ * same order, so that totals kept here give the same figures. */
+static void account(struct tl_series_sum *o, const struct tl_step *s, uint64_t d)
+{
+	unsigned conc = s->running + s->runnable;
+
+	o->par_ns[level(s->running)] += d;
+	o->conc_ns[level(conc)] += d;
+	if (s->unknown)
+		o->unknown_ns += d;
+	else
+		o->known_ns += d;
+	if (d && s->running > o->max_par)
+		o->max_par = s->running;
+	if (d && conc > o->max_conc)
+		o->max_conc = conc;
+	o->par_sum += (double)s->running * (double)d;
+	o->conc_sum += (double)conc * (double)d;
+}
+
+int tl_sv_fold(struct tl_model *m, struct tl_stepvec *sv, size_t keep, uint64_t end)
+{
+	size_t n = sv->e.n;
+	struct tl_step kept[2];
+
+	if (n <= keep || keep > 2)
+		return 0;
+	if (!sv->sum) {
+		sv->sum = calloc(1, sizeof(*sv->sum));
+		if (!sv->sum) {
+			m->oom = true;
+			return -1;
+		}
+		sv->sum->start = tl_sv_get(sv, 0).ts;
+	}
+	struct tl_step cur = tl_sv_get(sv, 0);
+	for (size_t i = 0; i + keep < n; i++) {
+		struct tl_step next = i + 1 < n ? tl_sv_get(sv, i + 1) : cur;
+		uint64_t b = i + 1 < n ? next.ts : end;
+		if (b > cur.ts)
+			account(sv->sum, &cur, b - cur.ts);
+		cur = next;
+	}
+	for (size_t k = 0; k < keep; k++)
+		kept[k] = tl_sv_get(sv, n - keep + k);
+	tl_sv_clear(sv);
+	for (size_t k = 0; k < keep; k++)
+		if (tl_sv_push(m, sv, &kept[k]))
+			return -1;
+	return 0;
+}
+
 void tl_sv_free(struct tl_stepvec *sv)
 {
+	free(sv->sum);
 	tl_vec_free(&sv->e);
 	tl_vec_free(&sv->base);
 	tl_vec_free(&sv->x);
