@@ -63,6 +63,7 @@ static void waits_named(const struct th_run *r, const struct tl_thread *t, uint6
 			uint64_t t1, const char *prefix, enum tl_lock_kind kind)
 {
 	const struct tl_interval *best = NULL;
+	struct tl_interval kept;
 	enum tl_lock_kind k;
 
 	for (size_t i = 0; i < t->niv; i++) {
@@ -72,8 +73,10 @@ static void waits_named(const struct th_run *r, const struct tl_thread *t, uint6
 		if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_FUTEX ||
 		    iv->start < t0 || iv->start >= t1)
 			continue;
-		if (!best || iv->end - iv->start > best->end - best->start)
-			best = iv;
+		if (!best || iv->end - iv->start > best->end - best->start) {
+			kept = *iv;   /* iv is this turn's copy */
+			best = &kept;
+		}
 	}
 	assert_non_null(best);
 	assert_true(!strncmp(dc_futex_name(r, t, best, &k), prefix, strlen(prefix)));
