@@ -35,12 +35,16 @@ static uint8_t *put_var(uint8_t *p, uint64_t v)
 	return p;
 }
 
-static uint64_t get_var(const uint8_t **pp)
+static inline uint64_t get_var(const uint8_t **pp)
 {
 	const uint8_t *p = *pp;
 	uint64_t v = 0;
 	unsigned sh = 0;
 
+	if (!(*p & 0x80)) {   /* most are one byte */
+		*pp = p + 1;
+		return *p;
+	}
 	do {
 		v |= (uint64_t)(*p & 0x7f) << sh;
 		sh += 7;
@@ -93,7 +97,7 @@ static const struct tl_block *block_at(const struct tl_model *m, uint32_t id)
 }
 
 /* Decodes the interval at c (its end left 0) and moves c past it. */
-static void decode(const struct thr *x, struct tl_ivpos *c, struct tl_interval *iv)
+static inline void decode(const struct thr *x, struct tl_ivpos *c, struct tl_interval *iv)
 {
 	const uint8_t *p = (const uint8_t *)x->ivb.p + c->off;
 	uint8_t b = *p++;
@@ -150,7 +154,8 @@ struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i)
 
 	if (x->ivcache.i == i + 1)  /* the same one again */
 		return x->ivlast;
-	struct tl_ivpos c = seek(x, i);
+	/* the next one (a walk in order), else from a checkpoint */
+	struct tl_ivpos c = x->ivcache.i == i ? x->ivcache : seek(x, i);
 	struct tl_interval iv;
 
 	decode(x, &c, &iv);
