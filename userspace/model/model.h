@@ -10,7 +10,10 @@
  *
  * Every pointer returned by a query is owned by the model, read-only, and
  * valid from tl_model_finish() until tl_model_free(). Queries before finish
- * are not supported (arrays still grow). All times are CLOCK_BOOTTIME ns as
+ * are not supported (arrays still grow). Intervals, wakeup edges and
+ * series steps are stored compactly and handed out by value (copies);
+ * reading one thread's intervals remembers where the read stopped, so two
+ * threads of a program must not read the same model at once. All times are CLOCK_BOOTTIME ns as
  * in the records. User terms are used here: a process has a PID (the
  * kernel's tgid), a thread a TID.
  *
