@@ -355,7 +355,7 @@ struct tl_series {
 	uint64_t end;          /* end of the last step */
 	const struct tl_stepvec *sv; /* the model's (stored compactly) */
 	/* series_totals_only: its totals, and no steps (nsteps 0), once it
-	 * had more than a few hundred; else NULL */
+	 * had more than ~136; else NULL */
 	const struct tl_series_sum *sum;
 };
 /* Step i of s (i < s->nsteps), decoded. */
@@ -381,8 +381,8 @@ struct tl_model_opts {
 	 * tl_model_wakeup and tl_model_count_wakeups have none to read.
 	 * 20 bytes an edge, ~9 MiB per million records of a -a recording. */
 	bool no_wakeup_edges;
-	/* keep only the totals (tl_series.sum) of a series of more than a
-	 * few hundred steps, added up as it is built: for a caller that asks
+	/* keep only the totals (tl_series.sum) of a series of more than
+	 * ~136 steps (the size of the totals), added up as it is built: for a caller that asks
 	 * only for whole-span statistics (8 bytes a step, ~1 per record in
 	 * the processes' series and as many in the trees'). */
 	bool series_totals_only;

@@ -15,6 +15,7 @@
  * read stopped: reading one thread's intervals from two threads of a
  * program at once is not supported).
  */
+#include <stdlib.h>
 #include "model_impl.h"
 
 #define IV_GROUP 32
@@ -53,6 +54,23 @@ static inline uint64_t get_var(const uint8_t **pp)
 	return v;
 }
 
+/* Room for want bytes in the stream: grown by a quarter (not doubled, as
+ * tl_vec does), as the stream is most of a model and its slack counts. */
+static int reserve(struct tl_vec *v, size_t want)
+{
+	if (want <= v->cap)
+		return 0;
+	size_t cap = v->cap + v->cap / 4 + 64;
+	if (cap < want)
+		cap = want;
+	void *p = realloc(v->p, cap);
+	if (!p)
+		return -1;
+	v->p = p;
+	v->cap = cap;
+	return 0;
+}
+
 int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv)
 {
 	uint8_t buf[1 + 10 + 3 + 1 + 5 + 5], *p = buf;
@@ -74,7 +92,7 @@ int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *
 	p = put_var(p, iv->waker);
 	if (id)
 		p = put_var(p, id);
-	if (tl_vec_reserve(&t->ivb, 1, t->ivb.n + (size_t)(p - buf))) {
+	if (reserve(&t->ivb, t->ivb.n + (size_t)(p - buf))) {
 		if (t->niv % IV_GROUP == 0)
 			t->ivck.n--;
 		m->oom = true;

@@ -185,8 +185,10 @@ static void push_step(struct tl_model *m, struct tl_stepvec *s, uint64_t ts, int
 	tl_sv_push(m, s, &st);
 }
 
-/* series_totals_only: a series this long is added up as it goes */
-#define FOLD_AT 512
+/* series_totals_only: a series with as many steps (8 bytes each) as its
+ * totals take bytes is added up as it goes: one of thousands of short
+ * processes costs no more either way */
+#define FOLD_AT (sizeof(struct tl_series_sum) / 8)
 
 static void acc_init(struct tl_model *m, struct acc *a, struct tl_stepvec *steps,
 		     struct tl_series *out, uint64_t start, uint64_t end)
