@@ -465,6 +465,9 @@ size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts);
 /* The interval of t containing ts (start <= ts < end) into *out: false,
  * *out untouched, if none. */
 bool tl_thread_at(const struct tl_thread *t, uint64_t ts, struct tl_interval *out);
+/* The block with this id (tl_block.id; 0: the none block). id must be one
+ * the model gave. */
+const struct tl_block *tl_model_block(const struct tl_model *m, uint32_t id);
 /* Name of any task seen, traced or not ("" if never seen). */
 const char *tl_model_task_name(const struct tl_model *m, uint32_t tid);
 /* Whether the TID belongs to a traced process (has a struct tl_thread). */

@@ -105,8 +105,7 @@ int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *
 	return 0;
 }
 
-/* The block with this id: 0 is tl_block_none. */
-static const struct tl_block *block_at(const struct tl_model *m, uint32_t id)
+const struct tl_block *tl_model_block(const struct tl_model *m, uint32_t id)
 {
 	if (!id)
 		return &tl_block_none;
@@ -128,7 +127,7 @@ static inline void decode(const struct thr *x, struct tl_ivpos *c, struct tl_int
 	iv->cpu = (int16_t)((uint16_t)get_var(&p) - 1);
 	iv->prio = *p++;
 	iv->waker = (uint32_t)get_var(&p);
-	iv->block = block_at(x->m, b & IV_HAS_BLOCK ? (uint32_t)get_var(&p) : 0);
+	iv->block = tl_model_block(x->m, b & IV_HAS_BLOCK ? (uint32_t)get_var(&p) : 0);
 	c->off = (size_t)(p - (const uint8_t *)x->ivb.p);
 	c->prev = iv->start;
 	c->i++;
