@@ -912,6 +912,22 @@ static void test_compact_intervals(void **state)
 	assert_int_equal(tl_thread_iv_find(a, MS(0) - 1), a->niv);
 	assert_true(tl_thread_at(a, far, &iv));
 	assert_int_equal(iv.start, far);
+	/* the wakeup edges too, in order and out of it */
+	assert_int_equal(tl_model_nwakeups(m), N);
+	for (uint64_t k = 0; k < 2 * N; k += 7907) {
+		uint64_t i = k < N ? k : 2 * N - 1 - k;   /* forward, then back */
+		uint64_t t = MS(0) + (i + 1) * STEP;
+		struct tl_wakeup_ev w = tl_model_wakeup(m, i);
+		if (w.ts != t + THIRD || w.waker != 101 || w.wakee != 100 ||
+		    w.target_cpu != -1 || !w.effective || w.irq || w.new_task ||
+		    w.waker_awake_since != t || w.waker_idx != thr(m, 101)->tid - 101 + 1 ||
+		    w.wakee_idx != 0)
+			fail_msg("edge %llu: ts %llu %u -> %u cpu %d since %llu idx %u %u",
+				 (unsigned long long)i, (unsigned long long)w.ts, w.waker,
+				 w.wakee, w.target_cpu, (unsigned long long)w.waker_awake_since,
+				 w.waker_idx, w.wakee_idx);
+	}
+	assert_int_equal(tl_model_count_wakeups(m, 101, 100, 0, 0), N);
 	/* the series' steps too: 4.3 s and 2^48 ns apart, read back */
 	const struct tl_series *se = tl_proc_series(a->proc);
 	struct tl_step st;

@@ -60,7 +60,7 @@ void tl_model_free(struct tl_model *m)
 	tl_sv_free(&m->all_steps);
 	tl_model_stacks_free(m);
 	tl_vec_free(&m->peers);
-	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wakes_x, &m->forks, &m->exits,
+	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wk_ck, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
 		tl_vec_free(vs[i]);
@@ -222,7 +222,7 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 		.wakee_idx = t ? t->idx : TL_NO_THREAD,
 		.waker_awake_since = waker ? tl_thr_awake_since(waker) : 0 };
 	if (t)
-		wake_thread(m, t, w, e, m->wakeups.n); /* the index it gets */
+		wake_thread(m, t, w, e, tl_wake_next_ref(m));
 	if (tl_wake_push(m, e))
 		return -ENOMEM;
 	if (waker && e->effective)

@@ -175,10 +175,14 @@ int tl_model_check(const struct tl_model *m, char *err, size_t len)
 	for (size_t i = 0; i < m->thrs.n; i++)
 		if (check_thread(&ts[i]->pub, err, len))
 			return -1;
-	for (size_t i = 1; i < m->wakeups.n; i++)
-		if (tl_model_wakeup(m, i).ts < tl_model_wakeup(m, i - 1).ts) {
+	uint64_t prev = 0;
+	for (size_t i = 0; i < m->wk_n; i++) {
+		uint64_t at = tl_model_wakeup(m, i).ts;
+		if (at < prev) {
 			snprintf(err, len, "wakeup %zu out of order", i);
 			return -1;
 		}
+		prev = at;
+	}
 	return 0;
 }

@@ -112,7 +112,12 @@ struct tl_model {
 	struct tl_hmap tid_map;         /* TID -> latest struct thr */
 	struct tl_hmap pid_map;         /* PID -> latest struct proc */
 	struct tl_hmap comm_map;        /* TID -> struct comm_ent (any task) */
-	struct tl_vec wakeups, wakes_x; /* compact (model_wake.c), kept whole */
+	/* wakeup edges (model_wake.c): a byte stream, a checkpoint per 32,
+	 * how many are kept, the last one's ts, where the last read stopped */
+	struct tl_vec wakeups, wk_ck;
+	size_t wk_n;
+	uint64_t wk_last;
+	struct tl_ivpos wk_cache;
 	size_t nwakeups;                /* kept or not (no_wakeup_edges) */
 	struct tl_vec forks, exits, signals, losses, marks;
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
@@ -183,9 +188,11 @@ size_t tl_thr_niv(const struct thr *t);
 void tl_thr_iv_free(struct thr *t);
 
 /* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model
- * out of memory); an edge found effective later is marked so by index */
+ * out of memory); an edge found effective later is marked so by the
+ * reference tl_wake_next_ref gave just before it was pushed */
 int tl_wake_push(struct tl_model *m, const struct tl_wakeup_ev *e);
-void tl_wake_set_effective(struct tl_model *m, size_t i);
+size_t tl_wake_next_ref(const struct tl_model *m);
+void tl_wake_set_effective(struct tl_model *m, size_t ref);
 
 /* model_steps.c: push fails (-1) only when out of memory */
 struct tl_step tl_sv_get(const struct tl_stepvec *sv, size_t i);

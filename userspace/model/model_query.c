@@ -227,7 +227,7 @@ size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < m->wakeups.n; i++) {
+	for (size_t i = 0; i < m->wk_n; i++) {
 		struct tl_wakeup_ev e = tl_model_wakeup(m, i);
 		const struct tl_wakeup_ev *w = &e;
 		if ((waker && w->waker != waker) || (wakee && w->wakee != wakee))
