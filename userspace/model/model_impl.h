@@ -20,6 +20,8 @@
 struct tl_stepvec {
 	struct tl_vec e, base, x;
 	struct tl_series_sum *sum;   /* series_totals_only: steps added up */
+	struct tl_step tail[2];      /* the last two (tail[1] the last), as
+				      * the series builder reads them */
 };
 
 /* A place in a thread's interval stream: before interval i, at byte off,
@@ -198,6 +200,8 @@ void tl_wake_set_effective(struct tl_model *m, size_t ref);
 struct tl_step tl_sv_get(const struct tl_stepvec *sv, size_t i);
 int tl_sv_push(struct tl_model *m, struct tl_stepvec *sv, const struct tl_step *s);
 void tl_sv_pop(struct tl_stepvec *sv);
+/* Replaces the last step's counts (its ts stays). */
+int tl_sv_set_last(struct tl_model *m, struct tl_stepvec *sv, const struct tl_step *s);
 void tl_sv_clear(struct tl_stepvec *sv);
 void tl_sv_free(struct tl_stepvec *sv);
 /* Adds every step but the last `keep` to sv->sum (allocated on first use)

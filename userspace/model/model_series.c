@@ -166,21 +166,17 @@ static void push_step(struct tl_model *m, struct tl_stepvec *s, uint64_t ts, int
 {
 	struct tl_step st = { ts, run, rdy, unk };
 	size_t n = s->e.n;
-	struct tl_step last = n ? tl_sv_get(s, n - 1) : st;
 
-	if (n && last.ts == ts) {
+	if (n && s->tail[1].ts == ts) {
 		/* the last step changes: dropped when it now repeats the one
 		 * before, else replaced */
-		tl_sv_pop(s);
-		if (n > 1) {
-			struct tl_step before = tl_sv_get(s, n - 2);
-			if (same_counts(&before, &st))
-				return;
-		}
-		tl_sv_push(m, s, &st);
+		if (n > 1 && same_counts(&s->tail[0], &st))
+			tl_sv_pop(s);
+		else
+			tl_sv_set_last(m, s, &st);
 		return;
 	}
-	if (n && same_counts(&last, &st))
+	if (n && same_counts(&s->tail[1], &st))
 		return;
 	tl_sv_push(m, s, &st);
 }

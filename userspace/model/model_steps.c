@@ -52,6 +52,8 @@ int tl_sv_push(struct tl_model *m, struct tl_stepvec *sv, const struct tl_step *
 	struct stc *c = model_push_uninit(m, &sv->e, sizeof(*c));
 	if (!c)
 		return -1;
+	sv->tail[0] = sv->tail[1];
+	sv->tail[1] = *s;
 	uint64_t base = bases(sv)[n / SV_GROUP];
 	if (s->ts >= base && s->ts - base < SV_ESC && s->running < 1024 &&
 	    s->runnable < 2048 && s->unknown < 2048) {
@@ -76,6 +78,23 @@ void tl_sv_pop(struct tl_stepvec *sv)
 		sv->x.n--;
 	if (--sv->e.n % SV_GROUP == 0)
 		sv->base.n--;
+	sv->tail[1] = sv->tail[0];
+	if (sv->e.n >= 2)
+		sv->tail[0] = tl_sv_get(sv, sv->e.n - 2);
+}
+
+int tl_sv_set_last(struct tl_model *m, struct tl_stepvec *sv, const struct tl_step *s)
+{
+	struct stc *c = &((struct stc *)sv->e.p)[sv->e.n - 1];
+
+	if (c->off != SV_ESC && s->running < 1024 && s->runnable < 2048 &&
+	    s->unknown < 2048) {
+		c->n = s->running | (uint32_t)s->runnable << 10 | (uint32_t)s->unknown << 21;
+		sv->tail[1] = *s;
+		return 0;
+	}
+	tl_sv_pop(sv);
+	return tl_sv_push(m, sv, s);
 }
 
 void tl_sv_clear(struct tl_stepvec *sv)
