@@ -43,7 +43,7 @@ struct thr {
 	size_t niv;
 	uint64_t iv_last;
 	struct tl_ivpos ivcache;
-	struct tl_interval ivlast;   /* the last read, interval ivcache.i - 1 */
+	struct tl_ivpos ivprev;      /* where the last read started */
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */

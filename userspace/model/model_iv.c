@@ -15,6 +15,7 @@
  * read stopped: reading one thread's intervals from two threads of a
  * program at once is not supported).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include "model_impl.h"
 
@@ -114,22 +115,46 @@ const struct tl_block *tl_model_block(const struct tl_model *m, uint32_t id)
 }
 
 /* Decodes the interval at c (its end left 0) and moves c past it. */
+/* The last 8 bytes of a struct tl_interval (waker, cpu, prio and the bit
+ * fields) for each value of the state byte's low 7 bits, waker and cpu 0
+ * and prio 0: an interval is put together from whole words, as a struct
+ * built field by field and then copied stalls the copy's loads. */
+static uint64_t tail_of[128];
+
+static void tails_init(void)
+{
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "words as x86 and arm64 lay them out");
+	_Static_assert(offsetof(struct tl_interval, waker) == 24 &&
+		       offsetof(struct tl_interval, cpu) == 28 &&
+		       offsetof(struct tl_interval, prio) == 30 &&
+		       sizeof(struct tl_interval) == 32, "tl_interval's layout");
+	for (unsigned b = 0; b < 128; b++) {
+		struct tl_interval iv = { .state = b & 7, .cause = (b >> 3) & 7,
+					  .waker_irq = (b >> 6) & 1, .prio = 0 };
+		memcpy(&tail_of[b], (const char *)&iv + 24, 8);
+	}
+}
+
 static inline void decode(const struct thr *x, struct tl_ivpos *c, struct tl_interval *iv)
 {
 	const uint8_t *p = (const uint8_t *)x->ivb.p + c->off;
 	uint8_t b = *p++;
-	uint64_t delta = get_var(&p);
+	uint64_t delta = get_var(&p), w[4];
 
-	*iv = (struct tl_interval){ .state = b & 7, .cause = (b >> 3) & 7,
-				    .waker_irq = (b >> 6) & 1 };
-	iv->start = c->i % IV_GROUP ? c->prev + delta
-				    : ((const struct ivck *)x->ivck.p)[c->i / IV_GROUP].start;
-	iv->cpu = (int16_t)((uint16_t)get_var(&p) - 1);
-	iv->prio = *p++;
-	iv->waker = (uint32_t)get_var(&p);
-	iv->block = tl_model_block(x->m, b & IV_HAS_BLOCK ? (uint32_t)get_var(&p) : 0);
+	if (!tail_of[1])   /* state 1 makes it non-zero */
+		tails_init();
+	w[0] = c->i % IV_GROUP ? c->prev + delta
+			       : ((const struct ivck *)x->ivck.p)[c->i / IV_GROUP].start;
+	w[1] = 0;
+	uint64_t cpu = (uint16_t)((uint16_t)get_var(&p) - 1);
+	uint64_t prio = *p++;
+	uint64_t waker = (uint32_t)get_var(&p);
+	w[2] = (uintptr_t)tl_model_block(x->m, b & IV_HAS_BLOCK ? (uint32_t)get_var(&p) : 0);
+	/* little-endian: waker, then cpu, then prio, then the bit fields */
+	w[3] = tail_of[b & 0x7f] | waker | cpu << 32 | prio << 48;
+	memcpy(iv, w, sizeof(w));
 	c->off = (size_t)(p - (const uint8_t *)x->ivb.p);
-	c->prev = iv->start;
+	c->prev = w[0];
 	c->i++;
 }
 
@@ -169,16 +194,21 @@ struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i)
 {
 	struct thr *x = (struct thr *)t;   /* only its read position changes */
 
-	if (x->ivcache.i == i + 1)  /* the same one again */
-		return x->ivlast;
-	/* the next one (a walk in order), else from a checkpoint */
-	struct tl_ivpos c = x->ivcache.i == i ? x->ivcache : seek(x, i);
+	struct tl_ivpos c;
 	struct tl_interval iv;
 
+	/* the next one (a walk in order), the same one again, else from a
+	 * checkpoint */
+	if (x->ivcache.i == i)
+		c = x->ivcache;
+	else if (x->ivcache.i == i + 1)
+		c = x->ivprev;
+	else
+		c = seek(x, i);
+	x->ivprev = c;
 	decode(x, &c, &iv);
 	iv.end = end_after(x, &c);
 	x->ivcache = c;
-	x->ivlast = iv;
 	return iv;
 }
 
