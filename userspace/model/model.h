@@ -379,7 +379,7 @@ struct tl_model_opts {
 	bool no_tree_series;
 	/* count wakeup edges (tl_model_nwakeups) without keeping them:
 	 * tl_model_wakeup and tl_model_count_wakeups have none to read.
-	 * 20 bytes an edge, ~9 MiB per million records of a -a recording. */
+	 * ~10 bytes an edge, ~5 MiB per million records of a -a recording. */
 	bool no_wakeup_edges;
 	/* keep only the totals (tl_series.sum) of a series of more than
 	 * ~136 steps (the size of the totals), added up as it is built: for a caller that asks
@@ -533,7 +533,8 @@ const struct tl_peer *tl_model_peer_at(const struct tl_model *m, uint32_t pid,
 
 /* ---- edges (all in timestamp order) ---- */
 size_t tl_model_nwakeups(const struct tl_model *m); /* kept or not */
-/* Edge i (i < tl_model_nwakeups), decoded: stored compactly (model_wake.c). */
+/* Edge i (i < tl_model_nwakeups, when kept), decoded: stored compactly
+ * (model_wake.c); a walk in order decodes each once. */
 struct tl_wakeup_ev tl_model_wakeup(const struct tl_model *m, size_t i);
 /* Wakeups from waker to wakee in [t0, t1] (0 = any TID; t1 = 0: no window). */
 size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
