@@ -834,10 +834,11 @@ static void test_traced_set(void **state)
 	}
 }
 
-/* Intervals are stored compactly (model_iv.c) and must read back the same
- * at the edges of that encoding: times more than 2^32 ns and more than
- * 2^48 ns after the first record, more distinct blocks than a stored
- * interval has room to number, an unknown CPU (-1), an unknown prio. */
+/* Intervals, wakeup edges and steps are stored compactly (model_iv.c,
+ * model_wake.c, model_steps.c) and must read back the same at the edges
+ * of those encodings: times more than 2^32 ns and more than 2^48 ns after
+ * the first record, 140000 distinct blocks (ids of several bytes), an
+ * unknown CPU (-1), an unknown prio, groups and checkpoints crossed. */
 static void test_compact_intervals(void **state)
 {
 	(void)state;

@@ -1,6 +1,7 @@
 /* model_impl.h - the model's private state, shared by its own files only
  * (model.c, model_state.c, model_proc.c, model_query.c, tl_model_close_open.c,
- * tl_model_build_series.c, model_block.c).
+ * tl_model_build_series.c, model_block.c, and the compact stores:
+ * model_iv.c, model_wake.c, model_steps.c).
  * Every other module uses the public userspace/model.h.
  */
 #ifndef TL_MODEL_IMPL_H
