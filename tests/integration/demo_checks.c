@@ -130,8 +130,8 @@ const struct tl_thread *dc_main(const struct th_run *r)
 uint64_t dc_first_run(const struct tl_thread *t)
 {
 	for (size_t i = 0; i < t->niv; i++)
-		if (t->iv[i].state == TL_ST_RUNNING)
-			return t->iv[i].start;
+		if (tl_thread_iv(t, i).state == TL_ST_RUNNING)
+			return tl_thread_iv(t, i).start;
 	return 0;
 }
 
@@ -141,35 +141,58 @@ static bool blocked_by(const struct tl_interval *iv, enum tl_reason why)
 	       iv->block->why == why;
 }
 
+/* The model hands out intervals by value: a found one is copied here, in
+ * a few slots used in turn, so that a test can hold several at once. */
+static const struct tl_interval *keep(struct tl_interval iv)
+{
+	static struct tl_interval slots[8];
+	static unsigned next;
+
+	slots[next % 8] = iv;
+	return &slots[next++ % 8];
+}
+
 const struct tl_interval *dc_last_blocked(const struct tl_thread *t, enum tl_reason why)
 {
-	for (size_t i = t->niv; i-- > 0;)
-		if (blocked_by(&t->iv[i], why))
-			return &t->iv[i];
+	for (size_t i = t->niv; i-- > 0;) {
+		struct tl_interval iv = tl_thread_iv(t, i);
+		if (blocked_by(&iv, why))
+			return keep(iv);
+	}
 	return NULL;
 }
 
 const struct tl_interval *dc_longest_blocked(const struct tl_thread *t, enum tl_reason why)
 {
-	const struct tl_interval *best = NULL;
+	struct tl_interval best = { 0 };
+	bool found = false;
 
-	for (size_t i = 0; i < t->niv; i++)
-		if (blocked_by(&t->iv[i], why) &&
-		    (!best || t->iv[i].end - t->iv[i].start > best->end - best->start))
-			best = &t->iv[i];
-	return best;
+	for (size_t i = 0; i < t->niv; i++) {
+		struct tl_interval iv = tl_thread_iv(t, i);
+		if (blocked_by(&iv, why) &&
+		    (!found || iv.end - iv.start > best.end - best.start)) {
+			best = iv;
+			found = true;
+		}
+	}
+	return found ? keep(best) : NULL;
 }
 
 const struct tl_interval *dc_longest_woken_by(const struct tl_thread *t,
 					      enum tl_reason why, uint32_t waker)
 {
-	const struct tl_interval *best = NULL;
+	struct tl_interval best = { 0 };
+	bool found = false;
 
-	for (size_t i = 0; i < t->niv; i++)
-		if (blocked_by(&t->iv[i], why) && t->iv[i].waker == waker &&
-		    (!best || t->iv[i].end - t->iv[i].start > best->end - best->start))
-			best = &t->iv[i];
-	return best;
+	for (size_t i = 0; i < t->niv; i++) {
+		struct tl_interval iv = tl_thread_iv(t, i);
+		if (blocked_by(&iv, why) && iv.waker == waker &&
+		    (!found || iv.end - iv.start > best.end - best.start)) {
+			best = iv;
+			found = true;
+		}
+	}
+	return found ? keep(best) : NULL;
 }
 
 void dc_critical_path_through_waker(const struct th_run *r, const struct tl_thread *t,
@@ -201,7 +224,8 @@ size_t dc_count_blocked(const struct tl_thread *t, enum tl_reason why, bool has_
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 
 		if (!blocked_by(iv, why) || (has_obj && iv->block->obj != obj))
 			continue;
@@ -241,15 +265,16 @@ double dc_par_share_free(const struct tl_series *s, uint64_t t0, uint64_t t1,
 	uint64_t at_k = 0, free_ns = 0;
 
 	for (size_t i = 0; i < s->nsteps; i++) {
-		uint64_t a = s->steps[i].ts;
-		uint64_t b = i + 1 < s->nsteps ? s->steps[i + 1].ts : s->end;
+		struct tl_step st = tl_series_step(s, i);
+		uint64_t a = st.ts;
+		uint64_t b = i + 1 < s->nsteps ? tl_series_step(s, i + 1).ts : s->end;
 
 		a = a < t0 ? t0 : a;
 		b = b > t1 ? t1 : b;
-		if (b <= a || s->steps[i].runnable || s->steps[i].unknown)
+		if (b <= a || st.runnable || st.unknown)
 			continue;
 		free_ns += b - a;
-		if (s->steps[i].running >= k)
+		if (st.running >= k)
 			at_k += b - a;
 	}
 	*counted = t1 > t0 ? (double)free_ns / (double)(t1 - t0) : 0;

@@ -46,7 +46,8 @@ static bool joined_by_exit(const struct th_run *r, const struct tl_thread *main_
 			   const struct tl_thread *w)
 {
 	for (size_t i = 0; i < main_t->niv; i++) {
-		const struct tl_interval *iv = &main_t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(main_t, i);
+		const struct tl_interval *iv = &iv_v;
 
 		if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_FUTEX)
 			continue;
@@ -133,7 +134,8 @@ static uint64_t main_futex(const struct tl_thread *const *t, size_t nt, double *
 
 	for (size_t i = 0; i < nt; i++)
 		for (size_t j = 0; j < t[i]->niv; j++) {
-			const struct tl_interval *iv = &t[i]->iv[j];
+			struct tl_interval iv_v = tl_thread_iv(t[i], j);
+			const struct tl_interval *iv = &iv_v;
 			size_t c = 0;
 
 			if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_FUTEX)
@@ -157,18 +159,19 @@ static size_t failed_wakeups(const struct tl_thread *t, uint64_t addr)
 	size_t n = 0;
 
 	for (size_t i = 0; i + 2 < t->niv; i++) {
-		const struct tl_interval *a = &t->iv[i];
+		struct tl_interval a_v = tl_thread_iv(t, i);
+		const struct tl_interval *a = &a_v;
 		size_t j = i + 1;
 		uint64_t ran = 0;
 
 		if (a->state != TL_ST_SLEEPING || a->block->obj != addr)
 			continue;
-		for (; j < t->niv && t->iv[j].state <= TL_ST_RUNNABLE &&
-		       t->iv[j].state != TL_ST_UNKNOWN; j++)
-			if (t->iv[j].state == TL_ST_RUNNING)
-				ran += t->iv[j].end - t->iv[j].start;
-		if (j < t->niv && t->iv[j].state == TL_ST_SLEEPING &&
-		    t->iv[j].block->obj == addr && ran < TH_MS(1))
+		for (; j < t->niv && tl_thread_iv(t, j).state <= TL_ST_RUNNABLE &&
+		       tl_thread_iv(t, j).state != TL_ST_UNKNOWN; j++)
+			if (tl_thread_iv(t, j).state == TL_ST_RUNNING)
+				ran += tl_thread_iv(t, j).end - tl_thread_iv(t, j).start;
+		if (j < t->niv && tl_thread_iv(t, j).state == TL_ST_SLEEPING &&
+		    tl_thread_iv(t, j).block->obj == addr && ran < TH_MS(1))
 			n++;
 	}
 	return n;

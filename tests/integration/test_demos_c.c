@@ -36,14 +36,14 @@ static uint64_t busiest_futex(const struct tl_thread *const *t, size_t nt, size_
 		for (size_t j = 0; j < t[i]->niv; j++) {
 			size_t c = 0;
 
-			if (!is_futex_wait(&t[i]->iv[j]))
+			if (!is_futex_wait((struct tl_interval[1]){ tl_thread_iv(t[i], j) }))
 				continue;
 			for (size_t k = 0; k < nt; k++)
 				c += dc_count_blocked(t[k], TL_WHY_FUTEX, true,
-						      t[i]->iv[j].block->obj, 0, 0);
+						      tl_thread_iv(t[i], j).block->obj, 0, 0);
 			if (c > best_n) {
 				best_n = c;
-				best = t[i]->iv[j].block->obj;
+				best = tl_thread_iv(t[i], j).block->obj;
 			}
 		}
 	*waits = best_n;
@@ -101,8 +101,8 @@ static void test_c1_race(void **state)
 	for (size_t i = 0; i < nl; i++) {
 		blocked += dc_count_blocked(lck[i], TL_WHY_FUTEX, true, addr, 0, 0) > 0;
 		for (size_t j = 0; j < lck[i]->niv; j++)
-			if (is_futex_wait(&lck[i]->iv[j]) && lck[i]->iv[j].block->obj == addr &&
-			    is_thread_of(&r, lck[i]->iv[j].waker, "sub-"))
+			if (is_futex_wait((struct tl_interval[1]){ tl_thread_iv(lck[i], j) }) && tl_thread_iv(lck[i], j).block->obj == addr &&
+			    is_thread_of(&r, tl_thread_iv(lck[i], j).waker, "sub-"))
 				handoffs++;
 	}
 	print_message("c1 locked: %zu of 100 threads waited on num_lock, %zu handoffs\n",
@@ -400,7 +400,8 @@ static void check_c6_timeout(const struct th_run *r)
 		size_t timeouts = 0, by_main = 0;
 
 		for (size_t j = 0; j < w->niv; j++) {
-			const struct tl_interval *iv = &w->iv[j];
+			struct tl_interval iv_v = tl_thread_iv(w, j);
+			const struct tl_interval *iv = &iv_v;
 			uint64_t len = iv->end - iv->start;
 
 			if (!is_futex_wait(iv))
@@ -487,7 +488,8 @@ static size_t woken_in(const struct th_run *r, const char *prefix, uint32_t wake
 
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < t[i]->niv; j++) {
-			const struct tl_interval *iv = &t[i]->iv[j];
+			struct tl_interval iv_v = tl_thread_iv(t[i], j);
+			const struct tl_interval *iv = &iv_v;
 
 			if (is_futex_wait(iv) && iv->waker == waker && iv->end >= t0 &&
 			    iv->end <= t1) {

@@ -15,7 +15,8 @@
 
 static bool blocked_in_futex_at(const struct tl_thread *t, uint64_t ts)
 {
-	const struct tl_interval *iv = tl_thread_at(t, ts);
+	struct tl_interval at;
+	const struct tl_interval *iv = tl_thread_at(t, ts, &at) ? &at : NULL;
 
 	return iv && iv->state == TL_ST_SLEEPING && iv->block->why == TL_WHY_FUTEX;
 }
@@ -28,7 +29,8 @@ static size_t futex_waits_woken_by(const struct tl_thread *t, uint32_t waker,
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 
 		if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_FUTEX ||
 		    iv->start < t0 || iv->start >= t1 || iv->end - iv->start < min_ns)
@@ -61,16 +63,20 @@ static void waits_named(const struct th_run *r, const struct tl_thread *t, uint6
 			uint64_t t1, const char *prefix, enum tl_lock_kind kind)
 {
 	const struct tl_interval *best = NULL;
+	struct tl_interval kept;
 	enum tl_lock_kind k;
 
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 
 		if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_FUTEX ||
 		    iv->start < t0 || iv->start >= t1)
 			continue;
-		if (!best || iv->end - iv->start > best->end - best->start)
-			best = iv;
+		if (!best || iv->end - iv->start > best->end - best->start) {
+			kept = *iv;   /* iv is this turn's copy */
+			best = &kept;
+		}
 	}
 	assert_non_null(best);
 	assert_true(!strncmp(dc_futex_name(r, t, best, &k), prefix, strlen(prefix)));

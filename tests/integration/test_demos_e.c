@@ -23,7 +23,8 @@ static size_t woken_blocks(const struct tl_thread *t, enum tl_reason why,
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 
 		if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
 		    iv->block->why != why || iv->end - iv->start < min_ns)
@@ -132,7 +133,8 @@ static void test_e2_fifo(void **state)
 	writer = dc_only_thread(wp);
 	/* the reader blocks in openat until the writer opens the FIFO */
 	for (size_t i = 0; i < reader->niv; i++) {
-		const struct tl_interval *iv = &reader->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(reader, i);
+		const struct tl_interval *iv = &iv_v;
 
 		if (iv->state == TL_ST_SLEEPING && iv->block->sys_nr == nr_openat &&
 		    iv->end - iv->start >= TH_MS(20) && iv->waker == writer->tid)
@@ -194,7 +196,8 @@ static void test_e4_mqueue(void **state)
 static bool share_futex(const struct tl_thread *a, const struct tl_thread *b)
 {
 	for (size_t i = 0; i < a->niv; i++) {
-		const struct tl_interval *iv = &a->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(a, i);
+		const struct tl_interval *iv = &iv_v;
 
 		if (iv->state == TL_ST_SLEEPING && iv->block->why == TL_WHY_FUTEX &&
 		    iv->block->has_obj &&

@@ -175,7 +175,8 @@ static void test_g1_blocking(void **state)
 		size_t in_accept = 0, in_recv = 0;
 
 		for (size_t i = 0; i < srv->niv; i++) {
-			const struct tl_interval *iv = &srv->iv[i];
+			struct tl_interval iv_v = tl_thread_iv(srv, i);
+			const struct tl_interval *iv = &iv_v;
 
 			if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_SOCKET)
 				continue;
@@ -416,7 +417,8 @@ static void assert_multiplexed(const struct tl_thread *srv, const int *nrs, size
 	size_t waits = 0;
 
 	for (size_t i = 0; i < srv->niv; i++) {
-		const struct tl_interval *iv = &srv->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(srv, i);
+		const struct tl_interval *iv = &iv_v;
 		bool ok = false;
 
 		if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
@@ -466,7 +468,8 @@ static size_t sigsuspend_ended_by_sigio(const struct tl_model *m,
 
 	*wakes = 0;
 	for (size_t i = 0; i < srv->niv; i++) {
-		const struct tl_interval *iv = &srv->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(srv, i);
+		const struct tl_interval *iv = &iv_v;
 
 		if (iv->state != TL_ST_SLEEPING || iv->block->why != TL_WHY_SIGNAL)
 			continue;
@@ -567,8 +570,8 @@ static void test_g5_async_io(void **state)
 	assert_int_equal(blocked_count(t, TL_WHY_SOCKET, t0, t1), 0);
 	assert_int_equal(blocked_count(t, TL_WHY_POLL, t0, t1), 0);
 	for (size_t i = 0; i < t->niv; i++)
-		if (t->iv[i].state == TL_ST_SLEEPING)
-			assert_int_not_equal(t->iv[i].block->sys_nr, dc_nr("io_uring_enter"));
+		if (tl_thread_iv(t, i).state == TL_ST_SLEEPING)
+			assert_int_not_equal(tl_thread_iv(t, i).block->sys_nr, dc_nr("io_uring_enter"));
 	assert_int_equal(th_syscalls(t, dc_nr("recvfrom"), false), 0);
 	run = tl_thread_state_ns(t, TL_ST_RUNNING, t0, t1) +
 	      tl_thread_state_ns(t, TL_ST_RUNNABLE, t0, t1);

@@ -29,7 +29,8 @@ static size_t preemptions_by(const struct tl_thread *t, uint32_t by)
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 
 		if (iv->state == TL_ST_RUNNABLE && iv->cause == TL_RUN_PREEMPTED &&
 		    (!by || iv->preempted_by == by))

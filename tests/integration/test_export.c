@@ -117,7 +117,8 @@ static uint64_t known_ns(const struct tl_thread *t, uint64_t a, uint64_t b)
 		return 0;
 	ns = b - a;
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 		uint64_t s = iv->start > a ? iv->start : a, e = iv->end < b ? iv->end : b;
 
 		if (iv->state == TL_ST_UNKNOWN && e > s)

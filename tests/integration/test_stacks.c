@@ -104,7 +104,8 @@ static size_t locker_blocks(const struct th_run *r, uint32_t *ids, size_t max,
 
 	assert_int_equal(th_threads_prefixed(r, "locker", locker, 1), 1);
 	for (size_t i = 0; i < (*locker)->niv; i++) {
-		const struct tl_interval *iv = &(*locker)->iv[i];
+		struct tl_interval iv_v = tl_thread_iv((*locker), i);
+		const struct tl_interval *iv = &iv_v;
 
 		if ((iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT) &&
 		    iv->block->why == TL_WHY_FUTEX && iv->end - iv->start > TH_MS(30) &&
@@ -236,12 +237,12 @@ static void test_c4_both_threads_at_their_lock(void **state)
 
 		for (size_t i = 0; i < t[k]->niv && !found; i++) {
 			const struct tl_named_stack *ns =
-				tl_stacksym_get(sym, tl_thread_iv_stack(t[k], &t[k]->iv[i]));
+				tl_stacksym_get(sym, tl_thread_iv_stack(t[k], (struct tl_interval[1]){ tl_thread_iv(t[k], i) }));
 			int w = ns ? frame_index(ns, "worker") : -1;
 
 			found = w > 0 && frame_index(ns, "__pthread_mutex_lock") == w - 1 &&
 				ns->f[ns->nkern + w].line == line &&
-				t[k]->iv[i].end - t[k]->iv[i].start > TH_MS(500);
+				tl_thread_iv(t[k], i).end - tl_thread_iv(t[k], i).start > TH_MS(500);
 		}
 		assert_true(found);
 	}
@@ -316,7 +317,7 @@ static void test_attach_blocked_thread(void **state)
 	assert_non_null(w);
 	sym = tl_stacksym_new(m);
 	for (size_t i = 0; i < w->niv && !ns; i++)
-		ns = tl_stacksym_get(sym, tl_thread_iv_stack(w, &w->iv[i]));
+		ns = tl_stacksym_get(sym, tl_thread_iv_stack(w, (struct tl_interval[1]){ tl_thread_iv(w, i) }));
 	assert_non_null(ns);
 	assert_true(frame_index(ns, "__pthread_mutex_lock") >= 0);
 	assert_true(frame_index(ns, "waiter") > frame_index(ns, "__pthread_mutex_lock"));

@@ -235,7 +235,8 @@ static uint64_t known_ns(const struct tl_thread *t, uint64_t a, uint64_t b)
 		return 0;
 	ns = b - a;
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 		uint64_t s = iv->start > a ? iv->start : a, e = iv->end < b ? iv->end : b;
 
 		if (iv->state == TL_ST_UNKNOWN && e > s)
@@ -255,7 +256,8 @@ static uint64_t model_ns_from(const struct tl_thread *t, int st, uint64_t from)
 	uint64_t ns = 0;
 
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 		uint64_t a = iv->start > from ? iv->start : from;
 
 		if (iv->state == st && iv->end > a)
@@ -291,13 +293,12 @@ static void check_times(const struct tpc *c, const struct tl_thread *t,
 		printf("\n");
 }
 
-/* The model's interval of t starting at ts in state st, or NULL. */
-static const struct tl_interval *iv_at(const struct tl_thread *t, uint64_t ts)
+/* The index of t's interval starting at ts, or t->niv. */
+static size_t iv_at(const struct tl_thread *t, uint64_t ts)
 {
-	for (size_t i = 0; i < t->niv; i++)
-		if (t->iv[i].start == ts)
-			return &t->iv[i];
-	return NULL;
+	size_t i = tl_thread_iv_find(t, ts);
+
+	return i < t->niv && tl_thread_iv(t, i).start == ts ? i : t->niv;
 }
 
 struct wakers { size_t model, matched, irq, blocked, named; };
@@ -308,12 +309,16 @@ struct wakers { size_t model, matched, irq, blocked, named; };
 static void check_blocked(const struct tl_thread *t, const struct tp_rows *st,
 			  size_t row, struct wakers *w)
 {
-	const struct tl_interval *iv = iv_at(t, (uint64_t)tp_int(st, row, 1));
+	size_t i = iv_at(t, (uint64_t)tp_int(st, row, 1));
 	const char *state = tp_cell(st, row, 3), *fn = tp_cell(st, row, 6);
 	const char *want;
 
-	if (!iv || iv + 1 >= t->iv + t->niv || iv[1].state != TL_ST_RUNNABLE ||
-	    iv[1].cause != TL_RUN_WOKEN || iv->end - iv->start < TL_PF_BLOCKED_MIN_NS)
+	if (i + 1 >= t->niv)
+		return;
+	struct tl_interval here = tl_thread_iv(t, i), next = tl_thread_iv(t, i + 1);
+	const struct tl_interval *iv = &here;
+	if (next.state != TL_ST_RUNNABLE ||
+	    next.cause != TL_RUN_WOKEN || iv->end - iv->start < TL_PF_BLOCKED_MIN_NS)
 		return;
 	if ((iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT) ||
 	    !state || (strcmp(state, "S") && strcmp(state, "D")) ||
@@ -331,13 +336,21 @@ static void check_waker(const struct tl_thread *t, const struct tp_rows *st,
 			size_t row, struct wakers *w)
 {
 	uint64_t ts = (uint64_t)tp_int(st, row, 1);
-	const struct tl_interval *iv = iv_at(t, ts);
+	size_t i = iv_at(t, ts);
 	const char *state = tp_cell(st, row, 3);
+	struct tl_interval at;
+	const struct tl_interval *iv = i < t->niv ? &at : NULL;
 
+	if (iv)
+		at = tl_thread_iv(t, i);
 	/* a waking from an interrupt replayed after its wakee's switch-out
 	 * sits 1 ns after it (docs/perfetto.md) */
-	if (!iv || iv->state != TL_ST_RUNNABLE)
-		iv = iv_at(t, ts - 1);
+	if (!iv || iv->state != TL_ST_RUNNABLE) {
+		i = iv_at(t, ts - 1);
+		iv = i < t->niv ? &at : NULL;
+		if (iv)
+			at = tl_thread_iv(t, i);
+	}
 
 	if (!iv || iv->state != TL_ST_RUNNABLE || iv->cause != TL_RUN_WOKEN ||
 	    !state || strcmp(state, "R"))
@@ -364,8 +377,8 @@ static size_t model_wakeups(const struct tl_thread *t)
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->niv; i++)
-		n += t->iv[i].state == TL_ST_RUNNABLE && t->iv[i].cause == TL_RUN_WOKEN &&
-		     (t->iv[i].waker || t->iv[i].waker_irq);
+		n += tl_thread_iv(t, i).state == TL_ST_RUNNABLE && tl_thread_iv(t, i).cause == TL_RUN_WOKEN &&
+		     (tl_thread_iv(t, i).waker || tl_thread_iv(t, i).waker_irq);
 	return n;
 }
 

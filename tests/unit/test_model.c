@@ -56,8 +56,14 @@ static const struct tl_thread *thr(struct tl_model *m, uint32_t tid)
 static const struct tl_interval *iv_is(const struct tl_thread *t, size_t i, int state,
 				       double a, double b)
 {
+	/* the model hands intervals out by value: a copy, in slots used in
+	 * turn so that a test can hold a few */
+	static struct tl_interval slots[8];
+	static unsigned next;
+
 	assert_true(i < t->niv);
-	const struct tl_interval *iv = &t->iv[i];
+	struct tl_interval *iv = &slots[next++ % 8];
+	*iv = tl_thread_iv(t, i);
 	if (iv->state != state || iv->start != MS(a) || iv->end != MS(b))
 		fail_msg("thread %u interval %zu: %s [%.3f, %.3f], want %s [%.3f, %.3f]",
 			 t->tid, i, tl_state_name(iv->state),
@@ -151,7 +157,7 @@ static void test_wakeup_then_delayed_run(void **state)
 	iv_is(t, 1, TL_ST_RUNNABLE, 10, 25);
 	iv_is(t, 2, TL_ST_RUNNING, 25, 30);
 	assert_int_equal(tl_thread_state_ns(t, TL_ST_RUNNABLE, 0, 0), D(15));
-	assert_int_equal(t->iv[2].cpu, 0);
+	assert_int_equal(tl_thread_iv(t, 2).cpu, 0);
 	/* a window cuts intervals */
 	assert_int_equal(tl_thread_state_ns(t, TL_ST_RUNNABLE, MS(20), MS(30)), D(5));
 	/* task 999 is outside the trace: named, but no thread */
@@ -363,7 +369,7 @@ static void test_pid_reuse(void **state)
 	assert_int_equal(t0->gen, 0);
 	assert_int_equal(t1->gen, 1);
 	iv_is(t0, 0, TL_ST_RUNNABLE, 5, 6);
-	assert_int_equal(t0->iv[0].cause, TL_RUN_NEW);
+	assert_int_equal(tl_thread_iv(t0, 0).cause, TL_RUN_NEW);
 	iv_is(t1, 1, TL_ST_RUNNING, 21, 25);
 	assert_int_equal(tl_proc_nforks(m, tl_model_find_proc(m, 800, 0)), 2);
 	assert_int_equal(tl_model_nforks(m), 2); /* newtask + fork merged */
@@ -691,9 +697,9 @@ static void test_parallelism_two_threads(void **state)
 	assert_int_equal(tl_proc_par_stats(p, MS(10), MS(30), &s), 0);
 	assert_true(s.mean_par > 1.499 && s.mean_par < 1.501);
 	assert_int_equal(s.par_ns[2], D(10));
-	const struct tl_step *st = tl_series_at(tl_proc_series(p), MS(15));
-	assert_non_null(st);
-	assert_int_equal(st->running, 2);
+	struct tl_step st;
+	assert_true(tl_series_at(tl_proc_series(p), MS(15), &st));
+	assert_int_equal(st.running, 2);
 	assert_int_equal(tl_proc_series(p)->nsteps, 4);
 	assert_int_equal(tl_model_par_stats(m, 0, 0, &s), 0);
 	assert_int_equal(s.max_par, 2);
@@ -828,6 +834,175 @@ static void test_traced_set(void **state)
 	}
 }
 
+/* Intervals, wakeup edges and steps are stored compactly (model_iv.c,
+ * model_wake.c, model_steps.c) and must read back the same at the edges
+ * of those encodings: times more than 2^32 ns and more than 2^48 ns after
+ * the first record, 140000 distinct blocks (ids of several bytes), an
+ * unknown CPU (-1), an unknown prio, groups and checkpoints crossed. */
+static void test_compact_intervals(void **state)
+{
+	(void)state;
+	enum { N = 140000, STEP = 99999, THIRD = STEP / 3 };
+	const uint64_t far = MS(0) + (1ull << 48) + D(5);
+	struct tl_model *m = tl_model_new(NULL);
+
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 100, .pid = 100, .on_cpu = true,
+		       .comm = "main"));
+	put(m, TR_SNAP(.ts = MS(0), .cpu = 1, .tid = 101, .pid = 100, .state = 1,
+		       .nr = 202, .a0 = 0x9000, .comm = "other"));
+	for (uint64_t i = 0; i < N; i++) {
+		uint64_t t = MS(0) + (i + 1) * STEP;
+		/* 100 blocks on its own futex each time: N distinct blocks */
+		put(m, TR_SWITCH(.ts = t, .cpu = 1, .prev = 100, .prev_pid = 100,
+				 .state = 1, .nr = 202, .a0 = 0x1000 + 8 * i,
+				 .next = 101, .next_pid = 100));
+		put(m, TR_WAKING(.ts = t + THIRD, .cpu = 1, .waker = 101, .waker_pid = 100,
+				 .wakee = 100, .wakee_pid = 100, .target_cpu = -1,
+				 .prio = -1));
+		put(m, TR_SWITCH(.ts = t + 2 * THIRD, .cpu = 1, .prev = 101,
+				 .prev_pid = 100, .state = 1, .nr = 202, .a0 = 0x9000,
+				 .next = 100, .next_pid = 100));
+	}
+	put(m, TR_SWITCH(.ts = far, .cpu = 1, .prev = 100, .prev_pid = 100, .state = 1,
+			 .nr = 202, .a0 = 0x7777, .next = 101, .next_pid = 100));
+	finish(m, far + D(10));
+
+	const struct tl_thread *a = thr(m, 100);
+	assert_int_equal(a->niv, 3 * N + 2);
+	struct tl_interval iv = tl_thread_iv(a, 0);
+	assert_int_equal(iv.state, TL_ST_RUNNING);
+	assert_int_equal(iv.start, MS(0));
+	for (uint64_t i = 0; i < N; i++) {
+		uint64_t t = MS(0) + (i + 1) * STEP;
+		size_t k = 1 + 3 * i;
+
+		iv = tl_thread_iv(a, k);
+		if (iv.state != TL_ST_SLEEPING || iv.start != t || iv.end != t + THIRD ||
+		    iv.block->obj != 0x1000 + 8 * i || iv.block->why != TL_WHY_FUTEX ||
+		    iv.waker != 101 || iv.cpu != -1)
+			fail_msg("wait %llu: state %d [%llu, %llu] obj %llx waker %u cpu %d",
+				 (unsigned long long)i, iv.state,
+				 (unsigned long long)iv.start, (unsigned long long)iv.end,
+				 (unsigned long long)iv.block->obj, iv.waker, iv.cpu);
+		iv = tl_thread_iv(a, k + 1);
+		if (iv.state != TL_ST_RUNNABLE || iv.cause != TL_RUN_WOKEN ||
+		    iv.start != t + THIRD || iv.cpu != -1 || iv.prio != TL_PRIO_UNKNOWN ||
+		    iv.waker != 101 || iv.waker_irq || iv.block != tl_thread_iv(a, 0).block)
+			fail_msg("runnable %llu: cause %d cpu %d prio %u waker %u",
+				 (unsigned long long)i, iv.cause, iv.cpu, iv.prio, iv.waker);
+		iv = tl_thread_iv(a, k + 2);
+		if (iv.state != TL_ST_RUNNING || iv.start != t + 2 * THIRD || iv.cpu != 1 ||
+		    iv.prio != 120)
+			fail_msg("running %llu: cpu %d prio %u", (unsigned long long)i,
+				 iv.cpu, iv.prio);
+		if (i % 9973 == 0)
+			assert_int_equal(tl_thread_iv_find(a, t + THIRD - 1), k);
+	}
+	/* the last run lasted 2^48 ns; the wait after it starts beyond what a
+	 * stored start can hold */
+	iv = tl_thread_iv(a, 3 * N);
+	assert_int_equal(iv.end, far);
+	iv = tl_thread_iv(a, 3 * N + 1);
+	assert_int_equal(iv.state, TL_ST_SLEEPING);
+	assert_int_equal(iv.start, far);
+	assert_int_equal(iv.end, far + D(10));
+	assert_int_equal(iv.block->obj, 0x7777);
+	assert_int_equal(tl_thread_iv_find(a, far + D(1)), 3 * N + 1);
+	assert_int_equal(tl_thread_iv_find(a, far - 1), 3 * N);
+	assert_int_equal(tl_thread_iv_find(a, far + D(10)), a->niv);
+	assert_int_equal(tl_thread_iv_find(a, MS(0) - 1), a->niv);
+	assert_true(tl_thread_at(a, far, &iv));
+	assert_int_equal(iv.start, far);
+	/* the wakeup edges too, in order and out of it */
+	assert_int_equal(tl_model_nwakeups(m), N);
+	for (uint64_t k = 0; k < 2 * N; k += 7907) {
+		uint64_t i = k < N ? k : 2 * N - 1 - k;   /* forward, then back */
+		uint64_t t = MS(0) + (i + 1) * STEP;
+		struct tl_wakeup_ev w = tl_model_wakeup(m, i);
+		if (w.ts != t + THIRD || w.waker != 101 || w.wakee != 100 ||
+		    w.target_cpu != -1 || !w.effective || w.irq || w.new_task ||
+		    w.waker_awake_since != t || w.waker_idx != thr(m, 101)->tid - 101 + 1 ||
+		    w.wakee_idx != 0)
+			fail_msg("edge %llu: ts %llu %u -> %u cpu %d since %llu idx %u %u",
+				 (unsigned long long)i, (unsigned long long)w.ts, w.waker,
+				 w.wakee, w.target_cpu, (unsigned long long)w.waker_awake_since,
+				 w.waker_idx, w.wakee_idx);
+	}
+	assert_int_equal(tl_model_count_wakeups(m, 101, 100, 0, 0), N);
+	/* the series' steps too: 4.3 s and 2^48 ns apart, read back */
+	const struct tl_series *se = tl_proc_series(a->proc);
+	struct tl_step st;
+	for (uint64_t i = 0; i < N; i += 7919) {
+		uint64_t t = MS(0) + (i + 1) * STEP;
+		assert_true(tl_series_at(se, t + THIRD / 2, &st));
+		assert_int_equal(st.running, 1);      /* 101 */
+		assert_int_equal(st.runnable, 0);
+		assert_true(tl_series_at(se, t + THIRD + 1, &st));
+		assert_int_equal(st.runnable, 1);     /* 100, woken */
+	}
+	assert_true(tl_series_at(se, far + D(1), &st));
+	assert_int_equal(st.running, 1);
+	assert_int_equal(st.runnable, 0);
+	assert_true(tl_series_at(se, far - 1, &st));
+	assert_int_equal(st.running, 1);
+	assert_int_equal(tl_series_step(se, se->nsteps - 1).ts, far);
+	assert_int_equal(a->sum.futex_waits, N + 1);
+	assert_int_equal(a->sum.blocked_ns[TL_WHY_FUTEX], (uint64_t)N * THIRD + D(10));
+	tl_model_free(m);
+}
+
+/* A model that keeps only a series' totals (series_totals_only) gives the
+ * same whole-span statistics as one that keeps its steps, and refuses a
+ * window it cannot answer. */
+static struct tl_model *busy_pair(bool totals_only, size_t n)
+{
+	struct tl_model_opts o = { .series_totals_only = totals_only };
+	struct tl_model *m = tl_model_new(&o);
+
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true, .comm = "a"));
+	put(m, TR_SNAP(.ts = MS(0), .tid = 101, .pid = 100, .cpu = 1, .on_cpu = true,
+		       .comm = "b"));
+	put(m, TR_SNAP(.ts = MS(0), .tid = 102, .pid = 100, .state = 1, .comm = "c"));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t = MS(1) + i * 1000 + (i % 7) * 100;
+		/* 101 and 102 take turns on CPU 1, with a pause now and then */
+		uint32_t out = i % 2 ? 102 : 101, in = i % 2 ? 101 : 102;
+		put(m, TR_WAKING(.ts = t, .cpu = 0, .waker = 100, .waker_pid = 100,
+				 .wakee = in, .wakee_pid = 100, .target_cpu = 1));
+		put(m, TR_SWITCH(.ts = t + 300 + (i % 3) * 50, .cpu = 1, .prev = out,
+				 .prev_pid = 100, .state = 1, .nr = 202, .next = in,
+				 .next_pid = 100));
+	}
+	finish(m, MS(1) + n * 1000 + D(1));
+	return m;
+}
+
+static void test_series_totals(void **state)
+{
+	(void)state;
+	struct tl_model *full = busy_pair(false, 3000), *tot = busy_pair(true, 3000);
+	const struct tl_process *pf = tl_model_find_proc(full, 100, 0);
+	const struct tl_process *pt = tl_model_find_proc(tot, 100, 0);
+	struct tl_par_stats a, b;
+
+	assert_true(tl_proc_series(pf)->nsteps > 1000);
+	assert_null(tl_proc_series(pf)->sum);
+	assert_non_null(tl_proc_series(pt)->sum);
+	assert_int_equal(tl_proc_series(pt)->nsteps, 0);
+	assert_int_equal(tl_proc_par_stats(pf, 0, 0, &a), 0);
+	assert_int_equal(tl_proc_par_stats(pt, 0, 0, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_true(a.max_conc >= 2 && a.mean_par > 1.0);
+	assert_int_equal(tl_tree_par_stats(pt, 0, 0, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(tl_model_par_stats(full, 0, 0, &a), 0);
+	assert_int_equal(tl_model_par_stats(tot, 0, 0, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(tl_proc_par_stats(pt, MS(1), MS(2), &b), -EINVAL);
+	tl_model_free(full);
+	tl_model_free(tot);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -848,6 +1023,8 @@ int main(void)
 		cmocka_unit_test(test_tree_parallelism),
 		cmocka_unit_test(test_reaping),
 		cmocka_unit_test(test_traced_set),
+		cmocka_unit_test(test_compact_intervals),
+		cmocka_unit_test(test_series_totals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

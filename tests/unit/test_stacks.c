@@ -246,9 +246,9 @@ static void test_model_links_blocks(void **state)
 	assert_non_null(t);
 	assert_int_equal(t->noffcpu, 2);
 	for (size_t i = 0; i < t->niv; i++) {
-		uint32_t id = tl_thread_iv_stack(t, &t->iv[i]);
+		uint32_t id = tl_thread_iv_stack(t, (struct tl_interval[1]){ tl_thread_iv(t, i) });
 
-		if (t->iv[i].state == TL_ST_SLEEPING) {
+		if (tl_thread_iv(t, i).state == TL_ST_SLEEPING) {
 			assert_int_equal(id, 1);
 			blocked++;
 		} else {

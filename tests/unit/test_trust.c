@@ -327,18 +327,18 @@ static void test_irq_wakeup(void **state)
 
 	const struct tl_thread *t = tl_model_find_thread(r.m, 100, 0);
 	assert_non_null(t);
-	assert_int_equal(t->iv[0].state, TL_ST_SLEEPING);
-	assert_int_equal(t->iv[0].waker, 0);
-	assert_true(t->iv[0].waker_irq);
-	assert_int_equal(t->iv[1].state, TL_ST_RUNNABLE);
-	assert_int_equal(t->iv[1].waker, 0);
-	assert_true(t->iv[1].waker_irq);
+	assert_int_equal(tl_thread_iv(t, 0).state, TL_ST_SLEEPING);
+	assert_int_equal(tl_thread_iv(t, 0).waker, 0);
+	assert_true(tl_thread_iv(t, 0).waker_irq);
+	assert_int_equal(tl_thread_iv(t, 1).state, TL_ST_RUNNABLE);
+	assert_int_equal(tl_thread_iv(t, 1).waker, 0);
+	assert_true(tl_thread_iv(t, 1).waker_irq);
 	assert_int_equal(t->sum.wakeups_received, 1);
 	assert_int_equal(t->sum.wakeups_irq, 1);
 	assert_int_equal(tl_model_find_thread(r.m, 101, 0)->sum.wakeups_given, 0);
 	assert_int_equal(tl_model_count_wakeups(r.m, 101, 100, 0, 0), 0);
-	assert_int_equal(tl_model_wakeup(r.m, 0)->waker, 0);
-	assert_true(tl_model_wakeup(r.m, 0)->irq);
+	assert_int_equal(tl_model_wakeup(r.m, 0).waker, 0);
+	assert_true(tl_model_wakeup(r.m, 0).irq);
 
 	char *x = text(&r, 0);
 	has(x, "woken by interrupt/timer 1");

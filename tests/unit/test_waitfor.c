@@ -172,8 +172,8 @@ static void test_from_records(void **state)
 	assert_int_equal(d[0].n, 2);
 	assert_true(d[0].unresolved);
 	assert_int_equal(d[0].since, MS(12));
-	assert_int_equal(d[0].e[0].iv->block->obj, 0x4040);
-	assert_int_equal(d[0].e[0].iv->block->holder, 102);
+	assert_int_equal(d[0].e[0].block->obj, 0x4040);
+	assert_int_equal(d[0].e[0].block->holder, 102);
 	free(d);
 	tl_model_free(m);
 }

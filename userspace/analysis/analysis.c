@@ -29,13 +29,39 @@ static void account(struct tl_par_stats *o, const struct tl_step *s, uint64_t d)
 	o->mean_conc += (double)conc * (double)d;
 }
 
+/* A series kept as its totals (the model added its steps up as
+ * account() does, in the same order): the whole span only. */
+static int sum_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
+		     struct tl_par_stats *o)
+{
+	const struct tl_series_sum *x = s->sum;
+
+	if (t0 || t1 || s->end <= x->start)
+		return -EINVAL;
+	o->t0 = x->start;
+	o->t1 = s->end;
+	o->span_ns = s->end - x->start;
+	o->known_ns = x->known_ns;
+	o->unknown_ns = x->unknown_ns;
+	o->max_par = x->max_par;
+	o->max_conc = x->max_conc;
+	memcpy(o->par_ns, x->par_ns, sizeof(o->par_ns));
+	memcpy(o->conc_ns, x->conc_ns, sizeof(o->conc_ns));
+	o->mean_par = x->par_sum / (double)o->span_ns;
+	o->mean_conc = x->conc_sum / (double)o->span_ns;
+	return 0;
+}
+
 int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 		    struct tl_par_stats *o)
 {
 	memset(o, 0, sizeof(*o));
+	if (s->sum)
+		return sum_stats(s, t0, t1, o);
 	if (!s->nsteps)
 		return -EINVAL;
-	uint64_t lo = s->steps[0].ts, hi = s->end;
+	struct tl_step cur = tl_series_step(s, 0);
+	uint64_t lo = cur.ts, hi = s->end;
 	if (t0 || t1) {
 		lo = t0 > lo ? t0 : lo;
 		hi = t1 && t1 < hi ? t1 : hi;
@@ -46,12 +72,14 @@ int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 	o->t1 = hi;
 	o->span_ns = hi - lo;
 	for (size_t i = 0; i < s->nsteps; i++) {
-		uint64_t a = s->steps[i].ts;
-		uint64_t b = i + 1 < s->nsteps ? s->steps[i + 1].ts : s->end;
+		struct tl_step next = i + 1 < s->nsteps ? tl_series_step(s, i + 1) : cur;
+		uint64_t a = cur.ts;
+		uint64_t b = i + 1 < s->nsteps ? next.ts : s->end;
 		a = a > lo ? a : lo;
 		b = b < hi ? b : hi;
 		if (b > a)
-			account(o, &s->steps[i], b - a);
+			account(o, &cur, b - a);
+		cur = next;
 	}
 	o->mean_par /= (double)o->span_ns;
 	o->mean_conc /= (double)o->span_ns;
@@ -90,19 +118,20 @@ double tl_conc_share(const struct tl_par_stats *s, unsigned k)
 	return (double)s->conc_ns[k] / (double)s->span_ns;
 }
 
-const struct tl_step *tl_series_at(const struct tl_series *s, uint64_t ts)
+bool tl_series_at(const struct tl_series *s, uint64_t ts, struct tl_step *out)
 {
-	if (!s->nsteps || ts < s->steps[0].ts || ts >= s->end)
-		return NULL;
+	if (!s->nsteps || ts < tl_series_step(s, 0).ts || ts >= s->end)
+		return false;
 	size_t lo = 0, hi = s->nsteps;
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
-		if (s->steps[mid].ts <= ts)
+		if (tl_series_step(s, mid).ts <= ts)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	return &s->steps[lo];
+	*out = tl_series_step(s, lo);
+	return true;
 }
 
 bool tl_iv_is_join(const struct tl_model *m, const struct tl_interval *iv)

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include "model/model.h"
 
-#define TL_PAR_LEVELS 65 /* levels 0..63 exactly, 64 = "64 or more" */
+#define TL_PAR_LEVELS TL_SERIES_LEVELS /* 0..63 exactly, 64 = "64 or more" */
 
 struct tl_par_stats {
 	uint64_t t0, t1;            /* the window actually used */
@@ -23,7 +23,8 @@ struct tl_par_stats {
 };
 
 /* Statistics of series s over [t0, t1] clipped to the series (t0 = t1 = 0:
- * the whole series). Returns 0, or -EINVAL if the window is empty. */
+ * the whole series). Returns 0, or -EINVAL if the window is empty, or if
+ * a window is asked of a series kept as totals only (tl_series.sum). */
 int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 		    struct tl_par_stats *out);
 /* Shorthands over tl_proc_series / tl_proc_tree_series / tl_model_series. */
@@ -36,8 +37,9 @@ int tl_model_par_stats(const struct tl_model *m, uint64_t t0, uint64_t t1,
 /* Share (0..1) of the span spent at parallelism (or concurrency) level k. */
 double tl_par_share(const struct tl_par_stats *s, unsigned k);
 double tl_conc_share(const struct tl_par_stats *s, unsigned k);
-/* The value of s at ts (the step containing it); NULL outside. */
-const struct tl_step *tl_series_at(const struct tl_series *s, uint64_t ts);
+/* The value of s at ts (the step containing it) into *out; false, *out
+ * untouched, outside. */
+bool tl_series_at(const struct tl_series *s, uint64_t ts, struct tl_step *out);
 
 /* Whether a futex wait of thread t (an interval of it) was ended by a
  * thread exiting at that moment: the pattern of pthread_join (the kernel

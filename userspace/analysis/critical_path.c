@@ -48,12 +48,11 @@ static uint32_t cpu_holder(const struct tl_model *m, const struct tl_thread *t, 
 {
 	for (size_t i = 0; cpu >= 0 && i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *o = tl_model_thread(m, i);
-		const struct tl_interval *iv;
+		struct tl_interval iv;
 
 		if (o == t || ts < o->start || ts >= o->end)
 			continue;
-		iv = tl_thread_at(o, ts);
-		if (iv && iv->state == TL_ST_RUNNING && iv->cpu == cpu)
+		if (tl_thread_at(o, ts, &iv) && iv.state == TL_ST_RUNNING && iv.cpu == cpu)
 			return o->tid;
 	}
 	return 0;
@@ -111,7 +110,8 @@ static void absent(struct walk *w, uint64_t a, uint64_t b, unsigned depth)
 static uint64_t step(struct walk *w, const struct tl_thread *t, uint64_t t0, uint64_t cur,
 		     unsigned depth)
 {
-	const struct tl_interval *iv = tl_thread_at(t, cur - 1);
+	struct tl_interval at;
+	const struct tl_interval *iv = tl_thread_at(t, cur - 1, &at) ? &at : NULL;
 	const struct tl_thread *waker;
 	struct tl_cp_seg *s;
 	uint64_t a;

@@ -161,17 +161,20 @@ static int by_total(const void *a, const void *b)
 static int summarize(struct tl_vec *s, struct tl_syswait **out, size_t *nout)
 {
 	struct sample *v = s->p;
-	uint32_t *tmp = malloc(s->n * sizeof(*tmp));
-	struct tl_syswait *w = calloc(s->n, sizeof(*w));
-	size_t nw = 0;
+	size_t nw = 0, ng = 0;
 
+	if (s->n > 1)
+		qsort(v, s->n, sizeof(*v), by_key);
+	/* one row per syscall and object, not per wait */
+	for (size_t i = 0; i < s->n; i++)
+		ng += !i || !same_row(&v[i], &v[i - 1]);
+	uint32_t *tmp = malloc(s->n * sizeof(*tmp));
+	struct tl_syswait *w = calloc(ng, sizeof(*w));
 	if (!tmp || !w) {
 		free(tmp);
 		free(w);
 		return -ENOMEM;
 	}
-	if (s->n > 1)
-		qsort(v, s->n, sizeof(*v), by_key);
 	for (size_t i = 0, j; i < s->n; i = j) {
 		for (j = i; j < s->n && same_row(&v[j], &v[i]); j++)
 			;

@@ -42,7 +42,7 @@ static int add_edge(struct tl_vec *v, const struct tl_thread *t, const struct tl
 	struct tl_wait_edge e = {
 		.waiter = t->tid, .target = target->tid, .start = iv->start, .end = iv->end,
 		.kind = kind, .unresolved = unresolved(t, iv, target->tid),
-		.waiter_t = t, .target_t = target, .iv = iv,
+		.waiter_t = t, .target_t = target, .block = iv->block,
 	};
 
 	return push(v, &e);
@@ -130,9 +130,10 @@ int tl_wait_edges(const struct tl_model *m, struct tl_wait_edge **out, size_t *n
 		const struct tl_thread *t = tl_model_thread(m, i);
 
 		for (size_t j = 0; j < t->niv; j++) {
-			if (!is_blocked(&t->iv[j]))
+			struct tl_interval iv = tl_thread_iv(t, j);
+			if (!is_blocked(&iv))
 				continue;
-			if (interval_edges(m, &v, t, &t->iv[j])) {
+			if (interval_edges(m, &v, t, &iv)) {
 				tl_vec_free(&v);
 				return -ENOMEM;
 			}

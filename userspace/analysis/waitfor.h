@@ -29,7 +29,7 @@ struct tl_wait_edge {
 				    * doing: the waiter ended (killed) or the
 				    * recording stopped while it waited */
 	const struct tl_thread *waiter_t, *target_t; /* NULL in synthetic tests */
-	const struct tl_interval *iv;                /* idem */
+	const struct tl_block *block;                /* the waiter's block; idem */
 };
 
 #define TL_CYCLE_MAX 16 /* longer cycles are not searched */

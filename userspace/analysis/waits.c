@@ -16,7 +16,8 @@ struct sample {
 static int collect(struct tl_symbolizer *sym, const struct tl_thread *t, struct tl_vec *s)
 {
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 		const struct tl_block *b = iv->block;
 		const struct tl_thread *h;
 		struct sample *x;
@@ -105,22 +106,34 @@ static int by_total(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* Samples sorted by address: one group per address. */
+static size_t ngroups(const struct sample *v, size_t n)
+{
+	size_t g = 0;
+
+	for (size_t i = 0; i < n; i++)
+		g += !i || v[i].addr != v[i - 1].addr;
+	return g;
+}
+
 static int summarize(struct tl_vec *s, struct tl_wait_stat **out, size_t *nout)
 {
 	struct sample *v = s->p;
-	uint32_t *tmp = s->n ? malloc(s->n * sizeof(*tmp)) : NULL;
-	struct tl_wait_stat *w = s->n ? calloc(s->n, sizeof(*w)) : NULL;
 	size_t nw = 0;
 
 	*out = NULL;
 	*nout = 0;
+	if (s->n > 1)
+		qsort(v, s->n, sizeof(*v), by_addr);
+	/* one entry per object, not per wait */
+	size_t ng = ngroups(v, s->n);
+	uint32_t *tmp = s->n ? malloc(s->n * sizeof(*tmp)) : NULL;
+	struct tl_wait_stat *w = ng ? calloc(ng, sizeof(*w)) : NULL;
 	if (s->n && (!tmp || !w)) {
 		free(tmp);
 		free(w);
 		return -ENOMEM;
 	}
-	if (s->n)
-		qsort(v, s->n, sizeof(*v), by_addr);
 	for (size_t i = 0, j; i < s->n; i = j) {
 		for (j = i; j < s->n && v[j].addr == v[i].addr; j++)
 			;

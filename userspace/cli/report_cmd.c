@@ -247,8 +247,12 @@ static int run(struct args *a, const char *prog)
 	 * kept either way): keeping only those a thread blocked in saves 7-14
 	 * MiB per million records of a futex-heavy recording */
 	struct tl_load_hooks h = { .blocking_syscalls_only = true,
-				   /* nor the whole trace's parallelism */
-				   .no_trace_series = true };
+				   /* nor the whole trace's parallelism, nor
+				    * wakeups one by one (their count is kept) */
+				   .no_trace_series = true,
+				   .no_wakeup_edges = true,
+				   /* parallelism: whole-life figures only */
+				   .series_totals_only = true };
 	struct tl_model *m = NULL;
 	int err, status = 1;
 

@@ -104,10 +104,11 @@ static uint64_t blocked_in(const struct tl_thread *t, size_t *k, uint64_t a, uin
 {
 	uint64_t ns = 0;
 
-	while (*k < t->niv && t->iv[*k].end <= a)
+	while (*k < t->niv && tl_thread_iv(t, *k).end <= a)
 		(*k)++;
-	for (size_t i = *k; i < t->niv && t->iv[i].start < b; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+	for (size_t i = *k; i < t->niv && tl_thread_iv(t, i).start < b; i++) {
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 		uint64_t s = iv->start > a ? iv->start : a, e = iv->end < b ? iv->end : b;
 
 		if ((iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT) && e > s)
@@ -148,8 +149,10 @@ static void thread_events(struct js *j, const struct tl_thread *t)
 	snprintf(lane, sizeof(lane), "%s %u blocking calls", tl_thread_name(t), t->tid);
 	if (t->nsys)
 		meta(j, "thread_name", pid, t->tid | TL_JSON_SYSCALL_LANE, lane);
-	for (size_t i = 0; i < t->niv; i++)
-		state_event(j, pid, t, &t->iv[i]);
+	for (size_t i = 0; i < t->niv; i++) {
+		struct tl_interval iv = tl_thread_iv(t, i);
+		state_event(j, pid, t, &iv);
+	}
 	syscall_events(j, pid, t);
 }
 
@@ -161,7 +164,8 @@ static void process_events(struct js *j, const struct tl_process *p)
 	if (p->cmdline[0]) /* its command line or title, as read: extra */
 		meta_labels(j, p->pid, p->cmdline);
 	for (size_t i = 0; se && i < se->nsteps; i++) {
-		const struct tl_step *s = &se->steps[i];
+		struct tl_step s_v = tl_series_step(se, i);
+		const struct tl_step *s = &s_v;
 
 		ev_begin(j, "C", "parallelism", p->pid, 0, s->ts);
 		fprintf(j->f, ",\"args\":{\"running\":%u,\"runnable\":%u}}",

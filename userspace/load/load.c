@@ -40,6 +40,8 @@ static struct tl_model *new_model(const struct tl_rec_info *info,
 	o.blocking_syscalls_only = h && h->blocking_syscalls_only;
 	o.no_trace_series = h && h->no_trace_series;
 	o.no_tree_series = h && h->no_tree_series;
+	o.no_wakeup_edges = h && h->no_wakeup_edges;
+	o.series_totals_only = h && h->series_totals_only;
 	return tl_model_new(&o);
 }
 

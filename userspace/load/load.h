@@ -27,8 +27,9 @@ struct tl_load_result {
 struct tl_load_hooks {
 	/* The export draws only the syscalls a thread blocked in. */
 	bool blocking_syscalls_only;
-	/* Series the caller never asks for (tl_model_opts). */
-	bool no_trace_series, no_tree_series;
+	/* Series and edges the caller never asks for (tl_model_opts). */
+	bool no_trace_series, no_tree_series, no_wakeup_edges;
+	bool series_totals_only;
 	/* Called once the header is read, before any record; a non-zero
 	 * return (-errno, with res->msg set) stops the load. */
 	int (*begin)(void *arg, const struct tl_rec_info *info,

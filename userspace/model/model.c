@@ -22,7 +22,7 @@ struct tl_model *tl_model_new(const struct tl_model_opts *o)
 static void thr_free(struct thr *t)
 {
 	tl_vec_free(&t->names);
-	tl_vec_free(&t->iv);
+	tl_thr_iv_free(t);
 	tl_vec_free(&t->marks);
 	tl_vec_free(&t->sys);
 	tl_vec_free(&t->offcpu);
@@ -36,8 +36,8 @@ static void proc_free(struct proc *p)
 	tl_proc_maps_free(p);
 	tl_vec_free(&p->threads);
 	tl_vec_free(&p->children);
-	tl_vec_free(&p->steps);
-	tl_vec_free(&p->tree_steps);
+	tl_sv_free(&p->steps);
+	tl_sv_free(&p->tree_steps);
 	free(p->cmdline);
 	free(p);
 }
@@ -57,10 +57,11 @@ void tl_model_free(struct tl_model *m)
 	tl_hmap_free(&m->pid_map);
 	tl_hmap_free(&m->comm_map);
 	tl_block_store_free(&m->blocks);
+	tl_sv_free(&m->all_steps);
 	tl_model_stacks_free(m);
 	tl_vec_free(&m->peers);
-	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->forks, &m->exits,
-			     &m->signals, &m->losses, &m->marks, &m->all_steps };
+	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wk_ck, &m->forks, &m->exits,
+			     &m->signals, &m->losses, &m->marks };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
 		tl_vec_free(vs[i]);
 	free(m);
@@ -102,7 +103,7 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 		n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, cpu);
 		n.waker = t->pend_waker;
 		n.waker_irq = t->pend_irq;
-		((struct tl_wakeup_ev *)m->wakeups.p)[t->pend_edge].effective = true;
+		tl_wake_set_effective(m, t->pend_edge);
 		t->pub.sum.wakeups_received++;
 		t->pub.sum.wakeups_irq += t->pend_irq;
 		struct thr *waker = t->pend_irq ? NULL : tl_thr_find_current(m, t->pend_waker);
@@ -171,9 +172,8 @@ static uint32_t waker_of(const struct tl_waking *w)
 }
 
 static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_waking *w,
-			size_t edge)
+			struct tl_wakeup_ev *e, size_t edge)
 {
-	struct tl_wakeup_ev *e = &((struct tl_wakeup_ev *)m->wakeups.p)[edge];
 	bool irq = w->h.flags & TL_HDR_F_IRQ;
 
 	switch (t->cur.state) {
@@ -214,9 +214,7 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 	struct thr *waker = (!irq && w->h.tid) ? tl_thr_find_current(m, w->h.tid) : NULL;
 	if (!t && !waker)
 		return m->oom ? -ENOMEM : 0;
-	struct tl_wakeup_ev *e = model_push_uninit(m, &m->wakeups, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
+	struct tl_wakeup_ev ev, *e = &ev;
 	*e = (struct tl_wakeup_ev){ .ts = w->h.ts, .waker = waker_of(w),
 		.wakee = w->tid, .target_cpu = w->target_cpu, .irq = irq,
 		.new_task = w->h.type == TL_WAKEUP_NEW,
@@ -224,7 +222,9 @@ static int on_waking(struct tl_model *m, const struct tl_waking *w)
 		.wakee_idx = t ? t->idx : TL_NO_THREAD,
 		.waker_awake_since = waker ? tl_thr_awake_since(waker) : 0 };
 	if (t)
-		wake_thread(m, t, w, m->wakeups.n - 1);
+		wake_thread(m, t, w, e, tl_wake_next_ref(m));
+	if (tl_wake_push(m, e))
+		return -ENOMEM;
 	if (waker && e->effective)
 		waker->pub.sum.wakeups_given++;
 	if (waker && t && e->effective)
@@ -327,11 +327,13 @@ static void reap_on_wake(struct tl_model *m, struct thr *waker, struct thr *t,
 			 uint64_t ts)
 {
 	struct proc *c = (struct proc *)waker->pub.proc;
-	const struct tl_interval *iv = t->iv.n ? (const struct tl_interval *)t->iv.p +
-						 t->iv.n - 1 : NULL;
+	size_t n = tl_thr_niv(t);
 
-	if (!waker->exiting || !c->ended || c->pub.ppid != t->pub.proc->pid || !iv ||
-	    iv->end != ts || iv->block->why != TL_WHY_CHILD)
+	if (!waker->exiting || !c->ended || c->pub.ppid != t->pub.proc->pid || !n)
+		return;
+	struct tl_interval last = tl_thread_iv(&t->pub, n - 1);
+	const struct tl_interval *iv = &last;
+	if (iv->end != ts || iv->block->why != TL_WHY_CHILD)
 		return;
 	if (iv->block->has_obj && (int64_t)iv->block->obj > 0 && iv->block->obj != c->pub.pid)
 		return;
@@ -514,7 +516,7 @@ int tl_model_feed(struct tl_model *m, const struct tl_hdr *h)
 		return -ERANGE;
 	}
 	if (!m->have_ts)
-		m->st.start = h->ts;
+		m->st.start = m->iv_base = h->ts;
 	m->have_ts = true;
 	m->last_ts = h->ts;
 	m->st.records++;

@@ -10,7 +10,10 @@
  *
  * Every pointer returned by a query is owned by the model, read-only, and
  * valid from tl_model_finish() until tl_model_free(). Queries before finish
- * are not supported (arrays still grow). All times are CLOCK_BOOTTIME ns as
+ * are not supported (arrays still grow). Intervals, wakeup edges and
+ * series steps are stored compactly and handed out by value (copies);
+ * reading one thread's intervals remembers where the read stopped, so two
+ * threads of a program must not read the same model at once. All times are CLOCK_BOOTTIME ns as
  * in the records. User terms are used here: a process has a PID (the
  * kernel's tgid), a thread a TID.
  *
@@ -77,6 +80,7 @@ struct tl_block {
 	 * its owner when the thread went to sleep; 0 = none or unknown. */
 	uint32_t holder;
 	bool has_obj;
+	uint32_t id;          /* the model's number for it; 0: no block */
 };
 
 /* One piece of a thread's timeline. A thread's intervals tile its traced
@@ -206,7 +210,7 @@ struct tl_thread {
 	uint32_t creator_tid;   /* thread that created it, 0 if unknown */
 	uint32_t exec_to;       /* non-leader that exec'd: continues as this TID */
 	const struct tl_name *names; size_t nnames; /* >= 1, in time order */
-	const struct tl_interval *iv; size_t niv;
+	size_t niv;            /* intervals: tl_thread_iv(t, 0 .. niv - 1) */
 	const struct tl_mark *marks; size_t nmarks;
 	const struct tl_syscall *sys; size_t nsys;
 	const struct tl_offcpu *offcpu; size_t noffcpu; /* record -g, in time order */
@@ -331,10 +335,31 @@ struct tl_step {
 	uint16_t running, runnable, unknown;
 };
 
-struct tl_series {
-	const struct tl_step *steps; size_t nsteps;
-	uint64_t end;          /* end of the last step */
+struct tl_stepvec;
+
+#define TL_SERIES_LEVELS 65 /* levels 0..63 exactly, 64 = "64 or more" */
+
+/* A series' totals over its whole span: what is left of a long series
+ * when tl_model_opts.series_totals_only (analysis.h reads them). */
+struct tl_series_sum {
+	uint64_t start;                  /* its first step's ts */
+	uint64_t known_ns, unknown_ns;   /* with no thread / some thread Unknown */
+	double par_sum, conc_sum;        /* sum of running x ns, and of
+					  * (running + runnable) x ns */
+	uint32_t max_par, max_conc;      /* over steps lasting > 0 ns */
+	uint64_t par_ns[TL_SERIES_LEVELS], conc_ns[TL_SERIES_LEVELS];
 };
+
+struct tl_series {
+	size_t nsteps;         /* steps: tl_series_step(s, 0 .. nsteps - 1) */
+	uint64_t end;          /* end of the last step */
+	const struct tl_stepvec *sv; /* the model's (stored compactly) */
+	/* series_totals_only: its totals, and no steps (nsteps 0), once it
+	 * had more than ~136; else NULL */
+	const struct tl_series_sum *sum;
+};
+/* Step i of s (i < s->nsteps), decoded. */
+struct tl_step tl_series_step(const struct tl_series *s, size_t i);
 
 /* ------------------------------------------------------------------ */
 /* The model                                                           */
@@ -352,6 +377,15 @@ struct tl_model_opts {
 	 * on a -a recording ~14 MiB per million records apiece. */
 	bool no_trace_series;
 	bool no_tree_series;
+	/* count wakeup edges (tl_model_nwakeups) without keeping them:
+	 * tl_model_wakeup and tl_model_count_wakeups have none to read.
+	 * ~10 bytes an edge, ~5 MiB per million records of a -a recording. */
+	bool no_wakeup_edges;
+	/* keep only the totals (tl_series.sum) of a series of more than
+	 * ~136 steps (the size of the totals), added up as it is built: for a caller that asks
+	 * only for whole-span statistics (8 bytes a step, ~1 per record in
+	 * the processes' series and as many in the trees'). */
+	bool series_totals_only;
 };
 
 struct tl_model_stats {
@@ -422,14 +456,18 @@ const char *tl_thread_name_at(const struct tl_thread *t, uint64_t ts);
  * order and returns how many there are (may exceed max). out may be NULL. */
 size_t tl_proc_threads_named(const struct tl_process *p, const char *name,
 			     const struct tl_thread **out, size_t max);
-/* Interval i of t (i < t->niv), decoded. New code reads intervals only
- * through this and tl_thread_iv_find(): how they are stored is the
- * model's own business (t->iv is going away). */
+/* Interval i of t (i < t->niv), decoded: intervals are read only through
+ * this and tl_thread_iv_find() (the model stores them compactly, see
+ * model_iv.c), so a pointer to one is to the caller's copy. */
 struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i);
 /* Index of t's interval containing ts (start <= ts < end), or t->niv. */
 size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts);
-/* The interval of t containing ts (start <= ts < end), or NULL. */
-const struct tl_interval *tl_thread_at(const struct tl_thread *t, uint64_t ts);
+/* The interval of t containing ts (start <= ts < end) into *out: false,
+ * *out untouched, if none. */
+bool tl_thread_at(const struct tl_thread *t, uint64_t ts, struct tl_interval *out);
+/* The block with this id (tl_block.id; 0: the none block). id must be one
+ * the model gave. */
+const struct tl_block *tl_model_block(const struct tl_model *m, uint32_t id);
 /* Name of any task seen, traced or not ("" if never seen). */
 const char *tl_model_task_name(const struct tl_model *m, uint32_t tid);
 /* Whether the TID belongs to a traced process (has a struct tl_thread). */
@@ -494,8 +532,10 @@ const struct tl_peer *tl_model_peer_at(const struct tl_model *m, uint32_t pid,
 				       uint32_t fd, uint64_t ts);
 
 /* ---- edges (all in timestamp order) ---- */
-size_t tl_model_nwakeups(const struct tl_model *m);
-const struct tl_wakeup_ev *tl_model_wakeup(const struct tl_model *m, size_t i);
+size_t tl_model_nwakeups(const struct tl_model *m); /* kept or not */
+/* Edge i (i < tl_model_nwakeups, when kept), decoded: stored compactly
+ * (model_wake.c); a walk in order decodes each once. */
+struct tl_wakeup_ev tl_model_wakeup(const struct tl_model *m, size_t i);
 /* Wakeups from waker to wakee in [t0, t1] (0 = any TID; t1 = 0: no window). */
 size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
 			      uint32_t wakee, uint64_t t0, uint64_t t1);

@@ -4,28 +4,26 @@
  * intervals point to it: an interval stays small, and the timelines that
  * exporters walk stay dense in memory.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model_impl.h"
 
-#define CHUNK_BLOCKS 1024
-
-/* What an interval that is not blocked points to. */
+/* What an interval that is not blocked points to (id 0). */
 const struct tl_block tl_block_none;
 
-struct block_chunk {
-	struct block_chunk *next;
-	size_t n;
-	struct tl_block b[CHUNK_BLOCKS];
-};
-
 /* Blocks are built zeroed and filled field by field (tl_block_of()), so
- * their padding is zero too and the bytes can be hashed and compared. */
+ * their padding is zero too and the bytes can be hashed and compared
+ * (all but the id, given when stored). */
+#define BLOCK_KEY_LEN offsetof(struct tl_block, id)
+
 static uint64_t block_hash(const struct tl_block *b)
 {
 	uint64_t w[sizeof(*b) / 8], h = 0x9e3779b97f4a7c15ULL;
 
 	_Static_assert(sizeof(*b) % 8 == 0, "tl_block is hashed as words");
+	_Static_assert(offsetof(struct tl_block, id) + 4 == sizeof(*b),
+		       "tl_block's id is its last word");
 	memcpy(w, b, sizeof(w));
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
 		h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
@@ -34,17 +32,22 @@ static uint64_t block_hash(const struct tl_block *b)
 
 static struct tl_block *new_block(struct block_store *bs)
 {
-	struct block_chunk *c = bs->chunks;
+	struct block_chunk *c = bs->nchunks ? bs->chunkv[bs->nchunks - 1] : NULL;
 
-	if (!c || c->n == CHUNK_BLOCKS) {
+	if (!c || c->n == BLOCK_CHUNK) {
+		struct block_chunk **v = realloc(bs->chunkv, (bs->nchunks + 1) * sizeof(*v));
+		if (!v)
+			return NULL;
+		bs->chunkv = v;
 		c = malloc(sizeof(*c));
 		if (!c)
 			return NULL;
-		c->next = bs->chunks;
 		c->n = 0;
-		bs->chunks = c;
+		v[bs->nchunks++] = c;
 	}
-	return &c->b[c->n++];
+	struct tl_block *b = &c->b[c->n++];
+	b->id = (uint32_t)++bs->nblocks;
+	return b;
 }
 
 /* The stored copy of b (stored now if new); NULL when out of memory. */
@@ -59,7 +62,7 @@ static const struct tl_block *block_intern(struct block_store *bs,
 	while ((v = tl_hmap_probe(&bs->by_hash, h, &pos))) {
 		const struct tl_block *old = (const struct tl_block *)(uintptr_t)*v;
 
-		if (!memcmp(old, b, sizeof(*b)))
+		if (!memcmp(old, b, BLOCK_KEY_LEN))
 			return old;
 	}
 	if (tl_hmap_reserve(&bs->by_hash, bs->by_hash.n + 1))
@@ -67,7 +70,7 @@ static const struct tl_block *block_intern(struct block_store *bs,
 	nb = new_block(bs);
 	if (!nb)
 		return NULL;
-	memcpy(nb, b, sizeof(*nb));
+	memcpy(nb, b, BLOCK_KEY_LEN);
 	tl_hmap_add(&bs->by_hash, h, (uint64_t)(uintptr_t)nb);  /* room reserved */
 	return nb;
 }
@@ -150,12 +153,9 @@ const struct tl_block *tl_block_of(struct tl_model *m, const struct tl_blocked *
 
 void tl_block_store_free(struct block_store *bs)
 {
-	while (bs->chunks) {
-		struct block_chunk *c = bs->chunks;
-
-		bs->chunks = c->next;
-		free(c);
-	}
+	for (size_t i = 0; i < bs->nchunks; i++)
+		free(bs->chunkv[i]);
+	free(bs->chunkv);
 	tl_hmap_free(&bs->by_hash);
 	memset(bs, 0, sizeof(*bs));
 }

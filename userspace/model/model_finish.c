@@ -26,8 +26,7 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 	}
 	t->pub.names = t->names.p;
 	t->pub.nnames = t->names.n;
-	t->pub.iv = t->iv.p;
-	t->pub.niv = t->iv.n;
+	t->pub.niv = tl_thr_niv(t);
 	t->pub.marks = t->marks.p;
 	t->pub.nmarks = t->marks.n;
 	t->pub.sys = t->sys.p;
@@ -146,7 +145,8 @@ static int check_thread(const struct tl_thread *t, char *err, size_t len)
 		return -1;
 	}
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &v;
 		if (iv->start != at || iv->end <= iv->start || iv->state >= TL_ST_COUNT) {
 			snprintf(err, len, "thread %u: interval %zu [%llu, %llu] "
 				 "does not follow %llu", t->tid, i,
@@ -175,11 +175,14 @@ int tl_model_check(const struct tl_model *m, char *err, size_t len)
 	for (size_t i = 0; i < m->thrs.n; i++)
 		if (check_thread(&ts[i]->pub, err, len))
 			return -1;
-	const struct tl_wakeup_ev *w = m->wakeups.p;
-	for (size_t i = 1; i < m->wakeups.n; i++)
-		if (w[i].ts < w[i - 1].ts) {
+	uint64_t prev = 0;
+	for (size_t i = 0; i < m->wk_n; i++) {
+		uint64_t at = tl_model_wakeup(m, i).ts;
+		if (at < prev) {
 			snprintf(err, len, "wakeup %zu out of order", i);
 			return -1;
 		}
+		prev = at;
+	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* model_impl.h - the model's private state, shared by its own files only
  * (model.c, model_state.c, model_proc.c, model_query.c, tl_model_close_open.c,
- * tl_model_build_series.c, model_block.c).
+ * tl_model_build_series.c, model_block.c, and the compact stores:
+ * model_iv.c, model_wake.c, model_steps.c).
  * Every other module uses the public userspace/model.h.
  */
 #ifndef TL_MODEL_IMPL_H
@@ -15,10 +16,35 @@
  * switch-out that follows within this window (see docs/model.md). */
 #define TL_PENDING_WAKE_NS 200000ull
 
+/* A step series, stored compactly (model_steps.c): entries, the time of
+ * every 64th, the steps kept whole. */
+struct tl_stepvec {
+	struct tl_vec e, base, x;
+	struct tl_series_sum *sum;   /* series_totals_only: steps added up */
+	struct tl_step tail[2];      /* the last two (tail[1] the last), as
+				      * the series builder reads them */
+};
+
+/* A place in a thread's interval stream: before interval i, at byte off,
+ * the previous interval starting at prev. */
+struct tl_ivpos {
+	size_t i, off;
+	uint64_t prev;
+};
+
 struct thr {
 	struct tl_thread pub;        /* first: &thr->pub casts back */
 	struct thr *prev_gen;        /* older thread with the same TID */
-	struct tl_vec names, iv, marks, sys, offcpu;
+	const struct tl_model *m;    /* its model (decoding intervals) */
+	struct tl_vec names, marks, sys, offcpu;
+	/* closed intervals, compact (model_iv.c): a byte stream, a
+	 * checkpoint per 32, their number, the last one's start, and where
+	 * the last read stopped */
+	struct tl_vec ivb, ivck;
+	size_t niv;
+	uint64_t iv_last;
+	struct tl_ivpos ivcache;
+	struct tl_ivpos ivprev;      /* where the last read started */
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
@@ -48,13 +74,18 @@ struct proc {
 	char *cmdline;
 	bool ended;
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
-	struct tl_vec steps, tree_steps;
+	struct tl_stepvec steps, tree_steps;
 	struct tl_series series, tree_series;
 	size_t idx;                  /* position in tl_model.procs (tl_model_build_series.c) */
 };
 
-/* Distinct blocking reasons (model_block.c). */
-struct block_chunk;
+/* Distinct blocking reasons (model_block.c): block id i (tl_block.id,
+ * from 1) is chunkv[(i - 1) / BLOCK_CHUNK]->b[(i - 1) % BLOCK_CHUNK]. */
+#define BLOCK_CHUNK 1024
+struct block_chunk {
+	size_t n;
+	struct tl_block b[BLOCK_CHUNK];
+};
 #define BLOCK_RECENT 64
 struct block_key {                 /* all a block is made from */
 	struct tl_blocked why;
@@ -63,7 +94,8 @@ struct block_key {                 /* all a block is made from */
 };
 struct block_store {
 	struct tl_hmap by_hash;        /* block hash -> const struct tl_block * */
-	struct block_chunk *chunks;    /* newest first; blocks never move */
+	struct block_chunk **chunkv;   /* oldest first; blocks never move */
+	size_t nchunks, nblocks;
 	/* blocks lately made, by a hash of what they were made from */
 	struct { struct block_key k; const struct tl_block *b; } recent[BLOCK_RECENT];
 };
@@ -77,16 +109,24 @@ struct tl_model {
 	struct tl_model_stats st;
 	bool finished, have_ts, oom;
 	uint64_t last_ts;
+	uint64_t iv_base;               /* first record's ts: wakeups' origin */
 	struct tl_vec thrs;             /* struct thr *, creation order */
 	struct tl_vec procs;            /* struct proc *, first-seen order */
 	struct tl_hmap tid_map;         /* TID -> latest struct thr */
 	struct tl_hmap pid_map;         /* PID -> latest struct proc */
 	struct tl_hmap comm_map;        /* TID -> struct comm_ent (any task) */
-	struct tl_vec wakeups, forks, exits, signals, losses, marks;
+	/* wakeup edges (model_wake.c): a byte stream, a checkpoint per 32,
+	 * how many are kept, the last one's ts, where the last read stopped */
+	struct tl_vec wakeups, wk_ck;
+	size_t wk_n;
+	uint64_t wk_last;
+	struct tl_ivpos wk_cache;
+	size_t nwakeups;                /* kept or not (no_wakeup_edges) */
+	struct tl_vec forks, exits, signals, losses, marks;
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
 	uint64_t cpu_switch_ts[TL_CPU_SLOTS]; /* last switch reported there */
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
-	struct tl_vec all_steps;
+	struct tl_stepvec all_steps;
 	struct tl_series all_series;
 	struct block_store blocks;
 	struct tl_vec stacks;        /* struct tl_stack_def, index id - 1 */
@@ -143,6 +183,31 @@ uint64_t tl_thr_awake_since(const struct thr *t);
 void tl_model_cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid);
 void tl_model_on_loss(struct tl_model *m, const struct tl_loss *l);
 struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu);
+
+/* model_iv.c: the closed intervals of a thread (0, or -1 and the model
+ * out of memory); iv->end is not kept (the next one's start) */
+int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv);
+size_t tl_thr_niv(const struct thr *t);
+void tl_thr_iv_free(struct thr *t);
+
+/* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model
+ * out of memory); an edge found effective later is marked so by the
+ * reference tl_wake_next_ref gave just before it was pushed */
+int tl_wake_push(struct tl_model *m, const struct tl_wakeup_ev *e);
+size_t tl_wake_next_ref(const struct tl_model *m);
+void tl_wake_set_effective(struct tl_model *m, size_t ref);
+
+/* model_steps.c: push fails (-1) only when out of memory */
+struct tl_step tl_sv_get(const struct tl_stepvec *sv, size_t i);
+int tl_sv_push(struct tl_model *m, struct tl_stepvec *sv, const struct tl_step *s);
+void tl_sv_pop(struct tl_stepvec *sv);
+/* Replaces the last step's counts (its ts stays). */
+int tl_sv_set_last(struct tl_model *m, struct tl_stepvec *sv, const struct tl_step *s);
+void tl_sv_clear(struct tl_stepvec *sv);
+void tl_sv_free(struct tl_stepvec *sv);
+/* Adds every step but the last `keep` to sv->sum (allocated on first use)
+ * and drops them; the last one lasts until end when keep is 0. */
+int tl_sv_fold(struct tl_model *m, struct tl_stepvec *sv, size_t keep, uint64_t end);
 
 /* model_block.c: the block of a blocked interval, stored once per distinct
  * value (tl_block_none, marking the model out of memory, if it cannot be) */

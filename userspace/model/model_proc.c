@@ -88,6 +88,7 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 	*pslot = &t->pub;
 	t->idx = (uint32_t)(m->thrs.n - 1);
 	t->prev_gen = prev;
+	t->m = m;
 	t->pub.gen = prev ? prev->pub.gen + 1 : 0;
 	t->pub.tid = tid;
 	t->pub.proc = &p->pub;
@@ -340,7 +341,7 @@ static bool same_creation(struct tl_model *m, struct thr *t, const struct tl_hdr
 			  uint64_t flags, bool flags_known)
 {
 	if (!t || t->ended || !(t->pub.flags & TL_THR_CREATED) || !t->fork_edge ||
-	    t->pub.creator_tid != h->tid || t->iv.n)
+	    t->pub.creator_tid != h->tid || tl_thr_niv(t))
 		return false;
 	struct tl_fork_ev *e = (struct tl_fork_ev *)m->forks.p + t->fork_edge - 1;
 	if (flags_known) {

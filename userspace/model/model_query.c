@@ -122,32 +122,6 @@ size_t tl_proc_threads_named(const struct tl_process *p, const char *name,
 	return n;
 }
 
-struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i)
-{
-	return t->iv[i];
-}
-
-size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts)
-{
-	size_t lo = 0, hi = t->niv;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (t->iv[mid].end <= ts)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < t->niv && t->iv[lo].start <= ts ? lo : t->niv;
-}
-
-const struct tl_interval *tl_thread_at(const struct tl_thread *t, uint64_t ts)
-{
-	size_t i = tl_thread_iv_find(t, ts);
-
-	return i < t->niv ? &t->iv[i] : NULL;
-}
-
 const char *tl_model_task_name(const struct tl_model *m, uint32_t tid)
 {
 	const struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
@@ -194,7 +168,8 @@ uint64_t tl_thread_sum_ns(const struct tl_thread *t, const struct tl_iv_filter *
 	if (!f)
 		f = &all;
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &v;
 		if (!iv_match(iv, f))
 			continue;
 		uint64_t a = iv->start, b = iv->end;
@@ -214,8 +189,10 @@ size_t tl_thread_count_iv(const struct tl_thread *t, const struct tl_iv_filter *
 
 	if (!f)
 		f = &all;
-	for (size_t i = 0; i < t->niv; i++)
-		n += iv_match(&t->iv[i], f);
+	for (size_t i = 0; i < t->niv; i++) {
+		struct tl_interval v = tl_thread_iv(t, i);
+		n += iv_match(&v, f);
+	}
 	return n;
 }
 
@@ -242,20 +219,17 @@ size_t tl_thread_marks(const struct tl_thread *t, uint32_t kind,
 	return n;
 }
 
-size_t tl_model_nwakeups(const struct tl_model *m) { return m->wakeups.n; }
+size_t tl_model_nwakeups(const struct tl_model *m) { return m->nwakeups; }
 
-const struct tl_wakeup_ev *tl_model_wakeup(const struct tl_model *m, size_t i)
-{
-	return i < m->wakeups.n ? VEC_AT(m->wakeups, struct tl_wakeup_ev, i) : NULL;
-}
 
 size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
 			      uint32_t wakee, uint64_t t0, uint64_t t1)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < m->wakeups.n; i++) {
-		const struct tl_wakeup_ev *w = VEC_AT(m->wakeups, struct tl_wakeup_ev, i);
+	for (size_t i = 0; i < m->wk_n; i++) {
+		struct tl_wakeup_ev e = tl_model_wakeup(m, i);
+		const struct tl_wakeup_ev *w = &e;
 		if ((waker && w->waker != waker) || (wakee && w->wakee != wakee))
 			continue;
 		if (t1 && (w->ts < t0 || w->ts > t1))

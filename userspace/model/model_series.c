@@ -27,7 +27,7 @@
 /* One series being built: its running sums and its time range. A series
  * with same_as set is not built: it gets that one's steps. */
 struct acc {
-	struct tl_vec *steps;
+	struct tl_stepvec *steps;
 	struct tl_series *out;
 	int run, rdy, unk;
 	uint64_t start, end;
@@ -38,7 +38,8 @@ struct acc {
 /* A thread's stream of changes: at each interval boundary, the state it
  * leaves and the state it enters, combined when they meet at one time. */
 struct cursor {
-	const struct tl_interval *iv;
+	const struct tl_thread *t;
+	struct tl_interval out, in; /* intervals b - 1 and b, decoded */
 	size_t n, b;             /* intervals; next boundary (0..n) */
 	bool half;               /* the end part of boundary b was taken */
 	uint64_t ts;             /* time of the current change */
@@ -62,13 +63,16 @@ static void add_iv(struct cursor *c, const struct tl_interval *iv, int8_t sign)
 /* Moves to the thread's next change; false when there is none. */
 static bool cursor_next(struct cursor *c)
 {
-	/* the merge hops between threads: fetch each one's intervals ahead */
-	if (c->b + 8 < c->n)
-		__builtin_prefetch(&c->iv[c->b + 8]);
 	while (c->b <= c->n) {
-		const struct tl_interval *out = c->b && !c->half ? &c->iv[c->b - 1] : NULL;
-		const struct tl_interval *in = c->b < c->n ? &c->iv[c->b] : NULL;
+		const struct tl_interval *out = c->b && !c->half ? &c->out : NULL;
+		const struct tl_interval *in = NULL;
 		bool any = false;
+
+		if (c->b < c->n) {
+			if (!c->half)
+				c->in = tl_thread_iv(c->t, c->b);
+			in = &c->in;
+		}
 
 		c->run = c->rdy = c->unk = 0;
 		if (out && counted(out)) {
@@ -87,6 +91,8 @@ static bool cursor_next(struct cursor *c)
 		}
 		c->b++;
 		c->half = false;
+		if (in)
+			c->out = *in;
 		if (any)
 			return true;
 	}
@@ -149,29 +155,38 @@ static void t_replay(struct tourney *t, uint64_t key)
 
 /* ---- series ---- */
 
-static void push_step(struct tl_model *m, struct tl_vec *s, uint64_t ts, int run,
-		      int rdy, int unk)
+static bool same_counts(const struct tl_step *a, const struct tl_step *b)
 {
-	struct tl_step *last = s->n ? (struct tl_step *)s->p + s->n - 1 : NULL;
-
-	if (last && last->ts == ts) {
-		last->running = run;
-		last->runnable = rdy;
-		last->unknown = unk;
-		struct tl_step *before = s->n > 1 ? last - 1 : NULL;
-		if (before && before->running == run && before->runnable == rdy &&
-		    before->unknown == unk)
-			s->n--;
-		return;
-	}
-	if (last && last->running == run && last->runnable == rdy && last->unknown == unk)
-		return;
-	struct tl_step *st = model_push_uninit(m, s, sizeof(*st));
-	if (st)
-		*st = (struct tl_step){ ts, run, rdy, unk };
+	return a->running == b->running && a->runnable == b->runnable &&
+	       a->unknown == b->unknown;
 }
 
-static void acc_init(struct tl_model *m, struct acc *a, struct tl_vec *steps,
+static void push_step(struct tl_model *m, struct tl_stepvec *s, uint64_t ts, int run,
+		      int rdy, int unk)
+{
+	struct tl_step st = { ts, run, rdy, unk };
+	size_t n = s->e.n;
+
+	if (n && s->tail[1].ts == ts) {
+		/* the last step changes: dropped when it now repeats the one
+		 * before, else replaced */
+		if (n > 1 && same_counts(&s->tail[0], &st))
+			tl_sv_pop(s);
+		else
+			tl_sv_set_last(m, s, &st);
+		return;
+	}
+	if (n && same_counts(&s->tail[1], &st))
+		return;
+	tl_sv_push(m, s, &st);
+}
+
+/* series_totals_only: a series with as many steps (8 bytes each) as its
+ * totals take bytes is added up as it goes: one of thousands of short
+ * processes costs no more either way */
+#define FOLD_AT (sizeof(struct tl_series_sum) / 8)
+
+static void acc_init(struct tl_model *m, struct acc *a, struct tl_stepvec *steps,
 		     struct tl_series *out, uint64_t start, uint64_t end)
 {
 	*a = (struct acc){ .steps = steps, .out = out, .start = start, .end = end };
@@ -181,7 +196,7 @@ static void acc_init(struct tl_model *m, struct acc *a, struct tl_vec *steps,
 static void share(struct acc *a, const struct acc *src)
 {
 	a->same_as = src;
-	a->steps->n = 0;   /* drop the start step acc_init put there */
+	tl_sv_clear(a->steps);   /* drop the start step acc_init put there */
 }
 
 /* A series no one will ask for: no steps at all. */
@@ -190,7 +205,7 @@ static void leave_out(struct acc *a)
 	if (a->same_as)
 		return; /* shared: costs nothing */
 	a->off = true;
-	a->steps->n = 0;
+	tl_sv_clear(a->steps);
 }
 
 static inline void acc_add(struct tl_model *m, struct acc *a, const struct cursor *c)
@@ -200,16 +215,24 @@ static inline void acc_add(struct tl_model *m, struct acc *a, const struct curso
 	a->run += c->run;
 	a->rdy += c->rdy;
 	a->unk += c->unk;
-	if (c->ts >= a->start && c->ts < a->end)
+	if (c->ts >= a->start && c->ts < a->end) {
 		push_step(m, a->steps, c->ts, a->run, a->rdy, a->unk);
+		/* only the last step can still change, or go and leave the
+		 * one before it last: the others are final */
+		if (m->o.series_totals_only && a->steps->e.n >= FOLD_AT)
+			tl_sv_fold(m, a->steps, 2, 0);
+	}
 }
 
-static void acc_publish(struct acc *a)
+static void acc_publish(struct tl_model *m, struct acc *a)
 {
 	const struct acc *src = a->same_as ? a->same_as : a;
 
-	a->out->steps = src->steps->p;
-	a->out->nsteps = src->steps->n;
+	if (!a->same_as && a->steps->sum)
+		tl_sv_fold(m, a->steps, 0, a->end);
+	a->out->sv = src->steps;
+	a->out->nsteps = src->steps->e.n;
+	a->out->sum = src->steps->sum;
 	a->out->end = a->end;
 }
 
@@ -329,7 +352,7 @@ static int build_tourney(struct tl_model *m, struct build *b)
 		keys[i] = DONE;
 		if (i >= nt)
 			continue;
-		c->iv = ts[i]->pub.iv;
+		c->t = &ts[i]->pub;
 		c->n = ts[i]->pub.niv;
 		c->proc = (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx;
 		if (cursor_next(c))
@@ -365,10 +388,10 @@ int tl_model_build_series(struct tl_model *m, uint64_t end)
 	if (!err) {
 		merge(m, &b);
 		for (size_t i = 0; i < m->procs.n; i++) {
-			acc_publish(&b.own[i]);
-			acc_publish(&b.tree[i]);
+			acc_publish(m, &b.own[i]);
+			acc_publish(m, &b.tree[i]);
 		}
-		acc_publish(&b.all);
+		acc_publish(m, &b.all);
 	}
 	free(b.own);
 	free(b.tree);

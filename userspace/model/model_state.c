@@ -5,9 +5,6 @@
  */
 #include "model_impl.h"
 
-/* Intervals are most of a model's memory, written once and read by every
- * pass over a timeline: keep them at half a cache line. */
-_Static_assert(sizeof(struct tl_interval) == 32, "tl_interval is 32 bytes");
 
 struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu)
 {
@@ -50,12 +47,11 @@ void tl_thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 	if (next->state == TL_ST_SLEEPING || next->state == TL_ST_UNINT)
 		t->sys_blocked = true;   /* read only while in_sys */
 	if (ts > t->cur.start) {
-		struct tl_interval *iv = model_push_uninit(m, &t->iv, sizeof(*iv));
-		if (!iv)
+		struct tl_interval iv = t->cur;
+		iv.end = ts;
+		if (tl_thr_iv_push(m, t, &iv))
 			return;
-		*iv = t->cur;
-		iv->end = ts;
-		sum_add(t, iv);
+		sum_add(t, &iv);
 	}
 	t->cur = *next;
 	t->cur.start = ts;

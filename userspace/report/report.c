@@ -73,9 +73,11 @@ static void unknown_by_cause(const struct rctx *c, uint64_t *ns)
 		const struct tl_thread *t = tl_model_thread(c->m, i);
 		if (!shown(c, t->proc))
 			continue;
-		for (size_t k = 0; k < t->niv; k++)
-			if (t->iv[k].state == TL_ST_UNKNOWN && t->iv[k].cause < 4)
-				ns[t->iv[k].cause] += t->iv[k].end - t->iv[k].start;
+		for (size_t k = 0; k < t->niv; k++) {
+			struct tl_interval iv = tl_thread_iv(t, k);
+			if (iv.state == TL_ST_UNKNOWN && iv.cause < 4)
+				ns[iv.cause] += iv.end - iv.start;
+		}
 	}
 }
 

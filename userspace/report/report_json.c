@@ -153,9 +153,11 @@ static void loss(struct jctx *c)
 
 	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
 		const struct tl_thread *t = tl_model_thread(c->m, i);
-		for (size_t k = 0; k < t->niv; k++)
-			if (t->iv[k].state == TL_ST_UNKNOWN && t->iv[k].cause < 4)
-				unk[t->iv[k].cause] += t->iv[k].end - t->iv[k].start;
+		for (size_t k = 0; k < t->niv; k++) {
+			struct tl_interval iv = tl_thread_iv(t, k);
+			if (iv.state == TL_ST_UNKNOWN && iv.cause < 4)
+				unk[iv.cause] += iv.end - iv.start;
+		}
 	}
 	j_open(j, "loss", '{');
 	j_u64(j, "lost_events", st->lost_total);

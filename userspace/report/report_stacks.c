@@ -55,7 +55,8 @@ static size_t aggregate(const struct tl_thread *t, struct agg **out)
 	if (!a)
 		return 0;
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 		uint32_t id = tl_thread_iv_stack(t, iv);
 
 		if (id)
@@ -176,7 +177,8 @@ static void coverage(FILE *out, const struct tl_model *m, uint32_t pid)
 		if (!under(t->proc, pid))
 			continue;
 		for (size_t k = 0; k < t->niv; k++) {
-			const struct tl_interval *iv = &t->iv[k];
+			struct tl_interval iv_v = tl_thread_iv(t, k);
+			const struct tl_interval *iv = &iv_v;
 
 			if (iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT)
 				continue;

@@ -62,7 +62,7 @@ const char *tl_report_edge_obj(struct tl_report_waits *w, const struct tl_wait_e
 	}
 	if (e->kind == TL_EDGE_JOIN)
 		*kind = TL_LK_JOIN;
-	o = e->iv ? tl_sym_futex(w->sym, e->waiter_t->proc, e->start, e->iv->block) : NULL;
+	o = e->block ? tl_sym_futex(w->sym, e->waiter_t->proc, e->start, e->block) : NULL;
 	if (!o)
 		return "?";
 	if (e->kind == TL_EDGE_LOCK)

@@ -57,10 +57,11 @@ void tl_timeline_cells(const struct tl_thread *t, uint64_t t0, uint64_t t1,
 	for (unsigned c = 0; c < cols; c++) {
 		uint64_t a = t0 + span * c / cols, b = t0 + span * (c + 1) / cols;
 		uint64_t ns[TL_ST_COUNT] = { 0 };
-		while (k < t->niv && t->iv[k].end <= a)
+		while (k < t->niv && tl_thread_iv(t, k).end <= a)
 			k++;
-		for (size_t j = k; j < t->niv && t->iv[j].start < b; j++) {
-			const struct tl_interval *iv = &t->iv[j];
+		for (size_t j = k; j < t->niv && tl_thread_iv(t, j).start < b; j++) {
+			struct tl_interval iv_v = tl_thread_iv(t, j);
+			const struct tl_interval *iv = &iv_v;
 			uint64_t x = iv->start > a ? iv->start : a;
 			uint64_t y = iv->end < b ? iv->end : b;
 			if (y > x)

@@ -15,8 +15,8 @@ static void edge_name(struct tl_symbolizer *sym, const struct tl_wait_edge *e,
 	const char *target = e->target_t ? tl_thread_name(e->target_t) : "?";
 	const struct tl_obj_name *o = NULL;
 
-	if (e->kind == TL_EDGE_LOCK && e->iv)
-		o = tl_sym_futex(sym, e->waiter_t->proc, e->start, e->iv->block);
+	if (e->kind == TL_EDGE_LOCK && e->block)
+		o = tl_sym_futex(sym, e->waiter_t->proc, e->start, e->block);
 	if (e->kind == TL_EDGE_LOCK && e->waiter == e->target)
 		snprintf(buf, len, "deadlock: waits for %s, which it holds",
 			 o ? o->name : "a lock");
@@ -42,7 +42,7 @@ int tl_pf_write_deadlocks(struct tl_pf_te *te, const struct tl_model *m,
 		for (size_t k = 0; k < d[i].n; k++) {
 			const struct tl_wait_edge *e = &d[i].e[k];
 			struct tl_pf_arg a = { .name = PF_A_ADDRESS, .kind = PF_ARG_PTR,
-					       .u = e->iv ? e->iv->block->obj : 0 };
+					       .u = e->block ? e->block->obj : 0 };
 			struct tl_pf_ev ev = { .ts = d[i].since, .type = PF_INSTANT,
 					       .name = name, .args = &a, .nargs = 1 };
 

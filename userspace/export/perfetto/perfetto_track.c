@@ -20,8 +20,10 @@
 #include "recording/syscalls.h"
 #include "util/vec.h"
 
-/* One blocking slice, kept until every thread's are known (for flows). */
-struct bslice {
+/* One blocking slice as it is written (struct wslice), and as it is kept
+ * until every thread's are known, for the flows (struct bslice: 40 bytes
+ * instead of 56, there being up to one per record). */
+struct wslice {
 	uint64_t start, end;
 	const struct tl_syscall *sc;     /* NULL: from the interval alone */
 	const struct tl_block *blk;      /* of its first blocked interval */
@@ -29,9 +31,38 @@ struct bslice {
 	uint32_t waker;
 	uint32_t stack;                  /* record -g: its first interval's */
 	uint8_t state;                   /* TL_ST_SLEEPING or TL_ST_UNINT */
-	bool written;                    /* something is left of it on the
-					  * track after the previous one */
 };
+
+#define BS_SC 0x3fffffffu                /* sc: 1 + index in t->sys, 0 none */
+#define BS_UNINT 0x40000000u             /* state TL_ST_UNINT */
+#define BS_WRITTEN 0x80000000u           /* something is left of it on the
+					  * track after the previous one */
+struct bslice {
+	uint64_t start, end;
+	uint64_t blocked_ns;
+	uint32_t blk;                    /* tl_block.id (tl_model_block) */
+	uint32_t sc;                     /* BS_* */
+	uint32_t waker;
+	uint32_t stack;
+};
+_Static_assert(sizeof(struct bslice) == 40, "a kept slice is 40 bytes");
+
+static bool bs_written(const struct bslice *b)
+{
+	return b->sc & BS_WRITTEN;
+}
+
+/* The slice of thread t as the writers read it. */
+static struct wslice widen(const struct tl_model *m, const struct tl_thread *t,
+			   const struct bslice *b)
+{
+	uint32_t sc = b->sc & BS_SC;
+
+	return (struct wslice){ .start = b->start, .end = b->end,
+		.sc = sc ? &t->sys[sc - 1] : NULL, .blk = tl_model_block(m, b->blk),
+		.blocked_ns = b->blocked_ns, .waker = b->waker, .stack = b->stack,
+		.state = b->sc & BS_UNINT ? TL_ST_UNINT : TL_ST_SLEEPING };
+}
 
 /* A flow between two slices (indexes); its id is its index + 1. */
 struct flow { uint32_t src, dst; };
@@ -111,7 +142,8 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 	c->at = c->after = s->v.n;
 	c->sorted = true;
 	for (size_t i = 0; i < t->niv; i++) {
-		const struct tl_interval *iv = &t->iv[i];
+		struct tl_interval iv_v = tl_thread_iv(t, i);
+		const struct tl_interval *iv = &iv_v;
 		const struct tl_syscall *sc;
 		struct bslice b;
 
@@ -120,12 +152,14 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 		sc = syscall_of(t, &k, iv);
 		if (!sc && iv->block->sys_nr < 0)
 			continue; /* not in a syscall: the state track shows it */
-		if (sc && last && last->sc == sc) {
+		uint32_t sci = sc ? (uint32_t)(sc - t->sys) + 1 : 0;
+		if (sc && last && (last->sc & BS_SC) == sci) {
 			last->blocked_ns += iv->end - iv->start;
 			last->waker = iv->waker;
 			continue;
 		}
-		b = (struct bslice){ .sc = sc, .blk = iv->block, .state = iv->state,
+		b = (struct bslice){ .sc = sci | (iv->state == TL_ST_UNINT ? BS_UNINT : 0),
+			.blk = iv->block->id,
 			.blocked_ns = iv->end - iv->start, .waker = iv->waker,
 			.stack = tl_thread_iv_stack(t, iv) };
 		b.start = sc ? sc->start : iv->start;
@@ -134,9 +168,10 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 			b.end = iv->end;
 		if (last && b.end < last->end)
 			c->sorted = false;
-		b.written = slice_begin(&b, wend) != 0;
-		if (b.written)
+		if (slice_begin(&b, wend)) {
+			b.sc |= BS_WRITTEN;
 			wend = b.end;
+		}
 		if (!push_slice(s, &b))
 			return false;
 		last = bs_at(s, s->v.n - 1);
@@ -212,7 +247,7 @@ static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w)
 	dst = slice_at(s, w->wakee_idx, w->ts);
 	src = waker_slice(s, w->waker_idx, w->ts, w->waker_awake_since);
 	if (dst < 0 || src < 0 || bs_at(s, src)->end > bs_at(s, dst)->end ||
-	    !bs_at(s, src)->written || !bs_at(s, dst)->written)
+	    !bs_written(bs_at(s, src)) || !bs_written(bs_at(s, dst)))
 		return true;   /* only flows between slices that are written */
 	return add_flow(s, (size_t)src, (size_t)dst);
 }
@@ -222,7 +257,8 @@ static bool collect_flows(struct slices *s, const struct tl_model *m)
 	bool ok = true;
 
 	for (size_t i = 0; ok && i < tl_model_nwakeups(m); i++) {
-		const struct tl_wakeup_ev *w = tl_model_wakeup(m, i);
+		struct tl_wakeup_ev e = tl_model_wakeup(m, i);
+		const struct tl_wakeup_ev *w = &e;
 
 		if (w->effective && !w->irq && w->waker && !w->new_task)
 			ok = flow_for(s, w);
@@ -278,7 +314,7 @@ static bool moves_bytes(int32_t nr)
 	return false;
 }
 
-static const char *slice_name(const struct bslice *b)
+static const char *slice_name(const struct wslice *b)
 {
 	int32_t nr = b->sc ? b->sc->nr : b->blk->sys_nr;
 
@@ -299,7 +335,7 @@ static unsigned add(struct tl_pf_arg *a, unsigned n, uint8_t name, uint8_t kind,
 /* A futex wait's object by name (analysis/symbolize.h), its kind, and the
  * lock's owner when the thread blocked. */
 static unsigned lock_args(struct tl_symbolizer *sym, const struct tl_thread *t,
-			  const struct bslice *b, struct tl_pf_arg *a, unsigned n)
+			  const struct wslice *b, struct tl_pf_arg *a, unsigned n)
 {
 	const struct tl_obj_name *o = sym && b->blk->why == TL_WHY_FUTEX ?
 		tl_sym_futex(sym, t->proc, b->start, b->blk) : NULL;
@@ -361,7 +397,7 @@ static const char *stack_text(struct stack_txt *x, uint32_t id)
 	return x->txt[id - 1];
 }
 
-static unsigned stack_arg(struct stack_txt *x, const struct bslice *b,
+static unsigned stack_arg(struct stack_txt *x, const struct wslice *b,
 			  struct tl_pf_arg *a, unsigned n)
 {
 	const char *txt = b->stack && n < PF_MAX_ARGS ? stack_text(x, b->stack) : NULL;
@@ -369,7 +405,7 @@ static unsigned stack_arg(struct stack_txt *x, const struct bslice *b,
 	return txt ? add(a, n, PF_A_STACK, PF_ARG_STR, 0, txt) : n;
 }
 
-static unsigned slice_args(const struct bslice *b, struct tl_pf_arg *a)
+static unsigned slice_args(const struct wslice *b, struct tl_pf_arg *a)
 {
 	const struct tl_block *bl = b->blk;
 	int32_t nr = b->sc ? b->sc->nr : bl->sys_nr;
@@ -480,7 +516,8 @@ static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
 }
 
 static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
-			       size_t ti, const struct tl_thread *t, struct tl_symbolizer *sym,
+			       const struct tl_model *m, size_t ti,
+			       const struct tl_thread *t, struct tl_symbolizer *sym,
 			       struct stack_txt *stx, struct flow_cursor *fc,
 			       struct tl_pf_track_stats *st)
 {
@@ -489,12 +526,14 @@ static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 	uint64_t last = 0;
 
 	for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++) {
-		const struct bslice *b = bs_at(s, i);
+		const struct bslice *kept = bs_at(s, i);
 		struct tl_pf_ev ev = { .track = track, .type = PF_SLICE_BEGIN };
-		uint64_t begin = slice_begin(b, last);
+		uint64_t begin = slice_begin(kept, last);
 
 		if (!begin)
 			continue;
+		struct wslice w = widen(m, t, kept);
+		const struct wslice *b = &w;
 		ev.ts = begin;
 		ev.name = slice_name(b);
 		ev.args = args;
@@ -542,7 +581,8 @@ static void emit_series(struct tl_pf_te *te, const struct tl_process *p,
 	tl_pf_te_named_track(te, con, parent, "concurrency",
 			     "threads of this process Running or Runnable", true);
 	for (size_t i = 0; i < se->nsteps; i++) {
-		const struct tl_step *sp = &se->steps[i];
+		struct tl_step sp_v = tl_series_step(se, i);
+		const struct tl_step *sp = &sp_v;
 		int64_t c = sp->running + sp->runnable;
 		/* not before the process exists for the importer (the
 		 * counter tracks hang under its process track) */
@@ -656,7 +696,7 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
 
-		emit_thread_slices(te, &s, i, t, sym, &stx, &fc, st);
+		emit_thread_slices(te, &s, m, i, t, sym, &stx, &fc, st);
 	}
 	err = 0;
 cleanup:
