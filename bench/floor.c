@@ -1,6 +1,7 @@
 /*
  * floor.c - loads and attaches bench/floor.bpf.c (empty programs on the
- * tracepoints threadline uses for the groups sched, proc and futex), says
+ * tracepoints threadline uses for the groups sched, proc and futex; with
+ * -s every syscall tracepoint of the catalogue, with -n none), says
  * "ready" on stdout, and waits until SIGINT or SIGTERM. bench/overhead runs
  * a workload under it to measure the cost that no tracer built on these
  * hooks can go below.
@@ -13,6 +14,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
+#include "probes/catalogue.h"
 
 /* The syscalls of the groups proc (clone family) and futex, as in
  * probes/catalogue.h. */
@@ -21,10 +23,12 @@ static const char *const syscalls[] = {
 	"futex", "futex_wait", "futex_wake", "futex_waitv", "futex_requeue",
 };
 #define NSYSCALLS (sizeof(syscalls) / sizeof(syscalls[0]))
-#define MAX_SYS_LINKS (2 * NSYSCALLS)
+#define NCATALOGUE (sizeof(tl_catalogue) / sizeof(tl_catalogue[0]))
+#define MAX_SYS_LINKS (2 * NSYSCALLS + NCATALOGUE)
 
 struct floor_opts {
 	int no_syscalls;
+	int all_syscalls;
 	int verbose;
 };
 
@@ -34,10 +38,14 @@ static const char doc[] =
 	"Prints \"ready: N programs attached\" on stdout once attached.\n"
 	"EXAMPLES:\n"
 	"  floor                 every probe of the groups sched, proc, futex\n"
-	"  floor -n              without the syscall tracepoints\n";
+	"  floor -n              without the syscall tracepoints\n"
+	"  floor -s              every syscall tracepoint of the catalogue\n"
+	"                        (those of every group, as -e all)\n";
 
 static const struct argp_option options[] = {
 	{ "no-syscalls", 'n', NULL, 0, "Leave out the syscall tracepoints", 0 },
+	{ "all-syscalls", 's', NULL, 0,
+	  "Every syscall tracepoint threadline's catalogue lists", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
 	{ 0 },
 };
@@ -49,6 +57,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'n':
 		o->no_syscalls = 1;
+		return 0;
+	case 's':
+		o->all_syscalls = 1;
 		return 0;
 	case 'v':
 		o->verbose = 1;
@@ -103,6 +114,26 @@ static int attach_syscalls(struct floor_bpf *skel, struct bpf_link **links)
 	return n;
 }
 
+/* The same for every syscall tracepoint of probes/catalogue.h. */
+static int attach_catalogue_syscalls(struct floor_bpf *skel, struct bpf_link **links)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < NCATALOGUE; i++) {
+		const struct tl_probe *p = &tl_catalogue[i];
+
+		if (p->kind != TL_PK_TRACEPOINT || strncmp(p->target, "syscalls/", 9))
+			continue;
+		links[n] = bpf_program__attach_tracepoint(skel->progs.floor_syscall,
+							  "syscalls", p->target + 9);
+		if (links[n])
+			n++;
+		else
+			fprintf(stderr, "floor: no tracepoint %s, skipped\n", p->target);
+	}
+	return n;
+}
+
 static int count_auto_links(const struct floor_bpf *skel)
 {
 	struct bpf_program *p;
@@ -137,7 +168,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot attach: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	if (!o.no_syscalls)
+	if (o.all_syscalls)
+		nlinks = attach_catalogue_syscalls(skel, links);
+	else if (!o.no_syscalls)
 		nlinks = attach_syscalls(skel, links);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
