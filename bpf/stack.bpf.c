@@ -206,7 +206,7 @@ static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
 							 TL_USTACK_MAX);
 	}
 	if (s->r.flags & TL_RAW_F_AGAIN) {
-		size = __builtin_offsetof(struct tl_stack_raw, kips);
+		size = __builtin_offsetof(struct tl_stack_raw, regs);
 	} else {
 		/* frames of this program and of the tracepoint's caller come
 		 * first; user space drops them by name */

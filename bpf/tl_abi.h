@@ -406,7 +406,7 @@ struct tl_stack_raw {
 #define TL_RAW_F_NO_USER 0x1  /* kernel thread: no user part */
 /* The thread blocked again where the tl_stack_again entry `again` says,
  * with the same stack words: its stack is that entry's, so the record
- * stops after regs (no kernel frames, no copy). */
+ * stops before regs (no registers, kernel frames or copy). */
 #define TL_RAW_F_AGAIN 0x2
 
 /* record -> BPF (the map tl_stack_again, key struct tl_stack_again_key):

@@ -29,7 +29,7 @@ struct ent {
 
 /* The stacks `record` described to the BPF side (tl_stack_again), by gen
  * modulo AGAIN_SLOTS: twice the map's entries, so a gen still in the map
- * is nearly always still here (when not, its entry is deleted). */
+ * is nearly always still here. */
 #define AGAIN_SLOTS 8192
 #define AGAIN_MAP "tl_stack_again"
 
@@ -391,21 +391,17 @@ static void again_arm(struct tl_stacks *s, const struct tl_stack_raw *raw,
 		s->slots[a.gen % AGAIN_SLOTS].gen = 0;
 }
 
-/* The stack of a repeated block: the one its gen names. NULL when that
- * is no longer known (the entry is then deleted, so the next block there
- * is sent whole). */
+/* The stack of a repeated block: the one its gen names, NULL when that
+ * is no longer known. */
 static const struct tl_stack *again_stack(struct tl_stacks *s,
 					  const struct tl_stack_raw *raw)
 {
 	struct tl_stack *u = (struct tl_stack *)s->unw_buf;
 	struct again_slot *sl = s->slots ? &s->slots[raw->again % AGAIN_SLOTS] : NULL;
 
+	/* forgotten: this block has no stack; the entry is replaced at the
+	 * next refresh (TL_AGAIN_REFRESH) */
 	if (!sl || sl->gen != raw->again || sl->tid != raw->h.tid) {
-		struct tl_stack_again_key k = { .tid = raw->h.tid,
-						.ip = raw->regs[TL_UREG_IP] };
-
-		if (s->again_fd >= 0)
-			bpf_map_delete_elem(s->again_fd, &k);
 		s->st.again_lost++;
 		return NULL;
 	}
@@ -426,7 +422,7 @@ const struct tl_stack *tl_stacks_unwind(struct tl_stacks *s,
 	int nk, nu = 0;
 	size_t ulen;
 
-	if (raw->h.size >= offsetof(struct tl_stack_raw, kips) &&
+	if (raw->h.size >= offsetof(struct tl_stack_raw, regs) &&
 	    (raw->flags & TL_RAW_F_AGAIN)) {
 		s->st.raw++;
 		return again_stack(s, raw);
