@@ -17,6 +17,15 @@ struct ksym {
 	uint64_t addr;
 	char *name;       /* "func" or "func [module]" */
 	bool emitted;     /* a TL_KSYM for it is in the file */
+	int8_t tracing;   /* tracing_frame(): 1, 0, -1 not asked yet */
+};
+
+/* ksym_at() answers, direct-mapped by address: a stack's kernel frames
+ * are the same few return addresses again and again. */
+#define KSYM_MEMO 1024
+struct ksym_memo {
+	uint64_t ip;
+	struct ksym *k;
 };
 
 /* One distinct stack: of a process (and of one program it ran: an exec
@@ -48,6 +57,7 @@ struct tl_stacks {
 	struct ksym *ks;              /* the symbols, sorted */
 	size_t nks;
 	struct tl_vec kv;             /* of struct ksym: holds ks */
+	struct ksym_memo memo[KSYM_MEMO];
 	struct tl_vec ents;           /* struct ent, by id - 1 */
 	struct tl_hmap by_hash;       /* hash of a stack -> its index in ents */
 	struct tl_hmap epochs;        /* tgid -> exec epoch (0 when absent) */
@@ -78,7 +88,7 @@ static int ksym_add(struct tl_stacks *s, uint64_t addr, const char *name,
 		snprintf(buf, sizeof(buf), "%s [%s]", name, mod);
 	else
 		snprintf(buf, sizeof(buf), "%s", name);
-	*k = (struct ksym){ .addr = addr, .name = strdup(buf) };
+	*k = (struct ksym){ .addr = addr, .name = strdup(buf), .tracing = -1 };
 	if (!k->name) {
 		s->kv.n--;
 		return -ENOMEM;
@@ -114,7 +124,7 @@ static void ksyms_read(struct tl_stacks *s)
 	s->st.ksyms = s->nks;
 }
 
-static struct ksym *ksym_at(struct tl_stacks *s, uint64_t ip)
+static struct ksym *ksym_search(struct tl_stacks *s, uint64_t ip)
 {
 	size_t lo = 0, hi = s->nks;
 
@@ -129,17 +139,33 @@ static struct ksym *ksym_at(struct tl_stacks *s, uint64_t ip)
 	return lo ? &s->ks[lo - 1] : NULL;
 }
 
+static struct ksym *ksym_at(struct tl_stacks *s, uint64_t ip)
+{
+	struct ksym_memo *m = &s->memo[(ip ^ ip >> 12) % KSYM_MEMO];
+
+	if (m->ip != ip || !m->k) {
+		m->ip = ip;
+		m->k = ksym_search(s, ip);
+	}
+	return m->k;
+}
+
 /* The frames of the BPF program and of the tracepoint call that ran it
  * come first in a kernel stack taken from the program: not the task's. */
-static bool tracing_frame(const struct ksym *k)
+static bool tracing_frame(struct ksym *k)
 {
 	static const char *const pfx[] = { "bpf_prog_", "bpf_trace_run",
 					   "__bpf_trace_", "__traceiter_" };
 
-	for (size_t i = 0; k && i < sizeof(pfx) / sizeof(pfx[0]); i++)
-		if (!strncmp(k->name, pfx[i], strlen(pfx[i])))
-			return true;
-	return false;
+	if (!k)
+		return false;
+	if (k->tracing < 0) {
+		k->tracing = 0;
+		for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
+			if (!strncmp(k->name, pfx[i], strlen(pfx[i])))
+				k->tracing = 1;
+	}
+	return k->tracing;
 }
 
 static int ksym_emit(const struct ksym *k, const struct tl_hdr *at,
