@@ -186,6 +186,8 @@ static int ksym_emit(const struct ksym *k, const struct tl_hdr *at,
 
 /* ---- life ---- */
 
+static bool again_ready(struct tl_stacks *s);
+
 struct tl_stacks *tl_stacks_new(void)
 {
 	struct tl_stacks *s = calloc(1, sizeof(*s));
@@ -199,6 +201,7 @@ struct tl_stacks *tl_stacks_new(void)
 	}
 	s->again_fd = -1;
 	ksyms_read(s);
+	again_ready(s); /* now, not at the first stack: that one is urgent */
 	return s;
 }
 
