@@ -1,7 +1,9 @@
 /*
  * floor.c - loads and attaches bench/floor.bpf.c (empty programs on the
- * tracepoints threadline uses for the groups sched, proc and futex; with
- * -s every syscall tracepoint of the catalogue, with -n none), says
+ * scheduler and process tracepoints threadline uses, and the syscall
+ * tracepoints of the clone family and futex calls, which the groups proc
+ * and futex attached before they went syscall-free; with -s every syscall
+ * tracepoint of the catalogue instead, with -n none), says
  * "ready" on stdout, and waits until SIGINT or SIGTERM. bench/overhead runs
  * a workload under it to measure the cost that no tracer built on these
  * hooks can go below.
@@ -16,8 +18,8 @@
 #include "floor.skel.h"
 #include "probes/catalogue.h"
 
-/* The syscalls of the groups proc (clone family) and futex, as in
- * probes/catalogue.h. */
+/* The syscalls the groups proc (clone family) and futex had before the
+ * default groups went syscall-free (now the group syscalls has them). */
 static const char *const syscalls[] = {
 	"clone", "clone3", "fork", "vfork",
 	"futex", "futex_wait", "futex_wake", "futex_waitv", "futex_requeue",
@@ -33,11 +35,11 @@ struct floor_opts {
 };
 
 static const char doc[] =
-	"Attach empty BPF programs on threadline's sched/proc/futex tracepoints "
-	"and wait until interrupted (the overhead floor).\v"
+	"Attach empty BPF programs on threadline's scheduler and process "
+	"tracepoints and wait until interrupted (the overhead floor).\v"
 	"Prints \"ready: N programs attached\" on stdout once attached.\n"
 	"EXAMPLES:\n"
-	"  floor                 every probe of the groups sched, proc, futex\n"
+	"  floor                 with the clone and futex syscall tracepoints\n"
 	"  floor -n              without the syscall tracepoints\n"
 	"  floor -s              every syscall tracepoint of the catalogue\n"
 	"                        (those of every group, as -e all)\n";
