@@ -30,7 +30,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 .SECONDARY:
 .SUFFIXES:
 .PHONY: all check-layers help setup test test-unit test-integration fuzz fuzz-run bench \
-	demos clean asan asan-build test-sanitize
+	bench-workloads demos clean asan asan-build test-sanitize
 
 # ---- sources ----
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -214,6 +214,8 @@ $(O)/bench/%: bench/%.c $(O)/libtl.a $(BENCH_SKELS) | $(O)/bench
 	$(Q)$(CC) $(USER_CFLAGS) -I$(O)/bench $< $(O)/libtl.a $(LDLIBS) -o $@
 bench: all ## run the benchmarks (prints tables; not part of `make test`)
 	$(Q)./bench/run-all
+bench-workloads: all ## four workloads under every tracer, ~10 min (BENCH_ARGS="-b OTHER_BUILD -q ...")
+	$(Q)O=$(O) ./bench/workloads $(BENCH_ARGS)
 
 clean: ## remove the build folder
 	$(Q)rm -rf $(O)

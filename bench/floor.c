@@ -1,6 +1,9 @@
 /*
  * floor.c - loads and attaches bench/floor.bpf.c (empty programs on the
- * tracepoints threadline uses for the groups sched, proc and futex), says
+ * scheduler and process tracepoints threadline uses, and the syscall
+ * tracepoints of the clone family and futex calls, which the groups proc
+ * and futex attached before they went syscall-free; with -s every syscall
+ * tracepoint of the catalogue instead, with -n none), says
  * "ready" on stdout, and waits until SIGINT or SIGTERM. bench/overhead runs
  * a workload under it to measure the cost that no tracer built on these
  * hooks can go below.
@@ -13,31 +16,38 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
+#include "probes/catalogue.h"
 
-/* The syscalls of the groups proc (clone family) and futex, as in
- * probes/catalogue.h. */
+/* The syscalls the groups proc (clone family) and futex had before the
+ * default groups went syscall-free (now the group syscalls has them). */
 static const char *const syscalls[] = {
 	"clone", "clone3", "fork", "vfork",
 	"futex", "futex_wait", "futex_wake", "futex_waitv", "futex_requeue",
 };
 #define NSYSCALLS (sizeof(syscalls) / sizeof(syscalls[0]))
-#define MAX_SYS_LINKS (2 * NSYSCALLS)
+#define NCATALOGUE (sizeof(tl_catalogue) / sizeof(tl_catalogue[0]))
+#define MAX_SYS_LINKS (2 * NSYSCALLS + NCATALOGUE)
 
 struct floor_opts {
 	int no_syscalls;
+	int all_syscalls;
 	int verbose;
 };
 
 static const char doc[] =
-	"Attach empty BPF programs on threadline's sched/proc/futex tracepoints "
-	"and wait until interrupted (the overhead floor).\v"
+	"Attach empty BPF programs on threadline's scheduler and process "
+	"tracepoints and wait until interrupted (the overhead floor).\v"
 	"Prints \"ready: N programs attached\" on stdout once attached.\n"
 	"EXAMPLES:\n"
-	"  floor                 every probe of the groups sched, proc, futex\n"
-	"  floor -n              without the syscall tracepoints\n";
+	"  floor                 with the clone and futex syscall tracepoints\n"
+	"  floor -n              without the syscall tracepoints\n"
+	"  floor -s              every syscall tracepoint of the catalogue\n"
+	"                        (those of every group, as -e all)\n";
 
 static const struct argp_option options[] = {
 	{ "no-syscalls", 'n', NULL, 0, "Leave out the syscall tracepoints", 0 },
+	{ "all-syscalls", 's', NULL, 0,
+	  "Every syscall tracepoint threadline's catalogue lists", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output", 0 },
 	{ 0 },
 };
@@ -49,6 +59,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'n':
 		o->no_syscalls = 1;
+		return 0;
+	case 's':
+		o->all_syscalls = 1;
 		return 0;
 	case 'v':
 		o->verbose = 1;
@@ -103,6 +116,42 @@ static int attach_syscalls(struct floor_bpf *skel, struct bpf_link **links)
 	return n;
 }
 
+/* The same for every syscall tracepoint of probes/catalogue.h. */
+static int attach_catalogue_syscalls(struct floor_bpf *skel, struct bpf_link **links)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < NCATALOGUE; i++) {
+		const struct tl_probe *p = &tl_catalogue[i];
+
+		if (p->kind != TL_PK_TRACEPOINT || strncmp(p->target, "syscalls/", 9))
+			continue;
+		links[n] = bpf_program__attach_tracepoint(skel->progs.floor_syscall,
+							  "syscalls", p->target + 9);
+		if (links[n])
+			n++;
+		else
+			fprintf(stderr, "floor: no tracepoint %s, skipped\n", p->target);
+	}
+	return n;
+}
+
+/* Releasing a syscall tracepoint waits for an RCU grace period, one after
+ * the other: seconds for the 60 of -s. A child keeps the links and
+ * releases them once this process has exited, so the benchmark does not
+ * wait for it (as threadline's record does; its next tracer may still
+ * wait for the kernel's tracepoint mutex while attaching, never while a
+ * workload runs). */
+static void release_later(void)
+{
+	pid_t parent = getpid(), child = fork();
+
+	if (child != 0)
+		_exit(0); /* the parent, or no child: exits either way */
+	while (getppid() == parent)
+		usleep(1000);
+}
+
 static int count_auto_links(const struct floor_bpf *skel)
 {
 	struct bpf_program *p;
@@ -137,7 +186,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot attach: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	if (!o.no_syscalls)
+	if (o.all_syscalls)
+		nlinks = attach_catalogue_syscalls(skel, links);
+	else if (!o.no_syscalls)
 		nlinks = attach_syscalls(skel, links);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -146,6 +197,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	while (!stop)
 		pause();
+	if (nlinks)
+		release_later();
 cleanup:
 	while (nlinks > 0)
 		bpf_link__destroy(links[--nlinks]);

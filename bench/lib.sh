@@ -73,6 +73,25 @@ stop_bg() {
 	return $st
 }
 
+# start_bg READY_FILE READY_PATTERN CMD...: starts a tracer (output to
+# $WORK/tracer.out, pid in BG) and waits until READY_PATTERN appears in
+# READY_FILE (or, for "", until the file exists), then SETTLE seconds.
+start_bg() {
+	local file=$1 pat=$2
+	shift 2
+	rm -f "$file"
+	"$@" > "$WORK/tracer.out" 2>&1 &
+	BG=$!
+	BG_PIDS="${BG_PIDS:-} $BG"
+	if [ -z "$pat" ]; then
+		wait_until 15 eval "file_nonempty '$file' || ! alive $BG" || true
+	else
+		wait_until 15 ready_or_dead "$file" "$pat" "$BG" || true
+	fi
+	alive "$BG" || die "tracer '$*' did not start: $(tail -3 "$WORK/tracer.out")"
+	sleep "${SETTLE:-0.5}"
+}
+
 # median: numbers on stdin, one per line -> their median.
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {
@@ -158,4 +177,102 @@ quiet_check() {
 	awk -v l="$load" 'BEGIN { exit !(l > 0.7) }' &&
 		note "warning: load average is $load; numbers will be noisy"
 	return 0
+}
+
+# ---- recorder CPU and reading memory (bench/recsize, bench/workloads) ----
+
+# cpu_of TIMEFILE -> user + system seconds (written by /usr/bin/time -f "%U %S")
+cpu_of() { awk '{ print $1 + $2 }' "$1"; }
+
+# collecting_s LOGFILE DEFAULT -> the collecting thread's CPU seconds as
+# `record -v` prints them, or DEFAULT for a build that does not say.
+collecting_s() {
+	local t
+	t=$(sed -n 's/.*collecting thread \([0-9.]*\) s.*/\1/p' "$1")
+	echo "${t:-$2}"
+}
+
+# collector_round BUILD TAG LOOPS CPU OUT [RECORD_ARGS...]: records
+# `perf bench sched pipe -l LOOPS` pinned to CPU with BUILD's threadline
+# (`record -v RECORD_ARGS -p PID`: attaching, so /usr/bin/time counts only
+# the recorder), then an idle recording as long (of a sleep: the fixed and
+# per-second costs), and appends to OUT "bytes/event cpu_ns/event
+# thread_ns/event usecs/op events lost": the recorder's CPU per event (all
+# threads) and its collecting thread's, each net of its idle figure.
+collector_round() {
+	local b=$1 w=$WORK/cr.$2 loops=$3 cpu=$4 out=$5 p s t0 secs st
+	local ev lost bytes all idle thr ithr
+	shift 5
+	t0=$(date +%s.%N)
+	(exec taskset -c "$cpu" perf bench sched pipe -l "$loops" > "$w.bench" 2>&1) &
+	p=$!
+	BG_PIDS="${BG_PIDS:-} $p"
+	/usr/bin/time -f "%U %S" -o "$w.time" "$b/threadline" record -v "$@" \
+		-p "$p" -o "$w.tlr" 2> "$w.log" || true
+	wait "$p" || true
+	BG_PIDS=${BG_PIDS//$p/}
+	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+	sleep "$secs" &
+	s=$!
+	/usr/bin/time -f "%U %S" -o "$w.idle" "$b/threadline" record -v "$@" \
+		-p "$s" -o "$w.idle.tlr" 2> "$w.idle.log" || true
+	wait "$s" || true
+	st=$("$b/bench/tlstat" "$w.tlr" 2> /dev/null) || st=
+	read -r _ ev _ lost _ _ _ bytes _ <<< "$st"
+	if [ -z "${ev:-}" ] || [ "$ev" = 0 ]; then
+		note "recording of the pipe benchmark by $b failed: $(tail -2 "$w.log")"
+		rm -f "$w.tlr" "$w.idle.tlr"
+		return 0
+	fi
+	all=$(cpu_of "$w.time")
+	idle=$(cpu_of "$w.idle")
+	thr=$(collecting_s "$w.log" "$all")
+	ithr=$(collecting_s "$w.idle.log" "$idle")
+	awk -v by="$bytes" -v ev="$ev" -v c="$all" -v t="$thr" -v i="$idle" -v it="$ithr" \
+		-v l="$lost" -v op="$(awk '/usecs\/op/ { print $1 }' "$w.bench")" 'BEGIN {
+		printf "%.2f %.1f %.1f %s %d %d\n", by / ev, (c - i) * 1e9 / ev,
+			(t - it) * 1e9 / ev, op, ev, l }' >> "$out"
+	rm -f "$w.tlr" "$w.idle.tlr"
+}
+
+# records_of BUILD FILE -> the records in a recording (tlstat)
+records_of() { "$1/bench/tlstat" "$2" | awk '{ print $6 }'; }
+
+# rss_per_m BUILD report|export FILE -> peak RSS (/usr/bin/time's maximum
+# resident set) of `threadline report|export FILE` in MiB per million
+# records read; "-" when it failed.
+rss_per_m() {
+	local b=$1 cmd=$2 f=$3 recs kb st=0
+	recs=$(records_of "$b" "$f")
+	if [ "$cmd" = report ]; then
+		/usr/bin/time -f "%M" -o "$WORK/rss" "$b/threadline" report "$f" \
+			> /dev/null 2>&1 || st=$?
+	else
+		rm -f "$WORK/x.pftrace"
+		/usr/bin/time -f "%M" -o "$WORK/rss" "$b/threadline" export "$f" \
+			-o "$WORK/x.pftrace" > /dev/null 2>&1 || st=$?
+		rm -f "$WORK/x.pftrace"
+	fi
+	kb=$(tail -1 "$WORK/rss")
+	if [ $st -ne 0 ] || [ -z "$recs" ] || [ "$recs" = 0 ]; then
+		echo -
+		return
+	fi
+	awk -v kb="$kb" -v r="$recs" 'BEGIN { printf "%.1f", kb / 1024 / (r / 1e6) }'
+}
+
+# record_all_busy BUILD SECONDS FILE: a whole-system recording
+# (`record -a -d SECONDS`, default groups) made while
+# `perf bench sched messaging -p -t -g 4` keeps the machine busy.
+record_all_busy() {
+	local msg
+	(exec perf bench sched messaging -p -t -g 4 -l 100000000 > /dev/null 2>&1) &
+	msg=$!
+	BG_PIDS="${BG_PIDS:-} $msg"
+	sleep 1
+	"$1/threadline" record -a -d "$2" -o "$3" 2> "$WORK/all.log" ||
+		note "record -a failed: $(tail -2 "$WORK/all.log")"
+	kill -KILL "$msg" 2> /dev/null || true
+	wait "$msg" 2> /dev/null || true
+	BG_PIDS=${BG_PIDS//$msg/}
 }

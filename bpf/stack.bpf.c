@@ -62,6 +62,16 @@ static __always_inline bool tl_new_aspace(__u64 mm, __u32 tgid)
 	return true;
 }
 
+/* Where each thread last blocked and what its stack depended on, written
+ * by `record` (tl_abi.h, struct tl_stack_again): a block that matches is
+ * sent without a kernel stack or a copy, which are most of the cost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tl_stack_again_key);
+	__type(value, struct tl_stack_again);
+} tl_stack_again SEC(".maps");
+
 /* Stacks that did not fit in the ring, per CPU. Kept apart from the event
  * loss counters: a missing stack leaves the timeline whole, so it must not
  * make the model mark threads unknown. */
@@ -79,29 +89,74 @@ static __always_inline void tl_copy_regs(__u64 *r, struct pt_regs *p)
 #endif
 }
 
-/* Copies the user stack from sp up, in page-aligned pieces: a read that
- * crosses into an unmapped page (the guard page of another thread's stack
- * right above a short one) fails whole, so each piece ends at a page
- * boundary and the copy stops at the first that fails. Returns bytes. */
-static __always_inline __u32 tl_copy_ustack(__u8 *buf, __u64 sp)
+/* Copies max (at most TL_USTACK_MAX) bytes of the user stack from sp up,
+ * in page-aligned pieces: a read that crosses into an unmapped page (the
+ * guard page of another thread's stack right above a short one) fails
+ * whole, so each piece ends at a page boundary and the copy stops at the
+ * first that fails. Returns bytes. */
+static __always_inline __u32 tl_copy_ustack(__u8 *buf, __u64 sp, __u32 max)
 {
 	__u32 len = 0;
 
+	if (max > TL_USTACK_MAX)
+		max = TL_USTACK_MAX;
 #pragma unroll
 	for (int i = 0; i < TL_USTACK_MAX / TL_PAGE + 1; i++) {
 		__u64 addr = sp + len;
 		__u32 piece = TL_PAGE - (addr & (TL_PAGE - 1));
 
-		if (len >= TL_USTACK_MAX)
+		if (len >= max)
 			break;
-		if (piece > TL_USTACK_MAX - len)
-			piece = TL_USTACK_MAX - len;
+		if (piece > max - len)
+			piece = max - len;
+		/* the verifier cannot follow max - len: bound it again, in a
+		 * register the compiler may not drop the mask from */
+		asm volatile("" : "+r"(piece));
+		piece &= 2 * TL_PAGE - 1;
 		if (bpf_probe_read_user(buf + (len & (TL_USTACK_MAX - 1)),
-					piece & (2 * TL_PAGE - 1), (void *)addr))
+					piece, (void *)addr))
 			break;
 		len += piece;
 	}
 	return len & ~7u;
+}
+
+/* True when this block repeats the one `record` described in the
+ * tl_stack_again entry for (thread, pc): same address space, sp and bp,
+ * and the same words at the offsets the unwinder read (copied into buf,
+ * span bytes from sp). Sets *gen to the entry's. Every TL_AGAIN_REFRESH-th
+ * hit is refused, so the kernel frames are taken again now and then. */
+static __always_inline bool tl_block_again(__u8 *buf, __u32 tid, __u64 aspace,
+					   const __u64 *regs, __u32 *gen)
+{
+	struct tl_stack_again_key k = { .tid = tid, .ip = regs[TL_UREG_IP] };
+	struct tl_stack_again *a = bpf_map_lookup_elem(&tl_stack_again, &k);
+	__u32 n, span;
+
+	if (!a || a->aspace != aspace || a->sp != regs[TL_UREG_SP] ||
+	    a->bp != regs[TL_UREG_BP] || !a->gen)
+		return false;
+	n = a->nreads;
+	span = a->span;
+	if (n > TL_AGAIN_READS || span > TL_USTACK_MAX)
+		return false;
+	/* a thread blocks on one CPU at a time: a plain increment will do */
+	if (++a->hits % TL_AGAIN_REFRESH == 0)
+		return false;
+	if (span && tl_copy_ustack(buf, regs[TL_UREG_SP], span) < span)
+		return false;
+	for (__u32 i = 0; i < TL_AGAIN_READS; i++) {
+		__u32 off;
+
+		if (i >= n)
+			break;
+		off = a->off[i];
+		if (off > TL_USTACK_MAX - 8 ||
+		    *(__u64 *)(buf + (off & (TL_USTACK_MAX - 1))) != a->val[i])
+			return false;
+	}
+	*gen = a->gen;
+	return true;
 }
 
 static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
@@ -132,12 +187,10 @@ static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
 		return 0;
 	}
 	tl_hdr_fill(&s->r.h, 0, TL_STACK_RAW, cpu, bpf_get_current_pid_tgid());
-	/* frames of this program and of the tracepoint's caller come first;
-	 * user space drops them by name */
-	kb = bpf_get_stack(ctx, s->r.kips, sizeof(s->r.kips), 0);
-	s->r.nkern = kb > 0 ? (__u64)kb / 8 : 0;
 	s->r.flags = 0;
 	s->r.ustack_len = 0;
+	s->r.again = 0;
+	s->r.nkern = 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	s->r.aspace = (__u64)t->mm;
 	if ((t->flags & TL_PF_KTHREAD) || !regs) {
@@ -145,9 +198,22 @@ static __always_inline int tl_on_block(void *ctx, bool btf, bool preempt,
 		__builtin_memset(s->r.regs, 0, sizeof(s->r.regs));
 	} else {
 		tl_copy_regs(s->r.regs, regs);
-		s->r.ustack_len = tl_copy_ustack(s->ustack, s->r.regs[TL_UREG_SP]);
+		if (tl_block_again(s->ustack, s->r.h.tid, s->r.aspace, s->r.regs,
+				   &s->r.again))
+			s->r.flags = TL_RAW_F_AGAIN;
+		else
+			s->r.ustack_len = tl_copy_ustack(s->ustack, s->r.regs[TL_UREG_SP],
+							 TL_USTACK_MAX);
 	}
-	size = sizeof(s->r) + s->r.ustack_len;
+	if (s->r.flags & TL_RAW_F_AGAIN) {
+		size = __builtin_offsetof(struct tl_stack_raw, regs);
+	} else {
+		/* frames of this program and of the tracepoint's caller come
+		 * first; user space drops them by name */
+		kb = bpf_get_stack(ctx, s->r.kips, sizeof(s->r.kips), 0);
+		s->r.nkern = kb > 0 ? (__u64)kb / 8 : 0;
+		size = sizeof(s->r) + s->r.ustack_len;
+	}
 	s->r.h.size = size;
 	/* the empty asm keeps the compiler from checking one register and
 	 * passing another, unchecked, to the helper */
@@ -233,6 +299,7 @@ int tl_stack_snapshot(struct bpf_iter__task *ctx)
 	kb = bpf_get_task_stack(t, s->r.kips, sizeof(s->r.kips), 0);
 	s->r.nkern = kb > 0 ? (__u64)kb / 8 : 0;
 	s->r.flags = 0;
+	s->r.again = 0;
 	s->r.aspace = (__u64)t->mm;
 	tl_copy_regs(s->r.regs, regs);
 	s->r.ustack_len = tl_copy_task_ustack(s->ustack, s->r.regs[TL_UREG_SP], t);

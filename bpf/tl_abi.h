@@ -378,6 +378,7 @@ struct tl_map_entry {
  * takes): 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi, 5 rdi, 6 rbp, 7 rsp, 8-15
  * r8-r15, 16 rip. */
 #define TL_UREGS 17
+#define TL_UREG_BP 6
 #define TL_UREG_SP 7
 #define TL_UREG_IP 16
 #define TL_KSTACK_MAX 32    /* kernel frames kept */
@@ -396,11 +397,45 @@ struct tl_stack_raw {
 	__u32 ustack_len;
 	__u64 aspace;         /* identity of the address space (the mm's
 			       * address): a new one after exec or PID reuse */
+	__u32 again;          /* TL_RAW_F_AGAIN: the tl_stack_again entry's gen */
+	__u32 pad;
 	__u64 regs[TL_UREGS]; /* user registers saved at kernel entry */
 	__u64 kips[TL_KSTACK_MAX];
 	/* __u8 ustack[ustack_len]; */
 };
 #define TL_RAW_F_NO_USER 0x1  /* kernel thread: no user part */
+/* The thread blocked again where the tl_stack_again entry `again` says,
+ * with the same stack words: its stack is that entry's, so the record
+ * stops before regs (no registers, kernel frames or copy). */
+#define TL_RAW_F_AGAIN 0x2
+
+/* record -> BPF (the map tl_stack_again, key struct tl_stack_again_key):
+ * after unwinding a thread's stack, `record` tells the BPF side what the
+ * result depended on; a later block of that thread with the same ip, sp
+ * and bp whose stack holds the same words at those offsets is sent as a
+ * TL_RAW_F_AGAIN record instead of a new copy. The CFI rules of x86_64
+ * code compute each frame from rsp or rbp and the stack words read, so
+ * the user frames are the same; the kernel frames are assumed the same
+ * (same syscall site, same user state) and taken again every
+ * TL_AGAIN_REFRESH-th time. */
+#define TL_AGAIN_READS 64
+#define TL_AGAIN_REFRESH 64
+struct tl_stack_again_key {
+	__u32 tid;
+	__u32 pad;
+	__u64 ip;
+};
+struct tl_stack_again {
+	__u64 aspace;
+	__u64 sp, bp;
+	__u32 gen;            /* names the stack in `record` (never 0) */
+	__u32 hits;           /* counted by the BPF side */
+	__u16 nreads;
+	__u16 span;           /* bytes from sp that hold every read word */
+	__u16 off[TL_AGAIN_READS];  /* offset of each word from sp */
+	__u32 pad;
+	__u64 val[TL_AGAIN_READS];
+};
 
 /* record -> file: one interned stack. The first record with an id defines
  * it (ids count up from 1) and is also the event "hdr.tid blocked with this

@@ -3,7 +3,9 @@
  * pthread_mutex_lock inside inner_fn, called by outer_fn, five times the
  * same way. The recording must link each of those blocks to a stack that
  * unwinds through glibc to inner_fn at the marked line and on to outer_fn,
- * store that stack once, and `report --stacks` / `report` must show it. */
+ * store that stack once, and `report --stacks` / `report` must show it.
+ * From the second round on the BPF side sends those blocks as repeats of
+ * the first (no copy): they must still carry the whole stack. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -115,6 +117,23 @@ static size_t locker_blocks(const struct th_run *r, uint32_t *ids, size_t max,
 	return n;
 }
 
+/* From record's summary line: raw stacks taken and how many of them were
+ * repeats sent without a copy (TL_RAW_F_AGAIN). */
+static void stack_counts(const struct th_run *r, unsigned long *raw,
+			 unsigned long *again)
+{
+	FILE *f = fopen(r->log, "r");
+	char buf[512];
+	int got = 0;
+
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f) && got != 3)
+		got = sscanf(buf, "threadline: %lu stacks (%*u distinct, %lu repeats",
+			     raw, again) == 2 ? 3 : 0;
+	fclose(f);
+	assert_int_equal(got, 3);
+}
+
 static void check_stack(const struct th_run *r, uint32_t id)
 {
 	struct tl_stacksym *sym = tl_stacksym_new(r->m);
@@ -157,6 +176,7 @@ static void record_and_check(void)
 	const struct tl_thread *locker;
 	uint32_t ids[16] = { 0 };
 	char out[65536], args[2 * PATH_MAX + 64], want[128];
+	unsigned long raw, again;
 	size_t n;
 
 	/* the groups whose programs all load as tp_btf on this kernel */
@@ -172,6 +192,12 @@ static void record_and_check(void)
 	}
 	assert_true(tl_model_nstacks(r.m) < locker->noffcpu + 8);
 	check_stack(&r, ids[0]);
+	/* rounds 2 to 5 block where round 1 did, with the same stack words:
+	 * sent as repeats, and (above) still the full stack, the same id */
+	stack_counts(&r, &raw, &again);
+	printf("  %lu stacks, %lu repeats\n", raw, again);
+	assert_true(again >= 3);
+	assert_true(again < raw);
 
 	snprintf(args, sizeof(args), "report --stacks %s", r.path);
 	run_tool(args, out, sizeof(out));

@@ -68,7 +68,8 @@ const struct tl_hdr *tl_rec_stacks_drained(void *ctx, const struct tl_hdr *h)
 	if (s->child && h->tgid == s->child && h->ts < s->release_ns)
 		return NULL;
 	u = tl_stacks_unwind(s->st, (const struct tl_stack_raw *)h);
-	if (u)
+	/* a repeat's frames were checked against the maps the first time */
+	if (u && !(((const struct tl_stack_raw *)h)->flags & TL_RAW_F_AGAIN))
 		maps_for_stack(s, u);
 	return u ? &u->h : NULL;
 }
@@ -128,8 +129,9 @@ void tl_rec_stacks_summary(const struct tl_rec_stacks *s, FILE *f, uint64_t lost
 
 	tl_stacks_stats(s->st, &ss);
 	fprintf(f, "threadline: %" PRIu64 " stacks (%" PRIu64 " distinct, %" PRIu64
+		" repeats sent without a copy, %" PRIu64
 		" did not fit in the buffers, %" PRIu64 " user stacks cut short)\n",
-		ss.raw, ss.stacks, lost, ss.user_cut);
+		ss.raw, ss.stacks, ss.again, lost + ss.again_lost, ss.user_cut);
 	if (!ss.ksyms)
 		fprintf(f, "threadline: warning: kernel addresses are hidden "
 			"(/proc/kallsyms): kernel frames stay unnamed\n");

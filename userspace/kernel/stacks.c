@@ -1,9 +1,13 @@
 /* stacks.c - raw off-CPU stacks in, interned stacks and the kernel symbols
  * they need out (stacks.h). */
+#include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "stacks.h"
 #include "unwind.h"
 #include "util/hmap.h"
@@ -13,6 +17,15 @@ struct ksym {
 	uint64_t addr;
 	char *name;       /* "func" or "func [module]" */
 	bool emitted;     /* a TL_KSYM for it is in the file */
+	int8_t tracing;   /* tracing_frame(): 1, 0, -1 not asked yet */
+};
+
+/* ksym_at() answers, direct-mapped by address: a stack's kernel frames
+ * are the same few return addresses again and again. */
+#define KSYM_MEMO 1024
+struct ksym_memo {
+	uint64_t ip;
+	struct ksym *k;
 };
 
 /* One distinct stack: of a process (and of one program it ran: an exec
@@ -23,11 +36,28 @@ struct ent {
 	uint64_t *ips;
 };
 
+/* The stacks `record` described to the BPF side (tl_stack_again), by gen
+ * modulo AGAIN_SLOTS: twice the map's entries, so a gen still in the map
+ * is nearly always still here. */
+#define AGAIN_SLOTS 8192
+#define AGAIN_MAP "tl_stack_again"
+
+struct again_slot {
+	uint32_t gen, tid;
+	struct tl_stack *st;  /* the unwound stack, kernel frames as taken */
+	size_t cap;
+};
+
 struct tl_stacks {
 	struct tl_unwinder *unw;
+	int again_fd;                 /* the BPF map, -1: none (yet) */
+	bool again_looked;
+	uint32_t gen;
+	struct again_slot *slots;     /* AGAIN_SLOTS, made on first use */
 	struct ksym *ks;              /* the symbols, sorted */
 	size_t nks;
 	struct tl_vec kv;             /* of struct ksym: holds ks */
+	struct ksym_memo memo[KSYM_MEMO];
 	struct tl_vec ents;           /* struct ent, by id - 1 */
 	struct tl_hmap by_hash;       /* hash of a stack -> its index in ents */
 	struct tl_hmap epochs;        /* tgid -> exec epoch (0 when absent) */
@@ -58,7 +88,7 @@ static int ksym_add(struct tl_stacks *s, uint64_t addr, const char *name,
 		snprintf(buf, sizeof(buf), "%s [%s]", name, mod);
 	else
 		snprintf(buf, sizeof(buf), "%s", name);
-	*k = (struct ksym){ .addr = addr, .name = strdup(buf) };
+	*k = (struct ksym){ .addr = addr, .name = strdup(buf), .tracing = -1 };
 	if (!k->name) {
 		s->kv.n--;
 		return -ENOMEM;
@@ -94,7 +124,7 @@ static void ksyms_read(struct tl_stacks *s)
 	s->st.ksyms = s->nks;
 }
 
-static struct ksym *ksym_at(struct tl_stacks *s, uint64_t ip)
+static struct ksym *ksym_search(struct tl_stacks *s, uint64_t ip)
 {
 	size_t lo = 0, hi = s->nks;
 
@@ -109,17 +139,33 @@ static struct ksym *ksym_at(struct tl_stacks *s, uint64_t ip)
 	return lo ? &s->ks[lo - 1] : NULL;
 }
 
+static struct ksym *ksym_at(struct tl_stacks *s, uint64_t ip)
+{
+	struct ksym_memo *m = &s->memo[(ip ^ ip >> 12) % KSYM_MEMO];
+
+	if (m->ip != ip || !m->k) {
+		m->ip = ip;
+		m->k = ksym_search(s, ip);
+	}
+	return m->k;
+}
+
 /* The frames of the BPF program and of the tracepoint call that ran it
  * come first in a kernel stack taken from the program: not the task's. */
-static bool tracing_frame(const struct ksym *k)
+static bool tracing_frame(struct ksym *k)
 {
 	static const char *const pfx[] = { "bpf_prog_", "bpf_trace_run",
 					   "__bpf_trace_", "__traceiter_" };
 
-	for (size_t i = 0; k && i < sizeof(pfx) / sizeof(pfx[0]); i++)
-		if (!strncmp(k->name, pfx[i], strlen(pfx[i])))
-			return true;
-	return false;
+	if (!k)
+		return false;
+	if (k->tracing < 0) {
+		k->tracing = 0;
+		for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
+			if (!strncmp(k->name, pfx[i], strlen(pfx[i])))
+				k->tracing = 1;
+	}
+	return k->tracing;
 }
 
 static int ksym_emit(const struct ksym *k, const struct tl_hdr *at,
@@ -140,6 +186,8 @@ static int ksym_emit(const struct ksym *k, const struct tl_hdr *at,
 
 /* ---- life ---- */
 
+static bool again_ready(struct tl_stacks *s);
+
 struct tl_stacks *tl_stacks_new(void)
 {
 	struct tl_stacks *s = calloc(1, sizeof(*s));
@@ -151,7 +199,9 @@ struct tl_stacks *tl_stacks_new(void)
 		free(s);
 		return NULL;
 	}
+	s->again_fd = -1;
 	ksyms_read(s);
+	again_ready(s); /* now, not at the first stack: that one is urgent */
 	return s;
 }
 
@@ -168,6 +218,9 @@ void tl_stacks_free(struct tl_stacks *s)
 		free(s->ks[i].name);
 	tl_vec_free(&s->kv);
 	tl_unwinder_free(s->unw);
+	for (size_t i = 0; s->slots && i < AGAIN_SLOTS; i++)
+		free(s->slots[i].st);
+	free(s->slots);
 	free(s);
 }
 
@@ -267,6 +320,128 @@ static int kernel_frames(struct tl_stacks *s, const struct tl_stack *u,
 	return n;
 }
 
+/* ---- repeated blocks (TL_RAW_F_AGAIN) ---- */
+
+/* The map is the BPF object's, open in this process: found by its name
+ * among this process's BPF map descriptors, once. */
+static int again_map_find(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		struct bpf_map_info info = { 0 };
+		uint32_t len = sizeof(info);
+		char path[64], link[64];
+		int fd = atoi(de->d_name);
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strcmp(link, "anon_inode:bpf-map") ||
+		    bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		if (!strcmp(info.name, AGAIN_MAP) &&
+		    info.value_size == sizeof(struct tl_stack_again))
+			found = fd;
+	}
+	closedir(d);
+	return found;
+}
+
+static bool again_ready(struct tl_stacks *s)
+{
+	if (!s->again_looked) {
+		s->again_looked = true;
+		s->again_fd = again_map_find();
+		if (s->again_fd >= 0)
+			s->slots = calloc(AGAIN_SLOTS, sizeof(*s->slots));
+	}
+	return s->again_fd >= 0 && s->slots;
+}
+
+static bool slot_keep(struct again_slot *sl, uint32_t gen, const struct tl_stack *u)
+{
+	size_t need = u->h.size;
+
+	if (sl->cap < need) {
+		struct tl_stack *p = realloc(sl->st, need);
+
+		if (!p)
+			return false;
+		sl->st = p;
+		sl->cap = need;
+	}
+	memcpy(sl->st, u, need);
+	sl->gen = gen;
+	sl->tid = u->h.tid;
+	return true;
+}
+
+/* Tells the BPF side what u, just unwound from raw, depended on, so the
+ * thread's next block there with the same words costs a short record. */
+static void again_arm(struct tl_stacks *s, const struct tl_stack_raw *raw,
+		      const struct tl_stack *u)
+{
+	struct tl_stack_again_key k = { .tid = raw->h.tid, .ip = raw->regs[TL_UREG_IP] };
+	struct tl_stack_again a = { .aspace = raw->aspace,
+				    .sp = raw->regs[TL_UREG_SP],
+				    .bp = raw->regs[TL_UREG_BP] };
+	const uint64_t (*reads)[2];
+	int n = tl_unwind_reads(s->unw, &reads);
+	uint64_t span = 0;
+
+	if (n < 0 || n > TL_AGAIN_READS || !again_ready(s))
+		return;
+	for (int i = 0; i < n; i++) {
+		uint64_t off = reads[i][0] - a.sp;
+
+		if (off > TL_USTACK_MAX - 8)
+			return;
+		a.off[i] = (uint16_t)off;
+		a.val[i] = reads[i][1];
+		if (off + 8 > span)
+			span = off + 8;
+	}
+	a.nreads = (uint16_t)n;
+	a.span = (uint16_t)((span + 7) & ~7ull);
+	if (++s->gen == 0)
+		s->gen = 1;
+	a.gen = s->gen;
+	if (!slot_keep(&s->slots[a.gen % AGAIN_SLOTS], a.gen, u))
+		return;
+	if (bpf_map_update_elem(s->again_fd, &k, &a, BPF_ANY))
+		s->slots[a.gen % AGAIN_SLOTS].gen = 0;
+}
+
+/* The stack of a repeated block: the one its gen names, NULL when that
+ * is no longer known. */
+static const struct tl_stack *again_stack(struct tl_stacks *s,
+					  const struct tl_stack_raw *raw)
+{
+	struct tl_stack *u = (struct tl_stack *)s->unw_buf;
+	struct again_slot *sl = s->slots ? &s->slots[raw->again % AGAIN_SLOTS] : NULL;
+
+	/* forgotten: this block has no stack; the entry is replaced at the
+	 * next refresh (TL_AGAIN_REFRESH) */
+	if (!sl || sl->gen != raw->again || sl->tid != raw->h.tid) {
+		s->st.again_lost++;
+		return NULL;
+	}
+	memcpy(u, sl->st, sl->st->h.size);
+	u->h = raw->h;
+	u->h.type = TL_STACK_UNWOUND;
+	u->h.size = sl->st->h.size;
+	s->st.again++;
+	return u;
+}
+
 const struct tl_stack *tl_stacks_unwind(struct tl_stacks *s,
 					const struct tl_stack_raw *raw)
 {
@@ -276,6 +451,11 @@ const struct tl_stack *tl_stacks_unwind(struct tl_stacks *s,
 	int nk, nu = 0;
 	size_t ulen;
 
+	if (raw->h.size >= offsetof(struct tl_stack_raw, regs) &&
+	    (raw->flags & TL_RAW_F_AGAIN)) {
+		s->st.raw++;
+		return again_stack(s, raw);
+	}
 	if (raw->h.size < sizeof(*raw))
 		return NULL;
 	s->st.raw++;
@@ -294,6 +474,8 @@ const struct tl_stack *tl_stacks_unwind(struct tl_stacks *s,
 				.flags = nu && cut ? TL_STACK_F_USER_CUT : 0 };
 	u->h.type = TL_STACK_UNWOUND;
 	u->h.size = (uint16_t)(sizeof(*u) + 8u * (unsigned)(nk + nu));
+	if (nu)
+		again_arm(s, raw, u);
 	return u;
 }
 

@@ -20,6 +20,8 @@ struct tl_stacks_stats {
 	uint64_t stacks;     /* distinct stacks (TL_STACK written) */
 	uint64_t user_cut;   /* user stacks that stopped before the outermost frame */
 	uint64_t ksyms;      /* kernel symbols read from /proc/kallsyms */
+	uint64_t again;      /* raw stacks that were repeats (TL_RAW_F_AGAIN) */
+	uint64_t again_lost; /* repeats whose stack was no longer known */
 };
 
 /* Reads /proc/kallsyms (after the BPF object is loaded, so its programs'

@@ -31,14 +31,17 @@ struct req {
 	uint64_t reads[MAX_READS][2]; /* address, value */
 };
 
-/* A finished unwind: its result is a function of the registers and of the
- * stack words the unwinder read (the modules are fixed while the entry
- * lives), so a block with the same registers whose copy holds the same
+/* A finished unwind: its result is a function of the pc, of the registers
+ * the CFI computes frames from (rsp, and rbp in frames that keep one:
+ * x86_64 code has no other CFA rule at a call site or a syscall) and of
+ * the stack words the unwinder read (the modules are fixed while the entry
+ * lives), so a block with the same pc, sp and bp whose copy holds the same
  * words at those addresses has the same stack, without unwinding. A
- * thread blocking again and again in one place (a lock in a loop) hits. */
+ * thread blocking again and again in one place (a lock in a loop) hits,
+ * whatever its loop counters hold in other registers. */
 struct cached {
 	bool used, cut;
-	uint64_t regs[TL_UREGS];
+	uint64_t key[3];   /* ip, sp, bp */
 	int nreads, npcs;
 	uint64_t (*reads)[2];
 	uint64_t *pcs;
@@ -55,6 +58,9 @@ struct proc_ent {
 
 struct tl_unwinder {
 	struct tl_hmap procs; /* tgid -> struct proc_ent * */
+	/* what the last tl_unwind read (tl_unwind_reads) */
+	const uint64_t (*last_reads)[2];
+	int last_nreads;      /* -1: unknown or too many */
 };
 
 static char *debuginfo_path;
@@ -252,12 +258,20 @@ static int on_frame(Dwfl_Frame *f, void *arg)
 	return r->n < r->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
+static void regs_key(const uint64_t *regs, uint64_t key[3])
+{
+	key[0] = regs[TL_UREG_IP];
+	key[1] = regs[TL_UREG_SP];
+	key[2] = regs[TL_UREG_BP];
+}
+
 static unsigned regs_slot(const uint64_t *regs)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0xcbf29ce484222325ull, key[3];
 
-	for (int i = 0; i < TL_UREGS; i++)
-		h = (h ^ regs[i]) * 0x100000001b3ull;
+	regs_key(regs, key);
+	for (int i = 0; i < 3; i++)
+		h = (h ^ key[i]) * 0x100000001b3ull;
 	return (unsigned)(h >> 32) % CACHE_SLOTS;
 }
 
@@ -267,9 +281,10 @@ static const struct cached *cache_hit(const struct proc_ent *e, const uint64_t *
 				      const uint8_t *stack, size_t len)
 {
 	const struct cached *c = &e->cache[regs_slot(regs)];
-	uint64_t sp = regs[TL_UREG_SP], w;
+	uint64_t sp = regs[TL_UREG_SP], w, key[3];
 
-	if (!c->used || memcmp(c->regs, regs, sizeof(c->regs)))
+	regs_key(regs, key);
+	if (!c->used || memcmp(c->key, key, sizeof(key)))
 		return NULL;
 	for (int i = 0; i < c->nreads; i++) {
 		uint64_t off = c->reads[i][0] - sp;
@@ -301,7 +316,7 @@ static void cache_put(struct proc_ent *e, const uint64_t *regs, bool cut)
 		*c = (struct cached){ 0 };
 		return;
 	}
-	memcpy(c->regs, regs, sizeof(c->regs));
+	regs_key(regs, c->key);
 	memcpy(c->reads, r->reads, r->nreads * sizeof(*c->reads));
 	memcpy(c->pcs, r->pcs, r->n * sizeof(*c->pcs));
 	c->used = true;
@@ -316,6 +331,7 @@ int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid, uint64_t aspac
 	int rc;
 
 	*cut = true;
+	u->last_nreads = -1;
 	if (max <= 0 || regs[TL_UREG_IP] == 0)
 		return 0;
 	e = ent_get(u, tgid, aspace, regs[TL_UREG_IP]);
@@ -327,6 +343,8 @@ int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid, uint64_t aspac
 	if (hit && hit->npcs <= max) {
 		memcpy(pcs, hit->pcs, hit->npcs * sizeof(*pcs));
 		*cut = hit->cut;
+		u->last_reads = (const uint64_t (*)[2])hit->reads;
+		u->last_nreads = hit->nreads;
 		return hit->npcs;
 	}
 	e->req.tid = tid;
@@ -343,9 +361,19 @@ int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid, uint64_t aspac
 	*cut = rc != 0 || e->req.refused;
 	if (e->req.n)
 		cache_put(e, regs, *cut);
+	if (e->req.n && e->req.nreads <= MAX_READS) {
+		u->last_reads = (const uint64_t (*)[2])e->req.reads;
+		u->last_nreads = e->req.nreads;
+	}
 	if (e->req.n == 0) {
 		pcs[0] = regs[TL_UREG_IP];
 		return 1;
 	}
 	return e->req.n;
+}
+
+int tl_unwind_reads(const struct tl_unwinder *u, const uint64_t (**reads)[2])
+{
+	*reads = u->last_reads;
+	return u->last_nreads;
 }

@@ -35,5 +35,9 @@ void tl_unwinder_forget(struct tl_unwinder *u, uint32_t tgid);
 int tl_unwind(struct tl_unwinder *u, uint32_t tgid, uint32_t tid, uint64_t aspace,
 	      const uint64_t regs[TL_UREGS], const void *stack, size_t len,
 	      uint64_t *pcs, int max, bool *cut);
+/* The stack words (address, value) the last tl_unwind's result depends on,
+ * with the pc, sp and bp: valid until the next call. Returns how many, or
+ * -1 when that is not known (no CFI, too many words, no frames). */
+int tl_unwind_reads(const struct tl_unwinder *u, const uint64_t (**reads)[2]);
 
 #endif
