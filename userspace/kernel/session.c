@@ -140,6 +140,12 @@ static void tl_select_programs(struct tl_session *s)
 	}
 	/* not a probe: run on demand by tl_session_flush_stages() */
 	bpf_program__set_autoload(s->skel->progs.tl_flush_stage, !s->no_stage);
+	/* record -g's maps are created anyway; without it they stay tiny
+	 * (the repeat map alone would take ~2.8 MB of kernel memory) */
+	if (!s->opts.stacks) {
+		bpf_map__set_max_entries(s->skel->maps.tl_stack_again, 1);
+		bpf_map__set_max_entries(s->skel->maps.tl_stack_seen, 1);
+	}
 }
 
 /* Fill level at which a CPU's stage moves to its ring. A ring must hold
