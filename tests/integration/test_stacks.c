@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include "harness.h"
 #include "userspace/analysis/stacksym.h"
+#include "userspace/report/report.h"
 
 #define HELPER_SRC "tests/helpers/stack_lock.c"
 
@@ -234,6 +235,33 @@ static void test_stack_raw_tp(void **state)
 	unsetenv("THREADLINE_FORCE_RAW_TP");
 }
 
+/* C4's locks table: each mutex's waiter blocked at the line that takes
+ * the second mutex, and so did its holder, all the while. */
+static void locks_table_sites(const struct th_run *r, int line)
+{
+	struct tl_report_opts o = { .width = 100 };
+	char *text = NULL, want[96];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	const char *at;
+	int n = 0;
+
+	assert_non_null(f);
+	assert_int_equal(tl_report_text(f, r->m, &r->res, &o), 0);
+	fclose(f);
+	snprintf(want, sizeof(want), "waiters blocked at worker (c4_deadlock.c:%d) 1.", line);
+	for (at = text; (at = strstr(at, want)); at++)
+		n++;
+	assert_int_equal(n, 2); /* mutexA and mutexB, over a second each */
+	snprintf(want, sizeof(want), "holder blocked at worker (c4_deadlock.c:%d) 1.", line);
+	for (n = 0, at = text; (at = strstr(at, want)); at++)
+		n++;
+	if (n != 2)
+		fprintf(stderr, "%s", text);
+	assert_int_equal(n, 2);
+	free(text);
+}
+
 /* Demo C4: both threads of the deadlock blocked in pthread_mutex_lock,
  * called from worker() at the line that takes the second mutex. */
 static void test_c4_both_threads_at_their_lock(void **state)
@@ -273,6 +301,7 @@ static void test_c4_both_threads_at_their_lock(void **state)
 		assert_true(found);
 	}
 	tl_stacksym_free(sym);
+	locks_table_sites(&r, line);
 	th_free(&r);
 }
 

@@ -309,4 +309,31 @@ static inline const void *tr_sock_peer(struct tl_sock_peer *p, struct tr_sock_pe
 #define TR_SOCK_PEER(...) tr_sock_peer(&(struct tl_sock_peer){ 0 }, \
 	(struct tr_sock_peer){ .family = 2, .type = 1, .state = 1, __VA_ARGS__ })
 
+/* An interned stack of thread tid (process 100) blocking at ts: TL_STACK
+ * defines id (two kernel frames, user frames 0x401000 < 0x402000),
+ * TL_STACK_REF refers to it again. buf: at least 9 words. */
+static inline const void *tr_stack(uint64_t *buf, uint16_t type, uint64_t ts,
+				   uint32_t tid, uint32_t id)
+{
+	struct tl_stack *s = (struct tl_stack *)buf;
+	uint64_t *ips = (uint64_t *)(s + 1);
+
+	if (type == TL_STACK_REF) {
+		struct tl_stack_ref *r = (struct tl_stack_ref *)buf;
+
+		hdr(&r->h, TL_STACK_REF, sizeof(*r), ts, 1, tid, 100);
+		r->id = id;
+		return r;
+	}
+	hdr(&s->h, TL_STACK, sizeof(*s) + 4 * 8, ts, 1, tid, 100);
+	s->id = id;
+	s->nkern = 2;
+	s->nuser = 2;
+	ips[0] = 0xffffffff81000010; /* in ksched, innermost */
+	ips[1] = 0xffffffff81000220; /* in kfutex */
+	ips[2] = 0x401000;           /* user, innermost */
+	ips[3] = 0x402000;
+	return s;
+}
+
 #endif

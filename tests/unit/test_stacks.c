@@ -174,30 +174,6 @@ static void feed(struct tl_model *m, const void *rec)
 	assert_int_equal(tl_model_feed(m, rec), 0);
 }
 
-static const void *stack_rec(uint64_t *buf, uint16_t type, uint64_t ts,
-			     uint32_t tid, uint32_t id)
-{
-	struct tl_stack *s = (struct tl_stack *)buf;
-	uint64_t *ips = (uint64_t *)(s + 1);
-
-	if (type == TL_STACK_REF) {
-		struct tl_stack_ref *r = (struct tl_stack_ref *)buf;
-
-		hdr(&r->h, TL_STACK_REF, sizeof(*r), ts, 1, tid, 100);
-		r->id = id;
-		return r;
-	}
-	hdr(&s->h, TL_STACK, sizeof(*s) + 4 * 8, ts, 1, tid, 100);
-	s->id = id;
-	s->nkern = 2;
-	s->nuser = 2;
-	ips[0] = 0xffffffff81000010; /* in ksched, innermost */
-	ips[1] = 0xffffffff81000220; /* in kfutex */
-	ips[2] = 0x401000;           /* user, innermost */
-	ips[3] = 0x402000;
-	return s;
-}
-
 static const void *ksym_rec(uint64_t *buf, uint64_t ts, uint64_t addr, const char *name)
 {
 	struct tl_ksym *k = (struct tl_ksym *)buf;
@@ -225,7 +201,7 @@ static struct tl_model *blocked_twice(void)
 			feed(m, ksym_rec(b, t + 500, 0xffffffff81000000, "ksched"));
 			feed(m, ksym_rec(b, t + 500, 0xffffffff81000200, "kfutex"));
 		}
-		feed(m, stack_rec(b, round ? TL_STACK_REF : TL_STACK, t + 1000, 101, 1));
+		feed(m, tr_stack(b, round ? TL_STACK_REF : TL_STACK, t + 1000, 101, 1));
 		feed(m, TR_WAKING(.ts = t + MS(10), .waker = 100, .waker_pid = 100,
 				  .wakee = 101, .wakee_pid = 100, .target_cpu = 1));
 		feed(m, TR_SWITCH(.ts = t + MS(11), .cpu = 1, .next = 101, .next_pid = 100));
@@ -279,9 +255,9 @@ static void test_model_refuses_bad_stacks(void **state)
 
 	(void)state;
 	feed(m, TR_SNAP(.ts = MS(1), .tid = 100, .pid = 100, .on_cpu = true, .comm = "prog"));
-	s = (struct tl_stack *)stack_rec(b, TL_STACK, MS(2), 100, 0xfffffff0);
+	s = (struct tl_stack *)tr_stack(b, TL_STACK, MS(2), 100, 0xfffffff0);
 	assert_int_equal(tl_model_feed(m, &s->h), -EINVAL);
-	s = (struct tl_stack *)stack_rec(b, TL_STACK, MS(3), 100, 1);
+	s = (struct tl_stack *)tr_stack(b, TL_STACK, MS(3), 100, 1);
 	s->nuser = 1000;
 	assert_int_equal(tl_model_feed(m, &s->h), -EINVAL);
 	assert_int_equal(tl_model_finish(m, MS(4)), 0);

@@ -207,6 +207,18 @@ struct tl_symbolizer *tl_stacksym_symbolizer(struct tl_stacksym *s)
 	return s->sym;
 }
 
+const struct tl_frame *tl_stack_call_site(const struct tl_named_stack *ns)
+{
+	const struct tl_frame *u = ns ? ns->f + ns->nkern : NULL;
+
+	if (!ns || !ns->nuser)
+		return NULL;
+	for (size_t i = 1; i < ns->nuser; i++)
+		if (!u[i].inlined && strcmp(u[i].module, u[0].module))
+			return &u[i];
+	return &u[0];
+}
+
 bool tl_frame_is_plumbing(const struct tl_frame *f)
 {
 	static const char *const names[] = {

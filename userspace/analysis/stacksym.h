@@ -47,6 +47,13 @@ const struct tl_named_stack *tl_stacksym_get(struct tl_stacksym *s, uint32_t id)
  * from the same libdwfl sessions. */
 struct tl_symbolizer *tl_stacksym_symbolizer(struct tl_stacksym *s);
 
+/* The frame that says where the program waited: the first user frame
+ * outside the library the stack blocked in (the caller of
+ * pthread_mutex_lock, not glibc's lock wait), not an inlined copy; the
+ * innermost user frame when the whole stack is in one module. NULL
+ * without user frames. */
+const struct tl_frame *tl_stack_call_site(const struct tl_named_stack *ns);
+
 /* Kernel frames that say nothing about why a thread blocked: the scheduler
  * itself and the system call entry. */
 bool tl_frame_is_plumbing(const struct tl_frame *f);

@@ -474,7 +474,9 @@ const struct tl_stack *tl_stacks_unwind(struct tl_stacks *s,
 				.flags = nu && cut ? TL_STACK_F_USER_CUT : 0 };
 	u->h.type = TL_STACK_UNWOUND;
 	u->h.size = (uint16_t)(sizeof(*u) + 8u * (unsigned)(nk + nu));
-	if (nu)
+	/* a cut stack may be a passing failure (maps not read yet, say):
+	 * repeats would copy it into every later block there */
+	if (nu && !cut)
 		again_arm(s, raw, u);
 	return u;
 }

@@ -82,15 +82,28 @@ void tl_report_span(const struct tl_model *m, const struct tl_process *root,
 /* ---- waits, locks and deadlocks (report_waits.c) ---- */
 /* What the text and JSON reports share: one symbolizer (names are looked
  * up once) and the deadlocks of the model. */
+struct tl_stacksym;
+struct tl_lock_sites;
 struct tl_report_waits {
 	const struct tl_model *m;
 	struct tl_symbolizer *sym;
+	struct tl_stacksym *stk;    /* record -g's stacks named, or NULL */
 	struct tl_deadlock *dl;
 	size_t ndl;
 };
 int tl_report_waits_init(struct tl_report_waits *w, const struct tl_model *m,
 			 uint64_t threshold_ns);
 void tl_report_waits_fini(struct tl_report_waits *w);
+/* "worker (c4_deadlock.c:44)": where stack `stack` says the program was
+ * (analysis/stacksym.h, tl_stack_call_site), made safe to print; w->stk
+ * must be set. */
+const char *tl_report_site_text(struct tl_report_waits *w, uint32_t stack, char *buf,
+				size_t len);
+/* Where the locks s[0..n) of p were waited for and held (record -g):
+ * malloc'd, NULL without stacks or memory (joins get no sites). */
+struct tl_lock_sites *tl_report_lock_sites(struct tl_report_waits *w,
+					   const struct tl_process *p,
+					   const struct tl_wait_stat *s, size_t n);
 /* Whether deadlock d involves a thread of root or its descendants (root
  * NULL: always). */
 bool tl_report_deadlock_shown(const struct tl_deadlock *d, const struct tl_process *root);

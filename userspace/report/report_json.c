@@ -9,6 +9,7 @@
 #include <string.h>
 #include "report.h"
 #include "analysis/analysis.h"
+#include "analysis/locksites.h"
 #include "analysis/syswaits.h"
 #include "util/json.h"
 
@@ -240,8 +241,37 @@ static void timeline(struct jctx *c, const struct tl_thread *t)
 	j_str(&c->j, "timeline", s);
 }
 
-/* One object waited on: its name, kind, counts and times, holder/waker. */
-static void wait_stat(struct jctx *c, const struct tl_wait_stat *s)
+/* Stacks of one side of a lock (record -g): id, time, where. */
+static void sites_arr(struct jctx *c, const char *key, const struct tl_lock_site *s,
+		      size_t n)
+{
+	char buf[320];
+
+	j_open(&c->j, key, '[');
+	for (size_t i = 0; i < n; i++) {
+		j_open(&c->j, NULL, '{');
+		j_u64(&c->j, "stack", s[i].stack);
+		j_u64(&c->j, "ns", s[i].ns);
+		j_str(&c->j, "at", tl_report_site_text(c->waits, s[i].stack, buf, sizeof(buf)));
+		j_close(&c->j, '}');
+	}
+	j_close(&c->j, ']');
+}
+
+/* Where a lock was waited for and what its holder did meanwhile. */
+static void lock_sites(struct jctx *c, const struct tl_lock_sites *r)
+{
+	sites_arr(c, "waiters_at", r->wait, r->nwait);
+	j_u64(&c->j, "waiters_elsewhere_ns", r->wait_other_ns);
+	sites_arr(c, "holder_blocked_at", r->held, r->nheld);
+	j_u64(&c->j, "holder_blocked_elsewhere_ns", r->held_other_ns);
+	j_u64(&c->j, "holder_on_cpu_ns", r->held_cpu_ns);
+}
+
+/* One object waited on: its name, kind, counts and times, holder/waker;
+ * for a lock of a process (sites not NULL), where it was waited for. */
+static void wait_stat(struct jctx *c, const struct tl_wait_stat *s,
+		      const struct tl_lock_sites *sites)
 {
 	struct json *j = &c->j;
 
@@ -258,15 +288,22 @@ static void wait_stat(struct jctx *c, const struct tl_wait_stat *s)
 		j_u64(j, "top_holder", s->top_holder);
 	if (s->top_waker)
 		j_u64(j, "top_waker", s->top_waker);
+	if (sites && sites->addr)
+		lock_sites(c, sites);
 	j_close(j, '}');
 }
 
-static void waits_arr(struct jctx *c, const char *key, struct tl_wait_stat *s, size_t n)
+/* p: a process's locks table, with the sites of each lock (record -g). */
+static void waits_arr(struct jctx *c, const char *key, const struct tl_process *p,
+		      struct tl_wait_stat *s, size_t n)
 {
+	struct tl_lock_sites *sites = p ? tl_report_lock_sites(c->waits, p, s, n) : NULL;
+
 	j_open(&c->j, key, '[');
 	for (size_t i = 0; i < n; i++)
-		wait_stat(c, &s[i]);
+		wait_stat(c, &s[i], sites ? &sites[i] : NULL);
 	j_close(&c->j, ']');
+	free(sites);
 	free(s);
 }
 
@@ -403,7 +440,7 @@ static void thread_obj(struct jctx *c, const struct tl_thread *t)
 		j_i64(j, "exit_status", t->exit_code);
 	thread_sum(j, &t->sum);
 	if (!tl_thread_waits(c->waits->sym, t, &ws, &nws))
-		waits_arr(c, "waits", ws, nws);
+		waits_arr(c, "waits", NULL, ws, nws);
 	syswaits_arr(c, t);
 	timeline(c, t);
 	j_close(j, '}');
@@ -452,7 +489,7 @@ static void proc_obj(struct jctx *c, const struct tl_process *p)
 	if (p->nchildren && tl_tree_par_stats(p, 0, 0, &s) == 0)
 		par_stats(j, "tree_parallelism", &s);
 	if (!tl_proc_waits(c->waits->sym, p, &ws, &nws))
-		waits_arr(c, "locks", ws, nws);
+		waits_arr(c, "locks", p, ws, nws);
 	j_open(j, "threads", '[');
 	for (size_t i = 0; i < p->nthreads; i++)
 		thread_obj(c, p->threads[i]);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
+#include "analysis/locksites.h"
+#include "analysis/stacksym.h"
 
 #define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
 /* names come from the traced program: never raw to the terminal */
@@ -17,7 +19,13 @@ int tl_report_waits_init(struct tl_report_waits *w, const struct tl_model *m,
 {
 	memset(w, 0, sizeof(*w));
 	w->m = m;
-	w->sym = tl_symbolizer_new(m);
+	/* with stacks, one set of libdwfl sessions names stacks and locks */
+	if (tl_model_nstacks(m)) {
+		w->stk = tl_stacksym_new(m);
+		w->sym = w->stk ? tl_stacksym_symbolizer(w->stk) : NULL;
+	} else {
+		w->sym = tl_symbolizer_new(m);
+	}
 	if (!w->sym)
 		return -ENOMEM;
 	return tl_model_deadlocks(m, threshold_ns ? threshold_ns : TL_DEADLOCK_THRESHOLD_NS,
@@ -26,7 +34,10 @@ int tl_report_waits_init(struct tl_report_waits *w, const struct tl_model *m,
 
 void tl_report_waits_fini(struct tl_report_waits *w)
 {
-	tl_symbolizer_free(w->sym);
+	if (w->stk)
+		tl_stacksym_free(w->stk); /* and the symbolizer it owns */
+	else
+		tl_symbolizer_free(w->sym);
 	free(w->dl);
 	memset(w, 0, sizeof(*w));
 }
@@ -264,28 +275,98 @@ static void lock_row(FILE *f, int nw, const char *nm, const char *kind, uint32_t
 		DUR(total), DUR(longest), waiters, holders ? h : "-");
 }
 
+const char *tl_report_site_text(struct tl_report_waits *w, uint32_t stack, char *buf,
+			     size_t len)
+{
+	const struct tl_frame *fr = tl_stack_call_site(tl_stacksym_get(w->stk, stack));
+	char raw[320];
+
+	if (!fr)
+		snprintf(raw, sizeof(raw), "?");
+	else if (fr->file[0] && fr->line)
+		snprintf(raw, sizeof(raw), "%s (%s:%d)", fr->func, fr->file, fr->line);
+	else
+		snprintf(raw, sizeof(raw), "%s (%s)", fr->func, fr->module[0] ? fr->module : "?");
+	return tl_fmt_safe(raw, buf, len);
+}
+
+/* Under a lock's row (record -g): where its waiters blocked, and what its
+ * holder did while they waited (blocked where, or on a CPU: then it held
+ * the lock in code no stack shows). */
+static void sites_text(FILE *f, struct tl_report_waits *w, const struct tl_lock_sites *r,
+		       unsigned width)
+{
+	char a[320], line[512];
+	size_t more = r->nwait > 1 ? r->nwait - 1 : 0;
+
+	if (r->nwait) {
+		snprintf(line, sizeof(line), "      waiters blocked at %s %s%s",
+			 tl_report_site_text(w, r->wait[0].stack, a, sizeof(a)), DUR(r->wait[0].ns),
+			 more ? " (and elsewhere)" : "");
+		fprintf(f, "%.*s\n", (int)width, line);
+	}
+	if (!r->nheld && !r->held_cpu_ns)
+		return;
+	if (r->nheld)
+		snprintf(line, sizeof(line), "      holder blocked at %s %s",
+			 tl_report_site_text(w, r->held[0].stack, a, sizeof(a)), DUR(r->held[0].ns));
+	else
+		snprintf(line, sizeof(line), "      holder");
+	if (r->held_cpu_ns)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s on a CPU %s",
+			 r->nheld ? "," : "", DUR(r->held_cpu_ns));
+	fprintf(f, "%.*s\n", (int)width, line);
+}
+
+/* The sites of the rows shown (NULL without stacks or memory). */
+struct tl_lock_sites *tl_report_lock_sites(struct tl_report_waits *w,
+					const struct tl_process *p,
+					const struct tl_wait_stat *s, size_t n)
+{
+	struct tl_lock_sites *r;
+
+	if (!w->stk || !n)
+		return NULL;
+	r = calloc(n, sizeof(*r));
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		r[i].addr = s[i].kind == TL_LK_JOIN ? 0 : s[i].addr;
+	if (tl_lock_sites(w->sym, p, r, n)) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
 void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
 			  unsigned width)
 {
 	int nw = (int)width - 52;
 	struct tl_obj_name joined;
+	struct tl_lock_sites *sites;
 	struct tl_wait_stat *s;
 	size_t n, rows = 0;
 
 	if (tl_proc_waits(w->sym, p, &s, &n) || !n)
 		return;
 	n = fold_joins(s, n, &joined);
+	sites = tl_report_lock_sites(w, p, s, n < LOCK_ROWS ? n : LOCK_ROWS);
 	if (nw < 16)
 		nw = 16;
 	fprintf(f, "  %-*s %-9s %5s %7s %7s %4s %4s\n", nw, "WAITED ON", "KIND", "WAITS",
 		"TOTAL", "LONGEST", "WTRS", "HLDR");
 	for (size_t i = 0; i < n; i++) {
-		if (++rows <= LOCK_ROWS)
-			lock_row(f, nw, s[i].obj ? SAFE(s[i].obj->name) : "?",
-				 tl_lock_kind_name(s[i].kind), s[i].count, s[i].total_ns,
-				 s[i].longest_ns, s[i].waiters, s[i].holders);
+		if (++rows > LOCK_ROWS)
+			continue;
+		lock_row(f, nw, s[i].obj ? SAFE(s[i].obj->name) : "?",
+			 tl_lock_kind_name(s[i].kind), s[i].count, s[i].total_ns,
+			 s[i].longest_ns, s[i].waiters, s[i].holders);
+		if (sites && sites[i].addr)
+			sites_text(f, w, &sites[i], width);
 	}
 	if (rows > LOCK_ROWS)
 		fprintf(f, "  (%zu more objects: report --json lists them all)\n", rows - LOCK_ROWS);
+	free(sites);
 	free(s);
 }
