@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include "userspace/util/hmap.h"
 #include "userspace/util/json.h"
+#include "userspace/util/varint.h"
 #include "userspace/util/vec.h"
 
 static void test_vec_growth(void **state)
@@ -76,6 +77,45 @@ static void test_vec_oom(void **state)
 	assert_int_equal(v.n, 1);
 	assert_int_equal(TL_VEC_AT(&v, int, 0), 42);
 	tl_vec_free(&v);
+}
+
+/* The lean reserve grows by a quarter: room stays within a quarter (and
+ * a few elements) of what is asked, and what was there stays. */
+static void test_vec_lean(void **state)
+{
+	struct tl_vec v = { 0 };
+
+	(void)state;
+	for (size_t n = 1; n <= 100000; n++) {
+		assert_int_equal(tl_vec_reserve_lean(&v, 4, n), 0);
+		assert_true(v.cap >= n);
+		assert_true(v.cap <= n + n / 4 + 8);
+		((uint32_t *)v.p)[n - 1] = (uint32_t)n;
+		v.n = n;
+	}
+	for (size_t i = 0; i < v.n; i++)
+		assert_int_equal(((uint32_t *)v.p)[i], i + 1);
+	tl_vec_free(&v);
+}
+
+/* Varints: every width round-trips, and one below 128 is one byte. */
+static void test_varint(void **state)
+{
+	const uint64_t vals[] = { 0, 1, 127, 128, 300, 16383, 16384, 1ull << 32,
+				  (1ull << 48) + 5, UINT64_MAX };
+	uint8_t buf[sizeof(vals) / sizeof(vals[0]) * TL_VARINT_MAX], *p = buf;
+	const uint8_t *q = buf;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		p = tl_put_var(p, vals[i]);
+	assert_int_equal(buf[0], 0);
+	assert_int_equal(buf[1], 1);
+	assert_int_equal(buf[2], 127);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		assert_true(tl_get_var(&q) == vals[i]);
+	assert_ptr_equal(q, p);
+	assert_int_equal(tl_put_var(buf, UINT64_MAX) - buf, TL_VARINT_MAX);
 }
 
 static void test_hmap_ints(void **state)
@@ -239,6 +279,8 @@ int main(void)
 		cmocka_unit_test(test_vec_growth),
 		cmocka_unit_test(test_vec_zeroed_and_reserve),
 		cmocka_unit_test(test_vec_oom),
+		cmocka_unit_test(test_vec_lean),
+		cmocka_unit_test(test_varint),
 		cmocka_unit_test(test_hmap_ints),
 		cmocka_unit_test(test_hmap_collisions_and_delete),
 		cmocka_unit_test(test_hmap_caller_keys),

@@ -44,8 +44,8 @@ struct ent {
 
 struct again_slot {
 	uint32_t gen, tid;
-	struct tl_stack *st;  /* the unwound stack, kernel frames as taken */
-	size_t cap;
+	struct tl_vec buf;    /* the unwound stack (struct tl_stack and its
+			       * frames), kernel frames as taken */
 };
 
 struct tl_stacks {
@@ -219,7 +219,7 @@ void tl_stacks_free(struct tl_stacks *s)
 	tl_vec_free(&s->kv);
 	tl_unwinder_free(s->unw);
 	for (size_t i = 0; s->slots && i < AGAIN_SLOTS; i++)
-		free(s->slots[i].st);
+		tl_vec_free(&s->slots[i].buf);
 	free(s->slots);
 	free(s);
 }
@@ -368,17 +368,9 @@ static bool again_ready(struct tl_stacks *s)
 
 static bool slot_keep(struct again_slot *sl, uint32_t gen, const struct tl_stack *u)
 {
-	size_t need = u->h.size;
-
-	if (sl->cap < need) {
-		struct tl_stack *p = realloc(sl->st, need);
-
-		if (!p)
-			return false;
-		sl->st = p;
-		sl->cap = need;
-	}
-	memcpy(sl->st, u, need);
+	if (tl_vec_reserve(&sl->buf, 1, u->h.size))
+		return false;
+	memcpy(sl->buf.p, u, u->h.size);
 	sl->gen = gen;
 	sl->tid = u->h.tid;
 	return true;
@@ -434,10 +426,12 @@ static const struct tl_stack *again_stack(struct tl_stacks *s,
 		s->st.again_lost++;
 		return NULL;
 	}
-	memcpy(u, sl->st, sl->st->h.size);
+	const struct tl_stack *st = sl->buf.p;
+
+	memcpy(u, st, st->h.size);
 	u->h = raw->h;
 	u->h.type = TL_STACK_UNWOUND;
-	u->h.size = sl->st->h.size;
+	u->h.size = st->h.size;
 	s->st.again++;
 	return u;
 }

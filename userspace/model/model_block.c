@@ -32,18 +32,17 @@ static uint64_t block_hash(const struct tl_block *b)
 
 static struct tl_block *new_block(struct block_store *bs)
 {
-	struct block_chunk *c = bs->nchunks ? bs->chunkv[bs->nchunks - 1] : NULL;
+	struct block_chunk *c = bs->chunks.n ?
+		TL_VEC_AT(&bs->chunks, struct block_chunk *, bs->chunks.n - 1) : NULL;
 
 	if (!c || c->n == BLOCK_CHUNK) {
-		struct block_chunk **v = realloc(bs->chunkv, (bs->nchunks + 1) * sizeof(*v));
-		if (!v)
+		if (tl_vec_reserve(&bs->chunks, sizeof(c), bs->chunks.n + 1))
 			return NULL;
-		bs->chunkv = v;
 		c = malloc(sizeof(*c));
 		if (!c)
 			return NULL;
 		c->n = 0;
-		v[bs->nchunks++] = c;
+		TL_VEC_AT(&bs->chunks, struct block_chunk *, bs->chunks.n++) = c;
 	}
 	struct tl_block *b = &c->b[c->n++];
 	b->id = (uint32_t)++bs->nblocks;
@@ -153,9 +152,9 @@ const struct tl_block *tl_block_of(struct tl_model *m, const struct tl_blocked *
 
 void tl_block_store_free(struct block_store *bs)
 {
-	for (size_t i = 0; i < bs->nchunks; i++)
-		free(bs->chunkv[i]);
-	free(bs->chunkv);
+	for (size_t i = 0; i < bs->chunks.n; i++)
+		free(TL_VEC_AT(&bs->chunks, struct block_chunk *, i));
+	tl_vec_free(&bs->chunks);
 	tl_hmap_free(&bs->by_hash);
 	memset(bs, 0, sizeof(*bs));
 }

@@ -80,7 +80,7 @@ struct proc {
 };
 
 /* Distinct blocking reasons (model_block.c): block id i (tl_block.id,
- * from 1) is chunkv[(i - 1) / BLOCK_CHUNK]->b[(i - 1) % BLOCK_CHUNK]. */
+ * from 1) is chunks[(i - 1) / BLOCK_CHUNK]->b[(i - 1) % BLOCK_CHUNK]. */
 #define BLOCK_CHUNK 1024
 struct block_chunk {
 	size_t n;
@@ -94,8 +94,9 @@ struct block_key {                 /* all a block is made from */
 };
 struct block_store {
 	struct tl_hmap by_hash;        /* block hash -> const struct tl_block * */
-	struct block_chunk **chunkv;   /* oldest first; blocks never move */
-	size_t nchunks, nblocks;
+	struct tl_vec chunks;          /* struct block_chunk *, oldest first;
+					* blocks never move */
+	size_t nblocks;
 	/* blocks lately made, by a hash of what they were made from */
 	struct { struct block_key k; const struct tl_block *b; } recent[BLOCK_RECENT];
 };

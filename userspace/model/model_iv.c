@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include "model_impl.h"
+#include "util/varint.h"
 
 #define IV_GROUP 32
 #define IV_HAS_BLOCK 0x80
@@ -26,51 +27,6 @@ struct ivck {
 	uint64_t start;   /* the group's first interval's */
 	uint64_t off;     /* where it is in the byte stream */
 };
-
-static uint8_t *put_var(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
-static inline uint64_t get_var(const uint8_t **pp)
-{
-	const uint8_t *p = *pp;
-	uint64_t v = 0;
-	unsigned sh = 0;
-
-	if (!(*p & 0x80)) {   /* most are one byte */
-		*pp = p + 1;
-		return *p;
-	}
-	do {
-		v |= (uint64_t)(*p & 0x7f) << sh;
-		sh += 7;
-	} while (*p++ & 0x80 && sh < 64);
-	*pp = p;
-	return v;
-}
-
-/* Room for want bytes in the stream: grown by a quarter (not doubled, as
- * tl_vec does), as the stream is most of a model and its slack counts. */
-static int reserve(struct tl_vec *v, size_t want)
-{
-	if (want <= v->cap)
-		return 0;
-	size_t cap = v->cap + v->cap / 4 + 64;
-	if (cap < want)
-		cap = want;
-	void *p = realloc(v->p, cap);
-	if (!p)
-		return -1;
-	v->p = p;
-	v->cap = cap;
-	return 0;
-}
 
 int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv)
 {
@@ -87,13 +43,13 @@ int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *
 	}
 	*p++ = (uint8_t)(iv->state | iv->cause << 3 | iv->waker_irq << 6 |
 			 (id ? IV_HAS_BLOCK : 0));
-	p = put_var(p, delta);
-	p = put_var(p, (uint16_t)(iv->cpu + 1));
+	p = tl_put_var(p, delta);
+	p = tl_put_var(p, (uint16_t)(iv->cpu + 1));
 	*p++ = iv->prio;
-	p = put_var(p, iv->waker);
+	p = tl_put_var(p, iv->waker);
 	if (id)
-		p = put_var(p, id);
-	if (reserve(&t->ivb, t->ivb.n + (size_t)(p - buf))) {
+		p = tl_put_var(p, id);
+	if (tl_vec_reserve_lean(&t->ivb, 1, t->ivb.n + (size_t)(p - buf))) {
 		if (t->niv % IV_GROUP == 0)
 			t->ivck.n--;
 		m->oom = true;
@@ -111,7 +67,7 @@ const struct tl_block *tl_model_block(const struct tl_model *m, uint32_t id)
 	if (!id)
 		return &tl_block_none;
 	id--;
-	return &m->blocks.chunkv[id / BLOCK_CHUNK]->b[id % BLOCK_CHUNK];
+	return &TL_VEC_AT(&m->blocks.chunks, struct block_chunk *, id / BLOCK_CHUNK)->b[id % BLOCK_CHUNK];
 }
 
 /* Decodes the interval at c (its end left 0) and moves c past it. */
@@ -139,17 +95,17 @@ static inline void decode(const struct thr *x, struct tl_ivpos *c, struct tl_int
 {
 	const uint8_t *p = (const uint8_t *)x->ivb.p + c->off;
 	uint8_t b = *p++;
-	uint64_t delta = get_var(&p), w[4];
+	uint64_t delta = tl_get_var(&p), w[4];
 
 	if (!tail_of[1])   /* state 1 makes it non-zero */
 		tails_init();
 	w[0] = c->i % IV_GROUP ? c->prev + delta
 			       : ((const struct ivck *)x->ivck.p)[c->i / IV_GROUP].start;
 	w[1] = 0;
-	uint64_t cpu = (uint16_t)((uint16_t)get_var(&p) - 1);
+	uint64_t cpu = (uint16_t)((uint16_t)tl_get_var(&p) - 1);
 	uint64_t prio = *p++;
-	uint64_t waker = (uint32_t)get_var(&p);
-	w[2] = (uintptr_t)tl_model_block(x->m, b & IV_HAS_BLOCK ? (uint32_t)get_var(&p) : 0);
+	uint64_t waker = (uint32_t)tl_get_var(&p);
+	w[2] = (uintptr_t)tl_model_block(x->m, b & IV_HAS_BLOCK ? (uint32_t)tl_get_var(&p) : 0);
 	/* little-endian: waker, then cpu, then prio, then the bit fields */
 	w[3] = tail_of[b & 0x7f] | waker | cpu << 32 | prio << 48;
 	memcpy(iv, w, sizeof(w));
@@ -165,7 +121,7 @@ static uint64_t start_at(const struct thr *x, const struct tl_ivpos *c)
 
 	if (c->i % IV_GROUP == 0)
 		return ((const struct ivck *)x->ivck.p)[c->i / IV_GROUP].start;
-	return c->prev + get_var(&p);
+	return c->prev + tl_get_var(&p);
 }
 
 /* The position of interval i: from where the last read stopped when that

@@ -16,6 +16,7 @@
  */
 #include <stdlib.h>
 #include "model_impl.h"
+#include "util/varint.h"
 
 #define WK_GROUP 32
 #define WK_IRQ 0x01
@@ -28,52 +29,6 @@ struct wkck {
 	uint64_t ts;      /* the group's first edge's */
 	uint64_t off;     /* where it is in the stream */
 };
-
-static uint8_t *put_var(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
-static inline uint64_t get_var(const uint8_t **pp)
-{
-	const uint8_t *p = *pp;
-	uint64_t v = 0;
-	unsigned sh = 0;
-
-	if (!(*p & 0x80)) {
-		*pp = p + 1;
-		return *p;
-	}
-	do {
-		v |= (uint64_t)(*p & 0x7f) << sh;
-		sh += 7;
-	} while (*p++ & 0x80 && sh < 64);
-	*pp = p;
-	return v;
-}
-
-/* Room for want more bytes: grown by a quarter, as in model_iv.c. */
-static int reserve(struct tl_vec *v, size_t more)
-{
-	size_t want = v->n + more;
-
-	if (want <= v->cap)
-		return 0;
-	size_t cap = v->cap + v->cap / 4 + 4096;
-	if (cap < want)
-		cap = want;
-	void *p = realloc(v->p, cap);
-	if (!p)
-		return -1;
-	v->p = p;
-	v->cap = cap;
-	return 0;
-}
 
 int tl_wake_push(struct tl_model *m, const struct tl_wakeup_ev *e)
 {
@@ -95,13 +50,13 @@ int tl_wake_push(struct tl_model *m, const struct tl_wakeup_ev *e)
 	*p++ = (uint8_t)((e->irq ? WK_IRQ : 0) | (e->new_task ? WK_NEW : 0) |
 			 (e->effective ? WK_EFF : 0) | (waker_thr ? WK_WAKER_THR : 0) |
 			 (wakee_thr ? WK_WAKEE_THR : 0));
-	p = put_var(p, delta);
-	p = put_var(p, (uint32_t)(e->target_cpu + 1));
-	p = put_var(p, waker_thr ? e->waker_idx : e->waker);
-	p = put_var(p, wakee_thr ? e->wakee_idx : e->wakee);
+	p = tl_put_var(p, delta);
+	p = tl_put_var(p, (uint32_t)(e->target_cpu + 1));
+	p = tl_put_var(p, waker_thr ? e->waker_idx : e->waker);
+	p = tl_put_var(p, wakee_thr ? e->wakee_idx : e->wakee);
 	if (waker_thr)
-		p = put_var(p, e->ts - e->waker_awake_since);
-	if (reserve(&m->wakeups, (size_t)(p - buf))) {
+		p = tl_put_var(p, e->ts - e->waker_awake_since);
+	if (tl_vec_reserve_lean(&m->wakeups, 1, m->wakeups.n + (size_t)(p - buf))) {
 		if (m->wk_n % WK_GROUP == 0)
 			m->wk_ck.n--;
 		m->oom = true;
@@ -135,19 +90,19 @@ static void decode(const struct tl_model *m, struct tl_ivpos *c, struct tl_wakeu
 {
 	const uint8_t *p = (const uint8_t *)m->wakeups.p + c->off;
 	uint8_t b = *p++;
-	uint64_t delta = get_var(&p);
+	uint64_t delta = tl_get_var(&p);
 
 	*e = (struct tl_wakeup_ev){ .irq = b & WK_IRQ, .new_task = b & WK_NEW,
 				    .effective = b & WK_EFF,
 				    .waker_idx = TL_NO_THREAD, .wakee_idx = TL_NO_THREAD };
 	e->ts = c->i % WK_GROUP ? c->prev + delta
 				: ((const struct wkck *)m->wk_ck.p)[c->i / WK_GROUP].ts;
-	e->target_cpu = (int32_t)((uint32_t)get_var(&p) - 1);
-	uint32_t waker = (uint32_t)get_var(&p), wakee = (uint32_t)get_var(&p);
+	e->target_cpu = (int32_t)((uint32_t)tl_get_var(&p) - 1);
+	uint32_t waker = (uint32_t)tl_get_var(&p), wakee = (uint32_t)tl_get_var(&p);
 	if (b & WK_WAKER_THR) {
 		e->waker_idx = waker;
 		e->waker = tid_of(m, waker);
-		e->waker_awake_since = e->ts - get_var(&p);
+		e->waker_awake_since = e->ts - tl_get_var(&p);
 	} else {
 		e->waker = waker;
 	}

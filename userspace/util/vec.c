@@ -8,17 +8,10 @@
 
 #define VEC_MIN_CAP 8
 
-int tl_vec_reserve(struct tl_vec *v, size_t elsz, size_t want)
+static int grow_to(struct tl_vec *v, size_t elsz, size_t cap)
 {
-	size_t cap = v->cap ? v->cap : VEC_MIN_CAP;
 	void *p;
 
-	if (want <= v->cap)
-		return 0;
-	while (cap < want && cap <= SIZE_MAX / 2)
-		cap *= 2;
-	if (cap < want)
-		cap = want;
 	if (elsz && cap > SIZE_MAX / elsz)
 		return -ENOMEM;
 	p = realloc(v->p, cap * elsz);
@@ -27,6 +20,26 @@ int tl_vec_reserve(struct tl_vec *v, size_t elsz, size_t want)
 	v->p = p;
 	v->cap = cap;
 	return 0;
+}
+
+int tl_vec_reserve(struct tl_vec *v, size_t elsz, size_t want)
+{
+	size_t cap = v->cap ? v->cap : VEC_MIN_CAP;
+
+	if (want <= v->cap)
+		return 0;
+	while (cap < want && cap <= SIZE_MAX / 2)
+		cap *= 2;
+	return grow_to(v, elsz, cap < want ? want : cap);
+}
+
+int tl_vec_reserve_lean(struct tl_vec *v, size_t elsz, size_t want)
+{
+	size_t cap = v->cap + v->cap / 4 + VEC_MIN_CAP;
+
+	if (want <= v->cap)
+		return 0;
+	return grow_to(v, elsz, cap < want ? want : cap);
 }
 
 int tl_vec_extend(struct tl_vec *v, size_t elsz, size_t n)

@@ -17,6 +17,9 @@ struct tl_vec {
 
 /* Room for at least want elements: 0, or -ENOMEM (the array unchanged). */
 int tl_vec_reserve(struct tl_vec *v, size_t elsz, size_t want);
+/* The same, growing by a quarter instead of doubling: for the arrays that
+ * are most of a program's memory, where unused room counts. */
+int tl_vec_reserve_lean(struct tl_vec *v, size_t elsz, size_t want);
 /* Makes the array at least n long, the new elements zeroed, for arrays
  * indexed by an id: 0, or -ENOMEM (the array unchanged). */
 int tl_vec_extend(struct tl_vec *v, size_t elsz, size_t n);
