@@ -6,41 +6,13 @@
 #include <string.h>
 #include "analysis.h"
 
-static unsigned level(unsigned v)
+/* o from totals made over [t0, t1). */
+static void from_sum(struct tl_par_stats *o, const struct tl_series_sum *x,
+		     uint64_t t0, uint64_t t1)
 {
-	return v < TL_PAR_LEVELS - 1 ? v : TL_PAR_LEVELS - 1;
-}
-
-static void account(struct tl_par_stats *o, const struct tl_step *s, uint64_t d)
-{
-	unsigned conc = s->running + s->runnable;
-
-	o->par_ns[level(s->running)] += d;
-	o->conc_ns[level(conc)] += d;
-	if (s->unknown)
-		o->unknown_ns += d;
-	else
-		o->known_ns += d;
-	if (d && s->running > o->max_par)
-		o->max_par = s->running;
-	if (d && conc > o->max_conc)
-		o->max_conc = conc;
-	o->mean_par += (double)s->running * (double)d;
-	o->mean_conc += (double)conc * (double)d;
-}
-
-/* A series kept as its totals (the model added its steps up as
- * account() does, in the same order): the whole span only. */
-static int sum_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
-		     struct tl_par_stats *o)
-{
-	const struct tl_series_sum *x = s->sum;
-
-	if (t0 || t1 || s->end <= x->start)
-		return -EINVAL;
-	o->t0 = x->start;
-	o->t1 = s->end;
-	o->span_ns = s->end - x->start;
+	o->t0 = t0;
+	o->t1 = t1;
+	o->span_ns = t1 - t0;
 	o->known_ns = x->known_ns;
 	o->unknown_ns = x->unknown_ns;
 	o->max_par = x->max_par;
@@ -49,15 +21,20 @@ static int sum_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 	memcpy(o->conc_ns, x->conc_ns, sizeof(o->conc_ns));
 	o->mean_par = x->par_sum / (double)o->span_ns;
 	o->mean_conc = x->conc_sum / (double)o->span_ns;
-	return 0;
 }
 
 int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 		    struct tl_par_stats *o)
 {
+	struct tl_series_sum x = { 0 };
+
 	memset(o, 0, sizeof(*o));
-	if (s->sum)
-		return sum_stats(s, t0, t1, o);
+	if (s->sum) { /* kept as its totals: the whole span only */
+		if (t0 || t1 || s->end <= s->sum->start)
+			return -EINVAL;
+		from_sum(o, s->sum, s->sum->start, s->end);
+		return 0;
+	}
 	if (!s->nsteps)
 		return -EINVAL;
 	struct tl_step cur = tl_series_step(s, 0);
@@ -68,9 +45,6 @@ int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 	}
 	if (hi <= lo)
 		return -EINVAL;
-	o->t0 = lo;
-	o->t1 = hi;
-	o->span_ns = hi - lo;
 	for (size_t i = 0; i < s->nsteps; i++) {
 		struct tl_step next = i + 1 < s->nsteps ? tl_series_step(s, i + 1) : cur;
 		uint64_t a = cur.ts;
@@ -78,11 +52,10 @@ int tl_series_stats(const struct tl_series *s, uint64_t t0, uint64_t t1,
 		a = a > lo ? a : lo;
 		b = b < hi ? b : hi;
 		if (b > a)
-			account(o, &cur, b - a);
+			tl_series_sum_add(&x, &cur, b - a);
 		cur = next;
 	}
-	o->mean_par /= (double)o->span_ns;
-	o->mean_conc /= (double)o->span_ns;
+	from_sum(o, &x, lo, hi);
 	return 0;
 }
 

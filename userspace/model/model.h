@@ -349,6 +349,9 @@ struct tl_series_sum {
 	uint32_t max_par, max_conc;      /* over steps lasting > 0 ns */
 	uint64_t par_ns[TL_SERIES_LEVELS], conc_ns[TL_SERIES_LEVELS];
 };
+/* Adds step s, lasting d ns, to the totals o (the one way totals are
+ * made, here and by the statistics over a window, so both agree). */
+void tl_series_sum_add(struct tl_series_sum *o, const struct tl_step *s, uint64_t d);
 
 struct tl_series {
 	size_t nsteps;         /* steps: tl_series_step(s, 0 .. nsteps - 1) */

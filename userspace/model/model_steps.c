@@ -107,9 +107,7 @@ static unsigned level(unsigned v)
 	return v < TL_SERIES_LEVELS - 1 ? v : TL_SERIES_LEVELS - 1;
 }
 
-/* What analysis.c's tl_series_stats adds for a step lasting d, in the
- * same order, so that totals kept here give the same figures. */
-static void account(struct tl_series_sum *o, const struct tl_step *s, uint64_t d)
+void tl_series_sum_add(struct tl_series_sum *o, const struct tl_step *s, uint64_t d)
 {
 	unsigned conc = s->running + s->runnable;
 
@@ -147,7 +145,7 @@ int tl_sv_fold(struct tl_model *m, struct tl_stepvec *sv, size_t keep, uint64_t 
 		struct tl_step next = i + 1 < n ? tl_sv_get(sv, i + 1) : cur;
 		uint64_t b = i + 1 < n ? next.ts : end;
 		if (b > cur.ts)
-			account(sv->sum, &cur, b - cur.ts);
+			tl_series_sum_add(sv->sum, &cur, b - cur.ts);
 		cur = next;
 	}
 	for (size_t k = 0; k < keep; k++)
