@@ -20,9 +20,11 @@
 #include "recording/syscalls.h"
 #include "util/vec.h"
 
-/* One blocking slice as it is written (struct wslice), and as it is kept
- * until every thread's are known, for the flows (struct bslice: 40 bytes
- * instead of 56, there being up to one per record). */
+/* One blocking slice as it is written (struct wslice), as it is made
+ * (struct bslice: 40 bytes, one thread's at a time) and as it is kept
+ * until every thread's are known, for the flows (struct skey: 16 bytes,
+ * there being up to one per record). A thread's slices are made twice:
+ * once for the keys, again when they are written. */
 struct wslice {
 	uint64_t start, end;
 	const struct tl_syscall *sc;     /* NULL: from the interval alone */
@@ -45,11 +47,22 @@ struct bslice {
 	uint32_t waker;
 	uint32_t stack;
 };
-_Static_assert(sizeof(struct bslice) == 40, "a kept slice is 40 bytes");
 
-static bool bs_written(const struct bslice *b)
+#define SK_WRITTEN (1ull << 63)         /* in skey.start: BS_WRITTEN */
+struct skey {
+	uint64_t start;                  /* | SK_WRITTEN */
+	uint64_t end;
+};
+_Static_assert(sizeof(struct skey) == 16, "a kept slice is 16 bytes");
+
+static uint64_t sk_start(const struct skey *k)
 {
-	return b->sc & BS_WRITTEN;
+	return k->start & ~SK_WRITTEN;
+}
+
+static bool sk_written(const struct skey *k)
+{
+	return k->start & SK_WRITTEN;
 }
 
 /* The slice of thread t as the writers read it. */
@@ -77,15 +90,16 @@ struct tcur {
 };
 
 struct slices {
-	struct tl_vec v;                 /* struct bslice */
+	struct tl_vec v;                 /* struct skey */
 	size_t *first;                   /* per thread: index of its first */
 	struct tcur *cur;                /* per thread */
 	struct tl_vec flows;             /* struct flow */
+	struct tl_vec one;               /* struct bslice: one thread's */
 };
 
-static struct bslice *bs_at(const struct slices *s, size_t i)
+static struct skey *bs_at(const struct slices *s, size_t i)
 {
-	return &TL_VEC_AT(&s->v, struct bslice, i);
+	return &TL_VEC_AT(&s->v, struct skey, i);
 }
 
 static struct flow *flow_at(const struct slices *s, size_t i)
@@ -96,15 +110,6 @@ static struct flow *flow_at(const struct slices *s, size_t i)
 static bool is_blocked(const struct tl_interval *iv)
 {
 	return iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT;
-}
-
-static bool push_slice(struct slices *s, const struct bslice *b)
-{
-	struct bslice *e = tl_vec_push_uninit(&s->v, sizeof(*e));
-
-	if (e)
-		*e = *b;
-	return e != NULL;
 }
 
 /* The recorded syscall of t that contains iv, moving *k forward. */
@@ -123,29 +128,29 @@ static const struct tl_syscall *syscall_of(const struct tl_thread *t, size_t *k,
 
 /* The slice's begin on its track, given the previous slice's end there:
  * slices of one thread never overlap. 0 when nothing is left of it. */
-static uint64_t slice_begin(const struct bslice *b, uint64_t last)
+static uint64_t slice_begin(uint64_t start, uint64_t end, uint64_t last)
 {
-	uint64_t begin = b->start > last ? b->start : last + 1;
+	uint64_t begin = start > last ? start : last + 1;
 
-	return begin < b->end ? begin : 0;
+	return begin < end ? begin : 0;
 }
 
-/* Thread t's slices, each marked written or not, and whether their ends
- * never decrease (so the flow search may use forward cursors). */
-static bool collect_thread(struct slices *s, const struct tl_thread *t,
-			   struct tcur *c)
+/* Thread t's slices into out (emptied first), each marked written or not;
+ * *sorted: whether their ends never decrease (so the flow search may use
+ * forward cursors). */
+static bool thread_slices(struct tl_vec *out, const struct tl_thread *t, bool *sorted)
 {
 	size_t k = 0;
 	struct bslice *last = NULL;
 	uint64_t wend = 0;   /* end of the last slice written */
 
-	c->at = c->after = s->v.n;
-	c->sorted = true;
+	out->n = 0;
+	*sorted = true;
 	for (size_t i = 0; i < t->niv; i++) {
 		struct tl_interval iv_v = tl_thread_iv(t, i);
 		const struct tl_interval *iv = &iv_v;
 		const struct tl_syscall *sc;
-		struct bslice b;
+		struct bslice b, *e;
 
 		if (!is_blocked(iv))
 			continue;
@@ -167,14 +172,34 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 		if (b.end < iv->end)
 			b.end = iv->end;
 		if (last && b.end < last->end)
-			c->sorted = false;
-		if (slice_begin(&b, wend)) {
+			*sorted = false;
+		if (slice_begin(b.start, b.end, wend)) {
 			b.sc |= BS_WRITTEN;
 			wend = b.end;
 		}
-		if (!push_slice(s, &b))
+		e = tl_vec_push_uninit(out, sizeof(*e));
+		if (!e)
 			return false;
-		last = bs_at(s, s->v.n - 1);
+		*e = b;
+		last = e;
+	}
+	return true;
+}
+
+/* Keeps the keys of thread t's slices. */
+static bool collect_thread(struct slices *s, const struct tl_thread *t,
+			   struct tcur *c)
+{
+	c->at = c->after = s->v.n;
+	if (!thread_slices(&s->one, t, &c->sorted) ||
+	    tl_vec_reserve(&s->v, sizeof(struct skey), s->v.n + s->one.n))
+		return false;
+	for (size_t i = 0; i < s->one.n; i++) {
+		const struct bslice *b = &TL_VEC_AT(&s->one, struct bslice, i);
+		struct skey *k = tl_vec_push_uninit(&s->v, sizeof(*k));
+
+		*k = (struct skey){ b->start | (b->sc & BS_WRITTEN ? SK_WRITTEN : 0),
+				    b->end };
 	}
 	return true;
 }
@@ -211,7 +236,8 @@ static long slice_at(struct slices *s, size_t ti, uint64_t ts)
 {
 	size_t lo = first_ending(s, ti, ts, false);
 
-	if (lo < s->first[ti + 1] && bs_at(s, lo)->start <= ts && ts <= bs_at(s, lo)->end)
+	if (lo < s->first[ti + 1] && sk_start(bs_at(s, lo)) <= ts &&
+	    ts <= bs_at(s, lo)->end)
 		return (long)lo;
 	return -1;
 }
@@ -247,7 +273,7 @@ static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w)
 	dst = slice_at(s, w->wakee_idx, w->ts);
 	src = waker_slice(s, w->waker_idx, w->ts, w->waker_awake_since);
 	if (dst < 0 || src < 0 || bs_at(s, src)->end > bs_at(s, dst)->end ||
-	    !bs_written(bs_at(s, src)) || !bs_written(bs_at(s, dst)))
+	    !sk_written(bs_at(s, src)) || !sk_written(bs_at(s, dst)))
 		return true;   /* only flows between slices that are written */
 	return add_flow(s, (size_t)src, (size_t)dst);
 }
@@ -289,6 +315,7 @@ static void free_slices(struct slices *s)
 	free(s->first);
 	free(s->cur);
 	tl_vec_free(&s->flows);
+	tl_vec_free(&s->one);
 }
 
 /* ---- emitting the blocking slices ---- */
@@ -435,11 +462,9 @@ static unsigned slice_args(const struct wslice *b, struct tl_pf_arg *a)
 
 #define MAX_SLICE_FLOWS 64   /* flow ids leaving (or ending at) one slice */
 
-/* A flow end in slice order: the slice, and the flow's index. */
-struct flow_end { uint32_t slice, flow; };
-
 struct flow_cursor {
-	struct flow_end *by_src, *by_dst;
+	const struct flow *f;
+	uint32_t *by_src, *by_dst;       /* flow indexes in slice order */
 	size_t n, isrc, idst;
 	uint64_t out[MAX_SLICE_FLOWS], in[MAX_SLICE_FLOWS];
 };
@@ -470,10 +495,15 @@ static bool cap_flows(struct slices *s)
 	return true;
 }
 
-/* The flows' ends ordered by their source (or destination) slice,
+static uint32_t flow_end(const struct flow *f, bool by_dst)
+{
+	return by_dst ? f->dst : f->src;
+}
+
+/* The flows' indexes ordered by their source (or destination) slice,
  * keeping the order they were found in among one slice's: a counting sort,
  * as slice indexes are dense. */
-static bool sort_flows(struct flow_end *out, const struct flow *in, size_t n,
+static bool sort_flows(uint32_t *out, const struct flow *in, size_t n,
 		       size_t nslices, bool by_dst)
 {
 	uint32_t *at = calloc(nslices + 1, sizeof(*at));
@@ -481,14 +511,11 @@ static bool sort_flows(struct flow_end *out, const struct flow *in, size_t n,
 	if (!at)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		at[(by_dst ? in[i].dst : in[i].src) + 1]++;
+		at[flow_end(&in[i], by_dst) + 1]++;
 	for (size_t i = 1; i <= nslices; i++)
 		at[i] += at[i - 1];
-	for (size_t i = 0; i < n; i++) {
-		uint32_t sl = by_dst ? in[i].dst : in[i].src;
-
-		out[at[sl]++] = (struct flow_end){ sl, (uint32_t)i };
-	}
+	for (size_t i = 0; i < n; i++)
+		out[at[flow_end(&in[i], by_dst)]++] = (uint32_t)i;
 	free(at);
 	return true;
 }
@@ -497,25 +524,26 @@ static bool sort_flows(struct flow_end *out, const struct flow *in, size_t n,
 static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
 {
 	end->nflows = end->nterm = 0;
-	while (fc->isrc < fc->n && fc->by_src[fc->isrc].slice < i)
+	while (fc->isrc < fc->n && fc->f[fc->by_src[fc->isrc]].src < i)
 		fc->isrc++;
-	while (fc->isrc < fc->n && fc->by_src[fc->isrc].slice == i) {
+	while (fc->isrc < fc->n && fc->f[fc->by_src[fc->isrc]].src == i) {
 		if (end->nflows < MAX_SLICE_FLOWS)
-			fc->out[end->nflows++] = fc->by_src[fc->isrc].flow + 1ull;
+			fc->out[end->nflows++] = fc->by_src[fc->isrc] + 1ull;
 		fc->isrc++;
 	}
-	while (fc->idst < fc->n && fc->by_dst[fc->idst].slice < i)
+	while (fc->idst < fc->n && fc->f[fc->by_dst[fc->idst]].dst < i)
 		fc->idst++;
-	while (fc->idst < fc->n && fc->by_dst[fc->idst].slice == i) {
+	while (fc->idst < fc->n && fc->f[fc->by_dst[fc->idst]].dst == i) {
 		if (end->nterm < MAX_SLICE_FLOWS)
-			fc->in[end->nterm++] = fc->by_dst[fc->idst].flow + 1ull;
+			fc->in[end->nterm++] = fc->by_dst[fc->idst] + 1ull;
 		fc->idst++;
 	}
 	end->flows = fc->out;
 	end->term_flows = fc->in;
 }
 
-static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
+/* Thread ti's slices, made again in full: the same as their keys. */
+static bool emit_thread_slices(struct tl_pf_te *te, struct slices *s,
 			       const struct tl_model *m, size_t ti,
 			       const struct tl_thread *t, struct tl_symbolizer *sym,
 			       struct stack_txt *stx, struct flow_cursor *fc,
@@ -524,11 +552,14 @@ static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 	uint64_t track = tl_pf_thread_uuid(t->tid, t->gen);
 	struct tl_pf_arg args[PF_MAX_ARGS];
 	uint64_t last = 0;
+	bool sorted;
 
-	for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++) {
-		const struct bslice *kept = bs_at(s, i);
+	if (!thread_slices(&s->one, t, &sorted))
+		return false;
+	for (size_t j = 0; j < s->one.n; j++) {
+		const struct bslice *kept = &TL_VEC_AT(&s->one, struct bslice, j);
 		struct tl_pf_ev ev = { .track = track, .type = PF_SLICE_BEGIN };
-		uint64_t begin = slice_begin(kept, last);
+		uint64_t begin = slice_begin(kept->start, kept->end, last);
 
 		if (!begin)
 			continue;
@@ -544,12 +575,13 @@ static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 		ev.ts = b->end;
 		ev.track = track;
 		ev.type = PF_SLICE_END;
-		flows_of(fc, i, &ev);
+		flows_of(fc, s->first[ti] + j, &ev);
 		st->flows += ev.nflows;
 		tl_pf_te_event(te, &ev);
 		last = b->end;
 		st->syscall_slices++;
 	}
+	return true;
 }
 
 /* ---- counters ---- */
@@ -566,35 +598,44 @@ static void counter(struct tl_pf_te *te, uint64_t track, uint64_t ts, int64_t v,
 
 /* Parallelism (Running) and concurrency (Running + Runnable) of a process,
  * a point wherever either changes. */
-static void emit_series(struct tl_pf_te *te, const struct tl_process *p,
-			uint64_t parent, struct tl_pf_track_stats *st)
+struct series_out {
+	struct tl_pf_te *te;
+	struct tl_pf_track_stats *st;
+	uint64_t par, con, from;
+	int64_t lp, lc;
+};
+
+static void series_step(void *arg, const struct tl_step *sp)
 {
-	const struct tl_series *se = tl_proc_series(p);
-	uint64_t par = tl_pf_te_uuid(te), con = tl_pf_te_uuid(te);
-	uint64_t from = tl_pf_life_ts(p->start, p->end);
-	int64_t lp = -1, lc = -1;
+	struct series_out *o = arg;
+	int64_t c = sp->running + sp->runnable;
+	/* not before the process exists for the importer (the counter
+	 * tracks hang under its process track) */
+	uint64_t ts = sp->ts < o->from ? o->from : sp->ts;
 
-	if (!se || !se->nsteps)
-		return;
-	tl_pf_te_named_track(te, par, parent, "parallelism",
+	if (sp->running != o->lp)
+		counter(o->te, o->par, ts, sp->running, o->st);
+	if (c != o->lc)
+		counter(o->te, o->con, ts, c, o->st);
+	o->lp = sp->running;
+	o->lc = c;
+}
+
+/* The series is streamed from the threads' intervals
+ * (tl_model_opts.proc_series_streamed): it always has its start step. */
+static int emit_series(struct tl_pf_te *te, const struct tl_process *p,
+		       uint64_t parent, struct tl_pf_track_stats *st)
+{
+	struct series_out o = { .te = te, .st = st, .par = tl_pf_te_uuid(te),
+				.con = tl_pf_te_uuid(te),
+				.from = tl_pf_life_ts(p->start, p->end),
+				.lp = -1, .lc = -1 };
+
+	tl_pf_te_named_track(te, o.par, parent, "parallelism",
 			     "threads of this process Running at once", true);
-	tl_pf_te_named_track(te, con, parent, "concurrency",
+	tl_pf_te_named_track(te, o.con, parent, "concurrency",
 			     "threads of this process Running or Runnable", true);
-	for (size_t i = 0; i < se->nsteps; i++) {
-		struct tl_step sp_v = tl_series_step(se, i);
-		const struct tl_step *sp = &sp_v;
-		int64_t c = sp->running + sp->runnable;
-		/* not before the process exists for the importer (the
-		 * counter tracks hang under its process track) */
-		uint64_t ts = sp->ts < from ? from : sp->ts;
-
-		if (sp->running != lp)
-			counter(te, par, ts, sp->running, st);
-		if (c != lc)
-			counter(te, con, ts, c, st);
-		lp = sp->running;
-		lc = c;
-	}
+	return tl_proc_series_each(p, series_step, &o);
 }
 
 static void emit_losses(struct tl_pf_te *te, const struct tl_model *m,
@@ -645,8 +686,8 @@ static void emit_meta(struct tl_pf_te *te, const struct tl_model *m,
 /* Process tracks rank the traced processes first in the UI's process list,
  * in the model's order (the start snapshot, then by creation), ahead of
  * the processes only named as someone's parent. */
-static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
-			struct tl_pf_track_stats *st)
+static int emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
+		       struct tl_pf_track_stats *st)
 {
 	tl_pf_te_process_order(te);
 	for (size_t i = 0; i < tl_model_nprocs(m); i++) {
@@ -658,7 +699,8 @@ static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 				       tl_pf_life_ts(p->start, p->end),
 				       INT32_MIN / 2 + (int32_t)i);
 		st->process_tracks++;
-		emit_series(te, p, uuid, st);
+		if (emit_series(te, p, uuid, st))
+			return -ENOMEM;
 	}
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
@@ -668,6 +710,7 @@ static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 				      tl_thread_name(t), tl_pf_life_ts(t->start, t->end));
 		st->thread_tracks++;
 	}
+	return 0;
 }
 
 static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
@@ -678,6 +721,7 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	/* the stacks' symbolizer names locks too: one set of libdwfl sessions */
 	struct stack_txt stx = { .ss = tl_stacksym_new(m), .n = tl_model_nstacks(m) };
 	struct tl_symbolizer *sym = stx.ss ? tl_stacksym_symbolizer(stx.ss) : NULL;
+	size_t nslices;
 	int err = -ENOMEM;
 
 	stx.txt = calloc(stx.n ? stx.n : 1, sizeof(*stx.txt));
@@ -686,17 +730,22 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 
 	if (!collect_all(&s, m) || !cap_flows(&s))
 		goto cleanup;
+	/* the keys were for finding the flows: the slices are made again */
+	nslices = s.v.n;
+	tl_vec_free(&s.v);
 	fc.n = s.flows.n;
+	fc.f = s.flows.p;
 	fc.by_src = malloc((s.flows.n ? s.flows.n : 1) * sizeof(*fc.by_src));
 	fc.by_dst = malloc((s.flows.n ? s.flows.n : 1) * sizeof(*fc.by_dst));
 	if (!fc.by_src || !fc.by_dst ||
-	    !sort_flows(fc.by_src, s.flows.p, s.flows.n, s.v.n, false) ||
-	    !sort_flows(fc.by_dst, s.flows.p, s.flows.n, s.v.n, true))
+	    !sort_flows(fc.by_src, s.flows.p, s.flows.n, nslices, false) ||
+	    !sort_flows(fc.by_dst, s.flows.p, s.flows.n, nslices, true))
 		goto cleanup;
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
 
-		emit_thread_slices(te, &s, m, i, t, sym, &stx, &fc, st);
+		if (!emit_thread_slices(te, &s, m, i, t, sym, &stx, &fc, st))
+			goto cleanup;
 	}
 	err = 0;
 cleanup:
@@ -722,9 +771,11 @@ int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
 	if (!te)
 		return -ENOMEM;
 	emit_meta(te, m, info);
-	emit_tracks(te, m, st);
-	emit_losses(te, m, st);
-	err = emit_slices(te, m, st);
+	err = emit_tracks(te, m, st);
+	if (!err) {
+		emit_losses(te, m, st);
+		err = emit_slices(te, m, st);
+	}
 	if (!err)
 		err = tl_pf_write_usdt(te, m, st);
 	if (!err)
