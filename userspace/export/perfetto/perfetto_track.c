@@ -22,9 +22,9 @@
 
 /* One blocking slice as it is written (struct wslice), as it is made
  * (struct bslice: 40 bytes, one thread's at a time) and as it is kept
- * until every thread's are known, for the flows (struct skey: 16 bytes,
- * there being up to one per record). A thread's slices are made twice:
- * once for the keys, again when they are written. */
+ * until every thread's are known, for the flows (its end and length: 12
+ * bytes, there being up to one per record). A thread's slices are made
+ * twice: once to keep those, again when they are written. */
 struct wslice {
 	uint64_t start, end;
 	const struct tl_syscall *sc;     /* NULL: from the interval alone */
@@ -48,22 +48,11 @@ struct bslice {
 	uint32_t stack;
 };
 
-#define SK_WRITTEN (1ull << 63)         /* in skey.start: BS_WRITTEN */
-struct skey {
-	uint64_t start;                  /* | SK_WRITTEN */
-	uint64_t end;
-};
-_Static_assert(sizeof(struct skey) == 16, "a kept slice is 16 bytes");
-
-static uint64_t sk_start(const struct skey *k)
-{
-	return k->start & ~SK_WRITTEN;
-}
-
-static bool sk_written(const struct skey *k)
-{
-	return k->start & SK_WRITTEN;
-}
+/* A kept slice: its end (with SK_WRITTEN: something of it is written) and
+ * its length in 32 bits, or SK_LONG and its start in a side list. */
+#define SK_WRITTEN (1ull << 63)
+#define SK_LONG UINT32_MAX
+struct sk_long { uint64_t i, start; };   /* by slice index */
 
 /* The slice of thread t as the writers read it. */
 static struct wslice widen(const struct tl_model *m, const struct tl_thread *t,
@@ -90,16 +79,65 @@ struct tcur {
 };
 
 struct slices {
-	struct tl_vec v;                 /* struct skey */
+	struct tl_vec ends;              /* uint64_t: end | SK_WRITTEN */
+	struct tl_vec lens;              /* uint32_t: end - start, or SK_LONG */
+	struct tl_vec longs;             /* struct sk_long, by index */
 	size_t *first;                   /* per thread: index of its first */
 	struct tcur *cur;                /* per thread */
 	struct tl_vec flows;             /* struct flow */
 	struct tl_vec one;               /* struct bslice: one thread's */
 };
 
-static struct skey *bs_at(const struct slices *s, size_t i)
+static size_t nkept(const struct slices *s)
 {
-	return &TL_VEC_AT(&s->v, struct skey, i);
+	return s->ends.n;
+}
+
+static uint64_t sk_end(const struct slices *s, size_t i)
+{
+	return TL_VEC_AT(&s->ends, uint64_t, i) & ~SK_WRITTEN;
+}
+
+static bool sk_written(const struct slices *s, size_t i)
+{
+	return TL_VEC_AT(&s->ends, uint64_t, i) & SK_WRITTEN;
+}
+
+static uint64_t sk_start(const struct slices *s, size_t i)
+{
+	uint32_t len = TL_VEC_AT(&s->lens, uint32_t, i);
+	size_t lo = 0, hi = s->longs.n;
+
+	if (len != SK_LONG)
+		return sk_end(s, i) - len;
+	while (lo + 1 < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (TL_VEC_AT(&s->longs, struct sk_long, mid).i <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return TL_VEC_AT(&s->longs, struct sk_long, lo).start;
+}
+
+static bool keep(struct slices *s, const struct bslice *b)
+{
+	uint64_t *e = tl_vec_push_uninit(&s->ends, sizeof(*e));
+	uint32_t *l = tl_vec_push_uninit(&s->lens, sizeof(*l));
+	uint64_t len = b->end - b->start;
+
+	if (!e || !l)
+		return false;
+	*e = b->end | (b->sc & BS_WRITTEN ? SK_WRITTEN : 0);
+	*l = len < SK_LONG ? (uint32_t)len : SK_LONG;
+	if (len >= SK_LONG) {
+		struct sk_long *x = tl_vec_push_uninit(&s->longs, sizeof(*x));
+		if (!x)
+			return false;
+		*x = (struct sk_long){ s->ends.n - 1, b->start };
+	}
+	return true;
 }
 
 static struct flow *flow_at(const struct slices *s, size_t i)
@@ -190,17 +228,12 @@ static bool thread_slices(struct tl_vec *out, const struct tl_thread *t, bool *s
 static bool collect_thread(struct slices *s, const struct tl_thread *t,
 			   struct tcur *c)
 {
-	c->at = c->after = s->v.n;
-	if (!thread_slices(&s->one, t, &c->sorted) ||
-	    tl_vec_reserve(&s->v, sizeof(struct skey), s->v.n + s->one.n))
+	c->at = c->after = nkept(s);
+	if (!thread_slices(&s->one, t, &c->sorted))
 		return false;
-	for (size_t i = 0; i < s->one.n; i++) {
-		const struct bslice *b = &TL_VEC_AT(&s->one, struct bslice, i);
-		struct skey *k = tl_vec_push_uninit(&s->v, sizeof(*k));
-
-		*k = (struct skey){ b->start | (b->sc & BS_WRITTEN ? SK_WRITTEN : 0),
-				    b->end };
-	}
+	for (size_t i = 0; i < s->one.n; i++)
+		if (!keep(s, &TL_VEC_AT(&s->one, struct bslice, i)))
+			return false;
 	return true;
 }
 
@@ -215,15 +248,15 @@ static size_t first_ending(struct slices *s, size_t ti, uint64_t ts, bool after)
 	if (c->sorted) {
 		size_t *k = after ? &c->after : &c->at;
 
-		while (*k < hi && (bs_at(s, *k)->end < ts ||
-				   (after && bs_at(s, *k)->end == ts)))
+		while (*k < hi && (sk_end(s, *k) < ts ||
+				   (after && sk_end(s, *k) == ts)))
 			(*k)++;
 		return *k;
 	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (bs_at(s, mid)->end < ts || (after && bs_at(s, mid)->end == ts))
+		if (sk_end(s, mid) < ts || (after && sk_end(s, mid) == ts))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -236,8 +269,7 @@ static long slice_at(struct slices *s, size_t ti, uint64_t ts)
 {
 	size_t lo = first_ending(s, ti, ts, false);
 
-	if (lo < s->first[ti + 1] && sk_start(bs_at(s, lo)) <= ts &&
-	    ts <= bs_at(s, lo)->end)
+	if (lo < s->first[ti + 1] && sk_start(s, lo) <= ts && ts <= sk_end(s, lo))
 		return (long)lo;
 	return -1;
 }
@@ -251,7 +283,7 @@ static long waker_slice(struct slices *s, size_t ti, uint64_t ts, uint64_t since
 
 	if (lo == s->first[ti])
 		return -1;
-	return bs_at(s, lo - 1)->end >= since ? (long)lo - 1 : -1;
+	return sk_end(s, lo - 1) >= since ? (long)lo - 1 : -1;
 }
 
 static bool add_flow(struct slices *s, size_t src, size_t dst)
@@ -272,8 +304,8 @@ static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w)
 		return true;
 	dst = slice_at(s, w->wakee_idx, w->ts);
 	src = waker_slice(s, w->waker_idx, w->ts, w->waker_awake_since);
-	if (dst < 0 || src < 0 || bs_at(s, src)->end > bs_at(s, dst)->end ||
-	    !sk_written(bs_at(s, src)) || !sk_written(bs_at(s, dst)))
+	if (dst < 0 || src < 0 || sk_end(s, (size_t)src) > sk_end(s, (size_t)dst) ||
+	    !sk_written(s, (size_t)src) || !sk_written(s, (size_t)dst))
 		return true;   /* only flows between slices that are written */
 	return add_flow(s, (size_t)src, (size_t)dst);
 }
@@ -301,17 +333,19 @@ static bool collect_all(struct slices *s, const struct tl_model *m)
 	if (!s->first || !s->cur)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		s->first[i] = s->v.n;
+		s->first[i] = nkept(s);
 		if (!collect_thread(s, tl_model_thread(m, i), &s->cur[i]))
 			return false;
 	}
-	s->first[n] = s->v.n;
+	s->first[n] = nkept(s);
 	return collect_flows(s, m);
 }
 
 static void free_slices(struct slices *s)
 {
-	tl_vec_free(&s->v);
+	tl_vec_free(&s->ends);
+	tl_vec_free(&s->lens);
+	tl_vec_free(&s->longs);
 	free(s->first);
 	free(s->cur);
 	tl_vec_free(&s->flows);
@@ -473,7 +507,7 @@ struct flow_cursor {
  * that is terminated was also started. */
 static bool cap_flows(struct slices *s)
 {
-	uint8_t *out = calloc(s->v.n + 1, 1), *in = calloc(s->v.n + 1, 1);
+	uint8_t *out = calloc(nkept(s) + 1, 1), *in = calloc(nkept(s) + 1, 1);
 	size_t k = 0;
 
 	if (!out || !in) {
@@ -731,8 +765,10 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	if (!collect_all(&s, m) || !cap_flows(&s))
 		goto cleanup;
 	/* the keys were for finding the flows: the slices are made again */
-	nslices = s.v.n;
-	tl_vec_free(&s.v);
+	nslices = nkept(&s);
+	tl_vec_free(&s.ends);
+	tl_vec_free(&s.lens);
+	tl_vec_free(&s.longs);
 	fc.n = s.flows.n;
 	fc.f = s.flows.p;
 	fc.by_src = malloc((s.flows.n ? s.flows.n : 1) * sizeof(*fc.by_src));
