@@ -85,7 +85,6 @@ struct slices {
 	size_t *first;                   /* per thread: index of its first */
 	struct tcur *cur;                /* per thread */
 	struct tl_vec flows;             /* struct flow */
-	struct tl_vec one;               /* struct bslice: one thread's */
 };
 
 static size_t nkept(const struct slices *s)
@@ -173,22 +172,26 @@ static uint64_t slice_begin(uint64_t start, uint64_t end, uint64_t last)
 	return begin < end ? begin : 0;
 }
 
-/* Thread t's slices into out (emptied first), each marked written or not;
- * *sorted: whether their ends never decrease (so the flow search may use
- * forward cursors). */
-static bool thread_slices(struct tl_vec *out, const struct tl_thread *t, bool *sorted)
+/* Hands thread t's slices to fn in order, each marked written or not, and
+ * says in *sorted whether their ends never decrease (so the flow search
+ * may use forward cursors). A slice is handed out once the next begins:
+ * till then later intervals of its syscall add to it. */
+typedef bool (*slice_fn)(void *arg, const struct bslice *b);
+
+static bool thread_slices(const struct tl_thread *t, bool *sorted, slice_fn fn,
+			  void *arg)
 {
 	size_t k = 0;
-	struct bslice *last = NULL;
+	struct bslice last = { 0 };
+	bool have = false;
 	uint64_t wend = 0;   /* end of the last slice written */
 
-	out->n = 0;
 	*sorted = true;
 	for (size_t i = 0; i < t->niv; i++) {
 		struct tl_interval iv_v = tl_thread_iv(t, i);
 		const struct tl_interval *iv = &iv_v;
 		const struct tl_syscall *sc;
-		struct bslice b, *e;
+		struct bslice b;
 
 		if (!is_blocked(iv))
 			continue;
@@ -196,9 +199,9 @@ static bool thread_slices(struct tl_vec *out, const struct tl_thread *t, bool *s
 		if (!sc && iv->block->sys_nr < 0)
 			continue; /* not in a syscall: the state track shows it */
 		uint32_t sci = sc ? (uint32_t)(sc - t->sys) + 1 : 0;
-		if (sc && last && (last->sc & BS_SC) == sci) {
-			last->blocked_ns += iv->end - iv->start;
-			last->waker = iv->waker;
+		if (sc && have && (last.sc & BS_SC) == sci) {
+			last.blocked_ns += iv->end - iv->start;
+			last.waker = iv->waker;
 			continue;
 		}
 		b = (struct bslice){ .sc = sci | (iv->state == TL_ST_UNINT ? BS_UNINT : 0),
@@ -209,19 +212,23 @@ static bool thread_slices(struct tl_vec *out, const struct tl_thread *t, bool *s
 		b.end = sc && !(sc->flags & TL_SC_NO_EXIT) ? sc->end : iv->end;
 		if (b.end < iv->end)
 			b.end = iv->end;
-		if (last && b.end < last->end)
+		if (have && b.end < last.end)
 			*sorted = false;
 		if (slice_begin(b.start, b.end, wend)) {
 			b.sc |= BS_WRITTEN;
 			wend = b.end;
 		}
-		e = tl_vec_push_uninit(out, sizeof(*e));
-		if (!e)
+		if (have && !fn(arg, &last))
 			return false;
-		*e = b;
-		last = e;
+		last = b;
+		have = true;
 	}
-	return true;
+	return !have || fn(arg, &last);
+}
+
+static bool keep_fn(void *arg, const struct bslice *b)
+{
+	return keep(arg, b);
 }
 
 /* Keeps the keys of thread t's slices. */
@@ -229,12 +236,7 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 			   struct tcur *c)
 {
 	c->at = c->after = nkept(s);
-	if (!thread_slices(&s->one, t, &c->sorted))
-		return false;
-	for (size_t i = 0; i < s->one.n; i++)
-		if (!keep(s, &TL_VEC_AT(&s->one, struct bslice, i)))
-			return false;
-	return true;
+	return thread_slices(t, &c->sorted, keep_fn, s);
 }
 
 /* ---- flows: waker's last blocking slice -> the slice it ended ---- */
@@ -349,7 +351,6 @@ static void free_slices(struct slices *s)
 	free(s->first);
 	free(s->cur);
 	tl_vec_free(&s->flows);
-	tl_vec_free(&s->one);
 }
 
 /* ---- emitting the blocking slices ---- */
@@ -576,46 +577,61 @@ static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
 	end->term_flows = fc->in;
 }
 
-/* Thread ti's slices, made again in full: the same as their keys. */
-static bool emit_thread_slices(struct tl_pf_te *te, struct slices *s,
+/* Writing one thread's slices, made again in full: the same as their keys. */
+struct emit {
+	struct tl_pf_te *te;
+	const struct tl_model *m;
+	const struct tl_thread *t;
+	struct tl_symbolizer *sym;
+	struct stack_txt *stx;
+	struct flow_cursor *fc;
+	struct tl_pf_track_stats *st;
+	uint64_t track, last;   /* the thread's track; the previous slice's end */
+	size_t i;               /* the slice's index among all kept */
+};
+
+static bool emit_slice(void *arg, const struct bslice *kept)
+{
+	struct emit *x = arg;
+	struct tl_pf_arg args[PF_MAX_ARGS];
+	struct tl_pf_ev ev = { .track = x->track, .type = PF_SLICE_BEGIN };
+	uint64_t begin = slice_begin(kept->start, kept->end, x->last);
+	size_t i = x->i++;
+
+	if (!begin)
+		return true;
+	struct wslice w = widen(x->m, x->t, kept);
+	const struct wslice *b = &w;
+	ev.ts = begin;
+	ev.name = slice_name(b);
+	ev.args = args;
+	ev.nargs = stack_arg(x->stx, b, args,
+			     lock_args(x->sym, x->t, b, args, slice_args(b, args)));
+	tl_pf_te_event(x->te, &ev);
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = b->end;
+	ev.track = x->track;
+	ev.type = PF_SLICE_END;
+	flows_of(x->fc, i, &ev);
+	x->st->flows += ev.nflows;
+	tl_pf_te_event(x->te, &ev);
+	x->last = b->end;
+	x->st->syscall_slices++;
+	return true;
+}
+
+static bool emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 			       const struct tl_model *m, size_t ti,
 			       const struct tl_thread *t, struct tl_symbolizer *sym,
 			       struct stack_txt *stx, struct flow_cursor *fc,
 			       struct tl_pf_track_stats *st)
 {
-	uint64_t track = tl_pf_thread_uuid(t->tid, t->gen);
-	struct tl_pf_arg args[PF_MAX_ARGS];
-	uint64_t last = 0;
+	struct emit x = { .te = te, .m = m, .t = t, .sym = sym, .stx = stx,
+			  .fc = fc, .st = st, .track = tl_pf_thread_uuid(t->tid, t->gen),
+			  .i = s->first[ti] };
 	bool sorted;
 
-	if (!thread_slices(&s->one, t, &sorted))
-		return false;
-	for (size_t j = 0; j < s->one.n; j++) {
-		const struct bslice *kept = &TL_VEC_AT(&s->one, struct bslice, j);
-		struct tl_pf_ev ev = { .track = track, .type = PF_SLICE_BEGIN };
-		uint64_t begin = slice_begin(kept->start, kept->end, last);
-
-		if (!begin)
-			continue;
-		struct wslice w = widen(m, t, kept);
-		const struct wslice *b = &w;
-		ev.ts = begin;
-		ev.name = slice_name(b);
-		ev.args = args;
-		ev.nargs = stack_arg(stx, b, args,
-				     lock_args(sym, t, b, args, slice_args(b, args)));
-		tl_pf_te_event(te, &ev);
-		memset(&ev, 0, sizeof(ev));
-		ev.ts = b->end;
-		ev.track = track;
-		ev.type = PF_SLICE_END;
-		flows_of(fc, s->first[ti] + j, &ev);
-		st->flows += ev.nflows;
-		tl_pf_te_event(te, &ev);
-		last = b->end;
-		st->syscall_slices++;
-	}
-	return true;
+	return thread_slices(t, &sorted, emit_slice, &x);
 }
 
 /* ---- counters ---- */
