@@ -380,17 +380,31 @@ static void merge(struct tl_model *m, struct build *b)
 	}
 }
 
+/* Whether any series is to be built (not left out, not shared). */
+static bool any_built(const struct tl_model *m, const struct build *b)
+{
+	if (!b->all.off && !b->all.same_as)
+		return true;
+	for (size_t i = 0; i < m->procs.n; i++)
+		if ((!b->own[i].off && !b->own[i].same_as) ||
+		    (!b->tree[i].off && !b->tree[i].same_as))
+			return true;
+	return false;
+}
+
 /* Builds every series; threads' intervals and processes' ends and parent
  * links must be final. */
 int tl_model_build_series(struct tl_model *m, uint64_t end)
 {
 	struct build b = { 0 };
 	int err = build_accs(m, &b, end);
+	bool any = !err && any_built(m, &b);
 
-	if (!err)
+	if (any)
 		err = build_tourney(m, &b);
 	if (!err) {
-		merge(m, &b);
+		if (any)
+			merge(m, &b); /* else no interval need be read */
 		for (size_t i = 0; i < m->procs.n; i++) {
 			acc_publish(m, &b.own[i]);
 			acc_publish(m, &b.tree[i]);
