@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "userspace/model/model.h"
@@ -954,10 +955,9 @@ static void test_compact_intervals(void **state)
 /* A model that keeps only a series' totals (series_totals_only) gives the
  * same whole-span statistics as one that keeps its steps, and refuses a
  * window it cannot answer. */
-static struct tl_model *busy_pair(bool totals_only, size_t n)
+static struct tl_model *busy_pair_o(const struct tl_model_opts *o, size_t n)
 {
-	struct tl_model_opts o = { .series_totals_only = totals_only };
-	struct tl_model *m = tl_model_new(&o);
+	struct tl_model *m = tl_model_new(o);
 
 	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true, .comm = "a"));
 	put(m, TR_SNAP(.ts = MS(0), .tid = 101, .pid = 100, .cpu = 1, .on_cpu = true,
@@ -975,6 +975,64 @@ static struct tl_model *busy_pair(bool totals_only, size_t n)
 	}
 	finish(m, MS(1) + n * 1000 + D(1));
 	return m;
+}
+
+static struct tl_model *busy_pair(bool totals_only, size_t n)
+{
+	struct tl_model_opts o = { .series_totals_only = totals_only };
+
+	return busy_pair_o(&o, n);
+}
+
+struct step_list {
+	struct tl_step s[8192];
+	size_t n;
+};
+
+static void take_step(void *arg, const struct tl_step *s)
+{
+	struct step_list *l = arg;
+
+	if (l->n < 8192)
+		l->s[l->n] = *s;
+	l->n++;
+}
+
+/* A process's series streamed (tl_proc_series_each) is the one a model
+ * keeps, step for step, though many changes share an instant; a model
+ * told it is streamed keeps none of it. */
+static void test_series_streamed(void **state)
+{
+	(void)state;
+	struct tl_model_opts so = { .proc_series_streamed = true };
+	struct tl_model *full = busy_pair(false, 3000), *str = busy_pair_o(&so, 3000);
+	const struct tl_process *pf = tl_model_find_proc(full, 100, 0);
+	const struct tl_process *ps = tl_model_find_proc(str, 100, 0);
+	const struct tl_series *se = tl_proc_series(pf);
+	struct step_list *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(se->nsteps > 1000 && se->nsteps < 8192);
+	assert_int_equal(tl_proc_series(ps)->nsteps, 0);
+	assert_int_equal(tl_proc_series_each(pf, take_step, a), 0);
+	assert_int_equal(tl_proc_series_each(ps, take_step, b), 0);
+	assert_int_equal(a->n, se->nsteps);
+	assert_int_equal(b->n, se->nsteps);
+	for (size_t i = 0; i < se->nsteps; i++) {
+		struct tl_step k = tl_series_step(se, i);
+		if (k.ts != a->s[i].ts || k.running != a->s[i].running ||
+		    k.runnable != a->s[i].runnable || k.unknown != a->s[i].unknown ||
+		    memcmp(&a->s[i], &b->s[i], sizeof(k)))
+			fail_msg("step %zu: %llu %u/%u/%u, streamed %llu %u/%u/%u", i,
+				 (unsigned long long)k.ts, k.running, k.runnable, k.unknown,
+				 (unsigned long long)a->s[i].ts, a->s[i].running,
+				 a->s[i].runnable, a->s[i].unknown);
+	}
+	free(a);
+	free(b);
+	tl_model_free(full);
+	tl_model_free(str);
 }
 
 static void test_series_totals(void **state)
@@ -1025,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_traced_set),
 		cmocka_unit_test(test_compact_intervals),
 		cmocka_unit_test(test_series_totals),
+		cmocka_unit_test(test_series_streamed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,6 +100,8 @@ static int load_and_write(struct run *x, const char *recording, struct tl_export
 		/* both exports draw each process's own series only */
 		.no_trace_series = true,
 		.no_tree_series = true,
+		/* and stream it, keeping none of its steps */
+		.proc_series_streamed = true,
 		.begin = begin,
 		.record = record,
 		.arg = x,
@@ -164,13 +166,19 @@ int tl_export_perfetto_path(const char *recording, const char *out, char *err,
 int tl_export_json_path(const char *recording, const char *out, char *err,
 			size_t errlen)
 {
+	/* what the JSON trace draws: the syscalls a thread blocked in, each
+	 * process's own series (streamed), no wakeup edge */
+	struct tl_load_hooks h = { .blocking_syscalls_only = true,
+				   .no_trace_series = true, .no_tree_series = true,
+				   .proc_series_streamed = true,
+				   .no_wakeup_edges = true };
 	struct tl_model *m = NULL;
 	struct tl_load_result res;
 	FILE *f;
 	int e, fd;
 
 	memset(&res, 0, sizeof(res));
-	e = tl_load(recording, NULL, &m, &res);
+	e = tl_load(recording, &h, &m, &res);
 	if (e) {
 		snprintf(err, errlen, "%s: %s", recording, res.msg);
 		return e;

@@ -12,6 +12,7 @@
 struct js {
 	FILE *f;
 	bool first;
+	uint32_t pid;          /* the process whose series is written */
 };
 
 static void us(FILE *f, uint64_t ns)
@@ -147,7 +148,9 @@ static void thread_events(struct js *j, const struct tl_thread *t)
 
 	meta(j, "thread_name", pid, t->tid, tl_thread_name(t));
 	snprintf(lane, sizeof(lane), "%s %u blocking calls", tl_thread_name(t), t->tid);
-	if (t->nsys)
+	/* the lane of any thread that made a syscall: the model may keep only
+	 * those it blocked in (tl_model_opts.blocking_syscalls_only) */
+	if (t->nsys || t->sum.syscalls)
 		meta(j, "thread_name", pid, t->tid | TL_JSON_SYSCALL_LANE, lane);
 	for (size_t i = 0; i < t->niv; i++) {
 		struct tl_interval iv = tl_thread_iv(t, i);
@@ -156,21 +159,23 @@ static void thread_events(struct js *j, const struct tl_thread *t)
 	syscall_events(j, pid, t);
 }
 
-static void process_events(struct js *j, const struct tl_process *p)
+static void series_point(void *arg, const struct tl_step *s)
 {
-	const struct tl_series *se = tl_proc_series(p);
+	struct js *j = arg;
 
+	ev_begin(j, "C", "parallelism", j->pid, 0, s->ts);
+	fprintf(j->f, ",\"args\":{\"running\":%u,\"runnable\":%u}}",
+		s->running, s->runnable);
+}
+
+static int process_events(struct js *j, const struct tl_process *p)
+{
 	meta(j, "process_name", p->pid, 0, tl_proc_label(p));
 	if (p->cmdline[0]) /* its command line or title, as read: extra */
 		meta_labels(j, p->pid, p->cmdline);
-	for (size_t i = 0; se && i < se->nsteps; i++) {
-		struct tl_step s_v = tl_series_step(se, i);
-		const struct tl_step *s = &s_v;
-
-		ev_begin(j, "C", "parallelism", p->pid, 0, s->ts);
-		fprintf(j->f, ",\"args\":{\"running\":%u,\"runnable\":%u}}",
-			s->running, s->runnable);
-	}
+	j->pid = p->pid;
+	/* streamed from the threads' intervals: none of its steps is kept */
+	return tl_proc_series_each(p, series_point, j);
 }
 
 static void header(struct js *j, const struct tl_model *m, const struct tl_rec_info *info)
@@ -191,7 +196,8 @@ int tl_json_write(FILE *f, const struct tl_model *m, const struct tl_rec_info *i
 
 	header(&j, m, info);
 	for (size_t i = 0; i < tl_model_nprocs(m); i++)
-		process_events(&j, tl_model_proc(m, i));
+		if (process_events(&j, tl_model_proc(m, i)))
+			return -ENOMEM;
 	for (size_t i = 0; i < tl_model_nthreads(m); i++)
 		thread_events(&j, tl_model_thread(m, i));
 	for (size_t i = 0, total = 0; i < tl_model_nlosses(m); i++) {

@@ -389,6 +389,11 @@ struct tl_model_opts {
 	 * only for whole-span statistics (8 bytes a step, ~1 per record in
 	 * the processes' series and as many in the trees'). */
 	bool series_totals_only;
+	/* build no process's own series (tl_proc_series is then empty, and
+	 * so are the tree and trace series that would have shared its steps):
+	 * the caller streams each with tl_proc_series_each instead, keeping
+	 * none of its steps (8 bytes each, ~1 per record). */
+	bool proc_series_streamed;
 };
 
 struct tl_model_stats {
@@ -557,6 +562,12 @@ const struct tl_mark *tl_model_mark(const struct tl_model *m, size_t i);
 /* ---- parallelism series ---- */
 /* Over the threads of one process, from p->start to p->end. */
 const struct tl_series *tl_proc_series(const struct tl_process *p);
+/* The steps of tl_proc_series(p) as they would be kept, built again from
+ * the threads' intervals and handed to fn one by one, in time order,
+ * without keeping them (tl_model_opts.proc_series_streamed). 0 or -ENOMEM
+ * (then fn may have seen some of them). */
+typedef void (*tl_step_fn)(void *arg, const struct tl_step *s);
+int tl_proc_series_each(const struct tl_process *p, tl_step_fn fn, void *arg);
 /* Over p and all its descendant processes (the program as a whole). */
 const struct tl_series *tl_proc_tree_series(const struct tl_process *p);
 /* Over every traced thread, from stats.start to stats.end. */

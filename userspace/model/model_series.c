@@ -293,10 +293,12 @@ static void share_same(struct tl_model *m, struct build *b)
 		if (parent)
 			has_child[((const struct proc *)parent)->idx] = true;
 	}
-	for (size_t i = 0; i < np; i++)
+	/* a process's own series is not built when it is streamed */
+	for (size_t i = 0; i < np && !m->o.proc_series_streamed; i++)
 		if (!has_child[i] && b->tree[i].end == b->own[i].end)
 			share(&b->tree[i], &b->own[i]);
-	if (np == 1 && b->all.start == b->own[0].start && b->all.end == b->own[0].end)
+	if (np == 1 && b->all.start == b->own[0].start && b->all.end == b->own[0].end &&
+	    !m->o.proc_series_streamed)
 		share(&b->all, &b->own[0]);
 	free(has_child);
 }
@@ -327,6 +329,8 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 		leave_out(&b->all);
 	for (size_t i = 0; i < np && m->o.no_tree_series; i++)
 		leave_out(&b->tree[i]);
+	for (size_t i = 0; i < np && m->o.proc_series_streamed; i++)
+		leave_out(&b->own[i]);
 	return 0;
 }
 
@@ -376,17 +380,31 @@ static void merge(struct tl_model *m, struct build *b)
 	}
 }
 
+/* Whether any series is to be built (not left out, not shared). */
+static bool any_built(const struct tl_model *m, const struct build *b)
+{
+	if (!b->all.off && !b->all.same_as)
+		return true;
+	for (size_t i = 0; i < m->procs.n; i++)
+		if ((!b->own[i].off && !b->own[i].same_as) ||
+		    (!b->tree[i].off && !b->tree[i].same_as))
+			return true;
+	return false;
+}
+
 /* Builds every series; threads' intervals and processes' ends and parent
  * links must be final. */
 int tl_model_build_series(struct tl_model *m, uint64_t end)
 {
 	struct build b = { 0 };
 	int err = build_accs(m, &b, end);
+	bool any = !err && any_built(m, &b);
 
-	if (!err)
+	if (any)
 		err = build_tourney(m, &b);
 	if (!err) {
-		merge(m, &b);
+		if (any)
+			merge(m, &b); /* else no interval need be read */
 		for (size_t i = 0; i < m->procs.n; i++) {
 			acc_publish(m, &b.own[i]);
 			acc_publish(m, &b.tree[i]);
@@ -402,4 +420,92 @@ int tl_model_build_series(struct tl_model *m, uint64_t end)
 	if (err)
 		m->oom = true;
 	return m->oom ? -ENOMEM : 0;
+}
+
+/* ---- one process's own series, streamed (tl_proc_series_each) ----
+ * The same steps as push_step() would keep, handed out as soon as they are
+ * final: only the last step can still change or go, and once it went the
+ * one before it cannot (a change at its time is past), so two are held. */
+struct stream {
+	struct tl_step w[2];     /* the newest steps not handed out, oldest first */
+	unsigned nw;
+	size_t n;                /* steps in the series so far */
+	tl_step_fn fn;
+	void *arg;
+};
+
+static void stream_push(struct stream *s, uint64_t ts, int run, int rdy, int unk)
+{
+	struct tl_step st = { ts, run, rdy, unk };
+
+	if (s->n && s->w[s->nw - 1].ts == ts) {
+		if (s->n > 1 && s->nw == 2 && same_counts(&s->w[0], &st)) {
+			s->nw--;
+			s->n--;
+		} else {
+			s->w[s->nw - 1] = st;
+		}
+		return;
+	}
+	if (s->n && same_counts(&s->w[s->nw - 1], &st))
+		return;
+	if (s->nw == 2) {
+		s->fn(s->arg, &s->w[0]);
+		s->w[0] = s->w[1];
+		s->nw = 1;
+	}
+	s->w[s->nw++] = st;
+	s->n++;
+}
+
+int tl_proc_series_each(const struct tl_process *pub, tl_step_fn fn, void *arg)
+{
+	const struct proc *p = (const struct proc *)pub;
+	struct tl_thread *const *th = p->threads.p;
+	size_t nt = p->threads.n, k = 1;
+	struct stream s = { .fn = fn, .arg = arg };
+	struct tourney t;
+	struct cursor *cur;
+	uint64_t *keys;
+	int run = 0, rdy = 0, unk = 0;
+
+	while (k < nt)
+		k *= 2;
+	t.k = k;
+	cur = calloc(k, sizeof(*cur));
+	t.node = malloc(k * sizeof(*t.node));
+	keys = malloc(k * sizeof(*keys));
+	if (!cur || !t.node || !keys) {
+		free(cur);
+		free(t.node);
+		free(keys);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		keys[i] = DONE;
+		if (i >= nt)
+			continue;
+		cur[i].t = th[i];
+		cur[i].n = th[i]->niv;
+		if (cursor_next(&cur[i]))
+			keys[i] = cur[i].ts;
+	}
+	t.node[0] = t_build(&t, keys, 1);
+	free(keys);
+	stream_push(&s, pub->start, 0, 0, 0);
+	while (t.node[0].key != DONE) {
+		struct cursor *c = &cur[t.node[0].leaf];
+
+		run += c->run;
+		rdy += c->rdy;
+		unk += c->unk;
+		if (c->ts >= pub->start && c->ts < pub->end)
+			stream_push(&s, c->ts, run, rdy, unk);
+		t_replay(&t, cursor_next(c) ? c->ts : DONE);
+	}
+	for (unsigned i = 0; i < s.nw; i++)
+		fn(arg, &s.w[i]);
+	free(cur);
+	free(t.node);
+	return 0;
 }

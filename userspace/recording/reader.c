@@ -5,7 +5,7 @@
  * short (a recorder killed, a disk filled) reads up to its last complete
  * record and then says where it was cut.
  *
- * A file is streamed: a regular file through a 16 MiB window mapped over
+ * A file is streamed: a regular file through a 2 MiB window mapped over
  * the part being read and moved along (a recording may be larger than
  * memory, and report/export should hold only the model), anything else
  * one block at a time through read(). A zstd block is checked by the CRC
@@ -71,7 +71,8 @@ struct tl_reader {
 
 /* ---- source ---- */
 
-#define WINDOW (16u << 20)
+/* its pages count in the reader's RSS: 16 MiB were a fixed 14 MiB more */
+#define WINDOW (2u << 20)
 
 /* Maps the window so that it holds [pos, pos + n); false if it cannot be
  * (then the file is read through read() from pos on). */

@@ -20,9 +20,11 @@
 #include "recording/syscalls.h"
 #include "util/vec.h"
 
-/* One blocking slice as it is written (struct wslice), and as it is kept
- * until every thread's are known, for the flows (struct bslice: 40 bytes
- * instead of 56, there being up to one per record). */
+/* One blocking slice as it is written (struct wslice), as it is made
+ * (struct bslice: 40 bytes, one thread's at a time) and as it is kept
+ * until every thread's are known, for the flows (its end and length: 12
+ * bytes, there being up to one per record). A thread's slices are made
+ * twice: once to keep those, again when they are written. */
 struct wslice {
 	uint64_t start, end;
 	const struct tl_syscall *sc;     /* NULL: from the interval alone */
@@ -45,12 +47,12 @@ struct bslice {
 	uint32_t waker;
 	uint32_t stack;
 };
-_Static_assert(sizeof(struct bslice) == 40, "a kept slice is 40 bytes");
 
-static bool bs_written(const struct bslice *b)
-{
-	return b->sc & BS_WRITTEN;
-}
+/* A kept slice: its end (with SK_WRITTEN: something of it is written) and
+ * its length in 32 bits, or SK_LONG and its start in a side list. */
+#define SK_WRITTEN (1ull << 63)
+#define SK_LONG UINT32_MAX
+struct sk_long { uint64_t i, start; };   /* by slice index */
 
 /* The slice of thread t as the writers read it. */
 static struct wslice widen(const struct tl_model *m, const struct tl_thread *t,
@@ -77,15 +79,64 @@ struct tcur {
 };
 
 struct slices {
-	struct tl_vec v;                 /* struct bslice */
+	struct tl_vec ends;              /* uint64_t: end | SK_WRITTEN */
+	struct tl_vec lens;              /* uint32_t: end - start, or SK_LONG */
+	struct tl_vec longs;             /* struct sk_long, by index */
 	size_t *first;                   /* per thread: index of its first */
 	struct tcur *cur;                /* per thread */
 	struct tl_vec flows;             /* struct flow */
 };
 
-static struct bslice *bs_at(const struct slices *s, size_t i)
+static size_t nkept(const struct slices *s)
 {
-	return &TL_VEC_AT(&s->v, struct bslice, i);
+	return s->ends.n;
+}
+
+static uint64_t sk_end(const struct slices *s, size_t i)
+{
+	return TL_VEC_AT(&s->ends, uint64_t, i) & ~SK_WRITTEN;
+}
+
+static bool sk_written(const struct slices *s, size_t i)
+{
+	return TL_VEC_AT(&s->ends, uint64_t, i) & SK_WRITTEN;
+}
+
+static uint64_t sk_start(const struct slices *s, size_t i)
+{
+	uint32_t len = TL_VEC_AT(&s->lens, uint32_t, i);
+	size_t lo = 0, hi = s->longs.n;
+
+	if (len != SK_LONG)
+		return sk_end(s, i) - len;
+	while (lo + 1 < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (TL_VEC_AT(&s->longs, struct sk_long, mid).i <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return TL_VEC_AT(&s->longs, struct sk_long, lo).start;
+}
+
+static bool keep(struct slices *s, const struct bslice *b)
+{
+	uint64_t *e = tl_vec_push_uninit(&s->ends, sizeof(*e));
+	uint32_t *l = tl_vec_push_uninit(&s->lens, sizeof(*l));
+	uint64_t len = b->end - b->start;
+
+	if (!e || !l)
+		return false;
+	*e = b->end | (b->sc & BS_WRITTEN ? SK_WRITTEN : 0);
+	*l = len < SK_LONG ? (uint32_t)len : SK_LONG;
+	if (len >= SK_LONG) {
+		struct sk_long *x = tl_vec_push_uninit(&s->longs, sizeof(*x));
+		if (!x)
+			return false;
+		*x = (struct sk_long){ s->ends.n - 1, b->start };
+	}
+	return true;
 }
 
 static struct flow *flow_at(const struct slices *s, size_t i)
@@ -96,15 +147,6 @@ static struct flow *flow_at(const struct slices *s, size_t i)
 static bool is_blocked(const struct tl_interval *iv)
 {
 	return iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT;
-}
-
-static bool push_slice(struct slices *s, const struct bslice *b)
-{
-	struct bslice *e = tl_vec_push_uninit(&s->v, sizeof(*e));
-
-	if (e)
-		*e = *b;
-	return e != NULL;
 }
 
 /* The recorded syscall of t that contains iv, moving *k forward. */
@@ -123,24 +165,28 @@ static const struct tl_syscall *syscall_of(const struct tl_thread *t, size_t *k,
 
 /* The slice's begin on its track, given the previous slice's end there:
  * slices of one thread never overlap. 0 when nothing is left of it. */
-static uint64_t slice_begin(const struct bslice *b, uint64_t last)
+static uint64_t slice_begin(uint64_t start, uint64_t end, uint64_t last)
 {
-	uint64_t begin = b->start > last ? b->start : last + 1;
+	uint64_t begin = start > last ? start : last + 1;
 
-	return begin < b->end ? begin : 0;
+	return begin < end ? begin : 0;
 }
 
-/* Thread t's slices, each marked written or not, and whether their ends
- * never decrease (so the flow search may use forward cursors). */
-static bool collect_thread(struct slices *s, const struct tl_thread *t,
-			   struct tcur *c)
+/* Hands thread t's slices to fn in order, each marked written or not, and
+ * says in *sorted whether their ends never decrease (so the flow search
+ * may use forward cursors). A slice is handed out once the next begins:
+ * till then later intervals of its syscall add to it. */
+typedef bool (*slice_fn)(void *arg, const struct bslice *b);
+
+static bool thread_slices(const struct tl_thread *t, bool *sorted, slice_fn fn,
+			  void *arg)
 {
 	size_t k = 0;
-	struct bslice *last = NULL;
+	struct bslice last = { 0 };
+	bool have = false;
 	uint64_t wend = 0;   /* end of the last slice written */
 
-	c->at = c->after = s->v.n;
-	c->sorted = true;
+	*sorted = true;
 	for (size_t i = 0; i < t->niv; i++) {
 		struct tl_interval iv_v = tl_thread_iv(t, i);
 		const struct tl_interval *iv = &iv_v;
@@ -153,9 +199,9 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 		if (!sc && iv->block->sys_nr < 0)
 			continue; /* not in a syscall: the state track shows it */
 		uint32_t sci = sc ? (uint32_t)(sc - t->sys) + 1 : 0;
-		if (sc && last && (last->sc & BS_SC) == sci) {
-			last->blocked_ns += iv->end - iv->start;
-			last->waker = iv->waker;
+		if (sc && have && (last.sc & BS_SC) == sci) {
+			last.blocked_ns += iv->end - iv->start;
+			last.waker = iv->waker;
 			continue;
 		}
 		b = (struct bslice){ .sc = sci | (iv->state == TL_ST_UNINT ? BS_UNINT : 0),
@@ -166,17 +212,31 @@ static bool collect_thread(struct slices *s, const struct tl_thread *t,
 		b.end = sc && !(sc->flags & TL_SC_NO_EXIT) ? sc->end : iv->end;
 		if (b.end < iv->end)
 			b.end = iv->end;
-		if (last && b.end < last->end)
-			c->sorted = false;
-		if (slice_begin(&b, wend)) {
+		if (have && b.end < last.end)
+			*sorted = false;
+		if (slice_begin(b.start, b.end, wend)) {
 			b.sc |= BS_WRITTEN;
 			wend = b.end;
 		}
-		if (!push_slice(s, &b))
+		if (have && !fn(arg, &last))
 			return false;
-		last = bs_at(s, s->v.n - 1);
+		last = b;
+		have = true;
 	}
-	return true;
+	return !have || fn(arg, &last);
+}
+
+static bool keep_fn(void *arg, const struct bslice *b)
+{
+	return keep(arg, b);
+}
+
+/* Keeps the keys of thread t's slices. */
+static bool collect_thread(struct slices *s, const struct tl_thread *t,
+			   struct tcur *c)
+{
+	c->at = c->after = nkept(s);
+	return thread_slices(t, &c->sorted, keep_fn, s);
 }
 
 /* ---- flows: waker's last blocking slice -> the slice it ended ---- */
@@ -190,15 +250,15 @@ static size_t first_ending(struct slices *s, size_t ti, uint64_t ts, bool after)
 	if (c->sorted) {
 		size_t *k = after ? &c->after : &c->at;
 
-		while (*k < hi && (bs_at(s, *k)->end < ts ||
-				   (after && bs_at(s, *k)->end == ts)))
+		while (*k < hi && (sk_end(s, *k) < ts ||
+				   (after && sk_end(s, *k) == ts)))
 			(*k)++;
 		return *k;
 	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (bs_at(s, mid)->end < ts || (after && bs_at(s, mid)->end == ts))
+		if (sk_end(s, mid) < ts || (after && sk_end(s, mid) == ts))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -211,7 +271,7 @@ static long slice_at(struct slices *s, size_t ti, uint64_t ts)
 {
 	size_t lo = first_ending(s, ti, ts, false);
 
-	if (lo < s->first[ti + 1] && bs_at(s, lo)->start <= ts && ts <= bs_at(s, lo)->end)
+	if (lo < s->first[ti + 1] && sk_start(s, lo) <= ts && ts <= sk_end(s, lo))
 		return (long)lo;
 	return -1;
 }
@@ -225,7 +285,7 @@ static long waker_slice(struct slices *s, size_t ti, uint64_t ts, uint64_t since
 
 	if (lo == s->first[ti])
 		return -1;
-	return bs_at(s, lo - 1)->end >= since ? (long)lo - 1 : -1;
+	return sk_end(s, lo - 1) >= since ? (long)lo - 1 : -1;
 }
 
 static bool add_flow(struct slices *s, size_t src, size_t dst)
@@ -246,8 +306,8 @@ static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w)
 		return true;
 	dst = slice_at(s, w->wakee_idx, w->ts);
 	src = waker_slice(s, w->waker_idx, w->ts, w->waker_awake_since);
-	if (dst < 0 || src < 0 || bs_at(s, src)->end > bs_at(s, dst)->end ||
-	    !bs_written(bs_at(s, src)) || !bs_written(bs_at(s, dst)))
+	if (dst < 0 || src < 0 || sk_end(s, (size_t)src) > sk_end(s, (size_t)dst) ||
+	    !sk_written(s, (size_t)src) || !sk_written(s, (size_t)dst))
 		return true;   /* only flows between slices that are written */
 	return add_flow(s, (size_t)src, (size_t)dst);
 }
@@ -275,17 +335,19 @@ static bool collect_all(struct slices *s, const struct tl_model *m)
 	if (!s->first || !s->cur)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		s->first[i] = s->v.n;
+		s->first[i] = nkept(s);
 		if (!collect_thread(s, tl_model_thread(m, i), &s->cur[i]))
 			return false;
 	}
-	s->first[n] = s->v.n;
+	s->first[n] = nkept(s);
 	return collect_flows(s, m);
 }
 
 static void free_slices(struct slices *s)
 {
-	tl_vec_free(&s->v);
+	tl_vec_free(&s->ends);
+	tl_vec_free(&s->lens);
+	tl_vec_free(&s->longs);
 	free(s->first);
 	free(s->cur);
 	tl_vec_free(&s->flows);
@@ -435,11 +497,9 @@ static unsigned slice_args(const struct wslice *b, struct tl_pf_arg *a)
 
 #define MAX_SLICE_FLOWS 64   /* flow ids leaving (or ending at) one slice */
 
-/* A flow end in slice order: the slice, and the flow's index. */
-struct flow_end { uint32_t slice, flow; };
-
 struct flow_cursor {
-	struct flow_end *by_src, *by_dst;
+	const struct flow *f;
+	uint32_t *by_src, *by_dst;       /* flow indexes in slice order */
 	size_t n, isrc, idst;
 	uint64_t out[MAX_SLICE_FLOWS], in[MAX_SLICE_FLOWS];
 };
@@ -448,7 +508,7 @@ struct flow_cursor {
  * that is terminated was also started. */
 static bool cap_flows(struct slices *s)
 {
-	uint8_t *out = calloc(s->v.n + 1, 1), *in = calloc(s->v.n + 1, 1);
+	uint8_t *out = calloc(nkept(s) + 1, 1), *in = calloc(nkept(s) + 1, 1);
 	size_t k = 0;
 
 	if (!out || !in) {
@@ -470,10 +530,15 @@ static bool cap_flows(struct slices *s)
 	return true;
 }
 
-/* The flows' ends ordered by their source (or destination) slice,
+static uint32_t flow_end(const struct flow *f, bool by_dst)
+{
+	return by_dst ? f->dst : f->src;
+}
+
+/* The flows' indexes ordered by their source (or destination) slice,
  * keeping the order they were found in among one slice's: a counting sort,
  * as slice indexes are dense. */
-static bool sort_flows(struct flow_end *out, const struct flow *in, size_t n,
+static bool sort_flows(uint32_t *out, const struct flow *in, size_t n,
 		       size_t nslices, bool by_dst)
 {
 	uint32_t *at = calloc(nslices + 1, sizeof(*at));
@@ -481,14 +546,11 @@ static bool sort_flows(struct flow_end *out, const struct flow *in, size_t n,
 	if (!at)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		at[(by_dst ? in[i].dst : in[i].src) + 1]++;
+		at[flow_end(&in[i], by_dst) + 1]++;
 	for (size_t i = 1; i <= nslices; i++)
 		at[i] += at[i - 1];
-	for (size_t i = 0; i < n; i++) {
-		uint32_t sl = by_dst ? in[i].dst : in[i].src;
-
-		out[at[sl]++] = (struct flow_end){ sl, (uint32_t)i };
-	}
+	for (size_t i = 0; i < n; i++)
+		out[at[flow_end(&in[i], by_dst)]++] = (uint32_t)i;
 	free(at);
 	return true;
 }
@@ -497,59 +559,79 @@ static bool sort_flows(struct flow_end *out, const struct flow *in, size_t n,
 static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
 {
 	end->nflows = end->nterm = 0;
-	while (fc->isrc < fc->n && fc->by_src[fc->isrc].slice < i)
+	while (fc->isrc < fc->n && fc->f[fc->by_src[fc->isrc]].src < i)
 		fc->isrc++;
-	while (fc->isrc < fc->n && fc->by_src[fc->isrc].slice == i) {
+	while (fc->isrc < fc->n && fc->f[fc->by_src[fc->isrc]].src == i) {
 		if (end->nflows < MAX_SLICE_FLOWS)
-			fc->out[end->nflows++] = fc->by_src[fc->isrc].flow + 1ull;
+			fc->out[end->nflows++] = fc->by_src[fc->isrc] + 1ull;
 		fc->isrc++;
 	}
-	while (fc->idst < fc->n && fc->by_dst[fc->idst].slice < i)
+	while (fc->idst < fc->n && fc->f[fc->by_dst[fc->idst]].dst < i)
 		fc->idst++;
-	while (fc->idst < fc->n && fc->by_dst[fc->idst].slice == i) {
+	while (fc->idst < fc->n && fc->f[fc->by_dst[fc->idst]].dst == i) {
 		if (end->nterm < MAX_SLICE_FLOWS)
-			fc->in[end->nterm++] = fc->by_dst[fc->idst].flow + 1ull;
+			fc->in[end->nterm++] = fc->by_dst[fc->idst] + 1ull;
 		fc->idst++;
 	}
 	end->flows = fc->out;
 	end->term_flows = fc->in;
 }
 
-static void emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
+/* Writing one thread's slices, made again in full: the same as their keys. */
+struct emit {
+	struct tl_pf_te *te;
+	const struct tl_model *m;
+	const struct tl_thread *t;
+	struct tl_symbolizer *sym;
+	struct stack_txt *stx;
+	struct flow_cursor *fc;
+	struct tl_pf_track_stats *st;
+	uint64_t track, last;   /* the thread's track; the previous slice's end */
+	size_t i;               /* the slice's index among all kept */
+};
+
+static bool emit_slice(void *arg, const struct bslice *kept)
+{
+	struct emit *x = arg;
+	struct tl_pf_arg args[PF_MAX_ARGS];
+	struct tl_pf_ev ev = { .track = x->track, .type = PF_SLICE_BEGIN };
+	uint64_t begin = slice_begin(kept->start, kept->end, x->last);
+	size_t i = x->i++;
+
+	if (!begin)
+		return true;
+	struct wslice w = widen(x->m, x->t, kept);
+	const struct wslice *b = &w;
+	ev.ts = begin;
+	ev.name = slice_name(b);
+	ev.args = args;
+	ev.nargs = stack_arg(x->stx, b, args,
+			     lock_args(x->sym, x->t, b, args, slice_args(b, args)));
+	tl_pf_te_event(x->te, &ev);
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = b->end;
+	ev.track = x->track;
+	ev.type = PF_SLICE_END;
+	flows_of(x->fc, i, &ev);
+	x->st->flows += ev.nflows;
+	tl_pf_te_event(x->te, &ev);
+	x->last = b->end;
+	x->st->syscall_slices++;
+	return true;
+}
+
+static bool emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
 			       const struct tl_model *m, size_t ti,
 			       const struct tl_thread *t, struct tl_symbolizer *sym,
 			       struct stack_txt *stx, struct flow_cursor *fc,
 			       struct tl_pf_track_stats *st)
 {
-	uint64_t track = tl_pf_thread_uuid(t->tid, t->gen);
-	struct tl_pf_arg args[PF_MAX_ARGS];
-	uint64_t last = 0;
+	struct emit x = { .te = te, .m = m, .t = t, .sym = sym, .stx = stx,
+			  .fc = fc, .st = st, .track = tl_pf_thread_uuid(t->tid, t->gen),
+			  .i = s->first[ti] };
+	bool sorted;
 
-	for (size_t i = s->first[ti]; i < s->first[ti + 1]; i++) {
-		const struct bslice *kept = bs_at(s, i);
-		struct tl_pf_ev ev = { .track = track, .type = PF_SLICE_BEGIN };
-		uint64_t begin = slice_begin(kept, last);
-
-		if (!begin)
-			continue;
-		struct wslice w = widen(m, t, kept);
-		const struct wslice *b = &w;
-		ev.ts = begin;
-		ev.name = slice_name(b);
-		ev.args = args;
-		ev.nargs = stack_arg(stx, b, args,
-				     lock_args(sym, t, b, args, slice_args(b, args)));
-		tl_pf_te_event(te, &ev);
-		memset(&ev, 0, sizeof(ev));
-		ev.ts = b->end;
-		ev.track = track;
-		ev.type = PF_SLICE_END;
-		flows_of(fc, i, &ev);
-		st->flows += ev.nflows;
-		tl_pf_te_event(te, &ev);
-		last = b->end;
-		st->syscall_slices++;
-	}
+	return thread_slices(t, &sorted, emit_slice, &x);
 }
 
 /* ---- counters ---- */
@@ -566,35 +648,44 @@ static void counter(struct tl_pf_te *te, uint64_t track, uint64_t ts, int64_t v,
 
 /* Parallelism (Running) and concurrency (Running + Runnable) of a process,
  * a point wherever either changes. */
-static void emit_series(struct tl_pf_te *te, const struct tl_process *p,
-			uint64_t parent, struct tl_pf_track_stats *st)
+struct series_out {
+	struct tl_pf_te *te;
+	struct tl_pf_track_stats *st;
+	uint64_t par, con, from;
+	int64_t lp, lc;
+};
+
+static void series_step(void *arg, const struct tl_step *sp)
 {
-	const struct tl_series *se = tl_proc_series(p);
-	uint64_t par = tl_pf_te_uuid(te), con = tl_pf_te_uuid(te);
-	uint64_t from = tl_pf_life_ts(p->start, p->end);
-	int64_t lp = -1, lc = -1;
+	struct series_out *o = arg;
+	int64_t c = sp->running + sp->runnable;
+	/* not before the process exists for the importer (the counter
+	 * tracks hang under its process track) */
+	uint64_t ts = sp->ts < o->from ? o->from : sp->ts;
 
-	if (!se || !se->nsteps)
-		return;
-	tl_pf_te_named_track(te, par, parent, "parallelism",
+	if (sp->running != o->lp)
+		counter(o->te, o->par, ts, sp->running, o->st);
+	if (c != o->lc)
+		counter(o->te, o->con, ts, c, o->st);
+	o->lp = sp->running;
+	o->lc = c;
+}
+
+/* The series is streamed from the threads' intervals
+ * (tl_model_opts.proc_series_streamed): it always has its start step. */
+static int emit_series(struct tl_pf_te *te, const struct tl_process *p,
+		       uint64_t parent, struct tl_pf_track_stats *st)
+{
+	struct series_out o = { .te = te, .st = st, .par = tl_pf_te_uuid(te),
+				.con = tl_pf_te_uuid(te),
+				.from = tl_pf_life_ts(p->start, p->end),
+				.lp = -1, .lc = -1 };
+
+	tl_pf_te_named_track(te, o.par, parent, "parallelism",
 			     "threads of this process Running at once", true);
-	tl_pf_te_named_track(te, con, parent, "concurrency",
+	tl_pf_te_named_track(te, o.con, parent, "concurrency",
 			     "threads of this process Running or Runnable", true);
-	for (size_t i = 0; i < se->nsteps; i++) {
-		struct tl_step sp_v = tl_series_step(se, i);
-		const struct tl_step *sp = &sp_v;
-		int64_t c = sp->running + sp->runnable;
-		/* not before the process exists for the importer (the
-		 * counter tracks hang under its process track) */
-		uint64_t ts = sp->ts < from ? from : sp->ts;
-
-		if (sp->running != lp)
-			counter(te, par, ts, sp->running, st);
-		if (c != lc)
-			counter(te, con, ts, c, st);
-		lp = sp->running;
-		lc = c;
-	}
+	return tl_proc_series_each(p, series_step, &o);
 }
 
 static void emit_losses(struct tl_pf_te *te, const struct tl_model *m,
@@ -645,8 +736,8 @@ static void emit_meta(struct tl_pf_te *te, const struct tl_model *m,
 /* Process tracks rank the traced processes first in the UI's process list,
  * in the model's order (the start snapshot, then by creation), ahead of
  * the processes only named as someone's parent. */
-static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
-			struct tl_pf_track_stats *st)
+static int emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
+		       struct tl_pf_track_stats *st)
 {
 	tl_pf_te_process_order(te);
 	for (size_t i = 0; i < tl_model_nprocs(m); i++) {
@@ -658,7 +749,8 @@ static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 				       tl_pf_life_ts(p->start, p->end),
 				       INT32_MIN / 2 + (int32_t)i);
 		st->process_tracks++;
-		emit_series(te, p, uuid, st);
+		if (emit_series(te, p, uuid, st))
+			return -ENOMEM;
 	}
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
@@ -668,6 +760,7 @@ static void emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 				      tl_thread_name(t), tl_pf_life_ts(t->start, t->end));
 		st->thread_tracks++;
 	}
+	return 0;
 }
 
 static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
@@ -678,6 +771,7 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 	/* the stacks' symbolizer names locks too: one set of libdwfl sessions */
 	struct stack_txt stx = { .ss = tl_stacksym_new(m), .n = tl_model_nstacks(m) };
 	struct tl_symbolizer *sym = stx.ss ? tl_stacksym_symbolizer(stx.ss) : NULL;
+	size_t nslices;
 	int err = -ENOMEM;
 
 	stx.txt = calloc(stx.n ? stx.n : 1, sizeof(*stx.txt));
@@ -686,17 +780,24 @@ static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 
 	if (!collect_all(&s, m) || !cap_flows(&s))
 		goto cleanup;
+	/* the keys were for finding the flows: the slices are made again */
+	nslices = nkept(&s);
+	tl_vec_free(&s.ends);
+	tl_vec_free(&s.lens);
+	tl_vec_free(&s.longs);
 	fc.n = s.flows.n;
+	fc.f = s.flows.p;
 	fc.by_src = malloc((s.flows.n ? s.flows.n : 1) * sizeof(*fc.by_src));
 	fc.by_dst = malloc((s.flows.n ? s.flows.n : 1) * sizeof(*fc.by_dst));
 	if (!fc.by_src || !fc.by_dst ||
-	    !sort_flows(fc.by_src, s.flows.p, s.flows.n, s.v.n, false) ||
-	    !sort_flows(fc.by_dst, s.flows.p, s.flows.n, s.v.n, true))
+	    !sort_flows(fc.by_src, s.flows.p, s.flows.n, nslices, false) ||
+	    !sort_flows(fc.by_dst, s.flows.p, s.flows.n, nslices, true))
 		goto cleanup;
 	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
 
-		emit_thread_slices(te, &s, m, i, t, sym, &stx, &fc, st);
+		if (!emit_thread_slices(te, &s, m, i, t, sym, &stx, &fc, st))
+			goto cleanup;
 	}
 	err = 0;
 cleanup:
@@ -722,9 +823,11 @@ int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
 	if (!te)
 		return -ENOMEM;
 	emit_meta(te, m, info);
-	emit_tracks(te, m, st);
-	emit_losses(te, m, st);
-	err = emit_slices(te, m, st);
+	err = emit_tracks(te, m, st);
+	if (!err) {
+		emit_losses(te, m, st);
+		err = emit_slices(te, m, st);
+	}
 	if (!err)
 		err = tl_pf_write_usdt(te, m, st);
 	if (!err)
