@@ -168,6 +168,21 @@ SHIM
 		{ note "cannot build the trace-cmd sysctl shim"; return 1; }
 }
 
+# Waits (30 s at most) until the tracers of the previous run are gone. A
+# tracer whose exit status is in may still be detaching its programs: one
+# with syscall tracepoints keeps every task of the system on the slow
+# syscall path for a few seconds more (futex hash then runs at half speed),
+# which the next configuration would pay for.
+settle() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		pgrep -x threadline > /dev/null || pgrep -x floor > /dev/null ||
+			pgrep -x trace-cmd > /dev/null || return 0
+		sleep 0.1
+	done
+	note "warning: a tracer of the previous run is still going away"
+}
+
 # Timing needs a quiet machine: says so when other tracers or load run.
 quiet_check() {
 	local others load
