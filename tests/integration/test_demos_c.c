@@ -144,10 +144,22 @@ static void test_c2_mutex_self_deadlock(void **state)
 	struct th_run r;
 
 	(void)state;
-	th_record_demo(&r, "c2_mutex_self_deadlock", NULL);
-	kh = dc_thread(&r, "key-holder");
-	/* Sleeping about 1 s in futex on `lock`, which it holds itself */
-	iv = dc_longest_blocked(kh, TL_WHY_FUTEX);
+	/* The host hides its own threads from every tracer (docs/model.md):
+	 * a switch it makes may go unreported, and the model then calls the
+	 * stretch Unknown. Only then is the demo recorded again. */
+	for (int tries = 1;; tries++) {
+		th_record_demo(&r, "c2_mutex_self_deadlock", NULL);
+		kh = dc_thread(&r, "key-holder");
+		/* Sleeping about 1 s in futex on `lock`, which it holds itself */
+		iv = dc_longest_blocked(kh, TL_WHY_FUTEX);
+		if (iv || tries == 3 || !tl_model_stats(r.m)->inconsistencies)
+			break;
+		print_message("c2: the key-holder's wait was not seen whole "
+			      "(%llu inconsistencies): again\n",
+			      (unsigned long long)tl_model_stats(r.m)->inconsistencies);
+		r.tp_skipped = false; /* not skipped yet: recorded again */
+		th_free(&r);
+	}
 	assert_non_null(iv);
 	assert_true(iv->end - iv->start >= TH_MS(900));
 	kind = TL_LK_OTHER;
