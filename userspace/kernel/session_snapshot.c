@@ -9,49 +9,25 @@
 #include <bpf/libbpf.h>
 #include "session_impl.h"
 
-/* Hands over every complete record read from the iterator; a record may be
- * split across reads, so a partial tail is kept for the next one. */
-static int tl_snapshot_read(int fd, tl_record_cb cb, void *ctx)
-{
-	struct tl_task_snap buf[64];
-	size_t have = 0, i, n;
-	ssize_t r;
-	int e;
+/* What one iterator writes: records of one type, min..max bytes, each a
+ * multiple of 8. */
+struct iter_out {
+	uint16_t type;
+	size_t min, max;
+	void *buf;
+	size_t cap;     /* room for at least two records of max bytes */
+};
 
-	for (;;) {
-		r = read(fd, (char *)buf + have, sizeof(buf) - have);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return 0;
-		have += r;
-		n = have / sizeof(buf[0]);
-		for (i = 0; i < n; i++) {
-			if (buf[i].h.type != TL_TASK_SNAP ||
-			    buf[i].h.size != sizeof(buf[i]))
-				return -EPROTO;
-			e = cb(ctx, &buf[i].h);
-			if (e)
-				return e;
-		}
-		have -= n * sizeof(buf[0]);
-		memmove(buf, &buf[n], have);
-	}
-}
-
-/* Records of any size, each whole in the seq file's output (a BPF
- * iterator never splits one of its writes). */
-static int tl_stack_snapshot_read(int fd, tl_record_cb cb, void *ctx)
+/* Hands over every complete record read from the iterator; a record may
+ * be split across reads, so a partial tail is kept for the next one. */
+static int read_records(int fd, const struct iter_out *o, tl_record_cb cb, void *ctx)
 {
-	static uint64_t buf[(2 * sizeof(struct tl_stack_raw) + 2 * 16384) / 8];
 	size_t have = 0, at;
 	ssize_t r;
 	int e;
 
 	for (;;) {
-		r = read(fd, (char *)buf + have, sizeof(buf) - have);
+		r = read(fd, (char *)o->buf + have, o->cap - have);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -60,9 +36,9 @@ static int tl_stack_snapshot_read(int fd, tl_record_cb cb, void *ctx)
 			return 0;
 		have += r;
 		for (at = 0; have - at >= sizeof(struct tl_hdr);) {
-			const struct tl_hdr *h = (const struct tl_hdr *)((char *)buf + at);
+			const struct tl_hdr *h = (const struct tl_hdr *)((char *)o->buf + at);
 
-			if (h->type != TL_STACK_RAW || h->size < sizeof(struct tl_stack_raw) ||
+			if (h->type != o->type || h->size < o->min || h->size > o->max ||
 			    h->size % 8)
 				return -EPROTO;
 			if (h->size > have - at)
@@ -72,8 +48,26 @@ static int tl_stack_snapshot_read(int fd, tl_record_cb cb, void *ctx)
 			at += h->size;
 		}
 		have -= at;
-		memmove(buf, (char *)buf + at, have);
+		memmove(o->buf, (char *)o->buf + at, have);
 	}
+}
+
+static int tl_snapshot_read(int fd, tl_record_cb cb, void *ctx)
+{
+	struct tl_task_snap buf[64];
+	const struct iter_out o = { TL_TASK_SNAP, sizeof(buf[0]), sizeof(buf[0]),
+				    buf, sizeof(buf) };
+
+	return read_records(fd, &o, cb, ctx);
+}
+
+static int tl_stack_snapshot_read(int fd, tl_record_cb cb, void *ctx)
+{
+	static uint64_t buf[(2 * sizeof(struct tl_stack_raw) + 2 * 16384) / 8];
+	const struct iter_out o = { TL_STACK_RAW, sizeof(struct tl_stack_raw),
+				    sizeof(struct tl_stack_raw) + 16384, buf, sizeof(buf) };
+
+	return read_records(fd, &o, cb, ctx);
 }
 
 typedef int (*iter_reader)(int fd, tl_record_cb cb, void *ctx);
