@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include "harness.h"
 #include "tp.h"
+#include "tp_check.h"
 #include "userspace/export/export.h"
 #include "userspace/export/perfetto/perfetto_impl.h"
 #include "userspace/export/perfetto/perfetto_check.h"
@@ -104,33 +105,10 @@ static struct tstate *thr(struct derive *d, uint32_t tid)
 	return &d->th[d->nth++];
 }
 
-/* Time of [a, b] inside the model thread's life and outside the stretches
- * the model calls Unknown (events missing from the recording: the trace
- * can only guess there, the report does not count them). */
-static uint64_t known_ns(const struct tl_thread *t, uint64_t a, uint64_t b)
-{
-	uint64_t ns;
-
-	a = a > t->start ? a : t->start;
-	b = b < t->end ? b : t->end;
-	if (b <= a)
-		return 0;
-	ns = b - a;
-	for (size_t i = 0; i < t->niv; i++) {
-		struct tl_interval iv_v = tl_thread_iv(t, i);
-		const struct tl_interval *iv = &iv_v;
-		uint64_t s = iv->start > a ? iv->start : a, e = iv->end < b ? iv->end : b;
-
-		if (iv->state == TL_ST_UNKNOWN && e > s)
-			ns -= e - s;
-	}
-	return ns;
-}
-
 static void enter(struct tstate *t, int st, uint64_t ts)
 {
 	if (t->mt && t->st >= 1 && t->st <= 3 && ts > t->since)
-		t->ns[t->st] += known_ns(t->mt, t->since, ts);
+		t->ns[t->st] += tpc_known_ns(t->mt, t->since, ts);
 	t->st = st;
 	t->since = ts;
 }

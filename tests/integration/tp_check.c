@@ -229,8 +229,7 @@ static void check_proc(const struct tpc *c, const struct tl_process *p)
 
 /* ---- states ---- */
 
-/* Length of [a, b) inside t's life and outside its Unknown intervals. */
-static uint64_t known_ns(const struct tl_thread *t, uint64_t a, uint64_t b)
+uint64_t tpc_known_ns(const struct tl_thread *t, uint64_t a, uint64_t b)
 {
 	uint64_t ns;
 
@@ -407,7 +406,7 @@ static void check_states(struct tpc *c)
 			if (!t)
 				continue;
 			if (s >= 0)
-				ns[s] += known_ns(t, ts, dur < 0 ? end : ts + (uint64_t)dur);
+				ns[s] += tpc_known_ns(t, ts, dur < 0 ? end : ts + (uint64_t)dur);
 			check_waker(t, st, i, &w);
 			check_blocked(t, st, i, &w);
 		}

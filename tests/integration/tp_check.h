@@ -38,6 +38,11 @@ void tpc_export(const struct th_run *r, const char *path);
  * nothing, when there is no trace processor. */
 bool tpc_check(const struct th_run *r, const char *path);
 
+/* Length of [a, b) inside t's life and outside its Unknown intervals
+ * (events missing from the recording: a trace can only guess there, and
+ * the report does not count them). */
+uint64_t tpc_known_ns(const struct tl_thread *t, uint64_t a, uint64_t b);
+
 /* The utid Perfetto gave thread t of r's model in r's export (fails the
  * test if there is none). */
 long tpc_utid(const struct th_run *r, const struct tl_thread *t);
