@@ -112,6 +112,9 @@ static const struct tl_probe tl_catalogue[] = {
 	{ TL_PK_ITER, "task", "tl_snapshot", NULL, TL_GROUP_ALWAYS, false },
 	/* the stacks of threads blocked at the start (-g) */
 	{ TL_PK_ITER, "task", "tl_stack_snapshot", NULL, TL_GROUP_STACKS, false },
+	/* net's counts of the threads alive at the end, run by
+	 * tl_session_sock_counts() */
+	{ TL_PK_ITER, "task", "tl_sock_flush", NULL, TL_G_NET, false },
 };
 
 #define TL_CATALOGUE_LEN (sizeof(tl_catalogue) / sizeof(tl_catalogue[0]))

@@ -1,6 +1,6 @@
 /* session_impl.h - what the files of the session share: the session
  * itself and the BPF skeleton (session.c loads and attaches,
- * session_snapshot.c reads the task iterators, session_stop.c stops,
+ * session_iter.c reads the task iterators, session_stop.c stops,
  * detaches and releases). */
 #ifndef TL_SESSION_IMPL_H
 #define TL_SESSION_IMPL_H

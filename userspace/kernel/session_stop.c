@@ -43,42 +43,6 @@ uint64_t tl_session_stop(struct tl_session *s)
 	return end;
 }
 
-/* The map is keyed by TID; each entry already is the record (header's
- * tgid and tid set). An entry is deleted once handed on, so a second call
- * hands on nothing twice. */
-int tl_session_sock_counts(struct tl_session *s, uint64_t ts, tl_record_cb cb,
-			   void *ctx)
-{
-	uint32_t key, next;
-	uint32_t *prev = NULL;
-	int fd, e;
-
-	if (!s || !s->skel || !(s->opts.groups & (1u << TL_G_NET)))
-		return 0;
-	fd = bpf_map__fd(s->skel->maps.tl_sock_counts);
-	while (fd >= 0 && bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct tl_sock_count c;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &c))
-			continue;
-		c.h.size = sizeof(c);
-		c.h.type = TL_SOCK_COUNT;
-		c.h.cpu = 0;
-		c.h.flags = 0;
-		c.h.ts = ts;
-		e = cb(ctx, &c.h);
-		if (e)
-			return e;
-	}
-	/* emptied after the walk: deleting while walking restarts it */
-	while (fd >= 0 && bpf_map_get_next_key(fd, NULL, &next) == 0 &&
-	       bpf_map_delete_elem(fd, &next) == 0)
-		;
-	return 0;
-}
-
 /* Whether fd is one of the kernel objects of the probes (a BPF link,
  * program or map, a perf event): what the release helper keeps. */
 static bool tl_probe_fd(int fd)

@@ -1,7 +1,7 @@
-/* session_snapshot.c - the tasks alive when tracing starts, from the BPF
- * task iterators: one TL_TASK_SNAP per task (name, parent, state and the
- * syscall a blocked task is in) and, with stacks on, the stacks of the
- * threads already blocked. */
+/* session_iter.c - what the BPF task iterators say: at the start, one
+ * TL_TASK_SNAP per task (name, parent, state and the syscall a blocked
+ * task is in) and, with stacks on, the stacks of the threads already
+ * blocked; at the end, the socket counts of the threads still alive. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,4 +103,42 @@ int tl_session_stack_snapshot(struct tl_session *s, tl_record_cb cb, void *ctx)
 	if (!s->opts.stacks)
 		return 0;
 	return run_iter(s->skel->progs.tl_stack_snapshot, tl_stack_snapshot_read, cb, ctx);
+}
+
+/* The flush iterator's records are complete but for when and where: the
+ * end of the recording, CPU 0. */
+struct sock_flush { uint64_t ts; tl_record_cb cb; void *ctx; };
+
+static int on_sock_count(void *arg, const struct tl_hdr *h)
+{
+	const struct sock_flush *f = arg;
+	struct tl_sock_count c;
+
+	memcpy(&c, h, sizeof(c));
+	c.h.cpu = 0;
+	c.h.flags = 0;
+	c.h.ts = f->ts;
+	return f->cb(f->ctx, &c.h);
+}
+
+static int tl_sock_counts_read(int fd, tl_record_cb cb, void *ctx)
+{
+	struct tl_sock_count buf[64];
+	const struct iter_out o = { TL_SOCK_COUNT, sizeof(buf[0]), sizeof(buf[0]),
+				    buf, sizeof(buf) };
+
+	return read_records(fd, &o, cb, ctx);
+}
+
+/* Each thread's counts are handed on once: the iterator deletes what it
+ * writes, so a second call hands on nothing. */
+int tl_session_sock_counts(struct tl_session *s, uint64_t ts, tl_record_cb cb,
+			   void *ctx)
+{
+	struct sock_flush f = { ts, cb, ctx };
+
+	if (!s || !s->skel || !(s->opts.groups & (1u << TL_G_NET)))
+		return 0;
+	return run_iter(s->skel->progs.tl_sock_flush, tl_sock_counts_read,
+			on_sock_count, &f);
 }
