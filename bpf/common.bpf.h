@@ -23,6 +23,7 @@
 /* PID_MAX_LIMIT on 64-bit: every tgid is below it (pid_max cannot exceed it) */
 #define TL_PID_LIMIT (1u << 22)
 #define TL_PF_KTHREAD 0x00200000 /* task->flags: kernel thread */
+#define TL_PF_EXITING 0x00000004 /* task->flags: in do_exit */
 #define TL_SI_USER 0
 #define TL_SI_KERNEL 0x80
 #define TL_S_IFMT 0170000

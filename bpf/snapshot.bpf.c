@@ -4,6 +4,13 @@
  * one struct tl_task_snap per task of a traced process (every task with
  * trace_all), with what a blocked task is waiting in, so that threads which
  * existed before tracing start with a known state.
+ *
+ * A task in the middle of exiting (PF_EXITING, not yet a zombie) is left
+ * out: tracing is on while the iterator walks, so its exit record is in
+ * the recording, before the snapshot's timestamp or after it, and a
+ * snapshot entry stamped after its exit would say a task lives that is
+ * gone. A zombie is kept (its state says it is dead; its process may
+ * live on).
  */
 #include "common.bpf.h"
 
@@ -15,6 +22,8 @@ int tl_snapshot(struct bpf_iter__task *ctx)
 	struct tl_task_snap s = {};
 
 	if (!t || !tl_traced_tgid(t->tgid))
+		return 0;
+	if ((t->flags & TL_PF_EXITING) && !t->exit_state)
 		return 0;
 	s.h.size = sizeof(s);
 	s.h.type = TL_TASK_SNAP;

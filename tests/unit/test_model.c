@@ -280,6 +280,44 @@ static void test_snapshot_only_and_first_sight(void **state)
 	tl_model_free(m);
 }
 
+/* The start snapshot is taken while tracing runs: a task met while it was
+ * exiting, after its exit record, is not a new one (it was created before
+ * that exit); a task created after the exit that took the TID is. */
+static void test_snapshot_after_exit(void **state)
+{
+	(void)state;
+	struct tl_model *m = tl_model_new(NULL);
+	spawn(m, (struct tr_newtask){ .ts = MS(2), .tid = 900, .pid = 900,
+				      .child = 901, .child_pid = 901, .process = true,
+				      .comm = "sh" });
+	put(m, TR_SWITCH(.ts = MS(3), .cpu = 1, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 901, .next_pid = 901));
+	put(m, TR_EXIT(.ts = MS(4), .cpu = 1, .tid = 901, .pid = 901,
+		       .group_dead = true));
+	put(m, TR_SNAP(.ts = MS(5), .cpu = 1, .tid = 901, .pid = 901, .on_cpu = true,
+		       .start_ns = MS(2), .comm = "true"));
+	put(m, TR_SWITCH(.ts = MS(6), .cpu = 1, .prev = 901, .prev_pid = 901,
+			 .state = 0x40 /* TASK_DEAD */, .next = 0, .next_pid = 0));
+	assert_int_equal(tl_model_nprocs(m), 2);  /* 900 and 901 */
+	/* PID 902 exits, then a task created after that exit gets it */
+	put(m, TR_SWITCH(.ts = MS(7), .cpu = 0, .prev = 0, .prev_pid = 0,
+			 .preempt = true, .next = 902, .next_pid = 902));
+	put(m, TR_EXIT(.ts = MS(8), .tid = 902, .pid = 902, .group_dead = true));
+	put(m, TR_SNAP(.ts = MS(10), .tid = 902, .pid = 902, .state = 1,
+		       .start_ns = MS(9), .comm = "new"));
+	finish(m, MS(20));
+
+	const struct tl_process *p = tl_model_find_proc(m, 901, 0);
+	assert_int_equal(p->gen, 0);
+	assert_int_equal(p->end, MS(4));
+	assert_true(p->flags & TL_PROC_EXITED);
+	assert_null(tl_model_find_proc(m, 901, MS(10)));
+	assert_int_equal(tl_model_find_proc(m, 902, 0)->gen, 1);
+	assert_int_equal(tl_model_find_thread(m, 902, MS(15))->gen, 1);
+	assert_int_equal(tl_model_nprocs(m), 4);
+	tl_model_free(m);
+}
+
 static void test_loss_in_the_middle(void **state)
 {
 	(void)state;
@@ -1071,6 +1109,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_only_and_first_sight),
 		cmocka_unit_test(test_loss_in_the_middle),
 		cmocka_unit_test(test_pid_reuse),
+		cmocka_unit_test(test_snapshot_after_exit),
 		cmocka_unit_test(test_exec_in_multithreaded),
 		cmocka_unit_test(test_out_of_order_rejected),
 		cmocka_unit_test(test_pending_wakeup_race),

@@ -279,11 +279,25 @@ static void snap_state(struct tl_model *m, struct thr *t, const struct tl_task_s
 	tl_thr_set(m, t, s->h.ts, &n);
 }
 
+/* Whether a snapshot entry is of a thread whose exit is already in the
+ * recording: the task iterator walks while tracing is on, and a task it
+ * met while exiting (or as a zombie) was created before that exit, while
+ * a new task that took the TID since was created after it. */
+static bool snap_of_ended(struct tl_model *m, const struct tl_task_snap *s)
+{
+	const struct thr *last = tl_hmap_get_ptr(&m->tid_map, s->h.tid);
+
+	return last && last->ended && s->start_ns && s->start_ns < last->pub.end;
+}
+
 int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s)
 {
 	uint32_t tid = s->h.tid, pid = s->h.tgid;
-	struct proc *p = tl_proc_find(m, pid);
+	struct proc *p;
 
+	if (snap_of_ended(m, s))
+		return 0;
+	p = tl_proc_find(m, pid);
 	if (!p) {
 		p = tl_proc_new(m, pid, s->h.ts);
 		if (!p)
