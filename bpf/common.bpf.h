@@ -384,11 +384,24 @@ struct task_struct___old {
 	long state;
 } __attribute__((preserve_access_index));
 
+#define TL_TASK_UNINT 0x0002
+#define TL_TASK_NOLOAD 0x0400
+
+/* The task's state, cut to the low byte the records carry. TASK_IDLE
+ * (uninterruptible and TASK_NOLOAD: an idle kernel thread's wait, in no
+ * load average, "I" in ps) is told as a plain sleep (1): it is no D state,
+ * and TASK_NOLOAD does not fit in the byte. */
 static __always_inline __u32 tl_task_state(bool btf, struct task_struct *t)
 {
+	__u32 s;
+
 	if (bpf_core_field_exists(t->__state))
-		return TL_RD(btf, t, __state) & 0xff;
-	return BPF_CORE_READ((struct task_struct___old *)t, state) & 0xff;
+		s = TL_RD(btf, t, __state);
+	else
+		s = BPF_CORE_READ((struct task_struct___old *)t, state);
+	if ((s & (TL_TASK_NOLOAD | TL_TASK_UNINT)) == (TL_TASK_NOLOAD | TL_TASK_UNINT))
+		return (s & 0xff & ~TL_TASK_UNINT) | 1;
+	return s & 0xff;
 }
 
 static __always_inline __s32 tl_task_cpu(bool btf, struct task_struct *t)

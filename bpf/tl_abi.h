@@ -130,7 +130,8 @@ struct tl_switch {
 	struct tl_hdr h;
 	__u32 next_tid;
 	__u32 next_tgid;
-	__s64 prev_state; /* prev->__state & 0xff: 0 runnable, 1 S, 2 D, ... */
+	__s64 prev_state; /* prev->__state & 0xff: 0 runnable, 1 S, 2 D, ...;
+			   * TASK_IDLE (2 | TASK_NOLOAD) as 1 */
 	__s32 prev_prio;
 	__s32 next_prio;
 	__u8 preempt;     /* prev was preempted (involuntary switch) */
@@ -317,7 +318,8 @@ struct tl_usdt {
 struct tl_task_snap {
 	struct tl_hdr h;
 	__u32 ppid;       /* real parent's tgid */
-	__u32 state;      /* __state & 0xff, 0 = runnable or running */
+	__u32 state;      /* __state & 0xff, 0 = runnable or running;
+			   * TASK_IDLE as 1 */
 	__u8 on_cpu;      /* running right now */
 	__u8 pad[3];
 	/* blocked on a glibc mutex or PI futex: its owner, as in struct
