@@ -7,6 +7,7 @@
 #ifndef TL_GROUP_H
 #define TL_GROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "model/model.h"
@@ -31,6 +32,26 @@ struct tl_thread_group {
  * out must hold n entries; returns the number of groups. */
 size_t tl_group_threads(const struct tl_thread *const *threads, size_t n,
 			struct tl_thread_group *out);
+
+/* Processes alike: siblings with no children of their own whose labels
+ * (tl_proc_label) share a pattern, as a shell's thousand `true`s or a
+ * benchmark's forty `sched-messaging` workers. */
+struct tl_proc_group {
+	char pattern[TL_PATTERN_LEN];
+	size_t n;                          /* members */
+	size_t first;                      /* index in the input of its first member */
+	size_t nthreads;                   /* of all members */
+	uint64_t start, end;               /* first start, last end */
+	const struct tl_process *sample;   /* the first member */
+	bool same_exit;                    /* every member ended as the first */
+};
+
+/* Groups procs[0..n) by label pattern, in order of first appearance.
+ * out must hold n entries; group_of (NULL, or n entries) gets each
+ * process's group in out. Returns the number of groups (0 when out of
+ * memory). */
+size_t tl_group_procs(const struct tl_process *const *procs, size_t n,
+		      struct tl_proc_group *out, size_t *group_of);
 
 /* Waiting time of a thread: blocked plus runnable, what makes it "worst". */
 uint64_t tl_thread_wait_ns(const struct tl_thread *t);

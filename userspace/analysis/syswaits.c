@@ -58,6 +58,28 @@ static void fill(const struct tl_model *m, struct tl_symbolizer *s,
 					   iv->start);
 }
 
+static bool in_syscall(const struct tl_interval *iv)
+{
+	return (iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT) &&
+	       iv->block->sys_nr >= 0;
+}
+
+uint64_t tl_thread_syswait_ns(const struct tl_thread *t, uint32_t *count)
+{
+	uint64_t ns = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < t->niv; i++) {
+		struct tl_interval iv = tl_thread_iv(t, i);
+
+		if (!in_syscall(&iv))
+			continue;
+		ns += iv.end - iv.start;
+		(*count)++;
+	}
+	return ns;
+}
+
 static int collect(const struct tl_model *m, struct tl_symbolizer *s,
 		   const struct tl_thread *t, struct tl_vec *v)
 {
@@ -65,8 +87,7 @@ static int collect(const struct tl_model *m, struct tl_symbolizer *s,
 		struct tl_interval iv = tl_thread_iv(t, i);
 		struct sample *x;
 
-		if ((iv.state != TL_ST_SLEEPING && iv.state != TL_ST_UNINT) ||
-		    iv.block->sys_nr < 0)
+		if (!in_syscall(&iv))
 			continue;
 		if (!(x = tl_vec_push_uninit(v, sizeof(*x))))
 			return -ENOMEM;

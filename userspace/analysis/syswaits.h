@@ -40,6 +40,10 @@ struct tl_syswait {
 int tl_thread_syswaits(const struct tl_model *m, struct tl_symbolizer *s,
 		       const struct tl_thread *t, struct tl_syswait **out, size_t *n);
 
+/* The time t blocked in syscalls and how many times: the sums of
+ * tl_thread_syswaits's rows, without making them (no names looked up). */
+uint64_t tl_thread_syswait_ns(const struct tl_thread *t, uint32_t *count);
+
 /* The object of w as text: "fd 5 tcp 127.0.0.1:8080", "fd 3 pipe",
  * "fd 4 unix peer pid 812", "mutexA (mutex)", "any child", "-". */
 const char *tl_syswait_obj(const struct tl_syswait *w, char *buf, size_t len);

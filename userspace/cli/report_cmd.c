@@ -15,7 +15,7 @@
 #define DEFAULT_FILE "threadline.tlr"
 
 enum { OPT_JSON = 0x100, OPT_COLOR, OPT_NO_TIMELINE, OPT_USAGE, OPT_CP, OPT_FROM, OPT_TO,
-       OPT_DEADLOCKS, OPT_DEADLOCK_MS, OPT_THREADS, OPT_TOP, OPT_STACKS,
+       OPT_DEADLOCKS, OPT_DEADLOCK_MS, OPT_THREADS, OPT_TOP, OPT_PROCS, OPT_STACKS,
        OPT_SYSCALLS };
 
 static const struct argp_option options[] = {
@@ -42,6 +42,10 @@ static const struct argp_option options[] = {
 	  "threads named alike, worker-1..worker-16, make one row) or all", 0 },
 	{ "top", OPT_TOP, "N", 0, "Per process, only the N thread rows that waited "
 	  "longest (blocked + runnable); 0: all (the default)", 0 },
+	{ "procs", OPT_PROCS, "N", 0, "A section for only the N busiest processes "
+	  "(time running, waiting for a CPU, for a lock or for the disk) when more "
+	  "are recorded (default 10), or all; with all, alike processes are not "
+	  "grouped in the tree either", 0 },
 	{ "syscalls", OPT_SYSCALLS, NULL, 0, "In \"Syscalls blocked in\", every "
 	  "thread and every syscall and object it blocked on (by default the five "
 	  "threads blocked longest, three rows each)", 0 },
@@ -140,6 +144,13 @@ static int parse_value(struct args *a, int key, char *arg)
 			return snprintf(a->err, sizeof(a->err), "--top: want a number of "
 					"rows, not '%s'", arg), EINVAL;
 		a->ro.top = strcmp(arg, "0") ? (unsigned)v : 0;
+		return 0;
+	case OPT_PROCS:
+		a->ro.all_procs = !strcmp(arg, "all");
+		if (!a->ro.all_procs && (parse_num(arg, 1000000, &v) || v < 1))
+			return snprintf(a->err, sizeof(a->err), "--procs: want a number of "
+					"processes or all, not '%s'", arg), EINVAL;
+		a->ro.procs = a->ro.all_procs ? 0 : (unsigned)v;
 		return 0;
 	case OPT_DEADLOCK_MS:
 		if (parse_num(arg, 86400000, &v))

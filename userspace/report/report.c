@@ -19,6 +19,7 @@ struct rctx {
 	uint64_t t0, t1;               /* span shown */
 	const struct tl_process *root; /* --pid, or NULL for all */
 	struct tl_report_waits *waits; /* names, deadlocks (report_waits.c) */
+	struct tl_report_procs procs;  /* which get a section (report_procs.c) */
 };
 #define TOP_WAITS 3 /* objects listed per thread */
 
@@ -29,11 +30,8 @@ struct rctx {
 /* Seconds since the start of the recording. */
 static double rel0(const struct rctx *c, uint64_t ts)
 {
-	uint64_t s = tl_model_stats(c->m)->start;
-
-	return ts > s ? (double)(ts - s) / 1e9 : 0.0;
+	return tl_report_rel(c->m, ts);
 }
-
 
 static bool shown(const struct rctx *c, const struct tl_process *p)
 {
@@ -133,48 +131,6 @@ static void header(const struct rctx *c)
 			(unsigned long long)c->lr->records, (int)c->width - 6, c->lr->msg);
 	else if (c->lr && !c->lr->has_trailer)
 		fprintf(c->f, "  warning: recording has no trailer; it may be incomplete\n");
-}
-
-static void exit_text(const struct tl_process *p, char *buf, size_t len)
-{
-	int sig = tl_proc_exit_signal(p);
-
-	if (!(p->flags & TL_PROC_EXITED))
-		snprintf(buf, len, "-");
-	else if (sig)
-		snprintf(buf, len, "killed SIG%s%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-			 (p->exit_status & 0x80) ? "+core" : "");
-	else
-		snprintf(buf, len, "exit %d", tl_proc_exit_code(p));
-}
-
-static void tree_row(const struct rctx *c, const struct tl_process *p, int depth)
-{
-	char pid[32], ex[32];
-	int ind = depth > 4 ? 4 : depth; /* deeper levels align with the 4th */
-
-	snprintf(pid, sizeof(pid), "%*s%s%u", ind > 1 ? (ind - 1) * 2 : 0, "",
-		 depth ? "\xe2\x94\x94 " : "", p->pid);
-	exit_text(p, ex, sizeof(ex));
-	/* the tree glyph is 3 bytes for 1 column: pad by bytes + 2 */
-	fprintf(c->f, "  %-*s %-15.15s %8.3fs %8.3fs  %-15s %3zu\n", depth ? 17 : 15, pid,
-		SAFE(tl_proc_label(p)), rel0(c, p->start), rel0(c, p->end), ex, p->nthreads);
-	/* the model's tree has no cycles; the bound keeps the stack small
-	 * whatever a file says (shown() walks up as far) */
-	for (size_t i = 0; i < p->nchildren && depth < 4096; i++)
-		tree_row(c, p->children[i], depth + 1);
-}
-
-static void proc_tree(const struct rctx *c)
-{
-	fprintf(c->f, "\nProcesses\n  %-15s %-15s %9s %9s  %-15s %3s\n", "PID", "NAME",
-		"START", "END", "EXIT", "THR");
-	for (size_t i = 0; i < tl_model_nprocs(c->m); i++) {
-		const struct tl_process *p = tl_model_proc(c->m, i);
-		bool top = c->root ? p == c->root : !p->parent;
-		if (top)
-			tree_row(c, p, 0);
-	}
 }
 
 static void thread_extra(const struct rctx *c, const struct tl_thread *t)
@@ -289,7 +245,7 @@ static void proc_section(const struct rctx *c, const struct tl_process *p)
 {
 	char ex[32];
 
-	exit_text(p, ex, sizeof(ex));
+	tl_report_exit_text(p, ex, sizeof(ex));
 	fprintf(c->f, "\nProcess %u %s", p->pid, SAFE(tl_proc_label(p)));
 	if (p->cmdline[0])
 		fprintf(c->f, "  (%.*s)", (int)c->width - 30, SAFE(p->cmdline));
@@ -312,12 +268,13 @@ static void timelines(const struct rctx *c)
 
 	if (cols > sizeof(cells))
 		cols = sizeof(cells);
-	fprintf(c->f, "\nTimeline %.3fs .. %.3fs, one column = %s\n  %s\n",
+	fprintf(c->f, "\nTimeline %.3fs .. %.3fs, one column = %s%s\n  %s\n",
 		rel0(c, c->t0), rel0(c, c->t1), DUR((c->t1 - c->t0) / cols),
+		c->procs.all ? "" : ", the processes detailed above",
 		tl_timeline_legend());
 	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
 		const struct tl_thread *t = tl_model_thread(c->m, i);
-		if (!shown(c, t->proc))
+		if (!shown(c, t->proc) || !tl_report_procs_detailed(&c->procs, t->proc))
 			continue;
 		tl_timeline_cells(t, c->t0, c->t1, cols, cells);
 		tl_timeline_draw(cells, cols, c->o->color, bar, sizeof(bar));
@@ -384,19 +341,26 @@ int tl_report_text(FILE *out, const struct tl_model *m, const struct tl_load_res
 		tl_report_waits_fini(&w);
 		return ferror(out) ? -EIO : 0;
 	}
-	proc_tree(&c);
+	tl_report_proc_tree(out, m, c.root, !o->all_procs);
+	if ((e = tl_report_procs_pick(&c.procs, m, c.root, o->all_procs ? 0 :
+				      o->procs ? o->procs : TL_REPORT_PROCS)))
+		goto out;
 	for (size_t i = 0; i < tl_model_nprocs(m); i++)
-		if (shown(&c, tl_model_proc(m, i)))
+		if (shown(&c, tl_model_proc(m, i)) &&
+		    tl_report_procs_detailed(&c.procs, tl_model_proc(m, i)))
 			proc_section(&c, tl_model_proc(m, i));
+	tl_report_procs_rest(out, &c.procs);
 	if (tl_report_syswaits_text(out, &w, c.root, c.width, o->syscalls,
 				    !o->all_threads) ||
 	    tl_report_stacks_section(out, m, o) == -ENOMEM) {
-		tl_report_waits_fini(&w);
-		return -ENOMEM;
+		e = -ENOMEM;
+		goto out;
 	}
 	if (o->timeline)
 		timelines(&c);
 	loss_section(&c);
+out:
+	tl_report_procs_fini(&c.procs);
 	tl_report_waits_fini(&w);
-	return ferror(out) ? -EIO : 0;
+	return e ? e : ferror(out) ? -EIO : 0;
 }

@@ -28,7 +28,12 @@ struct tl_report_opts {
 	unsigned top;          /* --top N: thread rows per process (0: all) */
 	bool syscalls;         /* --syscalls: every thread and row of the
 				* "Syscalls blocked in" section */
+	unsigned procs;        /* --procs N: sections for at most N processes,
+				* the busiest (0: TL_REPORT_PROCS) */
+	bool all_procs;        /* --procs all: a section for every process and
+				* no grouping in the process tree */
 };
+#define TL_REPORT_PROCS 10
 
 /* Text report. lr (may be NULL) gives the header fields and truncation.
  * Returns 0, or -ENOENT when opts->pid names no process, -EIO on a write
@@ -130,6 +135,31 @@ void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_pr
  * with all every thread and row. Returns 0 or -ENOMEM. */
 int tl_report_syswaits_text(FILE *f, struct tl_report_waits *w, const struct tl_process *root,
 			    unsigned width, bool all, bool grouped);
+
+/* ---- the process tree and sections at scale (report_procs.c) ---- */
+/* Seconds from the recording's start to ts (0 before it). */
+double tl_report_rel(const struct tl_model *m, uint64_t ts);
+/* "exit 3", "killed SIGKILL+core" or "-" (still running). */
+void tl_report_exit_text(const struct tl_process *p, char *buf, size_t len);
+/* "Processes": the tree of root (NULL: every process), with group three
+ * or more alike leaf siblings as one "xN" row. */
+void tl_report_proc_tree(FILE *f, const struct tl_model *m, const struct tl_process *root,
+			 bool group);
+/* Which processes of root's tree get a section: all when there are at
+ * most max (0: no limit), else the max busiest (running, runnable, futex
+ * and D-state time of their threads); the rest are summed. */
+struct tl_report_procs {
+	bool all;
+	const struct tl_process **detail; size_t ndetail;  /* by address */
+	size_t nhidden, hidden_threads;
+	uint64_t hidden_run, hidden_ready;
+};
+int tl_report_procs_pick(struct tl_report_procs *rp, const struct tl_model *m,
+			 const struct tl_process *root, unsigned max);
+bool tl_report_procs_detailed(const struct tl_report_procs *rp, const struct tl_process *p);
+/* The line after the sections that says what was left out, if anything. */
+void tl_report_procs_rest(FILE *f, const struct tl_report_procs *rp);
+void tl_report_procs_fini(struct tl_report_procs *rp);
 
 /* ---- thread rows (report_rows.c) ---- */
 typedef void tl_thread_row_fn(void *ctx, const struct tl_thread *t);

@@ -16,10 +16,11 @@
 #define TOP_ROWS 3    /* rows per thread shown by default */
 #define GROUP_MIN 3   /* this many threads named alike: the first stands for all */
 
+/* A thread's totals; its rows are made only if it is shown (naming the
+ * futexes of thousands of threads to print five would load the DWARF of
+ * every program on a whole-system recording). */
 struct thr_waits {
 	const struct tl_thread *t;
-	struct tl_syswait *w;
-	size_t n;
 	uint64_t total_ns;
 	uint32_t count;
 	char pattern[TL_PATTERN_LEN];
@@ -58,20 +59,11 @@ static int gather(struct tl_report_waits *rw, const struct tl_process *root,
 
 		if (!under(t->proc, root))
 			continue;
-		if (tl_thread_syswaits(rw->m, rw->sym, t, &x->w, &x->n)) {
-			for (size_t k = 0; k < n; k++)
-				free(v[k].w);
-			free(v);
-			return -ENOMEM;
-		}
-		if (!x->n)
+		x->total_ns = tl_thread_syswait_ns(t, &x->count);
+		if (!x->count)
 			continue;
 		x->t = t;
 		tl_name_pattern(tl_thread_name(t), x->pattern);
-		for (size_t k = 0; k < x->n; k++) {
-			x->total_ns += x->w[k].total_ns;
-			x->count += x->w[k].count;
-		}
 		n++;
 	}
 	if (n > 1)
@@ -120,20 +112,27 @@ static void row(FILE *f, const struct tl_model *m, const struct tl_thread *t,
 	fprintf(f, "%.*s\n", (int)width, obj);
 }
 
-static void thread_block(FILE *f, const struct tl_model *m, const struct thr_waits *x,
-			 unsigned width, size_t rows)
+/* rows: at most this many (0: all). */
+static int thread_block(FILE *f, struct tl_report_waits *rw, const struct thr_waits *x,
+			unsigned width, size_t rows)
 {
 	const struct tl_thread *t = x->t;
+	struct tl_syswait *w;
+	size_t n;
 
+	if (tl_thread_syswaits(rw->m, rw->sym, t, &w, &n))
+		return -ENOMEM;
 	fprintf(f, "  %s (%u)", SAFE(tl_thread_name(t)), t->tid);
 	if (t->tid != t->proc->pid)
 		fprintf(f, " of %s (%u)", SAFE(tl_proc_name(t->proc)), t->proc->pid);
 	fprintf(f, ": %s in %u blocking syscall%s\n", DUR(x->total_ns), x->count,
 		x->count == 1 ? "" : "s");
-	for (size_t k = 0; k < x->n && k < rows; k++)
-		row(f, m, t, &x->w[k], width);
-	if (x->n > rows)
-		fprintf(f, "    (%zu more)\n", x->n - rows);
+	for (size_t k = 0; k < n && (!rows || k < rows); k++)
+		row(f, rw->m, t, &w[k], width);
+	if (rows && n > rows)
+		fprintf(f, "    (%zu more)\n", n - rows);
+	free(w);
+	return 0;
 }
 
 /* Threads after v[i] of its process named alike (v is by time, so v[i],
@@ -158,8 +157,8 @@ static size_t stand_for(struct thr_waits *v, size_t n, size_t i, uint64_t *ns)
 
 /* The first screen: the TOP_THREADS threads blocked longest, TOP_ROWS
  * rows each, a group of threads named alike shown by its first member. */
-static void top_threads(FILE *f, const struct tl_model *m, struct thr_waits *v, size_t n,
-			unsigned width, bool grouped)
+static int top_threads(FILE *f, struct tl_report_waits *rw, struct thr_waits *v, size_t n,
+		       unsigned width, bool grouped)
 {
 	size_t shown = 0, left = 0;
 	uint64_t ns;
@@ -172,7 +171,8 @@ static void top_threads(FILE *f, const struct tl_model *m, struct thr_waits *v, 
 			continue;
 		}
 		shown++;
-		thread_block(f, m, &v[i], width, TOP_ROWS);
+		if (thread_block(f, rw, &v[i], width, TOP_ROWS))
+			return -ENOMEM;
 		size_t k = grouped ? stand_for(v, n, i, &ns) : 0;
 		if (k)
 			fprintf(f, "    (and %zu more %s thread%s alike, %s in total)\n", k,
@@ -181,6 +181,7 @@ static void top_threads(FILE *f, const struct tl_model *m, struct thr_waits *v, 
 	if (left)
 		fprintf(f, "  (%zu more thread%s: --syscalls shows every thread and row)\n",
 			left, left == 1 ? "" : "s");
+	return 0;
 }
 
 int tl_report_syswaits_text(FILE *f, struct tl_report_waits *rw, const struct tl_process *root,
@@ -200,12 +201,10 @@ int tl_report_syswaits_text(FILE *f, struct tl_report_waits *rw, const struct tl
 		fprintf(f, "    %-15s %6s %8s %8s  %s\n", "SYSCALL", "N", "TOTAL", "LONGEST",
 			"OBJECT");
 	if (all)
-		for (size_t i = 0; i < n; i++)
-			thread_block(f, rw->m, &v[i], width, v[i].n);
+		for (size_t i = 0; i < n && !e; i++)
+			e = thread_block(f, rw, &v[i], width, 0);
 	else
-		top_threads(f, rw->m, v, n, width, grouped);
-	for (size_t i = 0; i < n; i++)
-		free(v[i].w);
+		e = top_threads(f, rw, v, n, width, grouped);
 	free(v);
-	return 0;
+	return e;
 }

@@ -1,0 +1,151 @@
+/* test_report_procs.c - the report at scale: a shell's alike children as
+ * one row of the process tree, and sections for only the busiest
+ * processes when there are more than --procs, with a line for the rest;
+ * --procs=all brings every row and section back. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "userspace/model/model.h"
+#include "userspace/report/report.h"
+#include "records.h"
+
+#define MS(x) (1000000000ull + (uint64_t)((x) * 1000000.0))
+#define BUSY 12   /* processes that each run for a while */
+
+static void feed(struct tl_model *m, const void *rec)
+{
+	assert_int_equal(tl_model_feed(m, rec), 0);
+}
+
+/* Child pid of the shell (100): forked at ms, runs on CPU 1 for run_ms
+ * (nothing else runs there), exits with code. */
+static void child(struct tl_model *m, uint32_t pid, const char *comm, double ms,
+		  double run_ms, int code)
+{
+	feed(m, TR_NEWTASK(.ts = MS(ms), .tid = 100, .pid = 100, .child = pid,
+			   .child_pid = pid, .process = true, .comm = comm));
+	feed(m, TR_SWITCH(.ts = MS(ms + 0.1), .cpu = 1, .prev = 0, .prev_pid = 0,
+			  .preempt = true, .next = pid, .next_pid = pid, .next_comm = comm));
+	feed(m, TR_EXIT(.ts = MS(ms + 0.1 + run_ms), .cpu = 1, .tid = pid, .pid = pid,
+			.status = code << 8, .group_dead = true));
+	feed(m, TR_SWITCH(.ts = MS(ms + 0.11 + run_ms), .cpu = 1, .prev = pid,
+			  .prev_pid = pid, .state = 0x80, .next = 0, .next_pid = 0));
+}
+
+/* sh (100) runs true 5 times (201..205, 0.1 ms each, the last exits 1),
+ * then BUSY workers job-1.. (301..), job-k running k ms. */
+static struct tl_model *model(void)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	double t = 1;
+
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "sh", .on_cpu = true));
+	for (uint32_t i = 0; i < 5; i++, t += 1)
+		child(m, 201 + i, "true", t, 0.1, i == 4);
+	for (uint32_t k = 1; k <= BUSY; k++, t += k + 1) {
+		char comm[16];
+
+		snprintf(comm, sizeof(comm), "job-%u", k);
+		child(m, 300 + k, comm, t, k, 0);
+	}
+	assert_int_equal(tl_model_finish(m, MS(t + 10)), 0);
+	return m;
+}
+
+static char *render(const struct tl_model *m, unsigned procs, bool all)
+{
+	struct tl_report_opts o = { .width = 100, .timeline = true, .procs = procs,
+				    .all_procs = all };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	return buf;
+}
+
+static size_t count(const char *txt, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = txt; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+static void has(const char *txt, const char *want)
+{
+	if (!strstr(txt, want))
+		fail_msg("missing \"%s\" in:\n%s", want, txt);
+}
+
+static void test_tree_groups_alike_children(void **state)
+{
+	struct tl_model *m = model();
+	char *txt = render(m, 0, false);
+
+	(void)state;
+	/* five trues, one row; their exits differ; jobs are job-N alike too */
+	has(txt, "  \xe2\x94\x94 x5            true     ");
+	has(txt, "  exit 0           12\n");
+	has(txt, "various           5\n");
+	has(txt, "  \xe2\x94\x94 x12           job-N    ");
+	assert_null(strstr(txt, "\xe2\x94\x94 203 "));
+	free(txt);
+	txt = render(m, 0, true);
+	has(txt, "\xe2\x94\x94 203 ");
+	has(txt, "\xe2\x94\x94 312 ");
+	assert_null(strstr(txt, " x5 "));
+	free(txt);
+	tl_model_free(m);
+}
+
+static void test_sections_for_the_busiest(void **state)
+{
+	struct tl_model *m = model();
+	char *txt = render(m, 0, false);
+
+	(void)state;
+	/* 18 processes, 10 sections: the shell (running whenever it forks:
+	 * nothing switches it out) and job-12 .. job-4, in creation order */
+	assert_int_equal(count(txt, "\nProcess "), TL_REPORT_PROCS);
+	has(txt, "\nProcess 100 sh");
+	has(txt, "\nProcess 312 job-12");
+	has(txt, "\nProcess 304 job-4");
+	assert_null(strstr(txt, "\nProcess 303 job-3"));
+	assert_true(strstr(txt, "\nProcess 304") < strstr(txt, "\nProcess 312"));
+	/* the rest: five trues (0.1 ms each), job-1 .. job-3: 6.5 ms running */
+	has(txt, "(8 more processes, 8 threads, not detailed: 6.50ms running");
+	has(txt, "--procs=all details every one)");
+	/* the timeline shows the detailed ones only */
+	has(txt, "the processes detailed above");
+	has(txt, "  312     job-12      |");
+	assert_null(strstr(txt, "  201     true        |"));
+	free(txt);
+	txt = render(m, 3, false);
+	assert_int_equal(count(txt, "\nProcess "), 3);
+	has(txt, "(15 more processes");
+	free(txt);
+	txt = render(m, 0, true);
+	assert_int_equal(count(txt, "\nProcess "), 5 + BUSY + 1);
+	assert_null(strstr(txt, "more processes"));
+	free(txt);
+	tl_model_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tree_groups_alike_children),
+		cmocka_unit_test(test_sections_for_the_busiest),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
