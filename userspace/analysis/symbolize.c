@@ -27,6 +27,8 @@ struct shared_ix {
 	struct shared_ix *next;
 	const struct tl_map *map;  /* path and build id of the file */
 	Dwfl_Module *owner;
+	bool has_dwarf;            /* the owner found its DWARF */
+	Dwarf_Addr owner_bias;     /* its DWARF's bias less its ELF's */
 	struct tl_var_index ix;
 };
 
@@ -37,6 +39,8 @@ struct session {
 	Dwfl *dwfl;
 	struct mod *mods;
 	size_t nmods;
+	const struct tl_map **tried;   /* files reported (or found unreadable) */
+	size_t ntried;
 };
 
 /* A name looked up once: by maps capture (or process), address and a hint
@@ -104,6 +108,7 @@ void tl_symbolizer_free(struct tl_symbolizer *s)
 
 		s->sessions = x->next;
 		free(x->mods);
+		free(x->tried);
 		if (x->dwfl)
 			dwfl_end(x->dwfl);
 		free(x);
@@ -171,29 +176,66 @@ static bool regular_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static void report_files(struct session *x)
+/* The mapping at offset 0 of the file mapped at m (where the file's first
+ * PT_LOAD is) at or below addr, if the file can be read. */
+static const struct tl_map *file_base(const struct tl_maps_snap *sn, const struct tl_map *m,
+				      uint64_t addr)
 {
-	const struct tl_maps_snap *sn = x->snap;
+	const struct tl_map *best = NULL;
 
-	x->mods = calloc(sn->n ? sn->n : 1, sizeof(*x->mods));
-	if (!x->mods)
-		return;
-	dwfl_report_begin(x->dwfl);
+	if (m->path[0] != '/' || (m->prot & TL_MAP_SHARED))
+		return NULL;
 	for (size_t i = 0; i < sn->n; i++) {
-		const struct tl_map *m = &sn->maps[i];
-		Dwfl_Module *mod;
+		const struct tl_map *b = &sn->maps[i];
 
-		if (m->path[0] != '/' || m->offset || (m->prot & TL_MAP_SHARED) ||
-		    !regular_file(m->path))
-			continue;
-		/* the mapping at offset 0 is where the file's first PT_LOAD is */
-		mod = dwfl_report_elf(x->dwfl, m->path, m->path, -1, m->start, false);
-		if (!mod)
-			continue;
+		if (!b->offset && b->start <= addr && !(b->prot & TL_MAP_SHARED) &&
+		    (!best || b->start > best->start) && !strcmp(b->path, m->path))
+			best = b;
+	}
+	return best;
+}
+
+/* The file that may hold addr: the one mapped there, or for anonymous
+ * memory the file mapped just below it (a .bss continues a library's data
+ * segment in an anonymous mapping). */
+static const struct tl_map *file_of(const struct tl_maps_snap *sn, uint64_t addr)
+{
+	const struct tl_map *m = map_at(sn, addr), *below = NULL;
+
+	if (m && m->path[0])
+		return file_base(sn, m, addr);
+	for (size_t i = 0; i < sn->n; i++) {
+		const struct tl_map *b = &sn->maps[i];
+
+		if (b->end <= addr && b->path[0] && (!below || b->end > below->end))
+			below = b;
+	}
+	return below ? file_base(sn, below, addr) : NULL;
+}
+
+/* Files are reported to libdwfl one by one as addresses need them: a
+ * process maps dozens of libraries, and each reported file is mapped and
+ * its headers and symbol tables read, for every process, while a name
+ * needs one or two. */
+static void report_file_at(struct session *x, uint64_t addr)
+{
+	const struct tl_map *m = file_of(x->snap, addr);
+	Dwfl_Module *mod;
+
+	if (!m || !x->dwfl || !x->mods)
+		return;
+	for (size_t i = 0; i < x->ntried; i++)
+		if (x->tried[i] == m)
+			return;
+	x->tried[x->ntried++] = m;
+	if (!regular_file(m->path))
+		return;
+	dwfl_report_begin_add(x->dwfl);
+	mod = dwfl_report_elf(x->dwfl, m->path, m->path, -1, m->start, false);
+	dwfl_report_end(x->dwfl, NULL, NULL);
+	if (mod)
 		x->mods[x->nmods++] = (struct mod){ .mod = mod, .map = m,
 						    .usable = same_build_id(mod, m) };
-	}
-	dwfl_report_end(x->dwfl, NULL, NULL);
 }
 
 static struct session *session_for(struct tl_symbolizer *s, const struct tl_maps_snap *sn)
@@ -208,8 +250,12 @@ static struct session *session_for(struct tl_symbolizer *s, const struct tl_maps
 		return NULL;
 	x->snap = sn;
 	x->dwfl = dwfl_begin(&callbacks);
-	if (x->dwfl)
-		report_files(x);
+	x->mods = calloc(sn->n ? sn->n : 1, sizeof(*x->mods));
+	x->tried = calloc(sn->n ? sn->n : 1, sizeof(*x->tried));
+	if (!x->mods || !x->tried) {
+		free(x->mods);
+		x->mods = NULL;
+	}
 	x->next = s->sessions;
 	s->sessions = x;
 	return x;
@@ -230,7 +276,11 @@ Dwfl_Module *tl_sym_module(struct tl_symbolizer *s, const struct tl_process *p,
 {
 	const struct tl_maps_snap *sn = snap_for(p, ts, pc);
 	struct session *x = sn ? session_for(s, sn) : NULL;
-	Dwfl_Module *dm = x && x->dwfl ? dwfl_addrmodule(x->dwfl, pc) : NULL;
+	Dwfl_Module *dm;
+
+	if (x)
+		report_file_at(x, pc);
+	dm = x && x->dwfl ? dwfl_addrmodule(x->dwfl, pc) : NULL;
 	struct mod *md = dm ? mod_of(x, dm) : NULL;
 
 	if (!md || !md->usable)
@@ -340,9 +390,13 @@ static bool same_file(const struct tl_map *a, const struct tl_map *b)
 	return !strcmp(a->path, b->path);
 }
 
+/* The file's index; its first module to ask is its owner, the only one
+ * that loads the DWARF (a debug file: megabytes mapped and decompressed,
+ * once, not once per process). */
 static struct shared_ix *index_for(struct tl_symbolizer *s, const struct mod *md)
 {
 	struct shared_ix *i;
+	Dwarf_Addr dbias, ebias;
 
 	for (i = s->indexes; i; i = i->next)
 		if (same_file(i->map, md->map))
@@ -352,6 +406,9 @@ static struct shared_ix *index_for(struct tl_symbolizer *s, const struct mod *md
 		return NULL;
 	i->map = md->map;
 	i->owner = md->mod;
+	i->has_dwarf = dwfl_module_getdwarf(md->mod, &dbias) &&
+		       dwfl_module_getelf(md->mod, &ebias);
+	i->owner_bias = i->has_dwarf ? dbias - ebias : 0;
 	i->next = s->indexes;
 	s->indexes = i;
 	return i;
@@ -360,7 +417,10 @@ static struct shared_ix *index_for(struct tl_symbolizer *s, const struct mod *md
 static bool name_in_module(struct tl_symbolizer *s, struct session *x, uint64_t addr,
 			   struct tl_obj_name *o)
 {
-	Dwfl_Module *dm = x->dwfl ? dwfl_addrmodule(x->dwfl, addr) : NULL;
+	Dwfl_Module *dm;
+
+	report_file_at(x, addr);
+	dm = x->dwfl ? dwfl_addrmodule(x->dwfl, addr) : NULL;
 	struct mod *md = dm ? mod_of(x, dm) : NULL;
 	struct shared_ix *ix;
 	Dwarf_Addr bias;
@@ -368,9 +428,11 @@ static bool name_in_module(struct tl_symbolizer *s, struct session *x, uint64_t 
 
 	if (!md || !md->usable)
 		return false;
-	if (dwfl_module_getdwarf(dm, &bias) && (ix = index_for(s, md)) &&
-	    tl_dwarf_name(ix->owner, &ix->ix, addr - bias, o->name, sizeof(o->name),
-			  &o->lock, &inner)) {
+	/* this module's DWARF bias is its ELF's plus what the owner's DWARF
+	 * adds to the owner's ELF (the same file) */
+	if ((ix = index_for(s, md)) && ix->has_dwarf && dwfl_module_getelf(dm, &bias) &&
+	    tl_dwarf_name(ix->owner, &ix->ix, addr - bias - ix->owner_bias, o->name,
+			  sizeof(o->name), &o->lock, &inner)) {
 		o->kind = TL_OBJ_VAR;
 		o->base = addr - inner;
 		gil_from_path(o);
