@@ -23,6 +23,7 @@
 #include "userspace/kernel/collector.h"
 #include "userspace/recording/recording.h"
 #include "userspace/kernel/session.h"
+#include "userspace/load/load.h"
 
 #define CLONE_THREAD_FLAG 0x10000
 #define NR_NANOSLEEP 35
@@ -1091,6 +1092,16 @@ static void test_all_not_self(void **state)
 	assert_true(others > 10);
 	assert_true(as_side < others);
 	recs_free(&rs);
+	/* the header names the recorder, and the model makes no process of
+	 * it though it appears beside the others */
+	struct tl_model *m;
+	struct tl_load_result lr;
+
+	assert_int_equal(tl_load(out, NULL, &m, &lr), 0);
+	assert_int_equal(lr.info.recorder_pid, (uint32_t)self);
+	assert_true(tl_model_nprocs(m) > 10);
+	assert_null(tl_model_find_proc(m, (uint32_t)self, 0));
+	tl_model_free(m);
 	if (!getenv("TL_KEEP_RECORDINGS"))
 		unlink(out);
 }

@@ -318,6 +318,30 @@ static void test_snapshot_after_exit(void **state)
 	tl_model_free(m);
 }
 
+/* With --all every task is traced but the recorder itself, which still
+ * shows as the other side of others' switches. */
+static void test_all_but_the_recorder(void **state)
+{
+	(void)state;
+	struct tl_model_opts o = { .all_tasks = true, .recorder_pid = 500 };
+	struct tl_model *m = tl_model_new(&o);
+	put(m, TR_SWITCH(.ts = MS(1), .prev = 400, .prev_pid = 400, .state = 1,
+			 .next = 501, .next_pid = 500));
+	put(m, TR_WAKING(.ts = MS(1.5), .waker = 501, .waker_pid = 500, .wakee = 400,
+			 .wakee_pid = 400));
+	put(m, TR_SWITCH(.ts = MS(2), .prev = 501, .prev_pid = 500, .state = 1,
+			 .next = 400, .next_pid = 400));
+	finish(m, MS(3));
+	assert_non_null(tl_model_find_proc(m, 400, 0));
+	assert_null(tl_model_find_proc(m, 500, 0));
+	assert_null(tl_model_find_thread(m, 501, 0));
+	assert_int_equal(tl_model_nthreads(m), 1);
+	iv_is(thr(m, 400), 0, TL_ST_SLEEPING, 1, 1.5);
+	assert_int_equal(iv_is(thr(m, 400), 1, TL_ST_RUNNABLE, 1.5, 2)->waker, 501);
+	iv_is(thr(m, 400), 2, TL_ST_RUNNING, 2, 3);
+	tl_model_free(m);
+}
+
 static void test_loss_in_the_middle(void **state)
 {
 	(void)state;
@@ -1110,6 +1134,7 @@ int main(void)
 		cmocka_unit_test(test_loss_in_the_middle),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_snapshot_after_exit),
+		cmocka_unit_test(test_all_but_the_recorder),
 		cmocka_unit_test(test_exec_in_multithreaded),
 		cmocka_unit_test(test_out_of_order_rejected),
 		cmocka_unit_test(test_pending_wakeup_race),

@@ -268,6 +268,7 @@ static void check_info(const struct tl_rec_info *got)
 	assert_string_equal(got->target, want.target);
 	assert_string_equal(got->tool_version, want.tool_version);
 	assert_int_equal(got->groups, 0x3f);
+	assert_int_equal(got->recorder_pid, (uint32_t)getpid());
 	/* the pair was read a moment ago: both clocks within a minute of now */
 	assert_true(want.boot_ns - got->boot_ns < 60000000000ull);
 	assert_true(want.real_ns - got->real_ns < 60000000000ull);

@@ -37,6 +37,7 @@ static struct tl_model *new_model(const struct tl_rec_info *info,
 	struct tl_model_opts o = { 0 };
 
 	o.all_tasks = strcmp(info->target, "all") == 0;
+	o.recorder_pid = info->recorder_pid;
 	o.blocking_syscalls_only = h && h->blocking_syscalls_only;
 	o.no_trace_series = h && h->no_trace_series;
 	o.no_tree_series = h && h->no_tree_series;

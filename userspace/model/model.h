@@ -369,6 +369,8 @@ struct tl_step tl_series_step(const struct tl_series *s, size_t i);
 
 struct tl_model_opts {
 	bool all_tasks;        /* every task is traced (recording made with --all) */
+	uint32_t recorder_pid; /* but this process, which made the recording:
+				* seen only as the other side of events */
 	/* keep in tl_thread.sys only the syscalls the thread blocked in (and
 	 * those whose enter was not seen): what the Perfetto export draws as
 	 * slices. The per-thread counts still count every syscall. */

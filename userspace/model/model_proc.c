@@ -120,7 +120,7 @@ struct thr *tl_thr_get(struct tl_model *m, uint32_t tid, uint32_t pid, uint64_t 
 	if (last && last->exiting)
 		return NULL; /* an exited thread's last moments: not a new one */
 	struct proc *p = tl_proc_find(m, pid);
-	if (!p && m->o.all_tasks)
+	if (!p && m->o.all_tasks && pid != m->o.recorder_pid)
 		p = tl_proc_get(m, pid, ts);
 	if (!p)
 		return NULL;

@@ -231,6 +231,7 @@ static bool take_field(struct tl_rec_info *in, const struct field *f)
 	case TL_HK_GROUPS: return get_u32(&in->groups, f);
 	case TL_HK_TOOL_VERSION:
 		return get_str(in->tool_version, sizeof(in->tool_version), f);
+	case TL_HK_RECORDER_PID: return get_u32(&in->recorder_pid, f);
 	default: return true;
 	}
 }

@@ -54,6 +54,7 @@ enum tl_rec_key {
 	TL_HK_TOOL_VERSION = 10,
 	TL_HK_PAD = 11,         /* 0-7 zero bytes: the header length becomes a
 				 * multiple of 8, so records start aligned */
+	TL_HK_RECORDER_PID = 12, /* u32: the recording process (not traced) */
 	TL_HK_CRC = 0xffff,     /* u32 crc32 of the header bytes before it */
 };
 
@@ -71,6 +72,8 @@ struct tl_rec_info {
 	char target[1024];    /* "cmd: ./prog a b" / "pid: 1234,5678" / "all" */
 	uint32_t groups;      /* 1 << enum tl_group of recorded groups */
 	char tool_version[32];
+	uint32_t recorder_pid; /* threadline's own process, never traced; 0
+				* in recordings that do not say */
 };
 
 /* Fills what the recording machine says about itself: format and ABI

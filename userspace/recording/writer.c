@@ -114,6 +114,7 @@ void tl_rec_info_init(struct tl_rec_info *info)
 	info->ncpus = n > 0 ? (uint32_t)n : 1;
 	clock_pair(&info->boot_ns, &info->real_ns);
 	copy_str(info->tool_version, sizeof(info->tool_version), TL_VERSION);
+	info->recorder_pid = (uint32_t)getpid();
 }
 
 /* ---- header ---- */
@@ -171,6 +172,8 @@ static size_t encode_header(struct hbuf *h, const struct tl_rec_info *in)
 	put_str(h, TL_HK_TOOL_VERSION,
 		in->tool_version[0] ? in->tool_version : TL_VERSION,
 		sizeof(in->tool_version));
+	if (in->recorder_pid)
+		put_u32(h, TL_HK_RECORDER_PID, in->recorder_pid);
 	put_field(h, TL_HK_PAD, zeros, (8 - (h->len + 4 + 8) % 8) % 8);
 	hlen = (uint32_t)(h->len + 8);
 	if (h->len + 8 > h->cap)
