@@ -43,7 +43,7 @@ static const struct argp_option options[] = {
 	{ "top", OPT_TOP, "N", 0, "Per process, only the N thread rows that waited "
 	  "longest (blocked + runnable); 0: all (the default)", 0 },
 	{ "procs", OPT_PROCS, "N", 0, "A section for only the N busiest processes "
-	  "(time running, waiting for a CPU, for a lock or for the disk) when more "
+	  "(time running, waiting for a CPU, for a held lock or for the disk) when more "
 	  "are recorded (default 10), or all; with all, alike processes are not "
 	  "grouped in the tree either", 0 },
 	{ "syscalls", OPT_SYSCALLS, NULL, 0, "In \"Syscalls blocked in\", every "

@@ -350,6 +350,7 @@ int tl_report_text(FILE *out, const struct tl_model *m, const struct tl_load_res
 		    tl_report_procs_detailed(&c.procs, tl_model_proc(m, i)))
 			proc_section(&c, tl_model_proc(m, i));
 	tl_report_procs_rest(out, &c.procs);
+	w.procs = &c.procs;
 	if (tl_report_syswaits_text(out, &w, c.root, c.width, o->syscalls,
 				    !o->all_threads) ||
 	    tl_report_stacks_section(out, m, o) == -ENOMEM) {

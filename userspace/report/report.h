@@ -89,12 +89,16 @@ void tl_report_span(const struct tl_model *m, const struct tl_process *root,
  * up once) and the deadlocks of the model. */
 struct tl_stacksym;
 struct tl_lock_sites;
+struct tl_report_procs;
 struct tl_report_waits {
 	const struct tl_model *m;
 	struct tl_symbolizer *sym;
 	struct tl_stacksym *stk;    /* record -g's stacks named, or NULL */
 	struct tl_deadlock *dl;
 	size_t ndl;
+	/* the processes the text report details (report_procs.c), or NULL
+	 * for all: "Syscalls blocked in" looks at their threads only */
+	const struct tl_report_procs *procs;
 };
 int tl_report_waits_init(struct tl_report_waits *w, const struct tl_model *m,
 			 uint64_t threshold_ns);

@@ -2,9 +2,9 @@
  * three or more sibling processes with no children of their own and names
  * alike (a shell's thousand `true`s) make one row; and which processes get
  * a section of their own when more are shown than a reader can take in:
- * those whose threads ran, waited for a CPU, for a lock or for the disk
- * longest. An idle daemon sleeping in poll all along is not why anything
- * was slow.
+ * those whose threads ran, waited for a CPU, for a lock someone held or
+ * for the disk longest. An idle daemon sleeping in poll, or an idle pool
+ * waiting on its condition variable, is not why anything was slow.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -149,7 +149,24 @@ void tl_report_proc_tree(FILE *f, const struct tl_model *m, const struct tl_proc
 
 /* ---- which processes get a section ---- */
 
-/* Time its threads ran, waited for a CPU, for a futex or in D state. */
+/* Time t waited for a lock someone held (a futex wait whose owner the
+ * kernel side read): contention, unlike an idle pool's condition wait. */
+static uint64_t lock_wait_ns(const struct tl_thread *t)
+{
+	uint64_t ns = 0;
+
+	if (!t->sum.blocked_ns[TL_WHY_FUTEX])
+		return 0;
+	for (size_t i = 0; i < t->niv; i++) {
+		struct tl_interval iv = tl_thread_iv(t, i);
+
+		if (iv.block->why == TL_WHY_FUTEX && iv.block->holder)
+			ns += iv.end - iv.start;
+	}
+	return ns;
+}
+
+/* Time its threads ran, waited for a CPU, for a held lock or in D state. */
 static uint64_t busy_ns(const struct tl_process *p)
 {
 	uint64_t ns = 0;
@@ -158,7 +175,7 @@ static uint64_t busy_ns(const struct tl_process *p)
 		const struct tl_thread_sum *s = &p->threads[i]->sum;
 
 		ns += s->ns[TL_ST_RUNNING] + s->ns[TL_ST_RUNNABLE] + s->ns[TL_ST_UNINT] +
-		      s->blocked_ns[TL_WHY_FUTEX];
+		      lock_wait_ns(p->threads[i]);
 	}
 	return ns;
 }

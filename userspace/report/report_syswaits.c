@@ -57,7 +57,8 @@ static int gather(struct tl_report_waits *rw, const struct tl_process *root,
 		const struct tl_thread *t = tl_model_thread(rw->m, i);
 		struct thr_waits *x = &v[n];
 
-		if (!under(t->proc, root))
+		if (!under(t->proc, root) ||
+		    (rw->procs && !tl_report_procs_detailed(rw->procs, t->proc)))
 			continue;
 		x->total_ns = tl_thread_syswait_ns(t, &x->count);
 		if (!x->count)
@@ -193,8 +194,9 @@ int tl_report_syswaits_text(FILE *f, struct tl_report_waits *rw, const struct tl
 
 	if (e)
 		return e;
-	fprintf(f, "\nSyscalls blocked in%s\n", all ? "" :
-		" (the threads blocked longest; --syscalls shows all)");
+	fprintf(f, "\nSyscalls blocked in%s%s\n", all ? "" :
+		" (the threads blocked longest; --syscalls shows all)",
+		rw->procs && !rw->procs->all ? "\n  of the processes detailed above" : "");
 	if (!n)
 		fprintf(f, "  none: no traced thread blocked in a syscall.\n");
 	else
