@@ -102,6 +102,8 @@ static int load_and_write(struct run *x, const char *recording, struct tl_export
 		.no_tree_series = true,
 		/* and stream it, keeping none of its steps */
 		.proc_series_streamed = true,
+		/* the flows read the wakeup edges once (perfetto_flows.c) */
+		.wakeup_edges_read_once = true,
 		.begin = begin,
 		.record = record,
 		.arg = x,

@@ -13,6 +13,9 @@
  * (so two threads of a program must not read one model at once). An edge
  * is known by where it starts in the stream until it is final: a waking
  * that came while its wakee was still on a CPU is found effective later.
+ * A caller that reads the edges once, in order, has the stream given back
+ * as it goes (tl_model_opts.wakeup_edges_read_once): the rest is moved to
+ * the front and the room after it freed.
  */
 #include <stdlib.h>
 #include "model_impl.h"
@@ -117,6 +120,31 @@ static void decode(const struct tl_model *m, struct tl_ivpos *c, struct tl_wakeu
 	c->i++;
 }
 
+/* Gives back the bytes before group g once they are worth it: at least
+ * WK_GIVE_MIN and an eighth of what stays, so moving what stays costs at
+ * most eight times what is freed. */
+#define WK_GIVE_MIN (256u << 10)
+static void give_back(struct tl_model *m, size_t g)
+{
+	struct wkck *ck = m->wk_ck.p;
+	size_t gone = ck[g].off, rest = m->wakeups.n - gone;
+	uint8_t *p = m->wakeups.p;
+	void *q;
+
+	if (gone < WK_GIVE_MIN || gone < rest / 8)
+		return;
+	memmove(p, p + gone, rest);
+	q = realloc(p, rest + 1);
+	if (q) {
+		m->wakeups.p = q;
+		m->wakeups.cap = rest + 1;
+	}
+	m->wakeups.n = rest;
+	for (size_t j = g; j < m->wk_ck.n; j++)
+		ck[j].off -= gone;
+	m->wk_cache.off -= gone;
+}
+
 struct tl_wakeup_ev tl_model_wakeup(const struct tl_model *m, size_t i)
 {
 	struct tl_model *mm = (struct tl_model *)m; /* only its read position */
@@ -131,5 +159,7 @@ struct tl_wakeup_ev tl_model_wakeup(const struct tl_model *m, size_t i)
 		decode(m, &c, &e);
 	while (c.i <= i);
 	mm->wk_cache = c;
+	if (m->o.wakeup_edges_read_once && i % WK_GROUP == 0)
+		give_back(mm, i / WK_GROUP);
 	return e;
 }
