@@ -952,6 +952,78 @@ static void test_compact_intervals(void **state)
 	tl_model_free(m);
 }
 
+/* Wakeup edges read back as they were made: runs from one waker that stays
+ * awake (stored without it), wakers that are not threads (an interrupt, an
+ * untraced task), target CPUs on both sides of what the flags byte holds;
+ * and, read once in order (wakeup_edges_read_once), the same edges while
+ * the store is given back. */
+static struct tl_model *edge_model(bool read_once, size_t n)
+{
+	struct tl_model_opts o = { .wakeup_edges_read_once = read_once };
+	struct tl_model *m = tl_model_new(&o);
+	static const int32_t cpus[] = { -1, 0, 1, 2, 3, 7, 200 };
+
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true, .comm = "a"));
+	put(m, TR_SNAP(.ts = MS(0), .tid = 101, .pid = 100, .cpu = 1, .on_cpu = true,
+		       .comm = "b"));
+	for (uint32_t k = 0; k < 8; k++)
+		put(m, TR_SNAP(.ts = MS(0), .tid = 200 + k, .pid = 100, .state = 1,
+			       .comm = "c"));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t waker = i % 97 < 60 ? 100 : i % 97 < 90 ? 101 : 300;
+		put(m, TR_WAKING(.ts = MS(1) + i * 1000 + (i % 13) * 7, .cpu = waker == 101,
+				 .waker = waker, .waker_pid = waker == 300 ? 300 : 100,
+				 .wakee = 200 + (uint32_t)(i % 8), .wakee_pid = 100,
+				 .target_cpu = cpus[i % 7], .irq = i % 89 == 0));
+	}
+	if (read_once) /* tl_model_check would read the edges */
+		assert_int_equal(tl_model_finish(m, MS(1) + n * 1000 + D(1)), 0);
+	else
+		finish(m, MS(1) + n * 1000 + D(1));
+	return m;
+}
+
+static void check_edge(const struct tl_model *m, size_t i, const struct tl_wakeup_ev *w)
+{
+	static const int32_t cpus[] = { -1, 0, 1, 2, 3, 7, 200 };
+	uint32_t waker = i % 97 < 60 ? 100 : i % 97 < 90 ? 101 : 300;
+	bool irq = i % 89 == 0;
+
+	if (irq)
+		waker = 0;
+	if (w->ts != MS(1) + i * 1000 + (i % 13) * 7 || w->irq != irq ||
+	    w->waker != waker || w->wakee != 200 + i % 8 || w->target_cpu != cpus[i % 7] ||
+	    w->waker_idx != (waker == 100 || waker == 101 ? thr((struct tl_model *)m,
+								waker)->tid - 100 : TL_NO_THREAD) ||
+	    (w->waker_idx != TL_NO_THREAD && w->waker_awake_since != MS(0)))
+		fail_msg("edge %zu: ts %llu %u -> %u cpu %d irq %d idx %u since %llu", i,
+			 (unsigned long long)w->ts, w->waker, w->wakee, w->target_cpu,
+			 w->irq, w->waker_idx, (unsigned long long)w->waker_awake_since);
+}
+
+static void test_wakeup_edges(void **state)
+{
+	(void)state;
+	enum { N = 100000 };
+	struct tl_model *m = edge_model(false, N), *once = edge_model(true, N);
+
+	assert_int_equal(tl_model_nwakeups(m), N);
+	for (size_t k = 0; k < 2 * N; k += 331) {   /* forward, then back */
+		size_t i = k < N ? k : 2 * N - 1 - k;
+		struct tl_wakeup_ev w = tl_model_wakeup(m, i);
+
+		check_edge(m, i, &w);
+	}
+	for (size_t i = 0; i < N; i++) {
+		struct tl_wakeup_ev w = tl_model_wakeup(m, i), o = tl_model_wakeup(once, i);
+
+		check_edge(once, i, &o);
+		assert_memory_equal(&w, &o, sizeof(w));
+	}
+	tl_model_free(m);
+	tl_model_free(once);
+}
+
 /* A model that keeps only a series' totals (series_totals_only) gives the
  * same whole-span statistics as one that keeps its steps, and refuses a
  * window it cannot answer. */
@@ -1082,8 +1154,10 @@ int main(void)
 		cmocka_unit_test(test_reaping),
 		cmocka_unit_test(test_traced_set),
 		cmocka_unit_test(test_compact_intervals),
+		cmocka_unit_test(test_wakeup_edges),
 		cmocka_unit_test(test_series_totals),
 		cmocka_unit_test(test_series_streamed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
+
