@@ -7,8 +7,9 @@
  * target CPU + 1 (when below 3), then as variable length integers (7 bits a
  * byte) its time after the previous edge's, its target CPU + 1 less 3 (when
  * not below 3), the waker and the wakee (a traced thread as its index, its
- * TID being the thread's; another as its TID) and, for a traced waker, how
- * long before ts it had been awake. Most edges come in runs from one waker
+ * TID being the thread's, a wakee's as its step from a traced waker's,
+ * zigzag: they are mostly near; another as its TID) and, for a traced
+ * waker, how long before ts it had been awake. Most edges come in runs from one waker
  * that stays awake: an edge whose waker and awake time are the previous
  * edge's says so by a flag and leaves both out. Every 32nd edge starts a
  * group, which leaves nothing out: a checkpoint keeps its time and where it
@@ -81,6 +82,16 @@ static bool group(struct tl_model *m, uint64_t ts)
 	return ck != NULL;
 }
 
+static uint64_t zigzag(int64_t v)
+{
+	return v < 0 ? 2 * (uint64_t)-v - 1 : 2 * (uint64_t)v;
+}
+
+static int64_t unzigzag(uint64_t z)
+{
+	return z & 1 ? -(int64_t)((z + 1) / 2) : (int64_t)(z / 2);
+}
+
 /* Encodes e after the flags byte at buf; returns the end. */
 static uint8_t *encode(uint8_t *buf, const struct tl_wakeup_ev *e, uint64_t delta,
 		       bool same)
@@ -99,7 +110,10 @@ static uint8_t *encode(uint8_t *buf, const struct tl_wakeup_ev *e, uint64_t delt
 		p = tl_put_var(p, cpu1 - WK_CPU_MORE);
 	if (!same)
 		p = tl_put_var(p, waker_thr ? e->waker_idx : e->waker);
-	p = tl_put_var(p, wakee_thr ? e->wakee_idx : e->wakee);
+	if (waker_thr && wakee_thr)
+		p = tl_put_var(p, zigzag((int64_t)e->wakee_idx - e->waker_idx));
+	else
+		p = tl_put_var(p, wakee_thr ? e->wakee_idx : e->wakee);
 	if (waker_thr && !same)
 		p = tl_put_var(p, e->ts - e->waker_awake_since);
 	return p;
@@ -188,12 +202,14 @@ static void decode(const struct tl_model *m, struct tl_ivpos *c, struct wkwaker 
 		cpu1 += (uint32_t)tl_get_var(&p);
 	e->target_cpu = (int32_t)(cpu1 - 1);
 	decode_waker(m, &p, b, last, e);
-	uint32_t wakee = (uint32_t)tl_get_var(&p);
+	uint64_t wakee = tl_get_var(&p);
+	if (b & WK_WAKEE_THR && e->waker_idx != TL_NO_THREAD)
+		wakee = (uint64_t)((int64_t)e->waker_idx + unzigzag(wakee));
 	if (b & WK_WAKEE_THR) {
-		e->wakee_idx = wakee;
-		e->wakee = tid_of(m, wakee);
+		e->wakee_idx = (uint32_t)wakee;
+		e->wakee = tid_of(m, (uint32_t)wakee);
 	} else {
-		e->wakee = wakee;
+		e->wakee = (uint32_t)wakee;
 	}
 	if ((b & (WK_WAKER_THR | WK_SAME_WAKER)) == WK_WAKER_THR)
 		e->waker_awake_since = e->ts - tl_get_var(&p);
