@@ -15,7 +15,9 @@
 #include "load/load.h"
 #include "model/model.h"
 
-#define OUT_BUF (1u << 20)
+/* written out at about this size; a large message grows it (the sched
+ * bundles, some hundreds of KiB) while the whole model is in memory */
+#define OUT_BUF (1u << 18)
 
 static int open_out(const char *out, char *err, size_t errlen)
 {
