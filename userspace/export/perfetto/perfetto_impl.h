@@ -300,6 +300,9 @@ static inline uint64_t tl_pf_life_ts(uint64_t start, uint64_t end)
 void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
 			  const char *name, const char *description, bool counter);
 void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev);
+/* The track will have no more events: its sequence's state is dropped
+ * (an event on it after all would start a new sequence). */
+void tl_pf_te_track_done(struct tl_pf_te *te, uint64_t track);
 /* A slice [begin, end] on a track whose slices never overlap: a begin at
  * or before the track's previous end is moved just after it, and a slice
  * left empty is dropped (returns false). *last holds the previous end. */

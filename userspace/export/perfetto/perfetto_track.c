@@ -292,7 +292,12 @@ static int emit_series(struct tl_pf_te *te, const struct tl_process *p,
 			     "threads of this process Running at once", true);
 	tl_pf_te_named_track(te, o.con, parent, "concurrency",
 			     "threads of this process Running or Runnable", true);
-	return tl_proc_series_each(p, series_step, &o);
+	if (tl_proc_series_each(p, series_step, &o))
+		return -ENOMEM;
+	/* thousands of short processes: their counters' state is not kept */
+	tl_pf_te_track_done(te, o.par);
+	tl_pf_te_track_done(te, o.con);
+	return 0;
 }
 
 static void emit_losses(struct tl_pf_te *te, const struct tl_model *m,
