@@ -8,8 +8,9 @@
  * before it. For the same reason the flows leaving (or ending at) one
  * slice come one after another, so the caps need a count of the current
  * slice's only. A thread whose slices do not end in order (syscalls were
- * lost) is searched as a whole, with a count for each of its slices, as
- * it always was: that it is one is learnt by making its slices once first.
+ * lost) keeps all of them instead, searched by bisection, with a count for
+ * each: which threads those are is learnt by making every thread's slices
+ * once first.
  *
  * Each flow found is appended to its waker's stream of flows leaving and
  * its wakee's of flows ending: per entry one variable length integer of
