@@ -273,7 +273,9 @@ static int flow_for(struct tl_pf_flows *f, struct finder *x,
 	return 0;
 }
 
-/* Whether thread t's slices end in order; if not, keeps them all. */
+/* Whether thread t's slices end in order; if not, keeps them all. A
+ * thread without recorded syscalls has a slice per blocked interval,
+ * ending where it does: in order, the intervals being. */
 static int prepare(struct finder *x, struct fthread *ft, const struct tl_thread *t)
 {
 	struct tl_pf_bslice b;
@@ -281,7 +283,7 @@ static int prepare(struct finder *x, struct fthread *ft, const struct tl_thread 
 
 	*x = (struct finder){ .out_slice = UINT32_MAX, .in_slice = UINT32_MAX };
 	tl_pf_slices_begin(&x->it, t, false);
-	while (tl_pf_slices_next(&x->it, &b))
+	while (t->nsys && tl_pf_slices_next(&x->it, &b))
 		;
 	ft->sorted = x->it.sorted;
 	tl_pf_slices_begin(&x->it, t, false);
