@@ -382,7 +382,7 @@ struct tl_model_opts {
 	bool no_tree_series;
 	/* count wakeup edges (tl_model_nwakeups) without keeping them:
 	 * tl_model_wakeup and tl_model_count_wakeups have none to read.
-	 * ~10 bytes an edge, ~5 MiB per million records of a -a recording. */
+	 * ~6 to 8 bytes an edge (model_wake.c), up to one per two records. */
 	bool no_wakeup_edges;
 	/* the caller reads the wakeup edges once, in order (tl_model_wakeup
 	 * with i rising from 0, as the Perfetto export's flows do): the
