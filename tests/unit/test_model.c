@@ -1014,6 +1014,93 @@ static void test_compact_intervals(void **state)
 	tl_model_free(m);
 }
 
+/* Wakeup edges read back as they were made: runs from one waker that stays
+ * awake (stored without it), wakers that are not threads (an interrupt, an
+ * untraced task), wakees before and after their waker, target CPUs on both
+ * sides of what the flags byte holds; and, read once in order
+ * (wakeup_edges_read_once), the same edges while the store is given back. */
+static const int32_t edge_cpus[] = { -1, 0, 1, 2, 3, 7, 200 };
+
+static uint32_t edge_waker(size_t i)
+{
+	return i % 97 < 60 ? 100 : i % 97 < 90 ? 101 : 300;
+}
+
+static uint32_t edge_wakee(size_t i)
+{
+	return edge_waker(i) == 101 && i % 5 == 0 ? 100 : 200 + (uint32_t)(i % 8);
+}
+
+/* Threads 100, 101, 200.. are made in that order; 300 is not traced. */
+static uint32_t edge_idx(uint32_t tid)
+{
+	return tid == 300 ? TL_NO_THREAD : tid < 200 ? tid - 100 : tid - 200 + 2;
+}
+
+static struct tl_model *edge_model(bool read_once, size_t n)
+{
+	struct tl_model_opts o = { .wakeup_edges_read_once = read_once };
+	struct tl_model *m = tl_model_new(&o);
+
+	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true, .comm = "a"));
+	put(m, TR_SNAP(.ts = MS(0), .tid = 101, .pid = 100, .cpu = 1, .on_cpu = true,
+		       .comm = "b"));
+	for (uint32_t k = 0; k < 8; k++)
+		put(m, TR_SNAP(.ts = MS(0), .tid = 200 + k, .pid = 100, .state = 1,
+			       .comm = "c"));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t waker = edge_waker(i);
+		put(m, TR_WAKING(.ts = MS(1) + i * 1000 + (i % 13) * 7, .cpu = waker == 101,
+				 .waker = waker, .waker_pid = waker == 300 ? 300 : 100,
+				 .wakee = edge_wakee(i), .wakee_pid = 100,
+				 .target_cpu = edge_cpus[i % 7], .irq = i % 89 == 0));
+	}
+	if (read_once) /* tl_model_check would read the edges */
+		assert_int_equal(tl_model_finish(m, MS(1) + n * 1000 + D(1)), 0);
+	else
+		finish(m, MS(1) + n * 1000 + D(1));
+	return m;
+}
+
+static void check_edge(size_t i, const struct tl_wakeup_ev *w)
+{
+	bool irq = i % 89 == 0;
+	uint32_t waker = irq ? 0 : edge_waker(i), wakee = edge_wakee(i);
+	uint32_t waker_idx = irq ? TL_NO_THREAD : edge_idx(waker);
+
+	if (w->ts != MS(1) + i * 1000 + (i % 13) * 7 || w->irq != irq ||
+	    w->waker != waker || w->wakee != wakee || w->target_cpu != edge_cpus[i % 7] ||
+	    w->waker_idx != waker_idx || w->wakee_idx != edge_idx(wakee) ||
+	    (waker_idx != TL_NO_THREAD && w->waker_awake_since != MS(0)))
+		fail_msg("edge %zu: ts %llu %u -> %u cpu %d irq %d idx %u %u since %llu", i,
+			 (unsigned long long)w->ts, w->waker, w->wakee, w->target_cpu,
+			 w->irq, w->waker_idx, w->wakee_idx,
+			 (unsigned long long)w->waker_awake_since);
+}
+
+static void test_wakeup_edges(void **state)
+{
+	(void)state;
+	enum { N = 100000 };
+	struct tl_model *m = edge_model(false, N), *once = edge_model(true, N);
+
+	assert_int_equal(tl_model_nwakeups(m), N);
+	for (size_t k = 0; k < 2 * N; k += 331) {   /* forward, then back */
+		size_t i = k < N ? k : 2 * N - 1 - k;
+		struct tl_wakeup_ev w = tl_model_wakeup(m, i);
+
+		check_edge(i, &w);
+	}
+	for (size_t i = 0; i < N; i++) {
+		struct tl_wakeup_ev w = tl_model_wakeup(m, i), o = tl_model_wakeup(once, i);
+
+		check_edge(i, &o);
+		assert_memory_equal(&w, &o, sizeof(w));
+	}
+	tl_model_free(m);
+	tl_model_free(once);
+}
+
 /* A model that keeps only a series' totals (series_totals_only) gives the
  * same whole-span statistics as one that keeps its steps, and refuses a
  * window it cannot answer. */
@@ -1146,8 +1233,10 @@ int main(void)
 		cmocka_unit_test(test_reaping),
 		cmocka_unit_test(test_traced_set),
 		cmocka_unit_test(test_compact_intervals),
+		cmocka_unit_test(test_wakeup_edges),
 		cmocka_unit_test(test_series_totals),
 		cmocka_unit_test(test_series_streamed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
+

@@ -23,6 +23,7 @@
 #include "records.h"
 #include "tests/common/protoc_text.h"
 #include "userspace/export/perfetto/perfetto_check.h"
+#include "userspace/model/model.h"
 #include "userspace/recording/recording.h"
 
 #define T0 1000000000ull       /* first timestamp of the recording */
@@ -964,6 +965,54 @@ static void test_json(void **state)
 		assert_int_equal(system(cmd), 0);
 }
 
+/* A waker that wakes more threads than PF_SLICE_FLOWS after its one
+ * blocking slice: that many flows leave it, each ending at its wakee's
+ * slice, found with the edges read once (as the export loads a model). */
+static void test_flow_caps(void **state)
+{
+	enum { WAKEES = PF_SLICE_FLOWS + 6 };
+	struct tl_model_opts o = { .wakeup_edges_read_once = true };
+	struct tl_model *m = tl_model_new(&o);
+	struct tl_rec_info info = { .ncpus = 2, .boot_ns = T0 };
+	struct tl_pf_track_stats st;
+	struct tl_pf_check ck;
+	struct pb_writer w;
+	char err[256] = "";
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(tl_model_feed(m, TR_SNAP(.ts = T0, .tid = 100, .pid = 100,
+						  .on_cpu = true, .comm = "waker")), 0);
+	for (uint32_t k = 0; k < WAKEES; k++)
+		assert_int_equal(tl_model_feed(m, TR_SNAP(.ts = T0, .tid = 200 + k, .pid = 100,
+							  .state = 1, .nr = 202,
+							  .a0 = 0x1000 + 8 * k,
+							  .comm = "wakee")), 0);
+	/* 100 waits on a futex from 1 ms to 2 ms, runs again at 3 ms */
+	assert_int_equal(tl_model_feed(m, TR_SWITCH(.ts = T0 + 1000000, .prev = 100,
+						    .prev_pid = 100, .state = 1, .nr = 202,
+						    .a0 = 0x9000)), 0);
+	assert_int_equal(tl_model_feed(m, TR_WAKING(.ts = T0 + 2000000, .irq = true,
+						    .wakee = 100, .wakee_pid = 100)), 0);
+	assert_int_equal(tl_model_feed(m, TR_SWITCH(.ts = T0 + 3000000, .next = 100,
+						    .next_pid = 100)), 0);
+	for (uint32_t k = 0; k < WAKEES; k++)
+		assert_int_equal(tl_model_feed(m, TR_WAKING(.ts = T0 + 4000000 + 10000 * k,
+							    .waker = 100, .waker_pid = 100,
+							    .wakee = 200 + k, .wakee_pid = 100,
+							    .target_cpu = 1)), 0);
+	assert_int_equal(tl_model_finish(m, T0 + 10000000), 0);
+	assert_int_equal(tl_pb_init_mem(&w, 1 << 16), 0);
+	tl_pf_write_preamble(&w, &info);
+	assert_int_equal(tl_pf_write_tracks(&w, m, &info, 0, &st), 0);
+	assert_int_equal(st.flows, PF_SLICE_FLOWS);
+	if (tl_pf_check(pb_data(&w), pb_size(&w), &ck, err, sizeof(err)))
+		fail_msg("checker: %s", err);
+	assert_int_equal(ck.flows, PF_SLICE_FLOWS);
+	tl_pb_close(&w);
+	tl_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -980,6 +1029,7 @@ int main(void)
 		cmocka_unit_test(test_checker_sequences),
 		cmocka_unit_test(test_waking_flags),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_flow_caps),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -15,7 +15,9 @@
 #include "load/load.h"
 #include "model/model.h"
 
-#define OUT_BUF (1u << 20)
+/* written out at about this size; a large message grows it (the sched
+ * bundles, some hundreds of KiB) while the whole model is in memory */
+#define OUT_BUF (1u << 18)
 
 static int open_out(const char *out, char *err, size_t errlen)
 {
@@ -102,6 +104,8 @@ static int load_and_write(struct run *x, const char *recording, struct tl_export
 		.no_tree_series = true,
 		/* and stream it, keeping none of its steps */
 		.proc_series_streamed = true,
+		/* the flows read the wakeup edges once (perfetto_flows.c) */
+		.wakeup_edges_read_once = true,
 		.begin = begin,
 		.record = record,
 		.arg = x,

@@ -44,6 +44,7 @@ static struct tl_model *new_model(const struct tl_rec_info *info,
 	o.no_wakeup_edges = h && h->no_wakeup_edges;
 	o.series_totals_only = h && h->series_totals_only;
 	o.proc_series_streamed = h && h->proc_series_streamed;
+	o.wakeup_edges_read_once = h && h->wakeup_edges_read_once;
 	return tl_model_new(&o);
 }
 

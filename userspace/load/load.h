@@ -30,6 +30,7 @@ struct tl_load_hooks {
 	/* Series and edges the caller never asks for (tl_model_opts). */
 	bool no_trace_series, no_tree_series, no_wakeup_edges;
 	bool series_totals_only, proc_series_streamed;
+	bool wakeup_edges_read_once;     /* how it reads the edges */
 	/* Called once the header is read, before any record; a non-zero
 	 * return (-errno, with res->msg set) stops the load. */
 	int (*begin)(void *arg, const struct tl_rec_info *info,

@@ -384,8 +384,14 @@ struct tl_model_opts {
 	bool no_tree_series;
 	/* count wakeup edges (tl_model_nwakeups) without keeping them:
 	 * tl_model_wakeup and tl_model_count_wakeups have none to read.
-	 * ~10 bytes an edge, ~5 MiB per million records of a -a recording. */
+	 * ~6 to 8 bytes an edge (model_wake.c), up to one per two records. */
 	bool no_wakeup_edges;
+	/* the caller reads the wakeup edges once, in order (tl_model_wakeup
+	 * with i rising from 0, as the Perfetto export's flows do): the
+	 * store gives back what lies before the group being read, so it
+	 * shrinks as the caller's own structures grow. An edge read past is
+	 * gone (so is tl_model_count_wakeups' and tl_model_check's walk). */
+	bool wakeup_edges_read_once;
 	/* keep only the totals (tl_series.sum) of a series of more than
 	 * ~136 steps (the size of the totals), added up as it is built: for a caller that asks
 	 * only for whole-span statistics (8 bytes a step, ~1 per record in

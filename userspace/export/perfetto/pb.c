@@ -88,6 +88,19 @@ int tl_pb_close(struct pb_writer *w)
 	return err;
 }
 
+void tl_pb_trim(struct pb_writer *w)
+{
+	uint8_t *p;
+
+	if (w->len || w->depth || w->cap <= w->soft || !w->buf)
+		return;
+	p = realloc(w->buf, w->soft);
+	if (!p)
+		return;
+	w->buf = p;
+	w->cap = w->lim = w->soft;
+}
+
 /* Slow path of pb_room: write out when nothing is open, else grow (open
  * length slots must stay in memory) and let the fast path use all of it
  * until the outermost message ends (tl_pb_end() then writes out). */

@@ -49,6 +49,9 @@ int tl_pb_init_fd(struct pb_writer *w, int fd, size_t cap);
 int tl_pb_init_mem(struct pb_writer *w, size_t cap);
 /* Writes out what is buffered; only legal with no message open. */
 int tl_pb_flush(struct pb_writer *w);
+/* With nothing buffered, gives back the room a large message grew the
+ * buffer to beyond the size it was made with. */
+void tl_pb_trim(struct pb_writer *w);
 /* Flushes (fd mode) and frees the buffer. Returns the sticky error. */
 int tl_pb_close(struct pb_writer *w);
 static inline int pb_error(const struct pb_writer *w) { return w->err; }

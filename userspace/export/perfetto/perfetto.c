@@ -12,6 +12,7 @@ struct tl_pf {
 	const struct tl_rec_info *info;
 	struct tl_pf_proc *proc;
 	struct tl_pf_sched *sched;
+	struct tl_pf_sched_stats sched_st;   /* once sched is freed */
 	struct tl_pf_track_stats track;
 	uint32_t cp_tid;          /* thread whose critical path is drawn, or 0 */
 };
@@ -51,6 +52,15 @@ int tl_pf_finish(struct tl_pf *pf, const struct tl_model *m)
 
 	tl_pf_proc_flush(pf->proc);
 	tl_pf_sched_finish(pf->sched);
+	/* what the record stream needed is done with: its room goes to the
+	 * tracks (flows, sequences), made while the whole model is there */
+	tl_pf_sched_stats(pf->sched, &pf->sched_st);
+	tl_pf_sched_free(pf->sched);
+	pf->sched = NULL;
+	tl_pf_proc_free(pf->proc);
+	pf->proc = NULL;
+	if (!tl_pb_flush(pf->w))
+		tl_pb_trim(pf->w);
 	if (m) {
 		err = tl_pf_write_tracks(pf->w, m, pf->info, pf->cp_tid, &pf->track);
 		if (err)
@@ -62,8 +72,10 @@ int tl_pf_finish(struct tl_pf *pf, const struct tl_model *m)
 void tl_pf_stats(const struct tl_pf *pf, struct tl_pf_sched_stats *sched,
 		 struct tl_pf_track_stats *track)
 {
-	if (sched)
+	if (sched && pf->sched)
 		tl_pf_sched_stats(pf->sched, sched);
+	else if (sched)
+		*sched = pf->sched_st;
 	if (track)
 		*track = pf->track;
 }

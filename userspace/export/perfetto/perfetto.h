@@ -13,6 +13,9 @@
  *                      events on a sequence of its own, interned names);
  *   perfetto_track.c   what the model knows, as TrackEvents: blocking
  *                      slices, wakeup flows, parallelism counters, loss;
+ *   perfetto_slices.c  a thread's blocking slices, made one at a time;
+ *   perfetto_flows.c   the wakeup flows between slices, found in one walk
+ *                      of the wakeup edges;
  *   perfetto_usdt.c    USDT tasks/sections/marks/queues/coroutines.
  * The checker of finished traces is perfetto_check.h. Field numbers are
  * Perfetto's (docs/perfetto.md).

@@ -300,6 +300,9 @@ static inline uint64_t tl_pf_life_ts(uint64_t start, uint64_t end)
 void tl_pf_te_named_track(struct tl_pf_te *te, uint64_t uuid, uint64_t parent,
 			  const char *name, const char *description, bool counter);
 void tl_pf_te_event(struct tl_pf_te *te, const struct tl_pf_ev *ev);
+/* The track will have no more events: its sequence's state is dropped
+ * (an event on it after all would start a new sequence). */
+void tl_pf_te_track_done(struct tl_pf_te *te, uint64_t track);
 /* A slice [begin, end] on a track whose slices never overlap: a begin at
  * or before the track's previous end is moved just after it, and a slice
  * left empty is dropped (returns false). *last holds the previous end. */
@@ -316,6 +319,83 @@ void tl_pf_te_stats(const struct tl_pf_te *te, struct tl_pf_te_stats *st);
 /* Track uuids of model processes and threads. */
 uint64_t tl_pf_proc_uuid(uint32_t pid, uint32_t gen);
 uint64_t tl_pf_thread_uuid(uint32_t tid, uint32_t gen);
+
+/* ---- a thread's blocking slices (perfetto_slices.c) ----
+ * Made one at a time from the thread's intervals, in order; each is
+ * handed out once the next begins (till then later intervals of its
+ * syscall add to it). 40 bytes: the writer widens it to what it draws. */
+#define PF_BS_SC 0x3fffffffu      /* sc: 1 + index in t->sys, 0 none */
+#define PF_BS_UNINT 0x40000000u   /* state TL_ST_UNINT */
+#define PF_BS_WRITTEN 0x80000000u /* something is left of it on the track
+				   * after the previous one */
+struct tl_pf_bslice {
+	uint64_t start, end;
+	uint64_t blocked_ns;
+	uint32_t blk;                    /* tl_block.id (tl_model_block) */
+	uint32_t sc;                     /* PF_BS_* */
+	uint32_t waker;
+	uint32_t stack;                  /* record -g: its first interval's */
+};
+struct tl_thread;
+struct tl_pf_slice_it {
+	const struct tl_thread *t;
+	size_t i, k;                     /* next interval; syscall reached */
+	struct tl_pf_bslice last;        /* made, not handed out yet */
+	uint64_t wend;                   /* end of the last one written */
+	bool have, stacks;
+	bool sorted;                     /* no slice ended before the one
+					  * before it (so far) */
+};
+/* stacks: fill bslice.stack (else 0). */
+void tl_pf_slices_begin(struct tl_pf_slice_it *it, const struct tl_thread *t,
+			bool stacks);
+/* The next slice into *b; false after the last. */
+bool tl_pf_slices_next(struct tl_pf_slice_it *it, struct tl_pf_bslice *b);
+/* The slice's begin on its track, given the previous slice's end there:
+ * slices of one thread never overlap. 0 when nothing is left of it. */
+uint64_t tl_pf_slice_begin(uint64_t start, uint64_t end, uint64_t last);
+
+/* ---- flows along wakeup chains (perfetto_flows.c) ----
+ * A flow goes from the waker's last blocking slice before a wakeup, when
+ * it has not blocked since that slice ended, to the wakee's slice the
+ * wakeup ended; both written (PF_BS_WRITTEN), at most PF_SLICE_FLOWS
+ * leaving and as many ending at one slice (the first ones), so every flow
+ * that is terminated was also started. Ids are 1, 2, ... in the order of
+ * the wakeups. The wakeup edges are read once, in order
+ * (tl_model_opts.wakeup_edges_read_once lets the model free them as they
+ * are read); what each thread's slices need is kept in two byte streams
+ * of its own, about three bytes a flow each. */
+#define PF_SLICE_FLOWS 64
+struct tl_pf_flows;
+struct tl_model;
+/* NULL when out of memory. */
+struct tl_pf_flows *tl_pf_flows_find(const struct tl_model *m);
+void tl_pf_flows_free(struct tl_pf_flows *f);
+uint64_t tl_pf_flows_count(const struct tl_pf_flows *f);
+/* Reading thread ti's flows, its slices in order (their index counting
+ * every slice tl_pf_slices_next hands out). */
+struct tl_pf_flow_cur {               /* one direction */
+	const uint8_t *p, *end;          /* what is left of the stream */
+	uint32_t *pairs;                 /* or, owned, (slice, id) pairs in
+					  * order: for a thread whose slices
+					  * do not end in order */
+	size_t npairs, at;
+	uint32_t slice, id;              /* the entry read ahead */
+	bool have;
+};
+struct tl_pf_flow_rd {
+	struct tl_pf_flows *f;
+	size_t ti;
+	struct tl_pf_flow_cur out, in;
+	uint64_t ids_out[PF_SLICE_FLOWS], ids_in[PF_SLICE_FLOWS];
+};
+/* 0 or -ENOMEM. */
+int tl_pf_flows_open(struct tl_pf_flows *f, size_t ti, struct tl_pf_flow_rd *rd);
+/* The ids of the flows leaving slice i and of those ending at it into
+ * ev's flows and term_flows (slices asked for in rising order). */
+void tl_pf_flows_at(struct tl_pf_flow_rd *rd, uint32_t i, struct tl_pf_ev *ev);
+/* Done with the thread: its streams are freed. */
+void tl_pf_flows_close(struct tl_pf_flow_rd *rd);
 
 /* USDT marks as tracks: tasks and sections as slices (on as many lanes
  * under the process as overlaps need), marks as instants on the thread,

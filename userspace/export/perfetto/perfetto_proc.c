@@ -44,7 +44,7 @@ struct proc {
 	bool traced;
 	uint64_t start_ns;
 	char comm[TL_COMM_LEN];
-	char exe[TL_PATH_LEN]; /* the path of its last exec, or "" */
+	char *exe;         /* the path of its last exec, or NULL */
 	char *cmdline;     /* NUL-separated arguments, or NULL */
 	size_t cmdline_len;
 };
@@ -274,17 +274,23 @@ static void on_newtask(struct tl_pf_proc *p, const struct tl_newtask *n)
 	bool thread = n->clone_flags & PF_CLONE_THREAD, is_new;
 	uint32_t tgid = thread ? n->h.tgid : n->tid;
 	const uint64_t *parent = thread ? NULL : tl_hmap_find(&p->proc_idx, n->h.tgid);
-	char exe[TL_PATH_LEN] = ""; /* a child runs its parent's program */
+	const char *pexe = parent ? proc_at(p, *parent)->exe : NULL;
+	char *exe = pexe ? strdup(pexe) : NULL; /* a child runs its parent's program */
 	struct proc *pr;
 	struct task *t;
 
-	if (parent)
-		memcpy(exe, proc_at(p, *parent)->exe, sizeof(exe));
+	if (pexe && !exe) {
+		p->oom = true;
+		return;
+	}
 	pr = get_proc(p, tgid);
+	if (!pr || thread)
+		free(exe);
 	if (!pr)
 		return;
 	if (!thread) {
-		memcpy(pr->exe, exe, sizeof(exe));
+		free(pr->exe);
+		pr->exe = exe;
 		free(pr->cmdline);   /* a reused PID: forget the old program */
 		pr->cmdline = NULL;
 		pr->cmdline_len = 0;
@@ -359,6 +365,8 @@ static void on_snapshot(struct tl_pf_proc *p, const struct tl_task_snap *s)
 static void tl_model_on_exec(struct tl_pf_proc *p, const struct tl_exec *e)
 {
 	struct proc *pr;
+	size_t max = sizeof(e->filename) < TL_PATH_LEN ? sizeof(e->filename) : TL_PATH_LEN - 1;
+	char *exe;
 
 	new_moment(p);
 	renew_task(p, e->h.tid, e->h.tgid, e->comm, e->h.ts);
@@ -366,7 +374,13 @@ static void tl_model_on_exec(struct tl_pf_proc *p, const struct tl_exec *e)
 	if (!pr)
 		return;
 	set_comm(pr->comm, e->comm);
-	snprintf(pr->exe, sizeof(pr->exe), "%.*s", (int)sizeof(e->filename), e->filename);
+	exe = strndup(e->filename, max);
+	if (!exe) {
+		p->oom = true;
+		return;
+	}
+	free(pr->exe);
+	pr->exe = exe;
 	pr->name_from_leader = true;
 	queue_proc(p, pr, e->h.ts);
 }
@@ -455,9 +469,10 @@ static bool same_program(const char *argv0, const char *label, bool is_comm)
 static void write_cmdline(struct pb_writer *w, const struct proc *pr)
 {
 	const char *s = pr->cmdline, *end = pr->cmdline + pr->cmdline_len;
-	const char *label = pr->exe[0] ? pr->exe : pr->comm;
+	bool has_exe = pr->exe && pr->exe[0];
+	const char *label = has_exe ? pr->exe : pr->comm;
 
-	if (label[0] && !same_program(s, label, !pr->exe[0]))
+	if (label[0] && !same_program(s, label, !has_exe))
 		tl_pb_string(w, PF_PROC_CMDLINE, label);
 
 	while (s < end) {
@@ -532,8 +547,10 @@ void tl_pf_proc_free(struct tl_pf_proc *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->procs.n; i++)
+	for (size_t i = 0; i < p->procs.n; i++) {
 		free(proc_at(p, i)->cmdline);
+		free(proc_at(p, i)->exe);
+	}
 	tl_vec_free(&p->procs);
 	tl_vec_free(&p->tasks);
 	tl_hmap_free(&p->task_idx);

@@ -71,6 +71,7 @@ struct tl_pf_te {
 	struct strtab names, strs;   /* event names; annotation string values */
 	uint64_t next_uuid;
 	struct tl_vec seqs;          /* struct te_seq */
+	struct tl_vec free_seqs;     /* size_t: seqs of tracks that are done */
 	struct tl_hmap seq_idx;      /* track uuid -> seqs index */
 	size_t last;                 /* seqs index + 1 of the latest event */
 	struct tl_pf_te_stats st;
@@ -129,6 +130,7 @@ void tl_pf_te_free(struct tl_pf_te *te)
 		tl_vec_free(&seq_at(te, i)->strs.words);
 	}
 	tl_vec_free(&te->seqs);
+	tl_vec_free(&te->free_seqs);
 	tl_hmap_free(&te->seq_idx);
 	free(te);
 }
@@ -326,12 +328,15 @@ static struct te_seq *new_seq(struct tl_pf_te *te, uint64_t track, uint64_t ts)
 
 	if (tl_hmap_reserve(&te->seq_idx, te->seq_idx.n + 1))
 		return NULL;
-	s = tl_vec_push_uninit(&te->seqs, sizeof(*s));
+	if (te->free_seqs.n)
+		s = seq_at(te, TL_VEC_AT(&te->free_seqs, size_t, --te->free_seqs.n));
+	else
+		s = tl_vec_push_uninit(&te->seqs, sizeof(*s));
 	if (!s)
 		return NULL;
 	*s = (struct te_seq){ .track = track, .clock = ts,
 			      .id = PF_SEQ_TE_FIRST + (uint32_t)te->st.sequences };
-	tl_hmap_put(&te->seq_idx, track, te->seqs.n - 1);   /* room reserved */
+	tl_hmap_put(&te->seq_idx, track, (size_t)(s - seq_at(te, 0))); /* room reserved */
 	te->st.sequences++;
 	write_seq_start(te->w, s);
 	return s;
@@ -353,6 +358,28 @@ static struct te_seq *seq_of(struct tl_pf_te *te, uint64_t track, uint64_t ts)
 	}
 	te->last = (size_t)(s - seq_at(te, 0)) + 1;
 	return s;
+}
+
+void tl_pf_te_track_done(struct tl_pf_te *te, uint64_t track)
+{
+	const uint64_t *k = tl_hmap_find(&te->seq_idx, track);
+	size_t i, *slot;
+	struct te_seq *s;
+
+	if (!k)
+		return;
+	i = (size_t)*k;
+	slot = tl_vec_push_uninit(&te->free_seqs, sizeof(*slot));
+	if (!slot)
+		return;   /* then it is kept */
+	*slot = i;
+	s = seq_at(te, i);
+	tl_vec_free(&s->names.words);
+	tl_vec_free(&s->strs.words);
+	s->track = 0;
+	tl_hmap_del(&te->seq_idx, track);
+	if (te->last == i + 1)
+		te->last = 0;
 }
 
 /* ---- event packets ---- */

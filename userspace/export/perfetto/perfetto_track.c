@@ -2,11 +2,10 @@
  * process and thread tracks, a slice for every blocking syscall on the
  * thread's track (with what it waited on), flows along wakeup chains,
  * per-process parallelism and concurrency counters, a lost-events counter
- * and the recording's metadata. USDT marks are in perfetto_usdt.c.
- *
- * A blocking slice spans the syscall when its enter/exit were recorded
- * (the futex, socket and multiplexing groups), else the blocked interval
- * itself, named after the syscall the thread was blocked in.
+ * and the recording's metadata. USDT marks are in perfetto_usdt.c; the
+ * slices are made in perfetto_slices.c and the flows found in
+ * perfetto_flows.c. A blocking slice is named after the syscall the thread
+ * was blocked in.
  */
 #include "perfetto_impl.h"
 #include "analysis/symbolize.h"
@@ -18,13 +17,8 @@
 #include <string.h>
 #include "model/model.h"
 #include "recording/syscalls.h"
-#include "util/vec.h"
 
-/* One blocking slice as it is written (struct wslice), as it is made
- * (struct bslice: 40 bytes, one thread's at a time) and as it is kept
- * until every thread's are known, for the flows (its end and length: 12
- * bytes, there being up to one per record). A thread's slices are made
- * twice: once to keep those, again when they are written. */
+/* A blocking slice as the writers read it. */
 struct wslice {
 	uint64_t start, end;
 	const struct tl_syscall *sc;     /* NULL: from the interval alone */
@@ -35,322 +29,16 @@ struct wslice {
 	uint8_t state;                   /* TL_ST_SLEEPING or TL_ST_UNINT */
 };
 
-#define BS_SC 0x3fffffffu                /* sc: 1 + index in t->sys, 0 none */
-#define BS_UNINT 0x40000000u             /* state TL_ST_UNINT */
-#define BS_WRITTEN 0x80000000u           /* something is left of it on the
-					  * track after the previous one */
-struct bslice {
-	uint64_t start, end;
-	uint64_t blocked_ns;
-	uint32_t blk;                    /* tl_block.id (tl_model_block) */
-	uint32_t sc;                     /* BS_* */
-	uint32_t waker;
-	uint32_t stack;
-};
-
-/* A kept slice: its end (with SK_WRITTEN: something of it is written) and
- * its length in 32 bits, or SK_LONG and its start in a side list. */
-#define SK_WRITTEN (1ull << 63)
-#define SK_LONG UINT32_MAX
-struct sk_long { uint64_t i, start; };   /* by slice index */
-
 /* The slice of thread t as the writers read it. */
 static struct wslice widen(const struct tl_model *m, const struct tl_thread *t,
-			   const struct bslice *b)
+			   const struct tl_pf_bslice *b)
 {
-	uint32_t sc = b->sc & BS_SC;
+	uint32_t sc = b->sc & PF_BS_SC;
 
 	return (struct wslice){ .start = b->start, .end = b->end,
 		.sc = sc ? &t->sys[sc - 1] : NULL, .blk = tl_model_block(m, b->blk),
 		.blocked_ns = b->blocked_ns, .waker = b->waker, .stack = b->stack,
-		.state = b->sc & BS_UNINT ? TL_ST_UNINT : TL_ST_SLEEPING };
-}
-
-/* A flow between two slices (indexes); its id is its index + 1. */
-struct flow { uint32_t src, dst; };
-
-/* Where a thread's searches stand. Wakeups come in time order, so each
- * search of a thread starts where its previous one ended (when its slices
- * end in order, which they do unless syscalls were lost). */
-struct tcur {
-	size_t at;          /* first slice ending at or after the last ts */
-	size_t after;       /* first slice ending after it */
-	bool sorted;        /* slice ends never decrease: cursors may be used */
-};
-
-struct slices {
-	struct tl_vec ends;              /* uint64_t: end | SK_WRITTEN */
-	struct tl_vec lens;              /* uint32_t: end - start, or SK_LONG */
-	struct tl_vec longs;             /* struct sk_long, by index */
-	size_t *first;                   /* per thread: index of its first */
-	struct tcur *cur;                /* per thread */
-	struct tl_vec flows;             /* struct flow */
-};
-
-static size_t nkept(const struct slices *s)
-{
-	return s->ends.n;
-}
-
-static uint64_t sk_end(const struct slices *s, size_t i)
-{
-	return TL_VEC_AT(&s->ends, uint64_t, i) & ~SK_WRITTEN;
-}
-
-static bool sk_written(const struct slices *s, size_t i)
-{
-	return TL_VEC_AT(&s->ends, uint64_t, i) & SK_WRITTEN;
-}
-
-static uint64_t sk_start(const struct slices *s, size_t i)
-{
-	uint32_t len = TL_VEC_AT(&s->lens, uint32_t, i);
-	size_t lo = 0, hi = s->longs.n;
-
-	if (len != SK_LONG)
-		return sk_end(s, i) - len;
-	while (lo + 1 < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (TL_VEC_AT(&s->longs, struct sk_long, mid).i <= i)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return TL_VEC_AT(&s->longs, struct sk_long, lo).start;
-}
-
-static bool keep(struct slices *s, const struct bslice *b)
-{
-	uint64_t *e = tl_vec_push_uninit(&s->ends, sizeof(*e));
-	uint32_t *l = tl_vec_push_uninit(&s->lens, sizeof(*l));
-	uint64_t len = b->end - b->start;
-
-	if (!e || !l)
-		return false;
-	*e = b->end | (b->sc & BS_WRITTEN ? SK_WRITTEN : 0);
-	*l = len < SK_LONG ? (uint32_t)len : SK_LONG;
-	if (len >= SK_LONG) {
-		struct sk_long *x = tl_vec_push_uninit(&s->longs, sizeof(*x));
-		if (!x)
-			return false;
-		*x = (struct sk_long){ s->ends.n - 1, b->start };
-	}
-	return true;
-}
-
-static struct flow *flow_at(const struct slices *s, size_t i)
-{
-	return &TL_VEC_AT(&s->flows, struct flow, i);
-}
-
-static bool is_blocked(const struct tl_interval *iv)
-{
-	return iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT;
-}
-
-/* The recorded syscall of t that contains iv, moving *k forward. */
-static const struct tl_syscall *syscall_of(const struct tl_thread *t, size_t *k,
-					   const struct tl_interval *iv)
-{
-	while (*k < t->nsys && t->sys[*k].end < iv->start &&
-	       !(t->sys[*k].flags & TL_SC_NO_EXIT))
-		(*k)++;
-	if (*k < t->nsys && t->sys[*k].start <= iv->start &&
-	    (t->sys[*k].end >= iv->end || t->sys[*k].flags & TL_SC_NO_EXIT) &&
-	    !(t->sys[*k].flags & TL_SC_NO_ENTER))
-		return &t->sys[*k];
-	return NULL;
-}
-
-/* The slice's begin on its track, given the previous slice's end there:
- * slices of one thread never overlap. 0 when nothing is left of it. */
-static uint64_t slice_begin(uint64_t start, uint64_t end, uint64_t last)
-{
-	uint64_t begin = start > last ? start : last + 1;
-
-	return begin < end ? begin : 0;
-}
-
-/* Hands thread t's slices to fn in order, each marked written or not, and
- * says in *sorted whether their ends never decrease (so the flow search
- * may use forward cursors). A slice is handed out once the next begins:
- * till then later intervals of its syscall add to it. */
-typedef bool (*slice_fn)(void *arg, const struct bslice *b);
-
-static bool thread_slices(const struct tl_thread *t, bool *sorted, slice_fn fn,
-			  void *arg)
-{
-	size_t k = 0;
-	struct bslice last = { 0 };
-	bool have = false;
-	uint64_t wend = 0;   /* end of the last slice written */
-
-	*sorted = true;
-	for (size_t i = 0; i < t->niv; i++) {
-		struct tl_interval iv_v = tl_thread_iv(t, i);
-		const struct tl_interval *iv = &iv_v;
-		const struct tl_syscall *sc;
-		struct bslice b;
-
-		if (!is_blocked(iv))
-			continue;
-		sc = syscall_of(t, &k, iv);
-		if (!sc && iv->block->sys_nr < 0)
-			continue; /* not in a syscall: the state track shows it */
-		uint32_t sci = sc ? (uint32_t)(sc - t->sys) + 1 : 0;
-		if (sc && have && (last.sc & BS_SC) == sci) {
-			last.blocked_ns += iv->end - iv->start;
-			last.waker = iv->waker;
-			continue;
-		}
-		b = (struct bslice){ .sc = sci | (iv->state == TL_ST_UNINT ? BS_UNINT : 0),
-			.blk = iv->block->id,
-			.blocked_ns = iv->end - iv->start, .waker = iv->waker,
-			.stack = tl_thread_iv_stack(t, iv) };
-		b.start = sc ? sc->start : iv->start;
-		b.end = sc && !(sc->flags & TL_SC_NO_EXIT) ? sc->end : iv->end;
-		if (b.end < iv->end)
-			b.end = iv->end;
-		if (have && b.end < last.end)
-			*sorted = false;
-		if (slice_begin(b.start, b.end, wend)) {
-			b.sc |= BS_WRITTEN;
-			wend = b.end;
-		}
-		if (have && !fn(arg, &last))
-			return false;
-		last = b;
-		have = true;
-	}
-	return !have || fn(arg, &last);
-}
-
-static bool keep_fn(void *arg, const struct bslice *b)
-{
-	return keep(arg, b);
-}
-
-/* Keeps the keys of thread t's slices. */
-static bool collect_thread(struct slices *s, const struct tl_thread *t,
-			   struct tcur *c)
-{
-	c->at = c->after = nkept(s);
-	return thread_slices(t, &c->sorted, keep_fn, s);
-}
-
-/* ---- flows: waker's last blocking slice -> the slice it ended ---- */
-
-/* First slice of thread ti with end >= ts (after: end > ts). */
-static size_t first_ending(struct slices *s, size_t ti, uint64_t ts, bool after)
-{
-	size_t lo = s->first[ti], hi = s->first[ti + 1];
-	struct tcur *c = &s->cur[ti];
-
-	if (c->sorted) {
-		size_t *k = after ? &c->after : &c->at;
-
-		while (*k < hi && (sk_end(s, *k) < ts ||
-				   (after && sk_end(s, *k) == ts)))
-			(*k)++;
-		return *k;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (sk_end(s, mid) < ts || (after && sk_end(s, mid) == ts))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Index of the slice of thread ti containing ts, or -1. */
-static long slice_at(struct slices *s, size_t ti, uint64_t ts)
-{
-	size_t lo = first_ending(s, ti, ts, false);
-
-	if (lo < s->first[ti + 1] && sk_start(s, lo) <= ts && ts <= sk_end(s, lo))
-		return (long)lo;
-	return -1;
-}
-
-/* The waker's last blocking slice before ts, if it ended after the waker
- * last became Running or Runnable: it has not blocked since, so that slice
- * is the one whose end led to this wakeup. */
-static long waker_slice(struct slices *s, size_t ti, uint64_t ts, uint64_t since)
-{
-	size_t lo = first_ending(s, ti, ts, true);
-
-	if (lo == s->first[ti])
-		return -1;
-	return sk_end(s, lo - 1) >= since ? (long)lo - 1 : -1;
-}
-
-static bool add_flow(struct slices *s, size_t src, size_t dst)
-{
-	struct flow *f = tl_vec_push_uninit(&s->flows, sizeof(*f));
-
-	if (f)
-		*f = (struct flow){ (uint32_t)src, (uint32_t)dst };
-	return f != NULL;
-}
-
-static bool flow_for(struct slices *s, const struct tl_wakeup_ev *w)
-{
-	long src, dst;
-
-	if (w->waker_idx == TL_NO_THREAD || w->wakee_idx == TL_NO_THREAD ||
-	    w->waker_idx == w->wakee_idx)
-		return true;
-	dst = slice_at(s, w->wakee_idx, w->ts);
-	src = waker_slice(s, w->waker_idx, w->ts, w->waker_awake_since);
-	if (dst < 0 || src < 0 || sk_end(s, (size_t)src) > sk_end(s, (size_t)dst) ||
-	    !sk_written(s, (size_t)src) || !sk_written(s, (size_t)dst))
-		return true;   /* only flows between slices that are written */
-	return add_flow(s, (size_t)src, (size_t)dst);
-}
-
-static bool collect_flows(struct slices *s, const struct tl_model *m)
-{
-	bool ok = true;
-
-	for (size_t i = 0; ok && i < tl_model_nwakeups(m); i++) {
-		struct tl_wakeup_ev e = tl_model_wakeup(m, i);
-		const struct tl_wakeup_ev *w = &e;
-
-		if (w->effective && !w->irq && w->waker && !w->new_task)
-			ok = flow_for(s, w);
-	}
-	return ok;
-}
-
-static bool collect_all(struct slices *s, const struct tl_model *m)
-{
-	size_t n = tl_model_nthreads(m);
-
-	s->first = malloc((n + 1) * sizeof(*s->first));
-	s->cur = calloc(n + 1, sizeof(*s->cur));
-	if (!s->first || !s->cur)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		s->first[i] = nkept(s);
-		if (!collect_thread(s, tl_model_thread(m, i), &s->cur[i]))
-			return false;
-	}
-	s->first[n] = nkept(s);
-	return collect_flows(s, m);
-}
-
-static void free_slices(struct slices *s)
-{
-	tl_vec_free(&s->ends);
-	tl_vec_free(&s->lens);
-	tl_vec_free(&s->longs);
-	free(s->first);
-	free(s->cur);
-	tl_vec_free(&s->flows);
+		.state = b->sc & PF_BS_UNINT ? TL_ST_UNINT : TL_ST_SLEEPING };
 }
 
 /* ---- emitting the blocking slices ---- */
@@ -495,111 +183,26 @@ static unsigned slice_args(const struct wslice *b, struct tl_pf_arg *a)
 	return n;
 }
 
-#define MAX_SLICE_FLOWS 64   /* flow ids leaving (or ending at) one slice */
-
-struct flow_cursor {
-	const struct flow *f;
-	uint32_t *by_src, *by_dst;       /* flow indexes in slice order */
-	size_t n, isrc, idst;
-	uint64_t out[MAX_SLICE_FLOWS], in[MAX_SLICE_FLOWS];
-};
-
-/* Keeps at most MAX_SLICE_FLOWS flows per slice each way, so every flow
- * that is terminated was also started. */
-static bool cap_flows(struct slices *s)
-{
-	uint8_t *out = calloc(nkept(s) + 1, 1), *in = calloc(nkept(s) + 1, 1);
-	size_t k = 0;
-
-	if (!out || !in) {
-		free(out);
-		free(in);
-		return false;
-	}
-	for (size_t i = 0; i < s->flows.n; i++) {
-		const struct flow *f = flow_at(s, i);
-		if (out[f->src] == MAX_SLICE_FLOWS || in[f->dst] == MAX_SLICE_FLOWS)
-			continue;
-		out[f->src]++;
-		in[f->dst]++;
-		*flow_at(s, k++) = *f;
-	}
-	s->flows.n = k;
-	free(out);
-	free(in);
-	return true;
-}
-
-static uint32_t flow_end(const struct flow *f, bool by_dst)
-{
-	return by_dst ? f->dst : f->src;
-}
-
-/* The flows' indexes ordered by their source (or destination) slice,
- * keeping the order they were found in among one slice's: a counting sort,
- * as slice indexes are dense. */
-static bool sort_flows(uint32_t *out, const struct flow *in, size_t n,
-		       size_t nslices, bool by_dst)
-{
-	uint32_t *at = calloc(nslices + 1, sizeof(*at));
-
-	if (!at)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		at[flow_end(&in[i], by_dst) + 1]++;
-	for (size_t i = 1; i <= nslices; i++)
-		at[i] += at[i - 1];
-	for (size_t i = 0; i < n; i++)
-		out[at[flow_end(&in[i], by_dst)]++] = (uint32_t)i;
-	free(at);
-	return true;
-}
-
-/* Ids (index + 1) of the flows leaving, and of those ending at, slice i. */
-static void flows_of(struct flow_cursor *fc, size_t i, struct tl_pf_ev *end)
-{
-	end->nflows = end->nterm = 0;
-	while (fc->isrc < fc->n && fc->f[fc->by_src[fc->isrc]].src < i)
-		fc->isrc++;
-	while (fc->isrc < fc->n && fc->f[fc->by_src[fc->isrc]].src == i) {
-		if (end->nflows < MAX_SLICE_FLOWS)
-			fc->out[end->nflows++] = fc->by_src[fc->isrc] + 1ull;
-		fc->isrc++;
-	}
-	while (fc->idst < fc->n && fc->f[fc->by_dst[fc->idst]].dst < i)
-		fc->idst++;
-	while (fc->idst < fc->n && fc->f[fc->by_dst[fc->idst]].dst == i) {
-		if (end->nterm < MAX_SLICE_FLOWS)
-			fc->in[end->nterm++] = fc->by_dst[fc->idst] + 1ull;
-		fc->idst++;
-	}
-	end->flows = fc->out;
-	end->term_flows = fc->in;
-}
-
-/* Writing one thread's slices, made again in full: the same as their keys. */
+/* Writing one thread's slices, made again, with their flows. */
 struct emit {
 	struct tl_pf_te *te;
 	const struct tl_model *m;
 	const struct tl_thread *t;
 	struct tl_symbolizer *sym;
 	struct stack_txt *stx;
-	struct flow_cursor *fc;
+	struct tl_pf_flow_rd *fr;
 	struct tl_pf_track_stats *st;
 	uint64_t track, last;   /* the thread's track; the previous slice's end */
-	size_t i;               /* the slice's index among all kept */
 };
 
-static bool emit_slice(void *arg, const struct bslice *kept)
+static void emit_slice(struct emit *x, const struct tl_pf_bslice *kept, uint32_t i)
 {
-	struct emit *x = arg;
 	struct tl_pf_arg args[PF_MAX_ARGS];
 	struct tl_pf_ev ev = { .track = x->track, .type = PF_SLICE_BEGIN };
-	uint64_t begin = slice_begin(kept->start, kept->end, x->last);
-	size_t i = x->i++;
+	uint64_t begin = tl_pf_slice_begin(kept->start, kept->end, x->last);
 
 	if (!begin)
-		return true;
+		return;
 	struct wslice w = widen(x->m, x->t, kept);
 	const struct wslice *b = &w;
 	ev.ts = begin;
@@ -612,26 +215,30 @@ static bool emit_slice(void *arg, const struct bslice *kept)
 	ev.ts = b->end;
 	ev.track = x->track;
 	ev.type = PF_SLICE_END;
-	flows_of(x->fc, i, &ev);
+	tl_pf_flows_at(x->fr, i, &ev);
 	x->st->flows += ev.nflows;
 	tl_pf_te_event(x->te, &ev);
 	x->last = b->end;
 	x->st->syscall_slices++;
-	return true;
 }
 
-static bool emit_thread_slices(struct tl_pf_te *te, const struct slices *s,
-			       const struct tl_model *m, size_t ti,
-			       const struct tl_thread *t, struct tl_symbolizer *sym,
-			       struct stack_txt *stx, struct flow_cursor *fc,
-			       struct tl_pf_track_stats *st)
+static int emit_thread_slices(struct emit *x, struct tl_pf_flows *fl, size_t ti)
 {
-	struct emit x = { .te = te, .m = m, .t = t, .sym = sym, .stx = stx,
-			  .fc = fc, .st = st, .track = tl_pf_thread_uuid(t->tid, t->gen),
-			  .i = s->first[ti] };
-	bool sorted;
+	struct tl_pf_flow_rd fr;
+	struct tl_pf_slice_it it;
+	struct tl_pf_bslice b;
 
-	return thread_slices(t, &sorted, emit_slice, &x);
+	if (tl_pf_flows_open(fl, ti, &fr))
+		return -ENOMEM;
+	x->t = tl_model_thread(x->m, ti);
+	x->track = tl_pf_thread_uuid(x->t->tid, x->t->gen);
+	x->last = 0;
+	x->fr = &fr;
+	tl_pf_slices_begin(&it, x->t, true);
+	for (uint32_t i = 0; tl_pf_slices_next(&it, &b); i++)
+		emit_slice(x, &b, i);
+	tl_pf_flows_close(&fr);
+	return 0;
 }
 
 /* ---- counters ---- */
@@ -685,7 +292,12 @@ static int emit_series(struct tl_pf_te *te, const struct tl_process *p,
 			     "threads of this process Running at once", true);
 	tl_pf_te_named_track(te, o.con, parent, "concurrency",
 			     "threads of this process Running or Runnable", true);
-	return tl_proc_series_each(p, series_step, &o);
+	if (tl_proc_series_each(p, series_step, &o))
+		return -ENOMEM;
+	/* thousands of short processes: their counters' state is not kept */
+	tl_pf_te_track_done(te, o.par);
+	tl_pf_te_track_done(te, o.con);
+	return 0;
 }
 
 static void emit_losses(struct tl_pf_te *te, const struct tl_model *m,
@@ -763,47 +375,31 @@ static int emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 	return 0;
 }
 
+/* The flows are found first, while the model's wakeup edges are all
+ * there is of them (they are freed as they are read). */
 static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
 		       struct tl_pf_track_stats *st)
 {
-	struct slices s = { 0 };
-	struct flow_cursor fc = { 0 };
-	/* the stacks' symbolizer names locks too: one set of libdwfl sessions */
-	struct stack_txt stx = { .ss = tl_stacksym_new(m), .n = tl_model_nstacks(m) };
-	struct tl_symbolizer *sym = stx.ss ? tl_stacksym_symbolizer(stx.ss) : NULL;
-	size_t nslices;
+	struct tl_pf_flows *fl = tl_pf_flows_find(m);
+	struct stack_txt stx = { 0 };
+	struct emit x = { .te = te, .m = m, .stx = &stx, .st = st };
 	int err = -ENOMEM;
 
+	if (!fl)
+		return -ENOMEM;
+	/* the stacks' symbolizer names locks too: one set of libdwfl sessions */
+	stx.ss = tl_stacksym_new(m);
+	stx.n = tl_model_nstacks(m);
+	x.sym = stx.ss ? tl_stacksym_symbolizer(stx.ss) : NULL;
 	stx.txt = calloc(stx.n ? stx.n : 1, sizeof(*stx.txt));
 	if (!stx.txt)
 		goto cleanup;
-
-	if (!collect_all(&s, m) || !cap_flows(&s))
-		goto cleanup;
-	/* the keys were for finding the flows: the slices are made again */
-	nslices = nkept(&s);
-	tl_vec_free(&s.ends);
-	tl_vec_free(&s.lens);
-	tl_vec_free(&s.longs);
-	fc.n = s.flows.n;
-	fc.f = s.flows.p;
-	fc.by_src = malloc((s.flows.n ? s.flows.n : 1) * sizeof(*fc.by_src));
-	fc.by_dst = malloc((s.flows.n ? s.flows.n : 1) * sizeof(*fc.by_dst));
-	if (!fc.by_src || !fc.by_dst ||
-	    !sort_flows(fc.by_src, s.flows.p, s.flows.n, nslices, false) ||
-	    !sort_flows(fc.by_dst, s.flows.p, s.flows.n, nslices, true))
-		goto cleanup;
-	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
-		const struct tl_thread *t = tl_model_thread(m, i);
-
-		if (!emit_thread_slices(te, &s, m, i, t, sym, &stx, &fc, st))
+	for (size_t i = 0; i < tl_model_nthreads(m); i++)
+		if (emit_thread_slices(&x, fl, i))
 			goto cleanup;
-	}
 	err = 0;
 cleanup:
-	free(fc.by_src);
-	free(fc.by_dst);
-	free_slices(&s);
+	tl_pf_flows_free(fl);
 	for (size_t i = 0; stx.txt && i < stx.n; i++)
 		free(stx.txt[i]);
 	free(stx.txt);
