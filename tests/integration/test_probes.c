@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
+#include "tp.h"
 #include "userspace/cli/record_cmd.h"
 #include "userspace/kernel/collector.h"
 #include "userspace/recording/recording.h"
@@ -1059,6 +1060,31 @@ static bool self_is_subject(const struct tl_hdr *h, uint32_t self)
 	return false;
 }
 
+/* In Perfetto the recorder is a thread of no process, as any task that is
+ * not traced, and every other task has one. */
+static void check_export_not_self(const char *rec, uint32_t self)
+{
+	char trace[160], sql[256], cmd[512];
+	const char *q[1] = { sql };
+	struct tp_rows rows;
+
+	if (!tp_path())
+		return;
+	snprintf(trace, sizeof(trace), "%s.pftrace", rec);
+	snprintf(cmd, sizeof(cmd), "%s/threadline export -o %s %s > /dev/null 2>&1",
+		 th_build_dir(), trace, rec);
+	assert_int_equal(system(cmd), 0);
+	snprintf(sql, sizeof(sql), "select (select count(*) from process where pid = %u), "
+		 "(select count(*) from thread where upid is not null and tid in "
+		 "(select tid from thread where upid is null and tid != 0)), "
+		 "(select count(*) from process)", self);
+	tp_query(trace, NULL, q, 1, &rows);
+	assert_int_equal(tp_int(&rows, 0, 0), 0);
+	assert_true(tp_int(&rows, 0, 2) > 10);
+	tp_free(&rows, 1);
+	unlink(trace);
+}
+
 static void test_all_not_self(void **state)
 {
 	char out[128];
@@ -1102,6 +1128,7 @@ static void test_all_not_self(void **state)
 	assert_true(tl_model_nprocs(m) > 10);
 	assert_null(tl_model_find_proc(m, (uint32_t)self, 0));
 	tl_model_free(m);
+	check_export_not_self(out, (uint32_t)self);
 	if (!getenv("TL_KEEP_RECORDINGS"))
 		unlink(out);
 }

@@ -25,7 +25,7 @@ struct tl_pf *tl_pf_new(struct pb_writer *w, const struct tl_rec_info *info)
 		return NULL;
 	pf->w = w;
 	pf->info = info;
-	pf->proc = tl_pf_proc_new(w, !strcmp(info->target, "all"));
+	pf->proc = tl_pf_proc_new(w, !strcmp(info->target, "all"), info->recorder_pid);
 	pf->sched = tl_pf_sched_new(w, info->ncpus, 0);
 	if (!pf->proc || !pf->sched) {
 		tl_pf_free(pf);

@@ -194,7 +194,10 @@ int64_t tl_pf_prev_state(int64_t state, bool preempt, bool leader);
 
 /* ---- process tree ---- */
 struct tl_pf_proc;
-struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w, bool all_traced);
+/* all_traced: recorded with --all, every task is traced but the
+ * recorder's (recorder_pid, 0 unknown). */
+struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w, bool all_traced,
+				  uint32_t recorder_pid);
 /* Learns from one record; new or changed processes/threads are queued. */
 void tl_pf_proc_record(struct tl_pf_proc *p, const struct tl_hdr *rec);
 /* Writes the queued entries as one ProcessTree packet (if any). */

@@ -52,6 +52,7 @@ struct proc {
 struct tl_pf_proc {
 	struct pb_writer *w;
 	bool all_traced;   /* recorded with --all: every task is traced */
+	uint32_t recorder; /* but the recorder's (never traced), 0 unknown */
 	uint32_t last_traced; /* the tgid last found traced (a cache) */
 	struct tl_vec tasks;           /* struct task */
 	struct tl_vec procs;           /* struct proc */
@@ -77,7 +78,8 @@ static struct proc *proc_at(const struct tl_pf_proc *p, size_t i)
 	return &TL_VEC_AT(&p->procs, struct proc, i);
 }
 
-struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w, bool all_traced)
+struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w, bool all_traced,
+				  uint32_t recorder_pid)
 {
 	struct tl_pf_proc *p = calloc(1, sizeof(*p));
 
@@ -85,6 +87,7 @@ struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w, bool all_traced)
 		return NULL;
 	p->w = w;
 	p->all_traced = all_traced;
+	p->recorder = recorder_pid;
 	p->pend_tasks = malloc(BATCH_MAX * sizeof(*p->pend_tasks));
 	p->pend_procs = malloc(BATCH_MAX * sizeof(*p->pend_procs));
 	if (!p->pend_tasks || !p->pend_procs) {
@@ -195,7 +198,7 @@ static bool is_traced(struct tl_pf_proc *p, uint32_t tgid)
 	const uint64_t *i;
 
 	if (p->all_traced)
-		return true;
+		return !p->recorder || tgid != p->recorder;
 	i = tl_hmap_find(&p->proc_idx, tgid);
 	return i && proc_at(p, *i)->traced;
 }
