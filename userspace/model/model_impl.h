@@ -25,11 +25,23 @@ struct tl_stepvec {
 				      * the series builder reads them */
 };
 
-/* A place in a thread's interval stream: before interval i, at byte off,
- * the previous interval starting at prev. */
+/* A place in the wakeup edges' stream (model_wake.c): before edge i, at
+ * byte off, the previous edge at ts prev. */
 struct tl_ivpos {
 	size_t i, off;
 	uint64_t prev;
+};
+
+/* A place in a thread's interval stream (model_iv.c): before interval i,
+ * at byte off; what the intervals before it in its group leave for the
+ * next to repeat: the previous one's start, the last Running or Runnable
+ * one's CPU and prio and the last waker (both as the last word of a
+ * struct tl_interval holds them), the last block's id. */
+struct tl_ivat {
+	size_t i, off;
+	uint64_t prev;
+	uint64_t cp, wk;
+	uint32_t blk;
 };
 
 struct thr {
@@ -38,13 +50,12 @@ struct thr {
 	const struct tl_model *m;    /* its model (decoding intervals) */
 	struct tl_vec names, marks, sys, offcpu;
 	/* closed intervals, compact (model_iv.c): a byte stream, a
-	 * checkpoint per 32, their number, the last one's start, and where
-	 * the last read stopped */
+	 * checkpoint per 32, the place after the last one (its i: their
+	 * number), and where the last read stopped */
 	struct tl_vec ivb, ivck;
-	size_t niv;
-	uint64_t iv_last;
-	struct tl_ivpos ivcache;
-	struct tl_ivpos ivprev;      /* where the last read started */
+	struct tl_ivat ivend;
+	struct tl_ivat ivcache;
+	struct tl_ivat ivprev;       /* where the last read started */
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
