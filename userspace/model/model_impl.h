@@ -200,6 +200,8 @@ struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu);
  * out of memory); iv->end is not kept (the next one's start) */
 int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv);
 size_t tl_thr_niv(const struct thr *t);
+/* Gives back the streams' spare room (once no interval will be added). */
+void tl_thr_iv_trim(struct thr *t);
 void tl_thr_iv_free(struct thr *t);
 
 /* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model
@@ -245,6 +247,11 @@ void tl_thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const cha
 void tl_proc_set_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm);
 void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm);
 void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
+/* Give back the spare room of a thread's or process's arrays, once they
+ * stopped growing (an ended one's; every one at finish, before their
+ * pointers are published): an array that grows again still can. */
+void tl_thr_trim(struct thr *t);
+void tl_proc_trim(struct proc *p);
 int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
 int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);
 /* model_maps.c */

@@ -36,6 +36,7 @@
 #define IV_CP_USUAL 0x10
 #define IV_WK_USUAL 0x20
 #define IV_BLK_USUAL 0x40
+#define IV_USUAL (IV_CP_USUAL | IV_WK_USUAL | IV_BLK_USUAL)
 
 struct ivck {
 	uint64_t start;   /* the group's first interval's */
@@ -229,6 +230,24 @@ const struct tl_block *tl_model_block(const struct tl_model *m, uint32_t id)
 	return &TL_VEC_AT(&m->blocks.chunks, struct block_chunk *, id / BLOCK_CHUNK)->b[id % BLOCK_CHUNK];
 }
 
+/* Decodes what an interval at p does not repeat (head b, state's use)
+ * into *cp, *wk, *blk, and leaves for the next ones what it changes. */
+static inline const uint8_t *decode_rare(const struct thr *x, struct tl_ivat *c, const uint8_t *p,
+				  unsigned b, unsigned use, uint64_t *cp, uint64_t *wk,
+				  uint32_t *blk)
+{
+	if (!(b & IV_CP_USUAL)) {
+		*cp = (uint64_t)(uint16_t)((uint16_t)tl_get_var(&p) - 1) << 32;
+		*cp |= (uint64_t)*p++ << 48;
+	}
+	if (!(b & IV_WK_USUAL))
+		*wk = waker_of(x, tl_get_var(&p));
+	if (!(b & IV_BLK_USUAL))
+		*blk = (uint32_t)tl_get_var(&p);
+	hist_after(c, use, *cp, *wk, *blk);
+	return p;
+}
+
 /* Decodes the interval at c (its end left 0) and moves c past it. */
 static inline void decode(const struct thr *x, struct tl_ivat *c, struct tl_interval *iv)
 {
@@ -236,8 +255,7 @@ static inline void decode(const struct thr *x, struct tl_ivat *c, struct tl_inte
 	unsigned b = *p++;
 	unsigned sc = (b & IV_CODE) == IV_ESC ? *p++ & 0x3f : code_sc[b & IV_CODE];
 	unsigned use = hist_use[sc & 7];
-	uint64_t w[4], cp, wk;
-	uint32_t blk;
+	uint64_t w[4];
 
 	init_once();
 	if (c->i % IV_GROUP) {
@@ -246,25 +264,15 @@ static inline void decode(const struct thr *x, struct tl_ivat *c, struct tl_inte
 		*c = group_at(x, c->i / IV_GROUP);
 		w[0] = c->prev;
 	}
-	if (b & IV_CP_USUAL) {
-		cp = use & U_CP ? c->cp : CP_NONE;
-	} else {
-		cp = (uint64_t)(uint16_t)((uint16_t)tl_get_var(&p) - 1) << 32;
-		cp |= (uint64_t)*p++ << 48;
-	}
-	if (b & IV_WK_USUAL)
-		wk = use & U_WK ? c->wk : 0;
-	else
-		wk = waker_of(x, tl_get_var(&p));
-	if (b & IV_BLK_USUAL)
-		blk = use & U_BLK ? c->blk : 0;
-	else
-		blk = (uint32_t)tl_get_var(&p);
+	/* the usual ones: what the interval leaves for the next is unchanged */
+	uint64_t cp = use & U_CP ? c->cp : CP_NONE, wk = use & U_WK ? c->wk : 0;
+	uint32_t blk = use & U_BLK ? c->blk : 0;
+	if (__builtin_expect((b & IV_USUAL) != IV_USUAL, 0))
+		p = decode_rare(x, c, p, b, use, &cp, &wk, &blk);
 	w[1] = 0;
 	w[2] = (uintptr_t)tl_model_block(x->m, blk);
 	w[3] = tail_of[sc] | wk | cp;
 	memcpy(iv, w, sizeof(w));
-	hist_after(c, use, cp, wk, blk);
 	c->off = (size_t)(p - (const uint8_t *)x->ivb.p);
 	c->prev = w[0];
 	c->i++;
@@ -361,6 +369,12 @@ bool tl_thread_at(const struct tl_thread *t, uint64_t ts, struct tl_interval *ou
 size_t tl_thr_niv(const struct thr *t)
 {
 	return t->ivend.i;
+}
+
+void tl_thr_iv_trim(struct thr *t)
+{
+	tl_vec_shrink(&t->ivb, 1);
+	tl_vec_shrink(&t->ivck, sizeof(struct ivck));
 }
 
 void tl_thr_iv_free(struct thr *t)
