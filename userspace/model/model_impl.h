@@ -17,9 +17,10 @@
 #define TL_PENDING_WAKE_NS 200000ull
 
 /* A step series, stored compactly (model_steps.c): entries, the time of
- * every 64th, the steps kept whole. */
+ * the first and of every 64th after, the steps kept whole. */
 struct tl_stepvec {
 	struct tl_vec e, base, x;
+	uint64_t base0;
 	struct tl_series_sum *sum;   /* series_totals_only: steps added up */
 	struct tl_step tail[2];      /* the last two (tail[1] the last), as
 				      * the series builder reads them */
@@ -220,8 +221,12 @@ int tl_sv_set_last(struct tl_model *m, struct tl_stepvec *sv, const struct tl_st
 void tl_sv_clear(struct tl_stepvec *sv);
 void tl_sv_free(struct tl_stepvec *sv);
 /* Adds every step but the last `keep` to sv->sum (allocated on first use)
- * and drops them; the last one lasts until end when keep is 0. */
+ * and drops them, with their room beyond TL_SV_FOLD_ROOM steps; the last
+ * one lasts until end when keep is 0. */
 int tl_sv_fold(struct tl_model *m, struct tl_stepvec *sv, size_t keep, uint64_t end);
+#define TL_SV_FOLD_ROOM 8
+/* Gives back the spare room of a series that stopped growing. */
+void tl_sv_trim(struct tl_stepvec *sv);
 
 /* model_block.c: the block of a blocked interval, stored once per distinct
  * value (tl_block_none, marking the model out of memory, if it cannot be) */
