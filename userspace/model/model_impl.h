@@ -35,14 +35,14 @@ struct tl_ivpos {
 
 /* A place in a thread's interval stream (model_iv.c): before interval i,
  * at byte off; what the intervals before it in its group leave for the
- * next to repeat: the previous one's start, the last Running or Runnable
- * one's CPU and prio and the last waker (both as the last word of a
- * struct tl_interval holds them), the last block's id. */
+ * next to repeat: the previous one's start, the last waker and the last
+ * Running or Runnable one's CPU and prio (as the last word of a struct
+ * tl_interval holds them; cp its upper half), the last block's id. */
 struct tl_ivat {
 	size_t i, off;
 	uint64_t prev;
-	uint64_t cp, wk;
-	uint32_t blk;
+	uint64_t wk;
+	uint32_t cp, blk;
 };
 
 struct thr {
@@ -224,7 +224,7 @@ void tl_sv_free(struct tl_stepvec *sv);
  * and drops them, with their room beyond TL_SV_FOLD_ROOM steps; the last
  * one lasts until end when keep is 0. */
 int tl_sv_fold(struct tl_model *m, struct tl_stepvec *sv, size_t keep, uint64_t end);
-#define TL_SV_FOLD_ROOM 8
+#define TL_SV_FOLD_ROOM 18   /* a size entries grow to (vec.c's lean growth) */
 /* Gives back the spare room of a series that stopped growing. */
 void tl_sv_trim(struct tl_stepvec *sv);
 

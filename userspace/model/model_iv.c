@@ -73,6 +73,8 @@ static const uint8_t hist_use[8] = {
  * has the bit fields of each state | cause << 3 (waker, cpu, prio 0);
  * irq_bit is waker_irq's. */
 static uint64_t tail_of[64], irq_bit;
+/* what a head code gives without a lookup in code_sc[] first */
+static struct { uint64_t tail; unsigned use; } head_of[IV_ESC];
 /* cpu -1 and prio unknown, as the word holds them */
 #define CP_NONE ((uint64_t)UINT16_MAX << 32 | (uint64_t)TL_PRIO_UNKNOWN << 48)
 
@@ -95,6 +97,10 @@ static void tails_init(void)
 		struct tl_interval iv = { .state = b & 7, .cause = (b >> 3) & 7 };
 		tail_of[b] = tail(&iv);
 	}
+	for (unsigned c = 0; c < IV_ESC; c++) {
+		head_of[c].tail = tail_of[code_sc[c]];
+		head_of[c].use = hist_use[code_sc[c] & 7];
+	}
 	irq_bit = tail(&(struct tl_interval){ .waker_irq = 1 });
 }
 
@@ -110,7 +116,7 @@ static struct tl_ivat group_at(const struct thr *x, size_t g)
 	const struct ivck *ck = &((const struct ivck *)x->ivck.p)[g];
 
 	return (struct tl_ivat){ .i = g * IV_GROUP, .off = ck->off, .prev = ck->start,
-				 .cp = CP_NONE };
+				 .cp = CP_NONE >> 32 };
 }
 
 static uint64_t zigzag(int64_t v)
@@ -154,7 +160,7 @@ static inline void hist_after(struct tl_ivat *h, unsigned use, uint64_t cp, uint
 			      uint32_t blk)
 {
 	if (use & U_CP)
-		h->cp = cp;
+		h->cp = (uint32_t)(cp >> 32);
 	if (wk)
 		h->wk = wk;
 	if (blk)
@@ -169,7 +175,7 @@ static uint8_t *encode(const struct thr *t, const struct tl_ivat *h,
 	unsigned code = head_code(sc);
 	uint64_t w = tail(iv), cp = w & (CP_NONE), wk = w & (UINT32_MAX | irq_bit);
 	uint32_t blk = iv->block->id;
-	bool cp_u = cp == (use & U_CP ? h->cp : CP_NONE);
+	bool cp_u = cp == (use & U_CP ? (uint64_t)h->cp << 32 : CP_NONE);
 	bool wk_u = wk == (use & U_WK ? h->wk : 0);
 	bool blk_u = blk == (use & U_BLK ? h->blk : 0);
 
@@ -248,34 +254,52 @@ static inline const uint8_t *decode_rare(const struct thr *x, struct tl_ivat *c,
 	return p;
 }
 
+/* Moves c past the interval at it: its start, and the last word of its
+ * struct tl_interval and its block's id in *tail and *blk. */
+static inline uint64_t step(const struct thr *x, struct tl_ivat *c, uint64_t *tail,
+			    uint32_t *blk)
+{
+	const uint8_t *p = (const uint8_t *)x->ivb.p + c->off;
+	unsigned b = *p++, code = b & IV_CODE, use;
+	uint64_t start, tl;
+
+	if (__builtin_expect(code != IV_ESC, 1)) {
+		tl = head_of[code].tail;
+		use = head_of[code].use;
+	} else {
+		unsigned sc = *p++ & 0x3f;
+		tl = tail_of[sc];
+		use = hist_use[sc & 7];
+	}
+	if (c->i % IV_GROUP) {
+		start = c->prev + tl_get_var(&p);
+	} else {
+		*c = group_at(x, c->i / IV_GROUP);
+		start = c->prev;
+	}
+	/* the usual ones: what the interval leaves for the next is unchanged */
+	uint64_t cp = use & U_CP ? (uint64_t)c->cp << 32 : CP_NONE;
+	uint64_t wk = use & U_WK ? c->wk : 0;
+	*blk = use & U_BLK ? c->blk : 0;
+	if (__builtin_expect((b & IV_USUAL) != IV_USUAL, 0))
+		p = decode_rare(x, c, p, b, use, &cp, &wk, blk);
+	*tail = tl | wk | cp;
+	c->off = (size_t)(p - (const uint8_t *)x->ivb.p);
+	c->prev = start;
+	c->i++;
+	return start;
+}
+
 /* Decodes the interval at c (its end left 0) and moves c past it. */
 static inline void decode(const struct thr *x, struct tl_ivat *c, struct tl_interval *iv)
 {
-	const uint8_t *p = (const uint8_t *)x->ivb.p + c->off;
-	unsigned b = *p++;
-	unsigned sc = (b & IV_CODE) == IV_ESC ? *p++ & 0x3f : code_sc[b & IV_CODE];
-	unsigned use = hist_use[sc & 7];
 	uint64_t w[4];
+	uint32_t blk;
 
-	init_once();
-	if (c->i % IV_GROUP) {
-		w[0] = c->prev + tl_get_var(&p);
-	} else {
-		*c = group_at(x, c->i / IV_GROUP);
-		w[0] = c->prev;
-	}
-	/* the usual ones: what the interval leaves for the next is unchanged */
-	uint64_t cp = use & U_CP ? c->cp : CP_NONE, wk = use & U_WK ? c->wk : 0;
-	uint32_t blk = use & U_BLK ? c->blk : 0;
-	if (__builtin_expect((b & IV_USUAL) != IV_USUAL, 0))
-		p = decode_rare(x, c, p, b, use, &cp, &wk, &blk);
+	w[0] = step(x, c, &w[3], &blk);
 	w[1] = 0;
 	w[2] = (uintptr_t)tl_model_block(x->m, blk);
-	w[3] = tail_of[sc] | wk | cp;
 	memcpy(iv, w, sizeof(w));
-	c->off = (size_t)(p - (const uint8_t *)x->ivb.p);
-	c->prev = w[0];
-	c->i++;
 }
 
 /* The start of the interval at c (c->i < niv), c unmoved. */
@@ -294,12 +318,13 @@ static uint64_t start_at(const struct thr *x, const struct tl_ivat *c)
 static struct tl_ivat seek(const struct thr *x, size_t i)
 {
 	struct tl_ivat c = x->ivcache;
-	struct tl_interval skip;
+	uint64_t tail;
+	uint32_t blk;
 
 	if (c.i > i || c.i / IV_GROUP != i / IV_GROUP || c.i > x->ivend.i)
 		c = group_at(x, i / IV_GROUP);
 	while (c.i < i)
-		decode(x, &c, &skip);
+		step(x, &c, &tail, &blk);
 	return c;
 }
 
@@ -315,6 +340,7 @@ struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i)
 	struct tl_ivat c;
 	struct tl_interval iv;
 
+	init_once();
 	/* the next one (a walk in order), the same one again, else from a
 	 * checkpoint */
 	if (x->ivcache.i == i)
@@ -338,6 +364,7 @@ size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts)
 
 	if (!niv || ts < ck[0].start || ts >= x->cur.start)
 		return niv;
+	init_once();
 	/* the last group starting at or before ts, then within it */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -347,10 +374,11 @@ size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts)
 			hi = mid;
 	}
 	struct tl_ivat c = group_at(x, lo);
-	struct tl_interval iv;
+	uint64_t tail;
+	uint32_t blk;
 	for (;;) {
 		size_t i = c.i;
-		decode(x, &c, &iv);
+		step(x, &c, &tail, &blk);
 		if (end_after(x, &c) > ts)
 			return i;
 	}

@@ -219,7 +219,7 @@ static inline void acc_add(struct tl_model *m, struct acc *a, const struct curso
 		push_step(m, a->steps, c->ts, a->run, a->rdy, a->unk);
 		/* only the last step can still change, or go and leave the
 		 * one before it last: the others are final. Once folded, a
-		 * series is folded again every few steps. */
+		 * series is folded again every few steps (in the room it keeps). */
 		if (m->o.series_totals_only &&
 		    a->steps->e.n >= (a->steps->sum ? TL_SV_FOLD_ROOM : FOLD_AT))
 			tl_sv_fold(m, a->steps, 2, 0);
