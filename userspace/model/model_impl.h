@@ -37,12 +37,13 @@ struct tl_ivpos {
  * at byte off; what the intervals before it in its group leave for the
  * next to repeat: the previous one's start, the last waker and the last
  * Running or Runnable one's CPU and prio (as the last word of a struct
- * tl_interval holds them; cp its upper half), the last block's id. */
+ * tl_interval holds them), the last block's id. All whole words: a place
+ * is copied in and out of its thread at every read, and a word loaded
+ * from two smaller stores waits for both to reach the cache. */
 struct tl_ivat {
 	size_t i, off;
 	uint64_t prev;
-	uint64_t wk;
-	uint32_t cp, blk;
+	uint64_t wk, cp, blk;
 };
 
 struct thr {

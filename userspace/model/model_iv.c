@@ -116,7 +116,7 @@ static struct tl_ivat group_at(const struct thr *x, size_t g)
 	const struct ivck *ck = &((const struct ivck *)x->ivck.p)[g];
 
 	return (struct tl_ivat){ .i = g * IV_GROUP, .off = ck->off, .prev = ck->start,
-				 .cp = CP_NONE >> 32 };
+				 .cp = CP_NONE };
 }
 
 static uint64_t zigzag(int64_t v)
@@ -160,7 +160,7 @@ static inline void hist_after(struct tl_ivat *h, unsigned use, uint64_t cp, uint
 			      uint32_t blk)
 {
 	if (use & U_CP)
-		h->cp = (uint32_t)(cp >> 32);
+		h->cp = cp;
 	if (wk)
 		h->wk = wk;
 	if (blk)
@@ -175,7 +175,7 @@ static uint8_t *encode(const struct thr *t, const struct tl_ivat *h,
 	unsigned code = head_code(sc);
 	uint64_t w = tail(iv), cp = w & (CP_NONE), wk = w & (UINT32_MAX | irq_bit);
 	uint32_t blk = iv->block->id;
-	bool cp_u = cp == (use & U_CP ? (uint64_t)h->cp << 32 : CP_NONE);
+	bool cp_u = cp == (use & U_CP ? h->cp : CP_NONE);
 	bool wk_u = wk == (use & U_WK ? h->wk : 0);
 	bool blk_u = blk == (use & U_BLK ? h->blk : 0);
 
@@ -278,9 +278,9 @@ static inline uint64_t step(const struct thr *x, struct tl_ivat *c, uint64_t *ta
 		start = c->prev;
 	}
 	/* the usual ones: what the interval leaves for the next is unchanged */
-	uint64_t cp = use & U_CP ? (uint64_t)c->cp << 32 : CP_NONE;
+	uint64_t cp = use & U_CP ? c->cp : CP_NONE;
 	uint64_t wk = use & U_WK ? c->wk : 0;
-	*blk = use & U_BLK ? c->blk : 0;
+	*blk = use & U_BLK ? (uint32_t)c->blk : 0;
 	if (__builtin_expect((b & IV_USUAL) != IV_USUAL, 0))
 		p = decode_rare(x, c, p, b, use, &cp, &wk, blk);
 	*tail = tl | wk | cp;
