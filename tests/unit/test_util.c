@@ -98,6 +98,33 @@ static void test_vec_lean(void **state)
 	tl_vec_free(&v);
 }
 
+/* Shrinking gives back the room beyond n and keeps the elements; an
+ * empty array is freed, and one that grows again after works as before. */
+static void test_vec_shrink(void **state)
+{
+	struct tl_vec v = { 0 };
+
+	(void)state;
+	tl_vec_shrink(&v, 8);
+	assert_null(v.p);
+	for (uint64_t i = 0; i < 1000; i++)
+		*(uint64_t *)tl_vec_push_uninit(&v, 8) = i;
+	assert_true(v.cap > v.n);
+	tl_vec_shrink(&v, 8);
+	assert_int_equal(v.cap, 1000);
+	for (uint64_t i = 0; i < 1000; i++)
+		assert_int_equal(((uint64_t *)v.p)[i], i);
+	*(uint64_t *)tl_vec_push_uninit(&v, 8) = 1000;
+	assert_int_equal(((uint64_t *)v.p)[1000], 1000);
+	v.n = 0;
+	tl_vec_shrink(&v, 8);
+	assert_null(v.p);
+	assert_int_equal(v.cap, 0);
+	*(uint64_t *)tl_vec_push_uninit(&v, 8) = 7;
+	assert_int_equal(((uint64_t *)v.p)[0], 7);
+	tl_vec_free(&v);
+}
+
 /* Varints: every width round-trips, and one below 128 is one byte. */
 static void test_varint(void **state)
 {
@@ -280,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_vec_zeroed_and_reserve),
 		cmocka_unit_test(test_vec_oom),
 		cmocka_unit_test(test_vec_lean),
+		cmocka_unit_test(test_vec_shrink),
 		cmocka_unit_test(test_varint),
 		cmocka_unit_test(test_hmap_ints),
 		cmocka_unit_test(test_hmap_collisions_and_delete),

@@ -24,6 +24,7 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 				memcpy(n->name, c->comm, TL_COMM_LEN);
 		}
 	}
+	tl_thr_trim(t);
 	t->pub.names = t->names.p;
 	t->pub.nnames = t->names.n;
 	t->pub.niv = tl_thr_niv(t);
@@ -100,6 +101,7 @@ static void link_proc(struct tl_model *m, struct proc *p, uint64_t end)
 
 static void publish_proc(struct proc *p)
 {
+	tl_proc_trim(p);
 	p->pub.cmdline = p->cmdline ? p->cmdline : "";
 	p->pub.names = p->names.p;
 	p->pub.nnames = p->names.n;

@@ -17,19 +17,33 @@
 #define TL_PENDING_WAKE_NS 200000ull
 
 /* A step series, stored compactly (model_steps.c): entries, the time of
- * every 64th, the steps kept whole. */
+ * the first and of every 64th after, the steps kept whole. */
 struct tl_stepvec {
 	struct tl_vec e, base, x;
+	uint64_t base0;
 	struct tl_series_sum *sum;   /* series_totals_only: steps added up */
 	struct tl_step tail[2];      /* the last two (tail[1] the last), as
 				      * the series builder reads them */
 };
 
-/* A place in a thread's interval stream: before interval i, at byte off,
- * the previous interval starting at prev. */
+/* A place in the wakeup edges' stream (model_wake.c): before edge i, at
+ * byte off, the previous edge at ts prev. */
 struct tl_ivpos {
 	size_t i, off;
 	uint64_t prev;
+};
+
+/* A place in a thread's interval stream (model_iv.c): before interval i,
+ * at byte off; what the intervals before it in its group leave for the
+ * next to repeat: the previous one's start, the last waker and the last
+ * Running or Runnable one's CPU and prio (as the last word of a struct
+ * tl_interval holds them), the last block's id. All whole words: a place
+ * is copied in and out of its thread at every read, and a word loaded
+ * from two smaller stores waits for both to reach the cache. */
+struct tl_ivat {
+	size_t i, off;
+	uint64_t prev;
+	uint64_t wk, cp, blk;
 };
 
 struct thr {
@@ -38,13 +52,12 @@ struct thr {
 	const struct tl_model *m;    /* its model (decoding intervals) */
 	struct tl_vec names, marks, sys, offcpu;
 	/* closed intervals, compact (model_iv.c): a byte stream, a
-	 * checkpoint per 32, their number, the last one's start, and where
-	 * the last read stopped */
+	 * checkpoint per 32, the place after the last one (its i: their
+	 * number), and where the last read stopped */
 	struct tl_vec ivb, ivck;
-	size_t niv;
-	uint64_t iv_last;
-	struct tl_ivpos ivcache;
-	struct tl_ivpos ivprev;      /* where the last read started */
+	struct tl_ivat ivend;
+	struct tl_ivat ivcache;
+	struct tl_ivat ivprev;       /* where the last read started */
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
@@ -189,6 +202,8 @@ struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu);
  * out of memory); iv->end is not kept (the next one's start) */
 int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv);
 size_t tl_thr_niv(const struct thr *t);
+/* Gives back the streams' spare room (once no interval will be added). */
+void tl_thr_iv_trim(struct thr *t);
 void tl_thr_iv_free(struct thr *t);
 
 /* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model
@@ -207,8 +222,12 @@ int tl_sv_set_last(struct tl_model *m, struct tl_stepvec *sv, const struct tl_st
 void tl_sv_clear(struct tl_stepvec *sv);
 void tl_sv_free(struct tl_stepvec *sv);
 /* Adds every step but the last `keep` to sv->sum (allocated on first use)
- * and drops them; the last one lasts until end when keep is 0. */
+ * and drops them, with their room beyond TL_SV_FOLD_ROOM steps; the last
+ * one lasts until end when keep is 0. */
 int tl_sv_fold(struct tl_model *m, struct tl_stepvec *sv, size_t keep, uint64_t end);
+#define TL_SV_FOLD_ROOM 18   /* a size entries grow to (vec.c's lean growth) */
+/* Gives back the spare room of a series that stopped growing. */
+void tl_sv_trim(struct tl_stepvec *sv);
 
 /* model_block.c: the block of a blocked interval, stored once per distinct
  * value (tl_block_none, marking the model out of memory, if it cannot be) */
@@ -234,6 +253,11 @@ void tl_thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const cha
 void tl_proc_set_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm);
 void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm);
 void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
+/* Give back the spare room of a thread's or process's arrays, once they
+ * stopped growing (an ended one's; every one at finish, before their
+ * pointers are published): an array that grows again still can. */
+void tl_thr_trim(struct thr *t);
+void tl_proc_trim(struct proc *p);
 int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
 int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);
 /* model_maps.c */

@@ -244,6 +244,24 @@ void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 		comm_norm(c->comm, comm);
 }
 
+void tl_thr_trim(struct thr *t)
+{
+	tl_thr_iv_trim(t);
+	tl_vec_shrink(&t->names, sizeof(struct tl_name));
+	tl_vec_shrink(&t->marks, sizeof(struct tl_mark));
+	tl_vec_shrink(&t->sys, sizeof(struct tl_syscall));
+	tl_vec_shrink(&t->offcpu, sizeof(struct tl_offcpu));
+}
+
+void tl_proc_trim(struct proc *p)
+{
+	tl_vec_shrink(&p->names, sizeof(struct tl_name));
+	tl_vec_shrink(&p->execs, sizeof(struct tl_exec_ev));
+	tl_vec_shrink(&p->threads, sizeof(struct tl_thread *));
+	tl_vec_shrink(&p->children, sizeof(struct tl_process *));
+	tl_vec_shrink(&p->maps, sizeof(struct tl_maps_snap));
+}
+
 /* The process is gone: any thread of it still alive ended unseen. */
 void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
 {
@@ -258,6 +276,7 @@ void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
 	}
 	p->ended = true;
 	p->pub.end = ts;
+	tl_proc_trim(p);
 }
 
 static void snap_state(struct tl_model *m, struct thr *t, const struct tl_task_snap *s)

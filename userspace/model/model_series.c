@@ -218,8 +218,10 @@ static inline void acc_add(struct tl_model *m, struct acc *a, const struct curso
 	if (c->ts >= a->start && c->ts < a->end) {
 		push_step(m, a->steps, c->ts, a->run, a->rdy, a->unk);
 		/* only the last step can still change, or go and leave the
-		 * one before it last: the others are final */
-		if (m->o.series_totals_only && a->steps->e.n >= FOLD_AT)
+		 * one before it last: the others are final. Once folded, a
+		 * series is folded again every few steps (in the room it keeps). */
+		if (m->o.series_totals_only &&
+		    a->steps->e.n >= (a->steps->sum ? TL_SV_FOLD_ROOM : FOLD_AT))
 			tl_sv_fold(m, a->steps, 2, 0);
 	}
 }
@@ -230,6 +232,8 @@ static void acc_publish(struct tl_model *m, struct acc *a)
 
 	if (!a->same_as && a->steps->sum)
 		tl_sv_fold(m, a->steps, 0, a->end);
+	if (!a->same_as)
+		tl_sv_trim(a->steps);
 	a->out->sv = src->steps;
 	a->out->nsteps = src->steps->e.n;
 	a->out->sum = src->steps->sum;

@@ -125,6 +125,7 @@ void tl_thr_end(struct tl_model *m, struct thr *t, uint64_t ts)
 		}
 		t->in_sys = false;
 	}
+	tl_thr_trim(t);
 }
 
 void tl_thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio)

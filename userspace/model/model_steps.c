@@ -22,9 +22,11 @@ struct stc {
 };
 _Static_assert(sizeof(struct stc) == 8, "a stored step is 8 bytes");
 
-static uint64_t *bases(const struct tl_stepvec *sv)
+/* The time of group g's first step: the first group's is kept in the
+ * series itself (most series are short), the others' in base. */
+static uint64_t base_of(const struct tl_stepvec *sv, size_t g)
 {
-	return sv->base.p;
+	return g ? ((const uint64_t *)sv->base.p)[g - 1] : sv->base0;
 }
 
 struct tl_step tl_sv_get(const struct tl_stepvec *sv, size_t i)
@@ -33,7 +35,7 @@ struct tl_step tl_sv_get(const struct tl_stepvec *sv, size_t i)
 
 	if (c->off == SV_ESC)
 		return ((const struct tl_step *)sv->x.p)[c->n];
-	return (struct tl_step){ .ts = bases(sv)[i / SV_GROUP] + c->off,
+	return (struct tl_step){ .ts = base_of(sv, i / SV_GROUP) + c->off,
 				 .running = c->n & 0x3ff,
 				 .runnable = (c->n >> 10) & 0x7ff,
 				 .unknown = c->n >> 21 };
@@ -43,18 +45,25 @@ int tl_sv_push(struct tl_model *m, struct tl_stepvec *sv, const struct tl_step *
 {
 	size_t n = sv->e.n;
 
-	if (n % SV_GROUP == 0) {
+	if (n == 0) {
+		sv->base0 = s->ts;
+	} else if (n % SV_GROUP == 0) {
 		uint64_t *b = model_push_uninit(m, &sv->base, sizeof(*b));
 		if (!b)
 			return -1;
 		*b = s->ts;
 	}
-	struct stc *c = model_push_uninit(m, &sv->e, sizeof(*c));
-	if (!c)
+	/* grown by a quarter: series are many and most stop short */
+	if (n == sv->e.cap && tl_vec_reserve_lean(&sv->e, sizeof(struct stc), n + 1)) {
+		if (n && n % SV_GROUP == 0)
+			sv->base.n--;
+		m->oom = true;
 		return -1;
+	}
+	struct stc *c = &((struct stc *)sv->e.p)[sv->e.n++];
 	sv->tail[0] = sv->tail[1];
 	sv->tail[1] = *s;
-	uint64_t base = bases(sv)[n / SV_GROUP];
+	uint64_t base = base_of(sv, n / SV_GROUP);
 	if (s->ts >= base && s->ts - base < SV_ESC && s->running < 1024 &&
 	    s->runnable < 2048 && s->unknown < 2048) {
 		*c = (struct stc){ (uint32_t)(s->ts - base),
@@ -76,7 +85,7 @@ void tl_sv_pop(struct tl_stepvec *sv)
 
 	if (c->off == SV_ESC && c->n + 1 == sv->x.n)
 		sv->x.n--;
-	if (--sv->e.n % SV_GROUP == 0)
+	if (--sv->e.n % SV_GROUP == 0 && sv->e.n)
 		sv->base.n--;
 	sv->tail[1] = sv->tail[0];
 	if (sv->e.n >= 2)
@@ -151,10 +160,22 @@ int tl_sv_fold(struct tl_model *m, struct tl_stepvec *sv, size_t keep, uint64_t 
 	for (size_t k = 0; k < keep; k++)
 		kept[k] = tl_sv_get(sv, n - keep + k);
 	tl_sv_clear(sv);
+	if (sv->e.cap > TL_SV_FOLD_ROOM) {   /* the room of what was dropped */
+		tl_vec_free(&sv->e);
+		tl_vec_free(&sv->base);
+		tl_vec_free(&sv->x);
+	}
 	for (size_t k = 0; k < keep; k++)
 		if (tl_sv_push(m, sv, &kept[k]))
 			return -1;
 	return 0;
+}
+
+void tl_sv_trim(struct tl_stepvec *sv)
+{
+	tl_vec_shrink(&sv->e, sizeof(struct stc));
+	tl_vec_shrink(&sv->base, sizeof(uint64_t));
+	tl_vec_shrink(&sv->x, sizeof(struct tl_step));
 }
 
 void tl_sv_free(struct tl_stepvec *sv)

@@ -53,6 +53,23 @@ int tl_vec_extend(struct tl_vec *v, size_t elsz, size_t n)
 	return 0;
 }
 
+void tl_vec_shrink(struct tl_vec *v, size_t elsz)
+{
+	void *p;
+
+	if (v->cap == v->n)
+		return;
+	if (!v->n) {
+		tl_vec_free(v);
+		return;
+	}
+	p = realloc(v->p, v->n * elsz);
+	if (!p)
+		return;
+	v->p = p;
+	v->cap = v->n;
+}
+
 void tl_vec_free(struct tl_vec *v)
 {
 	free(v->p);

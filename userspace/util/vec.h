@@ -23,6 +23,10 @@ int tl_vec_reserve_lean(struct tl_vec *v, size_t elsz, size_t want);
 /* Makes the array at least n long, the new elements zeroed, for arrays
  * indexed by an id: 0, or -ENOMEM (the array unchanged). */
 int tl_vec_extend(struct tl_vec *v, size_t elsz, size_t n);
+/* Gives back the room beyond the n elements in use, for an array that
+ * stopped growing (an empty one is freed); when the allocator cannot, the
+ * array stays as it was. */
+void tl_vec_shrink(struct tl_vec *v, size_t elsz);
 void tl_vec_free(struct tl_vec *v);
 
 /* Appends an element for the caller to fill whole; NULL when out of memory. */
