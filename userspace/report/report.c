@@ -35,10 +35,7 @@ static double rel0(const struct rctx *c, uint64_t ts)
 
 static bool shown(const struct rctx *c, const struct tl_process *p)
 {
-	for (int d = 0; p && d < 4096; d++, p = p->parent)
-		if (!c->root || p == c->root)
-			return true;
-	return false;
+	return tl_report_under(p, c->root);
 }
 
 /* Prints "  label  value", the value cut to the width. */

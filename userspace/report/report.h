@@ -143,6 +143,8 @@ int tl_report_syswaits_text(FILE *f, struct tl_report_waits *w, const struct tl_
 /* ---- the process tree and sections at scale (report_procs.c) ---- */
 /* Seconds from the recording's start to ts (0 before it). */
 double tl_report_rel(const struct tl_model *m, uint64_t ts);
+/* Whether p is root or one of its descendants (root NULL: always). */
+bool tl_report_under(const struct tl_process *p, const struct tl_process *root);
 /* "exit 3", "killed SIGKILL+core" or "-" (still running). */
 void tl_report_exit_text(const struct tl_process *p, char *buf, size_t len);
 /* "Processes": the tree of root (NULL: every process), with group three

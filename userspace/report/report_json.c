@@ -109,10 +109,7 @@ static uint64_t at(const struct jctx *c, uint64_t ts)
 
 static bool shown(const struct jctx *c, const struct tl_process *p)
 {
-	for (int d = 0; p && d < 4096; d++, p = p->parent)
-		if (!c->root || p == c->root)
-			return true;
-	return false;
+	return tl_report_under(p, c->root);
 }
 
 static void recording(struct jctx *c)

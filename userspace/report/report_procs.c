@@ -203,7 +203,9 @@ static int by_addr(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static bool under(const struct tl_process *p, const struct tl_process *root)
+/* The model's tree has no cycles; the bound keeps a walk short whatever a
+ * file says. */
+bool tl_report_under(const struct tl_process *p, const struct tl_process *root)
 {
 	for (int d = 0; p && d < 4096; d++, p = p->parent)
 		if (!root || p == root)
@@ -224,13 +226,15 @@ int tl_report_procs_pick(struct tl_report_procs *rp, const struct tl_model *m,
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_process *p = tl_model_proc(m, i);
 
-		if (under(p, root))
-			r[nr++] = (struct ranked){ p, busy_ns(p), i };
+		if (tl_report_under(p, root))
+			r[nr++] = (struct ranked){ p, 0, i };
 	}
 	if (!max || nr <= max) {
 		free(r);
 		return 0;
 	}
+	for (size_t i = 0; i < nr; i++)   /* ranked only when some are left out */
+		r[i].ns = busy_ns(r[i].p);
 	qsort(r, nr, sizeof(*r), by_busy);
 	rp->detail = calloc(max, sizeof(*rp->detail));
 	if (!rp->detail) {

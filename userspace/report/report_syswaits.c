@@ -27,14 +27,6 @@ struct thr_waits {
 	bool stood_for;       /* shown through its group's first member */
 };
 
-static bool under(const struct tl_process *p, const struct tl_process *root)
-{
-	for (int d = 0; p && d < 4096; d++, p = p->parent)
-		if (!root || p == root)
-			return true;
-	return false;
-}
-
 static int by_total(const void *a, const void *b)
 {
 	const struct thr_waits *x = a, *y = b;
@@ -57,7 +49,7 @@ static int gather(struct tl_report_waits *rw, const struct tl_process *root,
 		const struct tl_thread *t = tl_model_thread(rw->m, i);
 		struct thr_waits *x = &v[n];
 
-		if (!under(t->proc, root) ||
+		if (!tl_report_under(t->proc, root) ||
 		    (rw->procs && !tl_report_procs_detailed(rw->procs, t->proc)))
 			continue;
 		x->total_ns = tl_thread_syswait_ns(t, &x->count);

@@ -42,20 +42,12 @@ void tl_report_waits_fini(struct tl_report_waits *w)
 	memset(w, 0, sizeof(*w));
 }
 
-static bool in_tree(const struct tl_process *p, const struct tl_process *root)
-{
-	for (int d = 0; p && d < 4096; d++, p = p->parent)
-		if (p == root)
-			return true;
-	return false;
-}
-
 bool tl_report_deadlock_shown(const struct tl_deadlock *d, const struct tl_process *root)
 {
 	if (!root)
 		return true;
 	for (size_t i = 0; i < d->n; i++)
-		if (d->e[i].waiter_t && in_tree(d->e[i].waiter_t->proc, root))
+		if (d->e[i].waiter_t && tl_report_under(d->e[i].waiter_t->proc, root))
 			return true;
 	return false;
 }

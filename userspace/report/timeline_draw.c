@@ -147,14 +147,6 @@ const char *tl_fmt_safe(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static bool in_tree(const struct tl_process *p, const struct tl_process *root)
-{
-	for (int d = 0; p && d < 4096; d++, p = p->parent)
-		if (!root || p == root)
-			return true;
-	return false;
-}
-
 void tl_report_span(const struct tl_model *m, const struct tl_process *root,
 		    uint64_t *t0, uint64_t *t1)
 {
@@ -162,7 +154,7 @@ void tl_report_span(const struct tl_model *m, const struct tl_process *root,
 
 	for (size_t i = 0; i < tl_model_nprocs(m); i++) {
 		const struct tl_process *p = tl_model_proc(m, i);
-		if (!in_tree(p, root))
+		if (!tl_report_under(p, root))
 			continue;
 		a = p->start < a ? p->start : a;
 		b = p->end > b ? p->end : b;
