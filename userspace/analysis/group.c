@@ -1,6 +1,6 @@
-/* group.c - threads grouped by the pattern of their names (group.h):
- * patterns are computed once, sorted to bring each group together, and
- * the groups put back in the order their first member came. */
+/* group.c - threads (and processes) grouped by the pattern of their names
+ * (group.h): patterns are computed once, sorted to bring each group
+ * together, and the groups numbered in the order their first member came. */
 #include "group.h"
 
 #include <ctype.h>
@@ -42,13 +42,6 @@ static int by_pattern(const void *a, const void *b)
 	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-static int by_first(const void *a, const void *b)
-{
-	const struct tl_thread_group *x = a, *y = b;
-
-	return (x->first > y->first) - (x->first < y->first);
-}
-
 static void join(struct tl_thread_group *g, const struct tl_thread *t)
 {
 	g->n++;
@@ -80,6 +73,33 @@ static bool new_group(const struct keyed *k, size_t i)
 	return !i || strcmp(k[i].pattern, k[i - 1].pattern);
 }
 
+/* Groups the n items by the pattern of their names, numbered in the
+ * order of their first members: of[i] gets item i's group. Returns the
+ * number of groups, 0 when out of memory. */
+static size_t pattern_groups(const char *(*name)(const void *item),
+			     const void *const *items, size_t n, size_t *of)
+{
+	struct keyed *k = sorted_patterns(name, items, n);
+	size_t *renum = k ? calloc(n, sizeof(*renum)) : NULL, nk = 0, ng = 0;
+
+	if (!renum) {
+		free(k);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {   /* numbered in pattern order */
+		nk += new_group(k, i);
+		of[k[i].idx] = nk - 1;
+	}
+	free(k);
+	for (size_t i = 0; i < n; i++) {   /* renumbered by first member */
+		if (!renum[of[i]])
+			renum[of[i]] = ++ng;
+		of[i] = renum[of[i]] - 1;
+	}
+	free(renum);
+	return ng;
+}
+
 static const char *thread_name(const void *t)
 {
 	return tl_thread_name(t);
@@ -88,34 +108,26 @@ static const char *thread_name(const void *t)
 size_t tl_group_threads(const struct tl_thread *const *threads, size_t n,
 			struct tl_thread_group *out)
 {
-	struct keyed *k = sorted_patterns(thread_name, (const void *const *)threads, n);
-	size_t ng = 0;
+	size_t *of = n ? calloc(n, sizeof(*of)) : NULL;
+	size_t ng = of ? pattern_groups(thread_name, (const void *const *)threads, n, of) : 0;
 
-	if (!k)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (new_group(k, i)) {
-			memset(&out[ng], 0, sizeof(out[ng]));
-			memcpy(out[ng].pattern, k[i].pattern, TL_PATTERN_LEN);
-			out[ng++].first = k[i].idx;
+	memset(out, 0, ng * sizeof(*out));
+	for (size_t i = 0; ng && i < n; i++) {
+		struct tl_thread_group *g = &out[of[i]];
+
+		if (!g->n) {
+			tl_name_pattern(tl_thread_name(threads[i]), g->pattern);
+			g->first = i;
 		}
-		join(&out[ng - 1], threads[k[i].idx]);
+		join(g, threads[i]);
 	}
-	free(k);
-	qsort(out, ng, sizeof(*out), by_first);
+	free(of);
 	return ng;
 }
 
 static const char *proc_label(const void *p)
 {
 	return tl_proc_label(p);
-}
-
-static int by_first_proc(const void *a, const void *b)
-{
-	const struct tl_proc_group *x = a, *y = b;
-
-	return (x->first > y->first) - (x->first < y->first);
 }
 
 static void join_proc(struct tl_proc_group *g, const struct tl_process *p)
@@ -137,38 +149,20 @@ static void join_proc(struct tl_proc_group *g, const struct tl_process *p)
 size_t tl_group_procs(const struct tl_process *const *procs, size_t n,
 		      struct tl_proc_group *out, size_t *group_of)
 {
-	struct keyed *k = sorted_patterns(proc_label, (const void *const *)procs, n);
-	size_t ng = 0;
+	size_t *of = group_of ? group_of : n ? calloc(n, sizeof(*of)) : NULL;
+	size_t ng = of ? pattern_groups(proc_label, (const void *const *)procs, n, of) : 0;
 
-	if (!k)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (new_group(k, i)) {
-			memset(&out[ng], 0, sizeof(out[ng]));
-			memcpy(out[ng].pattern, k[i].pattern, TL_PATTERN_LEN);
-			out[ng++].first = k[i].idx;
+	memset(out, 0, ng * sizeof(*out));
+	for (size_t i = 0; ng && i < n; i++) {
+		struct tl_proc_group *g = &out[of[i]];
+
+		if (!g->n) {
+			tl_name_pattern(tl_proc_label(procs[i]), g->pattern);
+			g->first = i;
 		}
-		join_proc(&out[ng - 1], procs[k[i].idx]);
+		join_proc(g, procs[i]);
 	}
-	qsort(out, ng, sizeof(*out), by_first_proc);
-	/* the groups are in order of first members now: walk the sorted
-	 * members again, finding each group by its first member */
-	for (size_t i = 0, g = 0; group_of && i < n; i++) {
-		if (new_group(k, i)) {
-			size_t lo = 0, hi = ng;
-
-			while (hi - lo > 1) {
-				size_t mid = lo + (hi - lo) / 2;
-
-				if (out[mid].first <= k[i].idx)
-					lo = mid;
-				else
-					hi = mid;
-			}
-			g = lo;
-		}
-		group_of[k[i].idx] = g;
-	}
-	free(k);
+	if (of != group_of)
+		free(of);
 	return ng;
 }
