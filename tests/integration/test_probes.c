@@ -314,11 +314,18 @@ static void test_raw_tp_fallback(void **state)
 static void test_tp_btf_accepted(void **state)
 {
 	struct tl_session_opts so = { .groups = (1u << TL_G_COUNT) - 1 };
+	const char *forced = getenv("THREADLINE_FORCE_RAW_TP");
+	char err[256], keep[16] = "";
 	struct tl_session *s;
-	char err[256];
 
 	(void)state;
+	/* about the tp_btf path itself, even in a run that forces the other */
+	if (forced)
+		snprintf(keep, sizeof(keep), "%s", forced);
+	unsetenv("THREADLINE_FORCE_RAW_TP");
 	s = tl_session_open(&so, err, sizeof(err));
+	if (forced)
+		setenv("THREADLINE_FORCE_RAW_TP", keep, 1);
 	if (!s)
 		fail_msg("%s", err);
 	assert_false(tl_session_raw_tp(s));
