@@ -1,6 +1,7 @@
 /* demo_echo.c - the one echo client every server demo drives itself with:
  * K clients x M request/reply round trips on loopback, bounded by timeouts,
- * with per-request latency statistics, so the G-series traces compare. */
+ * with per-request latency statistics, so the G-series traces compare.
+ * Every client connects before any sends its first request. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,7 +16,19 @@
 #define REPLY_TIMEOUT_S 2
 #define MAX_MSG (64 * 1024)
 
+/* Holds every client between its connect and its first request until all
+ * have connected, so that a server always has all K connections open at
+ * once: a multiplexing server then has several to choose from even when a
+ * busy machine would otherwise run the clients one after another. */
+struct gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int arrived;
+	int expected;      /* -1 until every client thread is created */
+};
+
 struct client {
+	struct gate *gate;
 	const char *host;
 	int port;
 	int id;
@@ -45,6 +58,24 @@ static uint64_t round_trip(int fd, char *out, char *in, size_t len)
 	return demo_now_ns() - t0 ? demo_now_ns() - t0 : 1;
 }
 
+static void gate_pass(struct gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->arrived++;
+	pthread_cond_broadcast(&g->cv);
+	while (g->expected < 0 || g->arrived < g->expected)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_open_for(struct gate *g, int n)
+{
+	pthread_mutex_lock(&g->mu);
+	g->expected = n;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
 static void *client_main(void *p)
 {
 	struct client *c = p;
@@ -52,6 +83,7 @@ static void *client_main(void *p)
 	char *out = malloc(c->len), *in = malloc(c->len);
 	int fd = demo_connect(c->host, c->port);
 
+	gate_pass(c->gate); /* connected or not: the others wait for it */
 	if (fd >= 0 && out && in) {
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -98,10 +130,10 @@ static void summarise(uint64_t *lat, size_t n, struct demo_client_stats *s)
 	s->lat_mean_ns = sum / (double)ok;
 }
 
-static int run_clients(struct client *cl, int k)
+static int run_clients(struct client *cl, int k, struct gate *g)
 {
 	char name[32];
-	int err = 0;
+	int err = 0, started = 0;
 
 	for (int i = 0; i < k; i++) {
 		snprintf(name, sizeof(name), "client-%d", i);
@@ -109,7 +141,9 @@ static int run_clients(struct client *cl, int k)
 		if (err)
 			break;
 		cl[i].started = true;
+		started++;
 	}
+	gate_open_for(g, started);
 	for (int i = 0; i < k; i++)
 		if (cl[i].started)
 			pthread_join(cl[i].thread, NULL);
@@ -119,6 +153,7 @@ static int run_clients(struct client *cl, int k)
 int demo_echo_clients(const char *host, int port, int k, int m, size_t msg_len,
 		      struct demo_client_stats *out)
 {
+	struct gate gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, -1 };
 	struct client *cl;
 	uint64_t *lat, t0;
 	int err;
@@ -132,10 +167,10 @@ int demo_echo_clients(const char *host, int port, int k, int m, size_t msg_len,
 	if (!cl || !lat)
 		goto cleanup;
 	for (int i = 0; i < k; i++)
-		cl[i] = (struct client){ .host = host, .port = port, .id = i, .m = m,
+		cl[i] = (struct client){ .gate = &gate, .host = host, .port = port, .id = i, .m = m,
 					 .len = msg_len, .lat = lat + (size_t)i * (size_t)m };
 	t0 = demo_now_ns();
-	err = run_clients(cl, k);
+	err = run_clients(cl, k, &gate);
 	out->wall_ns = demo_now_ns() - t0;
 	out->clients = k;
 	out->messages = m;
