@@ -9,15 +9,30 @@
 #include <string.h>
 #include "model_impl.h"
 
+/* Appends a zeroed element to an array already published in a struct
+ * tl_thread (its exact size): NULL, the model out of memory, on failure. */
+static void *pub_push(struct tl_model *m, const void **arr, size_t *n, size_t elsz)
+{
+	struct tl_vec v = { (void *)*arr, *n, *n };
+	void *e = model_push(m, &v, elsz);
+
+	*arr = v.p;
+	*n = v.n;
+	return e;
+}
+
 static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 {
 	if (!t->ended) {
 		tl_thr_end(m, t, end);
 		t->pub.end = end;
 	}
-	if (!t->names.n) {
+	if (t->lv)
+		return; /* out of memory: tl_thr_retire could not finish */
+	if (!t->pub.nnames) {
 		struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, t->pub.tid);
-		struct tl_name *n = model_push(m, &t->names, sizeof(*n));
+		struct tl_name *n = pub_push(m, (const void **)&t->pub.names,
+					     &t->pub.nnames, sizeof(*n));
 		if (n) {
 			n->ts = t->pub.start;
 			if (c)
@@ -25,13 +40,6 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 		}
 	}
 	tl_thr_trim(t);
-	t->pub.names = t->names.p;
-	t->pub.nnames = t->names.n;
-	t->pub.niv = tl_thr_niv(t);
-	t->pub.marks = t->marks.p;
-	t->pub.nmarks = t->marks.n;
-	t->pub.sys = t->sys.p;
-	t->pub.nsys = t->sys.n;
 	t->pub.offcpu = t->offcpu.p;
 	t->pub.noffcpu = t->offcpu.n;
 }

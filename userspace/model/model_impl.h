@@ -46,37 +46,49 @@ struct tl_ivat {
 	uint64_t wk, cp, blk;
 };
 
-struct thr {
-	struct tl_thread pub;        /* first: &thr->pub casts back */
-	struct thr *prev_gen;        /* older thread with the same TID */
-	const struct tl_model *m;    /* its model (decoding intervals) */
-	struct tl_vec names, marks, sys, offcpu;
+/* What a thread needs only while it is alive: allocated with it, and
+ * freed when it ends (most threads of a busy recording are short ones
+ * that ended long before the end), once its arrays are published in its
+ * struct tl_thread and its intervals in one block (thr_iv_seal). */
+struct thr_live {
+	struct tl_vec names, marks, sys;
 	/* closed intervals, compact (model_iv.c): a byte stream, a
-	 * checkpoint per 32, the place after the last one (its i: their
-	 * number), and where the last read stopped */
+	 * checkpoint per 32, the place after the last one */
 	struct tl_vec ivb, ivck;
 	struct tl_ivat ivend;
-	struct tl_ivat ivcache;
-	struct tl_ivat ivprev;       /* where the last read started */
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
-	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
-	bool ended;
-	bool exiting;                /* exit seen, final switch-out not yet: it
-				      * still runs (wakes its joiner, parent) */
 	/* a waking that came while it was Running (see TL_PENDING_WAKE_NS) */
 	bool pend_wake;
-	uint64_t pend_ts;
-	uint32_t pend_waker;
 	bool pend_irq;
+	uint32_t pend_waker;
+	uint64_t pend_ts;
 	size_t pend_edge;
 	/* a syscall entered and not yet exited; whether it blocked */
 	bool in_sys, sys_blocked;
 	struct tl_syscall cur_sys;
 	/* fork edge index + 1 of its creation, to merge TL_NEWTASK/TL_FORK */
 	size_t fork_edge;
+};
+
+struct thr {
+	struct tl_thread pub;        /* first: &thr->pub casts back */
+	struct thr *prev_gen;        /* older thread with the same TID */
+	const struct tl_model *m;    /* its model (decoding intervals) */
+	struct thr_live *lv;         /* NULL once it ended */
+	struct tl_vec offcpu;        /* grows after its exit too */
+	/* its intervals' checkpoints and byte stream (model_iv.c): the live
+	 * part's arrays, or once it ended one block holding both; their
+	 * number is pub.niv */
+	const void *ivcks, *ivbytes;
+	struct tl_ivat ivcache;      /* where the last read stopped */
+	struct tl_ivat ivprev;       /* where the last read started */
+	uint32_t idx;                /* position in tl_model.thrs */
 	uint32_t socket_blocks;      /* blocked intervals in socket syscalls */
 	uint32_t sock_count_ops;     /* sends + receives of its TL_SOCK_COUNTs */
+	bool ended;
+	bool exiting;                /* exit seen, final switch-out not yet: it
+				      * still runs (wakes its joiner, parent) */
 };
 
 struct proc {
@@ -202,8 +214,9 @@ struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu);
  * out of memory); iv->end is not kept (the next one's start) */
 int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv);
 size_t tl_thr_niv(const struct thr *t);
-/* Gives back the streams' spare room (once no interval will be added). */
-void tl_thr_iv_trim(struct thr *t);
+/* Moves the intervals of a thread that ended into one block of the
+ * exact size (0, or -1 and the model out of memory). */
+int tl_thr_iv_seal(struct tl_model *m, struct thr *t);
 void tl_thr_iv_free(struct thr *t);
 
 /* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model
@@ -257,6 +270,9 @@ void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
  * stopped growing (an ended one's; every one at finish, before their
  * pointers are published): an array that grows again still can. */
 void tl_thr_trim(struct thr *t);
+/* A thread that ended: its arrays published in t->pub, its intervals
+ * sealed (tl_thr_iv_seal), its live part freed. */
+void tl_thr_retire(struct tl_model *m, struct thr *t);
 void tl_proc_trim(struct proc *p);
 int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
 int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);

@@ -76,14 +76,17 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 {
 	struct thr *prev = tl_hmap_get_ptr(&m->tid_map, tid);
 	struct thr *t = calloc(1, sizeof(*t));
+	struct thr_live *lv = calloc(1, sizeof(*lv));
 	struct thr **slot = model_push(m, &m->thrs, sizeof(*slot));
 	struct tl_thread **pslot = model_push(m, &p->threads, sizeof(*pslot));
 
-	if (!t || !slot || !pslot || model_map_put(&m->tid_map, tid, t)) {
+	if (!t || !lv || !slot || !pslot || model_map_put(&m->tid_map, tid, t)) {
 		free(t);
+		free(lv);
 		m->oom = true;
 		return NULL;
 	}
+	t->lv = lv;
 	*slot = t;
 	*pslot = &t->pub;
 	t->idx = (uint32_t)(m->thrs.n - 1);
@@ -93,8 +96,8 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 	t->pub.tid = tid;
 	t->pub.proc = &p->pub;
 	t->pub.start = t->pub.born_ns = ts;
-	t->cur = tl_iv_make(TL_ST_UNKNOWN, TL_UNK_BEFORE_FIRST, -1);
-	t->cur.start = ts;
+	t->lv->cur = tl_iv_make(TL_ST_UNKNOWN, TL_UNK_BEFORE_FIRST, -1);
+	t->lv->cur.start = ts;
 	if (!comm || !comm[0]) {
 		struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
 		comm = c ? c->comm : NULL;
@@ -214,14 +217,18 @@ void tl_proc_set_name(struct tl_model *m, struct proc *p, uint64_t ts, const cha
 
 void tl_thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
 {
-	name_push(m, &t->names, ts, comm);
+	if (!t->lv)
+		return;
+	name_push(m, &t->lv->names, ts, comm);
 	if (t->pub.tid == t->pub.proc->pid)
 		tl_proc_set_name(m, (struct proc *)t->pub.proc, ts, comm);
 }
 
 void tl_thr_name(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
 {
-	name_push(m, &t->names, ts, comm);
+	if (!t->lv)
+		return;
+	name_push(m, &t->lv->names, ts, comm);
 	tl_model_comm_note(m, t->pub.tid, comm);
 	if (t->pub.tid == t->pub.proc->pid)
 		tl_proc_set_name(m, (struct proc *)t->pub.proc, ts, comm);
@@ -246,11 +253,27 @@ void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 
 void tl_thr_trim(struct thr *t)
 {
-	tl_thr_iv_trim(t);
-	tl_vec_shrink(&t->names, sizeof(struct tl_name));
-	tl_vec_shrink(&t->marks, sizeof(struct tl_mark));
-	tl_vec_shrink(&t->sys, sizeof(struct tl_syscall));
 	tl_vec_shrink(&t->offcpu, sizeof(struct tl_offcpu));
+}
+
+void tl_thr_retire(struct tl_model *m, struct thr *t)
+{
+	struct thr_live *lv = t->lv;
+
+	if (!lv || tl_thr_iv_seal(m, t))
+		return;
+	tl_vec_shrink(&lv->names, sizeof(struct tl_name));
+	tl_vec_shrink(&lv->marks, sizeof(struct tl_mark));
+	tl_vec_shrink(&lv->sys, sizeof(struct tl_syscall));
+	t->pub.names = lv->names.p;
+	t->pub.nnames = lv->names.n;
+	t->pub.marks = lv->marks.p;
+	t->pub.nmarks = lv->marks.n;
+	t->pub.sys = lv->sys.p;
+	t->pub.nsys = lv->sys.n;
+	free(lv);
+	t->lv = NULL;
+	tl_thr_trim(t);
 }
 
 void tl_proc_trim(struct proc *p)
@@ -339,7 +362,7 @@ int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s)
 		t->pub.born_ns = s->start_ns ? s->start_ns : s->h.ts;
 	}
 	t->pub.flags |= TL_THR_SNAPSHOT;
-	if (t->cur.state == TL_ST_UNKNOWN) /* events already seen win */
+	if (t->lv->cur.state == TL_ST_UNKNOWN) /* events already seen win */
 		snap_state(m, t, s);
 	return m->oom ? -ENOMEM : 0;
 }
@@ -373,10 +396,10 @@ int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi)
 static bool same_creation(struct tl_model *m, struct thr *t, const struct tl_hdr *h,
 			  uint64_t flags, bool flags_known)
 {
-	if (!t || t->ended || !(t->pub.flags & TL_THR_CREATED) || !t->fork_edge ||
+	if (!t || t->ended || !(t->pub.flags & TL_THR_CREATED) || !t->lv->fork_edge ||
 	    t->pub.creator_tid != h->tid || tl_thr_niv(t))
 		return false;
-	struct tl_fork_ev *e = (struct tl_fork_ev *)m->forks.p + t->fork_edge - 1;
+	struct tl_fork_ev *e = (struct tl_fork_ev *)m->forks.p + t->lv->fork_edge - 1;
 	if (flags_known) {
 		e->clone_flags = flags;
 		e->thread = flags & CLONE_THREAD_FLAG;
@@ -429,7 +452,7 @@ int tl_model_on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 	*e = (struct tl_fork_ev){ .ts = h->ts, .parent_tid = h->tid,
 		.parent_pid = h->tgid, .child_tid = tid, .child_pid = pid,
 		.clone_flags = flags, .thread = is_thread };
-	t->fork_edge = m->forks.n;
+	t->lv->fork_edge = m->forks.n;
 	t->pub.flags |= TL_THR_CREATED;
 	t->pub.creator_tid = h->tid;
 	struct tl_interval n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_NEW, -1);
