@@ -37,23 +37,30 @@ struct acc {
 
 /* A thread's stream of changes: at each interval boundary, the state it
  * leaves and the state it enters, combined when they meet at one time. */
-struct cursor {
-	const struct tl_thread *t;
-	struct tl_interval out, in; /* intervals b - 1 and b, decoded */
-	size_t n, b;             /* intervals; next boundary (0..n) */
-	bool half;               /* the end part of boundary b was taken */
-	uint64_t ts;             /* time of the current change */
-	int8_t run, rdy, unk;    /* the change */
-	uint32_t proc;           /* index of the thread's process */
+/* Of an interval, what the merge reads: one per thread is held at once,
+ * and a recording of many short processes has tens of thousands. */
+struct span {
+	uint64_t start, end;
+	uint8_t state;
 };
 
-static bool counted(const struct tl_interval *iv)
+struct cursor {
+	const struct tl_thread *t;
+	struct span out, in;     /* intervals b - 1 and b */
+	size_t n, b;             /* intervals; next boundary (0..n) */
+	uint64_t ts;             /* time of the current change */
+	uint32_t proc;           /* index of the thread's process */
+	int8_t run, rdy, unk;    /* the change */
+	bool half;               /* the end part of boundary b was taken */
+};
+
+static bool counted(const struct span *iv)
 {
 	return iv->state == TL_ST_RUNNING || iv->state == TL_ST_RUNNABLE ||
 	       iv->state == TL_ST_UNKNOWN;
 }
 
-static void add_iv(struct cursor *c, const struct tl_interval *iv, int8_t sign)
+static void add_iv(struct cursor *c, const struct span *iv, int8_t sign)
 {
 	c->run += sign * (iv->state == TL_ST_RUNNING);
 	c->rdy += sign * (iv->state == TL_ST_RUNNABLE);
@@ -64,13 +71,15 @@ static void add_iv(struct cursor *c, const struct tl_interval *iv, int8_t sign)
 static bool cursor_next(struct cursor *c)
 {
 	while (c->b <= c->n) {
-		const struct tl_interval *out = c->b && !c->half ? &c->out : NULL;
-		const struct tl_interval *in = NULL;
+		const struct span *out = c->b && !c->half ? &c->out : NULL;
+		const struct span *in = NULL;
 		bool any = false;
 
 		if (c->b < c->n) {
-			if (!c->half)
-				c->in = tl_thread_iv(c->t, c->b);
+			if (!c->half) {
+				struct tl_interval iv = tl_thread_iv(c->t, c->b);
+				c->in = (struct span){ iv.start, iv.end, iv.state };
+			}
 			in = &c->in;
 		}
 
@@ -347,7 +356,7 @@ static int build_tourney(struct tl_model *m, struct build *b)
 	while (k < nt)
 		k *= 2;
 	b->t.k = k;
-	b->cur = calloc(k, sizeof(*b->cur));
+	b->cur = calloc(nt ? nt : 1, sizeof(*b->cur));
 	b->t.node = malloc(k * sizeof(*b->t.node));
 	keys = malloc(k * sizeof(*keys));
 	if (!b->cur || !b->t.node || !keys) {
@@ -355,11 +364,10 @@ static int build_tourney(struct tl_model *m, struct build *b)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < k; i++) {
-		struct cursor *c = &b->cur[i];
-
 		keys[i] = DONE;
 		if (i >= nt)
 			continue;
+		struct cursor *c = &b->cur[i];
 		c->t = &ts[i]->pub;
 		c->n = ts[i]->pub.niv;
 		c->proc = (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx;
@@ -476,7 +484,7 @@ int tl_proc_series_each(const struct tl_process *pub, tl_step_fn fn, void *arg)
 	while (k < nt)
 		k *= 2;
 	t.k = k;
-	cur = calloc(k, sizeof(*cur));
+	cur = calloc(nt ? nt : 1, sizeof(*cur));
 	t.node = malloc(k * sizeof(*t.node));
 	keys = malloc(k * sizeof(*keys));
 	if (!cur || !t.node || !keys) {
