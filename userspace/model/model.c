@@ -67,6 +67,7 @@ void tl_model_free(struct tl_model *m)
 	tl_sv_free(&m->all_steps);
 	tl_model_stacks_free(m);
 	tl_vec_free(&m->peers);
+	free(m->iv_read);
 	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wk_ck, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)

@@ -71,6 +71,22 @@ struct thr_live {
 	size_t fork_edge;
 };
 
+/* Where the last read of a thread's intervals started and stopped
+ * (model_iv.c): kept for a few threads at a time, by thread index, as
+ * most are read once, in order, or a few side by side. */
+#define IV_READ_SLOTS 1024
+struct iv_read {
+	const struct thr *t;
+	struct tl_ivat at, prev;
+};
+
+/* A place in a thread's intervals for a walk that reads only their
+ * states and times (tl_thr_iv_skim); zeroed: before the first. */
+struct tl_ivskim {
+	size_t i, off;
+	uint64_t prev;
+};
+
 struct thr {
 	struct tl_thread pub;        /* first: &thr->pub casts back */
 	struct thr *prev_gen;        /* older thread with the same TID */
@@ -81,8 +97,6 @@ struct thr {
 	 * part's arrays, or once it ended one block holding both; their
 	 * number is pub.niv */
 	const void *ivcks, *ivbytes;
-	struct tl_ivat ivcache;      /* where the last read stopped */
-	struct tl_ivat ivprev;       /* where the last read started */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint32_t socket_blocks;      /* blocked intervals in socket syscalls */
 	uint32_t sock_count_ops;     /* sends + receives of its TL_SOCK_COUNTs */
@@ -147,6 +161,7 @@ struct tl_model {
 	size_t wk_n;
 	uint64_t wk_last;
 	struct tl_ivpos wk_cache;
+	struct iv_read *iv_read;        /* IV_READ_SLOTS, made at the first read */
 	size_t nwakeups;                /* kept or not (no_wakeup_edges) */
 	struct tl_vec forks, exits, signals, losses, marks;
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
@@ -218,6 +233,10 @@ size_t tl_thr_niv(const struct thr *t);
  * exact size (0, or -1 and the model out of memory). */
 int tl_thr_iv_seal(struct tl_model *m, struct thr *t);
 void tl_thr_iv_free(struct thr *t);
+/* Interval c->i (< niv) of x: its start and end, and its state returned;
+ * c moves past it. */
+uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start,
+		       uint64_t *end);
 
 /* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model
  * out of memory); an edge found effective later is marked so by the

@@ -21,9 +21,10 @@
  * group: a checkpoint keeps its start and where it is in the stream, and
  * it repeats nothing (the usual values are those of a thread with no
  * interval yet), so interval i is at most 31 decodings from one, and a
- * walk in order decodes each once (the thread remembers where the last
- * read stopped: reading one thread's intervals from two threads of a
- * program at once is not supported).
+ * walk in order decodes each once (the model remembers where the last
+ * read of a thread stopped, for a few threads at a time: reading a
+ * model's intervals from two threads of a program at once is not
+ * supported).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -317,15 +318,18 @@ static uint64_t start_at(const struct thr *x, const struct tl_ivat *c)
 	return c->prev + tl_get_var(&p);
 }
 
-/* The position of interval i: from where the last read stopped when that
- * is before it in its group, else from its group's checkpoint. */
-static struct tl_ivat seek(const struct thr *x, size_t i)
+/* The position of interval i: from where the last read stopped (at, if
+ * any) when that is before it in its group, else from its group's
+ * checkpoint. */
+static struct tl_ivat seek(const struct thr *x, const struct tl_ivat *at, size_t i)
 {
-	struct tl_ivat c = x->ivcache;
+	struct tl_ivat c;
 	uint64_t tail;
 	uint32_t blk;
 
-	if (c.i > i || c.i / IV_GROUP != i / IV_GROUP || c.i > x->pub.niv)
+	if (at && at->i <= i && at->i / IV_GROUP == i / IV_GROUP && at->i <= x->pub.niv)
+		c = *at;
+	else
 		c = group_at(x, i / IV_GROUP);
 	while (c.i < i)
 		step(x, &c, &tail, &blk);
@@ -344,27 +348,67 @@ static uint64_t end_after(const struct thr *x, const struct tl_ivat *c)
 	return c->i < x->pub.niv ? start_at(x, c) : open_start(x);
 }
 
+/* The slot of x's last read, NULL if none can be kept (no memory). */
+static struct iv_read *read_slot(const struct thr *x)
+{
+	struct tl_model *m = (struct tl_model *)x->m; /* only read places change */
+
+	if (!m->iv_read)
+		m->iv_read = calloc(IV_READ_SLOTS, sizeof(*m->iv_read));
+	return m->iv_read ? &m->iv_read[x->idx % IV_READ_SLOTS] : NULL;
+}
+
 struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i)
 {
-	struct thr *x = (struct thr *)t;   /* only its read position changes */
-
+	const struct thr *x = (const struct thr *)t;
+	struct iv_read *r = read_slot(x);
+	const struct tl_ivat *at = r && r->t == x ? &r->at : NULL;
 	struct tl_ivat c;
 	struct tl_interval iv;
 
 	init_once();
 	/* the next one (a walk in order), the same one again, else from a
 	 * checkpoint */
-	if (x->ivcache.i == i)
-		c = x->ivcache;
-	else if (x->ivcache.i == i + 1)
-		c = x->ivprev;
+	if (at && at->i == i)
+		c = *at;
+	else if (at && at->i == i + 1)
+		c = r->prev;
 	else
-		c = seek(x, i);
-	x->ivprev = c;
+		c = seek(x, at, i);
+	if (r) {
+		r->t = x;
+		r->prev = c;
+	}
 	decode(x, &c, &iv);
 	iv.end = end_after(x, &c);
-	x->ivcache = c;
+	if (r)
+		r->at = c;
 	return iv;
+}
+
+uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start,
+		       uint64_t *end)
+{
+	const uint8_t *b0 = x->ivbytes, *p = b0 + c->off;
+	unsigned b = *p++, code = b & IV_CODE;
+	unsigned sc = code != IV_ESC ? code_sc[code] : (*p++ & 0x3f);
+
+	if (c->i % IV_GROUP)
+		*start = c->prev + tl_get_var(&p);
+	else
+		*start = ((const struct ivck *)x->ivcks)[c->i / IV_GROUP].start;
+	if (!(b & IV_CP_USUAL)) {
+		tl_get_var(&p);
+		p++;
+	}
+	if (!(b & IV_WK_USUAL))
+		tl_get_var(&p);
+	if (!(b & IV_BLK_USUAL))
+		tl_get_var(&p);
+	struct tl_ivat next = { .i = c->i + 1, .off = (size_t)(p - b0), .prev = *start };
+	*c = (struct tl_ivskim){ next.i, next.off, next.prev };
+	*end = end_after(x, &next);
+	return sc & 7;
 }
 
 size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts)

@@ -37,71 +37,65 @@ struct acc {
 
 /* A thread's stream of changes: at each interval boundary, the state it
  * leaves and the state it enters, combined when they meet at one time. */
-/* Of an interval, what the merge reads: one per thread is held at once,
- * and a recording of many short processes has tens of thousands. */
-struct span {
-	uint64_t start, end;
-	uint8_t state;
-};
-
+/* A thread's stream of changes: at each interval boundary, the state it
+ * leaves and the state it enters, combined when they meet at one time.
+ * Of the intervals it reads states and times only: one cursor per thread
+ * is held at once, and a recording of many short processes has tens of
+ * thousands of threads. */
 struct cursor {
-	const struct tl_thread *t;
-	struct span out, in;     /* intervals b - 1 and b */
+	const struct thr *t;
+	struct tl_ivskim pos;    /* interval b, once b - 1 was read */
+	uint64_t out_end;        /* interval b - 1's end */
+	uint64_t in_start, in_end; /* interval b's */
 	size_t n, b;             /* intervals; next boundary (0..n) */
 	uint64_t ts;             /* time of the current change */
 	uint32_t proc;           /* index of the thread's process */
+	uint8_t out_state, in_state;
 	int8_t run, rdy, unk;    /* the change */
 	bool half;               /* the end part of boundary b was taken */
 };
 
-static bool counted(const struct span *iv)
+static bool counted(uint8_t state)
 {
-	return iv->state == TL_ST_RUNNING || iv->state == TL_ST_RUNNABLE ||
-	       iv->state == TL_ST_UNKNOWN;
+	return state == TL_ST_RUNNING || state == TL_ST_RUNNABLE || state == TL_ST_UNKNOWN;
 }
 
-static void add_iv(struct cursor *c, const struct span *iv, int8_t sign)
+static void add_st(struct cursor *c, uint8_t state, int8_t sign)
 {
-	c->run += sign * (iv->state == TL_ST_RUNNING);
-	c->rdy += sign * (iv->state == TL_ST_RUNNABLE);
-	c->unk += sign * (iv->state == TL_ST_UNKNOWN);
+	c->run += sign * (state == TL_ST_RUNNING);
+	c->rdy += sign * (state == TL_ST_RUNNABLE);
+	c->unk += sign * (state == TL_ST_UNKNOWN);
 }
 
 /* Moves to the thread's next change; false when there is none. */
 static bool cursor_next(struct cursor *c)
 {
 	while (c->b <= c->n) {
-		const struct span *out = c->b && !c->half ? &c->out : NULL;
-		const struct span *in = NULL;
-		bool any = false;
+		bool out = c->b && !c->half, in = c->b < c->n, any = false;
 
-		if (c->b < c->n) {
-			if (!c->half) {
-				struct tl_interval iv = tl_thread_iv(c->t, c->b);
-				c->in = (struct span){ iv.start, iv.end, iv.state };
-			}
-			in = &c->in;
-		}
-
+		if (in && !c->half)
+			c->in_state = tl_thr_iv_skim(c->t, &c->pos, &c->in_start, &c->in_end);
 		c->run = c->rdy = c->unk = 0;
-		if (out && counted(out)) {
-			add_iv(c, out, -1);
-			c->ts = out->end;
+		if (out && counted(c->out_state)) {
+			add_st(c, c->out_state, -1);
+			c->ts = c->out_end;
 			any = true;
 		}
-		if (in && counted(in)) {
-			if (any && in->start != c->ts) { /* not tiled: end first */
+		if (in && counted(c->in_state)) {
+			if (any && c->in_start != c->ts) { /* not tiled: end first */
 				c->half = true;
 				return true;
 			}
-			add_iv(c, in, 1);
-			c->ts = in->start;
+			add_st(c, c->in_state, 1);
+			c->ts = c->in_start;
 			any = true;
 		}
 		c->b++;
 		c->half = false;
-		if (in)
-			c->out = *in;
+		if (in) {
+			c->out_state = c->in_state;
+			c->out_end = c->in_end;
+		}
 		if (any)
 			return true;
 	}
@@ -368,7 +362,7 @@ static int build_tourney(struct tl_model *m, struct build *b)
 		if (i >= nt)
 			continue;
 		struct cursor *c = &b->cur[i];
-		c->t = &ts[i]->pub;
+		c->t = ts[i];
 		c->n = ts[i]->pub.niv;
 		c->proc = (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx;
 		if (cursor_next(c))
@@ -497,7 +491,7 @@ int tl_proc_series_each(const struct tl_process *pub, tl_step_fn fn, void *arg)
 		keys[i] = DONE;
 		if (i >= nt)
 			continue;
-		cur[i].t = th[i];
+		cur[i].t = (const struct thr *)th[i];
 		cur[i].n = th[i]->niv;
 		if (cursor_next(&cur[i]))
 			keys[i] = cur[i].ts;
