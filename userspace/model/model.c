@@ -26,13 +26,14 @@ static void thr_free(struct thr *t)
 		tl_vec_free(&t->lv->names);
 		tl_vec_free(&t->lv->marks);
 		tl_vec_free(&t->lv->sys);
+		tl_vec_free(&t->lv->offcpu);
 		free(t->lv);
 	} else {
 		free((void *)t->pub.names);
 		free((void *)t->pub.marks);
 		free((void *)t->pub.sys);
+		free((void *)t->pub.offcpu);
 	}
-	tl_vec_free(&t->offcpu);
 	free(t);
 }
 

@@ -9,18 +9,6 @@
 #include <string.h>
 #include "model_impl.h"
 
-/* Appends a zeroed element to an array already published in a struct
- * tl_thread (its exact size): NULL, the model out of memory, on failure. */
-static void *pub_push(struct tl_model *m, const void **arr, size_t *n, size_t elsz)
-{
-	struct tl_vec v = { (void *)*arr, *n, *n };
-	void *e = model_push(m, &v, elsz);
-
-	*arr = v.p;
-	*n = v.n;
-	return e;
-}
-
 static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 {
 	if (!t->ended) {
@@ -31,7 +19,7 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 		return; /* out of memory: tl_thr_retire could not finish */
 	if (!t->pub.nnames) {
 		struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, t->pub.tid);
-		struct tl_name *n = pub_push(m, (const void **)&t->pub.names,
+		struct tl_name *n = model_pub_push(m, (const void **)&t->pub.names,
 					     &t->pub.nnames, sizeof(*n));
 		if (n) {
 			n->ts = t->pub.start;
@@ -39,9 +27,6 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 				memcpy(n->name, c->comm, TL_COMM_LEN);
 		}
 	}
-	tl_thr_trim(t);
-	t->pub.offcpu = t->offcpu.p;
-	t->pub.noffcpu = t->offcpu.n;
 }
 
 /* Time per state and reason was added up as intervals closed

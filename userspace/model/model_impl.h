@@ -51,7 +51,7 @@ struct tl_ivat {
  * that ended long before the end), once its arrays are published in its
  * struct tl_thread and its intervals in one block (thr_iv_seal). */
 struct thr_live {
-	struct tl_vec names, marks, sys;
+	struct tl_vec names, marks, sys, offcpu;
 	/* closed intervals, compact (model_iv.c): a byte stream, a
 	 * checkpoint per 32, the place after the last one */
 	struct tl_vec ivb, ivck;
@@ -92,7 +92,6 @@ struct thr {
 	struct thr *prev_gen;        /* older thread with the same TID */
 	const struct tl_model *m;    /* its model (decoding intervals) */
 	struct thr_live *lv;         /* NULL once it ended */
-	struct tl_vec offcpu;        /* grows after its exit too */
 	/* its intervals' checkpoints and byte stream (model_iv.c): the live
 	 * part's arrays, or once it ended one block holding both; their
 	 * number is pub.niv */
@@ -201,6 +200,20 @@ static inline void *model_push_uninit(struct tl_model *m, struct tl_vec *v, size
 	return e;
 }
 
+/* Appends a zeroed element to an array already published (of its exact
+ * size, as a struct tl_thread or tl_process holds it): NULL, the model
+ * out of memory, on failure. For the few that grow after that. */
+static inline void *model_pub_push(struct tl_model *m, const void **arr, size_t *n,
+				   size_t elsz)
+{
+	struct tl_vec v = { (void *)*arr, *n, *n };
+	void *e = model_push(m, &v, elsz);
+
+	*arr = v.p;
+	*n = v.n;
+	return e;
+}
+
 /* The TID and PID maps never hold 0 (the idle task): putting it is a
  * successful no-op, so a lookup of 0 always misses. */
 static inline int model_map_put(struct tl_hmap *h, uint32_t key, void *val)
@@ -285,13 +298,12 @@ void tl_thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const cha
 void tl_proc_set_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm);
 void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm);
 void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
-/* Give back the spare room of a thread's or process's arrays, once they
- * stopped growing (an ended one's; every one at finish, before their
- * pointers are published): an array that grows again still can. */
-void tl_thr_trim(struct thr *t);
-/* A thread that ended: its arrays published in t->pub, its intervals
- * sealed (tl_thr_iv_seal), its live part freed. */
+/* A thread that ended: its arrays published in t->pub, of their exact
+ * size, its intervals sealed (tl_thr_iv_seal), its live part freed. */
 void tl_thr_retire(struct tl_model *m, struct thr *t);
+/* Give back the spare room of a process's arrays, once they stopped
+ * growing (an ended one's; every one at finish, before their pointers are
+ * published): an array that grows again still can. */
 void tl_proc_trim(struct proc *p);
 int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
 int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);

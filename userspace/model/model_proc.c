@@ -251,11 +251,6 @@ void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 		comm_norm(c->comm, comm);
 }
 
-void tl_thr_trim(struct thr *t)
-{
-	tl_vec_shrink(&t->offcpu, sizeof(struct tl_offcpu));
-}
-
 void tl_thr_retire(struct tl_model *m, struct thr *t)
 {
 	struct thr_live *lv = t->lv;
@@ -265,15 +260,17 @@ void tl_thr_retire(struct tl_model *m, struct thr *t)
 	tl_vec_shrink(&lv->names, sizeof(struct tl_name));
 	tl_vec_shrink(&lv->marks, sizeof(struct tl_mark));
 	tl_vec_shrink(&lv->sys, sizeof(struct tl_syscall));
+	tl_vec_shrink(&lv->offcpu, sizeof(struct tl_offcpu));
 	t->pub.names = lv->names.p;
 	t->pub.nnames = lv->names.n;
 	t->pub.marks = lv->marks.p;
 	t->pub.nmarks = lv->marks.n;
 	t->pub.sys = lv->sys.p;
 	t->pub.nsys = lv->sys.n;
+	t->pub.offcpu = lv->offcpu.p;
+	t->pub.noffcpu = lv->offcpu.n;
 	free(lv);
 	t->lv = NULL;
-	tl_thr_trim(t);
 }
 
 void tl_proc_trim(struct proc *p)
