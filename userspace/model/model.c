@@ -58,9 +58,6 @@ void tl_model_free(struct tl_model *m)
 		thr_free(((struct thr **)m->thrs.p)[i]);
 	for (size_t i = 0; i < m->procs.n; i++)
 		proc_free(((struct proc **)m->procs.p)[i]);
-	uint64_t tid, comm;
-	for (size_t it = 0; tl_hmap_next(&m->comm_map, &it, &tid, &comm);)
-		free((void *)(uintptr_t)comm);
 	tl_hmap_free(&m->tid_map);
 	tl_hmap_free(&m->pid_map);
 	tl_hmap_free(&m->comm_map);
@@ -68,6 +65,7 @@ void tl_model_free(struct tl_model *m)
 	tl_sv_free(&m->all_steps);
 	tl_model_stacks_free(m);
 	tl_vec_free(&m->peers);
+	tl_vec_free(&m->comms);
 	free(m->iv_read);
 	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wk_ck, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks };

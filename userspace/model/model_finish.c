@@ -18,7 +18,7 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 	if (t->lv)
 		return; /* out of memory: tl_thr_retire could not finish */
 	if (!t->pub.nnames) {
-		struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, t->pub.tid);
+		struct comm_ent *c = model_comm(m, t->pub.tid);
 		struct tl_name *n = model_pub_push(m, (const void **)&t->pub.names,
 					     &t->pub.nnames, sizeof(*n));
 		if (n) {
@@ -78,7 +78,7 @@ static void link_proc(struct tl_model *m, struct proc *p, uint64_t end)
 	}
 	if (!p->names.n) {
 		/* no leader seen: the PID's last known comm, else any thread's */
-		struct comm_ent *ce = tl_hmap_get_ptr(&m->comm_map, p->pub.pid);
+		struct comm_ent *ce = model_comm(m, p->pub.pid);
 		const char *n = ce ? ce->comm : "";
 		struct tl_thread **th = p->threads.p;
 		for (size_t i = 0; !n[0] && i < p->threads.n; i++)

@@ -153,7 +153,9 @@ struct tl_model {
 	struct tl_vec procs;            /* struct proc *, first-seen order */
 	struct tl_hmap tid_map;         /* TID -> latest struct thr */
 	struct tl_hmap pid_map;         /* PID -> latest struct proc */
-	struct tl_hmap comm_map;        /* TID -> struct comm_ent (any task) */
+	struct tl_hmap comm_map;        /* TID -> index + 1 in comms (any task) */
+	struct tl_vec comms;            /* struct comm_ent: one malloc each cost
+					 * twice their 16 bytes */
 	/* wakeup edges (model_wake.c): a byte stream, a checkpoint per 32,
 	 * how many are kept, the last one's ts, where the last read stopped */
 	struct tl_vec wakeups, wk_ck;
@@ -212,6 +214,15 @@ static inline void *model_pub_push(struct tl_model *m, const void **arr, size_t 
 	*arr = v.p;
 	*n = v.n;
 	return e;
+}
+
+/* The comm last noted for a TID (tl_model_comm_note), NULL if none:
+ * valid until the next note of a TID not seen before. */
+static inline struct comm_ent *model_comm(const struct tl_model *m, uint32_t tid)
+{
+	const uint64_t *v = tl_hmap_find(&m->comm_map, tid);
+
+	return v ? &TL_VEC_AT(&m->comms, struct comm_ent, *v - 1) : NULL;
 }
 
 /* The TID and PID maps never hold 0 (the idle task): putting it is a

@@ -99,7 +99,7 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 	t->lv->cur = tl_iv_make(TL_ST_UNKNOWN, TL_UNK_BEFORE_FIRST, -1);
 	t->lv->cur.start = ts;
 	if (!comm || !comm[0]) {
-		struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
+		struct comm_ent *c = model_comm(m, tid);
 		comm = c ? c->comm : NULL;
 	}
 	if (comm)
@@ -238,14 +238,18 @@ void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 {
 	if (!tid || !comm || !comm[0])
 		return;
-	struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
+	struct comm_ent *c = model_comm(m, tid);
+	char copy[TL_COMM_LEN];
 	if (!c) {
-		c = calloc(1, sizeof(*c));
-		if (!c || model_map_put(&m->comm_map, tid, c)) {
-			free(c);
+		/* comm may be another TID's, which the growth below moves */
+		memcpy(copy, comm, TL_COMM_LEN);
+		comm = copy;
+		if (tl_vec_reserve_lean(&m->comms, sizeof(*c), m->comms.n + 1) ||
+		    tl_hmap_put(&m->comm_map, tid, m->comms.n + 1)) {
 			m->oom = true;
 			return;
 		}
+		c = tl_vec_push(&m->comms, sizeof(*c)); /* room reserved */
 	}
 	if (c->comm != comm && memcmp(c->comm, comm, TL_COMM_LEN))
 		comm_norm(c->comm, comm);
