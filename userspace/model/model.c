@@ -29,7 +29,8 @@ static void thr_free(struct thr *t)
 		tl_vec_free(&t->lv->offcpu);
 		free(t->lv);
 	} else {
-		free((void *)t->pub.names);
+		if (t->pub.names != &t->name1)
+			free((void *)t->pub.names);
 		free((void *)t->pub.marks);
 		free((void *)t->pub.sys);
 		free((void *)t->pub.offcpu);

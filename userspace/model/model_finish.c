@@ -19,13 +19,11 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 		return; /* out of memory: tl_thr_retire could not finish */
 	if (!t->pub.nnames) {
 		struct comm_ent *c = model_comm(m, t->pub.tid);
-		struct tl_name *n = model_pub_push(m, (const void **)&t->pub.names,
-					     &t->pub.nnames, sizeof(*n));
-		if (n) {
-			n->ts = t->pub.start;
-			if (c)
-				memcpy(n->name, c->comm, TL_COMM_LEN);
-		}
+		t->name1 = (struct tl_name){ .ts = t->pub.start };
+		if (c)
+			memcpy(t->name1.name, c->comm, TL_COMM_LEN);
+		t->pub.names = &t->name1;
+		t->pub.nnames = 1;
 	}
 }
 

@@ -96,6 +96,9 @@ struct thr {
 	 * part's arrays, or once it ended one block holding both; their
 	 * number is pub.niv */
 	const void *ivcks, *ivbytes;
+	struct tl_name name1;        /* pub.names when it had one name: most
+				      * threads have one, which in an array of
+				      * its own costs twice its 24 bytes */
 	uint32_t idx;                /* position in tl_model.thrs */
 	uint32_t socket_blocks;      /* blocked intervals in socket syscalls */
 	uint32_t sock_count_ops;     /* sends + receives of its TL_SOCK_COUNTs */

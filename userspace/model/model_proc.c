@@ -267,6 +267,11 @@ void tl_thr_retire(struct tl_model *m, struct thr *t)
 	tl_vec_shrink(&lv->offcpu, sizeof(struct tl_offcpu));
 	t->pub.names = lv->names.p;
 	t->pub.nnames = lv->names.n;
+	if (lv->names.n == 1) {
+		t->name1 = *t->pub.names;
+		tl_vec_free(&lv->names);
+		t->pub.names = &t->name1;
+	}
 	t->pub.marks = lv->marks.p;
 	t->pub.nmarks = lv->marks.n;
 	t->pub.sys = lv->sys.p;
