@@ -41,6 +41,8 @@ static void thr_free(struct thr *t)
 static void proc_free(struct proc *p)
 {
 	tl_vec_free(&p->names);
+	for (size_t i = 0; i < p->execs.n; i++)
+		free((char *)TL_VEC_AT(&p->execs, struct tl_exec_ev, i).filename);
 	tl_vec_free(&p->execs);
 	tl_proc_maps_free(p);
 	tl_vec_free(&p->threads);

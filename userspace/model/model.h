@@ -223,7 +223,8 @@ struct tl_exec_ev {
 	uint32_t tid;          /* the thread that exec'd (after: the leader) */
 	uint32_t old_tid;      /* its TID before, if it was not the leader */
 	char comm[TL_COMM_LEN];
-	char filename[TL_PATH_LEN];
+	const char *filename;  /* as long as it is (most are far from the
+				* record's TL_PATH_LEN bytes) */
 };
 
 #define TL_PROC_SNAPSHOT 0x1 /* existed at the start */

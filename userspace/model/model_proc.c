@@ -519,8 +519,12 @@ int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 				  .old_tid = e->old_tid != e->h.tid ? e->old_tid : 0 };
 	memcpy(x->comm, e->comm, TL_COMM_LEN);
 	x->comm[TL_COMM_LEN - 1] = '\0';
-	memcpy(x->filename, e->filename, TL_PATH_LEN);
-	x->filename[TL_PATH_LEN - 1] = '\0';
+	x->filename = strndup(e->filename, TL_PATH_LEN - 1);
+	if (!x->filename) {
+		p->execs.n--;
+		m->oom = true;
+		return -ENOMEM;
+	}
 	return m->oom ? -ENOMEM : 0;
 }
 
