@@ -47,8 +47,12 @@ static void proc_free(struct proc *p)
 	tl_proc_maps_free(p);
 	tl_vec_free(&p->threads);
 	tl_vec_free(&p->children);
-	tl_sv_free(&p->steps);
-	tl_sv_free(&p->tree_steps);
+	struct tl_stepvec *svs[] = { p->steps, p->tree_steps };
+	for (size_t i = 0; i < 2; i++) {
+		if (svs[i])
+			tl_sv_free(svs[i]);
+		free(svs[i]);
+	}
 	free(p->cmdline);
 	free(p);
 }

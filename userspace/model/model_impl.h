@@ -115,7 +115,9 @@ struct proc {
 	char *cmdline;
 	bool ended;
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
-	struct tl_stepvec steps, tree_steps;
+	/* made only for a series that is built (tl_model_build_series):
+	 * one left out or shared with another has none */
+	struct tl_stepvec *steps, *tree_steps;
 	struct tl_series series, tree_series;
 	size_t idx;                  /* position in tl_model.procs (tl_model_build_series.c) */
 };
@@ -172,6 +174,7 @@ struct tl_model {
 	uint64_t cpu_switch_ts[TL_CPU_SLOTS]; /* last switch reported there */
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
 	struct tl_stepvec all_steps;
+	struct tl_stepvec no_steps;     /* the steps of every series left out */
 	struct tl_series all_series;
 	struct block_store blocks;
 	struct tl_vec stacks;        /* struct tl_stack_def, index id - 1 */

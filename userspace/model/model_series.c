@@ -196,10 +196,36 @@ static void acc_init(struct tl_model *m, struct acc *a, struct tl_stepvec *steps
 	push_step(m, steps, start, 0, 0, 0);
 }
 
+/* A process's series, its steps made by acc_start once it is known
+ * whether they are built at all. */
+static void acc_set(struct acc *a, struct tl_series *out, uint64_t start, uint64_t end)
+{
+	*a = (struct acc){ .out = out, .start = start, .end = end };
+}
+
+/* Makes the steps of a process's series that is built (in *slot), with
+ * its start step: 0, or -ENOMEM. */
+static int acc_start(struct tl_model *m, struct acc *a, struct tl_stepvec **slot)
+{
+	if (a->same_as)
+		return 0;
+	if (a->off) {
+		a->steps = &m->no_steps;
+		return 0;
+	}
+	*slot = calloc(1, sizeof(**slot));
+	if (!*slot)
+		return -ENOMEM;
+	a->steps = *slot;
+	push_step(m, a->steps, a->start, 0, 0, 0);
+	return 0;
+}
+
 static void share(struct acc *a, const struct acc *src)
 {
 	a->same_as = src;
-	tl_sv_clear(a->steps);   /* drop the start step acc_init put there */
+	if (a->steps)
+		tl_sv_clear(a->steps);   /* drop the start step acc_init put there */
 }
 
 /* A series no one will ask for: no steps at all. */
@@ -208,7 +234,8 @@ static void leave_out(struct acc *a)
 	if (a->same_as)
 		return; /* shared: costs nothing */
 	a->off = true;
-	tl_sv_clear(a->steps);
+	if (a->steps)
+		tl_sv_clear(a->steps);
 }
 
 static inline void acc_add(struct tl_model *m, struct acc *a, const struct cursor *c)
@@ -326,9 +353,8 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 		return -ENOMEM;
 	for (size_t i = 0; i < np; i++) {
 		struct proc *p = proc_at(m, i);
-		acc_init(m, &b->own[i], &p->steps, &p->series, p->pub.start, p->pub.end);
-		acc_init(m, &b->tree[i], &p->tree_steps, &p->tree_series, p->pub.start,
-			 b->tree[i].end);
+		acc_set(&b->own[i], &p->series, p->pub.start, p->pub.end);
+		acc_set(&b->tree[i], &p->tree_series, p->pub.start, b->tree[i].end);
 	}
 	acc_init(m, &b->all, &m->all_steps, &m->all_series, m->st.start, end);
 	share_same(m, b);
@@ -338,6 +364,12 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 		leave_out(&b->tree[i]);
 	for (size_t i = 0; i < np && m->o.proc_series_streamed; i++)
 		leave_out(&b->own[i]);
+	for (size_t i = 0; i < np; i++) {
+		struct proc *p = proc_at(m, i);
+		if (acc_start(m, &b->own[i], &p->steps) ||
+		    acc_start(m, &b->tree[i], &p->tree_steps))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
