@@ -81,7 +81,7 @@ struct iv_read {
 };
 
 /* A place in a thread's intervals for a walk that reads only their
- * states and times (tl_thr_iv_skim); zeroed: before the first. */
+ * states and starts (tl_thr_iv_skim); zeroed: before the first. */
 struct tl_ivskim {
 	size_t i, off;
 	uint64_t prev;
@@ -263,10 +263,11 @@ size_t tl_thr_niv(const struct thr *t);
  * exact size (0, or -1 and the model out of memory). */
 int tl_thr_iv_seal(struct tl_model *m, struct thr *t);
 void tl_thr_iv_free(struct thr *t);
-/* Interval c->i (< niv) of x: its start and end, and its state returned;
- * c moves past it. */
-uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start,
-		       uint64_t *end);
+/* Interval c->i (< niv) of x: its start, and its state returned; c
+ * moves past it. The intervals tile the thread's life: each ends where
+ * the next starts, the last at tl_thr_iv_end(). */
+uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start);
+uint64_t tl_thr_iv_end(const struct thr *x);
 
 /* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model
  * out of memory); an edge found effective later is marked so by the

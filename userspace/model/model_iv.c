@@ -386,8 +386,12 @@ struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i)
 	return iv;
 }
 
-uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start,
-		       uint64_t *end)
+uint64_t tl_thr_iv_end(const struct thr *x)
+{
+	return open_start(x);
+}
+
+uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start)
 {
 	const uint8_t *b0 = x->ivbytes, *p = b0 + c->off;
 	unsigned b = *p++, code = b & IV_CODE;
@@ -405,9 +409,7 @@ uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start
 		tl_get_var(&p);
 	if (!(b & IV_BLK_USUAL))
 		tl_get_var(&p);
-	struct tl_ivat next = { .i = c->i + 1, .off = (size_t)(p - b0), .prev = *start };
-	*c = (struct tl_ivskim){ next.i, next.off, next.prev };
-	*end = end_after(x, &next);
+	*c = (struct tl_ivskim){ c->i + 1, (size_t)(p - b0), *start };
 	return sc & 7;
 }
 

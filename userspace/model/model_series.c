@@ -45,14 +45,12 @@ struct acc {
 struct cursor {
 	const struct thr *t;
 	struct tl_ivskim pos;    /* interval b, once b - 1 was read */
-	uint64_t out_end;        /* interval b - 1's end */
-	uint64_t in_start, in_end; /* interval b's */
+	uint64_t in_start;       /* interval b's, which is where b - 1 ends */
 	size_t n, b;             /* intervals; next boundary (0..n) */
 	uint64_t ts;             /* time of the current change */
 	uint32_t proc;           /* index of the thread's process */
 	uint8_t out_state, in_state;
 	int8_t run, rdy, unk;    /* the change */
-	bool half;               /* the end part of boundary b was taken */
 };
 
 static bool counted(uint8_t state)
@@ -67,35 +65,28 @@ static void add_st(struct cursor *c, uint8_t state, int8_t sign)
 	c->unk += sign * (state == TL_ST_UNKNOWN);
 }
 
-/* Moves to the thread's next change; false when there is none. */
+/* Moves to the thread's next change; false when there is none. The
+ * intervals tile the thread's life: where one ends the next starts. */
 static bool cursor_next(struct cursor *c)
 {
 	while (c->b <= c->n) {
-		bool out = c->b && !c->half, in = c->b < c->n, any = false;
+		bool out = c->b, in = c->b < c->n, any = false;
 
-		if (in && !c->half)
-			c->in_state = tl_thr_iv_skim(c->t, &c->pos, &c->in_start, &c->in_end);
+		if (in)
+			c->in_state = tl_thr_iv_skim(c->t, &c->pos, &c->in_start);
+		c->ts = in ? c->in_start : tl_thr_iv_end(c->t);
 		c->run = c->rdy = c->unk = 0;
 		if (out && counted(c->out_state)) {
 			add_st(c, c->out_state, -1);
-			c->ts = c->out_end;
 			any = true;
 		}
 		if (in && counted(c->in_state)) {
-			if (any && c->in_start != c->ts) { /* not tiled: end first */
-				c->half = true;
-				return true;
-			}
 			add_st(c, c->in_state, 1);
-			c->ts = c->in_start;
 			any = true;
 		}
 		c->b++;
-		c->half = false;
-		if (in) {
+		if (in)
 			c->out_state = c->in_state;
-			c->out_end = c->in_end;
-		}
 		if (any)
 			return true;
 	}
