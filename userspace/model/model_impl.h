@@ -81,9 +81,10 @@ struct iv_read {
 };
 
 /* A place in a thread's intervals for a walk that reads only their
- * states and starts (tl_thr_iv_skim); zeroed: before the first. */
+ * states and starts (tl_thr_iv_skim): where the next one is in the byte
+ * stream, the last one's start; zeroed: before the first. */
 struct tl_ivskim {
-	size_t i, off;
+	size_t off;
 	uint64_t prev;
 };
 
@@ -263,10 +264,10 @@ size_t tl_thr_niv(const struct thr *t);
  * exact size (0, or -1 and the model out of memory). */
 int tl_thr_iv_seal(struct tl_model *m, struct thr *t);
 void tl_thr_iv_free(struct thr *t);
-/* Interval c->i (< niv) of x: its start, and its state returned; c
- * moves past it. The intervals tile the thread's life: each ends where
- * the next starts, the last at tl_thr_iv_end(). */
-uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start);
+/* Interval i (< niv) of x, at c: its state returned, its start in
+ * c->prev; c moves past it. The intervals tile the thread's life: each
+ * ends where the next starts, the last at tl_thr_iv_end(). */
+uint8_t tl_thr_iv_skim(const struct thr *x, size_t i, struct tl_ivskim *c);
 uint64_t tl_thr_iv_end(const struct thr *x);
 
 /* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model

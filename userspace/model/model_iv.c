@@ -391,16 +391,17 @@ uint64_t tl_thr_iv_end(const struct thr *x)
 	return open_start(x);
 }
 
-uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start)
+uint8_t tl_thr_iv_skim(const struct thr *x, size_t i, struct tl_ivskim *c)
 {
 	const uint8_t *b0 = x->ivbytes, *p = b0 + c->off;
 	unsigned b = *p++, code = b & IV_CODE;
 	unsigned sc = code != IV_ESC ? code_sc[code] : (*p++ & 0x3f);
+	uint64_t start;
 
-	if (c->i % IV_GROUP)
-		*start = c->prev + tl_get_var(&p);
+	if (i % IV_GROUP)
+		start = c->prev + tl_get_var(&p);
 	else
-		*start = ((const struct ivck *)x->ivcks)[c->i / IV_GROUP].start;
+		start = ((const struct ivck *)x->ivcks)[i / IV_GROUP].start;
 	if (!(b & IV_CP_USUAL)) {
 		tl_get_var(&p);
 		p++;
@@ -409,7 +410,7 @@ uint8_t tl_thr_iv_skim(const struct thr *x, struct tl_ivskim *c, uint64_t *start
 		tl_get_var(&p);
 	if (!(b & IV_BLK_USUAL))
 		tl_get_var(&p);
-	*c = (struct tl_ivskim){ c->i + 1, (size_t)(p - b0), *start };
+	*c = (struct tl_ivskim){ (size_t)(p - b0), start };
 	return sc & 7;
 }
 

@@ -45,13 +45,21 @@ struct acc {
 struct cursor {
 	const struct thr *t;
 	struct tl_ivskim pos;    /* interval b, once b - 1 was read */
-	uint64_t in_start;       /* interval b's, which is where b - 1 ends */
-	size_t n, b;             /* intervals; next boundary (0..n) */
 	uint64_t ts;             /* time of the current change */
+	uint32_t n, b;           /* intervals; next boundary (0..n) */
 	uint32_t proc;           /* index of the thread's process */
-	uint8_t out_state, in_state;
+	uint8_t out_state;       /* interval b - 1's */
 	int8_t run, rdy, unk;    /* the change */
 };
+
+/* A cursor before t's first change: false when t has more intervals than
+ * it can count (more than the records of any recording that fits). */
+static bool cursor_init(struct cursor *c, const struct tl_thread *t, uint32_t proc)
+{
+	*c = (struct cursor){ .t = (const struct thr *)t, .n = (uint32_t)t->niv,
+			      .proc = proc };
+	return t->niv <= UINT32_MAX;
+}
 
 static bool counted(uint8_t state)
 {
@@ -71,22 +79,21 @@ static bool cursor_next(struct cursor *c)
 {
 	while (c->b <= c->n) {
 		bool out = c->b, in = c->b < c->n, any = false;
+		uint8_t in_state = in ? tl_thr_iv_skim(c->t, c->b, &c->pos) : 0;
 
-		if (in)
-			c->in_state = tl_thr_iv_skim(c->t, &c->pos, &c->in_start);
-		c->ts = in ? c->in_start : tl_thr_iv_end(c->t);
+		c->ts = in ? c->pos.prev : tl_thr_iv_end(c->t);
 		c->run = c->rdy = c->unk = 0;
 		if (out && counted(c->out_state)) {
 			add_st(c, c->out_state, -1);
 			any = true;
 		}
-		if (in && counted(c->in_state)) {
-			add_st(c, c->in_state, 1);
+		if (in && counted(in_state)) {
+			add_st(c, in_state, 1);
 			any = true;
 		}
 		c->b++;
 		if (in)
-			c->out_state = c->in_state;
+			c->out_state = in_state;
 		if (any)
 			return true;
 	}
@@ -385,9 +392,11 @@ static int build_tourney(struct tl_model *m, struct build *b)
 		if (i >= nt)
 			continue;
 		struct cursor *c = &b->cur[i];
-		c->t = ts[i];
-		c->n = ts[i]->pub.niv;
-		c->proc = (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx;
+		if (!cursor_init(c, &ts[i]->pub,
+				 (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx)) {
+			free(keys);
+			return -EOVERFLOW;
+		}
 		if (cursor_next(c))
 			keys[i] = c->ts;
 	}
@@ -514,8 +523,12 @@ int tl_proc_series_each(const struct tl_process *pub, tl_step_fn fn, void *arg)
 		keys[i] = DONE;
 		if (i >= nt)
 			continue;
-		cur[i].t = (const struct thr *)th[i];
-		cur[i].n = th[i]->niv;
+		if (!cursor_init(&cur[i], th[i], 0)) {
+			free(cur);
+			free(t.node);
+			free(keys);
+			return -EOVERFLOW;
+		}
 		if (cursor_next(&cur[i]))
 			keys[i] = cur[i].ts;
 	}
