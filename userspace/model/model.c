@@ -40,12 +40,22 @@ static void thr_free(struct thr *t)
 
 static void proc_free(struct proc *p)
 {
-	tl_vec_free(&p->names);
-	for (size_t i = 0; i < p->execs.n; i++)
-		free((char *)TL_VEC_AT(&p->execs, struct tl_exec_ev, i).filename);
-	tl_vec_free(&p->execs);
+	const struct tl_exec_ev *x = p->lv ? p->lv->execs.p : p->pub.execs;
+	size_t nx = p->lv ? p->lv->execs.n : p->pub.nexecs;
+
+	for (size_t i = 0; i < nx; i++)
+		free((char *)x[i].filename);
 	tl_proc_maps_free(p);
-	tl_vec_free(&p->threads);
+	if (p->lv) {
+		tl_vec_free(&p->lv->names);
+		tl_vec_free(&p->lv->execs);
+		tl_vec_free(&p->lv->threads);
+		free(p->lv);
+	} else {
+		free((void *)p->pub.names);
+		free((void *)p->pub.execs);
+		free((void *)p->pub.threads);
+	}
 	tl_vec_free(&p->children);
 	struct tl_stepvec *svs[] = { p->steps, p->tree_steps };
 	for (size_t i = 0; i < 2; i++) {

@@ -108,11 +108,18 @@ struct thr {
 				      * still runs (wakes its joiner, parent) */
 };
 
+/* The arrays a process grows while it lives: published in its struct
+ * tl_process, of their exact size, when it ends (or at finish). */
+struct proc_live {
+	struct tl_vec names, execs, threads;
+	struct tl_vec maps;          /* struct tl_maps_snap, each owning its maps */
+};
+
 struct proc {
 	struct tl_process pub;       /* first */
 	struct proc *prev_gen;
-	struct tl_vec names, execs, threads, children;
-	struct tl_vec maps;          /* struct tl_maps_snap, each owning its maps */
+	struct proc_live *lv;        /* NULL once published (tl_proc_retire) */
+	struct tl_vec children;      /* made at finish */
 	char *cmdline;
 	bool ended;
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
@@ -320,10 +327,9 @@ void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
 /* A thread that ended: its arrays published in t->pub, of their exact
  * size, its intervals sealed (tl_thr_iv_seal), its live part freed. */
 void tl_thr_retire(struct tl_model *m, struct thr *t);
-/* Give back the spare room of a process's arrays, once they stopped
- * growing (an ended one's; every one at finish, before their pointers are
- * published): an array that grows again still can. */
-void tl_proc_trim(struct proc *p);
+/* A process that ended, or every one at finish: its arrays published in
+ * p->pub, of their exact size, its live part freed. */
+void tl_proc_retire(struct proc *p);
 int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
 int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);
 /* model_maps.c */

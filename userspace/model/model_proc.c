@@ -26,15 +26,18 @@ struct proc *tl_proc_new(struct tl_model *m, uint32_t pid, uint64_t ts)
 {
 	struct proc *prev = tl_hmap_get_ptr(&m->pid_map, pid);
 	struct proc *p = calloc(1, sizeof(*p));
+	struct proc_live *lv = calloc(1, sizeof(*lv));
 	struct proc **slot = model_push(m, &m->procs, sizeof(*slot));
 
-	if (!p || !slot || model_map_put(&m->pid_map, pid, p)) {
+	if (!p || !lv || !slot || model_map_put(&m->pid_map, pid, p)) {
 		free(p);
+		free(lv);
 		if (slot)
 			m->procs.n--;
 		m->oom = true;
 		return NULL;
 	}
+	p->lv = lv;
 	*slot = p;
 	p->prev_gen = prev;
 	p->pub.gen = prev ? prev->pub.gen + 1 : 0;
@@ -78,7 +81,9 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 	struct thr *t = calloc(1, sizeof(*t));
 	struct thr_live *lv = calloc(1, sizeof(*lv));
 	struct thr **slot = model_push(m, &m->thrs, sizeof(*slot));
-	struct tl_thread **pslot = model_push(m, &p->threads, sizeof(*pslot));
+	/* a process that ended gets no thread: every caller finds it alive */
+	struct tl_thread **pslot = p->lv ?
+		model_push(m, &p->lv->threads, sizeof(*pslot)) : NULL;
 
 	if (!t || !lv || !slot || !pslot || model_map_put(&m->tid_map, tid, t)) {
 		free(t);
@@ -212,7 +217,8 @@ static void name_push(struct tl_model *m, struct tl_vec *names, uint64_t ts,
 
 void tl_proc_set_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm)
 {
-	name_push(m, &p->names, ts, comm);
+	if (p->lv)
+		name_push(m, &p->lv->names, ts, comm);
 }
 
 void tl_thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
@@ -282,21 +288,34 @@ void tl_thr_retire(struct tl_model *m, struct thr *t)
 	t->lv = NULL;
 }
 
-void tl_proc_trim(struct proc *p)
+void tl_proc_retire(struct proc *p)
 {
-	tl_vec_shrink(&p->names, sizeof(struct tl_name));
-	tl_vec_shrink(&p->execs, sizeof(struct tl_exec_ev));
-	tl_vec_shrink(&p->threads, sizeof(struct tl_thread *));
-	tl_vec_shrink(&p->children, sizeof(struct tl_process *));
-	tl_vec_shrink(&p->maps, sizeof(struct tl_maps_snap));
+	struct proc_live *lv = p->lv;
+
+	if (!lv)
+		return;
+	tl_vec_shrink(&lv->names, sizeof(struct tl_name));
+	tl_vec_shrink(&lv->execs, sizeof(struct tl_exec_ev));
+	tl_vec_shrink(&lv->threads, sizeof(struct tl_thread *));
+	tl_vec_shrink(&lv->maps, sizeof(struct tl_maps_snap));
+	p->pub.names = lv->names.p;
+	p->pub.nnames = lv->names.n;
+	p->pub.execs = lv->execs.p;
+	p->pub.nexecs = lv->execs.n;
+	p->pub.threads = lv->threads.p;
+	p->pub.nthreads = lv->threads.n;
+	p->pub.maps = lv->maps.p;
+	p->pub.nmaps = lv->maps.n;
+	free(lv);
+	p->lv = NULL;
 }
 
 /* The process is gone: any thread of it still alive ended unseen. */
 void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
 {
-	struct tl_thread **th = p->threads.p;
+	struct tl_thread **th = p->lv ? p->lv->threads.p : NULL;
 
-	for (size_t i = 0; i < p->threads.n; i++) {
+	for (size_t i = 0; th && i < p->lv->threads.n; i++) {
 		struct thr *t = (struct thr *)th[i];
 		if (t->ended)
 			continue;
@@ -305,7 +324,7 @@ void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
 	}
 	p->ended = true;
 	p->pub.end = ts;
-	tl_proc_trim(p);
+	tl_proc_retire(p);
 }
 
 static void snap_state(struct tl_model *m, struct thr *t, const struct tl_task_snap *s)
@@ -501,8 +520,8 @@ int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 	else
 		tl_model_observe_current(m, &e->h);
 	/* exec leaves only the thread that called it */
-	struct tl_thread **th = p->threads.p;
-	for (size_t i = 0; i < p->threads.n; i++) {
+	struct tl_thread **th = p->lv ? p->lv->threads.p : NULL;
+	for (size_t i = 0; th && i < p->lv->threads.n; i++) {
 		struct thr *o = (struct thr *)th[i];
 		if (!o->ended && o->pub.tid != e->h.tid) {
 			tl_thr_inconsistent(m, o);
@@ -512,7 +531,7 @@ int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 	struct thr *t = tl_thr_find(m, e->h.tid);
 	if (t)
 		tl_thr_name(m, t, e->h.ts, e->comm);
-	struct tl_exec_ev *x = model_push(m, &p->execs, sizeof(*x));
+	struct tl_exec_ev *x = p->lv ? model_push(m, &p->lv->execs, sizeof(*x)) : NULL;
 	if (!x)
 		return -ENOMEM;
 	*x = (struct tl_exec_ev){ .ts = e->h.ts, .tid = e->h.tid,
@@ -521,7 +540,7 @@ int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 	x->comm[TL_COMM_LEN - 1] = '\0';
 	x->filename = strndup(e->filename, TL_PATH_LEN - 1);
 	if (!x->filename) {
-		p->execs.n--;
+		p->lv->execs.n--;
 		m->oom = true;
 		return -ENOMEM;
 	}

@@ -498,9 +498,8 @@ static void stream_push(struct stream *s, uint64_t ts, int run, int rdy, int unk
 
 int tl_proc_series_each(const struct tl_process *pub, tl_step_fn fn, void *arg)
 {
-	const struct proc *p = (const struct proc *)pub;
-	struct tl_thread *const *th = p->threads.p;
-	size_t nt = p->threads.n, k = 1;
+	struct tl_thread *const *th = pub->threads;
+	size_t nt = pub->nthreads, k = 1;
 	struct stream s = { .fn = fn, .arg = arg };
 	struct tourney t;
 	struct cursor *cur;
