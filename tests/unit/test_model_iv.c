@@ -103,7 +103,7 @@ static void test_roundtrip(void **state)
 		assert_int_equal(tl_thr_iv_push(m, x, &want[i]), 0);
 		prev = want[i];
 	}
-	x->cur.start = ts;   /* where the last one ends */
+	x->lv->cur.start = ts;   /* where the last one ends */
 	x->pub.niv = tl_thr_niv(x);
 	assert_int_equal(x->pub.niv, N);
 

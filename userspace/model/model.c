@@ -21,23 +21,48 @@ struct tl_model *tl_model_new(const struct tl_model_opts *o)
 
 static void thr_free(struct thr *t)
 {
-	tl_vec_free(&t->names);
 	tl_thr_iv_free(t);
-	tl_vec_free(&t->marks);
-	tl_vec_free(&t->sys);
-	tl_vec_free(&t->offcpu);
+	if (t->lv) {
+		tl_vec_free(&t->lv->names);
+		tl_vec_free(&t->lv->marks);
+		tl_vec_free(&t->lv->sys);
+		tl_vec_free(&t->lv->offcpu);
+		free(t->lv);
+	} else {
+		if (t->pub.names != &t->name1)
+			free((void *)t->pub.names);
+		free((void *)t->pub.marks);
+		free((void *)t->pub.sys);
+		free((void *)t->pub.offcpu);
+	}
 	free(t);
 }
 
 static void proc_free(struct proc *p)
 {
-	tl_vec_free(&p->names);
-	tl_vec_free(&p->execs);
+	const struct tl_exec_ev *x = p->lv ? p->lv->execs.p : p->pub.execs;
+	size_t nx = p->lv ? p->lv->execs.n : p->pub.nexecs;
+
+	for (size_t i = 0; i < nx; i++)
+		free((char *)x[i].filename);
 	tl_proc_maps_free(p);
-	tl_vec_free(&p->threads);
+	if (p->lv) {
+		tl_vec_free(&p->lv->names);
+		tl_vec_free(&p->lv->execs);
+		tl_vec_free(&p->lv->threads);
+		free(p->lv);
+	} else {
+		free((void *)p->pub.names);
+		free((void *)p->pub.execs);
+		free((void *)p->pub.threads);
+	}
 	tl_vec_free(&p->children);
-	tl_sv_free(&p->steps);
-	tl_sv_free(&p->tree_steps);
+	struct tl_stepvec *svs[] = { p->steps, p->tree_steps };
+	for (size_t i = 0; i < 2; i++) {
+		if (svs[i])
+			tl_sv_free(svs[i]);
+		free(svs[i]);
+	}
 	free(p->cmdline);
 	free(p);
 }
@@ -50,9 +75,6 @@ void tl_model_free(struct tl_model *m)
 		thr_free(((struct thr **)m->thrs.p)[i]);
 	for (size_t i = 0; i < m->procs.n; i++)
 		proc_free(((struct proc **)m->procs.p)[i]);
-	uint64_t tid, comm;
-	for (size_t it = 0; tl_hmap_next(&m->comm_map, &it, &tid, &comm);)
-		free((void *)(uintptr_t)comm);
 	tl_hmap_free(&m->tid_map);
 	tl_hmap_free(&m->pid_map);
 	tl_hmap_free(&m->comm_map);
@@ -60,6 +82,8 @@ void tl_model_free(struct tl_model *m)
 	tl_sv_free(&m->all_steps);
 	tl_model_stacks_free(m);
 	tl_vec_free(&m->peers);
+	tl_vec_free(&m->comms);
+	free(m->iv_read);
 	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wk_ck, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
@@ -85,7 +109,7 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 	int cpu = cpu_of(&s->h);
 	uint32_t ps = (uint32_t)s->prev_state & 0xff;
 
-	if (t->cur.state != TL_ST_RUNNING || t->cur.cpu != cpu)
+	if (t->lv->cur.state != TL_ST_RUNNING || t->lv->cur.cpu != cpu)
 		tl_thr_missed_switch_in(m, t, cpu);
 	if ((ps & DEAD_STATES) && !s->preempt) { /* dead: its exit was not seen */
 		tl_thr_end(m, t, s->h.ts);
@@ -97,16 +121,16 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 		n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_PREEMPTED, cpu);
 		n.preempted_by = s->next_tid;
 		n.prio = prio_of(s->prev_prio);
-	} else if (t->pend_wake && s->h.ts - t->pend_ts <= TL_PENDING_WAKE_NS) {
+	} else if (t->lv->pend_wake && s->h.ts - t->lv->pend_ts <= TL_PENDING_WAKE_NS) {
 		/* woken while still switching out: it never really slept */
 		t->pub.sum.vcsw++;
 		n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, cpu);
-		n.waker = t->pend_waker;
-		n.waker_irq = t->pend_irq;
-		tl_wake_set_effective(m, t->pend_edge);
+		n.waker = t->lv->pend_waker;
+		n.waker_irq = t->lv->pend_irq;
+		tl_wake_set_effective(m, t->lv->pend_edge);
 		t->pub.sum.wakeups_received++;
-		t->pub.sum.wakeups_irq += t->pend_irq;
-		struct thr *waker = t->pend_irq ? NULL : tl_thr_find_current(m, t->pend_waker);
+		t->pub.sum.wakeups_irq += t->lv->pend_irq;
+		struct thr *waker = t->lv->pend_irq ? NULL : tl_thr_find_current(m, t->lv->pend_waker);
 		if (waker)
 			waker->pub.sum.wakeups_given++;
 	} else {
@@ -115,7 +139,7 @@ static void switch_out(struct tl_model *m, struct thr *t, const struct tl_switch
 		n = tl_iv_make(unint ? TL_ST_UNINT : TL_ST_SLEEPING, 0, -1);
 		n.block = tl_block_of(m, &s->why, ps, unint, s->lock_owner);
 	}
-	t->pend_wake = false;
+	t->lv->pend_wake = false;
 	tl_thr_set(m, t, s->h.ts, &n);
 }
 
@@ -156,8 +180,8 @@ static int on_switch(struct tl_model *m, const struct tl_switch *s)
 			tl_thr_name_noted(m, next, s->h.ts, s->next_comm);
 		else
 			tl_thr_name(m, next, s->h.ts, s->next_comm);
-		if (next->cur.state == TL_ST_SLEEPING || next->cur.state == TL_ST_UNINT ||
-		    (next->cur.state == TL_ST_RUNNING && next->cur.cpu != cpu))
+		if (next->lv->cur.state == TL_ST_SLEEPING || next->lv->cur.state == TL_ST_UNINT ||
+		    (next->lv->cur.state == TL_ST_RUNNING && next->lv->cur.cpu != cpu))
 			tl_thr_inconsistent(m, next); /* its waking was missed */
 		tl_thr_running(m, next, s->h.ts, cpu, s->next_prio);
 	}
@@ -176,24 +200,24 @@ static void wake_thread(struct tl_model *m, struct thr *t, const struct tl_wakin
 {
 	bool irq = w->h.flags & TL_HDR_F_IRQ;
 
-	switch (t->cur.state) {
+	switch (t->lv->cur.state) {
 	case TL_ST_RUNNING:
-		t->pend_wake = true;
-		t->pend_ts = w->h.ts;
-		t->pend_waker = waker_of(w);
-		t->pend_irq = irq;
-		t->pend_edge = edge;
+		t->lv->pend_wake = true;
+		t->lv->pend_ts = w->h.ts;
+		t->lv->pend_waker = waker_of(w);
+		t->lv->pend_irq = irq;
+		t->lv->pend_edge = edge;
 		return;
 	case TL_ST_RUNNABLE:
-		if (t->cur.cause == TL_RUN_NEW && t->cur.cpu < 0)
-			t->cur.cpu = w->target_cpu;
+		if (t->lv->cur.cause == TL_RUN_NEW && t->lv->cur.cpu < 0)
+			t->lv->cur.cpu = w->target_cpu;
 		e->effective = w->h.type == TL_WAKEUP_NEW;
 		return;
 	default:
 		break;
 	}
-	t->cur.waker = waker_of(w);
-	t->cur.waker_irq = irq;
+	t->lv->cur.waker = waker_of(w);
+	t->lv->cur.waker_irq = irq;
 	struct tl_interval n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_WOKEN, w->target_cpu);
 	n.waker = waker_of(w);
 	n.waker_irq = irq;
@@ -239,8 +263,8 @@ static int on_migrate(struct tl_model *m, const struct tl_migrate *mg)
 	if (!t)
 		return 0;
 	t->pub.sum.migrations++;
-	if (t->cur.state == TL_ST_RUNNABLE)
-		t->cur.cpu = (int16_t)mg->dest_cpu;
+	if (t->lv->cur.state == TL_ST_RUNNABLE)
+		t->lv->cur.cpu = (int16_t)mg->dest_cpu;
 	return 0;
 }
 
@@ -248,14 +272,14 @@ static int on_migrate(struct tl_model *m, const struct tl_migrate *mg)
 
 static void sys_close(struct tl_model *m, struct thr *t)
 {
-	t->in_sys = false;
-	if (m->o.blocking_syscalls_only && !t->sys_blocked &&
-	    !(t->cur_sys.flags & TL_SC_NO_ENTER))
+	t->lv->in_sys = false;
+	if (m->o.blocking_syscalls_only && !t->lv->sys_blocked &&
+	    !(t->lv->cur_sys.flags & TL_SC_NO_ENTER))
 		return;
-	struct tl_syscall *sc = model_push_uninit(m, &t->sys, sizeof(*sc));
+	struct tl_syscall *sc = model_push_uninit(m, &t->lv->sys, sizeof(*sc));
 
 	if (sc)
-		*sc = t->cur_sys;
+		*sc = t->lv->cur_sys;
 }
 
 static int on_sys_enter(struct tl_model *m, const struct tl_sys_enter *e)
@@ -264,19 +288,19 @@ static int on_sys_enter(struct tl_model *m, const struct tl_sys_enter *e)
 	struct thr *t = tl_thr_find(m, e->h.tid);
 	if (!t)
 		return m->oom ? -ENOMEM : 0;
-	if (t->in_sys) {
-		t->cur_sys.end = e->h.ts;
+	if (t->lv->in_sys) {
+		t->lv->cur_sys.end = e->h.ts;
 		sys_close(m, t);
 	}
 	t->pub.sum.syscalls++;
 	if (tl_syscall_is_socket(e->nr))
 		t->pub.sum.socket_ops++;
-	t->cur_sys = (struct tl_syscall){ .start = e->h.ts, .end = e->h.ts,
+	t->lv->cur_sys = (struct tl_syscall){ .start = e->h.ts, .end = e->h.ts,
 		.tid = e->h.tid, .nr = e->nr, .fd_kind = e->fd_kind,
 		.flags = TL_SC_NO_EXIT };
-	memcpy(t->cur_sys.args, e->args, sizeof(t->cur_sys.args));
-	t->in_sys = true;
-	t->sys_blocked = false;
+	memcpy(t->lv->cur_sys.args, e->args, sizeof(t->lv->cur_sys.args));
+	t->lv->in_sys = true;
+	t->lv->sys_blocked = false;
 	return m->oom ? -ENOMEM : 0;
 }
 
@@ -346,18 +370,18 @@ static int on_sys_exit(struct tl_model *m, const struct tl_sys_exit *e)
 	struct thr *t = tl_thr_find(m, e->h.tid);
 	if (!t)
 		return m->oom ? -ENOMEM : 0;
-	if (!t->in_sys || t->cur_sys.nr != e->nr) {
+	if (!t->lv->in_sys || t->lv->cur_sys.nr != e->nr) {
 		m->st.unmatched_sys_exit++;
-		if (t->in_sys) {
-			t->cur_sys.end = e->h.ts;
+		if (t->lv->in_sys) {
+			t->lv->cur_sys.end = e->h.ts;
 			sys_close(m, t);
 		}
-		t->cur_sys = (struct tl_syscall){ .start = e->h.ts, .tid = e->h.tid,
+		t->lv->cur_sys = (struct tl_syscall){ .start = e->h.ts, .tid = e->h.tid,
 			.nr = e->nr, .flags = TL_SC_NO_ENTER };
 	}
-	t->cur_sys.end = e->h.ts;
-	t->cur_sys.ret = e->ret;
-	t->cur_sys.flags &= ~TL_SC_NO_EXIT;
+	t->lv->cur_sys.end = e->h.ts;
+	t->lv->cur_sys.ret = e->ret;
+	t->lv->cur_sys.flags &= ~TL_SC_NO_EXIT;
 	sys_close(m, t);
 	struct proc *c = e->nr == TL_NR_WAIT4 && e->ret > 0 ?
 		tl_hmap_get_ptr(&m->pid_map, (uint32_t)e->ret) : NULL;
@@ -407,7 +431,7 @@ static int on_usdt(struct tl_model *m, const struct tl_usdt *u)
 			      .args = { u->args[0], u->args[1] } };
 	memcpy(mk.str, u->str, sizeof(mk.str));
 	mk.str[sizeof(mk.str) - 1] = '\0';
-	struct tl_mark *a = model_push(m, &t->marks, sizeof(*a));
+	struct tl_mark *a = model_push(m, &t->lv->marks, sizeof(*a));
 	struct tl_mark *b = model_push(m, &m->marks, sizeof(*b));
 	if (!a || !b)
 		return -ENOMEM;

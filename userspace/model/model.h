@@ -223,7 +223,8 @@ struct tl_exec_ev {
 	uint32_t tid;          /* the thread that exec'd (after: the leader) */
 	uint32_t old_tid;      /* its TID before, if it was not the leader */
 	char comm[TL_COMM_LEN];
-	char filename[TL_PATH_LEN];
+	const char *filename;  /* as long as it is (most are far from the
+				* record's TL_PATH_LEN bytes) */
 };
 
 #define TL_PROC_SNAPSHOT 0x1 /* existed at the start */
@@ -573,7 +574,8 @@ const struct tl_series *tl_proc_series(const struct tl_process *p);
 /* The steps of tl_proc_series(p) as they would be kept, built again from
  * the threads' intervals and handed to fn one by one, in time order,
  * without keeping them (tl_model_opts.proc_series_streamed). 0 or -ENOMEM
- * (then fn may have seen some of them). */
+ * (then fn may have seen some of them; -EOVERFLOW for a thread of more
+ * than 2^32 intervals). */
 typedef void (*tl_step_fn)(void *arg, const struct tl_step *s);
 int tl_proc_series_each(const struct tl_process *p, tl_step_fn fn, void *arg);
 /* Over p and all its descendant processes (the program as a whole). */

@@ -15,25 +15,16 @@ static void close_thread(struct tl_model *m, struct thr *t, uint64_t end)
 		tl_thr_end(m, t, end);
 		t->pub.end = end;
 	}
-	if (!t->names.n) {
-		struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, t->pub.tid);
-		struct tl_name *n = model_push(m, &t->names, sizeof(*n));
-		if (n) {
-			n->ts = t->pub.start;
-			if (c)
-				memcpy(n->name, c->comm, TL_COMM_LEN);
-		}
+	if (t->lv)
+		return; /* out of memory: tl_thr_retire could not finish */
+	if (!t->pub.nnames) {
+		struct comm_ent *c = model_comm(m, t->pub.tid);
+		t->name1 = (struct tl_name){ .ts = t->pub.start };
+		if (c)
+			memcpy(t->name1.name, c->comm, TL_COMM_LEN);
+		t->pub.names = &t->name1;
+		t->pub.nnames = 1;
 	}
-	tl_thr_trim(t);
-	t->pub.names = t->names.p;
-	t->pub.nnames = t->names.n;
-	t->pub.niv = tl_thr_niv(t);
-	t->pub.marks = t->marks.p;
-	t->pub.nmarks = t->marks.n;
-	t->pub.sys = t->sys.p;
-	t->pub.nsys = t->sys.n;
-	t->pub.offcpu = t->offcpu.p;
-	t->pub.noffcpu = t->offcpu.n;
 }
 
 /* Time per state and reason was added up as intervals closed
@@ -83,15 +74,15 @@ static void link_proc(struct tl_model *m, struct proc *p, uint64_t end)
 		if (c)
 			*c = &p->pub;
 	}
-	if (!p->names.n) {
+	if (!p->pub.nnames) {
 		/* no leader seen: the PID's last known comm, else any thread's */
-		struct comm_ent *ce = tl_hmap_get_ptr(&m->comm_map, p->pub.pid);
+		struct comm_ent *ce = model_comm(m, p->pub.pid);
 		const char *n = ce ? ce->comm : "";
-		struct tl_thread **th = p->threads.p;
-		for (size_t i = 0; !n[0] && i < p->threads.n; i++)
-			if (th[i]->nnames)
-				n = th[i]->names[0].name;
-		struct tl_name *nm = model_push(m, &p->names, sizeof(*nm));
+		for (size_t i = 0; !n[0] && i < p->pub.nthreads; i++)
+			if (p->pub.threads[i]->nnames)
+				n = p->pub.threads[i]->names[0].name;
+		struct tl_name *nm = model_pub_push(m, (const void **)&p->pub.names,
+						    &p->pub.nnames, sizeof(*nm));
 		if (nm) {
 			nm->ts = p->pub.start;
 			snprintf(nm->name, sizeof(nm->name), "%s", n);
@@ -101,16 +92,8 @@ static void link_proc(struct tl_model *m, struct proc *p, uint64_t end)
 
 static void publish_proc(struct proc *p)
 {
-	tl_proc_trim(p);
+	tl_vec_shrink(&p->children, sizeof(struct tl_process *));
 	p->pub.cmdline = p->cmdline ? p->cmdline : "";
-	p->pub.names = p->names.p;
-	p->pub.nnames = p->names.n;
-	p->pub.execs = p->execs.p;
-	p->pub.nexecs = p->execs.n;
-	p->pub.maps = p->maps.p;
-	p->pub.nmaps = p->maps.n;
-	p->pub.threads = p->threads.p;
-	p->pub.nthreads = p->threads.n;
 	p->pub.children = p->children.p;
 	p->pub.nchildren = p->children.n;
 }
@@ -126,6 +109,8 @@ int tl_model_close_open(struct tl_model *m, uint64_t end)
 		close_thread(m, ts[i], end);
 		sum_thread(ts[i], have_sock, have_sys);
 	}
+	for (size_t i = 0; i < m->procs.n; i++)
+		tl_proc_retire(ps[i]);
 	for (size_t i = 0; i < m->procs.n; i++)
 		link_proc(m, ps[i], end);
 	for (size_t i = 0; i < m->procs.n; i++)

@@ -46,48 +46,86 @@ struct tl_ivat {
 	uint64_t wk, cp, blk;
 };
 
-struct thr {
-	struct tl_thread pub;        /* first: &thr->pub casts back */
-	struct thr *prev_gen;        /* older thread with the same TID */
-	const struct tl_model *m;    /* its model (decoding intervals) */
+/* What a thread needs only while it is alive: allocated with it, and
+ * freed when it ends (most threads of a busy recording are short ones
+ * that ended long before the end), once its arrays are published in its
+ * struct tl_thread and its intervals in one block (thr_iv_seal). */
+struct thr_live {
 	struct tl_vec names, marks, sys, offcpu;
 	/* closed intervals, compact (model_iv.c): a byte stream, a
-	 * checkpoint per 32, the place after the last one (its i: their
-	 * number), and where the last read stopped */
+	 * checkpoint per 32, the place after the last one */
 	struct tl_vec ivb, ivck;
 	struct tl_ivat ivend;
-	struct tl_ivat ivcache;
-	struct tl_ivat ivprev;       /* where the last read started */
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
-	uint32_t idx;                /* position in tl_model.thrs */
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
-	bool ended;
-	bool exiting;                /* exit seen, final switch-out not yet: it
-				      * still runs (wakes its joiner, parent) */
 	/* a waking that came while it was Running (see TL_PENDING_WAKE_NS) */
 	bool pend_wake;
-	uint64_t pend_ts;
-	uint32_t pend_waker;
 	bool pend_irq;
+	uint32_t pend_waker;
+	uint64_t pend_ts;
 	size_t pend_edge;
 	/* a syscall entered and not yet exited; whether it blocked */
 	bool in_sys, sys_blocked;
 	struct tl_syscall cur_sys;
 	/* fork edge index + 1 of its creation, to merge TL_NEWTASK/TL_FORK */
 	size_t fork_edge;
+};
+
+/* Where the last read of a thread's intervals started and stopped
+ * (model_iv.c): kept for a few threads at a time, by thread index, as
+ * most are read once, in order, or a few side by side. */
+#define IV_READ_SLOTS 1024
+struct iv_read {
+	const struct thr *t;
+	struct tl_ivat at, prev;
+};
+
+/* A place in a thread's intervals for a walk that reads only their
+ * states and starts (tl_thr_iv_skim): where the next one is in the byte
+ * stream, the last one's start; zeroed: before the first. */
+struct tl_ivskim {
+	size_t off;
+	uint64_t prev;
+};
+
+struct thr {
+	struct tl_thread pub;        /* first: &thr->pub casts back */
+	struct thr *prev_gen;        /* older thread with the same TID */
+	const struct tl_model *m;    /* its model (decoding intervals) */
+	struct thr_live *lv;         /* NULL once it ended */
+	/* its intervals' checkpoints and byte stream (model_iv.c): the live
+	 * part's arrays, or once it ended one block holding both; their
+	 * number is pub.niv */
+	const void *ivcks, *ivbytes;
+	struct tl_name name1;        /* pub.names when it had one name: most
+				      * threads have one, which in an array of
+				      * its own costs twice its 24 bytes */
+	uint32_t idx;                /* position in tl_model.thrs */
 	uint32_t socket_blocks;      /* blocked intervals in socket syscalls */
 	uint32_t sock_count_ops;     /* sends + receives of its TL_SOCK_COUNTs */
+	bool ended;
+	bool exiting;                /* exit seen, final switch-out not yet: it
+				      * still runs (wakes its joiner, parent) */
+};
+
+/* The arrays a process grows while it lives: published in its struct
+ * tl_process, of their exact size, when it ends (or at finish). */
+struct proc_live {
+	struct tl_vec names, execs, threads;
+	struct tl_vec maps;          /* struct tl_maps_snap, each owning its maps */
 };
 
 struct proc {
 	struct tl_process pub;       /* first */
 	struct proc *prev_gen;
-	struct tl_vec names, execs, threads, children;
-	struct tl_vec maps;          /* struct tl_maps_snap, each owning its maps */
+	struct proc_live *lv;        /* NULL once published (tl_proc_retire) */
+	struct tl_vec children;      /* made at finish */
 	char *cmdline;
 	bool ended;
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
-	struct tl_stepvec steps, tree_steps;
+	/* made only for a series that is built (tl_model_build_series):
+	 * one left out or shared with another has none */
+	struct tl_stepvec *steps, *tree_steps;
 	struct tl_series series, tree_series;
 	size_t idx;                  /* position in tl_model.procs (tl_model_build_series.c) */
 };
@@ -128,19 +166,23 @@ struct tl_model {
 	struct tl_vec procs;            /* struct proc *, first-seen order */
 	struct tl_hmap tid_map;         /* TID -> latest struct thr */
 	struct tl_hmap pid_map;         /* PID -> latest struct proc */
-	struct tl_hmap comm_map;        /* TID -> struct comm_ent (any task) */
+	struct tl_hmap comm_map;        /* TID -> index + 1 in comms (any task) */
+	struct tl_vec comms;            /* struct comm_ent: one malloc each cost
+					 * twice their 16 bytes */
 	/* wakeup edges (model_wake.c): a byte stream, a checkpoint per 32,
 	 * how many are kept, the last one's ts, where the last read stopped */
 	struct tl_vec wakeups, wk_ck;
 	size_t wk_n;
 	uint64_t wk_last;
 	struct tl_ivpos wk_cache;
+	struct iv_read *iv_read;        /* IV_READ_SLOTS, made at the first read */
 	size_t nwakeups;                /* kept or not (no_wakeup_edges) */
 	struct tl_vec forks, exits, signals, losses, marks;
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
 	uint64_t cpu_switch_ts[TL_CPU_SLOTS]; /* last switch reported there */
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
 	struct tl_stepvec all_steps;
+	struct tl_stepvec no_steps;     /* the steps of every series left out */
 	struct tl_series all_series;
 	struct block_store blocks;
 	struct tl_vec stacks;        /* struct tl_stack_def, index id - 1 */
@@ -174,6 +216,29 @@ static inline void *model_push_uninit(struct tl_model *m, struct tl_vec *v, size
 	return e;
 }
 
+/* Appends a zeroed element to an array already published (of its exact
+ * size, as a struct tl_thread or tl_process holds it): NULL, the model
+ * out of memory, on failure. For the few that grow after that. */
+static inline void *model_pub_push(struct tl_model *m, const void **arr, size_t *n,
+				   size_t elsz)
+{
+	struct tl_vec v = { (void *)*arr, *n, *n };
+	void *e = model_push(m, &v, elsz);
+
+	*arr = v.p;
+	*n = v.n;
+	return e;
+}
+
+/* The comm last noted for a TID (tl_model_comm_note), NULL if none:
+ * valid until the next note of a TID not seen before. */
+static inline struct comm_ent *model_comm(const struct tl_model *m, uint32_t tid)
+{
+	const uint64_t *v = tl_hmap_find(&m->comm_map, tid);
+
+	return v ? &TL_VEC_AT(&m->comms, struct comm_ent, *v - 1) : NULL;
+}
+
 /* The TID and PID maps never hold 0 (the idle task): putting it is a
  * successful no-op, so a lookup of 0 always misses. */
 static inline int model_map_put(struct tl_hmap *h, uint32_t key, void *val)
@@ -202,9 +267,15 @@ struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu);
  * out of memory); iv->end is not kept (the next one's start) */
 int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv);
 size_t tl_thr_niv(const struct thr *t);
-/* Gives back the streams' spare room (once no interval will be added). */
-void tl_thr_iv_trim(struct thr *t);
+/* Moves the intervals of a thread that ended into one block of the
+ * exact size (0, or -1 and the model out of memory). */
+int tl_thr_iv_seal(struct tl_model *m, struct thr *t);
 void tl_thr_iv_free(struct thr *t);
+/* Interval i (< niv) of x, at c: its state returned, its start in
+ * c->prev; c moves past it. The intervals tile the thread's life: each
+ * ends where the next starts, the last at tl_thr_iv_end(). */
+uint8_t tl_thr_iv_skim(const struct thr *x, size_t i, struct tl_ivskim *c);
+uint64_t tl_thr_iv_end(const struct thr *x);
 
 /* model_wake.c: wakeup edges, stored compactly (0, or -1 and the model
  * out of memory); an edge found effective later is marked so by the
@@ -253,11 +324,12 @@ void tl_thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const cha
 void tl_proc_set_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm);
 void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm);
 void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
-/* Give back the spare room of a thread's or process's arrays, once they
- * stopped growing (an ended one's; every one at finish, before their
- * pointers are published): an array that grows again still can. */
-void tl_thr_trim(struct thr *t);
-void tl_proc_trim(struct proc *p);
+/* A thread that ended: its arrays published in t->pub, of their exact
+ * size, its intervals sealed (tl_thr_iv_seal), its live part freed. */
+void tl_thr_retire(struct tl_model *m, struct thr *t);
+/* A process that ended, or every one at finish: its arrays published in
+ * p->pub, of their exact size, its live part freed. */
+void tl_proc_retire(struct proc *p);
 int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
 int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);
 /* model_maps.c */

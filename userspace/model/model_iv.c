@@ -21,9 +21,10 @@
  * group: a checkpoint keeps its start and where it is in the stream, and
  * it repeats nothing (the usual values are those of a thread with no
  * interval yet), so interval i is at most 31 decodings from one, and a
- * walk in order decodes each once (the thread remembers where the last
- * read stopped: reading one thread's intervals from two threads of a
- * program at once is not supported).
+ * walk in order decodes each once (the model remembers where the last
+ * read of a thread stopped, for a few threads at a time: reading a
+ * model's intervals from two threads of a program at once is not
+ * supported).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -113,7 +114,7 @@ static void init_once(void)
 /* The place before the first interval of group g. */
 static struct tl_ivat group_at(const struct thr *x, size_t g)
 {
-	const struct ivck *ck = &((const struct ivck *)x->ivck.p)[g];
+	const struct ivck *ck = &((const struct ivck *)x->ivcks)[g];
 
 	return (struct tl_ivat){ .i = g * IV_GROUP, .off = ck->off, .prev = ck->start,
 				 .cp = CP_NONE };
@@ -199,32 +200,36 @@ static uint8_t *encode(const struct thr *t, const struct tl_ivat *h,
 int tl_thr_iv_push(struct tl_model *m, struct thr *t, const struct tl_interval *iv)
 {
 	uint8_t buf[2 + 10 + 3 + 1 + 6 + 5];
-	struct tl_ivat *h = &t->ivend;
+	struct thr_live *lv = t->lv;
+	struct tl_ivat *h = &lv->ivend;
 	bool first = h->i % IV_GROUP == 0;
 
 	init_once();
 	if (first) {
-		struct ivck *ck = model_push_uninit(m, &t->ivck, sizeof(*ck));
+		struct ivck *ck = model_push_uninit(m, &lv->ivck, sizeof(*ck));
 		if (!ck)
 			return -1;
-		*ck = (struct ivck){ iv->start, t->ivb.n };
+		*ck = (struct ivck){ iv->start, lv->ivb.n };
+		t->ivcks = lv->ivck.p;
 		*h = group_at(t, h->i / IV_GROUP);
 	}
 	size_t len = (size_t)(encode(t, h, iv, buf) - buf);
-	if (tl_vec_reserve_lean(&t->ivb, 1, t->ivb.n + len)) {
+	if (tl_vec_reserve_lean(&lv->ivb, 1, lv->ivb.n + len)) {
 		if (first)
-			t->ivck.n--;
+			lv->ivck.n--;
 		m->oom = true;
 		return -1;
 	}
-	memcpy((uint8_t *)t->ivb.p + t->ivb.n, buf, len);
-	t->ivb.n += len;
+	memcpy((uint8_t *)lv->ivb.p + lv->ivb.n, buf, len);
+	lv->ivb.n += len;
+	t->ivbytes = lv->ivb.p;
 	uint64_t w = tail(iv);
 	hist_after(h, hist_use[iv->state], w & CP_NONE, w & (UINT32_MAX | irq_bit),
 		   iv->block->id);
 	h->i++;
-	h->off = t->ivb.n;
+	h->off = lv->ivb.n;
 	h->prev = iv->start;
+	t->pub.niv = h->i;
 	return 0;
 }
 
@@ -259,7 +264,7 @@ static inline const uint8_t *decode_rare(const struct thr *x, struct tl_ivat *c,
 static inline uint64_t step(const struct thr *x, struct tl_ivat *c, uint64_t *tail,
 			    uint32_t *blk)
 {
-	const uint8_t *p = (const uint8_t *)x->ivb.p + c->off;
+	const uint8_t *p = (const uint8_t *)x->ivbytes + c->off;
 	unsigned b = *p++, code = b & IV_CODE, use;
 	uint64_t start, tl;
 
@@ -284,7 +289,7 @@ static inline uint64_t step(const struct thr *x, struct tl_ivat *c, uint64_t *ta
 	if (__builtin_expect((b & IV_USUAL) != IV_USUAL, 0))
 		p = decode_rare(x, c, p, b, use, &cp, &wk, blk);
 	*tail = tl | wk | cp;
-	c->off = (size_t)(p - (const uint8_t *)x->ivb.p);
+	c->off = (size_t)(p - (const uint8_t *)x->ivbytes);
 	c->prev = start;
 	c->i++;
 	return start;
@@ -305,64 +310,117 @@ static inline void decode(const struct thr *x, struct tl_ivat *c, struct tl_inte
 /* The start of the interval at c (c->i < niv), c unmoved. */
 static uint64_t start_at(const struct thr *x, const struct tl_ivat *c)
 {
-	const uint8_t *p = (const uint8_t *)x->ivb.p + c->off;
+	const uint8_t *p = (const uint8_t *)x->ivbytes + c->off;
 
 	if (c->i % IV_GROUP == 0)
-		return ((const struct ivck *)x->ivck.p)[c->i / IV_GROUP].start;
+		return ((const struct ivck *)x->ivcks)[c->i / IV_GROUP].start;
 	p += (*p & IV_CODE) == IV_ESC ? 2 : 1;
 	return c->prev + tl_get_var(&p);
 }
 
-/* The position of interval i: from where the last read stopped when that
- * is before it in its group, else from its group's checkpoint. */
-static struct tl_ivat seek(const struct thr *x, size_t i)
+/* The position of interval i: from where the last read stopped (at, if
+ * any) when that is before it in its group, else from its group's
+ * checkpoint. */
+static struct tl_ivat seek(const struct thr *x, const struct tl_ivat *at, size_t i)
 {
-	struct tl_ivat c = x->ivcache;
+	struct tl_ivat c;
 	uint64_t tail;
 	uint32_t blk;
 
-	if (c.i > i || c.i / IV_GROUP != i / IV_GROUP || c.i > x->ivend.i)
+	if (at && at->i <= i && at->i / IV_GROUP == i / IV_GROUP && at->i <= x->pub.niv)
+		c = *at;
+	else
 		c = group_at(x, i / IV_GROUP);
 	while (c.i < i)
 		step(x, &c, &tail, &blk);
 	return c;
 }
 
+/* Where the last interval ends: the open one's start (once the thread
+ * ended: its end). */
+static uint64_t open_start(const struct thr *x)
+{
+	return x->lv ? x->lv->cur.start : x->pub.end;
+}
+
 static uint64_t end_after(const struct thr *x, const struct tl_ivat *c)
 {
-	return c->i < x->ivend.i ? start_at(x, c) : x->cur.start;
+	return c->i < x->pub.niv ? start_at(x, c) : open_start(x);
+}
+
+/* The slot of x's last read, NULL if none can be kept (no memory). */
+static struct iv_read *read_slot(const struct thr *x)
+{
+	struct tl_model *m = (struct tl_model *)x->m; /* only read places change */
+
+	if (!m->iv_read)
+		m->iv_read = calloc(IV_READ_SLOTS, sizeof(*m->iv_read));
+	return m->iv_read ? &m->iv_read[x->idx % IV_READ_SLOTS] : NULL;
 }
 
 struct tl_interval tl_thread_iv(const struct tl_thread *t, size_t i)
 {
-	struct thr *x = (struct thr *)t;   /* only its read position changes */
-
+	const struct thr *x = (const struct thr *)t;
+	struct iv_read *r = read_slot(x);
+	const struct tl_ivat *at = r && r->t == x ? &r->at : NULL;
 	struct tl_ivat c;
 	struct tl_interval iv;
 
 	init_once();
 	/* the next one (a walk in order), the same one again, else from a
 	 * checkpoint */
-	if (x->ivcache.i == i)
-		c = x->ivcache;
-	else if (x->ivcache.i == i + 1)
-		c = x->ivprev;
+	if (at && at->i == i)
+		c = *at;
+	else if (at && at->i == i + 1)
+		c = r->prev;
 	else
-		c = seek(x, i);
-	x->ivprev = c;
+		c = seek(x, at, i);
+	if (r) {
+		r->t = x;
+		r->prev = c;
+	}
 	decode(x, &c, &iv);
 	iv.end = end_after(x, &c);
-	x->ivcache = c;
+	if (r)
+		r->at = c;
 	return iv;
+}
+
+uint64_t tl_thr_iv_end(const struct thr *x)
+{
+	return open_start(x);
+}
+
+uint8_t tl_thr_iv_skim(const struct thr *x, size_t i, struct tl_ivskim *c)
+{
+	const uint8_t *b0 = x->ivbytes, *p = b0 + c->off;
+	unsigned b = *p++, code = b & IV_CODE;
+	unsigned sc = code != IV_ESC ? code_sc[code] : (*p++ & 0x3f);
+	uint64_t start;
+
+	if (i % IV_GROUP)
+		start = c->prev + tl_get_var(&p);
+	else
+		start = ((const struct ivck *)x->ivcks)[i / IV_GROUP].start;
+	if (!(b & IV_CP_USUAL)) {
+		tl_get_var(&p);
+		p++;
+	}
+	if (!(b & IV_WK_USUAL))
+		tl_get_var(&p);
+	if (!(b & IV_BLK_USUAL))
+		tl_get_var(&p);
+	*c = (struct tl_ivskim){ (size_t)(p - b0), start };
+	return sc & 7;
 }
 
 size_t tl_thread_iv_find(const struct tl_thread *t, uint64_t ts)
 {
 	const struct thr *x = (const struct thr *)t;
-	const struct ivck *ck = x->ivck.p;
-	size_t lo = 0, hi = x->ivck.n, niv = x->ivend.i;
+	const struct ivck *ck = x->ivcks;
+	size_t niv = x->pub.niv, lo = 0, hi = (niv + IV_GROUP - 1) / IV_GROUP;
 
-	if (!niv || ts < ck[0].start || ts >= x->cur.start)
+	if (!niv || ts < ck[0].start || ts >= open_start(x))
 		return niv;
 	init_once();
 	/* the last group starting at or before ts, then within it */
@@ -396,17 +454,38 @@ bool tl_thread_at(const struct tl_thread *t, uint64_t ts, struct tl_interval *ou
 
 size_t tl_thr_niv(const struct thr *t)
 {
-	return t->ivend.i;
+	return t->pub.niv;
 }
 
-void tl_thr_iv_trim(struct thr *t)
+int tl_thr_iv_seal(struct tl_model *m, struct thr *t)
 {
-	tl_vec_shrink(&t->ivb, 1);
-	tl_vec_shrink(&t->ivck, sizeof(struct ivck));
+	struct thr_live *lv = t->lv;
+	size_t ckb = lv->ivck.n * sizeof(struct ivck);
+	uint8_t *b = NULL;
+
+	if (t->pub.niv) {
+		b = malloc(ckb + lv->ivb.n);
+		if (!b) {
+			m->oom = true;
+			return -1;
+		}
+		memcpy(b, lv->ivck.p, ckb);
+		memcpy(b + ckb, lv->ivb.p, lv->ivb.n);
+	}
+	tl_vec_free(&lv->ivb);
+	tl_vec_free(&lv->ivck);
+	t->ivcks = b;
+	t->ivbytes = b ? b + ckb : NULL;
+	return 0;
 }
 
 void tl_thr_iv_free(struct thr *t)
 {
-	tl_vec_free(&t->ivb);
-	tl_vec_free(&t->ivck);
+	if (t->lv) {
+		tl_vec_free(&t->lv->ivb);
+		tl_vec_free(&t->lv->ivck);
+	} else {
+		free((void *)t->ivcks);
+	}
+	t->ivcks = t->ivbytes = NULL;
 }

@@ -15,11 +15,16 @@ static void snap_free(struct tl_maps_snap *s)
 
 void tl_proc_maps_free(struct proc *p)
 {
-	struct tl_maps_snap *s = p->maps.p;
+	struct tl_maps_snap *s = p->lv ? p->lv->maps.p : (struct tl_maps_snap *)p->pub.maps;
+	size_t n = p->lv ? p->lv->maps.n : p->pub.nmaps;
 
-	for (size_t i = 0; i < p->maps.n; i++)
+	for (size_t i = 0; i < n; i++)
 		snap_free(&s[i]);
-	tl_vec_free(&p->maps);
+	free(s);
+	if (p->lv)
+		p->lv->maps = (struct tl_vec){ 0 };
+	p->pub.maps = NULL;
+	p->pub.nmaps = 0;
 }
 
 /* Room for `more` maps after the n a capture has (one growth per record). */
@@ -57,12 +62,13 @@ int tl_model_on_proc_maps(struct tl_model *m, const struct tl_proc_maps *pm)
 	struct tl_map_view v;
 	size_t pos = 0, count = 0;
 
-	if (!p)
+	if (!p || !p->lv)
 		return -ENOMEM;
-	if ((pm->flags & TL_MAPS_F_CONT) && p->maps.n) {
-		s = (struct tl_maps_snap *)p->maps.p + p->maps.n - 1;
+	struct tl_vec *maps = &p->lv->maps;
+	if ((pm->flags & TL_MAPS_F_CONT) && maps->n) {
+		s = (struct tl_maps_snap *)maps->p + maps->n - 1;
 	} else {
-		s = model_push(m, &p->maps, sizeof(*s));
+		s = model_push(m, maps, sizeof(*s));
 		if (!s)
 			return -ENOMEM;
 		s->ts = pm->h.ts;

@@ -26,15 +26,18 @@ struct proc *tl_proc_new(struct tl_model *m, uint32_t pid, uint64_t ts)
 {
 	struct proc *prev = tl_hmap_get_ptr(&m->pid_map, pid);
 	struct proc *p = calloc(1, sizeof(*p));
+	struct proc_live *lv = calloc(1, sizeof(*lv));
 	struct proc **slot = model_push(m, &m->procs, sizeof(*slot));
 
-	if (!p || !slot || model_map_put(&m->pid_map, pid, p)) {
+	if (!p || !lv || !slot || model_map_put(&m->pid_map, pid, p)) {
 		free(p);
+		free(lv);
 		if (slot)
 			m->procs.n--;
 		m->oom = true;
 		return NULL;
 	}
+	p->lv = lv;
 	*slot = p;
 	p->prev_gen = prev;
 	p->pub.gen = prev ? prev->pub.gen + 1 : 0;
@@ -76,14 +79,19 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 {
 	struct thr *prev = tl_hmap_get_ptr(&m->tid_map, tid);
 	struct thr *t = calloc(1, sizeof(*t));
+	struct thr_live *lv = calloc(1, sizeof(*lv));
 	struct thr **slot = model_push(m, &m->thrs, sizeof(*slot));
-	struct tl_thread **pslot = model_push(m, &p->threads, sizeof(*pslot));
+	/* a process that ended gets no thread: every caller finds it alive */
+	struct tl_thread **pslot = p->lv ?
+		model_push(m, &p->lv->threads, sizeof(*pslot)) : NULL;
 
-	if (!t || !slot || !pslot || model_map_put(&m->tid_map, tid, t)) {
+	if (!t || !lv || !slot || !pslot || model_map_put(&m->tid_map, tid, t)) {
 		free(t);
+		free(lv);
 		m->oom = true;
 		return NULL;
 	}
+	t->lv = lv;
 	*slot = t;
 	*pslot = &t->pub;
 	t->idx = (uint32_t)(m->thrs.n - 1);
@@ -93,10 +101,10 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 	t->pub.tid = tid;
 	t->pub.proc = &p->pub;
 	t->pub.start = t->pub.born_ns = ts;
-	t->cur = tl_iv_make(TL_ST_UNKNOWN, TL_UNK_BEFORE_FIRST, -1);
-	t->cur.start = ts;
+	t->lv->cur = tl_iv_make(TL_ST_UNKNOWN, TL_UNK_BEFORE_FIRST, -1);
+	t->lv->cur.start = ts;
 	if (!comm || !comm[0]) {
-		struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
+		struct comm_ent *c = model_comm(m, tid);
 		comm = c ? c->comm : NULL;
 	}
 	if (comm)
@@ -209,19 +217,24 @@ static void name_push(struct tl_model *m, struct tl_vec *names, uint64_t ts,
 
 void tl_proc_set_name(struct tl_model *m, struct proc *p, uint64_t ts, const char *comm)
 {
-	name_push(m, &p->names, ts, comm);
+	if (p->lv)
+		name_push(m, &p->lv->names, ts, comm);
 }
 
 void tl_thr_name_noted(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
 {
-	name_push(m, &t->names, ts, comm);
+	if (!t->lv)
+		return;
+	name_push(m, &t->lv->names, ts, comm);
 	if (t->pub.tid == t->pub.proc->pid)
 		tl_proc_set_name(m, (struct proc *)t->pub.proc, ts, comm);
 }
 
 void tl_thr_name(struct tl_model *m, struct thr *t, uint64_t ts, const char *comm)
 {
-	name_push(m, &t->names, ts, comm);
+	if (!t->lv)
+		return;
+	name_push(m, &t->lv->names, ts, comm);
 	tl_model_comm_note(m, t->pub.tid, comm);
 	if (t->pub.tid == t->pub.proc->pid)
 		tl_proc_set_name(m, (struct proc *)t->pub.proc, ts, comm);
@@ -231,43 +244,78 @@ void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 {
 	if (!tid || !comm || !comm[0])
 		return;
-	struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
+	struct comm_ent *c = model_comm(m, tid);
+	char copy[TL_COMM_LEN];
 	if (!c) {
-		c = calloc(1, sizeof(*c));
-		if (!c || model_map_put(&m->comm_map, tid, c)) {
-			free(c);
+		/* comm may be another TID's, which the growth below moves */
+		memcpy(copy, comm, TL_COMM_LEN);
+		comm = copy;
+		if (tl_vec_reserve_lean(&m->comms, sizeof(*c), m->comms.n + 1) ||
+		    tl_hmap_put(&m->comm_map, tid, m->comms.n + 1)) {
 			m->oom = true;
 			return;
 		}
+		c = tl_vec_push(&m->comms, sizeof(*c)); /* room reserved */
 	}
 	if (c->comm != comm && memcmp(c->comm, comm, TL_COMM_LEN))
 		comm_norm(c->comm, comm);
 }
 
-void tl_thr_trim(struct thr *t)
+void tl_thr_retire(struct tl_model *m, struct thr *t)
 {
-	tl_thr_iv_trim(t);
-	tl_vec_shrink(&t->names, sizeof(struct tl_name));
-	tl_vec_shrink(&t->marks, sizeof(struct tl_mark));
-	tl_vec_shrink(&t->sys, sizeof(struct tl_syscall));
-	tl_vec_shrink(&t->offcpu, sizeof(struct tl_offcpu));
+	struct thr_live *lv = t->lv;
+
+	if (!lv || tl_thr_iv_seal(m, t))
+		return;
+	tl_vec_shrink(&lv->names, sizeof(struct tl_name));
+	tl_vec_shrink(&lv->marks, sizeof(struct tl_mark));
+	tl_vec_shrink(&lv->sys, sizeof(struct tl_syscall));
+	tl_vec_shrink(&lv->offcpu, sizeof(struct tl_offcpu));
+	t->pub.names = lv->names.p;
+	t->pub.nnames = lv->names.n;
+	if (lv->names.n == 1) {
+		t->name1 = *t->pub.names;
+		tl_vec_free(&lv->names);
+		t->pub.names = &t->name1;
+	}
+	t->pub.marks = lv->marks.p;
+	t->pub.nmarks = lv->marks.n;
+	t->pub.sys = lv->sys.p;
+	t->pub.nsys = lv->sys.n;
+	t->pub.offcpu = lv->offcpu.p;
+	t->pub.noffcpu = lv->offcpu.n;
+	free(lv);
+	t->lv = NULL;
 }
 
-void tl_proc_trim(struct proc *p)
+void tl_proc_retire(struct proc *p)
 {
-	tl_vec_shrink(&p->names, sizeof(struct tl_name));
-	tl_vec_shrink(&p->execs, sizeof(struct tl_exec_ev));
-	tl_vec_shrink(&p->threads, sizeof(struct tl_thread *));
-	tl_vec_shrink(&p->children, sizeof(struct tl_process *));
-	tl_vec_shrink(&p->maps, sizeof(struct tl_maps_snap));
+	struct proc_live *lv = p->lv;
+
+	if (!lv)
+		return;
+	tl_vec_shrink(&lv->names, sizeof(struct tl_name));
+	tl_vec_shrink(&lv->execs, sizeof(struct tl_exec_ev));
+	tl_vec_shrink(&lv->threads, sizeof(struct tl_thread *));
+	tl_vec_shrink(&lv->maps, sizeof(struct tl_maps_snap));
+	p->pub.names = lv->names.p;
+	p->pub.nnames = lv->names.n;
+	p->pub.execs = lv->execs.p;
+	p->pub.nexecs = lv->execs.n;
+	p->pub.threads = lv->threads.p;
+	p->pub.nthreads = lv->threads.n;
+	p->pub.maps = lv->maps.p;
+	p->pub.nmaps = lv->maps.n;
+	free(lv);
+	p->lv = NULL;
 }
 
 /* The process is gone: any thread of it still alive ended unseen. */
 void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
 {
-	struct tl_thread **th = p->threads.p;
+	struct tl_thread **th = p->lv ? p->lv->threads.p : NULL;
 
-	for (size_t i = 0; i < p->threads.n; i++) {
+	for (size_t i = 0; th && i < p->lv->threads.n; i++) {
 		struct thr *t = (struct thr *)th[i];
 		if (t->ended)
 			continue;
@@ -276,7 +324,7 @@ void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
 	}
 	p->ended = true;
 	p->pub.end = ts;
-	tl_proc_trim(p);
+	tl_proc_retire(p);
 }
 
 static void snap_state(struct tl_model *m, struct thr *t, const struct tl_task_snap *s)
@@ -339,7 +387,7 @@ int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s)
 		t->pub.born_ns = s->start_ns ? s->start_ns : s->h.ts;
 	}
 	t->pub.flags |= TL_THR_SNAPSHOT;
-	if (t->cur.state == TL_ST_UNKNOWN) /* events already seen win */
+	if (t->lv->cur.state == TL_ST_UNKNOWN) /* events already seen win */
 		snap_state(m, t, s);
 	return m->oom ? -ENOMEM : 0;
 }
@@ -373,10 +421,10 @@ int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi)
 static bool same_creation(struct tl_model *m, struct thr *t, const struct tl_hdr *h,
 			  uint64_t flags, bool flags_known)
 {
-	if (!t || t->ended || !(t->pub.flags & TL_THR_CREATED) || !t->fork_edge ||
+	if (!t || t->ended || !(t->pub.flags & TL_THR_CREATED) || !t->lv->fork_edge ||
 	    t->pub.creator_tid != h->tid || tl_thr_niv(t))
 		return false;
-	struct tl_fork_ev *e = (struct tl_fork_ev *)m->forks.p + t->fork_edge - 1;
+	struct tl_fork_ev *e = (struct tl_fork_ev *)m->forks.p + t->lv->fork_edge - 1;
 	if (flags_known) {
 		e->clone_flags = flags;
 		e->thread = flags & CLONE_THREAD_FLAG;
@@ -429,7 +477,7 @@ int tl_model_on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 	*e = (struct tl_fork_ev){ .ts = h->ts, .parent_tid = h->tid,
 		.parent_pid = h->tgid, .child_tid = tid, .child_pid = pid,
 		.clone_flags = flags, .thread = is_thread };
-	t->fork_edge = m->forks.n;
+	t->lv->fork_edge = m->forks.n;
 	t->pub.flags |= TL_THR_CREATED;
 	t->pub.creator_tid = h->tid;
 	struct tl_interval n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_NEW, -1);
@@ -472,8 +520,8 @@ int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 	else
 		tl_model_observe_current(m, &e->h);
 	/* exec leaves only the thread that called it */
-	struct tl_thread **th = p->threads.p;
-	for (size_t i = 0; i < p->threads.n; i++) {
+	struct tl_thread **th = p->lv ? p->lv->threads.p : NULL;
+	for (size_t i = 0; th && i < p->lv->threads.n; i++) {
 		struct thr *o = (struct thr *)th[i];
 		if (!o->ended && o->pub.tid != e->h.tid) {
 			tl_thr_inconsistent(m, o);
@@ -483,15 +531,19 @@ int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 	struct thr *t = tl_thr_find(m, e->h.tid);
 	if (t)
 		tl_thr_name(m, t, e->h.ts, e->comm);
-	struct tl_exec_ev *x = model_push(m, &p->execs, sizeof(*x));
+	struct tl_exec_ev *x = p->lv ? model_push(m, &p->lv->execs, sizeof(*x)) : NULL;
 	if (!x)
 		return -ENOMEM;
 	*x = (struct tl_exec_ev){ .ts = e->h.ts, .tid = e->h.tid,
 				  .old_tid = e->old_tid != e->h.tid ? e->old_tid : 0 };
 	memcpy(x->comm, e->comm, TL_COMM_LEN);
 	x->comm[TL_COMM_LEN - 1] = '\0';
-	memcpy(x->filename, e->filename, TL_PATH_LEN);
-	x->filename[TL_PATH_LEN - 1] = '\0';
+	x->filename = strndup(e->filename, TL_PATH_LEN - 1);
+	if (!x->filename) {
+		p->lv->execs.n--;
+		m->oom = true;
+		return -ENOMEM;
+	}
 	return m->oom ? -ENOMEM : 0;
 }
 

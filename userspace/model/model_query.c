@@ -124,7 +124,7 @@ size_t tl_proc_threads_named(const struct tl_process *p, const char *name,
 
 const char *tl_model_task_name(const struct tl_model *m, uint32_t tid)
 {
-	const struct comm_ent *c = tl_hmap_get_ptr(&m->comm_map, tid);
+	const struct comm_ent *c = model_comm(m, tid);
 
 	return c ? c->comm : "";
 }

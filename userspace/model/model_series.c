@@ -37,62 +37,63 @@ struct acc {
 
 /* A thread's stream of changes: at each interval boundary, the state it
  * leaves and the state it enters, combined when they meet at one time. */
+/* A thread's stream of changes: at each interval boundary, the state it
+ * leaves and the state it enters, combined when they meet at one time.
+ * Of the intervals it reads states and times only: one cursor per thread
+ * is held at once, and a recording of many short processes has tens of
+ * thousands of threads. */
 struct cursor {
-	const struct tl_thread *t;
-	struct tl_interval out, in; /* intervals b - 1 and b, decoded */
-	size_t n, b;             /* intervals; next boundary (0..n) */
-	bool half;               /* the end part of boundary b was taken */
+	const struct thr *t;
+	struct tl_ivskim pos;    /* interval b, once b - 1 was read */
 	uint64_t ts;             /* time of the current change */
-	int8_t run, rdy, unk;    /* the change */
+	uint32_t n, b;           /* intervals; next boundary (0..n) */
 	uint32_t proc;           /* index of the thread's process */
+	uint8_t out_state;       /* interval b - 1's */
+	int8_t run, rdy, unk;    /* the change */
 };
 
-static bool counted(const struct tl_interval *iv)
+/* A cursor before t's first change: false when t has more intervals than
+ * it can count (more than the records of any recording that fits). */
+static bool cursor_init(struct cursor *c, const struct tl_thread *t, uint32_t proc)
 {
-	return iv->state == TL_ST_RUNNING || iv->state == TL_ST_RUNNABLE ||
-	       iv->state == TL_ST_UNKNOWN;
+	*c = (struct cursor){ .t = (const struct thr *)t, .n = (uint32_t)t->niv,
+			      .proc = proc };
+	return t->niv <= UINT32_MAX;
 }
 
-static void add_iv(struct cursor *c, const struct tl_interval *iv, int8_t sign)
+static bool counted(uint8_t state)
 {
-	c->run += sign * (iv->state == TL_ST_RUNNING);
-	c->rdy += sign * (iv->state == TL_ST_RUNNABLE);
-	c->unk += sign * (iv->state == TL_ST_UNKNOWN);
+	return state == TL_ST_RUNNING || state == TL_ST_RUNNABLE || state == TL_ST_UNKNOWN;
 }
 
-/* Moves to the thread's next change; false when there is none. */
+static void add_st(struct cursor *c, uint8_t state, int8_t sign)
+{
+	c->run += sign * (state == TL_ST_RUNNING);
+	c->rdy += sign * (state == TL_ST_RUNNABLE);
+	c->unk += sign * (state == TL_ST_UNKNOWN);
+}
+
+/* Moves to the thread's next change; false when there is none. The
+ * intervals tile the thread's life: where one ends the next starts. */
 static bool cursor_next(struct cursor *c)
 {
 	while (c->b <= c->n) {
-		const struct tl_interval *out = c->b && !c->half ? &c->out : NULL;
-		const struct tl_interval *in = NULL;
-		bool any = false;
+		bool out = c->b, in = c->b < c->n, any = false;
+		uint8_t in_state = in ? tl_thr_iv_skim(c->t, c->b, &c->pos) : 0;
 
-		if (c->b < c->n) {
-			if (!c->half)
-				c->in = tl_thread_iv(c->t, c->b);
-			in = &c->in;
-		}
-
+		c->ts = in ? c->pos.prev : tl_thr_iv_end(c->t);
 		c->run = c->rdy = c->unk = 0;
-		if (out && counted(out)) {
-			add_iv(c, out, -1);
-			c->ts = out->end;
+		if (out && counted(c->out_state)) {
+			add_st(c, c->out_state, -1);
 			any = true;
 		}
-		if (in && counted(in)) {
-			if (any && in->start != c->ts) { /* not tiled: end first */
-				c->half = true;
-				return true;
-			}
-			add_iv(c, in, 1);
-			c->ts = in->start;
+		if (in && counted(in_state)) {
+			add_st(c, in_state, 1);
 			any = true;
 		}
 		c->b++;
-		c->half = false;
 		if (in)
-			c->out = *in;
+			c->out_state = in_state;
 		if (any)
 			return true;
 	}
@@ -193,10 +194,36 @@ static void acc_init(struct tl_model *m, struct acc *a, struct tl_stepvec *steps
 	push_step(m, steps, start, 0, 0, 0);
 }
 
+/* A process's series, its steps made by acc_start once it is known
+ * whether they are built at all. */
+static void acc_set(struct acc *a, struct tl_series *out, uint64_t start, uint64_t end)
+{
+	*a = (struct acc){ .out = out, .start = start, .end = end };
+}
+
+/* Makes the steps of a process's series that is built (in *slot), with
+ * its start step: 0, or -ENOMEM. */
+static int acc_start(struct tl_model *m, struct acc *a, struct tl_stepvec **slot)
+{
+	if (a->same_as)
+		return 0;
+	if (a->off) {
+		a->steps = &m->no_steps;
+		return 0;
+	}
+	*slot = calloc(1, sizeof(**slot));
+	if (!*slot)
+		return -ENOMEM;
+	a->steps = *slot;
+	push_step(m, a->steps, a->start, 0, 0, 0);
+	return 0;
+}
+
 static void share(struct acc *a, const struct acc *src)
 {
 	a->same_as = src;
-	tl_sv_clear(a->steps);   /* drop the start step acc_init put there */
+	if (a->steps)
+		tl_sv_clear(a->steps);   /* drop the start step acc_init put there */
 }
 
 /* A series no one will ask for: no steps at all. */
@@ -205,7 +232,8 @@ static void leave_out(struct acc *a)
 	if (a->same_as)
 		return; /* shared: costs nothing */
 	a->off = true;
-	tl_sv_clear(a->steps);
+	if (a->steps)
+		tl_sv_clear(a->steps);
 }
 
 static inline void acc_add(struct tl_model *m, struct acc *a, const struct cursor *c)
@@ -323,9 +351,8 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 		return -ENOMEM;
 	for (size_t i = 0; i < np; i++) {
 		struct proc *p = proc_at(m, i);
-		acc_init(m, &b->own[i], &p->steps, &p->series, p->pub.start, p->pub.end);
-		acc_init(m, &b->tree[i], &p->tree_steps, &p->tree_series, p->pub.start,
-			 b->tree[i].end);
+		acc_set(&b->own[i], &p->series, p->pub.start, p->pub.end);
+		acc_set(&b->tree[i], &p->tree_series, p->pub.start, b->tree[i].end);
 	}
 	acc_init(m, &b->all, &m->all_steps, &m->all_series, m->st.start, end);
 	share_same(m, b);
@@ -335,6 +362,12 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 		leave_out(&b->tree[i]);
 	for (size_t i = 0; i < np && m->o.proc_series_streamed; i++)
 		leave_out(&b->own[i]);
+	for (size_t i = 0; i < np; i++) {
+		struct proc *p = proc_at(m, i);
+		if (acc_start(m, &b->own[i], &p->steps) ||
+		    acc_start(m, &b->tree[i], &p->tree_steps))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -347,7 +380,7 @@ static int build_tourney(struct tl_model *m, struct build *b)
 	while (k < nt)
 		k *= 2;
 	b->t.k = k;
-	b->cur = calloc(k, sizeof(*b->cur));
+	b->cur = calloc(nt ? nt : 1, sizeof(*b->cur));
 	b->t.node = malloc(k * sizeof(*b->t.node));
 	keys = malloc(k * sizeof(*keys));
 	if (!b->cur || !b->t.node || !keys) {
@@ -355,14 +388,15 @@ static int build_tourney(struct tl_model *m, struct build *b)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < k; i++) {
-		struct cursor *c = &b->cur[i];
-
 		keys[i] = DONE;
 		if (i >= nt)
 			continue;
-		c->t = &ts[i]->pub;
-		c->n = ts[i]->pub.niv;
-		c->proc = (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx;
+		struct cursor *c = &b->cur[i];
+		if (!cursor_init(c, &ts[i]->pub,
+				 (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx)) {
+			free(keys);
+			return -EOVERFLOW;
+		}
 		if (cursor_next(c))
 			keys[i] = c->ts;
 	}
@@ -464,9 +498,8 @@ static void stream_push(struct stream *s, uint64_t ts, int run, int rdy, int unk
 
 int tl_proc_series_each(const struct tl_process *pub, tl_step_fn fn, void *arg)
 {
-	const struct proc *p = (const struct proc *)pub;
-	struct tl_thread *const *th = p->threads.p;
-	size_t nt = p->threads.n, k = 1;
+	struct tl_thread *const *th = pub->threads;
+	size_t nt = pub->nthreads, k = 1;
 	struct stream s = { .fn = fn, .arg = arg };
 	struct tourney t;
 	struct cursor *cur;
@@ -476,7 +509,7 @@ int tl_proc_series_each(const struct tl_process *pub, tl_step_fn fn, void *arg)
 	while (k < nt)
 		k *= 2;
 	t.k = k;
-	cur = calloc(k, sizeof(*cur));
+	cur = calloc(nt ? nt : 1, sizeof(*cur));
 	t.node = malloc(k * sizeof(*t.node));
 	keys = malloc(k * sizeof(*keys));
 	if (!cur || !t.node || !keys) {
@@ -489,8 +522,12 @@ int tl_proc_series_each(const struct tl_process *pub, tl_step_fn fn, void *arg)
 		keys[i] = DONE;
 		if (i >= nt)
 			continue;
-		cur[i].t = th[i];
-		cur[i].n = th[i]->niv;
+		if (!cursor_init(&cur[i], th[i], 0)) {
+			free(cur);
+			free(t.node);
+			free(keys);
+			return -EOVERFLOW;
+		}
 		if (cursor_next(&cur[i]))
 			keys[i] = cur[i].ts;
 	}

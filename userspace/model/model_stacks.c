@@ -61,7 +61,10 @@ int tl_model_on_stack(struct tl_model *m, const struct tl_hdr *h)
 	t = tl_thr_find_current(m, h->tid);
 	if (!t)
 		return 0;
-	o = model_push(m, &t->offcpu, sizeof(*o));
+	/* a thread blocks in its exit too, after it ended */
+	o = t->lv ? model_push(m, &t->lv->offcpu, sizeof(*o)) :
+		model_pub_push(m, (const void **)&t->pub.offcpu, &t->pub.noffcpu,
+			       sizeof(*o));
 	if (!o)
 		return -ENOMEM;
 	*o = (struct tl_offcpu){ .ts = h->ts, .stack = id };

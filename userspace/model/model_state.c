@@ -42,20 +42,20 @@ void tl_thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 {
 	if (t->ended)
 		return;
-	if (awake(next->state) && !awake(t->cur.state))
-		t->awake_since = ts;
+	if (awake(next->state) && !awake(t->lv->cur.state))
+		t->lv->awake_since = ts;
 	if (next->state == TL_ST_SLEEPING || next->state == TL_ST_UNINT)
-		t->sys_blocked = true;   /* read only while in_sys */
-	if (ts > t->cur.start) {
-		struct tl_interval iv = t->cur;
+		t->lv->sys_blocked = true;   /* read only while in_sys */
+	if (ts > t->lv->cur.start) {
+		struct tl_interval iv = t->lv->cur;
 		iv.end = ts;
 		if (tl_thr_iv_push(m, t, &iv))
 			return;
 		sum_add(t, &iv);
 	}
-	t->cur = *next;
-	t->cur.start = ts;
-	t->cur.end = 0;
+	t->lv->cur = *next;
+	t->lv->cur.start = ts;
+	t->lv->cur.end = 0;
 }
 
 /* From `from` on, the thread's state is Unknown until its next definite
@@ -63,31 +63,33 @@ void tl_thr_set(struct tl_model *m, struct thr *t, uint64_t ts,
 void tl_thr_unknown_from(struct tl_model *m, struct thr *t, uint64_t from,
 		      uint8_t cause)
 {
-	if (t->ended || t->cur.state == TL_ST_UNKNOWN)
+	if (t->ended || t->lv->cur.state == TL_ST_UNKNOWN)
 		return;
-	t->pend_wake = false;
+	t->lv->pend_wake = false;
 	struct tl_interval u = tl_iv_make(TL_ST_UNKNOWN, cause, -1);
-	if (from > t->cur.start) {
+	if (from > t->lv->cur.start) {
 		tl_thr_set(m, t, from, &u);
 		return;
 	}
-	u.start = t->cur.start;
-	t->cur = u;
+	u.start = t->lv->cur.start;
+	t->lv->cur = u;
 }
 
 uint64_t tl_thr_awake_since(const struct thr *t)
 {
-	return awake(t->cur.state) ? t->awake_since : t->cur.start;
+	if (!t->lv)
+		return t->pub.end;   /* ended: its open interval began then */
+	return awake(t->lv->cur.state) ? t->lv->awake_since : t->lv->cur.start;
 }
 
 /* An event says the open interval cannot be what the model believed (an
  * event was missed with no loss counted): it becomes Unknown. */
 void tl_thr_inconsistent(struct tl_model *m, struct thr *t)
 {
-	if (t->ended || t->cur.state == TL_ST_UNKNOWN)
+	if (t->ended || t->lv->cur.state == TL_ST_UNKNOWN)
 		return;
 	m->st.inconsistencies++;
-	tl_thr_unknown_from(m, t, t->cur.start, TL_UNK_INCONSISTENT);
+	tl_thr_unknown_from(m, t, t->lv->cur.start, TL_UNK_INCONSISTENT);
 }
 
 /* Some kernels leave out the sched_switch event of a switch now and then
@@ -97,11 +99,10 @@ void tl_thr_inconsistent(struct tl_model *m, struct thr *t)
  * put another task there. Only from then on is its state unknown. */
 void tl_thr_missed_switch_in(struct tl_model *m, struct thr *t, int cpu)
 {
-	uint64_t from = t->cur.start;
-
-	if (t->ended || t->cur.state == TL_ST_UNKNOWN)
+	if (t->ended || t->lv->cur.state == TL_ST_UNKNOWN)
 		return;
-	if (t->cur.state == TL_ST_RUNNABLE && cpu >= 0 &&
+	uint64_t from = t->lv->cur.start;
+	if (t->lv->cur.state == TL_ST_RUNNABLE && cpu >= 0 &&
 	    m->cpu_switch_ts[cpu] > from)
 		from = m->cpu_switch_ts[cpu];
 	m->st.inconsistencies++;
@@ -116,16 +117,16 @@ void tl_thr_end(struct tl_model *m, struct thr *t, uint64_t ts)
 	tl_thr_set(m, t, ts, &none);
 	t->ended = true;
 	t->pub.end = ts;
-	t->pend_wake = false;
-	if (t->in_sys) {
-		struct tl_syscall *sc = model_push(m, &t->sys, sizeof(*sc));
+	t->lv->pend_wake = false;
+	if (t->lv->in_sys) {
+		struct tl_syscall *sc = model_push(m, &t->lv->sys, sizeof(*sc));
 		if (sc) {
-			*sc = t->cur_sys;
+			*sc = t->lv->cur_sys;
 			sc->end = ts;
 		}
-		t->in_sys = false;
+		t->lv->in_sys = false;
 	}
-	tl_thr_trim(t);
+	tl_thr_retire(m, t);
 }
 
 void tl_thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int32_t prio)
@@ -134,7 +135,8 @@ void tl_thr_running(struct tl_model *m, struct thr *t, uint64_t ts, int cpu, int
 
 	n.prio = prio_of(prio);
 	tl_thr_set(m, t, ts, &n);
-	t->pend_wake = false;
+	if (t->lv)
+		t->lv->pend_wake = false;
 	if (cpu >= 0)
 		m->cpu_curr[cpu] = t->pub.tid;
 }
@@ -149,7 +151,7 @@ void tl_model_cpu_vacate(struct tl_model *m, int cpu, uint32_t except_tid)
 	if (!tid || tid == except_tid)
 		return;
 	struct thr *x = tl_thr_find(m, tid);
-	if (x && x->cur.state == TL_ST_RUNNING && x->cur.cpu == cpu)
+	if (x && x->lv->cur.state == TL_ST_RUNNING && x->lv->cur.cpu == cpu)
 		tl_thr_inconsistent(m, x);
 }
 
@@ -163,14 +165,14 @@ void tl_model_observe_current(struct tl_model *m, const struct tl_hdr *h)
 	struct thr *t = tl_thr_get(m, h->tid, h->tgid, h->ts);
 	if (!t || t->ended)
 		return;
-	if (t->cur.state == TL_ST_RUNNING && t->cur.cpu == cpu) {
-		if (t->pend_wake && h->ts > t->pend_ts)
-			t->pend_wake = false;
+	if (t->lv->cur.state == TL_ST_RUNNING && t->lv->cur.cpu == cpu) {
+		if (t->lv->pend_wake && h->ts > t->lv->pend_ts)
+			t->lv->pend_wake = false;
 		return;
 	}
 	tl_thr_missed_switch_in(m, t, cpu);
 	tl_model_cpu_vacate(m, cpu, h->tid);
-	tl_thr_running(m, t, h->ts, cpu, t->cur.prio);
+	tl_thr_running(m, t, h->ts, cpu, t->lv->cur.prio);
 }
 
 void tl_model_on_loss(struct tl_model *m, const struct tl_loss *l)
@@ -198,7 +200,7 @@ void tl_model_on_loss(struct tl_model *m, const struct tl_loss *l)
 		struct thr *t = ts[i];
 		if (t->ended)
 			continue;
-		uint64_t from = t->cur.start > w0 ? t->cur.start : w0;
+		uint64_t from = t->lv->cur.start > w0 ? t->lv->cur.start : w0;
 		tl_thr_unknown_from(m, t, from, TL_UNK_LOSS);
 	}
 }
