@@ -9,8 +9,12 @@
  * slice come one after another, so the caps need a count of the current
  * slice's only. A thread whose slices do not end in order (syscalls were
  * lost) keeps all of them instead, searched by bisection, with a count for
- * each: which threads those are is learnt by making every thread's slices
- * once first.
+ * each: which threads those are is learnt by making a thread's slices
+ * once when the first wakeup reaches it. What a thread's search needs
+ * beyond 48 bytes is allocated then, and freed once its slices are all made
+ * and end before the latest wakeup: from then on it can only be a waker
+ * whose last slice is known. A recording of many short processes has few
+ * threads in between at once.
  *
  * Each flow found is appended to its waker's stream of flows leaving and
  * its wakee's of flows ending: per entry one variable length integer of
