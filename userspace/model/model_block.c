@@ -49,28 +49,70 @@ static struct tl_block *new_block(struct block_store *bs)
 	return b;
 }
 
+static const struct tl_block *block_at(const struct block_store *bs, uint32_t id)
+{
+	id--;
+	return &TL_VEC_AT(&bs->chunks, struct block_chunk *, id / BLOCK_CHUNK)->b[id % BLOCK_CHUNK];
+}
+
+/* The first slot to look at for hash h (cap > 0): its top bits. */
+static size_t slot_of(const struct block_store *bs, uint64_t h)
+{
+	return (size_t)((h * 0x9e3779b97f4a7c15ULL) >> (64 - __builtin_ctzll(bs->cap)));
+}
+
+/* Room for one more id, the table kept at most half full: the ids are
+ * placed again by their block's hash. */
+static int slots_reserve(struct block_store *bs)
+{
+	size_t cap = bs->cap ? bs->cap : 64;
+	uint32_t *old = bs->slots;
+	size_t ocap = bs->cap;
+
+	while (2 * (bs->nblocks + 1) > cap)
+		cap *= 2;
+	if (cap == bs->cap)
+		return 0;
+	bs->slots = calloc(cap, sizeof(*bs->slots));
+	if (!bs->slots) {
+		bs->slots = old;
+		return -1;
+	}
+	bs->cap = cap;
+	for (size_t i = 0; i < ocap; i++) {
+		if (!old[i])
+			continue;
+		size_t s = slot_of(bs, block_hash(block_at(bs, old[i])));
+
+		while (bs->slots[s])
+			s = (s + 1) & (cap - 1);
+		bs->slots[s] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
 /* The stored copy of b (stored now if new); NULL when out of memory. */
 static const struct tl_block *block_intern(struct block_store *bs,
 					   const struct tl_block *b)
 {
 	uint64_t h = block_hash(b);
-	size_t pos = tl_hmap_probe_start(&bs->by_hash, h);
-	const uint64_t *v;
 	struct tl_block *nb;
+	size_t s;
 
-	while ((v = tl_hmap_probe(&bs->by_hash, h, &pos))) {
-		const struct tl_block *old = (const struct tl_block *)(uintptr_t)*v;
+	if (slots_reserve(bs))
+		return NULL;
+	for (s = slot_of(bs, h); bs->slots[s]; s = (s + 1) & (bs->cap - 1)) {
+		const struct tl_block *old = block_at(bs, bs->slots[s]);
 
 		if (!memcmp(old, b, BLOCK_KEY_LEN))
 			return old;
 	}
-	if (tl_hmap_reserve(&bs->by_hash, bs->by_hash.n + 1))
-		return NULL;
 	nb = new_block(bs);
 	if (!nb)
 		return NULL;
 	memcpy(nb, b, BLOCK_KEY_LEN);
-	tl_hmap_add(&bs->by_hash, h, (uint64_t)(uintptr_t)nb);  /* room reserved */
+	bs->slots[s] = nb->id;
 	return nb;
 }
 
@@ -155,6 +197,6 @@ void tl_block_store_free(struct block_store *bs)
 	for (size_t i = 0; i < bs->chunks.n; i++)
 		free(TL_VEC_AT(&bs->chunks, struct block_chunk *, i));
 	tl_vec_free(&bs->chunks);
-	tl_hmap_free(&bs->by_hash);
+	free(bs->slots);
 	memset(bs, 0, sizeof(*bs));
 }

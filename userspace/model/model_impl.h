@@ -144,7 +144,9 @@ struct block_key {                 /* all a block is made from */
 	uint32_t holder, pad;
 };
 struct block_store {
-	struct tl_hmap by_hash;        /* block hash -> const struct tl_block * */
+	uint32_t *slots;               /* block ids by hash (0: empty), open
+					* addressing, at most half full */
+	size_t cap;                    /* 0 or a power of two */
 	struct tl_vec chunks;          /* struct block_chunk *, oldest first;
 					* blocks never move */
 	size_t nblocks;

@@ -4,7 +4,8 @@
  *
  * Each thread's intervals are already in time order, so its state changes
  * are too: the series are built by one k-way merge of the threads' change
- * streams (a tournament keyed by each thread's next change), and every change is
+ * streams (a heap keyed by the next change of each thread begun, see
+ * below), and every change is
  * added at once to the series that count its thread: the whole trace's, its
  * process's, and the tree series of its process and each ancestor. No
  * change list is materialized or sorted. Changes at one instant may come in
@@ -154,6 +155,67 @@ static void t_replay(struct tourney *t, uint64_t key)
 	t->node[0] = (struct tnode){ wk, wl };
 }
 
+/* ---- the threads' cursors while the series are built ----
+ * Only the threads alive at the merge's time hold a cursor, in a binary
+ * heap by next change time; the others wait in a list by their first
+ * change. A recording of many short processes has few alive at once. */
+struct start {
+	uint64_t ts;
+	uint32_t i;              /* index in tl_model.thrs */
+};
+
+static int by_start(const void *a, const void *b)
+{
+	const struct start *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+struct hent {
+	uint64_t key;
+	uint32_t slot;           /* its cursor */
+};
+
+static int h_push(struct tl_vec *h, struct hent e)
+{
+	struct hent *v;
+	size_t i;
+
+	if (!tl_vec_push_uninit(h, sizeof(e)))
+		return -ENOMEM;
+	v = h->p;
+	for (i = h->n - 1; i && v[(i - 1) / 2].key > e.key; i = (i - 1) / 2)
+		v[i] = v[(i - 1) / 2];
+	v[i] = e;
+	return 0;
+}
+
+/* The root's key grew (or the root was replaced): sifts it down. */
+static void h_down(struct tl_vec *h)
+{
+	struct hent *v = h->p, e;
+	size_t i = 0, n = h->n;
+
+	if (!n)
+		return;
+	e = v[0];
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && v[c + 1].key < v[c].key)
+			c++;
+		if (v[c].key >= e.key)
+			break;
+		v[i] = v[c];
+		i = c;
+	}
+	v[i] = e;
+}
+
 /* ---- series ---- */
 
 static bool same_counts(const struct tl_step *a, const struct tl_step *b)
@@ -275,8 +337,11 @@ struct build {
 	struct acc *own, *tree;       /* per process index */
 	struct tl_vec anc;            /* uint32_t ancestor lists, concatenated */
 	size_t *anc_at;               /* per process: its list is anc[at[i]..at[i+1]) */
-	struct cursor *cur;
-	struct tourney t;
+	struct start *starts;         /* threads with changes, by their first */
+	size_t nstarts, next;         /* and the next not begun */
+	struct tl_vec cur;            /* struct cursor: of threads begun */
+	struct tl_vec free;           /* uint32_t: cursors free for reuse */
+	struct tl_vec heap;           /* struct hent: begun, by next change */
 };
 
 static struct proc *proc_at(struct tl_model *m, size_t i)
@@ -371,50 +436,77 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 	return 0;
 }
 
-static int build_tourney(struct tl_model *m, struct build *b)
+/* Lists the threads that change at all by their first change. */
+static int build_starts(struct tl_model *m, struct build *b)
 {
-	size_t nt = m->thrs.n, k = 1;
+	size_t nt = m->thrs.n;
 	struct thr **ts = m->thrs.p;
-	uint64_t *keys;
 
-	while (k < nt)
-		k *= 2;
-	b->t.k = k;
-	b->cur = calloc(nt ? nt : 1, sizeof(*b->cur));
-	b->t.node = malloc(k * sizeof(*b->t.node));
-	keys = malloc(k * sizeof(*keys));
-	if (!b->cur || !b->t.node || !keys) {
-		free(keys);
+	b->starts = malloc((nt ? nt : 1) * sizeof(*b->starts));
+	if (!b->starts)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < k; i++) {
-		keys[i] = DONE;
-		if (i >= nt)
-			continue;
-		struct cursor *c = &b->cur[i];
-		if (!cursor_init(c, &ts[i]->pub,
-				 (uint32_t)((const struct proc *)ts[i]->pub.proc)->idx)) {
-			free(keys);
+	for (size_t i = 0; i < nt; i++) {
+		struct cursor c;
+
+		if (!cursor_init(&c, &ts[i]->pub, 0))
 			return -EOVERFLOW;
-		}
-		if (cursor_next(c))
-			keys[i] = c->ts;
+		if (cursor_next(&c))
+			b->starts[b->nstarts++] = (struct start){ c.ts, (uint32_t)i };
 	}
-	b->t.node[0] = t_build(&b->t, keys, 1);
-	free(keys);
+	qsort(b->starts, b->nstarts, sizeof(*b->starts), by_start);
 	return 0;
 }
 
-static void merge(struct tl_model *m, struct build *b)
+/* Begins the cursor of the next thread in starts: 0 or -ENOMEM. */
+static int begin_next(struct tl_model *m, struct build *b)
 {
-	while (b->t.node[0].key != DONE) {
-		struct cursor *c = &b->cur[b->t.node[0].leaf];
+	struct thr *t = ((struct thr **)m->thrs.p)[b->starts[b->next++].i];
+	uint32_t slot;
+
+	if (b->free.n) {
+		slot = TL_VEC_AT(&b->free, uint32_t, --b->free.n);
+	} else {
+		if (!tl_vec_push_uninit(&b->cur, sizeof(struct cursor)))
+			return -ENOMEM;
+		slot = (uint32_t)(b->cur.n - 1);
+	}
+	struct cursor *c = &TL_VEC_AT(&b->cur, struct cursor, slot);
+	cursor_init(c, &t->pub, (uint32_t)((const struct proc *)t->pub.proc)->idx);
+	cursor_next(c);   /* it has one: it is in starts */
+	return h_push(&b->heap, (struct hent){ c->ts, slot });
+}
+
+/* The changes of all threads in time order, each thread's cursor held
+ * only from its first change to its last. */
+static int merge(struct tl_model *m, struct build *b)
+{
+	for (;;) {
+		struct hent *top = b->heap.p;
+
+		while (b->next < b->nstarts &&
+		       (!b->heap.n || b->starts[b->next].ts <= top->key)) {
+			if (begin_next(m, b))
+				return -ENOMEM;
+			top = b->heap.p;
+		}
+		if (!b->heap.n)
+			return 0;
+		struct cursor *c = &TL_VEC_AT(&b->cur, struct cursor, top->slot);
 
 		acc_add(m, &b->all, c);
 		acc_add(m, &b->own[c->proc], c);
 		for (size_t k = b->anc_at[c->proc]; k < b->anc_at[c->proc + 1]; k++)
 			acc_add(m, &b->tree[TL_VEC_AT(&b->anc, uint32_t, k)], c);
-		t_replay(&b->t, cursor_next(c) ? c->ts : DONE);
+		if (cursor_next(c)) {
+			top->key = c->ts;
+		} else {
+			uint32_t *f = tl_vec_push_uninit(&b->free, sizeof(*f));
+			if (!f)
+				return -ENOMEM;
+			*f = top->slot;
+			*top = TL_VEC_AT(&b->heap, struct hent, --b->heap.n);
+		}
+		h_down(&b->heap);
 	}
 }
 
@@ -439,10 +531,10 @@ int tl_model_build_series(struct tl_model *m, uint64_t end)
 	bool any = !err && any_built(m, &b);
 
 	if (any)
-		err = build_tourney(m, &b);
+		err = build_starts(m, &b);
+	if (!err && any)
+		err = merge(m, &b); /* else no interval need be read */
 	if (!err) {
-		if (any)
-			merge(m, &b); /* else no interval need be read */
 		for (size_t i = 0; i < m->procs.n; i++) {
 			acc_publish(m, &b.own[i]);
 			acc_publish(m, &b.tree[i]);
@@ -453,8 +545,10 @@ int tl_model_build_series(struct tl_model *m, uint64_t end)
 	free(b.tree);
 	tl_vec_free(&b.anc);
 	free(b.anc_at);
-	free(b.cur);
-	free(b.t.node);
+	free(b.starts);
+	tl_vec_free(&b.cur);
+	tl_vec_free(&b.free);
+	tl_vec_free(&b.heap);
 	if (err)
 		m->oom = true;
 	return m->oom ? -ENOMEM : 0;

@@ -29,14 +29,55 @@ static void edge_name(struct tl_symbolizer *sym, const struct tl_wait_edge *e,
 		snprintf(buf, len, "deadlock: waits for child %s", target);
 }
 
-int tl_pf_write_deadlocks(struct tl_pf_te *te, const struct tl_model *m,
-			  struct tl_pf_track_stats *st)
+static int by_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void tl_pf_deadlocks_find(struct tl_pf_deadlocks *dl, const struct tl_model *m)
+{
+	size_t n = 0;
+
+	*dl = (struct tl_pf_deadlocks){ 0 };
+	dl->err = tl_model_deadlocks(m, TL_DEADLOCK_THRESHOLD_NS, &dl->d, &dl->nd);
+	for (size_t i = 0; i < dl->nd; i++)
+		n += dl->d[i].n;
+	dl->waiters = malloc((n ? n : 1) * sizeof(*dl->waiters));
+	if (!dl->waiters) {
+		dl->all_wait = true;
+		return;
+	}
+	for (size_t i = 0; i < dl->nd; i++)
+		for (size_t k = 0; k < dl->d[i].n; k++)
+			if (dl->d[i].e[k].waiter_t)
+				dl->waiters[dl->nwaiters++] = dl->d[i].e[k].waiter_t;
+	qsort(dl->waiters, dl->nwaiters, sizeof(*dl->waiters), by_ptr);
+	dl->all_wait = dl->err != 0;
+}
+
+bool tl_pf_deadlocks_waits(const struct tl_pf_deadlocks *dl, const struct tl_thread *t)
+{
+	return dl->all_wait ||
+	       bsearch(&t, dl->waiters, dl->nwaiters, sizeof(*dl->waiters), by_ptr);
+}
+
+void tl_pf_deadlocks_free(struct tl_pf_deadlocks *dl)
+{
+	free(dl->d);
+	free(dl->waiters);
+	*dl = (struct tl_pf_deadlocks){ 0 };
+}
+
+int tl_pf_write_deadlocks(struct tl_pf_te *te, const struct tl_pf_deadlocks *dl,
+			  const struct tl_model *m, struct tl_pf_track_stats *st)
 {
 	struct tl_symbolizer *sym = tl_symbolizer_new(m);
-	struct tl_deadlock *d = NULL;
-	size_t nd = 0;
+	const struct tl_deadlock *d = sym ? dl->d : NULL;
+	size_t nd = sym ? dl->nd : 0;
 	char name[256];
-	int err = sym ? tl_model_deadlocks(m, TL_DEADLOCK_THRESHOLD_NS, &d, &nd) : -ENOMEM;
+	int err = sym ? dl->err : -ENOMEM;
 
 	for (size_t i = 0; i < nd; i++)
 		for (size_t k = 0; k < d[i].n; k++) {
@@ -53,7 +94,6 @@ int tl_pf_write_deadlocks(struct tl_pf_te *te, const struct tl_model *m,
 			tl_pf_te_event(te, &ev);
 			st->deadlock_instants++;
 		}
-	free(d);
 	tl_symbolizer_free(sym);
 	return err;
 }

@@ -9,8 +9,12 @@
  * slice come one after another, so the caps need a count of the current
  * slice's only. A thread whose slices do not end in order (syscalls were
  * lost) keeps all of them instead, searched by bisection, with a count for
- * each: which threads those are is learnt by making every thread's slices
- * once first.
+ * each: which threads those are is learnt by making a thread's slices
+ * once when the first wakeup reaches it. What a thread's search needs
+ * beyond 48 bytes is allocated then, and freed once its slices are all made
+ * and end before the latest wakeup: from then on it can only be a waker
+ * whose last slice is known. A recording of many short processes has few
+ * threads in between at once.
  *
  * Each flow found is appended to its waker's stream of flows leaving and
  * its wakee's of flows ending: per entry one variable length integer of
@@ -39,19 +43,32 @@ struct enc {
 	uint32_t slice, id;
 };
 
-/* A thread while the flows are found. */
-struct finder {
+/* A thread while the flows are found: what its slices still to come need,
+ * allocated when a wakeup first reaches it and freed once they are all
+ * made and end before the latest wakeup (done). */
+struct flive {
 	struct tl_pf_slice_it it;
 	struct tl_vec win;        /* struct key: slices ending at or after the
 				   * latest wakeup, the last ending after it */
-	uint32_t base;            /* index of win's first (or of the next) */
-	struct key prev;          /* slice base - 1 */
-	uint32_t out_slice, in_slice;   /* the current slice each way */
-	uint8_t out_n, in_n;            /* and its flows so far */
+	uint32_t in_slice;        /* the current slice flows end at */
+	uint8_t in_n;             /* and its flows so far */
+	bool made;                /* every slice made */
 	struct key *all;          /* slices not ending in order: all of them */
 	uint32_t nall;
 	uint8_t *outs, *ins;      /* and each one's flows so far */
-	struct enc out_enc, in_enc;
+	struct enc in_enc;
+};
+
+/* What a thread keeps for the flows leaving its last slice once done. */
+enum { F_NEW, F_LIVE, F_DONE };
+struct finder {
+	struct flive *l;          /* F_LIVE */
+	struct key prev;          /* slice base - 1 */
+	uint32_t base;            /* index of win's first (or of the next) */
+	uint32_t out_slice;       /* the current slice flows leave */
+	struct enc out_enc;
+	uint8_t out_n;            /* its flows so far */
+	uint8_t state;            /* F_* */
 };
 
 struct fthread {
@@ -91,34 +108,38 @@ static uint64_t key_end(const struct key *k)
 
 static void drop_before(struct finder *x, uint64_t ts)
 {
-	struct key *w = x->win.p;
+	struct tl_vec *win = &x->l->win;
+	struct key *w = win->p;
 	size_t d = 0;
 
-	while (d < x->win.n && key_end(&w[d]) < ts)
+	while (d < win->n && key_end(&w[d]) < ts)
 		d++;
 	if (!d)
 		return;
 	x->prev = w[d - 1];
 	x->base += (uint32_t)d;
-	x->win.n -= d;
-	memmove(w, w + d, x->win.n * sizeof(*w));
+	win->n -= d;
+	memmove(w, w + d, win->n * sizeof(*w));
 }
 
 /* Makes slices until one ends after ts (or there are no more), forgetting
  * those ending before it but the last. */
 static int advance(struct finder *x, uint64_t ts)
 {
+	struct flive *l = x->l;
 	struct tl_pf_bslice b;
 
-	if (x->all)
+	if (x->state != F_LIVE || l->all)
 		return 0;
 	for (;;) {
 		drop_before(x, ts);
-		if (x->win.n && key_end(&TL_VEC_AT(&x->win, struct key, x->win.n - 1)) > ts)
+		if (l->win.n && key_end(&TL_VEC_AT(&l->win, struct key, l->win.n - 1)) > ts)
 			return 0;
-		if (!tl_pf_slices_next(&x->it, &b))
+		if (l->made || !tl_pf_slices_next(&l->it, &b)) {
+			l->made = true;
 			return 0;
-		struct key *k = tl_vec_push_uninit(&x->win, sizeof(*k));
+		}
+		struct key *k = tl_vec_push_uninit(&l->win, sizeof(*k));
 		if (!k)
 			return -ENOMEM;
 		*k = key_of(&b);
@@ -126,13 +147,13 @@ static int advance(struct finder *x, uint64_t ts)
 }
 
 /* First of all the slices with end >= ts (after: end > ts). */
-static uint32_t first_ending(const struct finder *x, uint64_t ts, bool after)
+static uint32_t first_ending(const struct flive *l, uint64_t ts, bool after)
 {
-	uint32_t lo = 0, hi = x->nall;
+	uint32_t lo = 0, hi = l->nall;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		uint64_t end = key_end(&x->all[mid]);
+		uint64_t end = key_end(&l->all[mid]);
 
 		if (end < ts || (after && end == ts))
 			lo = mid + 1;
@@ -142,17 +163,20 @@ static uint32_t first_ending(const struct finder *x, uint64_t ts, bool after)
 	return lo;
 }
 
-/* The wakee's slice containing ts. */
+/* The wakee's slice containing ts. A thread done has none. */
 static bool wakee_slice(const struct finder *x, uint64_t ts, struct sref *r)
 {
+	const struct flive *l = x->l;
 	const struct key *k;
 	uint32_t i = 0;
 
-	if (x->all) {
-		i = first_ending(x, ts, false);
-		k = i < x->nall ? &x->all[i] : NULL;
+	if (x->state != F_LIVE)
+		return false;
+	if (l->all) {
+		i = first_ending(l, ts, false);
+		k = i < l->nall ? &l->all[i] : NULL;
 	} else {
-		k = x->win.n ? x->win.p : NULL;
+		k = l->win.n ? l->win.p : NULL;
 		i = x->base;
 	}
 	if (!k || k->start > ts || key_end(k) < ts)
@@ -167,15 +191,16 @@ static bool wakee_slice(const struct finder *x, uint64_t ts, struct sref *r)
 static bool waker_slice(const struct finder *x, uint64_t ts, uint64_t since,
 			struct sref *r)
 {
-	const struct key *w = x->win.p, *k;
-	uint32_t i;
+	const struct flive *l = x->state == F_LIVE ? x->l : NULL;
+	const struct key *w = l ? l->win.p : NULL, *k;
+	uint32_t i = 0;
 
-	if (x->all) {
-		i = first_ending(x, ts, true);
-		k = i ? &x->all[i - 1] : NULL;
+	if (l && l->all) {
+		i = first_ending(l, ts, true);
+		k = i ? &l->all[i - 1] : NULL;
 	} else {
-		for (i = 0; i < x->win.n && key_end(&w[i]) <= ts; i++)
-			;
+		while (l && i < l->win.n && key_end(&w[i]) <= ts)
+			i++;
 		k = i ? &w[i - 1] : x->base ? &x->prev : NULL;
 		i += x->base;
 	}
@@ -242,54 +267,23 @@ static void cur_next(struct tl_pf_flow_cur *c)
 
 /* ---- finding them ---- */
 
-static int flow_for(struct tl_pf_flows *f, struct finder *x,
-		    const struct tl_wakeup_ev *w)
-{
-	struct finder *er, *ee;
-	struct sref src, dst;
-	uint8_t *no, *ni;
-
-	if (w->waker_idx == TL_NO_THREAD || w->wakee_idx == TL_NO_THREAD ||
-	    w->waker_idx == w->wakee_idx)
-		return 0;
-	er = &x[w->waker_idx];
-	ee = &x[w->wakee_idx];
-	if (advance(ee, w->ts) || advance(er, w->ts))
-		return -ENOMEM;
-	if (!wakee_slice(ee, w->ts, &dst) ||
-	    !waker_slice(er, w->ts, w->waker_awake_since, &src) ||
-	    src.end > dst.end || !src.written || !dst.written)
-		return 0;   /* only flows between slices that are written */
-	no = count_of(er->outs, &er->out_slice, &er->out_n, src.i);
-	ni = count_of(ee->ins, &ee->in_slice, &ee->in_n, dst.i);
-	if (*no == PF_SLICE_FLOWS || *ni == PF_SLICE_FLOWS)
-		return 0;
-	(*no)++;
-	(*ni)++;
-	f->nflows++;
-	if (put(&f->t[w->waker_idx].out, &er->out_enc, src.i, (uint32_t)f->nflows) ||
-	    put(&f->t[w->wakee_idx].in, &ee->in_enc, dst.i, (uint32_t)f->nflows))
-		return -ENOMEM;
-	return 0;
-}
-
 /* Whether thread t's slices end in order; if not, keeps them all. A
  * thread without recorded syscalls has a slice per blocked interval,
  * ending where it does: in order, the intervals being. */
-static int prepare(struct finder *x, struct fthread *ft, const struct tl_thread *t)
+static int prepare(struct flive *l, struct fthread *ft, const struct tl_thread *t)
 {
 	struct tl_pf_bslice b;
 	struct tl_vec all = { 0 };
 
-	*x = (struct finder){ .out_slice = UINT32_MAX, .in_slice = UINT32_MAX };
-	tl_pf_slices_begin(&x->it, t, false);
-	while (t->nsys && tl_pf_slices_next(&x->it, &b))
+	*l = (struct flive){ .in_slice = UINT32_MAX };
+	tl_pf_slices_begin(&l->it, t, false);
+	while (t->nsys && tl_pf_slices_next(&l->it, &b))
 		;
-	ft->sorted = x->it.sorted;
-	tl_pf_slices_begin(&x->it, t, false);
+	ft->sorted = l->it.sorted;
+	tl_pf_slices_begin(&l->it, t, false);
 	if (ft->sorted)
 		return 0;
-	while (tl_pf_slices_next(&x->it, &b)) {
+	while (tl_pf_slices_next(&l->it, &b)) {
 		struct key *k = tl_vec_push_uninit(&all, sizeof(*k));
 		if (!k) {
 			tl_vec_free(&all);
@@ -297,30 +291,122 @@ static int prepare(struct finder *x, struct fthread *ft, const struct tl_thread 
 		}
 		*k = key_of(&b);
 	}
-	x->all = all.p;
-	x->nall = (uint32_t)all.n;
-	x->outs = calloc(all.n + 1, 1);
-	x->ins = calloc(all.n + 1, 1);
-	return x->all && x->outs && x->ins ? 0 : -ENOMEM;
+	l->all = all.p;
+	l->nall = (uint32_t)all.n;
+	l->outs = calloc(all.n + 1, 1);
+	l->ins = calloc(all.n + 1, 1);
+	return l->all && l->outs && l->ins ? 0 : -ENOMEM;
 }
 
-static void finder_free(struct finder *x)
+static void live_free(struct finder *x)
 {
-	tl_vec_free(&x->win);
-	free(x->all);
-	free(x->outs);
-	free(x->ins);
+	struct flive *l = x->l;
+
+	if (!l)
+		return;
+	tl_vec_free(&l->win);
+	free(l->all);
+	free(l->outs);
+	free(l->ins);
+	free(l);
+	x->l = NULL;
 }
 
-static int find(struct tl_pf_flows *f, struct finder *x, const struct tl_model *m)
+/* The threads whose slices are being made, and when to look again for
+ * those done. */
+struct finding {
+	struct tl_pf_flows *f;
+	const struct tl_model *m;
+	struct finder *x;
+	struct tl_vec live;       /* uint32_t: thread indices, F_LIVE */
+	size_t sweep_at;          /* live.n at which to */
+};
+
+/* Thread i as a wakeup first reaches it: its slices begun. */
+static int start(struct finding *g, uint32_t i)
 {
-	for (size_t i = 0; i < f->n; i++)
-		if (prepare(&x[i], &f->t[i], tl_model_thread(m, i)))
+	struct finder *x = &g->x[i];
+	uint32_t *slot;
+
+	if (x->state != F_NEW)
+		return 0;
+	x->l = malloc(sizeof(*x->l));
+	slot = tl_vec_push_uninit(&g->live, sizeof(*slot));
+	if (!x->l || !slot)
+		return -ENOMEM;
+	*slot = i;
+	x->state = F_LIVE;
+	return prepare(x->l, &g->f->t[i], tl_model_thread(g->m, i));
+}
+
+/* Frees what the threads done by ts kept: wakeups come in time order, so
+ * making a thread's slices up to ts now is what the next wakeup reaching
+ * it would do first. */
+static int sweep(struct finding *g, uint64_t ts)
+{
+	uint32_t *v = g->live.p;
+	size_t n = 0;
+
+	for (size_t j = 0; j < g->live.n; j++) {
+		struct finder *x = &g->x[v[j]];
+
+		if (advance(x, ts))
 			return -ENOMEM;
-	for (size_t i = 0; i < tl_model_nwakeups(m); i++) {
-		struct tl_wakeup_ev e = tl_model_wakeup(m, i);
+		if (x->l->made && !x->l->all && !x->l->win.n) {
+			live_free(x);
+			x->state = F_DONE;
+		} else {
+			v[n++] = v[j];
+		}
+	}
+	g->live.n = n;
+	g->sweep_at = 2 * n + 256;
+	return 0;
+}
 
-		if (e.effective && !e.irq && e.waker && !e.new_task && flow_for(f, x, &e))
+static int flow_for(struct finding *g, const struct tl_wakeup_ev *w)
+{
+	struct tl_pf_flows *f = g->f;
+	struct finder *er, *ee;
+	struct sref src, dst;
+	uint8_t *no, *ni;
+
+	if (w->waker_idx == TL_NO_THREAD || w->wakee_idx == TL_NO_THREAD ||
+	    w->waker_idx == w->wakee_idx)
+		return 0;
+	if (start(g, w->wakee_idx) || start(g, w->waker_idx))
+		return -ENOMEM;
+	er = &g->x[w->waker_idx];
+	ee = &g->x[w->wakee_idx];
+	if (advance(ee, w->ts) || advance(er, w->ts))
+		return -ENOMEM;
+	if (!wakee_slice(ee, w->ts, &dst) ||
+	    !waker_slice(er, w->ts, w->waker_awake_since, &src) ||
+	    src.end > dst.end || !src.written || !dst.written)
+		return 0;   /* only flows between slices that are written */
+	no = count_of(er->l ? er->l->outs : NULL, &er->out_slice, &er->out_n, src.i);
+	ni = count_of(ee->l->ins, &ee->l->in_slice, &ee->l->in_n, dst.i);
+	if (*no == PF_SLICE_FLOWS || *ni == PF_SLICE_FLOWS)
+		return 0;
+	(*no)++;
+	(*ni)++;
+	f->nflows++;
+	if (put(&f->t[w->waker_idx].out, &er->out_enc, src.i, (uint32_t)f->nflows) ||
+	    put(&f->t[w->wakee_idx].in, &ee->l->in_enc, dst.i, (uint32_t)f->nflows))
+		return -ENOMEM;
+	return 0;
+}
+
+static int find(struct finding *g)
+{
+	for (size_t i = 0; i < tl_model_nwakeups(g->m); i++) {
+		struct tl_wakeup_ev e = tl_model_wakeup(g->m, i);
+
+		if (!e.effective || e.irq || !e.waker || e.new_task)
+			continue;
+		if (flow_for(g, &e))
+			return -ENOMEM;
+		if (g->live.n >= g->sweep_at && sweep(g, e.ts))
 			return -ENOMEM;
 	}
 	return 0;
@@ -329,18 +415,23 @@ static int find(struct tl_pf_flows *f, struct finder *x, const struct tl_model *
 struct tl_pf_flows *tl_pf_flows_find(const struct tl_model *m)
 {
 	struct tl_pf_flows *f = calloc(1, sizeof(*f));
-	struct finder *x;
+	struct finding g = { .f = f, .m = m, .sweep_at = 256 };
 	int err;
 
 	if (!f)
 		return NULL;
 	f->n = tl_model_nthreads(m);
 	f->t = calloc(f->n + 1, sizeof(*f->t));
-	x = calloc(f->n + 1, sizeof(*x));
-	err = f->t && x ? find(f, x, m) : -ENOMEM;
-	for (size_t i = 0; x && i < f->n; i++)
-		finder_free(&x[i]);
-	free(x);
+	g.x = calloc(f->n + 1, sizeof(*g.x));
+	for (size_t i = 0; f->t && g.x && i < f->n; i++) {
+		g.x[i].out_slice = UINT32_MAX;
+		f->t[i].sorted = true;   /* no flows to read otherwise */
+	}
+	err = f->t && g.x ? find(&g) : -ENOMEM;
+	for (size_t i = 0; g.x && i < f->n; i++)
+		live_free(&g.x[i]);
+	free(g.x);
+	tl_vec_free(&g.live);
 	if (err) {
 		tl_pf_flows_free(f);
 		return NULL;

@@ -405,9 +405,25 @@ void tl_pf_flows_close(struct tl_pf_flow_rd *rd);
  * queue depths as counters, coroutines each on a track (perfetto_usdt.c). */
 int tl_pf_write_usdt(struct tl_pf_te *te, const struct tl_model *m,
 		     struct tl_pf_track_stats *st);
-/* Each deadlock as an instant on each of its threads (perfetto_deadlock.c). */
-int tl_pf_write_deadlocks(struct tl_pf_te *te, const struct tl_model *m,
-			  struct tl_pf_track_stats *st);
+/* Each deadlock as an instant on each of its threads (perfetto_deadlock.c).
+ * They are found before the slices are written, so that a thread's track
+ * can be done with once its slices are, unless a deadlock instant is yet
+ * to come on it. */
+struct tl_deadlock;
+struct tl_pf_deadlocks {
+	struct tl_deadlock *d;
+	size_t nd;
+	const struct tl_thread **waiters;   /* of all, sorted */
+	size_t nwaiters;
+	bool all_wait;                      /* not known: take every thread */
+	int err;                            /* finding them */
+};
+void tl_pf_deadlocks_find(struct tl_pf_deadlocks *dl, const struct tl_model *m);
+/* Whether thread t gets a deadlock instant. */
+bool tl_pf_deadlocks_waits(const struct tl_pf_deadlocks *dl, const struct tl_thread *t);
+void tl_pf_deadlocks_free(struct tl_pf_deadlocks *dl);
+int tl_pf_write_deadlocks(struct tl_pf_te *te, const struct tl_pf_deadlocks *dl,
+			  const struct tl_model *m, struct tl_pf_track_stats *st);
 /* The critical path of thread tid (0: none) as a track under it, with a
  * flow at each hand-over (perfetto_cpath.c). -ENOENT: no such thread. */
 int tl_pf_write_critical_path(struct tl_pf_te *te, const struct tl_model *m, uint32_t tid,

@@ -192,6 +192,7 @@ struct emit {
 	struct stack_txt *stx;
 	struct tl_pf_flow_rd *fr;
 	struct tl_pf_track_stats *st;
+	const struct tl_pf_deadlocks *dl;
 	uint64_t track, last;   /* the thread's track; the previous slice's end */
 };
 
@@ -238,6 +239,11 @@ static int emit_thread_slices(struct emit *x, struct tl_pf_flows *fl, size_t ti)
 	for (uint32_t i = 0; tl_pf_slices_next(&it, &b); i++)
 		emit_slice(x, &b, i);
 	tl_pf_flows_close(&fr);
+	/* thousands of short threads: the state of their sequences is not
+	 * kept once nothing more comes on their tracks (marks and deadlock
+	 * instants are written after the slices) */
+	if (!x->t->nmarks && !tl_pf_deadlocks_waits(x->dl, x->t))
+		tl_pf_te_track_done(x->te, x->track);
 	return 0;
 }
 
@@ -378,11 +384,11 @@ static int emit_tracks(struct tl_pf_te *te, const struct tl_model *m,
 /* The flows are found first, while the model's wakeup edges are all
  * there is of them (they are freed as they are read). */
 static int emit_slices(struct tl_pf_te *te, const struct tl_model *m,
-		       struct tl_pf_track_stats *st)
+		       const struct tl_pf_deadlocks *dl, struct tl_pf_track_stats *st)
 {
 	struct tl_pf_flows *fl = tl_pf_flows_find(m);
 	struct stack_txt stx = { 0 };
-	struct emit x = { .te = te, .m = m, .stx = &stx, .st = st };
+	struct emit x = { .te = te, .m = m, .stx = &stx, .st = st, .dl = dl };
 	int err = -ENOMEM;
 
 	if (!fl)
@@ -413,6 +419,7 @@ int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
 {
 	const struct tl_model_stats *ms = tl_model_stats(m);
 	struct tl_pf_te *te = tl_pf_te_new(w, ms->start ? ms->start : info->boot_ns);
+	struct tl_pf_deadlocks dl;
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -420,16 +427,18 @@ int tl_pf_write_tracks(struct pb_writer *w, const struct tl_model *m,
 		return -ENOMEM;
 	emit_meta(te, m, info);
 	err = emit_tracks(te, m, st);
+	tl_pf_deadlocks_find(&dl, m);
 	if (!err) {
 		emit_losses(te, m, st);
-		err = emit_slices(te, m, st);
+		err = emit_slices(te, m, &dl, st);
 	}
 	if (!err)
 		err = tl_pf_write_usdt(te, m, st);
 	if (!err)
-		err = tl_pf_write_deadlocks(te, m, st);
+		err = tl_pf_write_deadlocks(te, &dl, m, st);
 	if (!err)
 		err = tl_pf_write_critical_path(te, m, cp_tid, st);
+	tl_pf_deadlocks_free(&dl);
 	tl_pf_te_free(te);
 	return err ? err : pb_error(w);
 }
