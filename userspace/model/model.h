@@ -173,7 +173,10 @@ struct tl_stack_def {
 /* Counters per thread (complete after finish). */
 struct tl_thread_sum {
 	uint64_t ns[TL_ST_COUNT];         /* time in each state */
-	uint64_t blocked_ns[TL_WHY_COUNT];/* Sleeping+Unint time by reason */
+	/* Sleeping+Unint time by reason, TL_WHY_NONE's not kept: read with
+	 * tl_sum_blocked_ns (a thread is 8 bytes smaller, of a size that
+	 * then takes a heap chunk 16 bytes smaller) */
+	uint64_t blocked_why_ns[TL_WHY_COUNT - 1];
 	uint32_t vcsw;            /* voluntary switches (blocked: prev_state != 0) */
 	uint32_t ivcsw;           /* involuntary (preempted: prev_state == 0) */
 	uint32_t wakeups_given;   /* wakeups of other threads (any task) */
@@ -191,6 +194,13 @@ struct tl_thread_sum {
 	uint32_t syscalls;        /* TL_SYS_ENTER records */
 	uint32_t signals_received;/* TL_SIGNAL_DELIVER */
 };
+
+/* A thread's Sleeping+Unint time blocked for reason r (0 for
+ * TL_WHY_NONE, whose time is not kept). */
+static inline uint64_t tl_sum_blocked_ns(const struct tl_thread_sum *s, int r)
+{
+	return r > TL_WHY_NONE && r < TL_WHY_COUNT ? s->blocked_why_ns[r - 1] : 0;
+}
 
 #define TL_THR_SNAPSHOT 0x1  /* described by the start snapshot */
 #define TL_THR_CREATED 0x2   /* its creation (fork/clone) was seen */
