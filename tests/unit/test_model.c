@@ -124,7 +124,7 @@ static void test_preempt_vs_block(void **state)
 	assert_int_equal(b->sum.futex_waits, 1);
 	assert_int_equal(b->sum.wakeups_received, 1);
 	assert_int_equal(b->sum.ns[TL_ST_RUNNING], D(20));
-	assert_int_equal(b->sum.blocked_ns[TL_WHY_FUTEX], D(10));
+	assert_int_equal(tl_sum_blocked_ns(&b->sum, TL_WHY_FUTEX), D(10));
 
 	struct tl_iv_filter f = { .by_reason = true, .why = TL_WHY_FUTEX,
 				  .by_obj = true, .obj = 0x1000 };
@@ -1010,7 +1010,7 @@ static void test_compact_intervals(void **state)
 	assert_int_equal(st.running, 1);
 	assert_int_equal(tl_series_step(se, se->nsteps - 1).ts, far);
 	assert_int_equal(a->sum.futex_waits, N + 1);
-	assert_int_equal(a->sum.blocked_ns[TL_WHY_FUTEX], (uint64_t)N * THIRD + D(10));
+	assert_int_equal(tl_sum_blocked_ns(&a->sum, TL_WHY_FUTEX), (uint64_t)N * THIRD + D(10));
 	tl_model_free(m);
 }
 

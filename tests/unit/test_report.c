@@ -157,7 +157,7 @@ static void test_model_numbers(void **state)
 	assert_non_null(main_t);
 	assert_int_equal(main_t->sum.ns[TL_ST_RUNNING], 30000000);
 	assert_int_equal(main_t->sum.ns[TL_ST_RUNNABLE], 20000000);
-	assert_int_equal(main_t->sum.blocked_ns[TL_WHY_FUTEX], 50000000);
+	assert_int_equal(tl_sum_blocked_ns(&main_t->sum, TL_WHY_FUTEX), 50000000);
 	struct tl_par_stats s;
 	assert_int_equal(tl_proc_par_stats(tl_model_find_proc(f->m, 100, 0), 0, 0, &s), 0);
 	assert_int_equal(s.par_ns[0], 30000000);

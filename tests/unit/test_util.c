@@ -215,6 +215,34 @@ static void test_hmap_collisions_and_delete(void **state)
 	tl_hmap_free(&h);
 }
 
+/* A dense table fills 7/8 of its slots before it grows, and every key
+ * stays found through deletions. */
+static void test_hmap_dense(void **state)
+{
+	struct tl_hmap h = { .dense = true };
+
+	(void)state;
+	for (uint64_t k = 1000; k < 1000 + 1792; k++)
+		assert_int_equal(tl_hmap_put(&h, k, k * 3), 0);
+	assert_int_equal(h.cap, 2048);
+	assert_int_equal(tl_hmap_put(&h, 5, 1), 0);
+	assert_int_equal(h.cap, 4096);
+	for (uint64_t k = 1000; k < 1000 + 1792; k += 2)
+		assert_true(tl_hmap_del(&h, k));
+	for (uint64_t k = 1000; k < 1000 + 1792; k++) {
+		uint64_t *v = tl_hmap_find(&h, k);
+
+		if (k % 2 == 0)
+			assert_null(v);
+		else
+			assert_int_equal(*v, k * 3);
+	}
+	assert_int_equal(tl_hmap_reserve(&h, 7168), 0);
+	assert_int_equal(h.cap, 8192);
+	assert_true(h.dense);
+	tl_hmap_free(&h);
+}
+
 /* Strings by a deliberately poor hash: every equal-hash entry is walked. */
 static void test_hmap_caller_keys(void **state)
 {
@@ -311,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_varint),
 		cmocka_unit_test(test_hmap_ints),
 		cmocka_unit_test(test_hmap_collisions_and_delete),
+		cmocka_unit_test(test_hmap_dense),
 		cmocka_unit_test(test_hmap_caller_keys),
 		cmocka_unit_test(test_json_ascii),
 		cmocka_unit_test(test_json_utf8),

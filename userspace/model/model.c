@@ -14,8 +14,12 @@ struct tl_model *tl_model_new(const struct tl_model_opts *o)
 {
 	struct tl_model *m = calloc(1, sizeof(*m));
 
-	if (m && o)
+	if (!m)
+		return NULL;
+	if (o)
 		m->o = *o;
+	/* keyed by TID or PID: tens of thousands each in a busy recording */
+	m->tid_map.dense = m->pid_map.dense = m->comm_map.dense = true;
 	return m;
 }
 

@@ -62,9 +62,14 @@ int tl_model_on_stack(struct tl_model *m, const struct tl_hdr *h)
 	if (!t)
 		return 0;
 	/* a thread blocks in its exit too, after it ended */
-	o = t->lv ? model_push(m, &t->lv->offcpu, sizeof(*o)) :
-		model_pub_push(m, (const void **)&t->pub.offcpu, &t->pub.noffcpu,
-			       sizeof(*o));
+	if (t->lv) {
+		o = model_push(m, &t->lv->offcpu, sizeof(*o));
+	} else {
+		size_t n = t->pub.noffcpu;
+
+		o = model_pub_push(m, (const void **)&t->pub.offcpu, &n, sizeof(*o));
+		t->pub.noffcpu = (uint32_t)n;
+	}
 	if (!o)
 		return -ENOMEM;
 	*o = (struct tl_offcpu){ .ts = h->ts, .stack = id };

@@ -24,7 +24,8 @@ static void sum_add(struct thr *t, const struct tl_interval *iv)
 	s->ns[iv->state] += d;
 	if (iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT)
 		return;
-	s->blocked_ns[iv->block->why] += d;
+	if (iv->block->why != TL_WHY_NONE)
+		s->blocked_why_ns[iv->block->why - 1] += d;
 	if (iv->block->why == TL_WHY_FUTEX)
 		s->futex_waits++;
 	if (iv->block->why == TL_WHY_SOCKET)

@@ -138,10 +138,10 @@ static void thread_extra(const struct rctx *c, const struct tl_thread *t)
 	bool any = false;
 
 	for (int r = 1; r < TL_WHY_COUNT; r++) {
-		if (!s->blocked_ns[r] || n >= (int)sizeof(line) - 40)
+		if (!tl_sum_blocked_ns(s, r) || n >= (int)sizeof(line) - 40)
 			continue;
 		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s %s %s", any ? "," : "",
-			      tl_reason_name(r), DUR(s->blocked_ns[r]));
+			      tl_reason_name(r), DUR(tl_sum_blocked_ns(s, r)));
 		any = true;
 	}
 	if (any)

@@ -206,8 +206,8 @@ static void thread_sum(struct json *j, const struct tl_thread_sum *s)
 	j_u64(j, "unknown_ns", s->ns[TL_ST_UNKNOWN]);
 	j_open(j, "blocked_ns", '{');
 	for (int r = 1; r < TL_WHY_COUNT; r++)
-		if (s->blocked_ns[r])
-			j_u64(j, tl_reason_name(r), s->blocked_ns[r]);
+		if (tl_sum_blocked_ns(s, r))
+			j_u64(j, tl_reason_name(r), tl_sum_blocked_ns(s, r));
 	j_close(j, '}');
 	j_u64(j, "voluntary_switches", s->vcsw);
 	j_u64(j, "involuntary_switches", s->ivcsw);

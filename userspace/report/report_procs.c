@@ -155,7 +155,7 @@ static uint64_t lock_wait_ns(const struct tl_thread *t)
 {
 	uint64_t ns = 0;
 
-	if (!t->sum.blocked_ns[TL_WHY_FUTEX])
+	if (!tl_sum_blocked_ns(&t->sum, TL_WHY_FUTEX))
 		return 0;
 	for (size_t i = 0; i < t->niv; i++) {
 		struct tl_interval iv = tl_thread_iv(t, i);

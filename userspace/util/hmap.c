@@ -49,21 +49,27 @@ static int rehash(struct tl_hmap *h, size_t cap)
 	return 0;
 }
 
+/* Whether n entries fit in cap slots. */
+static bool fits(const struct tl_hmap *h, size_t cap, size_t n)
+{
+	return h->dense ? n * 8 <= cap * 7 : n * 2 <= cap;
+}
+
 int tl_hmap_reserve(struct tl_hmap *h, size_t n)
 {
 	size_t cap = h->cap ? h->cap : HMAP_MIN_CAP;
 
 	if (n > SIZE_MAX / 4)
 		return -ENOMEM;
-	while (cap < 2 * n)
+	while (!fits(h, cap, n))
 		cap *= 2;
 	return cap == h->cap ? 0 : rehash(h, cap);
 }
 
-/* Room for one more entry, at most half full. */
+/* Room for one more entry, at most half full (7/8 if dense). */
 static int room_for_one(struct tl_hmap *h)
 {
-	if ((h->n + 1) * 2 <= h->cap)
+	if (fits(h, h->cap, h->n + 1))
 		return 0;
 	return rehash(h, h->cap ? h->cap * 2 : HMAP_MIN_CAP);
 }

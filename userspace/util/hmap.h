@@ -10,6 +10,7 @@
  *    and walks the entries of a hash with tl_hmap_probe, comparing its own
  *    keys. Equal hashes may repeat; the caller keeps keys unique.
  * Lookups are inline: a hot loop pays a multiply, a load and a compare.
+ * A table is at most half full, or 7/8 full if dense (see below).
  * Growing (on put/add) returns -ENOMEM and leaves the table as it was;
  * it moves the entries, so value pointers and probe positions taken
  * before a put/add are stale after it.
@@ -31,6 +32,11 @@ struct tl_hmap {
 	size_t cap, n;     /* cap is 0 or a power of two; n counts key 0 too */
 	unsigned shift;    /* 64 - log2(cap): the slot is the hash's top bits */
 	bool has_zero;
+	/* set by its owner while empty: the table fills up to 7/8 of its
+	 * slots, not 1/2. For keys that are nearly consecutive integers
+	 * (TIDs, PIDs), which Fibonacci hashing spreads evenly, so probes
+	 * stay short; it halves the memory of a table of one size in two. */
+	bool dense;
 	uint64_t zero_val;
 };
 

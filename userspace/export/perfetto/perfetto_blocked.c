@@ -33,7 +33,8 @@ struct pending_cpu {
 	struct tl_vec r;     /* struct reason */
 };
 
-/* A thread blocked since ts (ts 0: not blocked). */
+/* A thread blocked since ts. A slot not in use (its thread not blocked)
+ * keeps in iid the index + 1 of the next such slot, 0 for none. */
 struct blocked_at {
 	uint64_t ts;
 	uint32_t iid;
@@ -44,8 +45,12 @@ struct tl_pf_blocked {
 	const char *names[MAX_NAMES];   /* iid - 1 -> name (static strings) */
 	uint32_t nnames, nwritten;      /* interned so far / written so far */
 	struct pending_cpu cpus[TL_MAX_CPUS];
-	struct tl_vec at;               /* struct blocked_at, one per TID seen */
+	/* the threads blocked now: a busy recording has tens of thousands of
+	 * threads, but few of them blocked at a time, and a thread not in the
+	 * table is one not blocked */
+	struct tl_vec at;               /* struct blocked_at */
 	struct tl_hmap at_idx;          /* TID -> index in at */
+	uint32_t free1;                 /* index + 1 of a slot not in use, 0 none */
 };
 
 struct tl_pf_blocked *tl_pf_blocked_new(void)
@@ -87,6 +92,34 @@ static int queue(struct tl_pf_blocked *b, uint16_t cpu, uint64_t ts,
 	return 0;
 }
 
+/* A slot for a thread not in the table yet: 0 or -ENOMEM. */
+static int at_new(struct tl_pf_blocked *b, uint32_t tid, struct blocked_at **a)
+{
+	size_t i = b->free1 ? b->free1 - 1 : b->at.n;
+
+	if (tl_hmap_put(&b->at_idx, tid, i))
+		return -ENOMEM;
+	if (b->free1) {
+		*a = &TL_VEC_AT(&b->at, struct blocked_at, i);
+		b->free1 = (*a)->iid;
+		return 0;
+	}
+	*a = tl_vec_push(&b->at, sizeof(**a));
+	if (!*a) {
+		tl_hmap_del(&b->at_idx, tid);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* tid is no longer blocked: its slot is free for another. */
+static void at_drop(struct tl_pf_blocked *b, uint32_t tid, size_t i)
+{
+	TL_VEC_AT(&b->at, struct blocked_at, i).iid = b->free1;
+	b->free1 = (uint32_t)i + 1;
+	tl_hmap_del(&b->at_idx, tid);
+}
+
 int tl_pf_blocked_block(struct tl_pf_blocked *b, uint32_t tid, uint64_t ts,
 			const char *name, bool io_wait)
 {
@@ -97,17 +130,10 @@ int tl_pf_blocked_block(struct tl_pf_blocked *b, uint32_t tid, uint64_t ts,
 	if (!name || !(iid = iid_of(b, name)))
 		return 0;
 	i = tl_hmap_find(&b->at_idx, tid);
-	if (i) {
+	if (i)
 		a = &TL_VEC_AT(&b->at, struct blocked_at, *i);
-	} else {
-		if (tl_hmap_put(&b->at_idx, tid, b->at.n))
-			return -ENOMEM;
-		a = tl_vec_push(&b->at, sizeof(*a));
-		if (!a) {
-			tl_hmap_del(&b->at_idx, tid);
-			return -ENOMEM;
-		}
-	}
+	else if (at_new(b, tid, &a))
+		return -ENOMEM;
 	*a = (struct blocked_at){ ts ? ts : 1, iid, io_wait };
 	return 0;
 }
@@ -116,16 +142,16 @@ int tl_pf_blocked_wake(struct tl_pf_blocked *b, uint16_t cpu, uint32_t tid,
 		       uint64_t ts)
 {
 	const uint64_t *i = tl_hmap_find(&b->at_idx, tid);
-	struct blocked_at *a;
+	struct blocked_at a;
+	size_t at;
 
 	if (!i || cpu >= TL_MAX_CPUS)
 		return 0;
-	a = &TL_VEC_AT(&b->at, struct blocked_at, *i);
-	if (!a->ts)
-		return 0;
-	if (ts >= a->ts + TL_PF_BLOCKED_MIN_NS && queue(b, cpu, ts, tid, a->iid, a->io_wait))
+	at = (size_t)*i;
+	a = TL_VEC_AT(&b->at, struct blocked_at, at);
+	if (ts >= a.ts + TL_PF_BLOCKED_MIN_NS && queue(b, cpu, ts, tid, a.iid, a.io_wait))
 		return -ENOMEM;
-	a->ts = 0;
+	at_drop(b, tid, at);
 	return 0;
 }
 
@@ -134,7 +160,7 @@ void tl_pf_blocked_forget(struct tl_pf_blocked *b, uint32_t tid)
 	const uint64_t *i = tl_hmap_find(&b->at_idx, tid);
 
 	if (i)
-		TL_VEC_AT(&b->at, struct blocked_at, *i).ts = 0;
+		at_drop(b, tid, (size_t)*i);
 }
 
 bool tl_pf_blocked_pending(const struct tl_pf_blocked *b, uint16_t cpu)

@@ -86,6 +86,7 @@ struct tl_pf_proc *tl_pf_proc_new(struct pb_writer *w, bool all_traced,
 	if (!p)
 		return NULL;
 	p->w = w;
+	p->task_idx.dense = p->proc_idx.dense = true;   /* TIDs, PIDs */
 	p->all_traced = all_traced;
 	p->recorder = recorder_pid;
 	p->pend_tasks = malloc(BATCH_MAX * sizeof(*p->pend_tasks));
