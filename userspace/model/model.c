@@ -39,7 +39,6 @@ static void thr_free(struct thr *t)
 		free((void *)t->pub.sys);
 		free((void *)t->pub.offcpu);
 	}
-	free(t);
 }
 
 static void proc_free(struct proc *p)
@@ -68,7 +67,6 @@ static void proc_free(struct proc *p)
 		free(svs[i]);
 	}
 	free(p->cmdline);
-	free(p);
 }
 
 void tl_model_free(struct tl_model *m)
@@ -88,6 +86,7 @@ void tl_model_free(struct tl_model *m)
 	tl_vec_free(&m->peers);
 	tl_vec_free(&m->comms);
 	free(m->iv_read);
+	tl_arena_free(&m->arena);
 	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wk_ck, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)

@@ -8,6 +8,7 @@
 #define TL_MODEL_IMPL_H
 
 #include "model.h"
+#include "util/arena.h"
 #include "util/hmap.h"
 #include "util/vec.h"
 
@@ -190,6 +191,9 @@ struct tl_model {
 	struct tl_vec stacks;        /* struct tl_stack_def, index id - 1 */
 	struct tl_vec ksyms;         /* struct ksym_ent, by address at finish */
 	struct tl_vec peers;         /* struct tl_peer; by (pid, fd, ts) at finish */
+	/* struct thr, struct proc and sealed interval blocks: tens of
+	 * thousands of small objects that live as long as the model */
+	struct tl_arena arena;
 };
 
 /* A kernel prio as an interval keeps it. */

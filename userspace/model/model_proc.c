@@ -25,12 +25,11 @@ struct proc *tl_proc_find(struct tl_model *m, uint32_t pid)
 struct proc *tl_proc_new(struct tl_model *m, uint32_t pid, uint64_t ts)
 {
 	struct proc *prev = tl_hmap_get_ptr(&m->pid_map, pid);
-	struct proc *p = calloc(1, sizeof(*p));
+	struct proc *p = tl_arena_alloc(&m->arena, sizeof(*p));
 	struct proc_live *lv = calloc(1, sizeof(*lv));
 	struct proc **slot = model_push(m, &m->procs, sizeof(*slot));
 
 	if (!p || !lv || !slot || model_map_put(&m->pid_map, pid, p)) {
-		free(p);
 		free(lv);
 		if (slot)
 			m->procs.n--;
@@ -78,7 +77,7 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 		    const char *comm)
 {
 	struct thr *prev = tl_hmap_get_ptr(&m->tid_map, tid);
-	struct thr *t = calloc(1, sizeof(*t));
+	struct thr *t = tl_arena_alloc(&m->arena, sizeof(*t));
 	struct thr_live *lv = calloc(1, sizeof(*lv));
 	struct thr **slot = model_push(m, &m->thrs, sizeof(*slot));
 	/* a process that ended gets no thread: every caller finds it alive */
@@ -86,7 +85,6 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 		model_push(m, &p->lv->threads, sizeof(*pslot)) : NULL;
 
 	if (!t || !lv || !slot || !pslot || model_map_put(&m->tid_map, tid, t)) {
-		free(t);
 		free(lv);
 		m->oom = true;
 		return NULL;

@@ -1,0 +1,71 @@
+/* arena.c - the bump allocator of arena.h. */
+#include "arena.h"
+
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_CHUNK (256u * 1024u)
+#define ARENA_ALIGN alignof(max_align_t)
+
+struct tl_arena_chunk {
+	struct tl_arena_chunk *next;
+	alignas(max_align_t) unsigned char mem[];
+};
+
+static size_t round_up(size_t n)
+{
+	return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+}
+
+/* A chunk for a request that does not fit the head's room: a big one goes
+ * behind the head so the head keeps filling. */
+static void *arena_grow(struct tl_arena *a, size_t n)
+{
+	size_t room = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK - sizeof(struct tl_arena_chunk);
+	struct tl_arena_chunk *c = malloc(sizeof(*c) + room);
+
+	if (!c)
+		return NULL;
+	if (room == n && a->head) {
+		c->next = a->head->next;
+		a->head->next = c;
+		return c->mem;
+	}
+	c->next = a->head;
+	a->head = c;
+	a->size = room;
+	a->used = n;
+	return c->mem;
+}
+
+void *tl_arena_alloc(struct tl_arena *a, size_t n)
+{
+	void *p;
+
+	n = round_up(n ? n : 1);
+	if (a->head && a->size - a->used >= n) {
+		p = a->head->mem + a->used;
+		a->used += n;
+	} else {
+		p = arena_grow(a, n);
+		if (!p)
+			return NULL;
+	}
+	memset(p, 0, n);
+	return p;
+}
+
+void tl_arena_free(struct tl_arena *a)
+{
+	struct tl_arena_chunk *c = a->head;
+
+	while (c) {
+		struct tl_arena_chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+	a->head = NULL;
+	a->used = a->size = 0;
+}

@@ -1,0 +1,23 @@
+/* arena.h - a bump allocator for many small objects that all live as long
+ * as their owner: they come from big chunks, cost no per-object header,
+ * and are given back together by tl_arena_free. Nothing is freed alone.
+ */
+#ifndef TL_UTIL_ARENA_H
+#define TL_UTIL_ARENA_H
+
+#include <stddef.h>
+
+struct tl_arena_chunk;
+
+struct tl_arena {
+	struct tl_arena_chunk *head;    /* the chunk being filled; older ones follow */
+	size_t used, size;              /* bytes of head in use, and its room */
+};
+
+/* n bytes aligned for any object, zeroed; NULL when out of memory. A
+ * request larger than a chunk gets a chunk of its own. */
+void *tl_arena_alloc(struct tl_arena *a, size_t n);
+/* Gives back every chunk; the arena is empty and usable again. */
+void tl_arena_free(struct tl_arena *a);
+
+#endif
