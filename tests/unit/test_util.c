@@ -303,9 +303,9 @@ static void test_arena(void **state)
 	unsigned char *prev = NULL;
 
 	for (int i = 0; i < 5000; i++) {
-		unsigned char *p = tl_arena_alloc(&a, 1 + (size_t)i % 300);
+		unsigned char *p = tl_arena_alloc(&a, 1 + (size_t)i % 300, (size_t)1 << i % 5);
 		assert_non_null(p);
-		assert_int_equal((uintptr_t)p % alignof(max_align_t), 0);
+		assert_int_equal((uintptr_t)p % ((uintptr_t)1 << i % 5), 0);
 		for (size_t k = 0; k < 1 + (size_t)i % 300; k++)
 			assert_int_equal(p[k], 0);
 		memset(p, 0xab, 1 + (size_t)i % 300);
@@ -313,16 +313,16 @@ static void test_arena(void **state)
 			assert_true(p != prev);
 		prev = p;
 	}
-	unsigned char *big = tl_arena_alloc(&a, 1u << 20);
+	unsigned char *big = tl_arena_alloc(&a, 1u << 20, alignof(max_align_t));
 	assert_non_null(big);
 	assert_int_equal(big[(1u << 20) - 1], 0);
 	memset(big, 0xcd, 1u << 20);
 	size_t used = a.used;
-	assert_non_null(tl_arena_alloc(&a, 16));
-	assert_int_equal(a.used, used + 16);
+	assert_non_null(tl_arena_alloc(&a, 16, 16));
+	assert_true(a.used <= used + 32);
 	tl_arena_free(&a);
 	assert_null(a.head);
-	assert_non_null(tl_arena_alloc(&a, 0));
+	assert_non_null(tl_arena_alloc(&a, 0, 1));
 	tl_arena_free(&a);
 }
 

@@ -3,6 +3,7 @@
  * (a new generation each time an id comes back after its owner ended).
  */
 #include <errno.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model_impl.h"
@@ -25,7 +26,7 @@ struct proc *tl_proc_find(struct tl_model *m, uint32_t pid)
 struct proc *tl_proc_new(struct tl_model *m, uint32_t pid, uint64_t ts)
 {
 	struct proc *prev = tl_hmap_get_ptr(&m->pid_map, pid);
-	struct proc *p = tl_arena_alloc(&m->arena, sizeof(*p));
+	struct proc *p = tl_arena_alloc(&m->arena, sizeof(*p), alignof(struct proc));
 	struct proc_live *lv = calloc(1, sizeof(*lv));
 	struct proc **slot = model_push(m, &m->procs, sizeof(*slot));
 
@@ -77,7 +78,7 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 		    const char *comm)
 {
 	struct thr *prev = tl_hmap_get_ptr(&m->tid_map, tid);
-	struct thr *t = tl_arena_alloc(&m->arena, sizeof(*t));
+	struct thr *t = tl_arena_alloc(&m->arena, sizeof(*t), alignof(struct thr));
 	struct thr_live *lv = calloc(1, sizeof(*lv));
 	struct thr **slot = model_push(m, &m->thrs, sizeof(*slot));
 	/* a process that ended gets no thread: every caller finds it alive */
@@ -261,9 +262,10 @@ void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 
 /* A finished array moved into the model's arena at its exact size (NULL
  * when empty); the vec is freed. Out of memory, it is published empty. */
-static const void *arena_seal(struct tl_model *m, struct tl_vec *v, size_t elsz, size_t *n)
+static const void *arena_seal(struct tl_model *m, struct tl_vec *v, size_t elsz,
+			      size_t align, size_t *n)
 {
-	void *p = v->n ? tl_arena_alloc(&m->arena, v->n * elsz) : NULL;
+	void *p = v->n ? tl_arena_alloc(&m->arena, v->n * elsz, align) : NULL;
 
 	if (v->n && !p)
 		m->oom = true;
@@ -289,12 +291,15 @@ void tl_thr_retire(struct tl_model *m, struct thr *t)
 		t->pub.names = &t->name1;
 		t->pub.nnames = 1;
 	} else {
-		t->pub.names = arena_seal(m, &lv->names, sizeof(struct tl_name), &n);
+		t->pub.names = arena_seal(m, &lv->names, sizeof(struct tl_name),
+				   alignof(struct tl_name), &n);
 		t->pub.nnames = (uint32_t)n;
 	}
-	t->pub.marks = arena_seal(m, &lv->marks, sizeof(struct tl_mark), &n);
+	t->pub.marks = arena_seal(m, &lv->marks, sizeof(struct tl_mark),
+				   alignof(struct tl_mark), &n);
 	t->pub.nmarks = (uint32_t)n;
-	t->pub.sys = arena_seal(m, &lv->sys, sizeof(struct tl_syscall), &n);
+	t->pub.sys = arena_seal(m, &lv->sys, sizeof(struct tl_syscall),
+				   alignof(struct tl_syscall), &n);
 	t->pub.nsys = (uint32_t)n;
 	t->pub.offcpu = lv->offcpu.p;
 	t->pub.noffcpu = lv->offcpu.n;
@@ -313,8 +318,10 @@ void tl_proc_retire(struct tl_model *m, struct proc *p)
 	tl_vec_shrink(&lv->maps, sizeof(struct tl_maps_snap));
 	p->pub.names = lv->names.p;
 	p->pub.nnames = lv->names.n;
-	p->pub.execs = arena_seal(m, &lv->execs, sizeof(struct tl_exec_ev), &p->pub.nexecs);
+	p->pub.execs = arena_seal(m, &lv->execs, sizeof(struct tl_exec_ev),
+				   alignof(struct tl_exec_ev), &p->pub.nexecs);
 	p->pub.threads = arena_seal(m, &lv->threads, sizeof(struct tl_thread *),
+				    alignof(struct tl_thread *),
 				    &p->pub.nthreads);
 	p->pub.maps = lv->maps.p;
 	p->pub.nmaps = lv->maps.n;
@@ -551,7 +558,7 @@ int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 	memcpy(x->comm, e->comm, TL_COMM_LEN);
 	x->comm[TL_COMM_LEN - 1] = '\0';
 	size_t flen = strnlen(e->filename, TL_PATH_LEN - 1);
-	char *fn = tl_arena_alloc(&m->arena, flen + 1); /* zeroed: terminated */
+	char *fn = tl_arena_alloc(&m->arena, flen + 1, 1); /* zeroed: terminated */
 	if (fn)
 		memcpy(fn, e->filename, flen);
 	x->filename = fn;

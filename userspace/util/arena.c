@@ -6,17 +6,11 @@
 #include <string.h>
 
 #define ARENA_CHUNK (256u * 1024u)
-#define ARENA_ALIGN alignof(max_align_t)
 
 struct tl_arena_chunk {
 	struct tl_arena_chunk *next;
 	alignas(max_align_t) unsigned char mem[];
 };
-
-static size_t round_up(size_t n)
-{
-	return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-}
 
 /* A chunk for a request that does not fit the head's room: a big one goes
  * behind the head so the head keeps filling. */
@@ -39,14 +33,15 @@ static void *arena_grow(struct tl_arena *a, size_t n)
 	return c->mem;
 }
 
-void *tl_arena_alloc(struct tl_arena *a, size_t n)
+void *tl_arena_alloc(struct tl_arena *a, size_t n, size_t align)
 {
+	size_t at = (a->used + align - 1) & ~(align - 1);
 	void *p;
 
-	n = round_up(n ? n : 1);
-	if (a->head && a->size - a->used >= n) {
-		p = a->head->mem + a->used;
-		a->used += n;
+	n = n ? n : 1;
+	if (a->head && at <= a->size && a->size - at >= n) {
+		p = a->head->mem + at;
+		a->used = at + n;
 	} else {
 		p = arena_grow(a, n);
 		if (!p)
