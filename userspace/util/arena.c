@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a chunk costs with malloc's header (two words): a whole number of
+ * pages, as the allocator maps a block this big on its own, so that no
+ * page is touched for a few bytes. */
 #define ARENA_CHUNK (256u * 1024u)
+#define ARENA_MALLOC_HDR (2 * sizeof(size_t))
 
 struct tl_arena_chunk {
 	struct tl_arena_chunk *next;
@@ -16,7 +20,8 @@ struct tl_arena_chunk {
  * behind the head so the head keeps filling. */
 static void *arena_grow(struct tl_arena *a, size_t n)
 {
-	size_t room = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK - sizeof(struct tl_arena_chunk);
+	size_t room = n > ARENA_CHUNK / 4 ? n :
+		ARENA_CHUNK - ARENA_MALLOC_HDR - sizeof(struct tl_arena_chunk);
 	struct tl_arena_chunk *c = malloc(sizeof(*c) + room);
 
 	if (!c)
