@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What a chunk costs with malloc's header (two words): a whole number of
- * pages, as the allocator maps a block this big on its own, so that no
- * page is touched for a few bytes. */
-#define ARENA_CHUNK (256u * 1024u)
+/* Chunks small enough to come from the heap, below malloc's threshold for
+ * mapping a block on its own, so that they fill the holes freed objects
+ * leave as single objects did; a chunk and malloc's header (two words)
+ * are a whole number of pages. */
+#define ARENA_CHUNK (32u * 1024u)
 #define ARENA_MALLOC_HDR (2 * sizeof(size_t))
 
 struct tl_arena_chunk {
@@ -20,7 +21,7 @@ struct tl_arena_chunk {
  * behind the head so the head keeps filling. */
 static void *arena_grow(struct tl_arena *a, size_t n)
 {
-	size_t room = n > ARENA_CHUNK / 4 ? n :
+	size_t room = n > ARENA_CHUNK / 64 ? n :
 		ARENA_CHUNK - ARENA_MALLOC_HDR - sizeof(struct tl_arena_chunk);
 	struct tl_arena_chunk *c = malloc(sizeof(*c) + room);
 
