@@ -21,7 +21,7 @@ struct tl_arena_chunk {
  * behind the head so the head keeps filling. */
 static void *arena_grow(struct tl_arena *a, size_t n)
 {
-	size_t room = n > ARENA_CHUNK / 64 ? n :
+	size_t room = n > ARENA_CHUNK / 16 ? n :
 		ARENA_CHUNK - ARENA_MALLOC_HDR - sizeof(struct tl_arena_chunk);
 	struct tl_arena_chunk *c = malloc(sizeof(*c) + room);
 
