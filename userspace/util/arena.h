@@ -16,7 +16,7 @@ struct tl_arena {
 
 /* n bytes aligned to align (a power of two, at most that of max_align_t:
  * alignof the type, 1 for a string), zeroed; NULL when out of memory.
- * A request larger than a 64th of a chunk gets a chunk of its own. */
+ * A request over 2 KiB gets a block of its own. */
 void *tl_arena_alloc(struct tl_arena *a, size_t n, size_t align);
 /* Gives back every chunk; the arena is empty and usable again. */
 void tl_arena_free(struct tl_arena *a);
