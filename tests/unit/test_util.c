@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "userspace/util/arena.h"
 #include "userspace/util/hmap.h"
 #include "userspace/util/json.h"
 #include "userspace/util/varint.h"
@@ -292,6 +294,38 @@ static void expect_json(const char *s, const char *want)
 	free(got);
 }
 
+/* Small objects are zeroed, aligned and apart; a big one gets its own
+ * chunk and the small ones keep filling theirs; free empties the arena. */
+static void test_arena(void **state)
+{
+	(void)state;
+	struct tl_arena a = { 0 };
+	unsigned char *prev = NULL;
+
+	for (int i = 0; i < 5000; i++) {
+		unsigned char *p = tl_arena_alloc(&a, 1 + (size_t)i % 300, (size_t)1 << i % 5);
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % ((uintptr_t)1 << i % 5), 0);
+		for (size_t k = 0; k < 1 + (size_t)i % 300; k++)
+			assert_int_equal(p[k], 0);
+		memset(p, 0xab, 1 + (size_t)i % 300);
+		if (prev)
+			assert_true(p != prev);
+		prev = p;
+	}
+	unsigned char *big = tl_arena_alloc(&a, 1u << 20, alignof(max_align_t));
+	assert_non_null(big);
+	assert_int_equal(big[(1u << 20) - 1], 0);
+	memset(big, 0xcd, 1u << 20);
+	size_t used = a.used;
+	assert_non_null(tl_arena_alloc(&a, 16, 16));
+	assert_true(a.used <= used + 32);
+	tl_arena_free(&a);
+	assert_null(a.head);
+	assert_non_null(tl_arena_alloc(&a, 0, 1));
+	tl_arena_free(&a);
+}
+
 static void test_json_ascii(void **state)
 {
 	(void)state;
@@ -341,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_hmap_collisions_and_delete),
 		cmocka_unit_test(test_hmap_dense),
 		cmocka_unit_test(test_hmap_caller_keys),
+		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_json_ascii),
 		cmocka_unit_test(test_json_utf8),
 	};

@@ -33,22 +33,12 @@ static void thr_free(struct thr *t)
 		tl_vec_free(&t->lv->offcpu);
 		free(t->lv);
 	} else {
-		if (t->pub.names != &t->name1)
-			free((void *)t->pub.names);
-		free((void *)t->pub.marks);
-		free((void *)t->pub.sys);
 		free((void *)t->pub.offcpu);
 	}
-	free(t);
 }
 
 static void proc_free(struct proc *p)
 {
-	const struct tl_exec_ev *x = p->lv ? p->lv->execs.p : p->pub.execs;
-	size_t nx = p->lv ? p->lv->execs.n : p->pub.nexecs;
-
-	for (size_t i = 0; i < nx; i++)
-		free((char *)x[i].filename);
 	tl_proc_maps_free(p);
 	if (p->lv) {
 		tl_vec_free(&p->lv->names);
@@ -57,8 +47,6 @@ static void proc_free(struct proc *p)
 		free(p->lv);
 	} else {
 		free((void *)p->pub.names);
-		free((void *)p->pub.execs);
-		free((void *)p->pub.threads);
 	}
 	tl_vec_free(&p->children);
 	struct tl_stepvec *svs[] = { p->steps, p->tree_steps };
@@ -68,7 +56,6 @@ static void proc_free(struct proc *p)
 		free(svs[i]);
 	}
 	free(p->cmdline);
-	free(p);
 }
 
 void tl_model_free(struct tl_model *m)
@@ -88,6 +75,7 @@ void tl_model_free(struct tl_model *m)
 	tl_vec_free(&m->peers);
 	tl_vec_free(&m->comms);
 	free(m->iv_read);
+	tl_arena_free(&m->arena);
 	struct tl_vec *vs[] = { &m->thrs, &m->procs, &m->wakeups, &m->wk_ck, &m->forks, &m->exits,
 			     &m->signals, &m->losses, &m->marks };
 	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)

@@ -110,7 +110,7 @@ int tl_model_close_open(struct tl_model *m, uint64_t end)
 		sum_thread(ts[i], have_sock, have_sys);
 	}
 	for (size_t i = 0; i < m->procs.n; i++)
-		tl_proc_retire(ps[i]);
+		tl_proc_retire(m, ps[i]);
 	for (size_t i = 0; i < m->procs.n; i++)
 		link_proc(m, ps[i], end);
 	for (size_t i = 0; i < m->procs.n; i++)

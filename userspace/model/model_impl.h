@@ -8,6 +8,7 @@
 #define TL_MODEL_IMPL_H
 
 #include "model.h"
+#include "util/arena.h"
 #include "util/hmap.h"
 #include "util/vec.h"
 
@@ -190,6 +191,11 @@ struct tl_model {
 	struct tl_vec stacks;        /* struct tl_stack_def, index id - 1 */
 	struct tl_vec ksyms;         /* struct ksym_ent, by address at finish */
 	struct tl_vec peers;         /* struct tl_peer; by (pid, fd, ts) at finish */
+	/* struct thr, struct proc, sealed interval blocks, exec file names
+	 * and the arrays published when a thread or process ends (those that
+	 * never grow again): tens of thousands of small objects that live as
+	 * long as the model */
+	struct tl_arena arena;
 };
 
 /* A kernel prio as an interval keeps it. */
@@ -331,7 +337,7 @@ void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts);
 void tl_thr_retire(struct tl_model *m, struct thr *t);
 /* A process that ended, or every one at finish: its arrays published in
  * p->pub, of their exact size, its live part freed. */
-void tl_proc_retire(struct proc *p);
+void tl_proc_retire(struct tl_model *m, struct proc *p);
 int tl_model_on_task_snap(struct tl_model *m, const struct tl_task_snap *s);
 int tl_model_on_proc_info(struct tl_model *m, const struct tl_proc_info *pi);
 /* model_maps.c */

@@ -26,6 +26,7 @@
  * model's intervals from two threads of a program at once is not
  * supported).
  */
+#include <stdalign.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include "model_impl.h"
@@ -464,7 +465,7 @@ int tl_thr_iv_seal(struct tl_model *m, struct thr *t)
 	uint8_t *b = NULL;
 
 	if (t->pub.niv) {
-		b = malloc(ckb + lv->ivb.n);
+		b = tl_arena_alloc(&m->arena, ckb + lv->ivb.n, alignof(struct ivck));
 		if (!b) {
 			m->oom = true;
 			return -1;
@@ -481,11 +482,10 @@ int tl_thr_iv_seal(struct tl_model *m, struct thr *t)
 
 void tl_thr_iv_free(struct thr *t)
 {
+	/* a sealed block is the model's arena's, given back with it */
 	if (t->lv) {
 		tl_vec_free(&t->lv->ivb);
 		tl_vec_free(&t->lv->ivck);
-	} else {
-		free((void *)t->ivcks);
 	}
 	t->ivcks = t->ivbytes = NULL;
 }

@@ -3,6 +3,7 @@
  * (a new generation each time an id comes back after its owner ended).
  */
 #include <errno.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model_impl.h"
@@ -25,12 +26,11 @@ struct proc *tl_proc_find(struct tl_model *m, uint32_t pid)
 struct proc *tl_proc_new(struct tl_model *m, uint32_t pid, uint64_t ts)
 {
 	struct proc *prev = tl_hmap_get_ptr(&m->pid_map, pid);
-	struct proc *p = calloc(1, sizeof(*p));
+	struct proc *p = tl_arena_alloc(&m->arena, sizeof(*p), alignof(struct proc));
 	struct proc_live *lv = calloc(1, sizeof(*lv));
 	struct proc **slot = model_push(m, &m->procs, sizeof(*slot));
 
 	if (!p || !lv || !slot || model_map_put(&m->pid_map, pid, p)) {
-		free(p);
 		free(lv);
 		if (slot)
 			m->procs.n--;
@@ -78,7 +78,7 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 		    const char *comm)
 {
 	struct thr *prev = tl_hmap_get_ptr(&m->tid_map, tid);
-	struct thr *t = calloc(1, sizeof(*t));
+	struct thr *t = tl_arena_alloc(&m->arena, sizeof(*t), alignof(struct thr));
 	struct thr_live *lv = calloc(1, sizeof(*lv));
 	struct thr **slot = model_push(m, &m->thrs, sizeof(*slot));
 	/* a process that ended gets no thread: every caller finds it alive */
@@ -86,7 +86,6 @@ struct thr *tl_thr_new(struct tl_model *m, struct proc *p, uint32_t tid, uint64_
 		model_push(m, &p->lv->threads, sizeof(*pslot)) : NULL;
 
 	if (!t || !lv || !slot || !pslot || model_map_put(&m->tid_map, tid, t)) {
-		free(t);
 		free(lv);
 		m->oom = true;
 		return NULL;
@@ -261,49 +260,69 @@ void tl_model_comm_note(struct tl_model *m, uint32_t tid, const char *comm)
 		comm_norm(c->comm, comm);
 }
 
+/* A finished array moved into the model's arena at its exact size (NULL
+ * when empty); the vec is freed. Out of memory, it is published empty. */
+static const void *arena_seal(struct tl_model *m, struct tl_vec *v, size_t elsz,
+			      size_t align, size_t *n)
+{
+	void *p = v->n ? tl_arena_alloc(&m->arena, v->n * elsz, align) : NULL;
+
+	if (v->n && !p)
+		m->oom = true;
+	if (p)
+		memcpy(p, v->p, v->n * elsz);
+	*n = p ? v->n : 0;
+	tl_vec_free(v);
+	return p;
+}
+
 void tl_thr_retire(struct tl_model *m, struct thr *t)
 {
 	struct thr_live *lv = t->lv;
+	size_t n;
 
 	if (!lv || tl_thr_iv_seal(m, t))
 		return;
-	tl_vec_shrink(&lv->names, sizeof(struct tl_name));
-	tl_vec_shrink(&lv->marks, sizeof(struct tl_mark));
-	tl_vec_shrink(&lv->sys, sizeof(struct tl_syscall));
+	/* offcpu may still grow (model_stacks.c): it stays on the heap */
 	tl_vec_shrink(&lv->offcpu, sizeof(struct tl_offcpu));
-	t->pub.names = lv->names.p;
-	t->pub.nnames = lv->names.n;
 	if (lv->names.n == 1) {
-		t->name1 = *t->pub.names;
+		t->name1 = *(const struct tl_name *)lv->names.p;
 		tl_vec_free(&lv->names);
 		t->pub.names = &t->name1;
+		t->pub.nnames = 1;
+	} else {
+		t->pub.names = arena_seal(m, &lv->names, sizeof(struct tl_name),
+				   alignof(struct tl_name), &n);
+		t->pub.nnames = (uint32_t)n;
 	}
-	t->pub.marks = lv->marks.p;
-	t->pub.nmarks = lv->marks.n;
-	t->pub.sys = lv->sys.p;
-	t->pub.nsys = lv->sys.n;
+	t->pub.marks = arena_seal(m, &lv->marks, sizeof(struct tl_mark),
+				   alignof(struct tl_mark), &n);
+	t->pub.nmarks = (uint32_t)n;
+	t->pub.sys = arena_seal(m, &lv->sys, sizeof(struct tl_syscall),
+				   alignof(struct tl_syscall), &n);
+	t->pub.nsys = (uint32_t)n;
 	t->pub.offcpu = lv->offcpu.p;
 	t->pub.noffcpu = lv->offcpu.n;
 	free(lv);
 	t->lv = NULL;
 }
 
-void tl_proc_retire(struct proc *p)
+void tl_proc_retire(struct tl_model *m, struct proc *p)
 {
 	struct proc_live *lv = p->lv;
 
 	if (!lv)
 		return;
+	/* names may still grow (model_finish.c): they stay on the heap */
 	tl_vec_shrink(&lv->names, sizeof(struct tl_name));
-	tl_vec_shrink(&lv->execs, sizeof(struct tl_exec_ev));
-	tl_vec_shrink(&lv->threads, sizeof(struct tl_thread *));
 	tl_vec_shrink(&lv->maps, sizeof(struct tl_maps_snap));
 	p->pub.names = lv->names.p;
 	p->pub.nnames = lv->names.n;
-	p->pub.execs = lv->execs.p;
-	p->pub.nexecs = lv->execs.n;
-	p->pub.threads = lv->threads.p;
-	p->pub.nthreads = lv->threads.n;
+	p->pub.execs = arena_seal(m, &lv->execs, sizeof(struct tl_exec_ev),
+				   alignof(struct tl_exec_ev), &p->pub.nexecs);
+	p->pub.threads = arena_seal(m, &lv->threads, sizeof(struct tl_thread *),
+				    alignof(struct tl_thread *),
+				    &p->pub.nthreads);
 	p->pub.maps = lv->maps.p;
 	p->pub.nmaps = lv->maps.n;
 	free(lv);
@@ -324,7 +343,7 @@ void tl_proc_end(struct tl_model *m, struct proc *p, uint64_t ts)
 	}
 	p->ended = true;
 	p->pub.end = ts;
-	tl_proc_retire(p);
+	tl_proc_retire(m, p);
 }
 
 static void snap_state(struct tl_model *m, struct thr *t, const struct tl_task_snap *s)
@@ -538,7 +557,11 @@ int tl_model_on_exec(struct tl_model *m, const struct tl_exec *e)
 				  .old_tid = e->old_tid != e->h.tid ? e->old_tid : 0 };
 	memcpy(x->comm, e->comm, TL_COMM_LEN);
 	x->comm[TL_COMM_LEN - 1] = '\0';
-	x->filename = strndup(e->filename, TL_PATH_LEN - 1);
+	size_t flen = strnlen(e->filename, TL_PATH_LEN - 1);
+	char *fn = tl_arena_alloc(&m->arena, flen + 1, 1); /* zeroed: terminated */
+	if (fn)
+		memcpy(fn, e->filename, flen);
+	x->filename = fn;
 	if (!x->filename) {
 		p->lv->execs.n--;
 		m->oom = true;
