@@ -323,6 +323,7 @@ static void test_arena(void **state)
 	tl_arena_free(&a);
 	assert_null(a.head);
 	assert_non_null(tl_arena_alloc(&a, 0, 1));
+	assert_null(tl_arena_alloc(&a, SIZE_MAX - 8, 1)); /* refused, no wrap */
 	tl_arena_free(&a);
 }
 

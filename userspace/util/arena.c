@@ -2,6 +2,7 @@
 #include "arena.h"
 
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +24,11 @@ static void *arena_grow(struct tl_arena *a, size_t n)
 {
 	size_t room = n > ARENA_CHUNK / 16 ? n :
 		ARENA_CHUNK - ARENA_MALLOC_HDR - sizeof(struct tl_arena_chunk);
-	struct tl_arena_chunk *c = malloc(sizeof(*c) + room);
+	struct tl_arena_chunk *c;
 
+	if (room > SIZE_MAX - sizeof(*c))
+		return NULL;
+	c = malloc(sizeof(*c) + room);
 	if (!c)
 		return NULL;
 	if (room == n && a->head) {
