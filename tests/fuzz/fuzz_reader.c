@@ -28,7 +28,7 @@ static void make_seed(int level)
 	char path[64];
 	uint32_t hlen;
 	FILE *f;
-	int k = level > 0;
+	int k = level != 0;
 
 	snprintf(path, sizeof(path), "/tmp/tl-fuzz-seed.%d", (int)getpid());
 	tl_rec_info_init(&info);

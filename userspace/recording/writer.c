@@ -40,7 +40,7 @@ struct tl_writer {
 	int fd;
 	int err;                 /* first write error (-errno); sticky */
 	uint32_t ncpus;
-	int level;               /* zstd level; 0 stores blocks raw */
+	int level;               /* zstd level (< 0: fast); 0 stores raw */
 	uint64_t last_ts;
 	uint64_t appended;       /* records appended, in all blocks */
 	uint64_t clamped;
@@ -265,7 +265,7 @@ static size_t encode_block(struct tl_writer *w, struct blk *b, const uint8_t **o
 	uint32_t raw_len = (uint32_t)(b->len - TL_BLOCK_HDR_LEN);
 	size_t z = 0;
 
-	if (w->level > 0 && w->cctx)
+	if (w->level != 0 && w->cctx)
 		z = ZSTD_compressCCtx(w->cctx, w->zbuf + TL_BLOCK_HDR_LEN, w->zcap,
 				      b->buf + TL_BLOCK_HDR_LEN, raw_len, w->level);
 	if (z > 0 && !ZSTD_isError(z) && z < raw_len) {
@@ -444,7 +444,7 @@ cleanup:
 void tl_writer_set_level(struct tl_writer *w, int level)
 {
 	wait_idle(w);
-	w->level = level < 0 ? 0 : level;
+	w->level = level;
 }
 
 /* A record the reader would reject is refused here, so a file we write is
