@@ -73,6 +73,20 @@ static const struct tl_interval *iv_is(const struct tl_thread *t, size_t i, int 
 	return iv;
 }
 
+/* A thread's totals (of those not 0, the only ones kept) read back as
+ * its intervals add up. */
+static void totals_match(const struct tl_thread *t)
+{
+	for (int st = 0; st < TL_ST_COUNT; st++)
+		assert_int_equal(tl_sum_ns(&t->sum, st), tl_thread_state_ns(t, st, 0, 0));
+	for (int r = 0; r < TL_WHY_COUNT; r++) {
+		struct tl_iv_filter f = { .states = TL_F_BLOCKED, .by_reason = true,
+					  .why = r };
+		assert_int_equal(tl_sum_blocked_ns(&t->sum, r),
+				 r == TL_WHY_NONE ? 0 : tl_thread_sum_ns(t, &f));
+	}
+}
+
 /* ---- tests ---- */
 
 static void test_preempt_vs_block(void **state)
@@ -123,8 +137,12 @@ static void test_preempt_vs_block(void **state)
 	iv_is(b, 4, TL_ST_RUNNING, 40, 50);
 	assert_int_equal(b->sum.futex_waits, 1);
 	assert_int_equal(b->sum.wakeups_received, 1);
-	assert_int_equal(b->sum.ns[TL_ST_RUNNING], D(20));
+	assert_int_equal(tl_sum_ns(&b->sum, TL_ST_RUNNING), D(20));
 	assert_int_equal(tl_sum_blocked_ns(&b->sum, TL_WHY_FUTEX), D(10));
+	assert_int_equal(tl_sum_ns(&a->sum, TL_ST_UNINT), 0);
+	assert_int_equal(tl_sum_blocked_ns(&a->sum, TL_WHY_PIPE), D(10));
+	totals_match(a);
+	totals_match(b);
 
 	struct tl_iv_filter f = { .by_reason = true, .why = TL_WHY_FUTEX,
 				  .by_obj = true, .obj = 0x1000 };
@@ -1011,6 +1029,7 @@ static void test_compact_intervals(void **state)
 	assert_int_equal(tl_series_step(se, se->nsteps - 1).ts, far);
 	assert_int_equal(a->sum.futex_waits, N + 1);
 	assert_int_equal(tl_sum_blocked_ns(&a->sum, TL_WHY_FUTEX), (uint64_t)N * THIRD + D(10));
+	totals_match(a);
 	tl_model_free(m);
 }
 

@@ -172,11 +172,13 @@ struct tl_stack_def {
 
 /* Counters per thread (complete after finish). */
 struct tl_thread_sum {
-	uint64_t ns[TL_ST_COUNT];         /* time in each state */
-	/* Sleeping+Unint time by reason, TL_WHY_NONE's not kept: read with
-	 * tl_sum_blocked_ns (a thread is 8 bytes smaller, of a size that
-	 * then takes a heap chunk 16 bytes smaller) */
-	uint64_t blocked_why_ns[TL_WHY_COUNT - 1];
+	/* Time in each state, then Sleeping+Unint time by reason but
+	 * TL_WHY_NONE (whose time is not kept): read with tl_sum_ns and
+	 * tl_sum_blocked_ns. Only the totals that are not 0 are kept, in that
+	 * order; bit i of `kept` says whether total i is one of them. Most
+	 * threads have 4 or 5 of the 15, and in a recording of many short
+	 * processes all 15 would be most of what a thread costs. */
+	const uint64_t *totals;
 	uint32_t vcsw;            /* voluntary switches (blocked: prev_state != 0) */
 	uint32_t ivcsw;           /* involuntary (preempted: prev_state == 0) */
 	uint32_t wakeups_given;   /* wakeups of other threads (any task) */
@@ -193,13 +195,30 @@ struct tl_thread_sum {
 	uint32_t migrations;
 	uint32_t syscalls;        /* TL_SYS_ENTER records */
 	uint32_t signals_received;/* TL_SIGNAL_DELIVER */
+	uint16_t kept;
 };
+#define TL_SUM_TOTALS (TL_ST_COUNT + TL_WHY_COUNT - 1)
+
+/* Total i of s (i < TL_SUM_TOTALS): 0 when it is not kept. */
+static inline uint64_t tl_sum_total(const struct tl_thread_sum *s, unsigned i)
+{
+	unsigned bit = 1u << i;
+
+	return s->kept & bit ? s->totals[__builtin_popcount(s->kept & (bit - 1))] : 0;
+}
+
+/* A thread's time in state st. */
+static inline uint64_t tl_sum_ns(const struct tl_thread_sum *s, enum tl_state st)
+{
+	return (unsigned)st < TL_ST_COUNT ? tl_sum_total(s, st) : 0;
+}
 
 /* A thread's Sleeping+Unint time blocked for reason r (0 for
  * TL_WHY_NONE, whose time is not kept). */
 static inline uint64_t tl_sum_blocked_ns(const struct tl_thread_sum *s, int r)
 {
-	return r > TL_WHY_NONE && r < TL_WHY_COUNT ? s->blocked_why_ns[r - 1] : 0;
+	return r > TL_WHY_NONE && r < TL_WHY_COUNT ?
+		tl_sum_total(s, TL_ST_COUNT + (unsigned)r - 1) : 0;
 }
 
 #define TL_THR_SNAPSHOT 0x1  /* described by the start snapshot */

@@ -58,6 +58,9 @@ struct thr_live {
 	struct tl_vec ivb, ivck;
 	struct tl_ivat ivend;
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
+	/* time per state and reason so far, as tl_thread_sum counts it:
+	 * only those not 0 are kept once it ends (tl_thr_retire) */
+	uint64_t ns[TL_SUM_TOTALS];
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
 	/* a waking that came while it was Running (see TL_PENDING_WAKE_NS) */
 	bool pend_wake;

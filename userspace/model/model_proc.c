@@ -276,6 +276,30 @@ static const void *arena_seal(struct tl_model *m, struct tl_vec *v, size_t elsz,
 	return p;
 }
 
+/* A thread's totals of time, of those not 0 (struct tl_thread_sum). */
+static void sum_seal(struct tl_model *m, struct thr *t)
+{
+	const uint64_t *ns = t->lv->ns;
+	uint64_t *kept;
+	size_t n = 0;
+
+	_Static_assert(TL_SUM_TOTALS <= 16, "tl_thread_sum.kept has 16 bits");
+	for (unsigned i = 0; i < TL_SUM_TOTALS; i++)
+		n += ns[i] != 0;
+	kept = n ? tl_arena_alloc(&m->arena, n * sizeof(*kept), alignof(uint64_t)) : NULL;
+	if (n && !kept) {
+		m->oom = true;
+		return;
+	}
+	t->pub.sum.totals = kept;
+	for (unsigned i = 0; i < TL_SUM_TOTALS; i++) {
+		if (!ns[i])
+			continue;
+		t->pub.sum.kept |= (uint16_t)(1u << i);
+		*kept++ = ns[i];
+	}
+}
+
 void tl_thr_retire(struct tl_model *m, struct thr *t)
 {
 	struct thr_live *lv = t->lv;
@@ -303,6 +327,7 @@ void tl_thr_retire(struct tl_model *m, struct thr *t)
 	t->pub.nsys = (uint32_t)n;
 	t->pub.offcpu = lv->offcpu.p;
 	t->pub.noffcpu = lv->offcpu.n;
+	sum_seal(m, t);
 	free(lv);
 	t->lv = NULL;
 }
