@@ -1172,7 +1172,8 @@ static void take_step(void *arg, const struct tl_step *s)
 static void test_series_streamed(void **state)
 {
 	(void)state;
-	struct tl_model_opts so = { .proc_series_streamed = true };
+	/* as the exports load: no tree series either, so no series at all */
+	struct tl_model_opts so = { .proc_series_streamed = true, .no_tree_series = true };
 	struct tl_model *full = busy_pair(false, 3000), *str = busy_pair_o(&so, 3000);
 	const struct tl_process *pf = tl_model_find_proc(full, 100, 0);
 	const struct tl_process *ps = tl_model_find_proc(str, 100, 0);
@@ -1183,6 +1184,8 @@ static void test_series_streamed(void **state)
 	assert_non_null(b);
 	assert_true(se->nsteps > 1000 && se->nsteps < 8192);
 	assert_int_equal(tl_proc_series(ps)->nsteps, 0);
+	assert_int_equal(tl_proc_tree_series(ps)->nsteps, 0);
+	assert_true(tl_proc_tree_series(pf)->nsteps > 1000);
 	assert_int_equal(tl_proc_series_each(pf, take_step, a), 0);
 	assert_int_equal(tl_proc_series_each(ps, take_step, b), 0);
 	assert_int_equal(a->n, se->nsteps);

@@ -48,8 +48,8 @@ static void proc_free(struct proc *p)
 	} else {
 		free((void *)p->pub.names);
 	}
-	tl_vec_free(&p->children);
-	struct tl_stepvec *svs[] = { p->steps, p->tree_steps };
+	struct tl_stepvec *svs[] = { p->ser ? p->ser->steps : NULL,
+				     p->ser ? p->ser->tree_steps : NULL };
 	for (size_t i = 0; i < 2; i++) {
 		if (svs[i])
 			tl_sv_free(svs[i]);

@@ -119,19 +119,24 @@ struct proc_live {
 	struct tl_vec maps;          /* struct tl_maps_snap, each owning its maps */
 };
 
+/* A process's series (tl_proc_series, tl_proc_tree_series), made by
+ * tl_model_build_series unless both are left out (tl_model_opts): the
+ * exports of a recording of many short processes keep none. */
+struct proc_series {
+	struct tl_stepvec *steps, *tree_steps; /* of one that is built: one
+						* left out or shared has none */
+	struct tl_series own, tree;
+};
+
 struct proc {
 	struct tl_process pub;       /* first */
 	struct proc *prev_gen;
 	struct proc_live *lv;        /* NULL once published (tl_proc_retire) */
-	struct tl_vec children;      /* made at finish */
 	char *cmdline;
+	struct proc_series *ser;     /* NULL: no series (empty ones) */
+	uint32_t idx;                /* position in tl_model.procs (model_series.c) */
 	bool ended;
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
-	/* made only for a series that is built (tl_model_build_series):
-	 * one left out or shared with another has none */
-	struct tl_stepvec *steps, *tree_steps;
-	struct tl_series series, tree_series;
-	size_t idx;                  /* position in tl_model.procs (tl_model_build_series.c) */
 };
 
 /* Distinct blocking reasons (model_block.c): block id i (tl_block.id,

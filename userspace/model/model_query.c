@@ -274,14 +274,21 @@ const struct tl_mark *tl_model_mark(const struct tl_model *m, size_t i)
 	return i < m->marks.n ? VEC_AT(m->marks, struct tl_mark, i) : NULL;
 }
 
+/* The series of a process that has none (both left out): empty. */
+static const struct tl_series no_series;
+
 const struct tl_series *tl_proc_series(const struct tl_process *p)
 {
-	return &((const struct proc *)p)->series;
+	const struct proc_series *ser = ((const struct proc *)p)->ser;
+
+	return ser ? &ser->own : &no_series;
 }
 
 const struct tl_series *tl_proc_tree_series(const struct tl_process *p)
 {
-	return &((const struct proc *)p)->tree_series;
+	const struct proc_series *ser = ((const struct proc *)p)->ser;
+
+	return ser ? &ser->tree : &no_series;
 }
 
 const struct tl_series *tl_model_series(const struct tl_model *m)
