@@ -407,10 +407,11 @@ static void test_loss_in_the_middle(void **state)
 	tl_model_free(m);
 }
 
-static void test_pid_reuse(void **state)
+/* keep: the fork and exit edges are kept (else only counted) */
+static void pid_reuse(bool keep)
 {
-	(void)state;
-	struct tl_model *m = tl_model_new(NULL);
+	struct tl_model_opts o = { .no_task_edges = !keep };
+	struct tl_model *m = tl_model_new(&o);
 	put(m, TR_SNAP(.ts = MS(0), .tid = 800, .pid = 800, .on_cpu = true,
 		       .comm = "shell"));
 	spawn(m, (struct tr_newtask){ .ts = MS(5), .tid = 800, .pid = 800,
@@ -452,12 +453,23 @@ static void test_pid_reuse(void **state)
 	iv_is(t0, 0, TL_ST_RUNNABLE, 5, 6);
 	assert_int_equal(tl_thread_iv(t0, 0).cause, TL_RUN_NEW);
 	iv_is(t1, 1, TL_ST_RUNNING, 21, 25);
-	assert_int_equal(tl_proc_nforks(m, tl_model_find_proc(m, 800, 0)), 2);
+	assert_int_equal(tl_proc_nforks(m, tl_model_find_proc(m, 800, 0)), keep ? 2 : 0);
 	assert_int_equal(tl_model_nforks(m), 2); /* newtask + fork merged */
-	assert_false(tl_model_fork(m, 0)->thread);
+	assert_int_equal(tl_model_nexits(m), 2);
+	if (keep)
+		assert_false(tl_model_fork(m, 0)->thread);
+	else
+		assert_null(tl_model_fork(m, 0));
 	assert_int_equal(thr(m, 800)->sum.forks, 2);
 	assert_null(tl_model_find_proc(m, 801, MS(15)));
 	tl_model_free(m);
+}
+
+static void test_pid_reuse(void **state)
+{
+	(void)state;
+	pid_reuse(true);
+	pid_reuse(false); /* the same model, the edges only counted */
 }
 
 static void test_exec_in_multithreaded(void **state)
@@ -816,10 +828,11 @@ static void test_tree_parallelism(void **state)
 
 /* Zombie intervals: reaped when an exiting child wakes its parent blocked
  * in wait4, or when a later wait finds the child already dead. */
-static void test_reaping(void **state)
+/* keep: the exit edges are kept (else only counted) */
+static void reaping(bool keep)
 {
-	(void)state;
-	struct tl_model *m = tl_model_new(NULL);
+	struct tl_model_opts o = { .no_task_edges = !keep };
+	struct tl_model *m = tl_model_new(&o);
 	struct tl_wait w = { 0 };
 
 	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true,
@@ -872,9 +885,21 @@ static void test_reaping(void **state)
 	/* no new thread from the exited child's last moments */
 	assert_int_equal(tl_model_nthreads(m), 3);
 	const struct tl_exit_ev *x = tl_model_exit(m, 0);
-	assert_int_equal(x->reaped_ts, MS(10.1));
-	assert_int_equal(x->reaper_tid, 100);
+	if (keep) {
+		assert_int_equal(x->reaped_ts, MS(10.1));
+		assert_int_equal(x->reaper_tid, 100);
+	} else {
+		assert_null(x);
+		assert_int_equal(tl_model_nexits(m), 2);
+	}
 	tl_model_free(m);
+}
+
+static void test_reaping(void **state)
+{
+	(void)state;
+	reaping(true);
+	reaping(false);
 }
 
 /* Without --all only traced processes get threads; with it every task. */

@@ -427,6 +427,12 @@ struct tl_model_opts {
 	 * shrinks as the caller's own structures grow. An edge read past is
 	 * gone (so is tl_model_count_wakeups' and tl_model_check's walk). */
 	bool wakeup_edges_read_once;
+	/* count fork, exit and signal edges (tl_model_nforks, tl_model_nexits,
+	 * tl_model_nsignals) without keeping them: tl_model_fork, tl_model_exit,
+	 * tl_model_signal and tl_proc_nforks have none to read. 40 to 48 bytes
+	 * an edge; a recording of many short processes has a fork and an exit
+	 * edge for every thread. */
+	bool no_task_edges;
 	/* keep only the totals (tl_series.sum) of a series of more than
 	 * ~136 steps (the size of the totals), added up as it is built: for a caller that asks
 	 * only for whole-span statistics (8 bytes a step, ~1 per record in
@@ -590,6 +596,8 @@ struct tl_wakeup_ev tl_model_wakeup(const struct tl_model *m, size_t i);
 /* Wakeups from waker to wakee in [t0, t1] (0 = any TID; t1 = 0: no window). */
 size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
 			      uint32_t wakee, uint64_t t0, uint64_t t1);
+/* Fork, exit and signal edges: counted whether kept or not (no_task_edges),
+ * read while kept (i < the count; NULL past the end). */
 size_t tl_model_nforks(const struct tl_model *m);
 const struct tl_fork_ev *tl_model_fork(const struct tl_model *m, size_t i);
 size_t tl_model_nexits(const struct tl_model *m);

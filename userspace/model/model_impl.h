@@ -71,7 +71,8 @@ struct thr_live {
 	/* a syscall entered and not yet exited; whether it blocked */
 	bool in_sys, sys_blocked;
 	struct tl_syscall cur_sys;
-	/* fork edge index + 1 of its creation, to merge TL_NEWTASK/TL_FORK */
+	/* fork edge index + 1 of its creation (counted when not kept), to
+	 * merge TL_NEWTASK/TL_FORK */
 	size_t fork_edge;
 };
 
@@ -189,6 +190,7 @@ struct tl_model {
 	struct iv_read *iv_read;        /* IV_READ_SLOTS, made at the first read */
 	size_t nwakeups;                /* kept or not (no_wakeup_edges) */
 	struct tl_vec forks, exits, signals, losses, marks;
+	size_t nforks, nexits, nsignals; /* kept or not (no_task_edges) */
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
 	uint64_t cpu_switch_ts[TL_CPU_SLOTS]; /* last switch reported there */
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
@@ -230,6 +232,16 @@ static inline void *model_push_uninit(struct tl_model *m, struct tl_vec *v, size
 	if (!e)
 		m->oom = true;
 	return e;
+}
+
+/* Appends a fork, exit or signal edge to v, counting it in *n, kept or
+ * not: NULL when it is not kept (no_task_edges), or out of memory (then
+ * the model is marked so); the caller fills it whole. */
+static inline void *model_edge_push(struct tl_model *m, struct tl_vec *v, size_t *n,
+				    size_t elsz)
+{
+	(*n)++;
+	return m->o.no_task_edges ? NULL : model_push_uninit(m, v, elsz);
 }
 
 /* Appends a zeroed element to an array already published (of its exact
