@@ -93,7 +93,7 @@ static void link_children(struct tl_model *m)
 
 	for (size_t i = 0; i < m->procs.n; i++)
 		if (ps[i]->pub.parent)
-			((struct proc *)ps[i]->pub.parent)->pub.nchildren++;
+			ps[i]->pub.parent->nchildren++;
 	for (size_t i = 0; i < m->procs.n; i++) {
 		struct tl_process *p = &ps[i]->pub;
 		if (!p->nchildren)
@@ -104,7 +104,7 @@ static void link_children(struct tl_model *m)
 		p->nchildren = 0;
 	}
 	for (size_t i = 0; i < m->procs.n; i++) {
-		struct tl_process *pp = (struct tl_process *)ps[i]->pub.parent;
+		struct tl_process *pp = ps[i]->pub.parent;
 		if (pp && pp->children)
 			((struct tl_process **)pp->children)[pp->nchildren++] = &ps[i]->pub;
 	}
