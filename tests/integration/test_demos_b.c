@@ -371,7 +371,7 @@ static void test_python_gil(void **state)
 		const struct tl_thread *t = r.root->threads[i];
 		const struct tl_interval *iv;
 
-		if (t->tid == r.root->pid || t->sum.ns[TL_ST_RUNNING] < TH_MS(100))
+		if (t->tid == r.root->pid || tl_sum_ns(&t->sum, TL_ST_RUNNING) < TH_MS(100))
 			continue;
 		workers++;
 		iv = dc_longest_blocked(t, TL_WHY_FUTEX);

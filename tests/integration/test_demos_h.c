@@ -133,7 +133,7 @@ static void test_h2_states(void **state)
 	assert_true(preemptions_by(w, hog->tid) >= 1);
 	/* all four states on the one track */
 	for (int s = TL_ST_RUNNING; s <= TL_ST_UNINT; s++)
-		assert_true(w->sum.ns[s] > 0);
+		assert_true(tl_sum_ns(&w->sum, s) > 0);
 	th_free(&r);
 }
 

@@ -282,7 +282,7 @@ static void check_times(const struct tpc *c, const struct tl_thread *t,
 	if (verbose)
 		printf("  %-7u %-16s", t->tid, tl_thread_name(t));
 	for (int s = TL_ST_RUNNING; s < TL_ST_COUNT; s++) {
-		uint64_t want = first > t->start ? model_ns_from(t, s, first) : t->sum.ns[s];
+		uint64_t want = first > t->start ? model_ns_from(t, s, first) : tl_sum_ns(&t->sum, s);
 		uint64_t got = pf[s];
 		uint64_t diff = got > want ? got - want : want - got;
 
@@ -445,7 +445,7 @@ static void check_tracks(const struct tpc *c)
 	for (size_t i = 0; i < tl_model_nthreads(m) && !blocked; i++) {
 		const struct tl_thread *t = tl_model_thread(m, i);
 
-		blocked = t->sum.ns[TL_ST_SLEEPING] + t->sum.ns[TL_ST_UNINT] > 0;
+		blocked = tl_sum_ns(&t->sum, TL_ST_SLEEPING) + tl_sum_ns(&t->sum, TL_ST_UNINT) > 0;
 	}
 	if (blocked && tp_int(&c->q[Q_TRACKS], 0, 0) == 0)
 		fail_msg("no blocking slice on any thread track");

@@ -73,6 +73,20 @@ static const struct tl_interval *iv_is(const struct tl_thread *t, size_t i, int 
 	return iv;
 }
 
+/* A thread's totals (of those not 0, the only ones kept) read back as
+ * its intervals add up. */
+static void totals_match(const struct tl_thread *t)
+{
+	for (int st = 0; st < TL_ST_COUNT; st++)
+		assert_int_equal(tl_sum_ns(&t->sum, st), tl_thread_state_ns(t, st, 0, 0));
+	for (int r = 0; r < TL_WHY_COUNT; r++) {
+		struct tl_iv_filter f = { .states = TL_F_BLOCKED, .by_reason = true,
+					  .why = r };
+		assert_int_equal(tl_sum_blocked_ns(&t->sum, r),
+				 r == TL_WHY_NONE ? 0 : tl_thread_sum_ns(t, &f));
+	}
+}
+
 /* ---- tests ---- */
 
 static void test_preempt_vs_block(void **state)
@@ -123,8 +137,12 @@ static void test_preempt_vs_block(void **state)
 	iv_is(b, 4, TL_ST_RUNNING, 40, 50);
 	assert_int_equal(b->sum.futex_waits, 1);
 	assert_int_equal(b->sum.wakeups_received, 1);
-	assert_int_equal(b->sum.ns[TL_ST_RUNNING], D(20));
+	assert_int_equal(tl_sum_ns(&b->sum, TL_ST_RUNNING), D(20));
 	assert_int_equal(tl_sum_blocked_ns(&b->sum, TL_WHY_FUTEX), D(10));
+	assert_int_equal(tl_sum_ns(&a->sum, TL_ST_UNINT), 0);
+	assert_int_equal(tl_sum_blocked_ns(&a->sum, TL_WHY_PIPE), D(10));
+	totals_match(a);
+	totals_match(b);
 
 	struct tl_iv_filter f = { .by_reason = true, .why = TL_WHY_FUTEX,
 				  .by_obj = true, .obj = 0x1000 };
@@ -389,10 +407,11 @@ static void test_loss_in_the_middle(void **state)
 	tl_model_free(m);
 }
 
-static void test_pid_reuse(void **state)
+/* keep: the fork and exit edges are kept (else only counted) */
+static void pid_reuse(bool keep)
 {
-	(void)state;
-	struct tl_model *m = tl_model_new(NULL);
+	struct tl_model_opts o = { .no_task_edges = !keep };
+	struct tl_model *m = tl_model_new(&o);
 	put(m, TR_SNAP(.ts = MS(0), .tid = 800, .pid = 800, .on_cpu = true,
 		       .comm = "shell"));
 	spawn(m, (struct tr_newtask){ .ts = MS(5), .tid = 800, .pid = 800,
@@ -434,12 +453,23 @@ static void test_pid_reuse(void **state)
 	iv_is(t0, 0, TL_ST_RUNNABLE, 5, 6);
 	assert_int_equal(tl_thread_iv(t0, 0).cause, TL_RUN_NEW);
 	iv_is(t1, 1, TL_ST_RUNNING, 21, 25);
-	assert_int_equal(tl_proc_nforks(m, tl_model_find_proc(m, 800, 0)), 2);
+	assert_int_equal(tl_proc_nforks(m, tl_model_find_proc(m, 800, 0)), keep ? 2 : 0);
 	assert_int_equal(tl_model_nforks(m), 2); /* newtask + fork merged */
-	assert_false(tl_model_fork(m, 0)->thread);
+	assert_int_equal(tl_model_nexits(m), 2);
+	if (keep)
+		assert_false(tl_model_fork(m, 0)->thread);
+	else
+		assert_null(tl_model_fork(m, 0));
 	assert_int_equal(thr(m, 800)->sum.forks, 2);
 	assert_null(tl_model_find_proc(m, 801, MS(15)));
 	tl_model_free(m);
+}
+
+static void test_pid_reuse(void **state)
+{
+	(void)state;
+	pid_reuse(true);
+	pid_reuse(false); /* the same model, the edges only counted */
 }
 
 static void test_exec_in_multithreaded(void **state)
@@ -798,10 +828,11 @@ static void test_tree_parallelism(void **state)
 
 /* Zombie intervals: reaped when an exiting child wakes its parent blocked
  * in wait4, or when a later wait finds the child already dead. */
-static void test_reaping(void **state)
+/* keep: the exit edges are kept (else only counted) */
+static void reaping(bool keep)
 {
-	(void)state;
-	struct tl_model *m = tl_model_new(NULL);
+	struct tl_model_opts o = { .no_task_edges = !keep };
+	struct tl_model *m = tl_model_new(&o);
 	struct tl_wait w = { 0 };
 
 	put(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .on_cpu = true,
@@ -854,9 +885,21 @@ static void test_reaping(void **state)
 	/* no new thread from the exited child's last moments */
 	assert_int_equal(tl_model_nthreads(m), 3);
 	const struct tl_exit_ev *x = tl_model_exit(m, 0);
-	assert_int_equal(x->reaped_ts, MS(10.1));
-	assert_int_equal(x->reaper_tid, 100);
+	if (keep) {
+		assert_int_equal(x->reaped_ts, MS(10.1));
+		assert_int_equal(x->reaper_tid, 100);
+	} else {
+		assert_null(x);
+		assert_int_equal(tl_model_nexits(m), 2);
+	}
 	tl_model_free(m);
+}
+
+static void test_reaping(void **state)
+{
+	(void)state;
+	reaping(true);
+	reaping(false);
 }
 
 /* Without --all only traced processes get threads; with it every task. */
@@ -1011,6 +1054,7 @@ static void test_compact_intervals(void **state)
 	assert_int_equal(tl_series_step(se, se->nsteps - 1).ts, far);
 	assert_int_equal(a->sum.futex_waits, N + 1);
 	assert_int_equal(tl_sum_blocked_ns(&a->sum, TL_WHY_FUTEX), (uint64_t)N * THIRD + D(10));
+	totals_match(a);
 	tl_model_free(m);
 }
 
@@ -1153,7 +1197,8 @@ static void take_step(void *arg, const struct tl_step *s)
 static void test_series_streamed(void **state)
 {
 	(void)state;
-	struct tl_model_opts so = { .proc_series_streamed = true };
+	/* as the exports load: no tree series either, so no series at all */
+	struct tl_model_opts so = { .proc_series_streamed = true, .no_tree_series = true };
 	struct tl_model *full = busy_pair(false, 3000), *str = busy_pair_o(&so, 3000);
 	const struct tl_process *pf = tl_model_find_proc(full, 100, 0);
 	const struct tl_process *ps = tl_model_find_proc(str, 100, 0);
@@ -1164,6 +1209,8 @@ static void test_series_streamed(void **state)
 	assert_non_null(b);
 	assert_true(se->nsteps > 1000 && se->nsteps < 8192);
 	assert_int_equal(tl_proc_series(ps)->nsteps, 0);
+	assert_int_equal(tl_proc_tree_series(ps)->nsteps, 0);
+	assert_true(tl_proc_tree_series(pf)->nsteps > 1000);
 	assert_int_equal(tl_proc_series_each(pf, take_step, a), 0);
 	assert_int_equal(tl_proc_series_each(ps, take_step, b), 0);
 	assert_int_equal(a->n, se->nsteps);

@@ -155,8 +155,8 @@ static void test_model_numbers(void **state)
 
 	assert_int_equal(f->lr.status, TL_READ_END);
 	assert_non_null(main_t);
-	assert_int_equal(main_t->sum.ns[TL_ST_RUNNING], 30000000);
-	assert_int_equal(main_t->sum.ns[TL_ST_RUNNABLE], 20000000);
+	assert_int_equal(tl_sum_ns(&main_t->sum, TL_ST_RUNNING), 30000000);
+	assert_int_equal(tl_sum_ns(&main_t->sum, TL_ST_RUNNABLE), 20000000);
 	assert_int_equal(tl_sum_blocked_ns(&main_t->sum, TL_WHY_FUTEX), 50000000);
 	struct tl_par_stats s;
 	assert_int_equal(tl_proc_par_stats(tl_model_find_proc(f->m, 100, 0), 0, 0, &s), 0);
@@ -399,7 +399,7 @@ static void test_truncated_and_corrupt(void **state)
 	/* the first block is intact: main and its futex wait are there */
 	const struct tl_thread *m100 = tl_model_find_thread(f.m, 100, 0);
 	assert_non_null(m100);
-	assert_int_equal(m100->sum.ns[TL_ST_RUNNING], 30000000);
+	assert_int_equal(tl_sum_ns(&m100->sum, TL_ST_RUNNING), 30000000);
 	/* the child was forked in the first block; its exit is lost */
 	const struct tl_process *c110 = tl_model_find_proc(f.m, 110, 0);
 	assert_non_null(c110);

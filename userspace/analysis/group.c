@@ -25,8 +25,8 @@ void tl_name_pattern(const char *name, char out[TL_PATTERN_LEN])
 
 uint64_t tl_thread_wait_ns(const struct tl_thread *t)
 {
-	return t->sum.ns[TL_ST_RUNNABLE] + t->sum.ns[TL_ST_SLEEPING] +
-	       t->sum.ns[TL_ST_UNINT];
+	return tl_sum_ns(&t->sum, TL_ST_RUNNABLE) + tl_sum_ns(&t->sum, TL_ST_SLEEPING) +
+	       tl_sum_ns(&t->sum, TL_ST_UNINT);
 }
 
 struct keyed {
@@ -46,7 +46,7 @@ static void join(struct tl_thread_group *g, const struct tl_thread *t)
 {
 	g->n++;
 	for (int s = 0; s < TL_ST_COUNT; s++)
-		g->ns[s] += t->sum.ns[s];
+		g->ns[s] += tl_sum_ns(&t->sum, s);
 	if (!g->worst || tl_thread_wait_ns(t) > tl_thread_wait_ns(g->worst))
 		g->worst = t;
 }

@@ -259,9 +259,11 @@ static int run(struct args *a, const char *prog)
 	 * MiB per million records of a futex-heavy recording */
 	struct tl_load_hooks h = { .blocking_syscalls_only = true,
 				   /* nor the whole trace's parallelism, nor
-				    * wakeups one by one (their count is kept) */
+				    * wakeups, forks, exits and signals one by
+				    * one (their counts are kept) */
 				   .no_trace_series = true,
 				   .no_wakeup_edges = true,
+				   .no_task_edges = true,
 				   /* parallelism: whole-life figures only */
 				   .series_totals_only = true };
 	struct tl_model *m = NULL;

@@ -106,6 +106,9 @@ static int load_and_write(struct run *x, const char *recording, struct tl_export
 		.proc_series_streamed = true,
 		/* the flows read the wakeup edges once (perfetto_flows.c) */
 		.wakeup_edges_read_once = true,
+		/* processes and threads come from the records (perfetto_proc.c)
+		 * and the model's threads: no fork, exit or signal edge */
+		.no_task_edges = true,
 		.begin = begin,
 		.record = record,
 		.arg = x,
@@ -171,11 +174,12 @@ int tl_export_json_path(const char *recording, const char *out, char *err,
 			size_t errlen)
 {
 	/* what the JSON trace draws: the syscalls a thread blocked in, each
-	 * process's own series (streamed), no wakeup edge */
+	 * process's own series (streamed), no wakeup, fork, exit or signal
+	 * edge */
 	struct tl_load_hooks h = { .blocking_syscalls_only = true,
 				   .no_trace_series = true, .no_tree_series = true,
 				   .proc_series_streamed = true,
-				   .no_wakeup_edges = true };
+				   .no_wakeup_edges = true, .no_task_edges = true };
 	struct tl_model *m = NULL;
 	struct tl_load_result res;
 	FILE *f;

@@ -42,6 +42,7 @@ static struct tl_model *new_model(const struct tl_rec_info *info,
 	o.no_trace_series = h && h->no_trace_series;
 	o.no_tree_series = h && h->no_tree_series;
 	o.no_wakeup_edges = h && h->no_wakeup_edges;
+	o.no_task_edges = h && h->no_task_edges;
 	o.series_totals_only = h && h->series_totals_only;
 	o.proc_series_streamed = h && h->proc_series_streamed;
 	o.wakeup_edges_read_once = h && h->wakeup_edges_read_once;

@@ -28,7 +28,7 @@ struct tl_load_hooks {
 	/* The export draws only the syscalls a thread blocked in. */
 	bool blocking_syscalls_only;
 	/* Series and edges the caller never asks for (tl_model_opts). */
-	bool no_trace_series, no_tree_series, no_wakeup_edges;
+	bool no_trace_series, no_tree_series, no_wakeup_edges, no_task_edges;
 	bool series_totals_only, proc_series_streamed;
 	bool wakeup_edges_read_once;     /* how it reads the edges */
 	/* Called once the header is read, before any record; a non-zero

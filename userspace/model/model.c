@@ -48,8 +48,8 @@ static void proc_free(struct proc *p)
 	} else {
 		free((void *)p->pub.names);
 	}
-	tl_vec_free(&p->children);
-	struct tl_stepvec *svs[] = { p->steps, p->tree_steps };
+	struct tl_stepvec *svs[] = { p->ser ? p->ser->steps : NULL,
+				     p->ser ? p->ser->tree_steps : NULL };
 	for (size_t i = 0; i < 2; i++) {
 		if (svs[i])
 			tl_sv_free(svs[i]);
@@ -382,32 +382,39 @@ static int on_sys_exit(struct tl_model *m, const struct tl_sys_exit *e)
 	return m->oom ? -ENOMEM : 0;
 }
 
+/* The edge of a TL_SIGNAL_GEN or TL_SIGNAL_DELIVER record. */
+static struct tl_signal_ev signal_ev(const struct tl_hdr *h)
+{
+	struct tl_signal_ev e = { .ts = h->ts, .sender = h->tid, .sender_pid = h->tgid };
+
+	if (h->type == TL_SIGNAL_GEN) {
+		const struct tl_signal_gen *g = (const void *)h;
+		e.target = g->tid;
+		e.target_pid = g->tgid;
+		e.sig = g->sig;
+		e.code = g->code;
+		e.result = g->result;
+		return e;
+	}
+	const struct tl_signal_deliver *d = (const void *)h;
+	e.target = h->tid;
+	e.target_pid = h->tgid;
+	e.sig = d->sig;
+	e.code = d->code;
+	e.delivered = true;
+	e.handler = d->handler;
+	return e;
+}
+
 static int on_signal(struct tl_model *m, const struct tl_hdr *h)
 {
 	tl_model_observe_current(m, h);
-	struct tl_signal_ev *e = model_push(m, &m->signals, sizeof(*e));
-	if (!e)
+	struct tl_signal_ev *e = model_edge_push(m, &m->signals, &m->nsignals, sizeof(*e));
+	if (e)
+		*e = signal_ev(h);
+	if (m->oom)
 		return -ENOMEM;
-	e->ts = h->ts;
-	e->sender = h->tid;
-	e->sender_pid = h->tgid;
-	if (h->type == TL_SIGNAL_GEN) {
-		const struct tl_signal_gen *g = (const void *)h;
-		e->target = g->tid;
-		e->target_pid = g->tgid;
-		e->sig = g->sig;
-		e->code = g->code;
-		e->result = g->result;
-		return 0;
-	}
-	const struct tl_signal_deliver *d = (const void *)h;
-	e->target = h->tid;
-	e->target_pid = h->tgid;
-	e->sig = d->sig;
-	e->code = d->code;
-	e->delivered = true;
-	e->handler = d->handler;
-	struct thr *t = tl_thr_find(m, h->tid);
+	struct thr *t = h->type == TL_SIGNAL_DELIVER ? tl_thr_find(m, h->tid) : NULL;
 	if (t)
 		t->pub.sum.signals_received++;
 	return 0;

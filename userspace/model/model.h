@@ -172,11 +172,13 @@ struct tl_stack_def {
 
 /* Counters per thread (complete after finish). */
 struct tl_thread_sum {
-	uint64_t ns[TL_ST_COUNT];         /* time in each state */
-	/* Sleeping+Unint time by reason, TL_WHY_NONE's not kept: read with
-	 * tl_sum_blocked_ns (a thread is 8 bytes smaller, of a size that
-	 * then takes a heap chunk 16 bytes smaller) */
-	uint64_t blocked_why_ns[TL_WHY_COUNT - 1];
+	/* Time in each state, then Sleeping+Unint time by reason but
+	 * TL_WHY_NONE (whose time is not kept): read with tl_sum_ns and
+	 * tl_sum_blocked_ns. Only the totals that are not 0 are kept, in that
+	 * order; bit i of `kept` says whether total i is one of them. Most
+	 * threads have 4 or 5 of the 15, and in a recording of many short
+	 * processes all 15 would be most of what a thread costs. */
+	const uint64_t *totals;
 	uint32_t vcsw;            /* voluntary switches (blocked: prev_state != 0) */
 	uint32_t ivcsw;           /* involuntary (preempted: prev_state == 0) */
 	uint32_t wakeups_given;   /* wakeups of other threads (any task) */
@@ -193,13 +195,30 @@ struct tl_thread_sum {
 	uint32_t migrations;
 	uint32_t syscalls;        /* TL_SYS_ENTER records */
 	uint32_t signals_received;/* TL_SIGNAL_DELIVER */
+	uint16_t kept;
 };
+#define TL_SUM_TOTALS (TL_ST_COUNT + TL_WHY_COUNT - 1)
+
+/* Total i of s (i < TL_SUM_TOTALS): 0 when it is not kept. */
+static inline uint64_t tl_sum_total(const struct tl_thread_sum *s, unsigned i)
+{
+	unsigned bit = 1u << i;
+
+	return s->kept & bit ? s->totals[__builtin_popcount(s->kept & (bit - 1))] : 0;
+}
+
+/* A thread's time in state st. */
+static inline uint64_t tl_sum_ns(const struct tl_thread_sum *s, enum tl_state st)
+{
+	return (unsigned)st < TL_ST_COUNT ? tl_sum_total(s, st) : 0;
+}
 
 /* A thread's Sleeping+Unint time blocked for reason r (0 for
  * TL_WHY_NONE, whose time is not kept). */
 static inline uint64_t tl_sum_blocked_ns(const struct tl_thread_sum *s, int r)
 {
-	return r > TL_WHY_NONE && r < TL_WHY_COUNT ? s->blocked_why_ns[r - 1] : 0;
+	return r > TL_WHY_NONE && r < TL_WHY_COUNT ?
+		tl_sum_total(s, TL_ST_COUNT + (unsigned)r - 1) : 0;
 }
 
 #define TL_THR_SNAPSHOT 0x1  /* described by the start snapshot */
@@ -408,6 +427,12 @@ struct tl_model_opts {
 	 * shrinks as the caller's own structures grow. An edge read past is
 	 * gone (so is tl_model_count_wakeups' and tl_model_check's walk). */
 	bool wakeup_edges_read_once;
+	/* count fork, exit and signal edges (tl_model_nforks, tl_model_nexits,
+	 * tl_model_nsignals) without keeping them: tl_model_fork, tl_model_exit,
+	 * tl_model_signal and tl_proc_nforks have none to read. 40 to 48 bytes
+	 * an edge; a recording of many short processes has a fork and an exit
+	 * edge for every thread. */
+	bool no_task_edges;
 	/* keep only the totals (tl_series.sum) of a series of more than
 	 * ~136 steps (the size of the totals), added up as it is built: for a caller that asks
 	 * only for whole-span statistics (8 bytes a step, ~1 per record in
@@ -571,6 +596,8 @@ struct tl_wakeup_ev tl_model_wakeup(const struct tl_model *m, size_t i);
 /* Wakeups from waker to wakee in [t0, t1] (0 = any TID; t1 = 0: no window). */
 size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
 			      uint32_t wakee, uint64_t t0, uint64_t t1);
+/* Fork, exit and signal edges: counted whether kept or not (no_task_edges),
+ * read while kept (i < the count; NULL past the end). */
 size_t tl_model_nforks(const struct tl_model *m);
 const struct tl_fork_ev *tl_model_fork(const struct tl_model *m, size_t i);
 size_t tl_model_nexits(const struct tl_model *m);

@@ -4,6 +4,7 @@
  * then the parallelism/concurrency series (tl_model_build_series.c).
  */
 #include <errno.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,6 @@ static void link_proc(struct tl_model *m, struct proc *p, uint64_t end)
 		if (pp && !under(&pp->pub, &p->pub))
 			p->pub.parent = &pp->pub;
 	}
-	if (p->pub.parent) {
-		struct proc *pp = (struct proc *)p->pub.parent;
-		struct tl_process **c = model_push(m, &pp->children, sizeof(*c));
-		if (c)
-			*c = &p->pub;
-	}
 	if (!p->pub.nnames) {
 		/* no leader seen: the PID's last known comm, else any thread's */
 		struct comm_ent *ce = model_comm(m, p->pub.pid);
@@ -90,12 +85,29 @@ static void link_proc(struct tl_model *m, struct proc *p, uint64_t end)
 	}
 }
 
-static void publish_proc(struct proc *p)
+/* Every process's children, in the order of m->procs (first seen), in
+ * arrays of their exact size: counted, then filled. */
+static void link_children(struct tl_model *m)
 {
-	tl_vec_shrink(&p->children, sizeof(struct tl_process *));
-	p->pub.cmdline = p->cmdline ? p->cmdline : "";
-	p->pub.children = p->children.p;
-	p->pub.nchildren = p->children.n;
+	struct proc **ps = m->procs.p;
+
+	for (size_t i = 0; i < m->procs.n; i++)
+		if (ps[i]->pub.parent)
+			ps[i]->pub.parent->nchildren++;
+	for (size_t i = 0; i < m->procs.n; i++) {
+		struct tl_process *p = &ps[i]->pub;
+		if (!p->nchildren)
+			continue;
+		p->children = tl_arena_alloc(&m->arena, p->nchildren * sizeof(*p->children),
+					     alignof(struct tl_process *));
+		m->oom |= !p->children;
+		p->nchildren = 0;
+	}
+	for (size_t i = 0; i < m->procs.n; i++) {
+		struct tl_process *pp = ps[i]->pub.parent;
+		if (pp && pp->children)
+			((struct tl_process **)pp->children)[pp->nchildren++] = &ps[i]->pub;
+	}
 }
 
 int tl_model_close_open(struct tl_model *m, uint64_t end)
@@ -111,10 +123,11 @@ int tl_model_close_open(struct tl_model *m, uint64_t end)
 	}
 	for (size_t i = 0; i < m->procs.n; i++)
 		tl_proc_retire(m, ps[i]);
-	for (size_t i = 0; i < m->procs.n; i++)
+	for (size_t i = 0; i < m->procs.n; i++) {
 		link_proc(m, ps[i], end);
-	for (size_t i = 0; i < m->procs.n; i++)
-		publish_proc(ps[i]);
+		ps[i]->pub.cmdline = ps[i]->cmdline ? ps[i]->cmdline : "";
+	}
+	link_children(m);
 	if (m->oom)
 		return -ENOMEM;
 	return tl_model_build_series(m, end);

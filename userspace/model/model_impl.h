@@ -58,6 +58,9 @@ struct thr_live {
 	struct tl_vec ivb, ivck;
 	struct tl_ivat ivend;
 	struct tl_interval cur;      /* the open interval (cur.end unused) */
+	/* time per state and reason so far, as tl_thread_sum counts it:
+	 * only those not 0 are kept once it ends (tl_thr_retire) */
+	uint64_t ns[TL_SUM_TOTALS];
 	uint64_t awake_since;        /* start of its Running/Runnable stretch */
 	/* a waking that came while it was Running (see TL_PENDING_WAKE_NS) */
 	bool pend_wake;
@@ -68,7 +71,8 @@ struct thr_live {
 	/* a syscall entered and not yet exited; whether it blocked */
 	bool in_sys, sys_blocked;
 	struct tl_syscall cur_sys;
-	/* fork edge index + 1 of its creation, to merge TL_NEWTASK/TL_FORK */
+	/* fork edge index + 1 of its creation (counted when not kept), to
+	 * merge TL_NEWTASK/TL_FORK */
 	size_t fork_edge;
 };
 
@@ -116,19 +120,24 @@ struct proc_live {
 	struct tl_vec maps;          /* struct tl_maps_snap, each owning its maps */
 };
 
+/* A process's series (tl_proc_series, tl_proc_tree_series), made by
+ * tl_model_build_series unless both are left out (tl_model_opts): the
+ * exports of a recording of many short processes keep none. */
+struct proc_series {
+	struct tl_stepvec *steps, *tree_steps; /* of one that is built: one
+						* left out or shared has none */
+	struct tl_series own, tree;
+};
+
 struct proc {
 	struct tl_process pub;       /* first */
 	struct proc *prev_gen;
 	struct proc_live *lv;        /* NULL once published (tl_proc_retire) */
-	struct tl_vec children;      /* made at finish */
 	char *cmdline;
+	struct proc_series *ser;     /* NULL: no series (empty ones) */
+	uint32_t idx;                /* position in tl_model.procs (model_series.c) */
 	bool ended;
 	bool reap_exact;             /* reaped_ts from a traced wait4 result */
-	/* made only for a series that is built (tl_model_build_series):
-	 * one left out or shared with another has none */
-	struct tl_stepvec *steps, *tree_steps;
-	struct tl_series series, tree_series;
-	size_t idx;                  /* position in tl_model.procs (tl_model_build_series.c) */
 };
 
 /* Distinct blocking reasons (model_block.c): block id i (tl_block.id,
@@ -181,6 +190,7 @@ struct tl_model {
 	struct iv_read *iv_read;        /* IV_READ_SLOTS, made at the first read */
 	size_t nwakeups;                /* kept or not (no_wakeup_edges) */
 	struct tl_vec forks, exits, signals, losses, marks;
+	size_t nforks, nexits, nsignals; /* kept or not (no_task_edges) */
 	uint32_t cpu_curr[TL_CPU_SLOTS];   /* TID believed on each CPU, 0 none */
 	uint64_t cpu_switch_ts[TL_CPU_SLOTS]; /* last switch reported there */
 	uint64_t loss_prev_ts[TL_CPU_SLOTS];
@@ -222,6 +232,16 @@ static inline void *model_push_uninit(struct tl_model *m, struct tl_vec *v, size
 	if (!e)
 		m->oom = true;
 	return e;
+}
+
+/* Appends a fork, exit or signal edge to v, counting it in *n, kept or
+ * not: NULL when it is not kept (no_task_edges), or out of memory (then
+ * the model is marked so); the caller fills it whole. */
+static inline void *model_edge_push(struct tl_model *m, struct tl_vec *v, size_t *n,
+				    size_t elsz)
+{
+	(*n)++;
+	return m->o.no_task_edges ? NULL : model_push_uninit(m, v, elsz);
 }
 
 /* Appends a zeroed element to an array already published (of its exact

@@ -276,6 +276,30 @@ static const void *arena_seal(struct tl_model *m, struct tl_vec *v, size_t elsz,
 	return p;
 }
 
+/* A thread's totals of time, of those not 0 (struct tl_thread_sum). */
+static void sum_seal(struct tl_model *m, struct thr *t)
+{
+	const uint64_t *ns = t->lv->ns;
+	uint64_t *kept;
+	size_t n = 0;
+
+	_Static_assert(TL_SUM_TOTALS <= 16, "tl_thread_sum.kept has 16 bits");
+	for (unsigned i = 0; i < TL_SUM_TOTALS; i++)
+		n += ns[i] != 0;
+	kept = n ? tl_arena_alloc(&m->arena, n * sizeof(*kept), alignof(uint64_t)) : NULL;
+	if (n && !kept) {
+		m->oom = true;
+		return;
+	}
+	t->pub.sum.totals = kept;
+	for (unsigned i = 0; i < TL_SUM_TOTALS; i++) {
+		if (!ns[i])
+			continue;
+		t->pub.sum.kept |= (uint16_t)(1u << i);
+		*kept++ = ns[i];
+	}
+}
+
 void tl_thr_retire(struct tl_model *m, struct thr *t)
 {
 	struct thr_live *lv = t->lv;
@@ -303,6 +327,7 @@ void tl_thr_retire(struct tl_model *m, struct thr *t)
 	t->pub.nsys = (uint32_t)n;
 	t->pub.offcpu = lv->offcpu.p;
 	t->pub.noffcpu = lv->offcpu.n;
+	sum_seal(m, t);
 	free(lv);
 	t->lv = NULL;
 }
@@ -443,8 +468,8 @@ static bool same_creation(struct tl_model *m, struct thr *t, const struct tl_hdr
 	if (!t || t->ended || !(t->pub.flags & TL_THR_CREATED) || !t->lv->fork_edge ||
 	    t->pub.creator_tid != h->tid || tl_thr_niv(t))
 		return false;
-	struct tl_fork_ev *e = (struct tl_fork_ev *)m->forks.p + t->lv->fork_edge - 1;
-	if (flags_known) {
+	if (flags_known && !m->o.no_task_edges) {
+		struct tl_fork_ev *e = (struct tl_fork_ev *)m->forks.p + t->lv->fork_edge - 1;
 		e->clone_flags = flags;
 		e->thread = flags & CLONE_THREAD_FLAG;
 	}
@@ -490,13 +515,14 @@ int tl_model_on_create(struct tl_model *m, const struct tl_hdr *h, uint32_t tid,
 	}
 	struct proc *cp = child_proc(m, pp, pid, is_thread, h->ts, comm);
 	struct thr *t = cp ? tl_thr_new(m, cp, tid, h->ts, comm) : NULL;
-	struct tl_fork_ev *e = model_push(m, &m->forks, sizeof(*e));
-	if (!t || !e)
+	struct tl_fork_ev *e = t ? model_edge_push(m, &m->forks, &m->nforks, sizeof(*e)) : NULL;
+	if (!t || m->oom)
 		return -ENOMEM;
-	*e = (struct tl_fork_ev){ .ts = h->ts, .parent_tid = h->tid,
-		.parent_pid = h->tgid, .child_tid = tid, .child_pid = pid,
-		.clone_flags = flags, .thread = is_thread };
-	t->lv->fork_edge = m->forks.n;
+	if (e)
+		*e = (struct tl_fork_ev){ .ts = h->ts, .parent_tid = h->tid,
+			.parent_pid = h->tgid, .child_tid = tid, .child_pid = pid,
+			.clone_flags = flags, .thread = is_thread };
+	t->lv->fork_edge = m->nforks;
 	t->pub.flags |= TL_THR_CREATED;
 	t->pub.creator_tid = h->tid;
 	struct tl_interval n = tl_iv_make(TL_ST_RUNNABLE, TL_RUN_NEW, -1);
@@ -574,12 +600,14 @@ int tl_model_on_exit(struct tl_model *m, const struct tl_exit *e)
 {
 	tl_model_observe_current(m, &e->h);
 	struct thr *t = tl_thr_find(m, e->h.tid);
-	struct tl_exit_ev *x = model_push(m, &m->exits, sizeof(*x));
+	struct tl_exit_ev *x = model_edge_push(m, &m->exits, &m->nexits, sizeof(*x));
 
-	if (!x)
+	if (m->oom)
 		return -ENOMEM;
-	*x = (struct tl_exit_ev){ .ts = e->h.ts, .tid = e->h.tid, .pid = e->h.tgid,
-				  .exit_code = e->exit_code, .group_dead = e->group_dead };
+	if (x)
+		*x = (struct tl_exit_ev){ .ts = e->h.ts, .tid = e->h.tid, .pid = e->h.tgid,
+					  .exit_code = e->exit_code,
+					  .group_dead = e->group_dead };
 	tl_model_comm_note(m, e->h.tid, e->comm);
 	if (t) {
 		t->pub.flags |= TL_THR_EXITED;

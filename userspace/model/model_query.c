@@ -239,21 +239,21 @@ size_t tl_model_count_wakeups(const struct tl_model *m, uint32_t waker,
 	return n;
 }
 
-size_t tl_model_nforks(const struct tl_model *m) { return m->forks.n; }
+size_t tl_model_nforks(const struct tl_model *m) { return m->nforks; }
 
 const struct tl_fork_ev *tl_model_fork(const struct tl_model *m, size_t i)
 {
 	return i < m->forks.n ? VEC_AT(m->forks, struct tl_fork_ev, i) : NULL;
 }
 
-size_t tl_model_nexits(const struct tl_model *m) { return m->exits.n; }
+size_t tl_model_nexits(const struct tl_model *m) { return m->nexits; }
 
 const struct tl_exit_ev *tl_model_exit(const struct tl_model *m, size_t i)
 {
 	return i < m->exits.n ? VEC_AT(m->exits, struct tl_exit_ev, i) : NULL;
 }
 
-size_t tl_model_nsignals(const struct tl_model *m) { return m->signals.n; }
+size_t tl_model_nsignals(const struct tl_model *m) { return m->nsignals; }
 
 const struct tl_signal_ev *tl_model_signal(const struct tl_model *m, size_t i)
 {
@@ -274,14 +274,21 @@ const struct tl_mark *tl_model_mark(const struct tl_model *m, size_t i)
 	return i < m->marks.n ? VEC_AT(m->marks, struct tl_mark, i) : NULL;
 }
 
+/* The series of a process that has none (both left out): empty. */
+static const struct tl_series no_series;
+
 const struct tl_series *tl_proc_series(const struct tl_process *p)
 {
-	return &((const struct proc *)p)->series;
+	const struct proc_series *ser = ((const struct proc *)p)->ser;
+
+	return ser ? &ser->own : &no_series;
 }
 
 const struct tl_series *tl_proc_tree_series(const struct tl_process *p)
 {
-	return &((const struct proc *)p)->tree_series;
+	const struct proc_series *ser = ((const struct proc *)p)->ser;
+
+	return ser ? &ser->tree : &no_series;
 }
 
 const struct tl_series *tl_model_series(const struct tl_model *m)

@@ -18,6 +18,7 @@
  * built again.
  */
 #include <errno.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include "model_impl.h"
 
@@ -256,11 +257,11 @@ static void acc_init(struct tl_model *m, struct acc *a, struct tl_stepvec *steps
 	push_step(m, steps, start, 0, 0, 0);
 }
 
-/* A process's series, its steps made by acc_start once it is known
- * whether they are built at all. */
-static void acc_set(struct acc *a, struct tl_series *out, uint64_t start, uint64_t end)
+/* A process's series, where it goes and its steps made by proc_series
+ * once it is known whether they are built at all. */
+static void acc_set(struct acc *a, uint64_t start, uint64_t end)
 {
-	*a = (struct acc){ .out = out, .start = start, .end = end };
+	*a = (struct acc){ .start = start, .end = end };
 }
 
 /* Makes the steps of a process's series that is built (in *slot), with
@@ -320,6 +321,8 @@ static void acc_publish(struct tl_model *m, struct acc *a)
 {
 	const struct acc *src = a->same_as ? a->same_as : a;
 
+	if (!a->out)
+		return;   /* a process's, both of whose series are left out */
 	if (!a->same_as && a->steps->sum)
 		tl_sv_fold(m, a->steps, 0, a->end);
 	if (!a->same_as)
@@ -400,6 +403,23 @@ static void share_same(struct tl_model *m, struct build *b)
 	free(has_child);
 }
 
+/* Where p's own and tree series go, unless both are left out (then
+ * there is nowhere: they are empty), and their steps: 0 or -ENOMEM. */
+static int proc_series(struct tl_model *m, struct proc *p, struct acc *own,
+		       struct acc *tree)
+{
+	if (own->off && tree->off)
+		return 0;
+	p->ser = tl_arena_alloc(&m->arena, sizeof(*p->ser), alignof(struct proc_series));
+	if (!p->ser)
+		return -ENOMEM;
+	own->out = &p->ser->own;
+	tree->out = &p->ser->tree;
+	if (acc_start(m, own, &p->ser->steps) || acc_start(m, tree, &p->ser->tree_steps))
+		return -ENOMEM;
+	return 0;
+}
+
 static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 {
 	size_t np = m->procs.n;
@@ -409,15 +429,15 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 	if (!b->own || !b->tree)
 		return -ENOMEM;
 	for (size_t i = 0; i < np; i++) {
-		proc_at(m, i)->idx = i;
+		proc_at(m, i)->idx = (uint32_t)i;
 		b->tree[i].end = proc_at(m, i)->pub.end;
 	}
 	if (build_ancestors(m, b))
 		return -ENOMEM;
 	for (size_t i = 0; i < np; i++) {
 		struct proc *p = proc_at(m, i);
-		acc_set(&b->own[i], &p->series, p->pub.start, p->pub.end);
-		acc_set(&b->tree[i], &p->tree_series, p->pub.start, b->tree[i].end);
+		acc_set(&b->own[i], p->pub.start, p->pub.end);
+		acc_set(&b->tree[i], p->pub.start, b->tree[i].end);
 	}
 	acc_init(m, &b->all, &m->all_steps, &m->all_series, m->st.start, end);
 	share_same(m, b);
@@ -427,12 +447,9 @@ static int build_accs(struct tl_model *m, struct build *b, uint64_t end)
 		leave_out(&b->tree[i]);
 	for (size_t i = 0; i < np && m->o.proc_series_streamed; i++)
 		leave_out(&b->own[i]);
-	for (size_t i = 0; i < np; i++) {
-		struct proc *p = proc_at(m, i);
-		if (acc_start(m, &b->own[i], &p->steps) ||
-		    acc_start(m, &b->tree[i], &p->tree_steps))
+	for (size_t i = 0; i < np; i++)
+		if (proc_series(m, proc_at(m, i), &b->own[i], &b->tree[i]))
 			return -ENOMEM;
-	}
 	return 0;
 }
 

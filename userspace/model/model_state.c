@@ -18,16 +18,15 @@ struct tl_interval tl_iv_make(uint8_t state, uint8_t cause, int cpu)
  * cache, rather than in another pass over them all at the end. */
 static void sum_add(struct thr *t, const struct tl_interval *iv)
 {
-	struct tl_thread_sum *s = &t->pub.sum;
 	uint64_t d = iv->end - iv->start;
 
-	s->ns[iv->state] += d;
+	t->lv->ns[iv->state] += d;
 	if (iv->state != TL_ST_SLEEPING && iv->state != TL_ST_UNINT)
 		return;
 	if (iv->block->why != TL_WHY_NONE)
-		s->blocked_why_ns[iv->block->why - 1] += d;
+		t->lv->ns[TL_ST_COUNT + iv->block->why - 1] += d;
 	if (iv->block->why == TL_WHY_FUTEX)
-		s->futex_waits++;
+		t->pub.sum.futex_waits++;
 	if (iv->block->why == TL_WHY_SOCKET)
 		t->socket_blocks++;
 }

@@ -173,9 +173,10 @@ static void thread_row(const struct rctx *c, const struct tl_thread *t)
 	snprintf(sw, sizeof(sw), "%u/%u", s->vcsw, s->ivcsw);
 	snprintf(wk, sizeof(wk), "%u/%u", s->wakeups_given, s->wakeups_received);
 	fprintf(c->f, "  %-7u %-15.15s %7s %7s %7s %7s %9s %9s\n", t->tid,
-		SAFE(tl_thread_name(t)), DUR(s->ns[TL_ST_RUNNING]), DUR(s->ns[TL_ST_RUNNABLE]),
-		DUR(s->ns[TL_ST_SLEEPING] + s->ns[TL_ST_UNINT]),
-		DUR(s->ns[TL_ST_UNKNOWN]), sw, wk);
+		SAFE(tl_thread_name(t)), DUR(tl_sum_ns(s, TL_ST_RUNNING)),
+		DUR(tl_sum_ns(s, TL_ST_RUNNABLE)),
+		DUR(tl_sum_ns(s, TL_ST_SLEEPING) + tl_sum_ns(s, TL_ST_UNINT)),
+		DUR(tl_sum_ns(s, TL_ST_UNKNOWN)), sw, wk);
 	thread_extra(c, t);
 	tl_report_thread_waits_text(c->f, c->waits, t, c->width, TOP_WAITS);
 }

@@ -199,11 +199,11 @@ static void par_stats(struct json *j, const char *key, const struct tl_par_stats
 
 static void thread_sum(struct json *j, const struct tl_thread_sum *s)
 {
-	j_u64(j, "running_ns", s->ns[TL_ST_RUNNING]);
-	j_u64(j, "runnable_ns", s->ns[TL_ST_RUNNABLE]);
-	j_u64(j, "sleeping_ns", s->ns[TL_ST_SLEEPING]);
-	j_u64(j, "uninterruptible_ns", s->ns[TL_ST_UNINT]);
-	j_u64(j, "unknown_ns", s->ns[TL_ST_UNKNOWN]);
+	j_u64(j, "running_ns", tl_sum_ns(s, TL_ST_RUNNING));
+	j_u64(j, "runnable_ns", tl_sum_ns(s, TL_ST_RUNNABLE));
+	j_u64(j, "sleeping_ns", tl_sum_ns(s, TL_ST_SLEEPING));
+	j_u64(j, "uninterruptible_ns", tl_sum_ns(s, TL_ST_UNINT));
+	j_u64(j, "unknown_ns", tl_sum_ns(s, TL_ST_UNKNOWN));
 	j_open(j, "blocked_ns", '{');
 	for (int r = 1; r < TL_WHY_COUNT; r++)
 		if (tl_sum_blocked_ns(s, r))

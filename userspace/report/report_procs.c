@@ -174,8 +174,8 @@ static uint64_t busy_ns(const struct tl_process *p)
 	for (size_t i = 0; i < p->nthreads; i++) {
 		const struct tl_thread_sum *s = &p->threads[i]->sum;
 
-		ns += s->ns[TL_ST_RUNNING] + s->ns[TL_ST_RUNNABLE] + s->ns[TL_ST_UNINT] +
-		      lock_wait_ns(p->threads[i]);
+		ns += tl_sum_ns(s, TL_ST_RUNNING) + tl_sum_ns(s, TL_ST_RUNNABLE) +
+		      tl_sum_ns(s, TL_ST_UNINT) + lock_wait_ns(p->threads[i]);
 	}
 	return ns;
 }
@@ -252,8 +252,8 @@ int tl_report_procs_pick(struct tl_report_procs *rp, const struct tl_model *m,
 		for (size_t k = 0; k < r[i].p->nthreads; k++) {
 			const struct tl_thread_sum *s = &r[i].p->threads[k]->sum;
 
-			rp->hidden_run += s->ns[TL_ST_RUNNING];
-			rp->hidden_ready += s->ns[TL_ST_RUNNABLE];
+			rp->hidden_run += tl_sum_ns(s, TL_ST_RUNNING);
+			rp->hidden_ready += tl_sum_ns(s, TL_ST_RUNNABLE);
 		}
 	}
 	qsort(rp->detail, rp->ndetail, sizeof(*rp->detail), by_addr);
