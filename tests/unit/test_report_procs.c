@@ -1,5 +1,6 @@
 /* test_report_procs.c - the report at scale: a shell's alike children as
- * one row of the process tree, and sections for only the busiest
+ * one row of the process tree, a long tree folded to its upper levels and
+ * cut to a screen's worth of rows, and sections for only the busiest
  * processes when there are more than --procs, with a line for the rest;
  * --procs=all brings every row and section back. */
 #include <stdarg.h>
@@ -140,11 +141,104 @@ static void test_sections_for_the_busiest(void **state)
 	tl_model_free(m);
 }
 
+/* pid forks child, a process named comm, at ms. */
+static void fork_one(struct tl_model *m, uint32_t pid, uint32_t child, const char *comm,
+		     double ms)
+{
+	feed(m, TR_NEWTASK(.ts = MS(ms), .tid = pid, .pid = pid, .child = child,
+			   .child_pid = child, .process = true, .comm = comm));
+}
+
+static void exit_one(struct tl_model *m, uint32_t pid, double ms)
+{
+	feed(m, TR_EXIT(.ts = MS(ms), .tid = pid, .pid = pid, .group_dead = true));
+}
+
+/* pid forks child (a process named comm) at ms; it ends 1 ms later. */
+static void fork_exit(struct tl_model *m, uint32_t pid, uint32_t child, const char *comm,
+		      double ms)
+{
+	fork_one(m, pid, child, comm, ms);
+	exit_one(m, child, ms + 1);
+}
+
+/* A launcher shim: sh (100) forks four shells (2xx), each of which forks
+ * a chain of three (2xx1 > 2xx2 > 2xx3); a tree of 17 rows. */
+static struct tl_model *shim_model(void)
+{
+	struct tl_model *m = tl_model_new(NULL);
+
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "sh", .on_cpu = true));
+	for (uint32_t i = 0; i < 4; i++) {
+		uint32_t s = 201 + i, c = s * 10;
+
+		fork_one(m, 100, s, "bash", 1 + 10 * i);
+		fork_one(m, s, c + 1, "pyenv", 2 + 10 * i);
+		fork_one(m, c + 1, c + 2, "readlink", 3 + 10 * i);
+		fork_one(m, c + 2, c + 3, "basename", 4 + 10 * i);
+		for (uint32_t k = 0; k < 4; k++) /* the deepest first */
+			exit_one(m, k == 3 ? s : c + 3 - k, 6 + k + 10 * i);
+	}
+	assert_int_equal(tl_model_finish(m, MS(100)), 0);
+	return m;
+}
+
+static void test_long_tree_folds(void **state)
+{
+	struct tl_model *m = shim_model();
+	char *txt = render(m, 0, false);
+
+	(void)state;
+	/* 17 rows do not fit 12; with the shells' children as counts, 9 do */
+	has(txt, "  \xe2\x94\x94 201    ");
+	has(txt, "    \xe2\x94\x94 2011 +2     pyenv ");
+	has(txt, "    \xe2\x94\x94 2041 +2     pyenv ");
+	assert_null(strstr(txt, "\xe2\x94\x94 2012"));
+	assert_null(strstr(txt, "more processes in the tree"));
+	free(txt);
+	txt = render(m, 0, true);
+	has(txt, "\xe2\x94\x94 2043 ");
+	assert_null(strstr(txt, " +2 "));
+	free(txt);
+	tl_model_free(m);
+}
+
+/* sh (100) forks 30 children of 30 names, one after the other. */
+static void test_wide_tree_cut(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	static const char *const names[] = { "cc", "ld", "as", "ar", "sed", "awk" };
+	char *txt;
+
+	(void)state;
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "sh", .on_cpu = true));
+	for (uint32_t i = 0; i < 30; i++) {
+		char comm[16];
+
+		snprintf(comm, sizeof(comm), "%s%c", names[i % 6], 'a' + i / 6);
+		fork_exit(m, 100, 300 + i, comm, 1 + 2 * i);
+	}
+	assert_int_equal(tl_model_finish(m, MS(100)), 0);
+	txt = render(m, 0, false);
+	/* sh and 11 children, then a line for the 19 others */
+	has(txt, "\xe2\x94\x94 310 ");
+	assert_null(strstr(txt, "\xe2\x94\x94 311 "));
+	has(txt, "  (19 more processes in the tree; --procs all lists every one)\n");
+	free(txt);
+	txt = render(m, 0, true);
+	has(txt, "\xe2\x94\x94 329 ");
+	assert_null(strstr(txt, "more processes in the tree"));
+	free(txt);
+	tl_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tree_groups_alike_children),
 		cmocka_unit_test(test_sections_for_the_busiest),
+		cmocka_unit_test(test_long_tree_folds),
+		cmocka_unit_test(test_wide_tree_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,12 +1,16 @@
 /* report_procs.c - the text report at any scale: the process tree, where
  * three or more sibling processes with no children of their own and names
- * alike (a shell's thousand `true`s) make one row; and which processes get
+ * alike (a shell's thousand `true`s) make one row, and a tree longer than
+ * TREE_ROWS rows shows its deepest levels as counts (an interpreter's
+ * launcher shims fork dozens of short shells before the program itself
+ * starts) and then stops at TREE_ROWS rows; and which processes get
  * a section of their own when more are shown than a reader can take in:
  * those whose threads ran, waited for a CPU, for a lock someone held or
  * for the disk longest. An idle daemon sleeping in poll, or an idle pool
  * waiting on its condition variable, is not why anything was slow.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,9 @@
 #include "analysis/group.h"
 
 #define GROUP_MIN 3
+#define TREE_ROWS 12   /* rows of the tree at most, unless --procs all */
+#define TREE_DEPTH 4096 /* the model's tree has no cycles; the bound keeps
+			 * the stack small whatever a file says */
 
 #define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
 #define SAFE(s) tl_fmt_safe((s), (char[512]){ 0 }, 512)
@@ -44,7 +51,21 @@ struct tree {
 	FILE *f;
 	const struct tl_model *m;
 	bool group;
+	bool dry;          /* count the rows, print nothing */
+	int fold;          /* a process this deep shows its descendants as a count */
+	size_t rows, cap;  /* rows so far; rows printed at most */
+	size_t left_out;   /* processes of the rows past the cap */
 };
+
+/* p's descendants, however deep (bounded as the walk that prints them). */
+static size_t descendants(const struct tl_process *p, int depth)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; depth < TREE_DEPTH && i < p->nchildren; i++)
+		n += 1 + descendants(p->children[i], depth + 1);
+	return n;
+}
 
 static void pid_cell(char *buf, size_t len, int depth, const char *what)
 {
@@ -54,33 +75,39 @@ static void pid_cell(char *buf, size_t len, int depth, const char *what)
 		 depth ? "\xe2\x94\x94 " : "", what);
 }
 
-/* the tree glyph is 3 bytes for 1 column: pad by bytes + 2 */
-static void row(const struct tree *t, int depth, const char *pid, const char *name,
-		uint64_t start, uint64_t end, const char *ex, size_t nthreads)
+/* One row, standing for `procs` processes: printed unless dry or past the
+ * cap, where its processes are only counted. The tree glyph is 3 bytes
+ * for 1 column: the cell is padded by bytes + 2. */
+static void row(struct tree *t, int depth, const char *pid, const char *name,
+		uint64_t start, uint64_t end, const char *ex, size_t nthreads, size_t procs)
 {
 	char cell[48];
 
+	if (++t->rows > t->cap || t->dry) {
+		t->left_out += t->dry ? 0 : procs;
+		return;
+	}
 	pid_cell(cell, sizeof(cell), depth, pid);
 	fprintf(t->f, "  %-*s %-15.15s %8.3fs %8.3fs  %-15s %3zu\n", depth ? 17 : 15, cell,
 		SAFE(name), tl_report_rel(t->m, start), tl_report_rel(t->m, end), ex, nthreads);
 }
 
-static void subtree(const struct tree *t, const struct tl_process *p, int depth);
+static void subtree(struct tree *t, const struct tl_process *p, int depth);
 
-static void group_row(const struct tree *t, const struct tl_proc_group *g, int depth)
+static void group_row(struct tree *t, const struct tl_proc_group *g, int depth)
 {
 	char n[24], ex[32] = "various";
 
 	snprintf(n, sizeof(n), "x%zu", g->n);
 	if (g->same_exit)
 		tl_report_exit_text(g->sample, ex, sizeof(ex));
-	row(t, depth, n, g->pattern, g->start, g->end, ex, g->nthreads);
+	row(t, depth, n, g->pattern, g->start, g->end, ex, g->nthreads, g->n);
 }
 
 /* The leaves of kids[0..n) that fall in a group of GROUP_MIN or more get
  * their group's row where its first member would be; the rest a row (and
  * subtree) each. */
-static void siblings(const struct tree *t, struct tl_process *const *kids, size_t n,
+static void siblings(struct tree *t, struct tl_process *const *kids, size_t n,
 		     int depth)
 {
 	size_t room = n ? n : 1, nl = 0, li = 0;
@@ -108,43 +135,87 @@ static void siblings(const struct tree *t, struct tl_process *const *kids, size_
 	free(leaves);
 }
 
-static void subtree(const struct tree *t, const struct tl_process *p, int depth)
+/* p's row, then its children's; at the fold depth "PID +N" stands for p
+ * and its N descendants. */
+static void subtree(struct tree *t, const struct tl_process *p, int depth)
 {
-	char pid[16], ex[32];
+	size_t below = depth >= t->fold ? descendants(p, depth) : 0;
+	char pid[32], ex[32];
 
-	snprintf(pid, sizeof(pid), "%u", p->pid);
+	snprintf(pid, sizeof(pid), below ? "%u +%zu" : "%u", p->pid, below);
 	tl_report_exit_text(p, ex, sizeof(ex));
-	row(t, depth, pid, tl_proc_label(p), p->start, p->end, ex, p->nthreads);
-	/* the model's tree has no cycles; the bound keeps the stack small
-	 * whatever a file says */
-	if (depth < 4096)
+	row(t, depth, pid, tl_proc_label(p), p->start, p->end, ex, p->nthreads, 1 + below);
+	if (!below && depth < TREE_DEPTH)
 		siblings(t, p->children, p->nchildren, depth + 1);
+}
+
+/* Walks the tree from root (or from every process without a parent). */
+static void walk(struct tree *t, const struct tl_process *root)
+{
+	size_t n = tl_model_nprocs(t->m), nr = 0;
+	struct tl_process **roots;
+
+	if (root) {
+		subtree(t, root, 0);
+		return;
+	}
+	roots = calloc(n ? n : 1, sizeof(*roots));
+	for (size_t i = 0; roots && i < n; i++)
+		if (!tl_model_proc(t->m, i)->parent)
+			roots[nr++] = (struct tl_process *)tl_model_proc(t->m, i);
+	if (roots) {
+		siblings(t, roots, nr, 0);
+	} else { /* out of memory: one row each, ungrouped */
+		t->group = false;
+		for (size_t i = 0; i < n; i++)
+			if (!tl_model_proc(t->m, i)->parent)
+				subtree(t, tl_model_proc(t->m, i), 0);
+	}
+	free(roots);
+}
+
+static size_t rows_at(struct tree *t, const struct tl_process *root, int fold)
+{
+	t->rows = 0;
+	t->fold = fold;
+	walk(t, root);
+	return t->rows;
+}
+
+/* The deepest fold whose tree fits TREE_ROWS rows; 1 (the roots and their
+ * children) when none does. Rows only grow with the fold, by one at least
+ * per level that still has processes, so few walks are made. */
+static int fit_fold(struct tree *t, const struct tl_process *root)
+{
+	int d = 1;
+
+	t->dry = true;
+	if (rows_at(t, root, TREE_DEPTH) <= TREE_ROWS)
+		d = TREE_DEPTH;
+	else
+		while (d < TREE_DEPTH && rows_at(t, root, d + 1) <= TREE_ROWS)
+			d++;
+	t->dry = false;
+	t->rows = 0;
+	return d;
 }
 
 void tl_report_proc_tree(FILE *f, const struct tl_model *m, const struct tl_process *root,
 			 bool group)
 {
-	struct tree t = { f, m, group };
-	size_t n = tl_model_nprocs(m), nr = 0;
-	struct tl_process **roots;
+	struct tree t = { .f = f, .m = m, .group = group, .fold = TREE_DEPTH,
+			  .cap = SIZE_MAX };
 
 	fprintf(f, "\nProcesses\n  %-15s %-15s %9s %9s  %-15s %3s\n", "PID", "NAME",
 		"START", "END", "EXIT", "THR");
-	if (root) {
-		subtree(&t, root, 0);
-		return;
+	if (group) {
+		t.fold = fit_fold(&t, root);
+		t.cap = TREE_ROWS;
 	}
-	roots = calloc(n ? n : 1, sizeof(*roots));
-	for (size_t i = 0; roots && i < n; i++)
-		if (!tl_model_proc(m, i)->parent)
-			roots[nr++] = (struct tl_process *)tl_model_proc(m, i);
-	if (roots)
-		siblings(&t, roots, nr, 0);
-	else /* out of memory: one row each, ungrouped */
-		for (size_t i = 0; i < n; i++)
-			if (!tl_model_proc(m, i)->parent)
-				subtree(&(struct tree){ f, m, false }, tl_model_proc(m, i), 0);
-	free(roots);
+	walk(&t, root);
+	if (t.left_out)
+		fprintf(f, "  (%zu more process%s in the tree; --procs all lists every one)\n",
+			t.left_out, t.left_out == 1 ? "" : "es");
 }
 
 /* ---- which processes get a section ---- */
