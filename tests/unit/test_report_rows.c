@@ -90,6 +90,43 @@ static void test_all_threads_and_top(void **state)
 	tl_model_free(m);
 }
 
+/* main (100) starts nine threads named unalike and sleeps; eight run for
+ * 0.1 ms and sleep, the last, work (109), runs 50 ms. Ten rows: the
+ * busiest comes first, where by the order of their start it is last. */
+static void test_busiest_first(void **state)
+{
+	static const char *const names[] = { "gc", "jit", "timer", "log", "net",
+					      "disk", "cache", "stats", "work" };
+	struct tl_model *m = tl_model_new(NULL);
+	char *txt;
+
+	(void)state;
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
+	for (uint32_t i = 0; i < 9; i++) {
+		double on = i < 8 ? 1.1 + i : 20, off = i < 8 ? 1.2 + i : 70;
+
+		feed(m, TR_NEWTASK(.ts = MS(1 + i), .tid = 100, .pid = 100, .child = 101 + i,
+				   .child_pid = 100, .comm = names[i]));
+		if (i == 8)
+			feed(m, TR_SWITCH(.ts = MS(10), .cpu = 0, .prev = 100, .prev_pid = 100,
+					  .state = 1, .next = 0, .next_pid = 0));
+		feed(m, TR_SWITCH(.ts = MS(on), .cpu = 1, .prev = 0, .prev_pid = 0,
+				  .preempt = true, .next = 101 + i, .next_pid = 100,
+				  .next_comm = names[i]));
+		feed(m, TR_SWITCH(.ts = MS(off), .cpu = 1, .prev = 101 + i, .prev_pid = 100,
+				  .state = 1, .next = 0, .next_pid = 0));
+	}
+	assert_int_equal(tl_model_finish(m, MS(100)), 0);
+	txt = render(m, false, 0);
+	assert_non_null(strstr(txt, "  109     work"));
+	assert_non_null(strstr(txt, "  101     gc"));
+	assert_non_null(strstr(txt, "  100     main"));
+	assert_true(strstr(txt, "  109     work") < strstr(txt, "  100     main"));
+	assert_true(strstr(txt, "  109     work") < strstr(txt, "  101     gc"));
+	free(txt);
+	tl_model_free(m);
+}
+
 /* worker-1 (101) and worker-2 (102) each block on the mutex the other
  * owns (no maps recorded: the locks are named by address). */
 static void test_deadlock_lines(void **state)
@@ -140,6 +177,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grouped),
 		cmocka_unit_test(test_all_threads_and_top),
+		cmocka_unit_test(test_busiest_first),
 		cmocka_unit_test(test_deadlock_lines),
 	};
 

@@ -147,6 +147,14 @@ double tl_report_rel(const struct tl_model *m, uint64_t ts);
 bool tl_report_under(const struct tl_process *p, const struct tl_process *root);
 /* "exit 3", "killed SIGKILL+core" or "-" (still running). */
 void tl_report_exit_text(const struct tl_process *p, char *buf, size_t len);
+
+/* Time t waited for a lock someone held (a futex wait whose owner the
+ * kernel side read): contention, unlike an idle pool's condition wait. */
+uint64_t tl_report_lock_wait_ns(const struct tl_thread *t);
+
+/* Time t ran, waited for a CPU, in D state or for a held lock: what makes
+ * anything slow, where an idle service thread's wait does not. */
+uint64_t tl_report_busy_ns(const struct tl_thread *t);
 /* "Processes": the tree of root (NULL: every process), with group three
  * or more alike leaf siblings as one "xN" row. */
 void tl_report_proc_tree(FILE *f, const struct tl_model *m, const struct tl_process *root,

@@ -220,9 +220,7 @@ void tl_report_proc_tree(FILE *f, const struct tl_model *m, const struct tl_proc
 
 /* ---- which processes get a section ---- */
 
-/* Time t waited for a lock someone held (a futex wait whose owner the
- * kernel side read): contention, unlike an idle pool's condition wait. */
-static uint64_t lock_wait_ns(const struct tl_thread *t)
+uint64_t tl_report_lock_wait_ns(const struct tl_thread *t)
 {
 	uint64_t ns = 0;
 
@@ -237,17 +235,21 @@ static uint64_t lock_wait_ns(const struct tl_thread *t)
 	return ns;
 }
 
+uint64_t tl_report_busy_ns(const struct tl_thread *t)
+{
+	const struct tl_thread_sum *s = &t->sum;
+
+	return tl_sum_ns(s, TL_ST_RUNNING) + tl_sum_ns(s, TL_ST_RUNNABLE) +
+	       tl_sum_ns(s, TL_ST_UNINT) + tl_report_lock_wait_ns(t);
+}
+
 /* Time its threads ran, waited for a CPU, for a held lock or in D state. */
 static uint64_t busy_ns(const struct tl_process *p)
 {
 	uint64_t ns = 0;
 
-	for (size_t i = 0; i < p->nthreads; i++) {
-		const struct tl_thread_sum *s = &p->threads[i]->sum;
-
-		ns += tl_sum_ns(s, TL_ST_RUNNING) + tl_sum_ns(s, TL_ST_RUNNABLE) +
-		      tl_sum_ns(s, TL_ST_UNINT) + lock_wait_ns(p->threads[i]);
-	}
+	for (size_t i = 0; i < p->nthreads; i++)
+		ns += tl_report_busy_ns(p->threads[i]);
 	return ns;
 }
 

@@ -1,8 +1,11 @@
 /* report_rows.c - the rows of a process's thread table: many threads whose
  * names differ only in numbers (`worker-1` .. `worker-16`) become one row
  * with their summed times and the member that waited longest
- * (analysis/group.h), unless --threads all; --top N keeps the N rows that
- * waited longest (blocked + runnable), in table order. */
+ * (analysis/group.h), unless --threads all; more than SORT_ROWS rows are
+ * put busiest first (ran, waited for a CPU, in D state or for a held
+ * lock: a JVM's idle service threads sink below the pool that works);
+ * --top N keeps the N rows that waited longest (blocked + runnable), in
+ * table order. */
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
@@ -11,11 +14,15 @@
 #define DUR(ns) tl_fmt_dur((ns), (char[16]){ 0 }, 16)
 #define SAFE(s) tl_fmt_safe((s), (char[64]){ 0 }, 64)
 #define GROUP_MIN 3 /* this many threads with one name pattern: one row */
+#define SORT_ROWS 8 /* more rows than this: busiest first; else in the
+		     * order the threads appeared */
 
 struct row {
 	const struct tl_thread *t;        /* a thread, or */
 	const struct tl_thread_group *g;  /* a group of them */
 	uint64_t wait_ns;
+	uint64_t busy_ns;
+	size_t idx;   /* its place in TID order */
 	bool shown;
 };
 
@@ -47,25 +54,43 @@ static const struct tl_thread_group *group_of(const struct tl_thread *t,
 	return NULL;
 }
 
-/* One row per thread, or per group at its first member. */
+/* One row per thread, or per group at its first member; a group's busy
+ * time is its members' (at[]: the row of each group, when there is room
+ * for it; else only its first member's). */
 static size_t make_rows(const struct tl_process *p, const struct tl_thread_group *g,
 			size_t ng, struct row *r)
 {
-	size_t nr = 0;
+	size_t nr = 0, *at = ng ? calloc(ng, sizeof(*at)) : NULL;
 
 	for (size_t i = 0; i < p->nthreads; i++) {
 		const struct tl_thread *t = p->threads[i];
 		const struct tl_thread_group *gr = g ? group_of(t, g, ng) : NULL;
 
-		if (gr && gr->first != i)
+		if (gr && gr->first != i) {
+			if (at)
+				r[at[gr - g]].busy_ns += tl_report_busy_ns(t);
 			continue;
-		r[nr] = (struct row){ .t = gr ? NULL : t, .g = gr, .shown = true,
+		}
+		if (gr && at)
+			at[gr - g] = nr;
+		r[nr] = (struct row){ .t = gr ? NULL : t, .g = gr, .shown = true, .idx = nr,
+				      .busy_ns = tl_report_busy_ns(t),
 				      .wait_ns = gr ? gr->ns[TL_ST_RUNNABLE] + gr->ns[TL_ST_SLEEPING] +
 							      gr->ns[TL_ST_UNINT]
 						    : tl_thread_wait_ns(t) };
 		nr++;
 	}
+	free(at);
 	return nr;
+}
+
+static int by_busy_desc(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->busy_ns != y->busy_ns)
+		return x->busy_ns < y->busy_ns ? 1 : -1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
 static int by_wait_desc(const void *a, const void *b)
@@ -112,6 +137,8 @@ void tl_report_thread_rows(FILE *f, struct tl_report_waits *w, const struct tl_p
 		return;
 	}
 	nr = make_rows(p, g, ng, r);
+	if (nr > SORT_ROWS)
+		qsort(r, nr, sizeof(*r), by_busy_desc);
 	hidden = keep_top(r, nr, o->top);
 	for (size_t i = 0; i < nr; i++) {
 		if (!r[i].shown)
