@@ -22,7 +22,7 @@ struct row {
 	const struct tl_thread_group *g;  /* a group of them */
 	uint64_t wait_ns;
 	uint64_t busy_ns;
-	size_t idx;   /* its place in TID order */
+	size_t idx;   /* its place in the order the threads appeared */
 	bool shown;
 };
 
@@ -54,13 +54,16 @@ static const struct tl_thread_group *group_of(const struct tl_thread *t,
 	return NULL;
 }
 
-/* One row per thread, or per group at its first member; a group's busy
- * time is its members' (at[]: the row of each group, when there is room
- * for it; else only its first member's). */
+/* One row per thread, or per group at its first member. Busy times only
+ * where the rows will be sorted by them (a thread's scan of its intervals
+ * for held-lock waits is not free); a group's is its members' (at[]: the
+ * row of each group, when there is room for it; else only its first
+ * member's). */
 static size_t make_rows(const struct tl_process *p, const struct tl_thread_group *g,
 			size_t ng, struct row *r)
 {
-	size_t nr = 0, *at = ng ? calloc(ng, sizeof(*at)) : NULL;
+	bool rank = p->nthreads > SORT_ROWS; /* rows <= threads */
+	size_t nr = 0, *at = rank && ng ? calloc(ng, sizeof(*at)) : NULL;
 
 	for (size_t i = 0; i < p->nthreads; i++) {
 		const struct tl_thread *t = p->threads[i];
@@ -74,7 +77,7 @@ static size_t make_rows(const struct tl_process *p, const struct tl_thread_group
 		if (gr && at)
 			at[gr - g] = nr;
 		r[nr] = (struct row){ .t = gr ? NULL : t, .g = gr, .shown = true, .idx = nr,
-				      .busy_ns = tl_report_busy_ns(t),
+				      .busy_ns = rank ? tl_report_busy_ns(t) : 0,
 				      .wait_ns = gr ? gr->ns[TL_ST_RUNNABLE] + gr->ns[TL_ST_SLEEPING] +
 							      gr->ns[TL_ST_UNINT]
 						    : tl_thread_wait_ns(t) };
