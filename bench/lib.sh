@@ -93,6 +93,24 @@ start_bg() {
 }
 
 # median: numbers on stdin, one per line -> their median.
+# shuffle N: sets ORDER to the numbers 0..N-1 in a random order
+# (Fisher-Yates on $RANDOM, which the caller seeds to make a run
+# repeatable; called in the script's own shell, since a subshell reseeds
+# $RANDOM). A rotation keeps each configuration's predecessor fixed, so
+# whatever one tracer leaves behind (deferred freeing, writeback) always
+# lands on the same next one; a shuffle spreads it over all of them.
+shuffle() {
+	local n=$1 i j t
+	ORDER=()
+	for ((i = 0; i < n; i++)); do ORDER[i]=$i; done
+	for ((i = n - 1; i > 0; i--)); do
+		j=$((RANDOM % (i + 1)))
+		t=${ORDER[i]}
+		ORDER[i]=${ORDER[j]}
+		ORDER[j]=$t
+	done
+}
+
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {
 		if (NR == 0) { print "-"; exit }
