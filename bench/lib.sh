@@ -92,13 +92,12 @@ start_bg() {
 	sleep "${SETTLE:-0.5}"
 }
 
-# median: numbers on stdin, one per line -> their median.
 # shuffle N: sets ORDER to the numbers 0..N-1 in a random order
 # (Fisher-Yates on $RANDOM, which the caller seeds to make a run
 # repeatable; called in the script's own shell, since a subshell reseeds
 # $RANDOM). A rotation keeps each configuration's predecessor fixed, so
-# whatever one tracer leaves behind (deferred freeing, writeback) always
-# lands on the same next one; a shuffle spreads it over all of them.
+# whatever one tracer leaves behind always lands on the same next one; a
+# shuffle spreads it over all of them.
 shuffle() {
 	local n=$1 i j t
 	ORDER=()
@@ -111,6 +110,7 @@ shuffle() {
 	done
 }
 
+# median: numbers on stdin, one per line -> their median.
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {
 		if (NR == 0) { print "-"; exit }
