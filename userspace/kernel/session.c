@@ -401,9 +401,11 @@ int tl_session_add_tgid(struct tl_session *s, uint32_t tgid)
 
 /* The links grow as util's vec; the session keeps its own three fields,
  * which the detach path reads as they are. */
-static int tl_keep_link(struct tl_session *s, struct bpf_link *l)
+/* Appends l to the vector (*links, *n, *cap); destroys it when that fails. */
+static int tl_keep_in(struct bpf_link ***links, size_t *n, size_t *cap,
+		      struct bpf_link *l)
 {
-	struct tl_vec v = { s->links, s->nlinks, s->cap };
+	struct tl_vec v = { *links, *n, *cap };
 	struct bpf_link **slot = tl_vec_push_uninit(&v, sizeof(*slot));
 
 	if (!slot) {
@@ -411,10 +413,15 @@ static int tl_keep_link(struct tl_session *s, struct bpf_link *l)
 		return -ENOMEM;
 	}
 	*slot = l;
-	s->links = v.p;
-	s->nlinks = v.n;
-	s->cap = v.cap;
+	*links = v.p;
+	*n = v.n;
+	*cap = v.cap;
 	return 0;
+}
+
+static int tl_keep_link(struct tl_session *s, struct bpf_link *l)
+{
+	return tl_keep_in(&s->links, &s->nlinks, &s->cap, l);
 }
 
 /* "category/name" -> two strings for bpf_program__attach_tracepoint. */
@@ -559,7 +566,7 @@ int tl_session_attach_usdt(struct tl_session *s, int pid, const char *path)
 				first_err = -errno;
 			continue;
 		}
-		if (tl_keep_link(s, l))
+		if (tl_keep_in(&s->ulinks, &s->nulinks, &s->ucap, l))
 			return -ENOMEM;
 		n++;
 	}
@@ -708,6 +715,7 @@ void tl_session_close(struct tl_session *s)
 		tl_side_finish(s, NULL, 0);
 	tl_session_detach(s);
 	free(s->links);
+	free(s->ulinks);
 	free(s->targets);
 	threadline_bpf__destroy(s->skel);
 	for (i = 0; i < TL_MAX_CPUS; i++)

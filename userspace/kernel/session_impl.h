@@ -39,6 +39,10 @@ struct tl_session {
 	int ring_fds[TL_MAX_CPUS];
 	struct bpf_link **links;
 	size_t nlinks, cap;
+	/* USDT links, apart: libbpf's USDT bookkeeping, shared by all of
+	 * them, is not safe to destroy from several threads at once */
+	struct bpf_link **ulinks;
+	size_t nulinks, ucap;
 	/* what tl_session_attach attached: the catalogue's targets */
 	const char **targets;
 	size_t ntargets, tcap;

@@ -92,7 +92,7 @@ void tl_session_release_later(struct tl_session *s)
 	int owner = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	pid_t pid;
 
-	if (!s || !s->nlinks || owner < 0) {
+	if (!s || !(s->nlinks + s->nulinks) || owner < 0) {
 		if (owner >= 0)
 			close(owner);
 		return;
@@ -126,7 +126,9 @@ static void *tl_detach_some(void *arg)
 
 /* Unregistering a perf-event tracepoint waits for an RCU grace period
  * (~50 ms here); one after the other, the syscall tracepoints took seconds.
- * Destroyed from several threads at once, the waits overlap. */
+ * Destroyed from several threads at once, the waits overlap. The USDT
+ * links go first, one after the other: destroying two at once corrupts
+ * the bookkeeping libbpf keeps for all of them (a double free). */
 void tl_session_detach(struct tl_session *s)
 {
 	enum { NT = 16 };
@@ -136,6 +138,9 @@ void tl_session_detach(struct tl_session *s)
 
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->nulinks; i++)
+		bpf_link__destroy(s->ulinks[i]);
+	s->nulinks = 0;
 	for (size_t k = 0; k < NT; k++) {
 		jobs[k] = (struct tl_detach_job){ s->links, s->nlinks, k, NT };
 		started[k] = k < s->nlinks &&
