@@ -399,9 +399,9 @@ int tl_session_add_tgid(struct tl_session *s, uint32_t tgid)
 	return 0;
 }
 
-/* The links grow as util's vec; the session keeps its own three fields,
- * which the detach path reads as they are. */
-/* Appends l to the vector (*links, *n, *cap); destroys it when that fails. */
+/* Appends l to the links (*links, *n, *cap), grown as util's vec: the
+ * session keeps its own three fields, which the detach path reads as
+ * they are. Destroys l when that fails. */
 static int tl_keep_in(struct bpf_link ***links, size_t *n, size_t *cap,
 		      struct bpf_link *l)
 {
