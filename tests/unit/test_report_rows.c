@@ -1,7 +1,8 @@
 /* test_report_rows.c - the report's thread table with many threads named
  * alike: one row for `worker-N` with its worst member, every thread with
  * --threads all, and at most N rows with --top N; and the deadlock and
- * waits lines of two threads blocked on each other's mutex. */
+ * waits lines of two threads blocked on each other's mutex; long object
+ * names fitted to the locks table's column. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -172,6 +173,24 @@ static void test_deadlock_lines(void **state)
 	tl_model_free(m);
 }
 
+/* The locks table's names cut to their column keep their last word: two
+ * anonymous addresses differing at the end stay two different rows. */
+static void test_fit_names(void **state)
+{
+	char b[64];
+
+	(void)state;
+	assert_string_equal(tl_fmt_fit("anonymous memory 0x7f4dd00161fc", 28, b, sizeof(b)),
+			    "anonymous me..0x7f4dd00161fc");
+	assert_string_equal(tl_fmt_fit("the_lock", 28, b, sizeof(b)), "the_lock");
+	assert_string_equal(tl_fmt_fit("abcdefghijklmnopqrstuvwxyz0123456789", 20, b, sizeof(b)),
+			    "abcdefgh..0123456789");
+	/* no cut inside a character: head 9 would split the fifth "é" */
+	assert_string_equal(tl_fmt_fit("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+				       "\u00e9\u00e9\u00e9\u00e9\u00e9 0x1234", 17, b, sizeof(b)),
+			    "\u00e9\u00e9\u00e9\u00e9..0x1234");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_all_threads_and_top),
 		cmocka_unit_test(test_busiest_first),
 		cmocka_unit_test(test_deadlock_lines),
+		cmocka_unit_test(test_fit_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,5 +192,9 @@ const char *tl_fmt_dur(uint64_t ns, char *buf, size_t len);
  * and CR as a space, other C0/C1 controls and DEL as "\xHH"; cut to len
  * (NUL included). Returns buf. */
 const char *tl_fmt_safe(const char *s, char *buf, size_t len);
+/* s in at most width bytes for a fixed-width column: when longer, its
+ * head and its last word (an address, a number: what tells rows apart)
+ * joined by "..", cut on UTF-8 character boundaries. Returns buf. */
+const char *tl_fmt_fit(const char *s, size_t width, char *buf, size_t len);
 
 #endif

@@ -231,23 +231,36 @@ static size_t fold_joins(struct tl_wait_stat *s, size_t n, struct tl_obj_name *j
 	return k;
 }
 
+/* An object's name in what a line of width leaves beside used bytes of
+ * other text (at least NAME_MIN): the numbers after it stay on the line,
+ * and what follows them is cut first. */
+#define NAME_MIN 24
+static const char *fit_name(const struct tl_obj_name *o, unsigned width, size_t used,
+			    char *buf)
+{
+	size_t room = width > used + NAME_MIN ? width - used : NAME_MIN;
+
+	return tl_fmt_fit(o ? SAFE(o->name) : "?", room, buf, TL_OBJ_NAME_LEN);
+}
+
 void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 				 const struct tl_thread *t, unsigned width, unsigned top)
 {
 	struct tl_obj_name joined;
 	struct tl_wait_stat *s;
 	size_t n;
-	char by[64], line[512];
+	char by[64], rest[160], nm[TL_OBJ_NAME_LEN], line[512];
 
 	if (tl_thread_waits(w->sym, t, &s, &n) || !n)
 		return;
 	n = fold_joins(s, n, &joined);
 	for (size_t i = 0; i < n && i < top; i++) {
 		holder_text(&s[i], w->m, by, sizeof(by));
-		snprintf(line, sizeof(line), "%11s%s %s (%s) %ux %s, longest %s%s", "",
-			 i ? "      " : "waits:", s[i].obj ? SAFE(s[i].obj->name) : "?",
+		snprintf(rest, sizeof(rest), " (%s) %ux %s, longest %s",
 			 tl_lock_kind_name(s[i].kind), s[i].count, DUR(s[i].total_ns),
-			 DUR(s[i].longest_ns), by);
+			 DUR(s[i].longest_ns));
+		snprintf(line, sizeof(line), "%11s%s %s%s%s", "", i ? "      " : "waits:",
+			 fit_name(s[i].obj, width, 18 + strlen(rest), nm), rest, by);
 		fprintf(f, "%.*s\n", (int)width, line);
 	}
 	if (n > top)
@@ -260,10 +273,11 @@ void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 static void lock_row(FILE *f, int nw, const char *nm, const char *kind, uint32_t count,
 		     uint64_t total, uint64_t longest, uint32_t waiters, uint32_t holders)
 {
-	char h[16];
+	char h[16], fit[TL_OBJ_NAME_LEN];
 
 	snprintf(h, sizeof(h), "%u", holders);
-	fprintf(f, "  %-*.*s %-9.9s %5u %7s %7s %4u %4s\n", nw, nw, nm, kind, count,
+	fprintf(f, "  %-*s %-9.9s %5u %7s %7s %4u %4s\n", nw,
+		tl_fmt_fit(nm, (size_t)nw, fit, sizeof(fit)), kind, count,
 		DUR(total), DUR(longest), waiters, holders ? h : "-");
 }
 

@@ -147,6 +147,32 @@ const char *tl_fmt_safe(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+static bool utf8_cont(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+const char *tl_fmt_fit(const char *s, size_t width, char *buf, size_t len)
+{
+	size_t n = strlen(s), tail, head;
+	const char *sp = strrchr(s, ' ');
+
+	if (n <= width || width < 8) {
+		snprintf(buf, len, "%.*s", (int)(n < width ? n : width), s);
+		return buf;
+	}
+	tail = sp ? n - (size_t)(sp + 1 - s) : 0;
+	if (!tail || tail > width * 2 / 3)
+		tail = width / 2;
+	head = width - 2 - tail;
+	while (head && utf8_cont(s[head]))
+		head--;
+	while (utf8_cont(s[n - tail]))
+		tail--;
+	snprintf(buf, len, "%.*s..%s", (int)head, s, s + n - tail);
+	return buf;
+}
+
 void tl_report_span(const struct tl_model *m, const struct tl_process *root,
 		    uint64_t *t0, uint64_t *t1)
 {
