@@ -2,7 +2,7 @@
  * alike: one row for `worker-N` with its worst member, every thread with
  * --threads all, and at most N rows with --top N; and the deadlock and
  * waits lines of two threads blocked on each other's mutex; long object
- * names fitted to the locks table's column. */
+ * names fitted to the locks table's column, idle waits summed up. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -173,6 +173,57 @@ static void test_deadlock_lines(void **state)
 	tl_model_free(m);
 }
 
+/* A futex wait of tid on addr from a to b ms (woken by 100 at b). */
+static void futex_wait(struct tl_model *m, uint32_t tid, uint64_t addr, double a, double b)
+{
+	feed(m, TR_SWITCH(.ts = MS(a), .cpu = 1, .prev = tid, .prev_pid = 100, .state = 1,
+			  .nr = 202, .a0 = addr, .a1 = 128));
+	if (b < 0)
+		return;
+	feed(m, TR_WAKING(.ts = MS(b), .cpu = 0, .waker = 100, .waker_pid = 100, .wakee = tid,
+			  .wakee_pid = 100));
+	feed(m, TR_SWITCH(.ts = MS(b), .cpu = 1, .prev = 0, .prev_pid = 0, .next = tid,
+			  .next_pid = 100));
+}
+
+/* Six service threads each park alone on a word of their own for the
+ * whole recording (1.9 s each); two workers contend on 0x6000 for 200 ms
+ * in all. The locks table lists the contended word and sums the six
+ * idle ones up in one line, where before they filled its first rows. */
+static void test_idle_waits_summed_up(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_report_opts o = { .width = 100 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
+	for (uint32_t i = 1; i <= 8; i++)
+		feed(m, TR_NEWTASK(.ts = MS(i), .tid = 100, .pid = 100, .child = 100 + i,
+				   .child_pid = 100, .comm = i <= 6 ? "service" : "worker"));
+	for (uint32_t i = 1; i <= 6; i++)
+		futex_wait(m, 100 + i, 0x5000 + 0x40 * i, 50, -1);
+	for (uint32_t k = 0; k < 5; k++) {
+		futex_wait(m, 107, 0x6000, 100 + 100 * k, 120 + 100 * k);
+		futex_wait(m, 108, 0x6000, 150 + 100 * k, 170 + 100 * k);
+	}
+	assert_int_equal(tl_model_finish(m, MS(2000)), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	/* the contended word is the table's only row, the idle ones a line */
+	assert_non_null(strstr(buf, "WAITS   TOTAL LONGEST WTRS HLDR\n  0x6000 "));
+	assert_non_null(strstr(buf, "   10   200ms  20.0ms    2    -\n"
+				    "  (6 objects where one thread idled alone, 11.70s in all, "
+				    "not listed)\n"));
+	/* the syscalls section still names each service thread's word */
+	assert_non_null(strstr(buf, "1.95s  0x5040 (futex)"));
+	free(buf);
+	tl_model_free(m);
+}
+
 /* The locks table's names cut to their column keep their last word: two
  * anonymous addresses differing at the end stay two different rows. */
 static void test_fit_names(void **state)
@@ -199,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_busiest_first),
 		cmocka_unit_test(test_deadlock_lines),
 		cmocka_unit_test(test_fit_names),
+		cmocka_unit_test(test_idle_waits_summed_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -270,6 +270,42 @@ void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 
 #define LOCK_ROWS 10 /* objects listed per process */
 
+/* A wait that tells of an idle thread rather than of contention: one
+ * thread alone, for half the process's traced life or more, on an object
+ * that no program symbol names and nobody owns (its own condvar or park
+ * word, as each service thread of a JVM or a pool has). At scale such
+ * rows would fill the table and push the contended locks off it. */
+static bool idle_wait(const struct tl_wait_stat *s, uint64_t span)
+{
+	enum tl_obj_kind ok = s->obj ? s->obj->kind : TL_OBJ_UNKNOWN;
+	bool unnamed = ok == TL_OBJ_UNKNOWN || ok == TL_OBJ_HEAP || ok == TL_OBJ_STACK ||
+		       ok == TL_OBJ_ANON || ok == TL_OBJ_FILE;
+	bool owned = s->kind == TL_LK_MUTEX || s->kind == TL_LK_RWLOCK ||
+		     s->kind == TL_LK_JOIN || s->holders;
+
+	return span && unnamed && !owned && s->waiters == 1 && s->total_ns * 2 >= span;
+}
+
+/* Takes the idle waits out of s (kept in order), counting them in *nidle
+ * and their time in *idle_ns. Returns the new count. */
+static size_t drop_idle(struct tl_wait_stat *s, size_t n, uint64_t span, size_t *nidle,
+			uint64_t *idle_ns)
+{
+	size_t k = 0;
+
+	*nidle = 0;
+	*idle_ns = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!idle_wait(&s[i], span)) {
+			s[k++] = s[i];
+			continue;
+		}
+		(*nidle)++;
+		*idle_ns += s[i].total_ns;
+	}
+	return k;
+}
+
 static void lock_row(FILE *f, int nw, const char *nm, const char *kind, uint32_t count,
 		     uint64_t total, uint64_t longest, uint32_t waiters, uint32_t holders)
 {
@@ -352,11 +388,13 @@ void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_pr
 	struct tl_obj_name joined;
 	struct tl_lock_sites *sites;
 	struct tl_wait_stat *s;
-	size_t n, rows = 0;
+	size_t n, rows = 0, nidle;
+	uint64_t idle_ns;
 
 	if (tl_proc_waits(w->sym, p, &s, &n) || !n)
 		return;
 	n = fold_joins(s, n, &joined);
+	n = drop_idle(s, n, p->end > p->start ? p->end - p->start : 0, &nidle, &idle_ns);
 	sites = tl_report_lock_sites(w, p, s, n < LOCK_ROWS ? n : LOCK_ROWS);
 	if (nw < 16)
 		nw = 16;
@@ -373,6 +411,9 @@ void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_pr
 	}
 	if (rows > LOCK_ROWS)
 		fprintf(f, "  (%zu more objects: report --json lists them all)\n", rows - LOCK_ROWS);
+	if (nidle)
+		fprintf(f, "  (%zu object%s where one thread idled alone, %s in all, not listed)\n",
+			nidle, nidle == 1 ? "" : "s", DUR(idle_ns));
 	free(sites);
 	free(s);
 }
