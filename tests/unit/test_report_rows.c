@@ -173,6 +173,15 @@ static void test_deadlock_lines(void **state)
 	tl_model_free(m);
 }
 
+static int count(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (; s && (s = strstr(s, what)); s += strlen(what))
+		n++;
+	return n;
+}
+
 /* A futex wait of tid on addr from a to b ms (woken by 100 at b). */
 static void futex_wait(struct tl_model *m, uint32_t tid, uint64_t addr, double a, double b)
 {
@@ -194,7 +203,7 @@ static void test_idle_waits_summed_up(void **state)
 {
 	struct tl_model *m = tl_model_new(NULL);
 	struct tl_report_opts o = { .width = 100 };
-	char *buf = NULL;
+	char *buf = NULL, *locks;
 	size_t len = 0;
 	FILE *f;
 
@@ -220,6 +229,18 @@ static void test_idle_waits_summed_up(void **state)
 				    "not listed)\n"));
 	/* the syscalls section still names each service thread's word */
 	assert_non_null(strstr(buf, "1.95s  0x5040 (futex)"));
+	free(buf);
+	/* --json lists all seven, the six idle ones marked */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tl_report_json(f, m, NULL, &o), 0);
+	fclose(f);
+	assert_int_equal(count(buf, "\"idle\": true"), 6);
+	locks = strstr(buf, "\"locks\": ");
+	assert_non_null(locks);
+	*strstr(locks, "\"threads\": ") = '\0'; /* the process's own array */
+	assert_int_equal(count(locks, "\"addr\": "), 7);
+	assert_int_equal(count(locks, "\"idle\": true"), 6);
 	free(buf);
 	tl_model_free(m);
 }

@@ -113,6 +113,11 @@ const char *tl_report_site_text(struct tl_report_waits *w, uint32_t stack, char 
 struct tl_lock_sites *tl_report_lock_sites(struct tl_report_waits *w,
 					   const struct tl_process *p,
 					   const struct tl_wait_stat *s, size_t n);
+/* Whether s, an object of p's locks table, tells of an idle thread rather
+ * than of contention: one thread alone, for half p's traced life or more,
+ * on an object no program symbol names and nobody owns (its own condvar
+ * or park word, as each service thread of a JVM or a pool has). */
+bool tl_report_idle_wait(const struct tl_wait_stat *s, const struct tl_process *p);
 /* Whether deadlock d involves a thread of root or its descendants (root
  * NULL: always). */
 bool tl_report_deadlock_shown(const struct tl_deadlock *d, const struct tl_process *root);

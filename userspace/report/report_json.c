@@ -266,9 +266,10 @@ static void lock_sites(struct jctx *c, const struct tl_lock_sites *r)
 }
 
 /* One object waited on: its name, kind, counts and times, holder/waker;
- * for a lock of a process (sites not NULL), where it was waited for. */
+ * for a lock of process p (else NULL), whether an idle thread's, and
+ * (sites not NULL) where it was waited for. */
 static void wait_stat(struct jctx *c, const struct tl_wait_stat *s,
-		      const struct tl_lock_sites *sites)
+		      const struct tl_process *p, const struct tl_lock_sites *sites)
 {
 	struct json *j = &c->j;
 
@@ -285,6 +286,8 @@ static void wait_stat(struct jctx *c, const struct tl_wait_stat *s,
 		j_u64(j, "top_holder", s->top_holder);
 	if (s->top_waker)
 		j_u64(j, "top_waker", s->top_waker);
+	if (p && tl_report_idle_wait(s, p))
+		j_bool(j, "idle", true);
 	if (sites && sites->addr)
 		lock_sites(c, sites);
 	j_close(j, '}');
@@ -298,7 +301,7 @@ static void waits_arr(struct jctx *c, const char *key, const struct tl_process *
 
 	j_open(&c->j, key, '[');
 	for (size_t i = 0; i < n; i++)
-		wait_stat(c, &s[i], sites ? &sites[i] : NULL);
+		wait_stat(c, &s[i], p, sites ? &sites[i] : NULL);
 	j_close(&c->j, ']');
 	free(sites);
 	free(s);

@@ -270,13 +270,11 @@ void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 
 #define LOCK_ROWS 10 /* objects listed per process */
 
-/* A wait that tells of an idle thread rather than of contention: one
- * thread alone, for half the process's traced life or more, on an object
- * that no program symbol names and nobody owns (its own condvar or park
- * word, as each service thread of a JVM or a pool has). At scale such
- * rows would fill the table and push the contended locks off it. */
-static bool idle_wait(const struct tl_wait_stat *s, uint64_t span)
+/* At scale idle waits (report.h) would fill the table and push the
+ * contended locks off it. */
+bool tl_report_idle_wait(const struct tl_wait_stat *s, const struct tl_process *p)
 {
+	uint64_t span = p->end > p->start ? p->end - p->start : 0;
 	enum tl_obj_kind ok = s->obj ? s->obj->kind : TL_OBJ_UNKNOWN;
 	bool unnamed = ok == TL_OBJ_UNKNOWN || ok == TL_OBJ_HEAP || ok == TL_OBJ_STACK ||
 		       ok == TL_OBJ_ANON || ok == TL_OBJ_FILE;
@@ -288,15 +286,15 @@ static bool idle_wait(const struct tl_wait_stat *s, uint64_t span)
 
 /* Takes the idle waits out of s (kept in order), counting them in *nidle
  * and their time in *idle_ns. Returns the new count. */
-static size_t drop_idle(struct tl_wait_stat *s, size_t n, uint64_t span, size_t *nidle,
-			uint64_t *idle_ns)
+static size_t drop_idle(struct tl_wait_stat *s, size_t n, const struct tl_process *p,
+			size_t *nidle, uint64_t *idle_ns)
 {
 	size_t k = 0;
 
 	*nidle = 0;
 	*idle_ns = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!idle_wait(&s[i], span)) {
+		if (!tl_report_idle_wait(&s[i], p)) {
 			s[k++] = s[i];
 			continue;
 		}
@@ -394,7 +392,7 @@ void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_pr
 	if (tl_proc_waits(w->sym, p, &s, &n) || !n)
 		return;
 	n = fold_joins(s, n, &joined);
-	n = drop_idle(s, n, p->end > p->start ? p->end - p->start : 0, &nidle, &idle_ns);
+	n = drop_idle(s, n, p, &nidle, &idle_ns);
 	sites = tl_report_lock_sites(w, p, s, n < LOCK_ROWS ? n : LOCK_ROWS);
 	if (nw < 16)
 		nw = 16;
