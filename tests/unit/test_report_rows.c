@@ -196,11 +196,14 @@ static void futex_wait(struct tl_model *m, uint32_t tid, uint64_t addr, double a
 }
 
 /* Six service threads each park alone on a word of their own for the
- * whole recording (1.9 s each); two workers contend on 0x6000 for 200 ms
- * in all. The locks table lists the contended word and sums the six
- * idle ones up in one line, where before they filled its first rows. */
+ * whole recording (1.9 s each); three workers contend on 0x6000 for
+ * 300 ms in all. The locks table lists the contended word and sums the six
+ * idle ones up in one line, where before they filled its first rows; the
+ * service threads' group row does the same, and the workers' row names
+ * the word that all three waited on. */
 static void test_idle_waits_summed_up(void **state)
 {
+	static const char *const worker[] = { "worker-1", "worker-2", "worker-3" };
 	struct tl_model *m = tl_model_new(NULL);
 	struct tl_report_opts o = { .width = 100 };
 	char *buf = NULL, *locks;
@@ -209,22 +212,31 @@ static void test_idle_waits_summed_up(void **state)
 
 	(void)state;
 	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
-	for (uint32_t i = 1; i <= 8; i++)
+	for (uint32_t i = 1; i <= 9; i++)
 		feed(m, TR_NEWTASK(.ts = MS(i), .tid = 100, .pid = 100, .child = 100 + i,
-				   .child_pid = 100, .comm = i <= 6 ? "service" : "worker"));
+				   .child_pid = 100, .comm = i <= 6 ? "service" : worker[i - 7]));
 	for (uint32_t i = 1; i <= 6; i++)
 		futex_wait(m, 100 + i, 0x5000 + 0x40 * i, 50, -1);
 	for (uint32_t k = 0; k < 5; k++) {
-		futex_wait(m, 107, 0x6000, 100 + 100 * k, 120 + 100 * k);
-		futex_wait(m, 108, 0x6000, 150 + 100 * k, 170 + 100 * k);
+		for (uint32_t i = 0; i < 3; i++)
+			futex_wait(m, 107 + i, 0x6000, 100 + 100 * k + 30 * i,
+				   120 + 100 * k + 30 * i);
 	}
 	assert_int_equal(tl_model_finish(m, MS(2000)), 0);
 	f = open_memstream(&buf, &len);
 	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
 	fclose(f);
+	/* the service threads' row: their waits are all idle ones */
+	assert_non_null(strstr(buf, "6 threads; waited longest: service (102), 2.00s\n"
+				    "           waits: 6 objects where one thread idled alone, "
+				    "11.70s in all\n"));
+	/* the workers' row: the word they contend on */
+	assert_non_null(strstr(buf, "3 threads; waited longest: worker-"));
+	assert_non_null(strstr(buf, "           waits: 0x6000 (futex) 15x 300ms, longest 20.0ms, "
+				    "woken by main\n"));
 	/* the contended word is the table's only row, the idle ones a line */
 	assert_non_null(strstr(buf, "WAITS   TOTAL LONGEST WTRS HLDR\n  0x6000 "));
-	assert_non_null(strstr(buf, "   10   200ms  20.0ms    2    -\n"
+	assert_non_null(strstr(buf, "   15   300ms  20.0ms    3    -\n"
 				    "  (6 objects where one thread idled alone, 11.70s in all, "
 				    "not listed)\n"));
 	/* the syscalls section still names each service thread's word */

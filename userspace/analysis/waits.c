@@ -159,16 +159,23 @@ int tl_thread_waits(struct tl_symbolizer *s, const struct tl_thread *t,
 	return r;
 }
 
-int tl_proc_waits(struct tl_symbolizer *s, const struct tl_process *p,
-		  struct tl_wait_stat **out, size_t *n)
+int tl_threads_waits(struct tl_symbolizer *s, const struct tl_thread *const *t, size_t nt,
+		     struct tl_wait_stat **out, size_t *n)
 {
 	struct tl_vec v = { 0 };
 	int r = 0;
 
-	for (size_t i = 0; i < p->nthreads && !r; i++)
-		r = collect(s, p->threads[i], &v);
+	for (size_t i = 0; i < nt && !r; i++)
+		r = collect(s, t[i], &v);
 	if (!r)
 		r = summarize(&v, out, n);
 	tl_vec_free(&v);
 	return r;
+}
+
+int tl_proc_waits(struct tl_symbolizer *s, const struct tl_process *p,
+		  struct tl_wait_stat **out, size_t *n)
+{
+	return tl_threads_waits(s, (const struct tl_thread *const *)p->threads, p->nthreads,
+				out, n);
 }

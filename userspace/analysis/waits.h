@@ -1,7 +1,8 @@
 /* waits.h - what threads wait on, by named object: for one thread its
  * futex waits grouped by object (count, total, longest, who held it or
  * woke it most), for one process the same over all its threads (its locks
- * table, with how many threads waited and how many held each). Names and
+ * table, with how many threads waited and how many held each), or for
+ * any set of threads (a group of alike ones). Names and
  * kinds come from the symbolizer. */
 #ifndef TL_WAITS_H
 #define TL_WAITS_H
@@ -29,5 +30,8 @@ int tl_thread_waits(struct tl_symbolizer *s, const struct tl_thread *t,
 		    struct tl_wait_stat **out, size_t *n);
 int tl_proc_waits(struct tl_symbolizer *s, const struct tl_process *p,
 		  struct tl_wait_stat **out, size_t *n);
+/* The same over the threads t[0..nt) (a group of alike threads). */
+int tl_threads_waits(struct tl_symbolizer *s, const struct tl_thread *const *t, size_t nt,
+		     struct tl_wait_stat **out, size_t *n);
 
 #endif

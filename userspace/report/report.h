@@ -132,6 +132,11 @@ void tl_report_deadlocks_text(FILE *f, struct tl_report_waits *w,
 /* A thread's top futex waits by object (at most top lines). */
 void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 				 const struct tl_thread *t, unsigned width, unsigned top);
+/* The top futex waits by object of a group of p's threads, t[0..nt),
+ * with the objects where one of them idled alone summed up in a line. */
+void tl_report_group_waits_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
+				const struct tl_thread *const *t, size_t nt, unsigned width,
+				unsigned top);
 /* A process's locks table. */
 void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
 			  unsigned width);

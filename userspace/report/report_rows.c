@@ -1,7 +1,7 @@
 /* report_rows.c - the rows of a process's thread table: many threads whose
  * names differ only in numbers (`worker-1` .. `worker-16`) become one row
- * with their summed times and the member that waited longest
- * (analysis/group.h), unless --threads all; more than SORT_ROWS rows are
+ * with their summed times, the member that waited longest and the group's
+ * top waits (analysis/group.h), unless --threads all; more than SORT_ROWS rows are
  * put busiest first (ran, waited for a CPU, in D state or for a held
  * lock: a JVM's idle service threads sink below the pool that works);
  * --top N keeps the N rows that waited longest (blocked + runnable), in
@@ -26,7 +26,16 @@ struct row {
 	bool shown;
 };
 
-static void group_row(FILE *f, struct tl_report_waits *w, const struct tl_thread_group *g,
+struct members {
+	const struct tl_thread **t; /* the threads of each group, one after another */
+	size_t *off;                /* group k's: t[off[k] .. off[k] + g[k].n) */
+};
+
+/* A group's row: summed times, the member that waited longest, and the
+ * group's top waits by object over all its members (without the members
+ * alone: that member's). */
+static void group_row(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
+		      const struct tl_thread_group *g, const struct tl_thread *const *mem,
 		      unsigned width)
 {
 	char n[16];
@@ -39,7 +48,10 @@ static void group_row(FILE *f, struct tl_report_waits *w, const struct tl_thread
 	fprintf(f, "%11s%zu threads; waited longest: %s (%u), %s\n", "", g->n,
 		SAFE(tl_thread_name(g->worst)), g->worst->tid,
 		DUR(tl_thread_wait_ns(g->worst)));
-	tl_report_thread_waits_text(f, w, g->worst, width, 1);
+	if (mem)
+		tl_report_group_waits_text(f, w, p, mem, g->n, width, 2);
+	else
+		tl_report_thread_waits_text(f, w, g->worst, width, 1);
 }
 
 static const struct tl_thread_group *group_of(const struct tl_thread *t,
@@ -52,6 +64,34 @@ static const struct tl_thread_group *group_of(const struct tl_thread *t,
 		if (!strcmp(g[k].pattern, pat))
 			return g[k].n >= GROUP_MIN ? &g[k] : NULL;
 	return NULL;
+}
+
+/* The members of every group, filled in thread order; m->t NULL when
+ * there is no memory for them. */
+static void group_members(const struct tl_process *p, const struct tl_thread_group *g,
+			  size_t ng, struct members *m)
+{
+	size_t *fill;
+
+	m->t = ng ? calloc(p->nthreads, sizeof(*m->t)) : NULL;
+	m->off = ng ? calloc(ng + 1, sizeof(*m->off)) : NULL;
+	fill = ng ? calloc(ng, sizeof(*fill)) : NULL;
+	if (!m->t || !m->off || !fill) {
+		free(m->t);
+		free(m->off);
+		free(fill);
+		*m = (struct members){ 0 };
+		return;
+	}
+	for (size_t k = 0; k < ng; k++)
+		m->off[k + 1] = m->off[k] + g[k].n;
+	for (size_t i = 0; i < p->nthreads; i++) {
+		const struct tl_thread_group *gr = group_of(p->threads[i], g, ng);
+
+		if (gr)
+			m->t[m->off[gr - g] + fill[gr - g]++] = p->threads[i];
+	}
+	free(fill);
 }
 
 /* One row per thread, or per group at its first member. Busy times only
@@ -132,6 +172,7 @@ void tl_report_thread_rows(FILE *f, struct tl_report_waits *w, const struct tl_p
 	struct row *r = calloc(p->nthreads ? p->nthreads : 1, sizeof(*r));
 	size_t ng = g ? tl_group_threads((const struct tl_thread *const *)p->threads,
 					       p->nthreads, g) : 0, nr, hidden;
+	struct members mem = { 0 };
 
 	if (!r) { /* no memory for rows: every thread, as they come */
 		for (size_t i = 0; i < p->nthreads; i++)
@@ -143,14 +184,21 @@ void tl_report_thread_rows(FILE *f, struct tl_report_waits *w, const struct tl_p
 	if (nr > SORT_ROWS)
 		qsort(r, nr, sizeof(*r), by_busy_desc);
 	hidden = keep_top(r, nr, o->top);
+	if (nr < p->nthreads) /* some groups */
+		group_members(p, g, ng, &mem);
 	for (size_t i = 0; i < nr; i++) {
 		if (!r[i].shown)
 			continue;
 		if (r[i].g)
-			group_row(f, w, r[i].g, width);
+			group_row(f, w, p, r[i].g,
+				  mem.t ? (const struct tl_thread *const *)mem.t +
+						  mem.off[r[i].g - g] : NULL,
+				  width);
 		else
 			row(ctx, r[i].t);
 	}
+	free(mem.t);
+	free(mem.off);
 	if (hidden)
 		fprintf(f, "  (%zu more row%s, of threads that waited less: --top 0 shows "
 			"all)\n", hidden, hidden == 1 ? "" : "s");

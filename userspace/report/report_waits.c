@@ -243,17 +243,12 @@ static const char *fit_name(const struct tl_obj_name *o, unsigned width, size_t 
 	return tl_fmt_fit(o ? SAFE(o->name) : "?", room, buf, TL_OBJ_NAME_LEN);
 }
 
-void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
-				 const struct tl_thread *t, unsigned width, unsigned top)
+/* The lines of s[0..n), at most top, then how many more. */
+static void waits_lines(FILE *f, struct tl_report_waits *w, const struct tl_wait_stat *s,
+			size_t n, unsigned width, unsigned top)
 {
-	struct tl_obj_name joined;
-	struct tl_wait_stat *s;
-	size_t n;
 	char by[64], rest[160], nm[TL_OBJ_NAME_LEN], line[512];
 
-	if (tl_thread_waits(w->sym, t, &s, &n) || !n)
-		return;
-	n = fold_joins(s, n, &joined);
 	for (size_t i = 0; i < n && i < top; i++) {
 		holder_text(&s[i], w->m, by, sizeof(by));
 		snprintf(rest, sizeof(rest), " (%s) %ux %s, longest %s",
@@ -265,6 +260,19 @@ void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
 	}
 	if (n > top)
 		fprintf(f, "%17s(%zu more objects)\n", "", n - top);
+}
+
+void tl_report_thread_waits_text(FILE *f, struct tl_report_waits *w,
+				 const struct tl_thread *t, unsigned width, unsigned top)
+{
+	struct tl_obj_name joined;
+	struct tl_wait_stat *s;
+	size_t n;
+
+	if (tl_thread_waits(w->sym, t, &s, &n) || !n)
+		return;
+	n = fold_joins(s, n, &joined);
+	waits_lines(f, w, s, n, width, top);
 	free(s);
 }
 
@@ -377,6 +385,27 @@ struct tl_lock_sites *tl_report_lock_sites(struct tl_report_waits *w,
 		return NULL;
 	}
 	return r;
+}
+
+void tl_report_group_waits_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
+				const struct tl_thread *const *t, size_t nt, unsigned width,
+				unsigned top)
+{
+	struct tl_obj_name joined;
+	struct tl_wait_stat *s;
+	size_t n, nidle;
+	uint64_t idle_ns;
+
+	if (tl_threads_waits(w->sym, t, nt, &s, &n) || !n)
+		return;
+	n = fold_joins(s, n, &joined);
+	n = drop_idle(s, n, p, &nidle, &idle_ns);
+	waits_lines(f, w, s, n, width, top);
+	if (nidle)
+		fprintf(f, "%11s%s%zu object%s where one thread idled alone, %s in all%s\n", "",
+			n ? "      (" : "waits: ", nidle, nidle == 1 ? "" : "s", DUR(idle_ns),
+			n ? ")" : "");
+	free(s);
 }
 
 void tl_report_locks_text(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
