@@ -1,8 +1,8 @@
 /* report_rows.c - the rows of a process's thread table: many threads whose
  * names differ only in numbers (`worker-1` .. `worker-16`) become one row
  * with their summed times, the member that waited longest and the group's
- * top waits (analysis/group.h), unless --threads all; more than SORT_ROWS rows are
- * put busiest first (ran, waited for a CPU, in D state or for a held
+ * top waits (analysis/group.h), unless --threads all; more than SORT_ROWS
+ * rows are put busiest first (ran, waited for a CPU, in D state or for a held
  * lock: a JVM's idle service threads sink below the pool that works);
  * --top N keeps the N rows that waited longest (blocked + runnable), in
  * table order. */
@@ -32,8 +32,8 @@ struct members {
 };
 
 /* A group's row: summed times, the member that waited longest, and the
- * group's top waits by object over all its members (without the members
- * alone: that member's). */
+ * group's top waits by object over its members mem[0..g->n) (mem NULL, no
+ * memory for the list: that member's top wait). */
 static void group_row(FILE *f, struct tl_report_waits *w, const struct tl_process *p,
 		      const struct tl_thread_group *g, const struct tl_thread *const *mem,
 		      unsigned width)
