@@ -2,7 +2,8 @@
  * alike: one row for `worker-N` with its worst member, every thread with
  * --threads all, and at most N rows with --top N; and the deadlock and
  * waits lines of two threads blocked on each other's mutex; long object
- * names fitted to the locks table's column, idle waits summed up. */
+ * names fitted to the locks table's column, idle waits summed up; the
+ * header's split of the threads' time. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -257,6 +258,36 @@ static void test_idle_waits_summed_up(void **state)
 	tl_model_free(m);
 }
 
+/* main (100) runs on CPU 0 throughout; worker-1 (101), created at 5 ms,
+ * runs 10-110 ms on CPU 1, blocks on a futex until main wakes it at 610,
+ * gets CPU 1 at 620 and runs to the end (1 s). The header's two lines
+ * add the threads' times up: 1.48 s ran (1.48 CPUs busy over the 1 s),
+ * 15 ms ready, 500 ms blocked, all of it on the futex. */
+static void test_header_time_split(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	char *txt;
+
+	(void)state;
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
+	feed(m, TR_NEWTASK(.ts = MS(5), .tid = 100, .pid = 100, .child = 101, .child_pid = 100,
+			   .comm = "worker-1"));
+	feed(m, TR_SWITCH(.ts = MS(10), .cpu = 1, .prev = 0, .prev_pid = 0, .next = 101,
+			  .next_pid = 100));
+	futex_wait(m, 101, 0x6000, 110, -1);
+	feed(m, TR_WAKING(.ts = MS(610), .cpu = 0, .waker = 100, .waker_pid = 100, .wakee = 101,
+			  .wakee_pid = 100));
+	feed(m, TR_SWITCH(.ts = MS(620), .cpu = 1, .prev = 0, .prev_pid = 0, .next = 101,
+			  .next_pid = 100));
+	assert_int_equal(tl_model_finish(m, MS(1000)), 0);
+	txt = render(m, false, 0);
+	assert_null(strstr(txt, "inconsistenc"));
+	assert_non_null(strstr(txt, "\n  threads   2: ran 1.48s (1.48 CPUs), ready 15.0ms, "
+				    "blocked 500ms\n  blocked   futex 500ms\n"));
+	free(txt);
+	tl_model_free(m);
+}
+
 /* The locks table's names cut to their column keep their last word: two
  * anonymous addresses differing at the end stay two different rows. */
 static void test_fit_names(void **state)
@@ -284,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_deadlock_lines),
 		cmocka_unit_test(test_fit_names),
 		cmocka_unit_test(test_idle_waits_summed_up),
+		cmocka_unit_test(test_header_time_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,6 +98,53 @@ static void header_unknown(const struct rctx *c)
 	field(c, "unknown", line);
 }
 
+/* Where the shown threads' time went, before any detail: the first lines
+ * say whether they ran, waited for a CPU or were blocked, and on what. */
+static void header_time_split(const struct rctx *c)
+{
+	const struct tl_rec_info *in = c->lr ? &c->lr->info : NULL;
+	uint64_t st[TL_ST_COUNT] = { 0 }, why[TL_WHY_COUNT] = { 0 };
+	size_t nt = 0;
+	char line[256], cpus[32] = "";
+	int n = 0, top[4] = { 0 };
+
+	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
+		const struct tl_thread *t = tl_model_thread(c->m, i);
+		if (!shown(c, t->proc))
+			continue;
+		nt++;
+		for (int k = 0; k < TL_ST_COUNT; k++)
+			st[k] += tl_sum_ns(&t->sum, (enum tl_state)k);
+		for (int r = 1; r < TL_WHY_COUNT; r++)
+			why[r] += tl_sum_blocked_ns(&t->sum, r);
+	}
+	if (!nt)
+		return;
+	if (c->t1 > c->t0) /* how many CPUs they kept busy, on average */
+		n = snprintf(cpus, sizeof(cpus), " (%.2f", (double)st[TL_ST_RUNNING] /
+			     (double)(c->t1 - c->t0));
+	if (n)
+		snprintf(cpus + n, sizeof(cpus) - (size_t)n, in && in->ncpus ? " of %u CPUs)" :
+			 " CPUs)", in ? in->ncpus : 0);
+	snprintf(line, sizeof(line), "%zu: ran %s%s, ready %s, blocked %s", nt,
+		 DUR(st[TL_ST_RUNNING]), cpus, DUR(st[TL_ST_RUNNABLE]),
+		 DUR(st[TL_ST_SLEEPING] + st[TL_ST_UNINT]));
+	field(c, "threads", line);
+	for (int r = 1; r < TL_WHY_COUNT; r++) /* the four longest reasons */
+		for (int k = 0; k < 4; k++)
+			if (why[r] > why[top[k]]) {
+				memmove(&top[k + 1], &top[k], sizeof(top[0]) * (size_t)(3 - k));
+				top[k] = r;
+				break;
+			}
+	n = 0;
+	for (int k = 0; k < 4 && top[k]; k++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %s", k ? ", " : "",
+			      tl_reason_name(top[k]), DUR(why[top[k]]));
+	if (n)
+		field(c, "blocked", line);
+}
+
 static void header(const struct rctx *c)
 {
 	const struct tl_model_stats *st = tl_model_stats(c->m);
@@ -122,6 +169,7 @@ static void header(const struct rctx *c)
 			 (unsigned long long)st->records);
 	field(c, "events", line);
 	header_unknown(c);
+	header_time_split(c);
 	if (c->lr && c->lr->status == TL_READ_TRUNCATED)
 		fprintf(c->f, "  warning: recording cut short at byte %llu, showing the "
 			"%llu records before\n  it (%.*s)\n", (unsigned long long)c->lr->offset,
