@@ -164,6 +164,16 @@ static void test_deadlock_lines(void **state)
 	assert_non_null(strstr(buf, "still at the end of the recording"));
 	assert_null(strstr(buf, "Processes"));
 	free(buf);
+	/* at 60 columns an edge is wrapped between words, never cut */
+	o.width = 60;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\n  worker-1 (101) waits for 0x4040 (mutex) held by worker-2\n"
+				    "    (102)\n    since "));
+	free(buf);
+	o.width = 100;
 	o.deadlocks_only = false;
 	buf = NULL;
 	f = open_memstream(&buf, &len);

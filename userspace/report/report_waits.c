@@ -86,6 +86,31 @@ static double rel(const struct tl_report_waits *w, uint64_t ts)
 	return ts > s ? (double)(ts - s) / 1e9 : 0.0;
 }
 
+/* text in lines of at most width, broken at spaces where it can be: the
+ * first indented by two, the rest by four. */
+static void wrap(FILE *f, const char *text, unsigned width)
+{
+	size_t indent = 2, room, n;
+
+	while (*text) {
+		room = width > indent + 8 ? width - indent : 8;
+		n = strlen(text);
+		if (n > room) {
+			n = room;
+			while (n > room / 2 && text[n] != ' ')
+				n--;
+			if (text[n] != ' ') /* one long word: cut between characters */
+				for (n = room; n > 1 && ((unsigned char)text[n] & 0xc0) == 0x80; n--)
+					;
+		}
+		fprintf(f, "%*s%.*s\n", (int)indent, "", (int)n, text);
+		text += n;
+		while (*text == ' ')
+			text++;
+		indent = 4;
+	}
+}
+
 static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_edge *e,
 		      unsigned width, const char *prefix)
 {
@@ -110,10 +135,13 @@ static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_e
 		snprintf(line, sizeof(line), "%s%s joins %s (waits for it to end)", prefix, a, b);
 	else
 		snprintf(line, sizeof(line), "%s%s waits for its child %s to exit", prefix, a, b);
-	if (strlen(line) + 9 + strlen(since) <= width)
+	if (strlen(line) + 9 + strlen(since) <= width) {
 		fprintf(f, "  %s, since %s\n", line, since);
-	else /* too long for one line: the time goes on the next */
-		fprintf(f, "  %.*s\n    since %s\n", (int)width - 2, line, since);
+		return;
+	}
+	/* too long for one line: wrapped at spaces, the time on a line of its own */
+	wrap(f, line, width);
+	fprintf(f, "    since %s\n", since);
 }
 
 /* Whether every wait of the cycle was already going on when tracing
