@@ -3,7 +3,7 @@
  * --threads all, and at most N rows with --top N; and the deadlock and
  * waits lines of two threads blocked on each other's mutex; long object
  * names fitted to the locks table's column, idle waits summed up; the
- * header's split of the threads' time. */
+ * header's split of the threads' time; a long blocked line wrapped. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -193,17 +193,25 @@ static int count(const char *s, const char *what)
 	return n;
 }
 
-/* A futex wait of tid on addr from a to b ms (woken by 100 at b). */
-static void futex_wait(struct tl_model *m, uint32_t tid, uint64_t addr, double a, double b)
+/* tid blocks in syscall nr (a0, a1) from a to b ms (woken by 100 at b;
+ * b < 0: never). */
+static void block_in(struct tl_model *m, uint32_t tid, int32_t nr, uint64_t a0, uint64_t a1,
+		     double a, double b)
 {
 	feed(m, TR_SWITCH(.ts = MS(a), .cpu = 1, .prev = tid, .prev_pid = 100, .state = 1,
-			  .nr = 202, .a0 = addr, .a1 = 128));
+			  .nr = nr, .a0 = a0, .a1 = a1));
 	if (b < 0)
 		return;
 	feed(m, TR_WAKING(.ts = MS(b), .cpu = 0, .waker = 100, .waker_pid = 100, .wakee = tid,
 			  .wakee_pid = 100));
 	feed(m, TR_SWITCH(.ts = MS(b), .cpu = 1, .prev = 0, .prev_pid = 0, .next = tid,
 			  .next_pid = 100));
+}
+
+/* A futex wait of tid on addr from a to b ms, as block_in. */
+static void futex_wait(struct tl_model *m, uint32_t tid, uint64_t addr, double a, double b)
+{
+	block_in(m, tid, 202, addr, 128, a, b);
 }
 
 /* Six service threads each park alone on a word of their own for the
@@ -298,6 +306,42 @@ static void test_header_time_split(void **state)
 	tl_model_free(m);
 }
 
+/* A thread blocked for four reasons (poll and select are both poll), at
+ * 60 columns: its "blocked:" line and the header's lines go on below,
+ * indented, and no reason is cut. */
+static void test_blocked_line_wraps(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_report_opts o = { .width = 60 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
+	feed(m, TR_NEWTASK(.ts = MS(1), .tid = 100, .pid = 100, .child = 101, .child_pid = 100,
+			   .comm = "io"));
+	feed(m, TR_SWITCH(.ts = MS(2), .cpu = 1, .prev = 0, .prev_pid = 0, .next = 101,
+			  .next_pid = 100));
+	block_in(m, 101, 202, 0x6000, 128, 10, 20);  /* futex */
+	block_in(m, 101, 230, 0, 0, 30, 50);         /* clock_nanosleep */
+	block_in(m, 101, 7, 0, 0, 60, 90);           /* poll */
+	block_in(m, 101, 61, 0, 0, 100, 140);        /* wait4 */
+	block_in(m, 101, 23, 0, 0, 150, 200);        /* select */
+	assert_int_equal(tl_model_finish(m, MS(300)), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\n           blocked: futex 10.0ms, sleep 20.0ms, child 40.0ms,\n"
+				    "             poll 80.0ms\n"));
+	assert_non_null(strstr(buf, "\n  threads   2: ran 448ms (1.49 CPUs), ready 1.00ms,\n"
+				    "            blocked 150ms\n"
+				    "  blocked   poll 80.0ms, child 40.0ms, sleep 20.0ms,\n"
+				    "            futex 10.0ms\n"));
+	free(buf);
+	tl_model_free(m);
+}
+
 /* The locks table's names cut to their column keep their last word: two
  * anonymous addresses differing at the end stay two different rows. */
 static void test_fit_names(void **state)
@@ -326,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_fit_names),
 		cmocka_unit_test(test_idle_waits_summed_up),
 		cmocka_unit_test(test_header_time_split),
+		cmocka_unit_test(test_blocked_line_wraps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,6 +98,25 @@ static void header_unknown(const struct rctx *c)
 	field(c, "unknown", line);
 }
 
+/* Appends text to the line being printed, at column *col, after sep
+ * unless it is the line's first item (*col == start); when it would pass
+ * the width, on a new line indented by indent (a "," sep stays behind). */
+static void item(const struct rctx *c, int *col, int start, int indent, const char *sep,
+		 const char *text)
+{
+	int n = (int)strlen(text);
+
+	if (*col > start && *col + (int)strlen(sep) + n > (int)c->width) {
+		fprintf(c->f, "%s\n%*s", sep[0] == ',' ? "," : "", indent, "");
+		*col = indent;
+	} else if (*col > start) {
+		fputs(sep, c->f);
+		*col += (int)strlen(sep);
+	}
+	fputs(text, c->f);
+	*col += n;
+}
+
 /* Where the shown threads' time went, before any detail: the first lines
  * say whether they ran, waited for a CPU or were blocked, and on what. */
 static void header_time_split(const struct rctx *c)
@@ -106,7 +125,7 @@ static void header_time_split(const struct rctx *c)
 	uint64_t st[TL_ST_COUNT] = { 0 }, why[TL_WHY_COUNT] = { 0 };
 	size_t nt = 0;
 	char line[256], cpus[32] = "";
-	int n = 0, top[4] = { 0 };
+	int n = 0, col, top[4] = { 0 };
 
 	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
 		const struct tl_thread *t = tl_model_thread(c->m, i);
@@ -126,10 +145,14 @@ static void header_time_split(const struct rctx *c)
 	if (n)
 		snprintf(cpus + n, sizeof(cpus) - (size_t)n, in && in->ncpus ? " of %u CPUs)" :
 			 " CPUs)", in ? in->ncpus : 0);
-	snprintf(line, sizeof(line), "%zu: ran %s%s, ready %s, blocked %s", nt,
-		 DUR(st[TL_ST_RUNNING]), cpus, DUR(st[TL_ST_RUNNABLE]),
-		 DUR(st[TL_ST_SLEEPING] + st[TL_ST_UNINT]));
-	field(c, "threads", line);
+	col = fprintf(c->f, "  %-9s ", "threads");
+	snprintf(line, sizeof(line), "%zu: ran %s%s,", nt, DUR(st[TL_ST_RUNNING]), cpus);
+	item(c, &col, 12, 12, " ", line);
+	snprintf(line, sizeof(line), "ready %s,", DUR(st[TL_ST_RUNNABLE]));
+	item(c, &col, 12, 12, " ", line);
+	snprintf(line, sizeof(line), "blocked %s", DUR(st[TL_ST_SLEEPING] + st[TL_ST_UNINT]));
+	item(c, &col, 12, 12, " ", line);
+	fputc('\n', c->f);
 	for (int r = 1; r < TL_WHY_COUNT; r++) /* the four longest reasons */
 		for (int k = 0; k < 4; k++)
 			if (why[r] > why[top[k]]) {
@@ -137,12 +160,15 @@ static void header_time_split(const struct rctx *c)
 				top[k] = r;
 				break;
 			}
-	n = 0;
-	for (int k = 0; k < 4 && top[k]; k++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %s", k ? ", " : "",
-			      tl_reason_name(top[k]), DUR(why[top[k]]));
-	if (n)
-		field(c, "blocked", line);
+	col = 0;
+	for (int k = 0; k < 4 && top[k]; k++) {
+		if (!col)
+			col = fprintf(c->f, "  %-9s ", "blocked");
+		snprintf(line, sizeof(line), "%s %s", tl_reason_name(top[k]), DUR(why[top[k]]));
+		item(c, &col, 12, 12, ", ", line);
+	}
+	if (col)
+		fputc('\n', c->f);
 }
 
 static void header(const struct rctx *c)
@@ -181,36 +207,36 @@ static void header(const struct rctx *c)
 static void thread_extra(const struct rctx *c, const struct tl_thread *t)
 {
 	const struct tl_thread_sum *s = &t->sum;
-	char line[512];
-	int n = snprintf(line, sizeof(line), "%11sblocked:", "");
-	bool any = false;
+	char it[64];
+	int col = 0;
 
 	for (int r = 1; r < TL_WHY_COUNT; r++) {
-		if (!tl_sum_blocked_ns(s, r) || n >= (int)sizeof(line) - 40)
+		if (!tl_sum_blocked_ns(s, r))
 			continue;
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s %s %s", any ? "," : "",
-			      tl_reason_name(r), DUR(tl_sum_blocked_ns(s, r)));
-		any = true;
+		if (!col)
+			col = fprintf(c->f, "%11sblocked: ", "");
+		snprintf(it, sizeof(it), "%s %s", tl_reason_name(r), DUR(tl_sum_blocked_ns(s, r)));
+		item(c, &col, 20, 13, ", ", it);
 	}
-	if (any)
-		fprintf(c->f, "%.*s\n", (int)c->width, line);
+	if (col)
+		fputc('\n', c->f);
 	/* an interrupt's wakeup names no task: the one it interrupted did
 	 * not wake anyone */
 	const char *names[] = { "forks", "clones", "futex waits", "socket sends/recvs",
 				"migrations", "signals", "woken by interrupt/timer" };
 	uint32_t vals[] = { s->forks, s->clones, s->futex_waits, s->socket_ops,
 			    s->migrations, s->signals_received, s->wakeups_irq };
-	n = snprintf(line, sizeof(line), "%11s", "");
-	any = false;
+	col = 0;
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		if (!vals[i])
 			continue;
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %u",
-			      any ? "  " : "", names[i], vals[i]);
-		any = true;
+		if (!col)
+			col = fprintf(c->f, "%11s", "");
+		snprintf(it, sizeof(it), "%s %u", names[i], vals[i]);
+		item(c, &col, 11, 13, "  ", it);
 	}
-	if (any)
-		fprintf(c->f, "%.*s\n", (int)c->width, line);
+	if (col)
+		fputc('\n', c->f);
 }
 
 static void thread_row(const struct rctx *c, const struct tl_thread *t)
