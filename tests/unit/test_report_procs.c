@@ -1,6 +1,7 @@
 /* test_report_procs.c - the report at scale: a shell's alike children as
  * one row of the process tree, a long tree folded to its upper levels and
- * cut to a screen's worth of rows, and sections for only the busiest
+ * cut to a screen's worth of rows, kthreadd's kernel threads as a count,
+ * and sections for only the busiest
  * processes when there are more than --procs, with a line for the rest;
  * --procs=all brings every row and section back. */
 #include <stdarg.h>
@@ -232,6 +233,54 @@ static void test_wide_tree_cut(void **state)
 	tl_model_free(m);
 }
 
+/* A whole-system start snapshot: init (1) with a shell (100), kthreadd
+ * (2) with 20 kernel threads of 20 names. kthreadd's row counts them, so
+ * the shell is on the screen; a report of kthreadd's tree lists them. */
+static void test_kernel_threads_counted(void **state)
+{
+	struct tl_model *m = tl_model_new(NULL);
+	struct tl_report_opts o = { .width = 100 };
+	char *txt = NULL, *tree;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 1, .pid = 1, .ppid = 0, .comm = "init"));
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 2, .pid = 2, .ppid = 0, .comm = "kthreadd"));
+	for (uint32_t i = 0; i < 20; i++) {
+		char comm[16];
+
+		snprintf(comm, sizeof(comm), "kworker/%c", 'a' + i);
+		feed(m, TR_SNAP(.ts = MS(0), .tid = 10 + i, .pid = 10 + i, .ppid = 2,
+				.comm = comm));
+	}
+	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .ppid = 1, .comm = "sh",
+			.on_cpu = true));
+	assert_int_equal(tl_model_finish(m, MS(100)), 0);
+	o.pid = 0;
+	f = open_memstream(&txt, &len);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	tree = strstr(txt, "\nProcesses\n");
+	assert_non_null(tree);
+	*strstr(tree, "\n\n") = '\0'; /* the tree alone */
+	has(tree, "  2 +20           kthreadd ");
+	has(tree, "  \xe2\x94\x94 100 ");
+	assert_null(strstr(tree, "kworker/a"));
+	assert_null(strstr(tree, "more processes in the tree"));
+	free(txt);
+	txt = render(m, 0, true); /* --procs all: every one */
+	has(txt, "\xe2\x94\x94 29 ");
+	free(txt);
+	o.pid = 2;
+	f = open_memstream(&txt, &len);
+	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	fclose(f);
+	has(txt, "\xe2\x94\x94 10 ");
+	free(txt);
+	tl_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_sections_for_the_busiest),
 		cmocka_unit_test(test_long_tree_folds),
 		cmocka_unit_test(test_wide_tree_cut),
+		cmocka_unit_test(test_kernel_threads_counted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

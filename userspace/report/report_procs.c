@@ -3,7 +3,8 @@
  * alike (a shell's thousand `true`s) make one row, and a tree longer than
  * TREE_ROWS rows shows its deepest levels as counts (an interpreter's
  * launcher shims fork dozens of short shells before the program itself
- * starts) and then stops at TREE_ROWS rows; and which processes get
+ * starts) and then stops at TREE_ROWS rows, kthreadd's kernel threads a
+ * count on its row; and which processes get
  * a section of their own when more are shown than a reader can take in:
  * those whose threads ran, waited for a CPU, for a lock someone held or
  * for the disk longest. An idle daemon sleeping in poll, or an idle pool
@@ -55,6 +56,7 @@ struct tree {
 	int fold;          /* a process this deep shows its descendants as a count */
 	size_t rows, cap;  /* rows so far; rows printed at most */
 	size_t left_out;   /* processes of the rows past the cap */
+	const struct tl_process *root; /* the tree asked for, or NULL: all */
 };
 
 /* p's descendants, however deep (bounded as the walk that prints them). */
@@ -135,11 +137,20 @@ static void siblings(struct tree *t, struct tl_process *const *kids, size_t n,
 	free(leaves);
 }
 
-/* p's row, then its children's; at the fold depth "PID +N" stands for p
- * and its N descendants. */
+/* The kernel's thread parent, in a grouped tree that does not start at
+ * it: its hundred kernel threads would fill the rows before the first
+ * program of a whole-system recording, so they are a count. */
+static bool kernel_threads(const struct tree *t, const struct tl_process *p)
+{
+	return t->group && p != t->root && p->pid == 2 && p->nchildren &&
+	       !strcmp(tl_proc_label(p), "kthreadd");
+}
+
+/* p's row, then its children's; at the fold depth (and for kthreadd)
+ * "PID +N" stands for p and its N descendants. */
 static void subtree(struct tree *t, const struct tl_process *p, int depth)
 {
-	size_t below = depth >= t->fold ? descendants(p, depth) : 0;
+	size_t below = depth >= t->fold || kernel_threads(t, p) ? descendants(p, depth) : 0;
 	char pid[32], ex[32];
 
 	snprintf(pid, sizeof(pid), below ? "%u +%zu" : "%u", p->pid, below);
@@ -204,7 +215,7 @@ void tl_report_proc_tree(FILE *f, const struct tl_model *m, const struct tl_proc
 			 bool group)
 {
 	struct tree t = { .f = f, .m = m, .group = group, .fold = TREE_DEPTH,
-			  .cap = SIZE_MAX };
+			  .cap = SIZE_MAX, .root = root };
 
 	fprintf(f, "\nProcesses\n  %-15s %-15s %9s %9s  %-15s %3s\n", "PID", "NAME",
 		"START", "END", "EXIT", "THR");
