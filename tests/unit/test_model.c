@@ -1257,6 +1257,35 @@ static void test_series_totals(void **state)
 	tl_model_free(tot);
 }
 
+/* Tracing the whole system starts: a switch from rcu (15) comes before
+ * the start snapshot has reached kthreadd (2), so rcu is seen 6 ms before
+ * its parent. Both
+ * were there at the start: rcu is still kthreadd's child. A process forked
+ * during the trace is not given an earlier parent that way. */
+static void test_parent_seen_after_child(void **state)
+{
+	struct tl_model *m = tl_model_new(&(struct tl_model_opts){ .all_tasks = true });
+	const struct tl_process *rcu, *late;
+
+	(void)state;
+	put(m, TR_SWITCH(.ts = MS(0), .cpu = 0, .prev = 15, .prev_pid = 15, .state = 1,
+			 .prev_comm = "rcu", .next = 0, .next_pid = 0));
+	put(m, TR_SNAP(.ts = MS(6), .tid = 2, .pid = 2, .ppid = 0, .comm = "kthreadd"));
+	put(m, TR_SNAP(.ts = MS(6), .tid = 15, .pid = 15, .ppid = 2, .comm = "rcu",
+		       .state = 1));
+	put(m, TR_SNAP(.ts = MS(6), .tid = 300, .pid = 300, .ppid = 0, .comm = "sh"));
+	spawn(m, (struct tr_newtask){ .ts = MS(10), .tid = 300, .pid = 300, .child = 301,
+				      .child_pid = 301, .process = true, .comm = "late" });
+	finish(m, MS(20));
+	rcu = tl_model_find_proc(m, 15, 0);
+	late = tl_model_find_proc(m, 301, 0);
+	assert_non_null(rcu);
+	assert_non_null(late);
+	assert_ptr_equal(rcu->parent, tl_model_find_proc(m, 2, 0));
+	assert_ptr_equal(late->parent, tl_model_find_proc(m, 300, 0));
+	tl_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1283,6 +1312,7 @@ int main(void)
 		cmocka_unit_test(test_wakeup_edges),
 		cmocka_unit_test(test_series_totals),
 		cmocka_unit_test(test_series_streamed),
+		cmocka_unit_test(test_parent_seen_after_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,19 @@ static struct proc *proc_alive_at(struct tl_model *m, uint32_t pid, uint64_t ts)
 	return NULL;
 }
 
+/* The first process seen with pid if it was already there when tracing
+ * started. A process that was also there may have been seen first, by an
+ * event that came before the start snapshot reached its parent: both
+ * existed then, whatever their first sights say. */
+static struct proc *proc_from_start(struct tl_model *m, uint32_t pid)
+{
+	struct proc *p = tl_hmap_get_ptr(&m->pid_map, pid);
+
+	while (p && p->prev_gen)
+		p = p->prev_gen;
+	return p && !(p->pub.flags & TL_PROC_FORKED) ? p : NULL;
+}
+
 /* Whether p is a or one of its ancestors. The links made so far form a
  * tree, so the walk ends. */
 static bool under(const struct tl_process *a, const struct tl_process *p)
@@ -66,6 +79,8 @@ static void link_proc(struct tl_model *m, struct proc *p, uint64_t end)
 		/* a crafted file can name a descendant as the parent: that
 		 * link is refused, so every walk up or down the tree ends */
 		struct proc *pp = proc_alive_at(m, p->pub.ppid, p->pub.start);
+		if (!pp && !(p->pub.flags & TL_PROC_FORKED))
+			pp = proc_from_start(m, p->pub.ppid);
 		if (pp && !under(&pp->pub, &p->pub))
 			p->pub.parent = &pp->pub;
 	}
