@@ -117,15 +117,11 @@ static void item(const struct rctx *c, int *col, int start, int indent, const ch
 	*col += n;
 }
 
-/* Where the shown threads' time went, before any detail: the first lines
- * say whether they ran, waited for a CPU or were blocked, and on what. */
-static void header_time_split(const struct rctx *c)
+/* The shown threads' time in each state and blocked for each reason,
+ * added up; returns how many threads. */
+static size_t time_totals(const struct rctx *c, uint64_t *st, uint64_t *why)
 {
-	const struct tl_rec_info *in = c->lr ? &c->lr->info : NULL;
-	uint64_t st[TL_ST_COUNT] = { 0 }, why[TL_WHY_COUNT] = { 0 };
 	size_t nt = 0;
-	char line[256], cpus[32] = "";
-	int n = 0, col, top[4] = { 0 };
 
 	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
 		const struct tl_thread *t = tl_model_thread(c->m, i);
@@ -137,6 +133,31 @@ static void header_time_split(const struct rctx *c)
 		for (int r = 1; r < TL_WHY_COUNT; r++)
 			why[r] += tl_sum_blocked_ns(&t->sum, r);
 	}
+	return nt;
+}
+
+/* The four reasons with the most time, longest first (0: none). */
+static void top_reasons(const uint64_t *why, int top[4])
+{
+	for (int r = 1; r < TL_WHY_COUNT; r++)
+		for (int k = 0; k < 4; k++)
+			if (why[r] > why[top[k]]) {
+				memmove(&top[k + 1], &top[k], sizeof(top[0]) * (size_t)(3 - k));
+				top[k] = r;
+				break;
+			}
+}
+
+/* Where the shown threads' time went, before any detail: the first lines
+ * say whether they ran, waited for a CPU or were blocked, and on what. */
+static void header_time_split(const struct rctx *c)
+{
+	const struct tl_rec_info *in = c->lr ? &c->lr->info : NULL;
+	uint64_t st[TL_ST_COUNT] = { 0 }, why[TL_WHY_COUNT] = { 0 };
+	size_t nt = time_totals(c, st, why);
+	char line[256], cpus[32] = "";
+	int n = 0, col, top[4] = { 0 };
+
 	if (!nt)
 		return;
 	if (c->t1 > c->t0) /* how many CPUs they kept busy, on average */
@@ -153,13 +174,7 @@ static void header_time_split(const struct rctx *c)
 	snprintf(line, sizeof(line), "blocked %s", DUR(st[TL_ST_SLEEPING] + st[TL_ST_UNINT]));
 	item(c, &col, 12, 12, " ", line);
 	fputc('\n', c->f);
-	for (int r = 1; r < TL_WHY_COUNT; r++) /* the four longest reasons */
-		for (int k = 0; k < 4; k++)
-			if (why[r] > why[top[k]]) {
-				memmove(&top[k + 1], &top[k], sizeof(top[0]) * (size_t)(3 - k));
-				top[k] = r;
-				break;
-			}
+	top_reasons(why, top);
 	col = 0;
 	for (int k = 0; k < 4 && top[k]; k++) {
 		if (!col)
