@@ -110,9 +110,11 @@ static size_t locker_blocks(const struct th_run *r, uint32_t *ids, size_t max,
 		struct tl_interval iv_v = tl_thread_iv((*locker), i);
 		const struct tl_interval *iv = &iv_v;
 
+		/* on the mutex main holds (an owner read), not on a barrier
+		 * that a descheduled main kept closed as long */
 		if ((iv->state == TL_ST_SLEEPING || iv->state == TL_ST_UNINT) &&
-		    iv->block->why == TL_WHY_FUTEX && iv->end - iv->start > TH_MS(30) &&
-		    n < max)
+		    iv->block->why == TL_WHY_FUTEX && iv->block->holder &&
+		    iv->end - iv->start > TH_MS(30) && n < max)
 			ids[n++] = tl_thread_iv_stack(*locker, iv);
 	}
 	return n;
