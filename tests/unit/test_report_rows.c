@@ -41,17 +41,25 @@ static struct tl_model *model(void)
 	return m;
 }
 
-static char *render(const struct tl_model *m, bool all, unsigned top)
+/* The text report (or with json, report --json) of m with options o. Not
+ * inlined: GCC would take the buffer open_memstream fills for a pointer
+ * to this function's local and warn of it dangling in the callers. */
+static __attribute__((noinline)) char *render_with(const struct tl_model *m, const struct tl_report_opts *o, bool json)
 {
-	struct tl_report_opts o = { .width = 100, .all_threads = all, .top = top };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
+	assert_int_equal(json ? tl_report_json(f, m, NULL, o) : tl_report_text(f, m, NULL, o), 0);
 	fclose(f);
 	return buf;
+}
+
+static char *render(const struct tl_model *m, bool all, unsigned top)
+{
+	return render_with(m, &(struct tl_report_opts){ .width = 100, .all_threads = all,
+							.top = top }, false);
 }
 
 static void test_grouped(void **state)
@@ -135,9 +143,7 @@ static void test_deadlock_lines(void **state)
 {
 	struct tl_model *m = tl_model_new(NULL);
 	struct tl_report_opts o = { .width = 100, .deadlocks_only = true };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *buf;
 
 	(void)state;
 	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
@@ -155,9 +161,7 @@ static void test_deadlock_lines(void **state)
 		feed(m, s);
 	}
 	assert_int_equal(tl_model_finish(m, MS(2000)), 0);
-	f = open_memstream(&buf, &len);
-	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
-	fclose(f);
+	buf = render_with(m, &o, false);
 	assert_non_null(strstr(buf, "DEADLOCK: 2 threads of main (100) wait for each other"));
 	assert_non_null(strstr(buf, "worker-1 (101) waits for 0x4040 (mutex) held by "
 				    "worker-2 (102), since"));
@@ -166,19 +170,13 @@ static void test_deadlock_lines(void **state)
 	free(buf);
 	/* at 60 columns an edge is wrapped between words, never cut */
 	o.width = 60;
-	buf = NULL;
-	f = open_memstream(&buf, &len);
-	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
-	fclose(f);
+	buf = render_with(m, &o, false);
 	assert_non_null(strstr(buf, "\n  worker-1 (101) waits for 0x4040 (mutex) held by worker-2\n"
 				    "    (102)\n    since "));
 	free(buf);
 	o.width = 100;
 	o.deadlocks_only = false;
-	buf = NULL;
-	f = open_memstream(&buf, &len);
-	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
-	fclose(f);
+	buf = render_with(m, &o, false);
 	assert_non_null(strstr(buf, "waits: 0x4080 (mutex) 1x 1.99s, longest 1.99s, held by worker-1"));
 	free(buf);
 	tl_model_free(m);
@@ -225,9 +223,7 @@ static void test_idle_waits_summed_up(void **state)
 	static const char *const worker[] = { "worker-1", "worker-2", "worker-3" };
 	struct tl_model *m = tl_model_new(NULL);
 	struct tl_report_opts o = { .width = 100 };
-	char *buf = NULL, *locks;
-	size_t len = 0;
-	FILE *f;
+	char *buf, *locks;
 
 	(void)state;
 	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
@@ -242,9 +238,7 @@ static void test_idle_waits_summed_up(void **state)
 				   120 + 100 * k + 30 * i);
 	}
 	assert_int_equal(tl_model_finish(m, MS(2000)), 0);
-	f = open_memstream(&buf, &len);
-	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
-	fclose(f);
+	buf = render_with(m, &o, false);
 	/* the service threads' row: their waits are all idle ones */
 	assert_non_null(strstr(buf, "6 threads; waited longest: service (102), 2.00s\n"
 				    "           waits: 6 objects where one thread idled alone, "
@@ -262,10 +256,7 @@ static void test_idle_waits_summed_up(void **state)
 	assert_non_null(strstr(buf, "1.95s  0x5040 (futex)"));
 	free(buf);
 	/* --json lists all seven, the six idle ones marked */
-	buf = NULL;
-	f = open_memstream(&buf, &len);
-	assert_int_equal(tl_report_json(f, m, NULL, &o), 0);
-	fclose(f);
+	buf = render_with(m, &o, true);
 	assert_int_equal(count(buf, "\"idle\": true"), 6);
 	locks = strstr(buf, "\"locks\": ");
 	assert_non_null(locks);
@@ -313,9 +304,7 @@ static void test_blocked_line_wraps(void **state)
 {
 	struct tl_model *m = tl_model_new(NULL);
 	struct tl_report_opts o = { .width = 60 };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *buf;
 
 	(void)state;
 	feed(m, TR_SNAP(.ts = MS(0), .tid = 100, .pid = 100, .comm = "main", .on_cpu = true));
@@ -329,9 +318,7 @@ static void test_blocked_line_wraps(void **state)
 	block_in(m, 101, 61, 0, 0, 100, 140);        /* wait4 */
 	block_in(m, 101, 23, 0, 0, 150, 200);        /* select */
 	assert_int_equal(tl_model_finish(m, MS(300)), 0);
-	f = open_memstream(&buf, &len);
-	assert_int_equal(tl_report_text(f, m, NULL, &o), 0);
-	fclose(f);
+	buf = render_with(m, &o, false);
 	assert_non_null(strstr(buf, "\n           blocked: futex 10.0ms, sleep 20.0ms, child 40.0ms,\n"
 				    "             poll 80.0ms\n"));
 	assert_non_null(strstr(buf, "\n  threads   2: ran 448ms (1.49 CPUs), ready 1.00ms,\n"
