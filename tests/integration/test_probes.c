@@ -878,18 +878,20 @@ static uint64_t record_burst(struct th_run *r, struct recs *rs, const char *roun
 	return lost;
 }
 
-/* The burst is made longer until its rings overflow: a collector that
- * gets a CPU at the right moments keeps up with a short one. */
+/* The loss tests make their burst longer until the rings overflow: a
+ * collector that gets a CPU at the right moments keeps up with a short one. */
+static const char *const burst_rounds[] = { "20000", "100000", "400000" };
+#define NBURSTS (sizeof(burst_rounds) / sizeof(burst_rounds[0]))
+
 static void test_loss_record(void **state)
 {
-	static const char *const rounds[] = { "20000", "100000", "400000" };
 	struct th_run r;
 	struct recs rs;
 	uint64_t lost, seen;
 	size_t k = 0;
 
 	(void)state;
-	while ((lost = record_burst(&r, &rs, rounds[k])) == 0 && k + 1 < 3) {
+	while ((lost = record_burst(&r, &rs, burst_rounds[k])) == 0 && k + 1 < NBURSTS) {
 		recs_free(&rs);
 		th_free(&r);
 		k++;
@@ -899,7 +901,7 @@ static void test_loss_record(void **state)
 	/* each round trip blocks at least one thread: every switch and wakeup
 	 * of the burst is in the file or counted as lost */
 	seen = recs_count(&rs, TL_SWITCH) + recs_count(&rs, TL_WAKING);
-	assert_true(seen + lost >= (uint64_t)atol(rounds[k]));
+	assert_true(seen + lost >= (uint64_t)atol(burst_rounds[k]));
 	/* the model sees the same losses */
 	assert_int_equal(tl_model_stats(r.m)->lost_total, lost);
 	recs_free(&rs);
@@ -1013,12 +1015,11 @@ static bool loss_attempt(const char *count)
 
 static void test_loss_kernel_counter(void **state)
 {
-	static const char *const bursts[] = { "20000", "100000", "400000" };
 	bool lost = false;
 
 	(void)state;
-	for (size_t i = 0; i < 3 && !lost; i++)
-		lost = loss_attempt(bursts[i]);
+	for (size_t i = 0; i < NBURSTS && !lost; i++)
+		lost = loss_attempt(burst_rounds[i]);
 	assert_true(lost);
 }
 
