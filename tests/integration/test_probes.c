@@ -866,16 +866,13 @@ static uint64_t check_loss_records(const struct recs *rs)
  * in rs, the losses they account for returned. */
 static uint64_t record_burst(struct th_run *r, struct recs *rs, const char *rounds)
 {
-	uint64_t lost;
-
 	setenv("THREADLINE_RING_KB", "4", 1);
 	th_record_cmd(r, (const char *[]){ "-e", "sched,proc", NULL }, (const char *[]){
 		th_helper_path("probe_burst"), rounds, NULL });
 	unsetenv("THREADLINE_RING_KB");
 	assert_int_equal(r->record_status, 0);
 	recs_load(rs, r->path);
-	lost = check_loss_records(rs);
-	return lost;
+	return check_loss_records(rs);
 }
 
 /* The loss tests make their burst longer until the rings overflow: a
