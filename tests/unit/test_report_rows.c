@@ -294,6 +294,15 @@ static void test_header_time_split(void **state)
 	assert_non_null(strstr(txt, "\n  threads   2: ran 1.48s (1.48 CPUs), ready 15.0ms, "
 				    "blocked 500ms\n  blocked   futex 500ms\n"));
 	free(txt);
+	/* report --json says the same */
+	txt = render_with(m, &(struct tl_report_opts){ .width = 100 }, true);
+	assert_non_null(strstr(txt, "\"threads_total\": {\n    \"threads\": 2,\n"
+				    "    \"running_ns\": 1480000000,\n"
+				    "    \"runnable_ns\": 15000000,\n"
+				    "    \"sleeping_ns\": 500000000,\n"));
+	assert_non_null(strstr(txt, "\"blocked_ns\": {\n      \"futex\": 500000000\n    },\n"
+				    "    \"cpus_busy_mean\": 1.48"));
+	free(txt);
 	tl_model_free(m);
 }
 

@@ -117,15 +117,14 @@ static void item(const struct rctx *c, int *col, int start, int indent, const ch
 	*col += n;
 }
 
-/* The shown threads' time in each state and blocked for each reason,
- * added up; returns how many threads. */
-static size_t time_totals(const struct rctx *c, uint64_t *st, uint64_t *why)
+size_t tl_report_time_totals(const struct tl_model *m, const struct tl_process *root,
+			     uint64_t *st, uint64_t *why)
 {
 	size_t nt = 0;
 
-	for (size_t i = 0; i < tl_model_nthreads(c->m); i++) {
-		const struct tl_thread *t = tl_model_thread(c->m, i);
-		if (!shown(c, t->proc))
+	for (size_t i = 0; i < tl_model_nthreads(m); i++) {
+		const struct tl_thread *t = tl_model_thread(m, i);
+		if (!tl_report_under(t->proc, root))
 			continue;
 		nt++;
 		for (int k = 0; k < TL_ST_COUNT; k++)
@@ -154,7 +153,7 @@ static void header_time_split(const struct rctx *c)
 {
 	const struct tl_rec_info *in = c->lr ? &c->lr->info : NULL;
 	uint64_t st[TL_ST_COUNT] = { 0 }, why[TL_WHY_COUNT] = { 0 };
-	size_t nt = time_totals(c, st, why);
+	size_t nt = tl_report_time_totals(c->m, c->root, st, why);
 	char line[256], cpus[32] = "";
 	int n = 0, col, top[4] = { 0 };
 

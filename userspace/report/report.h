@@ -194,6 +194,12 @@ void tl_report_thread_rows(FILE *f, struct tl_report_waits *w, const struct tl_p
 			   const struct tl_report_opts *o, unsigned width,
 			   tl_thread_row_fn *row, void *ctx);
 
+/* The time of every thread under root (NULL: all) in each state, st[]
+ * (TL_ST_COUNT), and blocked for each reason, why[] (TL_WHY_COUNT), added
+ * to; returns how many threads. */
+size_t tl_report_time_totals(const struct tl_model *m, const struct tl_process *root,
+			     uint64_t *st, uint64_t *why);
+
 /* ---- formatting helpers shared by the report files ---- */
 /* A duration in at most 7 characters: "0", "850ns", "12us", "3.40ms",
  * "12.5ms", "120ms", "2.35s", "1234s". */

@@ -221,6 +221,32 @@ static void thread_sum(struct json *j, const struct tl_thread_sum *s)
 	j_u64(j, "migrations", s->migrations);
 }
 
+/* Every reported thread's time added up, as the text's header says it:
+ * per state, blocked per reason, and the CPUs kept busy on average over
+ * the span of the processes shown. */
+static void threads_total(struct jctx *c)
+{
+	uint64_t st[TL_ST_COUNT] = { 0 }, why[TL_WHY_COUNT] = { 0 };
+	struct json *j = &c->j;
+
+	j_open(j, "threads_total", '{');
+	j_u64(j, "threads", tl_report_time_totals(c->m, c->root, st, why));
+	j_u64(j, "running_ns", st[TL_ST_RUNNING]);
+	j_u64(j, "runnable_ns", st[TL_ST_RUNNABLE]);
+	j_u64(j, "sleeping_ns", st[TL_ST_SLEEPING]);
+	j_u64(j, "uninterruptible_ns", st[TL_ST_UNINT]);
+	j_u64(j, "unknown_ns", st[TL_ST_UNKNOWN]);
+	j_open(j, "blocked_ns", '{');
+	for (int r = 1; r < TL_WHY_COUNT; r++)
+		if (why[r])
+			j_u64(j, tl_reason_name(r), why[r]);
+	j_close(j, '}');
+	if (c->span_t1 > c->span_t0)
+		j_dbl(j, "cpus_busy_mean",
+		      (double)st[TL_ST_RUNNING] / (double)(c->span_t1 - c->span_t0));
+	j_close(j, '}');
+}
+
 /* One letter per cell: R running, r runnable, S sleeping, D uninterruptible,
  * ? unknown, '.' not alive. */
 static void timeline(struct jctx *c, const struct tl_thread *t)
@@ -521,6 +547,7 @@ int tl_report_json(FILE *out, const struct tl_model *m, const struct tl_load_res
 	loss(&c);
 	j_u64(&c.j, "wakeups", tl_model_nwakeups(m));
 	j_u64(&c.j, "forks", tl_model_nforks(m));
+	threads_total(&c);
 	deadlocks(&c);
 	if (c.cols) {
 		j_u64(&c.j, "timeline_start_ns", at(&c, c.span_t0));
