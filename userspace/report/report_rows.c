@@ -29,6 +29,7 @@ struct row {
 struct members {
 	const struct tl_thread **t; /* the threads of each group, one after another */
 	size_t *off;                /* group k's: t[off[k] .. off[k] + g[k].n) */
+	size_t *fill;               /* how many of group k's are in so far */
 };
 
 /* A group's row: summed times, the member that waited longest, and the
@@ -66,41 +67,39 @@ static const struct tl_thread_group *group_of(const struct tl_thread *t,
 	return NULL;
 }
 
-/* The members of every group, filled in thread order; m->t NULL when
- * there is no memory for them. */
-static void group_members(const struct tl_process *p, const struct tl_thread_group *g,
-			  size_t ng, struct members *m)
+/* Room for the members of every group, which make_rows puts in; m->t
+ * NULL when there is no memory for them. */
+static void members_init(const struct tl_process *p, const struct tl_thread_group *g,
+			 size_t ng, struct members *m)
 {
-	size_t *fill;
-
 	m->t = ng ? calloc(p->nthreads, sizeof(*m->t)) : NULL;
 	m->off = ng ? calloc(ng + 1, sizeof(*m->off)) : NULL;
-	fill = ng ? calloc(ng, sizeof(*fill)) : NULL;
-	if (!m->t || !m->off || !fill) {
+	m->fill = ng ? calloc(ng, sizeof(*m->fill)) : NULL;
+	if (!m->t || !m->off || !m->fill) {
 		free(m->t);
 		free(m->off);
-		free(fill);
+		free(m->fill);
 		*m = (struct members){ 0 };
 		return;
 	}
 	for (size_t k = 0; k < ng; k++)
 		m->off[k + 1] = m->off[k] + g[k].n;
-	for (size_t i = 0; i < p->nthreads; i++) {
-		const struct tl_thread_group *gr = group_of(p->threads[i], g, ng);
+}
 
-		if (gr)
-			m->t[m->off[gr - g] + fill[gr - g]++] = p->threads[i];
-	}
-	free(fill);
+static void members_free(struct members *m)
+{
+	free(m->t);
+	free(m->off);
+	free(m->fill);
 }
 
 /* One row per thread, or per group at its first member. Busy times only
  * where the rows will be sorted by them (a thread's scan of its intervals
  * for held-lock waits is not free); a group's is its members' (at[]: the
  * row of each group, when there is room for it; else only its first
- * member's). */
+ * member's). Each group's members go into mem. */
 static size_t make_rows(const struct tl_process *p, const struct tl_thread_group *g,
-			size_t ng, struct row *r)
+			size_t ng, struct row *r, struct members *mem)
 {
 	bool rank = p->nthreads > SORT_ROWS; /* rows <= threads */
 	size_t nr = 0, *at = rank && ng ? calloc(ng, sizeof(*at)) : NULL;
@@ -109,6 +108,8 @@ static size_t make_rows(const struct tl_process *p, const struct tl_thread_group
 		const struct tl_thread *t = p->threads[i];
 		const struct tl_thread_group *gr = g ? group_of(t, g, ng) : NULL;
 
+		if (gr && mem->t)
+			mem->t[mem->off[gr - g] + mem->fill[gr - g]++] = t;
 		if (gr && gr->first != i) {
 			if (at)
 				r[at[gr - g]].busy_ns += tl_report_busy_ns(t);
@@ -180,12 +181,11 @@ void tl_report_thread_rows(FILE *f, struct tl_report_waits *w, const struct tl_p
 		free(g);
 		return;
 	}
-	nr = make_rows(p, g, ng, r);
+	members_init(p, g, ng, &mem);
+	nr = make_rows(p, g, ng, r, &mem);
 	if (nr > SORT_ROWS)
 		qsort(r, nr, sizeof(*r), by_busy_desc);
 	hidden = keep_top(r, nr, o->top);
-	if (nr < p->nthreads) /* some groups */
-		group_members(p, g, ng, &mem);
 	for (size_t i = 0; i < nr; i++) {
 		if (!r[i].shown)
 			continue;
@@ -197,8 +197,7 @@ void tl_report_thread_rows(FILE *f, struct tl_report_waits *w, const struct tl_p
 		else
 			row(ctx, r[i].t);
 	}
-	free(mem.t);
-	free(mem.off);
+	members_free(&mem);
 	if (hidden)
 		fprintf(f, "  (%zu more row%s, of threads that waited less: --top 0 shows "
 			"all)\n", hidden, hidden == 1 ? "" : "s");
