@@ -98,23 +98,10 @@ static void header_unknown(const struct rctx *c)
 	field(c, "unknown", line);
 }
 
-/* Appends text to the line being printed, at column *col, after sep
- * unless it is the line's first item (*col == start); when it would pass
- * the width, on a new line indented by indent (a "," sep stays behind). */
 static void item(const struct rctx *c, int *col, int start, int indent, const char *sep,
 		 const char *text)
 {
-	int n = (int)strlen(text);
-
-	if (*col > start && *col + (int)strlen(sep) + n > (int)c->width) {
-		fprintf(c->f, "%s\n%*s", sep[0] == ',' ? "," : "", indent, "");
-		*col = indent;
-	} else if (*col > start) {
-		fputs(sep, c->f);
-		*col += (int)strlen(sep);
-	}
-	fputs(text, c->f);
-	*col += n;
+	tl_fmt_item(c->f, c->width, col, start, indent, sep, text);
 }
 
 size_t tl_report_time_totals(const struct tl_model *m, const struct tl_process *root,

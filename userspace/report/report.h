@@ -212,5 +212,11 @@ const char *tl_fmt_safe(const char *s, char *buf, size_t len);
  * head and its last word (an address, a number: what tells rows apart)
  * joined by "..", cut on UTF-8 character boundaries. Returns buf. */
 const char *tl_fmt_fit(const char *s, size_t width, char *buf, size_t len);
+/* Prints text at column *col of a line of at most width, after sep unless
+ * it is the line's first item (*col == start); when it would pass the
+ * width, on a new line indented by indent instead (a "," sep stays
+ * behind). Moves *col on. */
+void tl_fmt_item(FILE *f, unsigned width, int *col, int start, int indent, const char *sep,
+		 const char *text);
 
 #endif

@@ -86,29 +86,28 @@ static double rel(const struct tl_report_waits *w, uint64_t ts)
 	return ts > s ? (double)(ts - s) / 1e9 : 0.0;
 }
 
-/* text in lines of at most width, broken at spaces where it can be: the
- * first indented by two, the rest by four. */
+/* text in lines of at most width, broken at spaces: the first indented
+ * by two, the rest by four; a word longer than a line goes on in pieces. */
 static void wrap(FILE *f, const char *text, unsigned width)
 {
-	size_t indent = 2, room, n;
+	size_t room = width > 12 ? width - 4 : 8, n;
+	char word[TL_OBJ_NAME_LEN];
+	int col = fprintf(f, "  ");
 
-	while (*text) {
-		room = width > indent + 8 ? width - indent : 8;
-		n = strlen(text);
-		if (n > room) {
-			n = room;
-			while (n > room / 2 && text[n] != ' ')
-				n--;
-			if (text[n] != ' ') /* one long word: cut between characters */
-				for (n = room; n > 1 && ((unsigned char)text[n] & 0xc0) == 0x80; n--)
-					;
+	for (; *text; text += n) {
+		if (*text == ' ') {
+			n = 1;
+			continue;
 		}
-		fprintf(f, "%*s%.*s\n", (int)indent, "", (int)n, text);
-		text += n;
-		while (*text == ' ')
-			text++;
-		indent = 4;
+		n = strcspn(text, " ");
+		if (n >= sizeof(word) || n > room) /* cut between characters */
+			for (n = room < sizeof(word) - 1 ? room : sizeof(word) - 1;
+			     n > 1 && ((unsigned char)text[n] & 0xc0) == 0x80; n--)
+				;
+		snprintf(word, sizeof(word), "%.*s", (int)n, text);
+		tl_fmt_item(f, width, &col, 2, 4, " ", word);
 	}
+	fputc('\n', f);
 }
 
 static void edge_line(FILE *f, struct tl_report_waits *w, const struct tl_wait_edge *e,

@@ -173,6 +173,22 @@ const char *tl_fmt_fit(const char *s, size_t width, char *buf, size_t len)
 	return buf;
 }
 
+void tl_fmt_item(FILE *f, unsigned width, int *col, int start, int indent, const char *sep,
+		 const char *text)
+{
+	int n = (int)strlen(text), ns = (int)strlen(sep);
+
+	if (*col > start && *col + ns + n > (int)width) {
+		fprintf(f, "%s\n%*s", sep[0] == ',' ? "," : "", indent, "");
+		*col = indent;
+	} else if (*col > start) {
+		fputs(sep, f);
+		*col += ns;
+	}
+	fputs(text, f);
+	*col += n;
+}
+
 void tl_report_span(const struct tl_model *m, const struct tl_process *root,
 		    uint64_t *t0, uint64_t *t1)
 {
