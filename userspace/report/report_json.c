@@ -197,18 +197,31 @@ static void par_stats(struct json *j, const char *key, const struct tl_par_stats
 	j_close(j, '}');
 }
 
-static void thread_sum(struct json *j, const struct tl_thread_sum *s)
+/* Time per state, st[TL_ST_COUNT], and blocked per reason, why[TL_WHY_COUNT]
+ * (only the reasons with time): one thread's, or all of them added up. */
+static void state_times(struct json *j, const uint64_t *st, const uint64_t *why)
 {
-	j_u64(j, "running_ns", tl_sum_ns(s, TL_ST_RUNNING));
-	j_u64(j, "runnable_ns", tl_sum_ns(s, TL_ST_RUNNABLE));
-	j_u64(j, "sleeping_ns", tl_sum_ns(s, TL_ST_SLEEPING));
-	j_u64(j, "uninterruptible_ns", tl_sum_ns(s, TL_ST_UNINT));
-	j_u64(j, "unknown_ns", tl_sum_ns(s, TL_ST_UNKNOWN));
+	j_u64(j, "running_ns", st[TL_ST_RUNNING]);
+	j_u64(j, "runnable_ns", st[TL_ST_RUNNABLE]);
+	j_u64(j, "sleeping_ns", st[TL_ST_SLEEPING]);
+	j_u64(j, "uninterruptible_ns", st[TL_ST_UNINT]);
+	j_u64(j, "unknown_ns", st[TL_ST_UNKNOWN]);
 	j_open(j, "blocked_ns", '{');
 	for (int r = 1; r < TL_WHY_COUNT; r++)
-		if (tl_sum_blocked_ns(s, r))
-			j_u64(j, tl_reason_name(r), tl_sum_blocked_ns(s, r));
+		if (why[r])
+			j_u64(j, tl_reason_name(r), why[r]);
 	j_close(j, '}');
+}
+
+static void thread_sum(struct json *j, const struct tl_thread_sum *s)
+{
+	uint64_t st[TL_ST_COUNT], why[TL_WHY_COUNT] = { 0 };
+
+	for (int k = 0; k < TL_ST_COUNT; k++)
+		st[k] = tl_sum_ns(s, (enum tl_state)k);
+	for (int r = 1; r < TL_WHY_COUNT; r++)
+		why[r] = tl_sum_blocked_ns(s, r);
+	state_times(j, st, why);
 	j_u64(j, "voluntary_switches", s->vcsw);
 	j_u64(j, "involuntary_switches", s->ivcsw);
 	j_u64(j, "wakeups_given", s->wakeups_given);
@@ -231,16 +244,7 @@ static void threads_total(struct jctx *c)
 
 	j_open(j, "threads_total", '{');
 	j_u64(j, "threads", tl_report_time_totals(c->m, c->root, st, why));
-	j_u64(j, "running_ns", st[TL_ST_RUNNING]);
-	j_u64(j, "runnable_ns", st[TL_ST_RUNNABLE]);
-	j_u64(j, "sleeping_ns", st[TL_ST_SLEEPING]);
-	j_u64(j, "uninterruptible_ns", st[TL_ST_UNINT]);
-	j_u64(j, "unknown_ns", st[TL_ST_UNKNOWN]);
-	j_open(j, "blocked_ns", '{');
-	for (int r = 1; r < TL_WHY_COUNT; r++)
-		if (why[r])
-			j_u64(j, tl_reason_name(r), why[r]);
-	j_close(j, '}');
+	state_times(j, st, why);
 	if (c->span_t1 > c->span_t0)
 		j_dbl(j, "cpus_busy_mean",
 		      (double)st[TL_ST_RUNNING] / (double)(c->span_t1 - c->span_t0));
